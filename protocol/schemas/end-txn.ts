@@ -1,0 +1,31 @@
+/**
+ * EndTxn (API key 26): request and response schemas for every version
+ * Kafka 3.9.0 accepts (v0-4), flexible from v3+.
+ */
+import { message } from '../schema.js';
+
+export const endTxnRequest = message({
+  name: 'EndTxnRequest',
+  apiKey: 26,
+  kind: 'request',
+  valid: '0-4',
+  flexible: '3+',
+  fields: [
+    { name: 'transactionalId', type: 'string', versions: '0+' },
+    { name: 'producerId', type: 'int64', versions: '0+' },
+    { name: 'producerEpoch', type: 'int16', versions: '0+' },
+    { name: 'committed', type: 'bool', versions: '0+' },
+  ],
+});
+
+export const endTxnResponse = message({
+  name: 'EndTxnResponse',
+  apiKey: 26,
+  kind: 'response',
+  valid: '0-4',
+  flexible: '3+',
+  fields: [
+    { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'errorCode', type: 'int16', versions: '0+' },
+  ],
+});
