@@ -1,0 +1,107 @@
+/**
+ * The broker: configuration, logger, the log manager, topics, and the TCP
+ * server, started and stopped together.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { LogManager } from '../storage/index.js';
+import { advertisedListenerOf, listenerOf, type BrokerConfig, type Endpoint } from './config/broker-config.js';
+import { logDefaultsOf } from './config/log-defaults.js';
+import type { Logger } from './logger.js';
+import { TopicManager } from './metadata/topic-manager.js';
+import { Server } from './server.js';
+
+export interface BrokerOptions {
+  readonly config: BrokerConfig;
+  readonly logger: Logger;
+  /** Remove the data directory on close (embedding with a temp dir). */
+  readonly removeDataDirOnClose?: boolean;
+}
+
+export class Broker {
+  readonly config: BrokerConfig;
+  readonly logger: Logger;
+  readonly nodeId: number;
+  readonly startedAt = Date.now();
+  /** Where clients are told to connect (the bound port when the configured one is 0). */
+  advertised: Endpoint;
+  logs!: LogManager;
+  topics!: TopicManager;
+  private server!: Server;
+  private closing: Promise<void> | undefined;
+
+  private constructor(private readonly opts: BrokerOptions) {
+    this.config = opts.config;
+    this.logger = opts.logger;
+    this.nodeId = opts.config.int('node.id');
+    this.advertised = advertisedListenerOf(opts.config);
+  }
+
+  get clusterId(): string {
+    return this.logs.clusterId;
+  }
+  get dataDir(): string {
+    return this.logs.logDir;
+  }
+  get connections(): Server['connections'] {
+    return this.server.connections;
+  }
+
+  static async start(opts: BrokerOptions): Promise<Broker> {
+    const broker = new Broker(opts);
+    await broker.startInternal();
+    return broker;
+  }
+
+  private async startInternal(): Promise<void> {
+    const config = this.config;
+    const listener = listenerOf(config);
+    this.logs = await LogManager.open({
+      logDir: resolve(config.string('log.dirs')),
+      nodeId: this.nodeId,
+      defaults: logDefaultsOf(config),
+      logger: this.logger,
+      retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
+      cacheBytes: config.long('gregor.cache.bytes'),
+      maxOpenFiles: config.int('gregor.max.open.files'),
+    });
+    this.topics = await TopicManager.open(this);
+    this.server = new Server(this, {
+      maxRequestBytes: config.int('socket.request.max.bytes'),
+      maxQueuedBytes: queuedBytesLimit(config),
+      idleMs: config.long('connections.max.idle.ms'),
+      maxConnections: config.int('max.connections'),
+      maxConnectionsPerIp: config.int('max.connections.per.ip'),
+    });
+    const port = await this.server.listen(listener.host, listener.port);
+    if (this.advertised.port === 0 || (listener.port === 0 && !config.isSet('advertised.listeners'))) {
+      this.advertised = { host: this.advertised.host, port };
+    }
+    this.boundPort = port;
+  }
+
+  /** The port the server is bound to. */
+  boundPort = 0;
+
+  /** Graceful shutdown: stop accepting, finish in-flight requests, flush and checkpoint the logs. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.server.close();
+      await this.topics.close();
+      await this.logs.close();
+      if (this.opts.removeDataDirOnClose) await rm(this.logs.logDir, { recursive: true, force: true });
+    })();
+    return this.closing;
+  }
+}
+
+function queuedBytesLimit(config: BrokerConfig): number {
+  const v = config.long('queued.max.request.bytes');
+  return v > 0 ? v : config.int('socket.request.max.bytes');
+}
+
+/** A fresh temp directory for an embedded broker. */
+export function makeTempDataDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'gregor-'));
+}

@@ -1,0 +1,200 @@
+/**
+ * The broker's configuration: values from defaults, a server.properties file,
+ * GREGOR_* environment variables and --override flags (later wins), each
+ * validated against its definition, with the source kept for DescribeConfigs.
+ */
+import { readFileSync } from 'node:fs';
+import { BROKER_CONFIG_BY_NAME, BROKER_CONFIGS, type ConfigDef } from './definitions.js';
+import { parseProperties } from './properties.js';
+
+export type ConfigSourceKind = 'DEFAULT_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DYNAMIC_BROKER_CONFIG' | 'DYNAMIC_DEFAULT_BROKER_CONFIG';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+interface Entry {
+  value: string | null;
+  source: ConfigSourceKind;
+}
+
+/** Validates one value against its definition; returns an error message or undefined. */
+export function validateConfigValue(def: ConfigDef, value: string): string | undefined {
+  switch (def.type) {
+    case 'boolean':
+      if (!/^(true|false)$/i.test(value)) return `${def.name}: '${value}' is not a boolean (true or false)`;
+      break;
+    case 'int':
+    case 'long': {
+      if (!/^-?\d+$/.test(value.trim())) return `${def.name}: '${value}' is not an integer`;
+      const n = Number(value);
+      if (def.type === 'int' && (n > 2147483647 || n < -2147483648)) return `${def.name}: '${value}' is out of the int range`;
+      if (def.min !== undefined && n < def.min) return `${def.name}: ${value} is below the minimum ${def.min}`;
+      if (def.max !== undefined && n > def.max) return `${def.name}: ${value} is above the maximum ${def.max}`;
+      break;
+    }
+    case 'double':
+      if (!Number.isFinite(Number(value))) return `${def.name}: '${value}' is not a number`;
+      break;
+    case 'list':
+      if (def.choices) {
+        for (const item of splitList(value)) {
+          if (!def.choices.includes(item)) return `${def.name}: '${item}' is not one of ${def.choices.join(', ')}`;
+        }
+      }
+      break;
+    default:
+      if (def.choices && !def.choices.includes(value)) return `${def.name}: '${value}' is not one of ${def.choices.join(', ')}`;
+  }
+  return undefined;
+}
+
+export function splitList(value: string): string[] {
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+export class BrokerConfig {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(values: Iterable<[string, string, ConfigSourceKind]> = []) {
+    for (const def of BROKER_CONFIGS) this.entries.set(def.name, { value: def.default, source: 'DEFAULT_CONFIG' });
+    for (const [key, value, source] of values) this.set(key, value, source);
+  }
+
+  /** Sets a known key (or alias) after validation; throws ConfigError naming the key and value. */
+  set(key: string, value: string, source: ConfigSourceKind): void {
+    const def = BROKER_CONFIG_BY_NAME.get(key);
+    if (!def) throw new ConfigError(`unknown configuration '${key}'`);
+    const problem = validateConfigValue(def, value);
+    if (problem) throw new ConfigError(`invalid configuration ${problem}`);
+    this.entries.set(def.name, { value, source });
+  }
+
+  get(name: string): string | null {
+    const e = this.entries.get(name);
+    if (!e) throw new ConfigError(`unknown configuration '${name}'`);
+    return e.value;
+  }
+  source(name: string): ConfigSourceKind {
+    return this.entries.get(name)?.source ?? 'DEFAULT_CONFIG';
+  }
+  isSet(name: string): boolean {
+    return this.source(name) !== 'DEFAULT_CONFIG';
+  }
+  int(name: string): number {
+    return Number(this.get(name));
+  }
+  /** A long: Long.MAX_VALUE and other out-of-range values are clamped to Number.MAX_SAFE_INTEGER. */
+  long(name: string): number {
+    const n = Number(this.get(name));
+    return Math.min(n, Number.MAX_SAFE_INTEGER);
+  }
+  optionalLong(name: string): number | undefined {
+    const v = this.get(name);
+    return v === null ? undefined : Math.min(Number(v), Number.MAX_SAFE_INTEGER);
+  }
+  bool(name: string): boolean {
+    return String(this.get(name)).toLowerCase() === 'true';
+  }
+  string(name: string): string {
+    return this.get(name) ?? '';
+  }
+  list(name: string): string[] {
+    return splitList(this.get(name) ?? '');
+  }
+  /** Every known config with its current value and source. */
+  all(): Array<{ def: ConfigDef; value: string | null; source: ConfigSourceKind }> {
+    return BROKER_CONFIGS.map((def) => ({ def, ...this.entries.get(def.name)! }));
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Path of a server.properties file. */
+  file?: string;
+  /** --override key=value pairs and short flags, applied last. */
+  overrides?: Record<string, string>;
+  /** Environment, for GREGOR_* variables (GREGOR_LOG_DIRS → log.dirs). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** GREGOR_NUM_PARTITIONS → num.partitions; GREGOR_GREGOR_FLUSH_ACKS_ALL is not needed: GREGOR_FLUSH_ACKS_ALL → gregor.flush.acks.all. */
+export function envKey(variable: string): string | undefined {
+  if (!variable.startsWith('GREGOR_')) return undefined;
+  const dotted = variable.slice('GREGOR_'.length).toLowerCase().replace(/_/g, '.');
+  if (BROKER_CONFIG_BY_NAME.has(dotted)) return dotted;
+  if (BROKER_CONFIG_BY_NAME.has(`gregor.${dotted}`)) return `gregor.${dotted}`;
+  return undefined;
+}
+
+export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
+  const values: Array<[string, string, ConfigSourceKind]> = [];
+  if (opts.file) {
+    let text: string;
+    try {
+      text = readFileSync(opts.file, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${opts.file}: ${(err as Error).message}`);
+    }
+    for (const [k, v] of parseProperties(text)) {
+      // server.properties files carry many keys Gregor does not use; only known keys are applied
+      if (BROKER_CONFIG_BY_NAME.has(k)) values.push([k, v, 'STATIC_BROKER_CONFIG']);
+    }
+  }
+  for (const [variable, value] of Object.entries(opts.env ?? {})) {
+    if (value === undefined || !variable.startsWith('GREGOR_')) continue;
+    const key = envKey(variable);
+    if (!key) throw new ConfigError(`unknown configuration in environment variable ${variable}`);
+    values.push([key, value, 'STATIC_BROKER_CONFIG']);
+  }
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) values.push([k, v, 'STATIC_BROKER_CONFIG']);
+  return new BrokerConfig(values);
+}
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Parses the first PLAINTEXT listener URI ("PLAINTEXT://host:port"; empty host = all interfaces). */
+export function parseListener(uri: string, key: string): Endpoint {
+  const m = /^([A-Za-z_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(uri.trim());
+  if (!m) throw new ConfigError(`invalid configuration ${key}: '${uri}' is not of the form PLAINTEXT://host:port`);
+  if (m[1]!.toUpperCase() !== 'PLAINTEXT') {
+    throw new ConfigError(`invalid configuration ${key}: only PLAINTEXT listeners are supported (got ${m[1]})`);
+  }
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError(`invalid configuration ${key}: port ${port} out of range`);
+  return { host: m[2]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** The typed settings the broker uses, derived from a BrokerConfig. */
+export function listenerOf(config: BrokerConfig): Endpoint {
+  const first = config.list('listeners')[0];
+  if (!first) throw new ConfigError('invalid configuration listeners: empty');
+  return parseListener(first, 'listeners');
+}
+export function advertisedListenerOf(config: BrokerConfig): Endpoint {
+  const first = config.list('advertised.listeners')[0];
+  if (!first) return { host: 'localhost', port: listenerOf(config).port };
+  const ep = parseListener(first, 'advertised.listeners');
+  if (ep.host === '' || ep.host === '0.0.0.0' || ep.host === '::') {
+    throw new ConfigError(`invalid configuration advertised.listeners: '${first}' must name a host clients can reach`);
+  }
+  return ep;
+}
+
+/** Retention in ms from log.retention.ms / minutes / hours, as Kafka resolves them. */
+export function retentionMsOf(config: BrokerConfig): number {
+  const ms = config.optionalLong('log.retention.ms');
+  if (ms !== undefined) return ms;
+  const minutes = config.optionalLong('log.retention.minutes');
+  if (minutes !== undefined) return minutes * 60_000;
+  return config.long('log.retention.hours') * 3_600_000;
+}
+
+export function segmentMsOf(config: BrokerConfig): number {
+  return config.optionalLong('log.roll.ms') ?? config.long('log.roll.hours') * 3_600_000;
+}

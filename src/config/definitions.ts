@@ -1,0 +1,82 @@
+/**
+ * Broker configuration: every key Gregor reads, with Kafka's property names,
+ * types, defaults and documentation. The same table answers DescribeConfigs.
+ */
+
+export type ConfigType = 'boolean' | 'int' | 'long' | 'double' | 'string' | 'list' | 'password';
+
+export interface ConfigDef {
+  readonly name: string;
+  readonly type: ConfigType;
+  /** Default as Kafka prints it (null for none). */
+  readonly default: string | null;
+  readonly doc: string;
+  /** Allowed values for enumerations. */
+  readonly choices?: readonly string[];
+  readonly min?: number;
+  readonly max?: number;
+  /** Alternative names accepted on input (e.g. broker.id for node.id). */
+  readonly aliases?: readonly string[];
+  readonly readOnly?: boolean;
+}
+
+const LONG_MAX = '9223372036854775807';
+
+export const BROKER_CONFIGS: readonly ConfigDef[] = [
+  { name: 'node.id', type: 'int', default: '1', min: 0, aliases: ['broker.id'], readOnly: true, doc: 'The node id of this broker.' },
+  { name: 'listeners', type: 'list', default: 'PLAINTEXT://:9092', readOnly: true, doc: 'Listener URIs (PLAINTEXT only); an empty host binds all interfaces.' },
+  { name: 'advertised.listeners', type: 'list', default: 'PLAINTEXT://localhost:9092', readOnly: true, doc: 'Listener URIs given to clients in Metadata responses.' },
+  { name: 'log.dirs', type: 'string', default: './data', aliases: ['log.dir'], readOnly: true, doc: 'The directory in which the log data is kept.' },
+  { name: 'num.partitions', type: 'int', default: '1', min: 1, doc: 'The default number of log partitions per topic.' },
+  { name: 'default.replication.factor', type: 'int', default: '1', min: 1, doc: 'The default replication factor for automatically created topics.' },
+  { name: 'auto.create.topics.enable', type: 'boolean', default: 'true', doc: 'Enable auto creation of topics on the server.' },
+  { name: 'delete.topic.enable', type: 'boolean', default: 'true', doc: 'Enables delete topic.' },
+  { name: 'log.segment.bytes', type: 'int', default: '1073741824', min: 14, doc: 'The maximum size of a single log file.' },
+  { name: 'log.roll.ms', type: 'long', default: null, doc: 'The maximum time before a new log segment is rolled out (in milliseconds).' },
+  { name: 'log.roll.hours', type: 'int', default: '168', min: 1, doc: 'The maximum time before a new log segment is rolled out (in hours).' },
+  { name: 'log.retention.ms', type: 'long', default: null, doc: 'The number of milliseconds to keep a log file before deleting it; -1 means no time limit.' },
+  { name: 'log.retention.minutes', type: 'int', default: null, doc: 'The number of minutes to keep a log file before deleting it.' },
+  { name: 'log.retention.hours', type: 'int', default: '168', doc: 'The number of hours to keep a log file before deleting it.' },
+  { name: 'log.retention.bytes', type: 'long', default: '-1', doc: 'The maximum size of the log before deleting it.' },
+  { name: 'log.retention.check.interval.ms', type: 'long', default: '300000', min: 1, doc: 'The frequency in milliseconds that the log cleaner checks whether any log is eligible for deletion.' },
+  { name: 'log.index.interval.bytes', type: 'int', default: '4096', min: 0, doc: 'The interval with which we add an entry to the offset index.' },
+  { name: 'log.index.size.max.bytes', type: 'int', default: '10485760', min: 4, doc: 'The maximum size in bytes of the offset index.' },
+  { name: 'log.flush.interval.messages', type: 'long', default: LONG_MAX, min: 1, doc: 'The number of messages accumulated on a log partition before messages are flushed to disk.' },
+  { name: 'log.flush.interval.ms', type: 'long', default: null, doc: 'The maximum time in ms that a message in any topic is kept in memory before flushed to disk.' },
+  { name: 'log.segment.delete.delay.ms', type: 'long', default: '60000', min: 0, doc: 'The amount of time to wait before deleting a file from the filesystem.' },
+  { name: 'log.cleanup.policy', type: 'list', default: 'delete', choices: ['delete', 'compact'], doc: 'The default cleanup policy for segments beyond the retention window.' },
+  { name: 'log.message.timestamp.type', type: 'string', default: 'CreateTime', choices: ['CreateTime', 'LogAppendTime'], doc: 'Whether the timestamp in the message is message create time or log append time.' },
+  { name: 'compression.type', type: 'string', default: 'producer', choices: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'], doc: 'The final compression type for a given topic.' },
+  { name: 'message.max.bytes', type: 'int', default: '1048588', min: 0, doc: 'The largest record batch size allowed by Kafka (after compression if compression is enabled).' },
+  { name: 'min.insync.replicas', type: 'int', default: '1', min: 1, doc: 'The minimum number of replicas that must acknowledge a write for acks=all to succeed.' },
+  { name: 'socket.request.max.bytes', type: 'int', default: '104857600', min: 1, readOnly: true, doc: 'The maximum number of bytes in a socket request.' },
+  { name: 'connections.max.idle.ms', type: 'long', default: '600000', doc: 'Idle connections timeout: the server closes connections idle for more than this.' },
+  { name: 'max.connections', type: 'int', default: '2147483647', min: 0, doc: 'The maximum number of connections the broker allows at any time.' },
+  { name: 'max.connections.per.ip', type: 'int', default: '2147483647', min: 0, doc: 'The maximum number of connections the broker allows from each ip address.' },
+  { name: 'queued.max.requests', type: 'int', default: '500', min: 1, readOnly: true, doc: 'The number of queued requests allowed before blocking the network threads.' },
+  { name: 'queued.max.request.bytes', type: 'long', default: '-1', readOnly: true, doc: 'The number of queued bytes allowed before no more requests are read.' },
+  { name: 'fetch.max.bytes', type: 'int', default: '57671680', min: 1024, doc: 'The maximum number of bytes returned for a fetch request.' },
+  { name: 'max.incremental.fetch.session.cache.slots', type: 'int', default: '1000', min: 0, readOnly: true, doc: 'The maximum number of incremental fetch sessions.' },
+  { name: 'group.initial.rebalance.delay.ms', type: 'int', default: '3000', min: 0, doc: 'The time the group coordinator waits for more consumers to join a new group before the first rebalance.' },
+  { name: 'group.min.session.timeout.ms', type: 'int', default: '6000', doc: 'The minimum allowed session timeout for registered consumers.' },
+  { name: 'group.max.session.timeout.ms', type: 'int', default: '1800000', doc: 'The maximum allowed session timeout for registered consumers.' },
+  { name: 'group.max.size', type: 'int', default: '2147483647', min: 1, doc: 'The maximum number of consumers that a single consumer group can accommodate.' },
+  { name: 'offsets.topic.num.partitions', type: 'int', default: '50', min: 1, readOnly: true, doc: 'The number of partitions for the offset commit topic.' },
+  { name: 'offsets.topic.replication.factor', type: 'int', default: '1', min: 1, readOnly: true, doc: 'The replication factor for the offsets topic.' },
+  { name: 'offsets.topic.segment.bytes', type: 'int', default: '104857600', min: 1, readOnly: true, doc: 'The offsets topic segment bytes.' },
+  { name: 'offsets.retention.minutes', type: 'int', default: '10080', min: 1, doc: 'Committed offsets of a group that has been empty this long are discarded.' },
+  { name: 'offsets.retention.check.interval.ms', type: 'long', default: '600000', min: 1, doc: 'Frequency at which to check for stale offsets.' },
+  { name: 'producer.id.expiration.ms', type: 'int', default: '86400000', min: 1, doc: 'The time in ms that a topic partition leader will wait before expiring producer IDs.' },
+  { name: 'transactional.id.expiration.ms', type: 'int', default: '604800000', min: 1, doc: 'The time in ms that the transaction coordinator will wait without receiving any transaction status updates before expiring its transactional id.' },
+  { name: 'gregor.flush.acks.all', type: 'boolean', default: 'true', doc: 'Gregor: complete acks=all produce requests only after their data is fdatasync\'ed (group commit).' },
+  { name: 'gregor.log.level', type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], doc: 'Gregor: log level.' },
+  { name: 'gregor.metrics.enabled', type: 'boolean', default: 'true', doc: 'Gregor: serve Prometheus metrics over HTTP.' },
+  { name: 'gregor.metrics.host', type: 'string', default: '0.0.0.0', readOnly: true, doc: 'Gregor: interface the metrics HTTP server binds.' },
+  { name: 'gregor.metrics.port', type: 'int', default: '9464', min: 0, max: 65535, readOnly: true, doc: 'Gregor: port of the metrics HTTP server (/metrics, /healthz, /ready).' },
+  { name: 'gregor.cache.bytes', type: 'long', default: '67108864', min: 0, readOnly: true, doc: 'Gregor: bytes of recently appended batches kept in memory for tailing consumers.' },
+  { name: 'gregor.max.open.files', type: 'int', default: '1024', min: 8, readOnly: true, doc: 'Gregor: maximum number of segment file handles kept open.' },
+];
+
+export const BROKER_CONFIG_BY_NAME: ReadonlyMap<string, ConfigDef> = new Map(
+  BROKER_CONFIGS.flatMap((d) => [[d.name, d] as const, ...(d.aliases ?? []).map((a) => [a, d] as const)]),
+);

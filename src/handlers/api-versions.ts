@@ -1,0 +1,30 @@
+/**
+ * ApiVersions: v0-4.
+ * Behavior: lists exactly the APIs and versions of the handler registry.
+ * Records the client software name/version (v3+) on the connection. A request
+ * at a version above ours is answered by the connection with a v0 body,
+ * UNSUPPORTED_VERSION and only our ApiVersions range (see connection.ts).
+ * Version notes: v3+ validates the software name/version (INVALID_REQUEST).
+ */
+import { ApiKey, apiByKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { defineHandler } from './handler.js';
+import { supportedApis } from './registry.js';
+
+const SOFTWARE_PATTERN = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/;
+
+export const apiVersionsHandler = defineHandler({
+  api: apiByKey(ApiKey.ApiVersions)!,
+  request: schemas.apiVersionsRequest,
+  response: schemas.apiVersionsResponse,
+  handle(ctx, req) {
+    const apiKeys = supportedApis();
+    if (ctx.version >= 3) {
+      if (!SOFTWARE_PATTERN.test(req.clientSoftwareName) || !SOFTWARE_PATTERN.test(req.clientSoftwareVersion)) {
+        return { errorCode: ErrorCode.INVALID_REQUEST, apiKeys, throttleTimeMs: 0 };
+      }
+      ctx.connection.clientSoftwareName = req.clientSoftwareName;
+      ctx.connection.clientSoftwareVersion = req.clientSoftwareVersion;
+    }
+    return { errorCode: ErrorCode.NONE, apiKeys, throttleTimeMs: 0 };
+  },
+});

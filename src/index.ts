@@ -1,0 +1,63 @@
+/**
+ * Embedding API: start a Gregor broker inside a test suite or application.
+ *
+ *   import { startBroker } from 'gregor';
+ *   const broker = await startBroker({ port: 0 });
+ *   // broker.bootstrap === 'localhost:<port>'
+ *   await broker.close();
+ */
+import { Broker, makeTempDataDir } from './broker.js';
+import { loadConfig } from './config/broker-config.js';
+import { createLogger } from './logger.js';
+
+export interface StartBrokerOptions {
+  /** Port to listen on; 0 (the default) picks a free one. */
+  port?: number;
+  /** Host to bind (default 127.0.0.1) and to advertise (default localhost). */
+  host?: string;
+  /** Data directory; without it a temp dir is used and removed on close. */
+  dataDir?: string;
+  /** Any broker configuration, by Kafka property name. */
+  config?: Record<string, string | number | boolean>;
+  /** Log level (default 'warn'). */
+  logLevel?: string;
+}
+
+export interface RunningBroker {
+  readonly port: number;
+  readonly host: string;
+  /** "host:port" for client bootstrap lists. */
+  readonly bootstrap: string;
+  readonly dataDir: string;
+  readonly broker: Broker;
+  close(): Promise<void>;
+}
+
+export async function startBroker(opts: StartBrokerOptions = {}): Promise<RunningBroker> {
+  const port = opts.port ?? 0;
+  const bindHost = opts.host ?? '127.0.0.1';
+  const advertisedHost = opts.host ?? 'localhost';
+  const dataDir = opts.dataDir ?? (await makeTempDataDir());
+  const overrides: Record<string, string> = {
+    listeners: `PLAINTEXT://${bindHost}:${port}`,
+    'advertised.listeners': `PLAINTEXT://${advertisedHost}:${port}`,
+    'log.dirs': dataDir,
+    'gregor.metrics.enabled': 'false',
+  };
+  for (const [k, v] of Object.entries(opts.config ?? {})) overrides[k] = String(v);
+  const config = loadConfig({ overrides });
+  const logger = createLogger(opts.logLevel ?? config.string('gregor.log.level') ?? 'warn', false);
+  if (!opts.logLevel && !config.isSet('gregor.log.level')) logger.level = 'warn';
+  const broker = await Broker.start({ config, logger, removeDataDirOnClose: opts.dataDir === undefined });
+  return {
+    port: broker.boundPort,
+    host: broker.advertised.host,
+    bootstrap: `${broker.advertised.host}:${broker.advertised.port}`,
+    dataDir: broker.dataDir,
+    broker,
+    close: () => broker.close(),
+  };
+}
+
+export { Broker } from './broker.js';
+export { loadConfig, BrokerConfig, ConfigError } from './config/broker-config.js';
