@@ -1,0 +1,19 @@
+/**
+ * storage/: Gregor's log, in Kafka's on-disk layout. The broker uses only what this module exports.
+ *
+ * <log.dir>/meta.properties                      version, cluster.id, node.id, directory.id
+ * <log.dir>/recovery-point-offset-checkpoint     Kafka text checkpoints (version, count, "topic partition offset")
+ * <log.dir>/log-start-offset-checkpoint
+ * <log.dir>/.gregor-clean-shutdown               clean-shutdown marker (skips the recovery rescan)
+ * <log.dir>/<topic>-<partition>/00000000000000000000.{log,index,timeindex}
+ * <log.dir>/<topic>-<partition>/partition.metadata, leader-epoch-checkpoint
+ */
+export { DEFAULT_LOG_CONFIG, resolveLogConfig } from './config.js';
+export type { LogConfig } from './config.js';
+export { OffsetOutOfRangeError, StorageError } from './errors.js';
+export { nodeFs } from './fs.js';
+export type { StorageFs, FileStat, OpenFlags } from './fs.js';
+export { PartitionLog } from './partition-log.js';
+export type { AppendInfo, AppendOptions, ReadResult, TimestampOffset } from './partition-log.js';
+export { LogManager } from './log-manager.js';
+export type { LogManagerOptions, LogManagerStats, StorageLogger } from './log-manager.js';
