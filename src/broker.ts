@@ -9,6 +9,7 @@ import { LogManager } from '../storage/index.js';
 import { advertisedListenerOf, listenerOf, type BrokerConfig, type Endpoint } from './config/broker-config.js';
 import { logDefaultsOf } from './config/log-defaults.js';
 import type { Logger } from './logger.js';
+import type { MetadataStore } from './metadata/metadata-store.js';
 import { TopicManager } from './metadata/topic-manager.js';
 import { Server } from './server.js';
 
@@ -17,6 +18,8 @@ export interface BrokerOptions {
   readonly logger: Logger;
   /** Remove the data directory on close (embedding with a temp dir). */
   readonly removeDataDirOnClose?: boolean;
+  /** Where topic metadata is kept (default: a file in the log dir). */
+  readonly metadataStore?: MetadataStore;
 }
 
 export class Broker {
@@ -66,7 +69,7 @@ export class Broker {
       cacheBytes: config.long('gregor.cache.bytes'),
       maxOpenFiles: config.int('gregor.max.open.files'),
     });
-    this.topics = await TopicManager.open(this);
+    this.topics = await TopicManager.open(this, this.opts.metadataStore);
     this.server = new Server(this, {
       maxRequestBytes: config.int('socket.request.max.bytes'),
       maxQueuedBytes: queuedBytesLimit(config),

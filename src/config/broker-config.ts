@@ -26,16 +26,22 @@ export function validateConfigValue(def: ConfigDef, value: string): string | und
       break;
     case 'int':
     case 'long': {
-      if (!/^-?\d+$/.test(value.trim())) return `${def.name}: '${value}' is not an integer`;
-      const n = Number(value);
-      if (def.type === 'int' && (n > 2147483647 || n < -2147483648)) return `${def.name}: '${value}' is out of the int range`;
+      const text = value.trim();
+      if (!/^[-+]?\d+$/.test(text)) return `${def.name}: '${value}' is not an integer`;
+      const big = BigInt(text);
+      if (def.type === 'int' && (big > 2147483647n || big < -2147483648n)) return `${def.name}: '${value}' is out of the int range`;
+      if (big > 9223372036854775807n || big < -9223372036854775808n) return `${def.name}: '${value}' is out of the long range`;
+      if (def.min !== undefined && big < BigInt(def.min)) return `${def.name}: ${text} is below the minimum ${def.min}`;
+      if (def.max !== undefined && big > BigInt(def.max)) return `${def.name}: ${text} is above the maximum ${def.max}`;
+      break;
+    }
+    case 'double': {
+      const n = value.trim() === '' ? NaN : Number(value);
+      if (!Number.isFinite(n)) return `${def.name}: '${value}' is not a number`;
       if (def.min !== undefined && n < def.min) return `${def.name}: ${value} is below the minimum ${def.min}`;
       if (def.max !== undefined && n > def.max) return `${def.name}: ${value} is above the maximum ${def.max}`;
       break;
     }
-    case 'double':
-      if (!Number.isFinite(Number(value))) return `${def.name}: '${value}' is not a number`;
-      break;
     case 'list':
       if (def.choices) {
         for (const item of splitList(value)) {
@@ -46,7 +52,8 @@ export function validateConfigValue(def: ConfigDef, value: string): string | und
     default:
       if (def.choices && !def.choices.includes(value)) return `${def.name}: '${value}' is not one of ${def.choices.join(', ')}`;
   }
-  return undefined;
+  const extra = def.check?.(value);
+  return extra === undefined ? undefined : `${def.name}: ${extra}`;
 }
 
 export function splitList(value: string): string[] {
@@ -73,6 +80,10 @@ export class BrokerConfig {
     this.entries.set(def.name, { value, source });
   }
 
+  /** Whether the name is a known broker config. */
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
   get(name: string): string | null {
     const e = this.entries.get(name);
     if (!e) throw new ConfigError(`unknown configuration '${name}'`);

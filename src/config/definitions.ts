@@ -18,6 +18,8 @@ export interface ConfigDef {
   /** Alternative names accepted on input (e.g. broker.id for node.id). */
   readonly aliases?: readonly string[];
   readonly readOnly?: boolean;
+  /** Extra validation beyond type, range and choices; returns the problem or undefined. */
+  readonly check?: (value: string) => string | undefined;
 }
 
 const LONG_MAX = '9223372036854775807';
@@ -44,6 +46,25 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'log.flush.interval.messages', type: 'long', default: LONG_MAX, min: 1, doc: 'The number of messages accumulated on a log partition before messages are flushed to disk.' },
   { name: 'log.flush.interval.ms', type: 'long', default: null, doc: 'The maximum time in ms that a message in any topic is kept in memory before flushed to disk.' },
   { name: 'log.segment.delete.delay.ms', type: 'long', default: '60000', min: 0, doc: 'The amount of time to wait before deleting a file from the filesystem.' },
+  { name: 'log.flush.scheduler.interval.ms', type: 'long', default: LONG_MAX, doc: 'The frequency in ms that the log flusher checks whether any log needs to be flushed to disk.' },
+  { name: 'log.roll.jitter.ms', type: 'long', default: null, doc: 'The maximum jitter to subtract from logRollTimeMillis (in milliseconds).' },
+  { name: 'log.roll.jitter.hours', type: 'int', default: '0', min: 0, doc: 'The maximum jitter to subtract from logRollTimeMillis (in hours).' },
+  { name: 'log.preallocate', type: 'boolean', default: 'false', doc: 'Should pre allocate file when create new segment?' },
+  { name: 'log.cleaner.delete.retention.ms', type: 'long', default: '86400000', min: 0, doc: 'The amount of time to retain tombstone message markers for log compacted topics.' },
+  { name: 'log.cleaner.min.compaction.lag.ms', type: 'long', default: '0', min: 0, doc: 'The minimum time a message will remain uncompacted in the log.' },
+  { name: 'log.cleaner.max.compaction.lag.ms', type: 'long', default: LONG_MAX, min: 1, doc: 'The maximum time a message will remain ineligible for compaction in the log.' },
+  { name: 'log.cleaner.min.cleanable.ratio', type: 'double', default: '0.5', min: 0, max: 1, doc: 'The minimum ratio of dirty log to total log for a log to eligible for cleaning.' },
+  { name: 'log.message.downconversion.enable', type: 'boolean', default: 'true', doc: 'Whether down-conversion of message formats is enabled to satisfy consume requests.' },
+  { name: 'log.message.format.version', type: 'string', default: '3.0-IV1', doc: '[DEPRECATED] The message format version the broker uses to append messages to the logs; ignored since 3.0.' },
+  { name: 'log.message.timestamp.difference.max.ms', type: 'long', default: LONG_MAX, min: 0, doc: '[DEPRECATED] The maximum difference allowed between the timestamp when a broker receives a message and the timestamp specified in the message.' },
+  { name: 'log.message.timestamp.before.max.ms', type: 'long', default: LONG_MAX, min: 0, doc: 'How far a message timestamp may be earlier than the broker\'s timestamp.' },
+  { name: 'log.message.timestamp.after.max.ms', type: 'long', default: LONG_MAX, min: 0, doc: 'How far a message timestamp may be later than the broker\'s timestamp.' },
+  { name: 'log.local.retention.ms', type: 'long', default: '-2', min: -2, doc: 'Local (tiered storage) retention in ms; -2 means log.retention.ms.' },
+  { name: 'log.local.retention.bytes', type: 'long', default: '-2', min: -2, doc: 'Local (tiered storage) retention in bytes; -2 means log.retention.bytes.' },
+  { name: 'unclean.leader.election.enable', type: 'boolean', default: 'false', doc: 'Indicates whether to enable replicas not in the ISR set to be elected as leader as a last resort.' },
+  { name: 'compression.gzip.level', type: 'int', default: '-1', check: (v) => (Number(v) === -1 || (Number(v) >= 1 && Number(v) <= 9) ? undefined : `${v} is not -1 or in [1, 9]`), doc: 'The compression level to use if compression.type is set to gzip.' },
+  { name: 'compression.lz4.level', type: 'int', default: '9', min: 1, max: 17, doc: 'The compression level to use if compression.type is set to lz4.' },
+  { name: 'compression.zstd.level', type: 'int', default: '3', min: -131072, max: 22, doc: 'The compression level to use if compression.type is set to zstd.' },
   { name: 'log.cleanup.policy', type: 'list', default: 'delete', choices: ['delete', 'compact'], doc: 'The default cleanup policy for segments beyond the retention window.' },
   { name: 'log.message.timestamp.type', type: 'string', default: 'CreateTime', choices: ['CreateTime', 'LogAppendTime'], doc: 'Whether the timestamp in the message is message create time or log append time.' },
   { name: 'compression.type', type: 'string', default: 'producer', choices: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'], doc: 'The final compression type for a given topic.' },
@@ -73,6 +94,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'gregor.metrics.enabled', type: 'boolean', default: 'true', doc: 'Gregor: serve Prometheus metrics over HTTP.' },
   { name: 'gregor.metrics.host', type: 'string', default: '0.0.0.0', readOnly: true, doc: 'Gregor: interface the metrics HTTP server binds.' },
   { name: 'gregor.metrics.port', type: 'int', default: '9464', min: 0, max: 65535, readOnly: true, doc: 'Gregor: port of the metrics HTTP server (/metrics, /healthz, /ready).' },
+  { name: 'gregor.max.partitions.per.topic', type: 'int', default: '10000', min: 1, doc: 'Gregor: the most partitions one topic may have (CreateTopics answers INVALID_PARTITIONS above it).' },
   { name: 'gregor.cache.bytes', type: 'long', default: '67108864', min: 0, readOnly: true, doc: 'Gregor: bytes of recently appended batches kept in memory for tailing consumers.' },
   { name: 'gregor.max.open.files', type: 'int', default: '1024', min: 8, readOnly: true, doc: 'Gregor: maximum number of segment file handles kept open.' },
 ];

@@ -1,8 +1,29 @@
 /**
- * Topics and their partitions (placeholder: being written; see the broker-core work).
+ * Topics and their partitions: the broker's view of which topics exist, their
+ * ids, partition logs, leader epochs and effective configuration.
+ *
+ * The source of truth is the MetadataStore (a file in the log dir on a single
+ * node). On start the stored topics are reconciled with the partition dirs the
+ * LogManager found: a stored partition without a dir gets a fresh empty log (a
+ * create interrupted by a crash); a dir whose topic is not stored, or whose
+ * topic id differs from the stored one, is a leftover of a deletion
+ * interrupted by a crash and is deleted. When nothing is stored yet (first
+ * start, or a log dir written before the metadata file existed) the topics on
+ * disk are adopted with the ids in their partition.metadata files.
+ *
+ * Creating writes the metadata first, then the logs; deleting removes the
+ * metadata first, then the logs, so a crash in between is repaired as above.
+ * Creates and deletes run one at a time.
  */
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, KafkaError, ZERO_UUID } from '../../protocol/index.js';
 import type { PartitionLog } from '../../storage/index.js';
 import type { Broker } from '../broker.js';
+import { resolveTopicConfig, validateTopicConfigs, type TopicConfigView } from '../config/topic-configs.js';
+import { FileMetadataStore, type MetadataStore, type TopicRecord } from './metadata-store.js';
+import { collisionKey, INTERNAL_TOPICS, topicNameProblem } from './topic-names.js';
+
+export type { TopicConfigView } from '../config/topic-configs.js';
 
 export interface PartitionState {
   readonly topic: string;
@@ -12,12 +33,252 @@ export interface PartitionState {
   readonly leaderEpoch: number;
 }
 
+export interface TopicInfo {
+  readonly name: string;
+  readonly topicId: string;
+  readonly internal: boolean;
+  readonly numPartitions: number;
+  readonly replicationFactor: number;
+  /** Empty for the result of a validate-only create. */
+  readonly partitions: readonly PartitionState[];
+  readonly config: TopicConfigView;
+  /** The topic's config overrides (what was set on the topic). */
+  readonly overrides: ReadonlyMap<string, string>;
+}
+
+export interface CreateTopicRequest {
+  readonly name: string;
+  /** -1 = num.partitions */
+  readonly numPartitions: number;
+  /** -1 = default.replication.factor */
+  readonly replicationFactor: number;
+  readonly configs: Readonly<Record<string, string | null>>;
+  readonly validateOnly?: boolean;
+}
+
+/** Leader epoch of every partition: a single node is the only leader there ever was. */
+const LEADER_EPOCH = 0;
+/** Brokers in the cluster. */
+const BROKER_COUNT = 1;
+
+/** A random topic id, never the zero id and never starting with '-' (as Kafka's Uuid.randomUuid). */
+export function randomTopicId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (id !== ZERO_UUID && !id.startsWith('-') && id !== 'AAAAAAAAAAAAAAAAAAAAAQ') return id;
+  }
+}
+
+/** The topic id a partition dir records (partition.metadata), when storage exposes it. */
+function topicIdOfLog(log: PartitionLog): string | undefined {
+  const id = (log as unknown as { topicId?: unknown }).topicId;
+  return typeof id === 'string' && id !== '' && id !== ZERO_UUID ? id : undefined;
+}
+
 export class TopicManager {
-  static async open(_broker: Broker): Promise<TopicManager> {
-    return new TopicManager();
+  private readonly byName = new Map<string, TopicInfo>();
+  private readonly byId = new Map<string, TopicInfo>();
+  /** collisionKey(name) → name */
+  private readonly byCollisionKey = new Map<string, string>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(
+    private readonly broker: Broker,
+    private readonly store: MetadataStore,
+  ) {}
+
+  /** Loads the stored topics and reconciles them with the logs on disk. */
+  static async open(broker: Broker, store: MetadataStore = new FileMetadataStore(broker.logs.logDir)): Promise<TopicManager> {
+    const tm = new TopicManager(broker, store);
+    await tm.load();
+    return tm;
   }
-  partition(_topic: string, _partition: number): PartitionState | undefined {
-    return undefined;
+
+  get(name: string): TopicInfo | undefined {
+    return this.byName.get(name);
   }
-  async close(): Promise<void> {}
+
+  getById(topicId: string): TopicInfo | undefined {
+    return this.byId.get(topicId);
+  }
+
+  all(): TopicInfo[] {
+    return [...this.byName.values()];
+  }
+
+  partition(topic: string, partition: number): PartitionState | undefined {
+    return this.byName.get(topic)?.partitions[partition];
+  }
+
+  /**
+   * Creates a topic (or only validates the request). Throws KafkaError with INVALID_TOPIC_EXCEPTION,
+   * TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR or INVALID_CONFIG.
+   */
+  create(req: CreateTopicRequest): Promise<TopicInfo> {
+    return this.serialized(() => this.createNow(req));
+  }
+
+  /** The topic, auto-created with the broker defaults when it is missing, allowed and auto.create.topics.enable. */
+  async getOrAutoCreate(name: string, allowAutoCreate: boolean): Promise<TopicInfo | undefined> {
+    const existing = this.byName.get(name);
+    if (existing || !allowAutoCreate || !this.broker.config.bool('auto.create.topics.enable')) return existing;
+    const problem = topicNameProblem(name);
+    if (problem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
+    return this.serialized(async () => {
+      const now = this.byName.get(name);
+      if (now) return now;
+      return this.createNow({ name, numPartitions: -1, replicationFactor: -1, configs: {} });
+    });
+  }
+
+  /** Deletes a topic and its data. Throws KafkaError UNKNOWN_TOPIC_OR_PARTITION when it does not exist. */
+  delete(name: string): Promise<void> {
+    return this.serialized(async () => {
+      const topic = this.byName.get(name);
+      if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
+      await this.store.deleteTopic(name);
+      this.forget(topic);
+      for (const p of topic.partitions) await this.broker.logs.deleteLog(name, p.partition);
+      this.broker.logger.info({ topic: name, topicId: topic.topicId }, 'deleted topic');
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    await this.store.close();
+  }
+
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async createNow(req: CreateTopicRequest): Promise<TopicInfo> {
+    const config = this.broker.config;
+    const { name } = req;
+    const problem = topicNameProblem(name);
+    if (problem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
+    if (this.byName.has(name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+    const colliding = this.byCollisionKey.get(collisionKey(name));
+    if (colliding !== undefined) {
+      throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${name}' collides with existing topic: ${colliding}`);
+    }
+    const numPartitions = req.numPartitions === -1 ? config.int('num.partitions') : req.numPartitions;
+    if (!Number.isInteger(numPartitions) || numPartitions <= 0) {
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.');
+    }
+    const maxPartitions = config.int('gregor.max.partitions.per.topic');
+    if (numPartitions > maxPartitions) {
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${numPartitions} exceeds the limit of ${maxPartitions} (gregor.max.partitions.per.topic).`);
+    }
+    const replicationFactor = req.replicationFactor === -1 ? config.int('default.replication.factor') : req.replicationFactor;
+    if (!Number.isInteger(replicationFactor) || replicationFactor <= 0) {
+      throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0, or -1 to use the default value.');
+    }
+    if (replicationFactor > BROKER_COUNT) {
+      throw new KafkaError(
+        ErrorCode.INVALID_REPLICATION_FACTOR,
+        `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only ${BROKER_COUNT} broker(s) are registered.`,
+      );
+    }
+    const validated = validateTopicConfigs({ ...req.configs });
+    if ('error' in validated) throw new KafkaError(ErrorCode.INVALID_CONFIG, validated.error);
+    const overrides = validated.ok;
+    const record: TopicRecord = { name, topicId: randomTopicId(), partitions: numPartitions, replicationFactor, configs: Object.fromEntries(overrides) };
+    if (req.validateOnly) return this.infoOf(record, []);
+    await this.store.putTopic(record);
+    const topicConfig = resolveTopicConfig(config, overrides);
+    const partitions: PartitionState[] = [];
+    for (let p = 0; p < numPartitions; p++) {
+      const log = await this.broker.logs.createLog(name, p, record.topicId, topicConfig.log);
+      partitions.push({ topic: name, partition: p, topicId: record.topicId, log, leaderEpoch: LEADER_EPOCH });
+    }
+    const info = this.infoOf(record, partitions, topicConfig);
+    this.remember(info);
+    this.broker.logger.info({ topic: name, topicId: record.topicId, partitions: numPartitions, configs: record.configs }, 'created topic');
+    return info;
+  }
+
+  private infoOf(record: TopicRecord, partitions: PartitionState[], topicConfig?: TopicConfigView): TopicInfo {
+    const overrides = new Map(Object.entries(record.configs));
+    return {
+      name: record.name,
+      topicId: record.topicId,
+      internal: INTERNAL_TOPICS.has(record.name),
+      numPartitions: record.partitions,
+      replicationFactor: record.replicationFactor,
+      partitions,
+      config: topicConfig ?? resolveTopicConfig(this.broker.config, overrides),
+      overrides,
+    };
+  }
+
+  private remember(info: TopicInfo): void {
+    this.byName.set(info.name, info);
+    this.byId.set(info.topicId, info);
+    this.byCollisionKey.set(collisionKey(info.name), info.name);
+  }
+
+  private forget(info: TopicInfo): void {
+    this.byName.delete(info.name);
+    this.byId.delete(info.topicId);
+    if (this.byCollisionKey.get(collisionKey(info.name)) === info.name) this.byCollisionKey.delete(collisionKey(info.name));
+  }
+
+  private async load(): Promise<void> {
+    const logs = this.broker.logs;
+    const log = this.broker.logger;
+    const { topics: records, existed } = await this.store.load({ nodeId: this.broker.nodeId, clusterId: logs.clusterId });
+    const onDisk = new Map<string, PartitionLog[]>();
+    for (const l of logs.existingLogs()) {
+      const list = onDisk.get(l.topic);
+      if (list) list.push(l);
+      else onDisk.set(l.topic, [l]);
+    }
+    if (!existed) {
+      // Nothing stored yet: adopt what is on disk.
+      for (const [name, list] of onDisk) {
+        const count = Math.max(...list.map((l) => l.partition)) + 1;
+        const topicId = list.map(topicIdOfLog).find((id) => id !== undefined) ?? randomTopicId();
+        const record: TopicRecord = { name, topicId, partitions: count, replicationFactor: 1, configs: {} };
+        records.push(record);
+        await this.store.putTopic(record);
+        log.warn({ topic: name, topicId, partitions: count }, 'adopted topic found on disk without stored metadata');
+      }
+    }
+    for (const record of records) {
+      const overrides = new Map(Object.entries(record.configs));
+      const topicConfig = resolveTopicConfig(this.broker.config, overrides);
+      const stray = new Map((onDisk.get(record.name) ?? []).map((l) => [l.partition, l] as const));
+      onDisk.delete(record.name);
+      const partitions: PartitionState[] = [];
+      for (let p = 0; p < record.partitions; p++) {
+        let plog = stray.get(p);
+        stray.delete(p);
+        const diskId = plog ? topicIdOfLog(plog) : undefined;
+        if (plog && diskId !== undefined && diskId !== record.topicId) {
+          log.warn({ topic: record.name, partition: p, topicId: record.topicId, diskTopicId: diskId }, 'partition dir belongs to an older topic of the same name; deleting it');
+          await logs.deleteLog(record.name, p);
+          plog = undefined;
+        }
+        if (!plog) {
+          log.warn({ topic: record.name, partition: p }, 'partition of a stored topic has no log on disk; creating an empty one');
+          plog = await logs.createLog(record.name, p, record.topicId, topicConfig.log);
+        } else if (overrides.size > 0) {
+          plog.updateConfig(topicConfig.log);
+        }
+        partitions.push({ topic: record.name, partition: p, topicId: record.topicId, log: plog, leaderEpoch: LEADER_EPOCH });
+      }
+      for (const p of stray.keys()) {
+        log.warn({ topic: record.name, partition: p }, 'partition dir beyond the stored partition count; deleting it');
+        await logs.deleteLog(record.name, p);
+      }
+      this.remember(this.infoOf(record, partitions, topicConfig));
+    }
+    for (const [name, list] of onDisk) {
+      log.warn({ topic: name, partitions: list.length }, 'partition dirs of a topic that no longer exists (deletion interrupted); deleting them');
+      for (const l of list) await logs.deleteLog(name, l.partition);
+    }
+  }
 }
