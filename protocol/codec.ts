@@ -435,12 +435,12 @@ function writeStruct(out: Out, o: Struct, plan: StructPlan): void {
 }
 
 /** Size in bytes of the encoded body. */
-export function encodedSize<M extends MessageDef>(def: M, version: number, value: MessageInput<M>): number {
+export function encodedSize<M extends MessageDef>(def: M, version: number, value: MessageInput<M> | MessageValue<M>): number {
   return structSize(value as Struct, planFor(def, version), false);
 }
 
 /** Encodes a message body into one buffer. */
-export function encode<M extends MessageDef>(def: M, version: number, value: MessageInput<M>): Buffer {
+export function encode<M extends MessageDef>(def: M, version: number, value: MessageInput<M> | MessageValue<M>): Buffer {
   const plan = planFor(def, version);
   const size = structSize(value as Struct, plan, false);
   const out: Out = { w: Writer.alloc(size), chunks: undefined, chunkStart: 0 };
@@ -457,7 +457,7 @@ export function encode<M extends MessageDef>(def: M, version: number, value: Mes
 export function encodeChunks<M extends MessageDef>(
   def: M,
   version: number,
-  value: MessageInput<M>,
+  value: MessageInput<M> | MessageValue<M>,
   prefixSize = 0,
   fillPrefix?: (w: Writer, totalSize: number) => void,
 ): Buffer[] {

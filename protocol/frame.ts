@@ -66,7 +66,7 @@ export function encodeRequestFrame<M extends MessageDef>(
   version: number,
   correlationId: number,
   clientId: string | null,
-  body: MessageInput<M>,
+  body: MessageInput<M> | MessageValue<M>,
 ): Buffer[] {
   const api = apiByKey(def.apiKey)!;
   const flexibleHeader = requestHeaderVersion(api, version) === 2;
@@ -91,7 +91,7 @@ export function encodeResponseFrame<M extends MessageDef>(
   def: M,
   version: number,
   correlationId: number,
-  body: MessageInput<M>,
+  body: MessageInput<M> | MessageValue<M>,
 ): Buffer[] {
   const api = apiByKey(def.apiKey)!;
   const flexibleHeader = responseHeaderVersion(api, version) === 1;
