@@ -256,3 +256,12 @@ export function resolveTopicConfig(broker: BrokerConfig, overrides: ReadonlyMap<
     values,
   };
 }
+
+/** DescribeConfigs' ConfigSource ids (also used by CreateTopics v5+). */
+export const CONFIG_SOURCE_ID: Readonly<Record<'TOPIC_CONFIG' | ConfigSourceKind, number>> = {
+  TOPIC_CONFIG: 1,
+  DYNAMIC_BROKER_CONFIG: 2,
+  DYNAMIC_DEFAULT_BROKER_CONFIG: 3,
+  STATIC_BROKER_CONFIG: 4,
+  DEFAULT_CONFIG: 5,
+};

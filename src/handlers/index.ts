@@ -3,8 +3,16 @@
  * and listing it here; ApiVersions answers from this list.
  */
 import { apiVersionsHandler } from './api-versions.js';
+import { createTopicsHandler } from './create-topics.js';
+import { deleteTopicsHandler } from './delete-topics.js';
+import { metadataHandler } from './metadata.js';
 import { registerHandlers } from './registry.js';
 
-registerHandlers([apiVersionsHandler]);
+registerHandlers([
+  metadataHandler,
+  apiVersionsHandler,
+  createTopicsHandler,
+  deleteTopicsHandler,
+]);
 
 export { handlerFor, supportedApis } from './registry.js';

@@ -136,9 +136,20 @@ export class TopicManager {
     return this.serialized(async () => {
       const topic = this.byName.get(name);
       if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
-      await this.store.deleteTopic(name);
+      try {
+        await this.store.deleteTopic(name);
+      } catch (err) {
+        throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Deleting topic '${name}' failed: ${(err as Error).message}`);
+      }
       this.forget(topic);
-      for (const p of topic.partitions) await this.broker.logs.deleteLog(name, p.partition);
+      for (const p of topic.partitions) {
+        try {
+          await this.broker.logs.deleteLog(name, p.partition);
+        } catch (err) {
+          // The topic is gone; a dir left behind is removed as a stray at the next start.
+          this.broker.logger.error({ err, topic: name, partition: p.partition }, 'deleting a partition log failed');
+        }
+      }
       this.broker.logger.info({ topic: name, topicId: topic.topicId }, 'deleted topic');
     });
   }
@@ -164,6 +175,13 @@ export class TopicManager {
     if (colliding !== undefined) {
       throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${name}' collides with existing topic: ${colliding}`);
     }
+    const validated = validateTopicConfigs({ ...req.configs });
+    if ('error' in validated) throw new KafkaError(ErrorCode.INVALID_CONFIG, validated.error);
+    const overrides = validated.ok;
+    const replicationFactor = req.replicationFactor === -1 ? config.int('default.replication.factor') : req.replicationFactor;
+    if (!Number.isInteger(replicationFactor) || replicationFactor <= 0) {
+      throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor was set to an invalid non-positive value.');
+    }
     const numPartitions = req.numPartitions === -1 ? config.int('num.partitions') : req.numPartitions;
     if (!Number.isInteger(numPartitions) || numPartitions <= 0) {
       throw new KafkaError(ErrorCode.INVALID_PARTITIONS, 'Number of partitions was set to an invalid non-positive value.');
@@ -172,27 +190,32 @@ export class TopicManager {
     if (numPartitions > maxPartitions) {
       throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${numPartitions} exceeds the limit of ${maxPartitions} (gregor.max.partitions.per.topic).`);
     }
-    const replicationFactor = req.replicationFactor === -1 ? config.int('default.replication.factor') : req.replicationFactor;
-    if (!Number.isInteger(replicationFactor) || replicationFactor <= 0) {
-      throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, 'Replication factor must be larger than 0, or -1 to use the default value.');
-    }
     if (replicationFactor > BROKER_COUNT) {
       throw new KafkaError(
         ErrorCode.INVALID_REPLICATION_FACTOR,
         `Unable to replicate the partition ${replicationFactor} time(s): The target replication factor of ${replicationFactor} cannot be reached because only ${BROKER_COUNT} broker(s) are registered.`,
       );
     }
-    const validated = validateTopicConfigs({ ...req.configs });
-    if ('error' in validated) throw new KafkaError(ErrorCode.INVALID_CONFIG, validated.error);
-    const overrides = validated.ok;
     const record: TopicRecord = { name, topicId: randomTopicId(), partitions: numPartitions, replicationFactor, configs: Object.fromEntries(overrides) };
     if (req.validateOnly) return this.infoOf(record, []);
     await this.store.putTopic(record);
     const topicConfig = resolveTopicConfig(config, overrides);
     const partitions: PartitionState[] = [];
-    for (let p = 0; p < numPartitions; p++) {
-      const log = await this.broker.logs.createLog(name, p, record.topicId, topicConfig.log);
-      partitions.push({ topic: name, partition: p, topicId: record.topicId, log, leaderEpoch: LEADER_EPOCH });
+    try {
+      for (let p = 0; p < numPartitions; p++) {
+        const log = await this.broker.logs.createLog(name, p, record.topicId, topicConfig.log);
+        partitions.push({ topic: name, partition: p, topicId: record.topicId, log, leaderEpoch: LEADER_EPOCH });
+      }
+    } catch (err) {
+      // Undo what was created; if even that fails, the next start repairs it from the stored record.
+      this.broker.logger.error({ err, topic: name }, 'creating the partition logs failed; rolling the topic back');
+      try {
+        await this.store.deleteTopic(name);
+        for (const p of partitions) await this.broker.logs.deleteLog(name, p.partition);
+      } catch (undoErr) {
+        this.broker.logger.error({ err: undoErr, topic: name }, 'rolling back a failed topic creation failed');
+      }
+      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Creating the logs of topic '${name}' failed: ${(err as Error).message}`);
     }
     const info = this.infoOf(record, partitions, topicConfig);
     this.remember(info);

@@ -1,0 +1,95 @@
+/**
+ * DeleteTopics: v0-6.
+ * Behavior: deletes each named topic (or, v6, each topic id) with its data:
+ * the metadata goes first, then every partition log through
+ * LogManager.deleteLog. Unknown names → UNKNOWN_TOPIC_OR_PARTITION, unknown ids
+ * → UNKNOWN_TOPIC_ID. As Kafka's controller: a name or id given twice →
+ * INVALID_REQUEST ("Duplicate topic name." / "Duplicate topic id."); a v6 entry
+ * with both a name and an id, or neither → INVALID_REQUEST; with
+ * delete.topic.enable=false every topic gets TOPIC_DELETION_DISABLED (v3+) or
+ * INVALID_REQUEST (v0-2). Deletion completes before the response, so
+ * timeout_ms is not needed.
+ * Version notes: v1+ throttle time; v5+ error messages; v6 topics by name or id
+ * (topic_names before), results carry the topic id and a null name for
+ * unknown ids.
+ */
+import { ApiKey, apiByKey, ErrorCode, errorInfo, KafkaError, schemas, ZERO_UUID, type MessageInput } from '../../protocol/index.js';
+import { defineHandler } from './handler.js';
+
+type Result = NonNullable<MessageInput<typeof schemas.deleteTopicsResponse>['responses']>[number];
+
+export const deleteTopicsHandler = defineHandler({
+  api: apiByKey(ApiKey.DeleteTopics)!,
+  request: schemas.deleteTopicsRequest,
+  response: schemas.deleteTopicsResponse,
+  async handle(ctx, req) {
+    const { broker, version } = ctx;
+    const entries: Array<{ name: string | null; topicId: string }> =
+      version >= 6 ? req.topics.map((t) => ({ name: t.name, topicId: t.topicId })) : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
+    const results: Result[] = [];
+    const result = (name: string | null, topicId: string, errorCode: number, errorMessage: string | null = null): void => {
+      results.push({ name, topicId, errorCode, errorMessage: errorCode === ErrorCode.NONE ? null : (errorMessage ?? errorInfo(errorCode).message) });
+    };
+    if (!broker.config.bool('delete.topic.enable')) {
+      const code = version < 3 ? ErrorCode.INVALID_REQUEST : ErrorCode.TOPIC_DELETION_DISABLED;
+      for (const e of entries) result(e.name, e.topicId, code, 'Topic deletion is disabled.');
+      return { throttleTimeMs: 0, responses: results };
+    }
+    const nameCounts = new Map<string, number>();
+    const idCounts = new Map<string, number>();
+    for (const e of entries) {
+      if (e.name !== null && e.topicId === ZERO_UUID) nameCounts.set(e.name, (nameCounts.get(e.name) ?? 0) + 1);
+      if (e.name === null && e.topicId !== ZERO_UUID) idCounts.set(e.topicId, (idCounts.get(e.topicId) ?? 0) + 1);
+    }
+    // name → topic id of every topic to delete, each once
+    const toDelete = new Map<string, string>();
+    const reported = new Set<string>();
+    for (const e of entries) {
+      if (e.name !== null && e.topicId !== ZERO_UUID) {
+        result(e.name, e.topicId, ErrorCode.INVALID_REQUEST, 'You may not specify both topic name and topic id.');
+      } else if (e.name === null && e.topicId === ZERO_UUID) {
+        result(null, ZERO_UUID, ErrorCode.INVALID_REQUEST, 'Neither topic name nor id were specified.');
+      } else if (e.name !== null) {
+        if (nameCounts.get(e.name)! > 1) {
+          if (!reported.has(`n:${e.name}`)) result(e.name, ZERO_UUID, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.');
+          reported.add(`n:${e.name}`);
+          continue;
+        }
+        const topic = broker.topics.get(e.name);
+        if (!topic) {
+          result(e.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        } else if ([...toDelete.values()].includes(topic.topicId)) {
+          result(e.name, topic.topicId, ErrorCode.INVALID_REQUEST, 'The provided topic name maps to an ID that was already supplied.');
+          toDelete.delete(topic.name);
+        } else {
+          toDelete.set(topic.name, topic.topicId);
+        }
+      } else {
+        if (idCounts.get(e.topicId)! > 1) {
+          if (!reported.has(`i:${e.topicId}`)) result(null, e.topicId, ErrorCode.INVALID_REQUEST, 'Duplicate topic id.');
+          reported.add(`i:${e.topicId}`);
+          continue;
+        }
+        const topic = broker.topics.getById(e.topicId);
+        if (!topic) {
+          result(null, e.topicId, ErrorCode.UNKNOWN_TOPIC_ID);
+        } else if (toDelete.has(topic.name)) {
+          result(topic.name, e.topicId, ErrorCode.INVALID_REQUEST, 'The provided topic name maps to an ID that was already supplied.');
+          toDelete.delete(topic.name);
+        } else {
+          toDelete.set(topic.name, topic.topicId);
+        }
+      }
+    }
+    for (const [name, topicId] of toDelete) {
+      try {
+        await broker.topics.delete(name);
+        result(name, topicId, ErrorCode.NONE);
+      } catch (err) {
+        if (!(err instanceof KafkaError)) throw err;
+        result(name, topicId, err.code, err.message);
+      }
+    }
+    return { throttleTimeMs: 0, responses: results };
+  },
+});

@@ -1,0 +1,111 @@
+/**
+ * Metadata: v0-12.
+ * Behavior: one broker (this node, at its advertised host and port), which is
+ * also the controller; the cluster id from meta.properties; every partition led
+ * by this node with replicas = ISR = [this node]. Requested topics that do not
+ * exist are auto-created when the request allows it and auto.create.topics.enable
+ * is true (with num.partitions and default.replication.factor); otherwise they
+ * get UNKNOWN_TOPIC_OR_PARTITION, or INVALID_TOPIC_EXCEPTION when the name is
+ * illegal. Without an authorizer every operation is allowed: authorized
+ * operations are answered with the full set Kafka reports when asked, and
+ * -2147483648 when not asked.
+ * Version notes: v0 reads an empty topic list as "all topics", v1+ a null list
+ * (an empty one means none). v0-3 always allow auto-creation, v4+ carry
+ * allow_auto_topic_creation. v7+ leader epochs; v8-10 cluster authorized
+ * operations; v8+ topic authorized operations; v10+ topic ids in responses;
+ * v12+ topics looked up by id (UNKNOWN_TOPIC_ID when unknown) — as in Kafka,
+ * v10-11 requests with a null name or a topic id get INVALID_REQUEST.
+ */
+import { ApiKey, apiByKey, ErrorCode, KafkaError, schemas, ZERO_UUID, type MessageInput, type MessageValue } from '../../protocol/index.js';
+import type { Broker } from '../broker.js';
+import type { TopicInfo } from '../metadata/topic-manager.js';
+import { topicNameProblem } from '../metadata/topic-names.js';
+import { defineHandler } from './handler.js';
+
+type Response = MessageInput<typeof schemas.metadataResponse>;
+type ResponseTopic = NonNullable<Response['topics']>[number];
+type RequestTopic = MessageValue<typeof schemas.metadataRequest>['topics'] extends ReadonlyArray<infer T> | null ? T : never;
+
+/** "Not requested" for authorized operations. */
+export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
+/** READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS: everything on a topic, as Kafka without an authorizer. */
+export const TOPIC_AUTHORIZED_OPERATIONS = bitfield([3, 4, 5, 6, 7, 8, 10, 11]);
+/** CREATE, ALTER, DESCRIBE, CLUSTER_ACTION, DESCRIBE_CONFIGS, ALTER_CONFIGS, IDEMPOTENT_WRITE. */
+export const CLUSTER_AUTHORIZED_OPERATIONS = bitfield([5, 7, 8, 9, 10, 11, 12]);
+
+function bitfield(ops: number[]): number {
+  return ops.reduce((acc, op) => acc | (1 << op), 0);
+}
+
+export const metadataHandler = defineHandler({
+  api: apiByKey(ApiKey.Metadata)!,
+  request: schemas.metadataRequest,
+  response: schemas.metadataResponse,
+  async handle(ctx, req) {
+    const { broker, version } = ctx;
+    const includeTopicOps = version >= 8 && req.includeTopicAuthorizedOperations;
+    const topicOps = includeTopicOps ? TOPIC_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
+    const allTopics = req.topics === null || (version === 0 && req.topics.length === 0);
+    const allowAutoCreate = version < 4 || req.allowAutoTopicCreation;
+    const topics: ResponseTopic[] = [];
+    if (allTopics) {
+      for (const t of broker.topics.all()) topics.push(topicMetadata(broker, t, topicOps));
+    } else {
+      for (const t of req.topics ?? []) topics.push(await requestedTopic(broker, t, version, allowAutoCreate, topicOps));
+    }
+    return {
+      throttleTimeMs: 0,
+      brokers: [{ nodeId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
+      clusterId: broker.clusterId,
+      controllerId: broker.nodeId,
+      topics,
+      clusterAuthorizedOperations: version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+    };
+  },
+});
+
+async function requestedTopic(broker: Broker, t: RequestTopic, version: number, allowAutoCreate: boolean, topicOps: number): Promise<ResponseTopic> {
+  const byId = t.topicId !== ZERO_UUID;
+  if (version < 12 && (t.name === null || byId)) {
+    return errorTopic(ErrorCode.INVALID_REQUEST, t.name, t.topicId);
+  }
+  if (byId) {
+    const found = broker.topics.getById(t.topicId);
+    // Kafka answers unknown ids without a name, so a client cannot learn which names exist.
+    return found ? topicMetadata(broker, found, topicOps) : errorTopic(ErrorCode.UNKNOWN_TOPIC_ID, null, t.topicId);
+  }
+  const name = t.name;
+  if (name === null) return errorTopic(ErrorCode.INVALID_REQUEST, null, ZERO_UUID);
+  try {
+    const found = await broker.topics.getOrAutoCreate(name, allowAutoCreate);
+    if (found) return topicMetadata(broker, found, topicOps);
+  } catch (err) {
+    if (err instanceof KafkaError) return errorTopic(err.code, name, ZERO_UUID);
+    throw err;
+  }
+  return errorTopic(topicNameProblem(name) ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, ZERO_UUID);
+}
+
+function errorTopic(errorCode: number, name: string | null, topicId: string): ResponseTopic {
+  return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
+}
+
+function topicMetadata(broker: Broker, t: TopicInfo, topicOps: number): ResponseTopic {
+  const node = broker.nodeId;
+  return {
+    errorCode: ErrorCode.NONE,
+    name: t.name,
+    topicId: t.topicId,
+    isInternal: t.internal,
+    partitions: t.partitions.map((p) => ({
+      errorCode: ErrorCode.NONE,
+      partitionIndex: p.partition,
+      leaderId: node,
+      leaderEpoch: p.leaderEpoch,
+      replicaNodes: [node],
+      isrNodes: [node],
+      offlineReplicas: [],
+    })),
+    topicAuthorizedOperations: topicOps,
+  };
+}
