@@ -79,10 +79,11 @@ export function readBatchHeader(buf: Buffer, pos = 0): BatchHeader {
 }
 
 /** int64 as a number (offsets, timestamps and producer ids fit in 53 bits). */
-function readInt64(buf: Buffer, pos: number): number {
+export function readInt64(buf: Buffer, pos: number): number {
   return buf.readInt32BE(pos) * 4294967296 + buf.readUInt32BE(pos + 4);
 }
-function writeInt64(buf: Buffer, pos: number, value: number): void {
+/** Writes a number (within 53 bits) as a big-endian int64. */
+export function writeInt64(buf: Buffer, pos: number, value: number): void {
   const hi = Math.floor(value / 4294967296);
   buf.writeInt32BE(hi, pos);
   buf.writeUInt32BE(value - hi * 4294967296, pos + 4);

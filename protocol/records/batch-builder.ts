@@ -1,0 +1,182 @@
+/**
+ * Builds v2 record batches the broker writes itself (internal topics,
+ * transaction markers, converted legacy message sets): two passes (sizes,
+ * then one allocation), CRC-32C over attributes..end.
+ */
+import { Writer, varintSize, varlongSize } from '../primitives.js';
+import {
+  ATTR_CONTROL,
+  ATTR_LOG_APPEND_TIME,
+  ATTR_TRANSACTIONAL,
+  CRC_OFFSET,
+  Compression,
+  LOG_OVERHEAD,
+  RECORD_BATCH_OVERHEAD,
+  computeBatchCrc,
+  writeInt64,
+} from './batch-header.js';
+import type { RecordHeader } from './batch-records.js';
+import { compress, type CompressOptions } from './compression.js';
+
+export interface RecordInput {
+  readonly key?: Buffer | null;
+  readonly value?: Buffer | null;
+  readonly headers?: readonly RecordHeader[];
+  /** Record timestamp; defaults to the batch option `timestamp`. */
+  readonly timestamp?: number;
+  /** Offset relative to the batch's baseOffset; defaults to the record's index. Must increase. */
+  readonly offsetDelta?: number;
+}
+
+export interface BatchOptions {
+  readonly baseOffset?: number;
+  /** Defaults to -1 (what producers send; the broker patches it on append). */
+  readonly partitionLeaderEpoch?: number;
+  /** Kafka codec id (Compression.*); default none. */
+  readonly compression?: number;
+  /** Timestamp of records that carry none; defaults to Date.now(). */
+  readonly timestamp?: number;
+  /** When set, the batch is LogAppendTime and this is its maxTimestamp. */
+  readonly logAppendTime?: number;
+  readonly producerId?: number;
+  readonly producerEpoch?: number;
+  readonly baseSequence?: number;
+  readonly transactional?: boolean;
+  readonly control?: boolean;
+  /** Passed to compress() (legacy lz4 header checksum). */
+  readonly compressOptions?: CompressOptions;
+}
+
+interface PlannedRecord {
+  readonly offsetDelta: number;
+  readonly timestampDelta: number;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: readonly RecordHeader[];
+  readonly headerKeySizes: readonly number[];
+  readonly bodySize: number;
+}
+
+interface Plan {
+  readonly records: readonly PlannedRecord[];
+  readonly size: number;
+  readonly baseTimestamp: number;
+  readonly maxTimestamp: number;
+  readonly lastOffsetDelta: number;
+}
+
+function bytesSize(b: Buffer | null | undefined): number {
+  return b == null ? 1 : varintSize(b.length) + b.length;
+}
+
+function plan(records: readonly RecordInput[], defaultTimestamp: number): Plan {
+  if (records.length === 0) throw new RangeError('a record batch needs at least one record');
+  const baseTimestamp = records[0]!.timestamp ?? defaultTimestamp;
+  let maxTimestamp = -1;
+  let previousDelta = -1;
+  let size = 0;
+  const planned: PlannedRecord[] = [];
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const offsetDelta = r.offsetDelta ?? i;
+    if (offsetDelta <= previousDelta) throw new RangeError(`record offset deltas must increase (${offsetDelta} after ${previousDelta})`);
+    previousDelta = offsetDelta;
+    const timestamp = r.timestamp ?? defaultTimestamp;
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+    const timestampDelta = timestamp - baseTimestamp;
+    const headers = r.headers ?? [];
+    const headerKeySizes: number[] = [];
+    let bodySize = 1 + varlongSize(timestampDelta) + varintSize(offsetDelta) + bytesSize(r.key) + bytesSize(r.value);
+    bodySize += varintSize(headers.length);
+    for (const h of headers) {
+      const keySize = Buffer.byteLength(h.key);
+      headerKeySizes.push(keySize);
+      bodySize += varintSize(keySize) + keySize + bytesSize(h.value);
+    }
+    size += varintSize(bodySize) + bodySize;
+    planned.push({ offsetDelta, timestampDelta, key: r.key ?? null, value: r.value ?? null, headers, headerKeySizes, bodySize });
+  }
+  return { records: planned, size, baseTimestamp, maxTimestamp, lastOffsetDelta: previousDelta };
+}
+
+function writeBytes(w: Writer, b: Buffer | null): void {
+  if (b === null) {
+    w.varint(-1);
+  } else {
+    w.varint(b.length);
+    w.raw(b);
+  }
+}
+
+function writeRecords(w: Writer, records: readonly PlannedRecord[]): void {
+  for (const r of records) {
+    w.varint(r.bodySize);
+    w.int8(0);
+    w.varlong(r.timestampDelta);
+    w.varint(r.offsetDelta);
+    writeBytes(w, r.key);
+    writeBytes(w, r.value);
+    w.varint(r.headers.length);
+    for (let j = 0; j < r.headers.length; j++) {
+      const h = r.headers[j]!;
+      const keySize = r.headerKeySizes[j]!;
+      w.varint(keySize);
+      w.utf8(h.key, keySize);
+      writeBytes(w, h.value);
+    }
+  }
+}
+
+function attributesOf(options: BatchOptions, codec: number): number {
+  return (
+    (codec & 0x07) |
+    (options.logAppendTime !== undefined ? ATTR_LOG_APPEND_TIME : 0) |
+    (options.transactional === true ? ATTR_TRANSACTIONAL : 0) |
+    (options.control === true ? ATTR_CONTROL : 0)
+  );
+}
+
+/** Writes the 61-byte header in front of `body` (records area, compressed or not) and the CRC. */
+function assemble(p: Plan, options: BatchOptions, codec: number, body: Buffer | null): Buffer {
+  const bodySize = body === null ? p.size : body.length;
+  const total = RECORD_BATCH_OVERHEAD + bodySize;
+  const buf = Buffer.allocUnsafe(total);
+  writeInt64(buf, 0, options.baseOffset ?? 0);
+  buf.writeInt32BE(total - LOG_OVERHEAD, 8);
+  buf.writeInt32BE(options.partitionLeaderEpoch ?? -1, 12);
+  buf.writeInt8(2, 16);
+  buf.writeInt16BE(attributesOf(options, codec), 21);
+  buf.writeInt32BE(p.lastOffsetDelta, 23);
+  writeInt64(buf, 27, p.baseTimestamp);
+  writeInt64(buf, 35, options.logAppendTime ?? p.maxTimestamp);
+  writeInt64(buf, 43, options.producerId ?? -1);
+  buf.writeInt16BE(options.producerEpoch ?? -1, 51);
+  buf.writeInt32BE(options.baseSequence ?? -1, 53);
+  buf.writeInt32BE(p.records.length, 57);
+  if (body === null) {
+    const w = new Writer(buf, RECORD_BATCH_OVERHEAD);
+    writeRecords(w, p.records);
+    if (w.pos !== total) throw new Error(`record batch size mismatch: planned ${total}, wrote ${w.pos}`);
+  } else {
+    body.copy(buf, RECORD_BATCH_OVERHEAD);
+  }
+  buf.writeUInt32BE(computeBatchCrc(buf, 0, total), CRC_OFFSET);
+  return buf;
+}
+
+/** Builds an uncompressed v2 batch synchronously (the `compression` option is ignored). */
+export function buildUncompressedBatch(records: readonly RecordInput[], options: BatchOptions = {}): Buffer {
+  return assemble(plan(records, options.timestamp ?? Date.now()), options, Compression.none, null);
+}
+
+/** Builds a v2 batch, compressing the records area with `options.compression`. */
+export async function buildRecordBatch(records: readonly RecordInput[], options: BatchOptions = {}): Promise<Buffer> {
+  const codec = options.compression ?? Compression.none;
+  const p = plan(records, options.timestamp ?? Date.now());
+  if (codec === Compression.none) return assemble(p, options, codec, null);
+  const area = Buffer.allocUnsafe(p.size);
+  const w = new Writer(area);
+  writeRecords(w, p.records);
+  const compressed = await compress(codec, area, options.compressOptions);
+  return assemble(p, options, codec, compressed);
+}
