@@ -31,7 +31,7 @@ export class Broker {
   advertised: Endpoint;
   logs!: LogManager;
   topics!: TopicManager;
-  private server!: Server;
+  private server: Server | undefined;
   private closing: Promise<void> | undefined;
 
   private constructor(private readonly opts: BrokerOptions) {
@@ -48,13 +48,35 @@ export class Broker {
     return this.logs.logDir;
   }
   get connections(): Server['connections'] {
-    return this.server.connections;
+    return this.server?.connections ?? new Set();
   }
 
+  /** Starts a broker; on failure, whatever was already opened is closed again before the error is thrown. */
   static async start(opts: BrokerOptions): Promise<Broker> {
     const broker = new Broker(opts);
-    await broker.startInternal();
+    try {
+      await broker.startInternal();
+    } catch (err) {
+      await broker.abortStart();
+      throw err;
+    }
     return broker;
+  }
+
+  private async abortStart(): Promise<void> {
+    const steps: Array<() => Promise<void> | undefined> = [
+      () => this.server?.close(),
+      () => this.topics?.close(),
+      () => this.logs?.close(),
+    ];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (err) {
+        this.logger.warn({ err }, 'cleanup after a failed start failed');
+      }
+    }
+    if (this.opts.removeDataDirOnClose && this.logs) await rm(this.logs.logDir, { recursive: true, force: true });
   }
 
   private async startInternal(): Promise<void> {
@@ -70,14 +92,15 @@ export class Broker {
       maxOpenFiles: config.int('gregor.max.open.files'),
     });
     this.topics = await TopicManager.open(this, this.opts.metadataStore);
-    this.server = new Server(this, {
+    const server = new Server(this, {
       maxRequestBytes: config.int('socket.request.max.bytes'),
       maxQueuedBytes: queuedBytesLimit(config),
       idleMs: config.long('connections.max.idle.ms'),
       maxConnections: config.int('max.connections'),
       maxConnectionsPerIp: config.int('max.connections.per.ip'),
     });
-    const port = await this.server.listen(listener.host, listener.port);
+    this.server = server;
+    const port = await server.listen(listener.host, listener.port);
     if (this.advertised.port === 0 || (listener.port === 0 && !config.isSet('advertised.listeners'))) {
       this.advertised = { host: this.advertised.host, port };
     }
@@ -90,7 +113,7 @@ export class Broker {
   /** Graceful shutdown: stop accepting, finish in-flight requests, flush and checkpoint the logs. */
   close(): Promise<void> {
     this.closing ??= (async () => {
-      await this.server.close();
+      await this.server?.close();
       await this.topics.close();
       await this.logs.close();
       if (this.opts.removeDataDirOnClose) await rm(this.logs.logDir, { recursive: true, force: true });

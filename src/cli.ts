@@ -1,36 +1,41 @@
 #!/usr/bin/env node
 /**
- * The `gregor` command: start a broker.
+ * The `gregor` command: start a broker, print a ready line, stop gracefully on SIGINT/SIGTERM.
  *
- *   gregor [--config server.properties] [--override key=value ...]
+ *   gregor [server.properties] [--config server.properties] [--override key=value ...]
  *          [--port N] [--host H] [--advertised-host H] [--data-dir DIR] [--node-id N]
  *          [--log-level L] [--metrics-port N]
+ *
+ * Precedence: defaults < config file < GREGOR_* environment < short flags < --override.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { Broker } from './broker.js';
-import { ConfigError, loadConfig } from './config/broker-config.js';
+import { advertisedListenerOf, ConfigError, listenerOf, loadConfig, type BrokerConfig } from './config/broker-config.js';
 import { createLogger } from './logger.js';
 
-const HELP = `Usage: gregor [options]
+const HELP = `Usage: gregor [server.properties] [options]
 
-Starts a Kafka-compatible broker (plaintext only).
+Starts a Kafka-compatible broker (single node, plaintext).
 
 Options:
-  -c, --config FILE          read a server.properties file
-  -o, --override KEY=VALUE   set any broker config (repeatable), as Kafka's --override
-  -p, --port N               listen port (listeners=PLAINTEXT://:N, advertised localhost:N)
-      --host HOST            interface to bind (default: all)
+  -c, --config FILE          read a server.properties file (also accepted as the only argument)
+  -o, --override KEY=VALUE   set any broker config, as Kafka's --override (repeatable)
+  -p, --port N               listen port (default 9092); also the advertised port
+      --host HOST            interface to bind (default: all interfaces)
       --advertised-host HOST host name given to clients (default: localhost)
   -d, --data-dir DIR         log.dirs (default: ./data)
-      --node-id N            node.id (default: 1)
-  -l, --log-level LEVEL      trace|debug|info|warn|error (default: info)
-      --metrics-port N       Prometheus metrics port (default: 9464; 0 = any free port)
+  -n, --node-id N            node.id (default: 1)
+  -l, --log-level LEVEL      trace|debug|info|warn|error|fatal|silent (default: info)
+      --metrics-port N       gregor.metrics.port (default: 9464)
   -h, --help                 show this help
   -v, --version              print the version
 
-Environment: GREGOR_<KEY> sets a config, dots as underscores (GREGOR_NUM_PARTITIONS=3).
-Precedence: defaults < --config file < environment < flags.
+Configuration uses Kafka's property names (node.id, listeners, advertised.listeners,
+log.dirs, num.partitions, auto.create.topics.enable, log.retention.hours, ...).
+Environment: GREGOR_<KEY> with dots as underscores sets a config, e.g.
+  GREGOR_NUM_PARTITIONS=3 GREGOR_LOG_DIRS=/var/lib/gregor gregor
+Precedence: defaults < config file < environment < short flags < --override.
 `;
 
 function version(): string {
@@ -38,8 +43,23 @@ function version(): string {
   return pkg.version;
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
+interface Flags {
+  config?: string;
+  override?: string[];
+  port?: string;
+  host?: string;
+  'advertised-host'?: string;
+  'data-dir'?: string;
+  'node-id'?: string;
+  'log-level'?: string;
+  'metrics-port'?: string;
+  help?: boolean;
+  version?: boolean;
+}
+
+function parseFlags(argv: string[]): { flags: Flags; file: string | undefined } {
+  const { values, positionals } = parseArgs({
+    args: argv,
     options: {
       config: { type: 'string', short: 'c' },
       override: { type: 'string', short: 'o', multiple: true },
@@ -47,52 +67,82 @@ async function main(): Promise<void> {
       host: { type: 'string' },
       'advertised-host': { type: 'string' },
       'data-dir': { type: 'string', short: 'd' },
-      'node-id': { type: 'string' },
+      'node-id': { type: 'string', short: 'n' },
       'log-level': { type: 'string', short: 'l' },
       'metrics-port': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
+    allowPositionals: true,
     strict: true,
   });
-  if (values.help) {
+  if (positionals.length > 1 || (positionals.length === 1 && values.config !== undefined)) {
+    throw new ConfigError(`unexpected argument '${positionals[positionals.length - 1]}' (one config file at most; see --help)`);
+  }
+  return { flags: values, file: values.config ?? positionals[0] };
+}
+
+function parseOverrides(list: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of list) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--override expects key=value, got '${kv}'`);
+    out[kv.slice(0, eq).trim()] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Short flags as config overrides; --port/--host/--advertised-host adjust the listeners of the lower layers. */
+function flagOverrides(flags: Flags, base: BrokerConfig): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (flags.port !== undefined || flags.host !== undefined) {
+    const listener = listenerOf(base);
+    out['listeners'] = `PLAINTEXT://${hostPart(flags.host ?? listener.host)}:${flags.port ?? listener.port}`;
+  }
+  if (flags.port !== undefined || flags['advertised-host'] !== undefined) {
+    const advertised = base.isSet('advertised.listeners') ? advertisedListenerOf(base) : { host: 'localhost', port: listenerOf(base).port };
+    out['advertised.listeners'] = `PLAINTEXT://${hostPart(flags['advertised-host'] ?? advertised.host)}:${flags.port ?? advertised.port}`;
+  }
+  if (flags['data-dir'] !== undefined) out['log.dirs'] = flags['data-dir'];
+  if (flags['node-id'] !== undefined) out['node.id'] = flags['node-id'];
+  if (flags['log-level'] !== undefined) out['gregor.log.level'] = flags['log-level'];
+  if (flags['metrics-port'] !== undefined) out['gregor.metrics.port'] = flags['metrics-port'];
+  return out;
+}
+
+function hostPart(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+async function main(): Promise<void> {
+  const { flags, file } = parseFlags(process.argv.slice(2));
+  if (flags.help) {
     process.stdout.write(HELP);
     return;
   }
-  if (values.version) {
+  if (flags.version) {
     process.stdout.write(`gregor ${version()}\n`);
     return;
   }
-  const overrides: Record<string, string> = {};
-  if (values.port !== undefined) {
-    overrides['listeners'] = `PLAINTEXT://${values.host ?? ''}:${values.port}`;
-    overrides['advertised.listeners'] = `PLAINTEXT://${values['advertised-host'] ?? 'localhost'}:${values.port}`;
-  } else if (values.host !== undefined) {
-    overrides['listeners'] = `PLAINTEXT://${values.host}:9092`;
-  }
-  if (values['advertised-host'] !== undefined && values.port === undefined) {
-    overrides['advertised.listeners'] = `PLAINTEXT://${values['advertised-host']}:9092`;
-  }
-  if (values['data-dir'] !== undefined) overrides['log.dirs'] = values['data-dir'];
-  if (values['node-id'] !== undefined) overrides['node.id'] = values['node-id'];
-  if (values['log-level'] !== undefined) overrides['gregor.log.level'] = values['log-level'];
-  if (values['metrics-port'] !== undefined) overrides['gregor.metrics.port'] = values['metrics-port'];
-  for (const kv of values.override ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq <= 0) throw new ConfigError(`--override expects key=value, got '${kv}'`);
-    overrides[kv.slice(0, eq).trim()] = kv.slice(eq + 1);
-  }
-  const config = loadConfig({ file: values.config, overrides, env: process.env });
+  const explicit = parseOverrides(flags.override ?? []);
+  const base = loadConfig({ file, env: process.env, overrides: explicit });
+  const config = loadConfig({ file, env: process.env, overrides: { ...flagOverrides(flags, base), ...explicit } });
   const logger = createLogger(config.string('gregor.log.level'));
+  if (config.ignored.length > 0) {
+    logger.warn({ keys: config.ignored, file }, 'ignoring configuration keys Gregor does not know');
+  }
   const broker = await Broker.start({ config, logger });
+  const listener = listenerOf(config);
   process.stdout.write(
-    `Gregor ${version()} ready: listening on ${config.list('listeners')[0]} (bound port ${broker.boundPort}), ` +
-      `advertised as ${broker.advertised.host}:${broker.advertised.port}, node ${broker.nodeId}, ` +
-      `cluster ${broker.clusterId}, data in ${broker.dataDir}\n`,
+    `Gregor ${version()} ready: listening on ${listener.host === '' ? '0.0.0.0' : listener.host}:${broker.boundPort}, ` +
+      `advertised as ${broker.advertised.host}:${broker.advertised.port} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${broker.dataDir})\n`,
   );
   let stopping = false;
   const stop = (signal: string): void => {
-    if (stopping) return;
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting without finishing the shutdown');
+      process.exit(1);
+    }
     stopping = true;
     logger.info({ signal }, 'shutting down');
     broker.close().then(
@@ -103,6 +153,7 @@ async function main(): Promise<void> {
       },
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
+        logger.flush();
         process.exit(1);
       },
     );
@@ -111,11 +162,21 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** Errors that need no stack trace: bad configuration, a port in use, a log dir of another node. */
+function isOperational(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown };
+  return (
+    typeof e.code === 'string' && ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EROFS', 'ENOSPC'].includes(e.code)
+  ) || e.name === 'StorageError' || e.name === 'MetadataStoreError';
+}
+
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    process.stderr.write(`gregor: ${(err as Error).message}\n`);
+  const code = (err as { code?: string }).code ?? '';
+  if (err instanceof ConfigError || code.startsWith('ERR_PARSE_ARGS')) {
+    process.stderr.write(`gregor: ${(err as Error).message}\nTry 'gregor --help'.\n`);
     process.exit(2);
   }
-  process.stderr.write(`gregor: failed to start: ${(err as Error).stack ?? String(err)}\n`);
+  const detail = isOperational(err) ? (err as Error).message : ((err as Error).stack ?? String(err));
+  process.stderr.write(`gregor: failed to start: ${detail}\n`);
   process.exit(1);
 });

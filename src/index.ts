@@ -6,9 +6,11 @@
  *   // broker.bootstrap === 'localhost:<port>'
  *   await broker.close();
  */
+import { rm } from 'node:fs/promises';
 import { Broker, makeTempDataDir } from './broker.js';
 import { loadConfig } from './config/broker-config.js';
 import { createLogger } from './logger.js';
+import type { MetadataStore } from './metadata/metadata-store.js';
 
 export interface StartBrokerOptions {
   /** Port to listen on; 0 (the default) picks a free one. */
@@ -21,6 +23,8 @@ export interface StartBrokerOptions {
   config?: Record<string, string | number | boolean>;
   /** Log level (default 'warn'). */
   logLevel?: string;
+  /** Where topic metadata is kept (default: a file in the data directory). */
+  metadataStore?: MetadataStore;
 }
 
 export interface RunningBroker {
@@ -37,27 +41,36 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   const port = opts.port ?? 0;
   const bindHost = opts.host ?? '127.0.0.1';
   const advertisedHost = opts.host ?? 'localhost';
-  const dataDir = opts.dataDir ?? (await makeTempDataDir());
+  const tempDir = opts.dataDir === undefined;
   const overrides: Record<string, string> = {
     listeners: `PLAINTEXT://${bindHost}:${port}`,
     'advertised.listeners': `PLAINTEXT://${advertisedHost}:${port}`,
-    'log.dirs': dataDir,
     'gregor.metrics.enabled': 'false',
   };
   for (const [k, v] of Object.entries(opts.config ?? {})) overrides[k] = String(v);
-  const config = loadConfig({ overrides });
-  const logger = createLogger(opts.logLevel ?? config.string('gregor.log.level') ?? 'warn', false);
-  if (!opts.logLevel && !config.isSet('gregor.log.level')) logger.level = 'warn';
-  const broker = await Broker.start({ config, logger, removeDataDirOnClose: opts.dataDir === undefined });
-  return {
-    port: broker.boundPort,
-    host: broker.advertised.host,
-    bootstrap: `${broker.advertised.host}:${broker.advertised.port}`,
-    dataDir: broker.dataDir,
-    broker,
-    close: () => broker.close(),
-  };
+  const dataDir = opts.dataDir ?? (await makeTempDataDir());
+  overrides['log.dirs'] = dataDir;
+  try {
+    const config = loadConfig({ overrides });
+    const level = opts.logLevel ?? (config.isSet('gregor.log.level') ? config.string('gregor.log.level') : 'warn');
+    const logger = createLogger(level, false);
+    const broker = await Broker.start({ config, logger, removeDataDirOnClose: tempDir, metadataStore: opts.metadataStore });
+    return {
+      port: broker.boundPort,
+      host: broker.advertised.host,
+      bootstrap: `${broker.advertised.host}:${broker.advertised.port}`,
+      dataDir: broker.dataDir,
+      broker,
+      close: () => broker.close(),
+    };
+  } catch (err) {
+    if (tempDir) await rm(dataDir, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 export { Broker } from './broker.js';
 export { loadConfig, BrokerConfig, ConfigError } from './config/broker-config.js';
+export { FileMetadataStore, MetadataStoreError } from './metadata/metadata-store.js';
+export type { MetadataStore, TopicRecord, MetadataIdentity, LoadedMetadata } from './metadata/metadata-store.js';
+export type { TopicManager, TopicInfo, PartitionState, TopicConfigView } from './metadata/topic-manager.js';

@@ -66,17 +66,22 @@ export function splitList(value: string): string[] {
 export class BrokerConfig {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(values: Iterable<[string, string, ConfigSourceKind]> = []) {
+  /** Keys of the config file that Gregor does not know (ignored, as Kafka ignores unknown keys with a warning). */
+  readonly ignored: string[] = [];
+
+  /** Values as [key, value, source, origin]; origin names where the value came from, for error messages. */
+  constructor(values: Iterable<readonly [string, string, ConfigSourceKind, string?]> = []) {
     for (const def of BROKER_CONFIGS) this.entries.set(def.name, { value: def.default, source: 'DEFAULT_CONFIG' });
-    for (const [key, value, source] of values) this.set(key, value, source);
+    for (const [key, value, source, origin] of values) this.set(key, value, source, origin);
   }
 
-  /** Sets a known key (or alias) after validation; throws ConfigError naming the key and value. */
-  set(key: string, value: string, source: ConfigSourceKind): void {
+  /** Sets a known key (or alias) after validation; throws ConfigError naming the key, the value and where it came from. */
+  set(key: string, value: string, source: ConfigSourceKind, origin?: string): void {
+    const from = origin ? ` (from ${origin})` : '';
     const def = BROKER_CONFIG_BY_NAME.get(key);
-    if (!def) throw new ConfigError(`unknown configuration '${key}'`);
+    if (!def) throw new ConfigError(`unknown configuration '${key}'${from}`);
     const problem = validateConfigValue(def, value);
-    if (problem) throw new ConfigError(`invalid configuration ${problem}`);
+    if (problem) throw new ConfigError(`invalid configuration ${problem}${from}`);
     this.entries.set(def.name, { value, source });
   }
 
@@ -141,7 +146,8 @@ export function envKey(variable: string): string | undefined {
 }
 
 export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
-  const values: Array<[string, string, ConfigSourceKind]> = [];
+  const values: Array<[string, string, ConfigSourceKind, string]> = [];
+  const ignored: string[] = [];
   if (opts.file) {
     let text: string;
     try {
@@ -150,18 +156,38 @@ export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
       throw new ConfigError(`cannot read config file ${opts.file}: ${(err as Error).message}`);
     }
     for (const [k, v] of parseProperties(text)) {
-      // server.properties files carry many keys Gregor does not use; only known keys are applied
-      if (BROKER_CONFIG_BY_NAME.has(k)) values.push([k, v, 'STATIC_BROKER_CONFIG']);
+      // server.properties files carry many keys Gregor does not use (process.roles, controller.*, ...):
+      // only known keys are applied, the others are reported as ignored
+      if (BROKER_CONFIG_BY_NAME.has(k)) values.push([k, v, 'STATIC_BROKER_CONFIG', opts.file]);
+      else ignored.push(k);
     }
   }
   for (const [variable, value] of Object.entries(opts.env ?? {})) {
     if (value === undefined || !variable.startsWith('GREGOR_')) continue;
     const key = envKey(variable);
-    if (!key) throw new ConfigError(`unknown configuration in environment variable ${variable}`);
-    values.push([key, value, 'STATIC_BROKER_CONFIG']);
+    if (!key) throw new ConfigError(`unknown configuration in environment variable ${variable} (GREGOR_<KEY> with dots as underscores, e.g. GREGOR_NUM_PARTITIONS)`);
+    values.push([key, value, 'STATIC_BROKER_CONFIG', `environment variable ${variable}`]);
   }
-  for (const [k, v] of Object.entries(opts.overrides ?? {})) values.push([k, v, 'STATIC_BROKER_CONFIG']);
-  return new BrokerConfig(values);
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) values.push([k, v, 'STATIC_BROKER_CONFIG', 'overrides']);
+  const config = new BrokerConfig(values);
+  config.ignored.push(...ignored);
+  checkConfig(config);
+  return config;
+}
+
+/** Checks that need more than one value, so a bad combination fails at startup with a clear message. */
+export function checkConfig(config: BrokerConfig): void {
+  listenerOf(config);
+  advertisedListenerOf(config);
+  const minSession = config.int('group.min.session.timeout.ms');
+  const maxSession = config.int('group.max.session.timeout.ms');
+  if (minSession > maxSession) {
+    throw new ConfigError(`invalid configuration group.min.session.timeout.ms: ${minSession} is above group.max.session.timeout.ms (${maxSession})`);
+  }
+  if (config.string('log.dirs').trim() === '') throw new ConfigError('invalid configuration log.dirs: empty');
+  if (config.list('log.dirs').length > 1) {
+    throw new ConfigError(`invalid configuration log.dirs: '${config.string('log.dirs')}' names several directories; Gregor supports one`);
+  }
 }
 
 export interface Endpoint {
@@ -187,25 +213,21 @@ export function listenerOf(config: BrokerConfig): Endpoint {
   if (!first) throw new ConfigError('invalid configuration listeners: empty');
   return parseListener(first, 'listeners');
 }
+/**
+ * Where clients are told to connect: advertised.listeners when set; otherwise the listener's port on
+ * the listener's host, or on localhost when the listener binds all interfaces (never 0.0.0.0 or the
+ * machine's host name, which clients often cannot resolve).
+ */
 export function advertisedListenerOf(config: BrokerConfig): Endpoint {
   const first = config.list('advertised.listeners')[0];
-  if (!first) return { host: 'localhost', port: listenerOf(config).port };
+  if (!first || !config.isSet('advertised.listeners')) {
+    const listener = listenerOf(config);
+    const wildcard = listener.host === '' || listener.host === '0.0.0.0' || listener.host === '::';
+    return { host: wildcard ? 'localhost' : listener.host, port: listener.port };
+  }
   const ep = parseListener(first, 'advertised.listeners');
   if (ep.host === '' || ep.host === '0.0.0.0' || ep.host === '::') {
     throw new ConfigError(`invalid configuration advertised.listeners: '${first}' must name a host clients can reach`);
   }
   return ep;
-}
-
-/** Retention in ms from log.retention.ms / minutes / hours, as Kafka resolves them. */
-export function retentionMsOf(config: BrokerConfig): number {
-  const ms = config.optionalLong('log.retention.ms');
-  if (ms !== undefined) return ms;
-  const minutes = config.optionalLong('log.retention.minutes');
-  if (minutes !== undefined) return minutes * 60_000;
-  return config.long('log.retention.hours') * 3_600_000;
-}
-
-export function segmentMsOf(config: BrokerConfig): number {
-  return config.optionalLong('log.roll.ms') ?? config.long('log.roll.hours') * 3_600_000;
 }
