@@ -1,0 +1,191 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advertisedListenerOf, ConfigError, envKey, listenerOf, loadConfig } from '../../src/config/broker-config.js';
+import { logDefaultsOf } from '../../src/config/log-defaults.js';
+import { parseProperties } from '../../src/config/properties.js';
+import { describeTopicConfigs, resolveTopicConfig, TOPIC_CONFIGS, validateTopicConfigs } from '../../src/config/topic-configs.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'gregor-config-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function propsFile(text: string): Promise<string> {
+  const file = join(dir, `server-${Math.random().toString(36).slice(2)}.properties`);
+  await writeFile(file, text);
+  return file;
+}
+
+describe('server.properties parsing', () => {
+  it('reads key=value, key: value and key value, skipping # and ! comments', () => {
+    const p = parseProperties('# comment\n! other comment\na=1\nb: 2\nc 3\n  d = spaced value  \n\n');
+    expect([...p]).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+      ['c', '3'],
+      ['d', 'spaced value  '],
+    ]);
+  });
+
+  it('joins backslash-continued lines and decodes escapes', () => {
+    const p = parseProperties('listeners=PLAINTEXT://:9092,\\\n    PLAINTEXT://:9093\npath=C:\\\\data\\tx\nu=\\u0041');
+    expect(p.get('listeners')).toBe('PLAINTEXT://:9092,PLAINTEXT://:9093');
+    expect(p.get('path')).toBe('C:\\data\tx');
+    expect(p.get('u')).toBe('A');
+  });
+});
+
+describe('broker configuration', () => {
+  it('has Kafka quickstart defaults: node 1, port 9092 advertised on localhost, ./data', () => {
+    const c = loadConfig();
+    expect(c.int('node.id')).toBe(1);
+    expect(listenerOf(c)).toEqual({ host: '', port: 9092 });
+    expect(advertisedListenerOf(c)).toEqual({ host: 'localhost', port: 9092 });
+    expect(c.string('log.dirs')).toBe('./data');
+    expect(c.int('num.partitions')).toBe(1);
+    expect(c.bool('auto.create.topics.enable')).toBe(true);
+  });
+
+  it('applies a properties file, then GREGOR_* environment, then overrides', async () => {
+    const file = await propsFile('num.partitions=3\nlog.retention.hours=24\nlog.segment.bytes=1000\n');
+    const c = loadConfig({
+      file,
+      env: { GREGOR_NUM_PARTITIONS: '5', GREGOR_LOG_RETENTION_HOURS: '48', PATH: '/usr/bin' },
+      overrides: { 'num.partitions': '7' },
+    });
+    expect(c.int('num.partitions')).toBe(7);
+    expect(c.int('log.retention.hours')).toBe(48);
+    expect(c.int('log.segment.bytes')).toBe(1000);
+    expect(c.source('log.segment.bytes')).toBe('STATIC_BROKER_CONFIG');
+    expect(c.source('message.max.bytes')).toBe('DEFAULT_CONFIG');
+  });
+
+  it('maps GREGOR_ variables to dotted keys, gregor.* keys without repeating the prefix', () => {
+    expect(envKey('GREGOR_LOG_DIRS')).toBe('log.dirs');
+    expect(envKey('GREGOR_AUTO_CREATE_TOPICS_ENABLE')).toBe('auto.create.topics.enable');
+    expect(envKey('GREGOR_LOG_LEVEL')).toBe('gregor.log.level');
+    expect(envKey('GREGOR_NO_SUCH_THING')).toBeUndefined();
+  });
+
+  it('accepts broker.id as the alias of node.id and log.dir of log.dirs', () => {
+    const c = loadConfig({ overrides: { 'broker.id': '4', 'log.dir': '/tmp/x' } });
+    expect(c.int('node.id')).toBe(4);
+    expect(c.string('log.dirs')).toBe('/tmp/x');
+  });
+
+  it('reports keys of the config file it does not know instead of failing', async () => {
+    const file = await propsFile('process.roles=broker,controller\nnum.partitions=2\ncontroller.quorum.voters=1@localhost:9093\n');
+    const c = loadConfig({ file });
+    expect(c.int('num.partitions')).toBe(2);
+    expect(c.ignored).toEqual(['process.roles', 'controller.quorum.voters']);
+  });
+
+  it('rejects a bad value naming the key, the value and where it came from', async () => {
+    const file = await propsFile('num.partitions=many\n');
+    expect(() => loadConfig({ file })).toThrow(ConfigError);
+    expect(() => loadConfig({ file })).toThrow(`invalid configuration num.partitions: 'many' is not an integer (from ${file})`);
+    expect(() => loadConfig({ env: { GREGOR_AUTO_CREATE_TOPICS_ENABLE: 'yes' } })).toThrow(
+      "invalid configuration auto.create.topics.enable: 'yes' is not a boolean (true or false) (from environment variable GREGOR_AUTO_CREATE_TOPICS_ENABLE)",
+    );
+    expect(() => loadConfig({ overrides: { 'num.partitions': '0' } })).toThrow('num.partitions: 0 is below the minimum 1 (from overrides)');
+    expect(() => loadConfig({ overrides: { 'log.cleanup.policy': 'delete,shred' } })).toThrow("log.cleanup.policy: 'shred' is not one of delete, compact");
+    expect(() => loadConfig({ overrides: { 'message.max.bytes': '3000000000' } })).toThrow("message.max.bytes: '3000000000' is out of the int range");
+    expect(() => loadConfig({ overrides: { 'log.retention.ms': '99999999999999999999' } })).toThrow('is out of the long range');
+  });
+
+  it('rejects unknown keys in overrides and in GREGOR_ variables', () => {
+    expect(() => loadConfig({ overrides: { 'num.partition': '3' } })).toThrow("unknown configuration 'num.partition' (from overrides)");
+    expect(() => loadConfig({ env: { GREGOR_NUM_PARTITION: '3' } })).toThrow('unknown configuration in environment variable GREGOR_NUM_PARTITION');
+  });
+
+  it('rejects a missing config file with its path', () => {
+    expect(() => loadConfig({ file: join(dir, 'missing.properties') })).toThrow(`cannot read config file ${join(dir, 'missing.properties')}`);
+  });
+
+  it('rejects listeners that are not PLAINTEXT://host:port and advertised wildcard hosts', () => {
+    expect(() => loadConfig({ overrides: { listeners: 'SSL://:9093' } })).toThrow('only PLAINTEXT listeners are supported (got SSL)');
+    expect(() => loadConfig({ overrides: { listeners: 'localhost:9092' } })).toThrow("invalid configuration listeners: 'localhost:9092' is not of the form PLAINTEXT://host:port");
+    expect(() => loadConfig({ overrides: { 'advertised.listeners': 'PLAINTEXT://0.0.0.0:9092' } })).toThrow('must name a host clients can reach');
+  });
+
+  it('rejects session timeout bounds that contradict each other', () => {
+    expect(() => loadConfig({ overrides: { 'group.min.session.timeout.ms': '50000', 'group.max.session.timeout.ms': '40000' } })).toThrow(
+      'group.min.session.timeout.ms: 50000 is above group.max.session.timeout.ms (40000)',
+    );
+  });
+
+  it('advertises the listener port on localhost when advertised.listeners is not set', () => {
+    expect(advertisedListenerOf(loadConfig({ overrides: { listeners: 'PLAINTEXT://:19092' } }))).toEqual({ host: 'localhost', port: 19092 });
+    expect(advertisedListenerOf(loadConfig({ overrides: { listeners: 'PLAINTEXT://127.0.0.1:19092' } }))).toEqual({ host: '127.0.0.1', port: 19092 });
+    expect(advertisedListenerOf(loadConfig({ overrides: { 'advertised.listeners': 'PLAINTEXT://broker.example:9999' } }))).toEqual({ host: 'broker.example', port: 9999 });
+  });
+});
+
+describe('topic configuration', () => {
+  it('lists the Kafka 3.9 topic configs with their broker synonyms', () => {
+    const names = TOPIC_CONFIGS.map((d) => d.name);
+    for (const name of [
+      'cleanup.policy', 'compression.type', 'delete.retention.ms', 'file.delete.delay.ms', 'flush.messages', 'flush.ms',
+      'index.interval.bytes', 'max.compaction.lag.ms', 'max.message.bytes', 'message.downconversion.enable',
+      'message.timestamp.type', 'min.cleanable.dirty.ratio', 'min.compaction.lag.ms', 'min.insync.replicas',
+      'retention.bytes', 'retention.ms', 'segment.bytes', 'segment.index.bytes', 'segment.ms', 'unclean.leader.election.enable',
+    ]) {
+      expect(names).toContain(name);
+    }
+    expect([...names].sort()).toEqual(names);
+    const synonyms = (name: string): string[] => TOPIC_CONFIGS.find((d) => d.name === name)!.synonyms.map((s) => s.name);
+    expect(synonyms('retention.ms')).toEqual(['log.retention.ms', 'log.retention.minutes', 'log.retention.hours']);
+    expect(synonyms('max.message.bytes')).toEqual(['message.max.bytes']);
+    expect(synonyms('segment.bytes')).toEqual(['log.segment.bytes']);
+    expect(synonyms('cleanup.policy')).toEqual(['log.cleanup.policy']);
+    expect(synonyms('message.timestamp.type')).toEqual(['log.message.timestamp.type']);
+  });
+
+  it('resolves an effective value from the override, else the first broker synonym with a value, else the default', () => {
+    const broker = loadConfig({ overrides: { 'log.retention.minutes': '30', 'message.max.bytes': '2000000' } });
+    const none = resolveTopicConfig(broker, new Map());
+    expect(none.log.retentionMs).toBe(30 * 60_000);
+    expect(none.messageMaxBytes).toBe(2_000_000);
+    expect(none.values.get('delete.retention.ms')).toBe('86400000');
+    const withOverride = resolveTopicConfig(broker, new Map([['retention.ms', '1000'], ['message.timestamp.type', 'LogAppendTime']]));
+    expect(withOverride.log.retentionMs).toBe(1000);
+    expect(withOverride.timestampType).toBe('LogAppendTime');
+    const entry = describeTopicConfigs(broker, new Map([['retention.ms', '1000']])).find((e) => e.def.name === 'retention.ms')!;
+    expect(entry.source).toBe('TOPIC_CONFIG');
+    expect(entry.synonyms.map((s) => s.name)).toEqual(['retention.ms', 'log.retention.minutes', 'log.retention.hours']);
+    const fromBroker = describeTopicConfigs(broker, new Map()).find((e) => e.def.name === 'retention.ms')!;
+    expect(fromBroker.source).toBe('STATIC_BROKER_CONFIG');
+    expect(fromBroker.value).toBe('1800000');
+  });
+
+  it('derives the broker log defaults from the same table (log.retention.hours, log.roll.hours)', () => {
+    const defaults = logDefaultsOf(loadConfig({ overrides: { 'log.retention.hours': '2', 'log.roll.hours': '1', 'log.segment.bytes': '4096' } }));
+    expect(defaults.retentionMs).toBe(2 * 3_600_000);
+    expect(defaults.segmentMs).toBe(3_600_000);
+    expect(defaults.segmentBytes).toBe(4096);
+    expect(defaults.cleanupPolicy).toBe('delete');
+  });
+
+  it('validates topic overrides with Kafka-worded INVALID_CONFIG messages', () => {
+    expect(validateTopicConfigs({ 'retention.ms': '1000', 'cleanup.policy': 'compact, delete' })).toEqual({
+      ok: new Map([['retention.ms', '1000'], ['cleanup.policy', 'compact,delete']]),
+    });
+    expect(validateTopicConfigs({ 'retention.mss': '1' })).toEqual({ error: 'Unknown topic config name: retention.mss' });
+    expect(validateTopicConfigs({ 'retention.ms': null })).toEqual({ error: 'Null value not supported for topic configs: retention.ms' });
+    expect(validateTopicConfigs({ 'retention.ms': 'soon' })).toEqual({ error: "Invalid value soon for configuration retention.ms: 'soon' is not an integer" });
+    expect(validateTopicConfigs({ 'retention.ms': '-2' })).toEqual({ error: 'Invalid value -2 for configuration retention.ms: -2 is below the minimum -1' });
+    expect(validateTopicConfigs({ 'min.cleanable.dirty.ratio': '1.5' })).toEqual({
+      error: 'Invalid value 1.5 for configuration min.cleanable.dirty.ratio: 1.5 is above the maximum 1',
+    });
+    expect(validateTopicConfigs({ 'compression.type': 'brotli' })).toHaveProperty('error');
+    expect(validateTopicConfigs({ 'compression.gzip.level': '0' })).toHaveProperty('error');
+    expect(validateTopicConfigs({ 'leader.replication.throttled.replicas': '0:1,1:1' })).toHaveProperty('ok');
+    expect(validateTopicConfigs({ 'leader.replication.throttled.replicas': 'all' })).toHaveProperty('error');
+    expect(validateTopicConfigs({ 'remote.storage.enable': 'true' })).toHaveProperty('error');
+  });
+});
