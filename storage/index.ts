@@ -4,16 +4,19 @@
  * <log.dir>/meta.properties                      version, cluster.id, node.id, directory.id
  * <log.dir>/recovery-point-offset-checkpoint     Kafka text checkpoints (version, count, "topic partition offset")
  * <log.dir>/log-start-offset-checkpoint
- * <log.dir>/.gregor-clean-shutdown               clean-shutdown marker (skips the recovery rescan)
+ * <log.dir>/.kafka_cleanshutdown                 clean-shutdown marker (skips the recovery rescan)
  * <log.dir>/<topic>-<partition>/00000000000000000000.{log,index,timeindex}
  * <log.dir>/<topic>-<partition>/partition.metadata, leader-epoch-checkpoint
+ * <log.dir>/<topic>-<partition>.<uuid>-delete/   a deleted partition, removed in the background
  */
 export { DEFAULT_LOG_CONFIG, resolveLogConfig } from './config.js';
 export type { LogConfig } from './config.js';
 export { OffsetOutOfRangeError, StorageError } from './errors.js';
 export { nodeFs } from './fs.js';
 export type { StorageFs, FileStat, OpenFlags } from './fs.js';
+export { FaultyFs } from './faulty-fs.js';
+export type { FaultOp, FaultCode } from './faulty-fs.js';
 export { PartitionLog } from './partition-log.js';
-export type { AppendInfo, AppendOptions, ReadResult, TimestampOffset } from './partition-log.js';
+export type { AppendInfo, AppendOptions, ReadResult, TimestampOffset, RecordTimestampLookup, StorageLogger } from './partition-log.js';
 export { LogManager } from './log-manager.js';
-export type { LogManagerOptions, LogManagerStats, StorageLogger } from './log-manager.js';
+export type { LogManagerOptions, LogManagerStats } from './log-manager.js';

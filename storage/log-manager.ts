@@ -1,12 +1,28 @@
-import type { LogConfig } from './config.js';
-import type { StorageFs } from './fs.js';
-import type { PartitionLog } from './partition-log.js';
+/**
+ * LogManager: one log directory. Owns meta.properties, the log-dir checkpoints
+ * (recovery-point-offset-checkpoint, log-start-offset-checkpoint), the clean-shutdown marker, every
+ * PartitionLog, and what they share: the batch cache, the file-handle cache, the read buffer pool, the
+ * fsync limiter, and the timers for retention, flush.ms and checkpoints.
+ *
+ * Start: read meta.properties (refuse a different node.id), note whether the last shutdown was clean
+ * (`.kafka_cleanshutdown`), load every `<topic>-<partition>` directory (recovering after an unclean
+ * shutdown), remove `*-delete` directories in the background, remove the marker, write the checkpoints.
+ * Close: flush and close every log, write the checkpoints, then the marker.
+ */
+import { randomUUID } from 'node:crypto';
+import { BatchCache } from './batch-cache.js';
+import { BufferPool } from './buffer-pool.js';
+import { CheckpointWriter, formatOffsetCheckpoint, readOffsetCheckpoint, readPartitionMetadata } from './checkpoint-file.js';
+import { resolveLogConfig, type LogConfig } from './config.js';
+import { StorageError, storageError } from './errors.js';
+import { FileHandleCache } from './file-handles.js';
+import { nodeFs, type StorageFs } from './fs.js';
+import { Limiter } from './limiter.js';
+import { loadOrCreateMetaProperties } from './meta-properties.js';
+import { PartitionLog, type LogContext, type RecordTimestampLookup, type StorageLogger } from './partition-log.js';
 
-export interface StorageLogger {
-  info(o: object, msg?: string): void;
-  warn(o: object, msg?: string): void;
-  error(o: object, msg?: string): void;
-}
+export type { StorageLogger } from './partition-log.js';
+
 export interface LogManagerOptions {
   logDir: string;
   nodeId: number;
@@ -15,26 +31,373 @@ export interface LogManagerOptions {
   logger?: StorageLogger;
   /** log.retention.check.interval.ms, default 300000. */
   retentionCheckIntervalMs?: number;
-  /** Bytes of recently appended batches kept in memory for tailing reads, default 64 MiB. */
+  /** Bytes of recently appended batches kept in memory for tailing reads, default 64 MiB (0 disables). */
   cacheBytes?: number;
   /** Open file descriptors kept by the handle cache, default 1000. */
   maxOpenFiles?: number;
+  /** log.flush.offset.checkpoint.interval.ms: how often the checkpoints are written, default 60000. */
+  checkpointIntervalMs?: number;
+  /** How often flush.ms is checked, default 1000. */
+  flushCheckIntervalMs?: number;
+  /** fdatasync calls running at once across all partitions, default 2 (the libuv pool has 4 threads). */
+  maxConcurrentSyncs?: number;
+  /** Exact record look-up for ListOffsets by timestamp (see RecordTimestampLookup). */
+  findRecordByTimestamp?: RecordTimestampLookup;
+  /** Wall clock (ms), default Date.now. */
+  clock?: () => number;
 }
+
 export interface LogManagerStats {
+  /** Batches served from the batch cache. */
   cacheHits: number;
+  /** Reads that went to a segment file. */
   cacheMisses: number;
+  cacheBytes: number;
+  cachedBatches: number;
   openFiles: number;
+  /** Files opened by the handle cache since start. */
+  fileOpens: number;
+  fsyncs: number;
+  partitions: number;
+  offlinePartitions: number;
+}
+
+const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint';
+const LOG_START_FILE = 'log-start-offset-checkpoint';
+const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+const noopLogger: StorageLogger = { info() {}, warn() {}, error() {} };
+
+function key(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+function positiveInt(name: string, value: number): number {
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be an integer >= 1, got ${value}`);
+  return value;
 }
 
 export class LogManager {
-  readonly clusterId: string = '';
-  readonly logDir: string = '';
-  static open(_opts: LogManagerOptions): Promise<LogManager> { throw new Error('not implemented'); }
-  existingLogs(): PartitionLog[] { throw new Error('not implemented'); }
-  getLog(_topic: string, _partition: number): PartitionLog | undefined { throw new Error('not implemented'); }
-  createLog(_topic: string, _partition: number, _topicId: string, _config?: Partial<LogConfig>): Promise<PartitionLog> { throw new Error('not implemented'); }
-  deleteLog(_topic: string, _partition: number): Promise<void> { throw new Error('not implemented'); }
-  allLogs(): Iterable<PartitionLog> { throw new Error('not implemented'); }
-  stats(): LogManagerStats { throw new Error('not implemented'); }
-  close(): Promise<void> { throw new Error('not implemented'); }
+  readonly clusterId: string;
+  readonly logDir: string;
+  readonly nodeId: number;
+  readonly directoryId: string;
+  private readonly logs = new Map<string, PartitionLog>();
+  private readonly found: PartitionLog[] = [];
+  private readonly ctx: LogContext;
+  private readonly handles: FileHandleCache;
+  private readonly cache: BatchCache;
+  private readonly defaults: LogConfig;
+  private readonly recoveryCheckpoint: CheckpointWriter;
+  private readonly logStartCheckpoint: CheckpointWriter;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly pendingDeletes = new Map<NodeJS.Timeout, string[]>();
+  private readonly backgroundRemovals = new Set<Promise<void>>();
+  private retentionRunning: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly fs: StorageFs,
+    private readonly logger: StorageLogger,
+    opts: LogManagerOptions,
+    meta: { clusterId: string; directoryId: string },
+  ) {
+    this.logDir = opts.logDir;
+    this.nodeId = opts.nodeId;
+    this.clusterId = meta.clusterId;
+    this.directoryId = meta.directoryId;
+    this.defaults = resolveLogConfig(opts.defaults);
+    this.handles = new FileHandleCache(fs, opts.maxOpenFiles ?? 1000);
+    this.cache = new BatchCache(opts.cacheBytes ?? 64 * 1024 * 1024);
+    this.ctx = {
+      fs,
+      handles: this.handles,
+      pool: new BufferPool(),
+      cache: this.cache,
+      logger,
+      syncLimiter: new Limiter(opts.maxConcurrentSyncs ?? 2),
+      clock: opts.clock ?? Date.now,
+      findRecordByTimestamp: opts.findRecordByTimestamp,
+      checkpointsChanged: () => this.writeCheckpoints(),
+      scheduleDelete: (paths, delayMs) => this.scheduleDelete(paths, delayMs),
+      counters: { fsyncs: 0 },
+    };
+    this.recoveryCheckpoint = new CheckpointWriter(fs, `${this.logDir}/${RECOVERY_POINT_FILE}`, () =>
+      formatOffsetCheckpoint([...this.logs.values()].map((l) => ({ topic: l.topic, partition: l.partition, offset: l.recoveryPoint }))),
+    );
+    this.logStartCheckpoint = new CheckpointWriter(fs, `${this.logDir}/${LOG_START_FILE}`, () =>
+      formatOffsetCheckpoint([...this.logs.values()].map((l) => ({ topic: l.topic, partition: l.partition, offset: l.logStartOffset }))),
+    );
+  }
+
+  static async open(opts: LogManagerOptions): Promise<LogManager> {
+    const fs = opts.fs ?? nodeFs;
+    const logger = opts.logger ?? noopLogger;
+    if (typeof opts.logDir !== 'string' || opts.logDir === '') throw new RangeError('logDir must be a non-empty path');
+    if (!Number.isInteger(opts.nodeId) || opts.nodeId < 0) throw new RangeError(`nodeId must be an integer >= 0, got ${opts.nodeId}`);
+    const retentionCheckIntervalMs = positiveInt('retentionCheckIntervalMs', opts.retentionCheckIntervalMs ?? 300_000);
+    const checkpointIntervalMs = positiveInt('checkpointIntervalMs', opts.checkpointIntervalMs ?? 60_000);
+    const flushCheckIntervalMs = positiveInt('flushCheckIntervalMs', opts.flushCheckIntervalMs ?? 1000);
+    let meta;
+    try {
+      fs.mkdir(opts.logDir);
+      meta = await loadOrCreateMetaProperties(fs, opts.logDir, opts.nodeId);
+    } catch (err) {
+      if (err instanceof StorageError) throw err;
+      throw storageError(`opening log directory ${opts.logDir}`, err);
+    }
+    const manager = new LogManager(fs, logger, opts, meta);
+    try {
+      await manager.loadLogs();
+    } catch (err) {
+      manager.handles.closeAll();
+      throw storageError(`loading logs in ${opts.logDir}`, err);
+    }
+    manager.timers.push(
+      setInterval(() => void manager.checkRetention(), retentionCheckIntervalMs),
+      setInterval(() => void manager.writeCheckpoints().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'writing checkpoints failed')), checkpointIntervalMs),
+      setInterval(() => manager.checkFlushMs(), flushCheckIntervalMs),
+    );
+    for (const t of manager.timers) t.unref();
+    return manager;
+  }
+
+  private async loadLogs(): Promise<void> {
+    const { fs, logger } = this;
+    const marker = `${this.logDir}/${CLEAN_SHUTDOWN_FILE}`;
+    const cleanShutdown = fs.stat(marker) !== null;
+    const readCheckpoint = (file: string): Map<string, number> => {
+      try {
+        return readOffsetCheckpoint(fs, `${this.logDir}/${file}`);
+      } catch (err) {
+        logger.warn({ file, err: (err as Error).message }, 'unreadable checkpoint file, ignoring it');
+        return new Map();
+      }
+    };
+    const recoveryPoints = readCheckpoint(RECOVERY_POINT_FILE);
+    const logStarts = readCheckpoint(LOG_START_FILE);
+    // A clean shutdown is only trusted with its recovery points.
+    const trustClean = cleanShutdown && fs.stat(`${this.logDir}/${RECOVERY_POINT_FILE}`) !== null;
+    const started = this.ctx.clock();
+    let recovered = 0;
+    for (const name of fs.readdir(this.logDir).sort()) {
+      const path = `${this.logDir}/${name}`;
+      if (name.endsWith('.tmp')) {
+        fs.unlink(path);
+        continue;
+      }
+      const stat = fs.stat(path);
+      if (!stat?.isDirectory) continue;
+      if (name.endsWith('-delete')) {
+        this.removeInBackground(path);
+        continue;
+      }
+      const m = /^(.+)-(\d+)$/.exec(name);
+      if (!m || !TOPIC_NAME.test(m[1] as string)) {
+        logger.warn({ dir: path }, 'ignoring a directory that is not <topic>-<partition>');
+        continue;
+      }
+      const topic = m[1] as string;
+      const partition = Number(m[2]);
+      const topicId = readPartitionMetadata(fs, `${path}/partition.metadata`) ?? '';
+      const log = await PartitionLog.load(this.ctx, path, topic, partition, topicId, this.defaults, {
+        cleanShutdown: trustClean,
+        recoveryPoint: recoveryPoints.get(name),
+        logStartOffset: logStarts.get(name),
+      });
+      if (!trustClean) recovered++;
+      this.logs.set(name, log);
+      this.found.push(log);
+    }
+    if (cleanShutdown) {
+      fs.unlink(marker);
+      await fs.fsyncDir(this.logDir);
+    }
+    await this.writeCheckpoints();
+    logger.info({ logDir: this.logDir, partitions: this.logs.size, cleanShutdown: trustClean, recovered, ms: this.ctx.clock() - started }, 'log directory loaded');
+  }
+
+  /** Partitions found on disk at open, recovered. */
+  existingLogs(): PartitionLog[] {
+    return this.found.filter((l) => this.logs.get(key(l.topic, l.partition)) === l);
+  }
+
+  getLog(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(key(topic, partition));
+  }
+
+  allLogs(): Iterable<PartitionLog> {
+    return this.logs.values();
+  }
+
+  /**
+   * Creates `<topic>-<partition>` with partition.metadata and an empty first segment. Returns the existing
+   * log when it already exists with the same topic id (or none); a different topic id is an error.
+   */
+  async createLog(topic: string, partition: number, topicId: string, config?: Partial<LogConfig>): Promise<PartitionLog> {
+    this.checkOpen();
+    if (!TOPIC_NAME.test(topic) || topic === '.' || topic === '..') throw new RangeError(`invalid topic name ${JSON.stringify(topic)}`);
+    if (!Number.isInteger(partition) || partition < 0) throw new RangeError(`invalid partition ${partition}`);
+    const existing = this.logs.get(key(topic, partition));
+    if (existing) {
+      if (existing.topicId !== '' && topicId !== '' && existing.topicId !== topicId) {
+        throw new StorageError(`log ${key(topic, partition)} exists with topic id ${existing.topicId}, not ${topicId}`);
+      }
+      if (config) existing.updateConfig(config);
+      return existing;
+    }
+    const merged = resolveLogConfig(this.defaults, config);
+    const log = await PartitionLog.create(this.ctx, `${this.logDir}/${key(topic, partition)}`, topic, partition, topicId, merged);
+    this.logs.set(key(topic, partition), log);
+    try {
+      await this.fs.fsyncDir(this.logDir);
+    } catch (err) {
+      throw storageError(`creating log ${key(topic, partition)}`, err);
+    }
+    return log;
+  }
+
+  /**
+   * Deletes a partition: renames its directory to `<topic>-<partition>.<uuid>-delete` (so a crash leaves no
+   * half-live partition; the next start removes it) and removes it in the background.
+   */
+  async deleteLog(topic: string, partition: number): Promise<void> {
+    this.checkOpen();
+    const name = key(topic, partition);
+    const log = this.logs.get(name);
+    if (!log) return;
+    this.logs.delete(name);
+    log.release();
+    const doomed = `${this.logDir}/${name}.${randomUUID().replaceAll('-', '')}-delete`;
+    try {
+      this.fs.rename(log.dir, doomed);
+      await this.fs.fsyncDir(this.logDir);
+    } catch (err) {
+      throw storageError(`deleting log ${name}`, err);
+    }
+    this.removeInBackground(doomed);
+    await this.writeCheckpoints();
+  }
+
+  stats(): LogManagerStats {
+    let offline = 0;
+    for (const l of this.logs.values()) if (l.offlineError) offline++;
+    return {
+      cacheHits: this.cache.hits,
+      cacheMisses: this.cache.misses,
+      cacheBytes: this.cache.bytes,
+      cachedBatches: this.cache.batches,
+      openFiles: this.handles.openFiles,
+      fileOpens: this.handles.opens,
+      fsyncs: this.ctx.counters.fsyncs,
+      partitions: this.logs.size,
+      offlinePartitions: offline,
+    };
+  }
+
+  /** Runs retention on every log now (the timer calls this every retentionCheckIntervalMs). */
+  async checkRetention(): Promise<void> {
+    if (this.closed) return;
+    if (this.retentionRunning) return this.retentionRunning;
+    this.retentionRunning = (async () => {
+      try {
+        for (const log of [...this.logs.values()]) {
+          try {
+            const deleted = await log.applyRetention();
+            if (deleted > 0) this.logger.info({ topic: log.topic, partition: log.partition, segments: deleted, logStartOffset: log.logStartOffset }, 'retention deleted segments');
+          } catch (err) {
+            this.logger.error({ topic: log.topic, partition: log.partition, err: (err as Error).message }, 'retention failed');
+          }
+        }
+      } finally {
+        this.retentionRunning = null;
+      }
+    })();
+    return this.retentionRunning;
+  }
+
+  private checkFlushMs(): void {
+    const now = this.ctx.clock();
+    for (const log of this.logs.values()) log.maybeFlushByTime(now);
+  }
+
+  /** Writes recovery-point-offset-checkpoint and log-start-offset-checkpoint (atomically). */
+  async writeCheckpoints(): Promise<void> {
+    try {
+      await Promise.all([this.recoveryCheckpoint.write(), this.logStartCheckpoint.write()]);
+    } catch (err) {
+      throw storageError('writing checkpoints', err);
+    }
+  }
+
+  private scheduleDelete(paths: string[], delayMs: number): void {
+    if (paths.length === 0) return;
+    const timer = setTimeout(() => {
+      this.pendingDeletes.delete(timer);
+      this.unlinkAll(paths);
+    }, delayMs);
+    timer.unref();
+    this.pendingDeletes.set(timer, paths);
+  }
+
+  private unlinkAll(paths: readonly string[]): void {
+    for (const p of paths) {
+      try {
+        this.fs.unlink(p);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn({ path: p, err: (err as Error).message }, 'removing a deleted segment file failed');
+      }
+    }
+  }
+
+  private removeInBackground(path: string): void {
+    const removal = this.fs
+      .rm(path)
+      .catch((err: unknown) => this.logger.warn({ path, err: (err as Error).message }, 'removing a deleted log directory failed'))
+      .finally(() => this.backgroundRemovals.delete(removal));
+    this.backgroundRemovals.add(removal);
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new StorageError(`log manager of ${this.logDir} is closed`);
+  }
+
+  /** Flushes and closes every log, writes the checkpoints and then the clean-shutdown marker. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    if (this.retentionRunning) await this.retentionRunning;
+    const failures: unknown[] = [];
+    for (const log of this.logs.values()) {
+      try {
+        await log.close();
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    for (const [timer, paths] of this.pendingDeletes) {
+      clearTimeout(timer);
+      this.unlinkAll(paths);
+    }
+    this.pendingDeletes.clear();
+    await Promise.all(this.backgroundRemovals);
+    try {
+      await this.writeCheckpoints();
+      if (failures.length === 0) {
+        const marker = `${this.logDir}/${CLEAN_SHUTDOWN_FILE}`;
+        const fd = this.fs.open(marker, 'w+');
+        this.fs.close(fd);
+        await this.fs.fsyncDir(this.logDir);
+      }
+    } catch (err) {
+      failures.push(err);
+    } finally {
+      this.handles.closeAll();
+    }
+    if (failures.length > 0) {
+      this.logger.error({ logDir: this.logDir, failures: failures.map((f) => (f as Error).message) }, 'unclean close: recovery will run at the next start');
+      throw storageError(`closing ${this.logDir}`, failures[0]);
+    }
+  }
 }
