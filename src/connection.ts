@@ -34,6 +34,8 @@ export interface ConnectionInfo {
   clientId: string | null;
   clientSoftwareName: string | null;
   clientSoftwareVersion: string | null;
+  /** Closes the connection (e.g. a failed Produce with acks=0, which gets no response). */
+  close(reason: string): void;
 }
 
 export interface ConnectionLimits {

@@ -76,6 +76,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'max.connections.per.ip', type: 'int', default: '2147483647', min: 0, doc: 'The maximum number of connections the broker allows from each ip address.' },
   { name: 'queued.max.requests', type: 'int', default: '500', min: 1, readOnly: true, doc: 'The number of queued requests allowed before blocking the network threads.' },
   { name: 'queued.max.request.bytes', type: 'long', default: '-1', readOnly: true, doc: 'The number of queued bytes allowed before no more requests are read.' },
+  { name: 'gregor.max.decompressed.bytes', type: 'int', default: '67108864', min: 1024, doc: 'Gregor: the largest decompressed records area of one produced batch or legacy wrapper; larger ones are rejected (MESSAGE_TOO_LARGE) before they are materialised.' },
   { name: 'fetch.max.bytes', type: 'int', default: '57671680', min: 1024, doc: 'The maximum number of bytes returned for a fetch request.' },
   { name: 'max.incremental.fetch.session.cache.slots', type: 'int', default: '1000', min: 0, readOnly: true, doc: 'The maximum number of incremental fetch sessions.' },
   { name: 'group.initial.rebalance.delay.ms', type: 'int', default: '3000', min: 0, doc: 'The time the group coordinator waits for more consumers to join a new group before the first rebalance.' },

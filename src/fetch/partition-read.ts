@@ -1,0 +1,143 @@
+/**
+ * One Fetch read pass over a list of partitions, under Kafka's size rules
+ * (KIP-74): partitions are read in order; each gets at most
+ * min(partition_max_bytes, what is left of the response's max_bytes); until a
+ * partition has returned records the first batch is returned whole even if it
+ * is larger (v3+; v0-2 have hard limits), after that a batch that does not
+ * fit is cut at the limit (a partial batch at the end, as Kafka sends, which
+ * clients skip). Record bytes are the storage's buffers (slices, never
+ * concatenated).
+ */
+import { ErrorCode, ProtocolError } from '../../protocol/index.js';
+import { OffsetOutOfRangeError, StorageError } from '../../storage/index.js';
+import type { Broker } from '../broker.js';
+import type { PartitionState } from '../metadata/topic-manager.js';
+import type { FetchPartitionParams, PartitionOutcome } from './fetch-sessions.js';
+
+export interface ReadLimits {
+  /** Bytes left for the whole response. */
+  remainingBytes: number;
+  /** The first batch may exceed the limits until a partition returned records. */
+  minOneMessage: boolean;
+}
+
+export interface PartitionRead extends PartitionOutcome {
+  readonly state: PartitionState | undefined;
+  readonly lastStableOffset: number;
+  readonly records: Buffer[];
+  readonly divergingEpoch: { epoch: number; endOffset: number } | undefined;
+}
+
+export interface ReadOptions {
+  readonly version: number;
+  /** Followers read up to the log end offset, consumers up to the high watermark. */
+  readonly fromFollower: boolean;
+  /** Converts stored batches for v0-3 fetchers (magic 0 or 1); undefined for v4+. */
+  readonly convert: ((chunks: Buffer[]) => Promise<Buffer[]>) | undefined;
+}
+
+/** The partition a fetch names: by topic id from v13, by name before. */
+export function resolvePartition(broker: Broker, p: FetchPartitionParams, version: number): PartitionState | number {
+  const topic = version >= 13 ? broker.topics.getById(p.topicId) : p.topic === null ? undefined : broker.topics.get(p.topic);
+  if (!topic) return version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+  return topic.partitions[p.partition] ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+}
+
+export function errorRead(params: FetchPartitionParams, errorCode: number, state?: PartitionState): PartitionRead {
+  return {
+    params,
+    state,
+    errorCode,
+    highWatermark: -1,
+    lastStableOffset: -1,
+    logStartOffset: -1,
+    recordsSize: 0,
+    records: [],
+    diverging: false,
+    divergingEpoch: undefined,
+  };
+}
+
+export async function readPartition(
+  broker: Broker,
+  params: FetchPartitionParams,
+  limits: ReadLimits,
+  opts: ReadOptions,
+): Promise<PartitionRead> {
+  const resolved = resolvePartition(broker, params, opts.version);
+  if (typeof resolved === 'number') return errorRead(params, resolved);
+  const state = resolved;
+  if (params.currentLeaderEpoch >= 0 && params.currentLeaderEpoch !== state.leaderEpoch) {
+    return errorRead(params, params.currentLeaderEpoch < state.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH, state);
+  }
+  const config = broker.topics.get(state.topic)?.config;
+  if (opts.version < 10 && config?.compressionType === 'zstd') {
+    return errorRead(params, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, state);
+  }
+  if (opts.convert && !opts.fromFollower && config?.downConversionEnable === false) {
+    return errorRead(params, ErrorCode.UNSUPPORTED_VERSION, state);
+  }
+  const log = state.log;
+  try {
+    const highWatermark = log.highWatermark;
+    const logStartOffset = log.logStartOffset;
+    const base = { params, state, errorCode: ErrorCode.NONE, highWatermark, lastStableOffset: highWatermark, logStartOffset };
+    if (params.lastFetchedEpoch >= 0) {
+      const end = log.endOffsetForEpoch(params.lastFetchedEpoch);
+      if (end.leaderEpoch < 0 || end.endOffset < 0) return errorRead(params, ErrorCode.OFFSET_OUT_OF_RANGE, state);
+      if (end.leaderEpoch < params.lastFetchedEpoch || end.endOffset < params.fetchOffset) {
+        const divergingEpoch = { epoch: end.leaderEpoch, endOffset: end.endOffset };
+        return { ...base, recordsSize: 0, records: [], diverging: true, divergingEpoch };
+      }
+    }
+    const offset = params.fetchOffset;
+    if (offset < logStartOffset || offset > log.logEndOffset) return errorRead(params, ErrorCode.OFFSET_OUT_OF_RANGE, state);
+    const maxOffset = opts.fromFollower ? log.logEndOffset : highWatermark;
+    const limit = Math.max(0, Math.min(params.partitionMaxBytes, limits.remainingBytes));
+    let records: Buffer[] = [];
+    let size = 0;
+    if (offset < maxOffset && (limit > 0 || limits.minOneMessage)) {
+      const read = await log.read(offset, Math.max(limit, 1), maxOffset);
+      records = opts.convert ? await opts.convert(read.chunks) : read.chunks;
+      size = sizeOf(records);
+      if (size > limit && !limits.minOneMessage) {
+        records = cutChunks(records, limit);
+        size = limit;
+      }
+    }
+    if (size > 0) {
+      limits.minOneMessage = false;
+      limits.remainingBytes = Math.max(0, limits.remainingBytes - size);
+    }
+    return { ...base, recordsSize: size, records, diverging: false, divergingEpoch: undefined };
+  } catch (err) {
+    if (err instanceof OffsetOutOfRangeError) return errorRead(params, ErrorCode.OFFSET_OUT_OF_RANGE, state);
+    if (err instanceof StorageError) {
+      broker.logger.warn({ err, topic: state.topic, partition: state.partition }, 'Fetch: storage error');
+      return errorRead(params, ErrorCode.KAFKA_STORAGE_ERROR, state);
+    }
+    if (err instanceof ProtocolError) {
+      // stored batches that cannot be converted for an old fetcher (e.g. zstd for magic 0/1)
+      return errorRead(params, err.errorCode, state);
+    }
+    throw err;
+  }
+}
+
+export function sizeOf(chunks: readonly Buffer[]): number {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  return n;
+}
+
+/** The first `limit` bytes of `chunks`, as slices (no copy). */
+export function cutChunks(chunks: readonly Buffer[], limit: number): Buffer[] {
+  const out: Buffer[] = [];
+  let left = limit;
+  for (const c of chunks) {
+    if (left <= 0) break;
+    out.push(c.length <= left ? c : c.subarray(0, left));
+    left -= c.length;
+  }
+  return out;
+}
