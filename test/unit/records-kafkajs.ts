@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
 import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from 'snappy';
 import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
+import { lz4HeaderChecksum } from '../../protocol/records/lz4-frame.js';
 
 const require = createRequire(import.meta.url);
 
@@ -64,7 +65,16 @@ const snappyXerial: Codec = {
 Codecs[2] = () => snappyXerial;
 Codecs[3] = () => ({
   compress: async (encoder) => compressFrameSync(encoder.buffer),
-  decompress: async (buffer) => decompressFrameSync(buffer),
+  decompress: async (buffer) => {
+    try {
+      return decompressFrameSync(buffer);
+    } catch {
+      // Magic-0 frames carry Kafka's legacy header checksum; old clients accept it (as kafka-python does)
+      const fixed = Buffer.from(buffer);
+      fixed[6] = lz4HeaderChecksum(fixed);
+      return decompressFrameSync(fixed);
+    }
+  },
 });
 Codecs[4] = () => ({
   compress: (encoder) => zstdCompress(encoder.buffer, 3),
