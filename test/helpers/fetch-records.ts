@@ -1,0 +1,124 @@
+/**
+ * Reading what a Fetch returned, for tests: the records of a `records`
+ * section (v2 batches or legacy magic 0/1 message sets; a partial batch at
+ * the end is skipped as clients do), a fetch loop over a partition with the
+ * raw client, and kcat as an independent reader.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { ErrorCode, schemas } from '../../protocol/index.js';
+import { LOG_OVERHEAD, MAGIC_OFFSET, readBatchRecords, readMessageSet, type BatchHeader } from '../../protocol/records/index.js';
+import type { RawClient } from './raw-client.js';
+
+const run = promisify(execFile);
+
+export interface FetchedRecord {
+  readonly offset: number;
+  readonly timestamp: number;
+  readonly key: string | null;
+  readonly value: string | null;
+  readonly headers: Record<string, string | null>;
+  /** The batch's magic: 2, or 0/1 for a legacy message set. */
+  readonly magic: number;
+  /** v2 only: the batch header. */
+  readonly batch?: BatchHeader;
+}
+
+/** Every record of a records section, in order; a truncated last entry is skipped. */
+export async function decodeRecords(records: Buffer | null): Promise<FetchedRecord[]> {
+  const out: FetchedRecord[] = [];
+  if (records === null) return out;
+  let pos = 0;
+  while (records.length - pos >= LOG_OVERHEAD) {
+    const size = LOG_OVERHEAD + records.readInt32BE(pos + 8);
+    if (pos + size > records.length) break;
+    const entry = records.subarray(pos, pos + size);
+    pos += size;
+    const magic = entry.readInt8(MAGIC_OFFSET);
+    if (magic === 2) {
+      const { header, records: it } = await readBatchRecords(entry);
+      for (const r of it) {
+        const headers: Record<string, string | null> = {};
+        for (const h of r.headers) headers[h.key] = h.value === null ? null : h.value.toString();
+        out.push({ offset: r.offset, timestamp: r.timestamp, key: str(r.key), value: str(r.value), headers, magic, batch: header });
+      }
+    } else {
+      for (const m of await readMessageSet(entry)) {
+        out.push({ offset: m.offset, timestamp: m.timestamp, key: str(m.key), value: str(m.value), headers: {}, magic });
+      }
+    }
+  }
+  return out;
+}
+
+function str(b: Buffer | null): string | null {
+  return b === null ? null : b.toString();
+}
+
+export interface FetchAllOptions {
+  /** Fetch version (default 12). */
+  version?: number;
+  /** Bytes per fetch and partition (default 1 MiB). */
+  maxBytes?: number;
+  topicId?: string;
+}
+
+/** Fetches a partition from `from` up to its high watermark with sessionless fetches; returns every record once. */
+export async function fetchAll(client: RawClient, topic: string, partition: number, from = 0, opts: FetchAllOptions = {}): Promise<FetchedRecord[]> {
+  const version = opts.version ?? 12;
+  const maxBytes = opts.maxBytes ?? 1024 * 1024;
+  const out: FetchedRecord[] = [];
+  let offset = from;
+  for (;;) {
+    const res = await client.request(schemas.fetchRequest, schemas.fetchResponse, version, {
+      replicaId: -1,
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [
+        {
+          topic,
+          topicId: opts.topicId,
+          partitions: [{ partition, fetchOffset: BigInt(offset), partitionMaxBytes: maxBytes, logStartOffset: -1n, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }],
+        },
+      ],
+      forgottenTopicsData: [],
+      rackId: '',
+    });
+    if (res.errorCode !== ErrorCode.NONE) throw new Error(`fetch error ${res.errorCode}`);
+    const p = res.responses[0]?.partitions[0];
+    if (!p) throw new Error('no partition in the fetch response');
+    if (p.errorCode !== ErrorCode.NONE) throw new Error(`fetch partition error ${p.errorCode}`);
+    const records = (await decodeRecords(p.records as Buffer | null)).filter((r) => r.offset >= offset);
+    out.push(...records);
+    const hw = Number(p.highWatermark);
+    if (records.length > 0) offset = records[records.length - 1]!.offset + 1;
+    if (offset >= hw) return out;
+    if (records.length === 0) throw new Error(`no progress at offset ${offset} (high watermark ${hw})`);
+  }
+}
+
+export interface KcatRecord {
+  readonly offset: number;
+  readonly key: string | null;
+  readonly payload: string | null;
+  readonly headers: string[];
+  readonly ts: number;
+  readonly tstype: string;
+}
+
+/** Consumes a topic partition from the beginning to its end with kcat (-J). */
+export async function kcatConsume(port: number, topic: string, partition = 0, extra: string[] = []): Promise<KcatRecord[]> {
+  const { stdout } = await run(
+    'kcat',
+    ['-b', `127.0.0.1:${port}`, '-C', '-t', topic, '-p', String(partition), '-e', '-o', 'beginning', '-J', '-q', ...extra],
+    { encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024 },
+  );
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as KcatRecord);
+}
