@@ -2,11 +2,18 @@
  * Schema-driven codec: one mechanism for every version of every API.
  *
  * For a (message, version) pair the schema is compiled once into a plan (the
- * fields present in that version, their encodings, defaults and tags), cached,
- * and interpreted by `decode` / `encode`. Encoding is two-pass: a size pass,
- * then one allocation and a write pass. `records` fields decode as slices of
- * the input (no copy); `encodeChunks` emits record bytes as separate chunks so
- * that cached or file buffers go to the socket without being concatenated.
+ * fields present in that version, their encodings, defaults and tags), and
+ * each struct of the plan into three specialised functions (read, size,
+ * write) generated from it, so that decoding and encoding run straight-line
+ * code with fixed property names instead of interpreting the plan per value.
+ * The generated code is built only from our own schema modules (field names
+ * are checked to be plain identifiers), never from input. Tagged fields, which
+ * are rare, go through the generic interpreter below.
+ *
+ * Encoding is two-pass: a size pass, then one allocation and a write pass.
+ * `records` fields decode as slices of the input (no copy); `encodeChunks`
+ * emits record bytes as separate chunks so that cached or file buffers go to
+ * the socket without being concatenated.
  */
 import { ProtocolError } from './errors.js';
 import { Reader, Writer, uvarintSize, ZERO_UUID } from './primitives.js';
@@ -38,6 +45,13 @@ interface FieldPlan {
   readonly def: () => Value;
 }
 
+/** The generated functions of one struct in one version. */
+interface CompiledStruct {
+  read(r: Reader): Struct;
+  size(o: Struct, chunked: boolean): number;
+  write(out: Out, o: Struct): void;
+}
+
 interface StructPlan {
   /** Every field of the schema, in order (absent ones are decoded as their default). */
   readonly all: readonly FieldPlan[];
@@ -47,6 +61,14 @@ interface StructPlan {
   readonly tagged: readonly FieldPlan[];
   readonly flexible: boolean;
   readonly minSize: number;
+  readonly compiled: CompiledStruct;
+}
+
+/** Encoder state: in chunk mode record bytes are not copied but emitted as separate chunks. */
+interface Out {
+  readonly w: Writer;
+  readonly chunks: Buffer[] | undefined;
+  chunkStart: number;
 }
 
 const PRIM_SIZE: Partial<Record<PrimitiveType, number>> = {
@@ -88,7 +110,9 @@ function compileStruct(fields: readonly FieldDef[], version: number, flexible: b
   const tagged = all.filter((p) => p.present && p.tag !== undefined).sort((a, b) => a.tag! - b.tag!);
   let minSize = flexible ? 1 : 0;
   for (const p of fixed) minSize += fieldMinSize(p);
-  return { all, fixed, tagged, flexible, minSize };
+  const plan = { all, fixed, tagged, flexible, minSize, compiled: undefined as unknown as CompiledStruct };
+  plan.compiled = generateStruct(plan);
+  return plan;
 }
 
 function fieldMinSize(p: FieldPlan): number {
@@ -152,7 +176,313 @@ export function isFlexible(def: MessageDef, version: number): boolean {
   return inRange(parseVersions(def.flexible), version);
 }
 
-// ---------------------------------------------------------------- decoding
+// ---------------------------------------------------------------- helpers used by generated code
+
+function notNullable(name: string): ProtocolError {
+  return new ProtocolError(`${name} is not nullable in this version`);
+}
+
+function stringSize(s: string, compact: boolean): number {
+  const n = Buffer.byteLength(s, 'utf8');
+  return (compact ? uvarintSize(n + 1) : 2) + n;
+}
+
+function writeString(w: Writer, s: string, compact: boolean): void {
+  const n = Buffer.byteLength(s, 'utf8');
+  if (compact) w.uvarint(n + 1);
+  else w.int16(n);
+  w.utf8(s, n);
+}
+
+function bytesSize(b: Buffer, compact: boolean): number {
+  return (compact ? uvarintSize(b.length + 1) : 4) + b.length;
+}
+
+function writeBytes(w: Writer, b: Buffer, compact: boolean): void {
+  if (compact) w.uvarint(b.length + 1);
+  else w.int32(b.length);
+  w.raw(b);
+}
+
+function recordsLength(v: Value): number {
+  if (v === null || v === undefined) return -1;
+  if (Buffer.isBuffer(v)) return v.length;
+  let n = 0;
+  for (const b of v as readonly Buffer[]) n += b.length;
+  return n;
+}
+
+function recordsSize(v: Value, compact: boolean, chunked: boolean): number {
+  const n = recordsLength(v);
+  if (n < 0) return compact ? 1 : 4;
+  return (compact ? uvarintSize(n + 1) : 4) + (chunked ? 0 : n);
+}
+
+function writeRecords(out: Out, v: Value, compact: boolean): void {
+  const w = out.w;
+  const n = recordsLength(v);
+  if (n < 0) return compact ? w.uvarint(0) : w.int32(-1);
+  if (compact) w.uvarint(n + 1);
+  else w.int32(n);
+  if (out.chunks) {
+    out.chunks.push(w.buf.subarray(out.chunkStart, w.pos));
+    if (Buffer.isBuffer(v)) {
+      if (v.length > 0) out.chunks.push(v);
+    } else {
+      for (const part of v as readonly Buffer[]) if (part.length > 0) out.chunks.push(part);
+    }
+    out.chunkStart = w.pos;
+  } else if (Buffer.isBuffer(v)) {
+    w.raw(v);
+  } else {
+    for (const part of v as readonly Buffer[]) w.raw(part);
+  }
+}
+
+function toBigInt(v: Value): bigint {
+  return typeof v === 'bigint' ? v : BigInt(v as number);
+}
+
+const EMPTY_STRUCT: Struct = Object.freeze({});
+
+/** What generated code may reference besides its own constants. */
+const helpers = {
+  ProtocolError,
+  Buffer,
+  notNullable,
+  stringSize,
+  writeString,
+  bytesSize,
+  writeBytes,
+  recordsSize,
+  writeRecords,
+  toBigInt,
+  uvarintSize,
+  readTaggedFields,
+  taggedSize,
+  writeTaggedFields,
+  EMPTY_STRUCT,
+};
+
+// ---------------------------------------------------------------- code generation
+
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
+/** Collects the values generated code refers to; they become constants of the generated closure. */
+class Refs {
+  readonly values: unknown[] = [];
+  ref(value: unknown): string {
+    let i = this.values.indexOf(value);
+    if (i < 0) i = this.values.push(value) - 1;
+    return `k${i}`;
+  }
+  /** Compiles `body` (which must `return` something) with the collected constants and the helpers in scope. */
+  build<T>(body: string): T {
+    const consts = this.values.map((_, i) => `const k${i} = K[${i}];`).join('\n');
+    const factory = new Function('K', 'H', `'use strict';\n${consts}\n${body}`) as (k: unknown[], h: typeof helpers) => T;
+    return factory(this.values, helpers);
+  }
+}
+
+function literal(v: Value): string | undefined {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0) ? String(v) : undefined;
+    case 'bigint':
+      return `${v}n`;
+    case 'boolean':
+      return String(v);
+    case 'string':
+      return JSON.stringify(v);
+    default:
+      return undefined;
+  }
+}
+
+/** An expression for the default value of a field (a fresh object/array/buffer where needed). */
+function defaultExpr(refs: Refs, p: FieldPlan): string {
+  const d = p.def();
+  if (Array.isArray(d)) return '[]';
+  return literal(d) ?? `${refs.ref(p.def)}()`;
+}
+
+function primReadExpr(prim: PrimitiveType, compact: boolean, nullable: boolean): string {
+  switch (prim) {
+    case 'string':
+      return compact ? `r.compactString(${nullable})` : `r.string(${nullable})`;
+    case 'bytes':
+      return compact ? `r.compactBytes(${nullable})` : `r.bytes(${nullable})`;
+    case 'records':
+      // records are always nullable on the wire
+      return compact ? 'r.compactBytes(true)' : 'r.bytes(true)';
+    default:
+      return `r.${prim}()`;
+  }
+}
+
+function nullWrite(compact: boolean, wide: boolean): string {
+  if (compact) return 'w.uvarint(0);';
+  return wide ? 'w.int32(-1);' : 'w.int16(-1);';
+}
+
+/** Statements writing value `v` (already defaulted) of a primitive type; `name` for errors. */
+function primWrite(prim: PrimitiveType, compact: boolean, nullable: boolean, name: string): string {
+  const nullCase = (wide: boolean): string => (nullable ? nullWrite(compact, wide) : `throw H.notNullable(${JSON.stringify(name)});`);
+  switch (prim) {
+    case 'int64':
+      return 'w.int64(H.toBigInt(v));';
+    case 'string':
+      return `if (v === null) { ${nullCase(false)} } else H.writeString(w, v, ${compact});`;
+    case 'bytes':
+      return `if (v === null) { ${nullCase(true)} } else H.writeBytes(w, v, ${compact});`;
+    case 'records':
+      return `H.writeRecords(out, v, ${compact});`;
+    default:
+      return `w.${prim}(v);`;
+  }
+}
+
+/** An expression adding the size of value `v` (already defaulted) of a variable-size primitive. */
+function primSizeExpr(prim: PrimitiveType, compact: boolean): string {
+  switch (prim) {
+    case 'string':
+      return `(v === null ? ${compact ? 1 : 2} : H.stringSize(v, ${compact}))`;
+    case 'bytes':
+      return `(v === null ? ${compact ? 1 : 4} : H.bytesSize(v, ${compact}))`;
+    case 'records':
+      return `H.recordsSize(v, ${compact}, chunked)`;
+    default:
+      return String(PRIM_SIZE[prim]);
+  }
+}
+
+interface CompiledArray {
+  read(r: Reader): Value[] | null;
+  size(v: Value, chunked: boolean): number;
+  write(out: Out, v: Value): void;
+}
+
+function generateArray(p: FieldPlan): CompiledArray {
+  const refs = new Refs();
+  const name = JSON.stringify(p.name);
+  const s = p.struct ? refs.ref(p.struct.compiled) : '';
+  const minElement = p.struct ? Math.max(1, p.struct.minSize) : (PRIM_SIZE[p.prim!] ?? 1);
+  const readElement = p.struct ? `${s}.read(r)` : primReadExpr(p.prim!, p.compact, false);
+  const fixedElement = p.struct ? undefined : PRIM_SIZE[p.prim!];
+  let sizeLoop: string;
+  let writeLoop: string;
+  if (p.struct) {
+    sizeLoop = `for (let i = 0; i < a.length; i++) n += ${s}.size(a[i], chunked);`;
+    writeLoop = `for (let i = 0; i < a.length; i++) ${s}.write(out, a[i]);`;
+  } else {
+    sizeLoop =
+      fixedElement !== undefined
+        ? `n += a.length * ${fixedElement};`
+        : `for (let i = 0; i < a.length; i++) { let v = a[i]; if (v === undefined) v = ${literal(primDefault(p.prim!, undefined)) ?? 'H.Buffer.alloc(0)'}; n += ${primSizeExpr(p.prim!, p.compact)}; }`;
+    writeLoop = `for (let i = 0; i < a.length; i++) { let v = a[i]; if (v === undefined) v = ${literal(primDefault(p.prim!, undefined)) ?? 'H.Buffer.alloc(0)'}; ${primWrite(p.prim!, p.compact, false, p.name)} }`;
+  }
+  const nullSize = p.compact ? 1 : 4;
+  const defaultValue = p.def() === null ? 'null' : '[]';
+  return refs.build<CompiledArray>(`return {
+  read(r) {
+    const n = r.arrayLength(${p.compact}, ${p.nullable}, ${minElement});
+    if (n === null) return null;
+    const a = new Array(n);
+    for (let i = 0; i < n; i++) a[i] = ${readElement};
+    return a;
+  },
+  size(a, chunked) {
+    if (a === undefined) a = ${defaultValue};
+    if (a === null) return ${nullSize};
+    let n = ${p.compact ? 'H.uvarintSize(a.length + 1)' : '4'};
+    ${sizeLoop}
+    return n;
+  },
+  write(out, a) {
+    const w = out.w;
+    if (a === undefined) a = ${defaultValue};
+    if (a === null) { ${p.nullable ? nullWrite(p.compact, true) : `throw H.notNullable(${name});`} return; }
+    ${p.compact ? 'w.uvarint(a.length + 1);' : 'w.int32(a.length);'}
+    ${writeLoop}
+  },
+};`);
+}
+
+function generateStruct(plan: Omit<StructPlan, 'compiled'>): CompiledStruct {
+  const refs = new Refs();
+  const props: string[] = [];
+  const sizeStatements: string[] = [];
+  const writeStatements: string[] = [];
+  let fixedSize = 0;
+  for (const p of plan.all) {
+    if (!IDENTIFIER.test(p.name) || p.name === '__proto__') throw new Error(`schema field name ${JSON.stringify(p.name)} is not a plain identifier`);
+    const inFixedPart = p.present && p.tag === undefined;
+    if (!inFixedPart) {
+      props.push(`${p.name}: ${defaultExpr(refs, p)}`);
+      continue;
+    }
+    const get = `v = o.${p.name}; if (v === undefined) v = ${defaultExpr(refs, p)};`;
+    if (p.array) {
+      const a = refs.ref(generateArray(p));
+      props.push(`${p.name}: ${a}.read(r)`);
+      sizeStatements.push(`n += ${a}.size(o.${p.name}, chunked);`);
+      writeStatements.push(`${a}.write(out, o.${p.name});`);
+    } else if (p.struct) {
+      const s = refs.ref(p.struct.compiled);
+      if (p.nullable) {
+        props.push(`${p.name}: r.int8() < 0 ? null : ${s}.read(r)`);
+        sizeStatements.push(`${get} n += v === null ? 1 : 1 + ${s}.size(v, chunked);`);
+        writeStatements.push(`${get} if (v === null) w.int8(-1); else { w.int8(1); ${s}.write(out, v); }`);
+      } else {
+        props.push(`${p.name}: ${s}.read(r)`);
+        sizeStatements.push(`v = o.${p.name}; n += ${s}.size(v == null ? H.EMPTY_STRUCT : v, chunked);`);
+        writeStatements.push(`v = o.${p.name}; if (v === null) throw H.notNullable(${JSON.stringify(p.name)}); ${s}.write(out, v === undefined ? H.EMPTY_STRUCT : v);`);
+      }
+    } else {
+      const prim = p.prim!;
+      props.push(`${p.name}: ${primReadExpr(prim, p.compact, p.nullable)}`);
+      const fixed = PRIM_SIZE[prim];
+      if (fixed !== undefined) fixedSize += fixed;
+      else sizeStatements.push(`${get} n += ${primSizeExpr(prim, p.compact)};`);
+      writeStatements.push(`${get} ${primWrite(prim, p.compact, p.nullable, p.name)}`);
+    }
+  }
+  const self = refs.ref(plan);
+  // The common case, an empty tagged-field section, is a single 0 byte handled inline.
+  const readTags = plan.flexible ? `if (r.pos < r.end && r.buf[r.pos] === 0) r.pos++; else H.readTaggedFields(r, ${self}, o);` : '';
+  let sizeTags = '';
+  let writeTags = '';
+  if (plan.flexible && plan.tagged.length === 0) {
+    fixedSize += 1;
+    writeTags = 'w.buf[w.pos++] = 0;';
+  } else if (plan.flexible) {
+    sizeTags = `n += H.taggedSize(o, ${self});`;
+    writeTags = `H.writeTaggedFields(out, o, ${self});`;
+  }
+  return refs.build<CompiledStruct>(`return {
+  read(r) {
+    const o = { ${props.join(', ')} };
+    ${readTags}
+    return o;
+  },
+  size(o, chunked) {
+    let v;
+    let n = ${fixedSize};
+    ${sizeStatements.join('\n    ')}
+    ${sizeTags}
+    return n;
+  },
+  write(out, o) {
+    const w = out.w;
+    let v;
+    ${writeStatements.join('\n    ')}
+    ${writeTags}
+  },
+};`);
+}
+
+// ---------------------------------------------------------------- tagged fields (generic interpreter)
 
 function readPrim(r: Reader, prim: PrimitiveType, compact: boolean, nullable: boolean): Value {
   switch (prim) {
@@ -179,39 +509,22 @@ function readPrim(r: Reader, prim: PrimitiveType, compact: boolean, nullable: bo
     case 'bytes':
       return compact ? r.compactBytes(nullable) : r.bytes(nullable);
     case 'records':
-      // records are always nullable on the wire
       return compact ? r.compactBytes(true) : r.bytes(true);
   }
 }
 
-function readField(r: Reader, p: FieldPlan): Value {
+/** Reads a tagged field's value (tagged fields carry no nullable-struct marker). */
+function readTaggedValue(r: Reader, p: FieldPlan): Value {
   if (p.array) {
     const elementSize = p.struct ? Math.max(1, p.struct.minSize) : (PRIM_SIZE[p.prim!] ?? 1);
     const n = r.arrayLength(p.compact, p.nullable, elementSize);
     if (n === null) return null;
     const out: Value[] = new Array(n);
-    for (let i = 0; i < n; i++) {
-      out[i] = p.struct ? readStruct(r, p.struct) : readPrim(r, p.prim!, p.compact, false);
-    }
+    for (let i = 0; i < n; i++) out[i] = p.struct ? p.struct.compiled.read(r) : readPrim(r, p.prim!, p.compact, false);
     return out;
   }
-  if (p.struct) {
-    if (p.nullable && p.tag === undefined) {
-      const marker = r.int8();
-      if (marker < 0) return null;
-    }
-    return readStruct(r, p.struct);
-  }
+  if (p.struct) return p.struct.compiled.read(r);
   return readPrim(r, p.prim!, p.compact, p.nullable);
-}
-
-function readStruct(r: Reader, plan: StructPlan): Struct {
-  const o: Struct = {};
-  for (const p of plan.all) {
-    o[p.name] = p.present && p.tag === undefined ? readField(r, p) : p.def();
-  }
-  if (plan.flexible) readTaggedFields(r, plan, o);
-  return o;
 }
 
 function readTaggedFields(r: Reader, plan: StructPlan, o: Struct): void {
@@ -227,111 +540,36 @@ function readTaggedFields(r: Reader, plan: StructPlan, o: Struct): void {
     const p = plan.tagged.find((t) => t.tag === tag);
     if (!p) continue; // unknown tag: skipped
     const sub = new Reader(r.buf, start, start + size);
-    o[p.name] = readField(sub, p);
+    o[p.name] = readTaggedValue(sub, p);
     if (sub.pos !== sub.end) throw new ProtocolError(`tagged field ${p.name} has ${sub.end - sub.pos} trailing bytes`);
   }
 }
 
-/** Decodes a message body; `records` fields are slices of `buf`. */
-export function decode<M extends MessageDef>(def: M, version: number, buf: Buffer, start = 0, end = buf.length): MessageValue<M> {
-  const r = new Reader(buf, start, end);
-  const value = readStruct(r, planFor(def, version));
-  return value as MessageValue<M>;
-}
-
-/** Decodes a message body from a reader positioned at its start. */
-export function decodeFrom<M extends MessageDef>(def: M, version: number, r: Reader): MessageValue<M> {
-  return readStruct(r, planFor(def, version)) as MessageValue<M>;
-}
-
-// ---------------------------------------------------------------- encoding
-
-/** Encoder state: in chunk mode record bytes are not copied but emitted as separate chunks. */
-interface Out {
-  readonly w: Writer;
-  readonly chunks: Buffer[] | undefined;
-  chunkStart: number;
-}
-
-function recordsLength(v: Value): number {
-  if (v === null || v === undefined) return -1;
-  if (Buffer.isBuffer(v)) return v.length;
-  let n = 0;
-  for (const b of v as readonly Buffer[]) n += b.length;
-  return n;
-}
-
-function lengthPrefixSize(n: number, compact: boolean, wide: boolean): number {
-  if (compact) return uvarintSize(n + 1);
-  return wide ? 4 : 2;
-}
-
-function primSize(v: Value, prim: PrimitiveType, compact: boolean, chunked: boolean): number {
-  const fixed = PRIM_SIZE[prim];
-  if (fixed !== undefined) return fixed;
-  if (prim === 'string') {
-    if (v === null || v === undefined) return compact ? 1 : 2;
-    const n = Buffer.byteLength(v as string, 'utf8');
-    return lengthPrefixSize(n, compact, false) + n;
+/** Size of a tagged field's value (never chunked). */
+function taggedValueSize(v: Value, p: FieldPlan): number {
+  if (p.array) return arrayFor(p).size(v, false);
+  if (p.struct) return p.struct.compiled.size((v ?? EMPTY_STRUCT) as Struct, false);
+  if (v === null) return p.compact ? 1 : p.prim === 'string' ? 2 : 4;
+  switch (p.prim) {
+    case 'string':
+      return stringSize(v as string, p.compact);
+    case 'bytes':
+      return bytesSize(v as Buffer, p.compact);
+    case 'records':
+      return recordsSize(v, p.compact, false);
+    default:
+      return PRIM_SIZE[p.prim!]!;
   }
-  if (prim === 'bytes') {
-    if (v === null || v === undefined) return compact ? 1 : 4;
-    const n = (v as Buffer).length;
-    return lengthPrefixSize(n, compact, true) + n;
-  }
-  // records
-  const n = recordsLength(v);
-  if (n < 0) return compact ? 1 : 4;
-  return lengthPrefixSize(n, compact, true) + (chunked ? 0 : n);
 }
 
-function fieldSize(v: Value, p: FieldPlan, chunked: boolean): number {
-  if (v === undefined) v = p.def();
-  if (p.array) {
-    if (v === null) return p.compact ? 1 : 4;
-    const arr = v as Value[];
-    let n = p.compact ? uvarintSize(arr.length + 1) : 4;
-    for (const e of arr) n += p.struct ? structSize(e as Struct, p.struct, chunked) : primSize(e, p.prim!, p.compact, chunked);
-    return n;
-  }
+function writeTaggedValue(out: Out, v: Value, p: FieldPlan): void {
+  if (p.array) return arrayFor(p).write(out, v);
   if (p.struct) {
-    if (p.nullable && p.tag === undefined) return v === null ? 1 : 1 + structSize(v as Struct, p.struct, chunked);
-    return structSize((v ?? {}) as Struct, p.struct, chunked);
+    if (v === null) throw notNullable(p.name);
+    return p.struct.compiled.write(out, (v ?? EMPTY_STRUCT) as Struct);
   }
-  return primSize(v, p.prim!, p.compact, chunked);
-}
-
-function structSize(o: Struct, plan: StructPlan, chunked: boolean): number {
-  let n = 0;
-  for (const p of plan.fixed) n += fieldSize(o[p.name], p, chunked);
-  if (plan.flexible) {
-    let count = 0;
-    for (const p of plan.tagged) {
-      const v = o[p.name];
-      if (isDefault(v, p)) continue;
-      count++;
-      const size = fieldSize(v, p, false);
-      n += uvarintSize(p.tag!) + uvarintSize(size) + size;
-    }
-    n += uvarintSize(count);
-  }
-  return n;
-}
-
-/** Tagged fields equal to their default are omitted, as Kafka does. */
-function isDefault(v: Value, p: FieldPlan): boolean {
-  if (v === undefined) return true;
-  const d = p.def();
-  if (v === null || d === null) return v === d;
-  if (p.array) return (v as Value[]).length === 0;
-  if (p.struct) return p.struct.all.every((f) => isDefault((v as Struct)[f.name], f));
-  if (Buffer.isBuffer(v)) return Buffer.isBuffer(d) && v.equals(d);
-  return v === d;
-}
-
-function writePrim(out: Out, v: Value, prim: PrimitiveType, compact: boolean, nullable: boolean, name: string): void {
   const w = out.w;
-  switch (prim) {
+  switch (p.prim!) {
     case 'bool':
       return w.bool(v as boolean);
     case 'int8':
@@ -345,106 +583,98 @@ function writePrim(out: Out, v: Value, prim: PrimitiveType, compact: boolean, nu
     case 'uint32':
       return w.uint32(v as number);
     case 'int64':
-      return w.int64(BigInt(v as bigint));
+      return w.int64(toBigInt(v));
     case 'float64':
       return w.float64(v as number);
     case 'uuid':
       return w.uuid(v as string);
-    case 'string': {
-      if (v === null || v === undefined) {
-        if (!nullable && v === null) throw new ProtocolError(`${name} is not nullable in this version`);
-        if (v === null) return compact ? w.uvarint(0) : w.int16(-1);
-        v = '';
-      }
-      const s = v as string;
-      const n = Buffer.byteLength(s, 'utf8');
-      if (compact) w.uvarint(n + 1);
-      else w.int16(n);
-      return w.utf8(s, n);
-    }
-    case 'bytes': {
+    case 'string':
+    case 'bytes':
       if (v === null) {
-        if (!nullable) throw new ProtocolError(`${name} is not nullable in this version`);
-        return compact ? w.uvarint(0) : w.int32(-1);
+        if (!p.nullable) throw notNullable(p.name);
+        if (p.compact) return w.uvarint(0);
+        return p.prim === 'string' ? w.int16(-1) : w.int32(-1);
       }
-      const b = (v ?? Buffer.alloc(0)) as Buffer;
-      if (compact) w.uvarint(b.length + 1);
-      else w.int32(b.length);
-      return w.raw(b);
-    }
-    case 'records': {
-      const n = recordsLength(v);
-      if (n < 0) return compact ? w.uvarint(0) : w.int32(-1);
-      if (compact) w.uvarint(n + 1);
-      else w.int32(n);
-      const parts = Buffer.isBuffer(v) ? [v] : (v as readonly Buffer[]);
-      if (out.chunks) {
-        out.chunks.push(w.buf.subarray(out.chunkStart, w.pos));
-        for (const part of parts) if (part.length > 0) out.chunks.push(part);
-        out.chunkStart = w.pos;
-      } else {
-        for (const part of parts) w.raw(part);
-      }
-      return;
-    }
+      return p.prim === 'string' ? writeString(w, v as string, p.compact) : writeBytes(w, v as Buffer, p.compact);
+    case 'records':
+      return writeRecords(out, v, p.compact);
   }
 }
 
-function writeField(out: Out, v: Value, p: FieldPlan): void {
-  if (v === undefined) v = p.def();
-  const w = out.w;
-  if (p.array) {
-    if (v === null) {
-      if (!p.nullable) throw new ProtocolError(`${p.name} is not nullable in this version`);
-      return p.compact ? w.uvarint(0) : w.int32(-1);
-    }
-    const arr = v as Value[];
-    if (p.compact) w.uvarint(arr.length + 1);
-    else w.int32(arr.length);
-    for (const e of arr) {
-      if (p.struct) writeStruct(out, e as Struct, p.struct);
-      else writePrim(out, e, p.prim!, p.compact, false, p.name);
-    }
-    return;
+const generatedArrays = new WeakMap<FieldPlan, CompiledArray>();
+function arrayFor(p: FieldPlan): CompiledArray {
+  let a = generatedArrays.get(p);
+  if (!a) {
+    a = generateArray(p);
+    generatedArrays.set(p, a);
   }
-  if (p.struct) {
-    if (p.nullable && p.tag === undefined) {
-      if (v === null) return w.int8(-1);
-      w.int8(1);
-    } else if (v === null) {
-      throw new ProtocolError(`${p.name} is not nullable in this version`);
-    }
-    return writeStruct(out, (v ?? {}) as Struct, p.struct);
-  }
-  writePrim(out, v, p.prim!, p.compact, p.nullable, p.name);
+  return a;
 }
 
-function writeStruct(out: Out, o: Struct, plan: StructPlan): void {
-  for (const p of plan.fixed) writeField(out, o[p.name], p);
-  if (!plan.flexible) return;
-  const present = plan.tagged.filter((p) => !isDefault(o[p.name], p));
-  out.w.uvarint(present.length);
-  for (const p of present) {
+/** Tagged fields equal to their default are omitted, as Kafka does. */
+function isDefault(v: Value, p: FieldPlan): boolean {
+  if (v === undefined) return true;
+  const d = p.def();
+  if (v === null || d === null) return v === d;
+  if (p.array) return (v as Value[]).length === 0;
+  if (p.struct) return p.struct.all.every((f) => isDefault((v as Struct)[f.name], f));
+  if (Buffer.isBuffer(v)) return Buffer.isBuffer(d) && v.equals(d);
+  return v === d;
+}
+
+function taggedSize(o: Struct, plan: StructPlan): number {
+  let count = 0;
+  let n = 0;
+  for (const p of plan.tagged) {
     const v = o[p.name];
-    out.w.uvarint(p.tag!);
-    out.w.uvarint(fieldSize(v, p, false));
-    // tagged values are written inline (never chunked)
-    const inline: Out = { w: out.w, chunks: undefined, chunkStart: 0 };
-    writeField(inline, v, p);
+    if (isDefault(v, p)) continue;
+    count++;
+    const size = taggedValueSize(v, p);
+    n += uvarintSize(p.tag!) + uvarintSize(size) + size;
   }
+  return n + uvarintSize(count);
+}
+
+function writeTaggedFields(out: Out, o: Struct, plan: StructPlan): void {
+  const w = out.w;
+  let count = 0;
+  for (const p of plan.tagged) if (!isDefault(o[p.name], p)) count++;
+  w.uvarint(count);
+  if (count === 0) return;
+  // tagged values are written inline (never chunked)
+  const inline: Out = { w, chunks: undefined, chunkStart: 0 };
+  for (const p of plan.tagged) {
+    const v = o[p.name];
+    if (isDefault(v, p)) continue;
+    w.uvarint(p.tag!);
+    w.uvarint(taggedValueSize(v, p));
+    writeTaggedValue(inline, v, p);
+  }
+}
+
+// ---------------------------------------------------------------- API
+
+/** Decodes a message body; `records` fields are slices of `buf`. */
+export function decode<M extends MessageDef>(def: M, version: number, buf: Buffer, start = 0, end = buf.length): MessageValue<M> {
+  return planFor(def, version).compiled.read(new Reader(buf, start, end)) as MessageValue<M>;
+}
+
+/** Decodes a message body from a reader positioned at its start. */
+export function decodeFrom<M extends MessageDef>(def: M, version: number, r: Reader): MessageValue<M> {
+  return planFor(def, version).compiled.read(r) as MessageValue<M>;
 }
 
 /** Size in bytes of the encoded body. */
 export function encodedSize<M extends MessageDef>(def: M, version: number, value: MessageInput<M> | MessageValue<M>): number {
-  return structSize(value as Struct, planFor(def, version), false);
+  return planFor(def, version).compiled.size(value as Struct, false);
 }
 
 /** Encodes a message body into one buffer. */
 export function encode<M extends MessageDef>(def: M, version: number, value: MessageInput<M> | MessageValue<M>): Buffer {
-  const plan = planFor(def, version);
-  const size = structSize(value as Struct, plan, false);
+  const compiled = planFor(def, version).compiled;
+  const size = compiled.size(value as Struct, false);
   const out: Out = { w: Writer.alloc(size), chunks: undefined, chunkStart: 0 };
-  writeStruct(out, value as Struct, plan);
+  compiled.write(out, value as Struct);
   if (out.w.pos !== size) throw new ProtocolError(`${def.name} v${version}: wrote ${out.w.pos} of ${size} bytes`);
   return out.w.buf;
 }
@@ -461,14 +691,14 @@ export function encodeChunks<M extends MessageDef>(
   prefixSize = 0,
   fillPrefix?: (w: Writer, totalSize: number) => void,
 ): Buffer[] {
-  const plan = planFor(def, version);
-  const ownSize = prefixSize + structSize(value as Struct, plan, true);
-  const recordBytes = structSize(value as Struct, plan, false) - (ownSize - prefixSize);
+  const compiled = planFor(def, version).compiled;
+  const ownSize = prefixSize + compiled.size(value as Struct, true);
+  const recordBytes = compiled.size(value as Struct, false) - (ownSize - prefixSize);
   const w = Writer.alloc(ownSize);
   const out: Out = { w, chunks: [], chunkStart: 0 };
   if (fillPrefix) fillPrefix(w, ownSize + recordBytes);
   w.pos = prefixSize;
-  writeStruct(out, value as Struct, plan);
+  compiled.write(out, value as Struct);
   if (w.pos !== ownSize) throw new ProtocolError(`${def.name} v${version}: wrote ${w.pos} of ${ownSize} bytes`);
   if (out.chunkStart < w.pos) out.chunks!.push(w.buf.subarray(out.chunkStart, w.pos));
   return out.chunks!;

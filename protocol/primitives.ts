@@ -8,8 +8,6 @@
  */
 import { ProtocolError } from './errors.js';
 
-const textDecoder = new TextDecoder('utf-8', { fatal: false });
-
 export class Reader {
   pos: number;
   readonly end: number;
@@ -36,23 +34,30 @@ export class Reader {
     return p;
   }
 
+  // Integers are assembled from bytes after the bounds check (faster than Buffer's validating readers).
   int8(): number {
-    return this.buf.readInt8(this.need(1));
+    return (this.buf[this.need(1)]! << 24) >> 24;
   }
   bool(): boolean {
     return this.buf[this.need(1)] !== 0;
   }
   int16(): number {
-    return this.buf.readInt16BE(this.need(2));
+    const p = this.need(2);
+    const b = this.buf;
+    return ((b[p]! << 24) >> 16) | b[p + 1]!;
   }
   uint16(): number {
-    return this.buf.readUInt16BE(this.need(2));
+    const p = this.need(2);
+    const b = this.buf;
+    return (b[p]! << 8) | b[p + 1]!;
   }
   int32(): number {
-    return this.buf.readInt32BE(this.need(4));
+    const p = this.need(4);
+    const b = this.buf;
+    return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
   }
   uint32(): number {
-    return this.buf.readUInt32BE(this.need(4));
+    return this.int32() >>> 0;
   }
   int64(): bigint {
     return this.buf.readBigInt64BE(this.need(8));
@@ -67,6 +72,14 @@ export class Reader {
 
   /** Unsigned varint of at most 5 bytes (32 bits). */
   uvarint(): number {
+    const pos = this.pos;
+    if (pos < this.end) {
+      const first = this.buf[pos]!;
+      if (first < 0x80) {
+        this.pos = pos + 1;
+        return first;
+      }
+    }
     let result = 0;
     let shift = 0;
     for (let i = 0; i < 5; i++) {
@@ -130,7 +143,8 @@ export class Reader {
   }
   utf8(n: number): string {
     const p = this.need(n);
-    return n === 0 ? '' : textDecoder.decode(this.buf.subarray(p, p + n));
+    // invalid UTF-8 decodes to U+FFFD, as in Kafka
+    return n === 0 ? '' : this.buf.toString('utf8', p, p + n);
   }
 
   /** int16-length string; -1 is null (only allowed when nullable). */
@@ -217,23 +231,49 @@ export class Writer {
     return new Writer(Buffer.allocUnsafe(size));
   }
 
+  /** Returns the position for n more bytes; RangeError if the buffer (sized beforehand) has no room. */
+  private room(n: number): number {
+    const p = this.pos;
+    if (p + n > this.buf.length) throw new RangeError(`write of ${n} bytes at ${p} past the end (${this.buf.length})`);
+    this.pos = p + n;
+    return p;
+  }
+
+  // Integers are checked for range, then stored byte by byte (faster than Buffer's validating writers).
   int8(v: number): void {
-    this.pos = this.buf.writeInt8(v, this.pos);
+    if ((v << 24) >> 24 !== v) throw outOfRange('int8', v);
+    this.buf[this.room(1)] = v;
   }
   bool(v: boolean): void {
-    this.buf[this.pos++] = v ? 1 : 0;
+    this.buf[this.room(1)] = v ? 1 : 0;
   }
   int16(v: number): void {
-    this.pos = this.buf.writeInt16BE(v, this.pos);
+    if ((v << 16) >> 16 !== v) throw outOfRange('int16', v);
+    const p = this.room(2);
+    this.buf[p] = v >> 8;
+    this.buf[p + 1] = v;
   }
   uint16(v: number): void {
-    this.pos = this.buf.writeUInt16BE(v, this.pos);
+    if ((v & 0xffff) !== v) throw outOfRange('uint16', v);
+    const p = this.room(2);
+    this.buf[p] = v >> 8;
+    this.buf[p + 1] = v;
   }
   int32(v: number): void {
-    this.pos = this.buf.writeInt32BE(v, this.pos);
+    if ((v | 0) !== v) throw outOfRange('int32', v);
+    this.word(v);
   }
   uint32(v: number): void {
-    this.pos = this.buf.writeUInt32BE(v, this.pos);
+    if (v >>> 0 !== v) throw outOfRange('uint32', v);
+    this.word(v);
+  }
+  private word(v: number): void {
+    const p = this.room(4);
+    const b = this.buf;
+    b[p] = v >>> 24;
+    b[p + 1] = v >>> 16;
+    b[p + 2] = v >>> 8;
+    b[p + 3] = v;
   }
   int64(v: bigint): void {
     this.pos = this.buf.writeBigInt64BE(v, this.pos);
@@ -280,6 +320,10 @@ export class Writer {
     if (byteLength > 0) this.buf.write(s, this.pos, byteLength, 'utf8');
     this.pos += byteLength;
   }
+}
+
+function outOfRange(type: string, v: unknown): RangeError {
+  return new RangeError(`${String(v)} is not a valid ${type}`);
 }
 
 /** UUID helpers: 16 bytes on the wire, a 22-character base64url string in values. */
