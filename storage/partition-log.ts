@@ -438,8 +438,7 @@ export class PartitionLog {
     try {
       await this.ctx.syncLimiter.run(async () => {
         for (const seg of segs) {
-          if (!this.segments.includes(seg)) continue;
-          await this.fdatasyncFiles(seg === active ? [seg.logPath] : seg.paths);
+          await this.fdatasyncFiles(seg === active ? [seg.logPath] : seg.paths, () => this.segments.includes(seg));
           if (seg !== active) seg.needsIndexSync = false;
         }
         if (syncDir) await this.ctx.fs.fsyncDir(this.dir);
@@ -456,9 +455,11 @@ export class PartitionLog {
     }
   }
 
-  private async fdatasyncFiles(paths: readonly string[]): Promise<void> {
+  /** fdatasync of each file, skipped once `live()` turns false (the segment was deleted meanwhile). */
+  private async fdatasyncFiles(paths: readonly string[], live: () => boolean = () => true): Promise<void> {
     const { fs, handles } = this.ctx;
     for (const path of paths) {
+      if (!live()) return;
       const handle = handles.pin(path);
       try {
         this.ctx.counters.fsyncs++;
