@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { LogManager } from '../storage/index.js';
 import { advertisedListenerOf, listenerOf, type BrokerConfig, type Endpoint } from './config/broker-config.js';
 import { logDefaultsOf } from './config/log-defaults.js';
+import { GroupCoordinator } from './group/coordinator.js';
 import type { Logger } from './logger.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import { TopicManager } from './metadata/topic-manager.js';
@@ -31,6 +32,7 @@ export class Broker {
   advertised: Endpoint;
   logs!: LogManager;
   topics!: TopicManager;
+  groups!: GroupCoordinator;
   private server: Server | undefined;
   private closing: Promise<void> | undefined;
 
@@ -65,6 +67,7 @@ export class Broker {
 
   private async abortStart(): Promise<void> {
     const steps: Array<() => Promise<void> | undefined> = [
+      () => this.groups?.close(),
       () => this.server?.close(),
       () => this.topics?.close(),
       () => this.logs?.close(),
@@ -92,6 +95,7 @@ export class Broker {
       maxOpenFiles: config.int('gregor.max.open.files'),
     });
     this.topics = await TopicManager.open(this, this.opts.metadataStore);
+    this.groups = GroupCoordinator.start(this);
     const server = new Server(this, {
       maxRequestBytes: config.int('socket.request.max.bytes'),
       maxQueuedBytes: queuedBytesLimit(config),
@@ -113,6 +117,8 @@ export class Broker {
   /** Graceful shutdown: stop accepting, finish in-flight requests, flush and checkpoint the logs. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      // answers parked JoinGroup/SyncGroup requests, so in-flight requests can finish
+      await this.groups?.close();
       await this.server?.close();
       await this.topics.close();
       await this.logs.close();

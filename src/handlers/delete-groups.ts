@@ -1,0 +1,24 @@
+/**
+ * DeleteGroups: v0-2.
+ * Behavior: deletes Empty groups with all their committed offsets, writing
+ * tombstones for the offsets and the group metadata to `__consumer_offsets`.
+ * Per-group errors: GROUP_ID_NOT_FOUND (unknown group), NON_EMPTY_GROUP (the
+ * group has members), COORDINATOR_LOAD_IN_PROGRESS,
+ * COORDINATOR_NOT_AVAILABLE.
+ * Version notes: v2+ flexible; all versions behave the same.
+ */
+import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
+import { defineHandler } from './handler.js';
+
+export const deleteGroupsHandler = defineHandler({
+  api: apiByKey(ApiKey.DeleteGroups)!,
+  request: schemas.deleteGroupsRequest,
+  response: schemas.deleteGroupsResponse,
+  async handle(ctx, req) {
+    const results = await ctx.broker.groups.deleteGroups(req.groupsNames);
+    return {
+      throttleTimeMs: 0,
+      results: req.groupsNames.map((groupId) => ({ groupId, errorCode: results.get(groupId)! })),
+    };
+  },
+});

@@ -1,0 +1,61 @@
+/**
+ * FindCoordinator: v0-6.
+ * Behavior: key type 0 (group): this broker coordinates every group; the
+ * answer is its advertised endpoint. The first group lookup creates
+ * `__consumer_offsets` (offsets.topic.num.partitions partitions, compacted),
+ * as Kafka creates it on demand, but waits for the creation instead of
+ * answering COORDINATOR_NOT_AVAILABLE first; a failed creation answers
+ * COORDINATOR_NOT_AVAILABLE. Key type 1 (transaction): COORDINATOR_NOT_AVAILABLE
+ * (what Kafka answers while `__transaction_state` is not available; Gregor has
+ * no transaction coordinator yet). Key type 2 (share) and unknown key types:
+ * INVALID_REQUEST. Errors carry node id -1, host "" and port -1.
+ * Version notes: v0 has no key type (group); v1-3 add the error message
+ * ("NONE" on success, as Kafka sends); v4+ take a batch of keys and answer
+ * one coordinator entry per key, each with its own error.
+ */
+import { apiByKey, ApiKey, errorInfo, ErrorCode, schemas } from '../../protocol/index.js';
+import type { Broker } from '../broker.js';
+import { defineHandler } from './handler.js';
+
+const KEY_TYPE_GROUP = 0;
+const KEY_TYPE_TRANSACTION = 1;
+
+interface Found {
+  readonly errorCode: number;
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+}
+
+async function findCoordinator(broker: Broker, keyType: number, _key: string): Promise<Found> {
+  const none = (errorCode: number): Found => ({ errorCode, nodeId: -1, host: '', port: -1 });
+  if (keyType === KEY_TYPE_TRANSACTION) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  if (keyType !== KEY_TYPE_GROUP) return none(ErrorCode.INVALID_REQUEST);
+  try {
+    await broker.groups.offsetsTopic.ensureCreated();
+  } catch (err) {
+    broker.logger.warn({ err }, 'cannot create the offsets topic');
+    return none(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  }
+  return { errorCode: ErrorCode.NONE, nodeId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port };
+}
+
+export const findCoordinatorHandler = defineHandler({
+  api: apiByKey(ApiKey.FindCoordinator)!,
+  request: schemas.findCoordinatorRequest,
+  response: schemas.findCoordinatorResponse,
+  async handle(ctx, req) {
+    const keyType = ctx.version >= 1 ? req.keyType : KEY_TYPE_GROUP;
+    if (ctx.version >= 4) {
+      const coordinators = [];
+      for (const key of req.coordinatorKeys) {
+        const found = await findCoordinator(ctx.broker, keyType, key);
+        coordinators.push({ key, ...found });
+      }
+      return { throttleTimeMs: 0, coordinators };
+    }
+    const found = await findCoordinator(ctx.broker, keyType, req.key);
+    const errorMessage = found.errorCode === ErrorCode.NONE ? 'NONE' : errorInfo(found.errorCode).message;
+    return { throttleTimeMs: 0, errorMessage, ...found };
+  },
+});

@@ -1,0 +1,28 @@
+/**
+ * Heartbeat: v0-4.
+ * Behavior: resets the member's session timer. NONE in Stable and
+ * CompletingRebalance; REBALANCE_IN_PROGRESS in PreparingRebalance (the
+ * member must rejoin; its timer is reset too); UNKNOWN_MEMBER_ID for an
+ * unknown group or member or an Empty group; ILLEGAL_GENERATION;
+ * FENCED_INSTANCE_ID; INVALID_GROUP_ID; NONE while the group's partition is
+ * loading (as Kafka: it answers blindly); COORDINATOR_NOT_AVAILABLE while
+ * shutting down.
+ * Version notes: v3+ group_instance_id.
+ */
+import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
+import { defineHandler } from './handler.js';
+
+export const heartbeatHandler = defineHandler({
+  api: apiByKey(ApiKey.Heartbeat)!,
+  request: schemas.heartbeatRequest,
+  response: schemas.heartbeatResponse,
+  handle(ctx, req) {
+    const errorCode = ctx.broker.groups.heartbeat({
+      groupId: req.groupId,
+      generationId: req.generationId,
+      memberId: req.memberId,
+      groupInstanceId: ctx.version >= 3 ? req.groupInstanceId : null,
+    });
+    return { throttleTimeMs: 0, errorCode };
+  },
+});

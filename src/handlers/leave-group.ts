@@ -1,0 +1,33 @@
+/**
+ * LeaveGroup: v0-5.
+ * Behavior: removes members from a group at once and starts a rebalance (a
+ * PreparingRebalance group may complete its join phase). A member id "" with
+ * a group instance id removes that static member (administrative removal);
+ * a pending member id (MEMBER_ID_REQUIRED, not yet joined) is dropped.
+ * Per-member errors: UNKNOWN_MEMBER_ID (unknown group or member),
+ * FENCED_INSTANCE_ID (instance id mapped to another member id). Group
+ * errors: INVALID_GROUP_ID, COORDINATOR_LOAD_IN_PROGRESS,
+ * COORDINATOR_NOT_AVAILABLE.
+ * Version notes: v0-2 name one member and answer its error as the top-level
+ * error (Kafka's LeaveGroupResponse rule); v3+ take a batch of members with
+ * per-member results; v5+ a reason per member.
+ */
+import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { defineHandler } from './handler.js';
+
+export const leaveGroupHandler = defineHandler({
+  api: apiByKey(ApiKey.LeaveGroup)!,
+  request: schemas.leaveGroupRequest,
+  response: schemas.leaveGroupResponse,
+  handle(ctx, req) {
+    const v = ctx.version;
+    const leaving =
+      v >= 3
+        ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: v >= 5 ? m.reason : null }))
+        : [{ memberId: req.memberId, groupInstanceId: null, reason: null }];
+    const result = ctx.broker.groups.leave(req.groupId, leaving);
+    if (v >= 3) return { throttleTimeMs: 0, errorCode: result.errorCode, members: [...result.members] };
+    const memberError = result.members.find((m) => m.errorCode !== ErrorCode.NONE)?.errorCode ?? ErrorCode.NONE;
+    return { throttleTimeMs: 0, errorCode: result.errorCode !== ErrorCode.NONE ? result.errorCode : memberError };
+  },
+});

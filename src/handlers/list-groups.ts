@@ -1,0 +1,27 @@
+/**
+ * ListGroups: v0-5.
+ * Behavior: every group the coordinator holds (all protocol types), with its
+ * protocol type. Error COORDINATOR_LOAD_IN_PROGRESS (with the groups loaded
+ * so far) while `__consumer_offsets` loads, COORDINATOR_NOT_AVAILABLE while
+ * shutting down.
+ * Version notes: v4+ state filter (case-insensitive; empty = all) and each
+ * group's state; v5+ type filter ("classic" matches every group here,
+ * "consumer" none; empty = all) and each group's type ("classic").
+ */
+import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
+import { defineHandler } from './handler.js';
+
+export const listGroupsHandler = defineHandler({
+  api: apiByKey(ApiKey.ListGroups)!,
+  request: schemas.listGroupsRequest,
+  response: schemas.listGroupsResponse,
+  handle(ctx, req) {
+    const v = ctx.version;
+    const { errorCode, groups } = ctx.broker.groups.list(v >= 4 ? req.statesFilter : [], v >= 5 ? req.typesFilter : []);
+    return {
+      throttleTimeMs: 0,
+      errorCode,
+      groups: groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: 'classic' })),
+    };
+  },
+});

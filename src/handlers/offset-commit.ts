@@ -1,0 +1,74 @@
+/**
+ * OffsetCommit: v0-9.
+ * Behavior: stores committed offsets as records in `__consumer_offsets`
+ * (value v3, or v1 when v2-4 asked for an explicit retention), then answers.
+ * Partitions of unknown topics or partitions get UNKNOWN_TOPIC_OR_PARTITION
+ * and are not stored; metadata longer than offset.metadata.max.bytes gets
+ * OFFSET_METADATA_TOO_LARGE. A member of the group commits with its
+ * generation and member id (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION,
+ * FENCED_INSTANCE_ID; REBALANCE_IN_PROGRESS during CompletingRebalance;
+ * allowed in PreparingRebalance). A commit outside group management
+ * (generation -1, no member id) is accepted while the group is Empty or does
+ * not exist (it then creates an offsets-only group), else UNKNOWN_MEMBER_ID;
+ * a positive generation for an unknown group gets ILLEGAL_GENERATION. Write
+ * failures map as Kafka: COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
+ * INVALID_COMMIT_OFFSET_SIZE. COORDINATOR_LOAD_IN_PROGRESS while loading.
+ * Version notes: v0 has no generation or member id (a simple commit); v1
+ * adds them and a per-partition commit timestamp; v2-4 retention_time_ms
+ * (-1 = broker default); v5 drops retention; v6+ leader epoch; v7+
+ * group_instance_id; v8+ flexible; v9 is the same for classic groups.
+ */
+import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import type { OffsetToCommit } from '../group/coordinator.js';
+import { defineHandler } from './handler.js';
+
+export const offsetCommitHandler = defineHandler({
+  api: apiByKey(ApiKey.OffsetCommit)!,
+  request: schemas.offsetCommitRequest,
+  response: schemas.offsetCommitResponse,
+  async handle(ctx, req) {
+    const v = ctx.version;
+    const errors: number[][] = req.topics.map((t) => t.partitions.map(() => ErrorCode.NONE));
+    const offsets: OffsetToCommit[] = [];
+    const positions: Array<[number, number]> = [];
+    req.topics.forEach((t, ti) => {
+      const topic = ctx.broker.topics.get(t.name);
+      t.partitions.forEach((p, pi) => {
+        if (!topic || !topic.partitions[p.partitionIndex]) {
+          errors[ti]![pi] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          return;
+        }
+        offsets.push({
+          topic: t.name,
+          partition: p.partitionIndex,
+          offset: Number(p.committedOffset),
+          leaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
+          metadata: p.committedMetadata,
+          commitTimestamp: v === 1 ? Number(p.commitTimestamp) : -1,
+        });
+        positions.push([ti, pi]);
+      });
+    });
+    if (offsets.length > 0) {
+      const results = await ctx.broker.groups.commitOffsets({
+        groupId: req.groupId,
+        generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
+        memberId: v >= 1 ? req.memberId : '',
+        groupInstanceId: v >= 7 ? req.groupInstanceId : null,
+        retentionTimeMs: v >= 2 && v <= 4 ? Number(req.retentionTimeMs) : -1,
+        offsets,
+      });
+      results.forEach((code, i) => {
+        const [ti, pi] = positions[i]!;
+        errors[ti]![pi] = code;
+      });
+    }
+    return {
+      throttleTimeMs: 0,
+      topics: req.topics.map((t, ti) => ({
+        name: t.name,
+        partitions: t.partitions.map((p, pi) => ({ partitionIndex: p.partitionIndex, errorCode: errors[ti]![pi]! })),
+      })),
+    };
+  },
+});
