@@ -12,6 +12,7 @@ import { GroupCoordinator } from './group/coordinator.js';
 import type { Logger } from './logger.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import { TopicManager } from './metadata/topic-manager.js';
+import { recordTimestampLookup } from './offsets/find-record-by-timestamp.js';
 import { Server } from './server.js';
 
 export interface BrokerOptions {
@@ -93,6 +94,7 @@ export class Broker {
       retentionCheckIntervalMs: config.long('log.retention.check.interval.ms'),
       cacheBytes: config.long('gregor.cache.bytes'),
       maxOpenFiles: config.int('gregor.max.open.files'),
+      findRecordByTimestamp: recordTimestampLookup(config.int('gregor.max.decompressed.bytes')),
     });
     this.topics = await TopicManager.open(this, this.opts.metadataStore);
     this.groups = GroupCoordinator.start(this);
