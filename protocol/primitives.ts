@@ -81,16 +81,16 @@ export class Reader {
       }
     }
     let result = 0;
-    let shift = 0;
+    let mul = 1;
     for (let i = 0; i < 5; i++) {
       if (this.pos >= this.end) throw new ProtocolError('truncated varint');
       const b = this.buf[this.pos++]!;
-      result += (b & 0x7f) * 2 ** shift;
+      result += (b & 0x7f) * mul;
       if ((b & 0x80) === 0) {
         if (result > 0xffffffff) throw new ProtocolError('varint exceeds 32 bits');
         return result;
       }
-      shift += 7;
+      mul *= 128;
     }
     throw new ProtocolError('varint longer than 5 bytes');
   }

@@ -48,7 +48,8 @@ describe('encodeChunks', () => {
       expect(own.buffer).toBe(cached.buffer);
       expect(own.byteOffset).toBe(cached.byteOffset);
       // everything that is not a record section comes from one allocation
-      const others = chunks.filter((c) => ![a, b1, b2, cached].includes(c));
+      const mine: readonly Buffer[] = [a, b1, b2, cached];
+      const others = chunks.filter((c) => !mine.includes(c));
       expect(new Set(others.map((c) => c.buffer)).size).toBe(1);
       const decoded = decode(fetchResponse, version, Buffer.concat(chunks));
       const records = decoded.responses[0]!.partitions.map((p) => p.records);
