@@ -11,7 +11,6 @@
  */
 import { ProtocolError } from '../errors.js';
 import { ErrorCode } from '../error-codes.js';
-import { Reader } from '../primitives.js';
 import {
   ATTR_LOG_APPEND_TIME,
   RECORD_BATCH_OVERHEAD,
@@ -54,6 +53,53 @@ export function incrementSequence(base: number, increment: number): number {
   return base + increment;
 }
 
+/*
+ * Record parsing works on a buffer and a cursor (module state, set before and
+ * read after each record, so interleaved iterators cannot disturb each other)
+ * with every read bounded by the end of the current record: a field that
+ * overruns its record is an error. Varints are decoded inline (1-byte fast
+ * path), as this is the produce hot path.
+ */
+let cursor = 0;
+
+/** Zig-zag varint of at most `maxBytes` bytes at `cursor`, below `end`; advances the cursor. */
+function zigzag(buf: Buffer, end: number, maxBytes: number, field: string): number {
+  let p = cursor;
+  if (p >= end) throw invalidRecord(`truncated ${field}`);
+  let b = buf[p++]!;
+  if (b < 0x80) {
+    cursor = p;
+    return (b >>> 1) ^ -(b & 1);
+  }
+  let u = b & 0x7f;
+  let mul = 128;
+  for (let i = 1; ; i++) {
+    if (i >= maxBytes) throw invalidRecord(`${field} varint longer than ${maxBytes} bytes`);
+    if (p >= end) throw invalidRecord(`truncated ${field}`);
+    b = buf[p++]!;
+    u += (b & 0x7f) * mul;
+    if (b < 0x80) break;
+    mul *= 128;
+  }
+  cursor = p;
+  return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+}
+
+/** Advances the cursor past `n` bytes, which must lie before `end`. */
+function skip(n: number, end: number, field: string): void {
+  if (n > end - cursor) throw invalidRecord(`${field} of ${n} bytes overruns its record`);
+  cursor += n;
+}
+
+/** Reads the record length at `cursor` and returns the record's end (the cursor is then at its attributes). */
+function recordEnd(buf: Buffer, end: number, index: number, count: number): number {
+  const length = zigzag(buf, end, 5, 'record length');
+  if (length < 1 || length > end - cursor) {
+    throw invalidRecord(`record ${index} of ${count}: size ${length} but ${end - cursor} bytes remain`);
+  }
+  return cursor + length;
+}
+
 /**
  * Lazily iterates the records of a batch given its header and its uncompressed
  * records area (see recordsArea). Throws ProtocolError(INVALID_RECORD) when a
@@ -63,64 +109,67 @@ export function incrementSequence(base: number, increment: number): number {
 export function* iterateRecords(header: BatchHeader, records: Buffer): Generator<BatchRecord, void, undefined> {
   const count = header.recordCount;
   if (count < 0) throw invalidRecord(`invalid record count ${count}`);
-  const r = new Reader(records);
   const logAppendTime = (header.attributes & ATTR_LOG_APPEND_TIME) !== 0;
+  let pos = 0;
   for (let i = 0; i < count; i++) {
-    yield readRecord(r, header, logAppendTime, i);
+    cursor = pos;
+    const record = readRecord(records, header, logAppendTime, i);
+    pos = cursor;
+    yield record;
   }
-  if (r.remaining !== 0) {
-    throw invalidRecord(`incorrect declared record count ${count}: ${r.remaining} bytes remain after the last record`);
+  if (pos !== records.length) {
+    throw invalidRecord(`incorrect declared record count ${count}: ${records.length - pos} bytes remain after the last record`);
   }
 }
 
-function readRecord(r: Reader, h: BatchHeader, logAppendTime: boolean, index: number): BatchRecord {
-  try {
-    const length = r.varint();
-    if (length < 0 || length > r.remaining) {
-      throw invalidRecord(`record ${index} of ${h.recordCount}: size ${length} but ${r.remaining} bytes remain`);
-    }
-    const end = r.pos + length;
-    const attributes = r.int8();
-    const timestampDelta = r.varlongNumber();
-    const offsetDelta = r.varint();
-    const keyLength = r.varint();
-    const key = keyLength < 0 ? null : r.slice(keyLength);
-    const valueLength = r.varint();
-    const value = valueLength < 0 ? null : r.slice(valueLength);
-    const headerCount = r.varint();
-    if (headerCount < 0) throw invalidRecord(`record ${index}: invalid header count ${headerCount}`);
-    let headers = NO_HEADERS;
-    if (headerCount > 0) {
-      if (headerCount * 2 > end - r.pos) throw invalidRecord(`record ${index}: ${headerCount} headers overrun the record`);
-      const list: RecordHeader[] = [];
-      for (let j = 0; j < headerCount; j++) {
-        const keySize = r.varint();
-        if (keySize < 0) throw invalidRecord(`record ${index}: negative header key size ${keySize}`);
-        const headerKey = r.utf8(keySize);
-        const valueSize = r.varint();
-        list.push({ key: headerKey, value: valueSize < 0 ? null : r.slice(valueSize) });
-      }
-      headers = list;
-    }
-    if (r.pos !== end) {
-      throw invalidRecord(`record ${index}: declared size ${length} but its fields take ${r.pos - end + length} bytes`);
-    }
-    return {
-      offset: h.baseOffset + offsetDelta,
-      offsetDelta,
-      timestamp: logAppendTime ? h.maxTimestamp : h.baseTimestamp + timestampDelta,
-      key,
-      value,
-      headers,
-      sequence: h.baseSequence < 0 ? -1 : incrementSequence(h.baseSequence, offsetDelta),
-      attributes,
-    };
-  } catch (err) {
-    if (err instanceof ProtocolError && err.errorCode !== ErrorCode.INVALID_RECORD) {
-      throw invalidRecord(`record ${index}: ${err.message}`);
-    }
-    throw err;
+function readRecord(buf: Buffer, h: BatchHeader, logAppendTime: boolean, index: number): BatchRecord {
+  const end = recordEnd(buf, buf.length, index, h.recordCount);
+  const attributes = buf.readInt8(cursor++);
+  const timestampDelta = zigzag(buf, end, 10, 'timestamp delta');
+  const offsetDelta = zigzag(buf, end, 5, 'offset delta');
+  const keyLength = zigzag(buf, end, 5, 'key length');
+  let key: Buffer | null = null;
+  if (keyLength >= 0) {
+    skip(keyLength, end, 'key');
+    key = buf.subarray(cursor - keyLength, cursor);
   }
+  const valueLength = zigzag(buf, end, 5, 'value length');
+  let value: Buffer | null = null;
+  if (valueLength >= 0) {
+    skip(valueLength, end, 'value');
+    value = buf.subarray(cursor - valueLength, cursor);
+  }
+  const headerCount = zigzag(buf, end, 5, 'header count');
+  if (headerCount < 0 || headerCount * 2 > end - cursor) throw invalidRecord(`record ${index}: invalid header count ${headerCount}`);
+  let headers = NO_HEADERS;
+  if (headerCount > 0) {
+    const list: RecordHeader[] = [];
+    for (let j = 0; j < headerCount; j++) {
+      const keySize = zigzag(buf, end, 5, 'header key length');
+      if (keySize < 0) throw invalidRecord(`record ${index}: negative header key size ${keySize}`);
+      skip(keySize, end, 'header key');
+      const headerKey = buf.toString('utf8', cursor - keySize, cursor);
+      const valueSize = zigzag(buf, end, 5, 'header value length');
+      let headerValue: Buffer | null = null;
+      if (valueSize >= 0) {
+        skip(valueSize, end, 'header value');
+        headerValue = buf.subarray(cursor - valueSize, cursor);
+      }
+      list.push({ key: headerKey, value: headerValue });
+    }
+    headers = list;
+  }
+  if (cursor !== end) throw invalidRecord(`record ${index}: ${end - cursor} bytes after its last header`);
+  return {
+    offset: h.baseOffset + offsetDelta,
+    offsetDelta,
+    timestamp: logAppendTime ? h.maxTimestamp : h.baseTimestamp + timestampDelta,
+    key,
+    value,
+    headers,
+    sequence: h.baseSequence < 0 ? -1 : incrementSequence(h.baseSequence, offsetDelta),
+    attributes,
+  };
 }
 
 export interface RecordsSummary {
@@ -145,50 +194,37 @@ export function checkRecords(
 ): RecordsSummary {
   const count = header.recordCount;
   if (count < 0) throw invalidRecord(`invalid record count ${count}`);
-  const r = new Reader(records);
+  const buf = records;
+  const length = buf.length;
   let minDelta = Number.POSITIVE_INFINITY;
   let maxDelta = Number.NEGATIVE_INFINITY;
+  cursor = 0;
   for (let i = 0; i < count; i++) {
-    let length: number;
-    let end: number;
-    try {
-      length = r.varint();
-      if (length < 0 || length > r.remaining) {
-        throw invalidRecord(`record ${i} of ${count}: size ${length} but ${r.remaining} bytes remain`);
-      }
-      end = r.pos + length;
-      r.need(1); // attributes
-      const timestampDelta = r.varlongNumber();
-      if (timestampDelta < minDelta) minDelta = timestampDelta;
-      if (timestampDelta > maxDelta) maxDelta = timestampDelta;
-      const offsetDelta = r.varint();
-      if (sequentialOffsets && offsetDelta !== i) {
-        throw invalidRecord(`record ${i} has offset delta ${offsetDelta}; expected ${i}`);
-      }
-      const keyLength = r.varint();
-      if (keyLength >= 0) r.need(keyLength);
-      else if (requireKeys) throw invalidRecord(`record ${i}: compacted topic cannot accept a record without key`);
-      const valueLength = r.varint();
-      if (valueLength >= 0) r.need(valueLength);
-      const headerCount = r.varint();
-      if (headerCount < 0 || headerCount * 2 > end - r.pos) throw invalidRecord(`record ${i}: invalid header count ${headerCount}`);
-      for (let j = 0; j < headerCount; j++) {
-        const keySize = r.varint();
-        if (keySize < 0) throw invalidRecord(`record ${i}: negative header key size ${keySize}`);
-        r.need(keySize);
-        const valueSize = r.varint();
-        if (valueSize >= 0) r.need(valueSize);
-      }
-    } catch (err) {
-      if (err instanceof ProtocolError && err.errorCode !== ErrorCode.INVALID_RECORD) {
-        throw invalidRecord(`record ${i}: ${err.message}`);
-      }
-      throw err;
+    const end = recordEnd(buf, length, i, count);
+    cursor++; // attributes
+    const timestampDelta = zigzag(buf, end, 10, 'timestamp delta');
+    if (timestampDelta < minDelta) minDelta = timestampDelta;
+    if (timestampDelta > maxDelta) maxDelta = timestampDelta;
+    const offsetDelta = zigzag(buf, end, 5, 'offset delta');
+    if (sequentialOffsets && offsetDelta !== i) throw invalidRecord(`record ${i} has offset delta ${offsetDelta}; expected ${i}`);
+    const keyLength = zigzag(buf, end, 5, 'key length');
+    if (keyLength >= 0) skip(keyLength, end, 'key');
+    else if (requireKeys) throw invalidRecord(`record ${i}: compacted topic cannot accept a record without key`);
+    const valueLength = zigzag(buf, end, 5, 'value length');
+    if (valueLength >= 0) skip(valueLength, end, 'value');
+    const headerCount = zigzag(buf, end, 5, 'header count');
+    if (headerCount < 0 || headerCount * 2 > end - cursor) throw invalidRecord(`record ${i}: invalid header count ${headerCount}`);
+    for (let j = 0; j < headerCount; j++) {
+      const keySize = zigzag(buf, end, 5, 'header key length');
+      if (keySize < 0) throw invalidRecord(`record ${i}: negative header key size ${keySize}`);
+      skip(keySize, end, 'header key');
+      const valueSize = zigzag(buf, end, 5, 'header value length');
+      if (valueSize >= 0) skip(valueSize, end, 'header value');
     }
-    if (r.pos !== end) throw invalidRecord(`record ${i}: declared size ${length} but its fields take ${r.pos - end + length} bytes`);
+    if (cursor !== end) throw invalidRecord(`record ${i}: ${end - cursor} bytes after its last header`);
   }
-  if (r.remaining !== 0) {
-    throw invalidRecord(`incorrect declared record count ${count}: ${r.remaining} bytes remain after the last record`);
+  if (cursor !== length) {
+    throw invalidRecord(`incorrect declared record count ${count}: ${length - cursor} bytes remain after the last record`);
   }
   if (count === 0) return { minTimestamp: -1, maxTimestamp: -1 };
   return { minTimestamp: header.baseTimestamp + minDelta, maxTimestamp: header.baseTimestamp + maxDelta };

@@ -9,7 +9,7 @@
  * Corrupt input gives ProtocolError (CORRUPT_MESSAGE); an unknown codec id
  * gives ProtocolError (UNSUPPORTED_COMPRESSION_TYPE).
  */
-import { gunzip, gzip } from 'node:zlib';
+import { gunzip, gunzipSync, gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { ProtocolError } from '../errors.js';
 import { ErrorCode } from '../error-codes.js';
@@ -75,10 +75,17 @@ export async function decompress(codec: number, data: Buffer, maxBytes: number):
   }
 }
 
+/** Inputs below this are inflated synchronously: a thread-pool round trip costs more than the work. */
+const GZIP_SYNC_BELOW = 32 * 1024;
+
 async function gunzipBounded(data: Buffer, maxBytes: number): Promise<Buffer> {
+  const maxOutputLength = Math.max(1, maxBytes);
   let out: Buffer;
   try {
-    out = await gunzipAsync(data, { maxOutputLength: Math.max(1, maxBytes) });
+    out =
+      data.length < GZIP_SYNC_BELOW
+        ? gunzipSync(data, { maxOutputLength })
+        : await gunzipAsync(data, { maxOutputLength, chunkSize: Math.min(1024 * 1024, Math.max(64 * 1024, data.length * 4)) });
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(maxBytes);
     throw new ProtocolError(`gzip: ${(err as Error).message}`, ErrorCode.CORRUPT_MESSAGE);
