@@ -2,7 +2,9 @@
  * Byte fixtures checked by hand against Kafka 3.9's message schemas, for what
  * neither kafkajs nor @platformatic/kafka can check: flexible versions they do
  * not implement (FindCoordinator v3, OffsetFetch v6-v7, CreateTopics v5-v6,
- * DeleteTopics v4-v5, Metadata v11 request), non-empty tagged-field sections
+ * DeleteTopics v4-v5, Metadata v11 request), a few non-flexible versions
+ * neither library encodes (ListOffsets v4, OffsetCommit v6-v7, Metadata v8),
+ * non-empty tagged-field sections
  * (nested and top level, struct-valued), nullable structs, request header v2
  * and the ApiVersions response header. Each byte run is commented with the
  * schema field it encodes.
@@ -209,6 +211,78 @@ describe('hand-checked fixtures: flexible versions no client library implements'
         0, // AllowAutoTopicCreation
         1, // IncludeTopicAuthorizedOperations
         NO_TAGS,
+      ],
+    );
+  });
+});
+
+describe('hand-checked fixtures: non-flexible versions neither library encodes', () => {
+  it('ListOffsets v4 request: CurrentLeaderEpoch appears, MaxNumOffsets (v0 only) does not', () => {
+    const bytes = [...i32(-1), ...i8(1), ...i32(1), ...s16('t'), ...i32(1), ...i32(2), ...i32(5), ...i64(-2n)];
+    const partition = { partitionIndex: 2, currentLeaderEpoch: 5, timestamp: -2n };
+    expectFixture(schemas.listOffsetsRequest, 4, { replicaId: -1, isolationLevel: 1, topics: [{ name: 't', partitions: [partition] }] }, bytes);
+    // a field outside its versions is not written, and decodes as its default
+    expect([...encode(schemas.listOffsetsRequest, 4, { replicaId: -1, isolationLevel: 1, topics: [{ name: 't', partitions: [{ ...partition, maxNumOffsets: 9 }] }] })]).toEqual(bytes);
+    expect(decode(schemas.listOffsetsRequest, 4, Buffer.from(bytes)).topics[0]!.partitions[0]!.maxNumOffsets).toBe(1);
+  });
+
+  it('OffsetCommit v6 and v7 requests: leader epoch (6+), group instance id (7+), no retention time (2-4)', () => {
+    const value = {
+      groupId: 'g',
+      generationIdOrMemberEpoch: 4,
+      memberId: 'm',
+      groupInstanceId: 'i',
+      retentionTimeMs: 1000n,
+      topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 42n, committedLeaderEpoch: 3, commitTimestamp: 5n, committedMetadata: null }] }],
+    };
+    const topics = [...i32(1), ...s16('t'), ...i32(1), ...i32(0), ...i64(42n), ...i32(3), ...i16(-1)];
+    expect([...encode(schemas.offsetCommitRequest, 6, value)]).toEqual([...s16('g'), ...i32(4), ...s16('m'), ...topics]);
+    expect([...encode(schemas.offsetCommitRequest, 7, value)]).toEqual([...s16('g'), ...i32(4), ...s16('m'), ...s16('i'), ...topics]);
+  });
+
+  it('Metadata v8 request and response: authorized-operations fields', () => {
+    expectFixture(schemas.metadataRequest, 8, { topics: null, allowAutoTopicCreation: true, includeClusterAuthorizedOperations: true, includeTopicAuthorizedOperations: false }, [
+      ...i32(-1), // Topics null = all
+      1,
+      1,
+      0,
+    ]);
+    expectFixture(
+      schemas.metadataResponse,
+      8,
+      {
+        throttleTimeMs: 0,
+        brokers: [{ nodeId: 1, host: 'h', port: 9092, rack: null }],
+        clusterId: null,
+        controllerId: 1,
+        topics: [{ errorCode: 0, name: 't', isInternal: false, partitions: [{ errorCode: 0, partitionIndex: 0, leaderId: 1, leaderEpoch: 2, replicaNodes: [1], isrNodes: [1], offlineReplicas: [] }], topicAuthorizedOperations: 248 }],
+        clusterAuthorizedOperations: -2147483648,
+      },
+      [
+        ...i32(0),
+        ...i32(1),
+        ...i32(1),
+        ...s16('h'),
+        ...i32(9092),
+        ...i16(-1), // Rack null
+        ...i16(-1), // ClusterId null
+        ...i32(1), // ControllerId
+        ...i32(1), // Topics
+        ...i16(0),
+        ...s16('t'),
+        0, // IsInternal
+        ...i32(1), // Partitions
+        ...i16(0),
+        ...i32(0),
+        ...i32(1), // LeaderId
+        ...i32(2), // LeaderEpoch (7+)
+        ...i32(1),
+        ...i32(1),
+        ...i32(1),
+        ...i32(1),
+        ...i32(0), // OfflineReplicas
+        ...i32(248), // TopicAuthorizedOperations (8+)
+        ...i32(-2147483648), // ClusterAuthorizedOperations (8-10)
       ],
     );
   });
