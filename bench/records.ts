@@ -26,50 +26,12 @@ import {
   verifyBatchCrc,
   type RecordInput,
 } from '../protocol/records/index.js';
+import { measure, measureAsync } from './measure.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const GB = 1e9;
 let sink = 0;
-
-/** Seconds per call of fn: the best of three ~`ms` rounds after a warm-up (the machine is shared; best-of damps noise). */
-function measure(fn: () => unknown, ms = 500): number {
-  const warmEnd = performance.now() + ms / 2;
-  while (performance.now() < warmEnd) fn();
-  let best = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < 3; round++) {
-    let iterations = 0;
-    let batch = 1;
-    const start = performance.now();
-    let elapsed = 0;
-    while (elapsed < ms) {
-      for (let i = 0; i < batch; i++) fn();
-      iterations += batch;
-      elapsed = performance.now() - start;
-      if (elapsed < ms / 10) batch *= 2;
-    }
-    best = Math.min(best, elapsed / 1000 / iterations);
-  }
-  return best;
-}
-
-async function measureAsync(fn: () => Promise<unknown>, ms = 500): Promise<number> {
-  const warmEnd = performance.now() + ms / 2;
-  while (performance.now() < warmEnd) await fn();
-  let best = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < 3; round++) {
-    let iterations = 0;
-    const start = performance.now();
-    let elapsed = 0;
-    while (elapsed < ms) {
-      for (let i = 0; i < 8; i++) await fn();
-      iterations += 8;
-      elapsed = performance.now() - start;
-    }
-    best = Math.min(best, elapsed / 1000 / iterations);
-  }
-  return best;
-}
 
 const gbps = (bytes: number, s: number): string => `${(bytes / GB / s).toFixed(2).padStart(7)} GB/s`;
 const mbps = (bytes: number, s: number): string => `${(bytes / 1e6 / s).toFixed(0).padStart(7)} MB/s`;

@@ -1,0 +1,44 @@
+/**
+ * Timing helpers for benchmarks: seconds per call, the best of a few rounds
+ * after a warm-up (the machine is shared; the best round damps the noise).
+ */
+
+/** Seconds per call of the synchronous `fn`: best of `rounds` rounds of about `ms` each. */
+export function measure(fn: () => unknown, ms = 500, rounds = 3): number {
+  const warmEnd = performance.now() + ms / 2;
+  while (performance.now() < warmEnd) fn();
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < rounds; round++) {
+    let iterations = 0;
+    let batch = 1;
+    const start = performance.now();
+    let elapsed = 0;
+    while (elapsed < ms) {
+      for (let i = 0; i < batch; i++) fn();
+      iterations += batch;
+      elapsed = performance.now() - start;
+      if (elapsed < ms / 10) batch *= 2;
+    }
+    best = Math.min(best, elapsed / 1000 / iterations);
+  }
+  return best;
+}
+
+/** Seconds per call of the asynchronous `fn` (awaited one at a time): best of `rounds` rounds. */
+export async function measureAsync(fn: () => Promise<unknown>, ms = 500, rounds = 3): Promise<number> {
+  const warmEnd = performance.now() + ms / 2;
+  while (performance.now() < warmEnd) await fn();
+  let best = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < rounds; round++) {
+    let iterations = 0;
+    const start = performance.now();
+    let elapsed = 0;
+    while (elapsed < ms) {
+      for (let i = 0; i < 8; i++) await fn();
+      iterations += 8;
+      elapsed = performance.now() - start;
+    }
+    best = Math.min(best, elapsed / 1000 / iterations);
+  }
+  return best;
+}
