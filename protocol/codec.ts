@@ -269,19 +269,27 @@ const helpers = {
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 
 /** Collects the values generated code refers to; they become constants of the generated closure. */
-class Refs {
-  readonly values: unknown[] = [];
-  ref(value: unknown): string {
-    let i = this.values.indexOf(value);
-    if (i < 0) i = this.values.push(value) - 1;
-    return `k${i}`;
-  }
+interface Refs {
+  /** The name under which generated code sees `value`. */
+  ref(value: unknown): string;
   /** Compiles `body` (which must `return` something) with the collected constants and the helpers in scope. */
-  build<T>(body: string): T {
-    const consts = this.values.map((_, i) => `const k${i} = K[${i}];`).join('\n');
-    const factory = new Function('K', 'H', `'use strict';\n${consts}\n${body}`) as (k: unknown[], h: typeof helpers) => T;
-    return factory(this.values, helpers);
-  }
+  build<T>(body: string): T;
+}
+
+function newRefs(): Refs {
+  const values: unknown[] = [];
+  return {
+    ref(value) {
+      let i = values.indexOf(value);
+      if (i < 0) i = values.push(value) - 1;
+      return `k${i}`;
+    },
+    build<T>(body: string): T {
+      const consts = values.map((_, i) => `const k${i} = K[${i}];`).join('\n');
+      const factory = new Function('K', 'H', `'use strict';\n${consts}\n${body}`) as (k: unknown[], h: typeof helpers) => T;
+      return factory(values, helpers);
+    },
+  };
 }
 
 function literal(v: Value): string | undefined {
@@ -364,7 +372,7 @@ interface CompiledArray {
 }
 
 function generateArray(p: FieldPlan): CompiledArray {
-  const refs = new Refs();
+  const refs = newRefs();
   const name = JSON.stringify(p.name);
   const s = p.struct ? refs.ref(p.struct.compiled) : '';
   const minElement = p.struct ? Math.max(1, p.struct.minSize) : (PRIM_SIZE[p.prim!] ?? 1);
@@ -410,7 +418,7 @@ function generateArray(p: FieldPlan): CompiledArray {
 }
 
 function generateStruct(plan: Omit<StructPlan, 'compiled'>): CompiledStruct {
-  const refs = new Refs();
+  const refs = newRefs();
   const props: string[] = [];
   const sizeStatements: string[] = [];
   const writeStatements: string[] = [];
