@@ -9,6 +9,7 @@ import { LogManager } from '../storage/index.js';
 import { advertisedListenerOf, listenerOf, type BrokerConfig, type Endpoint } from './config/broker-config.js';
 import { logDefaultsOf } from './config/log-defaults.js';
 import { GroupCoordinator } from './group/coordinator.js';
+import { releaseParkedFetches } from './handlers/fetch.js';
 import type { Logger } from './logger.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import { TopicManager } from './metadata/topic-manager.js';
@@ -121,6 +122,7 @@ export class Broker {
     this.closing ??= (async () => {
       // answers parked JoinGroup/SyncGroup requests, so in-flight requests can finish
       await this.groups?.close();
+      releaseParkedFetches(this);
       await this.server?.close();
       await this.topics.close();
       await this.logs.close();

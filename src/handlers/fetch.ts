@@ -13,10 +13,13 @@
  * notes/fetch-sessions.md: a cache of max.incremental.fetch.session.cache.slots
  * sessions, FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH,
  * FETCH_SESSION_TOPIC_ID_ERROR, forgotten topics, unchanged partitions
- * omitted. Per-partition errors: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID
+ * omitted. Broker shutdown releases parked fetches (releaseParkedFetches).
+ * Per-partition errors: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID
  * (v13+), OFFSET_OUT_OF_RANGE outside [log start offset, log end offset],
  * FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH, KAFKA_STORAGE_ERROR; error
- * partitions carry -1 offsets and no records. preferred_read_replica is -1.
+ * partitions carry -1 offsets and no records; a fetch that would need
+ * down-conversion on a topic with message.downconversion.enable=false gets
+ * UNSUPPORTED_VERSION. preferred_read_replica is -1.
  * Version notes: v0-1 get batches down-converted to magic 0 message sets, v2-3
  * to magic 1 (hard size limits up to v2: no oversized first batch); v3 adds
  * max_bytes, v4 isolation level / last stable offset / aborted transactions,
@@ -40,6 +43,25 @@ type TopicResponse = NonNullable<Response['responses']>[number];
 const READ_COMMITTED = 1;
 
 const sessionCaches = new WeakMap<Broker, FetchSessionCache>();
+const shutdowns = new WeakMap<Broker, AbortController>();
+
+function shutdownOf(broker: Broker): AbortController {
+  let c = shutdowns.get(broker);
+  if (!c) {
+    c = new AbortController();
+    shutdowns.set(broker, c);
+  }
+  return c;
+}
+
+/**
+ * Broker shutdown: parked fetches answer now with what they have, and later
+ * fetches do not wait, so in-flight requests finish without waiting out
+ * their max_wait_ms.
+ */
+export function releaseParkedFetches(broker: Broker): void {
+  shutdownOf(broker).abort();
+}
 
 /** The broker's fetch session cache (created on first use). */
 export function fetchSessionCacheOf(broker: Broker): FetchSessionCache {
@@ -98,6 +120,7 @@ export const fetchHandler = defineHandler({
     const { reads } = await longPoll({
       sources,
       maxWaitMs: partitions.length === 0 ? 0 : req.maxWaitMs,
+      signal: shutdownOf(broker).signal,
       attempt: async () => {
         const r = await readAll();
         return { done: r.answerNow || r.bytes >= req.minBytes, value: r };

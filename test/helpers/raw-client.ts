@@ -31,7 +31,8 @@ export class ConnectionClosedError extends Error {
 export class RawClient {
   private nextCorrelationId = 1;
   private readonly pending: Pending[] = [];
-  private buffered: Buffer = Buffer.alloc(0);
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
   private closedFlag = false;
   /** Resolves when the socket has closed (by either side). */
   readonly closed: Promise<void>;
@@ -122,12 +123,19 @@ export class RawClient {
   }
 
   private onData(chunk: Buffer): void {
-    this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-    while (this.buffered.length >= 4) {
-      const size = this.buffered.readInt32BE(0);
-      if (this.buffered.length < 4 + size) return;
-      const frame = this.buffered.subarray(4, 4 + size);
-      this.buffered = this.buffered.subarray(4 + size);
+    this.chunks.push(chunk);
+    this.chunkBytes += chunk.length;
+    for (;;) {
+      if (this.chunkBytes < 4) return;
+      if (this.chunks[0]!.length < 4) this.merge();
+      const size = this.chunks[0]!.readInt32BE(0);
+      if (this.chunkBytes < 4 + size) return;
+      if (this.chunks[0]!.length < 4 + size) this.merge();
+      const head = this.chunks[0]!;
+      const frame = head.subarray(4, 4 + size);
+      if (head.length === 4 + size) this.chunks.shift();
+      else this.chunks[0] = head.subarray(4 + size);
+      this.chunkBytes -= 4 + size;
       const p = this.pending.shift();
       if (!p) {
         this.unexpected.push(frame);
@@ -139,5 +147,10 @@ export class RawClient {
         p.reject(err as Error);
       }
     }
+  }
+
+  /** Joins the received chunks into one (once per frame that spans chunks). */
+  private merge(): void {
+    this.chunks = [Buffer.concat(this.chunks, this.chunkBytes)];
   }
 }

@@ -113,6 +113,21 @@ describe('Fetch', () => {
     });
   });
 
+  describe('shutdown', () => {
+    it('closing the broker answers a parked fetch instead of waiting out its max_wait_ms', async () => {
+      const b = await startBroker({ port: 0 });
+      await b.broker.topics.create({ name: 't', numPartitions: 1, replicationFactor: 1, configs: {} });
+      const c = await RawClient.connect(b.port);
+      const pending = c.request(schemas.fetchRequest, schemas.fetchResponse, 12, fetchBody([{ topic: 't', partition: 0, offset: 0 }], { maxWaitMs: 50_000, minBytes: 1 }));
+      await new Promise((r) => setTimeout(r, 100));
+      await b.close();
+      const res = await pending;
+      expect(partitionOf(res, 't', 0)!.errorCode).toBe(ErrorCode.NONE);
+      expect(recordsSize(partitionOf(res, 't', 0))).toBe(0);
+      c.close();
+    });
+  });
+
   describe('batches and size limits', () => {
     it('a fetch at an offset inside a batch returns the whole batch', async () => {
       const base = await produceRecords(producer, 'batches', 0, testRecords(10, 'mid'));
