@@ -229,7 +229,14 @@ export class Connection implements ConnectionInfo {
       return this.close('handler failure');
     }
     if (response === undefined || this.closed) return;
-    this.send(encodeResponseFrame(handler.response, peek.apiVersion, peek.correlationId, response));
+    let frameChunks;
+    try {
+      frameChunks = encodeResponseFrame(handler.response, peek.apiVersion, peek.correlationId, response);
+    } catch (err) {
+      this.log.error({ err, api: handler.api.name, apiVersion: peek.apiVersion }, 'response cannot be encoded; closing connection');
+      return this.close('response encoding failure');
+    }
+    this.send(frameChunks);
   }
 
   private send(chunks: Buffer[]): void {
