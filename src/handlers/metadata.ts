@@ -67,7 +67,8 @@ export const metadataHandler = defineHandler({
 async function requestedTopic(broker: Broker, t: RequestTopic, version: number, allowAutoCreate: boolean, topicOps: number): Promise<ResponseTopic> {
   const byId = t.topicId !== ZERO_UUID;
   if (version < 12 && (t.name === null || byId)) {
-    return errorTopic(ErrorCode.INVALID_REQUEST, t.name, t.topicId);
+    // v10-11 responses cannot carry a null name
+    return errorTopic(ErrorCode.INVALID_REQUEST, t.name ?? '', t.topicId);
   }
   if (byId) {
     const found = broker.topics.getById(t.topicId);
