@@ -87,18 +87,25 @@ export function readPartitionMetadata(fs: StorageFs, file: string): string | nul
 }
 
 /**
- * A checkpoint that many callers ask to be written: one write at a time, and requests made during a write
- * coalesce into one more write with the state at that moment.
+ * A checkpoint that many callers ask to be written: one write at a time, requests made during a write
+ * coalesce into one more write with the state at that moment, and content equal to what the file already
+ * holds is not rewritten.
  */
 export class CheckpointWriter {
   private running: Promise<void> | null = null;
   private again = false;
+  private written: string | null = null;
 
   constructor(
     private readonly fs: StorageFs,
     private readonly file: string,
     private readonly content: () => string,
   ) {}
+
+  /** Declares what the file holds now (read at start), so an identical write is skipped. */
+  assumeWritten(content: string | null): void {
+    this.written = content;
+  }
 
   write(): Promise<void> {
     if (this.running) {
@@ -109,7 +116,11 @@ export class CheckpointWriter {
       try {
         do {
           this.again = false;
-          await writeFileAtomic(this.fs, this.file, this.content());
+          const content = this.content();
+          if (content === this.written) continue;
+          this.written = null;
+          await writeFileAtomic(this.fs, this.file, content);
+          this.written = content;
         } while (this.again);
       } finally {
         this.running = null;

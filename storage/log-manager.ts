@@ -45,6 +45,8 @@ export interface LogManagerOptions {
   findRecordByTimestamp?: RecordTimestampLookup;
   /** Wall clock (ms), default Date.now. */
   clock?: () => number;
+  /** Topic-level overrides of `defaults` for logs found at open (recovery and retention use them). */
+  topicConfig?: (topic: string) => Partial<LogConfig> | undefined;
 }
 
 export interface LogManagerStats {
@@ -88,6 +90,7 @@ export class LogManager {
   private readonly handles: FileHandleCache;
   private readonly cache: BatchCache;
   private readonly defaults: LogConfig;
+  private readonly topicConfig: ((topic: string) => Partial<LogConfig> | undefined) | undefined;
   private readonly recoveryCheckpoint: CheckpointWriter;
   private readonly logStartCheckpoint: CheckpointWriter;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -107,6 +110,7 @@ export class LogManager {
     this.clusterId = meta.clusterId;
     this.directoryId = meta.directoryId;
     this.defaults = resolveLogConfig(opts.defaults);
+    this.topicConfig = opts.topicConfig;
     this.handles = new FileHandleCache(fs, opts.maxOpenFiles ?? 1000);
     this.cache = new BatchCache(opts.cacheBytes ?? 64 * 1024 * 1024);
     this.ctx = {
@@ -176,6 +180,12 @@ export class LogManager {
     };
     const recoveryPoints = readCheckpoint(RECOVERY_POINT_FILE);
     const logStarts = readCheckpoint(LOG_START_FILE);
+    const currentText = (file: string): string | null => {
+      const path = `${this.logDir}/${file}`;
+      return fs.stat(path) === null ? null : fs.readFile(path).toString('utf8');
+    };
+    this.recoveryCheckpoint.assumeWritten(currentText(RECOVERY_POINT_FILE));
+    this.logStartCheckpoint.assumeWritten(currentText(LOG_START_FILE));
     // A clean shutdown is only trusted with its recovery points.
     const trustClean = cleanShutdown && fs.stat(`${this.logDir}/${RECOVERY_POINT_FILE}`) !== null;
     const started = this.ctx.clock();
@@ -200,7 +210,8 @@ export class LogManager {
       const topic = m[1] as string;
       const partition = Number(m[2]);
       const topicId = readPartitionMetadata(fs, `${path}/partition.metadata`) ?? '';
-      const log = await PartitionLog.load(this.ctx, path, topic, partition, topicId, this.defaults, {
+      const config = resolveLogConfig(this.defaults, this.topicConfig?.(topic));
+      const log = await PartitionLog.load(this.ctx, path, topic, partition, topicId, config, {
         cleanShutdown: trustClean,
         recoveryPoint: recoveryPoints.get(name),
         logStartOffset: logStarts.get(name),

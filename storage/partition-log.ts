@@ -203,7 +203,8 @@ export class PartitionLog {
       kept.push(seg);
       if (!recover) continue;
       recovered.add(seg);
-      const result = seg.recover(config.indexIntervalBytes, config.segmentIndexBytes, (b) => {
+      const contiguous = !config.cleanupPolicy.includes('compact');
+      const result = seg.recover(config.indexIntervalBytes, config.segmentIndexBytes, contiguous, (b) => {
         if (this.epochs.assign(b.leaderEpoch, b.baseOffset)) epochsChanged = true;
       });
       if (result.reason === undefined && next !== undefined && seg.nextOffset > next.baseOffset) {
@@ -232,13 +233,12 @@ export class PartitionLog {
     if (kept.length === 0) kept.push(LogSegment.create(this.ctx, this.dir, state.logStartOffset ?? 0, config.segmentIndexBytes, now));
     this.segments = kept;
     // Rebuilt indexes of older segments are trimmed (and must be synced before the recovery point passes
-    // them); the active segment is preallocated for appends.
+    // them); the active segment's indexes are preallocated again at its first append.
     for (const seg of kept.slice(0, -1)) {
       if (!recovered.has(seg)) continue;
       seg.seal();
       seg.needsIndexSync = true;
     }
-    this.active.unseal(config.segmentIndexBytes);
 
     const leo = this.logEndOffset;
     this.logStart = Math.max(state.logStartOffset ?? 0, (kept[0] as LogSegment).baseOffset);
@@ -249,7 +249,9 @@ export class PartitionLog {
     this.recoveryPointValue = state.cleanShutdown ? this.logEndOffset : Math.min(rp, this.logEndOffset);
     if (this.epochs.truncateFromEnd(this.logEndOffset)) epochsChanged = true;
     if (this.epochs.truncateFromStart(this.logStart)) epochsChanged = true;
-    if (epochsChanged || fs.stat(`${this.dir}/${LEADER_EPOCH_FILE}`) === null) await this.epochWriter.write();
+    const epochFile = `${this.dir}/${LEADER_EPOCH_FILE}`;
+    this.epochWriter.assumeWritten(fs.stat(epochFile) === null ? null : fs.readFile(epochFile).toString('utf8'));
+    if (epochsChanged || fs.stat(epochFile) === null) await this.epochWriter.write();
     if (fs.stat(`${this.dir}/${PARTITION_METADATA_FILE}`) === null && this.topicId !== '') {
       await writeFileAtomic(fs, `${this.dir}/${PARTITION_METADATA_FILE}`, formatPartitionMetadata(this.topicId));
     }
@@ -337,6 +339,11 @@ export class PartitionLog {
     let span = 0;
     for (const b of infos) span += b.lastOffset - b.baseOffset + 1;
     const seg0 = this.active;
+    try {
+      seg0.unseal(config.segmentIndexBytes);
+    } catch (err) {
+      throw storageError(`preparing the indexes of ${this.topic}-${this.partition} for appends`, err);
+    }
     if (
       seg0.size > 0 &&
       (seg0.size + batches.length > config.segmentBytes ||
@@ -702,9 +709,10 @@ export class PartitionLog {
         const doomed = this.segments.filter((s) => s.baseOffset > offset);
         this.segments = keep;
         this.removeSegmentFiles(doomed);
-        const active = this.active;
-        if (doomed.length > 0) active.unseal(this.config.segmentIndexBytes);
-        active.truncateTo(offset);
+        // Truncation rewrites the index tails: the active segment is open for appends (and sealed, trimmed and
+        // synced at close) again.
+        this.active.unseal(this.config.segmentIndexBytes);
+        this.active.truncateTo(offset);
       }
     } catch (err) {
       throw this.goOffline(`truncating to ${offset}`, err);
@@ -770,8 +778,11 @@ export class PartitionLog {
       try {
         await this.syncTo(this.logEndOffset);
         // The trimmed indexes of the active segment are trusted after a clean shutdown: make them durable.
-        this.active.seal();
-        await this.ctx.syncLimiter.run(() => this.fdatasyncFiles(this.active.paths));
+        const active = this.active;
+        if (!active.sealed) {
+          active.seal();
+          await this.ctx.syncLimiter.run(() => this.fdatasyncFiles(active.paths));
+        }
         if (this.epochWrite) await this.epochWrite;
       } catch (err) {
         failure = err;

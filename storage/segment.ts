@@ -64,6 +64,8 @@ export class LogSegment {
   broken = false;
   /** Sealed, but the trimmed indexes (and the .log) are not yet known to be fdatasync'ed. */
   needsIndexSync = false;
+  /** Indexes trimmed to their entries (read-only until unseal). */
+  sealed = false;
   private bytesSinceLastIndexEntry = 0;
 
   private constructor(
@@ -120,6 +122,7 @@ export class LogSegment {
     if (problem) return problem;
     this.offsetIndex.load(offsetSize / OffsetIndex.ENTRY_SIZE);
     this.timeIndex.load(timeSize / TimeIndex.ENTRY_SIZE);
+    this.sealed = true;
     this.maxTimestamp = this.timeIndex.lastTimestamp;
     this.offsetOfMaxTimestamp = this.timeIndex.entries > 0 ? this.timeIndex.lastOffset : -1;
     let pos = this.offsetIndex.lastPosition;
@@ -139,13 +142,15 @@ export class LogSegment {
   /**
    * Rescans the whole segment, validating every batch (length, magic, CRC-32C, offsets in order), rebuilds
    * both indexes, and cuts the file at the first torn or corrupt batch. `onBatch` sees each valid batch.
+   * With `contiguous` (logs that are never compacted) each batch must start right after the previous one.
    */
-  recover(indexIntervalBytes: number, maxIndexBytes: number, onBatch?: (b: BatchInfo) => void): RecoveryResult {
+  recover(indexIntervalBytes: number, maxIndexBytes: number, contiguous: boolean, onBatch?: (b: BatchInfo) => void): RecoveryResult {
     const { fs, handles } = this.ctx;
     this.offsetIndex.reset();
     this.timeIndex.reset();
     this.offsetIndex.preallocate(maxIndexBytes);
     this.timeIndex.preallocate(maxIndexBytes);
+    this.sealed = false;
     this.maxTimestamp = -1;
     this.offsetOfMaxTimestamp = -1;
     this.bytesSinceLastIndexEntry = 0;
@@ -202,7 +207,7 @@ export class LogSegment {
         reason = `CRC mismatch in batch at position ${pos} (offset ${b.baseOffset})`;
         break;
       }
-      if (b.baseOffset < this.nextOffset || b.lastOffset < b.baseOffset || b.lastOffset - this.baseOffset > MAX_RELATIVE_OFFSET) {
+      if ((contiguous ? b.baseOffset !== this.nextOffset : b.baseOffset < this.nextOffset) || b.lastOffset < b.baseOffset || b.lastOffset - this.baseOffset > MAX_RELATIVE_OFFSET) {
         reason = `batch at position ${pos} has offsets ${b.baseOffset}..${b.lastOffset}, expected from ${this.nextOffset}`;
         break;
       }
@@ -340,15 +345,19 @@ export class LogSegment {
 
   /** Makes the segment read-only: a last time entry for the largest timestamp, indexes trimmed. */
   seal(): void {
+    if (this.sealed) return;
     if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
     this.offsetIndex.trim();
     this.timeIndex.trim();
+    this.sealed = true;
   }
 
-  /** Reopens a sealed segment for appends (it became the active one again). */
+  /** Preallocates the indexes of a sealed segment again, for appends (it is or became the active one). */
   unseal(maxIndexBytes: number): void {
+    if (!this.sealed) return;
     this.offsetIndex.preallocate(maxIndexBytes);
     this.timeIndex.preallocate(maxIndexBytes);
+    this.sealed = false;
   }
 
   get indexFull(): boolean {
