@@ -1,16 +1,12 @@
 /**
  * Reading what a Fetch returned, for tests: the records of a `records`
  * section (v2 batches or legacy magic 0/1 message sets; a partial batch at
- * the end is skipped as clients do), a fetch loop over a partition with the
- * raw client, and kcat as an independent reader.
+ * the end is skipped as clients do) and a fetch loop over a partition with
+ * the raw client.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { ErrorCode, schemas } from '../../protocol/index.js';
 import { LOG_OVERHEAD, MAGIC_OFFSET, readBatchRecords, readMessageSet, type BatchHeader } from '../../protocol/records/index.js';
 import type { RawClient } from './raw-client.js';
-
-const run = promisify(execFile);
 
 export interface FetchedRecord {
   readonly offset: number;
@@ -99,26 +95,4 @@ export async function fetchAll(client: RawClient, topic: string, partition: numb
     if (offset >= hw) return out;
     if (records.length === 0) throw new Error(`no progress at offset ${offset} (high watermark ${hw})`);
   }
-}
-
-export interface KcatRecord {
-  readonly offset: number;
-  readonly key: string | null;
-  readonly payload: string | null;
-  readonly headers: string[];
-  readonly ts: number;
-  readonly tstype: string;
-}
-
-/** Consumes a topic partition from the beginning to its end with kcat (-J). */
-export async function kcatConsume(port: number, topic: string, partition = 0, extra: string[] = []): Promise<KcatRecord[]> {
-  const { stdout } = await run(
-    'kcat',
-    ['-b', `127.0.0.1:${port}`, '-C', '-t', topic, '-p', String(partition), '-e', '-o', 'beginning', '-J', '-q', ...extra],
-    { encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024 },
-  );
-  return stdout
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as KcatRecord);
 }

@@ -7,6 +7,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
+import { kcatConsume } from '../helpers/kcat.js';
 import { produceRecords } from '../helpers/produce-records.js';
 import { RawClient } from '../helpers/raw-client.js';
 
@@ -127,5 +128,10 @@ describe('ListOffsets', () => {
   it('kafkajs admin reads earliest/latest offsets and offsets by timestamp', async () => {
     expect(await admin.fetchTopicOffsets('times')).toEqual([{ partition: 0, offset: '6', high: '6', low: '0' }]);
     expect(await admin.fetchTopicOffsetsByTimestamp('times', 2001)).toEqual([{ partition: 0, offset: '3' }]);
+  });
+
+  it('kcat starts at the offset of a timestamp (-o s@ts) and at the end minus n (-o -n)', async () => {
+    expect((await kcatConsume(broker.port, 'times', 0, ['-o', 's@2001'])).map((r) => r.offset)).toEqual([3, 4, 5]);
+    expect((await kcatConsume(broker.port, 'times', 0, ['-o', '-2'])).map((r) => r.offset)).toEqual([4, 5]);
   });
 });

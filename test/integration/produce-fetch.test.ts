@@ -6,7 +6,8 @@
 import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../src/index.js';
-import { decodeRecords, fetchAll, kcatConsume } from '../helpers/fetch-records.js';
+import { decodeRecords, fetchAll } from '../helpers/fetch-records.js';
+import { kcatConsume, kcatProduce } from '../helpers/kcat.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { schemas } from '../../protocol/index.js';
 
@@ -118,4 +119,17 @@ describe('kafkajs produces, kcat and the raw client read back', () => {
     expect(batches.get(0)).toBe(1);
     expect(batches.get(500)).toBe(0);
   });
+
+  for (const codec of ['none', 'gzip', 'snappy', 'lz4', 'zstd']) {
+    it(`kcat produces ${codec} batches with keys; kcat and the raw client read them back`, async () => {
+      const topic = `kcat-${codec}`;
+      const lines = Array.from({ length: 1000 }, (_, i) => `key-${i}:value-${i}`);
+      await kcatProduce(broker.port, topic, lines, ['-K:', '-z', codec, '-X', 'linger.ms=5']);
+      const consumed = await kcatConsume(broker.port, topic);
+      expect(consumed.map((r) => `${r.key}:${r.payload}`)).toEqual(lines);
+      const fetched = await fetchAll(client, topic, 0);
+      expect(fetched.map((r) => `${r.key}:${r.value}`)).toEqual(lines);
+      expect(new Set(fetched.map((r) => r.batch!.attributes & 7))).toEqual(new Set([['none', 'gzip', 'snappy', 'lz4', 'zstd'].indexOf(codec)]));
+    });
+  }
 });
