@@ -223,7 +223,8 @@ describe('corrupt compressed data is a ProtocolError, never a crash', () => {
       const cases: Buffer[] = [Buffer.alloc(0), Buffer.from('not compressed at all'), good.subarray(0, good.length >> 1)];
       for (let i = 0; i < 40; i++) {
         const bad = Buffer.from(good);
-        bad[(i * 7919) % bad.length] ^= 0x5a;
+        const at = (i * 7919) % bad.length;
+        bad[at] = bad[at]! ^ 0x5a;
         cases.push(bad);
       }
       for (const input of cases) {

@@ -241,7 +241,7 @@ describe('bad legacy message sets are rejected with Kafka error codes', () => {
   it('a flipped byte is CORRUPT_MESSAGE (CRC-32)', async () => {
     for (let pos = 16; pos < good.length; pos++) {
       const bad = Buffer.from(good);
-      bad[pos] ^= 0x10;
+      bad[pos] = bad[pos]! ^ 0x10;
       expect((await rejected(readMessageSet(bad))).errorCode).toBe(ErrorCode.CORRUPT_MESSAGE);
     }
   });

@@ -24,7 +24,7 @@ async function clientBatch(n: number, compression: number = Compression.none): P
     key: Buffer.from(`k${i}`),
     value: Buffer.from(`value-${i}`.repeat(i % 3 + 1)),
     timestamp: T0 + i,
-    headers: i % 2 === 0 ? { h: Buffer.from('1') } : {},
+    headers: i % 2 === 0 ? { h: Buffer.from('1') } : ({} as Record<string, Buffer>),
   }));
   return kafkajsBatch(records, { compression });
 }
@@ -83,13 +83,13 @@ describe('produce validation rejects bad batches with Kafka error codes', () => 
     const good = await clientBatch(4);
     for (let pos = 21; pos < good.length; pos += 3) {
       const bad = Buffer.from(good);
-      bad[pos] ^= 0x01;
+      bad[pos] = bad[pos]! ^ 0x01;
       const err = await rejected(bad);
       expect(err.errorCode).toBe(ErrorCode.CORRUPT_MESSAGE);
       expect(err.message).toMatch(/crc/);
     }
     const badCrc = Buffer.from(good);
-    badCrc[CRC_OFFSET] ^= 0xff;
+    badCrc[CRC_OFFSET] = badCrc[CRC_OFFSET]! ^ 0xff;
     expect((await rejected(badCrc)).errorCode).toBe(ErrorCode.CORRUPT_MESSAGE);
   });
 
