@@ -4,7 +4,8 @@
  * sessions (KIP-227), topic ids, isolation level and the per-partition errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, schemas, ZERO_UUID, type MessageInput, type MessageValue } from '../../protocol/index.js';
+import { ApiKey, decode, encode, ErrorCode, schemas, ZERO_UUID, type MessageInput, type MessageValue } from '../../protocol/index.js';
+import { handlerFor } from '../../src/handlers/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
 import { decodeRecords } from '../helpers/fetch-records.js';
 import { produceRecords, testRecords } from '../helpers/produce-records.js';
@@ -165,6 +166,20 @@ describe('Fetch', () => {
       const p = partitionOf(res, 'limits', 0)!;
       expect(recordsSize(p)).toBe(1000);
       expect(await decodeRecords(p.records as Buffer)).toEqual([]);
+    });
+
+    it('record sections are the storage\'s own buffers, not copies', async () => {
+      const base = await produceRecords(producer, 'batches', 0, testRecords(4, 'same'));
+      const log = broker.broker.topics.partition('batches', 0)!.log;
+      const read = await log.read(base, 1024 * 1024);
+      const handler = handlerFor(ApiKey.Fetch)!;
+      const connection = { id: 0, remoteAddress: '127.0.0.1', remotePort: 0, clientId: null, clientSoftwareName: null, clientSoftwareVersion: null, close: () => {} };
+      const header = { apiKey: ApiKey.Fetch, apiVersion: 12, correlationId: 1, clientId: null };
+      const request = decode(schemas.fetchRequest, 12, encode(schemas.fetchRequest, 12, fetchBody([{ topic: 'batches', partition: 0, offset: base }])));
+      const res = (await handler.handle({ broker: broker.broker, connection, header, version: 12 }, request)) as { responses: Array<{ partitions: Array<{ records: Buffer[] }> }> };
+      const chunks = res.responses[0]!.partitions[0]!.records;
+      expect(chunks.length).toBe(read.chunks.length);
+      chunks.forEach((c, i) => expect(c).toBe(read.chunks[i]));
     });
 
     it('max_bytes is capped by the broker config fetch.max.bytes', async () => {
