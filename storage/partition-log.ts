@@ -210,6 +210,10 @@ export class PartitionLog {
       if (result.reason === undefined && next !== undefined && seg.nextOffset > next.baseOffset) {
         result.reason = `segment ends at offset ${seg.nextOffset}, past the start of the next segment ${next.baseOffset}`;
       }
+      if (result.reason === undefined && next !== undefined && contiguous && seg.nextOffset !== next.baseOffset) {
+        // Lost writes at the end of a rolled segment (it was never flushed): the log ends here.
+        result.reason = `segment ends at offset ${seg.nextOffset} but the next segment starts at ${next.baseOffset}`;
+      }
       if (result.reason !== undefined) {
         const dropped = segments.slice(i + 1);
         logger.warn(
