@@ -69,6 +69,8 @@ interface Out {
   readonly w: Writer;
   readonly chunks: Buffer[] | undefined;
   chunkStart: number;
+  /** Record bytes emitted as chunks so far. */
+  recordBytes: number;
 }
 
 const PRIM_SIZE: Partial<Record<PrimitiveType, number>> = {
@@ -225,6 +227,7 @@ function writeRecords(out: Out, v: Value, compact: boolean): void {
   if (compact) w.uvarint(n + 1);
   else w.int32(n);
   if (out.chunks) {
+    out.recordBytes += n;
     out.chunks.push(w.buf.subarray(out.chunkStart, w.pos));
     if (Buffer.isBuffer(v)) {
       if (v.length > 0) out.chunks.push(v);
@@ -650,7 +653,7 @@ function writeTaggedFields(out: Out, o: Struct, plan: StructPlan): void {
   w.uvarint(count);
   if (count === 0) return;
   // tagged values are written inline (never chunked)
-  const inline: Out = { w, chunks: undefined, chunkStart: 0 };
+  const inline: Out = { w, chunks: undefined, chunkStart: 0, recordBytes: 0 };
   for (const p of plan.tagged) {
     const v = o[p.name];
     if (isDefault(v, p)) continue;
@@ -681,7 +684,7 @@ export function encodedSize<M extends MessageDef>(def: M, version: number, value
 export function encode<M extends MessageDef>(def: M, version: number, value: MessageInput<M> | MessageValue<M>): Buffer {
   const compiled = planFor(def, version).compiled;
   const size = compiled.size(value as Struct, false);
-  const out: Out = { w: Writer.alloc(size), chunks: undefined, chunkStart: 0 };
+  const out: Out = { w: Writer.alloc(size), chunks: undefined, chunkStart: 0, recordBytes: 0 };
   compiled.write(out, value as Struct);
   if (out.w.pos !== size) throw new ProtocolError(`${def.name} v${version}: wrote ${out.w.pos} of ${size} bytes`);
   return out.w.buf;
@@ -691,6 +694,8 @@ export function encode<M extends MessageDef>(def: M, version: number, value: Mes
  * Encodes `prefix` bytes of room (filled by `fillPrefix`, e.g. a frame size and
  * header) followed by the body, as chunks: record sections are emitted as the
  * caller's own buffers, everything else comes from one allocation.
+ * `fillPrefix` gets a writer at offset 0 and the total size of all chunks; it
+ * runs after the body is written and must write at most `prefixSize` bytes.
  */
 export function encodeChunks<M extends MessageDef>(
   def: M,
@@ -701,13 +706,18 @@ export function encodeChunks<M extends MessageDef>(
 ): Buffer[] {
   const compiled = planFor(def, version).compiled;
   const ownSize = prefixSize + compiled.size(value as Struct, true);
-  const recordBytes = compiled.size(value as Struct, false) - (ownSize - prefixSize);
   const w = Writer.alloc(ownSize);
-  const out: Out = { w, chunks: [], chunkStart: 0 };
-  if (fillPrefix) fillPrefix(w, ownSize + recordBytes);
+  const chunks: Buffer[] = [];
+  const out: Out = { w, chunks, chunkStart: 0, recordBytes: 0 };
   w.pos = prefixSize;
   compiled.write(out, value as Struct);
   if (w.pos !== ownSize) throw new ProtocolError(`${def.name} v${version}: wrote ${w.pos} of ${ownSize} bytes`);
-  if (out.chunkStart < w.pos) out.chunks!.push(w.buf.subarray(out.chunkStart, w.pos));
-  return out.chunks!;
+  if (fillPrefix) {
+    // the prefix is filled last, once the record bytes are counted; the chunks already view its memory
+    w.pos = 0;
+    fillPrefix(w, ownSize + out.recordBytes);
+    w.pos = ownSize;
+  }
+  if (out.chunkStart < ownSize) chunks.push(w.buf.subarray(out.chunkStart, ownSize));
+  return chunks;
 }
