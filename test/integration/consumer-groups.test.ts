@@ -231,6 +231,15 @@ describe('consumer groups with kafkajs', () => {
         return offsets[0]!.partitions.every((p) => p.offset === '100');
       }, 'the committed offsets');
       await admin.disconnect();
+      // broker-side lag: zero once everything is committed, then what was produced since
+      const lagOf = () => broker.broker.groups.consumerLag().filter((l) => l.group === 'g-batches');
+      expect(lagOf().map((l) => [l.topic, l.partition, l.committedOffset, l.highWatermark, l.lag]).sort()).toEqual([
+        ['batches', 0, 100, 100, 0],
+        ['batches', 1, 100, 100, 0],
+      ]);
+      await consumer.stop();
+      await produce(producer, 'batches', Array.from({ length: 7 }, (_, i) => `late-${i}`), 2);
+      expect(lagOf().map((l) => l.lag).sort()).toEqual([3, 4]);
     } finally {
       await consumer.disconnect();
     }
