@@ -1,0 +1,175 @@
+// The clients of the matrix: how to run each one's scenario script, what it
+// cannot do (n/a, with the reason), and how to read its version.
+import { execFile, execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const ROOT = join(HERE, '..', '..');
+const SCRIPTS = join(HERE, 'clients');
+const PYTHON = '/usr/bin/python3';
+
+function quiet(cmd, args, opts = {}) {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], ...opts }).trim();
+  } catch (err) {
+    return `unavailable (${(err.stderr || err.message).toString().trim().split('\n')[0]})`;
+  }
+}
+
+const npmVersion = (pkg) => JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+const debVersion = (pkg) => quiet('dpkg-query', ['-W', '-f', '${Version}', pkg]);
+const nodeScript = (file) => () => ({ cmd: process.execPath, args: [join(SCRIPTS, file)] });
+
+const NO_IDEMPOTENCE = 'client has no idempotent producer';
+
+/** Builds the two Go programs once per run, offline, in GOPATH mode. */
+let goBuild;
+export function buildGo(tmp) {
+  goBuild ??= (async () => {
+    const gopath = join(tmp, 'gopath');
+    const bin = join(tmp, 'go-bin');
+    mkdirSync(bin, { recursive: true });
+    cpSync(join(SCRIPTS, 'go'), join(gopath, 'src', 'gregorcompat'), { recursive: true });
+    const env = { ...process.env, GO111MODULE: 'off', GOPATH: `${gopath}:/usr/share/gocode`, GOPROXY: 'off', GOFLAGS: '' };
+    const run = promisify(execFile);
+    for (const prog of ['sarama', 'kafkago']) {
+      await run('go', ['build', '-o', join(bin, prog), `gregorcompat/${prog}`], { env, cwd: gopath, maxBuffer: 1 << 24 });
+    }
+    return bin;
+  })();
+  return goBuild;
+}
+
+export const CLIENTS = [
+  {
+    name: 'kcat',
+    title: 'kcat (librdkafka)',
+    language: 'C (driven from a Node.js script)',
+    version: () => {
+      const v = quiet('kcat', ['-V']);
+      const k = /kcat - Apache Kafka producer and consumer tool[^\n]*\n?/.exec(v);
+      const lib = /librdkafka version ([^\s)]+)/.exec(v);
+      return `kcat ${/(\d+\.\d+\.\d+)/.exec(k?.[0] ?? v)?.[1] ?? '?'}, librdkafka ${lib?.[1] ?? '?'}`;
+    },
+    headers: true,
+    prepare: async () => {
+      if (!existsSync('/usr/bin/kcat')) throw new Error('kcat is not installed (Debian package kcat)');
+    },
+    command: nodeScript('kcat.mjs'),
+    supports: {
+      'create-topic': 'kcat has no admin commands',
+      'delete-topic': 'kcat has no admin commands',
+    },
+  },
+  {
+    name: 'confluent-python',
+    title: 'confluent-kafka-python',
+    language: 'Python',
+    version: () => quiet(PYTHON, ['-c', 'import confluent_kafka as c; print(f"confluent-kafka {c.version()[0]}, librdkafka {c.libversion()[0]}")']),
+    headers: true,
+    prepare: async () => {
+      quietCheck(PYTHON, ['-c', 'import confluent_kafka'], 'python3-confluent-kafka is not installed');
+    },
+    command: () => ({ cmd: PYTHON, args: [join(SCRIPTS, 'confluent_client.py')] }),
+    supports: {},
+  },
+  {
+    name: 'kafka-python',
+    title: 'kafka-python',
+    language: 'Python',
+    version: () => quiet(PYTHON, ['-c', 'import kafka; print(f"kafka-python {kafka.__version__}")']),
+    headers: true,
+    prepare: async () => {
+      quietCheck(PYTHON, ['-c', 'import kafka'], 'python3-kafka is not installed');
+    },
+    command: () => ({ cmd: PYTHON, args: [join(SCRIPTS, 'kafka_python_client.py')] }),
+    supports: { idempotent: NO_IDEMPOTENCE },
+  },
+  {
+    name: 'sarama-0.8.2',
+    title: 'sarama, default version (0.8.2)',
+    language: 'Go',
+    version: () => `sarama ${debVersion('golang-github-shopify-sarama-dev')} (Debian), Version=V0_8_2_0`,
+    headers: false,
+    prepare: (ctx) => buildGo(ctx.tmp),
+    command: (ctx) => ({ cmd: join(ctx.tmp, 'go-bin', 'sarama'), args: ['default'] }),
+    supports: {
+      'produce-lz4': 'sarama needs Version >= 0.10 for lz4',
+      'produce-zstd': 'sarama needs Version >= 2.1 for zstd',
+      'offsets-time': 'ListOffsets v0 only: no record timestamps before 0.10.1',
+      idempotent: 'sarama needs Version >= 0.11 for idempotence',
+    },
+  },
+  {
+    name: 'sarama-2.1',
+    title: 'sarama, Version=V2_1_0_0',
+    language: 'Go',
+    version: () => `sarama ${debVersion('golang-github-shopify-sarama-dev')} (Debian), Version=V2_1_0_0`,
+    headers: true,
+    prepare: (ctx) => buildGo(ctx.tmp),
+    command: (ctx) => ({ cmd: join(ctx.tmp, 'go-bin', 'sarama'), args: ['2.1'] }),
+    supports: {},
+  },
+  {
+    name: 'kafka-go',
+    title: 'segmentio/kafka-go',
+    language: 'Go',
+    version: () => `kafka-go ${debVersion('golang-github-segmentio-kafka-go-dev')} (Debian)`,
+    headers: false,
+    prepare: (ctx) => buildGo(ctx.tmp),
+    command: (ctx) => ({ cmd: join(ctx.tmp, 'go-bin', 'kafkago'), args: [] }),
+    supports: {
+      'produce-zstd': 'kafka-go 0.2 has gzip, snappy and lz4 codecs only',
+      idempotent: NO_IDEMPOTENCE,
+    },
+  },
+  {
+    name: 'kafkajs',
+    title: 'kafkajs',
+    language: 'JavaScript',
+    version: () => `kafkajs ${npmVersion('kafkajs')}`,
+    headers: true,
+    prepare: async () => {},
+    command: nodeScript('kafkajs.mjs'),
+    supports: { consume: 'kafkajs consumers always join a group' },
+  },
+  {
+    name: 'platformatic',
+    title: '@platformatic/kafka',
+    language: 'JavaScript',
+    version: () => `@platformatic/kafka ${npmVersion('@platformatic/kafka')}`,
+    headers: true,
+    prepare: async () => {},
+    command: nodeScript('platformatic.mjs'),
+    supports: {
+      'produce-zstd': `zstd needs node:zlib zstd (Node >= 22.15); this run uses Node ${process.versions.node}`,
+    },
+  },
+  {
+    name: 'kafka-node',
+    title: 'kafka-node',
+    language: 'JavaScript',
+    version: () => `kafka-node ${npmVersion('kafka-node')}`,
+    headers: false,
+    prepare: async () => {},
+    command: nodeScript('kafka-node.mjs'),
+    supports: {
+      'produce-lz4': 'kafka-node has gzip and snappy codecs only',
+      'produce-zstd': 'kafka-node has gzip and snappy codecs only',
+      'offsets-time': 'kafka-node speaks ListOffsets v0 only (no record timestamps)',
+      'delete-topic': 'kafka-node has no DeleteTopics',
+      idempotent: NO_IDEMPOTENCE,
+    },
+  },
+];
+
+function quietCheck(cmd, args, message) {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore' });
+  } catch {
+    throw new Error(message);
+  }
+}

@@ -1,0 +1,206 @@
+"""confluent-kafka-python (librdkafka) scenarios. Run with /usr/bin/python3."""
+import os
+import sys
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
+from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+
+from compat_common import load_spec, run_tasks, text, until  # noqa: E402
+
+spec = load_spec()
+A = spec["bootstrap"]
+B = spec["errBootstrap"]
+
+
+def produce(bootstrap, topic, messages, codec="none", **extra):
+    conf = {"bootstrap.servers": bootstrap, "compression.type": codec, "acks": "all", "linger.ms": 5, "message.timeout.ms": 10000}
+    conf.update(extra)
+    p = Producer(conf)
+    errors = []
+
+    def delivered(err, msg):
+        if err is not None:
+            errors.append(err)
+
+    for m in messages:
+        kwargs = {"key": m["key"], "value": m["value"], "partition": m["partition"], "on_delivery": delivered}
+        if m["headers"]:
+            kwargs["headers"] = [(k, v) for k, v in m["headers"]]
+        if "timestamp" in m:
+            kwargs["timestamp"] = m["timestamp"]
+        p.produce(topic, **kwargs)
+    left = p.flush(20)
+    if errors:
+        raise KafkaException(errors[0])
+    if left:
+        raise RuntimeError("%d messages not delivered" % left)
+
+
+def as_dict(msg):
+    return {"key": text(msg.key()), "value": text(msg.value()), "headers": [[k, text(v)] for k, v in (msg.headers() or [])]}
+
+
+def consumer(bootstrap, group=None, **extra):
+    # librdkafka needs a group.id to build a consumer; assign() with explicit
+    # offsets never joins that group nor fetches its offsets.
+    conf = {"bootstrap.servers": bootstrap, "group.id": group or "compat-unused-" + uuid.uuid4().hex, "enable.auto.commit": False,
+            "auto.offset.reset": "earliest", "fetch.wait.max.ms": 100}
+    conf.update(extra)
+    return Consumer(conf)
+
+
+def read_assigned(bootstrap, wanted):
+    """wanted: {(topic, partition): count}; reads each from the beginning without a group."""
+    c = consumer(bootstrap)
+    c.assign([TopicPartition(t, p, OFFSET_BEGINNING) for (t, p) in wanted])
+    got = {tp: [] for tp in wanted}
+
+    def step():
+        msg = c.poll(0.2)
+        if msg is not None:
+            if msg.error():
+                raise KafkaException(msg.error())
+            got[(msg.topic(), msg.partition())].append(as_dict(msg))
+        return all(len(got[tp]) >= n for tp, n in wanted.items())
+
+    until(step, 30, "messages %s" % wanted)
+    c.close()
+    return got
+
+
+def read_group(bootstrap, topic, group, count):
+    c = consumer(bootstrap, group)
+    c.subscribe([topic])
+    got = []
+
+    def step():
+        msg = c.poll(0.2)
+        if msg is not None:
+            if msg.error():
+                raise KafkaException(msg.error())
+            got.append(as_dict(msg))
+        return len(got) >= count
+
+    until(step, 30, "%d messages in group %s" % (count, group))
+    c.commit(asynchronous=False)
+    committed = c.committed([TopicPartition(topic, p) for p in range(2)], timeout=10)
+    c.close()
+    return got, [{"partition": tp.partition, "offset": tp.offset} for tp in committed]
+
+
+def error_of(fn):
+    try:
+        fn()
+    except KafkaException as err:
+        e = err.args[0]
+        return "%s: %s" % (e.name(), e.str())
+    except Exception as err:  # noqa: BLE001
+        return "%s: %s" % (type(err).__name__, err)
+    return None
+
+
+def metadata(task):
+    md = AdminClient({"bootstrap.servers": A}).list_topics(topic=task["topic"], timeout=10)
+    parts = md.topics[task["topic"]].partitions
+    return {
+        "brokers": [{"id": b.id, "host": b.host, "port": b.port} for b in md.brokers.values()],
+        "partitions": [{"id": p.id, "leader": p.leader, "error": p.error.code() if p.error else 0} for p in parts.values()],
+    }
+
+
+def create_topic(task):
+    admin = AdminClient({"bootstrap.servers": A})
+    new = NewTopic(task["topic"], num_partitions=task["partitions"], replication_factor=1)
+    admin.create_topics([new])[task["topic"]].result(10)
+    parts = admin.list_topics(topic=task["topic"], timeout=10).topics[task["topic"]].partitions
+    dup = error_of(lambda: admin.create_topics([new])[task["topic"]].result(10))
+    return {"partitions": len(parts), "duplicate": dup}
+
+
+def produce_task(task):
+    produce(A, task["topic"], task["messages"], task["codec"])
+    return {"read": read_assigned(A, {(task["topic"], 0): len(task["messages"])})[(task["topic"], 0)]}
+
+
+def consume(task):
+    produce(A, task["topic"], task["messages"])
+    want = {}
+    for m in task["messages"]:
+        want[(task["topic"], m["partition"])] = want.get((task["topic"], m["partition"]), 0) + 1
+    got = read_assigned(A, want)
+    return {"read": {str(p): got[(t, p)] for (t, p) in got}}
+
+
+def group(task):
+    produce(A, task["topic"], task["first"])
+    first, _ = read_group(A, task["topic"], task["group"], len(task["first"]))
+    produce(A, task["topic"], task["second"])
+    second, committed = read_group(A, task["topic"], task["group"], len(task["second"]))
+    return {"first": first, "second": second, "committed": committed}
+
+
+def offsets_time(task):
+    produce(A, task["topic"], task["messages"])
+    c = consumer(A)
+    out = {}
+    for name, ts in task["queries"].items():
+        out[name] = c.offsets_for_times([TopicPartition(task["topic"], 0, ts)], timeout=10)[0].offset
+    out["earliest"], out["latest"] = c.get_watermark_offsets(TopicPartition(task["topic"], 0), timeout=10)
+    c.close()
+    return out
+
+
+def delete_topic(task):
+    produce(A, task["topic"], task["messages"])
+    admin = AdminClient({"bootstrap.servers": A})
+    before = task["topic"] in admin.list_topics(timeout=10).topics
+    admin.delete_topics([task["topic"]])[task["topic"]].result(10)
+    after = task["topic"] in admin.list_topics(timeout=10).topics
+    return {"existedBefore": before, "existsAfter": after}
+
+
+def idempotent(task):
+    produce(A, task["topic"], task["messages"], **{"enable.idempotence": True})
+    return {"read": read_assigned(A, {(task["topic"], 0): len(task["messages"])})[(task["topic"], 0)]}
+
+
+def unknown_topic(task):
+    # librdkafka fails queued messages once the topic has stayed unknown this long.
+    err = error_of(lambda: produce(B, task["topic"], task["messages"], **{"topic.metadata.propagation.max.ms": 1000}))
+    md = AdminClient({"bootstrap.servers": B}).list_topics(topic=task["topic"], timeout=10).topics[task["topic"]]
+    return {"error": "produce: %s; metadata: %s" % (err, md.error.name() if md.error else "no error")}
+
+
+def too_large(task):
+    big = [{"key": "big", "value": "x" * task["largeBytes"], "headers": [], "partition": 0}]
+    err = error_of(lambda: produce(B, task["topic"], big))
+    produce(B, task["topic"], task["messages"])
+    return {"error": err, "read": read_assigned(B, {(task["topic"], 0): len(task["messages"])})[(task["topic"], 0)]}
+
+
+def cross_produce(task):
+    produce(A, task["topic"], task["messages"])
+
+
+def cross_read(task):
+    got = read_assigned(A, {(t["topic"], 0): t["count"] for t in task["topics"]})
+    return {"topics": {t: msgs for (t, _), msgs in got.items()}}
+
+
+run_tasks(spec, {
+    "metadata": metadata,
+    "create-topic": create_topic,
+    "produce": produce_task,
+    "consume": consume,
+    "group": group,
+    "offsets-time": offsets_time,
+    "delete-topic": delete_topic,
+    "idempotent": idempotent,
+    "unknown-topic": unknown_topic,
+    "too-large": too_large,
+    "cross-produce": cross_produce,
+    "cross-read": cross_read,
+})

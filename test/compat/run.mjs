@@ -1,0 +1,273 @@
+#!/usr/bin/env node
+// `npm run test:compat`: Gregor against real Kafka clients nobody here wrote.
+//
+//   node test/compat/run.mjs [--only kcat,kafkajs] [--no-build] [--keep]
+//
+// Builds if needed, starts two brokers through the `gregor` CLI (A: the main
+// one; B: auto-create off and a small message.max.bytes, for the error
+// paths), runs every client's scenario script (phase 1), then has every client
+// read what every other one produced (phase 2). Prints the matrix, writes
+// docs/compatibility.md (full runs only) and exits non-zero on any fail.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { apiVersions, startGregor } from './broker.mjs';
+import { CLIENTS } from './clients.mjs';
+import { crossMessages, crossTopic, diffMessages, ERR_MESSAGE_MAX_BYTES, judge, planClient, SCENARIOS, setupTopics } from './scenarios.mjs';
+import { renderMarkdown, renderText } from './report.mjs';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CLI = join(ROOT, 'dist', 'src', 'cli.js');
+const started = Date.now();
+
+const { values: opts } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    'no-build': { type: 'boolean' },
+    keep: { type: 'boolean' },
+    parallel: { type: 'string', default: '2' },
+  },
+});
+
+const log = (msg) => process.stdout.write(`[compat ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
+
+// ------------------------------------------------------------------ build
+
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(p));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function buildIfNeeded() {
+  const sources = Math.max(...['src', 'protocol', 'storage'].map((d) => newestMtime(join(ROOT, d))));
+  if (!opts['no-build'] && (!existsSync(CLI) || statSync(CLI).mtimeMs < sources)) {
+    log('building (tsc -p tsconfig.json)');
+    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], { stdio: 'inherit' });
+  }
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build)`);
+}
+
+// ------------------------------------------------------------------ running one client script
+
+function runScript(client, ctx, tasks, phase) {
+  const specPath = join(ctx.tmp, `spec-${client.name}-${phase}.json`);
+  writeFileSync(specPath, JSON.stringify({ client: client.name, bootstrap: ctx.bootstrapA, errBootstrap: ctx.bootstrapB, tasks }, null, 1));
+  const { cmd, args } = client.command(ctx);
+  const logPath = join(ctx.tmp, `client-${client.name}-${phase}.log`);
+  const results = new Map();
+  const limit = tasks.reduce((sum, t) => sum + t.timeoutMs, 0) + 30_000;
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      env: { ...process.env, COMPAT_SPEC: specPath, KAFKAJS_NO_PARTITIONER_WARNING: '1', PYTHONUNBUFFERED: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let pending = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      pending += chunk;
+      let nl;
+      while ((nl = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (!line.startsWith('@@ ')) continue;
+        try {
+          const r = JSON.parse(line.slice(3));
+          results.set(r.id, r);
+        } catch (err) {
+          output += `\n[runner] unparsable result line: ${err.message}\n`;
+        }
+      }
+    });
+    child.stderr.on('data', (chunk) => (output += chunk));
+    const timer = setTimeout(() => {
+      output += `\n[runner] killed after ${limit} ms\n`;
+      child.kill('SIGKILL');
+    }, limit);
+    child.on('error', (err) => (output += `\n[runner] ${err.message}\n`));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      writeFileSync(logPath, output);
+      resolve({ results, exit: code ?? signal, logPath, output });
+    });
+  });
+}
+
+async function pool(items, size, fn) {
+  const queue = [...items];
+  await Promise.all(Array.from({ length: Math.min(size, queue.length) }, async () => {
+    while (queue.length > 0) await fn(queue.shift());
+  }));
+}
+
+function record(cells, client, task, r, ctx, run) {
+  if (r === undefined) {
+    const lines = run.output.trim().split('\n');
+    const firstError = lines.find((l) => /error|exception|panic|killed/i.test(l));
+    const tail = firstError ?? lines.slice(-3).join(' / ');
+    cells[task.id] = { status: 'fail', detail: `no result (script exit ${run.exit}; ${run.logPath}): ${tail}`.slice(0, 600) };
+    return;
+  }
+  if (!r.ok) {
+    cells[task.id] = { status: 'fail', detail: r.error, ms: r.ms };
+    return;
+  }
+  try {
+    const note = judge(task, r.data, client, ctx);
+    cells[task.id] = { status: 'pass', detail: note ?? undefined, ms: r.ms, data: task.kind === 'cross-read' ? r.data : undefined };
+  } catch (err) {
+    cells[task.id] = { status: 'fail', detail: err.message, ms: r.ms };
+  }
+}
+
+// ------------------------------------------------------------------ main
+
+async function main() {
+  buildIfNeeded();
+  const only = opts.only?.split(',').map((s) => s.trim());
+  const clients = only === undefined ? CLIENTS : CLIENTS.filter((c) => only.includes(c.name));
+  if (only !== undefined && clients.length !== only.length) throw new Error(`unknown client in --only; known: ${CLIENTS.map((c) => c.name)}`);
+
+  const tmp = mkdtempSync(join(tmpdir(), 'gregor-compat-'));
+  const ctx = { tmp, metaTopic: 'compat-meta', crossTopics: [] };
+  const brokers = [];
+  const cells = Object.fromEntries(clients.map((c) => [c.name, {}]));
+  try {
+    // Go builds take a while: start them before anything else.
+    const prepared = new Map(clients.map((c) => [c.name, Promise.resolve().then(() => c.prepare(ctx)).then(() => null, (err) => err)]));
+
+    const a = await startGregor({ cli: CLI, dataDir: join(tmp, 'data-a'), logFile: join(tmp, 'gregor-a.log'), overrides: ['group.initial.rebalance.delay.ms=100'] });
+    brokers.push(a);
+    const b = await startGregor({
+      cli: CLI,
+      dataDir: join(tmp, 'data-b'),
+      logFile: join(tmp, 'gregor-b.log'),
+      overrides: ['group.initial.rebalance.delay.ms=100', 'auto.create.topics.enable=false', `message.max.bytes=${ERR_MESSAGE_MAX_BYTES}`],
+    });
+    brokers.push(b);
+    log(`broker A: ${a.readyLine}`);
+    log(`broker B (auto-create off, message.max.bytes=${ERR_MESSAGE_MAX_BYTES}) on ${b.bootstrap}`);
+    Object.assign(ctx, { bootstrapA: a.bootstrap, bootstrapB: b.bootstrap, host: a.host, portA: a.port, nodeId: a.nodeId, dataDirA: a.dataDir, dataDirB: b.dataDir });
+    const apis = await apiVersions('127.0.0.1', a.port);
+    ctx.apiKeys = new Set(apis.keys());
+    log(`broker serves API keys ${[...apis.keys()].sort((x, y) => x - y).join(',')}`);
+
+    const setup = setupTopics(clients, ctx);
+    await createTopics(a.bootstrap, setup.a);
+    await createTopics(b.bootstrap, setup.b);
+
+    // Phase 1: each client's own scenarios.
+    const plans = new Map(clients.map((c) => [c.name, planClient(c, ctx, 1)]));
+    await pool(clients, Number(opts.parallel), async (client) => {
+      const plan = plans.get(client.name);
+      Object.assign(cells[client.name], plan.cells);
+      const prepError = await prepared.get(client.name);
+      if (prepError !== null) {
+        for (const t of plan.tasks) cells[client.name][t.id] = { status: 'fail', detail: `client unavailable: ${prepError.message.split('\n').slice(0, 3).join(' ')}` };
+        log(`${client.name}: unavailable: ${prepError.message.split('\n')[0]}`);
+        return;
+      }
+      log(`${client.name}: phase 1, ${plan.tasks.length} scenarios`);
+      const run = await runScript(client, ctx, plan.tasks, 1);
+      for (const t of plan.tasks) record(cells[client.name], client, t, run.results.get(t.id), ctx, run);
+      const failed = plan.tasks.filter((t) => cells[client.name][t.id].status !== 'pass').map((t) => t.id);
+      log(`${client.name}: phase 1 done${failed.length ? `, failed: ${failed.join(', ')}` : ''}`);
+    });
+
+    // Phase 2: every client reads what every other one produced.
+    const producers = clients.filter((c) => cells[c.name]['cross-produce']?.status === 'pass');
+    ctx.crossTopics = producers.map((c) => ({ topic: crossTopic(c), count: crossMessages(c).length, producer: c }));
+    await pool(clients, Number(opts.parallel), async (client) => {
+      const plan = planClient(client, ctx, 2);
+      Object.assign(cells[client.name], plan.cells);
+      if (plan.tasks.length === 0 || (await prepared.get(client.name)) !== null) return;
+      if (ctx.crossTopics.length === 0) {
+        cells[client.name]['cross-read'] = { status: 'fail', detail: 'no client produced cross-client data' };
+        return;
+      }
+      log(`${client.name}: phase 2, reading ${ctx.crossTopics.length} topics`);
+      const run = await runScript(client, ctx, plan.tasks, 2);
+      for (const t of plan.tasks) record(cells[client.name], client, t, run.results.get(t.id), ctx, run);
+    });
+    ctx.crossPairs = judgeCross(clients, cells, ctx);
+  } finally {
+    for (const broker of brokers) await broker.stop();
+    if (!opts.keep) rmSync(tmp, { recursive: true, force: true });
+    else log(`kept ${tmp}`);
+  }
+
+  const seconds = Math.round((Date.now() - started) / 1000);
+  const versions = Object.fromEntries(clients.map((c) => [c.name, c.version()]));
+  const env = { node: process.versions.node, gregor: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version, go: goVersion() };
+  process.stdout.write(`\n${renderText(clients, cells, versions)}\n`);
+  if (only === undefined) {
+    writeFileSync(join(ROOT, 'docs', 'compatibility.md'), renderMarkdown(clients, cells, versions, env, ctx.crossPairs ?? []));
+    log('wrote docs/compatibility.md');
+  }
+  const counts = { pass: 0, fail: 0, 'n/a': 0, pending: 0 };
+  for (const c of clients) for (const s of SCENARIOS) counts[cells[c.name][s.id]?.status ?? 'fail']++;
+  log(`done in ${seconds}s`);
+  process.stdout.write(`compat: ${counts.pass} passed, ${counts.fail} failed, ${counts['n/a']} n/a, ${counts.pending} pending\n`);
+  process.exitCode = counts.fail > 0 ? 1 : 0;
+}
+
+/** Compares what each reader read with what each producer sent; both cells of a mismatching pair fail. */
+function judgeCross(clients, cells, ctx) {
+  const pairs = [];
+  for (const reader of clients.filter((c) => cells[c.name]['cross-read']?.status === 'pass')) {
+    const read = cells[reader.name]['cross-read'].data?.topics ?? {};
+    for (const { topic, producer } of ctx.crossTopics) {
+      if (producer === reader) continue;
+      pairs.push({ producer, reader, diff: diffMessages(crossMessages(producer), read[topic], producer.headers && reader.headers) });
+    }
+  }
+  for (const c of clients) {
+    const cr = cells[c.name]['cross-read'];
+    if (cr?.status === 'pass') {
+      delete cr.data;
+      const mine = pairs.filter((p) => p.reader === c);
+      const bad = mine.filter((p) => p.diff !== null);
+      if (bad.length > 0) Object.assign(cr, { status: 'fail', detail: bad.map((p) => `${p.producer.name}'s data: ${p.diff}`).join('; ') });
+      else cr.detail = `read the data of ${mine.length} other clients`;
+    }
+    const cp = cells[c.name]['cross-produce'];
+    if (cp?.status === 'pass') {
+      const mine = pairs.filter((p) => p.producer === c);
+      const bad = mine.filter((p) => p.diff !== null);
+      if (mine.length === 0) Object.assign(cp, { status: 'fail', detail: 'no other client read its data' });
+      else if (bad.length > 0) Object.assign(cp, { status: 'fail', detail: bad.map((p) => `${p.reader.name} read: ${p.diff}`).join('; ') });
+      else cp.detail = `read identically by ${mine.length} other clients`;
+    }
+  }
+  return pairs;
+}
+
+async function createTopics(bootstrap, topics) {
+  const admin = new Kafka({ clientId: 'compat-setup', brokers: [bootstrap], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  await admin.createTopics({ topics: topics.map(([topic, numPartitions]) => ({ topic, numPartitions })), waitForLeaders: true });
+  await admin.disconnect();
+}
+
+function goVersion() {
+  try {
+    return execFileSync('go', ['version'], { encoding: 'utf8' }).trim().split(' ')[2];
+  } catch {
+    return 'none';
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`compat: ${err.stack ?? err}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,228 @@
+// The scenarios of the compatibility matrix: what each client is asked to do
+// (tasks written into its spec) and how its observations are judged.
+import { codecsOnDisk, topicOnDisk } from './broker.mjs';
+
+export const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+const CODEC_IDS = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
+
+/** Matrix rows, in order. `kind` is the task a client script implements. */
+export const SCENARIOS = [
+  { id: 'metadata', title: 'metadata (brokers, partitions, leaders)', kind: 'metadata' },
+  { id: 'create-topic', title: 'create topic (+ TOPIC_ALREADY_EXISTS)', kind: 'create-topic' },
+  ...CODECS.map((codec) => ({ id: `produce-${codec}`, title: `produce keys+headers, ${codec}; read back`, kind: 'produce', codec })),
+  { id: 'consume', title: 'consume 3 partitions from the beginning, no group', kind: 'consume' },
+  { id: 'group', title: 'group: consume, commit, restart, resume from commit', kind: 'group' },
+  { id: 'offsets-time', title: 'list offsets by timestamp (+ earliest/latest)', kind: 'offsets-time' },
+  { id: 'delete-topic', title: 'delete topic', kind: 'delete-topic' },
+  { id: 'idempotent', title: 'idempotent producer', kind: 'idempotent', needsApi: { key: 22, name: 'InitProducerId' } },
+  { id: 'unknown-topic', title: 'error: unknown topic, auto-create off', kind: 'unknown-topic' },
+  { id: 'too-large', title: 'error: message too large, then a small one', kind: 'too-large' },
+  { id: 'cross-produce', title: 'cross-client: its data read identically by every other client', kind: 'cross-produce' },
+  { id: 'cross-read', title: "cross-client: reads every other client's data identically", kind: 'cross-read', phase: 2 },
+];
+
+/** Broker B (errors) rejects batches above this; `too-large` sends 2x. */
+export const ERR_MESSAGE_MAX_BYTES = 65536;
+
+/** Deterministic, compressible, non-ASCII test messages. */
+export function makeMessages(label, n, { headers = true, partitions = 1, bigValue = false } = {}) {
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    out.push({
+      key: `${label}-k${i}`,
+      value: `${label} #${i} ✓ ünïcødé — ${'compressible text '.repeat(6)}${i}`,
+      headers: headers ? [['idx', String(i)], ['origin', label]] : [],
+      partition: i % partitions,
+    });
+  }
+  if (bigValue) {
+    const filler = Array.from({ length: 3000 }, (_, i) => `${label}:${i};`).join('');
+    out.push({ key: `${label}-big`, value: filler, headers: headers ? [['idx', 'big'], ['origin', label]] : [], partition: 0 });
+  }
+  return out;
+}
+
+/** The tasks of one client in one phase; cells it cannot run become n/a or pending. */
+export function planClient(client, ctx, phase) {
+  const tasks = [];
+  const cells = {};
+  const p = client.name;
+  const headers = client.headers;
+  for (const s of SCENARIOS) {
+    if ((s.phase ?? 1) !== phase) continue;
+    const support = client.supports[s.id];
+    if (typeof support === 'string') {
+      cells[s.id] = { status: 'n/a', detail: support };
+      continue;
+    }
+    if (s.needsApi && !ctx.apiKeys.has(s.needsApi.key)) {
+      cells[s.id] = { status: 'pending', detail: `broker does not implement ${s.needsApi.name} (API ${s.needsApi.key}) yet` };
+      continue;
+    }
+    const base = { id: s.id, kind: s.kind, timeoutMs: 60_000 };
+    switch (s.kind) {
+      case 'metadata':
+        tasks.push({ ...base, topic: ctx.metaTopic });
+        break;
+      case 'create-topic':
+        tasks.push({ ...base, topic: `${p}-created`, partitions: 3 });
+        break;
+      case 'produce':
+        tasks.push({ ...base, codec: s.codec, topic: `${p}-${s.codec}`, messages: makeMessages(`${p}-${s.codec}`, 10, { headers }) });
+        break;
+      case 'consume':
+        tasks.push({ ...base, topic: `${p}-consume`, partitions: 3, messages: makeMessages(`${p}-consume`, 12, { headers, partitions: 3 }) });
+        break;
+      case 'group': {
+        const all = makeMessages(`${p}-group`, 16, { headers, partitions: 2 });
+        tasks.push({ ...base, topic: `${p}-group`, group: `${p}-group-g`, first: all.slice(0, 10), second: all.slice(10) });
+        break;
+      }
+      case 'offsets-time': {
+        const t0 = Math.floor(Date.now() / 1000) * 1000 - 60_000;
+        const messages = makeMessages(`${p}-times`, 3, { headers }).map((m, i) => ({ ...m, timestamp: t0 + i * 10_000 }));
+        tasks.push({ ...base, topic: `${p}-times`, messages, queries: { first: t0 - 5_000, mid: t0 + 5_000, exact: t0 + 10_000, last: t0 + 20_000 } });
+        break;
+      }
+      case 'delete-topic':
+        tasks.push({ ...base, topic: `${p}-deleted`, messages: makeMessages(`${p}-deleted`, 1, { headers }) });
+        break;
+      case 'idempotent':
+        tasks.push({ ...base, topic: `${p}-idempotent`, messages: makeMessages(`${p}-idempotent`, 10, { headers }) });
+        break;
+      case 'unknown-topic':
+        tasks.push({ ...base, topic: `${p}-missing`, messages: makeMessages(`${p}-missing`, 1, { headers }) });
+        break;
+      case 'too-large':
+        tasks.push({ ...base, topic: `${p}-big`, largeBytes: ERR_MESSAGE_MAX_BYTES * 2, messages: makeMessages(`${p}-big`, 1, { headers }) });
+        break;
+      case 'cross-produce':
+        tasks.push({ ...base, topic: crossTopic(client), messages: crossMessages(client) });
+        break;
+      case 'cross-read':
+        tasks.push({ ...base, topics: ctx.crossTopics.map((t) => ({ topic: t.topic, count: t.count })) });
+        break;
+      default:
+        throw new Error(`unknown scenario kind ${s.kind}`);
+    }
+  }
+  return { tasks, cells };
+}
+
+export const crossTopic = (client) => `xc-${client.name}`;
+export const crossMessages = (client) => makeMessages(`xc-${client.name}`, 12, { headers: client.headers, bigValue: true });
+
+/** Topics the runner creates before the clients run: [broker, topic, partitions]. */
+export function setupTopics(clients, ctx) {
+  const a = [[ctx.metaTopic, 2]];
+  const b = [];
+  for (const c of clients) {
+    a.push([`${c.name}-consume`, 3], [`${c.name}-group`, 2]);
+    b.push([`${c.name}-big`, 1]);
+  }
+  return { a, b };
+}
+
+// ---------------------------------------------------------------- judging
+
+const show = (m) => JSON.stringify(m);
+
+function normal(m, withHeaders) {
+  return { key: m.key ?? null, value: m.value ?? null, headers: withHeaders ? (m.headers ?? []).map(([k, v]) => [k, v ?? null]) : [] };
+}
+
+/** Null when `got` holds exactly `expected`, in order; else what differs first. */
+export function diffMessages(expected, got, withHeaders) {
+  if (!Array.isArray(got)) return `read nothing (${show(got)})`;
+  for (let i = 0; i < Math.max(expected.length, got.length); i++) {
+    if (i >= got.length) return `read ${got.length} of ${expected.length} messages`;
+    if (i >= expected.length) return `read ${got.length - expected.length} extra messages, first ${show(got[i])}`;
+    const e = show(normal(expected[i], withHeaders));
+    const g = show(normal(got[i], withHeaders));
+    if (e !== g) return `message ${i}: expected ${e.slice(0, 300)}, read ${g.slice(0, 300)}`;
+  }
+  return null;
+}
+
+const byValue = (list) => [...list].sort((x, y) => (x.value < y.value ? -1 : x.value > y.value ? 1 : 0));
+
+function expect(cond, message) {
+  if (!cond) throw new Error(message);
+}
+
+/** Throws with the reason when the observation `data` of `task` is wrong. Returns an optional note. */
+export function judge(task, data, client, ctx) {
+  const headers = client.headers;
+  switch (task.kind) {
+    case 'metadata': {
+      const brokers = data.brokers ?? [];
+      expect(brokers.length === 1, `expected one broker, got ${show(brokers)}`);
+      const b = brokers[0];
+      expect(b.id === ctx.nodeId && b.host === ctx.host && b.port === ctx.portA, `broker ${show(b)} is not ${ctx.nodeId}@${ctx.host}:${ctx.portA}`);
+      const parts = (data.partitions ?? []).slice().sort((x, y) => x.id - y.id);
+      expect(parts.length === 2, `${task.topic}: expected 2 partitions, got ${show(parts)}`);
+      parts.forEach((pt, i) => expect(pt.id === i && pt.leader === ctx.nodeId && (pt.error ?? 0) === 0, `partition ${show(pt)}`));
+      return null;
+    }
+    case 'create-topic':
+      expect(data.partitions === task.partitions, `created topic has ${data.partitions} partitions, not ${task.partitions}`);
+      expect(/already.?exists|TOPIC_ALREADY_EXISTS|\b36\b/i.test(String(data.duplicate)), `creating it again: ${data.duplicate}`);
+      return null;
+    case 'produce': {
+      const diff = diffMessages(task.messages, data.read, headers);
+      expect(diff === null, diff);
+      const codecs = codecsOnDisk(ctx.dataDirA, task.topic);
+      const want = CODEC_IDS[task.codec];
+      expect(codecs.length > 0 && codecs.every((c) => c === want), `batches on disk have codecs [${codecs}], expected ${want} (${task.codec})`);
+      return headers ? null : 'no record headers (client has none)';
+    }
+    case 'consume':
+      for (let p = 0; p < task.partitions; p++) {
+        const diff = diffMessages(task.messages.filter((m) => m.partition === p), data.read?.[p] ?? data.read?.[String(p)], headers);
+        expect(diff === null, `partition ${p}: ${diff}`);
+      }
+      return null;
+    case 'group': {
+      const d1 = diffMessages(byValue(task.first), byValue(data.first ?? []), headers);
+      expect(d1 === null, `first consumer: ${d1}`);
+      const d2 = diffMessages(byValue(task.second), byValue(data.second ?? []), headers);
+      expect(d2 === null, `restarted consumer: ${d2}`);
+      return data.note ?? null;
+    }
+    case 'offsets-time': {
+      const want = { first: 0, mid: 1, exact: 1, last: 2, earliest: 0, latest: 3 };
+      const wrong = Object.entries(want).filter(([k, v]) => data[k] !== undefined && data[k] !== v);
+      expect(wrong.length === 0, `offsets ${show(data)}, expected ${show(want)}`);
+      expect(data.mid !== undefined && data.exact !== undefined, `no timestamp look-up reported: ${show(data)}`);
+      return data.note ?? null;
+    }
+    case 'delete-topic':
+      expect(data.existedBefore === true, `topic was not listed before the delete: ${show(data)}`);
+      expect(data.existsAfter === false, `topic still listed after the delete: ${show(data)}`);
+      return null;
+    case 'idempotent': {
+      const diff = diffMessages(task.messages, data.read, headers);
+      expect(diff === null, diff);
+      return null;
+    }
+    case 'unknown-topic':
+      expect(
+        /unknown.?topic|UNKNOWN_TOPIC|UnknownTopic|not exist|does not host this topic|Failed to update metadata/i.test(String(data.error)),
+        `expected an unknown-topic error, got ${show(data.error)}`,
+      );
+      expect(!topicOnDisk(ctx.dataDirB, task.topic), `${task.topic} was created on the broker with auto-create off`);
+      return `reported: ${data.error}`;
+    case 'too-large': {
+      expect(/too.?large|MESSAGE_TOO_LARGE|MessageSizeTooLarge|TooLarge/i.test(String(data.error)), `expected MESSAGE_TOO_LARGE, got ${show(data.error)}`);
+      const diff = diffMessages(task.messages, data.read, headers);
+      expect(diff === null, `small message after the large one: ${diff}`);
+      return `reported: ${data.error}`;
+    }
+    case 'cross-produce':
+      return null;
+    case 'cross-read':
+      return null; // judged per producer by the runner
+    default:
+      throw new Error(`unknown scenario kind ${task.kind}`);
+  }
+}
