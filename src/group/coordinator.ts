@@ -31,43 +31,30 @@ import {
   joinError,
   sameProtocols,
   syncError,
-  type CommittedOffset,
-  type GroupProtocol,
   type GroupState,
   type GroupSummary,
   type JoinResult,
   type Member,
+  type NewMember,
   type SyncResult,
 } from './group.js';
-import { OFFSETS_TOPIC } from './group-partition.js';
-import { loadOffsetsPartition } from './offsets-loader.js';
-import {
-  groupMetadataKey,
-  groupMetadataValue,
-  offsetCommitKey,
-  offsetCommitValue,
-} from './offsets-records.js';
-import { OffsetsTopic, type OffsetsRecord } from './offsets-topic.js';
+import { GroupStore, type GroupOverview, type OffsetToCommit, type PartitionLag, type TopicPartition } from './group-store.js';
+import type { OffsetsTopic } from './offsets-topic.js';
+
+export type { GroupOverview, OffsetToCommit, PartitionLag } from './group-store.js';
 
 /** Kafka's fixed timeout for a new member's parked JoinGroup (GroupCoordinator.NewMemberJoinTimeoutMs). */
 export const NEW_MEMBER_JOIN_TIMEOUT_MS = 300_000;
 /** Kafka's default offset.metadata.max.bytes, used when the config table has no such key. */
 const DEFAULT_OFFSET_METADATA_MAX_BYTES = 4096;
 
-export interface JoinParams {
+/** A JoinGroup: the member as it describes itself (member id "" when new) and how to treat it. */
+export interface JoinParams extends Omit<NewMember, 'assignment'> {
   readonly groupId: string;
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
   /** JoinGroup v4+ without a group instance id: MEMBER_ID_REQUIRED round trip. */
   readonly requireKnownMemberId: boolean;
   /** JoinGroup v9+: a rejoining static leader of a stable group skips the assignment. */
   readonly supportSkippingAssignment: boolean;
-  readonly clientId: string;
-  readonly clientHost: string;
-  readonly rebalanceTimeoutMs: number;
-  readonly sessionTimeoutMs: number;
-  readonly protocolType: string;
-  readonly protocols: readonly GroupProtocol[];
   readonly reason: string | null;
 }
 
@@ -97,17 +84,6 @@ export interface LeavingMember {
 export interface LeaveResult {
   readonly errorCode: number;
   readonly members: ReadonlyArray<{ memberId: string; groupInstanceId: string | null; errorCode: number }>;
-}
-
-export interface OffsetToCommit {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: number;
-  /** -1 when unknown. */
-  readonly leaderEpoch: number;
-  readonly metadata: string | null;
-  /** OffsetCommit v1's per-partition timestamp; -1 = now. */
-  readonly commitTimestamp: number;
 }
 
 export interface CommitParams {
@@ -144,37 +120,13 @@ export interface ListedGroup {
   readonly state: GroupState;
 }
 
-/** Consumer lag of one partition of one group: committed offset against the high watermark. */
-export interface PartitionLag {
-  readonly group: string;
-  readonly topic: string;
-  readonly partition: number;
-  readonly committedOffset: number;
-  readonly highWatermark: number;
-  /** max(0, highWatermark - committedOffset) */
-  readonly lag: number;
-}
-
-/** State of one group, for metrics. */
-export interface GroupOverview {
-  readonly groupId: string;
-  readonly state: GroupState;
-  readonly protocolType: string;
-  readonly members: number;
-  readonly generationId: number;
-}
-
 const EMPTY = Buffer.alloc(0);
 
 type JoinCallback = (r: JoinResult) => void;
 
 export class GroupCoordinator {
-  readonly offsetsTopic: OffsetsTopic;
-  private readonly groups = new Map<string, Group>();
-  /** Partitions of __consumer_offsets still being replayed. */
-  private readonly loading = new Set<number>();
+  private readonly store: GroupStore;
   private active = false;
-  private loadDone: Promise<void> = Promise.resolve();
   private cleanupTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
 
@@ -184,32 +136,30 @@ export class GroupCoordinator {
   private readonly maxGroupSize: number;
   private readonly retentionMs: number;
   private readonly retentionCheckIntervalMs: number;
-  private readonly metadataMaxBytes: number;
-  private readonly syncCommits: boolean;
 
-  private constructor(private readonly broker: Broker) {
+  private constructor(broker: Broker) {
     const config = broker.config;
     this.log = broker.logger.child({ component: 'group-coordinator' });
-    this.offsetsTopic = new OffsetsTopic(broker);
+    this.store = new GroupStore(broker, this.log, {
+      syncWrites: config.bool('gregor.flush.acks.all'),
+      metadataMaxBytes: config.has('offset.metadata.max.bytes') ? config.int('offset.metadata.max.bytes') : DEFAULT_OFFSET_METADATA_MAX_BYTES,
+    });
     this.initialRebalanceDelayMs = config.int('group.initial.rebalance.delay.ms');
     this.minSessionTimeoutMs = config.int('group.min.session.timeout.ms');
     this.maxSessionTimeoutMs = config.int('group.max.session.timeout.ms');
     this.maxGroupSize = config.int('group.max.size');
     this.retentionMs = config.int('offsets.retention.minutes') * 60_000;
     this.retentionCheckIntervalMs = config.long('offsets.retention.check.interval.ms');
-    this.metadataMaxBytes = config.has('offset.metadata.max.bytes') ? config.int('offset.metadata.max.bytes') : DEFAULT_OFFSET_METADATA_MAX_BYTES;
-    this.syncCommits = config.bool('gregor.flush.acks.all');
   }
 
   /** Starts the coordinator; existing `__consumer_offsets` partitions are loaded in the background. */
   static start(broker: Broker): GroupCoordinator {
     const c = new GroupCoordinator(broker);
     c.active = true;
-    const topic = c.offsetsTopic.topic;
-    if (topic) {
-      for (let p = 0; p < topic.numPartitions; p++) c.loading.add(p);
-      c.loadDone = c.loadAll(topic.numPartitions);
-    }
+    // loaded members must heartbeat within their session timeout, or they are removed
+    c.store.startLoading((group) => {
+      for (const m of group.members.values()) c.scheduleHeartbeat(group, m);
+    });
     c.cleanupTimer = setInterval(() => void c.expireOffsets(), c.retentionCheckIntervalMs);
     c.cleanupTimer.unref();
     return c;
@@ -217,16 +167,15 @@ export class GroupCoordinator {
 
   /** Resolves once every partition has been loaded. */
   whenLoaded(): Promise<void> {
-    return this.loadDone;
+    return this.store.whenLoaded();
   }
 
-  /** True while any partition is still loading. */
-  get isLoading(): boolean {
-    return this.loading.size > 0;
+  get offsetsTopic(): OffsetsTopic {
+    return this.store.offsetsTopic;
   }
 
   partitionFor(groupId: string): number {
-    return this.offsetsTopic.partitionFor(groupId);
+    return this.store.partitionFor(groupId);
   }
 
   /**
@@ -237,9 +186,8 @@ export class GroupCoordinator {
     if (!this.active) return;
     this.active = false;
     if (this.cleanupTimer) clearInterval(this.cleanupTimer);
-    for (const group of this.groups.values()) this.unload(group);
-    this.groups.clear();
-    await this.loadDone.catch(() => undefined);
+    for (const group of this.store.all()) this.unload(group);
+    await this.store.close();
   }
 
   // ------------------------------------------------------------ JoinGroup
@@ -252,11 +200,11 @@ export class GroupCoordinator {
         return resolve(joinError(p.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
       }
       const isUnknownMember = p.memberId === '';
-      let group = this.groups.get(p.groupId);
+      let group = this.store.get(p.groupId);
       if (!group) {
         // only a JoinGroup without a member id creates a group
         if (!isUnknownMember) return resolve(joinError(p.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
-        group = this.addGroup(new Group(p.groupId, 'Empty', Date.now()));
+        group = this.store.add(new Group(p.groupId, 'Empty', Date.now()));
       }
       if (!this.acceptJoiningMember(group, p.memberId)) {
         this.removeMember(group, p.memberId);
@@ -359,19 +307,7 @@ export class GroupCoordinator {
 
   private addMemberAndRebalance(group: Group, p: JoinParams, memberId: string, cb: JoinCallback): void {
     if (group.is('PreparingRebalance') && group.generationId === 0) group.newMemberAdded = true;
-    const member = group.add(
-      {
-        memberId,
-        groupInstanceId: p.groupInstanceId,
-        clientId: p.clientId,
-        clientHost: p.clientHost,
-        rebalanceTimeoutMs: p.rebalanceTimeoutMs,
-        sessionTimeoutMs: p.sessionTimeoutMs,
-        protocolType: p.protocolType,
-        protocols: p.protocols,
-      },
-      cb,
-    );
+    const member = group.add({ ...p, memberId }, cb);
     member.isNew = true;
     // new members cannot heartbeat yet: their parked JoinGroup times out instead
     this.scheduleHeartbeat(group, member, NEW_MEMBER_JOIN_TIMEOUT_MS);
@@ -398,7 +334,7 @@ export class GroupCoordinator {
           return this.maybePrepareRebalance(group, `static member ${instanceId} changed the group protocol`);
         }
         const assignment = new Map([...group.members.values()].map((m) => [m.memberId, m.assignment]));
-        void this.storeGroup(group, assignment).then((error) => {
+        void this.store.storeGroup(group, assignment).then((error) => {
           if (error !== ErrorCode.NONE) {
             this.log.warn({ group: group.groupId, error }, 'failed to persist the replaced static member; reverting');
             group.updateMember(member, old.protocols, undefined, old);
@@ -501,7 +437,7 @@ export class GroupCoordinator {
     group.initNextGeneration(Date.now());
     if (group.is('Empty')) {
       this.log.info({ group: group.groupId, generation: group.generationId }, 'group is now empty');
-      void this.storeGroup(group, new Map()).then((error) => {
+      void this.store.storeGroup(group, new Map()).then((error) => {
         if (error !== ErrorCode.NONE) this.log.warn({ group: group.groupId, error }, 'failed to write empty group metadata');
       });
       return;
@@ -523,7 +459,7 @@ export class GroupCoordinator {
     // a coordinator that is loading has lost the rebalance: the member must rejoin
     if (error === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return Promise.resolve(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
     if (error !== undefined) return Promise.resolve(syncError(error));
-    const group = this.groups.get(p.groupId);
+    const group = this.store.get(p.groupId);
     if (!group) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
     return new Promise((resolve) => this.doSync(group, p, resolve));
   }
@@ -547,7 +483,7 @@ export class GroupCoordinator {
         for (const [id, bytes] of p.assignments) assignment.set(id, Buffer.from(bytes));
         for (const id of group.members.keys()) if (!assignment.has(id)) assignment.set(id, EMPTY);
         const generation = group.generationId;
-        void this.storeGroup(group, assignment).then((storeError) => {
+        void this.store.storeGroup(group, assignment).then((storeError) => {
           if (!group.is('CompletingRebalance') || group.generationId !== generation) return;
           if (storeError !== ErrorCode.NONE) {
             this.resetAndPropagateAssignmentError(group, storeError);
@@ -642,7 +578,7 @@ export class GroupCoordinator {
     // loading: answer blindly, the member learns about the rebalance later
     if (error === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return ErrorCode.NONE;
     if (error !== undefined) return error;
-    const group = this.groups.get(p.groupId);
+    const group = this.store.get(p.groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     const memberError = this.validateCurrentMember(group, p.memberId, p.groupInstanceId);
@@ -667,7 +603,7 @@ export class GroupCoordinator {
   leave(groupId: string, leaving: readonly LeavingMember[]): LeaveResult {
     const error = this.validateGroupStatus(groupId, false);
     if (error !== undefined) return { errorCode: error, members: [] };
-    const group = this.groups.get(groupId);
+    const group = this.store.get(groupId);
     const result = (m: LeavingMember, errorCode: number): { memberId: string; groupInstanceId: string | null; errorCode: number } => ({
       memberId: m.memberId,
       groupInstanceId: m.groupInstanceId,
@@ -761,23 +697,23 @@ export class GroupCoordinator {
     const all = (code: number): number[] => p.offsets.map(() => code);
     const error = this.validateGroupStatus(p.groupId, true);
     if (error !== undefined) return all(error);
-    let group = this.groups.get(p.groupId);
+    let group = this.store.get(p.groupId);
     if (!group) {
       // a group without group management (simple consumer, admin) may commit
       if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
-      group = this.addGroup(new Group(p.groupId, 'Empty', Date.now()));
+      group = this.store.add(new Group(p.groupId, 'Empty', Date.now()));
     }
     const commitError = this.validateOffsetCommit(group, p);
     if (commitError !== undefined) return all(commitError);
     switch (group.state) {
       case 'Empty':
-        return this.storeOffsets(group, p);
+        return this.store.storeOffsets(group, p.offsets, p.retentionTimeMs);
       case 'Stable':
       case 'PreparingRebalance': {
         // commits during PreparingRebalance are allowed: the heartbeat tells the member about the rebalance
         const member = group.members.get(p.memberId);
         if (member) this.scheduleHeartbeat(group, member);
-        return this.storeOffsets(group, p);
+        return this.store.storeOffsets(group, p.offsets, p.retentionTimeMs);
       }
       case 'CompletingRebalance':
         return all(ErrorCode.REBALANCE_IN_PROGRESS);
@@ -799,33 +735,6 @@ export class GroupCoordinator {
     return undefined;
   }
 
-  private async storeOffsets(group: Group, p: CommitParams): Promise<number[]> {
-    const now = Date.now();
-    const expireTimestamp = p.retentionTimeMs === -1 ? undefined : now + p.retentionTimeMs;
-    const fits = (o: OffsetToCommit): boolean => o.metadata === null || o.metadata.length <= this.metadataMaxBytes;
-    const accepted = p.offsets.filter(fits);
-    if (accepted.length === 0) return p.offsets.map(() => ErrorCode.OFFSET_METADATA_TOO_LARGE);
-    const values = accepted.map((o): CommittedOffset => ({
-      offset: o.offset,
-      leaderEpoch: o.leaderEpoch,
-      metadata: o.metadata ?? '',
-      commitTimestamp: o.commitTimestamp === -1 ? now : o.commitTimestamp,
-      expireTimestamp,
-    }));
-    const records: OffsetsRecord[] = accepted.map((o, i) => ({
-      key: offsetCommitKey(group.groupId, o.topic, o.partition),
-      value: offsetCommitValue(values[i]!),
-    }));
-    for (const o of accepted) group.beginPendingCommit(o.topic, o.partition);
-    const appendError = await this.offsetsTopic.append(this.partitionFor(group.groupId), records, this.syncCommits);
-    accepted.forEach((o, i) => {
-      const stillPending = group.endPendingCommit(o.topic, o.partition);
-      if (appendError === ErrorCode.NONE && stillPending && !group.is('Dead')) group.putOffset(o.topic, o.partition, values[i]!);
-    });
-    const responseError = commitErrorOf(appendError);
-    return p.offsets.map((o) => (fits(o) ? responseError : ErrorCode.OFFSET_METADATA_TOO_LARGE));
-  }
-
   /**
    * Committed offsets of a group: of the given partitions, or (null) of every
    * partition with a committed offset. Partitions without one get offset -1.
@@ -833,7 +742,7 @@ export class GroupCoordinator {
   fetchOffsets(groupId: string, requested: readonly TopicPartitions[] | null, requireStable: boolean): FetchOffsetsResult {
     const error = this.validateGroupStatus(groupId, true);
     if (error !== undefined) return { errorCode: error, topics: [] };
-    const group = this.groups.get(groupId);
+    const group = this.store.get(groupId);
     const live = group && !group.is('Dead') ? group : undefined;
     const none = (partition: number, errorCode: number = ErrorCode.NONE): FetchedOffset => ({ partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode });
     const one = (topic: string, partition: number): FetchedOffset => {
@@ -865,9 +774,9 @@ export class GroupCoordinator {
     };
     const error = this.validateGroupStatus(groupId, false);
     if (error !== undefined) return { errorCode: error, partitions };
-    const group = this.groups.get(groupId);
+    const group = this.store.get(groupId);
     if (!group || group.is('Dead')) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions };
-    const eligible: Array<{ topic: string; partition: number }> = [];
+    const eligible: TopicPartition[] = [];
     if (group.is('Empty')) {
       for (const t of requested) for (const p of t.partitions) eligible.push({ topic: t.topic, partition: p });
     } else if (group.protocolType === 'consumer') {
@@ -881,7 +790,7 @@ export class GroupCoordinator {
       return { errorCode: ErrorCode.NON_EMPTY_GROUP, partitions };
     }
     if (eligible.length > 0) {
-      await this.cleanupGroups([group], (g) => eligible.filter((e) => g.removeOffset(e.topic, e.partition) !== undefined));
+      await this.store.cleanup([group], (g) => eligible.filter((e) => g.removeOffset(e.topic, e.partition) !== undefined));
       for (const e of eligible) set(e.topic, e.partition, ErrorCode.NONE);
     }
     return { errorCode: ErrorCode.NONE, partitions };
@@ -892,7 +801,7 @@ export class GroupCoordinator {
   describe(groupId: string): { errorCode: number; summary: GroupSummary } {
     const error = this.validateGroupStatus(groupId, true);
     if (error !== undefined) return { errorCode: error, summary: { state: '', protocolType: '', protocol: '', members: [] } };
-    const group = this.groups.get(groupId);
+    const group = this.store.get(groupId);
     if (!group) return { errorCode: ErrorCode.NONE, summary: { state: 'Dead', protocolType: '', protocol: '', members: [] } };
     return { errorCode: ErrorCode.NONE, summary: group.summary() };
   }
@@ -900,12 +809,12 @@ export class GroupCoordinator {
   /** Groups, filtered by state (case-insensitive) and type ("classic"); empty filters match all. */
   list(states: readonly string[], types: readonly string[]): { errorCode: number; groups: ListedGroup[] } {
     if (!this.active) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
-    const errorCode = this.isLoading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
+    const errorCode = this.store.anyLoading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;
     const wantedStates = new Set(states.map((s) => s.toLowerCase()));
     const classicWanted = types.length === 0 || types.some((t) => t.toLowerCase() === 'classic');
     const groups: ListedGroup[] = [];
     if (!classicWanted) return { errorCode, groups };
-    for (const g of this.groups.values()) {
+    for (const g of this.store.all()) {
       if (wantedStates.size > 0 && !wantedStates.has(g.state.toLowerCase())) continue;
       groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state });
     }
@@ -922,7 +831,7 @@ export class GroupCoordinator {
         results.set(groupId, error);
         continue;
       }
-      const group = this.groups.get(groupId);
+      const group = this.store.get(groupId);
       if (!group || group.is('Dead')) results.set(groupId, ErrorCode.GROUP_ID_NOT_FOUND);
       else if (group.is('Empty')) {
         group.transitionTo('Dead', Date.now());
@@ -930,7 +839,7 @@ export class GroupCoordinator {
       } else results.set(groupId, ErrorCode.NON_EMPTY_GROUP);
     }
     if (eligible.length > 0) {
-      await this.cleanupGroups(eligible, (g) => {
+      await this.store.cleanup(eligible, (g) => {
         const all = g.allOffsets().map(({ topic, partition }) => ({ topic, partition }));
         for (const o of all) g.removeOffset(o.topic, o.partition);
         g.pendingOffsetCommits.clear();
@@ -943,7 +852,7 @@ export class GroupCoordinator {
 
   /** Removes offsets of a deleted topic from every group (to be called when a topic is deleted). */
   async onTopicDeleted(topic: string): Promise<void> {
-    await this.cleanupGroups([...this.groups.values()], (g) => {
+    await this.store.cleanup(this.store.all(), (g) => {
       const byPartition = g.offsets.get(topic);
       if (!byPartition) return [];
       const removed = [...byPartition.keys()].map((partition) => ({ topic, partition }));
@@ -955,67 +864,21 @@ export class GroupCoordinator {
   /** One pass of offset retention (runs every offsets.retention.check.interval.ms). */
   async expireOffsets(now = Date.now()): Promise<number> {
     if (!this.active) return 0;
-    const removed = await this.cleanupGroups([...this.groups.values()], (g) => g.removeExpiredOffsets(now, this.retentionMs));
+    const removed = await this.store.cleanup(this.store.all(), (g) => g.removeExpiredOffsets(now, this.retentionMs));
     if (removed > 0) this.log.info({ removed }, 'removed expired offsets');
     return removed;
   }
 
-  /**
-   * Removes the offsets `select` picks from each group, turns groups left
-   * Empty without offsets Dead, and writes tombstones for both (Kafka's
-   * cleanupGroupMetadata; the group tombstone only for groups that had a
-   * generation). Returns the number of offsets removed.
-   */
-  private async cleanupGroups(groups: readonly Group[], select: (g: Group) => Array<{ topic: string; partition: number }>): Promise<number> {
-    let removedCount = 0;
-    const byPartition = new Map<number, OffsetsRecord[]>();
-    for (const group of groups) {
-      const removed = select(group);
-      if (group.is('Empty') && !group.hasOffsets()) {
-        group.transitionTo('Dead', Date.now());
-      }
-      const tombstones: OffsetsRecord[] = removed.map((r) => ({ key: offsetCommitKey(group.groupId, r.topic, r.partition), value: null }));
-      if (group.is('Dead') && this.groups.get(group.groupId) === group) {
-        this.removeGroup(group);
-        if (group.generationId > 0) tombstones.push({ key: groupMetadataKey(group.groupId), value: null });
-      }
-      removedCount += removed.length;
-      if (tombstones.length === 0) continue;
-      const partition = this.partitionFor(group.groupId);
-      const list = byPartition.get(partition) ?? [];
-      list.push(...tombstones);
-      byPartition.set(partition, list);
-    }
-    for (const [partition, records] of byPartition) {
-      // not waited for durably: a lost tombstone is written again by the next cleanup
-      const error = await this.offsetsTopic.append(partition, records, false);
-      if (error !== ErrorCode.NONE) this.log.warn({ partition, error }, `failed to write tombstones to ${OFFSETS_TOPIC}`);
-    }
-    return removedCount;
-  }
-
   // ------------------------------------------------------------ metrics
 
-  /** Consumer lag of every committed offset of every group whose partition exists. */
+  /** Consumer lag of every committed offset of every group, for partitions that exist. */
   consumerLag(): PartitionLag[] {
-    const out: PartitionLag[] = [];
-    for (const group of this.groups.values()) {
-      if (group.is('Dead')) continue;
-      for (const [topic, byPartition] of group.offsets) {
-        for (const [partition, committed] of byPartition) {
-          const state = this.broker.topics.partition(topic, partition);
-          if (!state) continue;
-          const highWatermark = state.log.highWatermark;
-          out.push({ group: group.groupId, topic, partition, committedOffset: committed.offset, highWatermark, lag: Math.max(0, highWatermark - committed.offset) });
-        }
-      }
-    }
-    return out;
+    return this.store.consumerLag();
   }
 
   /** State, protocol type, member count and generation of every group. */
   groupOverview(): GroupOverview[] {
-    return [...this.groups.values()].map((g) => ({ groupId: g.groupId, state: g.state, protocolType: g.protocolType ?? '', members: g.size, generationId: g.generationId }));
+    return this.store.overview();
   }
 
   // ------------------------------------------------------------ shared rules
@@ -1027,7 +890,7 @@ export class GroupCoordinator {
   private validateGroupStatus(groupId: string, allowEmptyId: boolean): number | undefined {
     if (!allowEmptyId && groupId === '') return ErrorCode.INVALID_GROUP_ID;
     if (!this.active) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    if (this.loading.has(this.partitionFor(groupId))) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    if (this.store.isLoading(groupId)) return ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
     return undefined;
   }
 
@@ -1042,43 +905,9 @@ export class GroupCoordinator {
     return group.has(memberId) ? undefined : ErrorCode.UNKNOWN_MEMBER_ID;
   }
 
-  /** Writes the group's metadata record; resolves to NONE or the error as Kafka's storeGroup maps it. */
-  private async storeGroup(group: Group, assignment: ReadonlyMap<string, Buffer>): Promise<number> {
-    const value = groupMetadataValue({
-      protocolType: group.protocolType ?? '',
-      generation: group.generationId,
-      protocol: group.protocolName ?? null,
-      leader: group.leaderId ?? null,
-      currentStateTimestamp: group.stateTimestamp ?? -1,
-      members: [...group.members.values()].map((m) => ({
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
-        sessionTimeoutMs: m.sessionTimeoutMs,
-        subscription: group.metadataOf(m),
-        assignment: assignment.get(m.memberId) ?? EMPTY,
-      })),
-    });
-    const error = await this.offsetsTopic.append(this.partitionFor(group.groupId), [{ key: groupMetadataKey(group.groupId), value }], this.syncCommits);
-    return storeGroupErrorOf(error);
-  }
-
-  private addGroup(group: Group): Group {
-    this.groups.set(group.groupId, group);
-    return group;
-  }
-
-  private removeGroup(group: Group): void {
-    if (this.groups.get(group.groupId) === group) this.groups.delete(group.groupId);
-    this.clearJoinTimer(group);
-    this.clearSyncTimer(group);
-  }
-
   /** The group is still the one the coordinator holds (not deleted, unloaded or replaced). */
   private isCurrent(group: Group): boolean {
-    return this.active && this.groups.get(group.groupId) === group;
+    return this.active && this.store.get(group.groupId) === group;
   }
 
   private unload(group: Group): void {
@@ -1093,70 +922,5 @@ export class GroupCoordinator {
       m.heartbeatTimer = undefined;
     }
     for (const id of [...group.pendingMembers.keys()]) group.clearPendingMember(id);
-  }
-
-  // ------------------------------------------------------------ loading
-
-  private async loadAll(partitions: number): Promise<void> {
-    const started = Date.now();
-    let groups = 0;
-    for (let p = 0; p < partitions; p++) {
-      if (!this.active) break;
-      try {
-        const loaded = await loadOffsetsPartition(this.offsetsTopic, p, this.log);
-        if (!this.active) break;
-        for (const group of loaded) {
-          this.groups.set(group.groupId, group);
-          for (const m of group.members.values()) this.scheduleHeartbeat(group, m);
-          groups++;
-        }
-      } catch (err) {
-        this.log.error({ err, partition: p }, `failed to load ${OFFSETS_TOPIC} partition`);
-      } finally {
-        this.loading.delete(p);
-      }
-    }
-    this.loading.clear();
-    this.log.info({ groups, ms: Date.now() - started }, `loaded groups from ${OFFSETS_TOPIC}`);
-  }
-}
-
-/** How Kafka maps an offset-commit append failure to the OffsetCommit error. */
-function commitErrorOf(error: number): number {
-  switch (error) {
-    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-    case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
-    case ErrorCode.KAFKA_STORAGE_ERROR:
-      return ErrorCode.NOT_COORDINATOR;
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-    case ErrorCode.INVALID_FETCH_SIZE:
-      return ErrorCode.INVALID_COMMIT_OFFSET_SIZE;
-    default:
-      return error;
-  }
-}
-
-/** How Kafka maps a group-metadata append failure to the JoinGroup/SyncGroup error. */
-function storeGroupErrorOf(error: number): number {
-  switch (error) {
-    case ErrorCode.UNKNOWN_TOPIC_OR_PARTITION:
-    case ErrorCode.NOT_ENOUGH_REPLICAS:
-    case ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND:
-      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
-    case ErrorCode.NOT_LEADER_OR_FOLLOWER:
-    case ErrorCode.KAFKA_STORAGE_ERROR:
-      return ErrorCode.NOT_COORDINATOR;
-    case ErrorCode.REQUEST_TIMED_OUT:
-      return ErrorCode.REBALANCE_IN_PROGRESS;
-    case ErrorCode.MESSAGE_TOO_LARGE:
-    case ErrorCode.RECORD_LIST_TOO_LARGE:
-    case ErrorCode.INVALID_FETCH_SIZE:
-      return ErrorCode.UNKNOWN_SERVER_ERROR;
-    default:
-      return error;
   }
 }

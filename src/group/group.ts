@@ -15,6 +15,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CONSUMER_PROTOCOL_TYPE, subscribedTopics } from './consumer-protocol.js';
+import type { GroupMemberValue } from './offsets-records.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -69,11 +70,13 @@ export function syncError(errorCode: number): SyncResult {
 
 const EMPTY = Buffer.alloc(0);
 
-export interface Member {
+/** Who a member is and its timeouts: what group metadata records store besides its bytes. */
+export type MemberIdentity = Omit<GroupMemberValue, 'subscription' | 'assignment'>;
+
+export interface Member extends MemberIdentity {
+  /** Replaced when a static member rejoins. */
   memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly clientId: string;
-  readonly clientHost: string;
+  /** Updated when the member rejoins. */
   rebalanceTimeoutMs: number;
   sessionTimeoutMs: number;
   readonly protocolType: string;
@@ -89,13 +92,7 @@ export interface Member {
   heartbeatTimer: NodeJS.Timeout | undefined;
 }
 
-export interface NewMember {
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly clientId: string;
-  readonly clientHost: string;
-  readonly rebalanceTimeoutMs: number;
-  readonly sessionTimeoutMs: number;
+export interface NewMember extends MemberIdentity {
   readonly protocolType: string;
   readonly protocols: readonly GroupProtocol[];
   readonly assignment?: Buffer;

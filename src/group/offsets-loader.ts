@@ -58,20 +58,7 @@ export async function loadOffsetsPartition(topic: OffsetsTopic, partition: numbe
 function groupFromMetadata(groupId: string, v: GroupMetadataValue, now: number): Group {
   const group = new Group(groupId, v.members.length === 0 ? 'Empty' : 'Stable', now);
   for (const m of v.members) {
-    group.add(
-      {
-        memberId: m.memberId,
-        groupInstanceId: m.groupInstanceId,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
-        sessionTimeoutMs: m.sessionTimeoutMs,
-        protocolType: v.protocolType,
-        protocols: [{ name: v.protocol ?? '', metadata: m.subscription }],
-        assignment: m.assignment,
-      },
-      undefined,
-    );
+    group.add({ ...m, protocolType: v.protocolType, protocols: [{ name: v.protocol ?? '', metadata: m.subscription }] }, undefined);
   }
   group.generationId = v.generation;
   group.protocolType = v.protocolType === '' ? undefined : v.protocolType;
