@@ -63,6 +63,20 @@ describe('offset retention', () => {
     return Number(res.topics[0]!.partitions[0]!.committedOffset);
   }
 
+  /** One consumer member subscribed to `topic`: a Stable group of generation 1. */
+  async function joinAndSync(groupId: string, topic: string): Promise<{ memberId: string }> {
+    const join = await c.request(schemas.joinGroupRequest, schemas.joinGroupResponse, 3, {
+      groupId,
+      sessionTimeoutMs: 60_000,
+      rebalanceTimeoutMs: 60_000,
+      memberId: '',
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: subscription(topic) }],
+    });
+    await c.request(schemas.syncGroupRequest, schemas.syncGroupResponse, 3, { groupId, generationId: 1, memberId: join.memberId, assignments: [] });
+    return join;
+  }
+
   function groupIds(): string[] {
     return broker.broker.groups.groupOverview().map((g) => g.groupId);
   }
@@ -72,15 +86,7 @@ describe('offset retention', () => {
     expect(await commit('g-simple', 'kept', 11n)).toBe(0);
     expect(await commit('g-explicit', 'kept', 12n, -1, '', 2, 1000n)).toBe(0);
     // a stable consumer group subscribed to "kept" that also has an offset of "dropped"
-    const join = await c.request(schemas.joinGroupRequest, schemas.joinGroupResponse, 3, {
-      groupId: 'g-live',
-      sessionTimeoutMs: 60_000,
-      rebalanceTimeoutMs: 60_000,
-      memberId: '',
-      protocolType: 'consumer',
-      protocols: [{ name: 'range', metadata: subscription('kept') }],
-    });
-    await c.request(schemas.syncGroupRequest, schemas.syncGroupResponse, 3, { groupId: 'g-live', generationId: 1, memberId: join.memberId, assignments: [] });
+    const join = await joinAndSync('g-live', 'kept');
     expect(await commit('g-live', 'kept', 21n, 1, join.memberId)).toBe(0);
     expect(await commit('g-live', 'dropped', 22n, 1, join.memberId)).toBe(0);
 
@@ -110,15 +116,7 @@ describe('offset retention', () => {
   });
 
   it('expires every offset of a consumer group that has been Empty for the retention time', async () => {
-    const join = await c.request(schemas.joinGroupRequest, schemas.joinGroupResponse, 3, {
-      groupId: 'g-left',
-      sessionTimeoutMs: 60_000,
-      rebalanceTimeoutMs: 60_000,
-      memberId: '',
-      protocolType: 'consumer',
-      protocols: [{ name: 'range', metadata: subscription('kept') }],
-    });
-    await c.request(schemas.syncGroupRequest, schemas.syncGroupResponse, 3, { groupId: 'g-left', generationId: 1, memberId: join.memberId, assignments: [] });
+    const join = await joinAndSync('g-left', 'kept');
     expect(await commit('g-left', 'kept', 5n, 1, join.memberId)).toBe(0);
     await c.request(schemas.leaveGroupRequest, schemas.leaveGroupResponse, 1, { groupId: 'g-left', memberId: join.memberId });
     expect(broker.broker.groups.groupOverview().find((g) => g.groupId === 'g-left')).toMatchObject({ state: 'Empty', generationId: 2 });
