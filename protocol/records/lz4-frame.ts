@@ -16,10 +16,14 @@
  * checksums, the format Java and librdkafka read); `legacyHeaderChecksum`
  * rewrites HC the way Kafka does for magic-0 message sets.
  */
-import { compressFrame, uncompressSync } from 'lz4-napi';
+import { createRequire } from 'node:module';
 import { ProtocolError } from '../errors.js';
 import { ErrorCode } from '../error-codes.js';
 import { xxhash32 } from './xxhash32.js';
+
+// The native codec is loaded on first use: loading it costs tens of milliseconds of broker startup.
+let lz4Module: typeof import('lz4-napi') | undefined;
+const lz4Codec = (): typeof import('lz4-napi') => (lz4Module ??= createRequire(import.meta.url)('lz4-napi') as typeof import('lz4-napi'));
 
 const FRAME_MAGIC = 0x184d2204;
 const FLG_VERSION_MASK = 0xc0;
@@ -101,7 +105,7 @@ export function decodeLz4Frames(input: Buffer, maxBytes: number): Buffer {
       block.copy(prefixed, 4);
       let decoded: Buffer;
       try {
-        decoded = uncompressSync(prefixed);
+        decoded = lz4Codec().uncompressSync(prefixed);
       } catch (err) {
         if (capacity === budget && /too small/i.test(String(err))) throw tooLarge(maxBytes);
         throw corrupt(`invalid block: ${(err as Error).message}`);
@@ -123,7 +127,7 @@ export function decodeLz4Frames(input: Buffer, maxBytes: number): Buffer {
  * writes it for magic-0 message sets.
  */
 export async function encodeLz4Frame(data: Buffer, legacyHeaderChecksum = false): Promise<Buffer> {
-  const frame = await compressFrame(data);
+  const frame = await lz4Codec().compressFrame(data);
   const flg = frame[4]!;
   if (frame.readUInt32LE(0) !== FRAME_MAGIC || (flg & FLG_BLOCK_INDEPENDENT) === 0) {
     throw new Error('lz4-napi produced an unexpected frame layout');

@@ -8,9 +8,13 @@
  * rejected without allocating. Writes use the xerial framing (32 KiB blocks,
  * snappy-java's default), which every client reads.
  */
-import { compressSync, uncompressSync } from 'snappy';
+import { createRequire } from 'node:module';
 import { ProtocolError } from '../errors.js';
 import { ErrorCode } from '../error-codes.js';
+
+// The native codec is loaded on first use: loading it costs tens of milliseconds of broker startup.
+let snappyModule: typeof import('snappy') | undefined;
+const snappyCodec = (): typeof import('snappy') => (snappyModule ??= createRequire(import.meta.url)('snappy') as typeof import('snappy'));
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const XERIAL_HEADER_SIZE = 16;
@@ -43,7 +47,7 @@ function decodeRaw(block: Buffer, budget: number, maxBytes: number): Buffer {
     throw new ProtocolError(`snappy: data inflates past the ${maxBytes}-byte limit`, ErrorCode.MESSAGE_TOO_LARGE);
   }
   try {
-    return uncompressSync(block, { asBuffer: true }) as Buffer;
+    return snappyCodec().uncompressSync(block, { asBuffer: true }) as Buffer;
   } catch (err) {
     throw corrupt((err as Error).message);
   }
@@ -78,7 +82,7 @@ export function encodeXerialSnappy(data: Buffer): Buffer {
   parts.push(header);
   let total = XERIAL_HEADER_SIZE;
   for (let pos = 0; pos < data.length || pos === 0; pos += XERIAL_BLOCK_SIZE) {
-    const block = compressSync(data.subarray(pos, Math.min(data.length, pos + XERIAL_BLOCK_SIZE)));
+    const block = snappyCodec().compressSync(data.subarray(pos, Math.min(data.length, pos + XERIAL_BLOCK_SIZE)));
     const length = Buffer.allocUnsafe(4);
     length.writeInt32BE(block.length, 0);
     parts.push(length, block);

@@ -10,9 +10,13 @@
  * part of compressed blocks, which for real streams (full 128 KiB blocks, as
  * librdkafka and Java write them) is at most one block per frame.
  */
-import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
+import { createRequire } from 'node:module';
 import { ProtocolError } from '../errors.js';
 import { ErrorCode } from '../error-codes.js';
+
+// The native codec is loaded on first use: loading it costs tens of milliseconds of broker startup.
+let zstdModule: typeof import('@mongodb-js/zstd') | undefined;
+const zstdCodec = (): typeof import('@mongodb-js/zstd') => (zstdModule ??= createRequire(import.meta.url)('@mongodb-js/zstd') as typeof import('@mongodb-js/zstd'));
 
 const FRAME_MAGIC = 0xfd2fb528;
 const MAX_BLOCK = 128 * 1024;
@@ -99,7 +103,7 @@ export async function decodeZstd(input: Buffer, maxBytes: number): Promise<Buffe
   if (zstdOutputBound(input, maxBytes) > maxBytes) throw tooLarge(maxBytes);
   let out: Buffer;
   try {
-    out = await zstdDecompress(input);
+    out = await zstdCodec().decompress(input);
   } catch (err) {
     throw corrupt((err as Error).message);
   }
@@ -109,5 +113,5 @@ export async function decodeZstd(input: Buffer, maxBytes: number): Promise<Buffe
 
 /** Compresses into one zstd frame (level 3, Kafka's default). */
 export function encodeZstd(data: Buffer, level = 3): Promise<Buffer> {
-  return zstdCompress(data, level);
+  return zstdCodec().compress(data, level);
 }
