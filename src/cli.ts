@@ -10,9 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { Broker } from './broker.js';
 import { advertisedListenerOf, ConfigError, listenerOf, loadConfig, type BrokerConfig } from './config/broker-config.js';
-import { createLogger } from './logger.js';
 
 const HELP = `Usage: gregor [server.properties] [options]
 
@@ -127,6 +125,8 @@ async function main(): Promise<void> {
   const explicit = parseOverrides(flags.override ?? []);
   const base = loadConfig({ file, env: process.env, overrides: explicit });
   const config = loadConfig({ file, env: process.env, overrides: { ...flagOverrides(flags, base), ...explicit } });
+  // loaded only now, so that --help, --version and config errors answer without loading the broker
+  const [{ Broker }, { createLogger }] = await Promise.all([import('./broker.js'), import('./logger.js')]);
   const logger = createLogger(config.string('gregor.log.level'));
   if (config.ignored.length > 0) {
     logger.warn({ keys: config.ignored, file }, 'ignoring configuration keys Gregor does not know');
