@@ -1,0 +1,181 @@
+/**
+ * The `gregor` command as users run it: `node dist/src/cli.js` in its own
+ * process (built by `npm test`'s pretest, or here when dist/ is stale), a
+ * ready line on stdout, kafkajs talking to it, SIGTERM for a clean stop.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '../..');
+const cli = join(root, 'dist/src/cli.js');
+
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+beforeAll(() => {
+  const built = existsSync(cli) ? statSync(cli).mtimeMs : 0;
+  const sources = Math.max(newestSource(join(root, 'src')), newestSource(join(root, 'protocol')), newestSource(join(root, 'storage')));
+  if (built < sources) execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'pipe' });
+}, 300_000);
+
+let dirs: string[] = [];
+let children: ChildProcess[] = [];
+afterEach(async () => {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  children = [];
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+  dirs = [];
+});
+
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'gregor-cli-'));
+  dirs.push(d);
+  return d;
+}
+
+interface Run {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function run(args: string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
+
+/** Waits for the ready line and returns the advertised host and port it names. */
+async function ready(r: Run): Promise<{ host: string; port: number; node: number }> {
+  for (;;) {
+    const m = /ready: listening on \S+, advertised as ([^:\s]+):(\d+) \(node (\d+)/.exec(r.stdout());
+    if (m) return { host: m[1]!, port: Number(m[2]), node: Number(m[3]) };
+    const done = await Promise.race([r.exited, new Promise<null>((res) => setTimeout(() => res(null), 25))]);
+    if (done) throw new Error(`gregor exited (${JSON.stringify(done)}) before it was ready:\n${r.stdout()}\n${r.stderr()}`);
+  }
+}
+
+describe('gregor CLI', () => {
+  it('prints its version', async () => {
+    const r = run(['--version']);
+    expect((await r.exited).code).toBe(0);
+    expect(r.stdout()).toMatch(/^gregor \d+\.\d+\.\d+\n$/);
+  });
+
+  it('prints usage with --help', async () => {
+    const r = run(['-h']);
+    expect((await r.exited).code).toBe(0);
+    expect(r.stdout()).toContain('Usage: gregor');
+    expect(r.stdout()).toContain('--override KEY=VALUE');
+    expect(r.stdout()).toContain('GREGOR_');
+  });
+
+  it('starts with defaults on a free port, serves kafkajs, and exits 0 on SIGTERM after a clean shutdown', async () => {
+    const dataDir = await tempDir();
+    const r = run(['--port', '0', '--data-dir', dataDir], { GREGOR_NUM_PARTITIONS: '3', GREGOR_LOG_LEVEL: 'warn' });
+    const { host, port } = await ready(r);
+    expect(host).toBe('localhost');
+    const admin = new Kafka({ clientId: 'cli-test', brokers: [`localhost:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'from-cli' }] });
+      const { topics } = await admin.fetchTopicMetadata({ topics: ['from-cli'] });
+      // num.partitions came from GREGOR_NUM_PARTITIONS
+      expect(topics[0]!.partitions).toHaveLength(3);
+      expect((await admin.describeCluster()).brokers).toEqual([{ nodeId: 1, host: 'localhost', port }]);
+    } finally {
+      await admin.disconnect();
+    }
+    r.child.kill('SIGTERM');
+    expect(await r.exited).toEqual({ code: 0, signal: null });
+    expect(existsSync(join(dataDir, '.kafka_cleanshutdown'))).toBe(true);
+    expect(existsSync(join(dataDir, 'from-cli-2'))).toBe(true);
+  });
+
+  it('reads a server.properties file given as its argument, with --override taking precedence', async () => {
+    const dataDir = await tempDir();
+    const file = join(dataDir, 'server.properties');
+    await writeFile(file, `node.id=7\nlog.dirs=${join(dataDir, 'logs')}\nlisteners=PLAINTEXT://127.0.0.1:0\nnum.partitions=2\nprocess.roles=broker\n`);
+    const r = run([file, '--override', 'num.partitions=4', '-l', 'warn']);
+    const { host, port, node } = await ready(r);
+    // a listener on a named interface is advertised on it
+    expect(host).toBe('127.0.0.1');
+    expect(node).toBe(7);
+    // the unknown key of the file is reported, not fatal
+    expect(r.stdout()).toContain('process.roles');
+    const admin = new Kafka({ clientId: 'cli-test', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: 'four' }] });
+      expect((await admin.fetchTopicMetadata({ topics: ['four'] })).topics[0]!.partitions).toHaveLength(4);
+    } finally {
+      await admin.disconnect();
+    }
+    r.child.kill('SIGINT');
+    expect((await r.exited).code).toBe(0);
+  });
+
+  it('rejects a bad config value with exit code 2, naming the key and the value', async () => {
+    const r = run(['--override', 'num.partitions=zero']);
+    expect((await r.exited).code).toBe(2);
+    expect(r.stderr()).toContain("invalid configuration num.partitions: 'zero' is not an integer (from overrides)");
+    expect(r.stdout()).toBe('');
+  });
+
+  it('rejects a bad GREGOR_ variable and an unknown flag with exit code 2', async () => {
+    const env = run([], { GREGOR_AUTO_CREATE_TOPICS_ENABLE: 'maybe' });
+    expect((await env.exited).code).toBe(2);
+    expect(env.stderr()).toContain("auto.create.topics.enable: 'maybe' is not a boolean");
+    expect(env.stderr()).toContain('GREGOR_AUTO_CREATE_TOPICS_ENABLE');
+    const flag = run(['--prot', '9092']);
+    expect((await flag.exited).code).toBe(2);
+    expect(flag.stderr()).toContain("Unknown option '--prot'");
+  });
+
+  it('refuses a data dir of another node.id with a one-line message and exit code 1', async () => {
+    const dataDir = await tempDir();
+    const first = run(['-p', '0', '-d', dataDir, '-l', 'warn']);
+    await ready(first);
+    first.child.kill('SIGTERM');
+    await first.exited;
+    const second = run(['-p', '0', '-d', dataDir, '--node-id', '2', '-l', 'warn']);
+    expect((await second.exited).code).toBe(1);
+    expect(second.stderr()).toMatch(/^gregor: failed to start: .*node\.id=1.*node\.id=2.*\n$/);
+  });
+
+  it('reports a port in use and exits 1', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((res) => blocker.listen(0, '127.0.0.1', res));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const r = run(['--host', '127.0.0.1', '-p', String(port), '-d', await tempDir(), '-l', 'warn']);
+      expect((await r.exited).code).toBe(1);
+      expect(r.stderr()).toContain('EADDRINUSE');
+    } finally {
+      blocker.close();
+    }
+  });
+});
+
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+});
