@@ -1,7 +1,8 @@
 /**
  * Produce and Fetch end to end on a real broker: kafkajs 2.2.4 produces
  * (keys, headers, gzip, 10,000 messages in batches, acks 0 / 1 / -1), then
- * kcat (librdkafka) and our raw fetch client read everything back in order.
+ * kcat (librdkafka), a kafkajs consumer group and our raw fetch client read
+ * everything back in order; kcat produces in every codec.
  */
 import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +26,7 @@ describe('kafkajs produces, kcat and the raw client read back', () => {
   let client: RawClient;
 
   beforeAll(async () => {
-    broker = await startBroker({ port: 0 });
+    broker = await startBroker({ port: 0, config: { 'group.initial.rebalance.delay.ms': 0 } });
     const kafka = new Kafka({ clientId: 'produce-fetch-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
     producer = kafka.producer({ allowAutoTopicCreation: true });
     await producer.connect();
@@ -67,6 +68,31 @@ describe('kafkajs produces, kcat and the raw client read back', () => {
       expect(r.headers).toEqual(['index', String(i), 'source', 'kafkajs']);
     }
     expect(records[TOTAL]?.key).toBe('end');
+  });
+
+  it('a kafkajs consumer reads all 10,001 messages back in order with their keys, values and headers', async () => {
+    const kafka = new Kafka({ clientId: 'produce-fetch-consumer', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
+    const consumer = kafka.consumer({ groupId: 'produce-fetch-readers', maxWaitTimeInMs: 200 });
+    const seen: Array<{ offset: string; key: string; value: string; index: string }> = [];
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topic: 'events', fromBeginning: true });
+      const all = new Promise<void>((resolve) => {
+        void consumer.run({
+          eachMessage: async ({ message: m }) => {
+            seen.push({ offset: m.offset, key: m.key!.toString(), value: m.value!.toString(), index: m.headers?.index?.toString() ?? '' });
+            if (seen.length === TOTAL + 1) resolve();
+          },
+        });
+      });
+      await all;
+    } finally {
+      await consumer.disconnect();
+    }
+    expect(seen.map((r) => Number(r.offset))).toEqual([...Array(TOTAL + 1).keys()]);
+    seen.slice(0, TOTAL).forEach((r, i) => {
+      expect(r).toEqual({ offset: String(i), key: message(i).key, value: message(i).value, index: String(i) });
+    });
   });
 
   for (const version of [4, 7, 11, 12, 13, 17]) {
