@@ -113,6 +113,8 @@ export async function readPartition(
   } catch (err) {
     if (err instanceof OffsetOutOfRangeError) return errorRead(params, ErrorCode.OFFSET_OUT_OF_RANGE, state);
     if (err instanceof StorageError) {
+      const now = resolvePartition(broker, params, opts.version);
+      if (typeof now === 'number' || now.log !== log) return errorRead(params, typeof now === 'number' ? now : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       broker.logger.warn({ err, topic: state.topic, partition: state.partition }, 'Fetch: storage error');
       return errorRead(params, ErrorCode.KAFKA_STORAGE_ERROR, state);
     }

@@ -132,6 +132,8 @@ async function producePartition(
       return errorResponse(index, err.errorCode, err.message, recordErrorOf(err));
     }
     if (err instanceof StorageError) {
+      // the topic was deleted while the append was on its way
+      if (broker.topics.partition(topicName, index)?.log !== state.log) return errorResponse(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       broker.logger.warn({ err, topic: topicName, partition: index }, 'Produce: storage error');
       return errorResponse(index, ErrorCode.KAFKA_STORAGE_ERROR);
     }
