@@ -69,10 +69,9 @@ export function randomTopicId(): string {
   }
 }
 
-/** The topic id a partition dir records (partition.metadata), when storage exposes it. */
+/** The topic id a partition dir records (partition.metadata), when it has one. */
 function topicIdOfLog(log: PartitionLog): string | undefined {
-  const id = (log as unknown as { topicId?: unknown }).topicId;
-  return typeof id === 'string' && id !== '' && id !== ZERO_UUID ? id : undefined;
+  return log.topicId !== '' && log.topicId !== ZERO_UUID ? log.topicId : undefined;
 }
 
 export class TopicManager {
@@ -118,10 +117,14 @@ export class TopicManager {
     return this.serialized(() => this.createNow(req));
   }
 
-  /** The topic, auto-created with the broker defaults when it is missing, allowed and auto.create.topics.enable. */
+  /**
+   * The topic, auto-created with the broker defaults when it is missing, allowed and auto.create.topics.enable.
+   * Internal topics (__consumer_offsets, __transaction_state) are never auto-created here: their owners create
+   * them with their own partition counts and configs.
+   */
   async getOrAutoCreate(name: string, allowAutoCreate: boolean): Promise<TopicInfo | undefined> {
     const existing = this.byName.get(name);
-    if (existing || !allowAutoCreate || !this.broker.config.bool('auto.create.topics.enable')) return existing;
+    if (existing || !allowAutoCreate || !this.broker.config.bool('auto.create.topics.enable') || INTERNAL_TOPICS.has(name)) return existing;
     const problem = topicNameProblem(name);
     if (problem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
     return this.serialized(async () => {

@@ -241,6 +241,12 @@ describe('topic administration on the wire (versions kafkajs does not send)', ()
     expect(broker.broker.topics.get('old-client')).toBeDefined();
   });
 
+  it('Metadata never auto-creates an internal topic, whose owner creates it with its own settings', async () => {
+    const res = await raw.request(schemas.metadataRequest, schemas.metadataResponse, 12, { topics: [{ name: '__transaction_state' }], allowAutoTopicCreation: true });
+    expect(res.topics[0]).toMatchObject({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name: '__transaction_state' });
+    expect(broker.broker.topics.get('__transaction_state')).toBeUndefined();
+  });
+
   it('Metadata answers an illegal requested name with INVALID_TOPIC_EXCEPTION', async () => {
     const res = await raw.request(schemas.metadataRequest, schemas.metadataResponse, 9, { topics: [{ name: 'no spaces allowed' }], allowAutoTopicCreation: true });
     expect(res.topics[0]).toMatchObject({ errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION, name: 'no spaces allowed' });
