@@ -112,20 +112,22 @@ export class CheckpointWriter {
       this.again = true;
       return this.running;
     }
-    this.running = (async () => {
-      try {
-        do {
-          this.again = false;
-          const content = this.content();
-          if (content === this.written) continue;
-          this.written = null;
-          await writeFileAtomic(this.fs, this.file, content);
-          this.written = content;
-        } while (this.again);
-      } finally {
-        this.running = null;
-      }
+    const run = (async () => {
+      do {
+        this.again = false;
+        const content = this.content();
+        if (content === this.written) continue;
+        this.written = null;
+        await writeFileAtomic(this.fs, this.file, content);
+        this.written = content;
+      } while (this.again);
     })();
-    return this.running;
+    // Cleared only after assignment: the run may have finished synchronously (nothing to write).
+    this.running = run;
+    const clear = (): void => {
+      if (this.running === run) this.running = null;
+    };
+    run.then(clear, clear);
+    return run;
   }
 }

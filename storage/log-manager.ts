@@ -310,21 +310,20 @@ export class LogManager {
   async checkRetention(): Promise<void> {
     if (this.closed) return;
     if (this.retentionRunning) return this.retentionRunning;
-    this.retentionRunning = (async () => {
-      try {
-        for (const log of [...this.logs.values()]) {
-          try {
-            const deleted = await log.applyRetention();
-            if (deleted > 0) this.logger.info({ topic: log.topic, partition: log.partition, segments: deleted, logStartOffset: log.logStartOffset }, 'retention deleted segments');
-          } catch (err) {
-            this.logger.error({ topic: log.topic, partition: log.partition, err: (err as Error).message }, 'retention failed');
-          }
+    const run = (async () => {
+      for (const log of [...this.logs.values()]) {
+        try {
+          const deleted = await log.applyRetention();
+          if (deleted > 0) this.logger.info({ topic: log.topic, partition: log.partition, segments: deleted, logStartOffset: log.logStartOffset }, 'retention deleted segments');
+        } catch (err) {
+          this.logger.error({ topic: log.topic, partition: log.partition, err: (err as Error).message }, 'retention failed');
         }
-      } finally {
-        this.retentionRunning = null;
       }
     })();
-    return this.retentionRunning;
+    // Cleared only after assignment: with no logs the run finishes synchronously.
+    this.retentionRunning = run;
+    await run;
+    if (this.retentionRunning === run) this.retentionRunning = null;
   }
 
   private checkFlushMs(): void {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FaultyFs, LogManager, StorageError, type PartitionLog } from '../../storage/index.js';
-import { makeBatch, readAll, removeTempDirs, tempLogDir, testConfig } from './storage-helpers.js';
+import { assertSameBatch, assertSameBatches, makeBatch, readAll, removeTempDirs, tempLogDir, testConfig } from './storage-helpers.js';
 
 const managers: LogManager[] = [];
 async function open(fs: FaultyFs | undefined, logDir = tempLogDir(), extra: Partial<Parameters<typeof LogManager.open>[0]> = {}): Promise<LogManager> {
@@ -30,7 +30,7 @@ describe('I/O failures', () => {
       expect(readFileSync(`${log.dir}/00000000000000000000.log`).length).toBe(log.sizeInBytes);
       const after = makeBatch({ seed: 4 });
       expect((await log.append(after, { leaderEpoch: 0 })).baseOffset).toBe(2);
-      expect(await readAll(log)).toEqual([...before, after]);
+      assertSameBatches(await readAll(log), [...before, after]);
       expect(m.stats().offlinePartitions).toBe(0);
     });
   }
@@ -125,7 +125,7 @@ describe('lost unsynced writes (simulated power loss)', () => {
     const { acked, reopened } = await appendAndCrash(true);
     const stored = await readAll(reopened);
     const byOffset = new Map(stored.map((b) => [Number(b.readBigInt64BE(0)), b]));
-    for (const a of acked) expect(byOffset.get(Number(a.readBigInt64BE(0)))).toEqual(a);
+    for (const a of acked) assertSameBatch(byOffset.get(Number(a.readBigInt64BE(0))), a);
     expect(reopened.logEndOffset).toBe(Math.max(...acked.map((a) => Number(a.readBigInt64BE(0)) + a.readInt32BE(23) + 1)));
   });
 
@@ -135,6 +135,6 @@ describe('lost unsynced writes (simulated power loss)', () => {
     expect(stored.length).toBeLessThan(acked.length);
     // What survived is a prefix of what was acknowledged, intact.
     const byOffset = new Map(acked.map((b) => [Number(b.readBigInt64BE(0)), b]));
-    for (const s of stored) expect(s).toEqual(byOffset.get(Number(s.readBigInt64BE(0))));
+    for (const s of stored) assertSameBatch(s, byOffset.get(Number(s.readBigInt64BE(0)))!);
   });
 });

@@ -97,3 +97,21 @@ export async function readAll(log: PartitionLog, maxBytes = 1 << 20): Promise<Bu
   }
   return out;
 }
+
+/** Hex of a batch for failure messages (toEqual on large Buffers is slow). */
+function show(b: Buffer | undefined): string {
+  return b === undefined ? 'nothing' : `${b.length} bytes ${b.subarray(0, 64).toString('hex')}${b.length > 64 ? '…' : ''}`;
+}
+
+/** Throws unless both lists hold equal buffers in the same order. */
+export function assertSameBatches(actual: readonly Buffer[], expected: readonly Buffer[]): void {
+  if (actual.length !== expected.length) throw new Error(`expected ${expected.length} batches, got ${actual.length}`);
+  for (let i = 0; i < actual.length; i++) {
+    if (!(actual[i] as Buffer).equals(expected[i] as Buffer)) throw new Error(`batch ${i} differs: expected ${show(expected[i])}, got ${show(actual[i])}`);
+  }
+}
+
+/** Throws unless `actual` equals `expected`. */
+export function assertSameBatch(actual: Buffer | undefined, expected: Buffer, what = 'batch'): void {
+  if (actual === undefined || !actual.equals(expected)) throw new Error(`${what} differs: expected ${show(expected)}, got ${show(actual)}`);
+}

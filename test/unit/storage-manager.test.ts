@@ -167,12 +167,23 @@ describe('log directory', () => {
     expect((await readAll(log2)).length).toBe(10);
   });
 
-  test('the retention timer runs on its own', async () => {
+  test('the retention timer runs on its own, also after a check that found no logs', async () => {
     const m = await open(tempLogDir(), 1, { defaults: testConfig({ segmentBytes: 300, retentionBytes: 0 }), retentionCheckIntervalMs: 10 });
+    await m.checkRetention();
     const log = await m.createLog('timer', 0, 'x');
     for (let i = 0; i < 10; i++) await log.append(makeBatch({ payload: 100 }), { leaderEpoch: 0 });
     expect(log.segmentCount).toBeGreaterThan(3);
     await waitFor(() => log.segmentCount === 1);
     expect(log.logStartOffset).toBe(log.segmentBaseOffsets[0]);
+  });
+
+  test('checkpoints are still written after a write that found nothing changed', async () => {
+    const m = await open(tempLogDir());
+    const log = await m.createLog('cpw', 0, 'x');
+    await log.append(makeBatch({ records: 5 }), { leaderEpoch: 0 });
+    await m.writeCheckpoints();
+    await m.writeCheckpoints();
+    await log.deleteRecordsBefore(3);
+    expect(readFileSync(`${m.logDir}/log-start-offset-checkpoint`, 'utf8')).toBe('0\n1\ncpw 0 3\n');
   });
 });

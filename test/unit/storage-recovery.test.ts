@@ -1,7 +1,7 @@
 import { cpSync, readdirSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LogManager, type PartitionLog } from '../../storage/index.js';
-import { makeBatch, readAll, removeTempDirs, splitBatches, tempLogDir, testConfig } from './storage-helpers.js';
+import { assertSameBatch, assertSameBatches, makeBatch, readAll, removeTempDirs, splitBatches, tempLogDir, testConfig } from './storage-helpers.js';
 
 const config = testConfig({ segmentBytes: 500, indexIntervalBytes: 100 });
 const TOPIC = 'rec';
@@ -83,7 +83,7 @@ function endOf(batches: Buffer[]): number {
  */
 async function expectLogIs(m: LogManager, log: PartitionLog, expected: Buffer[], full = true): Promise<void> {
   expect(log.logEndOffset).toBe(endOf(expected));
-  expect(await readAll(log, 300)).toEqual(expected);
+  assertSameBatches(await readAll(log, 300), expected);
   if (!full) {
     await m.close();
     rmSync(m.logDir, { recursive: true, force: true });
@@ -92,7 +92,7 @@ async function expectLogIs(m: LogManager, log: PartitionLog, expected: Buffer[],
   for (const b of expected) {
     const base = Number(b.readBigInt64BE(0));
     const r = await log.read(base + b.readInt32BE(23), 1);
-    expect(r.chunks[0]).toEqual(b);
+    assertSameBatch(r.chunks[0], b);
     expect((await log.offsetForTimestamp(Number(b.readBigInt64BE(35))))?.offset).toBe(base);
   }
   const next = makeBatch({ seed: 999 });
@@ -100,7 +100,7 @@ async function expectLogIs(m: LogManager, log: PartitionLog, expected: Buffer[],
   await m.close();
   // The rebuilt indexes were trimmed on close and pass the sanity checks of a clean open.
   const m2 = await LogManager.open({ logDir: m.logDir, nodeId: 1, defaults: config, cacheBytes: 0 });
-  expect(await readAll(m2.getLog(TOPIC, 0)!, 300)).toEqual([...expected, next]);
+  assertSameBatches(await readAll(m2.getLog(TOPIC, 0)!, 300), [...expected, next]);
   await m2.close();
   rmSync(m.logDir, { recursive: true, force: true });
 }
