@@ -109,13 +109,16 @@ export class GroupStore {
 
   /**
    * Replays every partition of an existing `__consumer_offsets` in the
-   * background; `onLoaded` gets each group as its partition finishes.
+   * background, partition 0 first; `onLoaded` gets each group as its
+   * partition finishes. Every partition counts as loading from this call on.
    */
   startLoading(onLoaded: (group: Group) => void): void {
     const topic = this.offsetsTopic.topic;
     if (!topic) return;
     for (let p = 0; p < topic.numPartitions; p++) this.loading.add(p);
-    this.loaded = this.loadAll(topic.numPartitions, onLoaded);
+    // the replay starts once the current startup step is done, so the broker listens (and
+    // answers COORDINATOR_LOAD_IN_PROGRESS) while it loads instead of after
+    this.loaded = new Promise((resolve) => setImmediate(resolve)).then(() => this.loadAll(topic.numPartitions, onLoaded));
   }
 
   /** Resolves once loading has finished (or stopped). */

@@ -2,7 +2,9 @@
  * Rebuilds groups and committed offsets from one partition of
  * `__consumer_offsets`, as Kafka's GroupMetadataManager loads a partition it
  * becomes leader of: every record from the log start offset on, the latest
- * value per key winning and a null value (tombstone) deleting. Groups with
+ * value per key winning and a null value (tombstone) deleting; only the
+ * latest record of each key is decoded, in offset order (offset-commit keys
+ * of versions 0 and 1 are different bytes for the same key). Groups with
  * metadata come back Stable when they had members (their members must
  * heartbeat within their session timeout, or they are removed), else Empty;
  * offsets whose group has no metadata form an Empty group of their own.
@@ -15,11 +17,18 @@ import { parseGroupMetadataValue, parseOffsetCommitValue, parseRecordKey, type G
 import type { OffsetsTopic } from './offsets-topic.js';
 
 export async function loadOffsetsPartition(topic: OffsetsTopic, partition: number, log: Logger): Promise<Group[]> {
-  const offsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
-  const metadata = new Map<string, GroupMetadataValue>();
+  // the latest value per key (key bytes as a binary string); only those are decoded
+  const latest = new Map<string, { key: Buffer; value: Buffer | null; offset: number }>();
   let records = 0;
   for await (const record of topic.replay(partition)) {
     records++;
+    const id = record.key.toString('latin1');
+    // copies: the read buffers may be reused by the log
+    latest.set(id, { key: Buffer.from(record.key), value: record.value === null ? null : Buffer.from(record.value), offset: record.offset });
+  }
+  const offsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
+  const metadata = new Map<string, GroupMetadataValue>();
+  for (const record of [...latest.values()].sort((a, b) => a.offset - b.offset)) {
     try {
       const key = parseRecordKey(record.key);
       if (key.kind === 'offset') {
@@ -28,11 +37,10 @@ export async function loadOffsetsPartition(topic: OffsetsTopic, partition: numbe
           byTopic?.get(key.topic)?.delete(key.partition);
           continue;
         }
-        const value = parseOffsetCommitValue(record.value);
         if (!byTopic) offsets.set(key.group, (byTopic = new Map()));
         let byPartition = byTopic.get(key.topic);
         if (!byPartition) byTopic.set(key.topic, (byPartition = new Map()));
-        byPartition.set(key.partition, value);
+        byPartition.set(key.partition, parseOffsetCommitValue(record.value));
       } else if (key.kind === 'group') {
         if (record.value === null) metadata.delete(key.group);
         else metadata.set(key.group, parseGroupMetadataValue(record.value));
@@ -50,7 +58,7 @@ export async function loadOffsetsPartition(topic: OffsetsTopic, partition: numbe
       for (const [p, value] of byPartition) group.putOffset(t, p, value);
     }
   }
-  log.debug({ partition, records, groups: groups.length }, 'loaded __consumer_offsets partition');
+  log.debug({ partition, records, keys: latest.size, groups: groups.length }, 'loaded __consumer_offsets partition');
   // a group that is Empty with neither offsets nor a generation has nothing to keep
   return groups.filter((g) => !(g.is('Empty') && !g.hasOffsets() && g.generationId === 0));
 }

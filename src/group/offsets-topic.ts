@@ -135,6 +135,8 @@ export class OffsetsTopic {
         throw err;
       }
       if (chunks.length === 0) return;
+      // reads served from the log's cache resolve without I/O: yield so requests are served meanwhile
+      await new Promise((resolve) => setImmediate(resolve));
       const before = offset;
       for (const chunk of chunks) {
         let pos = 0;
