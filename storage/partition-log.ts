@@ -87,8 +87,8 @@ export interface LoadState {
 const LEADER_EPOCH_FILE = 'leader-epoch-checkpoint';
 const PARTITION_METADATA_FILE = 'partition.metadata';
 const MAX_RELATIVE_OFFSET = 0x7fffffff;
-/** Largest single file read of a fetch (stays inside the buffer pool's slabs). */
-const READ_CHUNK_BYTES = 256 * 1024;
+/** Largest single file read of a fetch. */
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 export class PartitionLog {
   private segments: LogSegment[] = [];
@@ -109,6 +109,8 @@ export class PartitionLog {
   private lastFlushMs: number;
   private offline: StorageError | null = null;
   private closed = false;
+  /** Where the last file read ended: the next sequential fetch starts there without an index look-up. */
+  private readHint: { segment: LogSegment; offset: number; position: number } | null = null;
 
   private constructor(
     private readonly ctx: LogContext,
@@ -515,7 +517,10 @@ export class PartitionLog {
         }
         const segIndex = this.segmentIndexFor(cur);
         const seg = this.segments[segIndex] as LogSegment;
-        const first = seg.findBatch(cur);
+        // A consumer's next fetch usually starts where its last one ended: skip the index look-up.
+        const hint = this.readHint;
+        let first = hint !== null && hint.segment === seg && hint.offset === cur ? seg.headerAt(hint.position) : null;
+        if (first === null || first.baseOffset > cur || first.lastOffset < cur) first = seg.findBatch(cur);
         if (first === null) {
           const nextSeg = this.segments[segIndex + 1];
           if (nextSeg === undefined || nextSeg.baseOffset <= cur) break;
@@ -541,6 +546,7 @@ export class PartitionLog {
         chunks.push(this.ctx.pool.shrink(buf, p));
         size += p;
         cur = lastKept + 1;
+        this.readHint = { segment: seg, offset: cur, position: first.position + p };
       }
     } catch (err) {
       throw storageError(`read of ${this.topic}-${this.partition} at ${offset}`, err);
@@ -671,6 +677,7 @@ export class PartitionLog {
   }
 
   private removeSegmentFiles(doomed: readonly LogSegment[]): void {
+    this.readHint = null;
     const { fs, handles } = this.ctx;
     const renamed: string[] = [];
     try {
@@ -704,6 +711,7 @@ export class PartitionLog {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`cannot truncate to ${offset}`);
     if (offset >= this.logEndOffset) return;
     this.truncations++;
+    this.readHint = null;
     try {
       if (offset < this.logStart) {
         this.replaceAllSegments(offset);
