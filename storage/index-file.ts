@@ -200,9 +200,14 @@ export class TimeIndex extends IndexFile {
     return { timestamp: buf.readInt32BE(0) * 4294967296 + buf.readUInt32BE(4), offset: this.baseOffset + buf.readInt32BE(8) };
   }
 
-  /** Appends when `timestamp` is larger than the last entry's (entries only grow). */
-  maybeAppend(timestamp: number, offset: number): void {
-    if (this.isFull || timestamp < 0) return;
+  /** One slot stays free for the entry added when the segment is sealed. */
+  override get isFull(): boolean {
+    return this.entries >= Math.max(1, this.maxEntries - 1);
+  }
+
+  /** Appends when `timestamp` is larger than the last entry's (entries only grow); `final` may use the last slot. */
+  maybeAppend(timestamp: number, offset: number, final = false): void {
+    if (this.entries >= this.maxEntries - (final ? 0 : 1) || timestamp < 0) return;
     if (this.entries > 0 && (timestamp <= this.lastTimestamp || offset < this.lastOffset)) return;
     const hi = Math.floor(timestamp / 4294967296);
     this.entry.writeInt32BE(hi, 0);

@@ -66,6 +66,8 @@ export class LogSegment {
   needsIndexSync = false;
   /** Indexes trimmed to their entries (read-only until unseal). */
   sealed = false;
+  /** An index file was missing when the segment was opened (it must be rebuilt). */
+  private missingIndex = false;
   private bytesSinceLastIndexEntry = 0;
 
   private constructor(
@@ -103,19 +105,23 @@ export class LogSegment {
   static open(ctx: SegmentContext, dir: string, baseOffset: number, maxIndexBytes: number, nowMs: number): LogSegment {
     const seg = new LogSegment(ctx, dir, baseOffset, maxIndexBytes, nowMs);
     for (const path of [seg.offsetIndex.path, seg.timeIndex.path]) {
-      if (ctx.fs.stat(path) === null) ctx.fs.close(ctx.fs.open(path, 'cr+'));
+      if (ctx.fs.stat(path) !== null) continue;
+      ctx.fs.close(ctx.fs.open(path, 'cr+'));
+      seg.missingIndex = true;
     }
     seg.size = ctx.fs.stat(seg.logPath)?.size ?? 0;
     return seg;
   }
 
   /**
-   * Adopts the index files as they are (trimmed by a clean close or roll) after a sanity check, then reads
-   * the batches after the last index entry to find the segment's end. Returns what is wrong with the
-   * indexes, or null; on a problem the caller recovers the segment instead.
+   * Adopts the index files as they are (trimmed by a clean close or roll) after a sanity check. A segment
+   * followed by another ends where the next begins, and its last time entry (added when it was sealed)
+   * holds its largest timestamp; the last segment is read after its last index entry to find its end.
+   * Returns what is wrong with the indexes, or null; on a problem the caller recovers the segment instead.
    */
   loadIndexes(nextSegmentBase: number | undefined): string | null {
     const { fs } = this.ctx;
+    if (this.missingIndex && this.size > 0) return 'index file missing';
     const offsetSize = fs.stat(this.offsetIndex.path)?.size ?? 0;
     const timeSize = fs.stat(this.timeIndex.path)?.size ?? 0;
     const problem = this.offsetIndex.check(this.size, nextSegmentBase, offsetSize) ?? this.timeIndex.check(nextSegmentBase, timeSize);
@@ -125,6 +131,10 @@ export class LogSegment {
     this.sealed = true;
     this.maxTimestamp = this.timeIndex.lastTimestamp;
     this.offsetOfMaxTimestamp = this.timeIndex.entries > 0 ? this.timeIndex.lastOffset : -1;
+    if (nextSegmentBase !== undefined) {
+      this.nextOffset = this.size > 0 ? nextSegmentBase : this.baseOffset;
+      return null;
+    }
     let pos = this.offsetIndex.lastPosition;
     let last: BatchInfo | null = null;
     while (pos < this.size) {
@@ -346,7 +356,7 @@ export class LogSegment {
   /** Makes the segment read-only: a last time entry for the largest timestamp, indexes trimmed. */
   seal(): void {
     if (this.sealed) return;
-    if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp);
+    if (this.maxTimestamp >= 0) this.timeIndex.maybeAppend(this.maxTimestamp, this.offsetOfMaxTimestamp, true);
     this.offsetIndex.trim();
     this.timeIndex.trim();
     this.sealed = true;

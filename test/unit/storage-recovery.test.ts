@@ -183,7 +183,7 @@ describe('recovery after an unclean shutdown', () => {
       cacheBytes: 0,
       logger: { info() {}, warn: (o, msg) => void warnings.push(`${msg} ${JSON.stringify(o)}`), error() {} },
     });
-    expect(warnings.filter((w) => w.includes('rebuilding')).length).toBe(2);
+    expect(warnings.filter((w) => w.includes('rebuilding')).length).toBe(3);
     await expectLogIs(m, m.getLog(TOPIC, 0)!, template.batches);
   });
 
