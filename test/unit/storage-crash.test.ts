@@ -44,13 +44,16 @@ interface Ack {
   epoch: number;
 }
 
-/** Runs the child until it has acknowledged something, waits a random moment, kills it with SIGKILL. */
-async function runAndKill(logDir: string, cycle: number, delayMs: number): Promise<Ack[]> {
+/**
+ * Runs the child and kills it with SIGKILL `delayMs` after its first acknowledgement or, with
+ * `fromSpawn`, `delayMs` after it was started (possibly while it is still recovering).
+ */
+async function runAndKill(logDir: string, cycle: number, delayMs: number, fromSpawn: boolean): Promise<Ack[]> {
   const child = spawn(process.execPath, [childScript], { env: { ...process.env, CRASH_LOG_DIR: logDir, CRASH_CYCLE: String(cycle) }, stdio: ['ignore', 'pipe', 'pipe'] });
   const acks: Ack[] = [];
   let stderr = '';
   let buffered = '';
-  let killTimer: NodeJS.Timeout | undefined;
+  let killTimer: NodeJS.Timeout | undefined = fromSpawn ? setTimeout(() => child.kill('SIGKILL'), delayMs) : undefined;
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout.on('data', (d: Buffer) => {
     buffered += d.toString();
@@ -85,7 +88,9 @@ test('kill -9 at random moments loses no acknowledged append: every acked offset
   let rng = 12345;
   const random = (): number => ((rng = (rng * 1103515245 + 12345) % 2147483648) / 2147483648);
   for (let cycle = 1; cycle <= 20; cycle++) {
-    acked.push(...(await runAndKill(logDir, cycle, Math.floor(random() * 150))));
+    // Every fourth cycle the kill comes at a random moment after the start, maybe during recovery.
+    const fromSpawn = cycle % 4 === 3;
+    acked.push(...(await runAndKill(logDir, cycle, Math.floor(random() * (fromSpawn ? 400 : 150)), fromSpawn)));
     // Reopen (recovery runs: the child never closed) and compare.
     const m = await LogManager.open({ logDir, nodeId: 1, defaults: testConfig({ segmentBytes: 16 * 1024, indexIntervalBytes: 512 }), cacheBytes: 0 });
     const log = m.getLog('crash', 0)!;
