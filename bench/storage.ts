@@ -74,30 +74,21 @@ function fsCallCosts(): Promise<void> {
   });
   const perOp = (ms: number): string => `${((ms * 1000) / n).toFixed(1).padStart(6)} us/op`;
   return (async () => {
-    const [, cbWrite] = await timeAsync(
-      () => new Promise<void>((resolve, reject) => {
+    /** n callback calls of `op`, one after the other. */
+    type PositionedIo = (fd: number, buffer: Buffer, offset: number, length: number, position: number, cb: (err: Error | null) => void) => void;
+    const callbacks = (op: PositionedIo): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
         let i = 0;
         const next = (err: Error | null): void => {
           if (err) return reject(err);
           if (i === n) return resolve();
           const at = i++;
-          fs.write(fd, buf, 0, BATCH, at * BATCH, (e) => next(e));
+          op(fd, buf, 0, BATCH, at * BATCH, (e: Error | null) => next(e));
         };
         next(null);
-      }),
-    );
-    const [, cbRead] = await timeAsync(
-      () => new Promise<void>((resolve, reject) => {
-        let i = 0;
-        const next = (err: Error | null): void => {
-          if (err) return reject(err);
-          if (i === n) return resolve();
-          const at = i++;
-          fs.read(fd, buf, 0, BATCH, at * BATCH, (e) => next(e));
-        };
-        next(null);
-      }),
-    );
+      });
+    const [, cbWrite] = await timeAsync(() => callbacks(fs.write));
+    const [, cbRead] = await timeAsync(() => callbacks(fs.read));
     const fh = await fs.promises.open(file, 'r+');
     const [, promiseWrite] = await timeAsync(async () => {
       for (let i = 0; i < n; i++) await fh.write(buf, 0, BATCH, i * BATCH);

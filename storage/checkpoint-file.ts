@@ -13,11 +13,11 @@
 import path from 'node:path';
 import type { StorageFs } from './fs.js';
 
-export async function writeFileAtomic(fs: StorageFs, file: string, content: string): Promise<void> {
+export async function writeFileAtomic(fs: StorageFs, file: string, content: string | Buffer): Promise<void> {
   const tmp = `${file}.tmp`;
   const fd = fs.open(tmp, 'w+');
   try {
-    const data = Buffer.from(content, 'utf8');
+    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
     fs.write(fd, data, 0, data.length, 0);
     await fs.fsync(fd);
   } finally {

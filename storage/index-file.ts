@@ -50,6 +50,12 @@ abstract class IndexFile {
     this.maxEntries = this.entries;
   }
 
+  /** Adopts `entries` entries already in the file (a trimmed index loaded at start). */
+  load(entries: number): void {
+    this.entries = entries;
+    this.afterTruncate();
+  }
+
   /** Removes every entry. */
   reset(): void {
     this.entries = 0;
@@ -109,12 +115,6 @@ export class OffsetIndex extends IndexFile {
   constructor(ctx: IndexContext, path: string, baseOffset: number, maxIndexBytes: number) {
     super(ctx, path, baseOffset, OffsetIndex.ENTRY_SIZE, maxIndexBytes);
     this.lastOffset = baseOffset;
-  }
-
-  /** Adopts `entries` entries already in the file (a trimmed index loaded at start). */
-  load(entries: number): void {
-    this.entries = entries;
-    this.afterTruncate();
   }
 
   entryAt(i: number): OffsetPosition {
@@ -188,11 +188,6 @@ export class TimeIndex extends IndexFile {
   constructor(ctx: IndexContext, path: string, baseOffset: number, maxIndexBytes: number) {
     super(ctx, path, baseOffset, TimeIndex.ENTRY_SIZE, maxIndexBytes);
     this.lastOffset = baseOffset;
-  }
-
-  load(entries: number): void {
-    this.entries = entries;
-    this.afterTruncate();
   }
 
   entryAt(i: number): TimestampOffsetEntry {

@@ -7,11 +7,15 @@
  * <log.dir>/.kafka_cleanshutdown                 clean-shutdown marker (skips the recovery rescan)
  * <log.dir>/<topic>-<partition>/00000000000000000000.{log,index,timeindex}
  * <log.dir>/<topic>-<partition>/partition.metadata, leader-epoch-checkpoint
+ * <log.dir>/<topic>-<partition>/<20-digit offset>.snapshot  producer state (src/produce/producer-snapshot.ts),
+ *                                                 deleted with the segment starting at that offset
  * <log.dir>/<topic>-<partition>.<uuid>-delete/   a deleted partition, removed in the background
  */
 export { DEFAULT_LOG_CONFIG, resolveLogConfig } from './config.js';
 export type { LogConfig } from './config.js';
 export { OffsetOutOfRangeError, StorageError } from './errors.js';
+export { writeFileAtomic } from './checkpoint-file.js';
+export { segmentFileName } from './segment.js';
 export { nodeFs } from './fs.js';
 export type { StorageFs, FileStat, OpenFlags } from './fs.js';
 export { FaultyFs } from './faulty-fs.js';

@@ -18,7 +18,8 @@ import { resolveLogConfig, type LogConfig } from './config.js';
 import { OffsetOutOfRangeError, StorageError, storageError } from './errors.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { Limiter } from './limiter.js';
-import { LogSegment, parseSegmentFileName, type BatchInfo, type SegmentContext } from './segment.js';
+import type { StorageObserver } from './observer.js';
+import { LogSegment, parseSegmentFileName, segmentFileName, type BatchInfo, type SegmentContext } from './segment.js';
 
 export interface AppendOptions {
   leaderEpoch: number;
@@ -76,6 +77,8 @@ export interface LogContext extends SegmentContext {
   /** Remove renamed (*.deleted) segment files after a delay. */
   scheduleDelete(paths: string[], delayMs: number): void;
   counters: { fsyncs: number };
+  /** Times fsyncs, appends and reads (metrics), when set. */
+  observer?: StorageObserver | undefined;
 }
 
 export interface LoadState {
@@ -297,6 +300,10 @@ export class PartitionLog {
   get segmentBaseOffsets(): number[] {
     return this.segments.map((s) => s.baseOffset);
   }
+  /** Base offset of the active (last) segment; it changes when an append rolls a new segment. */
+  get activeSegmentBaseOffset(): number {
+    return this.active.baseOffset;
+  }
   get latestEpoch(): number {
     return this.epochs.latestEpoch;
   }
@@ -337,6 +344,7 @@ export class PartitionLog {
    */
   async append(batches: Buffer, opts: AppendOptions): Promise<AppendInfo> {
     this.checkUsable();
+    const started = this.ctx.observer ? performance.now() : 0;
     const infos = parseBatches(batches);
     const appendTime = opts.logAppendTime ?? -1;
     const config = this.config;
@@ -395,6 +403,7 @@ export class PartitionLog {
       }
     }
     const info: AppendInfo = { baseOffset, lastOffset, appendTime, logStartOffset: this.logStart, recordCount: records, sizeInBytes: batches.length };
+    this.ctx.observer?.append((performance.now() - started) / 1000, batches.length);
     if (opts.sync) {
       await this.syncTo(next);
     } else if (this.unflushedMessages >= config.flushMessages) {
@@ -476,7 +485,9 @@ export class PartitionLog {
       const handle = handles.pin(path);
       try {
         this.ctx.counters.fsyncs++;
+        const started = this.ctx.observer ? performance.now() : 0;
         await fs.fdatasync(handle.fd);
+        this.ctx.observer?.fsync((performance.now() - started) / 1000);
       } finally {
         handles.unpin(handle);
       }
@@ -490,6 +501,7 @@ export class PartitionLog {
    */
   async read(offset: number, maxBytes: number, maxOffset?: number): Promise<ReadResult> {
     this.checkUsable();
+    const started = this.ctx.observer ? performance.now() : 0;
     if (!Number.isSafeInteger(offset) || offset < this.logStart || offset > this.logEndOffset) {
       throw new OffsetOutOfRangeError(
         `offset ${offset} is outside the log of ${this.topic}-${this.partition} [${this.logStart}, ${this.logEndOffset}]`,
@@ -551,6 +563,7 @@ export class PartitionLog {
     } catch (err) {
       throw storageError(`read of ${this.topic}-${this.partition} at ${offset}`, err);
     }
+    this.ctx.observer?.read((performance.now() - started) / 1000, size);
     return { chunks, size };
   }
 
@@ -686,6 +699,12 @@ export class PartitionLog {
           handles.evict(p);
           fs.rename(p, `${p}.deleted`);
           renamed.push(`${p}.deleted`);
+        }
+        // The producer state snapshot taken at this segment's start (src/produce/producer-snapshot.ts) goes with it.
+        const snapshot = `${this.dir}/${segmentFileName(seg.baseOffset)}.snapshot`;
+        if (fs.stat(snapshot) !== null) {
+          fs.rename(snapshot, `${snapshot}.deleted`);
+          renamed.push(`${snapshot}.deleted`);
         }
       }
     } catch (err) {

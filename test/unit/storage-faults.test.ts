@@ -85,7 +85,10 @@ describe('I/O failures', () => {
       acked = true;
       return info;
     });
-    while (gate.waiting === 0) await new Promise((r) => setImmediate(r));
+    for (let spins = 0; gate.waiting === 0; spins++) {
+      if (spins > 10_000) throw new Error('the sync append never called fdatasync');
+      await new Promise((r) => setImmediate(r));
+    }
     // While the fsync hangs: reads of both partitions, a non-sync append, a timestamp look-up all complete.
     expect((await log.read(0, 1 << 20)).size).toBe(log.sizeInBytes);
     expect((await other.read(0, 1 << 20)).size).toBe(other.sizeInBytes);
