@@ -1,0 +1,188 @@
+// @platformatic/kafka scenarios: it speaks only the flexible (KIP-482) versions.
+import { Admin, Consumer, Producer } from '@platformatic/kafka';
+import { loadSpec, runTasks, text, until } from './lib.mjs';
+
+const spec = loadSpec();
+const open = [];
+const base = (bootstrap) => ({ clientId: 'compat-platformatic', bootstrapBrokers: [bootstrap], retries: 2, retryDelay: 100 });
+const track = (client) => (open.push(client), client);
+
+const toRecord = (topic, m) => ({
+  topic,
+  key: Buffer.from(m.key),
+  value: Buffer.from(m.value),
+  partition: m.partition,
+  headers: new Map(m.headers.map(([k, v]) => [Buffer.from(k), Buffer.from(v)])),
+  ...(m.timestamp !== undefined ? { timestamp: BigInt(m.timestamp) } : {}),
+});
+
+const fromRecord = (r) => ({
+  key: text(r.key),
+  value: text(r.value),
+  headers: [...(r.headers instanceof Map ? r.headers.entries() : r.headers ?? [])].map(([k, v]) => [text(k), text(v)]),
+});
+
+async function produce(bootstrap, topic, messages, options = {}) {
+  const producer = track(new Producer({ ...base(bootstrap), autocreateTopics: true, acks: -1, ...options }));
+  try {
+    await producer.send({ messages: messages.map((m) => toRecord(topic, m)) });
+  } finally {
+    await producer.close();
+  }
+}
+
+/** No group: Fetch requests straight to the leader, by topic id. wanted: [[topic, partition, count]]. */
+async function readAssigned(bootstrap, wanted) {
+  const consumer = track(new Consumer({ ...base(bootstrap), groupId: 'compat-unused' }));
+  const meta = await consumer.metadata({ topics: [...new Set(wanted.map(([t]) => t))] });
+  const got = new Map(wanted.map(([t, p]) => [`${t}/${p}`, []]));
+  const next = new Map(wanted.map(([t, p]) => [`${t}/${p}`, 0n]));
+  const done = () => wanted.every(([t, p, n]) => got.get(`${t}/${p}`).length >= n);
+  await until(async () => {
+    const todo = wanted.filter(([t, p, n]) => got.get(`${t}/${p}`).length < n);
+    const byTopic = new Map();
+    for (const [t, p] of todo) {
+      const id = meta.topics.get(t).id;
+      if (!byTopic.has(id)) byTopic.set(id, { topic: t, partitions: [] });
+      byTopic.get(id).partitions.push({ partition: p, currentLeaderEpoch: -1, fetchOffset: next.get(`${t}/${p}`), lastFetchedEpoch: -1, partitionMaxBytes: 1 << 20 });
+    }
+    const res = await consumer.fetch({ node: meta.topics.get(todo[0][0]).partitions[todo[0][1]].leader, maxWaitTime: 100, topics: [...byTopic].map(([topicId, t]) => ({ topicId, partitions: t.partitions })) });
+    for (const topicRes of res.responses) {
+      const name = byTopic.get(topicRes.topicId).topic;
+      for (const part of topicRes.partitions) {
+        if (part.errorCode !== 0) throw new Error(`fetch ${name}/${part.partitionIndex}: error ${part.errorCode}`);
+        const k = `${name}/${part.partitionIndex}`;
+        for (const batch of part.records ?? []) {
+          for (const r of batch.records) {
+            const offset = batch.firstOffset + BigInt(r.offsetDelta);
+            if (offset < next.get(k)) continue;
+            got.get(k).push(fromRecord(r));
+            next.set(k, offset + 1n);
+          }
+        }
+      }
+    }
+    return done();
+  }, 30_000, `messages ${JSON.stringify(wanted)}`);
+  await consumer.close();
+  return got;
+}
+
+async function readGroup(bootstrap, topic, groupId, count) {
+  const consumer = track(new Consumer({ ...base(bootstrap), groupId, autocommit: false, maxWaitTime: 100 }));
+  const stream = await consumer.consume({ topics: [topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false });
+  const got = [];
+  const last = new Map();
+  stream.on('data', (m) => {
+    got.push(fromRecord(m));
+    last.set(m.partition, m);
+  });
+  await until(() => got.length >= count, 30_000, `${count} messages in group ${groupId}`);
+  for (const m of last.values()) await m.commit();
+  await stream.close();
+  await consumer.close();
+  return got;
+}
+
+/** Platformatic nests the broker's error codes (apiId) in `errors` and `response`. */
+function errorText(err) {
+  const found = [];
+  const walk = (e, depth) => {
+    if (e === null || typeof e !== 'object' || depth > 6) return;
+    if (e.apiId || e.message) found.push([e.apiId, e.message].filter(Boolean).join(': '));
+    for (const inner of e.errors ?? []) walk(inner, depth + 1);
+    if (e.cause) walk(e.cause, depth + 1);
+  };
+  walk(err, 0);
+  return found.join(' | ');
+}
+
+await runTasks(
+  spec,
+  {
+    async metadata(task) {
+      const admin = track(new Admin(base(spec.bootstrap)));
+      const meta = await admin.metadata({ topics: [task.topic] });
+      await admin.close();
+      return {
+        brokers: [...meta.brokers].map(([id, b]) => ({ id, host: b.host, port: b.port })),
+        partitions: meta.topics.get(task.topic).partitions.map((p, id) => ({ id, leader: p.leader, error: 0 })),
+      };
+    },
+    async 'create-topic'(task) {
+      const admin = track(new Admin(base(spec.bootstrap)));
+      await admin.createTopics({ topics: [task.topic], partitions: task.partitions, replicas: 1 });
+      const meta = await admin.metadata({ topics: [task.topic] });
+      let duplicate = 'no error';
+      await admin.createTopics({ topics: [task.topic], partitions: task.partitions, replicas: 1 }).catch((err) => (duplicate = errorText(err)));
+      await admin.close();
+      return { partitions: meta.topics.get(task.topic).partitionsCount, duplicate };
+    },
+    async produce(task) {
+      await produce(spec.bootstrap, task.topic, task.messages, task.codec === 'none' ? {} : { compression: task.codec });
+      const got = await readAssigned(spec.bootstrap, [[task.topic, 0, task.messages.length]]);
+      return { read: got.get(`${task.topic}/0`) };
+    },
+    async consume(task) {
+      await produce(spec.bootstrap, task.topic, task.messages);
+      const wanted = [0, 1, 2].map((p) => [task.topic, p, task.messages.filter((m) => m.partition === p).length]);
+      const got = await readAssigned(spec.bootstrap, wanted);
+      return { read: Object.fromEntries(wanted.map(([t, p]) => [p, got.get(`${t}/${p}`)])) };
+    },
+    async group(task) {
+      await produce(spec.bootstrap, task.topic, task.first);
+      const first = await readGroup(spec.bootstrap, task.topic, task.group, task.first.length);
+      await produce(spec.bootstrap, task.topic, task.second);
+      const second = await readGroup(spec.bootstrap, task.topic, task.group, task.second.length);
+      return { first, second };
+    },
+    async 'offsets-time'(task) {
+      await produce(spec.bootstrap, task.topic, task.messages);
+      const consumer = track(new Consumer({ ...base(spec.bootstrap), groupId: 'compat-unused' }));
+      const at = async (ts) => Number((await consumer.listOffsets({ topics: [task.topic], timestamp: BigInt(ts) })).get(task.topic)[0]);
+      const out = {};
+      for (const [name, ts] of Object.entries(task.queries)) out[name] = await at(ts);
+      out.earliest = await at(-2);
+      out.latest = await at(-1);
+      await consumer.close();
+      return out;
+    },
+    async 'delete-topic'(task) {
+      await produce(spec.bootstrap, task.topic, task.messages);
+      const admin = track(new Admin(base(spec.bootstrap)));
+      const existedBefore = (await admin.listTopics()).includes(task.topic);
+      await admin.deleteTopics({ topics: [task.topic] });
+      const existsAfter = (await admin.listTopics()).includes(task.topic);
+      await admin.close();
+      return { existedBefore, existsAfter };
+    },
+    async idempotent(task) {
+      await produce(spec.bootstrap, task.topic, task.messages, { idempotent: true });
+      const got = await readAssigned(spec.bootstrap, [[task.topic, 0, task.messages.length]]);
+      return { read: got.get(`${task.topic}/0`) };
+    },
+    async 'unknown-topic'(task) {
+      let error = null;
+      await produce(spec.errBootstrap, task.topic, task.messages, { autocreateTopics: false, retries: 1 }).catch((err) => (error = errorText(err)));
+      return { error };
+    },
+    async 'too-large'(task) {
+      let error = null;
+      const big = [{ key: 'big', value: 'x'.repeat(task.largeBytes), headers: [], partition: 0 }];
+      await produce(spec.errBootstrap, task.topic, big, { retries: 0 }).catch((err) => (error = errorText(err)));
+      await produce(spec.errBootstrap, task.topic, task.messages);
+      const got = await readAssigned(spec.errBootstrap, [[task.topic, 0, task.messages.length]]);
+      return { error, read: got.get(`${task.topic}/0`) };
+    },
+    async 'cross-produce'(task) {
+      await produce(spec.bootstrap, task.topic, task.messages);
+    },
+    async 'cross-read'(task) {
+      const got = await readAssigned(spec.bootstrap, task.topics.map((t) => [t.topic, 0, t.count]));
+      return { topics: Object.fromEntries(task.topics.map((t) => [t.topic, got.get(`${t.topic}/0`)])) };
+    },
+  },
+  async () => {
+    await Promise.allSettled(open.map((c) => c.close()));
+  },
+);
