@@ -11,7 +11,8 @@ const require = createRequire(import.meta.url);
 const kafkaNodeRequire = createRequire(require.resolve('kafka-node'));
 const ownSnappy = kafkaNodeRequire.resolve('snappy');
 const seenSnappy = createRequire(kafkaNodeRequire.resolve('optional')).resolve('snappy');
-const snappyUsable = Number(kafkaNodeRequire(ownSnappy.replace(/index\.js$/, 'package.json')).version.split('.')[0]) < 7;
+const snappyRoot = ownSnappy.slice(0, ownSnappy.lastIndexOf('/node_modules/snappy/') + '/node_modules/snappy/'.length);
+const snappyUsable = Number(kafkaNodeRequire(`${snappyRoot}package.json`).version.split('.')[0]) < 7;
 if (seenSnappy !== ownSnappy && snappyUsable) {
   kafkaNodeRequire(ownSnappy);
   require.cache[seenSnappy] = require.cache[ownSnappy];
