@@ -24,3 +24,4 @@ export { PartitionLog } from './partition-log.js';
 export type { AppendInfo, AppendOptions, ReadResult, TimestampOffset, RecordTimestampLookup, StorageLogger } from './partition-log.js';
 export { LogManager } from './log-manager.js';
 export type { LogManagerOptions, LogManagerStats } from './log-manager.js';
+export type { StorageObserver } from './observer.js';

@@ -19,6 +19,7 @@ import { FileHandleCache } from './file-handles.js';
 import { nodeFs, type StorageFs } from './fs.js';
 import { Limiter } from './limiter.js';
 import { loadOrCreateMetaProperties } from './meta-properties.js';
+import type { StorageObserver } from './observer.js';
 import { PartitionLog, type LogContext, type RecordTimestampLookup, type StorageLogger } from './partition-log.js';
 
 export type { StorageLogger } from './partition-log.js';
@@ -47,6 +48,8 @@ export interface LogManagerOptions {
   clock?: () => number;
   /** Topic-level overrides of `defaults` for logs found at open (recovery and retention use them). */
   topicConfig?: (topic: string) => Partial<LogConfig> | undefined;
+  /** Times fsyncs, appends and reads (the broker's metrics). */
+  observer?: StorageObserver;
 }
 
 export interface LogManagerStats {
@@ -125,6 +128,7 @@ export class LogManager {
       checkpointsChanged: () => this.writeCheckpoints(),
       scheduleDelete: (paths, delayMs) => this.scheduleDelete(paths, delayMs),
       counters: { fsyncs: 0 },
+      observer: opts.observer,
     };
     this.recoveryCheckpoint = new CheckpointWriter(fs, `${this.logDir}/${RECOVERY_POINT_FILE}`, () =>
       formatOffsetCheckpoint([...this.logs.values()].map((l) => ({ topic: l.topic, partition: l.partition, offset: l.recoveryPoint }))),
