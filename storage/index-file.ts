@@ -4,7 +4,9 @@
  *   .timeindex 12-byte entries: timestamp int64, relative offset int32
  * The file of the active segment is preallocated to segment.index.bytes (sparse, zero-filled) and trimmed to
  * its entries on roll and close, as Kafka does. Entries are looked up by binary search with positioned reads
- * (page cache), so an index costs no memory beyond its last entry.
+ * (page cache), so an index costs no memory beyond its last entry and a small staging buffer: new entries
+ * are written to the file in groups (the active segment's indexes are rebuilt by recovery anyway; a trim
+ * writes what is staged first, so sealed indexes are complete).
  */
 import type { FileHandleCache } from './file-handles.js';
 import type { StorageFs } from './fs.js';
@@ -15,10 +17,15 @@ export interface IndexContext {
 }
 
 const scratch = Buffer.alloc(12);
+/** Entries staged before one write to the file. */
+const STAGED_ENTRIES = 64;
 
 abstract class IndexFile {
   entries = 0;
   maxEntries: number;
+  /** Entries [0, written) are in the file; [written, entries) are staged. */
+  private written = 0;
+  private staged: Buffer | null = null;
 
   constructor(
     protected readonly ctx: IndexContext,
@@ -44,8 +51,17 @@ abstract class IndexFile {
     this.ctx.fs.ftruncate(this.ctx.handles.fd(this.path), this.maxEntries * this.entrySize);
   }
 
+  /** Writes the staged entries to the file. */
+  flushStaged(): void {
+    if (this.entries === this.written || this.staged === null) return;
+    const bytes = (this.entries - this.written) * this.entrySize;
+    this.ctx.fs.write(this.ctx.handles.fd(this.path), this.staged, 0, bytes, this.written * this.entrySize);
+    this.written = this.entries;
+  }
+
   /** Cuts the file to its entries (on roll and close). */
   trim(): void {
+    this.flushStaged();
     this.ctx.fs.ftruncate(this.ctx.handles.fd(this.path), this.entries * this.entrySize);
     this.maxEntries = this.entries;
   }
@@ -53,24 +69,32 @@ abstract class IndexFile {
   /** Adopts `entries` entries already in the file (a trimmed index loaded at start). */
   load(entries: number): void {
     this.entries = entries;
+    this.written = entries;
     this.afterTruncate();
   }
 
   /** Removes every entry. */
   reset(): void {
     this.entries = 0;
+    this.written = 0;
     this.afterTruncate();
   }
 
   protected readEntry(i: number): Buffer {
+    if (i >= this.written && i < this.entries && this.staged !== null) {
+      this.staged.copy(scratch, 0, (i - this.written) * this.entrySize, (i - this.written + 1) * this.entrySize);
+      return scratch;
+    }
     const n = this.ctx.fs.read(this.ctx.handles.fd(this.path), scratch, 0, this.entrySize, i * this.entrySize);
     if (n !== this.entrySize) throw new Error(`index ${this.path}: short read of entry ${i}`);
     return scratch;
   }
 
   protected writeEntry(entry: Buffer): void {
-    this.ctx.fs.write(this.ctx.handles.fd(this.path), entry, 0, this.entrySize, this.entries * this.entrySize);
+    this.staged ??= Buffer.allocUnsafe(STAGED_ENTRIES * this.entrySize);
+    entry.copy(this.staged, (this.entries - this.written) * this.entrySize, 0, this.entrySize);
     this.entries++;
+    if (this.entries - this.written === STAGED_ENTRIES) this.flushStaged();
   }
 
   /** Largest i in [0, entries) with key(i) <= target, or -1. */
@@ -94,6 +118,8 @@ abstract class IndexFile {
   protected truncateEntries(count: number): void {
     if (count >= this.entries) return;
     this.entries = count;
+    // Entries past `count` in the file are stale; the file is trimmed to `entries` when sealed.
+    this.written = Math.min(this.written, count);
     this.afterTruncate();
   }
 
