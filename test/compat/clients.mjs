@@ -1,6 +1,6 @@
 // The clients of the matrix: how to run each one's scenario script, what it
 // cannot do (n/a, with the reason), and how to read its version.
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,10 +49,9 @@ export const CLIENTS = [
     title: 'kcat (librdkafka)',
     language: 'C (driven from a Node.js script)',
     version: () => {
-      const v = quiet('kcat', ['-V']);
-      const k = /kcat - Apache Kafka producer and consumer tool[^\n]*\n?/.exec(v);
-      const lib = /librdkafka version ([^\s)]+)/.exec(v);
-      return `kcat ${/(\d+\.\d+\.\d+)/.exec(k?.[0] ?? v)?.[1] ?? '?'}, librdkafka ${lib?.[1] ?? '?'}`;
+      // kcat -V exits 1 after printing its version.
+      const v = spawnSync('kcat', ['-V'], { encoding: 'utf8' }).stdout ?? '';
+      return `kcat ${/Version (\S+)/.exec(v)?.[1] ?? '?'}, librdkafka ${/librdkafka (\d[^\s)]*)/.exec(v)?.[1] ?? '?'}`;
     },
     headers: true,
     prepare: async () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run test:compat`: Gregor against real Kafka clients nobody here wrote.
 //
-//   node test/compat/run.mjs [--only kcat,kafkajs] [--no-build] [--keep]
+//   node test/compat/run.mjs [--only kcat,kafkajs] [--no-build] [--keep] [--parallel N] [--cli path/to/cli.js]
 //
 // Builds if needed, starts two brokers through the `gregor` CLI (A: the main
 // one; B: auto-create off and a small message.max.bytes, for the error
@@ -21,7 +21,6 @@ import { crossMessages, crossTopic, diffMessages, ERR_MESSAGE_MAX_BYTES, judge, 
 import { renderMarkdown, renderText } from './report.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CLI = join(ROOT, 'dist', 'src', 'cli.js');
 const started = Date.now();
 
 const { values: opts } = parseArgs({
@@ -30,8 +29,10 @@ const { values: opts } = parseArgs({
     'no-build': { type: 'boolean' },
     keep: { type: 'boolean' },
     parallel: { type: 'string', default: '2' },
+    cli: { type: 'string' },
   },
 });
+const CLI = opts.cli ?? join(ROOT, 'dist', 'src', 'cli.js');
 
 const log = (msg) => process.stdout.write(`[compat ${((Date.now() - started) / 1000).toFixed(1).padStart(5)}s] ${msg}\n`);
 
@@ -49,7 +50,7 @@ function newestMtime(dir) {
 
 function buildIfNeeded() {
   const sources = Math.max(...['src', 'protocol', 'storage'].map((d) => newestMtime(join(ROOT, d))));
-  if (!opts['no-build'] && (!existsSync(CLI) || statSync(CLI).mtimeMs < sources)) {
+  if (!opts['no-build'] && opts.cli === undefined && (!existsSync(CLI) || statSync(CLI).mtimeMs < sources)) {
     log('building (tsc -p tsconfig.json)');
     execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], { stdio: 'inherit' });
   }
