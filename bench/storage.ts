@@ -170,11 +170,12 @@ async function best<T extends { rate: number }>(rounds: number, run: () => Promi
 }
 
 async function appends(): Promise<void> {
-  console.log(`\nappend, ${BATCH}-byte batches (16 x 1 KiB records); ${(TOTAL / MiB).toFixed(0)} MiB per run, ${(SYNC_TOTAL / MiB).toFixed(0)} MiB with fsync per append; best of 2 runs each:`);
-  const raw = (await best(2, async () => ({ rate: rawWrite(TOTAL, false) }))).rate;
+  console.log(`\nappend, ${BATCH}-byte batches (16 x 1 KiB records); ${(TOTAL / MiB).toFixed(0)} MiB per run, ${(SYNC_TOTAL / MiB).toFixed(0)} MiB with fsync per append; best of 3 runs each (2 with fsync):`);
+  await appendRun(1, TOTAL / 4, false); // warm-up: JIT, page-cache allocation
+  const raw = (await best(3, async () => ({ rate: rawWrite(TOTAL, false) }))).rate;
   line('raw: sequential writeSync + one fdatasync at the end', raw);
   for (const partitions of [1, 100]) {
-    const r = await best(2, () => appendRun(partitions, TOTAL, false));
+    const r = await best(3, () => appendRun(partitions, TOTAL, false));
     line(`${partitions} partition${partitions > 1 ? 's' : ''}: append, no fsync per append (one flush at end)`, r.rate, raw, 'raw');
     console.log(`  ${''.padEnd(58)} of which the final flush of ${partitions} file${partitions > 1 ? 's' : ''}: ${r.flushMs.toFixed(0)} ms`);
   }
