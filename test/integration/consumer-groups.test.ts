@@ -161,7 +161,7 @@ describe('consumer groups with kafkajs', () => {
   it('committed offsets survive a broker restart on the same data dir and consumers resume from them', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'gregor-cg-restart-'));
     try {
-      let first = await startBroker({ port: 0, dataDir, config: BROKER_CONFIG });
+      const first = await startBroker({ port: 0, dataDir, config: BROKER_CONFIG });
       const firstKafka = kafkaFor(first, 'restart');
       const admin = firstKafka.admin();
       await admin.connect();
@@ -178,7 +178,6 @@ describe('consumer groups with kafkajs', () => {
       await first.close();
 
       const second = await startBroker({ port: 0, dataDir, config: BROKER_CONFIG });
-      first = second;
       try {
         const kafka = kafkaFor(second, 'restart');
         const admin2 = kafka.admin();
