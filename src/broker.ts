@@ -14,6 +14,8 @@ import type { Logger } from './logger.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import { TopicManager } from './metadata/topic-manager.js';
 import { recordTimestampLookup } from './offsets/find-record-by-timestamp.js';
+import { ProducerIdManager } from './produce/producer-ids.js';
+import { ProducerStateManager } from './produce/producer-state-manager.js';
 import { Server } from './server.js';
 
 export interface BrokerOptions {
@@ -35,6 +37,10 @@ export class Broker {
   logs!: LogManager;
   topics!: TopicManager;
   groups!: GroupCoordinator;
+  /** Producer ids for InitProducerId. */
+  producerIds!: ProducerIdManager;
+  /** Idempotent producers' state per partition; Produce appends through it. */
+  producerStates!: ProducerStateManager;
   private server: Server | undefined;
   private closing: Promise<void> | undefined;
 
@@ -71,6 +77,7 @@ export class Broker {
     const steps: Array<() => Promise<void> | undefined> = [
       () => this.groups?.close(),
       () => this.server?.close(),
+      () => this.producerStates?.close(),
       () => this.topics?.close(),
       () => this.logs?.close(),
     ];
@@ -96,6 +103,13 @@ export class Broker {
       cacheBytes: config.long('gregor.cache.bytes'),
       maxOpenFiles: config.int('gregor.max.open.files'),
       findRecordByTimestamp: recordTimestampLookup(config.int('gregor.max.decompressed.bytes')),
+    });
+    this.producerIds = ProducerIdManager.open(this.logs.logDir);
+    this.producerStates = new ProducerStateManager({
+      logger: this.logger,
+      expirationMs: config.int('producer.id.expiration.ms'),
+      expirationCheckIntervalMs: config.int('producer.id.expiration.check.interval.ms'),
+      isLive: (log) => this.logs.getLog(log.topic, log.partition) === log,
     });
     this.topics = await TopicManager.open(this, this.opts.metadataStore);
     this.groups = GroupCoordinator.start(this);
@@ -124,6 +138,8 @@ export class Broker {
       await this.groups?.close();
       releaseParkedFetches(this);
       await this.server?.close();
+      // snapshots producer state at the log end, before the logs close and the clean-shutdown marker is written
+      await this.producerStates.close();
       await this.topics.close();
       await this.logs.close();
       if (this.opts.removeDataDirOnClose) await rm(this.logs.logDir, { recursive: true, force: true });

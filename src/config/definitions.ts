@@ -89,6 +89,8 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'offsets.retention.minutes', type: 'int', default: '10080', min: 1, doc: 'Committed offsets of a group that has been empty this long are discarded.' },
   { name: 'offsets.retention.check.interval.ms', type: 'long', default: '600000', min: 1, doc: 'Frequency at which to check for stale offsets.' },
   { name: 'producer.id.expiration.ms', type: 'int', default: '86400000', min: 1, doc: 'The time in ms that a topic partition leader will wait before expiring producer IDs.' },
+  { name: 'producer.id.expiration.check.interval.ms', type: 'int', default: '600000', min: 1, doc: 'The interval at which to remove producer IDs that have expired due to producer.id.expiration.ms passing.' },
+  { name: 'transaction.max.timeout.ms', type: 'int', default: '900000', min: 1, doc: 'The maximum allowed timeout for transactions. InitProducerId answers INVALID_TRANSACTION_TIMEOUT to a larger transaction.timeout.ms.' },
   { name: 'transactional.id.expiration.ms', type: 'int', default: '604800000', min: 1, doc: 'The time in ms that the transaction coordinator will wait without receiving any transaction status updates before expiring its transactional id.' },
   { name: 'gregor.flush.acks.all', type: 'boolean', default: 'true', doc: 'Gregor: complete acks=all produce requests only after their data is fdatasync\'ed (group commit).' },
   { name: 'gregor.log.level', type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], doc: 'Gregor: log level.' },

@@ -16,7 +16,12 @@
  * get UNKNOWN_TOPIC_OR_PARTITION (Produce does not create topics; clients
  * create them through Metadata), internal topics INVALID_TOPIC_EXCEPTION,
  * storage failures KAFKA_STORAGE_ERROR. Record bytes go to storage without
- * being copied unless converted or recompressed.
+ * being copied unless converted or recompressed. Batches with a producer id
+ * are checked against the partition's producer state (src/produce/
+ * producer-state.ts): a retry of one of a producer's last 5 batches is
+ * answered NONE with the original base offset and timestamp and not appended
+ * again; INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, and
+ * INVALID_TXN_STATE for transactional batches (no transaction coordinator).
  * Version notes: v0-2 carry legacy message sets (magic 0/1), converted to v2
  * batches; v2+ log_append_time_ms; v3+ exactly one v2 batch per partition and
  * transactional_id; v5+ log_start_offset; v7+ zstd (UNSUPPORTED_COMPRESSION_TYPE
@@ -110,7 +115,8 @@ async function producePartition(
       now,
     });
     const logAppendTime = config.timestampType === 'LogAppendTime';
-    const info = await state.log.append(prepared.buffer, {
+    // producer state: duplicates, sequence and epoch checks, atomic with the append (producer-state-manager.ts)
+    const info = await broker.producerStates.append(state.log, prepared.buffer, {
       leaderEpoch: state.leaderEpoch,
       ...(logAppendTime ? { logAppendTime: now } : {}),
       sync: acks === -1 && broker.config.bool('gregor.flush.acks.all'),
@@ -119,7 +125,8 @@ async function producePartition(
       index,
       errorCode: ErrorCode.NONE,
       baseOffset: BigInt(info.baseOffset),
-      logAppendTimeMs: logAppendTime ? BigInt(info.appendTime) : -1n,
+      // a duplicate answers its original batch's timestamp, whatever the timestamp type (as Kafka)
+      logAppendTimeMs: logAppendTime || info.duplicate ? BigInt(info.appendTime) : -1n,
       logStartOffset: BigInt(info.logStartOffset),
     };
   } catch (err) {

@@ -1,0 +1,317 @@
+/**
+ * ProducerStateManager: the producer state (producer-state.ts) of every partition this broker appends to,
+ * kept in step with the log, so idempotent producers' retries are de-duplicated and their sequences checked.
+ *
+ * - Produce appends go through `append`: the batches are checked against the state and appended by one
+ *   synchronous run (PartitionLog.append writes before its first await, and the broker is one thread), so
+ *   no other append to the partition can come between the check and the write; the state is updated right
+ *   after the write, before the append's fdatasync, so a retry arriving meanwhile is already recognised.
+ * - State is loaded lazily, at the first append to a partition after start: the newest snapshot
+ *   (producer-snapshot.ts) at or below the log end offset, minus producers idle past
+ *   producer.id.expiration.ms, then the batch headers of the log after the snapshot offset (from the log
+ *   start when there is none). A rebuild that read batches is snapshotted at the log end offset right away.
+ * - Snapshots are written when an append rolls a new segment (at its base offset, with the state before the
+ *   append) and at close (at the log end offset, when anything was appended since the last one). Storage
+ *   deletes the snapshot at a segment's base offset with the segment; each new snapshot prunes older ones
+ *   that are not at a segment base or lie below the first segment.
+ * - A truncated log (end offset below what the state has seen) is reloaded from the snapshots; appends made
+ *   outside `append` are read back from the log before the next check.
+ * - Idle producers are removed every producer.id.expiration.check.interval.ms.
+ */
+import { ATTR_CONTROL, RECORD_BATCH_OVERHEAD, entrySizeAt, readBatchHeader } from '../../protocol/records/index.js';
+import { nodeFs, writeFileAtomic, type AppendInfo, type AppendOptions, type PartitionLog, type StorageFs } from '../../storage/index.js';
+import type { Logger } from '../logger.js';
+import { decodeSnapshot, encodeSnapshot, parseSnapshotFileName, snapshotFileName } from './producer-snapshot.js';
+import {
+  checkAppend,
+  incrementSequence,
+  isExpired,
+  producerBatchesOf,
+  recordBatch,
+  removeExpired,
+  type BatchMetadata,
+  type ProducerBatch,
+  type ProducerEntry,
+  type ProducerTable,
+} from './producer-state.js';
+
+export interface ProducerStateOptions {
+  readonly logger: Logger;
+  /** producer.id.expiration.ms */
+  readonly expirationMs: number;
+  /** producer.id.expiration.check.interval.ms */
+  readonly expirationCheckIntervalMs: number;
+  readonly fs?: StorageFs;
+  readonly clock?: () => number;
+  /** False for a log no longer served (its topic was deleted): its state is dropped. */
+  readonly isLive?: (log: PartitionLog) => boolean;
+}
+
+export interface ProducerAppendInfo extends AppendInfo {
+  /**
+   * True when the append repeated a batch already in the log: nothing was appended, and the offsets and
+   * appendTime (the original batch's maxTimestamp) are the original's.
+   */
+  readonly duplicate: boolean;
+}
+
+interface PartitionProducers {
+  readonly log: PartitionLog;
+  readonly table: ProducerTable;
+  /** The state reflects every batch below this offset. */
+  mapEndOffset: number;
+  /** Base offset of the active segment when last seen: a change after an append is a roll. */
+  activeBase: number;
+  /** Offset of the latest snapshot written or loaded, -1 for none. */
+  lastSnapshotOffset: number;
+  /** Snapshot writes of this partition, one after another. */
+  writes: Promise<void>;
+}
+
+/** Bytes read per step when rebuilding state from the log. */
+const REPLAY_CHUNK_BYTES = 1024 * 1024;
+
+export class ProducerStateManager {
+  private readonly partitions = new Map<PartitionLog, PartitionProducers>();
+  private readonly loading = new Map<PartitionLog, Promise<PartitionProducers>>();
+  private readonly writes = new Set<Promise<void>>();
+  private readonly fs: StorageFs;
+  private readonly clock: () => number;
+  private readonly logger: Logger;
+  private readonly expirationMs: number;
+  private readonly isLive: (log: PartitionLog) => boolean;
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(opts: ProducerStateOptions) {
+    this.fs = opts.fs ?? nodeFs;
+    this.clock = opts.clock ?? Date.now;
+    this.logger = opts.logger;
+    this.expirationMs = opts.expirationMs;
+    this.isLive = opts.isLive ?? (() => true);
+    this.timer = setInterval(() => this.removeExpiredProducers(), opts.expirationCheckIntervalMs);
+    this.timer.unref();
+  }
+
+  /**
+   * Appends a Produce request's batches (as PartitionLog.append) after checking them against the
+   * partition's producer state. A duplicate of a retained batch is not appended: the answer carries the
+   * original batch's offsets (once they are fdatasync'ed when `opts.sync` asks for it). Throws
+   * ProduceValidationError (INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE) or the
+   * log's StorageError.
+   */
+  async append(log: PartitionLog, batches: Buffer, opts: AppendOptions): Promise<ProducerAppendInfo> {
+    let pp = this.partitions.get(log);
+    while (pp === undefined || pp.mapEndOffset !== log.logEndOffset) pp = await this.ready(log);
+    // From here until log.append returns nothing yields: the checks see exactly the log this append extends.
+    const producerBatches = producerBatchesOf(batches);
+    const firstOffset = log.logEndOffset;
+    if (producerBatches.length > 0) {
+      const duplicate = checkAppend(pp.table, producerBatches, firstOffset, `${log.topic}-${log.partition}`);
+      if (duplicate !== undefined) return this.answerDuplicate(log, duplicate, opts.sync === true);
+    }
+    const appending = log.append(batches, opts);
+    this.afterWrite(pp, producerBatches, firstOffset, opts.logAppendTime);
+    return { ...(await appending), duplicate: false };
+  }
+
+  /** The producer state of a partition (loaded if needed), for inspection. */
+  async producersOf(log: PartitionLog): Promise<ReadonlyMap<number, Readonly<ProducerEntry>>> {
+    let pp = this.partitions.get(log);
+    while (pp === undefined || pp.mapEndOffset !== log.logEndOffset) pp = await this.ready(log);
+    return pp.table;
+  }
+
+  /** Removes producers idle for producer.id.expiration.ms, and the state of logs no longer served; returns how many producers. */
+  removeExpiredProducers(now = this.clock()): number {
+    let removed = 0;
+    for (const [log, pp] of this.partitions) {
+      if (!this.isLive(log)) {
+        this.partitions.delete(log);
+        continue;
+      }
+      removed += removeExpired(pp.table, now, this.expirationMs);
+    }
+    if (removed > 0) this.logger.debug({ removed }, 'expired idle producer ids');
+    return removed;
+  }
+
+  /** Snapshots every partition appended to since its last snapshot, and waits for all snapshot writes. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    await Promise.allSettled([...this.loading.values()]);
+    for (const [log, pp] of this.partitions) {
+      if (!this.isLive(log) || log.offlineError !== null) continue;
+      if (pp.mapEndOffset === log.logEndOffset && pp.lastSnapshotOffset !== pp.mapEndOffset) this.snapshot(pp, pp.mapEndOffset);
+    }
+    await Promise.all([...this.writes]);
+  }
+
+  private async answerDuplicate(log: PartitionLog, dup: BatchMetadata, sync: boolean): Promise<ProducerAppendInfo> {
+    // acks=all: the original may still be waiting for its fdatasync; answer no earlier than it is answered.
+    if (sync && log.recoveryPoint <= dup.lastOffset) await log.flush();
+    return {
+      baseOffset: dup.firstOffset,
+      lastOffset: dup.lastOffset,
+      appendTime: dup.timestamp,
+      logStartOffset: log.logStartOffset,
+      recordCount: 0,
+      sizeInBytes: 0,
+      duplicate: true,
+    };
+  }
+
+  /** Right after log.append's synchronous write: snapshot on a roll, then record the appended batches. */
+  private afterWrite(pp: PartitionProducers, batches: readonly ProducerBatch[], firstOffset: number, logAppendTime: number | undefined): void {
+    const log = pp.log;
+    const base = log.activeSegmentBaseOffset;
+    if (base !== pp.activeBase) {
+      pp.activeBase = base;
+      // The append rolled a segment starting at its first offset: snapshot the state as of that offset.
+      if (base === firstOffset) this.snapshot(pp, base);
+    }
+    const end = log.logEndOffset;
+    if (end === firstOffset) return; // nothing written: the append failed (its promise rejects)
+    for (const b of batches) {
+      const first = firstOffset + b.relativeOffset;
+      recordBatch(pp.table, b.producerId, b.epoch, b.firstSeq, b.lastSeq, first, first + b.lastOffsetDelta, logAppendTime ?? b.maxTimestamp);
+    }
+    pp.mapEndOffset = end;
+  }
+
+  /** One catch-up per log at a time; concurrent appends wait for the same one. */
+  private ready(log: PartitionLog): Promise<PartitionProducers> {
+    let loading = this.loading.get(log);
+    if (loading === undefined) {
+      loading = this.catchUp(log).finally(() => this.loading.delete(log));
+      this.loading.set(log, loading);
+    }
+    return loading;
+  }
+
+  private async catchUp(log: PartitionLog): Promise<PartitionProducers> {
+    let pp = this.partitions.get(log);
+    if (pp !== undefined && log.logEndOffset < pp.mapEndOffset) {
+      this.logger.info({ topic: log.topic, partition: log.partition, logEndOffset: log.logEndOffset, stateEndOffset: pp.mapEndOffset }, 'log truncated: reloading producer state');
+      this.partitions.delete(log);
+      pp = undefined;
+    }
+    const fresh = pp === undefined;
+    pp ??= this.loadSnapshot(log);
+    const from = pp.mapEndOffset;
+    await this.replay(pp);
+    this.partitions.set(log, pp);
+    if (fresh) {
+      this.logger.debug({ topic: log.topic, partition: log.partition, snapshot: pp.lastSnapshotOffset, replayedFrom: from, producers: pp.table.size }, 'producer state loaded');
+      if (pp.mapEndOffset > from) this.snapshot(pp, pp.mapEndOffset);
+    }
+    return pp;
+  }
+
+  /** State from the newest usable snapshot; snapshots past the log end or below the first segment are removed. */
+  private loadSnapshot(log: PartitionLog): PartitionProducers {
+    const end = log.logEndOffset;
+    const firstBase = log.segmentBaseOffsets[0] ?? log.logStartOffset;
+    const now = this.clock();
+    const offsets = this.snapshotOffsets(log.dir).sort((a, b) => b - a);
+    const table: ProducerTable = new Map();
+    let loaded = -1;
+    for (const offset of offsets) {
+      const path = `${log.dir}/${snapshotFileName(offset)}`;
+      if (offset > end || offset < firstBase) {
+        this.unlink(path);
+        continue;
+      }
+      if (loaded >= 0) continue;
+      try {
+        for (const e of decodeSnapshot(this.fs.readFile(path))) if (!isExpired(e, now, this.expirationMs)) table.set(e.producerId, e);
+        loaded = offset;
+      } catch (err) {
+        this.logger.warn({ path, err: (err as Error).message }, 'unreadable producer state snapshot, removing it');
+        table.clear();
+        this.unlink(path);
+      }
+    }
+    return {
+      log,
+      table,
+      mapEndOffset: loaded >= 0 ? loaded : log.logStartOffset,
+      activeBase: log.activeSegmentBaseOffset,
+      lastSnapshotOffset: loaded,
+      writes: Promise.resolve(),
+    };
+  }
+
+  /** Reads the batch headers from the state's end offset to the log end into the state (no checks, as Kafka's replay). */
+  private async replay(pp: PartitionProducers): Promise<void> {
+    const log = pp.log;
+    let from = Math.max(pp.mapEndOffset, log.logStartOffset);
+    while (from < log.logEndOffset) {
+      const { chunks, size } = await log.read(from, REPLAY_CHUNK_BYTES);
+      if (size === 0) {
+        this.logger.warn({ topic: log.topic, partition: log.partition, offset: from, logEndOffset: log.logEndOffset }, 'no batches to rebuild producer state from');
+        break;
+      }
+      for (const chunk of chunks) {
+        let pos = 0;
+        while (pos + RECORD_BATCH_OVERHEAD <= chunk.length) {
+          const h = readBatchHeader(chunk, pos);
+          const last = h.baseOffset + h.lastOffsetDelta;
+          if (last >= from && h.producerId >= 0 && (h.attributes & ATTR_CONTROL) === 0) {
+            recordBatch(pp.table, h.producerId, h.producerEpoch, h.baseSequence, incrementSequence(h.baseSequence, h.lastOffsetDelta), h.baseOffset, last, h.maxTimestamp);
+          }
+          from = Math.max(from, last + 1);
+          pos += entrySizeAt(chunk, pos);
+        }
+      }
+    }
+    pp.mapEndOffset = log.logEndOffset;
+  }
+
+  /** Writes the state as it is now as the snapshot at `offset` (in the background, in order per partition). */
+  private snapshot(pp: PartitionProducers, offset: number): void {
+    const data = encodeSnapshot(pp.table);
+    const log = pp.log;
+    pp.lastSnapshotOffset = offset;
+    const path = `${log.dir}/${snapshotFileName(offset)}`;
+    const write = pp.writes
+      .then(async () => {
+        await writeFileAtomic(this.fs, path, data);
+        this.pruneSnapshots(log, offset);
+      })
+      .catch((err: unknown) => {
+        if (this.isLive(log)) this.logger.warn({ path, err: (err as Error).message }, 'writing a producer state snapshot failed');
+      });
+    pp.writes = write;
+    this.writes.add(write);
+    void write.then(() => this.writes.delete(write));
+  }
+
+  /** Removes snapshots older than `newest` that are below the first segment or not at a segment base. */
+  private pruneSnapshots(log: PartitionLog, newest: number): void {
+    const bases = new Set(log.segmentBaseOffsets);
+    const firstBase = log.segmentBaseOffsets[0] ?? 0;
+    for (const offset of this.snapshotOffsets(log.dir)) {
+      if (offset < newest && (offset < firstBase || !bases.has(offset))) this.unlink(`${log.dir}/${snapshotFileName(offset)}`);
+    }
+  }
+
+  private snapshotOffsets(dir: string): number[] {
+    const out: number[] = [];
+    for (const name of this.fs.readdir(dir)) {
+      const offset = parseSnapshotFileName(name);
+      if (offset !== null) out.push(offset);
+    }
+    return out;
+  }
+
+  private unlink(path: string): void {
+    try {
+      this.fs.unlink(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn({ path, err: (err as Error).message }, 'removing a producer state snapshot failed');
+    }
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * Producer state of one partition, as Kafka 3.9 keeps it (ProducerStateManager, ProducerStateEntry,
+ * ProducerAppendInfo for client appends): for each producer id its current epoch, the timestamp of its last
+ * batch, and the metadata of its last 5 appended batches. Plain data and functions; the manager
+ * (producer-state-manager.ts) keeps one table per partition log, loads, snapshots and expires it, and calls
+ * these around each append.
+ *
+ * Checks of a batch that carries a producer id, in Kafka's order:
+ * - duplicate: the producer's current epoch and exactly the sequence range of one of its retained batches:
+ *   nothing is appended and the answer carries the original batch's offsets and timestamp;
+ * - a transactional batch must belong to an ongoing transaction; Gregor has no transaction coordinator, so
+ *   there never is one: INVALID_TXN_STATE (what Kafka answers for an unverified transactional batch);
+ * - an epoch below the current one: INVALID_PRODUCER_EPOCH;
+ * - a new epoch must start at sequence 0 (OUT_OF_ORDER_SEQUENCE_NUMBER), unless the partition knows no epoch
+ *   for the producer;
+ * - the same epoch must continue at the last sequence + 1 (0 after 2147483647), else
+ *   OUT_OF_ORDER_SEQUENCE_NUMBER; a producer the partition does not know (never seen, or expired) may start
+ *   at any sequence, as in Kafka 3.9 (no UNKNOWN_PRODUCER_ID).
+ */
+import { ErrorCode } from '../../protocol/index.js';
+import { ATTR_CONTROL, ATTR_TRANSACTIONAL, entrySizeAt, readBatchHeader } from '../../protocol/records/index.js';
+import { ProduceValidationError } from './validate.js';
+
+/** Kafka's ProducerStateEntry.NUM_BATCHES_TO_RETAIN: why idempotent clients allow at most 5 requests in flight. */
+export const BATCHES_TO_RETAIN = 5;
+export const MAX_SEQUENCE = 0x7fffffff;
+/** RecordBatch.NO_PRODUCER_EPOCH: the epoch of a producer a partition has no state for. */
+export const NO_PRODUCER_EPOCH = -1;
+
+export interface BatchMetadata {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly firstOffset: number;
+  readonly lastOffset: number;
+  /** The batch's maxTimestamp as stored (the log append time on LogAppendTime topics). */
+  readonly timestamp: number;
+}
+
+export interface ProducerEntry {
+  readonly producerId: number;
+  epoch: number;
+  /** Timestamp of the last batch appended (what expiry measures, as Kafka does). */
+  lastTimestamp: number;
+  /** Oldest first, at most BATCHES_TO_RETAIN, all of the current epoch. */
+  batches: BatchMetadata[];
+}
+
+/** Producer id -> entry. */
+export type ProducerTable = Map<number, ProducerEntry>;
+
+/** The header fields of a batch with a producer id that producer state needs. */
+export interface ProducerBatch {
+  readonly producerId: number;
+  readonly epoch: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  /** Offset of the batch's first record relative to the first offset of the append. */
+  readonly relativeOffset: number;
+  readonly lastOffsetDelta: number;
+  readonly maxTimestamp: number;
+  readonly transactional: boolean;
+}
+
+const NONE: readonly ProducerBatch[] = [];
+
+/** Sequence `delta` after `seq`, wrapping from 2147483647 to 0 (DefaultRecordBatch.incrementSequence). */
+export function incrementSequence(seq: number, delta: number): number {
+  return seq > MAX_SEQUENCE - delta ? delta - (MAX_SEQUENCE - seq) - 1 : seq + delta;
+}
+
+/** Sequence `delta` before `seq`, wrapping (DefaultRecordBatch.decrementSequence). */
+export function decrementSequence(seq: number, delta: number): number {
+  return seq < delta ? MAX_SEQUENCE - (delta - seq) + 1 : seq - delta;
+}
+
+/** True when `next` directly follows `last` (0 follows 2147483647). */
+export function inSequence(last: number, next: number): boolean {
+  return next === last + 1 || (next === 0 && last === MAX_SEQUENCE);
+}
+
+/**
+ * The batches with a producer id among the v2 batches lying back to back in `buffer` (already validated by
+ * prepareAppend). Control batches are skipped: clients cannot write them (validation rejects them) and
+ * Gregor writes none.
+ */
+export function producerBatchesOf(buffer: Buffer): readonly ProducerBatch[] {
+  let out: ProducerBatch[] | null = null;
+  let pos = 0;
+  let relativeOffset = 0;
+  while (pos < buffer.length) {
+    const size = entrySizeAt(buffer, pos);
+    if (size <= 0) break;
+    const h = readBatchHeader(buffer, pos);
+    if (h.producerId >= 0 && (h.attributes & ATTR_CONTROL) === 0) {
+      out ??= [];
+      out.push({
+        producerId: h.producerId,
+        epoch: h.producerEpoch,
+        firstSeq: h.baseSequence,
+        lastSeq: incrementSequence(h.baseSequence, h.lastOffsetDelta),
+        relativeOffset,
+        lastOffsetDelta: h.lastOffsetDelta,
+        maxTimestamp: h.maxTimestamp,
+        transactional: (h.attributes & ATTR_TRANSACTIONAL) !== 0,
+      });
+    }
+    relativeOffset += h.lastOffsetDelta + 1;
+    pos += size;
+  }
+  return out ?? NONE;
+}
+
+/** The retained batch of `entry` that `batch` repeats (same epoch, same sequence range), if any. */
+export function findDuplicate(entry: ProducerEntry | undefined, batch: ProducerBatch): BatchMetadata | undefined {
+  if (entry === undefined || entry.epoch !== batch.epoch) return undefined;
+  return entry.batches.find((b) => b.firstSeq === batch.firstSeq && b.lastSeq === batch.lastSeq);
+}
+
+/**
+ * Checks the producer batches of one append against the table (nothing is changed). Returns the retained
+ * batch the append duplicates, undefined when it may be appended; throws ProduceValidationError with
+ * INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER or INVALID_TXN_STATE. `firstOffset` (the offset the
+ * append would get) and `partition` ("topic-N") only go into messages.
+ */
+export function checkAppend(table: ProducerTable, batches: readonly ProducerBatch[], firstOffset: number, partition: string): BatchMetadata | undefined {
+  // Entries as earlier batches of this same append leave them (only legacy multi-batch appends have several).
+  let pending: ProducerTable | undefined;
+  for (const b of batches) {
+    const entry = pending?.get(b.producerId) ?? table.get(b.producerId);
+    const duplicate = findDuplicate(entry, b);
+    if (duplicate !== undefined) return duplicate;
+    if (b.transactional) throw new ProduceValidationError(ErrorCode.INVALID_TXN_STATE, 'Record was not part of an ongoing transaction');
+    const offset = firstOffset + b.relativeOffset;
+    checkEpochAndSequence(entry, b, offset, partition);
+    if (batches.length > 1) {
+      pending ??= new Map();
+      const copy: ProducerEntry = entry === undefined ? newEntry(b.producerId) : { ...entry, batches: [...entry.batches] };
+      addBatch(copy, b.epoch, b.firstSeq, b.lastSeq, offset, offset + b.lastOffsetDelta, b.maxTimestamp);
+      pending.set(b.producerId, copy);
+    }
+  }
+  return undefined;
+}
+
+function checkEpochAndSequence(entry: ProducerEntry | undefined, b: ProducerBatch, offset: number, partition: string): void {
+  const currentEpoch = entry?.epoch ?? NO_PRODUCER_EPOCH;
+  if (b.epoch < currentEpoch) {
+    throw new ProduceValidationError(
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+      `Epoch of producer ${b.producerId} at offset ${offset} in ${partition} is ${b.epoch}, which is smaller than the last seen epoch ${currentEpoch}`,
+    );
+  }
+  if (b.epoch !== currentEpoch) {
+    if (b.firstSeq !== 0 && currentEpoch !== NO_PRODUCER_EPOCH) {
+      throw new ProduceValidationError(
+        ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+        `Invalid sequence number for new epoch of producer ${b.producerId} at offset ${offset} in partition ${partition}: ${b.epoch} (request epoch), ${b.firstSeq} (seq. number), ${currentEpoch} (current producer epoch)`,
+      );
+    }
+    return;
+  }
+  const lastSeq = entry?.batches[entry.batches.length - 1]?.lastSeq ?? -1;
+  if (currentEpoch !== NO_PRODUCER_EPOCH && !inSequence(lastSeq, b.firstSeq)) {
+    throw new ProduceValidationError(
+      ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+      `Out of order sequence number for producer ${b.producerId} at offset ${offset} in partition ${partition}: ${b.firstSeq} (incoming seq. number), ${lastSeq} (current end sequence number)`,
+    );
+  }
+}
+
+export function newEntry(producerId: number): ProducerEntry {
+  return { producerId, epoch: NO_PRODUCER_EPOCH, lastTimestamp: -1, batches: [] };
+}
+
+/** Adds an appended batch to an entry: a new epoch drops the batches of the old one; the oldest beyond 5 goes. */
+export function addBatch(entry: ProducerEntry, epoch: number, firstSeq: number, lastSeq: number, firstOffset: number, lastOffset: number, timestamp: number): void {
+  if (entry.epoch !== epoch) {
+    entry.epoch = epoch;
+    entry.batches = [];
+  }
+  if (entry.batches.length >= BATCHES_TO_RETAIN) entry.batches.shift();
+  entry.batches.push({ firstSeq, lastSeq, firstOffset, lastOffset, timestamp });
+  entry.lastTimestamp = timestamp;
+}
+
+/** Records a batch appended at `firstOffset` in the table (client appends after checkAppend, and log replay). */
+export function recordBatch(table: ProducerTable, producerId: number, epoch: number, firstSeq: number, lastSeq: number, firstOffset: number, lastOffset: number, timestamp: number): void {
+  let entry = table.get(producerId);
+  if (entry === undefined) {
+    entry = newEntry(producerId);
+    table.set(producerId, entry);
+  }
+  addBatch(entry, epoch, firstSeq, lastSeq, firstOffset, lastOffset, timestamp);
+}
+
+/** Kafka's isProducerExpired: idle (by the timestamp of its last batch) for at least `expirationMs`. */
+export function isExpired(entry: ProducerEntry, now: number, expirationMs: number): boolean {
+  return now - entry.lastTimestamp >= expirationMs;
+}
+
+/** Removes the producers idle for producer.id.expiration.ms; returns how many. */
+export function removeExpired(table: ProducerTable, now: number, expirationMs: number): number {
+  let removed = 0;
+  for (const [id, entry] of table) {
+    if (isExpired(entry, now, expirationMs)) {
+      table.delete(id);
+      removed++;
+    }
+  }
+  return removed;
+}
