@@ -5,12 +5,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LogManager } from '../storage/index.js';
+import { LogManager, type StorageObserver } from '../storage/index.js';
 import { advertisedListenerOf, listenerOf, type BrokerConfig, type Endpoint } from './config/broker-config.js';
 import { logDefaultsOf } from './config/log-defaults.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { releaseParkedFetches } from './handlers/fetch.js';
 import type { Logger } from './logger.js';
+import type { BrokerMetrics } from './metrics/broker-metrics.js';
+import type { MetricsServer } from './metrics/metrics-server.js';
+import type { MetricsRecorder } from './metrics/recorder.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import { TopicManager } from './metadata/topic-manager.js';
 import { recordTimestampLookup } from './offsets/find-record-by-timestamp.js';
@@ -43,6 +46,13 @@ export class Broker {
   producerStates!: ProducerStateManager;
   private server: Server | undefined;
   private closing: Promise<void> | undefined;
+  /** Hot-path metrics; undefined when gregor.metrics.enabled is false. */
+  metrics: MetricsRecorder | undefined;
+  /** Requests parked on something (read by the metrics). */
+  readonly waiting = { acksAll: 0, fetches: 0 };
+  private exporter: BrokerMetrics | undefined;
+  private metricsServer: MetricsServer | undefined;
+  private lifecycle: 'starting' | 'ready' | 'closing' = 'starting';
 
   private constructor(private readonly opts: BrokerOptions) {
     this.config = opts.config;
@@ -60,6 +70,17 @@ export class Broker {
   get connections(): Server['connections'] {
     return this.server?.connections ?? new Set();
   }
+  get connectionCounts(): { open: number; accepted: number; rejected: number } {
+    return { open: this.connections.size, accepted: this.server?.accepted ?? 0, rejected: this.server?.rejected ?? 0 };
+  }
+  /** Logs recovered and listening, not shutting down (/ready). */
+  get isReady(): boolean {
+    return this.lifecycle === 'ready';
+  }
+  /** The port of the metrics HTTP server, undefined when metrics are disabled. */
+  get metricsPort(): number | undefined {
+    return this.metricsServer?.port;
+  }
 
   /** Starts a broker; on failure, whatever was already opened is closed again before the error is thrown. */
   static async start(opts: BrokerOptions): Promise<Broker> {
@@ -74,12 +95,14 @@ export class Broker {
   }
 
   private async abortStart(): Promise<void> {
+    this.lifecycle = 'closing';
     const steps: Array<() => Promise<void> | undefined> = [
       () => this.groups?.close(),
       () => this.server?.close(),
       () => this.producerStates?.close(),
       () => this.topics?.close(),
       () => this.logs?.close(),
+      () => this.stopMetrics(),
     ];
     for (const step of steps) {
       try {
@@ -94,6 +117,7 @@ export class Broker {
   private async startInternal(): Promise<void> {
     const config = this.config;
     const listener = listenerOf(config);
+    const metrics = await this.startMetrics();
     this.logs = await LogManager.open({
       logDir: resolve(config.string('log.dirs')),
       nodeId: this.nodeId,
@@ -103,6 +127,7 @@ export class Broker {
       cacheBytes: config.long('gregor.cache.bytes'),
       maxOpenFiles: config.int('gregor.max.open.files'),
       findRecordByTimestamp: recordTimestampLookup(config.int('gregor.max.decompressed.bytes')),
+      observer: metrics ? this.storageObserver() : undefined,
     });
     this.producerIds = ProducerIdManager.open(this.logs.logDir);
     this.producerStates = new ProducerStateManager({
@@ -121,11 +146,67 @@ export class Broker {
       maxConnectionsPerIp: config.int('max.connections.per.ip'),
     });
     this.server = server;
+    // request metrics must be in place before the first request
+    await metrics?.loaded;
     const port = await server.listen(listener.host, listener.port);
     if (this.advertised.port === 0 || (listener.port === 0 && !config.isSet('advertised.listeners'))) {
       this.advertised = { host: this.advertised.host, port };
     }
     this.boundPort = port;
+    this.lifecycle = 'ready';
+  }
+
+  /**
+   * Metrics enabled: binds the metrics HTTP server now (/healthz answers during log recovery) and starts
+   * loading prom-client, which is slow to import, while the logs load (`loaded`).
+   */
+  private async startMetrics(): Promise<{ loaded: Promise<void> } | undefined> {
+    const config = this.config;
+    if (!config.bool('gregor.metrics.enabled')) return undefined;
+    const loading = import('./metrics/broker-metrics.js').then(({ BrokerMetrics }) => {
+      const exporter = new BrokerMetrics(this, {
+        maxSeries: config.int('gregor.metrics.max.partitions'),
+        maxClientSoftware: config.int('gregor.metrics.max.client.software'),
+      });
+      if (this.lifecycle === 'closing') return exporter.close();
+      this.exporter = exporter;
+      this.metrics = exporter;
+    });
+    loading.catch(() => undefined); // awaited before listening
+    const { MetricsServer } = await import('./metrics/metrics-server.js');
+    const host = config.string('gregor.metrics.host');
+    const port = config.int('gregor.metrics.port');
+    try {
+      this.metricsServer = await MetricsServer.listen(host, port, {
+        live: () => this.closing === undefined,
+        notReadyReason: () => (this.lifecycle === 'ready' ? undefined : this.lifecycle === 'starting' ? 'starting (recovering logs)' : 'shutting down'),
+        scrape: () => {
+          const exporter = this.exporter;
+          return exporter?.scrape().then((body) => ({ contentType: exporter.contentType, body }));
+        },
+        onError: (err) => this.logger.warn({ err }, 'metrics HTTP server error'),
+      });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      throw new Error(`cannot serve metrics on ${host === '' ? '*' : host}:${port} (gregor.metrics.host/port; gregor.metrics.enabled=false turns them off): ${code || (err as Error).message}`, { cause: err });
+    }
+    return { loaded: loading };
+  }
+
+  /** Storage timings go to the metrics once they are loaded. */
+  private storageObserver(): StorageObserver {
+    return {
+      fsync: (s) => this.exporter?.fsync(s),
+      append: (s) => this.exporter?.append(s),
+      read: (s) => this.exporter?.read(s),
+    };
+  }
+
+  private async stopMetrics(): Promise<void> {
+    this.metrics = undefined;
+    this.exporter?.close();
+    this.exporter = undefined;
+    await this.metricsServer?.close();
   }
 
   /** The port the server is bound to. */
@@ -134,6 +215,7 @@ export class Broker {
   /** Graceful shutdown: stop accepting, finish in-flight requests, flush and checkpoint the logs. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      this.lifecycle = 'closing';
       // answers parked JoinGroup/SyncGroup requests, so in-flight requests can finish
       await this.groups?.close();
       releaseParkedFetches(this);
@@ -142,6 +224,7 @@ export class Broker {
       await this.producerStates.close();
       await this.topics.close();
       await this.logs.close();
+      await this.stopMetrics();
       if (this.opts.removeDataDirOnClose) await rm(this.logs.logDir, { recursive: true, force: true });
     })();
     return this.closing;

@@ -60,6 +60,8 @@ export class Connection implements ConnectionInfo {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private readonly queue: Buffer[] = [];
+  /** performance.now() at the arrival of each queued frame (request queue time). */
+  private readonly arrivals: number[] = [];
   private queuedBytes = 0;
   private processing = false;
   private closed = false;
@@ -94,6 +96,11 @@ export class Connection implements ConnectionInfo {
     this.socket.destroy();
   }
 
+  /** Requests received and not yet answered (metrics). */
+  get inFlight(): number {
+    return this.queue.length + (this.processing ? 1 : 0);
+  }
+
   /** Resolves once the request in progress (if any) has been answered. */
   async idle(): Promise<void> {
     while (this.processing) await new Promise((r) => setTimeout(r, 5));
@@ -120,6 +127,7 @@ export class Connection implements ConnectionInfo {
       this.consume(4);
       const frame = this.consume(size);
       this.queue.push(frame);
+      this.arrivals.push(performance.now());
       this.queuedBytes += frame.length;
     }
   }
@@ -161,11 +169,12 @@ export class Connection implements ConnectionInfo {
     try {
       while (this.queue.length > 0 && !this.closed) {
         const frame = this.queue.shift()!;
+        const arrivedAt = this.arrivals.shift()!;
         this.queuedBytes -= frame.length;
         if (this.socket.isPaused() && this.queuedBytes <= this.limits.maxQueuedBytes && !this.socket.writableNeedDrain) {
           this.socket.resume();
         }
-        await this.handleFrame(frame);
+        await this.handleFrame(frame, arrivedAt);
         if (this.socket.writableNeedDrain && !this.closed) {
           this.socket.pause();
           await new Promise<void>((resolve) => {
@@ -185,7 +194,9 @@ export class Connection implements ConnectionInfo {
     }
   }
 
-  private async handleFrame(frame: Buffer): Promise<void> {
+  private async handleFrame(frame: Buffer, arrivedAt: number): Promise<void> {
+    const metrics = this.broker.metrics;
+    const dequeuedAt = metrics ? performance.now() : 0;
     let peek;
     try {
       peek = peekRequestHeader(frame);
@@ -228,6 +239,9 @@ export class Connection implements ConnectionInfo {
       this.log.error({ err, api: handler.api.name, apiVersion: peek.apiVersion }, 'request handler failed; closing connection');
       return this.close('handler failure');
     }
+    if (response === undefined) {
+      metrics?.requestHandled(handler.api, peek.apiVersion, (dequeuedAt - arrivedAt) / 1000, (performance.now() - dequeuedAt) / 1000, undefined);
+    }
     if (response === undefined || this.closed) return;
     let frameChunks;
     try {
@@ -236,17 +250,26 @@ export class Connection implements ConnectionInfo {
       this.log.error({ err, api: handler.api.name, apiVersion: peek.apiVersion }, 'response cannot be encoded; closing connection');
       return this.close('response encoding failure');
     }
-    this.send(frameChunks);
+    if (!metrics) return this.send(frameChunks);
+    const encodedAt = performance.now();
+    metrics.requestHandled(handler.api, peek.apiVersion, (dequeuedAt - arrivedAt) / 1000, (encodedAt - dequeuedAt) / 1000, response);
+    this.send(frameChunks, () => {
+      const sentAt = performance.now();
+      metrics.responseSent(handler.api, (sentAt - encodedAt) / 1000, (sentAt - arrivedAt) / 1000);
+    });
   }
 
-  private send(chunks: Buffer[]): void {
+  /** Writes a response; `onSent` runs once the kernel has taken all of it (or the write failed). */
+  private send(chunks: Buffer[], onSent?: () => void): void {
     if (this.closed) return;
     if (chunks.length === 1) {
-      this.socket.write(chunks[0]!);
+      this.socket.write(chunks[0]!, onSent);
       return;
     }
     this.socket.cork();
-    for (const c of chunks) this.socket.write(c);
+    const last = chunks.length - 1;
+    for (let i = 0; i < last; i++) this.socket.write(chunks[i]!);
+    this.socket.write(chunks[last]!, onSent);
     this.socket.uncork();
   }
 }

@@ -5,6 +5,9 @@
  *   const broker = await startBroker({ port: 0 });
  *   // broker.bootstrap === 'localhost:<port>'
  *   await broker.close();
+ *
+ * Metrics are off unless asked for: `startBroker({ metrics: true })` serves them on a free port of
+ * 127.0.0.1 (broker.metricsPort), `metrics: { port, host }` where you say.
  */
 import { rm } from 'node:fs/promises';
 import { Broker, makeTempDataDir } from './broker.js';
@@ -25,6 +28,8 @@ export interface StartBrokerOptions {
   logLevel?: string;
   /** Where topic metadata is kept (default: a file in the data directory). */
   metadataStore?: MetadataStore;
+  /** Serve /metrics, /healthz and /ready: true = on a free port of 127.0.0.1 (default: off). */
+  metrics?: boolean | { port?: number; host?: string };
 }
 
 export interface RunningBroker {
@@ -33,6 +38,8 @@ export interface RunningBroker {
   /** "host:port" for client bootstrap lists. */
   readonly bootstrap: string;
   readonly dataDir: string;
+  /** Port of the metrics HTTP server, undefined when metrics are off. */
+  readonly metricsPort: number | undefined;
   readonly broker: Broker;
   close(): Promise<void>;
 }
@@ -45,7 +52,9 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   const overrides: Record<string, string> = {
     listeners: `PLAINTEXT://${bindHost}:${port}`,
     'advertised.listeners': `PLAINTEXT://${advertisedHost}:${port}`,
-    'gregor.metrics.enabled': 'false',
+    'gregor.metrics.enabled': String(opts.metrics !== undefined && opts.metrics !== false),
+    'gregor.metrics.host': (typeof opts.metrics === 'object' ? opts.metrics.host : undefined) ?? '127.0.0.1',
+    'gregor.metrics.port': String((typeof opts.metrics === 'object' ? opts.metrics.port : undefined) ?? 0),
   };
   for (const [k, v] of Object.entries(opts.config ?? {})) overrides[k] = String(v);
   const dataDir = opts.dataDir ?? (await makeTempDataDir());
@@ -60,6 +69,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
       host: broker.advertised.host,
       bootstrap: `${broker.advertised.host}:${broker.advertised.port}`,
       dataDir: broker.dataDir,
+      metricsPort: broker.metricsPort,
       broker,
       close: () => broker.close(),
     };

@@ -24,6 +24,8 @@ export interface LongPollOptions<T> {
   readonly attempt: () => Promise<Attempt<T>>;
   /** Ends the wait early (as if the max wait had passed). */
   readonly signal?: AbortSignal;
+  /** Called with true when the request parks (the first attempt was not enough) and false when it stops waiting. */
+  readonly onWait?: (waiting: boolean) => void;
 }
 
 /** Runs `attempt` until it is done or maxWaitMs has passed; returns the last value. */
@@ -38,10 +40,13 @@ export async function longPoll<T>(opts: LongPollOptions<T>): Promise<T> {
   const unsubscribe = opts.maxWaitMs > 0 ? [...opts.sources].map((s) => s.onAppend(onAppend)) : [];
   let timer: NodeJS.Timeout | undefined;
   const onAbort = (): void => wake?.();
+  let parked = false;
   try {
     let result = await opts.attempt();
     if (result.done || unsubscribe.length === 0 || opts.signal?.aborted) return result.value;
     let timedOut = false;
+    opts.onWait?.(true);
+    parked = true;
     timer = setTimeout(() => {
       timedOut = true;
       wake?.();
@@ -60,6 +65,7 @@ export async function longPoll<T>(opts: LongPollOptions<T>): Promise<T> {
     }
   } finally {
     if (timer) clearTimeout(timer);
+    if (parked) opts.onWait?.(false);
     opts.signal?.removeEventListener('abort', onAbort);
     for (const off of unsubscribe) off();
   }

@@ -121,12 +121,16 @@ export const fetchHandler = defineHandler({
       sources,
       maxWaitMs: partitions.length === 0 ? 0 : req.maxWaitMs,
       signal: shutdownOf(broker).signal,
+      onWait: (waiting) => {
+        broker.waiting.fetches += waiting ? 1 : -1;
+      },
       attempt: async () => {
         const r = await readAll();
         return { done: r.answerNow || r.bytes >= req.minBytes, value: r };
       },
     });
     const { sessionId, partitions: send } = sessions.complete(context, reads);
+    if (broker.metrics) for (const r of send) if (r.recordsSize > 0) broker.metrics.fetched(r.params.topic ?? '', r.records);
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,

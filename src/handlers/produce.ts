@@ -44,6 +44,8 @@ export const produceHandler = defineHandler({
   request: schemas.produceRequest,
   response: schemas.produceResponse,
   async handle(ctx, req: Request): Promise<Response | undefined> {
+    const waiting = ctx.broker.waiting;
+    if (req.acks === -1) waiting.acksAll++;
     const responses = await Promise.all(
       req.topicData.map(async (t) => {
         const topic = ctx.broker.topics.get(t.name);
@@ -52,7 +54,9 @@ export const produceHandler = defineHandler({
           partitionResponses: await Promise.all(t.partitionData.map((p) => producePartition(ctx, req.acks, topic, t.name, p.index, recordsBuffer(p.records)))),
         };
       }),
-    );
+    ).finally(() => {
+      if (req.acks === -1) waiting.acksAll--;
+    });
     if (req.acks === 0) {
       const failed = responses.flatMap((t) => t.partitionResponses.filter((p) => p.errorCode !== ErrorCode.NONE).map((p) => ({ topic: t.name, ...p })));
       if (failed.length > 0) {
@@ -121,6 +125,7 @@ async function producePartition(
       ...(logAppendTime ? { logAppendTime: now } : {}),
       sync: acks === -1 && broker.config.bool('gregor.flush.acks.all'),
     });
+    if (info.recordCount > 0) broker.metrics?.produced(topicName, info.recordCount, records.length);
     return {
       index,
       errorCode: ErrorCode.NONE,

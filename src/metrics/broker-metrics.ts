@@ -1,0 +1,486 @@
+/**
+ * BrokerMetrics: the Prometheus metrics of one broker, in a registry of its own (several brokers can run
+ * in one process). This is the only module that imports prom-client; the broker loads it with a dynamic
+ * import, and only when gregor.metrics.enabled is true.
+ *
+ * Two kinds of metrics:
+ * - reported on the hot path through MetricsRecorder / StorageObserver: request counts, error codes and
+ *   latencies, record bytes and counts per topic, storage latencies;
+ * - read from the broker's state when scraped (collect callbacks): connections, requests in flight,
+ *   waiting produce and fetch requests, partitions, the batch cache, file handles, consumer groups and
+ *   their lag, client software.
+ * Per-partition and per-group families hold at most gregor.metrics.max.partitions series each (the first
+ * ones by name); gregor_metrics_series_omitted says how many were left out.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { errorInfo, type ApiDef } from '../../protocol/index.js';
+import type { LogManager, PartitionLog, StorageObserver } from '../../storage/index.js';
+import type { Broker } from '../broker.js';
+import { GROUP_STATES } from '../group/group.js';
+import type { MetricsRecorder } from './recorder.js';
+import { countRecords } from './record-count.js';
+import { forEachResponseError } from './response-errors.js';
+
+export interface MetricsLimits {
+  /** Series per per-partition or per-group family (gregor.metrics.max.partitions). */
+  readonly maxSeries: number;
+  /** Distinct client software name/version pairs (gregor.metrics.max.client.software). */
+  readonly maxClientSoftware: number;
+}
+
+const PREFIX = 'gregor_';
+/** Request phases: from 100 µs to long polls of 30 s. */
+const REQUEST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/** fdatasync: from 50 µs (page cache on a fast disk) to 10 s (a stalled one). */
+const FSYNC_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
+/** Appends and reads of the page cache: from 5 µs. */
+const IO_BUCKETS = [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1];
+/** prom-client default gauges whose `_total` suffix promtool rejects (non-counters); their per-type twins stay. */
+const NON_CONFORMING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+interface TopicTraffic {
+  records: number;
+  bytes: number;
+}
+
+interface Snapshot {
+  readonly generation: number;
+  readonly logs: readonly PartitionLog[];
+  readonly omittedLogs: number;
+}
+
+export class BrokerMetrics implements MetricsRecorder, StorageObserver {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'api' | 'version'>;
+  private readonly errors: Counter<'api' | 'version' | 'error'>;
+  private readonly queueTime: Histogram<'api'>;
+  private readonly processingTime: Histogram<'api'>;
+  private readonly sendTime: Histogram<'api'>;
+  private readonly totalTime: Histogram<'api'>;
+  private readonly fsyncTime: Histogram;
+  private readonly appendTime: Histogram;
+  private readonly readTime: Histogram;
+  private readonly trafficIn = new Map<string, TopicTraffic>();
+  private readonly trafficOut = new Map<string, TopicTraffic>();
+  /** Label objects, made once per API and per API version (the hot path allocates none). */
+  private readonly apiLabels = new Map<number, { api: string }>();
+  private readonly versionLabels = new Map<number, { api: string; version: string }>();
+  private generation = 0;
+  private snapshot: Snapshot | undefined;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly limits: MetricsLimits,
+  ) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+    for (const name of NON_CONFORMING_DEFAULTS) this.registry.removeSingleMetric(PREFIX + name);
+    const self = this;
+
+    // ---------------------------------------------------------------- broker and requests
+    new Gauge({
+      name: `${PREFIX}broker_info`,
+      help: 'Always 1; the labels name this broker: node id and cluster id.',
+      labelNames: ['node_id', 'cluster_id'],
+      registers,
+      collect() {
+        this.reset();
+        const logs = self.logs();
+        this.set({ node_id: String(broker.nodeId), cluster_id: logs?.clusterId ?? '' }, 1);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}broker_ready`,
+      help: '1 once the logs are recovered and the broker listens, 0 while starting or shutting down.',
+      registers,
+      collect() {
+        this.set(broker.isReady ? 1 : 0);
+      },
+    });
+    this.requests = new Counter({
+      name: `${PREFIX}requests_total`,
+      help: 'Requests handled, by API and version (Produce with acks=0 included).',
+      labelNames: ['api', 'version'],
+      registers,
+    });
+    this.errors = new Counter({
+      name: `${PREFIX}request_errors_total`,
+      help: 'Error codes other than NONE in responses, by API, version and Kafka error name: every errorCode field counts, per-partition ones included.',
+      labelNames: ['api', 'version', 'error'],
+      registers,
+    });
+    const requestHistogram = (name: string, help: string): Histogram<'api'> =>
+      new Histogram({ name: `${PREFIX}${name}`, help, labelNames: ['api'], buckets: REQUEST_BUCKETS, registers });
+    this.queueTime = requestHistogram('request_queue_seconds', 'Time a request waited on its connection, from its arrival to the start of its handling, by API.');
+    this.processingTime = requestHistogram(
+      'request_processing_seconds',
+      'Time from the start of handling a request to its encoded response, by API (long-poll fetches and acks=all produce waits included).',
+    );
+    this.sendTime = requestHistogram('request_send_seconds', 'Time from writing a response to the socket until the kernel took all of it, by API.');
+    this.totalTime = requestHistogram('request_duration_seconds', 'Time from the arrival of a request to its response sent (queue + processing + send), by API.');
+    new Gauge({
+      name: `${PREFIX}requests_in_flight`,
+      help: 'Requests received and not yet answered, on all connections.',
+      registers,
+      collect() {
+        let n = 0;
+        for (const c of broker.connections) n += c.inFlight;
+        this.set(n);
+      },
+    });
+
+    // ---------------------------------------------------------------- connections and clients
+    new Gauge({
+      name: `${PREFIX}connections_open`,
+      help: 'Client connections open now.',
+      registers,
+      collect() {
+        this.set(broker.connections.size);
+      },
+    });
+    stateCounter('connections_accepted_total', 'Client connections accepted since start.', () => broker.connectionCounts.accepted);
+    stateCounter('connections_closed_total', 'Accepted client connections that have closed since start.', () => {
+      const counts = broker.connectionCounts;
+      return counts.accepted - counts.open;
+    });
+    stateCounter('connections_rejected_total', 'Client connections refused by max.connections or max.connections.per.ip since start.', () => broker.connectionCounts.rejected);
+    new Gauge({
+      name: `${PREFIX}client_connections`,
+      help:
+        'Open connections by the client software name and version they reported (ApiVersions v3+; "unknown" before or without it). ' +
+        'Pairs beyond gregor.metrics.max.client.software are counted as "other".',
+      labelNames: ['client_software_name', 'client_software_version'],
+      registers,
+      collect() {
+        this.reset();
+        const counts = new Map<string, { name: string; version: string; n: number }>();
+        let other = 0;
+        for (const c of broker.connections) {
+          const name = c.clientSoftwareName ?? 'unknown';
+          const version = c.clientSoftwareVersion ?? 'unknown';
+          const key = `${name}\u0000${version}`;
+          const entry = counts.get(key);
+          if (entry) entry.n++;
+          else if (counts.size < limits.maxClientSoftware) counts.set(key, { name, version, n: 1 });
+          else other++;
+        }
+        for (const e of counts.values()) this.set({ client_software_name: e.name, client_software_version: e.version }, e.n);
+        if (other > 0) this.set({ client_software_name: 'other', client_software_version: 'other' }, other);
+      },
+    });
+
+    // ---------------------------------------------------------------- topics
+    const trafficCounter = (name: string, help: string, map: Map<string, TopicTraffic>, field: keyof TopicTraffic): void => {
+      new Counter({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames: ['topic'],
+        registers,
+        collect() {
+          this.reset();
+          const topics = self.broker.topics;
+          for (const [topic, t] of map) {
+            // a deleted topic's counters go with it (a topic created again under its name starts at 0)
+            if (topics && !topics.get(topic)) map.delete(topic);
+            else this.inc({ topic }, t[field]);
+          }
+        },
+      });
+    };
+    trafficCounter('topic_bytes_in_total', 'Record bytes received by Produce and appended, per topic.', this.trafficIn, 'bytes');
+    trafficCounter('topic_records_in_total', 'Records appended by Produce, per topic.', this.trafficIn, 'records');
+    trafficCounter('topic_bytes_out_total', 'Record bytes sent in Fetch responses, per topic.', this.trafficOut, 'bytes');
+    trafficCounter('topic_records_out_total', 'Records sent in Fetch responses, per topic (whole batches; a legacy compressed wrapper counts as one).', this.trafficOut, 'records');
+    new Gauge({
+      name: `${PREFIX}produce_acks_all_waiting`,
+      help: 'Produce requests with acks=all waiting for their appends to complete (and be fdatasync\'ed with gregor.flush.acks.all).',
+      registers,
+      collect() {
+        this.set(broker.waiting.acksAll);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}fetch_long_polls_waiting`,
+      help: 'Fetch requests parked until enough bytes arrive or their max wait passes.',
+      registers,
+      collect() {
+        this.set(broker.waiting.fetches);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}topics`,
+      help: 'Topics, internal ones included.',
+      registers,
+      collect() {
+        this.set(self.broker.topics?.all().length ?? 0);
+      },
+    });
+
+    // ---------------------------------------------------------------- partitions
+    new Gauge({
+      name: `${PREFIX}partitions`,
+      help: 'Partition logs on this broker.',
+      registers,
+      collect() {
+        this.set(self.logs()?.stats().partitions ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}partitions_offline`,
+      help: 'Partition logs taken offline by an I/O failure.',
+      registers,
+      collect() {
+        this.set(self.logs()?.stats().offlinePartitions ?? 0);
+      },
+    });
+    const partitionGauge = (name: string, help: string, value: (log: PartitionLog) => number): void => {
+      new Gauge({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames: ['topic', 'partition'],
+        registers,
+        collect() {
+          this.reset();
+          for (const log of self.partitionSnapshot().logs) this.set({ topic: log.topic, partition: String(log.partition) }, value(log));
+        },
+      });
+    };
+    partitionGauge('partition_log_start_offset', 'First offset of the partition log.', (l) => l.logStartOffset);
+    partitionGauge('partition_log_end_offset', 'Offset of the next record appended to the partition log.', (l) => l.logEndOffset);
+    partitionGauge('partition_high_watermark', 'High watermark of the partition (the log end offset on one broker).', (l) => l.highWatermark);
+    partitionGauge('partition_size_bytes', 'Bytes in the segments of the partition log.', (l) => l.sizeInBytes);
+    partitionGauge('partition_segments', 'Segments of the partition log.', (l) => l.segmentCount);
+
+    // ---------------------------------------------------------------- storage
+    this.fsyncTime = new Histogram({
+      name: `${PREFIX}storage_fsync_seconds`,
+      help: 'Latency of each fdatasync of a segment file (.log, .index, .timeindex).',
+      buckets: FSYNC_BUCKETS,
+      registers,
+    });
+    this.appendTime = new Histogram({
+      name: `${PREFIX}storage_append_seconds`,
+      help: 'Latency of each append to a partition log (write and index, not the fsync an acks=all append waits for).',
+      buckets: IO_BUCKETS,
+      registers,
+    });
+    this.readTime = new Histogram({
+      name: `${PREFIX}storage_read_seconds`,
+      help: 'Latency of each read of a partition log (batch cache or segment files).',
+      buckets: IO_BUCKETS,
+      registers,
+    });
+    stateCounter('storage_cache_hits_total', 'Batches served from the recent-batch cache.', () => self.logs()?.stats().cacheHits ?? 0);
+    stateCounter('storage_cache_misses_total', 'Reads of segment files (the batches were not in the recent-batch cache).', () => self.logs()?.stats().cacheMisses ?? 0);
+    new Gauge({
+      name: `${PREFIX}storage_cache_hit_ratio`,
+      help: 'Cache hits / (hits + misses) of the recent-batch cache since start (0 before any read).',
+      registers,
+      collect() {
+        const s = self.logs()?.stats();
+        const total = s ? s.cacheHits + s.cacheMisses : 0;
+        this.set(s && total > 0 ? s.cacheHits / total : 0);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}storage_cache_bytes`,
+      help: 'Bytes of batches held by the recent-batch cache (gregor.cache.bytes at most).',
+      registers,
+      collect() {
+        this.set(self.logs()?.stats().cacheBytes ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}storage_open_files`,
+      help: 'Segment file descriptors held open by the file-handle cache (gregor.max.open.files at most).',
+      registers,
+      collect() {
+        this.set(self.logs()?.stats().openFiles ?? 0);
+      },
+    });
+    stateCounter('storage_file_opens_total', 'Segment files opened by the file-handle cache since start.', () => self.logs()?.stats().fileOpens ?? 0);
+    new Counter({
+      name: `${PREFIX}storage_cleaner_reclaimed_bytes_total`,
+      help: 'Bytes reclaimed by the log cleaner (compaction); 0 until the cleaner exists.',
+      registers,
+    });
+
+    // ---------------------------------------------------------------- consumer groups
+    new Gauge({
+      name: `${PREFIX}consumer_groups`,
+      help: 'Consumer groups by state.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const counts = new Map<string, number>(GROUP_STATES.map((s) => [s, 0]));
+        for (const g of self.broker.groups?.groupOverview() ?? []) counts.set(g.state, (counts.get(g.state) ?? 0) + 1);
+        for (const [state, n] of counts) this.set({ state }, n);
+      },
+    });
+    const groupGauge = (name: string, help: string, labelNames: readonly string[], fill: (g: Gauge<string>) => void): void => {
+      new Gauge({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          fill(this);
+        },
+      });
+    };
+    groupGauge('consumer_group_state', 'Always 1, for the current state of each group (label state).', ['group', 'state'], (g) => {
+      for (const o of self.limited(self.broker.groups?.groupOverview() ?? [], 'consumer_group_state')) g.set({ group: o.groupId, state: o.state }, 1);
+    });
+    groupGauge('consumer_group_members', 'Members of each consumer group.', ['group'], (g) => {
+      for (const o of self.limited(self.broker.groups?.groupOverview() ?? [], 'consumer_group_members')) g.set({ group: o.groupId }, o.members);
+    });
+    groupGauge(
+      'consumer_group_lag',
+      'Records between the committed offset of a group and the high watermark, per group, topic and partition (computed by the broker).',
+      ['group', 'topic', 'partition'],
+      (g) => {
+        for (const l of self.limited(self.broker.groups?.consumerLag() ?? [], 'consumer_group_lag')) {
+          g.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
+        }
+      },
+    );
+    this.omitted = new Gauge({
+      name: `${PREFIX}metrics_series_omitted`,
+      help: 'Series left out of a per-partition or per-group metric by gregor.metrics.max.partitions, by metric.',
+      labelNames: ['metric'],
+      registers,
+      collect() {
+        this.set({ metric: 'partition' }, self.partitionSnapshot().omittedLogs);
+      },
+    });
+
+    /** A counter whose value is read from state (a count the broker keeps anyway). */
+    function stateCounter(name: string, help: string, read: () => number): void {
+      new Counter({
+        name: `${PREFIX}${name}`,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(read());
+        },
+      });
+    }
+  }
+
+  private readonly omitted: Gauge<'metric'>;
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** The text exposition of every metric (one scrape). */
+  scrape(): Promise<string> {
+    this.generation++;
+    return this.registry.metrics();
+  }
+
+  /** Stops the collectors of this registry. */
+  close(): void {
+    this.registry.clear();
+  }
+
+  // ---------------------------------------------------------------- MetricsRecorder
+
+  requestHandled(api: ApiDef, version: number, queueSeconds: number, processingSeconds: number, response: unknown): void {
+    const labels = this.versionLabelsOf(api, version);
+    this.requests.inc(labels);
+    const byApi = this.apiLabelsOf(api);
+    this.queueTime.observe(byApi, queueSeconds);
+    this.processingTime.observe(byApi, processingSeconds);
+    if (response !== undefined) {
+      forEachResponseError(api.response, version, response, (code) => {
+        this.errors.inc({ api: labels.api, version: labels.version, error: errorInfo(code).name });
+      });
+    }
+  }
+
+  responseSent(api: ApiDef, sendSeconds: number, totalSeconds: number): void {
+    const byApi = this.apiLabelsOf(api);
+    this.sendTime.observe(byApi, sendSeconds);
+    this.totalTime.observe(byApi, totalSeconds);
+  }
+
+  produced(topic: string, records: number, bytes: number): void {
+    add(this.trafficIn, topic, records, bytes);
+  }
+
+  fetched(topic: string, records: readonly Buffer[]): void {
+    let bytes = 0;
+    for (const c of records) bytes += c.length;
+    if (bytes > 0) add(this.trafficOut, topic, countRecords(records), bytes);
+  }
+
+  // ---------------------------------------------------------------- StorageObserver
+
+  fsync(seconds: number): void {
+    this.fsyncTime.observe(seconds);
+  }
+
+  append(seconds: number): void {
+    this.appendTime.observe(seconds);
+  }
+
+  read(seconds: number): void {
+    this.readTime.observe(seconds);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private apiLabelsOf(api: ApiDef): { api: string } {
+    let labels = this.apiLabels.get(api.key);
+    if (!labels) {
+      labels = { api: api.name };
+      this.apiLabels.set(api.key, labels);
+    }
+    return labels;
+  }
+
+  private versionLabelsOf(api: ApiDef, version: number): { api: string; version: string } {
+    const key = api.key * 256 + version;
+    let labels = this.versionLabels.get(key);
+    if (!labels) {
+      labels = { api: api.name, version: String(version) };
+      this.versionLabels.set(key, labels);
+    }
+    return labels;
+  }
+
+  /** The log manager, once the broker has opened it. */
+  private logs(): LogManager | undefined {
+    return this.broker.logs as LogManager | undefined;
+  }
+
+  /** The partitions of the per-partition metrics for this scrape: the first maxSeries by topic and partition. */
+  private partitionSnapshot(): Snapshot {
+    if (this.snapshot?.generation === this.generation) return this.snapshot;
+    const all = [...(this.logs()?.allLogs() ?? [])];
+    all.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
+    const logs = all.slice(0, this.limits.maxSeries);
+    this.snapshot = { generation: this.generation, logs, omittedLogs: all.length - logs.length };
+    return this.snapshot;
+  }
+
+  /** The first maxSeries items; the number left out is reported under `metric`. */
+  private limited<T>(items: readonly T[], metric: string): readonly T[] {
+    const kept = items.length > this.limits.maxSeries ? items.slice(0, this.limits.maxSeries) : items;
+    this.omitted.set({ metric }, items.length - kept.length);
+    return kept;
+  }
+}
+
+function add(map: Map<string, TopicTraffic>, topic: string, records: number, bytes: number): void {
+  const t = map.get(topic);
+  if (t) {
+    t.records += records;
+    t.bytes += bytes;
+  } else {
+    map.set(topic, { records, bytes });
+  }
+}
