@@ -96,6 +96,8 @@ export const CLIENTS = [
     prepare: (ctx) => buildGo(ctx.tmp),
     command: (ctx) => ({ cmd: join(ctx.tmp, 'go-bin', 'sarama'), args: ['default'] }),
     supports: {
+      'create-topic': "sarama's ClusterAdmin needs Version >= 0.10 (controller id from Metadata v1)",
+      'delete-topic': "sarama's ClusterAdmin needs Version >= 0.10 (controller id from Metadata v1)",
       'produce-lz4': 'sarama needs Version >= 0.10 for lz4',
       'produce-zstd': 'sarama needs Version >= 2.1 for zstd',
       'offsets-time': 'ListOffsets v0 only: no record timestamps before 0.10.1',
@@ -110,7 +112,12 @@ export const CLIENTS = [
     headers: true,
     prepare: (ctx) => buildGo(ctx.tmp),
     command: (ctx) => ({ cmd: join(ctx.tmp, 'go-bin', 'sarama'), args: ['2.1'] }),
-    supports: {},
+    supports: {
+      'produce-zstd': {
+        reason: 'sarama 1.22 sends zstd batches in Produce v3; zstd needs Produce v7 (sarama >= 1.23)',
+        brokerError: /does not support the compression type/,
+      },
+    },
   },
   {
     name: 'kafka-go',

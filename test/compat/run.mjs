@@ -119,6 +119,13 @@ function record(cells, client, task, r, ctx, run) {
     cells[task.id] = { status: 'fail', detail: `no result (script exit ${run.exit}; ${run.logPath}): ${tail}`.slice(0, 600) };
     return;
   }
+  if (task.refusal !== undefined) {
+    const refused = !r.ok && new RegExp(task.refusal.brokerError, 'i').test(r.error);
+    cells[task.id] = refused
+      ? { status: 'n/a', detail: `${task.refusal.reason}; checked: the broker refused it as Kafka does (${r.error})`, ms: r.ms }
+      : { status: 'fail', detail: `expected the broker to refuse with /${task.refusal.brokerError}/, got ${r.ok ? 'success' : r.error}`, ms: r.ms };
+    return;
+  }
   if (!r.ok) {
     cells[task.id] = { status: 'fail', detail: r.error, ms: r.ms };
     return;
