@@ -10,6 +10,7 @@ import { describeGroupsHandler } from './describe-groups.js';
 import { fetchHandler } from './fetch.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
 import { heartbeatHandler } from './heartbeat.js';
+import { initProducerIdHandler } from './init-producer-id.js';
 import { joinGroupHandler } from './join-group.js';
 import { leaveGroupHandler } from './leave-group.js';
 import { listGroupsHandler } from './list-groups.js';
@@ -18,6 +19,7 @@ import { metadataHandler } from './metadata.js';
 import { offsetCommitHandler } from './offset-commit.js';
 import { offsetDeleteHandler } from './offset-delete.js';
 import { offsetFetchHandler } from './offset-fetch.js';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
 import { registerHandlers } from './registry.js';
 import { syncGroupHandler } from './sync-group.js';
@@ -41,6 +43,8 @@ registerHandlers([
   deleteTopicsHandler,
   deleteGroupsHandler,
   offsetDeleteHandler,
+  initProducerIdHandler,
+  offsetForLeaderEpochHandler,
 ]);
 
 export { handlerFor, supportedApis } from './registry.js';

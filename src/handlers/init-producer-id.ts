@@ -1,0 +1,60 @@
+/**
+ * InitProducerId: v0-5.
+ * Behavior: without a transactional id (idempotent producers) every request
+ * gets a new producer id with epoch 0 — what Kafka 3.9's transaction
+ * coordinator does for a null transactional id ("blindly accept"): it never
+ * bumps the epoch of a producer id a v3+ request names (KIP-360 epoch bumps
+ * are done by idempotent clients themselves, or they ask for a new id, which
+ * is what they get here). Producer ids come from blocks reserved durably in
+ * the log dir (src/produce/producer-ids.ts) and never repeat, across restarts
+ * and crashes. A request naming exactly one of producer_id/producer_epoch
+ * (the other -1) gets INVALID_REQUEST, as Kafka's KafkaApis checks before the
+ * coordinator. With a transactional id Gregor answers as a Kafka broker that
+ * does not host the transaction coordinator for it (Gregor has none): an
+ * empty id INVALID_REQUEST, a transaction_timeout_ms outside
+ * 1..transaction.max.timeout.ms INVALID_TRANSACTION_TIMEOUT, otherwise
+ * NOT_COORDINATOR (clients then look the coordinator up, and FindCoordinator
+ * answers COORDINATOR_NOT_AVAILABLE for transactions). A producer id block
+ * that cannot be reserved (disk failure) gets COORDINATOR_LOAD_IN_PROGRESS,
+ * Kafka's retriable answer when no id block is available. Errors carry
+ * producer id -1 and epoch -1.
+ * Version notes: v1 same as v0; v2+ flexible; v3+ producer_id and
+ * producer_epoch; v4 allows PRODUCER_FENCED and v5 TRANSACTION_ABORTABLE,
+ * errors only a transaction coordinator sends.
+ */
+import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
+import { defineHandler } from './handler.js';
+
+type Request = MessageValue<typeof schemas.initProducerIdRequest>;
+type Response = MessageInput<typeof schemas.initProducerIdResponse>;
+
+const NO_PRODUCER_ID = -1n;
+const NO_PRODUCER_EPOCH = -1;
+
+function error(errorCode: number): Response {
+  return { throttleTimeMs: 0, errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH };
+}
+
+export const initProducerIdHandler = defineHandler({
+  api: apiByKey(ApiKey.InitProducerId)!,
+  request: schemas.initProducerIdRequest,
+  response: schemas.initProducerIdResponse,
+  async handle(ctx, req: Request): Promise<Response> {
+    const broker = ctx.broker;
+    if ((req.producerId === NO_PRODUCER_ID) !== (req.producerEpoch === NO_PRODUCER_EPOCH)) return error(ErrorCode.INVALID_REQUEST);
+    if (req.transactionalId !== null) {
+      if (req.transactionalId === '') return error(ErrorCode.INVALID_REQUEST);
+      const timeout = req.transactionTimeoutMs;
+      if (timeout <= 0 || timeout > broker.config.int('transaction.max.timeout.ms')) return error(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+      return error(ErrorCode.NOT_COORDINATOR);
+    }
+    let producerId: number;
+    try {
+      producerId = await broker.producerIds.nextId();
+    } catch (err) {
+      broker.logger.error({ err }, 'InitProducerId: cannot reserve a producer id block');
+      return error(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: BigInt(producerId), producerEpoch: 0 };
+  },
+});
