@@ -2,12 +2,25 @@
  * The broker's configuration: values from defaults, a server.properties file,
  * GREGOR_* environment variables and --override flags (later wins), each
  * validated against its definition, with the source kept for DescribeConfigs.
+ * On top of those static values sit Kafka's two dynamic layers, changed at
+ * runtime through AlterConfigs (see dynamic-broker-configs.ts): the cluster
+ * default (DYNAMIC_DEFAULT_BROKER_CONFIG) and this broker's own
+ * (DYNAMIC_BROKER_CONFIG), which wins.
  */
 import { readFileSync } from 'node:fs';
 import { BROKER_CONFIG_BY_NAME, BROKER_CONFIGS, type ConfigDef } from './definitions.js';
 import { parseProperties } from './properties.js';
 
 export type ConfigSourceKind = 'DEFAULT_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DYNAMIC_BROKER_CONFIG' | 'DYNAMIC_DEFAULT_BROKER_CONFIG';
+
+/** The dynamic layers: this broker's own configs, and the cluster-wide defaults. */
+export type DynamicConfigLevel = 'broker' | 'default';
+
+/** One layer's value of a config. */
+export interface ConfigLayerValue {
+  readonly value: string;
+  readonly source: ConfigSourceKind;
+}
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -56,6 +69,12 @@ export function validateConfigValue(def: ConfigDef, value: string): string | und
   return extra === undefined ? undefined : `${def.name}: ${extra}`;
 }
 
+/** Kafka's ConfigException wording for a value validateConfigValue rejected: "Invalid value v for configuration k: ...". */
+export function invalidValueMessage(name: string, value: string, problem: string): string {
+  const detail = problem.startsWith(`${name}: `) ? problem.slice(name.length + 2) : problem;
+  return `Invalid value ${value} for configuration ${name}: ${detail}`;
+}
+
 export function splitList(value: string): string[] {
   return value
     .split(',')
@@ -64,7 +83,9 @@ export function splitList(value: string): string[] {
 }
 
 export class BrokerConfig {
+  /** Static values (file, environment, overrides) and defaults. */
   private readonly entries = new Map<string, Entry>();
+  private readonly dynamic: Record<DynamicConfigLevel, Map<string, string>> = { broker: new Map(), default: new Map() };
 
   /** Keys of the config file that Gregor does not know (ignored, as Kafka ignores unknown keys with a warning). */
   readonly ignored: string[] = [];
@@ -92,9 +113,11 @@ export class BrokerConfig {
   get(name: string): string | null {
     const e = this.entries.get(name);
     if (!e) throw new ConfigError(`unknown configuration '${name}'`);
-    return e.value;
+    return this.dynamic.broker.get(name) ?? this.dynamic.default.get(name) ?? e.value;
   }
   source(name: string): ConfigSourceKind {
+    if (this.dynamic.broker.has(name)) return 'DYNAMIC_BROKER_CONFIG';
+    if (this.dynamic.default.has(name)) return 'DYNAMIC_DEFAULT_BROKER_CONFIG';
     return this.entries.get(name)?.source ?? 'DEFAULT_CONFIG';
   }
   isSet(name: string): boolean {
@@ -123,7 +146,45 @@ export class BrokerConfig {
   }
   /** Every known config with its current value and source. */
   all(): Array<{ def: ConfigDef; value: string | null; source: ConfigSourceKind }> {
-    return BROKER_CONFIGS.map((def) => ({ def, ...this.entries.get(def.name)! }));
+    return BROKER_CONFIGS.map((def) => ({ def, value: this.get(def.name), source: this.source(def.name) }));
+  }
+
+  /**
+   * Replaces one dynamic layer (AlterConfigs on this broker's id or on the cluster default). Names must be
+   * canonical; values are validated, and a bad one throws ConfigError before anything changes.
+   */
+  setDynamic(level: DynamicConfigLevel, configs: Readonly<Record<string, string>>): void {
+    const next = new Map<string, string>();
+    for (const [name, value] of Object.entries(configs)) {
+      const def = BROKER_CONFIG_BY_NAME.get(name);
+      if (!def || def.name !== name) throw new ConfigError(`unknown configuration '${name}'`);
+      const problem = validateConfigValue(def, value);
+      if (problem) throw new ConfigError(`invalid configuration ${problem}`);
+      next.set(name, value);
+    }
+    this.dynamic[level] = next;
+  }
+
+  /** The configs of one dynamic layer. */
+  dynamicConfigs(level: DynamicConfigLevel): Record<string, string> {
+    return Object.fromEntries(this.dynamic[level]);
+  }
+
+  /**
+   * Every layer that has a value for the config, highest precedence first: this broker's dynamic value, the
+   * cluster's dynamic default, the static value, the default (DescribeConfigs lists them as synonyms).
+   */
+  layers(name: string): ConfigLayerValue[] {
+    const out: ConfigLayerValue[] = [];
+    const broker = this.dynamic.broker.get(name);
+    if (broker !== undefined) out.push({ value: broker, source: 'DYNAMIC_BROKER_CONFIG' });
+    const clusterDefault = this.dynamic.default.get(name);
+    if (clusterDefault !== undefined) out.push({ value: clusterDefault, source: 'DYNAMIC_DEFAULT_BROKER_CONFIG' });
+    const e = this.entries.get(name);
+    if (e?.source === 'STATIC_BROKER_CONFIG' && e.value !== null) out.push({ value: e.value, source: 'STATIC_BROKER_CONFIG' });
+    const def = BROKER_CONFIG_BY_NAME.get(name);
+    if (def?.default !== null && def?.default !== undefined) out.push({ value: def.default, source: 'DEFAULT_CONFIG' });
+    return out;
   }
 }
 

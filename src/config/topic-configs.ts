@@ -10,7 +10,7 @@
  */
 import { DEFAULT_LOG_CONFIG, type LogConfig } from '../../storage/index.js';
 import type { BrokerConfig, ConfigSourceKind } from './broker-config.js';
-import { validateConfigValue } from './broker-config.js';
+import { invalidValueMessage, validateConfigValue } from './broker-config.js';
 import type { ConfigDef } from './definitions.js';
 
 export interface ConfigSynonym {
@@ -143,10 +143,7 @@ export function validateTopicConfigs(configs: Record<string, string | null>): { 
     if (!def) return { error: `Unknown topic config name: ${name}` };
     if (value === null) return { error: `Null value not supported for topic configs: ${name}` };
     const problem = validateConfigValue(def, value) ?? unsupported(name, value);
-    if (problem) {
-      const detail = problem.startsWith(`${name}: `) ? problem.slice(name.length + 2) : problem;
-      return { error: `Invalid value ${value} for configuration ${name}: ${detail}` };
-    }
+    if (problem) return { error: invalidValueMessage(name, value, problem) };
     ok.set(name, def.type === 'list' ? value.split(',').map((s) => s.trim()).filter((s) => s !== '').join(',') : value.trim());
   }
   return { ok };

@@ -1,13 +1,17 @@
 /**
  * Where the cluster's topic metadata lives: topic names, ids, partition counts,
- * replication factors and config overrides. The broker talks to a MetadataStore
+ * replication factors and config overrides, and the dynamic broker configs
+ * (AlterConfigs on a broker id or on the cluster default). The broker talks to a MetadataStore
  * only, so a cluster can later keep this in a coordination service; the single
  * node keeps it in one file in the log dir.
  *
  * File format (<log.dir>/gregor-metadata.json, JSON, version 1):
  *   { "version": 1, "nodeId": 1, "clusterId": "…", "topics": [
  *       { "name": "orders", "topicId": "<22-char base64url>", "partitions": 3,
- *         "replicationFactor": 1, "configs": { "retention.ms": "3600000" } } ] }
+ *         "replicationFactor": 1, "configs": { "retention.ms": "3600000" } } ],
+ *     "brokerConfigs": { "": { "log.retention.ms": "86400000" }, "1": { "message.max.bytes": "2000000" } } }
+ * (brokerConfigs: "" = the cluster-wide defaults, "<node id>" = one broker's own; optional, added after
+ * the first release of version 1, which readers that ignore unknown fields skip.)
  * Every change rewrites the whole file atomically: write <file>.tmp, fsync it,
  * rename it over the file, fsync the directory. A reader never sees a half
  * written file; a crash leaves either the old or the new state. Later versions
@@ -31,10 +35,14 @@ export interface MetadataIdentity {
   readonly clusterId: string;
 }
 
+/** Dynamic broker configs by entity: "" = the cluster-wide defaults, "<node id>" = that broker's own. */
+export type BrokerConfigRecords = Readonly<Record<string, Readonly<Record<string, string>>>>;
+
 export interface LoadedMetadata {
   readonly topics: TopicRecord[];
   /** False on the very first start (nothing stored yet). */
   readonly existed: boolean;
+  readonly brokerConfigs: BrokerConfigRecords;
 }
 
 export interface MetadataStore {
@@ -44,6 +52,8 @@ export interface MetadataStore {
   putTopic(topic: TopicRecord): Promise<void>;
   /** Removes a topic, durably, before resolving. */
   deleteTopic(name: string): Promise<void>;
+  /** Replaces the dynamic configs of one entity ("" or a node id; empty removes them), durably, before resolving. */
+  putBrokerConfigs(entity: string, configs: Readonly<Record<string, string>>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,6 +69,7 @@ interface FileContents {
   nodeId: number;
   clusterId: string;
   topics: TopicRecord[];
+  brokerConfigs?: Record<string, Record<string, string>>;
 }
 
 /** The single-node MetadataStore: one JSON file in the log dir, replaced atomically. */
@@ -66,6 +77,7 @@ export class FileMetadataStore implements MetadataStore {
   private readonly path: string;
   private identity: MetadataIdentity | undefined;
   private readonly topics = new Map<string, TopicRecord>();
+  private readonly brokerConfigs = new Map<string, Readonly<Record<string, string>>>();
   private writes: Promise<void> = Promise.resolve();
 
   constructor(private readonly dir: string) {
@@ -75,12 +87,13 @@ export class FileMetadataStore implements MetadataStore {
   async load(identity: MetadataIdentity): Promise<LoadedMetadata> {
     this.identity = identity;
     this.topics.clear();
+    this.brokerConfigs.clear();
     await rm(`${this.path}.tmp`, { force: true });
     let text: string;
     try {
       text = await readFile(this.path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { topics: [], existed: false };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { topics: [], existed: false, brokerConfigs: {} };
       throw new MetadataStoreError(`cannot read topic metadata ${this.path}: ${(err as Error).message}`);
     }
     const contents = parseContents(text, this.path);
@@ -96,7 +109,8 @@ export class FileMetadataStore implements MetadataStore {
       );
     }
     for (const t of contents.topics) this.topics.set(t.name, t);
-    return { topics: [...this.topics.values()], existed: true };
+    for (const [entity, configs] of Object.entries(contents.brokerConfigs ?? {})) this.brokerConfigs.set(entity, configs);
+    return { topics: [...this.topics.values()], existed: true, brokerConfigs: Object.fromEntries(this.brokerConfigs) };
   }
 
   putTopic(topic: TopicRecord): Promise<void> {
@@ -106,6 +120,12 @@ export class FileMetadataStore implements MetadataStore {
 
   deleteTopic(name: string): Promise<void> {
     this.topics.delete(name);
+    return this.persist();
+  }
+
+  putBrokerConfigs(entity: string, configs: Readonly<Record<string, string>>): Promise<void> {
+    if (Object.keys(configs).length === 0) this.brokerConfigs.delete(entity);
+    else this.brokerConfigs.set(entity, { ...configs });
     return this.persist();
   }
 
@@ -119,6 +139,7 @@ export class FileMetadataStore implements MetadataStore {
     if (!identity) return Promise.reject(new MetadataStoreError('metadata store used before load()'));
     const run = async (): Promise<void> => {
       const contents: FileContents = { version: FORMAT_VERSION, nodeId: identity.nodeId, clusterId: identity.clusterId, topics: [...this.topics.values()] };
+      if (this.brokerConfigs.size > 0) contents.brokerConfigs = Object.fromEntries(this.brokerConfigs);
       await writeFileAtomically(this.path, JSON.stringify(contents, null, 1) + '\n');
     };
     const next = this.writes.then(run, run);
@@ -176,5 +197,17 @@ function parseContents(text: string, path: string): FileContents {
     }
     topics.push({ name: r['name'], topicId: r['topicId'], partitions: r['partitions'] as number, replicationFactor: r['replicationFactor'] as number, configs });
   }
-  return { version: FORMAT_VERSION, nodeId: o['nodeId'], clusterId: o['clusterId'], topics };
+  const brokerConfigs: Record<string, Record<string, string>> = {};
+  const rawBrokerConfigs = o['brokerConfigs'] ?? {};
+  if (typeof rawBrokerConfigs !== 'object' || rawBrokerConfigs === null || Array.isArray(rawBrokerConfigs)) throw bad('brokerConfigs is not an object');
+  for (const [entity, configs] of Object.entries(rawBrokerConfigs as Record<string, unknown>)) {
+    if (typeof configs !== 'object' || configs === null || Array.isArray(configs)) throw bad(`broker configs of '${entity}' are not an object`);
+    const values: Record<string, string> = {};
+    for (const [k, v] of Object.entries(configs as Record<string, unknown>)) {
+      if (typeof v !== 'string') throw bad(`broker config ${k} of '${entity}' is not a string`);
+      values[k] = v;
+    }
+    brokerConfigs[entity] = values;
+  }
+  return { version: FORMAT_VERSION, nodeId: o['nodeId'], clusterId: o['clusterId'], topics, brokerConfigs };
 }
