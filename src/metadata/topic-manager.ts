@@ -13,12 +13,18 @@
  *
  * Creating writes the metadata first, then the logs; deleting removes the
  * metadata first, then the logs, so a crash in between is repaired as above.
- * Creates and deletes run one at a time.
+ * Adding partitions works like creating. Changing a topic's config overrides
+ * or the dynamic broker configs stores them first, then applies them to the
+ * live logs (retention, segment size, ...) and to the topic's effective
+ * config (message size, cleanup policy, ...). Creates, deletes and changes
+ * run one at a time.
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError, ZERO_UUID } from '../../protocol/index.js';
 import type { PartitionLog } from '../../storage/index.js';
 import type { Broker } from '../broker.js';
+import type { DynamicConfigLevel } from '../config/broker-config.js';
+import { dynamicBrokerConfigProblem } from '../config/dynamic-broker-configs.js';
 import { resolveTopicConfig, validateTopicConfigs, type TopicConfigView } from '../config/topic-configs.js';
 import { FileMetadataStore, type MetadataStore, type TopicRecord } from './metadata-store.js';
 import { collisionKey, INTERNAL_TOPICS, topicNameProblem } from './topic-names.js';
@@ -134,6 +140,104 @@ export class TopicManager {
     });
   }
 
+  /**
+   * Replaces a topic's config overrides (AlterConfigs; IncrementalAlterConfigs after applying its operations):
+   * overrides not named are removed, so the topic follows the broker's value again. Validates as Kafka does,
+   * the values first (INVALID_CONFIG), then the topic's existence (UNKNOWN_TOPIC_OR_PARTITION). Without
+   * validateOnly the new overrides are stored, then applied to the partition logs and the topic's effective
+   * config. Resolves to the topic (unchanged when validating only).
+   */
+  alterConfigs(name: string, configs: Readonly<Record<string, string | null>>, validateOnly: boolean): Promise<TopicInfo> {
+    return this.serialized(async () => {
+      const validated = validateTopicConfigs({ ...configs });
+      if ('error' in validated) throw new KafkaError(ErrorCode.INVALID_CONFIG, validated.error);
+      const topic = this.byName.get(name);
+      if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
+      if (validateOnly) return topic;
+      const record = { ...this.recordOf(topic), configs: Object.fromEntries(validated.ok) };
+      try {
+        await this.store.putTopic(record);
+      } catch (err) {
+        throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Storing the configs of topic '${name}' failed: ${(err as Error).message}`);
+      }
+      const info = this.reconfigured(record, topic.partitions);
+      this.broker.logger.info({ topic: name, configs: record.configs }, 'altered topic configs');
+      return info;
+    });
+  }
+
+  /**
+   * Replaces one level of dynamic broker configs (validated by the caller, dynamic-broker-configs.ts): stores
+   * them, sets them on the broker config, and re-resolves every topic's effective config and logs.
+   */
+  alterBrokerConfigs(level: DynamicConfigLevel, configs: Readonly<Record<string, string>>): Promise<void> {
+    return this.serialized(async () => {
+      const entity = level === 'default' ? '' : String(this.broker.nodeId);
+      try {
+        await this.store.putBrokerConfigs(entity, configs);
+      } catch (err) {
+        throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Storing the broker configs failed: ${(err as Error).message}`);
+      }
+      this.broker.config.setDynamic(level, configs);
+      for (const topic of this.byName.values()) this.reconfigured(this.recordOf(topic), topic.partitions);
+      this.broker.logger.info({ entity, configs }, 'altered dynamic broker configs');
+    });
+  }
+
+  /**
+   * CreatePartitions: raises a topic's partition count (with manual assignments, one replica list per new
+   * partition, when given). Kafka's checks and wording: UNKNOWN_TOPIC_OR_PARTITION, INVALID_PARTITIONS for
+   * the same or a lower count, INVALID_REPLICA_ASSIGNMENT for assignments that do not fit. Stores the new
+   * count first, then creates the logs (a crash in between is repaired at the next start).
+   */
+  createPartitions(name: string, count: number, assignments: ReadonlyArray<readonly number[]> | null, validateOnly: boolean): Promise<TopicInfo> {
+    return this.serialized(async () => {
+      const topic = this.byName.get(name);
+      if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const current = topic.numPartitions;
+      if (count === current) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);
+      if (count < current) {
+        throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `The topic ${name} currently has ${current} partition(s); ${count} would not be an increase.`);
+      }
+      const maxPartitions = this.broker.config.int('gregor.max.partitions.per.topic');
+      if (count > maxPartitions) {
+        throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${count} exceeds the limit of ${maxPartitions} (gregor.max.partitions.per.topic).`);
+      }
+      if (topic.internal) {
+        // Kafka allows it, but it remaps every group to another partition of the offsets topic.
+        throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Gregor does not add partitions to the internal topic ${name}.`);
+      }
+      if (assignments !== null) this.checkAssignments(current, count, topic.replicationFactor, assignments);
+      if (validateOnly) return topic;
+      const record = { ...this.recordOf(topic), partitions: count };
+      try {
+        await this.store.putTopic(record);
+      } catch (err) {
+        throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Storing the partition count of topic '${name}' failed: ${(err as Error).message}`);
+      }
+      const partitions = [...topic.partitions];
+      try {
+        for (let p = current; p < count; p++) {
+          const log = await this.broker.logs.createLog(name, p, topic.topicId, topic.config.log);
+          partitions.push({ topic: name, partition: p, topicId: topic.topicId, log, leaderEpoch: LEADER_EPOCH });
+        }
+      } catch (err) {
+        this.broker.logger.error({ err, topic: name }, 'creating the new partition logs failed; rolling the partition count back');
+        try {
+          await this.store.putTopic(this.recordOf(topic));
+          for (const p of partitions.slice(current)) await this.broker.logs.deleteLog(name, p.partition);
+        } catch (undoErr) {
+          this.broker.logger.error({ err: undoErr, topic: name }, 'rolling back the new partitions failed');
+        }
+        throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Creating the new partition logs of topic '${name}' failed: ${(err as Error).message}`);
+      }
+      const info = this.infoOf(record, partitions, topic.config);
+      this.remember(info);
+      this.broker.logger.info({ topic: name, partitions: count, added: count - current }, 'added partitions');
+      return info;
+    });
+  }
+
   /** Deletes a topic and its data. Throws KafkaError UNKNOWN_TOPIC_OR_PARTITION when it does not exist. */
   delete(name: string): Promise<void> {
     return this.serialized(async () => {
@@ -226,6 +330,56 @@ export class TopicManager {
     return info;
   }
 
+  /** Kafka's checks of CreatePartitions assignments on a single broker, in Kafka's order and words. */
+  private checkAssignments(current: number, count: number, replicationFactor: number, assignments: ReadonlyArray<readonly number[]>): void {
+    const additional = count - current;
+    if (assignments.length !== additional) {
+      throw new KafkaError(
+        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+        `Attempted to add ${additional} additional partition(s), but only ${assignments.length} assignment(s) were specified.`,
+      );
+    }
+    for (const replicas of assignments) {
+      if (replicas.length === 0) throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes an empty replica list.');
+      const sorted = [...replicas].sort((a, b) => a - b);
+      let previous: number | undefined;
+      for (const id of sorted) {
+        if (id !== this.broker.nodeId) {
+          throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${id}, but no such broker is registered.`);
+        }
+        if (id === previous) {
+          throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes the broker ${id} more than once.`);
+        }
+        previous = id;
+      }
+      if (sorted.length !== replicationFactor) {
+        throw new KafkaError(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          `The manual partition assignment includes a partition with ${sorted.length} replica(s), but this is not consistent with previous partitions, which have ${replicationFactor} replica(s).`,
+        );
+      }
+    }
+  }
+
+  private recordOf(topic: TopicInfo): TopicRecord {
+    return {
+      name: topic.name,
+      topicId: topic.topicId,
+      partitions: topic.numPartitions,
+      replicationFactor: topic.replicationFactor,
+      configs: Object.fromEntries(topic.overrides),
+    };
+  }
+
+  /** Re-resolves a topic's effective config (after its overrides or the broker's configs changed) and applies it to its logs. */
+  private reconfigured(record: TopicRecord, partitions: readonly PartitionState[]): TopicInfo {
+    const topicConfig = resolveTopicConfig(this.broker.config, new Map(Object.entries(record.configs)));
+    for (const p of partitions) p.log.updateConfig(topicConfig.log);
+    const info = this.infoOf(record, [...partitions], topicConfig);
+    this.remember(info);
+    return info;
+  }
+
   private infoOf(record: TopicRecord, partitions: PartitionState[], topicConfig?: TopicConfigView): TopicInfo {
     const overrides = new Map(Object.entries(record.configs));
     return {
@@ -255,7 +409,8 @@ export class TopicManager {
   private async load(): Promise<void> {
     const logs = this.broker.logs;
     const log = this.broker.logger;
-    const { topics: records, existed } = await this.store.load({ nodeId: this.broker.nodeId, clusterId: logs.clusterId });
+    const { topics: records, existed, brokerConfigs } = await this.store.load({ nodeId: this.broker.nodeId, clusterId: logs.clusterId });
+    const dynamicSet = this.applyStoredBrokerConfigs(brokerConfigs);
     const onDisk = new Map<string, PartitionLog[]>();
     for (const l of logs.existingLogs()) {
       const list = onDisk.get(l.topic);
@@ -291,7 +446,7 @@ export class TopicManager {
         if (!plog) {
           log.warn({ topic: record.name, partition: p }, 'partition of a stored topic has no log on disk; creating an empty one');
           plog = await logs.createLog(record.name, p, record.topicId, topicConfig.log);
-        } else if (overrides.size > 0) {
+        } else if (overrides.size > 0 || dynamicSet) {
           plog.updateConfig(topicConfig.log);
         }
         partitions.push({ topic: record.name, partition: p, topicId: record.topicId, log: plog, leaderEpoch: LEADER_EPOCH });
@@ -306,5 +461,25 @@ export class TopicManager {
       log.warn({ topic: name, partitions: list.length }, 'partition dirs of a topic that no longer exists (deletion interrupted); deleting them');
       for (const l of list) await logs.deleteLog(name, l.partition);
     }
+  }
+
+  /**
+   * Sets the stored dynamic broker configs (this node's and the cluster defaults) on the broker config; a value
+   * this version no longer accepts is skipped with a warning rather than stopping the start. Returns whether
+   * any was set.
+   */
+  private applyStoredBrokerConfigs(stored: Readonly<Record<string, Readonly<Record<string, string>>>>): boolean {
+    let any = false;
+    for (const [level, entity] of [['default', ''], ['broker', String(this.broker.nodeId)]] as const) {
+      const usable: Record<string, string> = {};
+      for (const [name, value] of Object.entries(stored[entity] ?? {})) {
+        const problem = dynamicBrokerConfigProblem(name, value);
+        if (problem) this.broker.logger.warn({ entity, config: name, value, problem }, 'ignoring a stored dynamic broker config');
+        else usable[name] = value;
+      }
+      this.broker.config.setDynamic(level, usable);
+      any ||= Object.keys(usable).length > 0;
+    }
+    return any;
   }
 }
