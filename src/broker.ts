@@ -5,12 +5,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LogManager, type StorageObserver } from '../storage/index.js';
+import { LogManager, type StorageFs, type StorageObserver } from '../storage/index.js';
 import { advertisedListenerOf, listenerOf, type BrokerConfig, type Endpoint } from './config/broker-config.js';
 import { logDefaultsOf } from './config/log-defaults.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { releaseParkedFetches } from './handlers/fetch.js';
 import type { Logger } from './logger.js';
+import { MemoryBudget } from './memory-budget.js';
 import type { BrokerMetrics } from './metrics/broker-metrics.js';
 import type { MetricsServer } from './metrics/metrics-server.js';
 import type { MetricsRecorder } from './metrics/recorder.js';
@@ -28,6 +29,8 @@ export interface BrokerOptions {
   readonly removeDataDirOnClose?: boolean;
   /** Where topic metadata is kept (default: a file in the log dir). */
   readonly metadataStore?: MetadataStore;
+  /** The file system under the logs, producer state and producer ids (tests: storage's FaultyFs). */
+  readonly storageFs?: StorageFs;
 }
 
 export class Broker {
@@ -53,12 +56,18 @@ export class Broker {
   private exporter: BrokerMetrics | undefined;
   private metricsServer: MetricsServer | undefined;
   private lifecycle: 'starting' | 'ready' | 'closing' = 'starting';
+  /** queued.max.request.bytes: request bytes read from sockets and not yet handled, broker-wide. */
+  readonly requestMemory: MemoryBudget;
+  /** gregor.fetch.response.max.memory.bytes: fetch response bytes read and not yet written to sockets. */
+  readonly fetchMemory: MemoryBudget;
 
   private constructor(private readonly opts: BrokerOptions) {
     this.config = opts.config;
     this.logger = opts.logger;
     this.nodeId = opts.config.int('node.id');
     this.advertised = advertisedListenerOf(opts.config);
+    this.requestMemory = new MemoryBudget(opts.config.long('queued.max.request.bytes'));
+    this.fetchMemory = new MemoryBudget(opts.config.long('gregor.fetch.response.max.memory.bytes'));
   }
 
   get clusterId(): string {
@@ -128,10 +137,12 @@ export class Broker {
       maxOpenFiles: config.int('gregor.max.open.files'),
       findRecordByTimestamp: recordTimestampLookup(config.int('gregor.max.decompressed.bytes')),
       observer: metrics ? this.storageObserver() : undefined,
+      fs: this.opts.storageFs,
     });
-    this.producerIds = ProducerIdManager.open(this.logs.logDir);
+    this.producerIds = ProducerIdManager.open(this.logs.logDir, this.opts.storageFs);
     this.producerStates = new ProducerStateManager({
       logger: this.logger,
+      fs: this.opts.storageFs,
       expirationMs: config.int('producer.id.expiration.ms'),
       expirationCheckIntervalMs: config.int('producer.id.expiration.check.interval.ms'),
       isLive: (log) => this.logs.getLog(log.topic, log.partition) === log,
@@ -140,8 +151,11 @@ export class Broker {
     this.groups = GroupCoordinator.start(this);
     const server = new Server(this, {
       maxRequestBytes: config.int('socket.request.max.bytes'),
-      maxQueuedBytes: queuedBytesLimit(config),
+      maxQueuedBytes: config.int('socket.request.max.bytes'),
+      maxQueuedRequests: config.int('queued.max.requests'),
       idleMs: config.long('connections.max.idle.ms'),
+      requestReadTimeoutMs: config.long('gregor.request.read.timeout.ms'),
+      requestMemory: this.requestMemory,
       maxConnections: config.int('max.connections'),
       maxConnectionsPerIp: config.int('max.connections.per.ip'),
     });
@@ -229,11 +243,6 @@ export class Broker {
     })();
     return this.closing;
   }
-}
-
-function queuedBytesLimit(config: BrokerConfig): number {
-  const v = config.long('queued.max.request.bytes');
-  return v > 0 ? v : config.int('socket.request.max.bytes');
 }
 
 /** A fresh temp directory for an embedded broker. */

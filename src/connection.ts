@@ -7,8 +7,18 @@
  * socket.request.max.bytes, an unknown API key or an unsupported version
  * closes the connection before anything is allocated for it. Response chunks
  * (record sections included) are written with cork/uncork, never
- * concatenated. While responses wait for the socket to drain, or queued
- * request bytes exceed the limit, the socket is paused.
+ * concatenated.
+ *
+ * Back-pressure: the socket is paused (nothing more is read, so the client's
+ * TCP window closes) while responses wait for it to drain, while
+ * queued.max.requests requests or more than socket.request.max.bytes wait
+ * behind the one in progress, and while the broker-wide request budget
+ * (queued.max.request.bytes) cannot hold the next request: its size is taken
+ * from the budget when its size prefix arrives and given back once the
+ * request has been handled. A request that has started to arrive must arrive
+ * whole within gregor.request.read.timeout.ms (time spent paused by us does
+ * not count), else the connection is closed (slowloris); a connection with
+ * no traffic at all is closed after connections.max.idle.ms.
  */
 import type { Socket } from 'node:net';
 import {
@@ -26,6 +36,7 @@ import {
 import type { Broker } from './broker.js';
 import { handlerFor } from './handlers/index.js';
 import type { Logger } from './logger.js';
+import type { MemoryBudget } from './memory-budget.js';
 
 export interface ConnectionInfo {
   readonly id: number;
@@ -36,6 +47,11 @@ export interface ConnectionInfo {
   clientSoftwareVersion: string | null;
   /** Closes the connection (e.g. a failed Produce with acks=0, which gets no response). */
   close(reason: string): void;
+  /**
+   * Runs `done` once the response to the request being handled has been handed to the kernel, or when
+   * there is none (no response, a closed connection): what the response holds may then be released.
+   */
+  afterResponse(done: () => void): void;
 }
 
 export interface ConnectionLimits {
@@ -43,8 +59,22 @@ export interface ConnectionLimits {
   readonly maxRequestBytes: number;
   /** Queued (received, not yet handled) request bytes above which reading pauses. */
   readonly maxQueuedBytes: number;
+  /** queued.max.requests: requests waiting behind the one in progress at which reading pauses. */
+  readonly maxQueuedRequests: number;
   /** connections.max.idle.ms */
   readonly idleMs: number;
+  /** gregor.request.read.timeout.ms: the longest a started request may take to arrive whole (0: no limit). */
+  readonly requestReadTimeoutMs: number;
+  /** queued.max.request.bytes: the broker-wide budget of request bytes read and not yet handled. */
+  readonly requestMemory: MemoryBudget;
+}
+
+interface QueuedFrame {
+  readonly frame: Buffer;
+  /** performance.now() at its arrival (request queue time). */
+  readonly arrivedAt: number;
+  /** Bytes it holds of the request budget. */
+  readonly reserved: number;
 }
 
 let nextId = 1;
@@ -59,13 +89,21 @@ export class Connection implements ConnectionInfo {
 
   private pending: Buffer[] = [];
   private pendingBytes = 0;
-  private readonly queue: Buffer[] = [];
-  /** performance.now() at the arrival of each queued frame (request queue time). */
-  private readonly arrivals: number[] = [];
+  private readonly queue: QueuedFrame[] = [];
   private queuedBytes = 0;
   private processing = false;
   private closed = false;
   private readonly log: Logger;
+  /** Bytes of the request budget held for the frame arriving (0: not taken yet). */
+  private nextReserved = 0;
+  /** Cancels the wait for request budget, while waiting. */
+  private cancelBudgetWait: (() => void) | undefined;
+  private awaitingDrain = false;
+  /** Fires when a started request has not arrived whole in time (refreshed, never re-created). */
+  private readTimer: NodeJS.Timeout | undefined;
+  /** Hooks of the request in progress (afterResponse), and of responses still being written. */
+  private responseHooks: Array<() => void> = [];
+  private readonly unsentHooks = new Set<Array<() => void>>();
 
   constructor(
     private readonly socket: Socket,
@@ -78,14 +116,32 @@ export class Connection implements ConnectionInfo {
     this.log = broker.logger.child({ conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}` });
     socket.setNoDelay(true);
     if (limits.idleMs > 0) {
-      socket.setTimeout(limits.idleMs, () => this.close('idle timeout'));
+      socket.setTimeout(limits.idleMs, () => this.onIdle());
     }
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.log.debug({ err }, 'socket error'));
     socket.on('close', () => {
       this.closed = true;
+      this.releaseAll();
       this.onClose(this);
     });
+  }
+
+  /** No bytes either way for connections.max.idle.ms: closed, unless it is the broker that keeps it waiting. */
+  private onIdle(): void {
+    if (this.closed) return;
+    const waitingOnBroker = (this.processing && !this.awaitingDrain) || this.queue.length > 0 || this.cancelBudgetWait !== undefined;
+    if (waitingOnBroker) {
+      this.socket.setTimeout(this.limits.idleMs);
+      return;
+    }
+    this.log.debug({ idleMs: this.limits.idleMs }, 'idle connection; closing it');
+    this.close('idle timeout');
+  }
+
+  afterResponse(done: () => void): void {
+    if (this.closed) done();
+    else this.responseHooks.push(done);
   }
 
   /** Closes the connection (Kafka's answer to a request it cannot parse or serve). */
@@ -111,25 +167,106 @@ export class Connection implements ConnectionInfo {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
     this.extractFrames();
-    if (this.queuedBytes > this.limits.maxQueuedBytes) this.socket.pause();
+    this.updateFlow();
     void this.processQueue();
   }
 
   private extractFrames(): void {
-    while (this.pendingBytes >= 4) {
+    while (this.pendingBytes >= 4 && !this.closed) {
       const size = this.peekInt32();
       if (size < 0 || size > this.limits.maxRequestBytes) {
         this.log.warn({ size, max: this.limits.maxRequestBytes }, 'request size out of bounds; closing connection');
         this.close('request size out of bounds');
         return;
       }
-      if (this.pendingBytes < 4 + size) return;
+      if (this.nextReserved === 0) {
+        if (this.cancelBudgetWait) return;
+        // a zero-byte frame still holds one byte, so that "taken" is never 0
+        const bytes = Math.max(size, 1);
+        if (this.limits.requestMemory.tryTake(bytes)) {
+          this.nextReserved = bytes;
+        } else {
+          // the socket stays paused (updateFlow) until the budget has room for this request
+          this.cancelBudgetWait = this.limits.requestMemory.enqueue(bytes, (taken) => {
+            this.cancelBudgetWait = undefined;
+            if (this.closed) {
+              this.limits.requestMemory.release(taken);
+              return;
+            }
+            this.nextReserved = taken;
+            this.extractFrames();
+            this.updateFlow();
+            void this.processQueue();
+          });
+          return;
+        }
+      }
+      if (this.pendingBytes < 4 + size) {
+        this.armReadTimer();
+        return;
+      }
       this.consume(4);
       const frame = this.consume(size);
-      this.queue.push(frame);
-      this.arrivals.push(performance.now());
+      this.queue.push({ frame, arrivedAt: performance.now(), reserved: this.nextReserved });
+      this.nextReserved = 0;
       this.queuedBytes += frame.length;
     }
+    if (this.pendingBytes > 0) this.armReadTimer();
+  }
+
+  /** Pauses or resumes reading, by the back-pressure rules (see the top of this file). */
+  private updateFlow(): void {
+    if (this.closed) return;
+    const hold =
+      this.awaitingDrain ||
+      this.cancelBudgetWait !== undefined ||
+      this.queue.length >= this.limits.maxQueuedRequests ||
+      this.queuedBytes > this.limits.maxQueuedBytes;
+    if (hold && !this.socket.isPaused()) this.socket.pause();
+    else if (!hold && this.socket.isPaused()) {
+      this.socket.resume();
+      // the time spent paused does not count against the request read timeout
+      if (this.pendingBytes > 0) this.armReadTimer();
+    }
+  }
+
+  /** (Re)starts the request read timeout for the request now arriving. */
+  private armReadTimer(): void {
+    const ms = this.limits.requestReadTimeoutMs;
+    if (ms <= 0) return;
+    if (this.readTimer) this.readTimer.refresh();
+    else {
+      this.readTimer = setTimeout(() => this.onReadTimeout(), ms);
+      this.readTimer.unref();
+    }
+  }
+
+  private onReadTimeout(): void {
+    if (this.closed || this.pendingBytes === 0) return;
+    if (this.socket.isPaused()) {
+      this.readTimer?.refresh();
+      return;
+    }
+    this.log.info({ pendingBytes: this.pendingBytes, timeoutMs: this.limits.requestReadTimeoutMs }, 'request not received whole in time; closing connection');
+    this.close('request read timeout');
+  }
+
+  /** Gives back every budget this connection holds and runs its response hooks (the socket has closed). */
+  private releaseAll(): void {
+    if (this.readTimer) clearTimeout(this.readTimer);
+    this.cancelBudgetWait?.();
+    this.cancelBudgetWait = undefined;
+    // the frame in progress gives its bytes back when its handler returns
+    let held = this.nextReserved;
+    for (const q of this.queue) held += q.reserved;
+    this.limits.requestMemory.release(held);
+    this.nextReserved = 0;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (const hooks of this.unsentHooks) runHooks(hooks);
+    this.unsentHooks.clear();
   }
 
   private peekInt32(): number {
@@ -168,15 +305,19 @@ export class Connection implements ConnectionInfo {
     this.processing = true;
     try {
       while (this.queue.length > 0 && !this.closed) {
-        const frame = this.queue.shift()!;
-        const arrivedAt = this.arrivals.shift()!;
-        this.queuedBytes -= frame.length;
-        if (this.socket.isPaused() && this.queuedBytes <= this.limits.maxQueuedBytes && !this.socket.writableNeedDrain) {
-          this.socket.resume();
+        const item = this.queue.shift()!;
+        this.queuedBytes -= item.frame.length;
+        this.updateFlow();
+        try {
+          await this.handleFrame(item.frame, item.arrivedAt);
+        } finally {
+          this.limits.requestMemory.release(item.reserved);
+          // hooks of a request that got no response (send() takes those of one that did)
+          runHooks(this.responseHooks);
         }
-        await this.handleFrame(frame, arrivedAt);
         if (this.socket.writableNeedDrain && !this.closed) {
-          this.socket.pause();
+          this.awaitingDrain = true;
+          this.updateFlow();
           await new Promise<void>((resolve) => {
             const done = (): void => {
               this.socket.off('drain', done);
@@ -186,7 +327,8 @@ export class Connection implements ConnectionInfo {
             this.socket.on('drain', done);
             this.socket.on('close', done);
           });
-          if (!this.closed && this.queuedBytes <= this.limits.maxQueuedBytes) this.socket.resume();
+          this.awaitingDrain = false;
+          this.updateFlow();
         }
       }
     } finally {
@@ -259,17 +401,42 @@ export class Connection implements ConnectionInfo {
     });
   }
 
-  /** Writes a response; `onSent` runs once the kernel has taken all of it (or the write failed). */
+  /**
+   * Writes a response; `onSent` and the request's afterResponse hooks run once the kernel has taken all of
+   * it (or the write failed, or the socket closed first).
+   */
   private send(chunks: Buffer[], onSent?: () => void): void {
     if (this.closed) return;
+    let done = onSent;
+    if (this.responseHooks.length > 0) {
+      const hooks = this.responseHooks;
+      this.responseHooks = [];
+      this.unsentHooks.add(hooks);
+      done = () => {
+        this.unsentHooks.delete(hooks);
+        runHooks(hooks);
+        onSent?.();
+      };
+    }
     if (chunks.length === 1) {
-      this.socket.write(chunks[0]!, onSent);
+      this.socket.write(chunks[0]!, done);
       return;
     }
     this.socket.cork();
     const last = chunks.length - 1;
     for (let i = 0; i < last; i++) this.socket.write(chunks[i]!);
-    this.socket.write(chunks[last]!, onSent);
+    this.socket.write(chunks[last]!, done);
     this.socket.uncork();
+  }
+}
+
+/** Runs and removes each hook once; a failing hook does not stop the others. */
+function runHooks(hooks: Array<() => void>): void {
+  for (const hook of hooks.splice(0)) {
+    try {
+      hook();
+    } catch {
+      // hooks release memory; nothing to report to the client
+    }
   }
 }

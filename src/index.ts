@@ -14,6 +14,7 @@ import { Broker, makeTempDataDir } from './broker.js';
 import { loadConfig } from './config/broker-config.js';
 import { createLogger } from './logger.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
+import type { StorageFs } from '../storage/index.js';
 
 export interface StartBrokerOptions {
   /** Port to listen on; 0 (the default) picks a free one. */
@@ -30,6 +31,8 @@ export interface StartBrokerOptions {
   metadataStore?: MetadataStore;
   /** Serve /metrics, /healthz and /ready: true = on a free port of 127.0.0.1 (default: off). */
   metrics?: boolean | { port?: number; host?: string };
+  /** The file system under the logs (default: the real one; tests pass storage's FaultyFs). */
+  storageFs?: StorageFs;
 }
 
 export interface RunningBroker {
@@ -63,7 +66,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
     const config = loadConfig({ overrides });
     const level = opts.logLevel ?? (config.isSet('gregor.log.level') ? config.string('gregor.log.level') : 'warn');
     const logger = createLogger(level, false);
-    const broker = await Broker.start({ config, logger, removeDataDirOnClose: tempDir, metadataStore: opts.metadataStore });
+    const broker = await Broker.start({ config, logger, removeDataDirOnClose: tempDir, metadataStore: opts.metadataStore, storageFs: opts.storageFs });
     return {
       port: broker.boundPort,
       host: broker.advertised.host,

@@ -27,6 +27,11 @@
  * topic with compression.type=zstd answers UNSUPPORTED_COMPRESSION_TYPE below
  * v10), v11 rack / preferred read replica, v12 flexible, last fetched epoch
  * and diverging epoch, v13 topic ids, v15 replica state.
+ * Memory: each read pass takes its bytes from the broker's fetch response
+ * budget (gregor.fetch.response.max.memory.bytes) — what is free, up to
+ * max_bytes, waiting when nothing is — and the answer keeps them until it has
+ * been written to the socket; when the budget is short a fetch returns less
+ * than max_bytes (at least one batch), as a fetch at its limit does.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import { batchesToMessageSet } from '../../protocol/records/index.js';
@@ -99,16 +104,34 @@ export const fetchHandler = defineHandler({
       version <= 3
         ? async (chunks: Buffer[]): Promise<Buffer[]> => [await batchesToMessageSet(chunks, version <= 1 ? 0 : 1, { maxDecompressedBytes })]
         : undefined;
+    const memory = broker.fetchMemory;
+    let wanted = 0;
+    for (const p of partitions) wanted += Math.max(0, p.partitionMaxBytes);
+    wanted = Math.min(wanted, maxBytes);
+    // budget bytes held by the reads of the last pass (the ones answered)
+    let held = 0;
     const readAll = async (): Promise<{ reads: PartitionRead[]; bytes: number; answerNow: boolean }> => {
-      const limits: ReadLimits = { remainingBytes: maxBytes, minOneMessage: version >= 3 };
+      memory.release(held);
+      held = 0;
+      // v3+ may return less than asked (at least one batch); v0-2 have hard limits, so they wait for all of it
+      const granted = wanted === 0 ? 0 : await memory.take(wanted, version >= 3);
+      held = granted;
+      const limits: ReadLimits = { remainingBytes: Math.min(maxBytes, granted), minOneMessage: version >= 3 };
       const reads: PartitionRead[] = [];
       let bytes = 0;
       let answerNow = false;
-      for (const p of partitions) {
-        const r = await readPartition(broker, p, limits, { version, fromFollower: replicaId >= 0, convert });
-        reads.push(r);
-        bytes += r.recordsSize;
-        if (r.errorCode !== ErrorCode.NONE || r.diverging) answerNow = true;
+      try {
+        for (const p of partitions) {
+          const r = await readPartition(broker, p, limits, { version, fromFollower: replicaId >= 0, convert });
+          reads.push(r);
+          bytes += r.recordsSize;
+          if (r.errorCode !== ErrorCode.NONE || r.diverging) answerNow = true;
+        }
+      } finally {
+        // what was read is held (a first batch larger than the grant included); the rest goes back
+        if (bytes > held) memory.force(bytes - held);
+        else memory.release(held - bytes);
+        held = bytes;
       }
       return { reads, bytes, answerNow };
     };
@@ -117,18 +140,24 @@ export const fetchHandler = defineHandler({
       const state = resolvePartition(broker, p, version);
       if (typeof state !== 'number') sources.push(state.log);
     }
-    const { reads } = await longPoll({
-      sources,
-      maxWaitMs: partitions.length === 0 ? 0 : req.maxWaitMs,
-      signal: shutdownOf(broker).signal,
-      onWait: (waiting) => {
-        broker.waiting.fetches += waiting ? 1 : -1;
-      },
-      attempt: async () => {
-        const r = await readAll();
-        return { done: r.answerNow || r.bytes >= req.minBytes, value: r };
-      },
-    });
+    let reads: PartitionRead[];
+    try {
+      ({ reads } = await longPoll({
+        sources,
+        maxWaitMs: partitions.length === 0 ? 0 : req.maxWaitMs,
+        signal: shutdownOf(broker).signal,
+        onWait: (waiting) => {
+          broker.waiting.fetches += waiting ? 1 : -1;
+        },
+        attempt: async () => {
+          const r = await readAll();
+          return { done: r.answerNow || r.bytes >= req.minBytes, value: r };
+        },
+      }));
+    } finally {
+      const answered = held;
+      ctx.connection.afterResponse(() => memory.release(answered));
+    }
     const { sessionId, partitions: send } = sessions.complete(context, reads);
     if (broker.metrics) for (const r of send) if (r.recordsSize > 0) broker.metrics.fetched(r.params.topic ?? '', r.records);
     return {

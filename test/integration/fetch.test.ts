@@ -173,7 +173,7 @@ describe('Fetch', () => {
       const log = broker.broker.topics.partition('batches', 0)!.log;
       const read = await log.read(base, 1024 * 1024);
       const handler = handlerFor(ApiKey.Fetch)!;
-      const connection = { id: 0, remoteAddress: '127.0.0.1', remotePort: 0, clientId: null, clientSoftwareName: null, clientSoftwareVersion: null, close: () => {} };
+      const connection = { id: 0, remoteAddress: '127.0.0.1', remotePort: 0, clientId: null, clientSoftwareName: null, clientSoftwareVersion: null, close: () => {}, afterResponse: (done: () => void) => done() };
       const header = { apiKey: ApiKey.Fetch, apiVersion: 12, correlationId: 1, clientId: null };
       const request = decode(schemas.fetchRequest, 12, encode(schemas.fetchRequest, 12, fetchBody([{ topic: 'batches', partition: 0, offset: base }])));
       const res = (await handler.handle({ broker: broker.broker, connection, header, version: 12 }, request)) as { responses: Array<{ partitions: Array<{ records: Buffer[] }> }> };

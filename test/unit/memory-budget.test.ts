@@ -1,0 +1,58 @@
+import { describe, expect, test } from 'vitest';
+import { MemoryBudget } from '../../src/memory-budget.js';
+
+describe('MemoryBudget', () => {
+  test('takes while the bytes fit, and a request larger than the whole budget when nothing else is taken', () => {
+    const b = new MemoryBudget(100);
+    expect(b.tryTake(60)).toBe(true);
+    expect(b.tryTake(50)).toBe(false);
+    expect(b.tryTake(40)).toBe(true);
+    b.release(100);
+    expect(b.tryTake(500)).toBe(true);
+    expect(b.used).toBe(500);
+    expect(b.peak).toBe(500);
+  });
+
+  test('serves waiters in arrival order: a small request does not overtake a large one', () => {
+    const b = new MemoryBudget(100);
+    b.tryTake(90);
+    const granted: string[] = [];
+    b.enqueue(80, () => granted.push('large'));
+    // fits beside the 90, but the large one waits first
+    expect(b.tryTake(5)).toBe(false);
+    b.enqueue(5, () => granted.push('small'));
+    b.release(90);
+    expect(granted).toEqual(['large', 'small']);
+    expect(b.used).toBe(85);
+  });
+
+  test('an upTo waiter takes what is free instead of waiting for all it asked', async () => {
+    const b = new MemoryBudget(100);
+    b.tryTake(70);
+    expect(await b.take(50, true)).toBe(30);
+    expect(b.used).toBe(100);
+    const later = b.take(10, true);
+    b.release(4);
+    expect(await later).toBe(4);
+  });
+
+  test('a cancelled waiter gives way to the next one', () => {
+    const b = new MemoryBudget(100);
+    b.tryTake(50);
+    const cancel = b.enqueue(80, () => {
+      throw new Error('cancelled waiter granted');
+    });
+    let small = false;
+    b.enqueue(20, () => (small = true));
+    expect(small).toBe(false);
+    cancel();
+    expect(small).toBe(true);
+    expect(b.waiting).toBe(0);
+  });
+
+  test('a capacity of 0 or less is no limit', () => {
+    const b = new MemoryBudget(-1);
+    expect(b.tryTake(2 ** 40)).toBe(true);
+    expect(b.tryTake(2 ** 40)).toBe(true);
+  });
+});
