@@ -202,6 +202,14 @@ export class FaultyFs implements StorageFs {
     return this.base.read(fd, buffer, offset, length, position);
   }
 
+  async readAsync(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    const path = this.stateOf(fd).path;
+    this.enter('readAsync', path);
+    const n = await this.base.readAsync(fd, buffer, offset, length, position);
+    if (this.dead) throw fault('EIO', 'readAsync after simulated crash', path);
+    return n;
+  }
+
   write(fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
     const state = this.stateOf(fd);
     const f = this.enter('write', state.path);

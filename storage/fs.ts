@@ -24,6 +24,8 @@ export interface StorageFs {
   close(fd: number): void;
   /** Reads up to `length` bytes at `position`; returns the number read (0 at end of file). */
   read(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
+  /** As read, on the thread pool (the log cleaner's reads of whole segments, which must not block the event loop). */
+  readAsync(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
   /** Writes all of `length` bytes at `position`; returns the number written. */
   write(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
   /** Writes buffers back to back at `position`; returns the number written. */
@@ -77,6 +79,15 @@ export const nodeFs: StorageFs = {
     let done = 0;
     while (done < length) {
       const n = fs.readSync(fd, buffer, offset + done, length - done, position + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return done;
+  },
+  readAsync: async (fd, buffer, offset, length, position) => {
+    let done = 0;
+    while (done < length) {
+      const n = await new Promise<number>((resolve, reject) => fs.read(fd, buffer, offset + done, length - done, position + done, (err, bytes) => (err ? reject(err) : resolve(bytes))));
       if (n === 0) break;
       done += n;
     }

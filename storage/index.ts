@@ -4,14 +4,17 @@
  * <log.dir>/meta.properties                      version, cluster.id, node.id, directory.id
  * <log.dir>/recovery-point-offset-checkpoint     Kafka text checkpoints (version, count, "topic partition offset")
  * <log.dir>/log-start-offset-checkpoint
+ * <log.dir>/cleaner-offset-checkpoint            per compacted log, the offset below which it has been cleaned
  * <log.dir>/.kafka_cleanshutdown                 clean-shutdown marker (skips the recovery rescan)
  * <log.dir>/<topic>-<partition>/00000000000000000000.{log,index,timeindex}
  * <log.dir>/<topic>-<partition>/partition.metadata, leader-epoch-checkpoint
  * <log.dir>/<topic>-<partition>/<20-digit offset>.snapshot  producer state (src/produce/producer-snapshot.ts),
  *                                                 deleted with the segment starting at that offset
+ * <log.dir>/<topic>-<partition>/<base>.{log,index,timeindex}.{cleaned,swap}  a cleaned segment being swapped in
+ *                                                 (log-cleaner.ts, segment-swap.ts; load completes or drops it)
  * <log.dir>/<topic>-<partition>.<uuid>-delete/   a deleted partition, removed in the background
  */
-export { DEFAULT_LOG_CONFIG, resolveLogConfig } from './config.js';
+export { DEFAULT_LOG_CONFIG, effectiveSegmentMs, isCompacted, isDeleting, resolveLogConfig } from './config.js';
 export type { LogConfig } from './config.js';
 export { OffsetOutOfRangeError, StorageError } from './errors.js';
 export { writeFileAtomic } from './checkpoint-file.js';
@@ -24,4 +27,6 @@ export { PartitionLog } from './partition-log.js';
 export type { AppendInfo, AppendOptions, ReadResult, TimestampOffset, RecordTimestampLookup, StorageLogger } from './partition-log.js';
 export { LogManager } from './log-manager.js';
 export type { LogManagerOptions, LogManagerStats } from './log-manager.js';
+export { DEFAULT_CLEANER_OPTIONS, resolveCleanerOptions } from './log-cleaner.js';
+export type { CleanerOptions } from './log-cleaner.js';
 export type { StorageObserver } from './observer.js';

@@ -20,6 +20,7 @@ import { nodeFs, type StorageFs } from './fs.js';
 import { Limiter } from './limiter.js';
 import { loadOrCreateMetaProperties } from './meta-properties.js';
 import type { StorageObserver } from './observer.js';
+import { CLEANER_CHECKPOINT_FILE, LogCleaner, type CleanerOptions } from './log-cleaner.js';
 import { PartitionLog, type LogContext, type RecordTimestampLookup, type StorageLogger } from './partition-log.js';
 
 export type { StorageLogger } from './partition-log.js';
@@ -50,6 +51,8 @@ export interface LogManagerOptions {
   topicConfig?: (topic: string) => Partial<LogConfig> | undefined;
   /** Times fsyncs, appends and reads (the broker's metrics). */
   observer?: StorageObserver;
+  /** The log cleaner (compaction of cleanup.policy=compact logs): the broker's log.cleaner.* settings. */
+  cleaner?: Partial<CleanerOptions>;
 }
 
 export interface LogManagerStats {
@@ -65,6 +68,16 @@ export interface LogManagerStats {
   fsyncs: number;
   partitions: number;
   offlinePartitions: number;
+  /** Log cleaner: cleanings done, bytes read, written and reclaimed, records removed, dirtiest ratio seen. */
+  cleanerRuns: number;
+  cleanerBytesRead: number;
+  cleanerBytesWritten: number;
+  cleanerBytesReclaimed: number;
+  cleanerRecordsRemoved: number;
+  cleanerMaxDirtyRatio: number;
+  cleanerUncleanablePartitions: number;
+  /** Milliseconds the last cleaning took. */
+  cleanerLastCleaningMs: number;
 }
 
 const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint';
@@ -100,6 +113,7 @@ export class LogManager {
   private readonly pendingDeletes = new Map<NodeJS.Timeout, string[]>();
   private readonly backgroundRemovals = new Set<Promise<void>>();
   private retentionRunning: Promise<void> | null = null;
+  private readonly cleaner: LogCleaner;
   private closed = false;
 
   private constructor(
@@ -136,6 +150,7 @@ export class LogManager {
     this.logStartCheckpoint = new CheckpointWriter(fs, `${this.logDir}/${LOG_START_FILE}`, () =>
       formatOffsetCheckpoint([...this.logs.values()].map((l) => ({ topic: l.topic, partition: l.partition, offset: l.logStartOffset }))),
     );
+    this.cleaner = new LogCleaner({ ctx: this.ctx, logDir: this.logDir, logs: () => this.logs.values() }, opts.cleaner);
   }
 
   static async open(opts: LogManagerOptions): Promise<LogManager> {
@@ -167,6 +182,7 @@ export class LogManager {
       setInterval(() => manager.checkFlushMs(), flushCheckIntervalMs),
     );
     for (const t of manager.timers) t.unref();
+    manager.cleaner.start();
     return manager;
   }
 
@@ -183,12 +199,14 @@ export class LogManager {
       }
     };
     const recoveryPoints = readCheckpoint(RECOVERY_POINT_FILE);
+    const cleanerOffsets = readCheckpoint(CLEANER_CHECKPOINT_FILE);
     const logStarts = readCheckpoint(LOG_START_FILE);
     const currentText = (file: string): string | null => {
       const path = `${this.logDir}/${file}`;
       return fs.stat(path) === null ? null : fs.readFile(path).toString('utf8');
     };
     this.recoveryCheckpoint.assumeWritten(currentText(RECOVERY_POINT_FILE));
+    this.cleaner.assumeWritten(currentText(CLEANER_CHECKPOINT_FILE));
     this.logStartCheckpoint.assumeWritten(currentText(LOG_START_FILE));
     // A clean shutdown is only trusted with its recovery points.
     const trustClean = cleanShutdown && fs.stat(`${this.logDir}/${RECOVERY_POINT_FILE}`) !== null;
@@ -219,7 +237,10 @@ export class LogManager {
         cleanShutdown: trustClean,
         recoveryPoint: recoveryPoints.get(name),
         logStartOffset: logStarts.get(name),
+        compacted: cleanerOffsets.has(name),
       });
+      const cleanedTo = cleanerOffsets.get(name);
+      if (cleanedTo !== undefined) this.cleaner.adopt(log, cleanedTo);
       if (!trustClean) recovered++;
       this.logs.set(name, log);
       this.found.push(log);
@@ -292,6 +313,31 @@ export class LogManager {
     }
     this.removeInBackground(doomed);
     await this.writeCheckpoints();
+    await this.cleaner.forget(log).catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'writing the cleaner checkpoint failed'));
+  }
+
+  /**
+   * Runs the log cleaner now: on `topic`-`partition` whatever its dirty ratio (min.compaction.lag.ms and the
+   * active segment still hold), or without arguments on every compacted log with a dirty part. Resolves to
+   * the number of logs cleaned, after any cleaning already in progress.
+   */
+  async cleanNow(topic?: string, partition?: number): Promise<number> {
+    this.checkOpen();
+    if (topic === undefined) return this.cleaner.cleanNow({ force: true });
+    const log = this.logs.get(key(topic, partition ?? 0));
+    return log ? this.cleaner.cleanNow({ log }) : 0;
+  }
+
+  /** One pass of the background cleaner now: the dirtiest compacted log over its ratio (or past max.compaction.lag.ms). */
+  async runCleanerPass(): Promise<number> {
+    this.checkOpen();
+    return this.cleaner.cleanNow({ force: false });
+  }
+
+  /** The log cleaner's checkpoint of a log (below it the log has been cleaned), if it has one. */
+  cleanerCheckpoint(topic: string, partition: number): number | undefined {
+    const log = this.logs.get(key(topic, partition));
+    return log ? this.cleaner.checkpointOf(log) : undefined;
   }
 
   stats(): LogManagerStats {
@@ -307,6 +353,14 @@ export class LogManager {
       fsyncs: this.ctx.counters.fsyncs,
       partitions: this.logs.size,
       offlinePartitions: offline,
+      cleanerRuns: this.cleaner.stats.runs,
+      cleanerBytesRead: this.cleaner.stats.bytesRead,
+      cleanerBytesWritten: this.cleaner.stats.bytesWritten,
+      cleanerBytesReclaimed: this.cleaner.stats.bytesReclaimed,
+      cleanerRecordsRemoved: this.cleaner.stats.recordsRemoved,
+      cleanerMaxDirtyRatio: this.cleaner.stats.maxDirtyRatio,
+      cleanerUncleanablePartitions: this.cleaner.stats.uncleanablePartitions,
+      cleanerLastCleaningMs: this.cleaner.stats.lastCleaningMs,
     };
   }
 
@@ -381,6 +435,7 @@ export class LogManager {
     if (this.closed) return;
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
+    await this.cleaner.stop();
     if (this.retentionRunning) await this.retentionRunning;
     const failures: unknown[] = [];
     for (const log of this.logs.values()) {

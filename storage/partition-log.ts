@@ -14,12 +14,13 @@ import { RECORD_BATCH_OVERHEAD, entrySizeAt, readBatchHeader, setBaseOffset, set
 import type { BatchCache } from './batch-cache.js';
 import { CachedTail } from './batch-cache.js';
 import { CheckpointWriter, formatEpochCheckpoint, formatPartitionMetadata, readEpochCheckpoint, writeFileAtomic } from './checkpoint-file.js';
-import { resolveLogConfig, type LogConfig } from './config.js';
+import { effectiveSegmentMs, isCompacted, isDeleting, resolveLogConfig, type LogConfig } from './config.js';
 import { OffsetOutOfRangeError, StorageError, storageError } from './errors.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { Limiter } from './limiter.js';
 import type { StorageObserver } from './observer.js';
 import { LogSegment, parseSegmentFileName, segmentFileName, type BatchInfo, type SegmentContext } from './segment.js';
+import { CLEANED_SUFFIX, SWAP_SUFFIX, completeInterruptedSwaps, removeSegmentFileSet, renameSegmentFiles } from './segment-swap.js';
 
 export interface AppendOptions {
   leaderEpoch: number;
@@ -85,6 +86,8 @@ export interface LoadState {
   cleanShutdown: boolean;
   recoveryPoint: number | undefined;
   logStartOffset: number | undefined;
+  /** The log cleaner has rewritten segments of this log (it has a cleaner-offset-checkpoint entry): offsets may have gaps. */
+  compacted?: boolean;
 }
 
 const LEADER_EPOCH_FILE = 'leader-epoch-checkpoint';
@@ -170,6 +173,8 @@ export class PartitionLog {
   private async loadSegments(state: LoadState): Promise<void> {
     const { fs, logger, clock } = this.ctx;
     const config = this.config;
+    // A swap of cleaned segments interrupted by a crash is finished first (segment-swap.ts).
+    if (completeInterruptedSwaps(fs, this.dir, logger) > 0) await fs.fsyncDir(this.dir);
     const bases = new Set<number>();
     for (const name of fs.readdir(this.dir)) {
       if (/\.(deleted|tmp|cleaned|swap)$/.test(name)) {
@@ -208,7 +213,7 @@ export class PartitionLog {
       kept.push(seg);
       if (!recover) continue;
       recovered.add(seg);
-      const contiguous = !config.cleanupPolicy.includes('compact');
+      const contiguous = !isCompacted(config) && state.compacted !== true;
       const result = seg.recover(config.indexIntervalBytes, config.segmentIndexBytes, contiguous, (b) => {
         if (this.epochs.assign(b.leaderEpoch, b.baseOffset)) epochsChanged = true;
       });
@@ -361,7 +366,7 @@ export class PartitionLog {
     if (
       seg0.size > 0 &&
       (seg0.size + batches.length > config.segmentBytes ||
-        now - seg0.rollBaseMs > config.segmentMs ||
+        now - seg0.rollBaseMs > effectiveSegmentMs(config) ||
         seg0.indexFull ||
         this.logEndOffset + span - 1 - seg0.baseOffset > MAX_RELATIVE_OFFSET)
     ) {
@@ -653,6 +658,8 @@ export class PartitionLog {
   async applyRetention(): Promise<number> {
     if (this.offline || this.closed) return 0;
     const now = this.ctx.clock();
+    // Kafka: retention.ms and retention.bytes apply only with cleanup.policy delete (compacted logs keep every key).
+    if (!isDeleting(this.config)) return 0;
     const { retentionMs, retentionBytes } = this.config;
     let deleted = 0;
     if (retentionMs >= 0) {
@@ -689,7 +696,8 @@ export class PartitionLog {
     return n;
   }
 
-  private removeSegmentFiles(doomed: readonly LogSegment[]): void {
+  /** Renames the files of `doomed` *.deleted; the producer snapshot at `keepSnapshotAt` stays (a segment replaced by one with the same base). */
+  private removeSegmentFiles(doomed: readonly LogSegment[], keepSnapshotAt = -1): void {
     this.readHint = null;
     const { fs, handles } = this.ctx;
     const renamed: string[] = [];
@@ -702,7 +710,7 @@ export class PartitionLog {
         }
         // The producer state snapshot taken at this segment's start (src/produce/producer-snapshot.ts) goes with it.
         const snapshot = `${this.dir}/${segmentFileName(seg.baseOffset)}.snapshot`;
-        if (fs.stat(snapshot) !== null) {
+        if (seg.baseOffset !== keepSnapshotAt && fs.stat(snapshot) !== null) {
           fs.rename(snapshot, `${snapshot}.deleted`);
           renamed.push(`${snapshot}.deleted`);
         }
@@ -787,6 +795,80 @@ export class PartitionLog {
 
   updateConfig(config: Partial<LogConfig>): void {
     this.config = resolveLogConfig(this.config, config);
+  }
+
+  /** The segments, oldest first; the last is the active one (for the log cleaner: never modify them). */
+  get segmentList(): readonly LogSegment[] {
+    return [...this.segments];
+  }
+  /** Changes with every truncation: the log cleaner swaps nothing into a log truncated while it cleaned. */
+  get truncationCount(): number {
+    return this.truncations;
+  }
+  /** Neither closed nor offline. */
+  get usable(): boolean {
+    return !this.closed && this.offline === null;
+  }
+
+  /** `old` are still consecutive segments of this log, followed by another (none of them is the active one). */
+  private holdsClosed(old: readonly LogSegment[]): boolean {
+    const first = this.segments.indexOf(old[0] as LogSegment);
+    if (first < 0 || first + old.length >= this.segments.length) return false;
+    return old.every((seg, i) => this.segments[first + i] === seg);
+  }
+
+  /**
+   * Log cleaner: swaps the cleaned segment `<base>.{index,timeindex,log}.cleaned` (written and fdatasync'ed;
+   * base = the base offset of old[0]) in for the consecutive closed segments `old` with Kafka's renames
+   * (segment-swap.ts): .cleaned → .swap and a directory fsync; then, in one synchronous step, so that reads
+   * see either the old segments or the new one, the old files → *.deleted, .swap → final names and the new
+   * segment in the list; then a directory fsync. Returns false, leaving the log as it was and removing the
+   * cleaned files, when `old` are no longer closed segments of this log or it was truncated since
+   * `truncations` was read.
+   */
+  async replaceWithCleaned(old: readonly LogSegment[], truncations: number): Promise<boolean> {
+    this.checkUsable();
+    const { fs } = this.ctx;
+    const base = (old[0] as LogSegment).baseOffset;
+    const stem = `${this.dir}/${segmentFileName(base)}`;
+    const unchanged = (): boolean => this.usable && truncations === this.truncations && this.holdsClosed(old);
+    try {
+      if (!unchanged()) {
+        removeSegmentFileSet(fs, stem, CLEANED_SUFFIX);
+        return false;
+      }
+      renameSegmentFiles(fs, stem, CLEANED_SUFFIX, SWAP_SUFFIX);
+      await fs.fsyncDir(this.dir);
+      if (!unchanged()) {
+        if (this.usable) removeSegmentFileSet(fs, stem, SWAP_SUFFIX);
+        return false;
+      }
+    } catch (err) {
+      throw this.goOffline(`swapping in the cleaned segment ${base}`, err);
+    }
+    const first = this.segments.indexOf(old[0] as LogSegment);
+    const next = this.segments[first + old.length] as LogSegment;
+    let seg: LogSegment;
+    this.removeSegmentFiles(old, base);
+    try {
+      renameSegmentFiles(fs, stem, SWAP_SUFFIX, '');
+      seg = LogSegment.open(this.ctx, this.dir, base, this.config.segmentIndexBytes, this.ctx.clock());
+      if (seg.loadIndexes(next.baseOffset) !== null) {
+        seg.recover(this.config.indexIntervalBytes, this.config.segmentIndexBytes, false);
+        seg.seal();
+        seg.needsIndexSync = true;
+      }
+    } catch (err) {
+      throw this.goOffline(`swapping in the cleaned segment ${base}`, err);
+    }
+    this.segments.splice(first, old.length, seg);
+    this.ctx.cache.dropBefore(this.tail, next.baseOffset);
+    try {
+      await fs.fsyncDir(this.dir);
+    } catch (err) {
+      throw this.goOffline(`swapping in the cleaned segment ${base}`, err);
+    }
+    return true;
   }
 
   /** flush.ms: flushes when the oldest unflushed append is older than flush.ms. */

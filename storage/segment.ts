@@ -76,11 +76,12 @@ export class LogSegment {
     readonly baseOffset: number,
     maxIndexBytes: number,
     nowMs: number,
+    suffix = '',
   ) {
     const name = `${dir}/${segmentFileName(baseOffset)}`;
-    this.logPath = `${name}.log`;
-    this.offsetIndex = new OffsetIndex(ctx, `${name}.index`, baseOffset, maxIndexBytes);
-    this.timeIndex = new TimeIndex(ctx, `${name}.timeindex`, baseOffset, maxIndexBytes);
+    this.logPath = `${name}.log${suffix}`;
+    this.offsetIndex = new OffsetIndex(ctx, `${name}.index${suffix}`, baseOffset, maxIndexBytes);
+    this.timeIndex = new TimeIndex(ctx, `${name}.timeindex${suffix}`, baseOffset, maxIndexBytes);
     this.nextOffset = baseOffset;
     this.rollBaseMs = nowMs;
   }
@@ -89,9 +90,12 @@ export class LogSegment {
     return [this.logPath, this.offsetIndex.path, this.timeIndex.path];
   }
 
-  /** A new empty segment: creates (truncates) its three files and preallocates the indexes. */
-  static create(ctx: SegmentContext, dir: string, baseOffset: number, maxIndexBytes: number, nowMs: number): LogSegment {
-    const seg = new LogSegment(ctx, dir, baseOffset, maxIndexBytes, nowMs);
+  /**
+   * A new empty segment: creates (truncates) its three files and preallocates the indexes. With a `suffix`
+   * ('.cleaned': the log cleaner's output) every file name ends with it.
+   */
+  static create(ctx: SegmentContext, dir: string, baseOffset: number, maxIndexBytes: number, nowMs: number, suffix = ''): LogSegment {
+    const seg = new LogSegment(ctx, dir, baseOffset, maxIndexBytes, nowMs, suffix);
     for (const path of seg.paths) ctx.fs.close(ctx.fs.open(path, 'w+'));
     seg.offsetIndex.preallocate(maxIndexBytes);
     seg.timeIndex.preallocate(maxIndexBytes);

@@ -1,11 +1,13 @@
 /**
  * Builds v2 record batches the broker writes itself (internal topics,
- * transaction markers, converted legacy message sets): two passes (sizes,
- * then one allocation), CRC-32C over attributes..end.
+ * transaction markers, converted legacy message sets, batches rewritten by the
+ * log cleaner): two passes (sizes, then one allocation), CRC-32C over
+ * attributes..end.
  */
 import { Writer, varintSize, varlongSize } from '../primitives.js';
 import {
   ATTR_CONTROL,
+  ATTR_DELETE_HORIZON,
   ATTR_LOG_APPEND_TIME,
   ATTR_TRANSACTIONAL,
   CRC_OFFSET,
@@ -45,6 +47,18 @@ export interface BatchOptions {
   readonly control?: boolean;
   /** Passed to compress() (legacy lz4 header checksum). */
   readonly compressOptions?: CompressOptions;
+  /**
+   * Log cleaner (Kafka 3.x): the batch's tombstones may be removed after this time. Sets the delete-horizon
+   * attribute and makes it the baseTimestamp; record timestamps are kept (their deltas become relative to it).
+   */
+  readonly deleteHorizonMs?: number;
+  /**
+   * Log cleaner: the batch keeps the lastOffsetDelta of the batch it was cleaned from (so the producer's last
+   * sequence survives), at least the last record's offset delta. With it, `records` may be empty: a
+   * header-only batch (uncompressed, baseTimestamp = maxTimestamp = `timestamp`), as Kafka keeps the last
+   * batch of a producer after its records were removed.
+   */
+  readonly lastOffsetDelta?: number;
 }
 
 interface PlannedRecord {
@@ -69,9 +83,12 @@ function bytesSize(b: Buffer | null | undefined): number {
   return b == null ? 1 : varintSize(b.length) + b.length;
 }
 
-function plan(records: readonly RecordInput[], defaultTimestamp: number): Plan {
-  if (records.length === 0) throw new RangeError('a record batch needs at least one record');
-  const baseTimestamp = records[0]!.timestamp ?? defaultTimestamp;
+function plan(records: readonly RecordInput[], defaultTimestamp: number, options: BatchOptions = {}): Plan {
+  if (records.length === 0) {
+    if (options.lastOffsetDelta === undefined) throw new RangeError('a record batch needs at least one record');
+    return { records: [], size: 0, baseTimestamp: defaultTimestamp, maxTimestamp: defaultTimestamp, lastOffsetDelta: options.lastOffsetDelta };
+  }
+  const baseTimestamp = options.deleteHorizonMs ?? records[0]!.timestamp ?? defaultTimestamp;
   let maxTimestamp = -1;
   let previousDelta = -1;
   let size = 0;
@@ -96,7 +113,9 @@ function plan(records: readonly RecordInput[], defaultTimestamp: number): Plan {
     size += varintSize(bodySize) + bodySize;
     planned.push({ offsetDelta, timestampDelta, key: r.key ?? null, value: r.value ?? null, headers, headerKeySizes, bodySize });
   }
-  return { records: planned, size, baseTimestamp, maxTimestamp, lastOffsetDelta: previousDelta };
+  const kept = options.lastOffsetDelta;
+  if (kept !== undefined && kept < previousDelta) throw new RangeError(`lastOffsetDelta ${kept} is below the last record's offset delta ${previousDelta}`);
+  return { records: planned, size, baseTimestamp, maxTimestamp, lastOffsetDelta: kept ?? previousDelta };
 }
 
 function writeBytes(w: Writer, b: Buffer | null): void {
@@ -132,7 +151,8 @@ function attributesOf(options: BatchOptions, codec: number): number {
     (codec & 0x07) |
     (options.logAppendTime !== undefined ? ATTR_LOG_APPEND_TIME : 0) |
     (options.transactional === true ? ATTR_TRANSACTIONAL : 0) |
-    (options.control === true ? ATTR_CONTROL : 0)
+    (options.control === true ? ATTR_CONTROL : 0) |
+    (options.deleteHorizonMs !== undefined ? ATTR_DELETE_HORIZON : 0)
   );
 }
 
@@ -166,13 +186,14 @@ function assemble(p: Plan, options: BatchOptions, codec: number, body: Buffer | 
 
 /** Builds an uncompressed v2 batch synchronously (the `compression` option is ignored). */
 export function buildUncompressedBatch(records: readonly RecordInput[], options: BatchOptions = {}): Buffer {
-  return assemble(plan(records, options.timestamp ?? Date.now()), options, Compression.none, null);
+  return assemble(plan(records, options.timestamp ?? Date.now(), options), options, Compression.none, null);
 }
 
 /** Builds a v2 batch, compressing the records area with `options.compression`. */
 export async function buildRecordBatch(records: readonly RecordInput[], options: BatchOptions = {}): Promise<Buffer> {
-  const codec = options.compression ?? Compression.none;
-  const p = plan(records, options.timestamp ?? Date.now());
+  const p = plan(records, options.timestamp ?? Date.now(), options);
+  // an empty batch is written uncompressed, as Kafka writes it
+  const codec = p.records.length === 0 ? Compression.none : (options.compression ?? Compression.none);
   if (codec === Compression.none) return assemble(p, options, codec, null);
   const area = Buffer.allocUnsafe(p.size);
   const w = new Writer(area);

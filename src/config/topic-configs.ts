@@ -239,6 +239,10 @@ export function resolveTopicConfig(broker: BrokerConfig, overrides: ReadonlyMap<
     flushMs: Math.max(num('flush.ms'), 1),
     fileDeleteDelayMs: num('file.delete.delay.ms'),
     cleanupPolicy: values.get('cleanup.policy')!,
+    minCleanableDirtyRatio: Number(values.get('min.cleanable.dirty.ratio')),
+    deleteRetentionMs: num('delete.retention.ms'),
+    minCompactionLagMs: num('min.compaction.lag.ms'),
+    maxCompactionLagMs: num('max.compaction.lag.ms'),
   };
   return {
     messageMaxBytes: num('max.message.bytes'),
