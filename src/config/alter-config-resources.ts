@@ -1,0 +1,253 @@
+/**
+ * AlterConfigs and IncrementalAlterConfigs on config resources, with Kafka
+ * 3.9's checks in Kafka's order and words (ConfigAdminManager on the broker,
+ * then ConfigurationControlManager and ControllerConfigurationValidator on the
+ * controller).
+ *
+ * Per request: a resource named twice → INVALID_REQUEST "Each resource must
+ * appear at most once." for both. Per resource: a config key given twice →
+ * INVALID_REQUEST; a null value (incremental: except with DELETE) →
+ * INVALID_REQUEST; an unknown operation → INVALID_REQUEST.
+ * - TOPIC: the new overrides are the given ones (AlterConfigs: every override
+ *   not named is removed, i.e. back to the broker's value) or the current ones
+ *   with the operations applied (SET, DELETE, and APPEND/SUBTRACT on list
+ *   configs, starting from the topic default when not set). An empty name →
+ *   INVALID_REQUEST, an illegal one → INVALID_TOPIC_EXCEPTION, a bad key or
+ *   value → INVALID_CONFIG, then an unknown topic → UNKNOWN_TOPIC_OR_PARTITION.
+ *   Stored and applied live through TopicManager.alterConfigs.
+ * - BROKER: name "" (cluster-wide defaults) or this node's id (else
+ *   INVALID_REQUEST); the new dynamic configs of that level are checked as
+ *   dynamic-broker-configs.ts describes (read-only or bad values →
+ *   INVALID_REQUEST, as Kafka), then stored and applied to every topic that
+ *   has no override of its own (TopicManager.alterBrokerConfigs).
+ * - BROKER_LOGGER (incremental only, as in Kafka): this node's id; SET of a
+ *   known logger to a log4j level, DELETE of a logger other than root.
+ * - GROUP and CLIENT_METRICS: Gregor keeps no such configs → INVALID_REQUEST.
+ * validate_only runs every check and changes nothing.
+ */
+import { ErrorCode, errorInfo, KafkaError } from '../../protocol/index.js';
+import type { Broker } from '../broker.js';
+import { topicNameProblem } from '../metadata/topic-names.js';
+import { loggerExists, ROOT_LOGGER, setLoggerLevel, VALID_LOG_LEVELS } from './broker-loggers.js';
+import { BROKER_CONFIG_BY_NAME } from './definitions.js';
+import { brokerConfigChangeProblem } from './dynamic-broker-configs.js';
+import { TOPIC_CONFIG_BY_NAME } from './topic-configs.js';
+
+/** ConfigResource.Type ids. */
+export const ResourceType = {
+  TOPIC: 2,
+  BROKER: 4,
+  BROKER_LOGGER: 8,
+  CLIENT_METRICS: 16,
+  GROUP: 32,
+} as const;
+
+/** AlterConfigOp.OpType ids. */
+export const ConfigOp = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
+const OP_NAMES = ['SET', 'DELETE', 'APPEND', 'SUBTRACT'] as const;
+
+export interface ConfigChange {
+  readonly name: string;
+  /** ConfigOp id; AlterConfigs' changes are all SET. */
+  readonly op: number;
+  readonly value: string | null;
+}
+
+export interface ConfigResourceChange {
+  readonly resourceType: number;
+  readonly resourceName: string;
+  readonly configs: readonly ConfigChange[];
+}
+
+export interface ConfigResourceResult {
+  readonly resourceType: number;
+  readonly resourceName: string;
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
+export interface AlterOptions {
+  /** IncrementalAlterConfigs (operations on the current configs) rather than AlterConfigs (the whole new set). */
+  readonly incremental: boolean;
+  readonly validateOnly: boolean;
+}
+
+/** An error as Kafka's ApiError.fromThrowable carries it: no message when it is the error's default one. */
+export function apiError(err: KafkaError): { errorCode: number; errorMessage: string | null } {
+  return { errorCode: err.code, errorMessage: err.message === errorInfo(err.code).message ? null : err.message };
+}
+
+/** Applies the changes of one request; one result per resource, in request order. */
+export async function alterConfigResources(broker: Broker, resources: readonly ConfigResourceChange[], opts: AlterOptions): Promise<ConfigResourceResult[]> {
+  const seen = new Map<string, number>();
+  for (const r of resources) {
+    const key = `${r.resourceType}\u0000${r.resourceName}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  const results: ConfigResourceResult[] = [];
+  for (const r of resources) {
+    const base = { resourceType: r.resourceType, resourceName: r.resourceName };
+    if (seen.get(`${r.resourceType}\u0000${r.resourceName}`)! > 1) {
+      results.push({ ...base, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Each resource must appear at most once.' });
+      continue;
+    }
+    try {
+      await alterOne(broker, r, opts);
+      results.push({ ...base, errorCode: ErrorCode.NONE, errorMessage: null });
+    } catch (err) {
+      if (!(err instanceof KafkaError)) throw err;
+      results.push({ ...base, ...apiError(err) });
+    }
+  }
+  return results;
+}
+
+function invalidRequest(message: string): KafkaError {
+  return new KafkaError(ErrorCode.INVALID_REQUEST, message);
+}
+
+async function alterOne(broker: Broker, r: ConfigResourceChange, opts: AlterOptions): Promise<void> {
+  const names = r.configs.map((c) => c.name);
+  if (new Set(names).size !== names.length) throw invalidRequest('Error due to duplicate config keys');
+  const nullValues = r.configs.filter((c) => c.value === null && !(opts.incremental && c.op === ConfigOp.DELETE)).map((c) => c.name);
+  if (nullValues.length > 0) throw invalidRequest(`Null value not supported for : ${nullValues.join(', ')}`);
+  switch (r.resourceType) {
+    case ResourceType.TOPIC:
+      return alterTopic(broker, r, opts);
+    case ResourceType.BROKER:
+      return alterBroker(broker, r, opts);
+    case ResourceType.BROKER_LOGGER:
+      if (!opts.incremental) throw invalidRequest(`Unknown resource type ${r.resourceType}`);
+      return alterLoggers(broker, r, opts.validateOnly);
+    case ResourceType.GROUP:
+    case ResourceType.CLIENT_METRICS:
+      throw invalidRequest(`Gregor keeps no configs of resource type ${r.resourceType === ResourceType.GROUP ? 'GROUP' : 'CLIENT_METRICS'}`);
+    default:
+      throw invalidRequest(`Unknown resource type ${r.resourceType}`);
+  }
+}
+
+function checkOps(configs: readonly ConfigChange[]): void {
+  for (const c of configs) {
+    if (!Number.isInteger(c.op) || c.op < 0 || c.op >= OP_NAMES.length) throw invalidRequest(`Unknown operations type ${c.op}`);
+  }
+}
+
+interface ListSchema {
+  /** Whether the key is a list config; undefined for an unknown key. */
+  isList(name: string): boolean | undefined;
+  defaultOf(name: string): string | null;
+  /** The error for APPEND/SUBTRACT on a key that is not a list. */
+  notAList(op: 'APPEND' | 'SUBTRACT', name: string): KafkaError;
+}
+
+const TOPIC_SCHEMA: ListSchema = {
+  isList: (name) => (TOPIC_CONFIG_BY_NAME.has(name) ? TOPIC_CONFIG_BY_NAME.get(name)!.type === 'list' : undefined),
+  defaultOf: (name) => TOPIC_CONFIG_BY_NAME.get(name)?.default ?? null,
+  notAList: (op, name) => new KafkaError(ErrorCode.INVALID_CONFIG, `Can't ${op} to key ${name} because its type is not LIST.`),
+};
+
+const BROKER_SCHEMA: ListSchema = {
+  isList: (name) => (BROKER_CONFIG_BY_NAME.has(name) ? BROKER_CONFIG_BY_NAME.get(name)!.type === 'list' : undefined),
+  defaultOf: (name) => BROKER_CONFIG_BY_NAME.get(name)?.default ?? null,
+  notAList: (op, name) =>
+    BROKER_CONFIG_BY_NAME.has(name)
+      ? new KafkaError(ErrorCode.INVALID_CONFIG, `Config value ${op.toLowerCase()} is not allowed for config key: ${name}`)
+      : new KafkaError(ErrorCode.INVALID_CONFIG, `Unknown config name: ${name}`),
+};
+
+/** IncrementalAlterConfigs: the operations applied to the current configs of a resource. */
+function applyOps(current: Readonly<Record<string, string>>, configs: readonly ConfigChange[], schema: ListSchema): Record<string, string> {
+  const next: Record<string, string> = { ...current };
+  for (const c of configs) {
+    const op = OP_NAMES[c.op]!;
+    if (op === 'SET') {
+      next[c.name] = c.value!;
+      continue;
+    }
+    if (op === 'DELETE') {
+      delete next[c.name];
+      continue;
+    }
+    if (schema.isList(c.name) !== true) throw schema.notAList(op, c.name);
+    const parts = (next[c.name] ?? schema.defaultOf(c.name) ?? '').split(',').filter((s) => s !== '');
+    for (const value of c.value!.split(',')) {
+      if (op === 'APPEND') {
+        if (!parts.includes(value)) parts.push(value);
+      } else {
+        const at = parts.indexOf(value);
+        if (at >= 0) parts.splice(at, 1);
+      }
+    }
+    next[c.name] = parts.join(',');
+  }
+  return next;
+}
+
+async function alterTopic(broker: Broker, r: ConfigResourceChange, opts: AlterOptions): Promise<void> {
+  checkOps(r.configs);
+  const name = r.resourceName;
+  const current = broker.topics.get(name)?.overrides ?? new Map<string, string>();
+  const configs = opts.incremental
+    ? applyOps(Object.fromEntries(current), r.configs, TOPIC_SCHEMA)
+    : Object.fromEntries(r.configs.map((c) => [c.name, c.value!] as const));
+  if (name === '') throw invalidRequest('Default topic resources are not allowed.');
+  const problem = topicNameProblem(name);
+  if (problem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
+  await broker.topics.alterConfigs(name, configs, opts.validateOnly);
+}
+
+/** Kafka's validateResourceNameIsCurrentNodeId. */
+function checkNodeId(broker: Broker, name: string, what: 'broker' | 'node'): void {
+  if (!/^[-+]?\d+$/.test(name) || !Number.isSafeInteger(Number(name)) || Math.abs(Number(name)) > 2147483647) {
+    throw invalidRequest(`Node id must be an integer, but it is: ${name}`);
+  }
+  if (Number(name) !== broker.nodeId) {
+    throw invalidRequest(what === 'broker' ? `Unexpected broker id, expected ${broker.nodeId}, but received ${name}` : `Unexpected node id. Expected ${broker.nodeId}, but received ${name}`);
+  }
+}
+
+async function alterBroker(broker: Broker, r: ConfigResourceChange, opts: AlterOptions): Promise<void> {
+  const level = r.resourceName === '' ? 'default' : 'broker';
+  if (level === 'broker') checkNodeId(broker, r.resourceName, 'broker');
+  checkOps(r.configs);
+  const configs = opts.incremental
+    ? applyOps(broker.config.dynamicConfigs(level), r.configs, BROKER_SCHEMA)
+    : Object.fromEntries(r.configs.map((c) => [c.name, c.value!] as const));
+  const problem = brokerConfigChangeProblem(configs);
+  if (problem) throw invalidRequest(problem);
+  if (!opts.validateOnly) await broker.topics.alterBrokerConfigs(level, configs);
+}
+
+function alterLoggers(broker: Broker, r: ConfigResourceChange, validateOnly: boolean): void {
+  checkNodeId(broker, r.resourceName, 'node');
+  for (const c of r.configs) {
+    switch (c.op) {
+      case ConfigOp.SET:
+        if (!loggerExists(c.name)) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Logger ${c.name} does not exist!`);
+        if (!VALID_LOG_LEVELS.includes(c.value!)) {
+          throw new KafkaError(
+            ErrorCode.INVALID_CONFIG,
+            `Cannot set the log level of ${c.name} to ${c.value} as it is not a supported log level. Valid log levels are ${VALID_LOG_LEVELS.join(', ')}`,
+          );
+        }
+        break;
+      case ConfigOp.DELETE:
+        if (!loggerExists(c.name)) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Logger ${c.name} does not exist!`);
+        if (c.name === ROOT_LOGGER) throw invalidRequest(`Removing the log level of the ${ROOT_LOGGER} logger is not allowed`);
+        break;
+      case ConfigOp.APPEND:
+      case ConfigOp.SUBTRACT:
+        throw invalidRequest(`${OP_NAMES[c.op]} operation is not allowed for the BROKER_LOGGER resource`);
+      default:
+        throw invalidRequest(`Unknown operation type ${c.op} is not allowed for the BROKER_LOGGER resource`);
+    }
+  }
+  if (validateOnly) return;
+  for (const c of r.configs) {
+    if (c.op === ConfigOp.SET) {
+      setLoggerLevel(broker.logger, c.name, c.value!);
+      broker.logger.warn({ logger: c.name, level: c.value }, 'updated the log level');
+    }
+  }
+}

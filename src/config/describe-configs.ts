@@ -1,0 +1,147 @@
+/**
+ * DescribeConfigs' view of the broker and topic configs, as Kafka 3.9's
+ * ConfigHelper builds it.
+ *
+ * Each entry has its value as Kafka prints it, a source, the synonyms (every
+ * layer that has a value for the setting: this broker's dynamic value, the
+ * cluster's dynamic default, the static value, the default — for all the names
+ * the setting goes by, layer by layer), read-only and sensitive flags, its type
+ * and documentation. Two of Kafka's rules are kept to the letter, because
+ * clients show what they get:
+ * - the synonyms start at the first one carrying the described name itself:
+ *   a topic's retention.ms on a broker with only log.retention.hours=168 (a
+ *   default) has no synonyms and the source DEFAULT_CONFIG, with the value
+ *   604800000 computed from the hours;
+ * - the source is the first synonym's source, or DEFAULT_CONFIG without one.
+ * (CreateTopics' result configs follow another rule of Kafka's, see
+ * describeTopicConfigs in topic-configs.ts.)
+ */
+import { splitList, type BrokerConfig, type ConfigSourceKind } from './broker-config.js';
+import type { ConfigDef, ConfigType } from './definitions.js';
+import { BROKER_CONFIGS } from './definitions.js';
+import { brokerConfigSynonyms, isReadOnlyBrokerConfig } from './dynamic-broker-configs.js';
+import { CONFIG_SOURCE_ID, describeTopicConfigs, TOPIC_CONFIGS } from './topic-configs.js';
+
+export interface DescribedSynonym {
+  readonly name: string;
+  readonly value: string | null;
+  /** ConfigSource id (CONFIG_SOURCE_ID). */
+  readonly source: number;
+}
+
+export interface DescribedConfig {
+  readonly name: string;
+  readonly value: string | null;
+  /** ConfigSource id. */
+  readonly source: number;
+  readonly readOnly: boolean;
+  readonly sensitive: boolean;
+  readonly synonyms: readonly DescribedSynonym[];
+  /** DescribeConfigs ConfigType id. */
+  readonly type: number;
+  readonly documentation: string | null;
+}
+
+/** DescribeConfigsResponse.ConfigType ids (UNKNOWN 0, SHORT 4 and CLASS 8 have no Gregor config). */
+export const CONFIG_TYPE_ID: Readonly<Record<ConfigType, number>> = {
+  boolean: 1,
+  string: 2,
+  int: 3,
+  long: 5,
+  double: 6,
+  list: 7,
+  password: 9,
+};
+
+/** ConfigSource id of the broker logger levels (DescribeConfigs on BROKER_LOGGER). */
+export const DYNAMIC_BROKER_LOGGER_CONFIG = 6;
+
+/** A value as Kafka prints the parsed config: lists joined with ',', booleans in lower case, doubles with a fraction. */
+export function formatConfigValue(def: ConfigDef, raw: string): string {
+  switch (def.type) {
+    case 'list':
+      return splitList(raw).join(',');
+    case 'boolean':
+      return raw.trim().toLowerCase();
+    case 'int':
+    case 'long':
+      return /^[-+]?\d+$/.test(raw.trim()) ? BigInt(raw.trim()).toString() : raw;
+    case 'double': {
+      const n = Number(raw);
+      return Number.isInteger(n) ? n.toFixed(1) : String(n);
+    }
+    default:
+      return raw;
+  }
+}
+
+const SOURCE_ORDER: readonly ConfigSourceKind[] = ['DYNAMIC_BROKER_CONFIG', 'DYNAMIC_DEFAULT_BROKER_CONFIG', 'STATIC_BROKER_CONFIG', 'DEFAULT_CONFIG'];
+
+/**
+ * Kafka's configSynonyms: for each layer in precedence order, the names (in their order) that have a value
+ * in it; then everything before the first entry for `name` itself is dropped.
+ */
+function brokerSynonyms(broker: BrokerConfig, name: string, names: readonly string[], sensitive: boolean): DescribedSynonym[] {
+  const layered = names.filter((n) => broker.has(n)).map((n) => ({ name: n, layers: broker.layers(n) }));
+  const out: DescribedSynonym[] = [];
+  for (const source of SOURCE_ORDER) {
+    for (const { name: n, layers } of layered) {
+      const layer = layers.find((l) => l.source === source);
+      if (layer) out.push({ name: n, value: sensitive ? null : layer.value, source: CONFIG_SOURCE_ID[source] });
+    }
+  }
+  const first = out.findIndex((s) => s.name === name);
+  return first < 0 ? [] : out.slice(first);
+}
+
+/**
+ * Every topic config of a topic with the given overrides. Values are the effective ones (override, else the
+ * broker's value of the first synonym that has one, else the topic default).
+ */
+export function describeTopicConfigEntries(broker: BrokerConfig, overrides: ReadonlyMap<string, string>): DescribedConfig[] {
+  const effective = new Map(describeTopicConfigs(broker, overrides).map((e) => [e.def.name, e.value] as const));
+  return TOPIC_CONFIGS.map((def) => {
+    const sensitive = def.type === 'password';
+    const value = sensitive ? null : formatConfigValue(def, effective.get(def.name) ?? '');
+    const main = def.synonyms[0]?.name;
+    const synonyms = main === undefined ? [] : brokerSynonyms(broker, main, brokerConfigSynonyms(main), sensitive);
+    const override = overrides.get(def.name);
+    if (override !== undefined) synonyms.unshift({ name: def.name, value, source: CONFIG_SOURCE_ID.TOPIC_CONFIG });
+    return {
+      name: def.name,
+      value,
+      source: synonyms[0]?.source ?? CONFIG_SOURCE_ID.DEFAULT_CONFIG,
+      readOnly: false,
+      sensitive,
+      synonyms,
+      type: CONFIG_TYPE_ID[def.type],
+      documentation: def.doc,
+    };
+  });
+}
+
+/**
+ * The broker's configs: with `perBroker` (resource name = this node's id) every config with its current value;
+ * otherwise (resource name "") only the cluster-wide dynamic defaults, each with its dynamic default synonyms.
+ */
+export function describeBrokerConfigEntries(broker: BrokerConfig, perBroker: boolean): DescribedConfig[] {
+  const defaults = broker.dynamicConfigs('default');
+  const described = perBroker ? BROKER_CONFIGS : BROKER_CONFIGS.filter((def) => defaults[def.name] !== undefined);
+  return described.map((def) => {
+    const sensitive = def.type === 'password';
+    const raw = perBroker ? broker.get(def.name) : defaults[def.name]!;
+    const value = sensitive || raw === null ? null : perBroker ? formatConfigValue(def, raw) : raw;
+    const all = brokerSynonyms(broker, def.name, brokerConfigSynonyms(def.name), sensitive);
+    const synonyms = perBroker ? all : all.filter((s) => s.source === CONFIG_SOURCE_ID.DYNAMIC_DEFAULT_BROKER_CONFIG);
+    return {
+      name: def.name,
+      value,
+      source: synonyms[0]?.source ?? CONFIG_SOURCE_ID.DEFAULT_CONFIG,
+      readOnly: isReadOnlyBrokerConfig(def.name),
+      sensitive,
+      synonyms,
+      type: CONFIG_TYPE_ID[def.type],
+      documentation: def.doc,
+    };
+  });
+}
