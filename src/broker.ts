@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { LogManager, type StorageFs, type StorageObserver } from '../storage/index.js';
 import { advertisedListenerOf, listenerOf, type BrokerConfig, type Endpoint } from './config/broker-config.js';
-import { logDefaultsOf } from './config/log-defaults.js';
+import { cleanerOptionsOf, logDefaultsOf } from './config/log-defaults.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import { releaseParkedFetches } from './handlers/fetch.js';
 import type { Logger } from './logger.js';
@@ -138,6 +138,7 @@ export class Broker {
       findRecordByTimestamp: recordTimestampLookup(config.int('gregor.max.decompressed.bytes')),
       observer: metrics ? this.storageObserver() : undefined,
       fs: this.opts.storageFs,
+      cleaner: cleanerOptionsOf(config),
     });
     this.producerIds = ProducerIdManager.open(this.logs.logDir, this.opts.storageFs);
     this.producerStates = new ProducerStateManager({
