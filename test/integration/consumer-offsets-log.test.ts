@@ -2,7 +2,8 @@
  * `__consumer_offsets` as a log: a coordinator restarting on a large offsets
  * partition answers COORDINATOR_LOAD_IN_PROGRESS for the groups it has not
  * loaded yet (SyncGroup REBALANCE_IN_PROGRESS, Heartbeat NONE, as Kafka) and
- * serves them once loaded, with the latest of 100,000 commits.
+ * serves them once loaded, with the latest of 100,000 commits; the topic is
+ * compacted by the log cleaner down to one record per key.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -103,5 +104,67 @@ describe('__consumer_offsets loading', () => {
       Array.from({ length: KEYS }, (_, p) => [p, COMMITS / KEYS, `r${COMMITS / KEYS}`]),
     );
     c.close();
+  }, 120_000);
+});
+
+describe('__consumer_offsets compaction', () => {
+  /** Small segments: the 100,000 commits roll hundreds of them, and the active one stays small. */
+  const SEGMENT_BYTES = 8192;
+  const config = { ...CONFIG, 'offsets.topic.segment.bytes': SEGMENT_BYTES };
+  let dataDir: string;
+  let broker: RunningBroker;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'gregor-offsets-compaction-'));
+    broker = await startBroker({ port: 0, dataDir, config });
   });
+  afterAll(async () => {
+    await broker?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  /** Records of the group's partition: all of them, and those below the cleaner's checkpoint. */
+  async function records(partition: number): Promise<{ total: number; cleaned: number }> {
+    const checkpoint = broker.broker.logs.cleanerCheckpoint('__consumer_offsets', partition) ?? 0;
+    let total = 0;
+    let cleaned = 0;
+    for await (const r of broker.broker.groups.offsetsTopic.replay(partition)) {
+      total++;
+      if (r.offset < checkpoint) cleaned++;
+    }
+    return { total, cleaned };
+  }
+
+  it('after 100,000 commits of 10 keys the cleaned topic holds one record per key, and a restart restores the latest offsets', async () => {
+    let c = await RawClient.connect(broker.port);
+    await c.request(schemas.createTopicsRequest, schemas.createTopicsResponse, 5, {
+      topics: [{ name: 'compacted', numPartitions: KEYS, replicationFactor: 1, assignments: [], configs: [] }],
+      timeoutMs: 5000,
+    });
+    await commitMany(c, BIG_GROUP, 'compacted', COMMITS, KEYS);
+    const partition = groupPartition(BIG_GROUP, 50);
+    const topic = broker.broker.topics.get('__consumer_offsets')!;
+    expect(topic.overrides.get('cleanup.policy')).toBe('compact');
+    expect(topic.overrides.get('segment.bytes')).toBe(String(SEGMENT_BYTES));
+    const before = await records(partition);
+    expect(before.total).toBe(COMMITS);
+
+    expect(await broker.broker.logs.cleanNow('__consumer_offsets', partition)).toBe(1);
+    const after = await records(partition);
+    // the cleaned part keeps the latest record of each key; only the active segment (at most
+    // SEGMENT_BYTES of 10-record batches) is left uncleaned, as Kafka never cleans it
+    expect(after.cleaned).toBeLessThanOrEqual(KEYS);
+    expect(after.total).toBeLessThan(KEYS + SEGMENT_BYTES / 40);
+
+    c.close();
+    await broker.close();
+    broker = await startBroker({ port: 0, dataDir, config });
+    await broker.broker.groups.whenLoaded();
+    c = await RawClient.connect(broker.port);
+    const fetched = await c.request(schemas.offsetFetchRequest, schemas.offsetFetchResponse, 8, { groups: [{ groupId: BIG_GROUP, topics: null }] });
+    expect(fetched.groups[0]!.topics[0]!.partitions.map((p) => [p.partitionIndex, Number(p.committedOffset), p.metadata])).toEqual(
+      Array.from({ length: KEYS }, (_, p) => [p, COMMITS / KEYS, `r${COMMITS / KEYS}`]),
+    );
+    c.close();
+  }, 180_000);
 });
