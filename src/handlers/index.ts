@@ -4,8 +4,10 @@
  */
 import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler } from './api-versions.js';
+import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteGroupsHandler } from './delete-groups.js';
+import { deleteRecordsHandler } from './delete-records.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { describeGroupsHandler } from './describe-groups.js';
@@ -51,6 +53,8 @@ registerHandlers([
   describeConfigsHandler,
   alterConfigsHandler,
   incrementalAlterConfigsHandler,
+  createPartitionsHandler,
+  deleteRecordsHandler,
 ]);
 
 export { handlerFor, supportedApis } from './registry.js';

@@ -1,0 +1,51 @@
+/**
+ * CreatePartitions: v0-3.
+ * Behavior: raises each topic's partition count through
+ * TopicManager.createPartitions (metadata first, then the new logs), topics
+ * independently, with the checks and words of Kafka's controller: a topic
+ * named twice → INVALID_REQUEST "Duplicate topic name." (listed first, as
+ * Kafka does); unknown → UNKNOWN_TOPIC_OR_PARTITION; the same or a lower count
+ * → INVALID_PARTITIONS ("Topic already has 3 partition(s)." / "... would not
+ * be an increase."); above gregor.max.partitions.per.topic → INVALID_PARTITIONS.
+ * Manual assignments: one replica list per new partition (else
+ * INVALID_REPLICA_ASSIGNMENT "Attempted to add 2 additional partition(s), but
+ * only 1 assignment(s) were specified."), each non-empty, naming only this
+ * broker, once, as many times as the topic's replication factor (else
+ * INVALID_REPLICA_ASSIGNMENT with Kafka's message). validate_only runs every
+ * check and creates nothing. The partitions exist when the response is sent,
+ * so timeout_ms is not needed. Unlike Kafka, Gregor refuses to add partitions
+ * to __consumer_offsets (INVALID_PARTITIONS): that would move every group's
+ * offsets to another partition.
+ * Version notes: v1+ throttle time; v2+ flexible; v3 same as v2.
+ */
+import { ApiKey, apiByKey, ErrorCode, KafkaError, schemas, type MessageInput } from '../../protocol/index.js';
+import { apiError } from '../config/alter-config-resources.js';
+import { defineHandler } from './handler.js';
+
+type Result = NonNullable<MessageInput<typeof schemas.createPartitionsResponse>['results']>[number];
+
+export const createPartitionsHandler = defineHandler({
+  api: apiByKey(ApiKey.CreatePartitions)!,
+  request: schemas.createPartitionsRequest,
+  response: schemas.createPartitionsResponse,
+  async handle(ctx, req) {
+    const counts = new Map<string, number>();
+    for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
+    const results: Result[] = [];
+    for (const [name, n] of counts) {
+      if (n > 1) results.push({ name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic name.' });
+    }
+    for (const t of req.topics) {
+      if (counts.get(t.name)! > 1) continue;
+      try {
+        const assignments = t.assignments === null ? null : t.assignments.map((a) => a.brokerIds);
+        await ctx.broker.topics.createPartitions(t.name, t.count, assignments, req.validateOnly);
+        results.push({ name: t.name, errorCode: ErrorCode.NONE, errorMessage: null });
+      } catch (err) {
+        if (!(err instanceof KafkaError)) throw err;
+        results.push({ name: t.name, ...apiError(err) });
+      }
+    }
+    return { throttleTimeMs: 0, results };
+  },
+});
