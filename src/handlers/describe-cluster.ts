@@ -1,0 +1,51 @@
+/**
+ * DescribeCluster: v0-1.
+ * Behavior: as a Kafka 3.9 broker (KRaft): the cluster id, this node as the
+ * only broker (at its advertised host and port, no rack) and as the
+ * controller id (a KRaft broker reports one of the live brokers there, since
+ * clients cannot reach the controllers), and with
+ * include_cluster_authorized_operations every cluster operation (no
+ * authorizer), else -2147483648. The endpoint type asked for must be BROKER
+ * (1): CONTROLLER (2) → MISMATCHED_ENDPOINT_TYPE, any other value →
+ * UNSUPPORTED_ENDPOINT_TYPE (both INVALID_REQUEST at v0), with Kafka's
+ * messages and an otherwise empty response.
+ * Version notes: v1 adds endpoint_type to the request and the response.
+ */
+import { ApiKey, apiByKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_AUTHORIZED_OPERATIONS } from './metadata.js';
+import { defineHandler } from './handler.js';
+
+const ENDPOINT_TYPES: Readonly<Record<number, string>> = { 1: 'BROKER', 2: 'CONTROLLER' };
+const BROKER_ENDPOINT = 1;
+
+export const describeClusterHandler = defineHandler({
+  api: apiByKey(ApiKey.DescribeCluster)!,
+  request: schemas.describeClusterRequest,
+  response: schemas.describeClusterResponse,
+  handle(ctx, req) {
+    const { broker, version } = ctx;
+    const requested = ENDPOINT_TYPES[req.endpointType];
+    if (requested === undefined || req.endpointType !== BROKER_ENDPOINT) {
+      return {
+        throttleTimeMs: 0,
+        errorCode: version === 0 ? ErrorCode.INVALID_REQUEST : requested === undefined ? ErrorCode.UNSUPPORTED_ENDPOINT_TYPE : ErrorCode.MISMATCHED_ENDPOINT_TYPE,
+        errorMessage:
+          requested === undefined
+            ? `Unsupported endpoint type ${req.endpointType}`
+            : `The request was sent to an endpoint of type BROKER, but we wanted an endpoint of type ${requested}`,
+        clusterId: '',
+        brokers: [],
+      };
+    }
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      endpointType: BROKER_ENDPOINT,
+      clusterId: broker.clusterId,
+      controllerId: broker.nodeId,
+      brokers: [{ brokerId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
+      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+    };
+  },
+});
