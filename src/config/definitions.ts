@@ -94,6 +94,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'offsets.topic.num.partitions', type: 'int', default: '50', min: 1, readOnly: true, doc: 'The number of partitions for the offset commit topic.' },
   { name: 'offsets.topic.replication.factor', type: 'int', default: '1', min: 1, readOnly: true, doc: 'The replication factor for the offsets topic.' },
   { name: 'offsets.topic.segment.bytes', type: 'int', default: '104857600', min: 1, readOnly: true, doc: 'The offsets topic segment bytes.' },
+  { name: 'offset.metadata.max.bytes', type: 'int', default: '4096', doc: 'The maximum size for a metadata entry associated with an offset commit.' },
   { name: 'offsets.retention.minutes', type: 'int', default: '10080', min: 1, doc: 'Committed offsets of a group that has been empty this long are discarded.' },
   { name: 'offsets.retention.check.interval.ms', type: 'long', default: '600000', min: 1, doc: 'Frequency at which to check for stale offsets.' },
   { name: 'producer.id.expiration.ms', type: 'int', default: '86400000', min: 1, doc: 'The time in ms that a topic partition leader will wait before expiring producer IDs.' },

@@ -45,8 +45,6 @@ export type { GroupOverview, OffsetToCommit, PartitionLag } from './group-store.
 
 /** Kafka's fixed timeout for a new member's parked JoinGroup (GroupCoordinator.NewMemberJoinTimeoutMs). */
 export const NEW_MEMBER_JOIN_TIMEOUT_MS = 300_000;
-/** Kafka's default offset.metadata.max.bytes, used when the config table has no such key. */
-const DEFAULT_OFFSET_METADATA_MAX_BYTES = 4096;
 
 /** A JoinGroup: the member as it describes itself (member id "" when new) and how to treat it. */
 export interface JoinParams extends Omit<NewMember, 'assignment'> {
@@ -142,7 +140,7 @@ export class GroupCoordinator {
     this.log = broker.logger.child({ component: 'group-coordinator' });
     this.store = new GroupStore(broker, this.log, {
       syncWrites: config.bool('gregor.flush.acks.all'),
-      metadataMaxBytes: config.has('offset.metadata.max.bytes') ? config.int('offset.metadata.max.bytes') : DEFAULT_OFFSET_METADATA_MAX_BYTES,
+      metadataMaxBytes: config.int('offset.metadata.max.bytes'),
     });
     this.initialRebalanceDelayMs = config.int('group.initial.rebalance.delay.ms');
     this.minSessionTimeoutMs = config.int('group.min.session.timeout.ms');

@@ -84,6 +84,8 @@ export const deleteTopicsHandler = defineHandler({
     for (const [name, topicId] of toDelete) {
       try {
         await broker.topics.delete(name);
+        // committed offsets of a deleted topic go too, as in Kafka
+        await broker.groups.onTopicDeleted(name);
         result(name, topicId, ErrorCode.NONE);
       } catch (err) {
         if (!(err instanceof KafkaError)) throw err;
