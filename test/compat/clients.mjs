@@ -150,6 +150,16 @@ export const CLIENTS = [
     headers: true,
     prepare: async () => {},
     command: nodeScript('platformatic.mjs'),
+    knownIssues: [
+      {
+        producers: ['kafka-python', 'sarama-0.8.2', 'kafka-go', 'kafka-node'],
+        codec: 'snappy',
+        reason:
+          '@platformatic/kafka cannot decompress xerial-framed snappy: its WASM snappy decoder traps ("unreachable"). ' +
+          'kafka-python (like the Java producer) writes xerial framing, and the broker writes it when it converts ' +
+          'legacy snappy message sets (sarama 0.8.2, kafka-go, kafka-node) to record batches, as Kafka does',
+      },
+    ],
     supports: {
       'produce-zstd': `zstd needs node:zlib zstd (Node >= 22.15); this run uses Node ${process.versions.node}`,
     },

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { apiVersions, startGregor } from './broker.mjs';
 import { CLIENTS } from './clients.mjs';
-import { crossMessages, crossTopic, diffMessages, ERR_MESSAGE_MAX_BYTES, judge, planClient, SCENARIOS, setupTopics } from './scenarios.mjs';
+import { crossMessages, crossTopics, diffMessages, ERR_MESSAGE_MAX_BYTES, judge, planClient, SCENARIOS, setupTopics } from './scenarios.mjs';
 import { renderMarkdown, renderText } from './report.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -74,6 +74,8 @@ function runScript(client, ctx, tasks, phase) {
     });
     let output = '';
     let pending = '';
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
     child.stdout.on('data', (chunk) => {
       output += chunk;
       pending += chunk;
@@ -98,6 +100,7 @@ function runScript(client, ctx, tasks, phase) {
     child.on('error', (err) => (output += `\n[runner] ${err.message}\n`));
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (pending.startsWith('@@ ')) output += `\n[runner] truncated result line (${pending.length} characters, no newline)\n`;
       writeFileSync(logPath, output);
       resolve({ results, exit: code ?? signal, logPath, output });
     });
@@ -114,7 +117,7 @@ async function pool(items, size, fn) {
 function record(cells, client, task, r, ctx, run) {
   if (r === undefined) {
     const lines = run.output.trim().split('\n');
-    const firstError = lines.find((l) => /error|exception|panic|killed/i.test(l));
+    const firstError = lines.find((l) => /^\[runner\]|error|exception|panic|killed/i.test(l) && !l.startsWith('@@ '));
     const tail = firstError ?? lines.slice(-3).join(' / ');
     cells[task.id] = { status: 'fail', detail: `no result (script exit ${run.exit}; ${run.logPath}): ${tail}`.slice(0, 600) };
     return;
@@ -188,13 +191,13 @@ async function main() {
       log(`${client.name}: phase 1, ${plan.tasks.length} scenarios`);
       const run = await runScript(client, ctx, plan.tasks, 1);
       for (const t of plan.tasks) record(cells[client.name], client, t, run.results.get(t.id), ctx, run);
-      const failed = plan.tasks.filter((t) => cells[client.name][t.id].status !== 'pass').map((t) => t.id);
+      const failed = plan.tasks.filter((t) => cells[client.name][t.id].status === 'fail').map((t) => t.id);
       log(`${client.name}: phase 1 done${failed.length ? `, failed: ${failed.join(', ')}` : ''}`);
     });
 
     // Phase 2: every client reads what every other one produced.
     const producers = clients.filter((c) => cells[c.name]['cross-produce']?.status === 'pass');
-    ctx.crossTopics = producers.map((c) => ({ topic: crossTopic(c), count: crossMessages(c).length, producer: c }));
+    ctx.crossTopics = producers.flatMap((c) => crossTopics(c).map((t) => ({ ...t, count: crossMessages(c).length, producer: c })));
     await pool(clients, Number(opts.parallel), async (client) => {
       const plan = planClient(client, ctx, 2);
       Object.assign(cells[client.name], plan.cells);
@@ -234,9 +237,19 @@ function judgeCross(clients, cells, ctx) {
   const pairs = [];
   for (const reader of clients.filter((c) => cells[c.name]['cross-read']?.status === 'pass')) {
     const read = cells[reader.name]['cross-read'].data?.topics ?? {};
-    for (const { topic, producer } of ctx.crossTopics) {
+    const errors = cells[reader.name]['cross-read'].data?.errors ?? {};
+    for (const producer of new Set(ctx.crossTopics.map((t) => t.producer))) {
       if (producer === reader) continue;
-      pairs.push({ producer, reader, diff: diffMessages(crossMessages(producer), read[topic], producer.headers && reader.headers) });
+      const diffs = [];
+      const known = [];
+      for (const t of ctx.crossTopics.filter((x) => x.producer === producer)) {
+        const failed = errors[t.topic];
+        const diff = failed !== undefined ? `read failed: ${failed}` : diffMessages(crossMessages(producer), read[t.topic], producer.headers && reader.headers);
+        const issue = (reader.knownIssues ?? []).find((k) => k.producers.includes(producer.name) && k.codec === t.codec);
+        if (issue !== undefined) known.push(diff === null ? `${t.codec}: known issue did not reproduce (${issue.reason})` : `${t.codec}: known client issue: ${issue.reason}`);
+        else if (diff !== null) diffs.push(`${t.codec}: ${diff}`);
+      }
+      pairs.push({ producer, reader, diff: diffs.length === 0 ? null : diffs.join('; '), known });
     }
   }
   for (const c of clients) {
@@ -245,8 +258,9 @@ function judgeCross(clients, cells, ctx) {
       delete cr.data;
       const mine = pairs.filter((p) => p.reader === c);
       const bad = mine.filter((p) => p.diff !== null);
-      if (bad.length > 0) Object.assign(cr, { status: 'fail', detail: bad.map((p) => `${p.producer.name}'s data: ${p.diff}`).join('; ') });
-      else cr.detail = `read the data of ${mine.length} other clients`;
+      const known = mine.flatMap((p) => p.known.map((k) => `${p.producer.name}'s ${k}`));
+      if (bad.length > 0) Object.assign(cr, { status: 'fail', detail: [...bad.map((p) => `${p.producer.name}'s data: ${p.diff}`), ...known].join('; ') });
+      else cr.detail = [`read the data of ${mine.length} other clients`, ...known].join('; ');
     }
     const cp = cells[c.name]['cross-produce'];
     if (cp?.status === 'pass') {

@@ -17,7 +17,7 @@ export const SCENARIOS = [
   { id: 'idempotent', title: 'idempotent producer', kind: 'idempotent', needsApi: { key: 22, name: 'InitProducerId' } },
   { id: 'unknown-topic', title: 'error: unknown topic, auto-create off', kind: 'unknown-topic' },
   { id: 'too-large', title: 'error: message too large, then a small one', kind: 'too-large' },
-  { id: 'cross-produce', title: 'cross-client: its data read identically by every other client', kind: 'cross-produce' },
+  { id: 'cross-produce', title: 'cross-client: its data (none, gzip, snappy) read identically by every other client', kind: 'cross-produce' },
   { id: 'cross-read', title: "cross-client: reads every other client's data identically", kind: 'cross-read', phase: 2 },
 ];
 
@@ -100,7 +100,7 @@ export function planClient(client, ctx, phase) {
         tasks.push({ ...base, topic: `${p}-big`, largeBytes: ERR_MESSAGE_MAX_BYTES * 2, messages: makeMessages(`${p}-big`, 1, { headers }) });
         break;
       case 'cross-produce':
-        tasks.push({ ...base, topic: crossTopic(client), messages: crossMessages(client) });
+        tasks.push({ ...base, topics: crossTopics(client), messages: crossMessages(client) });
         break;
       case 'cross-read':
         tasks.push({ ...base, topics: ctx.crossTopics.map((t) => ({ topic: t.topic, count: t.count })) });
@@ -112,7 +112,8 @@ export function planClient(client, ctx, phase) {
   return { tasks, cells };
 }
 
-export const crossTopic = (client) => `xc-${client.name}`;
+/** Each client produces the same data three times: uncompressed, gzip and snappy (codecs every client has). */
+export const crossTopics = (client) => ['none', 'gzip', 'snappy'].map((codec) => ({ topic: `xc-${client.name}-${codec}`, codec }));
 export const crossMessages = (client) => makeMessages(`xc-${client.name}`, 12, { headers: client.headers, bigValue: true });
 
 /** Topics the runner creates before the clients run: [broker, topic, partitions]. */
@@ -223,6 +224,10 @@ export function judge(task, data, client, ctx) {
       return `reported: ${data.error}`;
     }
     case 'cross-produce':
+      for (const t of task.topics) {
+        const codecs = codecsOnDisk(ctx.dataDirA, t.topic);
+        expect(codecs.length > 0 && codecs.every((c) => c === CODEC_IDS[t.codec]), `${t.topic}: batches on disk have codecs [${codecs}], expected ${t.codec}`);
+      }
       return null;
     case 'cross-read':
       return null; // judged per producer by the runner

@@ -168,7 +168,7 @@ await runTasks(
       return { error, read: got.get(`${task.topic}/0`) };
     },
     async 'cross-produce'(task) {
-      await produce(spec.bootstrap, task.topic, task.messages);
+      for (const t of task.topics) await produce(spec.bootstrap, t.topic, task.messages, t.codec);
     },
     async 'cross-read'(task) {
       const got = await readAssigned(spec.bootstrap, task.topics.map((t) => [t.topic, 0, t.count]));

@@ -173,7 +173,8 @@ def too_large(task):
 
 
 def cross_produce(task):
-    produce(A, task["topic"], task["messages"])
+    for t in task["topics"]:
+        produce(A, t["topic"], task["messages"], t["codec"])
 
 
 def cross_read(task):

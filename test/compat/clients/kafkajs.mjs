@@ -185,8 +185,7 @@ await runTasks(
       return { error, read: got[task.topic] };
     },
     async 'cross-produce'(task) {
-      await produce(kafka, task.topic, task.messages);
-      return {};
+      for (const t of task.topics) await produce(kafka, t.topic, task.messages, { compression: CODECS[t.codec] });
     },
     async 'cross-read'(task) {
       const got = await readTopics(kafka, task.topics.map((t) => t.topic), task.topics.map((t) => t.count));

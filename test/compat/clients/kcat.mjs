@@ -6,9 +6,9 @@ import { loadSpec, runTasks, sleep } from './lib.mjs';
 const spec = loadSpec();
 
 /** Runs kcat; resolves { code, stdout, stderr } (never rejects on a non-zero exit). */
-function kcat(args, input = '') {
+function kcat(args, input) {
   return new Promise((resolve, reject) => {
-    const child = spawn('kcat', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('kcat', args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 25_000);
@@ -19,7 +19,10 @@ function kcat(args, input = '') {
       clearTimeout(timer);
       resolve({ code: code ?? signal, stdout, stderr });
     });
-    child.stdin.end(input);
+    if (input !== undefined) {
+      child.stdin.on('error', (err) => (stderr += `[stdin: ${err.message}]`)); // kcat may exit before reading it all
+      child.stdin.end(input);
+    }
   });
 }
 
@@ -129,7 +132,7 @@ await runTasks(spec, {
     return { error: `exit ${r.code}: ${r.stderr.trim()}`, read: (await readTopic(spec.errBootstrap, task.topic, 0)).map(fromJson) };
   },
   async 'cross-produce'(task) {
-    await produce(spec.bootstrap, task.topic, task.messages);
+    for (const t of task.topics) await produce(spec.bootstrap, t.topic, task.messages, t.codec);
   },
   async 'cross-read'(task) {
     const topics = {};

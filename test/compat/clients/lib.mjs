@@ -57,7 +57,8 @@ export async function runTasks(spec, impl, cleanup = async () => {}) {
     }
   }
   await withTimeout(cleanup(), 10_000, 'cleanup').catch(() => {});
-  process.exit(0);
+  // A large report can still sit in the pipe's queue: exit once it is written.
+  process.stdout.write('', () => process.exit(0));
 }
 
 export const text = (b) => (b === null || b === undefined ? null : Buffer.isBuffer(b) || b instanceof Uint8Array ? Buffer.from(b).toString('utf8') : String(b));

@@ -27,10 +27,11 @@ type Read struct {
 	Headers [][2]string `json:"headers"`
 }
 
-// TopicCount is a topic to read and how many messages it holds.
+// TopicCount is a topic to read and how many messages it holds, or to produce with a codec.
 type TopicCount struct {
 	Topic string `json:"topic"`
 	Count int    `json:"count"`
+	Codec string `json:"codec"`
 }
 
 // Task is one scenario to run; which fields are set depends on Kind.

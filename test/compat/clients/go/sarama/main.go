@@ -423,7 +423,12 @@ func main() {
 			return common.Out{"error": common.ErrText(bigErr), "read": got}, err
 		},
 		"cross-produce": func(t common.Task) (common.Out, error) {
-			return nil, produce(A, t.Topic, t.Messages, "none", nil)
+			for _, tc := range t.Topics {
+				if err := produce(A, tc.Topic, t.Messages, tc.Codec, nil); err != nil {
+					return nil, fmt.Errorf("%s: %v", tc.Topic, err)
+				}
+			}
+			return nil, nil
 		},
 		"cross-read": func(t common.Task) (common.Out, error) {
 			topics := common.Out{}
