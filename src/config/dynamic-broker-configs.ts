@@ -20,7 +20,7 @@
  */
 import { invalidValueMessage, validateConfigValue } from './broker-config.js';
 import { BROKER_CONFIG_BY_NAME } from './definitions.js';
-import { TOPIC_CONFIGS } from './topic-configs.js';
+import { TOPIC_CONFIGS, type TopicConfigDef } from './topic-configs.js';
 
 /** Kafka's DynamicLogConfig.ExcludedConfigs. */
 const EXCLUDED_LOG_CONFIGS = new Set(['log.message.format.version']);
@@ -33,6 +33,19 @@ export const DYNAMIC_BROKER_CONFIGS: ReadonlySet<string> = new Set([
   }),
   'gregor.max.partitions.per.topic',
 ]);
+
+/** The topic configs a broker config is the default of, with its factor to the topic's unit. */
+const TOPIC_CONFIGS_OF: ReadonlyMap<string, ReadonlyArray<{ def: TopicConfigDef; factor: number }>> = (() => {
+  const out = new Map<string, Array<{ def: TopicConfigDef; factor: number }>>();
+  for (const def of TOPIC_CONFIGS) {
+    for (const syn of def.synonyms) {
+      const list = out.get(syn.name) ?? [];
+      list.push({ def, factor: syn.factor ?? 1 });
+      out.set(syn.name, list);
+    }
+  }
+  return out;
+})();
 
 /** Whether DescribeConfigs reports the broker config read-only. */
 export function isReadOnlyBrokerConfig(name: string): boolean {
@@ -90,5 +103,13 @@ export function dynamicBrokerConfigProblem(name: string, value: string): string 
   if (!def) return `Unknown broker config name: ${name}`;
   if (isReadOnlyBrokerConfig(name)) return `Cannot update these configs dynamically: ${scalaSet([name])}`;
   const problem = validateConfigValue(def, value);
-  return problem === undefined ? undefined : invalidValueMessage(name, value, problem);
+  if (problem !== undefined) return invalidValueMessage(name, value, problem);
+  // it becomes the value of topic configs: it must be one they accept (log.roll.ms=0 cannot be a segment.ms)
+  for (const { def: topicDef, factor } of TOPIC_CONFIGS_OF.get(name) ?? []) {
+    const converted = factor === 1 ? value : String(BigInt(value.trim()) * BigInt(factor));
+    const topicProblem = validateConfigValue(topicDef, converted);
+    // "segment.ms: 0 is below the minimum 1"
+    if (topicProblem !== undefined) return invalidValueMessage(name, value, topicProblem);
+  }
+  return undefined;
 }

@@ -409,6 +409,7 @@ describe('topic and broker configs', () => {
       ],
       ['bad value', incremental(raw, BROKER, '1', [{ name: 'message.max.bytes', configOperation: SET, value: 'big' }]), ErrorCode.INVALID_REQUEST, "Invalid value big for configuration message.max.bytes: 'big' is not an integer"],
       ['unknown name', incremental(raw, BROKER, '', [{ name: 'no.such.config', configOperation: SET, value: '1' }]), ErrorCode.INVALID_REQUEST, 'Unknown broker config name: no.such.config'],
+      ['a value its topic configs refuse', incremental(raw, BROKER, '', [{ name: 'log.roll.ms', configOperation: SET, value: '0' }]), ErrorCode.INVALID_REQUEST, 'Invalid value 0 for configuration log.roll.ms: segment.ms: 0 is below the minimum 1'],
       ['another broker', incremental(raw, BROKER, '2', [{ name: 'log.retention.ms', configOperation: SET, value: '1' }]), ErrorCode.INVALID_REQUEST, 'Unexpected broker id, expected 1, but received 2'],
       ['not a number', legacyAlter(raw, BROKER, 'one', [{ name: 'log.retention.ms', value: '1' }]), ErrorCode.INVALID_REQUEST, 'Node id must be an integer, but it is: one'],
       ['APPEND to a non-list', incremental(raw, BROKER, '1', [{ name: 'log.retention.ms', configOperation: APPEND, value: '1' }]), ErrorCode.INVALID_CONFIG, 'Config value append is not allowed for config key: log.retention.ms'],
