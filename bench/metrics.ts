@@ -1,13 +1,14 @@
 /**
  * Metrics overhead on the produce path (prints numbers, asserts nothing): the `gregor` CLI in a child
  * process with metrics off and on, fed pipelined Produce v9 requests (acks=1, one batch of 10 records of
- * 100 bytes, 32 in flight) by this process over one connection; requests per second and the time per
- * request, best of several alternating rounds. With metrics on, Prometheus-like scrapes run once a second.
+ * 100 bytes, 32 in flight) by this process over one connection; requests per second and the broker's CPU
+ * time per request (user + system, from /proc: steadier than throughput on a shared machine), best of
+ * several alternating rounds. With metrics on, Prometheus-like scrapes run once a second.
  *
  * Run: npm run build && node dist/bench/metrics.js [--seconds N] [--rounds N]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -54,7 +55,7 @@ async function startCli(metrics: boolean): Promise<Running> {
 
 /** A TCP port the process listens on besides `kafkaPort` (from /proc/net/tcp and its fds). */
 async function listeningPortOtherThan(pid: number, kafkaPort: number): Promise<number> {
-  const { readFile, readdir, readlink } = await import('node:fs/promises');
+  const { readdir, readlink } = await import('node:fs/promises');
   const inodes = new Set<string>();
   for (const fd of await readdir(`/proc/${pid}/fd`)) {
     const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
@@ -136,7 +137,19 @@ async function produceRate(socket: net.Socket, frame: Buffer, seconds: number): 
   });
 }
 
-async function measureMode(metrics: boolean, frame: Buffer): Promise<number> {
+/** CPU seconds (user + system) the process has used. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+  // fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second)
+  return (Number(stat[11]) + Number(stat[12])) / 100;
+}
+
+interface Result {
+  rate: number;
+  cpuPerRequest: number;
+}
+
+async function measureMode(metrics: boolean, frame: Buffer): Promise<Result> {
   const r = await startCli(metrics);
   const socket = await connect(r.port);
   let scraping = true;
@@ -155,7 +168,11 @@ async function measureMode(metrics: boolean, frame: Buffer): Promise<number> {
     const answer = decodeResponseFrame(schemas.metadataResponse, 12, await roundTrip(socket, meta));
     if (answer.body.topics[0]?.errorCode !== 0) throw new Error(`topic not created: ${answer.body.topics[0]?.errorCode}`);
     await produceRate(socket, frame, 1); // warm-up
-    return await produceRate(socket, frame, SECONDS);
+    const cpu0 = await cpuSeconds(r.child.pid!);
+    const t0 = performance.now();
+    const rate = await produceRate(socket, frame, SECONDS);
+    const requests = (rate * (performance.now() - t0)) / 1000;
+    return { rate, cpuPerRequest: ((await cpuSeconds(r.child.pid!)) - cpu0) / requests };
   } finally {
     scraping = false;
     await scrapes;
@@ -175,18 +192,23 @@ async function main(): Promise<void> {
     }),
   );
   console.log(`metrics overhead on Produce v9 (acks=1, 10 × 100 B records, ${IN_FLIGHT} in flight), ${ROUNDS} rounds of ${SECONDS} s, node ${process.version}`);
-  const off: number[] = [];
-  const on: number[] = [];
+  const off: Result[] = [];
+  const on: Result[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     off.push(await measureMode(false, frame));
     on.push(await measureMode(true, frame));
   }
-  const best = (v: number[]): number => Math.max(...v);
-  const line = (label: string, v: number[]): string =>
-    `${label.padEnd(24)} ${best(v).toFixed(0).padStart(7)} requests/s (${(1e6 / best(v)).toFixed(1)} µs/request; rounds: ${v.map((x) => x.toFixed(0)).join(', ')})`;
+  const bestRate = (v: Result[]): number => Math.max(...v.map((r) => r.rate));
+  const bestCpu = (v: Result[]): number => Math.min(...v.map((r) => r.cpuPerRequest)) * 1e6;
+  const line = (label: string, v: Result[]): string =>
+    `${label.padEnd(24)} ${bestRate(v).toFixed(0).padStart(7)} requests/s, broker CPU ${bestCpu(v).toFixed(1)} µs/request ` +
+    `(rounds: ${v.map((x) => `${x.rate.toFixed(0)}/s ${(x.cpuPerRequest * 1e6).toFixed(0)} µs`).join(', ')})`;
   console.log(line('metrics off (baseline)', off));
   console.log(line('metrics on, 1 scrape/s', on));
-  console.log(`ratio on/off: ${(best(on) / best(off)).toFixed(3)} (overhead ${((1 - best(on) / best(off)) * 100).toFixed(1)}%, ${(1e6 / best(on) - 1e6 / best(off)).toFixed(1)} µs/request)`);
+  console.log(
+    `ratio on/off: throughput ${(bestRate(on) / bestRate(off)).toFixed(3)}, CPU per request ${(bestCpu(on) / bestCpu(off)).toFixed(3)} ` +
+      `(+${(bestCpu(on) - bestCpu(off)).toFixed(1)} µs/request)`,
+  );
 }
 
 await main();

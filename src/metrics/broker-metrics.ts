@@ -9,14 +9,16 @@
  * - read from the broker's state when scraped (collect callbacks): connections, requests in flight,
  *   waiting produce and fetch requests, partitions, the batch cache, file handles, consumer groups and
  *   their lag, client software.
- * Per-partition and per-group families hold at most gregor.metrics.max.partitions series each (the first
+ * Hot-path histograms are PlainHistograms and hot-path counters plain numbers read when scraped (prom-client's
+ * own metrics hash their labels on every update). Per-partition and per-group families hold at most gregor.metrics.max.partitions series each (the first
  * ones by name); gregor_metrics_series_omitted says how many were left out.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { errorInfo, type ApiDef } from '../../protocol/index.js';
 import type { LogManager, PartitionLog, StorageObserver } from '../../storage/index.js';
 import type { Broker } from '../broker.js';
 import { GROUP_STATES } from '../group/group.js';
+import { PlainHistogram, type HistogramSeries } from './plain-histogram.js';
 import type { MetricsRecorder } from './recorder.js';
 import { countRecords } from './record-count.js';
 import { forEachResponseError } from './response-errors.js';
@@ -43,6 +45,21 @@ interface TopicTraffic {
   bytes: number;
 }
 
+/** The latency series of one API. */
+interface ApiSeries {
+  readonly queue: HistogramSeries;
+  readonly processing: HistogramSeries;
+  readonly send: HistogramSeries;
+  readonly total: HistogramSeries;
+}
+
+/** The request metrics of one API version: looked up once per request by a number. */
+interface RequestSeries {
+  readonly labels: { readonly api: string; readonly version: string };
+  requests: number;
+  readonly times: ApiSeries;
+}
+
 interface Snapshot {
   readonly generation: number;
   readonly logs: readonly PartitionLog[];
@@ -51,20 +68,21 @@ interface Snapshot {
 
 export class BrokerMetrics implements MetricsRecorder, StorageObserver {
   readonly registry = new Registry();
-  private readonly requests: Counter<'api' | 'version'>;
   private readonly errors: Counter<'api' | 'version' | 'error'>;
-  private readonly queueTime: Histogram<'api'>;
-  private readonly processingTime: Histogram<'api'>;
-  private readonly sendTime: Histogram<'api'>;
-  private readonly totalTime: Histogram<'api'>;
-  private readonly fsyncTime: Histogram;
-  private readonly appendTime: Histogram;
-  private readonly readTime: Histogram;
+  private readonly queueTime: PlainHistogram;
+  private readonly processingTime: PlainHistogram;
+  private readonly sendTime: PlainHistogram;
+  private readonly totalTime: PlainHistogram;
+  private readonly fsyncTime: HistogramSeries;
+  private readonly appendTime: HistogramSeries;
+  private readonly readTime: HistogramSeries;
+  private readonly storageTimes: PlainHistogram[];
   private readonly trafficIn = new Map<string, TopicTraffic>();
   private readonly trafficOut = new Map<string, TopicTraffic>();
-  /** Label objects, made once per API and per API version (the hot path allocates none). */
-  private readonly apiLabels = new Map<number, { api: string }>();
-  private readonly versionLabels = new Map<number, { api: string; version: string }>();
+  /** By api key * 256 + version. */
+  private readonly requestSeries = new Map<number, RequestSeries>();
+  /** By api key. */
+  private readonly apiSeries = new Map<number, ApiSeries>();
   private generation = 0;
   private snapshot: Snapshot | undefined;
 
@@ -97,11 +115,15 @@ export class BrokerMetrics implements MetricsRecorder, StorageObserver {
         this.set(broker.isReady ? 1 : 0);
       },
     });
-    this.requests = new Counter({
+    new Counter({
       name: `${PREFIX}requests_total`,
       help: 'Requests handled, by API and version (Produce with acks=0 included).',
       labelNames: ['api', 'version'],
       registers,
+      collect() {
+        this.reset();
+        for (const r of self.requestSeries.values()) this.inc(r.labels, r.requests);
+      },
     });
     this.errors = new Counter({
       name: `${PREFIX}request_errors_total`,
@@ -109,8 +131,11 @@ export class BrokerMetrics implements MetricsRecorder, StorageObserver {
       labelNames: ['api', 'version', 'error'],
       registers,
     });
-    const requestHistogram = (name: string, help: string): Histogram<'api'> =>
-      new Histogram({ name: `${PREFIX}${name}`, help, labelNames: ['api'], buckets: REQUEST_BUCKETS, registers });
+    const requestHistogram = (name: string, help: string): PlainHistogram => {
+      const h = new PlainHistogram(`${PREFIX}${name}`, help, REQUEST_BUCKETS);
+      h.register(this.registry);
+      return h;
+    };
     this.queueTime = requestHistogram('request_queue_seconds', 'Time a request waited on its connection, from its arrival to the start of its handling, by API.');
     this.processingTime = requestHistogram(
       'request_processing_seconds',
@@ -252,24 +277,17 @@ export class BrokerMetrics implements MetricsRecorder, StorageObserver {
     partitionGauge('partition_segments', 'Segments of the partition log.', (l) => l.segmentCount);
 
     // ---------------------------------------------------------------- storage
-    this.fsyncTime = new Histogram({
-      name: `${PREFIX}storage_fsync_seconds`,
-      help: 'Latency of each fdatasync of a segment file (.log, .index, .timeindex).',
-      buckets: FSYNC_BUCKETS,
-      registers,
-    });
-    this.appendTime = new Histogram({
-      name: `${PREFIX}storage_append_seconds`,
-      help: 'Latency of each append to a partition log (write and index, not the fsync an acks=all append waits for).',
-      buckets: IO_BUCKETS,
-      registers,
-    });
-    this.readTime = new Histogram({
-      name: `${PREFIX}storage_read_seconds`,
-      help: 'Latency of each read of a partition log (batch cache or segment files).',
-      buckets: IO_BUCKETS,
-      registers,
-    });
+    this.storageTimes = [
+      new PlainHistogram(`${PREFIX}storage_fsync_seconds`, 'Latency of each fdatasync of a segment file (.log, .index, .timeindex).', FSYNC_BUCKETS),
+      new PlainHistogram(
+        `${PREFIX}storage_append_seconds`,
+        'Latency of each append to a partition log (write and index, not the fsync an acks=all append waits for).',
+        IO_BUCKETS,
+      ),
+      new PlainHistogram(`${PREFIX}storage_read_seconds`, 'Latency of each read of a partition log (batch cache or segment files).', IO_BUCKETS),
+    ];
+    for (const h of this.storageTimes) h.register(this.registry);
+    [this.fsyncTime, this.appendTime, this.readTime] = this.storageTimes.map((h) => h.seriesOf()) as [HistogramSeries, HistogramSeries, HistogramSeries];
     stateCounter('storage_cache_hits_total', 'Batches served from the recent-batch cache.', () => self.logs()?.stats().cacheHits ?? 0);
     stateCounter('storage_cache_misses_total', 'Reads of segment files (the batches were not in the recent-batch cache).', () => self.logs()?.stats().cacheMisses ?? 0);
     new Gauge({
@@ -389,22 +407,22 @@ export class BrokerMetrics implements MetricsRecorder, StorageObserver {
   // ---------------------------------------------------------------- MetricsRecorder
 
   requestHandled(api: ApiDef, version: number, queueSeconds: number, processingSeconds: number, response: unknown): void {
-    const labels = this.versionLabelsOf(api, version);
-    this.requests.inc(labels);
-    const byApi = this.apiLabelsOf(api);
-    this.queueTime.observe(byApi, queueSeconds);
-    this.processingTime.observe(byApi, processingSeconds);
+    const r = this.requestSeriesOf(api, version);
+    r.requests++;
+    this.queueTime.observe(r.times.queue, queueSeconds);
+    this.processingTime.observe(r.times.processing, processingSeconds);
     if (response !== undefined) {
+      // errors are rare: prom-client's labelled counter is fine here
       forEachResponseError(api.response, version, response, (code) => {
-        this.errors.inc({ api: labels.api, version: labels.version, error: errorInfo(code).name });
+        this.errors.inc({ api: r.labels.api, version: r.labels.version, error: errorInfo(code).name });
       });
     }
   }
 
   responseSent(api: ApiDef, sendSeconds: number, totalSeconds: number): void {
-    const byApi = this.apiLabelsOf(api);
-    this.sendTime.observe(byApi, sendSeconds);
-    this.totalTime.observe(byApi, totalSeconds);
+    const times = this.apiSeriesOf(api);
+    this.sendTime.observe(times.send, sendSeconds);
+    this.totalTime.observe(times.total, totalSeconds);
   }
 
   produced(topic: string, records: number, bytes: number): void {
@@ -420,36 +438,42 @@ export class BrokerMetrics implements MetricsRecorder, StorageObserver {
   // ---------------------------------------------------------------- StorageObserver
 
   fsync(seconds: number): void {
-    this.fsyncTime.observe(seconds);
+    this.storageTimes[0]!.observe(this.fsyncTime, seconds);
   }
 
   append(seconds: number): void {
-    this.appendTime.observe(seconds);
+    this.storageTimes[1]!.observe(this.appendTime, seconds);
   }
 
   read(seconds: number): void {
-    this.readTime.observe(seconds);
+    this.storageTimes[2]!.observe(this.readTime, seconds);
   }
 
   // ---------------------------------------------------------------- helpers
 
-  private apiLabelsOf(api: ApiDef): { api: string } {
-    let labels = this.apiLabels.get(api.key);
-    if (!labels) {
-      labels = { api: api.name };
-      this.apiLabels.set(api.key, labels);
+  private requestSeriesOf(api: ApiDef, version: number): RequestSeries {
+    const key = api.key * 256 + version;
+    let r = this.requestSeries.get(key);
+    if (!r) {
+      r = { labels: { api: api.name, version: String(version) }, requests: 0, times: this.apiSeriesOf(api) };
+      this.requestSeries.set(key, r);
     }
-    return labels;
+    return r;
   }
 
-  private versionLabelsOf(api: ApiDef, version: number): { api: string; version: string } {
-    const key = api.key * 256 + version;
-    let labels = this.versionLabels.get(key);
-    if (!labels) {
-      labels = { api: api.name, version: String(version) };
-      this.versionLabels.set(key, labels);
+  private apiSeriesOf(api: ApiDef): ApiSeries {
+    let times = this.apiSeries.get(api.key);
+    if (!times) {
+      const byApi = { api: api.name };
+      times = {
+        queue: this.queueTime.seriesOf(byApi),
+        processing: this.processingTime.seriesOf(byApi),
+        send: this.sendTime.seriesOf(byApi),
+        total: this.totalTime.seriesOf(byApi),
+      };
+      this.apiSeries.set(api.key, times);
     }
-    return labels;
+    return times;
   }
 
   /** The log manager, once the broker has opened it. */
