@@ -23,7 +23,7 @@ import {
   type ProducerTable,
 } from '../../src/produce/producer-state.js';
 import { ProduceValidationError } from '../../src/produce/validate.js';
-import { LogManager, type PartitionLog } from '../../storage/index.js';
+import { FaultyFs, LogManager, type PartitionLog } from '../../storage/index.js';
 import { removeTempDirs, tempLogDir, testConfig } from './storage-helpers.js';
 
 const logger = createLogger('silent', false);
@@ -143,8 +143,8 @@ describe('ProducerStateManager on real logs', () => {
     managers.push(m);
     return m.getLog('t', 0) ?? (await m.createLog('t', 0, ''));
   }
-  function manager(expirationMs = DAY): ProducerStateManager {
-    const s = new ProducerStateManager({ logger, expirationMs, expirationCheckIntervalMs: 60_000 });
+  function manager(expirationMs = DAY, fs?: FaultyFs): ProducerStateManager {
+    const s = new ProducerStateManager({ logger, expirationMs, expirationCheckIntervalMs: 60_000, ...(fs ? { fs } : {}) });
     states.push(s);
     return s;
   }
@@ -251,6 +251,21 @@ describe('ProducerStateManager on real logs', () => {
       [true, 1],
     ]);
     expect(log.logEndOffset).toBe(4);
+  });
+
+  it('survives a failed snapshot write: close still resolves and the next start rebuilds from the log', async () => {
+    const dir = tempLogDir();
+    let log = await openLog(dir);
+    const fs = new FaultyFs();
+    let states = manager(DAY, fs);
+    const b = await batch(12, 0, 0, 2);
+    await states.append(log, Buffer.from(b), { leaderEpoch: 0 });
+    fs.failNext('fsync', 'EIO');
+    await closeAll({ snapshot: true });
+    expect(snapshots(log)).toEqual([]);
+    log = await openLog(dir);
+    states = manager();
+    expect(await states.append(log, Buffer.from(b), { leaderEpoch: 0 })).toMatchObject({ duplicate: true, baseOffset: 0 });
   });
 
   it('answers OffsetForLeaderEpoch from a cache with several epochs, the current one not yet written', async () => {
