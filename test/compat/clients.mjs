@@ -2,6 +2,7 @@
 // cannot do (n/a, with the reason), and how to read its version.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -33,7 +34,14 @@ export function buildGo(tmp) {
     const bin = join(tmp, 'go-bin');
     mkdirSync(bin, { recursive: true });
     cpSync(join(SCRIPTS, 'go'), join(gopath, 'src', 'gregorcompat'), { recursive: true });
-    const env = { ...process.env, GO111MODULE: 'off', GOPATH: `${gopath}:/usr/share/gocode`, GOPROXY: 'off', GOFLAGS: '' };
+    const env = {
+      ...process.env,
+      GO111MODULE: 'off',
+      GOPATH: `${gopath}:/usr/share/gocode`,
+      GOPROXY: 'off',
+      GOFLAGS: '',
+      GOCACHE: process.env.GOCACHE ?? join(homedir(), '.cache', 'go-build'),
+    };
     const run = promisify(execFile);
     for (const prog of ['sarama', 'kafkago']) {
       await run('go', ['build', '-o', join(bin, prog), `gregorcompat/${prog}`], { env, cwd: gopath, maxBuffer: 1 << 24 });

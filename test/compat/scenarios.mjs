@@ -192,6 +192,13 @@ export function judge(task, data, client, ctx) {
       expect(d1 === null, `first consumer: ${d1}`);
       const d2 = diffMessages(byValue(task.second), byValue(data.second ?? []), headers);
       expect(d2 === null, `restarted consumer: ${d2}`);
+      if (data.committed !== undefined) {
+        const all = [...task.first, ...task.second];
+        for (const { partition, offset } of data.committed) {
+          const want = all.filter((m) => m.partition === partition).length;
+          expect(Number(offset) === want, `committed offset of partition ${partition} is ${offset}, expected ${want}`);
+        }
+      }
       return data.note ?? null;
     }
     case 'offsets-time': {
