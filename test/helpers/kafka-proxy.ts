@@ -7,7 +7,8 @@
  *
  *   const proxy = await KafkaProxy.start(() => brokerPort);
  *   // advertise 127.0.0.1:proxy.port, so clients connect through the proxy after Metadata
- *   proxy.requests.filter((r) => r.apiKey === 0)   // the Produce requests seen
+ *   const [produce] = proxy.requestsOf(0);          // the Produce requests seen
+ *   const again = await sendAgain(brokerPort, produce); // its response frame to the same bytes, sent again
  */
 import net from 'node:net';
 import { decodeRequestFrame } from '../../protocol/index.js';
@@ -120,4 +121,22 @@ export class KafkaProxy {
 /** True for a Produce request with acks=0 (no response comes). */
 function producesWithoutAcks(frame: Buffer): boolean {
   return decodeRequestFrame(frame.subarray(4)).body.acks === 0;
+}
+
+/** Sends a recorded request again, byte for byte, on a new connection to 127.0.0.1:`port`; resolves with the response frame (no size prefix). */
+export function sendAgain(port: number, request: ProxiedRequest): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    let buf = Buffer.alloc(0);
+    socket.on('error', reject);
+    socket.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      if (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
+        socket.destroy();
+        resolve(buf.subarray(4, 4 + buf.readInt32BE(0)));
+      }
+    });
+    socket.on('close', () => reject(new Error('connection closed before the response')));
+    socket.write(request.bytes);
+  });
 }

@@ -8,7 +8,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -16,7 +15,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey, ErrorCode, decodeResponseFrame, schemas } from '../../protocol/index.js';
 import { PRODUCER_ID_BLOCK_SIZE } from '../../src/produce/producer-ids.js';
 import { fetchAll } from '../helpers/fetch-records.js';
-import { KafkaProxy, type ProxiedRequest } from '../helpers/kafka-proxy.js';
+import { KafkaProxy, sendAgain, type ProxiedRequest } from '../helpers/kafka-proxy.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -79,23 +78,6 @@ async function startChild(advertisedPort: number): Promise<Child> {
     const done = await Promise.race([exited, new Promise<null>((res) => setTimeout(() => res(null), 25))]);
     if (done) throw new Error(`gregor exited (${JSON.stringify(done)}) before it was ready:\n${out}\n${err}`);
   }
-}
-
-function sendAgain(port: number, request: ProxiedRequest): Promise<Buffer> {
-  return new Promise((resolvePromise, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    let buf = Buffer.alloc(0);
-    socket.on('error', reject);
-    socket.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      if (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
-        socket.destroy();
-        resolvePromise(buf.subarray(4, 4 + buf.readInt32BE(0)));
-      }
-    });
-    socket.on('close', () => reject(new Error('connection closed before the response')));
-    socket.write(request.bytes);
-  });
 }
 
 function produceAnswer(request: ProxiedRequest, frame: Buffer): { errorCode: number; baseOffset: bigint } {

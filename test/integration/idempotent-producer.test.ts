@@ -6,7 +6,6 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -15,29 +14,11 @@ import { ApiKey, ErrorCode, decodeResponseFrame, schemas } from '../../protocol/
 import { snapshotFileName } from '../../src/produce/producer-snapshot.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
 import { fetchAll } from '../helpers/fetch-records.js';
-import { KafkaProxy, type ProxiedRequest } from '../helpers/kafka-proxy.js';
+import { KafkaProxy, sendAgain, type ProxiedRequest } from '../helpers/kafka-proxy.js';
 import { batchOf, produceRaw, testRecords } from '../helpers/produce-records.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 type PartitionResponse = Awaited<ReturnType<typeof produceRaw>>;
-
-/** Sends a captured request frame to the broker on a fresh connection; resolves with its response frame. */
-function sendAgain(port: number, request: ProxiedRequest): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    let buf = Buffer.alloc(0);
-    socket.on('error', reject);
-    socket.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      if (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
-        socket.destroy();
-        resolve(buf.subarray(4, 4 + buf.readInt32BE(0)));
-      }
-    });
-    socket.on('close', () => reject(new Error('connection closed before the response')));
-    socket.write(request.bytes);
-  });
-}
 
 /** The single partition answer of a Produce response frame. */
 function partitionAnswer(request: ProxiedRequest, frame: Buffer): PartitionResponse {
