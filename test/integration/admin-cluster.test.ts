@@ -11,34 +11,28 @@ import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
 import { AclOperationTypes, AclPermissionTypes, AclResourceTypes, Kafka, logLevel, ResourcePatternTypes, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
-import { startBroker, type RunningBroker } from '../../src/index.js';
+import type { RunningBroker } from '../../src/index.js';
 import { CLUSTER_AUTHORIZED_OPERATIONS } from '../../src/handlers/metadata.js';
+import { startWithAdminClients, type AdminClients } from '../helpers/admin-clients.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const MIN_INT32 = -2147483648;
 
 describe('cluster, log dirs and security APIs', () => {
+  let clients: AdminClients | undefined;
   let broker: RunningBroker;
   let admin: Admin;
   let producer: Producer;
   let raw: RawClient;
 
   beforeAll(async () => {
-    broker = await startBroker({ port: 0 });
-    const kafka = new Kafka({ clientId: 'admin-cluster-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
-    raw = await RawClient.connect(broker.port);
+    clients = await startWithAdminClients('admin-cluster-test', {});
+    ({ broker, admin, producer, raw } = clients);
     await admin.createTopics({ topics: [{ topic: 'sized', numPartitions: 3 }, { topic: 'other' }] });
     await producer.send({ topic: 'sized', messages: [{ partition: 0, value: Buffer.alloc(1000, 1) }, { partition: 2, value: 'small' }] });
   });
   afterAll(async () => {
-    raw?.close();
-    await producer?.disconnect();
-    await admin?.disconnect();
-    await broker?.close();
+    await clients?.close();
   });
 
   it('lists the admin and security APIs in ApiVersions with all of Kafka 3.9\'s versions', async () => {
@@ -157,7 +151,7 @@ describe('cluster, log dirs and security APIs', () => {
     const pAdmin = new PlatformaticAdmin({ clientId: 'admin-cluster-platformatic', bootstrapBrokers: [broker.bootstrap], retries: 0 });
     try {
       const err = (await pAdmin
-        .describeAcls({ filter: { resourceType: 2, resourceName: null, patternType: 3, principal: null, host: null, operation: 1, permissionType: 1 } })
+        .describeAcls({ filter: { resourceType: 2, resourceName: null, resourcePatternType: 3, principal: null, host: null, operation: 1, permissionType: 1 } })
         .then(
           () => undefined,
           (e: unknown) => e,

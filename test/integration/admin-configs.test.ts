@@ -13,11 +13,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
-import { ConfigResourceTypes, Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, schemas, type MessageValue } from '../../protocol/index.js';
-import { startBroker, type RunningBroker } from '../../src/index.js';
-import { RawClient } from '../helpers/raw-client.js';
+import type { RunningBroker } from '../../src/index.js';
+import { startWithAdminClients, type AdminClients } from '../helpers/admin-clients.js';
+import type { RawClient } from '../helpers/raw-client.js';
 
 const TOPIC = 2;
 const BROKER = 4;
@@ -31,10 +32,7 @@ const SOURCE = { TOPIC_CONFIG: 1, DYNAMIC_BROKER_CONFIG: 2, DYNAMIC_DEFAULT_BROK
 type DescribeResult = MessageValue<typeof schemas.describeConfigsResponse>['results'][number];
 type DescribedEntry = DescribeResult['configs'][number];
 type AlterResult = MessageValue<typeof schemas.incrementalAlterConfigsResponse>['responses'][number];
-
-function kafkaFor(broker: RunningBroker, clientId: string): Kafka {
-  return new Kafka({ clientId, brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
-}
+type PlatformaticConfigs = Parameters<PlatformaticAdmin['incrementalAlterConfigs']>[0]['resources'][number]['configs'];
 
 async function describe1(raw: RawClient, resourceType: number, resourceName: string, opts: { version?: number; keys?: string[] | null; synonyms?: boolean; documentation?: boolean } = {}): Promise<DescribeResult> {
   const res = await raw.request(schemas.describeConfigsRequest, schemas.describeConfigsResponse, opts.version ?? 4, {
@@ -86,20 +84,17 @@ describe('topic and broker configs', () => {
   let producer: Producer;
   let raw: RawClient;
 
+  let clients: AdminClients | undefined;
+
   const start = async (): Promise<void> => {
-    broker = await startBroker({ port: 0, dataDir, config: { 'num.partitions': 1, 'log.retention.check.interval.ms': 50, 'log.segment.delete.delay.ms': 0 } });
-    const kafka = kafkaFor(broker, 'admin-configs-test');
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
-    raw = await RawClient.connect(broker.port);
+    clients = await startWithAdminClients('admin-configs-test', {
+      dataDir,
+      config: { 'num.partitions': 1, 'log.retention.check.interval.ms': 50, 'log.segment.delete.delay.ms': 0 },
+    });
+    ({ broker, admin, producer, raw } = clients);
   };
   const stop = async (): Promise<void> => {
-    raw?.close();
-    await producer?.disconnect();
-    await admin?.disconnect();
-    await broker?.close();
+    await clients?.close();
   };
 
   beforeAll(async () => {
@@ -187,8 +182,7 @@ describe('topic and broker configs', () => {
     await admin.createTopics({
       topics: [{ topic: 'altered', configEntries: [{ name: 'retention.ms', value: '1000' }, { name: 'segment.bytes', value: '1048576' }] }],
     });
-    expect(broker.broker.topics.get('altered')!.partitions[0]!.log).toBeDefined();
-    const log = (): { segmentBytes: number; retentionMs: number } => broker.broker.topics.get('altered')!.partitions[0]!.log.config;
+    const log = (): { segmentBytes: number; retentionMs: number } => broker.broker.topics.get('altered')!.config.log;
     expect(log()).toMatchObject({ segmentBytes: 1048576, retentionMs: 1000 });
     await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'altered', configEntries: [{ name: 'max.message.bytes', value: '2000' }] }] });
     const c = entries(await describe1(raw, TOPIC, 'altered', { keys: ['retention.ms', 'segment.bytes', 'max.message.bytes'] }));
@@ -202,10 +196,10 @@ describe('topic and broker configs', () => {
   it('rejects a batch above a lowered max.message.bytes with MESSAGE_TOO_LARGE, and accepts it again once raised', async () => {
     await admin.createTopics({ topics: [{ topic: 'sized' }] });
     await producer.send({ topic: 'sized', messages: [{ value: Buffer.alloc(5000, 1) }] });
-    await admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'sized', configEntries: [{ name: 'max.message.bytes', value: '1000' }] }] });
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'sized', configEntries: [{ name: 'max.message.bytes', value: '1000' }] }] });
     await expect(producer.send({ topic: 'sized', messages: [{ value: Buffer.alloc(5000, 1) }] })).rejects.toMatchObject({ type: 'MESSAGE_TOO_LARGE' });
     await producer.send({ topic: 'sized', messages: [{ value: Buffer.alloc(100, 1) }] });
-    await admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'sized', configEntries: [] }] });
+    await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'sized', configEntries: [] }] });
     await producer.send({ topic: 'sized', messages: [{ value: Buffer.alloc(5000, 1) }] });
   });
 
@@ -216,6 +210,7 @@ describe('topic and broker configs', () => {
     expect(log.segmentCount).toBeGreaterThan(3);
     expect(log.logStartOffset).toBe(0);
     await admin.alterConfigs({
+      validateOnly: false,
       resources: [{ type: ConfigResourceTypes.TOPIC, name: 'retained', configEntries: [{ name: 'segment.bytes', value: '1024' }, { name: 'retention.ms', value: '1' }] }],
     });
     await until('retention to delete the old segments', () => log.segmentCount === 1);
@@ -238,8 +233,7 @@ describe('topic and broker configs', () => {
     await admin.createTopics({ topics: [{ topic: 'policy' }] });
     const pAdmin = new PlatformaticAdmin({ clientId: 'admin-configs-platformatic', bootstrapBrokers: [broker.bootstrap], retries: 0 });
     try {
-      const alter = (configs: Array<{ name: string; configOperation: 0 | 1 | 2 | 3; value?: string }>): Promise<void> =>
-        pAdmin.incrementalAlterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'policy', configs: configs.map((c) => ({ value: null, ...c })) }] });
+      const alter = (configs: PlatformaticConfigs): Promise<void> => pAdmin.incrementalAlterConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'policy', configs }] });
       const policy = async (): Promise<unknown> => {
         const [described] = await pAdmin.describeConfigs({ resources: [{ resourceType: TOPIC, resourceName: 'policy', configurationKeys: ['cleanup.policy', 'retention.ms'] }], includeSynonyms: true });
         return Object.fromEntries(described!.configs.map((c) => [c.name, { value: c.value, source: c.configSource }]));
@@ -307,7 +301,7 @@ describe('topic and broker configs', () => {
     }
     expect(broker.broker.topics.get('strict')!.overrides).toEqual(new Map([['retention.ms', '5000']]));
     await expect(
-      admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.TOPIC, name: 'strict', configEntries: [{ name: 'retention.ms', value: 'forever' }] }] }),
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: 'strict', configEntries: [{ name: 'retention.ms', value: 'forever' }] }] }),
     ).rejects.toMatchObject({ type: 'INVALID_CONFIG' });
   });
 
@@ -366,8 +360,8 @@ describe('topic and broker configs', () => {
         { name: 'log.retention.hours', value: '168', source: SOURCE.DEFAULT_CONFIG },
       ],
     });
-    expect(broker.broker.topics.get('follower')!.partitions[0]!.log.config.retentionMs).toBe(7_200_000);
-    expect(broker.broker.topics.get('own')!.partitions[0]!.log.config.retentionMs).toBe(1000);
+    expect(broker.broker.topics.get('follower')!.config.log.retentionMs).toBe(7_200_000);
+    expect(broker.broker.topics.get('own')!.config.log.retentionMs).toBe(1000);
     expect(entries(await describe1(raw, BROKER, '')).get('log.retention.ms')).toMatchObject({
       value: '7200000',
       configSource: SOURCE.DYNAMIC_DEFAULT_BROKER_CONFIG,
@@ -433,7 +427,7 @@ describe('topic and broker configs', () => {
     expect(broker.broker.config.dynamicConfigs('broker')).toEqual(before.broker);
     expect(broker.broker.config.dynamicConfigs('default')).toEqual(before.default);
     await expect(
-      admin.alterConfigs({ resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configEntries: [{ name: 'auto.create.topics.enable', value: 'false' }] }] }),
+      admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.BROKER, name: '1', configEntries: [{ name: 'auto.create.topics.enable', value: 'false' }] }] }),
     ).rejects.toMatchObject({ type: 'INVALID_REQUEST' });
   });
 
@@ -458,9 +452,13 @@ describe('topic and broker configs', () => {
     expect(new Map(broker.broker.topics.all().map((t) => [t.name, t.overrides] as const))).toEqual(overridesBefore);
     expect(broker.broker.config.dynamicConfigs('broker')).toEqual(dynamicBefore.broker);
     expect(broker.broker.config.dynamicConfigs('default')).toEqual(dynamicBefore.default);
-    expect(broker.broker.topics.get('follower')!.partitions[0]!.log.config.retentionMs).toBe(3_600_000);
-    expect(broker.broker.topics.get('own')!.partitions[0]!.log.config.retentionMs).toBe(1000);
-    expect(broker.broker.topics.get('rolling')!.partitions[0]!.log.config.segmentBytes).toBe(1024);
+    expect(broker.broker.topics.get('follower')!.config.log.retentionMs).toBe(3_600_000);
+    expect(broker.broker.topics.get('own')!.config.log.retentionMs).toBe(1000);
+    expect(broker.broker.topics.get('rolling')!.config.log.segmentBytes).toBe(1024);
+    const rolling = broker.broker.topics.get('rolling')!.partitions[0]!.log;
+    const segments = rolling.segmentCount;
+    for (let i = 0; i < 3; i++) await producer.send({ topic: 'rolling', messages: [{ value: Buffer.alloc(400, i) }] });
+    expect(rolling.segmentCount).toBeGreaterThan(segments);
     const t = entries(await describe1(raw, TOPIC, 'altered', { keys: ['max.message.bytes', 'retention.ms'] }));
     expect(t.get('max.message.bytes')).toMatchObject({ value: '2000', configSource: SOURCE.TOPIC_CONFIG });
     expect(t.get('retention.ms')).toMatchObject({ value: '3600000', configSource: SOURCE.DYNAMIC_BROKER_CONFIG });
@@ -470,7 +468,7 @@ describe('topic and broker configs', () => {
     // DELETE at both levels brings the static/default value back, stored as such
     expect(await incremental(raw, BROKER, '1', [{ name: 'log.retention.ms', configOperation: DELETE, value: null }])).toMatchObject({ errorCode: ErrorCode.NONE });
     expect(await incremental(raw, BROKER, '', [{ name: 'log.retention.ms', configOperation: DELETE, value: null }])).toMatchObject({ errorCode: ErrorCode.NONE });
-    expect(broker.broker.topics.get('follower')!.partitions[0]!.log.config.retentionMs).toBe(604_800_000);
+    expect(broker.broker.topics.get('follower')!.config.log.retentionMs).toBe(604_800_000);
     await stop();
     await start();
     expect(broker.broker.config.dynamicConfigs('broker')).toEqual({});

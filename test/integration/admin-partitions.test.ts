@@ -12,12 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Admin as PlatformaticAdmin } from '@platformatic/kafka';
-import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, schemas, type MessageValue } from '../../protocol/index.js';
-import { startBroker, type RunningBroker } from '../../src/index.js';
+import type { RunningBroker } from '../../src/index.js';
+import { startWithAdminClients, type AdminClients } from '../helpers/admin-clients.js';
 import { kcatConsume } from '../helpers/kcat.js';
-import { RawClient } from '../helpers/raw-client.js';
+import type { RawClient } from '../helpers/raw-client.js';
 
 const run = promisify(execFile);
 
@@ -62,20 +63,14 @@ describe('partitions and records', () => {
   let producer: Producer;
   let raw: RawClient;
 
+  let clients: AdminClients | undefined;
+
   const start = async (): Promise<void> => {
-    broker = await startBroker({ port: 0, dataDir, config: { 'gregor.max.partitions.per.topic': 20, 'offsets.topic.num.partitions': 3 } });
-    const kafka = new Kafka({ clientId: 'admin-partitions-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
-    admin = kafka.admin();
-    await admin.connect();
-    producer = kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
-    raw = await RawClient.connect(broker.port);
+    clients = await startWithAdminClients('admin-partitions-test', { dataDir, config: { 'gregor.max.partitions.per.topic': 20, 'offsets.topic.num.partitions': 3 } });
+    ({ broker, admin, producer, raw } = clients);
   };
   const stop = async (): Promise<void> => {
-    raw?.close();
-    await producer?.disconnect();
-    await admin?.disconnect();
-    await broker?.close();
+    await clients?.close();
   };
 
   beforeAll(async () => {
