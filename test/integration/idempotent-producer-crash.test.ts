@@ -3,7 +3,8 @@
  * dist/ is stale), a kafkajs idempotent producer writes through a recording proxy, the broker is killed
  * with SIGKILL before it could snapshot its producer state, and after a restart on the same data directory
  * the producer's Produce requests, sent again byte for byte, are recognised (state rebuilt from the log)
- * and answered with their original offsets; producer ids handed out after the restart are new.
+ * and answered with their original offsets, and the producer itself carries on in sequence; producer ids
+ * handed out after the restart are new.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -92,7 +93,7 @@ describe('idempotent producer across a kill -9 of the broker process', () => {
     proxy = await KafkaProxy.start(() => child!.port);
     child = await startChild(proxy.port);
 
-    const kafka = new Kafka({ clientId: 'crash-test', brokers: [`127.0.0.1:${proxy.port}`], logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+    const kafka = new Kafka({ clientId: 'crash-test', brokers: [`127.0.0.1:${proxy.port}`], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: 'crash', numPartitions: 1 }] });
@@ -112,7 +113,6 @@ describe('idempotent producer across a kill -9 of the broker process', () => {
 
     child.process.kill('SIGKILL');
     expect((await child.exited).signal).toBe('SIGKILL');
-    await producer.disconnect().catch(() => undefined);
     // nothing was snapshotted at the log end: the state has to come back from the log itself
     expect(readdirSync(join(dataDir, 'crash-0')).filter((n) => n.endsWith('.snapshot'))).toEqual([]);
 
@@ -120,6 +120,10 @@ describe('idempotent producer across a kill -9 of the broker process', () => {
     for (const [i, request] of produces.entries()) {
       expect(produceAnswer(request, await sendAgain(child.port, request))).toEqual({ errorCode: ErrorCode.NONE, baseOffset: i === 0 ? 0n : 3n });
     }
+    // the same kafkajs producer reconnects and carries on with its next sequence number
+    await producer.send({ topic: 'crash', messages: [{ value: 'f' }] });
+    await producer.disconnect();
+    expect(proxy.requestsOf(ApiKey.InitProducerId)).toHaveLength(1);
     const raw = await RawClient.connect(child.port);
     expect((await fetchAll(raw, 'crash', 0)).map((r) => [r.offset, r.value])).toEqual([
       [0, 'a'],
@@ -127,6 +131,7 @@ describe('idempotent producer across a kill -9 of the broker process', () => {
       [2, 'c'],
       [3, 'd'],
       [4, 'e'],
+      [5, 'f'],
     ]);
     const after = await raw.request(schemas.initProducerIdRequest, schemas.initProducerIdResponse, 4, { transactionalId: null, transactionTimeoutMs: 60_000 });
     expect(after.errorCode).toBe(ErrorCode.NONE);
