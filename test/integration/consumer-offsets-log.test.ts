@@ -110,7 +110,8 @@ describe('__consumer_offsets loading', () => {
 describe('__consumer_offsets compaction', () => {
   /** Small segments: the 100,000 commits roll hundreds of them, and the active one stays small. */
   const SEGMENT_BYTES = 8192;
-  const config = { ...CONFIG, 'offsets.topic.segment.bytes': SEGMENT_BYTES };
+  // the test cleans when it has counted the 100,000 records: no background cleaning before
+  const config = { ...CONFIG, 'offsets.topic.segment.bytes': SEGMENT_BYTES, 'log.cleaner.enable': false };
   let dataDir: string;
   let broker: RunningBroker;
 
