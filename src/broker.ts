@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { LogManager, type StorageFs, type StorageObserver } from '../storage/index.js';
+import { LogManager, type StorageFs } from '../storage/index.js';
 import { advertisedListenerOf, listenerOf, type BrokerConfig, type Endpoint } from './config/broker-config.js';
 import { cleanerOptionsOf, logDefaultsOf } from './config/log-defaults.js';
 import { GroupCoordinator } from './group/coordinator.js';
@@ -14,6 +14,7 @@ import type { Logger } from './logger.js';
 import { MemoryBudget } from './memory-budget.js';
 import type { BrokerMetrics } from './metrics/broker-metrics.js';
 import type { MetricsServer } from './metrics/metrics-server.js';
+import type { RecordedStats } from './metrics/recorded-stats.js';
 import type { MetricsRecorder } from './metrics/recorder.js';
 import type { MetadataStore } from './metadata/metadata-store.js';
 import { TopicManager } from './metadata/topic-manager.js';
@@ -53,7 +54,8 @@ export class Broker {
   metrics: MetricsRecorder | undefined;
   /** Requests parked on something (read by the metrics). */
   readonly waiting = { acksAll: 0, fetches: 0 };
-  private exporter: BrokerMetrics | undefined;
+  private stats: RecordedStats | undefined;
+  private exporter: Promise<BrokerMetrics> | undefined;
   private metricsServer: MetricsServer | undefined;
   private lifecycle: 'starting' | 'ready' | 'closing' = 'starting';
   /** queued.max.request.bytes: request bytes read from sockets and not yet handled, broker-wide. */
@@ -126,7 +128,7 @@ export class Broker {
   private async startInternal(): Promise<void> {
     const config = this.config;
     const listener = listenerOf(config);
-    const metrics = await this.startMetrics();
+    await this.startMetrics();
     this.logs = await LogManager.open({
       logDir: resolve(config.string('log.dirs')),
       nodeId: this.nodeId,
@@ -136,7 +138,7 @@ export class Broker {
       cacheBytes: config.long('gregor.cache.bytes'),
       maxOpenFiles: config.int('gregor.max.open.files'),
       findRecordByTimestamp: recordTimestampLookup(config.int('gregor.max.decompressed.bytes')),
-      observer: metrics ? this.storageObserver() : undefined,
+      observer: this.stats,
       fs: this.opts.storageFs,
       cleaner: cleanerOptionsOf(config),
     });
@@ -161,43 +163,35 @@ export class Broker {
       maxConnectionsPerIp: config.int('max.connections.per.ip'),
     });
     this.server = server;
-    // request metrics must be in place before the first request
-    await metrics?.loaded;
     const port = await server.listen(listener.host, listener.port);
     if (this.advertised.port === 0 || (listener.port === 0 && !config.isSet('advertised.listeners'))) {
       this.advertised = { host: this.advertised.host, port };
     }
     this.boundPort = port;
     this.lifecycle = 'ready';
+    // prom-client is slow to import: the exposition is loaded once the broker is ready (or at the first scrape)
+    if (this.stats) void this.loadExporter().catch((err: unknown) => this.logger.error({ err }, 'loading the metrics exporter failed'));
   }
 
   /**
-   * Metrics enabled: binds the metrics HTTP server now (/healthz answers during log recovery) and starts
-   * loading prom-client, which is slow to import, while the logs load (`loaded`).
+   * Metrics enabled: the hot-path stats (no prom-client) count from the first request and storage call;
+   * the metrics HTTP server binds now, so /healthz answers during log recovery.
    */
-  private async startMetrics(): Promise<{ loaded: Promise<void> } | undefined> {
+  private async startMetrics(): Promise<void> {
     const config = this.config;
-    if (!config.bool('gregor.metrics.enabled')) return undefined;
-    const loading = import('./metrics/broker-metrics.js').then(({ BrokerMetrics }) => {
-      const exporter = new BrokerMetrics(this, {
-        maxSeries: config.int('gregor.metrics.max.partitions'),
-        maxClientSoftware: config.int('gregor.metrics.max.client.software'),
-      });
-      if (this.lifecycle === 'closing') return exporter.close();
-      this.exporter = exporter;
-      this.metrics = exporter;
-    });
-    loading.catch(() => undefined); // awaited before listening
-    const { MetricsServer } = await import('./metrics/metrics-server.js');
+    if (!config.bool('gregor.metrics.enabled')) return;
+    const [{ MetricsServer }, { RecordedStats }] = await Promise.all([import('./metrics/metrics-server.js'), import('./metrics/recorded-stats.js')]);
+    this.stats = new RecordedStats();
+    this.metrics = this.stats;
     const host = config.string('gregor.metrics.host');
     const port = config.int('gregor.metrics.port');
     try {
       this.metricsServer = await MetricsServer.listen(host, port, {
         live: () => this.closing === undefined,
         notReadyReason: () => (this.lifecycle === 'ready' ? undefined : this.lifecycle === 'starting' ? 'starting (recovering logs)' : 'shutting down'),
-        scrape: () => {
-          const exporter = this.exporter;
-          return exporter?.scrape().then((body) => ({ contentType: exporter.contentType, body }));
+        scrape: async () => {
+          const exporter = await this.loadExporter();
+          return { contentType: exporter.contentType, body: await exporter.scrape() };
         },
         onError: (err) => this.logger.warn({ err }, 'metrics HTTP server error'),
       });
@@ -205,23 +199,29 @@ export class Broker {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       throw new Error(`cannot serve metrics on ${host === '' ? '*' : host}:${port} (gregor.metrics.host/port; gregor.metrics.enabled=false turns them off): ${code || (err as Error).message}`, { cause: err });
     }
-    return { loaded: loading };
   }
 
-  /** Storage timings go to the metrics once they are loaded. */
-  private storageObserver(): StorageObserver {
-    return {
-      fsync: (s) => this.exporter?.fsync(s),
-      append: (s) => this.exporter?.append(s),
-      read: (s) => this.exporter?.read(s),
-    };
+  /** The prom-client exposition (broker-metrics.ts), loaded once. */
+  private loadExporter(): Promise<BrokerMetrics> {
+    const stats = this.stats;
+    if (!stats) return Promise.reject(new Error('metrics are disabled'));
+    this.exporter ??= import('./metrics/broker-metrics.js').then(
+      ({ BrokerMetrics }) =>
+        new BrokerMetrics(this, stats, {
+          maxSeries: this.config.int('gregor.metrics.max.partitions'),
+          maxClientSoftware: this.config.int('gregor.metrics.max.client.software'),
+        }),
+    );
+    return this.exporter;
   }
 
   private async stopMetrics(): Promise<void> {
-    this.metrics = undefined;
-    this.exporter?.close();
-    this.exporter = undefined;
     await this.metricsServer?.close();
+    const exporter = this.exporter;
+    this.exporter = undefined;
+    this.metrics = undefined;
+    this.stats = undefined;
+    (await exporter?.catch(() => undefined))?.close();
   }
 
   /** The port the server is bound to. */

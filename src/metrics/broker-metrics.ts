@@ -1,27 +1,21 @@
 /**
- * BrokerMetrics: the Prometheus metrics of one broker, in a registry of its own (several brokers can run
- * in one process). This is the only module that imports prom-client; the broker loads it with a dynamic
- * import, and only when gregor.metrics.enabled is true.
+ * BrokerMetrics: the Prometheus exposition of one broker, in a registry of its own (several brokers can
+ * run in one process). This is the only module that imports prom-client: the broker loads it with a
+ * dynamic import once it is ready (or at the first scrape), and only when gregor.metrics.enabled is true.
  *
- * Two kinds of metrics:
- * - reported on the hot path through MetricsRecorder / StorageObserver: request counts, error codes and
- *   latencies, record bytes and counts per topic, storage latencies;
- * - read from the broker's state when scraped (collect callbacks): connections, requests in flight,
- *   waiting produce and fetch requests, partitions, the batch cache, file handles, consumer groups and
- *   their lag, client software.
- * Hot-path histograms are PlainHistograms and hot-path counters plain numbers read when scraped (prom-client's
- * own metrics hash their labels on every update). Per-partition and per-group families hold at most gregor.metrics.max.partitions series each (the first
+ * - What the hot paths report (RecordedStats: request counts, error codes and latencies, per-topic record
+ *   bytes and counts, storage latencies) is read from there when scraped.
+ * - The rest is read from the broker's state when scraped (collect callbacks): connections, requests in
+ *   flight, waiting produce and fetch requests, partitions, the batch cache, file handles, consumer groups
+ *   and their lag, client software, and Node's process metrics (prom-client's default collectors).
+ * Per-partition and per-group families hold at most gregor.metrics.max.partitions series each (the first
  * ones by name); gregor_metrics_series_omitted says how many were left out.
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { errorInfo, type ApiDef } from '../../protocol/index.js';
-import type { LogManager, PartitionLog, StorageObserver } from '../../storage/index.js';
+import type { LogManager, PartitionLog } from '../../storage/index.js';
 import type { Broker } from '../broker.js';
 import { GROUP_STATES } from '../group/group.js';
-import { PlainHistogram, type HistogramSeries } from './plain-histogram.js';
-import type { MetricsRecorder } from './recorder.js';
-import { countRecords } from './record-count.js';
-import { forEachResponseError } from './response-errors.js';
+import { METRIC_PREFIX as PREFIX, type LabelledCount, type RecordedStats, type TopicTraffic } from './recorded-stats.js';
 
 export interface MetricsLimits {
   /** Series per per-partition or per-group family (gregor.metrics.max.partitions). */
@@ -30,35 +24,8 @@ export interface MetricsLimits {
   readonly maxClientSoftware: number;
 }
 
-const PREFIX = 'gregor_';
-/** Request phases: from 100 µs to long polls of 30 s. */
-const REQUEST_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-/** fdatasync: from 50 µs (page cache on a fast disk) to 10 s (a stalled one). */
-const FSYNC_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10];
-/** Appends and reads of the page cache: from 5 µs. */
-const IO_BUCKETS = [0.000005, 0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1];
 /** prom-client default gauges whose `_total` suffix promtool rejects (non-counters); their per-type twins stay. */
 const NON_CONFORMING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
-
-interface TopicTraffic {
-  records: number;
-  bytes: number;
-}
-
-/** The latency series of one API. */
-interface ApiSeries {
-  readonly queue: HistogramSeries;
-  readonly processing: HistogramSeries;
-  readonly send: HistogramSeries;
-  readonly total: HistogramSeries;
-}
-
-/** The request metrics of one API version: looked up once per request by a number. */
-interface RequestSeries {
-  readonly labels: { readonly api: string; readonly version: string };
-  requests: number;
-  readonly times: ApiSeries;
-}
 
 interface Snapshot {
   readonly generation: number;
@@ -66,34 +33,34 @@ interface Snapshot {
   readonly omittedLogs: number;
 }
 
-export class BrokerMetrics implements MetricsRecorder, StorageObserver {
+export class BrokerMetrics {
   readonly registry = new Registry();
-  private readonly errors: Counter<'api' | 'version' | 'error'>;
-  private readonly queueTime: PlainHistogram;
-  private readonly processingTime: PlainHistogram;
-  private readonly sendTime: PlainHistogram;
-  private readonly totalTime: PlainHistogram;
-  private readonly fsyncTime: HistogramSeries;
-  private readonly appendTime: HistogramSeries;
-  private readonly readTime: HistogramSeries;
-  private readonly storageTimes: PlainHistogram[];
-  private readonly trafficIn = new Map<string, TopicTraffic>();
-  private readonly trafficOut = new Map<string, TopicTraffic>();
-  /** By api key * 256 + version. */
-  private readonly requestSeries = new Map<number, RequestSeries>();
-  /** By api key. */
-  private readonly apiSeries = new Map<number, ApiSeries>();
+  private readonly omitted: Gauge<'metric'>;
   private generation = 0;
   private snapshot: Snapshot | undefined;
 
   constructor(
     private readonly broker: Broker,
+    stats: RecordedStats,
     private readonly limits: MetricsLimits,
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
     for (const name of NON_CONFORMING_DEFAULTS) this.registry.removeSingleMetric(PREFIX + name);
     const self = this;
+    /** A counter whose values are counts kept by RecordedStats. */
+    const countsCounter = <L extends string>(name: string, help: string, labelNames: readonly L[], counts: () => Iterable<LabelledCount<L>>): void => {
+      new Counter({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames,
+        registers,
+        collect() {
+          this.reset();
+          for (const c of counts()) this.inc(c.labels as Partial<Record<L, string>>, c.value);
+        },
+      });
+    };
 
     // ---------------------------------------------------------------- broker and requests
     new Gauge({
@@ -115,34 +82,14 @@ export class BrokerMetrics implements MetricsRecorder, StorageObserver {
         this.set(broker.isReady ? 1 : 0);
       },
     });
-    new Counter({
-      name: `${PREFIX}requests_total`,
-      help: 'Requests handled, by API and version (Produce with acks=0 included).',
-      labelNames: ['api', 'version'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of self.requestSeries.values()) this.inc(r.labels, r.requests);
-      },
-    });
-    this.errors = new Counter({
-      name: `${PREFIX}request_errors_total`,
-      help: 'Error codes other than NONE in responses, by API, version and Kafka error name: every errorCode field counts, per-partition ones included.',
-      labelNames: ['api', 'version', 'error'],
-      registers,
-    });
-    const requestHistogram = (name: string, help: string): PlainHistogram => {
-      const h = new PlainHistogram(`${PREFIX}${name}`, help, REQUEST_BUCKETS);
-      h.register(this.registry);
-      return h;
-    };
-    this.queueTime = requestHistogram('request_queue_seconds', 'Time a request waited on its connection, from its arrival to the start of its handling, by API.');
-    this.processingTime = requestHistogram(
-      'request_processing_seconds',
-      'Time from the start of handling a request to its encoded response, by API (long-poll fetches and acks=all produce waits included).',
+    countsCounter('requests_total', 'Requests handled, by API and version (Produce with acks=0 included).', ['api', 'version'], () => stats.requestCounts());
+    countsCounter(
+      'request_errors_total',
+      'Error codes other than NONE in responses, by API, version and Kafka error name: every errorCode field counts, per-partition ones included.',
+      ['api', 'version', 'error'],
+      () => stats.errorCounts(),
     );
-    this.sendTime = requestHistogram('request_send_seconds', 'Time from writing a response to the socket until the kernel took all of it, by API.');
-    this.totalTime = requestHistogram('request_duration_seconds', 'Time from the arrival of a request to its response sent (queue + processing + send), by API.');
+    for (const h of stats.histograms) h.register(this.registry);
     new Gauge({
       name: `${PREFIX}requests_in_flight`,
       help: 'Requests received and not yet answered, on all connections.',
@@ -212,10 +159,10 @@ export class BrokerMetrics implements MetricsRecorder, StorageObserver {
         },
       });
     };
-    trafficCounter('topic_bytes_in_total', 'Record bytes received by Produce and appended, per topic.', this.trafficIn, 'bytes');
-    trafficCounter('topic_records_in_total', 'Records appended by Produce, per topic.', this.trafficIn, 'records');
-    trafficCounter('topic_bytes_out_total', 'Record bytes sent in Fetch responses, per topic.', this.trafficOut, 'bytes');
-    trafficCounter('topic_records_out_total', 'Records sent in Fetch responses, per topic (whole batches; a legacy compressed wrapper counts as one).', this.trafficOut, 'records');
+    trafficCounter('topic_bytes_in_total', 'Record bytes received by Produce and appended, per topic.', stats.trafficIn, 'bytes');
+    trafficCounter('topic_records_in_total', 'Records appended by Produce, per topic.', stats.trafficIn, 'records');
+    trafficCounter('topic_bytes_out_total', 'Record bytes sent in Fetch responses, per topic.', stats.trafficOut, 'bytes');
+    trafficCounter('topic_records_out_total', 'Records sent in Fetch responses, per topic (whole batches; a legacy compressed wrapper counts as one).', stats.trafficOut, 'records');
     new Gauge({
       name: `${PREFIX}produce_acks_all_waiting`,
       help: 'Produce requests with acks=all waiting for their appends to complete (and be fdatasync\'ed with gregor.flush.acks.all).',
@@ -277,17 +224,6 @@ export class BrokerMetrics implements MetricsRecorder, StorageObserver {
     partitionGauge('partition_segments', 'Segments of the partition log.', (l) => l.segmentCount);
 
     // ---------------------------------------------------------------- storage
-    this.storageTimes = [
-      new PlainHistogram(`${PREFIX}storage_fsync_seconds`, 'Latency of each fdatasync of a segment file (.log, .index, .timeindex).', FSYNC_BUCKETS),
-      new PlainHistogram(
-        `${PREFIX}storage_append_seconds`,
-        'Latency of each append to a partition log (write and index, not the fsync an acks=all append waits for).',
-        IO_BUCKETS,
-      ),
-      new PlainHistogram(`${PREFIX}storage_read_seconds`, 'Latency of each read of a partition log (batch cache or segment files).', IO_BUCKETS),
-    ];
-    for (const h of this.storageTimes) h.register(this.registry);
-    [this.fsyncTime, this.appendTime, this.readTime] = this.storageTimes.map((h) => h.seriesOf()) as [HistogramSeries, HistogramSeries, HistogramSeries];
     stateCounter('storage_cache_hits_total', 'Batches served from the recent-batch cache.', () => self.logs()?.stats().cacheHits ?? 0);
     stateCounter('storage_cache_misses_total', 'Reads of segment files (the batches were not in the recent-batch cache).', () => self.logs()?.stats().cacheMisses ?? 0);
     new Gauge({
@@ -387,8 +323,6 @@ export class BrokerMetrics implements MetricsRecorder, StorageObserver {
     }
   }
 
-  private readonly omitted: Gauge<'metric'>;
-
   get contentType(): string {
     return this.registry.contentType;
   }
@@ -404,77 +338,7 @@ export class BrokerMetrics implements MetricsRecorder, StorageObserver {
     this.registry.clear();
   }
 
-  // ---------------------------------------------------------------- MetricsRecorder
-
-  requestHandled(api: ApiDef, version: number, queueSeconds: number, processingSeconds: number, response: unknown): void {
-    const r = this.requestSeriesOf(api, version);
-    r.requests++;
-    this.queueTime.observe(r.times.queue, queueSeconds);
-    this.processingTime.observe(r.times.processing, processingSeconds);
-    if (response !== undefined) {
-      // errors are rare: prom-client's labelled counter is fine here
-      forEachResponseError(api.response, version, response, (code) => {
-        this.errors.inc({ api: r.labels.api, version: r.labels.version, error: errorInfo(code).name });
-      });
-    }
-  }
-
-  responseSent(api: ApiDef, sendSeconds: number, totalSeconds: number): void {
-    const times = this.apiSeriesOf(api);
-    this.sendTime.observe(times.send, sendSeconds);
-    this.totalTime.observe(times.total, totalSeconds);
-  }
-
-  produced(topic: string, records: number, bytes: number): void {
-    add(this.trafficIn, topic, records, bytes);
-  }
-
-  fetched(topic: string, records: readonly Buffer[]): void {
-    let bytes = 0;
-    for (const c of records) bytes += c.length;
-    if (bytes > 0) add(this.trafficOut, topic, countRecords(records), bytes);
-  }
-
-  // ---------------------------------------------------------------- StorageObserver
-
-  fsync(seconds: number): void {
-    this.storageTimes[0]!.observe(this.fsyncTime, seconds);
-  }
-
-  append(seconds: number): void {
-    this.storageTimes[1]!.observe(this.appendTime, seconds);
-  }
-
-  read(seconds: number): void {
-    this.storageTimes[2]!.observe(this.readTime, seconds);
-  }
-
   // ---------------------------------------------------------------- helpers
-
-  private requestSeriesOf(api: ApiDef, version: number): RequestSeries {
-    const key = api.key * 256 + version;
-    let r = this.requestSeries.get(key);
-    if (!r) {
-      r = { labels: { api: api.name, version: String(version) }, requests: 0, times: this.apiSeriesOf(api) };
-      this.requestSeries.set(key, r);
-    }
-    return r;
-  }
-
-  private apiSeriesOf(api: ApiDef): ApiSeries {
-    let times = this.apiSeries.get(api.key);
-    if (!times) {
-      const byApi = { api: api.name };
-      times = {
-        queue: this.queueTime.seriesOf(byApi),
-        processing: this.processingTime.seriesOf(byApi),
-        send: this.sendTime.seriesOf(byApi),
-        total: this.totalTime.seriesOf(byApi),
-      };
-      this.apiSeries.set(api.key, times);
-    }
-    return times;
-  }
 
   /** The log manager, once the broker has opened it. */
   private logs(): LogManager | undefined {
@@ -496,15 +360,5 @@ export class BrokerMetrics implements MetricsRecorder, StorageObserver {
     const kept = items.length > this.limits.maxSeries ? items.slice(0, this.limits.maxSeries) : items;
     this.omitted.set({ metric }, items.length - kept.length);
     return kept;
-  }
-}
-
-function add(map: Map<string, TopicTraffic>, topic: string, records: number, bytes: number): void {
-  const t = map.get(topic);
-  if (t) {
-    t.records += records;
-    t.bytes += bytes;
-  } else {
-    map.set(topic, { records, bytes });
   }
 }
