@@ -187,13 +187,12 @@ function applyOps(current: Readonly<Record<string, string>>, configs: readonly C
 async function alterTopic(broker: Broker, r: ConfigResourceChange, opts: AlterOptions): Promise<void> {
   checkOps(r.configs);
   const name = r.resourceName;
-  const current = broker.topics.get(name)?.overrides ?? new Map<string, string>();
-  const configs = opts.incremental
-    ? applyOps(Object.fromEntries(current), r.configs, TOPIC_SCHEMA)
-    : Object.fromEntries(r.configs.map((c) => [c.name, c.value!] as const));
   if (name === '') throw invalidRequest('Default topic resources are not allowed.');
   const problem = topicNameProblem(name);
   if (problem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
+  const configs = opts.incremental
+    ? (current: ReadonlyMap<string, string>) => applyOps(Object.fromEntries(current), r.configs, TOPIC_SCHEMA)
+    : Object.fromEntries(r.configs.map((c) => [c.name, c.value!] as const));
   await broker.topics.alterConfigs(name, configs, opts.validateOnly);
 }
 
@@ -211,12 +210,16 @@ async function alterBroker(broker: Broker, r: ConfigResourceChange, opts: AlterO
   const level = r.resourceName === '' ? 'default' : 'broker';
   if (level === 'broker') checkNodeId(broker, r.resourceName, 'broker');
   checkOps(r.configs);
-  const configs = opts.incremental
-    ? applyOps(broker.config.dynamicConfigs(level), r.configs, BROKER_SCHEMA)
-    : Object.fromEntries(r.configs.map((c) => [c.name, c.value!] as const));
-  const problem = brokerConfigChangeProblem(configs);
-  if (problem) throw invalidRequest(problem);
-  if (!opts.validateOnly) await broker.topics.alterBrokerConfigs(level, configs);
+  await broker.topics.alterBrokerConfigs(
+    level,
+    (current) => {
+      const configs = opts.incremental ? applyOps(current, r.configs, BROKER_SCHEMA) : Object.fromEntries(r.configs.map((c) => [c.name, c.value!] as const));
+      const problem = brokerConfigChangeProblem(configs);
+      if (problem) throw invalidRequest(problem);
+      return configs;
+    },
+    opts.validateOnly,
+  );
 }
 
 function alterLoggers(broker: Broker, r: ConfigResourceChange, validateOnly: boolean): void {

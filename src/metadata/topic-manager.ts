@@ -141,15 +141,21 @@ export class TopicManager {
   }
 
   /**
-   * Replaces a topic's config overrides (AlterConfigs; IncrementalAlterConfigs after applying its operations):
-   * overrides not named are removed, so the topic follows the broker's value again. Validates as Kafka does,
+   * Replaces a topic's config overrides (AlterConfigs): overrides not named are removed, so the topic follows
+   * the broker's value again. `configs` may also be a function of the current overrides (IncrementalAlterConfigs
+   * applies its operations there, one change at a time; it may throw a KafkaError). Validates as Kafka does,
    * the values first (INVALID_CONFIG), then the topic's existence (UNKNOWN_TOPIC_OR_PARTITION). Without
    * validateOnly the new overrides are stored, then applied to the partition logs and the topic's effective
    * config. Resolves to the topic (unchanged when validating only).
    */
-  alterConfigs(name: string, configs: Readonly<Record<string, string | null>>, validateOnly: boolean): Promise<TopicInfo> {
+  alterConfigs(
+    name: string,
+    configs: Readonly<Record<string, string | null>> | ((current: ReadonlyMap<string, string>) => Record<string, string | null>),
+    validateOnly: boolean,
+  ): Promise<TopicInfo> {
     return this.serialized(async () => {
-      const validated = validateTopicConfigs({ ...configs });
+      const next = typeof configs === 'function' ? configs(this.byName.get(name)?.overrides ?? new Map()) : configs;
+      const validated = validateTopicConfigs({ ...next });
       if ('error' in validated) throw new KafkaError(ErrorCode.INVALID_CONFIG, validated.error);
       const topic = this.byName.get(name);
       if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${name}' does not exist.`);
@@ -167,11 +173,15 @@ export class TopicManager {
   }
 
   /**
-   * Replaces one level of dynamic broker configs (validated by the caller, dynamic-broker-configs.ts): stores
-   * them, sets them on the broker config, and re-resolves every topic's effective config and logs.
+   * Replaces one level of dynamic broker configs with what `change` makes of the current ones (it checks them,
+   * dynamic-broker-configs.ts, and throws a KafkaError to refuse): stores them, sets them on the broker config,
+   * and re-resolves every topic's effective config and logs. Changes one at a time; validateOnly stops after
+   * `change`.
    */
-  alterBrokerConfigs(level: DynamicConfigLevel, configs: Readonly<Record<string, string>>): Promise<void> {
+  alterBrokerConfigs(level: DynamicConfigLevel, change: (current: Readonly<Record<string, string>>) => Record<string, string>, validateOnly: boolean): Promise<void> {
     return this.serialized(async () => {
+      const configs = change(this.broker.config.dynamicConfigs(level));
+      if (validateOnly) return;
       const entity = level === 'default' ? '' : String(this.broker.nodeId);
       try {
         await this.store.putBrokerConfigs(entity, configs);

@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, schemas, type MessageValue } from '../../protocol/index.js';
 import type { RunningBroker } from '../../src/index.js';
 import { startWithAdminClients, type AdminClients } from '../helpers/admin-clients.js';
-import type { RawClient } from '../helpers/raw-client.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 const TOPIC = 2;
 const BROKER = 4;
@@ -256,6 +256,21 @@ describe('topic and broker configs', () => {
     } finally {
       await pAdmin.close();
     }
+  });
+
+  it('applies concurrent incremental changes one after the other, losing none', async () => {
+    await admin.createTopics({ topics: [{ topic: 'concurrent' }] });
+    const clients = await Promise.all([0, 1, 2, 3].map(() => RawClient.connect(broker.port)));
+    try {
+      const results = await Promise.all(
+        clients.map((c, i) => incremental(c, TOPIC, 'concurrent', [{ name: 'leader.replication.throttled.replicas', configOperation: APPEND, value: `${i}:1` }])),
+      );
+      expect(results.map((r) => r.errorCode)).toEqual([0, 0, 0, 0]);
+    } finally {
+      for (const c of clients) c.close();
+    }
+    const value = broker.broker.topics.get('concurrent')!.overrides.get('leader.replication.throttled.replicas')!;
+    expect(value.split(',').sort()).toEqual(['0:1', '1:1', '2:1', '3:1']);
   });
 
   it('changes nothing with validate_only, in both APIs', async () => {
