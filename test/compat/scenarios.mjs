@@ -11,6 +11,7 @@ export const SCENARIOS = [
   { id: 'create-topic', title: 'create topic (+ TOPIC_ALREADY_EXISTS)', kind: 'create-topic' },
   ...CODECS.map((codec) => ({ id: `produce-${codec}`, title: `produce keys+headers, ${codec}; read back`, kind: 'produce', codec })),
   { id: 'consume', title: 'consume 3 partitions from the beginning, no group', kind: 'consume' },
+  { id: 'mid-batch', title: 'fetch from an offset inside a gzip batch', kind: 'mid-batch' },
   { id: 'group', title: 'group: consume, commit, restart, resume from commit', kind: 'group' },
   { id: 'offsets-time', title: 'list offsets by timestamp (+ earliest/latest)', kind: 'offsets-time' },
   { id: 'delete-topic', title: 'delete topic', kind: 'delete-topic' },
@@ -75,6 +76,10 @@ export function planClient(client, ctx, phase) {
         break;
       case 'consume':
         tasks.push({ ...base, topic: `${p}-consume`, partitions: 3, messages: makeMessages(`${p}-consume`, 12, { headers, partitions: 3 }) });
+        break;
+      case 'mid-batch':
+        // Same headers on every message, so that kcat can send them in one batch too.
+        tasks.push({ ...base, topic: `${p}-mid`, codec: 'gzip', offset: 4, messages: makeMessages(`${p}-mid`, 10, { headers }).map((m) => ({ ...m, headers: headers ? [['origin', `${p}-mid`]] : [] })) });
         break;
       case 'group': {
         const all = makeMessages(`${p}-group`, 16, { headers, partitions: 2 });
@@ -187,6 +192,13 @@ export function judge(task, data, client, ctx) {
         expect(diff === null, `partition ${p}: ${diff}`);
       }
       return null;
+    case 'mid-batch': {
+      const diff = diffMessages(task.messages.slice(task.offset), data.read, headers);
+      expect(diff === null, `from offset ${task.offset}: ${diff}`);
+      const codecs = codecsOnDisk(ctx.dataDirA, task.topic);
+      expect(codecs.length === 1 && codecs[0] === CODEC_IDS.gzip, `expected one gzip batch on disk, found codecs [${codecs}]`);
+      return data.note ?? null;
+    }
     case 'group': {
       const d1 = diffMessages(byValue(task.first), byValue(data.first ?? []), headers);
       expect(d1 === null, `first consumer: ${d1}`);

@@ -52,10 +52,10 @@ def consumer(bootstrap, group=None, **extra):
     return Consumer(conf)
 
 
-def read_assigned(bootstrap, wanted):
-    """wanted: {(topic, partition): count}; reads each from the beginning without a group."""
+def read_assigned(bootstrap, wanted, start=OFFSET_BEGINNING):
+    """wanted: {(topic, partition): count}; reads each from `start` without a group."""
     c = consumer(bootstrap)
-    c.assign([TopicPartition(t, p, OFFSET_BEGINNING) for (t, p) in wanted])
+    c.assign([TopicPartition(t, p, start) for (t, p) in wanted])
     got = {tp: [] for tp in wanted}
 
     def step():
@@ -134,6 +134,12 @@ def consume(task):
     return {"read": {str(p): got[(t, p)] for (t, p) in got}}
 
 
+def mid_batch(task):
+    produce(A, task["topic"], task["messages"], task["codec"], **{"linger.ms": 200})
+    want = {(task["topic"], 0): len(task["messages"]) - task["offset"]}
+    return {"read": read_assigned(A, want, task["offset"])[(task["topic"], 0)]}
+
+
 def group(task):
     produce(A, task["topic"], task["first"])
     first, _ = read_group(A, task["topic"], task["group"], len(task["first"]))
@@ -196,6 +202,7 @@ run_tasks(spec, {
     "create-topic": create_topic,
     "produce": produce_task,
     "consume": consume,
+    "mid-batch": mid_batch,
     "group": group,
     "offsets-time": offsets_time,
     "delete-topic": delete_topic,

@@ -46,12 +46,16 @@ def consumer(bootstrap, group=None):
                          fetch_max_wait_ms=100)
 
 
-def read_assigned(bootstrap, wanted):
-    """wanted: {(topic, partition): count}; reads each from the beginning, no group."""
+def read_assigned(bootstrap, wanted, start=None):
+    """wanted: {(topic, partition): count}; reads each from the beginning (or `start`), no group."""
     c = consumer(bootstrap)
     tps = [TopicPartition(t, p) for (t, p) in wanted]
     c.assign(tps)
-    c.seek_to_beginning(*tps)
+    if start is None:
+        c.seek_to_beginning(*tps)
+    else:
+        for tp in tps:
+            c.seek(tp, start)
     got = {tp: [] for tp in wanted}
 
     def step():
@@ -124,6 +128,12 @@ def consume(task):
     return {"read": {str(p): got[(t, p)] for (t, p) in got}}
 
 
+def mid_batch(task):
+    produce(A, task["topic"], task["messages"], task["codec"], linger_ms=200)
+    want = {(task["topic"], 0): len(task["messages"]) - task["offset"]}
+    return {"read": read_assigned(A, want, task["offset"])[(task["topic"], 0)]}
+
+
 def group(task):
     produce(A, task["topic"], task["first"])
     first, _ = read_group(A, task["topic"], task["group"], len(task["first"]))
@@ -187,6 +197,7 @@ run_tasks(spec, {
     "create-topic": create_topic,
     "produce": produce_task,
     "consume": consume,
+    "mid-batch": mid_batch,
     "group": group,
     "offsets-time": offsets_time,
     "delete-topic": delete_topic,

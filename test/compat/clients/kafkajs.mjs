@@ -114,6 +114,16 @@ await runTasks(
       const got = await readTopics(kafka, [task.topic], [task.messages.length]);
       return { read: got[task.topic] };
     },
+    async 'mid-batch'(task) {
+      await produce(kafka, task.topic, task.messages, { compression: CODECS[task.codec] });
+      // kafkajs has no group-less consumer: start a fresh group at the offset.
+      const groupId = `compat-mid-${Math.random().toString(36).slice(2)}`;
+      const admin = await connected(kafka.admin());
+      await admin.setOffsets({ groupId, topic: task.topic, partitions: [{ partition: 0, offset: String(task.offset) }] });
+      await admin.disconnect();
+      const got = await readTopics(kafka, [task.topic], [task.messages.length - task.offset], groupId);
+      return { read: got[task.topic] };
+    },
     async group(task) {
       const producer = await connected(kafka.producer());
       await producer.send({ topic: task.topic, messages: task.first.map((m) => ({ ...toRecord(m), partition: m.partition })) });

@@ -55,9 +55,9 @@ const fromJson = (j) => {
 };
 
 /** Reads a topic (all partitions, or one) from the beginning to its end, no group. */
-async function readTopic(bootstrap, topic, partition) {
+async function readTopic(bootstrap, topic, partition, from = 'beginning') {
   const p = partition === undefined ? [] : ['-p', String(partition)];
-  return parseJsonLines(await kcatOk(['-b', bootstrap, '-C', '-t', topic, ...p, '-o', 'beginning', '-e', '-J', '-q']));
+  return parseJsonLines(await kcatOk(['-b', bootstrap, '-C', '-t', topic, ...p, '-o', String(from), '-e', '-J', '-q']));
 }
 
 async function readGroup(topic, group) {
@@ -89,6 +89,13 @@ await runTasks(spec, {
     await produce(spec.bootstrap, task.topic, task.messages);
     const all = await readTopic(spec.bootstrap, task.topic);
     return { read: Object.fromEntries([0, 1, 2].map((p) => [p, all.filter((j) => j.partition === p).map(fromJson)])) };
+  },
+  async 'mid-batch'(task) {
+    // One invocation lingering long enough to make one batch (these messages share their headers).
+    const headers = task.messages[0].headers.flatMap(([k, v]) => ['-H', `${k}=${v}`]);
+    const lines = task.messages.map((m) => `${m.key}\t${m.value}\n`).join('');
+    await kcatOk(['-b', spec.bootstrap, '-P', '-t', task.topic, '-p', '0', '-K', '\t', '-z', task.codec, '-X', 'linger.ms=200', ...headers], lines);
+    return { read: (await readTopic(spec.bootstrap, task.topic, 0, task.offset)).map(fromJson) };
   },
   async group(task) {
     // librdkafka commits the consumed offsets when kcat closes the consumer.

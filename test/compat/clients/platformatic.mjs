@@ -32,11 +32,11 @@ async function produce(bootstrap, topic, messages, options = {}) {
 }
 
 /** No group: Fetch requests straight to the leader, by topic id. wanted: [[topic, partition, count]]. */
-async function readAssigned(bootstrap, wanted) {
+async function readAssigned(bootstrap, wanted, from = 0n) {
   const consumer = track(new Consumer({ ...base(bootstrap), groupId: 'compat-unused' }));
   const meta = await consumer.metadata({ topics: [...new Set(wanted.map(([t]) => t))] });
   const got = new Map(wanted.map(([t, p]) => [`${t}/${p}`, []]));
-  const next = new Map(wanted.map(([t, p]) => [`${t}/${p}`, 0n]));
+  const next = new Map(wanted.map(([t, p]) => [`${t}/${p}`, from]));
   const done = () => wanted.every(([t, p, n]) => got.get(`${t}/${p}`).length >= n);
   await until(async () => {
     const todo = wanted.filter(([t, p, n]) => got.get(`${t}/${p}`).length < n);
@@ -128,6 +128,11 @@ await runTasks(
       const wanted = [0, 1, 2].map((p) => [task.topic, p, task.messages.filter((m) => m.partition === p).length]);
       const got = await readAssigned(spec.bootstrap, wanted);
       return { read: Object.fromEntries(wanted.map(([t, p]) => [p, got.get(`${t}/${p}`)])) };
+    },
+    async 'mid-batch'(task) {
+      await produce(spec.bootstrap, task.topic, task.messages, { compression: task.codec });
+      const got = await readAssigned(spec.bootstrap, [[task.topic, 0, task.messages.length - task.offset]], BigInt(task.offset));
+      return { read: got.get(`${task.topic}/0`) };
     },
     async group(task) {
       await produce(spec.bootstrap, task.topic, task.first);

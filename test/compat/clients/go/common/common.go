@@ -48,6 +48,7 @@ type Task struct {
 	Second     []Msg            `json:"second"`
 	Queries    map[string]int64 `json:"queries"`
 	LargeBytes int              `json:"largeBytes"`
+	Offset     int              `json:"offset"`
 	Topics     []TopicCount     `json:"topics"`
 }
 

@@ -67,8 +67,16 @@ func toRead(m kafka.Message) common.Read {
 
 // readPartition reads count messages from the start of a partition, no group.
 func readPartition(addr, topic string, partition, count int) ([]common.Read, error) {
+	return readFrom(addr, topic, partition, kafka.FirstOffset, count)
+}
+
+// readFrom reads count messages of a partition from offset, no group.
+func readFrom(addr, topic string, partition int, offset int64, count int) ([]common.Read, error) {
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{addr}, Topic: topic, Partition: partition, MinBytes: 1, MaxBytes: 10 << 20, MaxWait: 100 * time.Millisecond})
 	defer r.Close()
+	if err := r.SetOffset(offset); err != nil {
+		return nil, err
+	}
 	got := []common.Read{}
 	for len(got) < count {
 		ctx, cancel := timeout()
@@ -188,6 +196,13 @@ func main() {
 				read[fmt.Sprint(p)] = got
 			}
 			return common.Out{"read": read}, nil
+		},
+		"mid-batch": func(t common.Task) (common.Out, error) {
+			if err := produce(A, t.Topic, t.Messages, t.Codec); err != nil {
+				return nil, err
+			}
+			got, err := readFrom(A, t.Topic, 0, int64(t.Offset), len(t.Messages)-t.Offset)
+			return common.Out{"read": got}, err
 		},
 		"group": func(t common.Task) (common.Out, error) {
 			if err := produce(A, t.Topic, t.First, "none"); err != nil {

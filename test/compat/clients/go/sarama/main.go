@@ -313,6 +313,17 @@ func main() {
 			}
 			return common.Out{"read": read}, nil
 		},
+		"mid-batch": func(t common.Task) (common.Out, error) {
+			oneBatch := func(c *sarama.Config) {
+				c.Producer.Flush.Messages = len(t.Messages)
+				c.Producer.Flush.Frequency = time.Second
+			}
+			if err := produce(A, t.Topic, t.Messages, t.Codec, oneBatch); err != nil {
+				return nil, err
+			}
+			got, err := readPartitions(A, []want{{t.Topic, 0, int64(t.Offset), len(t.Messages) - t.Offset}})
+			return common.Out{"read": got[t.Topic+"/0"]}, err
+		},
 		"group": func(t common.Task) (common.Out, error) {
 			if err := produce(A, t.Topic, t.First, "none", nil); err != nil {
 				return nil, err
