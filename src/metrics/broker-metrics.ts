@@ -253,10 +253,24 @@ export class BrokerMetrics {
       },
     });
     stateCounter('storage_file_opens_total', 'Segment files opened by the file-handle cache since start.', () => self.logs()?.stats().fileOpens ?? 0);
-    new Counter({
-      name: `${PREFIX}storage_cleaner_reclaimed_bytes_total`,
-      help: 'Bytes reclaimed by the log cleaner (compaction); 0 until the cleaner exists.',
+    stateCounter('storage_cleaner_reclaimed_bytes_total', 'Bytes the log cleaner reclaimed by compacting logs since start.', () => self.logs()?.stats().cleanerBytesReclaimed ?? 0);
+    stateCounter('storage_cleaner_runs_total', 'Cleanings (compactions of a log) done by the log cleaner since start.', () => self.logs()?.stats().cleanerRuns ?? 0);
+    stateCounter('storage_cleaner_records_removed_total', 'Records the log cleaner removed since start.', () => self.logs()?.stats().cleanerRecordsRemoved ?? 0);
+    new Gauge({
+      name: `${PREFIX}storage_cleaner_max_dirty_ratio`,
+      help: 'Largest dirty ratio (uncleaned bytes / log bytes) of a compacted log seen by the log cleaner\'s last check.',
       registers,
+      collect() {
+        this.set(self.logs()?.stats().cleanerMaxDirtyRatio ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}storage_cleaner_uncleanable_partitions`,
+      help: 'Compacted partition logs the log cleaner gave up on after an error.',
+      registers,
+      collect() {
+        this.set(self.logs()?.stats().cleanerUncleanablePartitions ?? 0);
+      },
     });
 
     // ---------------------------------------------------------------- consumer groups
