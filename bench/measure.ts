@@ -42,3 +42,11 @@ export async function measureAsync(fn: () => Promise<unknown>, ms = 500, rounds 
   }
   return best;
 }
+
+/** The median of `values` (mean of the middle two for an even count); NaN when empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const v = [...values].sort((a, b) => a - b);
+  const mid = v.length >> 1;
+  return v.length % 2 === 1 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
+}

@@ -10,36 +10,30 @@
  * server's startup). Each figure is the median of several runs (min–max after).
  *
  * Run: npm run build && npm run bench:startup [-- --runs N]
+ * (bench/run.ts runs it too, through startupBench).
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBroker } from '../src/index.js';
+import { cli, freePort, root } from './processes.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const cli = join(root, 'dist/src/cli.js');
-const runsArg = process.argv.indexOf('--runs');
-const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;
-
-interface Sample {
+export interface Sample {
   readyMs: number;
   connectMs: number;
   rssMiB: number;
   stopMs: number;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = net.createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => res(port));
-    });
-  });
+/** Medians of each series. */
+export interface StartupReport {
+  readonly runs: number;
+  readonly baseline: Sample;
+  readonly empty: Sample;
+  readonly partitions1000: Sample;
 }
 
 function tryConnect(port: number): Promise<boolean> {
@@ -101,12 +95,21 @@ function median(samples: Sample[], key: keyof Sample): number {
   return v[Math.floor(v.length / 2)]!;
 }
 
-async function series(label: string, makeArgs: (port: number) => string[], readyPattern: RegExp): Promise<Sample[]> {
+function medians(samples: Sample[]): Sample {
+  return { readyMs: median(samples, 'readyMs'), connectMs: median(samples, 'connectMs'), rssMiB: median(samples, 'rssMiB'), stopMs: median(samples, 'stopMs') };
+}
+
+/** The gregor CLI's arguments: a free metrics port, so that runs never collide on the default one. */
+async function gregorArgs(port: number, dir: string): Promise<string[]> {
+  return [cli, '-p', String(port), '--host', '127.0.0.1', '-d', dir, '--metrics-port', String(await freePort())];
+}
+
+async function series(label: string, runs: number, makeArgs: (port: number) => Promise<string[]>, readyPattern: RegExp): Promise<Sample[]> {
   const samples: Sample[] = [];
   // one unmeasured run warms the file system cache
-  for (let i = 0; i <= RUNS; i++) {
+  for (let i = 0; i <= runs; i++) {
     const port = await freePort();
-    const s = await measureOnce(makeArgs(port), port, readyPattern);
+    const s = await measureOnce(await makeArgs(port), port, readyPattern);
     if (i > 0) samples.push(s);
   }
   console.log(
@@ -127,20 +130,21 @@ async function prepareDataDir(topics: number, partitions: number): Promise<strin
   return dir;
 }
 
-async function main(): Promise<void> {
-  console.log(`gregor startup, ${RUNS} runs each (median, min–max), node ${process.version}`);
+/** Runs the three series (`runs` measured runs each) and prints a line per series; returns their medians. */
+export async function startupBench(runs: number): Promise<StartupReport> {
+  console.log(`gregor startup, ${runs} runs each (median, min–max), node ${process.version}`);
   const baselineScript =
     "const s=require('net').createServer().listen(Number(process.argv[1]),'127.0.0.1',()=>console.log('ready'));process.on('SIGTERM',()=>s.close(()=>process.exit(0)))";
-  const baseline = await series('baseline: bare node net server', (port) => ['-e', baselineScript, String(port)], /ready/);
+  const baseline = await series('baseline: bare node net server', runs, async (port) => ['-e', baselineScript, String(port)], /ready/);
 
   const empty = await mkdtemp(join(tmpdir(), 'gregor-bench-startup-'));
   const emptyRuns: Sample[] = [];
   try {
     // a fresh empty dir per run: the first start writes meta.properties
-    for (let i = 0; i <= RUNS; i++) {
+    for (let i = 0; i <= runs; i++) {
       const dir = join(empty, `run-${i}`);
       const port = await freePort();
-      const s = await measureOnce([cli, '-p', String(port), '--host', '127.0.0.1', '-d', dir], port, /ready:/);
+      const s = await measureOnce(await gregorArgs(port, dir), port, /ready:/);
       if (i > 0) emptyRuns.push(s);
     }
   } finally {
@@ -154,7 +158,7 @@ async function main(): Promise<void> {
   const full = await prepareDataDir(100, 10);
   let fullRuns: Sample[];
   try {
-    fullRuns = await series('gregor, 1,000 partitions', (port) => [cli, '-p', String(port), '--host', '127.0.0.1', '-d', full], /ready:/);
+    fullRuns = await series('gregor, 1,000 partitions', runs, (port) => gregorArgs(port, full), /ready:/);
   } finally {
     await rm(full, { recursive: true, force: true });
   }
@@ -164,6 +168,10 @@ async function main(): Promise<void> {
     `ratio to baseline (connect): empty ${ratio(emptyRuns, 'connectMs')}x, 1,000 partitions ${ratio(fullRuns, 'connectMs')}x; ` +
       `goal on an empty dir: ≤ 300 ms and ≤ 80 MiB → ${median(emptyRuns, 'connectMs') <= 300 && median(emptyRuns, 'rssMiB') <= 80 ? 'met' : 'not met'}`,
   );
+  return { runs, baseline: medians(baseline), empty: medians(emptyRuns), partitions1000: medians(fullRuns) };
 }
 
-await main();
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const runsArg = process.argv.indexOf('--runs');
+  await startupBench(runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5);
+}
