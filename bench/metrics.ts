@@ -42,34 +42,15 @@ async function startCli(metrics: boolean): Promise<Running> {
   const port = await new Promise<number>((res, rej) => {
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
-      const m = /listening on [^:]+:(\d+)/.exec(out);
+      const m = /listening on [^:]+:(\d+).*\n/.exec(out);
       if (m) res(Number(m[1]));
     });
     child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
     child.on('exit', (code) => rej(new Error(`gregor exited ${code}: ${out}`)));
   });
-  // the CLI does not print the metrics port; find it among the child's listening sockets
-  const metricsPort = metrics ? await listeningPortOtherThan(child.pid!, port) : undefined;
+  const metricsPort = metrics ? Number(/metrics on port (\d+)/.exec(out)?.[1]) : undefined;
+  if (metricsPort !== undefined && !(metricsPort > 0)) throw new Error(`no metrics port in the ready line: ${out}`);
   return { child, port, metricsPort, dir };
-}
-
-/** A TCP port the process listens on besides `kafkaPort` (from /proc/net/tcp and its fds). */
-async function listeningPortOtherThan(pid: number, kafkaPort: number): Promise<number> {
-  const { readdir, readlink } = await import('node:fs/promises');
-  const inodes = new Set<string>();
-  for (const fd of await readdir(`/proc/${pid}/fd`)) {
-    const link = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
-    const m = /^socket:\[(\d+)\]$/.exec(link);
-    if (m) inodes.add(m[1]!);
-  }
-  const table = (await readFile('/proc/net/tcp', 'utf8')).split('\n').slice(1);
-  for (const line of table) {
-    const f = line.trim().split(/\s+/);
-    if (f[3] !== '0A' || !inodes.has(f[9]!)) continue; // 0A = LISTEN
-    const port = parseInt(f[1]!.split(':')[1]!, 16);
-    if (port !== kafkaPort) return port;
-  }
-  throw new Error('metrics port not found');
 }
 
 async function stop(r: Running): Promise<void> {

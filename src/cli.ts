@@ -135,7 +135,8 @@ async function main(): Promise<void> {
   const listener = listenerOf(config);
   process.stdout.write(
     `Gregor ${version()} ready: listening on ${listener.host === '' ? '0.0.0.0' : listener.host}:${broker.boundPort}, ` +
-      `advertised as ${broker.advertised.host}:${broker.advertised.port} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${broker.dataDir})\n`,
+      `advertised as ${broker.advertised.host}:${broker.advertised.port} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${broker.dataDir}` +
+      `${broker.metricsPort === undefined ? '' : `, metrics on port ${broker.metricsPort}`})\n`,
   );
   let stopping = false;
   const stop = (signal: string): void => {
