@@ -135,6 +135,17 @@ function loadgenArgs(cfg: RunConfig, mode: string, bootstrap: string, rest: read
 
 const timeout = (cfg: RunConfig): number => (cfg.warmupS + cfg.durationS) * 1000 + 180_000;
 
+/** One measured run of a generator against `server` (its CPU time sampled over the window). */
+async function measured(cfg: RunConfig, server: ServerProcess, cmd: string, args: readonly string[]): Promise<Rep> {
+  return repOf(await runTool(cmd, args, { watch: [server.pid], timeoutMs: timeout(cfg) }), server);
+}
+
+/** kafkajs-load.js with `args` after its mode. */
+const kafkajs = (mode: 'produce' | 'group', server: ServerProcess, args: readonly string[]): [string, string[]] => [
+  process.execPath,
+  [join(root, 'dist/bench/kafkajs-load.js'), mode, server.bootstrap, ...args],
+];
+
 async function repeat(cfg: RunConfig, fn: (i: number) => Promise<Rep>): Promise<Rep[]> {
   const out: Rep[] = [];
   for (let i = 0; i < cfg.reps; i++) out.push(await fn(i));
@@ -158,13 +169,9 @@ function produceScenario(size: number, acks: 1 | -1, partitions: 1 | 16): Scenar
     metric: size >= KiB ? 'MB/s' : 'msg/s',
     run: (target, cfg) =>
       repeat(cfg, () =>
-        withServer(target, cfg, [`p:${partitions}`], async (server) => {
-          const r = await runTool(cfg.tools.loadgen, loadgenArgs(cfg, 'produce', server.bootstrap, ['-t', 'p', '-s', String(size), '-a', String(acks)]), {
-            watch: [server.pid],
-            timeoutMs: timeout(cfg),
-          });
-          return repOf(r, server);
-        }, undefined, id),
+        withServer(target, cfg, [`p:${partitions}`], (server) =>
+          measured(cfg, server, cfg.tools.loadgen, loadgenArgs(cfg, 'produce', server.bootstrap, ['-t', 'p', '-s', String(size), '-a', String(acks)])),
+        undefined, id),
       ),
   };
 }
@@ -176,14 +183,9 @@ const kafkajsProduce: Scenario = {
   metric: 'MB/s',
   run: (target, cfg) =>
     repeat(cfg, () =>
-      withServer(target, cfg, ['p:16'], async (server) => {
-        const r = await runTool(
-          process.execPath,
-          [join(root, 'dist/bench/kafkajs-load.js'), 'produce', server.bootstrap, 'p', '1024', '1', String(cfg.warmupS), String(cfg.durationS)],
-          { watch: [server.pid], timeoutMs: timeout(cfg) },
-        );
-        return repOf(r, server);
-      }, undefined, 'produce-kafkajs'),
+      withServer(target, cfg, ['p:16'], (server) =>
+        measured(cfg, server, ...kafkajs('produce', server, ['p', '1024', '1', String(cfg.warmupS), String(cfg.durationS)])),
+      undefined, 'produce-kafkajs'),
     ),
 };
 
@@ -290,13 +292,9 @@ const consumeCold: Scenario = {
       1024,
       Math.round(((cfg.quick ? 256 : 2048) * MiB) / 1024),
       'consume-cold',
-      async (server, i) => {
-        const r = await runTool(cfg.tools.loadgen, loadgenArgs(cfg, 'consume', server.bootstrap, ['-t', 'cold', '-P', '1', '-g', `cold-${i}`]), {
-          watch: [server.pid],
-          timeoutMs: timeout(cfg),
-        });
-        return repOf(r, server);
-      },
+      // the mock keeps its log in memory: it reads it again and again
+      (server, i) =>
+        measured(cfg, server, cfg.tools.loadgen, loadgenArgs(cfg, 'consume', server.bootstrap, ['-t', 'cold', '-P', '1', '-g', `cold-${i}`, ...(target === 'mock' ? ['-L'] : [])])),
       async (dir) => {
         await runTool(cfg.tools.loadgen, ['dropcache', ...segmentFiles(dir)], { cpu: null }).catch(() => undefined);
       },
@@ -312,11 +310,7 @@ const consumeCache: Scenario = {
     repeat(cfg, (i) =>
       withServer(target, cfg, ['hot:1'], async (server) => {
         await fill(cfg, server.bootstrap, 'hot', 1024, 48 * 1024);
-        const r = await runTool(cfg.tools.loadgen, loadgenArgs(cfg, 'consume', server.bootstrap, ['-t', 'hot', '-P', '1', '-L', '-g', `hot-${i}`]), {
-          watch: [server.pid],
-          timeoutMs: timeout(cfg),
-        });
-        return repOf(r, server);
+        return measured(cfg, server, cfg.tools.loadgen, loadgenArgs(cfg, 'consume', server.bootstrap, ['-t', 'hot', '-P', '1', '-L', '-g', `hot-${i}`]));
       }, undefined, 'consume-cache'),
     ),
 };
@@ -328,20 +322,11 @@ function groupScenario(generator: 'loadgen' | 'kafkajs'): Scenario {
     generator,
     metric: 'MB/s',
     run: (target, cfg) =>
-      withPreparedData(target, cfg, 'grp', 16, 1024, Math.round(((cfg.quick ? 128 : 1024) * MiB) / 1024), `group-${generator}`, async (server, i) => {
-        const r =
-          generator === 'loadgen'
-            ? await runTool(cfg.tools.loadgen, loadgenArgs(cfg, 'group', server.bootstrap, ['-t', 'grp', '-P', '16', '-g', `grp-${process.pid}-${i}`]), {
-                watch: [server.pid],
-                timeoutMs: timeout(cfg),
-              })
-            : await runTool(
-                process.execPath,
-                [join(root, 'dist/bench/kafkajs-load.js'), 'group', server.bootstrap, 'grp', '16', String(cfg.warmupS), String(cfg.durationS)],
-                { watch: [server.pid], timeoutMs: timeout(cfg) },
-              );
-        return repOf(r, server);
-      }),
+      withPreparedData(target, cfg, 'grp', 16, 1024, Math.round(((cfg.quick ? 128 : 1024) * MiB) / 1024), `group-${generator}`, (server, i) =>
+        generator === 'loadgen'
+          ? measured(cfg, server, cfg.tools.loadgen, loadgenArgs(cfg, 'group', server.bootstrap, ['-t', 'grp', '-P', '16', '-g', `grp-${process.pid}-${i}`]))
+          : measured(cfg, server, ...kafkajs('group', server, ['grp', '16', String(cfg.warmupS), String(cfg.durationS)])),
+      ),
   };
 }
 
@@ -352,14 +337,9 @@ const latency: Scenario = {
   metric: 'p99 ms',
   run: (target, cfg) =>
     repeat(cfg, (i) =>
-      withServer(target, cfg, ['lat:1'], async (server) => {
-        const r = await runTool(
-          cfg.tools.loadgen,
-          loadgenArgs(cfg, 'latency', server.bootstrap, ['-t', 'lat', '-r', '10000', '-s', '100', '-a', '1', '-g', `lat-${i}`]),
-          { watch: [server.pid], timeoutMs: timeout(cfg) },
-        );
-        return repOf(r, server);
-      }, undefined, 'latency'),
+      withServer(target, cfg, ['lat:1'], (server) =>
+        measured(cfg, server, cfg.tools.loadgen, loadgenArgs(cfg, 'latency', server.bootstrap, ['-t', 'lat', '-r', '10000', '-s', '100', '-a', '1', '-g', `lat-${i}`])),
+      undefined, 'latency'),
     ),
 };
 
