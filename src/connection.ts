@@ -101,6 +101,8 @@ export class Connection implements ConnectionInfo {
   private awaitingDrain = false;
   /** Fires when a started request has not arrived whole in time (refreshed, never re-created). */
   private readTimer: NodeJS.Timeout | undefined;
+  /** A request has started to arrive and the read timer runs for it. */
+  private requestArriving = false;
   /** Hooks of the request in progress (afterResponse), and of responses still being written. */
   private responseHooks: Array<() => void> = [];
   private readonly unsentHooks = new Set<Array<() => void>>();
@@ -166,7 +168,18 @@ export class Connection implements ConnectionInfo {
     if (this.closed) return;
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    this.extractFrames();
+    this.readFrames();
+  }
+
+  /** Frames what has arrived, then lets the queue run; a bug in framing costs this connection, not the broker. */
+  private readFrames(): void {
+    try {
+      this.extractFrames();
+    } catch (err) {
+      this.log.error({ err }, 'reading a request failed; closing connection');
+      this.close('framing failure');
+      return;
+    }
     this.updateFlow();
     void this.processQueue();
   }
@@ -194,24 +207,23 @@ export class Connection implements ConnectionInfo {
               return;
             }
             this.nextReserved = taken;
-            this.extractFrames();
-            this.updateFlow();
-            void this.processQueue();
+            this.readFrames();
           });
           return;
         }
       }
-      if (this.pendingBytes < 4 + size) {
-        this.armReadTimer();
-        return;
-      }
+      if (this.pendingBytes < 4 + size) break;
       this.consume(4);
       const frame = this.consume(size);
+      this.requestArriving = false;
       this.queue.push({ frame, arrivedAt: performance.now(), reserved: this.nextReserved });
       this.nextReserved = 0;
       this.queuedBytes += frame.length;
     }
-    if (this.pendingBytes > 0) this.armReadTimer();
+    if (this.pendingBytes > 0 && !this.requestArriving) {
+      this.requestArriving = true;
+      this.armReadTimer();
+    }
   }
 
   /** Pauses or resumes reading, by the back-pressure rules (see the top of this file). */
@@ -230,7 +242,7 @@ export class Connection implements ConnectionInfo {
     }
   }
 
-  /** (Re)starts the request read timeout for the request now arriving. */
+  /** (Re)starts the request read timeout (for the request now arriving, or after a pause). */
   private armReadTimer(): void {
     const ms = this.limits.requestReadTimeoutMs;
     if (ms <= 0) return;
@@ -242,7 +254,7 @@ export class Connection implements ConnectionInfo {
   }
 
   private onReadTimeout(): void {
-    if (this.closed || this.pendingBytes === 0) return;
+    if (this.closed || !this.requestArriving) return;
     if (this.socket.isPaused()) {
       this.readTimer?.refresh();
       return;
@@ -278,6 +290,7 @@ export class Connection implements ConnectionInfo {
 
   /** Takes n bytes from the pending chunks: a slice when they lie in one chunk, else one copy. */
   private consume(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
     const first = this.pending[0]!;
     let out: Buffer;
     if (first.length >= n) {

@@ -91,7 +91,7 @@ export async function prepareAppend(records: Buffer, opts: ValidateOptions): Pro
   let zeroCopy = true;
   if (version >= 3) {
     checkSingleV2Batch(records, version);
-  } else if (records.length > LOG_OVERHEAD && records.readInt8(MAGIC_OFFSET) < 2) {
+  } else if (records.length > MAGIC_OFFSET && records.readInt8(MAGIC_OFFSET) < 2) {
     checkLegacyEntrySizes(records, config.messageMaxBytes);
     const converted = await messageSetToBatches(records, { assignOffsets: true, maxDecompressedBytes: opts.maxDecompressedBytes });
     buffer = converted.length === 1 ? converted[0]! : Buffer.concat(converted);
