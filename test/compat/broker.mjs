@@ -96,22 +96,37 @@ function partitionDirs(dataDir, topic) {
 export const topicOnDisk = (dataDir, topic) => partitionDirs(dataDir, topic).length > 0;
 
 /**
- * The compression codec (attributes & 7) of every batch stored for `topic`,
- * read from its segment files in Kafka's on-disk format.
+ * The header of every batch stored for `topic`, read from its segment files in
+ * Kafka's on-disk format: magic, codec (attributes & 7) and, for v2 batches,
+ * the producer id, epoch, base sequence and record count.
  */
-export function codecsOnDisk(dataDir, topic) {
-  const codecs = [];
+export function batchesOnDisk(dataDir, topic) {
+  const batches = [];
   for (const dir of partitionDirs(dataDir, topic)) {
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.log')).sort()) {
       const buf = readFileSync(join(dir, file));
       for (let pos = 0; pos + 17 <= buf.length; ) {
         const size = buf.readInt32BE(pos + 8);
-        if (size <= 0) break;
+        if (size <= 0 || pos + 12 + size > buf.length) break;
         const magic = buf.readInt8(pos + 16);
-        codecs.push(magic >= 2 ? buf.readInt16BE(pos + 21) & 7 : buf.readInt8(pos + 17) & 7);
+        if (magic >= 2) {
+          batches.push({
+            baseOffset: Number(buf.readBigInt64BE(pos)),
+            magic,
+            codec: buf.readInt16BE(pos + 21) & 7,
+            count: buf.readInt32BE(pos + 23) + 1,
+            producerId: Number(buf.readBigInt64BE(pos + 43)),
+            producerEpoch: buf.readInt16BE(pos + 51),
+            baseSequence: buf.readInt32BE(pos + 53),
+          });
+        } else {
+          batches.push({ lastOffset: Number(buf.readBigInt64BE(pos)), magic, codec: buf.readInt8(pos + 17) & 7 });
+        }
         pos += 12 + size;
       }
     }
   }
-  return codecs;
+  return batches;
 }
+
+export const codecsOnDisk = (dataDir, topic) => batchesOnDisk(dataDir, topic).map((b) => b.codec);

@@ -1,6 +1,6 @@
 // The scenarios of the compatibility matrix: what each client is asked to do
 // (tasks written into its spec) and how its observations are judged.
-import { codecsOnDisk, topicOnDisk } from './broker.mjs';
+import { batchesOnDisk, codecsOnDisk, topicOnDisk } from './broker.mjs';
 
 export const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 const CODEC_IDS = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
@@ -195,8 +195,9 @@ export function judge(task, data, client, ctx) {
     case 'mid-batch': {
       const diff = diffMessages(task.messages.slice(task.offset), data.read, headers);
       expect(diff === null, `from offset ${task.offset}: ${diff}`);
-      const codecs = codecsOnDisk(ctx.dataDirA, task.topic);
-      expect(codecs.length === 1 && codecs[0] === CODEC_IDS.gzip, `expected one gzip batch on disk, found codecs [${codecs}]`);
+      const batches = batchesOnDisk(ctx.dataDirA, task.topic);
+      const inside = batches.find((b) => b.magic === 2 && b.baseOffset < task.offset && task.offset < b.baseOffset + b.count);
+      expect(inside !== undefined && inside.codec === CODEC_IDS.gzip, `offset ${task.offset} is not inside a gzip batch on disk: ${show(batches)}`);
       return data.note ?? null;
     }
     case 'group': {
@@ -227,7 +228,16 @@ export function judge(task, data, client, ctx) {
     case 'idempotent': {
       const diff = diffMessages(task.messages, data.read, headers);
       expect(diff === null, diff);
-      return null;
+      // Every batch on disk carries a producer id; each producer's sequences run from 0 without gaps.
+      const batches = batchesOnDisk(ctx.dataDirA, task.topic);
+      expect(batches.length > 0 && batches.every((b) => b.magic === 2 && b.producerId >= 0), `batches on disk: ${show(batches)}`);
+      const next = new Map();
+      for (const b of batches) {
+        const want = next.get(b.producerId) ?? 0;
+        expect(b.baseSequence === want, `producer ${b.producerId}: batch sequence ${b.baseSequence}, expected ${want}: ${show(batches)}`);
+        next.set(b.producerId, want + b.count);
+      }
+      return `${next.size} producer id(s), sequences from 0 without gaps in ${batches.length} batch(es)`;
     }
     case 'unknown-topic':
       expect(
