@@ -41,6 +41,8 @@ export interface LabelledCount<L extends string> {
 
 interface RequestSeries extends LabelledCount<'api' | 'version'> {
   readonly times: ApiSeries;
+  /** Counts one error code of a response (made once: no closure per request). */
+  onError: (code: number) => void;
 }
 
 function histogram(name: string, help: string, buckets: readonly number[]): PlainHistogram {
@@ -93,13 +95,15 @@ export class RecordedStats implements MetricsRecorder, StorageObserver {
     const key = api.key * 256 + version;
     let r = this.requestSeries.get(key);
     if (!r) {
-      r = { labels: { api: api.name, version: String(version) }, value: 0, times: this.apiSeriesOf(api) };
-      this.requestSeries.set(key, r);
+      const series: RequestSeries = { labels: { api: api.name, version: String(version) }, value: 0, times: this.apiSeriesOf(api), onError: () => undefined };
+      series.onError = (code) => this.errorSeen(series, key, code);
+      this.requestSeries.set(key, series);
+      r = series;
     }
     r.value++;
     this.queueTime.observe(r.times.queue, queueSeconds);
     this.processingTime.observe(r.times.processing, processingSeconds);
-    if (response !== undefined) forEachResponseError(api.response, version, response, (code) => this.errorSeen(r, key, code));
+    if (response !== undefined) forEachResponseError(api.response, version, response, r.onError);
   }
 
   responseSent(api: ApiDef, sendSeconds: number, totalSeconds: number): void {
