@@ -6,79 +6,33 @@
  * and answered with their original offsets, and the producer itself carries on in sequence; producer ids
  * handed out after the restart are new.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey, ErrorCode, decodeResponseFrame, schemas } from '../../protocol/index.js';
 import { PRODUCER_ID_BLOCK_SIZE } from '../../src/produce/producer-ids.js';
+import { ensureBuilt, killAll, spawnCli, type BrokerProcess } from '../helpers/broker-process.js';
 import { fetchAll } from '../helpers/fetch-records.js';
 import { KafkaProxy, sendAgain, type ProxiedRequest } from '../helpers/kafka-proxy.js';
 import { RawClient } from '../helpers/raw-client.js';
 
-const root = resolve(import.meta.dirname, '../..');
-const cli = join(root, 'dist/src/cli.js');
+beforeAll(() => ensureBuilt(), 300_000);
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(() => {
-  const built = existsSync(cli) ? statSync(cli).mtimeMs : 0;
-  const sources = Math.max(...['src', 'protocol', 'storage'].map((d) => newestSource(join(root, d))));
-  if (built >= sources) return;
-  try {
-    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'pipe' });
-  } catch (err) {
-    // tsc still emits when some other module has a type error; only a missing build is fatal here
-    if (!existsSync(cli) || statSync(cli).mtimeMs < sources) throw err;
-  }
-}, 300_000);
-
-interface Child {
-  readonly process: ChildProcess;
-  readonly port: number;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-const children: ChildProcess[] = [];
 let dataDir = '';
 let proxy: KafkaProxy | undefined;
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAll();
   await proxy?.close();
   proxy = undefined;
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-/** Starts `gregor` on a free port, advertising the proxy; resolves once its ready line names the bound port. */
-async function startChild(advertisedPort: number): Promise<Child> {
-  const child = spawn(
-    process.execPath,
-    [cli, '-p', '0', '-d', dataDir, '-l', 'warn', '-o', `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort}`, '-o', 'gregor.metrics.enabled=false'],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
-  for (;;) {
-    const m = /ready: listening on [^\s:]+:(\d+)/.exec(out);
-    if (m) return { process: child, port: Number(m[1]), exited };
-    const done = await Promise.race([exited, new Promise<null>((res) => setTimeout(() => res(null), 25))]);
-    if (done) throw new Error(`gregor exited (${JSON.stringify(done)}) before it was ready:\n${out}\n${err}`);
-  }
+/** `gregor` on a free port, advertising the proxy, so kafkajs goes through it after Metadata. */
+function startChild(advertisedPort: number): Promise<BrokerProcess> {
+  return spawnCli({ dataDir, config: { 'advertised.listeners': `PLAINTEXT://127.0.0.1:${advertisedPort}` } });
 }
 
 function produceAnswer(request: ProxiedRequest, frame: Buffer): { errorCode: number; baseOffset: bigint } {
@@ -89,9 +43,9 @@ function produceAnswer(request: ProxiedRequest, frame: Buffer): { errorCode: num
 describe('idempotent producer across a kill -9 of the broker process', () => {
   it('recognises requests sent again after a SIGKILL and restart, and never repeats a producer id', async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'gregor-idem-crash-'));
-    let child: Child | undefined;
-    proxy = await KafkaProxy.start(() => child!.port);
-    child = await startChild(proxy.port);
+    let broker: BrokerProcess | undefined;
+    proxy = await KafkaProxy.start(() => broker!.port);
+    broker = await startChild(proxy.port);
 
     const kafka = new Kafka({ clientId: 'crash-test', brokers: [`127.0.0.1:${proxy.port}`], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 100 } });
     const admin = kafka.admin();
@@ -111,20 +65,20 @@ describe('idempotent producer across a kill -9 of the broker process', () => {
     const init = proxy.requestsOf(ApiKey.InitProducerId)[0]!;
     const producerId = decodeResponseFrame(schemas.initProducerIdResponse, init.apiVersion, init.response!).body.producerId;
 
-    child.process.kill('SIGKILL');
-    expect((await child.exited).signal).toBe('SIGKILL');
+    broker.child.kill('SIGKILL');
+    expect((await broker.exited).signal).toBe('SIGKILL');
     // nothing was snapshotted at the log end: the state has to come back from the log itself
     expect(readdirSync(join(dataDir, 'crash-0')).filter((n) => n.endsWith('.snapshot'))).toEqual([]);
 
-    child = await startChild(proxy.port);
+    broker = await startChild(proxy.port);
     for (const [i, request] of produces.entries()) {
-      expect(produceAnswer(request, await sendAgain(child.port, request))).toEqual({ errorCode: ErrorCode.NONE, baseOffset: i === 0 ? 0n : 3n });
+      expect(produceAnswer(request, await sendAgain(broker.port, request))).toEqual({ errorCode: ErrorCode.NONE, baseOffset: i === 0 ? 0n : 3n });
     }
     // the same kafkajs producer reconnects and carries on with its next sequence number
     await producer.send({ topic: 'crash', messages: [{ value: 'f' }] });
     await producer.disconnect();
     expect(proxy.requestsOf(ApiKey.InitProducerId)).toHaveLength(1);
-    const raw = await RawClient.connect(child.port);
+    const raw = await RawClient.connect(broker.port);
     expect((await fetchAll(raw, 'crash', 0)).map((r) => [r.offset, r.value])).toEqual([
       [0, 'a'],
       [1, 'b'],
@@ -138,7 +92,7 @@ describe('idempotent producer across a kill -9 of the broker process', () => {
     expect(after.producerId).toBeGreaterThanOrEqual(producerId + BigInt(PRODUCER_ID_BLOCK_SIZE));
     raw.close();
 
-    child.process.kill('SIGTERM');
-    expect((await child.exited).code).toBe(0);
+    broker.child.kill('SIGTERM');
+    expect((await broker.exited).code).toBe(0);
   });
 });
