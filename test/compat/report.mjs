@@ -2,7 +2,7 @@
 // text and as docs/compatibility.md.
 import { SCENARIOS } from './scenarios.mjs';
 
-const MARK = { pass: 'pass', fail: 'FAIL', 'n/a': 'n/a', pending: 'pending' };
+const MARK = { pass: 'pass', fail: 'FAIL', 'n/a': 'n/a', pending: 'pending', skipped: 'skipped' };
 
 function cell(cells, client, scenario) {
   return cells[client.name]?.[scenario.id] ?? { status: 'fail', detail: 'not run' };
