@@ -298,17 +298,17 @@ export class BrokerMetrics {
       });
     };
     groupGauge('consumer_group_state', 'Always 1, for the current state of each group (label state).', ['group', 'state'], (g) => {
-      for (const o of self.limited(self.broker.groups?.groupOverview() ?? [], 'consumer_group_state')) g.set({ group: o.groupId, state: o.state }, 1);
+      for (const o of self.limited(self.broker.groups?.groupOverview() ?? [], 'consumer_group_state', (o) => o.groupId)) g.set({ group: o.groupId, state: o.state }, 1);
     });
     groupGauge('consumer_group_members', 'Members of each consumer group.', ['group'], (g) => {
-      for (const o of self.limited(self.broker.groups?.groupOverview() ?? [], 'consumer_group_members')) g.set({ group: o.groupId }, o.members);
+      for (const o of self.limited(self.broker.groups?.groupOverview() ?? [], 'consumer_group_members', (o) => o.groupId)) g.set({ group: o.groupId }, o.members);
     });
     groupGauge(
       'consumer_group_lag',
       'Records between the committed offset of a group and the high watermark, per group, topic and partition (computed by the broker).',
       ['group', 'topic', 'partition'],
       (g) => {
-        for (const l of self.limited(self.broker.groups?.consumerLag() ?? [], 'consumer_group_lag')) {
+        for (const l of self.limited(self.broker.groups?.consumerLag() ?? [], 'consumer_group_lag', (l) => `${l.group}\u0000${l.topic}\u0000${String(l.partition).padStart(10, '0')}`)) {
           g.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
         }
       },
@@ -369,9 +369,14 @@ export class BrokerMetrics {
     return this.snapshot;
   }
 
-  /** The first maxSeries items; the number left out is reported under `metric`. */
-  private limited<T>(items: readonly T[], metric: string): readonly T[] {
-    const kept = items.length > this.limits.maxSeries ? items.slice(0, this.limits.maxSeries) : items;
+  /** The first maxSeries items by `key`; the number left out is reported under `metric`. */
+  private limited<T>(items: readonly T[], metric: string, key: (item: T) => string): readonly T[] {
+    let kept = items;
+    if (items.length > this.limits.maxSeries) {
+      const keyed = items.map((item) => ({ item, key: key(item) }));
+      keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+      kept = keyed.slice(0, this.limits.maxSeries).map((k) => k.item);
+    }
     this.omitted.set({ metric }, items.length - kept.length);
     return kept;
   }

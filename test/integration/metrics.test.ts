@@ -280,10 +280,16 @@ describe('metrics endpoint', () => {
 });
 
 describe('metrics with limits and a starting broker', () => {
-  it('keeps at most gregor.metrics.max.partitions series per partition metric and counts the rest as omitted', async () => {
+  it('keeps at most gregor.metrics.max.partitions series per partition and per group metric, the first by name, and counts the rest as omitted', async () => {
     const broker = await startBroker({ metrics: true, config: { 'gregor.metrics.max.partitions': 2 } });
+    const admin = new Kafka({ clientId: 'metrics-limits', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING }).admin();
     try {
       await broker.broker.topics.create({ name: 'wide', numPartitions: 5, replicationFactor: 1, configs: {} });
+      await admin.connect();
+      // three groups with commits on the five partitions: 15 lag series
+      for (const groupId of ['g-c', 'g-a', 'g-b']) {
+        await admin.setOffsets({ groupId, topic: 'wide', partitions: [0, 1, 2, 3, 4].map((partition) => ({ partition, offset: '0' })) });
+      }
       const samples = await scrape(broker.metricsPort!);
       const partitions = valueOf(samples, 'gregor_partitions');
       expect(partitions).toBeGreaterThanOrEqual(5);
@@ -291,7 +297,17 @@ describe('metrics with limits and a starting broker', () => {
         expect(samplesOf(samples, name)).toHaveLength(2);
       }
       expect(valueOf(samples, 'gregor_metrics_series_omitted', { metric: 'partition' })).toBe(partitions - 2);
+      expect(samplesOf(samples, 'gregor_consumer_group_lag').map((s) => [s.labels.group, s.labels.partition])).toEqual([
+        ['g-a', '0'],
+        ['g-a', '1'],
+      ]);
+      expect(valueOf(samples, 'gregor_metrics_series_omitted', { metric: 'consumer_group_lag' })).toBe(13);
+      expect(samplesOf(samples, 'gregor_consumer_group_members').map((s) => s.labels.group)).toEqual(['g-a', 'g-b']);
+      expect(valueOf(samples, 'gregor_metrics_series_omitted', { metric: 'consumer_group_members' })).toBe(1);
+      // the per-state totals are never limited
+      expect(valueOf(samples, 'gregor_consumer_groups', { state: 'Empty' })).toBe(3);
     } finally {
+      await admin.disconnect();
       await broker.close();
     }
   });
