@@ -231,15 +231,26 @@ export class Broker {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.lifecycle = 'closing';
+      // every step runs even when an earlier one failed (a failed disk): the logs are still flushed and closed
+      const failures: unknown[] = [];
+      const step = async (run: () => Promise<void> | undefined): Promise<void> => {
+        try {
+          await run();
+        } catch (err) {
+          failures.push(err);
+        }
+      };
       // answers parked JoinGroup/SyncGroup requests, so in-flight requests can finish
-      await this.groups?.close();
+      await step(() => this.groups?.close());
       releaseParkedFetches(this);
-      await this.server?.close();
+      await step(() => this.server?.close());
       // snapshots producer state at the log end, before the logs close and the clean-shutdown marker is written
-      await this.producerStates.close();
-      await this.topics.close();
-      await this.logs.close();
-      await this.stopMetrics();
+      await step(() => this.producerStates.close());
+      await step(() => this.topics.close());
+      await step(() => this.logs.close());
+      await step(() => this.stopMetrics());
+      if (failures.length > 1) this.logger.error({ failures: failures.map((f) => (f as Error).message) }, 'shutdown steps failed');
+      if (failures.length > 0) throw failures[0];
       if (this.opts.removeDataDirOnClose) await rm(this.logs.logDir, { recursive: true, force: true });
     })();
     return this.closing;
