@@ -69,6 +69,7 @@ export const CLIENTS = [
     supports: {
       'create-topic': 'kcat has no admin commands',
       'delete-topic': 'kcat has no admin commands',
+      'topic-configs': 'kcat has no admin commands',
     },
   },
   {
@@ -106,6 +107,7 @@ export const CLIENTS = [
     supports: {
       'create-topic': "sarama's ClusterAdmin needs Version >= 0.10 (controller id from Metadata v1)",
       'delete-topic': "sarama's ClusterAdmin needs Version >= 0.10 (controller id from Metadata v1)",
+      'topic-configs': "sarama's ClusterAdmin needs Version >= 0.10 (controller id from Metadata v1)",
       'produce-lz4': 'sarama needs Version >= 0.10 for lz4',
       'produce-zstd': 'sarama needs Version >= 2.1 for zstd',
       'offsets-time': 'ListOffsets v0 only: no record timestamps before 0.10.1',
@@ -138,6 +140,7 @@ export const CLIENTS = [
     supports: {
       'produce-zstd': 'kafka-go 0.2 has gzip, snappy and lz4 codecs only',
       idempotent: NO_IDEMPOTENCE,
+      'topic-configs': 'kafka-go 0.2 has no DescribeConfigs/AlterConfigs',
     },
   },
   {
@@ -185,6 +188,7 @@ export const CLIENTS = [
       'produce-zstd': 'kafka-node has gzip and snappy codecs only',
       'offsets-time': 'kafka-node speaks ListOffsets v0 only (no record timestamps)',
       'delete-topic': 'kafka-node has no DeleteTopics',
+      'topic-configs': 'kafka-node has no AlterConfigs',
       idempotent: NO_IDEMPOTENCE,
     },
   },

@@ -15,7 +15,13 @@ export const SCENARIOS = [
   { id: 'group', title: 'group: consume, commit, restart, resume from commit', kind: 'group' },
   { id: 'offsets-time', title: 'list offsets by timestamp (+ earliest/latest)', kind: 'offsets-time' },
   { id: 'delete-topic', title: 'delete topic', kind: 'delete-topic' },
-  { id: 'idempotent', title: 'idempotent producer', kind: 'idempotent', needsApi: { key: 22, name: 'InitProducerId' } },
+  { id: 'idempotent', title: 'idempotent producer', kind: 'idempotent', needsApi: [{ key: 22, name: 'InitProducerId' }] },
+  {
+    id: 'topic-configs',
+    title: 'topic config: describe, alter, describe again',
+    kind: 'topic-configs',
+    needsApi: [{ key: 32, name: 'DescribeConfigs' }, { key: 33, name: 'AlterConfigs' }],
+  },
   { id: 'unknown-topic', title: 'error: unknown topic, auto-create off', kind: 'unknown-topic' },
   { id: 'too-large', title: 'error: message too large, then a small one', kind: 'too-large' },
   { id: 'cross-produce', title: 'cross-client: its data (none, gzip, snappy) read identically by every other client', kind: 'cross-produce' },
@@ -59,8 +65,9 @@ export function planClient(client, ctx, phase) {
     // { reason, brokerError }: the client cannot do it against Kafka either; run it
     // anyway and check that the broker refuses it the way Kafka does.
     const refusal = typeof support === 'object' ? support : undefined;
-    if (s.needsApi && !ctx.apiKeys.has(s.needsApi.key)) {
-      cells[s.id] = { status: 'pending', detail: `broker does not implement ${s.needsApi.name} (API ${s.needsApi.key}) yet` };
+    const missing = (s.needsApi ?? []).filter((api) => !ctx.apiKeys.has(api.key));
+    if (missing.length > 0) {
+      cells[s.id] = { status: 'pending', detail: `broker does not implement ${missing.map((api) => `${api.name} (API ${api.key})`).join(', ')} yet` };
       continue;
     }
     const base = { id: s.id, kind: s.kind, timeoutMs: 45_000, ...(refusal ? { refusal: { reason: refusal.reason, brokerError: refusal.brokerError.source } } : {}) };
@@ -98,6 +105,9 @@ export function planClient(client, ctx, phase) {
       case 'idempotent':
         tasks.push({ ...base, topic: `${p}-idempotent`, messages: makeMessages(`${p}-idempotent`, 10, { headers }) });
         break;
+      case 'topic-configs':
+        tasks.push({ ...base, topic: `${p}-configs`, config: 'retention.ms', before: '604800000', value: '3600000' });
+        break;
       case 'unknown-topic':
         tasks.push({ ...base, topic: `${p}-missing`, messages: makeMessages(`${p}-missing`, 1, { headers }) });
         break;
@@ -126,7 +136,7 @@ export function setupTopics(clients, ctx) {
   const a = [[ctx.metaTopic, 2]];
   const b = [];
   for (const c of clients) {
-    a.push([`${c.name}-consume`, 3], [`${c.name}-group`, 2]);
+    a.push([`${c.name}-consume`, 3], [`${c.name}-group`, 2], [`${c.name}-configs`, 1]);
     b.push([`${c.name}-big`, 1]);
   }
   return { a, b };
@@ -239,6 +249,10 @@ export function judge(task, data, client, ctx) {
       }
       return `${next.size} producer id(s), sequences from 0 without gaps in ${batches.length} batch(es)`;
     }
+    case 'topic-configs':
+      expect(String(data.before) === task.before, `${task.config} before the change: ${show(data.before)}, expected the default ${task.before}`);
+      expect(String(data.after) === task.value, `${task.config} after AlterConfigs: ${show(data.after)}, expected ${task.value}`);
+      return null;
     case 'unknown-topic':
       expect(
         /unknown.?topic|UNKNOWN_TOPIC|UnknownTopic|not exist|does not host this topic/i.test(String(data.error)),

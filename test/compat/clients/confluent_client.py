@@ -6,7 +6,7 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
-from confluent_kafka.admin import AdminClient, NewTopic  # noqa: E402
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # noqa: E402
 
 from compat_common import load_spec, run_tasks, text, until  # noqa: E402
 
@@ -173,6 +173,20 @@ def idempotent(task):
     return {"read": read_assigned(A, {(task["topic"], 0): len(task["messages"])})[(task["topic"], 0)]}
 
 
+def topic_configs(task):
+    admin = AdminClient({"bootstrap.servers": A})
+
+    def describe():
+        futures = admin.describe_configs([ConfigResource("topic", task["topic"])])
+        entries = list(futures.values())[0].result(10)
+        return entries[task["config"]].value
+
+    before = describe()
+    futures = admin.alter_configs([ConfigResource("topic", task["topic"], set_config={task["config"]: task["value"]})])
+    list(futures.values())[0].result(10)
+    return {"before": before, "after": describe()}
+
+
 def unknown_topic(task):
     # librdkafka fails queued messages once the topic has stayed unknown this long.
     err = error_of(lambda: produce(B, task["topic"], task["messages"], **{"topic.metadata.propagation.max.ms": 1000}))
@@ -207,6 +221,7 @@ run_tasks(spec, {
     "offsets-time": offsets_time,
     "delete-topic": delete_topic,
     "idempotent": idempotent,
+    "topic-configs": topic_configs,
     "unknown-topic": unknown_topic,
     "too-large": too_large,
     "cross-produce": cross_produce,

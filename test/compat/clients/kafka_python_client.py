@@ -6,7 +6,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition  # noqa: E402
-from kafka.admin import NewTopic  # noqa: E402
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic  # noqa: E402
 from kafka.errors import for_code  # noqa: E402
 
 from compat_common import load_spec, run_tasks, text, until  # noqa: E402
@@ -166,6 +166,29 @@ def delete_topic(task):
     return {"existedBefore": before, "existsAfter": after}
 
 
+def topic_configs(task):
+    admin = KafkaAdminClient(bootstrap_servers=A)
+
+    def describe():
+        for response in admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, task["topic"])]):
+            for error_code, error_message, _, _, entries in response.resources:
+                if error_code != 0:
+                    raise RuntimeError("DescribeConfigs error %s: %s" % (error_code, error_message))
+                for entry in entries:
+                    if entry[0] == task["config"]:
+                        return entry[1]
+        return None
+
+    before = describe()
+    response = admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, task["topic"], configs={task["config"]: task["value"]})])
+    for error_code, error_message, _, _ in response.resources:
+        if error_code != 0:
+            raise RuntimeError("AlterConfigs error %s: %s" % (error_code, error_message))
+    after = describe()
+    admin.close()
+    return {"before": before, "after": after}
+
+
 def unknown_topic(task):
     # kafka-python waits up to max_block_ms for the topic's metadata, then gives up.
     err = error_of(lambda: produce(B, task["topic"], task["messages"], max_block_ms=3000))
@@ -201,6 +224,7 @@ run_tasks(spec, {
     "group": group,
     "offsets-time": offsets_time,
     "delete-topic": delete_topic,
+    "topic-configs": topic_configs,
     "unknown-topic": unknown_topic,
     "too-large": too_large,
     "cross-produce": cross_produce,

@@ -7,7 +7,7 @@ import * as lz4 from 'lz4-napi';
 import * as zstd from '@mongodb-js/zstd';
 import { loadSpec, runTasks, text, until } from './lib.mjs';
 
-const { Kafka, logLevel, CompressionTypes, CompressionCodecs } = kafkajs;
+const { Kafka, logLevel, CompressionTypes, CompressionCodecs, ConfigResourceTypes } = kafkajs;
 
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 
@@ -169,6 +169,19 @@ await runTasks(
       await produce(kafka, task.topic, task.messages, { producer: { idempotent: true, maxInFlightRequests: 1 } });
       const got = await readTopics(kafka, [task.topic], [task.messages.length]);
       return { read: got[task.topic] };
+    },
+    async 'topic-configs'(task) {
+      const admin = await connected(kafka.admin());
+      const resource = { type: ConfigResourceTypes.TOPIC, name: task.topic };
+      const describe = async () =>
+        (await admin.describeConfigs({ resources: [{ ...resource, configNames: [task.config] }], includeSynonyms: false })).resources[0].configEntries.find(
+          (e) => e.configName === task.config,
+        )?.configValue;
+      const before = await describe();
+      await admin.alterConfigs({ validateOnly: false, resources: [{ ...resource, configEntries: [{ name: task.config, value: task.value }] }] });
+      const after = await describe();
+      await admin.disconnect();
+      return { before, after };
     },
     async 'unknown-topic'(task) {
       const producer = await connected(errKafka.producer({ allowAutoTopicCreation: false, retry: { retries: 1, initialRetryTime: 100 } }));

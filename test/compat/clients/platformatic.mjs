@@ -166,6 +166,19 @@ await runTasks(
       const got = await readAssigned(spec.bootstrap, [[task.topic, 0, task.messages.length]]);
       return { read: got.get(`${task.topic}/0`) };
     },
+    async 'topic-configs'(task) {
+      const admin = track(new Admin(base(spec.bootstrap)));
+      const TOPIC = 2; // ConfigResourceTypes.TOPIC
+      const describe = async () =>
+        (await admin.describeConfigs({ resources: [{ resourceType: TOPIC, resourceName: task.topic, configurationKeys: [task.config] }] }))[0].configs.find(
+          (c) => c.name === task.config,
+        )?.value;
+      const before = await describe();
+      await admin.alterConfigs({ resources: [{ resourceType: TOPIC, resourceName: task.topic, configs: [{ name: task.config, value: task.value }] }] });
+      const after = await describe();
+      await admin.close();
+      return { before, after };
+    },
     async 'unknown-topic'(task) {
       let error = null;
       await produce(spec.errBootstrap, task.topic, task.messages, { autocreateTopics: false, retries: 1 }).catch((err) => (error = errorText(err)));

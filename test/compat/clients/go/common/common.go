@@ -49,6 +49,8 @@ type Task struct {
 	Queries    map[string]int64 `json:"queries"`
 	LargeBytes int              `json:"largeBytes"`
 	Offset     int              `json:"offset"`
+	Config     string           `json:"config"`
+	Value      string           `json:"value"`
 	Topics     []TopicCount     `json:"topics"`
 }
 

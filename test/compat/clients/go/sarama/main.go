@@ -420,6 +420,35 @@ func main() {
 			got, err := readOne(A, t.Topic, len(t.Messages))
 			return common.Out{"read": got}, err
 		},
+		"topic-configs": func(t common.Task) (common.Out, error) {
+			a, err := admin()
+			if err != nil {
+				return nil, err
+			}
+			defer a.Close()
+			describe := func() (interface{}, error) {
+				entries, err := a.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: t.Topic, ConfigNames: []string{t.Config}})
+				if err != nil {
+					return nil, err
+				}
+				for _, e := range entries {
+					if e.Name == t.Config {
+						return e.Value, nil
+					}
+				}
+				return nil, nil
+			}
+			before, err := describe()
+			if err != nil {
+				return nil, err
+			}
+			value := t.Value
+			if err := a.AlterConfig(sarama.TopicResource, t.Topic, map[string]*string{t.Config: &value}, false); err != nil {
+				return nil, err
+			}
+			after, err := describe()
+			return common.Out{"before": before, "after": after}, err
+		},
 		"unknown-topic": func(t common.Task) (common.Out, error) {
 			err := produce(B, t.Topic, t.Messages, "none", nil)
 			return common.Out{"error": common.ErrText(err)}, nil
