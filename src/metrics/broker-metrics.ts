@@ -74,14 +74,7 @@ export class BrokerMetrics {
         this.set({ node_id: String(broker.nodeId), cluster_id: logs?.clusterId ?? '' }, 1);
       },
     });
-    new Gauge({
-      name: `${PREFIX}broker_ready`,
-      help: '1 once the logs are recovered and the broker listens, 0 while starting or shutting down.',
-      registers,
-      collect() {
-        this.set(broker.isReady ? 1 : 0);
-      },
-    });
+    stateGauge('broker_ready', '1 once the logs are recovered and the broker listens, 0 while starting or shutting down.', () => (broker.isReady ? 1 : 0));
     countsCounter('requests_total', 'Requests handled, by API and version (Produce with acks=0 included).', ['api', 'version'], () => stats.requestCounts());
     countsCounter(
       'request_errors_total',
@@ -102,14 +95,7 @@ export class BrokerMetrics {
     });
 
     // ---------------------------------------------------------------- connections and clients
-    new Gauge({
-      name: `${PREFIX}connections_open`,
-      help: 'Client connections open now.',
-      registers,
-      collect() {
-        this.set(broker.connections.size);
-      },
-    });
+    stateGauge('connections_open', 'Client connections open now.', () => broker.connections.size);
     stateCounter('connections_accepted_total', 'Client connections accepted since start.', () => broker.connectionCounts.accepted);
     stateCounter('connections_closed_total', 'Accepted client connections that have closed since start.', () => {
       const counts = broker.connectionCounts;
@@ -163,48 +149,13 @@ export class BrokerMetrics {
     trafficCounter('topic_records_in_total', 'Records appended by Produce, per topic.', stats.trafficIn, 'records');
     trafficCounter('topic_bytes_out_total', 'Record bytes sent in Fetch responses, per topic.', stats.trafficOut, 'bytes');
     trafficCounter('topic_records_out_total', 'Records sent in Fetch responses, per topic (whole batches; a legacy compressed wrapper counts as one).', stats.trafficOut, 'records');
-    new Gauge({
-      name: `${PREFIX}produce_acks_all_waiting`,
-      help: 'Produce requests with acks=all waiting for their appends to complete (and be fdatasync\'ed with gregor.flush.acks.all).',
-      registers,
-      collect() {
-        this.set(broker.waiting.acksAll);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}fetch_long_polls_waiting`,
-      help: 'Fetch requests parked until enough bytes arrive or their max wait passes.',
-      registers,
-      collect() {
-        this.set(broker.waiting.fetches);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}topics`,
-      help: 'Topics, internal ones included.',
-      registers,
-      collect() {
-        this.set(self.broker.topics?.all().length ?? 0);
-      },
-    });
+    stateGauge('produce_acks_all_waiting', 'Produce requests with acks=all waiting for their appends to complete (and be fdatasync\'ed with gregor.flush.acks.all).', () => broker.waiting.acksAll);
+    stateGauge('fetch_long_polls_waiting', 'Fetch requests parked until enough bytes arrive or their max wait passes.', () => broker.waiting.fetches);
+    stateGauge('topics', 'Topics, internal ones included.', () => self.broker.topics?.all().length ?? 0);
 
     // ---------------------------------------------------------------- partitions
-    new Gauge({
-      name: `${PREFIX}partitions`,
-      help: 'Partition logs on this broker.',
-      registers,
-      collect() {
-        this.set(self.logs()?.stats().partitions ?? 0);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}partitions_offline`,
-      help: 'Partition logs taken offline by an I/O failure.',
-      registers,
-      collect() {
-        this.set(self.logs()?.stats().offlinePartitions ?? 0);
-      },
-    });
+    stateGauge('partitions', 'Partition logs on this broker.', () => storageStats()?.partitions ?? 0);
+    stateGauge('partitions_offline', 'Partition logs taken offline by an I/O failure.', () => storageStats()?.offlinePartitions ?? 0);
     const partitionGauge = (name: string, help: string, value: (log: PartitionLog) => number): void => {
       new Gauge({
         name: `${PREFIX}${name}`,
@@ -224,8 +175,8 @@ export class BrokerMetrics {
     partitionGauge('partition_segments', 'Segments of the partition log.', (l) => l.segmentCount);
 
     // ---------------------------------------------------------------- storage
-    stateCounter('storage_cache_hits_total', 'Batches served from the recent-batch cache.', () => self.logs()?.stats().cacheHits ?? 0);
-    stateCounter('storage_cache_misses_total', 'Reads of segment files (the batches were not in the recent-batch cache).', () => self.logs()?.stats().cacheMisses ?? 0);
+    stateCounter('storage_cache_hits_total', 'Batches served from the recent-batch cache.', () => storageStats()?.cacheHits ?? 0);
+    stateCounter('storage_cache_misses_total', 'Reads of segment files (the batches were not in the recent-batch cache).', () => storageStats()?.cacheMisses ?? 0);
     new Gauge({
       name: `${PREFIX}storage_cache_hit_ratio`,
       help: 'Cache hits / (hits + misses) of the recent-batch cache since start (0 before any read).',
@@ -236,42 +187,14 @@ export class BrokerMetrics {
         this.set(s && total > 0 ? s.cacheHits / total : 0);
       },
     });
-    new Gauge({
-      name: `${PREFIX}storage_cache_bytes`,
-      help: 'Bytes of batches held by the recent-batch cache (gregor.cache.bytes at most).',
-      registers,
-      collect() {
-        this.set(self.logs()?.stats().cacheBytes ?? 0);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}storage_open_files`,
-      help: 'Segment file descriptors held open by the file-handle cache (gregor.max.open.files at most).',
-      registers,
-      collect() {
-        this.set(self.logs()?.stats().openFiles ?? 0);
-      },
-    });
-    stateCounter('storage_file_opens_total', 'Segment files opened by the file-handle cache since start.', () => self.logs()?.stats().fileOpens ?? 0);
-    stateCounter('storage_cleaner_reclaimed_bytes_total', 'Bytes the log cleaner reclaimed by compacting logs since start.', () => self.logs()?.stats().cleanerBytesReclaimed ?? 0);
-    stateCounter('storage_cleaner_runs_total', 'Cleanings (compactions of a log) done by the log cleaner since start.', () => self.logs()?.stats().cleanerRuns ?? 0);
-    stateCounter('storage_cleaner_records_removed_total', 'Records the log cleaner removed since start.', () => self.logs()?.stats().cleanerRecordsRemoved ?? 0);
-    new Gauge({
-      name: `${PREFIX}storage_cleaner_max_dirty_ratio`,
-      help: 'Largest dirty ratio (uncleaned bytes / log bytes) of a compacted log seen by the log cleaner\'s last check.',
-      registers,
-      collect() {
-        this.set(self.logs()?.stats().cleanerMaxDirtyRatio ?? 0);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}storage_cleaner_uncleanable_partitions`,
-      help: 'Compacted partition logs the log cleaner gave up on after an error.',
-      registers,
-      collect() {
-        this.set(self.logs()?.stats().cleanerUncleanablePartitions ?? 0);
-      },
-    });
+    stateGauge('storage_cache_bytes', 'Bytes of batches held by the recent-batch cache (gregor.cache.bytes at most).', () => storageStats()?.cacheBytes ?? 0);
+    stateGauge('storage_open_files', 'Segment file descriptors held open by the file-handle cache (gregor.max.open.files at most).', () => storageStats()?.openFiles ?? 0);
+    stateCounter('storage_file_opens_total', 'Segment files opened by the file-handle cache since start.', () => storageStats()?.fileOpens ?? 0);
+    stateCounter('storage_cleaner_reclaimed_bytes_total', 'Bytes the log cleaner reclaimed by compacting logs since start.', () => storageStats()?.cleanerBytesReclaimed ?? 0);
+    stateCounter('storage_cleaner_runs_total', 'Cleanings (compactions of a log) done by the log cleaner since start.', () => storageStats()?.cleanerRuns ?? 0);
+    stateCounter('storage_cleaner_records_removed_total', 'Records the log cleaner removed since start.', () => storageStats()?.cleanerRecordsRemoved ?? 0);
+    stateGauge('storage_cleaner_max_dirty_ratio', 'Largest dirty ratio (uncleaned bytes / log bytes) of a compacted log seen by the log cleaner\'s last check.', () => storageStats()?.cleanerMaxDirtyRatio ?? 0);
+    stateGauge('storage_cleaner_uncleanable_partitions', 'Compacted partition logs the log cleaner gave up on after an error.', () => storageStats()?.cleanerUncleanablePartitions ?? 0);
 
     // ---------------------------------------------------------------- consumer groups
     new Gauge({
@@ -322,6 +245,23 @@ export class BrokerMetrics {
         this.set({ metric: 'partition' }, self.partitionSnapshot().omittedLogs);
       },
     });
+
+    /** A gauge without labels whose value is read from state. */
+    function stateGauge(name: string, help: string, read: () => number): void {
+      new Gauge({
+        name: `${PREFIX}${name}`,
+        help,
+        registers,
+        collect() {
+          this.set(read());
+        },
+      });
+    }
+
+    /** LogManager.stats(), once the logs are open. */
+    function storageStats(): ReturnType<LogManager['stats']> | undefined {
+      return self.logs()?.stats();
+    }
 
     /** A counter whose value is read from state (a count the broker keeps anyway). */
     function stateCounter(name: string, help: string, read: () => number): void {

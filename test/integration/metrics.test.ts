@@ -6,13 +6,13 @@
  */
 import { statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemas } from '../../protocol/index.js';
 import { FileMetadataStore, startBroker, type MetadataIdentity, type MetadataStore, type RunningBroker } from '../../src/index.js';
+import { freePort } from '../helpers/free-port.js';
 import { parseExposition, samplesOf, valueOf, type Sample } from '../helpers/prometheus-text.js';
 import { batchOf, produceRaw, testRecords } from '../helpers/produce-records.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -34,17 +34,6 @@ async function get(port: number, path: string, method = 'GET'): Promise<{ status
 /** Polls until `check` returns true (the test timeout bounds the wait). */
 async function until(check: () => boolean | Promise<boolean>): Promise<void> {
   while (!(await check())) await new Promise((r) => setTimeout(r, 50));
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function segmentBytes(broker: RunningBroker, topic: string, partition: number): number {

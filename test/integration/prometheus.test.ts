@@ -10,13 +10,13 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemas } from '../../protocol/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
+import { freePort } from '../helpers/free-port.js';
 import { queryPanels, readDashboard, REPO_ROOT, variableQuery, type DashboardJson } from '../helpers/grafana-dashboard.js';
 import { batchOf, produceRaw, testRecords } from '../helpers/produce-records.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -43,17 +43,6 @@ function requireBinary(name: string): string {
     `\n\n*** ${name} is not installed: this test runs a real Prometheus and promtool. ${where}:\n***   ${INSTALL_HINT}\n` +
       `*** (Debian's prometheus package provides /usr/bin/prometheus and /usr/bin/promtool.)\n`,
   );
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
