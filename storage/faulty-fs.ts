@@ -221,6 +221,19 @@ export class FaultyFs implements StorageFs {
     return this.base.write(fd, buffer, offset, length, position);
   }
 
+  async writeAsync(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    const state = this.stateOf(fd);
+    const f = this.enter('writeAsync', state.path);
+    this.remember(state, fd, position, length);
+    if (f) {
+      await this.base.writeAsync(fd, buffer, offset, Math.floor(length / 2), position);
+      throw fault(f.code, 'writeAsync', state.path);
+    }
+    const n = await this.base.writeAsync(fd, buffer, offset, length, position);
+    if (this.dead) throw fault('EIO', 'writeAsync after simulated crash', state.path);
+    return n;
+  }
+
   writev(fd: number, buffers: readonly Buffer[], position: number): number {
     const state = this.stateOf(fd);
     const f = this.enter('writev', state.path);

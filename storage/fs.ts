@@ -28,6 +28,8 @@ export interface StorageFs {
   readAsync(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
   /** Writes all of `length` bytes at `position`; returns the number written. */
   write(fd: number, buffer: Buffer, offset: number, length: number, position: number): number;
+  /** As write, on the thread pool (the log cleaner's output, which must not block the event loop when the disk is busy). */
+  writeAsync(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
   /** Writes buffers back to back at `position`; returns the number written. */
   writev(fd: number, buffers: readonly Buffer[], position: number): number;
   ftruncate(fd: number, length: number): void;
@@ -94,6 +96,13 @@ export const nodeFs: StorageFs = {
     return done;
   },
   write: writeFully,
+  writeAsync: async (fd, buffer, offset, length, position) => {
+    let done = 0;
+    while (done < length) {
+      done += await new Promise<number>((resolve, reject) => fs.write(fd, buffer, offset + done, length - done, position + done, (err, bytes) => (err ? reject(err) : resolve(bytes))));
+    }
+    return done;
+  },
   writev: (fd, buffers, position) => {
     let total = 0;
     for (const b of buffers) total += b.length;

@@ -36,16 +36,20 @@ import {
   ATTR_DELETE_HORIZON,
   ATTR_LOG_APPEND_TIME,
   ATTR_TRANSACTIONAL,
+  CRC_OFFSET,
+  Compression,
   LOG_OVERHEAD,
   RECORD_BATCH_OVERHEAD,
+  computeBatchCrc,
   compressionOf,
   readBatchHeader,
   verifyBatchCrc,
+  writeInt64,
   type BatchHeader,
 } from '../protocol/records/batch-header.js';
 import { buildRecordBatch } from '../protocol/records/batch-builder.js';
-import { iterateRecords, recordsArea, type BatchRecord } from '../protocol/records/batch-records.js';
-import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../protocol/records/compression.js';
+import { forEachRecordSpan, iterateRecords, recordsArea, type BatchRecord } from '../protocol/records/batch-records.js';
+import { compress, DEFAULT_MAX_DECOMPRESSED_BYTES } from '../protocol/records/compression.js';
 import { CheckpointWriter, formatOffsetCheckpoint } from './checkpoint-file.js';
 import { isCompacted, type LogConfig } from './config.js';
 import { StorageError } from './errors.js';
@@ -421,9 +425,10 @@ export class LogCleaner {
 
   /**
    * The batches of `seg` in byte range [from, to), read asynchronously into a reused buffer of
-   * log.cleaner.io.buffer.size (grown to fit a larger batch), with the CRC of each checked.
+   * log.cleaner.io.buffer.size (grown to fit a larger batch); with `checkCrc` (the pass whose output is
+   * written), the CRC of each is checked.
    */
-  private async *readBatches(log: PartitionLog, seg: LogSegment, from: number, to: number): AsyncGenerator<ReadBatch, void, undefined> {
+  private async *readBatches(log: PartitionLog, seg: LogSegment, from: number, to: number, checkCrc = false): AsyncGenerator<ReadBatch, void, undefined> {
     const { fs } = this.host.ctx;
     let fd: number;
     try {
@@ -440,6 +445,8 @@ export class LogCleaner {
         await this.step(log);
         const want = Math.min(buf.length, to - pos);
         const n = await fs.readAsync(fd, buf, 0, want, pos);
+        // awaiting the read let the event loop run: a new slice starts
+        this.sliceStart = performance.now();
         if (n < want) throw new StorageError(`short read at position ${pos} of ${seg.logPath}: ${n} of ${want} bytes`);
         this.stats.bytesRead += n;
         await this.throttler.maybeThrottle(n);
@@ -448,7 +455,7 @@ export class LogCleaner {
           const size = LOG_OVERHEAD + buf.readInt32BE(at + 8);
           if (size < RECORD_BATCH_OVERHEAD || pos + at + size > to) throw new StorageError(`corrupt batch at position ${pos + at} of ${seg.logPath}: size ${size}`);
           if (at + size > n) break;
-          if (!verifyBatchCrc(buf, at)) throw new StorageError(`CRC mismatch in the batch at position ${pos + at} of ${seg.logPath}`);
+          if (checkCrc && !verifyBatchCrc(buf, at)) throw new StorageError(`CRC mismatch in the batch at position ${pos + at} of ${seg.logPath}`);
           const batch = buf.subarray(at, at + size);
           yield { buf: batch, position: pos + at, header: readBatchHeader(batch, 0), last: pos + at + size === to };
           at += size;
@@ -498,13 +505,12 @@ export class LogCleaner {
         if (lastOffset < plan.firstDirty) continue;
         if ((h.attributes & ATTR_CONTROL) === 0) {
           const area = await recordsArea(b.buf, h, this.opts.maxDecompressedBytes);
-          for (const r of iterateRecords(h, area)) {
-            if (r.key === null || r.offset < plan.firstDirty) continue;
-            if (!map.put(r.key, r.offset)) {
-              full = true;
-              break;
-            }
-          }
+          forEachRecordSpan(h, area, (r) => {
+            const offset = h.baseOffset + r.offsetDelta;
+            if (full || r.keyLength < 0 || offset < plan.firstDirty) return;
+            if (!map.put(area, r.keyStart, r.keyLength, offset)) full = true;
+          });
+          await this.step(log);
         }
         if (full) {
           mapStop = { index: i, position: b.position };
@@ -586,10 +592,19 @@ export class LogCleaner {
       const out: Buffer[] = [];
       const infos: BatchInfo[] = [];
       let outBytes = 0;
+      /** start, end and offset of each kept record of the current batch */
+      const kept: number[] = [];
       const flush = async (): Promise<void> => {
         if (out.length === 0) return;
         const buf = out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out, outBytes);
-        (cleaned as LogSegment).append(buf, infos, config.indexIntervalBytes, now);
+        const seg = cleaned as LogSegment;
+        const handle = ctx.handles.pin(seg.logPath);
+        try {
+          await ctx.fs.writeAsync(handle.fd, buf, 0, buf.length, seg.size);
+        } finally {
+          ctx.handles.unpin(handle);
+        }
+        seg.appended(buf.length, infos, config.indexIntervalBytes, now);
         this.stats.bytesWritten += buf.length;
         out.length = 0;
         infos.length = 0;
@@ -605,7 +620,7 @@ export class LogCleaner {
         const seg = group[s] as LogSegment;
         bytesBefore += seg.size;
         const lastSegment = s === group.length - 1;
-        for await (const b of this.readBatches(log, seg, 0, seg.size)) {
+        for await (const b of this.readBatches(log, seg, 0, seg.size, true)) {
           const h = b.header;
           if ((h.attributes & ATTR_CONTROL) !== 0) {
             keep(Buffer.from(b.buf), h);
@@ -614,33 +629,45 @@ export class LogCleaner {
           const horizonSet = (h.attributes & ATTR_DELETE_HORIZON) !== 0;
           const keepTombstones = !horizonSet || now < h.baseTimestamp;
           const area = await recordsArea(b.buf, h, this.opts.maxDecompressedBytes);
-          const retained: BatchRecord[] = [];
+          kept.length = 0;
           let dropped = false;
           let tombstones = false;
-          for (const r of iterateRecords(h, area)) {
-            recordsRead++;
+          let maxTimestampDelta = Number.NEGATIVE_INFINITY;
+          forEachRecordSpan(h, area, (r) => {
+            const offset = h.baseOffset + r.offsetDelta;
             let retain: boolean;
-            if (r.offset > map.latestOffset) {
+            if (offset > map.latestOffset) {
               retain = true;
-            } else if (r.key === null) {
+            } else if (r.keyLength < 0) {
               retain = false;
             } else {
-              retain = r.offset >= map.get(r.key) && (r.value !== null || keepTombstones);
+              retain = offset >= map.get(area, r.keyStart, r.keyLength) && (r.hasValue || keepTombstones);
             }
             if (retain) {
-              retained.push(r);
-              if (r.value === null) tombstones = true;
+              kept.push(r.start, r.end, offset);
+              if (!r.hasValue) tombstones = true;
+              if (r.timestampDelta > maxTimestampDelta) maxTimestampDelta = r.timestampDelta;
             } else {
               dropped = true;
             }
-          }
-          recordsKept += retained.length;
+          });
+          const keptCount = kept.length / 3;
+          recordsRead += h.recordCount;
+          recordsKept += keptCount;
           const needHorizon = tombstones && !horizonSet;
-          if (retained.length > 0 && !dropped && !needHorizon) {
+          if (keptCount > 0 && !dropped && !needHorizon) {
             keep(Buffer.from(b.buf), h);
-          } else if (retained.length > 0 || producers.isLastOfActive(h) || (lastSegment && b.last)) {
+          } else if (keptCount > 0 && !needHorizon) {
             changed = true;
-            const rebuilt = await rebuildBatch(h, retained, needHorizon ? horizon : horizonSet ? h.baseTimestamp : undefined);
+            const filtered = await keptRecordsBatch(b.buf, h, area, kept, maxTimestampDelta);
+            keep(filtered, readBatchHeader(filtered, 0));
+          } else if (keptCount > 0 || producers.isLastOfActive(h) || (lastSegment && b.last)) {
+            changed = true;
+            const keptOffsets = new Set<number>();
+            for (let i = 2; i < kept.length; i += 3) keptOffsets.add(kept[i] as number);
+            const records: BatchRecord[] = [];
+            for (const r of iterateRecords(h, area)) if (keptOffsets.has(r.offset)) records.push(r);
+            const rebuilt = await rebuildBatch(h, records, needHorizon ? horizon : undefined);
             keep(rebuilt, readBatchHeader(rebuilt, 0));
           } else {
             changed = true;
@@ -762,6 +789,30 @@ export function groupSegments(all: readonly LogSegment[], cleanable: readonly Lo
     i++;
   }
   return groups;
+}
+
+/**
+ * The batch `batch` keeping only the records whose [start, end) in its records area `area` are in `kept`
+ * (triples start, end, offset), their bytes copied as they are: same base offset and base timestamp (record
+ * offsets and timestamps are deltas from them), last offset delta, producer fields, attributes and codec
+ * (recompressed); record count, size and CreateTime maxTimestamp follow the kept records; a new CRC.
+ */
+async function keptRecordsBatch(batch: Buffer, h: BatchHeader, area: Buffer, kept: readonly number[], maxTimestampDelta: number): Promise<Buffer> {
+  let size = 0;
+  for (let i = 0; i < kept.length; i += 3) size += (kept[i + 1] as number) - (kept[i] as number);
+  const records = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < kept.length; i += 3) at += area.copy(records, at, kept[i] as number, kept[i + 1] as number);
+  const codec = compressionOf(h.attributes);
+  const body = codec === Compression.none ? records : await compress(codec, records);
+  const out = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + body.length);
+  batch.copy(out, 0, 0, RECORD_BATCH_OVERHEAD);
+  body.copy(out, RECORD_BATCH_OVERHEAD);
+  out.writeInt32BE(out.length - LOG_OVERHEAD, 8);
+  out.writeInt32BE(kept.length / 3, 57);
+  if ((h.attributes & ATTR_LOG_APPEND_TIME) === 0) writeInt64(out, 35, h.baseTimestamp + maxTimestampDelta);
+  out.writeUInt32BE(computeBatchCrc(out, 0, out.length), CRC_OFFSET);
+  return out;
 }
 
 /**

@@ -30,15 +30,14 @@ function fmix(h: number): number {
   return h ^ (h >>> 16);
 }
 
-/** MurmurHash3 x86_128 (seed 0) of `buf`, into out[0..3] as uint32s. */
-export function murmur3x86_128(buf: Buffer, out: Uint32Array): void {
-  const len = buf.length;
+/** MurmurHash3 x86_128 (seed 0) of bytes [start, start + len) of `buf`, into out[0..3] as uint32s. */
+export function murmur3x86_128(buf: Buffer, start: number, len: number, out: Uint32Array): void {
   let h1 = 0;
   let h2 = 0;
   let h3 = 0;
   let h4 = 0;
-  const blocks = len - (len % 16);
-  let i = 0;
+  const blocks = start + len - (len % 16);
+  let i = start;
   for (; i < blocks; i += 16) {
     let k1 = buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24);
     let k2 = buf[i + 4]! | (buf[i + 5]! << 8) | (buf[i + 6]! << 16) | (buf[i + 7]! << 24);
@@ -57,7 +56,7 @@ export function murmur3x86_128(buf: Buffer, out: Uint32Array): void {
     h4 ^= k4;
     h4 = (Math.imul(rotl(h4, 13) + h1, 5) + 0x32ac3b17) | 0;
   }
-  const rest = len - blocks;
+  const rest = start + len - blocks;
   let k1 = 0;
   let k2 = 0;
   let k3 = 0;
@@ -139,9 +138,12 @@ export class OffsetMap {
     return this.size >= this.maxEntries;
   }
 
-  /** Sets the offset of `key` (a later put of the same key overwrites); false when the map is full and `key` is new. */
-  put(key: Buffer, offset: number): boolean {
-    murmur3x86_128(key, this.h);
+  /**
+   * Sets the offset of the key in bytes [start, start + length) of `buf` (a later put of the same key
+   * overwrites); false when the map is full and the key is new.
+   */
+  put(buf: Buffer, start: number, length: number, offset: number): boolean {
+    murmur3x86_128(buf, start, length, this.h);
     let slot = this.find(this.h);
     if (this.offsets[slot] === EMPTY) {
       if (this.size >= this.maxEntries) return false;
@@ -160,9 +162,9 @@ export class OffsetMap {
     return true;
   }
 
-  /** The offset put for `key`, or -1. */
-  get(key: Buffer): number {
-    murmur3x86_128(key, this.h);
+  /** The offset put for the key in bytes [start, start + length) of `buf`, or -1. */
+  get(buf: Buffer, start: number, length: number): number {
+    murmur3x86_128(buf, start, length, this.h);
     return this.offsets[this.find(this.h)]!;
   }
 

@@ -258,8 +258,17 @@ export class LogSegment {
       }
       throw err;
     }
+    this.appended(buf.length, batches, indexIntervalBytes, nowMs);
+  }
+
+  /**
+   * Takes `length` bytes that the caller wrote at the end of the .log (the log cleaner writes its output
+   * asynchronously) and indexes their batches (positions relative to the start of those bytes).
+   */
+  appended(length: number, batches: readonly BatchInfo[], indexIntervalBytes: number, nowMs: number): void {
+    const start = this.size;
     if (start === 0) this.rollBaseMs = nowMs;
-    this.size = start + buf.length;
+    this.size = start + length;
     for (const b of batches) this.indexBatch({ ...b, position: start + b.position }, indexIntervalBytes);
     const last = batches[batches.length - 1];
     if (last) this.nextOffset = last.lastOffset + 1;

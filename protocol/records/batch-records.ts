@@ -91,6 +91,20 @@ function skip(n: number, end: number, field: string): void {
   cursor += n;
 }
 
+/** Skips the headers of record `index` at `cursor`, which must end the record at `end`. */
+function skipHeaders(buf: Buffer, end: number, index: number): void {
+  const headerCount = zigzag(buf, end, 5, 'header count');
+  if (headerCount < 0 || headerCount * 2 > end - cursor) throw invalidRecord(`record ${index}: invalid header count ${headerCount}`);
+  for (let j = 0; j < headerCount; j++) {
+    const keySize = zigzag(buf, end, 5, 'header key length');
+    if (keySize < 0) throw invalidRecord(`record ${index}: negative header key size ${keySize}`);
+    skip(keySize, end, 'header key');
+    const valueSize = zigzag(buf, end, 5, 'header value length');
+    if (valueSize >= 0) skip(valueSize, end, 'header value');
+  }
+  if (cursor !== end) throw invalidRecord(`record ${index}: ${end - cursor} bytes after its last header`);
+}
+
 /** Reads the record length at `cursor` and returns the record's end (the cursor is then at its attributes). */
 function recordEnd(buf: Buffer, end: number, index: number, count: number): number {
   const length = zigzag(buf, end, 5, 'record length');
@@ -212,22 +226,64 @@ export function checkRecords(
     else if (requireKeys) throw invalidRecord(`record ${i}: compacted topic cannot accept a record without key`);
     const valueLength = zigzag(buf, end, 5, 'value length');
     if (valueLength >= 0) skip(valueLength, end, 'value');
-    const headerCount = zigzag(buf, end, 5, 'header count');
-    if (headerCount < 0 || headerCount * 2 > end - cursor) throw invalidRecord(`record ${i}: invalid header count ${headerCount}`);
-    for (let j = 0; j < headerCount; j++) {
-      const keySize = zigzag(buf, end, 5, 'header key length');
-      if (keySize < 0) throw invalidRecord(`record ${i}: negative header key size ${keySize}`);
-      skip(keySize, end, 'header key');
-      const valueSize = zigzag(buf, end, 5, 'header value length');
-      if (valueSize >= 0) skip(valueSize, end, 'header value');
-    }
-    if (cursor !== end) throw invalidRecord(`record ${i}: ${end - cursor} bytes after its last header`);
+    skipHeaders(buf, end, i);
   }
   if (cursor !== length) {
     throw invalidRecord(`incorrect declared record count ${count}: ${length - cursor} bytes remain after the last record`);
   }
   if (count === 0) return { minTimestamp: -1, maxTimestamp: -1 };
   return { minTimestamp: header.baseTimestamp + minDelta, maxTimestamp: header.baseTimestamp + maxDelta };
+}
+
+/** Where one record lies in a records area, and what the log cleaner needs of it. */
+export interface RecordSpan {
+  /** Bytes [start, end) of the records area: the whole record, its length prefix included. */
+  start: number;
+  end: number;
+  offsetDelta: number;
+  timestampDelta: number;
+  /** The key's bytes, or keyLength -1 for a null key. */
+  keyStart: number;
+  keyLength: number;
+  /** False for a null value (a tombstone). */
+  hasValue: boolean;
+}
+
+/**
+ * Walks the records of a batch without materialising them: `visit` gets one reused RecordSpan per record,
+ * valid only during the call (the log cleaner decides from it which records to keep and copies the kept
+ * records' bytes as they are). Checks the structure as iterateRecords does; throws
+ * ProtocolError(INVALID_RECORD).
+ */
+export function forEachRecordSpan(header: BatchHeader, records: Buffer, visit: (span: RecordSpan) => void): void {
+  const count = header.recordCount;
+  if (count < 0) throw invalidRecord(`invalid record count ${count}`);
+  const buf = records;
+  const length = buf.length;
+  const span: RecordSpan = { start: 0, end: 0, offsetDelta: 0, timestampDelta: 0, keyStart: 0, keyLength: -1, hasValue: false };
+  let pos = 0;
+  for (let i = 0; i < count; i++) {
+    cursor = pos;
+    const end = recordEnd(buf, length, i, count);
+    cursor++; // attributes
+    span.start = pos;
+    span.end = end;
+    span.timestampDelta = zigzag(buf, end, 10, 'timestamp delta');
+    span.offsetDelta = zigzag(buf, end, 5, 'offset delta');
+    const keyLength = zigzag(buf, end, 5, 'key length');
+    span.keyLength = keyLength < 0 ? -1 : keyLength;
+    span.keyStart = cursor;
+    if (keyLength >= 0) skip(keyLength, end, 'key');
+    const valueLength = zigzag(buf, end, 5, 'value length');
+    span.hasValue = valueLength >= 0;
+    if (valueLength >= 0) skip(valueLength, end, 'value');
+    skipHeaders(buf, end, i);
+    pos = end;
+    visit(span);
+  }
+  if (pos !== length) {
+    throw invalidRecord(`incorrect declared record count ${count}: ${length - pos} bytes remain after the last record`);
+  }
 }
 
 /** The batch at the start of `batch` (which may extend past it), checked for length; throws ProtocolError if truncated. */

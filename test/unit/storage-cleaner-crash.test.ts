@@ -43,6 +43,10 @@ class CrashingFs extends FaultyFs {
     this.step('write', String(fd));
     return super.write(fd, buffer, offset, length, position);
   }
+  override writeAsync(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    this.step('writeAsync', String(fd));
+    return super.writeAsync(fd, buffer, offset, length, position);
+  }
   override ftruncate(fd: number, length: number): void {
     this.step('ftruncate', String(fd));
     super.ftruncate(fd, length);
@@ -157,7 +161,7 @@ test('a power loss before any file-system step of a cleaning leaves the old segm
     else sawOld = true;
   }
   // the crashes hit writes, syncs and every kind of rename of the swap
-  for (const op of ['write', 'fdatasync', 'fsyncDir', 'rename', 'open']) expect(crashedAt).toContain(op);
+  for (const op of ['write', 'writeAsync', 'fdatasync', 'fsyncDir', 'rename', 'open']) expect(crashedAt).toContain(op);
   expect(sawOld && sawNew).toBe(true);
 }, 300_000);
 
