@@ -224,8 +224,11 @@ export class LogCleaner {
     cleaning: false,
   };
   private readonly opts: CleanerOptions;
-  /** "topic-partition" → first dirty offset. */
-  private readonly checkpoints = new Map<string, { topic: string; partition: number; offset: number }>();
+  /**
+   * Each log's first dirty offset, and the log's truncation count when it was recorded. Kept per log object:
+   * a log deleted and created again under the same name starts without one.
+   */
+  private readonly checkpoints = new Map<PartitionLog, { offset: number; truncations: number }>();
   private readonly writer: CheckpointWriter;
   private readonly throttler: Throttler;
   private readonly uncleanable = new WeakSet<PartitionLog>();
@@ -250,7 +253,7 @@ export class LogCleaner {
 
   /** Takes the checkpoint of a log found at start. */
   adopt(log: PartitionLog, offset: number): void {
-    this.checkpoints.set(key(log), { topic: log.topic, partition: log.partition, offset });
+    this.checkpoints.set(log, { offset, truncations: log.truncationCount });
   }
 
   /** Declares what the checkpoint file holds now (read at start). */
@@ -260,7 +263,7 @@ export class LogCleaner {
 
   /** The cleaner checkpoint of a log: below it, the log has been cleaned. */
   checkpointOf(log: PartitionLog): number | undefined {
-    return this.checkpoints.get(key(log))?.offset;
+    return this.checkpoints.get(log)?.offset;
   }
 
   /** Starts the background loop (when log.cleaner.enable). */
@@ -289,7 +292,7 @@ export class LogCleaner {
 
   /** Forgets a deleted log's checkpoint. */
   async forget(log: PartitionLog): Promise<void> {
-    if (this.checkpoints.delete(key(log))) await this.writeCheckpoint();
+    if (this.checkpoints.delete(log)) await this.writeCheckpoint();
   }
 
   /**
@@ -334,8 +337,13 @@ export class LogCleaner {
     const config = log.currentConfig;
     const segs = log.segmentList;
     const active = segs[segs.length - 1] as LogSegment;
-    let firstDirty = this.checkpointOf(log) ?? log.logStartOffset;
-    if (firstDirty < log.logStartOffset || firstDirty > log.logEndOffset) firstDirty = log.logStartOffset;
+    const checkpoint = this.checkpoints.get(log);
+    let firstDirty = checkpoint?.offset ?? log.logStartOffset;
+    // (as Kafka) a checkpoint outside the log is reset to the log start; so is one of a log truncated since:
+    // records appended again below it were never mapped
+    if (firstDirty < log.logStartOffset || firstDirty > log.logEndOffset || (checkpoint !== undefined && checkpoint.truncations !== log.truncationCount)) {
+      firstDirty = log.logStartOffset;
+    }
     let firstUncleanable = active.baseOffset;
     if (config.minCompactionLagMs > 0) {
       for (const seg of segs) {
@@ -547,8 +555,10 @@ export class LogCleaner {
     }
 
     // Recovery must know that this log's offsets may have gaps before the first swap.
-    if (!this.checkpoints.has(key(log))) {
-      this.checkpoints.set(key(log), { topic: log.topic, partition: log.partition, offset: plan.firstDirty });
+    const entry = this.checkpoints.get(log) ?? { offset: plan.firstDirty, truncations };
+    if (!this.checkpoints.has(log)) {
+      if (!log.usable) throw new CleaningAborted('the log was closed');
+      this.checkpoints.set(log, entry);
       await this.writeCheckpoint();
     }
 
@@ -562,9 +572,11 @@ export class LogCleaner {
       totals.recordsRead += r.recordsRead;
       totals.recordsKept += r.recordsKept;
     }
-    const entry = this.checkpoints.get(key(log));
-    if (entry) entry.offset = Math.max(entry.offset, endOffset);
-    await this.writeCheckpoint();
+    if (this.checkpoints.get(log) === entry) {
+      entry.offset = entry.truncations === truncations ? Math.max(entry.offset, endOffset) : endOffset;
+      entry.truncations = truncations;
+      await this.writeCheckpoint();
+    }
     return { endOffset, bytesRead: this.stats.bytesRead - readBefore, ...totals };
   }
 
@@ -725,9 +737,12 @@ export class LogCleaner {
   }
 
   private liveCheckpoints(): { topic: string; partition: number; offset: number }[] {
-    const live = new Set<string>();
-    for (const log of this.host.logs()) live.add(key(log));
-    return [...this.checkpoints.entries()].filter(([k]) => live.has(k)).map(([, e]) => e);
+    const out: { topic: string; partition: number; offset: number }[] = [];
+    for (const log of this.host.logs()) {
+      const e = this.checkpoints.get(log);
+      if (e) out.push({ topic: log.topic, partition: log.partition, offset: e.offset });
+    }
+    return out;
   }
 
   private async writeCheckpoint(): Promise<void> {
@@ -748,10 +763,6 @@ export class LogCleaner {
       };
     });
   }
-}
-
-function key(log: PartitionLog): string {
-  return `${log.topic}-${log.partition}`;
 }
 
 /**

@@ -333,6 +333,48 @@ describe('compaction', () => {
     checkAgainstModel(await readLog(log), model, m.cleanerCheckpoint('reads', 0)!);
   });
 
+  test('a log truncated below its cleaner checkpoint is mapped again from its start', async () => {
+    const m = await open();
+    const log = await m.createLog('truncated', 0, 'id-truncated');
+    const append = async (key: string, value: string): Promise<void> => {
+      now += 1;
+      await log.append(await buildRecordBatch([{ key: Buffer.from(key), value: Buffer.from(value), timestamp: now }]), { leaderEpoch: 0 });
+    };
+    for (let i = 0; i < 300; i++) await append(`k${i % 20}`, `v${i}`);
+    await m.cleanNow('truncated', 0);
+    const checkpoint = m.cleanerCheckpoint('truncated', 0)!;
+    await log.truncateTo(Math.floor(checkpoint / 2));
+    // written twice below the old checkpoint, never again: the second must replace the first
+    await append('dup', 'first');
+    await append('dup', 'second');
+    for (let i = 0; i < 300; i++) await append(`f${i % 10}`, `w${i}`);
+    await m.cleanNow('truncated', 0);
+    const below = m.cleanerCheckpoint('truncated', 0)!;
+    expect(below).toBeGreaterThan(checkpoint);
+    const dups = (await readLog(log)).flatMap((b) => b.records).filter((r) => r.key === 'dup');
+    expect(dups.map((r) => r.value)).toEqual(['second']);
+  });
+
+  test('a log deleted and created again under the same name starts without a cleaner checkpoint', async () => {
+    const m = await open();
+    const log = await m.createLog('again', 0, 'id-again-1');
+    const model = new KeyedModel(rng(14), { keys: 20 });
+    for (let i = 0; i < 100; i++) await model.appendBatch(log, now);
+    await m.cleanNow('again', 0);
+    expect(m.cleanerCheckpoint('again', 0)).toBeGreaterThan(0);
+    await m.deleteLog('again', 0);
+    const fresh = await m.createLog('again', 0, 'id-again-2');
+    expect(m.cleanerCheckpoint('again', 0)).toBeUndefined();
+    const model2 = new KeyedModel(rng(15), { keys: 20 });
+    for (let i = 0; i < 100; i++) await model2.appendBatch(fresh, now);
+    await m.cleanNow('again', 0);
+    checkAgainstModel(await readLog(fresh), model2, m.cleanerCheckpoint('again', 0)!);
+    const logDir = m.logDir;
+    await m.close();
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(`${logDir}/cleaner-offset-checkpoint`, 'utf8')).toBe(`0\n1\nagain 0 ${fresh.segmentList.at(-1)!.baseOffset}\n`);
+  });
+
   test('an unclean restart keeps a cleaned log whole although its offsets have gaps, even when the broker passes no topic config', async () => {
     const m = await open();
     const log = await m.createLog('gaps', 0, 'id-gaps');
