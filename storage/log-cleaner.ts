@@ -13,13 +13,16 @@
  *    segment (segment.bytes, segment.index.bytes, 2^31 relative offsets), each group into one new segment
  *    `<base>.*.cleaned` keeping a record when it is the latest of its key (or past the map's end), and a
  *    tombstone (null value) only until its batch's delete horizon. A batch is copied as it is when it keeps
- *    every record; otherwise it is rebuilt with its base offset, last offset delta, producer id, epoch and
- *    base sequence, transactional flag, partition leader epoch, compression, and its records' offsets and
- *    timestamps. A kept batch holding tombstones without a horizon gets one (Kafka 3.x: the delete-horizon
- *    attribute, baseTimestamp = now + delete.retention.ms); tombstones go in a cleaning after it. A batch that
+ *    every record; otherwise the kept records' bytes are copied into a batch with the same header (base
+ *    offset and timestamp, last offset delta, producer id, epoch and base sequence, attributes, partition
+ *    leader epoch, codec), so records keep their offsets and timestamps. A kept batch holding tombstones
+ *    without a horizon is rebuilt with one (Kafka 3.x: the delete-horizon attribute, baseTimestamp = now +
+ *    delete.retention.ms, record timestamps kept); tombstones go in a cleaning after it. A batch that
  *    loses every record is dropped, except the last batch of a producer active within producer.id.expiration.ms
  *    and the last batch of a group, kept empty (header only) so the producer's sequence and epoch and the
  *    segment's end offset survive. Control batches are kept. Records without a key are dropped (as Kafka).
+ *    Transactional records do not enter the map (there is no transaction index yet to tell aborted ones):
+ *    a later non-transactional record of their key removes them, they never remove one.
  * 4. Swap: the new segment replaces the group (segment-swap.ts, PartitionLog.replaceWithCleaned): crash-safe,
  *    and atomic for readers. Then `cleaner-offset-checkpoint` (Kafka's format) records the end of the map.
  *
@@ -511,7 +514,9 @@ export class LogCleaner {
         producers.note(h);
         const lastOffset = h.baseOffset + h.lastOffsetDelta;
         if (lastOffset < plan.firstDirty) continue;
-        if ((h.attributes & ATTR_CONTROL) === 0) {
+        // Transactional records never go into the map: until the cleaner follows transactions (Kafka's aborted
+        // transaction index), an aborted record must not pass for the latest value of its key.
+        if ((h.attributes & (ATTR_CONTROL | ATTR_TRANSACTIONAL)) === 0) {
           const area = await recordsArea(b.buf, h, this.opts.maxDecompressedBytes);
           forEachRecordSpan(h, area, (r) => {
             const offset = h.baseOffset + r.offsetDelta;

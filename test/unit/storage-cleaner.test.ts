@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
-import { buildRecordBatch, Compression, readBatchHeader } from '../../protocol/records/index.js';
+import { buildRecordBatch, buildTransactionMarkerBatch, Compression, readBatchHeader } from '../../protocol/records/index.js';
 import { LogManager, type LogConfig, type LogManagerOptions, type PartitionLog } from '../../storage/index.js';
 import { checkAgainstModel, KeyedModel, readLog, recordCount, rng } from './cleaner-helpers.js';
 import { removeTempDirs, tempLogDir, testConfig } from './storage-helpers.js';
@@ -200,6 +200,29 @@ describe('compaction', () => {
     const read = (await log.read(4, 1 << 20)).chunks[0]!;
     expect(Buffer.from(read.subarray(0, 12 + read.readInt32BE(8))).equals(keptBytes)).toBe(true);
     expect(readBatchHeader(keptBytes).crc).toBe(readBatchHeader(read).crc);
+  });
+
+  test('a transactional record never removes an older value of its key (it may be aborted); a later plain record removes it', async () => {
+    const m = await open();
+    const log = await m.createLog('txn', 0, 'id-txn');
+    const append = async (key: string, value: string, transactional = false): Promise<void> => {
+      now += 1;
+      const batch = await buildRecordBatch([{ key: Buffer.from(key), value: Buffer.from(value), timestamp: now }], transactional ? { producerId: 9, producerEpoch: 0, baseSequence: 0, transactional: true } : {});
+      await log.append(batch, { leaderEpoch: 0 });
+    };
+    await append('a', 'committed');
+    await append('b', 'old');
+    await append('a', 'aborted', true);
+    await append('b', 'in-transaction', true);
+    await log.append(buildTransactionMarkerBatch({ commit: false, producerId: 9, producerEpoch: 0, coordinatorEpoch: 0, timestamp: now }), { leaderEpoch: 0 });
+    await append('b', 'new');
+    for (let i = 0; i < 200; i++) await append(`f${i % 10}`, `w${i}`);
+    await m.cleanNow('txn', 0);
+    const values = (key: string): Promise<(string | null)[]> => readLog(log).then((bs) => bs.flatMap((b) => b.records).filter((r) => r.key === key).map((r) => r.value));
+    expect(await values('a')).toEqual(['committed', 'aborted']);
+    expect(await values('b')).toEqual(['new']);
+    // the transaction marker stays
+    expect((await readLog(log)).some((b) => (b.header.attributes & 0x20) !== 0)).toBe(true);
   });
 
   test('min.compaction.lag.ms keeps young segments dirty; max.compaction.lag.ms cleans below the dirty ratio', async () => {
