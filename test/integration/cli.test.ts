@@ -54,7 +54,9 @@ interface Run {
 }
 
 function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // metrics on a free port, so a Gregor already running on this machine (port 9464) does not clash
+  const childEnv = { ...process.env, GREGOR_METRICS_PORT: '0', ...env };
+  const child = spawn(process.execPath, [cli, ...args], { cwd: root, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
   let err = '';
