@@ -94,7 +94,15 @@ abstract class IndexFile {
     this.staged ??= Buffer.allocUnsafe(STAGED_ENTRIES * this.entrySize);
     entry.copy(this.staged, (this.entries - this.written) * this.entrySize, 0, this.entrySize);
     this.entries++;
-    if (this.entries - this.written === STAGED_ENTRIES) this.flushStaged();
+    if (this.entries - this.written === STAGED_ENTRIES) {
+      try {
+        this.flushStaged();
+      } catch (err) {
+        // (ENOSPC) the entry is not added: the index stays as it was, its staged entries within the buffer
+        this.entries--;
+        throw err;
+      }
+    }
   }
 
   /** Largest i in [0, entries) with key(i) <= target, or -1. */

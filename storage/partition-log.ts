@@ -390,10 +390,21 @@ export class PartitionLog {
       records += batches.readInt32BE(b.position + 57);
       next += delta + 1;
     }
+    const sizeBefore = seg.size;
     try {
       seg.append(batches, infos, config.indexIntervalBytes, now);
     } catch (err) {
       if (seg.broken) throw this.goOffline('append failed and could not be undone', err);
+      if (seg.size !== sizeBefore) {
+        // the .log write landed but an index write failed (a full disk): take the batches back out, so the
+        // file holds no unacknowledged batch whose offsets the next append would assign again
+        try {
+          seg.nextOffset = next;
+          seg.truncateTo(baseOffset);
+        } catch (undoErr) {
+          throw this.goOffline('append failed and could not be undone', undoErr);
+        }
+      }
       throw storageError(`append to ${this.topic}-${this.partition}`, err);
     }
     for (const b of infos) this.ctx.cache.add(this.tail, b.baseOffset, b.lastOffset, batches.subarray(b.position, b.position + b.size));
@@ -419,13 +430,26 @@ export class PartitionLog {
 
   private roll(now: number): void {
     const old = this.active;
+    // A roll that fails for want of space (ENOSPC writing the sealed indexes or creating the new files) leaves
+    // the old segment active; the next append tries the roll again. Only one that cannot be undone is fatal.
     try {
       old.seal();
-      old.needsIndexSync = true;
-      this.segments.push(LogSegment.create(this.ctx, this.dir, old.nextOffset, this.config.segmentIndexBytes, now));
     } catch (err) {
-      throw this.goOffline(`rolling a new segment at ${old.nextOffset}`, err);
+      throw storageError(`rolling a new segment at ${old.nextOffset}`, err);
     }
+    let next: LogSegment;
+    try {
+      next = LogSegment.create(this.ctx, this.dir, old.nextOffset, this.config.segmentIndexBytes, now);
+    } catch (err) {
+      try {
+        old.unseal(this.config.segmentIndexBytes);
+      } catch (undoErr) {
+        throw this.goOffline(`rolling a new segment at ${old.nextOffset}`, undoErr);
+      }
+      throw storageError(`rolling a new segment at ${old.nextOffset}`, err);
+    }
+    old.needsIndexSync = true;
+    this.segments.push(next);
     this.dirDirty = true;
     // As Kafka: the rolled segment is flushed in the background.
     this.flushInBackground();

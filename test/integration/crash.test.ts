@@ -18,11 +18,11 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, schemas } from '../../protocol/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
-import { FaultyFs, type FileStat, type OpenFlags, type StorageFs } from '../../storage/index.js';
 import { ensureBuilt, killAll, spawnCli, type BrokerProcess } from '../helpers/broker-process.js';
 import { fetchAll, type FetchedRecord } from '../helpers/fetch-records.js';
 import { batchOf, produceRaw } from '../helpers/produce-records.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { PowerCutFs, type CutPoint } from '../helpers/storage-faults.js';
 import { seededRng } from '../unit/protocol-values.js';
 
 const T0 = 1_700_000_000_000;
@@ -324,8 +324,6 @@ describe('graceful shutdown under load', () => {
   }, 60_000);
 });
 
-/** Where in the storage's work a power cut can come. */
-type CutPoint = 'append' | 'group-commit' | 'roll' | 'retention' | 'compaction' | 'checkpoint' | 'producer-snapshot';
 const CUT_POINTS: ReadonlyArray<{ point: CutPoint; upTo: number }> = [
   { point: 'append', upTo: 150 },
   { point: 'group-commit', upTo: 60 },
@@ -335,116 +333,6 @@ const CUT_POINTS: ReadonlyArray<{ point: CutPoint; upTo: number }> = [
   { point: 'checkpoint', upTo: 12 },
   { point: 'producer-snapshot', upTo: 6 },
 ];
-
-function cutPointOf(op: string, path: string, flags?: OpenFlags): CutPoint | undefined {
-  if (path.includes('.cleaned') || path.includes('.swap') || path.includes('cleaner-offset-checkpoint')) return 'compaction';
-  if (path.includes('.snapshot')) return 'producer-snapshot';
-  if (path.includes('checkpoint') || path.includes('partition.metadata')) return 'checkpoint';
-  if ((op === 'rename' || op === 'unlink') && /\.(log|index|timeindex)(\.deleted)?$/.test(path)) return 'retention';
-  if (op === 'open' && flags === 'w+' && /\.(log|index|timeindex)$/.test(path)) return 'roll';
-  if ((op === 'write' || op === 'writev') && path.endsWith('.log')) return path.includes('__consumer_offsets') ? 'group-commit' : 'append';
-  return undefined;
-}
-
-/**
- * The broker's fs: storage's FaultyFs, with a power cut (FaultyFs.crash: unsynced writes are dropped, every
- * later call fails) just before or just after the `nth` operation at `point`.
- */
-class PowerCutFs implements StorageFs {
-  fired: string | undefined;
-  private seen = 0;
-  private readonly paths = new Map<number, string>();
-
-  constructor(
-    readonly faulty: FaultyFs,
-    private readonly point: CutPoint,
-    private readonly nth: number,
-    private readonly after: boolean,
-  ) {}
-
-  private at<T>(op: string, path: string, run: () => T, flags?: OpenFlags): T {
-    const hit = this.fired === undefined && cutPointOf(op, path, flags) === this.point && ++this.seen === this.nth;
-    if (hit && !this.after) this.cut(op, path);
-    const result = run();
-    if (hit && this.after) this.cut(op, path);
-    return result;
-  }
-
-  private cut(op: string, path: string): void {
-    this.fired = `${this.after ? 'after' : 'before'} ${op} ${path.split('/').slice(-2).join('/')}`;
-    this.faulty.crash();
-  }
-
-  private pathOf(fd: number): string {
-    return this.paths.get(fd) ?? '';
-  }
-
-  open(path: string, flags: OpenFlags): number {
-    return this.at('open', path, () => {
-      const fd = this.faulty.open(path, flags);
-      this.paths.set(fd, path);
-      return fd;
-    }, flags);
-  }
-  close(fd: number): void {
-    this.paths.delete(fd);
-    this.faulty.close(fd);
-  }
-  read(fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
-    return this.faulty.read(fd, buffer, offset, length, position);
-  }
-  readAsync(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    return this.faulty.readAsync(fd, buffer, offset, length, position);
-  }
-  write(fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
-    return this.at('write', this.pathOf(fd), () => this.faulty.write(fd, buffer, offset, length, position));
-  }
-  writev(fd: number, buffers: readonly Buffer[], position: number): number {
-    return this.at('writev', this.pathOf(fd), () => this.faulty.writev(fd, buffers, position));
-  }
-  ftruncate(fd: number, length: number): void {
-    this.at('ftruncate', this.pathOf(fd), () => this.faulty.ftruncate(fd, length));
-  }
-  fstatSize(fd: number): number {
-    return this.faulty.fstatSize(fd);
-  }
-  fdatasync(fd: number): Promise<void> {
-    return this.at('fdatasync', this.pathOf(fd), () => this.faulty.fdatasync(fd));
-  }
-  fsync(fd: number): Promise<void> {
-    return this.at('fsync', this.pathOf(fd), () => this.faulty.fsync(fd));
-  }
-  fsyncDir(path: string): Promise<void> {
-    return this.faulty.fsyncDir(path);
-  }
-  rename(from: string, to: string): void {
-    this.at('rename', from, () => this.faulty.rename(from, to));
-  }
-  unlink(path: string): void {
-    this.at('unlink', path, () => this.faulty.unlink(path));
-  }
-  mkdir(path: string): void {
-    this.faulty.mkdir(path);
-  }
-  readdir(path: string): string[] {
-    return this.faulty.readdir(path);
-  }
-  stat(path: string): FileStat | null {
-    return this.faulty.stat(path);
-  }
-  truncate(path: string, length: number): void {
-    this.at('truncate', path, () => this.faulty.truncate(path, length));
-  }
-  rm(path: string): Promise<void> {
-    return this.faulty.rm(path);
-  }
-  readFile(path: string): Buffer {
-    return this.faulty.readFile(path);
-  }
-  writeFile(path: string, data: Buffer | string): void {
-    this.at('writeFile', path, () => this.faulty.writeFile(path, data));
-  }
-}
 
 interface Produced {
   readonly topic: string;
@@ -546,7 +434,7 @@ describe('simulated power loss', () => {
     let first = true;
     for (let cycle = 0; cycle < cycles; cycle++) {
       const { point, upTo } = CUT_POINTS[cycle % CUT_POINTS.length]!;
-      const cutFs = new PowerCutFs(new FaultyFs(), point, 1 + Math.floor(random() * upTo), random() < 0.5);
+      const cutFs = new PowerCutFs(point, 1 + Math.floor(random() * upTo), random() < 0.5);
       let b: RunningBroker;
       try {
         b = await startBroker({ port: 0, dataDir, config, storageFs: cutFs, logLevel: 'silent' });
@@ -568,7 +456,7 @@ describe('simulated power loss', () => {
       const commits = committing(b.port, 'power', Math.max(0, ...acknowledgedCommits) + 1000);
       for (let i = 0; i < 100 && !cutFs.fired; i++) await sleep(10);
       // not reached in time: the power goes at this moment instead
-      if (!cutFs.fired) cutFs.faulty.crash();
+      if (!cutFs.fired) cutFs.cutNow();
       else fired.set(point, (fired.get(point) ?? 0) + 1);
       await producing.stop();
       await commits.stop();
