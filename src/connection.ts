@@ -7,7 +7,7 @@
  * socket.request.max.bytes, an unknown API key or an unsupported version
  * closes the connection before anything is allocated for it. Response chunks
  * (record sections included) are written with cork/uncork, never
- * concatenated.
+ * concatenated; responses completed in the same tick share one writev.
  *
  * Back-pressure: the socket is paused (nothing more is read, so the client's
  * TCP window closes) while responses wait for it to drain, while
@@ -106,6 +106,8 @@ export class Connection implements ConnectionInfo {
   /** Hooks of the request in progress (afterResponse), and of responses still being written. */
   private responseHooks: Array<() => void> = [];
   private readonly unsentHooks = new Set<Array<() => void>>();
+  /** The socket is corked until the next tick (send()). */
+  private corked = false;
 
   constructor(
     private readonly socket: Socket,
@@ -171,21 +173,28 @@ export class Connection implements ConnectionInfo {
     this.readFrames();
   }
 
-  /** Frames what has arrived, then lets the queue run; a bug in framing costs this connection, not the broker. */
+  /** Frames what has arrived, then lets the queue run. */
   private readFrames(): void {
-    try {
-      this.extractFrames();
-    } catch (err) {
-      this.log.error({ err }, 'reading a request failed; closing connection');
-      this.close('framing failure');
-      return;
-    }
+    if (!this.extractFramesSafely()) return;
     this.updateFlow();
     void this.processQueue();
   }
 
+  /** extractFrames, where a bug costs this connection, not the broker; false when it closed the connection. */
+  private extractFramesSafely(): boolean {
+    try {
+      this.extractFrames();
+      return true;
+    } catch (err) {
+      this.log.error({ err }, 'reading a request failed; closing connection');
+      this.close('framing failure');
+      return false;
+    }
+  }
+
+  /** Moves whole frames from the bytes read to the queue, while it holds fewer than queued.max.requests. */
   private extractFrames(): void {
-    while (this.pendingBytes >= 4 && !this.closed) {
+    while (this.pendingBytes >= 4 && !this.closed && this.queue.length < this.limits.maxQueuedRequests) {
       const size = this.peekInt32();
       if (size < 0 || size > this.limits.maxRequestBytes) {
         this.log.warn({ size, max: this.limits.maxRequestBytes }, 'request size out of bounds; closing connection');
@@ -320,6 +329,8 @@ export class Connection implements ConnectionInfo {
       while (this.queue.length > 0 && !this.closed) {
         const item = this.queue.shift()!;
         this.queuedBytes -= item.frame.length;
+        // frames already read but left out of the full queue come in now
+        if (this.pendingBytes > 0) this.extractFramesSafely();
         this.updateFlow();
         try {
           await this.handleFrame(item.frame, item.arrivedAt);
@@ -328,7 +339,8 @@ export class Connection implements ConnectionInfo {
           // hooks of a request that got no response (send() takes those of one that did)
           runHooks(this.responseHooks);
         }
-        if (this.socket.writableNeedDrain && !this.closed) {
+        // (a response the kernel took whole leaves writableNeedDrain set until the next tick: no wait for it)
+        if (this.sendBufferFull && !this.closed) {
           this.awaitingDrain = true;
           this.updateFlow();
           await new Promise<void>((resolve) => {
@@ -431,16 +443,35 @@ export class Connection implements ConnectionInfo {
         onSent?.();
       };
     }
-    if (chunks.length === 1) {
-      this.socket.write(chunks[0]!, done);
-      return;
+    // Responses sent in the same tick leave in one writev: the socket stays corked until the next tick
+    // (pipelined requests that arrived in one read are answered with one system call, not one each).
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(uncorkConnection, this);
     }
-    this.socket.cork();
     const last = chunks.length - 1;
     for (let i = 0; i < last; i++) this.socket.write(chunks[i]!);
     this.socket.write(chunks[last]!, done);
+    // a full buffer goes out now: waiting for the tick would only hold the bytes
+    if (this.socket.writableLength >= this.socket.writableHighWaterMark) this.uncork();
+  }
+
+  /** Ends the cork of send(): the responses of this tick go out. */
+  uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
     this.socket.uncork();
   }
+
+  /** Bytes of responses the kernel has not taken reached the socket's high-water mark. */
+  private get sendBufferFull(): boolean {
+    return this.socket.writableNeedDrain && this.socket.writableLength >= this.socket.writableHighWaterMark;
+  }
+}
+
+function uncorkConnection(c: Connection): void {
+  c.uncork();
 }
 
 /** Runs and removes each hook once; a failing hook does not stop the others. */

@@ -56,8 +56,8 @@ export class MemoryBudget {
 
   /**
    * Queues for `bytes`; `granted(taken)` runs once they are taken. With `upTo`, whatever is free (at least
-   * one byte, at most `bytes`) is taken instead of waiting for all of it. Returns a cancel function (a no-op
-   * once granted).
+   * one byte, at most `bytes`, never past the capacity) is taken instead of waiting for all of it. Returns a
+   * cancel function (a no-op once granted).
    */
   enqueue(bytes: number, granted: (taken: number) => void, upTo = false): () => void {
     const waiter: Waiter = { bytes, upTo, granted };
@@ -97,8 +97,10 @@ export class MemoryBudget {
     while (this.waiters.length > 0) {
       const w = this.waiters[0]!;
       let taken: number;
-      if (this.fits(w.bytes)) taken = w.bytes;
-      else if (w.upTo && this.usedBytes < this.capacity) taken = Math.min(w.bytes, this.capacity - this.usedBytes);
+      if (w.upTo) {
+        if (this.usedBytes >= this.capacity) return;
+        taken = Math.min(w.bytes, this.capacity - this.usedBytes);
+      } else if (this.fits(w.bytes)) taken = w.bytes;
       else return;
       this.waiters.shift();
       this.add(taken);

@@ -11,7 +11,6 @@
  *   broker: the next start never fails and nothing acknowledged is lost.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
@@ -20,6 +19,7 @@ import { ErrorCode, schemas } from '../../protocol/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
 import { ensureBuilt, killAll, spawnCli, type BrokerProcess } from '../helpers/broker-process.js';
 import { fetchAll, type FetchedRecord } from '../helpers/fetch-records.js';
+import { freePort } from '../helpers/free-port.js';
 import { batchOf, produceRaw } from '../helpers/produce-records.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { PowerCutFs, type CutPoint } from '../helpers/storage-faults.js';
@@ -40,16 +40,6 @@ afterAll(async () => {
   killAll();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface Ack {
   readonly n: number;

@@ -26,8 +26,10 @@ describe('MemoryBudget', () => {
     expect(b.used).toBe(85);
   });
 
-  test('an upTo waiter takes what is free instead of waiting for all it asked', async () => {
+  test('an upTo waiter takes what is free instead of waiting for all it asked, never more than the capacity', async () => {
     const b = new MemoryBudget(100);
+    expect(await b.take(500, true)).toBe(100);
+    b.release(100);
     b.tryTake(70);
     expect(await b.take(50, true)).toBe(30);
     expect(b.used).toBe(100);
