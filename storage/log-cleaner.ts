@@ -451,16 +451,19 @@ export class LogCleaner {
     }
     try {
       let buf = Buffer.allocUnsafe(Math.min(this.opts.ioBufferSize, Math.max(to - from, RECORD_BATCH_OVERHEAD)));
+      // buf[0, held) holds the bytes from `pos` on already read (the start of a batch the last read cut)
+      let held = 0;
       let pos = from;
       while (pos < to) {
         await this.step(log);
-        const want = Math.min(buf.length, to - pos);
-        const n = await fs.readAsync(fd, buf, 0, want, pos);
+        const want = Math.min(buf.length - held, to - pos - held);
+        const got = await fs.readAsync(fd, buf, held, want, pos + held);
         // awaiting the read let the event loop run: a new slice starts
         this.sliceStart = performance.now();
-        if (n < want) throw new StorageError(`short read at position ${pos} of ${seg.logPath}: ${n} of ${want} bytes`);
-        this.stats.bytesRead += n;
-        await this.throttler.maybeThrottle(n);
+        if (got < want) throw new StorageError(`short read at position ${pos + held} of ${seg.logPath}: ${got} of ${want} bytes`);
+        this.stats.bytesRead += got;
+        await this.throttler.maybeThrottle(got);
+        const n = held + got;
         let at = 0;
         while (at + LOG_OVERHEAD <= n) {
           const size = LOG_OVERHEAD + buf.readInt32BE(at + 8);
@@ -471,12 +474,16 @@ export class LogCleaner {
           yield { buf: batch, position: pos + at, header: readBatchHeader(batch, 0), last: pos + at + size === to };
           at += size;
         }
-        if (at === 0) {
+        if (at === 0 && want === 0) throw new StorageError(`${n} stray bytes at position ${pos} of ${seg.logPath}`);
+        if (at === 0 && n >= LOG_OVERHEAD && LOG_OVERHEAD + buf.readInt32BE(8) > buf.length) {
           // one batch larger than the buffer (a torn tail cannot be: batches were checked against `to`)
-          if (n < LOG_OVERHEAD) throw new StorageError(`${n} stray bytes at position ${pos} of ${seg.logPath}`);
-          buf = Buffer.allocUnsafe(LOG_OVERHEAD + buf.readInt32BE(8));
-          continue;
+          const bigger = Buffer.allocUnsafe(LOG_OVERHEAD + buf.readInt32BE(8));
+          buf.copy(bigger, 0, 0, n);
+          buf = bigger;
+        } else {
+          buf.copy(buf, 0, at, n);
         }
+        held = n - at;
         pos += at;
       }
     } finally {
@@ -517,6 +524,7 @@ export class LogCleaner {
         // Transactional records never go into the map: until the cleaner follows transactions (Kafka's aborted
         // transaction index), an aborted record must not pass for the latest value of its key.
         if ((h.attributes & (ATTR_CONTROL | ATTR_TRANSACTIONAL)) === 0) {
+          await map.reserve(h.recordCount, () => this.step(log));
           const area = await recordsArea(b.buf, h, this.opts.maxDecompressedBytes);
           forEachRecordSpan(h, area, (r) => {
             const offset = h.baseOffset + r.offsetDelta;
@@ -559,24 +567,26 @@ export class LogCleaner {
       }
     }
 
-    // Recovery must know that this log's offsets may have gaps before the first swap.
+    // Recovery must know that this log's offsets may have gaps (its checkpoint entry) before the first swap.
     const entry = this.checkpoints.get(log) ?? { offset: plan.firstDirty, truncations };
-    if (!this.checkpoints.has(log)) {
+    const beforeSwap = async (): Promise<void> => {
+      if (this.checkpoints.has(log)) return;
       if (!log.usable) throw new CleaningAborted('the log was closed');
       this.checkpoints.set(log, entry);
       await this.writeCheckpoint();
-    }
+    };
 
     // 3 and 4. Clean and swap, group by group.
     const cleanable = segs.filter((s) => s !== active && s.baseOffset < endOffset);
     const totals = { bytesBefore: 0, bytesAfter: 0, recordsRead: 0, recordsKept: 0 };
     for (const group of groupSegments(segs, cleanable, config, plan.firstUncleanable)) {
-      const r = await this.cleanGroup(log, group, map, producers, config, now, truncations);
+      const r = await this.cleanGroup(log, group, map, producers, config, now, truncations, beforeSwap);
       totals.bytesBefore += r.bytesBefore;
       totals.bytesAfter += r.bytesAfter;
       totals.recordsRead += r.recordsRead;
       totals.recordsKept += r.recordsKept;
     }
+    if (!this.checkpoints.has(log) && log.usable) this.checkpoints.set(log, entry);
     if (this.checkpoints.get(log) === entry) {
       entry.offset = entry.truncations === truncations ? Math.max(entry.offset, endOffset) : endOffset;
       entry.truncations = truncations;
@@ -594,6 +604,7 @@ export class LogCleaner {
     config: LogConfig,
     now: number,
     truncations: number,
+    beforeSwap: () => Promise<void>,
   ): Promise<{ bytesBefore: number; bytesAfter: number; recordsRead: number; recordsKept: number }> {
     const { ctx } = this.host;
     const base = (group[0] as LogSegment).baseOffset;
@@ -706,6 +717,7 @@ export class LogCleaner {
       await this.syncCleaned(cleaned);
       for (const p of cleaned.paths) ctx.handles.evict(p);
       await this.step(log);
+      await beforeSwap();
       if (!(await log.replaceWithCleaned(group, truncations))) throw new CleaningAborted('the log changed while it was cleaned');
       cleaned = null;
       this.stats.segmentsCleaned += group.length;

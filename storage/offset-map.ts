@@ -4,14 +4,42 @@
  * Keys are not stored: each is represented by a 128-bit hash (MurmurHash3 x86_128 of its bytes), so an entry
  * costs 24 bytes (16 of hash, 8 of offset) whatever the key's size; two keys sharing all 128 bits of hash
  * would be taken for one (the chance for a billion keys is about 1e-21). Open addressing with double
- * hashing in power-of-two tables; the table starts small and doubles up to the largest power of two that
- * fits in `maxBytes` (log.cleaner.dedupe.buffer.size), and the map is full at `loadFactor` of that
+ * hashing in power-of-two tables; the table starts small and grows fourfold up to the largest power of two
+ * that fits in `maxBytes` (log.cleaner.dedupe.buffer.size), and the map is full at `loadFactor` of that
  * (log.cleaner.io.buffer.load.factor), as Kafka's is.
  */
 
 const ENTRY_BYTES = 24;
 const INITIAL_SLOTS = 1 << 14;
-const EMPTY = -1;
+/** Offsets are stored plus one: a zero-filled (freshly allocated, not yet touched) table is empty. */
+const EMPTY = 0;
+/** Slots moved between two pauses of a reserve(). */
+const RESIZE_SLICE = 1 << 15;
+
+interface Table {
+  slots: number;
+  /** 4 uint32 of hash per slot */
+  hashes: Uint32Array;
+  /** offset + 1, EMPTY for a free slot */
+  offsets: Float64Array;
+}
+
+/** The slot of a table holding hash `h`, or the empty slot where it would go (double hashing). */
+function find(hashes: Uint32Array, offsets: Float64Array, mask: number, h: Uint32Array): number {
+  const h0 = h[0]!;
+  const h1 = h[1]!;
+  const h2 = h[2]!;
+  const h3 = h[3]!;
+  // an odd step visits every slot of a power-of-two table
+  const step = (h1 | 1) & mask || 1;
+  let slot = h0 & mask;
+  for (;;) {
+    if (offsets[slot] === EMPTY) return slot;
+    const at = slot * 4;
+    if (hashes[at] === h0 && hashes[at + 1] === h1 && hashes[at + 2] === h2 && hashes[at + 3] === h3) return slot;
+    slot = (slot + step) & mask;
+  }
+}
 
 const C1 = 0x239b961b;
 const C2 = 0xab0e9789;
@@ -121,7 +149,7 @@ export class OffsetMap {
     this.maxEntries = Math.max(1, Math.floor(slots * loadFactor));
     this.slots = Math.min(slots, INITIAL_SLOTS);
     this.hashes = new Uint32Array(this.slots * 4);
-    this.offsets = new Float64Array(this.slots).fill(EMPTY);
+    this.offsets = new Float64Array(this.slots);
   }
 
   /** Bytes the table occupies now. */
@@ -144,63 +172,74 @@ export class OffsetMap {
    */
   put(buf: Buffer, start: number, length: number, offset: number): boolean {
     murmur3x86_128(buf, start, length, this.h);
-    let slot = this.find(this.h);
+    let slot = find(this.hashes, this.offsets, this.slots - 1, this.h);
     if (this.offsets[slot] === EMPTY) {
       if (this.size >= this.maxEntries) return false;
       if (this.size + 1 > this.slots * this.loadFactor && this.slots < this.maxSlots) {
-        this.grow();
-        slot = this.find(this.h);
+        this.moveAll(this.grown());
+        slot = find(this.hashes, this.offsets, this.slots - 1, this.h);
       }
-      const at = slot * 4;
-      this.hashes[at] = this.h[0]!;
-      this.hashes[at + 1] = this.h[1]!;
-      this.hashes[at + 2] = this.h[2]!;
-      this.hashes[at + 3] = this.h[3]!;
+      this.hashes.set(this.h, slot * 4);
       this.size++;
     }
-    this.offsets[slot] = offset;
+    this.offsets[slot] = offset + 1;
     return true;
   }
 
   /** The offset put for the key in bytes [start, start + length) of `buf`, or -1. */
   get(buf: Buffer, start: number, length: number): number {
     murmur3x86_128(buf, start, length, this.h);
-    return this.offsets[this.find(this.h)]!;
+    return this.offsets[find(this.hashes, this.offsets, this.slots - 1, this.h)]! - 1;
   }
 
-  /** The slot holding hash `h`, or the empty slot where it would go. */
-  private find(h: Uint32Array): number {
-    const mask = this.slots - 1;
-    const h0 = h[0]!;
-    const h1 = h[1]!;
-    const h2 = h[2]!;
-    const h3 = h[3]!;
-    // double hashing: an odd step visits every slot of a power-of-two table
-    const step = (h1 | 1) & mask || 1;
-    let slot = h0 & mask;
-    for (;;) {
-      if (this.offsets[slot] === EMPTY) return slot;
-      const at = slot * 4;
-      if (this.hashes[at] === h0 && this.hashes[at + 1] === h1 && this.hashes[at + 2] === h2 && this.hashes[at + 3] === h3) return slot;
-      slot = (slot + step) & mask;
+  /**
+   * Grows the table ahead of `more` new keys, moving entries a slice at a time with `pause()` between
+   * slices, so that a large table does not hold the event loop while it grows (put grows it at once).
+   */
+  async reserve(more: number, pause: () => Promise<void>): Promise<void> {
+    while (this.size + more > this.slots * this.loadFactor && this.slots < this.maxSlots) {
+      const next = this.grown();
+      // touch the new table's pages a slice at a time (the first writes to fresh memory fault the pages in)
+      for (let from = 0; from < next.slots; from += RESIZE_SLICE * 4) {
+        const to = Math.min(next.slots, from + RESIZE_SLICE * 4);
+        next.offsets.fill(EMPTY, from, to);
+        next.hashes.fill(0, from * 4, to * 4);
+        await pause();
+      }
+      for (let from = 0; from < this.slots; from += RESIZE_SLICE) {
+        this.move(next, from, Math.min(this.slots, from + RESIZE_SLICE));
+        await pause();
+      }
+      this.adopt(next);
     }
   }
 
-  private grow(): void {
-    const oldHashes = this.hashes;
-    const oldOffsets = this.offsets;
-    const oldSlots = this.slots;
-    this.slots = Math.min(this.slots * 4, this.maxSlots);
-    this.hashes = new Uint32Array(this.slots * 4);
-    this.offsets = new Float64Array(this.slots).fill(EMPTY);
+  private grown(): Table {
+    const slots = Math.min(this.slots * 4, this.maxSlots);
+    return { slots, hashes: new Uint32Array(slots * 4), offsets: new Float64Array(slots) };
+  }
+
+  /** Copies the entries of slots [from, to) of the current table into `next`. */
+  private move(next: Table, from: number, to: number): void {
     const h = new Uint32Array(4);
-    for (let s = 0; s < oldSlots; s++) {
-      const offset = oldOffsets[s]!;
+    for (let s = from; s < to; s++) {
+      const offset = this.offsets[s]!;
       if (offset === EMPTY) continue;
-      h.set(oldHashes.subarray(s * 4, s * 4 + 4));
-      const slot = this.find(h);
-      this.hashes.set(h, slot * 4);
-      this.offsets[slot] = offset;
+      h.set(this.hashes.subarray(s * 4, s * 4 + 4));
+      const slot = find(next.hashes, next.offsets, next.slots - 1, h);
+      next.hashes.set(h, slot * 4);
+      next.offsets[slot] = offset;
     }
+  }
+
+  private moveAll(next: Table): void {
+    this.move(next, 0, this.slots);
+    this.adopt(next);
+  }
+
+  private adopt(next: Table): void {
+    this.slots = next.slots;
+    this.hashes = next.hashes;
+    this.offsets = next.offsets;
   }
 }

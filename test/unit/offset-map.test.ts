@@ -80,3 +80,31 @@ test('128-bit hashes of distinct keys do not collide, even on their first 32 bit
     expect([...out].join('-')).not.toBe(reference);
   }
 });
+
+test('reserve grows the table a slice at a time, pausing between slices, and keeps every entry', async () => {
+  const map = new OffsetMap(64 * 1024 * 1024);
+  for (let i = 0; i < 10_000; i++) {
+    const k = key(`key-${i}`);
+    map.put(k, 0, k.length, i);
+  }
+  const before = map.bytes;
+  let pauses = 0;
+  await map.reserve(1_000_000, async () => {
+    pauses++;
+  });
+  expect(map.bytes).toBeGreaterThan(before);
+  expect(pauses).toBeGreaterThan(1);
+  const wrong: number[] = [];
+  for (let i = 0; i < 10_000; i++) {
+    const k = key(`key-${i}`);
+    if (map.get(k, 0, k.length) !== i) wrong.push(i);
+  }
+  expect(wrong).toEqual([]);
+  // a reserved table takes the new keys without growing at once
+  const reserved = map.bytes;
+  for (let i = 10_000; i < 500_000; i++) {
+    const k = key(`key-${i}`);
+    map.put(k, 0, k.length, i);
+  }
+  expect(map.bytes).toBe(reserved);
+});

@@ -398,6 +398,27 @@ describe('compaction', () => {
     expect(readFileSync(`${logDir}/cleaner-offset-checkpoint`, 'utf8')).toBe(`0\n1\nagain 0 ${fresh.segmentList.at(-1)!.baseOffset}\n`);
   });
 
+  test('a corrupt batch makes the log uncleanable until restart; the log is left as it was', async () => {
+    const m = await open();
+    const log = await m.createLog('corrupt', 0, 'id-corrupt');
+    const model = new KeyedModel(rng(16), { keys: 30, codecs: [Compression.none] });
+    for (let i = 0; i < 120; i++) await model.appendBatch(log, now);
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const first = log.segmentList[0]!;
+    const bytes = readFileSync(first.logPath);
+    bytes[bytes.length - 3]! ^= 0xff;
+    writeFileSync(first.logPath, bytes);
+    const segmentFiles = (): string[] => readdirSync(log.dir).filter((f) => /^\d{20}\./.test(f)).sort();
+    const files = segmentFiles();
+    expect(await m.cleanNow('corrupt', 0)).toBe(0);
+    expect(m.stats().cleanerUncleanablePartitions).toBe(1);
+    expect(m.cleanerCheckpoint('corrupt', 0)).toBeUndefined();
+    const after = segmentFiles();
+    expect(after.filter((f) => !files.includes(f)), 'new files').toEqual([]);
+    expect(files.filter((f) => !after.includes(f)), 'files gone').toEqual([]);
+    expect(await m.cleanNow('corrupt', 0)).toBe(0);
+  });
+
   test('an unclean restart keeps a cleaned log whole although its offsets have gaps, even when the broker passes no topic config', async () => {
     const m = await open();
     const log = await m.createLog('gaps', 0, 'id-gaps');
