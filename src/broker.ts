@@ -62,6 +62,8 @@ export class Broker {
   readonly requestMemory: MemoryBudget;
   /** gregor.fetch.response.max.memory.bytes: fetch response bytes read and not yet written to sockets. */
   readonly fetchMemory: MemoryBudget;
+  /** gregor.decompression.max.memory.bytes: what produced compressed records being validated may inflate to. */
+  readonly decompressionMemory: MemoryBudget;
 
   private constructor(private readonly opts: BrokerOptions) {
     this.config = opts.config;
@@ -70,6 +72,7 @@ export class Broker {
     this.advertised = advertisedListenerOf(opts.config);
     this.requestMemory = new MemoryBudget(opts.config.long('queued.max.request.bytes'));
     this.fetchMemory = new MemoryBudget(opts.config.long('gregor.fetch.response.max.memory.bytes'));
+    this.decompressionMemory = new MemoryBudget(opts.config.long('gregor.decompression.max.memory.bytes'));
   }
 
   get clusterId(): string {

@@ -32,7 +32,8 @@ import { apiByKey, ApiKey, ErrorCode, ProtocolError, schemas, type MessageInput,
 import { StorageError } from '../../storage/index.js';
 import type { Broker } from '../broker.js';
 import type { TopicInfo } from '../metadata/topic-manager.js';
-import { prepareAppend, ProduceValidationError, type RecordError } from '../produce/validate.js';
+import { prepareAppendWithin } from '../produce/decompression-budget.js';
+import { ProduceValidationError, type RecordError } from '../produce/validate.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 type Request = MessageValue<typeof schemas.produceRequest>;
@@ -112,7 +113,7 @@ async function producePartition(
       return { index, errorCode: ErrorCode.NONE, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: BigInt(state.log.logStartOffset) };
     }
     const now = Date.now();
-    const prepared = await prepareAppend(records, {
+    const prepared = await prepareAppendWithin(broker.decompressionMemory, records, {
       version: ctx.version,
       config,
       maxDecompressedBytes: broker.config.int('gregor.max.decompressed.bytes'),

@@ -26,6 +26,7 @@ import {
   type FuzzContext,
   type SupportedApi,
 } from '../helpers/fuzz-cases.js';
+import { produceRaw } from '../helpers/produce-records.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const CASES = Number(process.env.GREGOR_FUZZ_CASES ?? 20_000);
@@ -275,6 +276,20 @@ describe('fuzzing a running broker', () => {
     );
     const fuzzSeconds = (performance.now() - started) / 1000;
 
+    // decompression bombs all at once: each may inflate to gregor.max.decompressed.bytes (64 MiB) only
+    // within the decompression budget
+    const burst = await Promise.all(
+      Array.from({ length: 24 }, async (_, i) => {
+        const c = await RawClient.connect(port);
+        try {
+          const bomb = ctx.bombs[(i * 2) % ctx.bombs.length]!;
+          return (await produceRaw(c, 'fuzz-target', 0, bomb.batch, { version: 9 })).errorCode;
+        } finally {
+          c.close();
+        }
+      }),
+    );
+
     // 1,000 connections opened at once and dropped: at once, after a request, in the middle of a header
     const sockets = await Promise.all(
       Array.from(
@@ -328,6 +343,7 @@ describe('fuzzing a running broker', () => {
       outcomes,
       avgMs: Object.fromEntries([...msByFamily].map(([k, v]) => [k, Math.round(v / counts.get(k)!)])),
       slowestCaseMs: Math.round(slowest),
+      bombBurst: burst.join(','),
       slowloris: { closed: slow.filter((s) => s.closed).length, of: slow.length, slowestMs: Math.round(Math.max(...slow.map((s) => s.ms))) },
       fds: { before: fdsBefore, after: fdsAfter },
       workload: { acked: workload.acked.length, consumed: workload.consumed.size, errors: [...new Set(workload.errors)].slice(0, 8) },
@@ -337,6 +353,7 @@ describe('fuzzing a running broker', () => {
     console.log(`fuzz report: ${JSON.stringify(report)}`);
 
     expect(failures).toEqual([]);
+    expect(burst.every((code) => code !== 0)).toBe(true);
     expect(broker.alive).toBe(true);
     expect(errorLines).toEqual([]);
     expect(slow.every((s) => s.closed)).toBe(true);

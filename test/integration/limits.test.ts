@@ -9,7 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, schemas } from '../../protocol/index.js';
 import { startBroker, type RunningBroker, type StartBrokerOptions } from '../../src/index.js';
 import { FaultyFs } from '../../storage/index.js';
+import { Compression } from '../../protocol/records/index.js';
 import { decodeRecords } from '../helpers/fetch-records.js';
+import { decompressionBombs } from '../helpers/fuzz-cases.js';
 import { batchOf, produceRaw, produceRecords, testRecords } from '../helpers/produce-records.js';
 import { RawClient } from '../helpers/raw-client.js';
 
@@ -226,5 +228,20 @@ describe('back-pressure', () => {
     // at most the budget, plus the one batch a fetch returns whole when the budget left it less
     expect(b.broker.fetchMemory.peak).toBeLessThanOrEqual(budget + 300 * 1024 + 200);
     expect(b.broker.fetchMemory.used).toBe(0);
+  });
+
+  it('gregor.decompression.max.memory.bytes: compressed batches inflate within the budget, bombs included, and a large valid one still goes in', async () => {
+    const MiB = 1024 * 1024;
+    const b = await broker({ config: { 'gregor.decompression.max.memory.bytes': 8 * MiB, 'gregor.max.decompressed.bytes': 8 * MiB } });
+    await b.broker.topics.create({ name: 'zip', numPartitions: 1, replicationFactor: 1, configs: {} });
+    const [gzipBomb] = await decompressionBombs(16 * MiB);
+    const bombers = await Promise.all(Array.from({ length: 6 }, () => client(b.port)));
+    const codes = await Promise.all(bombers.map((c) => produceRaw(c, 'zip', 0, gzipBomb!.batch, { version: 9 }).then((r) => r.errorCode)));
+    expect(codes).toEqual(codes.map(() => ErrorCode.MESSAGE_TOO_LARGE));
+    // 6 MiB of records: past the first 4 MiB allowance, within the limit
+    const big = await batchOf(testRecords(6, 'big', MiB - 100), { compression: Compression.gzip });
+    expect((await produceRaw(await client(b.port), 'zip', 0, big, { version: 9 })).errorCode).toBe(ErrorCode.NONE);
+    expect(b.broker.decompressionMemory.peak).toBeLessThanOrEqual(8 * MiB);
+    expect(b.broker.decompressionMemory.used).toBe(0);
   });
 });
