@@ -1,38 +1,14 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { LogManager } from '../../storage/index.js';
+import { transpileForNode } from '../helpers/ts-child.js';
 import { assertSameBatch, makeBatch, readAll, removeTempDirs, tempLogDir, testConfig } from './storage-helpers.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 let childScript = '';
 
-/**
- * The child runs plain node: transpile its module graph (relative .js imports of .ts files) into a temp
- * directory that resolves packages through a symlink to the repo's node_modules.
- */
+/** The child runs plain node: its module graph is transpiled into a temp directory. */
 beforeAll(() => {
-  const out = tempLogDir();
-  writeFileSync(`${out}/package.json`, '{"type":"module"}\n');
-  symlinkSync(`${repo}/node_modules`, `${out}/node_modules`, 'dir');
-  const pending = ['test/unit/storage-crash-child.ts'];
-  const done = new Set<string>();
-  while (pending.length > 0) {
-    const rel = pending.pop() as string;
-    if (done.has(rel)) continue;
-    done.add(rel);
-    const source = readFileSync(`${repo}/${rel}`, 'utf8');
-    const js = ts.transpileModule(source, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
-    mkdirSync(path.dirname(`${out}/${rel}`), { recursive: true });
-    writeFileSync(`${out}/${rel.replace(/\.ts$/, '.js')}`, js);
-    for (const m of source.matchAll(/from '(\.{1,2}\/[^']+)\.js'/g)) {
-      pending.push(path.posix.normalize(path.posix.join(path.posix.dirname(rel), `${m[1]}.ts`)));
-    }
-  }
-  childScript = `${out}/test/unit/storage-crash-child.js`;
+  childScript = transpileForNode('test/unit/storage-crash-child.ts', tempLogDir());
 });
 afterAll(() => removeTempDirs());
 
