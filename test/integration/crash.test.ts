@@ -102,7 +102,8 @@ function producing(port: number, topic: string): { acks: Ack[]; errors: string[]
 /** Commits offset from+1, from+2, ... for group 'crash-group' (simple commits, generation -1) as fast as they are acknowledged. */
 function committing(port: number, topic: string, from = 0): { acked: () => number; sent: () => number; stop(): Promise<void> } {
   let running = true;
-  let acked = from;
+  // the last acknowledged commit (0: none yet)
+  let acked = 0;
   let sent = from;
   const loop = (async () => {
     let client: RawClient | undefined;
@@ -459,7 +460,7 @@ describe('simulated power loss', () => {
     const problems = await verify(b, acked);
     const committed = await committedOffsetOf(b.port, 'power');
     await b.close();
-    console.log(`power loss report: ${JSON.stringify({ cycles, cutsAt: Object.fromEntries(fired), recordsAcknowledged: acked.length, commitsAcknowledged: Math.max(...acknowledgedCommits) })}`);
+    console.log(`power loss report: ${JSON.stringify({ cycles, cutsAt: Object.fromEntries(fired), recordsAcknowledged: acked.length, recordsLost: problems.length, lastCommitAcknowledged: Math.max(...acknowledgedCommits), committedAfterLastStart: committed })}`);
     expect(problems).toEqual([]);
     expect(committed).toBeGreaterThanOrEqual(Math.max(...acknowledgedCommits));
     for (const { point } of CUT_POINTS) expect(fired.get(point) ?? 0, `power cuts at ${point}`).toBeGreaterThan(0);
