@@ -3,33 +3,20 @@
  * process (built by `npm test`'s pretest, or here when dist/ is stale), a
  * ready line on stdout, kafkajs talking to it, SIGTERM for a clean stop.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../helpers/broker-process.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const cli = join(root, 'dist/src/cli.js');
 
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-beforeAll(() => {
-  const built = existsSync(cli) ? statSync(cli).mtimeMs : 0;
-  const sources = Math.max(newestSource(join(root, 'src')), newestSource(join(root, 'protocol')), newestSource(join(root, 'storage')));
-  if (built < sources) execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'pipe' });
-}, 300_000);
+beforeAll(() => ensureBuilt(), 300_000);
 
 let dirs: string[] = [];
 let children: ChildProcess[] = [];
