@@ -50,8 +50,16 @@ export interface ConnectionInfo {
   /**
    * Runs `done` once the response to the request being handled has been handed to the kernel, or when
    * there is none (no response, a closed connection): what the response holds may then be released.
+   * Call it before detach().
    */
   afterResponse(done: () => void): void;
+  /**
+   * Lets the connection go on to its next request while this one finishes; responses still leave in
+   * request order. For a handler whose order-sensitive work is done and that now only waits (Produce
+   * acks=all after its appends, waiting for fdatasync): one producer's pipelined requests then share
+   * fdatasync rounds (group commit) instead of taking one each.
+   */
+  detach(): void;
 }
 
 export interface ConnectionLimits {
@@ -67,6 +75,12 @@ export interface ConnectionLimits {
   readonly requestReadTimeoutMs: number;
   /** queued.max.request.bytes: the broker-wide budget of request bytes read and not yet handled. */
   readonly requestMemory: MemoryBudget;
+}
+
+/** A response ready to be written. */
+interface Outgoing {
+  readonly chunks: Buffer[];
+  readonly onSent?: (() => void) | undefined;
 }
 
 interface QueuedFrame {
@@ -108,6 +122,14 @@ export class Connection implements ConnectionInfo {
   private readonly unsentHooks = new Set<Array<() => void>>();
   /** The socket is corked until the next tick (send()). */
   private corked = false;
+  /** Requests being handled (the one in order and any detached ones). */
+  private outstanding = 0;
+  /** Lets processQueue go on while the request in order runs (detach()). */
+  private detachCurrent: (() => void) | undefined;
+  /** Turn of the next request, of the next response to be written, and responses waiting for their turn. */
+  private nextTurn = 0;
+  private sendTurn = 0;
+  private readonly waitingTurn = new Map<number, () => void>();
 
   constructor(
     private readonly socket: Socket,
@@ -134,7 +156,8 @@ export class Connection implements ConnectionInfo {
   /** No bytes either way for connections.max.idle.ms: closed, unless it is the broker that keeps it waiting. */
   private onIdle(): void {
     if (this.closed) return;
-    const waitingOnBroker = (this.processing && !this.awaitingDrain) || this.queue.length > 0 || this.cancelBudgetWait !== undefined;
+    const waitingOnBroker =
+      (this.processing && !this.awaitingDrain) || this.outstanding > 0 || this.queue.length > 0 || this.cancelBudgetWait !== undefined;
     if (waitingOnBroker) {
       this.socket.setTimeout(this.limits.idleMs);
       return;
@@ -148,6 +171,12 @@ export class Connection implements ConnectionInfo {
     else this.responseHooks.push(done);
   }
 
+  detach(): void {
+    const go = this.detachCurrent;
+    this.detachCurrent = undefined;
+    go?.();
+  }
+
   /** Closes the connection (Kafka's answer to a request it cannot parse or serve). */
   close(reason: string): void {
     if (this.closed) return;
@@ -156,14 +185,19 @@ export class Connection implements ConnectionInfo {
     this.socket.destroy();
   }
 
-  /** Requests received and not yet answered (metrics). */
-  get inFlight(): number {
-    return this.queue.length + (this.processing ? 1 : 0);
+  /** Requests read and not yet answered besides the one handled in order: queued, or detached and finishing. */
+  private get waitingRequests(): number {
+    return this.queue.length + Math.max(0, this.outstanding - 1);
   }
 
-  /** Resolves once the request in progress (if any) has been answered. */
+  /** Requests received and not yet answered (metrics). */
+  get inFlight(): number {
+    return this.queue.length + this.outstanding;
+  }
+
+  /** Resolves once the requests in progress (if any) have been answered. */
   async idle(): Promise<void> {
-    while (this.processing) await new Promise((r) => setTimeout(r, 5));
+    while (this.processing || this.outstanding > 0) await new Promise((r) => setTimeout(r, 5));
   }
 
   private onData(chunk: Buffer): void {
@@ -194,7 +228,7 @@ export class Connection implements ConnectionInfo {
 
   /** Moves whole frames from the bytes read to the queue, while it holds fewer than queued.max.requests. */
   private extractFrames(): void {
-    while (this.pendingBytes >= 4 && !this.closed && this.queue.length < this.limits.maxQueuedRequests) {
+    while (this.pendingBytes >= 4 && !this.closed && this.waitingRequests < this.limits.maxQueuedRequests) {
       const size = this.peekInt32();
       if (size < 0 || size > this.limits.maxRequestBytes) {
         this.log.warn({ size, max: this.limits.maxRequestBytes }, 'request size out of bounds; closing connection');
@@ -241,7 +275,7 @@ export class Connection implements ConnectionInfo {
     const hold =
       this.awaitingDrain ||
       this.cancelBudgetWait !== undefined ||
-      this.queue.length >= this.limits.maxQueuedRequests ||
+      this.waitingRequests >= this.limits.maxQueuedRequests ||
       this.queuedBytes > this.limits.maxQueuedBytes;
     if (hold && !this.socket.isPaused()) this.socket.pause();
     else if (!hold && this.socket.isPaused()) {
@@ -286,6 +320,7 @@ export class Connection implements ConnectionInfo {
     this.queuedBytes = 0;
     this.pending = [];
     this.pendingBytes = 0;
+    this.waitingTurn.clear();
     for (const hooks of this.unsentHooks) runHooks(hooks);
     this.unsentHooks.clear();
   }
@@ -329,16 +364,11 @@ export class Connection implements ConnectionInfo {
       while (this.queue.length > 0 && !this.closed) {
         const item = this.queue.shift()!;
         this.queuedBytes -= item.frame.length;
+        const started = this.startFrame(item);
         // frames already read but left out of the full queue come in now
         if (this.pendingBytes > 0) this.extractFramesSafely();
         this.updateFlow();
-        try {
-          await this.handleFrame(item.frame, item.arrivedAt);
-        } finally {
-          this.limits.requestMemory.release(item.reserved);
-          // hooks of a request that got no response (send() takes those of one that did)
-          runHooks(this.responseHooks);
-        }
+        await started;
         // (a response the kernel took whole leaves writableNeedDrain set until the next tick: no wait for it)
         if (this.sendBufferFull && !this.closed) {
           this.awaitingDrain = true;
@@ -361,29 +391,82 @@ export class Connection implements ConnectionInfo {
     }
   }
 
-  private async handleFrame(frame: Buffer, arrivedAt: number): Promise<void> {
+  /**
+   * Handles a frame; resolves when it is done, or earlier when its handler detaches. Its response (if any)
+   * is written in its turn: after the responses of every earlier request.
+   */
+  private startFrame(item: QueuedFrame): Promise<void> {
+    const turn = this.nextTurn++;
+    const hooks: Array<() => void> = [];
+    this.responseHooks = hooks;
+    this.outstanding++;
+    return new Promise<void>((resolve) => {
+      this.detachCurrent = resolve;
+      this.handleFrame(item.frame, item.arrivedAt)
+        .catch((err: unknown) => {
+          this.log.error({ err }, 'handling a request failed; closing connection');
+          this.close('request failure');
+          return undefined;
+        })
+        .then((out) => {
+          this.outstanding--;
+          this.limits.requestMemory.release(item.reserved);
+          if (out === undefined || this.closed) {
+            // hooks of a request that got no response (send() takes those of one that did)
+            runHooks(hooks);
+            this.inTurn(turn, undefined);
+          } else {
+            if (hooks.length > 0) this.unsentHooks.add(hooks);
+            this.inTurn(turn, () => this.send(out, hooks));
+          }
+          if (this.detachCurrent === resolve) this.detachCurrent = undefined;
+          resolve();
+          // a detached request that finishes makes room under queued.max.requests: read on
+          if (this.outstanding > 0 || this.socket.isPaused()) this.readFrames();
+        });
+    });
+  }
+
+  /** Runs `write` (a response, or nothing) in its turn, then every later one that was waiting for it. */
+  private inTurn(turn: number, write: (() => void) | undefined): void {
+    if (turn !== this.sendTurn) {
+      this.waitingTurn.set(turn, write ?? noop);
+      return;
+    }
+    write?.();
+    this.sendTurn++;
+    for (let next = this.waitingTurn.get(this.sendTurn); next !== undefined; next = this.waitingTurn.get(this.sendTurn)) {
+      this.waitingTurn.delete(this.sendTurn);
+      this.sendTurn++;
+      next();
+    }
+  }
+
+  private async handleFrame(frame: Buffer, arrivedAt: number): Promise<Outgoing | undefined> {
     const metrics = this.broker.metrics;
     const dequeuedAt = metrics ? performance.now() : 0;
     let peek;
     try {
       peek = peekRequestHeader(frame);
     } catch {
-      return this.close('request shorter than a header');
+      this.close('request shorter than a header');
+      return undefined;
     }
     const handler = handlerFor(peek.apiKey);
     if (peek.apiKey === ApiKey.ApiVersions && handler && peek.apiVersion > handler.maxVersion) {
       // KIP-511: answer with a v0 body listing only our ApiVersions range, so the client downgrades.
-      return this.send(
-        encodeResponseFrame(schemas.apiVersionsResponse, 0, peek.correlationId, {
+      return {
+        chunks: encodeResponseFrame(schemas.apiVersionsResponse, 0, peek.correlationId, {
           errorCode: ErrorCode.UNSUPPORTED_VERSION,
           apiKeys: [{ apiKey: ApiKey.ApiVersions, minVersion: handler.minVersion, maxVersion: handler.maxVersion }],
         }),
-      );
+      };
     }
     if (!handler || peek.apiVersion < handler.minVersion || peek.apiVersion > handler.maxVersion) {
       const name = apiByKey(peek.apiKey)?.name ?? `unknown api key ${peek.apiKey}`;
       this.log.info({ apiKey: peek.apiKey, apiVersion: peek.apiVersion }, `unsupported request ${name} v${peek.apiVersion}; closing connection`);
-      return this.close('unsupported api or version');
+      this.close('unsupported api or version');
+      return undefined;
     }
     let header;
     let body;
@@ -394,7 +477,8 @@ export class Connection implements ConnectionInfo {
     } catch (err) {
       if (err instanceof ProtocolError) {
         this.log.info({ apiKey: peek.apiKey, apiVersion: peek.apiVersion, err: err.message }, 'malformed request; closing connection');
-        return this.close('malformed request');
+        this.close('malformed request');
+        return undefined;
       }
       throw err;
     }
@@ -404,39 +488,43 @@ export class Connection implements ConnectionInfo {
       response = await handler.handle({ broker: this.broker, connection: this, header, version: peek.apiVersion }, body);
     } catch (err) {
       this.log.error({ err, api: handler.api.name, apiVersion: peek.apiVersion }, 'request handler failed; closing connection');
-      return this.close('handler failure');
+      this.close('handler failure');
+      return undefined;
     }
     if (response === undefined) {
       metrics?.requestHandled(handler.api, peek.apiVersion, (dequeuedAt - arrivedAt) / 1000, (performance.now() - dequeuedAt) / 1000, undefined);
     }
-    if (response === undefined || this.closed) return;
+    if (response === undefined || this.closed) return undefined;
     let frameChunks;
     try {
       frameChunks = encodeResponseFrame(handler.response, peek.apiVersion, peek.correlationId, response);
     } catch (err) {
       this.log.error({ err, api: handler.api.name, apiVersion: peek.apiVersion }, 'response cannot be encoded; closing connection');
-      return this.close('response encoding failure');
+      this.close('response encoding failure');
+      return undefined;
     }
-    if (!metrics) return this.send(frameChunks);
+    if (!metrics) return { chunks: frameChunks };
     const encodedAt = performance.now();
     metrics.requestHandled(handler.api, peek.apiVersion, (dequeuedAt - arrivedAt) / 1000, (encodedAt - dequeuedAt) / 1000, response);
-    this.send(frameChunks, () => {
-      const sentAt = performance.now();
-      metrics.responseSent(handler.api, (sentAt - encodedAt) / 1000, (sentAt - arrivedAt) / 1000);
-    });
+    return {
+      chunks: frameChunks,
+      onSent: () => {
+        const sentAt = performance.now();
+        metrics.responseSent(handler.api, (sentAt - encodedAt) / 1000, (sentAt - arrivedAt) / 1000);
+      },
+    };
   }
 
   /**
    * Writes a response; `onSent` and the request's afterResponse hooks run once the kernel has taken all of
    * it (or the write failed, or the socket closed first).
    */
-  private send(chunks: Buffer[], onSent?: () => void): void {
+  private send(out: Outgoing, hooks: Array<() => void>): void {
     if (this.closed) return;
+    const { chunks, onSent } = out;
     let done = onSent;
-    if (this.responseHooks.length > 0) {
-      const hooks = this.responseHooks;
-      this.responseHooks = [];
-      this.unsentHooks.add(hooks);
+    if (hooks.length > 0) {
+      // (in unsentHooks since the request finished: a close before its turn runs them)
       done = () => {
         this.unsentHooks.delete(hooks);
         runHooks(hooks);
@@ -473,6 +561,8 @@ export class Connection implements ConnectionInfo {
 function uncorkConnection(c: Connection): void {
   c.uncork();
 }
+
+function noop(): void {}
 
 /** Runs and removes each hook once; a failing hook does not stop the others. */
 function runHooks(hooks: Array<() => void>): void {
