@@ -105,6 +105,8 @@ export interface GregorOptions {
   readonly args?: readonly string[];
   /** Extra node options before the script (e.g. --cpu-prof). */
   readonly nodeArgs?: readonly string[];
+  /** Another build's dist/src/cli.js (before/after comparisons); default this tree's. */
+  readonly cli?: string;
 }
 
 /** Starts the gregor CLI (metrics on a free port, logs at warn) and waits for its ready line. */
@@ -113,7 +115,7 @@ export async function startGregor(opts: GregorOptions): Promise<ServerProcess & 
   const metricsPort = await freePort();
   const args = [
     ...(opts.nodeArgs ?? []),
-    cli,
+    opts.cli ?? cli,
     '-p',
     String(port),
     '--host',

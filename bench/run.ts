@@ -6,7 +6,8 @@
  *   npm run bench -- --quick     every scenario once, 1 s warm-up + 3 s measured (a few minutes in all)
  *   options: --only ID,ID (substrings of scenario ids; also 'startup', 'baselines'), --reps N, --duration S,
  *            --warmup S, --no-mock, --no-startup, --no-baselines, --profile (broker runs with --cpu-prof;
- *            the top self-time functions of each run are printed and saved), --out FILE
+ *            the top self-time functions of each run are printed and saved), --out FILE,
+ *            --cli PATH (measure another build's dist/src/cli.js, e.g. a checkout of an older commit)
  *
  * The broker (and the mock cluster, and the Node loopback servers) run pinned to CPU 0, the generators to
  * CPU 1 (taskset). Results go to bench/results/<date>-<quick|full>.json; the table is printed at the end.
@@ -37,6 +38,7 @@ const { values: opts } = parseArgs({
     'no-baselines': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     out: { type: 'string' },
+    cli: { type: 'string' },
   },
   strict: true,
 });
@@ -66,6 +68,7 @@ async function main(): Promise<void> {
     tools,
     workDir,
     profileDir,
+    cli: opts.cli,
   };
   const loadStart = os.loadavg();
   const startedAt = new Date();
@@ -117,7 +120,7 @@ async function main(): Promise<void> {
   const report = {
     date: startedAt.toISOString(),
     mode: quick ? 'quick' : 'full',
-    config: { warmupS: cfg.warmupS, durationS: cfg.durationS, reps: cfg.reps, only, profile: opts.profile === true },
+    config: { warmupS: cfg.warmupS, durationS: cfg.durationS, reps: cfg.reps, only, profile: opts.profile === true, cli: opts.cli ?? null },
     machine: { node: process.version, librdkafka: tools.librdkafkaVersion, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadStart, loadEnd, totalMemMiB: os.totalmem() / 2 ** 20 },
     git: { commit: git(['rev-parse', 'HEAD']), dirty: git(['status', '--porcelain', '--untracked-files=no', '--', 'src', 'storage', 'protocol']) !== '' },
     baselines,

@@ -38,6 +38,8 @@ export interface RunConfig {
   readonly workDir: string;
   /** When set, Gregor runs with --cpu-prof into this directory. */
   readonly profileDir: string | undefined;
+  /** Another build's dist/src/cli.js to measure instead of this tree's. */
+  readonly cli: string | undefined;
 }
 
 /** One repetition's measurement. */
@@ -83,7 +85,7 @@ function freshDir(cfg: RunConfig, name: string): string {
 
 async function gregor(cfg: RunConfig, dataDir: string, label: string): Promise<ServerProcess> {
   const nodeArgs = cfg.profileDir ? ['--cpu-prof', `--cpu-prof-dir=${join(cfg.profileDir, label)}`] : [];
-  return startGregor({ dataDir, nodeArgs });
+  return startGregor({ dataDir, nodeArgs, ...(cfg.cli ? { cli: cfg.cli } : {}) });
 }
 
 /** Runs `fn` against a server of `target` that has `topics` ("name:partitions"); stops it afterwards. */

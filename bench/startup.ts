@@ -19,10 +19,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startBroker } from '../src/index.js';
-import { cli, freePort, root } from './processes.js';
+import { cli, cpuSeconds, freePort, root } from './processes.js';
 
 export interface Sample {
   readyMs: number;
+  /** CPU time (user + system, all threads) the process used until its ready line: what a loaded machine does not stretch. */
+  cpuMs: number;
   connectMs: number;
   rssMiB: number;
   stopMs: number;
@@ -60,10 +62,14 @@ async function measureOnce(args: string[], port: number, readyPattern: RegExp): 
   let out = '';
   let err = '';
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+  let cpuAtReady = NaN;
   const ready = new Promise<number>((res, rej) => {
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();
-      if (readyPattern.test(out)) res(performance.now() - t0);
+      if (readyPattern.test(out)) {
+        cpuAtReady = cpuSeconds(child.pid!) * 1000;
+        res(performance.now() - t0);
+      }
     });
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     void exited.then((code) => rej(new Error(`exited ${code} before ready: ${out}${err}`)));
@@ -81,7 +87,7 @@ async function measureOnce(args: string[], port: number, readyPattern: RegExp): 
   const s0 = performance.now();
   child.kill('SIGTERM');
   await exited;
-  return { readyMs, connectMs, rssMiB: rss, stopMs: performance.now() - s0 };
+  return { readyMs, cpuMs: cpuAtReady, connectMs, rssMiB: rss, stopMs: performance.now() - s0 };
 }
 
 function summary(samples: Sample[], key: keyof Sample, unit: string, digits = 0): string {
@@ -96,7 +102,7 @@ function median(samples: Sample[], key: keyof Sample): number {
 }
 
 function medians(samples: Sample[]): Sample {
-  return { readyMs: median(samples, 'readyMs'), connectMs: median(samples, 'connectMs'), rssMiB: median(samples, 'rssMiB'), stopMs: median(samples, 'stopMs') };
+  return { readyMs: median(samples, 'readyMs'), cpuMs: median(samples, 'cpuMs'), connectMs: median(samples, 'connectMs'), rssMiB: median(samples, 'rssMiB'), stopMs: median(samples, 'stopMs') };
 }
 
 /** The gregor CLI's arguments: a free metrics port, so that runs never collide on the default one. */
@@ -113,7 +119,7 @@ async function series(label: string, runs: number, makeArgs: (port: number) => P
     if (i > 0) samples.push(s);
   }
   console.log(
-    `${label.padEnd(34)} ready ${summary(samples, 'readyMs', 'ms')}, connect ${summary(samples, 'connectMs', 'ms')}, ` +
+    `${label.padEnd(34)} ready ${summary(samples, 'readyMs', 'ms')} (CPU ${summary(samples, 'cpuMs', 'ms')}), connect ${summary(samples, 'connectMs', 'ms')}, ` +
       `idle RSS ${summary(samples, 'rssMiB', 'MiB', 1)}, SIGTERM→exit ${summary(samples, 'stopMs', 'ms')}`,
   );
   return samples;
@@ -151,7 +157,7 @@ export async function startupBench(runs: number): Promise<StartupReport> {
     await rm(empty, { recursive: true, force: true });
   }
   console.log(
-    `${'gregor, empty data dir'.padEnd(34)} ready ${summary(emptyRuns, 'readyMs', 'ms')}, connect ${summary(emptyRuns, 'connectMs', 'ms')}, ` +
+    `${'gregor, empty data dir'.padEnd(34)} ready ${summary(emptyRuns, 'readyMs', 'ms')} (CPU ${summary(emptyRuns, 'cpuMs', 'ms')}), connect ${summary(emptyRuns, 'connectMs', 'ms')}, ` +
       `idle RSS ${summary(emptyRuns, 'rssMiB', 'MiB', 1)}, SIGTERM→exit ${summary(emptyRuns, 'stopMs', 'ms')}`,
   );
 
