@@ -440,9 +440,12 @@ describe('simulated power loss', () => {
         await b.broker.topics.create({ name: 'power-compact', numPartitions: 1, replicationFactor: 1, configs: { 'cleanup.policy': 'compact', 'segment.bytes': '4096' } });
         first = false;
       }
-      expect(await verify(b, acked), `cycle ${cycle}: after the cut before it`).toEqual([]);
-      const committed = await committedOffsetOf(b.port, 'power');
-      if (acknowledgedCommits.length > 0) expect(committed, `cycle ${cycle}: committed offset`).toBeGreaterThanOrEqual(Math.max(...acknowledgedCommits));
+      // This cycle's cut is armed from the start: when it fires during the check (a flush or checkpoint of
+      // the freshly started broker), partitions go offline and the state is checked after the next start.
+      const problems = await verify(b, acked).catch((err: unknown) => [String(err)]);
+      if (!cutFs.fired) expect(problems, `cycle ${cycle}: after the cut before it`).toEqual([]);
+      const committed = await committedOffsetOf(b.port, 'power').catch(() => -1);
+      if (acknowledgedCommits.length > 0 && !cutFs.fired) expect(committed, `cycle ${cycle}: committed offset`).toBeGreaterThanOrEqual(Math.max(...acknowledgedCommits));
       const producing = load(b.port, cycle);
       const commits = committing(b.port, 'power', Math.max(0, ...acknowledgedCommits) + 1000);
       for (let i = 0; i < 100 && !cutFs.fired; i++) await sleep(10);
