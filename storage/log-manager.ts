@@ -267,6 +267,14 @@ export class LogManager {
   }
 
   /**
+   * Hands the buffers of PartitionLog.read results back for reuse, once nothing reads or keeps them any more
+   * (a fetch response written to its socket). Cached batches among them are left alone.
+   */
+  releaseReadBuffers(chunks: Iterable<Buffer>): void {
+    for (const c of chunks) this.ctx.pool.release(c);
+  }
+
+  /**
    * Creates `<topic>-<partition>` with partition.metadata and an empty first segment. Returns the existing
    * log when it already exists with the same topic id (or none); a different topic id is an error.
    */

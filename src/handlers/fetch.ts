@@ -31,7 +31,8 @@
  * budget (gregor.fetch.response.max.memory.bytes) — what is free, up to
  * max_bytes, waiting when nothing is — and the answer keeps them until it has
  * been written to the socket; when the budget is short a fetch returns less
- * than max_bytes (at least one batch), as a fetch at its limit does.
+ * than max_bytes (at least one batch), as a fetch at its limit does. Once
+ * written, the buffers of its file reads go back to storage for reuse.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import { batchesToMessageSet } from '../../protocol/records/index.js';
@@ -158,6 +159,10 @@ export const fetchHandler = defineHandler({
       const answered = held;
       ctx.connection.afterResponse(() => memory.release(answered));
     }
+    // the file reads' buffers are reused once the answer is written (storage's BufferPool)
+    ctx.connection.afterResponse(() => {
+      for (const r of reads) broker.logs.releaseReadBuffers(r.records);
+    });
     const { sessionId, partitions: send } = sessions.complete(context, reads);
     if (broker.metrics) for (const r of send) if (r.recordsSize > 0) broker.metrics.fetched(r.params.topic ?? '', r.records);
     return {
