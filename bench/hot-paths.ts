@@ -105,9 +105,11 @@ for (const [label, topic, partitions, n, size] of [
   line(label, total - copy, n * partitions);
 }
 
-// Fetch: 1,000 batches of 16 × 100 B in 'one' (in the batch cache) and in 'cold' (no cache: segment files)
+// Fetch: 1,000 batches of 16 × 100 B in 'one' (in the batch cache); 4,000 batches of 16 × 1 KiB in 'cold'
+// (no cache: segment files)
 const batch = buildUncompressedBatch(records(16, 100), { timestamp: Date.now() });
-for (let i = 0; i < 1000; i++) await handle(produceFrame('cold', 1, Buffer.from(batch)), uncached.broker);
+const bigBatch = buildUncompressedBatch(records(16, 1024), { timestamp: Date.now() });
+for (let i = 0; i < 4000; i++) await handle(produceFrame('cold', 1, Buffer.from(bigBatch)), uncached.broker);
 for (let i = 0; i < 1000; i++) await handle(produceFrame('one', 1, Buffer.from(batch)));
 const one = broker.broker.topics.get('one')!.partitions[0]!.log;
 console.log('Fetch v11, 1 partition, maxBytes 1 MiB:');
@@ -123,12 +125,13 @@ if (wanted('fetch from the batch cache (the last batch')) {
   const oneBatch = await measureAsync(() => handle(fetchFrame('one', one.logEndOffset - 16, 1 << 20)), 300, 5, cpuClock);
   line('from the batch cache (the last batch, 16 records)', oneBatch, 16);
 }
-if (wanted('fetch from the segment file')) {
+for (const kib of [64, 1024]) {
+  if (!wanted(`fetch from the segment file (${kib} KiB)`)) continue;
   const fromFile = await measureAsync(() => {
-    at = (at + 16) % 16000;
-    return handle(fetchFrame('cold', at, 64 * 1024), uncached.broker);
+    at = (at + 16 * 61) % 60000;
+    return handle(fetchFrame('cold', at, kib * 1024), uncached.broker);
   }, 300, 5, cpuClock);
-  line('from the segment file (64 KiB)', fromFile, 1, 'request');
+  line(`from the segment file (${kib} KiB)`, fromFile, 1, 'request');
 }
 await broker.close();
 await uncached.close();

@@ -62,7 +62,11 @@ async function group(partitions: number, warmupS: number, durationS: number): Pr
     autoCommit: true,
     eachBatch: async ({ batch }) => {
       const t = performance.now();
-      if (first === 0) first = t;
+      if (first === 0) {
+        // the window opens here if the data runs out before the warm-up ends (a later start replaces it)
+        first = t;
+        emit({ event: 'start' });
+      }
       for (const m of batch.messages) bytes += m.value?.length ?? 0;
       msgs += batch.messages.length;
       if (window === undefined && t >= first + warmupS * 1000) {
@@ -77,7 +81,6 @@ async function group(partitions: number, warmupS: number, durationS: number): Pr
   await finished;
   const te = performance.now();
   const w = window ?? { t: first, msgs: 0, bytes: 0 };
-  if (window === undefined) emit({ event: 'start' });
   emit({ event: 'end', msgs: msgs - w.msgs, bytes: bytes - w.bytes, seconds: (te - w.t) / 1000, errors: 0, fromFirst: window === undefined });
   await consumer.disconnect();
 }

@@ -208,6 +208,7 @@ export async function runTool(cmd: string, args: readonly string[], opts: ToolOp
   let endTool = 0;
   let end: Record<string, number | string | boolean> | undefined;
   const { stderr } = readLines(child, (line) => {
+    if (process.env.BENCH_DEBUG) process.stderr.write(`[${cmd.split('/').pop()}] ${line}\n`);
     if (!line.startsWith('{')) return;
     let ev: Record<string, number | string | boolean>;
     try {

@@ -263,7 +263,11 @@ static int consume_loop(rd_kafka_t *rk, int assigned_all, int *eof_target) {
     double t = now_s();
     if (m) {
       if (!m->err) {
-        if (first == 0) first = t;
+        if (first == 0) {
+          /* the window opens here if the data runs out before the warm-up ends (a later start replaces it) */
+          first = t;
+          emit_start();
+        }
         msgs++;
         bytes += (long)m->len;
         if (m->partition < 4096 && eof_seen[m->partition]) {
