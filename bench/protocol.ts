@@ -20,32 +20,14 @@ import {
   schemas,
   type MessageInput,
 } from '../protocol/index.js';
+import { measure as measureBest } from './measure.js';
 
 const MiB = 1024 * 1024;
 let sink = 0;
 
-/**
- * Seconds per call of fn: the best of `rounds` windows of about `ms` milliseconds
- * each (after a warm-up), so that other load on the machine disturbs it less.
- */
-function measure(fn: () => unknown, rounds = 5, ms = 200): number {
-  const warmEnd = performance.now() + ms;
-  while (performance.now() < warmEnd) fn();
-  let best = Number.POSITIVE_INFINITY;
-  for (let round = 0; round < rounds; round++) {
-    let iterations = 0;
-    let batch = 1;
-    const start = performance.now();
-    let elapsed = 0;
-    while (elapsed < ms) {
-      for (let i = 0; i < batch; i++) fn();
-      iterations += batch;
-      elapsed = performance.now() - start;
-      if (elapsed < ms / 10) batch *= 2;
-    }
-    best = Math.min(best, elapsed / 1000 / iterations);
-  }
-  return best;
+/** Seconds per call of fn: the best of 5 windows of about 200 ms (after a warm-up), as bench/measure.ts times them. */
+function measure(fn: () => unknown): number {
+  return measureBest(fn, 200, 5);
 }
 
 function mbps(bytes: number, secondsPerOp: number): string {
