@@ -7,7 +7,9 @@
  *   loadgen create   -b BROKERS -T topic:partitions ...        create topics (admin API), then exit
  *   loadgen produce  -b BROKERS -t TOPIC -s SIZE -a ACKS -w WARMUP_S -d DURATION_S [-n MAX_MSGS] [-X k=v]
  *   loadgen consume  -b BROKERS -t TOPIC -P PARTITIONS -w -d [-L] [-X k=v]   (assign from the beginning;
- *                    -L: when every partition reached its end, start again from the beginning)
+ *                    -L: when every partition has been read to its end, start again from the beginning,
+ *                    with fetch.wait.max.ms 10 so that the fetch waiting at the end does not hold the next
+ *                    pass; the end offsets are queried at the start: the log must not grow meanwhile)
  *   loadgen group    -b BROKERS -t TOPIC -g GROUP -w -d [-X k=v]             (subscribe, earliest, until caught up)
  *   loadgen latency  -b BROKERS -t TOPIC -r RATE -s SIZE -a ACKS -w -d [-X k=v]  (producer at a fixed rate and a
  *                    consumer of the same partition in one process: send-to-receive latency percentiles)
@@ -246,18 +248,39 @@ static int cmd_produce(void) {
 
 /* ---------------------------------------------------------------- consume */
 
+/* Log start and end offsets of each partition, queried when a consumer starts (the data does not change). */
+static int64_t *lows = NULL, *highs = NULL;
+
+static void query_watermarks(rd_kafka_t *rk) {
+  lows = calloc((size_t)partitions, sizeof(int64_t));
+  highs = calloc((size_t)partitions, sizeof(int64_t));
+  for (int p = 0; p < partitions; p++) {
+    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(rk, topic, p, &lows[p], &highs[p], 30000);
+    if (err) die("query_watermark_offsets", rd_kafka_err2str(err));
+  }
+}
+
 static rd_kafka_topic_partition_list_t *all_from_beginning(void) {
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(partitions);
-  for (int p = 0; p < partitions; p++) rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+  for (int p = 0; p < partitions; p++) rd_kafka_topic_partition_list_add(l, topic, p)->offset = lows ? lows[p] : RD_KAFKA_OFFSET_BEGINNING;
   return l;
 }
 
-static int consume_loop(rd_kafka_t *rk, int assigned_all, int *eof_target) {
+/*
+ * A partition is read when its last record (end offset - 1, known from the start) has arrived: no waiting
+ * for the end-of-partition event, which comes only after a fetch at the end has waited fetch.wait.max.ms.
+ */
+static int consume_loop(rd_kafka_t *rk, int assigned_all) {
   double t0 = now_s(), first = 0, ts = 0, te = 0;
   int started = 0;
   long msgs = 0, bytes = 0, m0 = 0, b0 = 0, errors = 0, passes = 0;
-  int eofs = 0;
-  char *eof_seen = calloc(4096, 1);
+  int done_count = 0;
+  char *done = calloc((size_t)partitions, 1);
+  for (int p = 0; p < partitions; p++)
+    if (highs[p] <= lows[p]) {
+      done[p] = 1;
+      done_count++;
+    }
   for (;;) {
     rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
     double t = now_s();
@@ -270,16 +293,12 @@ static int consume_loop(rd_kafka_t *rk, int assigned_all, int *eof_target) {
         }
         msgs++;
         bytes += (long)m->len;
-        if (m->partition < 4096 && eof_seen[m->partition]) {
-          eof_seen[m->partition] = 0;
-          eofs--;
+        int p = m->partition;
+        if (p >= 0 && p < partitions && !done[p] && m->offset + 1 >= highs[p]) {
+          done[p] = 1;
+          done_count++;
         }
-      } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        if (m->partition < 4096 && !eof_seen[m->partition]) {
-          eof_seen[m->partition] = 1;
-          eofs++;
-        }
-      } else {
+      } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         errors++;
         if (errors < 5) fprintf(stderr, "loadgen: consume: %s\n", rd_kafka_message_errstr(m));
       }
@@ -297,14 +316,17 @@ static int consume_loop(rd_kafka_t *rk, int assigned_all, int *eof_target) {
       break;
     }
     if (first == 0 && t > t0 + 60) die("consume", "no message within 60 s");
-    if (eofs >= *eof_target && first > 0) {
+    if (done_count >= partitions && first > 0) {
       if (loop_mode && assigned_all) {
-        /* every partition is at its end: read it all again */
+        /* every partition has been read: read it all again */
         rd_kafka_topic_partition_list_t *l = all_from_beginning();
         rd_kafka_assign(rk, l);
         rd_kafka_topic_partition_list_destroy(l);
-        memset(eof_seen, 0, 4096);
-        eofs = 0;
+        done_count = 0;
+        for (int p = 0; p < partitions; p++) {
+          done[p] = highs[p] <= lows[p];
+          done_count += done[p];
+        }
         passes++;
       } else {
         te = t;
@@ -320,22 +342,24 @@ static int consume_loop(rd_kafka_t *rk, int assigned_all, int *eof_target) {
   printf("{\"event\":\"end\",\"msgs\":%ld,\"bytes\":%ld,\"seconds\":%.6f,\"errors\":%ld,\"passes\":%ld,\"fromFirst\":%s}\n", msgs - m0,
          bytes - b0, te - ts, errors, passes, started ? "false" : "true");
   fflush(stdout);
-  free(eof_seen);
+  free(done);
   return 0;
 }
 
 static int cmd_consume(void) {
   rd_kafka_conf_t *conf = base_conf();
+  /* -L: the fetch in flight at the log end when a pass ends is waited for before the next pass starts */
+  if (loop_mode) set_conf(conf, "fetch.wait.max.ms", "10");
   set_conf(conf, "group.id", group_id);
   set_conf(conf, "enable.partition.eof", "true");
   set_conf(conf, "enable.auto.commit", "false");
   rd_kafka_t *rk = new_client(RD_KAFKA_CONSUMER, conf);
   rd_kafka_poll_set_consumer(rk);
+  query_watermarks(rk);
   rd_kafka_topic_partition_list_t *l = all_from_beginning();
   rd_kafka_assign(rk, l);
   rd_kafka_topic_partition_list_destroy(l);
-  int target = partitions;
-  consume_loop(rk, 1, &target);
+  consume_loop(rk, 1);
   rd_kafka_assign(rk, NULL);
   rd_kafka_destroy(rk);
   return 0;
@@ -348,13 +372,13 @@ static int cmd_group(void) {
   set_conf(conf, "auto.offset.reset", "earliest");
   rd_kafka_t *rk = new_client(RD_KAFKA_CONSUMER, conf);
   rd_kafka_poll_set_consumer(rk);
+  query_watermarks(rk);
   rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
   rd_kafka_topic_partition_list_add(l, topic, RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t err = rd_kafka_subscribe(rk, l);
   if (err) die("subscribe", rd_kafka_err2str(err));
   rd_kafka_topic_partition_list_destroy(l);
-  int target = partitions;
-  consume_loop(rk, 0, &target);
+  consume_loop(rk, 0);
   rd_kafka_consumer_close(rk);
   rd_kafka_destroy(rk);
   return 0;
