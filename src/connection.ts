@@ -34,7 +34,7 @@ import {
   schemas,
 } from '../protocol/index.js';
 import type { Broker } from './broker.js';
-import { handlerFor } from './handlers/index.js';
+import { handlerFor, loadHandler, versionsFor } from './handlers/index.js';
 import type { Logger } from './logger.js';
 import type { MemoryBudget } from './memory-budget.js';
 
@@ -452,22 +452,24 @@ export class Connection implements ConnectionInfo {
       this.close('request shorter than a header');
       return undefined;
     }
-    const handler = handlerFor(peek.apiKey);
-    if (peek.apiKey === ApiKey.ApiVersions && handler && peek.apiVersion > handler.maxVersion) {
+    const versions = versionsFor(peek.apiKey);
+    if (peek.apiKey === ApiKey.ApiVersions && versions && peek.apiVersion > versions.maxVersion) {
       // KIP-511: answer with a v0 body listing only our ApiVersions range, so the client downgrades.
       return {
         chunks: encodeResponseFrame(schemas.apiVersionsResponse, 0, peek.correlationId, {
           errorCode: ErrorCode.UNSUPPORTED_VERSION,
-          apiKeys: [{ apiKey: ApiKey.ApiVersions, minVersion: handler.minVersion, maxVersion: handler.maxVersion }],
+          apiKeys: [{ apiKey: ApiKey.ApiVersions, minVersion: versions.minVersion, maxVersion: versions.maxVersion }],
         }),
       };
     }
-    if (!handler || peek.apiVersion < handler.minVersion || peek.apiVersion > handler.maxVersion) {
+    if (!versions || peek.apiVersion < versions.minVersion || peek.apiVersion > versions.maxVersion) {
       const name = apiByKey(peek.apiKey)?.name ?? `unknown api key ${peek.apiKey}`;
       this.log.info({ apiKey: peek.apiKey, apiVersion: peek.apiVersion }, `unsupported request ${name} v${peek.apiVersion}; closing connection`);
       this.close('unsupported api or version');
       return undefined;
     }
+    // a rarely used API's handler is loaded at its first request (handlers/index.ts)
+    const handler = handlerFor(peek.apiKey) ?? (await loadHandler(peek.apiKey))!;
     let header;
     let body;
     try {

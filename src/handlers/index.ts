@@ -1,40 +1,30 @@
 /**
  * Every handler, one module per API key. Adding an API = writing its module
- * and listing it here; ApiVersions answers from this list.
+ * and listing it here; ApiVersions answers from this list. The APIs clients
+ * use from their first requests on are loaded with the broker; the others
+ * (administration, ACLs, SASL, rarely used group and log calls) are loaded at
+ * their first request, so that startup loads fewer modules.
  */
-import { alterConfigsHandler } from './alter-configs.js';
+import { apiByKey, ApiKey, type ApiDef } from '../../protocol/index.js';
 import { apiVersionsHandler } from './api-versions.js';
-import { createAclsHandler } from './create-acls.js';
-import { createPartitionsHandler } from './create-partitions.js';
-import { createTopicsHandler } from './create-topics.js';
-import { deleteAclsHandler } from './delete-acls.js';
-import { deleteGroupsHandler } from './delete-groups.js';
-import { deleteRecordsHandler } from './delete-records.js';
-import { deleteTopicsHandler } from './delete-topics.js';
-import { describeAclsHandler } from './describe-acls.js';
-import { describeClusterHandler } from './describe-cluster.js';
-import { describeConfigsHandler } from './describe-configs.js';
-import { describeGroupsHandler } from './describe-groups.js';
-import { describeLogDirsHandler } from './describe-log-dirs.js';
 import { fetchHandler } from './fetch.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
+import type { Handler } from './handler.js';
 import { heartbeatHandler } from './heartbeat.js';
-import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
-import { initProducerIdHandler } from './init-producer-id.js';
 import { joinGroupHandler } from './join-group.js';
 import { leaveGroupHandler } from './leave-group.js';
-import { listGroupsHandler } from './list-groups.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { offsetCommitHandler } from './offset-commit.js';
-import { offsetDeleteHandler } from './offset-delete.js';
 import { offsetFetchHandler } from './offset-fetch.js';
-import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
-import { registerHandlers } from './registry.js';
-import { saslAuthenticateHandler } from './sasl-authenticate.js';
-import { saslHandshakeHandler } from './sasl-handshake.js';
+import { registerHandlers, type LazyHandler } from './registry.js';
 import { syncGroupHandler } from './sync-group.js';
+
+/** A handler loaded from its module at the first request of `key`. */
+function lazy(key: number, load: () => Promise<Handler>): LazyHandler {
+  return { api: apiByKey(key) as ApiDef, load };
+}
 
 registerHandlers([
   produceHandler,
@@ -48,27 +38,27 @@ registerHandlers([
   heartbeatHandler,
   leaveGroupHandler,
   syncGroupHandler,
-  describeGroupsHandler,
-  listGroupsHandler,
+  lazy(ApiKey.DescribeGroups, async () => (await import('./describe-groups.js')).describeGroupsHandler),
+  lazy(ApiKey.ListGroups, async () => (await import('./list-groups.js')).listGroupsHandler),
   apiVersionsHandler,
-  createTopicsHandler,
-  deleteTopicsHandler,
-  deleteGroupsHandler,
-  offsetDeleteHandler,
-  initProducerIdHandler,
-  offsetForLeaderEpochHandler,
-  describeConfigsHandler,
-  alterConfigsHandler,
-  incrementalAlterConfigsHandler,
-  createPartitionsHandler,
-  deleteRecordsHandler,
-  describeClusterHandler,
-  describeLogDirsHandler,
-  describeAclsHandler,
-  createAclsHandler,
-  deleteAclsHandler,
-  saslHandshakeHandler,
-  saslAuthenticateHandler,
+  lazy(ApiKey.CreateTopics, async () => (await import('./create-topics.js')).createTopicsHandler),
+  lazy(ApiKey.DeleteTopics, async () => (await import('./delete-topics.js')).deleteTopicsHandler),
+  lazy(ApiKey.DeleteGroups, async () => (await import('./delete-groups.js')).deleteGroupsHandler),
+  lazy(ApiKey.OffsetDelete, async () => (await import('./offset-delete.js')).offsetDeleteHandler),
+  lazy(ApiKey.InitProducerId, async () => (await import('./init-producer-id.js')).initProducerIdHandler),
+  lazy(ApiKey.OffsetForLeaderEpoch, async () => (await import('./offset-for-leader-epoch.js')).offsetForLeaderEpochHandler),
+  lazy(ApiKey.DescribeConfigs, async () => (await import('./describe-configs.js')).describeConfigsHandler),
+  lazy(ApiKey.AlterConfigs, async () => (await import('./alter-configs.js')).alterConfigsHandler),
+  lazy(ApiKey.IncrementalAlterConfigs, async () => (await import('./incremental-alter-configs.js')).incrementalAlterConfigsHandler),
+  lazy(ApiKey.CreatePartitions, async () => (await import('./create-partitions.js')).createPartitionsHandler),
+  lazy(ApiKey.DeleteRecords, async () => (await import('./delete-records.js')).deleteRecordsHandler),
+  lazy(ApiKey.DescribeCluster, async () => (await import('./describe-cluster.js')).describeClusterHandler),
+  lazy(ApiKey.DescribeLogDirs, async () => (await import('./describe-log-dirs.js')).describeLogDirsHandler),
+  lazy(ApiKey.DescribeAcls, async () => (await import('./describe-acls.js')).describeAclsHandler),
+  lazy(ApiKey.CreateAcls, async () => (await import('./create-acls.js')).createAclsHandler),
+  lazy(ApiKey.DeleteAcls, async () => (await import('./delete-acls.js')).deleteAclsHandler),
+  lazy(ApiKey.SaslHandshake, async () => (await import('./sasl-handshake.js')).saslHandshakeHandler),
+  lazy(ApiKey.SaslAuthenticate, async () => (await import('./sasl-authenticate.js')).saslAuthenticateHandler),
 ]);
 
-export { handlerFor, supportedApis } from './registry.js';
+export { handlerFor, loadHandler, supportedApis, versionsFor } from './registry.js';

@@ -1,25 +1,80 @@
 /**
  * The one list of handlers. It routes requests and answers ApiVersions: we
  * claim exactly the APIs and versions listed here. Handlers register
- * themselves in handlers/index.ts.
+ * themselves in handlers/index.ts; rarely used ones register a loader and
+ * their module is imported at their API's first request (fewer modules to
+ * load at startup), serving Kafka's version range as defineHandler does.
  */
+import type { ApiDef } from '../../protocol/index.js';
 import type { Handler } from './handler.js';
 
-const byKey = new Map<number, Handler>();
+/** A handler whose module is loaded at its API's first request. */
+export interface LazyHandler {
+  readonly api: ApiDef;
+  load(): Promise<Handler>;
+}
 
-export function registerHandlers(handlers: readonly Handler[]): void {
+interface Versions {
+  readonly minVersion: number;
+  readonly maxVersion: number;
+}
+
+const byKey = new Map<number, Handler>();
+const lazyByKey = new Map<number, LazyHandler>();
+const loading = new Map<number, Promise<Handler>>();
+
+function isLazy(h: Handler | LazyHandler): h is LazyHandler {
+  return 'load' in h;
+}
+
+export function registerHandlers(handlers: ReadonlyArray<Handler | LazyHandler>): void {
   for (const h of handlers) {
-    if (byKey.has(h.api.key)) throw new Error(`two handlers for ${h.api.name}`);
-    byKey.set(h.api.key, h);
+    if (byKey.has(h.api.key) || lazyByKey.has(h.api.key)) throw new Error(`two handlers for ${h.api.name}`);
+    if (isLazy(h)) lazyByKey.set(h.api.key, h);
+    else byKey.set(h.api.key, h);
   }
 }
 
+/** The handler of an API key if it is loaded (see loadHandler). */
 export function handlerFor(apiKey: number): Handler | undefined {
   return byKey.get(apiKey);
 }
 
+/** The handler of an API key, loading its module if needed; undefined for an API we do not serve. */
+export function loadHandler(apiKey: number): Promise<Handler | undefined> | Handler | undefined {
+  const loaded = byKey.get(apiKey);
+  if (loaded !== undefined) return loaded;
+  const lazy = lazyByKey.get(apiKey);
+  if (lazy === undefined) return undefined;
+  let p = loading.get(apiKey);
+  if (p === undefined) {
+    p = lazy.load().then((h) => {
+      if (h.api.key !== apiKey || h.minVersion !== lazy.api.minVersion || h.maxVersion !== lazy.api.maxVersion) {
+        throw new Error(`the handler loaded for ${lazy.api.name} does not serve ${lazy.api.minVersion}-${lazy.api.maxVersion}`);
+      }
+      byKey.set(apiKey, h);
+      return h;
+    });
+    p.catch(() => loading.delete(apiKey));
+    loading.set(apiKey, p);
+  }
+  return p;
+}
+
+/** The versions served for an API key (loaded or not), or undefined. */
+export function versionsFor(apiKey: number): Versions | undefined {
+  const h = byKey.get(apiKey);
+  if (h !== undefined) return h;
+  const lazy = lazyByKey.get(apiKey);
+  return lazy === undefined ? undefined : { minVersion: lazy.api.minVersion, maxVersion: lazy.api.maxVersion };
+}
+
 export function supportedApis(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
-  return [...byKey.values()]
-    .sort((a, b) => a.api.key - b.api.key)
-    .map((h) => ({ apiKey: h.api.key, minVersion: h.minVersion, maxVersion: h.maxVersion }));
+  const keys = new Set([...byKey.keys(), ...lazyByKey.keys()]);
+  return [...keys]
+    .sort((a, b) => a - b)
+    .map((apiKey) => {
+      const v = versionsFor(apiKey)!;
+      return { apiKey, minVersion: v.minVersion, maxVersion: v.maxVersion };
+    });
 }
