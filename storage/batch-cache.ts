@@ -1,142 +1,296 @@
 /**
- * BatchCache: recently appended batches kept in memory (one lru-cache bounded by bytes for all partitions),
- * so consumers tailing a partition are served without reading files. Each partition keeps its cached
- * batches in offset order (a CachedTail); eviction removes them from there too. Cached buffers are the
- * appended bytes themselves (no copy); nobody may modify them.
+ * BatchCache: recently appended batches kept in memory, so consumers tailing a partition are served without
+ * reading files. One byte bound for all partitions.
+ *
+ * Each partition's cached batches lie back to back, in offset order, in a few large buffers (slabs) of its
+ * CachedTail: an append's bytes are copied to the end of the partition's current slab, so a thousand small
+ * batches cost one buffer and a few number arrays rather than a thousand objects the garbage collector has
+ * to trace and copy, and a fetch is served a run of consecutive batches as one slice. An append of
+ * ZERO_COPY_BYTES or more becomes a slab of its own without a copy. Slabs only ever grow at their end and are
+ * never written again: a slice handed to a fetch stays valid after eviction or truncation. A partition's
+ * slabs grow from MIN_SLAB_BYTES to MAX_SLAB_BYTES (a quiet partition holds a small one), and to an eighth
+ * of the bound at most.
+ *
+ * The bound counts the slabs' allocated bytes; past it the oldest slab of all (in creation order, whatever
+ * its partition) is dropped, so the cache keeps what was appended last.
  */
-import { LRUCache } from 'lru-cache';
 
-export interface CachedBatch {
-  tail: CachedTail;
-  baseOffset: number;
-  lastOffset: number;
-  buf: Buffer;
+/** A run of one partition's batches, back to back from position 0 of `buf`. */
+interface Slab {
+  readonly tail: CachedTail;
+  readonly buf: Buffer;
+  /** Bytes of `buf` written. */
+  used: number;
+  /** No more appends go here (a zero-copy slab, or one cut short by a truncation). */
+  sealed: boolean;
+  /** Index of the first batch still cached (batches before it were dropped with the log start). */
+  first: number;
+  readonly baseOffsets: number[];
+  readonly lastOffsets: number[];
+  /** End position (exclusive) of each batch in `buf`. */
+  readonly ends: number[];
+  /** False once evicted or dropped. */
+  live: boolean;
 }
 
+/** The batches of an append: back to back from the start of the appended bytes. */
+export interface AppendedBatch {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly size: number;
+}
+
+/** A run of cached batches: `buf` holds `batches` whole batches, the last one ending at `lastOffset`. */
+export interface CachedRun {
+  readonly buf: Buffer;
+  readonly lastOffset: number;
+  readonly batches: number;
+}
+
+export const MIN_SLAB_BYTES = 16 * 1024;
+export const MAX_SLAB_BYTES = 1024 * 1024;
+/** Appends at least this large are kept as they are, in a slab of their own. */
+export const ZERO_COPY_BYTES = 64 * 1024;
+
+/** One partition's cached batches (see BatchCache). */
 export class CachedTail {
-  /**
-   * In offset order from `head` on. The cache evicts a partition's oldest batch far more often than any
-   * other, so eviction at the head only moves `head` (the array is compacted once the evicted slots are
-   * half of it): no per-eviction copy of the whole tail.
-   */
-  private items: Array<CachedBatch | undefined> = [];
-  private head = 0;
+  /** In offset order. */
+  slabs: Slab[] = [];
+  /** Size of the next slab this partition gets. */
+  nextSlabBytes = MIN_SLAB_BYTES;
 
+  /** Batches cached for this partition. */
   get size(): number {
-    return this.items.length - this.head;
+    let n = 0;
+    for (const s of this.slabs) n += s.ends.length - s.first;
+    return n;
   }
 
-  get last(): CachedBatch | undefined {
-    return this.size > 0 ? this.items[this.items.length - 1] : undefined;
+  /** Last offset of the newest cached batch, or -1. */
+  get lastOffset(): number {
+    const s = this.slabs[this.slabs.length - 1];
+    return s === undefined ? -1 : (s.lastOffsets[s.lastOffsets.length - 1] as number);
   }
 
-  push(batch: CachedBatch): void {
-    this.items.push(batch);
+  /** Base offsets of the cached batches, in order (for inspection). */
+  baseOffsets(): number[] {
+    return this.slabs.flatMap((s) => s.baseOffsets.slice(s.first));
   }
+}
 
-  /** Index (into `items`) of the cached batch containing `offset`, or -1. */
-  private indexOf(offset: number): number {
-    const e = this.items;
-    let lo = this.head;
-    let hi = e.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const b = e[mid] as CachedBatch;
-      if (b.lastOffset < offset) lo = mid + 1;
-      else if (b.baseOffset > offset) hi = mid - 1;
-      else return mid;
-    }
-    return -1;
-  }
+function start(s: Slab, i: number): number {
+  return i === 0 ? 0 : (s.ends[i - 1] as number);
+}
 
-  /** The cached batch containing `offset`, or undefined. */
-  find(offset: number): CachedBatch | undefined {
-    const i = this.indexOf(offset);
-    return i < 0 ? undefined : this.items[i];
+/** Index of the first batch of `s` (from s.first on) whose last offset is >= `offset`, or s.ends.length. */
+function firstEndingAtOrAfter(s: Slab, offset: number): number {
+  let lo = s.first;
+  let hi = s.lastOffsets.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((s.lastOffsets[mid] as number) < offset) lo = mid + 1;
+    else hi = mid;
   }
-
-  remove(batch: CachedBatch): void {
-    if (this.items[this.head] === batch) {
-      this.items[this.head++] = undefined;
-      if (this.head === this.items.length) {
-        this.items = [];
-        this.head = 0;
-      } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-        this.items = this.items.slice(this.head);
-        this.head = 0;
-      }
-      return;
-    }
-    const i = this.indexOf(batch.baseOffset);
-    if (i >= 0 && this.items[i] === batch) this.items.splice(i, 1);
-  }
-
-  /** The cached batches, in offset order (a copy). */
-  all(): CachedBatch[] {
-    return this.items.slice(this.head) as CachedBatch[];
-  }
-
-  clear(): void {
-    this.items = [];
-    this.head = 0;
-  }
+  return lo;
 }
 
 export class BatchCache {
+  /** Batches served from the cache. */
   hits = 0;
+  /** File reads made for want of cached batches. */
   misses = 0;
-  private readonly lru: LRUCache<CachedBatch, CachedBatch> | null;
+  private allocated = 0;
+  private cached = 0;
+  /** Every live slab in creation order (dead ones are skipped when reached); `head` is the oldest. */
+  private order: Array<Slab | undefined> = [];
+  private head = 0;
+  /** Dead slabs in `order` from `head` on. */
+  private dead = 0;
 
-  constructor(maxBytes: number) {
+  /** Largest slab made for small appends: an eighth of the bound at most, so that the cache holds several. */
+  private readonly slabLimit: number;
+
+  constructor(private readonly maxBytes: number) {
     if (!Number.isInteger(maxBytes) || maxBytes < 0) throw new RangeError(`cacheBytes must be an integer >= 0, got ${maxBytes}`);
-    this.lru =
-      maxBytes === 0
-        ? null
-        : new LRUCache<CachedBatch, CachedBatch>({
-            maxSize: maxBytes,
-            maxEntrySize: maxBytes,
-            sizeCalculation: (b) => Math.max(1, b.buf.length),
-            dispose: (b) => b.tail.remove(b),
-          });
+    this.slabLimit = Math.min(MAX_SLAB_BYTES, Math.floor(maxBytes / 8));
   }
 
+  /** Bytes allocated to slabs (what gregor.cache.bytes bounds). */
   get bytes(): number {
-    return this.lru?.calculatedSize ?? 0;
+    return this.allocated;
   }
 
+  /** Batches cached, all partitions. */
   get batches(): number {
-    return this.lru?.size ?? 0;
+    return this.cached;
   }
 
-  add(tail: CachedTail, baseOffset: number, lastOffset: number, buf: Buffer): void {
-    if (this.lru === null) return;
-    const last = tail.last;
-    if (last && last.lastOffset >= baseOffset) this.dropFrom(tail, baseOffset);
-    const batch: CachedBatch = { tail, baseOffset, lastOffset, buf };
-    tail.push(batch);
-    this.lru.set(batch, batch);
-    if (!this.lru.has(batch)) tail.remove(batch); // larger than the whole cache
+  /**
+   * Caches an append: `bytes` holds `batches` back to back (offsets assigned). Whatever the partition had
+   * cached from the first batch's offset on is dropped first (an append after a truncation).
+   */
+  add(tail: CachedTail, bytes: Buffer, batches: readonly AppendedBatch[]): void {
+    if (this.maxBytes === 0 || batches.length === 0) return;
+    const first = batches[0] as AppendedBatch;
+    if (tail.lastOffset >= first.baseOffset) this.dropFrom(tail, first.baseOffset);
+    if (bytes.length > this.maxBytes) {
+      // larger than the whole cache: not kept, and the slab before it takes no later batch (offset order)
+      this.sealLast(tail);
+      return;
+    }
+    let slab: Slab;
+    let at: number;
+    if (bytes.length >= ZERO_COPY_BYTES) {
+      this.sealLast(tail);
+      slab = this.newSlab(tail, bytes, true);
+      at = 0;
+    } else {
+      const last = tail.slabs[tail.slabs.length - 1];
+      if (last !== undefined && !last.sealed && last.buf.length - last.used >= bytes.length) {
+        slab = last;
+      } else {
+        this.sealLast(tail);
+        const size = Math.max(Math.min(tail.nextSlabBytes, this.slabLimit), bytes.length);
+        tail.nextSlabBytes = Math.min(MAX_SLAB_BYTES, tail.nextSlabBytes * 2);
+        slab = this.newSlab(tail, Buffer.allocUnsafeSlow(size), false);
+      }
+      at = slab.used;
+      bytes.copy(slab.buf, at);
+    }
+    let end = at;
+    for (const b of batches) {
+      end += b.size;
+      slab.baseOffsets.push(b.baseOffset);
+      slab.lastOffsets.push(b.lastOffset);
+      slab.ends.push(end);
+    }
+    if (end - at !== bytes.length) throw new RangeError(`batches of ${end - at} bytes in an append of ${bytes.length}`);
+    slab.used = end;
+    this.cached += batches.length;
+    this.evict();
   }
 
-  /** The cached batch containing `offset` (marked recently used), or undefined. */
-  get(tail: CachedTail, offset: number): CachedBatch | undefined {
-    const batch = tail.find(offset);
-    if (batch !== undefined) this.lru?.get(batch);
-    return batch;
+  /**
+   * The cached run of whole batches from the one containing `offset` on, each ending before `endOffset`,
+   * at most `maxBytes` long except that the first batch is returned whatever its size when `atLeastOne`.
+   * `undefined` when the batch containing `offset` is not cached; a run of 0 batches when it is but does
+   * not fit (the read stops there).
+   */
+  read(tail: CachedTail, offset: number, endOffset: number, maxBytes: number, atLeastOne: boolean): CachedRun | undefined {
+    const slabs = tail.slabs;
+    let lo = 0;
+    let hi = slabs.length - 1;
+    let slab: Slab | undefined;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = slabs[mid] as Slab;
+      if ((s.lastOffsets[s.lastOffsets.length - 1] as number) < offset) lo = mid + 1;
+      else if ((s.baseOffsets[s.first] as number) > offset) hi = mid - 1;
+      else {
+        slab = s;
+        break;
+      }
+    }
+    if (slab === undefined) return undefined;
+    const i = firstEndingAtOrAfter(slab, offset);
+    if (i >= slab.ends.length || (slab.baseOffsets[i] as number) > offset) return undefined;
+    const from = start(slab, i);
+    let j = i;
+    while (j < slab.ends.length) {
+      if ((slab.lastOffsets[j] as number) >= endOffset) break;
+      if (j > i && (slab.baseOffsets[j] as number) !== (slab.lastOffsets[j - 1] as number) + 1) break;
+      if ((slab.ends[j] as number) - from > maxBytes && !(j === i && atLeastOne)) break;
+      j++;
+    }
+    if (j === i) return { buf: slab.buf.subarray(from, from), lastOffset: offset - 1, batches: 0 };
+    this.hits += j - i;
+    return { buf: slab.buf.subarray(from, slab.ends[j - 1] as number), lastOffset: slab.lastOffsets[j - 1] as number, batches: j - i };
   }
 
   /** Drops cached batches that end before `offset` (log start moved). */
   dropBefore(tail: CachedTail, offset: number): void {
-    for (const b of tail.all().filter((e) => e.lastOffset < offset)) this.lru?.delete(b);
+    while (tail.slabs.length > 0) {
+      const s = tail.slabs[0] as Slab;
+      const i = firstEndingAtOrAfter(s, offset);
+      if (i < s.ends.length) {
+        this.cached -= i - s.first;
+        s.first = i;
+        return;
+      }
+      tail.slabs.shift();
+      this.kill(s);
+    }
   }
 
   /** Drops cached batches that end at or after `offset` (log truncated). */
   dropFrom(tail: CachedTail, offset: number): void {
-    for (const b of tail.all().filter((e) => e.lastOffset >= offset)) this.lru?.delete(b);
+    while (tail.slabs.length > 0) {
+      const s = tail.slabs[tail.slabs.length - 1] as Slab;
+      const i = firstEndingAtOrAfter(s, offset);
+      if (i > s.first) {
+        const dropped = s.ends.length - i;
+        this.cached -= dropped;
+        s.baseOffsets.length = i;
+        s.lastOffsets.length = i;
+        s.ends.length = i;
+        // what a fetch may still be sending is never written over: later appends go to a new slab
+        if (dropped > 0) s.sealed = true;
+        return;
+      }
+      tail.slabs.pop();
+      this.kill(s);
+    }
   }
 
   dropAll(tail: CachedTail): void {
-    for (const b of tail.all()) this.lru?.delete(b);
-    tail.clear();
+    for (const s of tail.slabs) this.kill(s);
+    tail.slabs = [];
+  }
+
+  private newSlab(tail: CachedTail, buf: Buffer, sealed: boolean): Slab {
+    const slab: Slab = { tail, buf, used: 0, sealed, first: 0, baseOffsets: [], lastOffsets: [], ends: [], live: true };
+    tail.slabs.push(slab);
+    this.order.push(slab);
+    this.allocated += buf.length;
+    return slab;
+  }
+
+  private sealLast(tail: CachedTail): void {
+    const last = tail.slabs[tail.slabs.length - 1];
+    if (last !== undefined) last.sealed = true;
+  }
+
+  /** Forgets a slab (already taken out of its tail's list); it stays in `order` as a dead slot until swept. */
+  private kill(s: Slab): void {
+    if (!s.live) return;
+    s.live = false;
+    this.allocated -= s.buf.length;
+    this.cached -= s.ends.length - s.first;
+    this.dead++;
+  }
+
+  /** Drops the oldest slabs until the cache is within its bound. */
+  private evict(): void {
+    while (this.allocated > this.maxBytes && this.head < this.order.length) {
+      const s = this.order[this.head] as Slab;
+      this.order[this.head++] = undefined;
+      if (s.live) {
+        const slabs = s.tail.slabs;
+        const i = slabs.indexOf(s);
+        if (i >= 0) slabs.splice(i, 1);
+        this.kill(s);
+      }
+      this.dead--;
+    }
+    const held = this.order.length - this.head;
+    if (this.dead > 32 && this.dead * 2 > held) {
+      // slabs dropped by truncation, log start moves or deleted partitions: sweep their slots
+      this.order = this.order.slice(this.head).filter((s) => s !== undefined && s.live);
+      this.head = 0;
+      this.dead = 0;
+    } else if (this.head >= 64 && this.head * 2 >= this.order.length) {
+      this.order = this.order.slice(this.head);
+      this.head = 0;
+    }
   }
 }

@@ -407,7 +407,7 @@ export class PartitionLog {
       }
       throw storageError(`append to ${this.topic}-${this.partition}`, err);
     }
-    for (const b of infos) this.ctx.cache.add(this.tail, b.baseOffset, b.lastOffset, batches.subarray(b.position, b.position + b.size));
+    this.ctx.cache.add(this.tail, batches, infos);
     if (this.epochs.assign(opts.leaderEpoch, baseOffset)) this.writeEpochCheckpoint();
     this.appendedRecords += records;
     const lastOffset = next - 1;
@@ -547,10 +547,9 @@ export class PartitionLog {
     try {
       while (cur < end && (size === 0 || size < maxBytes)) {
         const budget = maxBytes - size;
-        const cached = cache.get(this.tail, cur);
+        const cached = cache.read(this.tail, cur, end, budget, size === 0);
         if (cached !== undefined) {
-          if (cached.lastOffset >= end || (size > 0 && cached.buf.length > budget)) break;
-          cache.hits++;
+          if (cached.batches === 0) break;
           chunks.push(cached.buf);
           size += cached.buf.length;
           cur = cached.lastOffset + 1;

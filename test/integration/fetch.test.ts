@@ -179,7 +179,12 @@ describe('Fetch', () => {
       const res = (await handler.handle({ broker: broker.broker, connection, header, version: 12 }, request)) as { responses: Array<{ partitions: Array<{ records: Buffer[] }> }> };
       const chunks = res.responses[0]!.partitions[0]!.records;
       expect(chunks.length).toBe(read.chunks.length);
-      chunks.forEach((c, i) => expect(c).toBe(read.chunks[i]));
+      // the same memory (views of the cache's slab), not copies of it
+      chunks.forEach((c, i) => {
+        const own = read.chunks[i]!;
+        expect(c.buffer).toBe(own.buffer);
+        expect([c.byteOffset, c.length]).toEqual([own.byteOffset, own.length]);
+      });
     });
 
     it('max_bytes is capped by the broker config fetch.max.bytes', async () => {
