@@ -123,7 +123,8 @@ export function formatTable(results: readonly ScenarioResult[], baselines: Basel
   if (baselines) {
     lines.push(
       `machine: disk write ${baselines.diskWriteMBps.toFixed(0)} MB/s (one fdatasync at the end), disk read ${baselines.diskReadMBps.toFixed(0)} MB/s, ` +
-        `fdatasync ${baselines.fdatasyncPerSec.toFixed(0)}/s, loopback sink ${baselines.loopbackSinkMBps.toFixed(0)} MB/s, source ${baselines.loopbackSourceMBps.toFixed(0)} MB/s`,
+        `fdatasync ${baselines.fdatasyncPerSec.toFixed(0)}/s, loopback sink ${baselines.loopbackSinkMBps.toFixed(0)} MB/s (runs ${baselines.loopbackSinkRuns.map((r) => r.toFixed(0)).join(', ')}), ` +
+        `source ${baselines.loopbackSourceMBps.toFixed(0)} MB/s (runs ${baselines.loopbackSourceRuns.map((r) => r.toFixed(0)).join(', ')})`,
     );
   }
   const header = [

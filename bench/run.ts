@@ -82,7 +82,8 @@ async function main(): Promise<void> {
     baselines = await measureBaselines({ loadgen: tools.loadgen, dir: workDir, diskMiB: quick ? 256 : 2048, warmupS: cfg.warmupS, durationS: cfg.durationS });
     console.log(
       `baselines: disk write ${baselines.diskWriteMBps.toFixed(0)} MB/s, disk read ${baselines.diskReadMBps.toFixed(0)} MB/s, fdatasync ${baselines.fdatasyncPerSec.toFixed(0)}/s, ` +
-        `loopback sink ${baselines.loopbackSinkMBps.toFixed(0)} MB/s, source ${baselines.loopbackSourceMBps.toFixed(0)} MB/s`,
+        `loopback sink ${baselines.loopbackSinkMBps.toFixed(0)} MB/s (runs ${baselines.loopbackSinkRuns.map((r) => r.toFixed(0)).join(', ')}), ` +
+        `source ${baselines.loopbackSourceMBps.toFixed(0)} MB/s (runs ${baselines.loopbackSourceRuns.map((r) => r.toFixed(0)).join(', ')})`,
     );
   }
 
