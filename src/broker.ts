@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { loadChecksums } from '../protocol/records/index.js';
 import { LogManager, type StorageFs } from '../storage/index.js';
 import { advertisedListenerOf, listenerOf, type BrokerConfig, type Endpoint } from './config/broker-config.js';
 import { cleanerOptionsOf, logDefaultsOf } from './config/log-defaults.js';
@@ -172,6 +173,8 @@ export class Broker {
     }
     this.boundPort = port;
     this.lifecycle = 'ready';
+    // modules slow to load and not needed to start are loaded now, not before the broker is ready
+    setImmediate(loadChecksums);
     // prom-client is slow to import: the exposition is loaded once the broker is ready (or at the first scrape)
     if (this.stats) void this.loadExporter().catch((err: unknown) => this.logger.error({ err }, 'loading the metrics exporter failed'));
   }

@@ -8,7 +8,7 @@
  * without a CRC update; a LogAppendTime patch of maxTimestamp (35-42, inside
  * the CRC) and of the timestamp-type attribute bit needs the CRC recomputed.
  */
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './checksums.js';
 import { ProtocolError } from '../errors.js';
 
 /** baseOffset + batchLength: the bytes in front of every batch or legacy message. */

@@ -3,6 +3,7 @@
  * them, compression, and the validation of produced records.
  */
 export * from './batch-header.js';
+export * from './checksums.js';
 export * from './batch-records.js';
 export * from './batch-builder.js';
 export * from './control-record.js';

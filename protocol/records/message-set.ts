@@ -13,7 +13,7 @@
  * wrapper's, or a magic-2 entry among legacy ones give INVALID_RECORD; zstd,
  * which needs magic 2, gives UNSUPPORTED_COMPRESSION_TYPE.
  */
-import { crc32 } from '@node-rs/crc32';
+import { crc32 } from './checksums.js';
 import { ProtocolError } from '../errors.js';
 import { ErrorCode } from '../error-codes.js';
 import { Reader } from '../primitives.js';

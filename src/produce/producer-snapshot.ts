@@ -26,8 +26,7 @@
  * Evolution: a reader refuses versions it does not know (the snapshot is then ignored and state is rebuilt
  * from the log); a new version may append fields to each entry.
  */
-import { crc32c } from '@node-rs/crc32';
-import { readInt64, writeInt64 } from '../../protocol/records/index.js';
+import { crc32c, readInt64, writeInt64 } from '../../protocol/records/index.js';
 import { segmentFileName } from '../../storage/index.js';
 import { BATCHES_TO_RETAIN, type ProducerEntry, type ProducerTable } from './producer-state.js';
 
