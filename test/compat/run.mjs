@@ -51,8 +51,8 @@ function newestMtime(dir) {
 function buildIfNeeded() {
   const sources = Math.max(...['src', 'protocol', 'storage'].map((d) => newestMtime(join(ROOT, d))));
   if (!opts['no-build'] && opts.cli === undefined && (!existsSync(CLI) || statSync(CLI).mtimeMs < sources)) {
-    log('building (tsc -p tsconfig.json)');
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.json')], { stdio: 'inherit' });
+    log('building (npm run build)');
+    execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' });
   }
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build)`);
 }

@@ -1,6 +1,7 @@
 /**
  * A broker in its own process, for tests that kill it, read its memory from /proc, or must see it crash:
- * - spawnCli: `node dist/src/cli.js` as users run it (dist/ built by ensureBuilt when older than the sources);
+ * - spawnCli: `node dist/src/cli.js` as users run it (the bundled CLI, built by ensureBuilt when older than the
+ *   sources);
  * - spawnEmbedded: startBroker() from dist/ in a child process over storage's FaultyFs, driven by commands
  *   on stdin ('hold fdatasync', 'release', 'stats'), for a slow disk while the broker's own memory is measured.
  * Both resolve once the broker listens; `status()` reads VmRSS and VmHWM (peak RSS) in bytes.
@@ -22,17 +23,12 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-/** Builds dist/ with tsc when it is older than src/, protocol/ or storage/. */
+/** Builds dist/ (`npm run build`: tsc, then the CLI bundled) when it is older than src/, protocol/ or storage/. */
 export function ensureBuilt(): void {
   const built = existsSync(cli) ? statSync(cli).mtimeMs : 0;
   const sources = Math.max(...['src', 'protocol', 'storage'].map((d) => newestSource(join(repoRoot, d))));
   if (built >= sources) return;
-  try {
-    execFileSync(process.execPath, [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', join(repoRoot, 'tsconfig.json')], { stdio: 'pipe' });
-  } catch (err) {
-    // tsc emits even when some module has a type error; only a missing build is fatal
-    if (!existsSync(cli) || statSync(cli).mtimeMs < sources) throw err;
-  }
+  execFileSync('npm', ['run', '--silent', 'build'], { cwd: repoRoot, stdio: 'pipe' });
 }
 
 export interface ProcessMemory {
