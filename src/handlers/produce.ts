@@ -166,7 +166,7 @@ async function appendPartition(
     // producer state: duplicates, sequence and epoch checks, atomic with the append (producer-state-manager.ts)
     const appending = broker.producerStates.append(state.log, prepared.buffer, {
       leaderEpoch: state.leaderEpoch,
-      ...(logAppendTime ? { logAppendTime: now } : {}),
+      logAppendTime: logAppendTime ? now : undefined,
       sync: acks === -1 && broker.config.bool('gregor.flush.acks.all'),
     });
     appended?.();

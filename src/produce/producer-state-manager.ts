@@ -112,7 +112,17 @@ export class ProducerStateManager {
     }
     const appending = log.append(batches, opts);
     this.afterWrite(pp, producerBatches, firstOffset, opts.logAppendTime);
-    return { ...(await appending), duplicate: false };
+    const info = await appending;
+    // (a literal, not a spread: object spreads on this path left objects that V8 promoted to the old generation)
+    return {
+      baseOffset: info.baseOffset,
+      lastOffset: info.lastOffset,
+      appendTime: info.appendTime,
+      logStartOffset: info.logStartOffset,
+      recordCount: info.recordCount,
+      sizeInBytes: info.sizeInBytes,
+      duplicate: false,
+    };
   }
 
   /** The producer state of a partition (loaded if needed), for inspection. */
