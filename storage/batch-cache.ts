@@ -19,8 +19,6 @@
 interface Slab {
   readonly tail: CachedTail;
   readonly buf: Buffer;
-  /** Bytes of `buf` written. */
-  used: number;
   /** No more appends go here (a zero-copy slab, or one cut short by a truncation). */
   sealed: boolean;
   /** Index of the first batch still cached (batches before it were dropped with the log start). */
@@ -82,6 +80,11 @@ function start(s: Slab, i: number): number {
   return i === 0 ? 0 : (s.ends[i - 1] as number);
 }
 
+/** Bytes of the slab written so far (where its next batch goes). */
+function used(s: Slab): number {
+  return start(s, s.ends.length);
+}
+
 /** Index of the first batch of `s` (from s.first on) whose last offset is >= `offset`, or s.ends.length. */
 function firstEndingAtOrAfter(s: Slab, offset: number): number {
   let lo = s.first;
@@ -131,6 +134,9 @@ export class BatchCache {
    */
   add(tail: CachedTail, bytes: Buffer, batches: readonly AppendedBatch[]): void {
     if (this.maxBytes === 0 || batches.length === 0) return;
+    let total = 0;
+    for (const b of batches) total += b.size;
+    if (total !== bytes.length) throw new RangeError(`batches of ${total} bytes in an append of ${bytes.length}`);
     const first = batches[0] as AppendedBatch;
     if (tail.lastOffset >= first.baseOffset) this.dropFrom(tail, first.baseOffset);
     if (bytes.length > this.maxBytes) {
@@ -146,7 +152,7 @@ export class BatchCache {
       at = 0;
     } else {
       const last = tail.slabs[tail.slabs.length - 1];
-      if (last !== undefined && !last.sealed && last.buf.length - last.used >= bytes.length) {
+      if (last !== undefined && !last.sealed && last.buf.length - used(last) >= bytes.length) {
         slab = last;
       } else {
         this.sealLast(tail);
@@ -154,7 +160,7 @@ export class BatchCache {
         tail.nextSlabBytes = Math.min(MAX_SLAB_BYTES, tail.nextSlabBytes * 2);
         slab = this.newSlab(tail, Buffer.allocUnsafeSlow(size), false);
       }
-      at = slab.used;
+      at = used(slab);
       bytes.copy(slab.buf, at);
     }
     let end = at;
@@ -164,8 +170,6 @@ export class BatchCache {
       slab.lastOffsets.push(b.lastOffset);
       slab.ends.push(end);
     }
-    if (end - at !== bytes.length) throw new RangeError(`batches of ${end - at} bytes in an append of ${bytes.length}`);
-    slab.used = end;
     this.cached += batches.length;
     this.evict();
   }
@@ -248,7 +252,7 @@ export class BatchCache {
   }
 
   private newSlab(tail: CachedTail, buf: Buffer, sealed: boolean): Slab {
-    const slab: Slab = { tail, buf, used: 0, sealed, first: 0, baseOffsets: [], lastOffsets: [], ends: [], live: true };
+    const slab: Slab = { tail, buf, sealed, first: 0, baseOffsets: [], lastOffsets: [], ends: [], live: true };
     tail.slabs.push(slab);
     this.order.push(slab);
     this.allocated += buf.length;
