@@ -24,7 +24,7 @@ export type { StorageFs, FileStat, OpenFlags } from './fs.js';
 export { FaultyFs } from './faulty-fs.js';
 export type { FaultOp, FaultCode } from './faulty-fs.js';
 export { PartitionLog } from './partition-log.js';
-export type { AppendInfo, AppendOptions, ReadResult, TimestampOffset, RecordTimestampLookup, StorageLogger } from './partition-log.js';
+export type { AppendBatch, AppendInfo, AppendOptions, ReadResult, TimestampOffset, RecordTimestampLookup, StorageLogger } from './partition-log.js';
 export { LogManager } from './log-manager.js';
 export type { LogManagerOptions, LogManagerStats } from './log-manager.js';
 export { DEFAULT_CLEANER_OPTIONS, resolveCleanerOptions } from './log-cleaner.js';

@@ -22,12 +22,25 @@ import type { StorageObserver } from './observer.js';
 import { LogSegment, parseSegmentFileName, segmentFileName, type BatchInfo, type SegmentContext } from './segment.js';
 import { CLEANED_SUFFIX, SWAP_SUFFIX, completeInterruptedSwaps, removeSegmentFileSet, renameSegmentFiles } from './segment-swap.js';
 
+/** A batch of an append as the caller has already parsed it (the produce pipeline's validation). */
+export interface AppendBatch {
+  readonly position: number;
+  readonly size: number;
+  readonly lastOffsetDelta: number;
+  readonly maxTimestamp: number;
+  readonly recordCount: number;
+}
 export interface AppendOptions {
   leaderEpoch: number;
   /** When set, each batch gets the LogAppendTime attribute and this maxTimestamp. */
   logAppendTime?: number;
   /** Resolve only after fdatasync (acks=all with gregor.flush.acks.all). */
   sync?: boolean;
+  /**
+   * The batches lying back to back in the buffer, in order, as the caller parsed them: their headers are
+   * not read again (only checked to tile the buffer). Without it, append parses the headers itself.
+   */
+  batches?: readonly AppendBatch[];
 }
 export interface AppendInfo {
   baseOffset: number;
@@ -350,7 +363,7 @@ export class PartitionLog {
   async append(batches: Buffer, opts: AppendOptions): Promise<AppendInfo> {
     this.checkUsable();
     const started = this.ctx.observer ? performance.now() : 0;
-    const infos = parseBatches(batches);
+    const infos = opts.batches !== undefined ? batchInfosOf(batches, opts.batches) : parseBatches(batches);
     const appendTime = opts.logAppendTime ?? -1;
     const config = this.config;
     const now = this.ctx.clock();
@@ -935,6 +948,24 @@ export class PartitionLog {
     this.ctx.cache.dropAll(this.tail);
     this.listeners.clear();
   }
+}
+
+/** The caller's parsed batches of `buf`, after a check that they tile it exactly; else RangeError (as parseBatches). */
+function batchInfosOf(buf: Buffer, batches: readonly AppendBatch[]): BatchInfo[] {
+  if (buf.length === 0) throw new RangeError('append of an empty buffer');
+  const out: BatchInfo[] = [];
+  let pos = 0;
+  for (const b of batches) {
+    if (b.position !== pos || b.size < RECORD_BATCH_OVERHEAD || pos + b.size > buf.length) {
+      throw new RangeError(`malformed record batch at byte ${pos}: position ${b.position}, size ${b.size}, ${buf.length - pos} bytes left`);
+    }
+    if (b.lastOffsetDelta < 0) throw new RangeError(`record batch at byte ${pos} has a negative lastOffsetDelta`);
+    // baseOffset and leaderEpoch are assigned by the append
+    out.push({ position: pos, size: b.size, baseOffset: 0, lastOffset: b.lastOffsetDelta, maxTimestamp: b.maxTimestamp, leaderEpoch: -1 });
+    pos += b.size;
+  }
+  if (pos !== buf.length) throw new RangeError(`the batches cover ${pos} of ${buf.length} bytes`);
+  return out;
 }
 
 /** Splits a buffer into the v2 batches lying back to back in it; throws RangeError if it does not tile. */
