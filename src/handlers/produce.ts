@@ -16,7 +16,10 @@
  * get UNKNOWN_TOPIC_OR_PARTITION (Produce does not create topics; clients
  * create them through Metadata), internal topics INVALID_TOPIC_EXCEPTION,
  * storage failures KAFKA_STORAGE_ERROR. Record bytes go to storage without
- * being copied unless converted or recompressed. Batches with a producer id
+ * being copied unless converted or recompressed. Each partition goes through
+ * the produce pipeline (src/produce/produce-pipeline.ts: decompression budget,
+ * validation, producer-state check, log append); this module maps the request
+ * to it and its results to the response. Batches with a producer id
  * are checked against the partition's producer state (src/produce/
  * producer-state.ts): a retry of one of a producer's last 5 batches is
  * answered NONE with the original base offset and timestamp and not appended
@@ -28,12 +31,9 @@
  * below); v8+ record_errors and error_message; v9+ flexible; v10+ current
  * leader / node endpoints (only sent with NOT_LEADER_OR_FOLLOWER, never here).
  */
-import { apiByKey, ApiKey, ErrorCode, ProtocolError, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
-import { StorageError } from '../../storage/index.js';
+import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import type { Broker } from '../broker.js';
-import type { TopicInfo } from '../metadata/topic-manager.js';
-import { prepareAppendWithin } from '../produce/decompression-budget.js';
-import { ProduceValidationError, type RecordError } from '../produce/validate.js';
+import { producePartition, type PartitionProduceResult, type ProduceDeps } from '../produce/produce-pipeline.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 type Request = MessageValue<typeof schemas.produceRequest>;
@@ -45,8 +45,11 @@ export const produceHandler = defineHandler({
   request: schemas.produceRequest,
   response: schemas.produceResponse,
   async handle(ctx, req: Request): Promise<Response | undefined> {
+    const deps = produceDeps(ctx.broker);
     const waiting = ctx.broker.waiting;
-    if (req.acks === -1) waiting.acksAll++;
+    const { version } = ctx;
+    const { acks } = req;
+    if (acks === -1) waiting.acksAll++;
     const appended = detachWhenAppended(ctx, req);
     const responses = await Promise.all(
       req.topicData.map(async (t) => {
@@ -54,17 +57,22 @@ export const produceHandler = defineHandler({
         return {
           name: t.name,
           partitionResponses: await Promise.all(
-            t.partitionData.map((p) => producePartition(ctx, req.acks, topic, t.name, p.index, recordsBuffer(p.records), appended)),
+            t.partitionData.map(async (p) =>
+              partitionResponse(
+                p.index,
+                await producePartition(deps, { version, acks, topicName: t.name, topic, partition: p.index, records: recordsBuffer(p.records), appended }),
+              ),
+            ),
           ),
         };
       }),
     ).finally(() => {
-      if (req.acks === -1) waiting.acksAll--;
+      if (acks === -1) waiting.acksAll--;
     });
-    if (req.acks === 0) {
+    if (acks === 0) {
       const failed = responses.flatMap((t) => t.partitionResponses.filter((p) => p.errorCode !== ErrorCode.NONE).map((p) => ({ topic: t.name, ...p })));
       if (failed.length > 0) {
-        ctx.broker.logger.info({ failed: failed.map((f) => `${f.topic}-${f.index}: ${f.errorCode}`) }, 'acks=0 produce failed; closing connection');
+        deps.logger.info({ failed: failed.map((f) => `${f.topic}-${f.index}: ${f.errorCode}`) }, 'acks=0 produce failed; closing connection');
         ctx.connection.close('acks=0 produce failed');
       }
       return undefined;
@@ -72,6 +80,18 @@ export const produceHandler = defineHandler({
     return { responses, throttleTimeMs: 0 };
   },
 });
+
+/** The services the produce pipeline uses. */
+function produceDeps(broker: Broker): ProduceDeps {
+  return {
+    topics: broker.topics,
+    producerStates: broker.producerStates,
+    budgets: { decompression: broker.decompressionMemory },
+    config: broker.config,
+    logger: broker.logger,
+    metrics: broker.metrics,
+  };
+}
 
 /**
  * acks=all with gregor.flush.acks.all waits for fdatasync. Once every partition's append has been made (or
@@ -88,129 +108,22 @@ function detachWhenAppended(ctx: RequestContext, req: Request): (() => void) | u
   };
 }
 
-/** Produces one partition; `appended` (if any) is called exactly once, when its append has been made or refused. */
-async function producePartition(
-  ctx: RequestContext,
-  acks: number,
-  topic: TopicInfo | undefined,
-  topicName: string,
-  index: number,
-  records: Buffer | null,
-  appended: (() => void) | undefined,
-): Promise<PartitionResponse> {
-  if (appended === undefined) return appendPartition(ctx, acks, topic, topicName, index, records, undefined);
-  let pending: (() => void) | undefined = appended;
-  const once = (): void => {
-    const call = pending;
-    pending = undefined;
-    call?.();
-  };
-  try {
-    return await appendPartition(ctx, acks, topic, topicName, index, records, once);
-  } finally {
-    once();
+function partitionResponse(index: number, r: PartitionProduceResult): PartitionResponse {
+  if (r.errorCode === ErrorCode.NONE) {
+    return { index, errorCode: r.errorCode, baseOffset: BigInt(r.baseOffset), logAppendTimeMs: BigInt(r.logAppendTime), logStartOffset: BigInt(r.logStartOffset) };
   }
-}
-
-function errorResponse(index: number, code: number, message: string | null = null, recordErrors: readonly RecordError[] = []): PartitionResponse {
   return {
     index,
-    errorCode: code,
+    errorCode: r.errorCode,
     baseOffset: -1n,
     logAppendTimeMs: -1n,
     logStartOffset: -1n,
-    recordErrors: recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
-    errorMessage: message,
+    recordErrors: r.recordErrors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
+    errorMessage: r.errorMessage,
   };
-}
-
-async function appendPartition(
-  ctx: RequestContext,
-  acks: number,
-  topic: TopicInfo | undefined,
-  topicName: string,
-  index: number,
-  records: Buffer | null,
-  appended: (() => void) | undefined,
-): Promise<PartitionResponse> {
-  const broker = ctx.broker;
-  if (acks !== 0 && acks !== 1 && acks !== -1) return errorResponse(index, ErrorCode.INVALID_REQUIRED_ACKS);
-  const state = topic?.partitions[index];
-  if (!topic || !state) return errorResponse(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-  if (topic.internal) return errorResponse(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topicName}`);
-  const config = topic.config;
-  // one broker: the in-sync replica set has exactly one member
-  if (acks === -1 && config.minInsyncReplicas > 1) {
-    return errorResponse(
-      index,
-      ErrorCode.NOT_ENOUGH_REPLICAS,
-      `The size of the current ISR 1 is insufficient to satisfy the min.isr requirement of ${config.minInsyncReplicas} for partition ${topicName}-${index}`,
-    );
-  }
-  try {
-    if (records === null || records.length === 0) {
-      if (ctx.version >= 3) {
-        return errorResponse(index, ErrorCode.INVALID_RECORD, `Produce requests with version ${ctx.version} must have at least one record batch per partition`);
-      }
-      // an empty legacy message set appends nothing
-      return { index, errorCode: ErrorCode.NONE, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: BigInt(state.log.logStartOffset) };
-    }
-    const now = Date.now();
-    const prepared = await prepareAppendWithin(broker.decompressionMemory, records, {
-      version: ctx.version,
-      config,
-      maxDecompressedBytes: broker.config.int('gregor.max.decompressed.bytes'),
-      now,
-    });
-    const logAppendTime = config.timestampType === 'LogAppendTime';
-    // producer state: duplicates, sequence and epoch checks, atomic with the append (producer-state-manager.ts)
-    const appending = broker.producerStates.append(state.log, prepared.buffer, {
-      leaderEpoch: state.leaderEpoch,
-      logAppendTime: logAppendTime ? now : undefined,
-      sync: acks === -1 && broker.config.bool('gregor.flush.acks.all'),
-    });
-    appended?.();
-    const info = await appending;
-    if (info.recordCount > 0) broker.metrics?.produced(topicName, info.recordCount, records.length);
-    return {
-      index,
-      errorCode: ErrorCode.NONE,
-      baseOffset: BigInt(info.baseOffset),
-      // a duplicate answers its original batch's timestamp, whatever the timestamp type (as Kafka)
-      logAppendTimeMs: logAppendTime || info.duplicate ? BigInt(info.appendTime) : -1n,
-      logStartOffset: BigInt(info.logStartOffset),
-    };
-  } catch (err) {
-    if (err instanceof ProduceValidationError) {
-      logRejection(broker, topicName, index, err.code, err.message);
-      return errorResponse(index, err.code, err.message, err.recordErrors);
-    }
-    if (err instanceof ProtocolError) {
-      logRejection(broker, topicName, index, err.errorCode, err.message);
-      return errorResponse(index, err.errorCode, err.message, recordErrorOf(err));
-    }
-    if (err instanceof StorageError) {
-      // the topic was deleted while the append was on its way
-      if (broker.topics.partition(topicName, index)?.log !== state.log) return errorResponse(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      broker.logger.warn({ err, topic: topicName, partition: index }, 'Produce: storage error');
-      return errorResponse(index, ErrorCode.KAFKA_STORAGE_ERROR);
-    }
-    throw err;
-  }
 }
 
 /** Decoded records are one Buffer (a slice of the request frame). */
 function recordsBuffer(records: Buffer | readonly Buffer[] | null): Buffer | null {
   return records === null || Buffer.isBuffer(records) ? records : Buffer.concat(records);
-}
-
-function logRejection(broker: Broker, topic: string, partition: number, code: number, message: string): void {
-  broker.logger.debug({ topic, partition, errorCode: code, reason: message }, 'Produce: records rejected');
-}
-
-/** INVALID_RECORD errors name the offending record ("record 3: ..."); Produce v8+ reports it as a record error. */
-function recordErrorOf(err: ProtocolError): RecordError[] {
-  if (err.errorCode !== ErrorCode.INVALID_RECORD) return [];
-  const m = /^record (\d+)\b/.exec(err.message);
-  return m ? [{ batchIndex: Number(m[1]), message: err.message }] : [];
 }
