@@ -28,9 +28,9 @@
 import { ErrorCode, ProtocolError } from '../../protocol/index.js';
 import { StorageError, type PartitionLog } from '../../storage/index.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import type { TopicConfigView } from '../config/topic-configs.js';
 import type { Logger } from '../logger.js';
 import type { MemoryBudget } from '../memory-budget.js';
-import type { TopicInfo } from '../metadata/topic-manager.js';
 import { prepareAppendWithin } from './decompression-budget.js';
 import type { ProducerStateManager } from './producer-state-manager.js';
 import { ProduceValidationError, type RecordError } from './validate.js';
@@ -47,6 +47,13 @@ export interface ProduceDeps {
   readonly metrics: { produced(topic: string, records: number, bytes: number): void } | undefined;
 }
 
+/** What the pipeline reads of a topic (the topic manager's TopicInfo). */
+export interface ProduceTopic {
+  readonly internal: boolean;
+  readonly partitions: readonly { readonly log: PartitionLog; readonly leaderEpoch: number }[];
+  readonly config: TopicConfigView;
+}
+
 /** One partition of a Produce request. */
 export interface PartitionProduce {
   /** Produce request version. */
@@ -54,7 +61,7 @@ export interface PartitionProduce {
   readonly acks: number;
   readonly topicName: string;
   /** The topic as the request found it; undefined when unknown. */
-  readonly topic: TopicInfo | undefined;
+  readonly topic: ProduceTopic | undefined;
   readonly partition: number;
   readonly records: Buffer | null;
   /** Called exactly once, when the append has been made or refused. */

@@ -47,7 +47,7 @@ import {
   type ValidatedBatch,
 } from '../../protocol/records/index.js';
 import type { AppendBatch } from '../../storage/index.js';
-import type { TopicConfigView } from '../metadata/topic-manager.js';
+import type { TopicConfigView } from '../config/topic-configs.js';
 
 export interface RecordError {
   /** Index of the record in its batch. */
