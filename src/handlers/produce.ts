@@ -33,46 +33,51 @@
  */
 import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import type { Broker } from '../broker.js';
-import { producePartition, type PartitionProduceResult, type ProduceDeps } from '../produce/produce-pipeline.js';
+import { producePartition, type PartitionProduceResult, type ProduceDeps, type ProduceTopic } from '../produce/produce-pipeline.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 type Request = MessageValue<typeof schemas.produceRequest>;
 type Response = MessageInput<typeof schemas.produceResponse>;
 type PartitionResponse = NonNullable<NonNullable<Response['responses']>[number]['partitionResponses']>[number];
 
+/** What this handler uses of the broker: the pipeline's deps, the topic lookup and the acks=all count. */
+interface ProduceServices extends ProduceDeps {
+  readonly topics: ProduceDeps['topics'] & { get(name: string): ProduceTopic | undefined };
+  readonly waiting: { acksAll: number };
+}
+
 export const produceHandler = defineHandler({
   api: apiByKey(ApiKey.Produce)!,
   request: schemas.produceRequest,
   response: schemas.produceResponse,
   async handle(ctx, req: Request): Promise<Response | undefined> {
-    const deps = produceDeps(ctx.broker);
-    const waiting = ctx.broker.waiting;
+    const services = servicesOf(ctx.broker);
     const { version } = ctx;
     const { acks } = req;
-    if (acks === -1) waiting.acksAll++;
-    const appended = detachWhenAppended(ctx, req);
+    if (acks === -1) services.waiting.acksAll++;
+    const appended = detachWhenAppended(ctx.connection, req, services);
     const responses = await Promise.all(
       req.topicData.map(async (t) => {
-        const topic = ctx.broker.topics.get(t.name);
+        const topic = services.topics.get(t.name);
         return {
           name: t.name,
           partitionResponses: await Promise.all(
             t.partitionData.map(async (p) =>
               partitionResponse(
                 p.index,
-                await producePartition(deps, { version, acks, topicName: t.name, topic, partition: p.index, records: recordsBuffer(p.records), appended }),
+                await producePartition(services, { version, acks, topicName: t.name, topic, partition: p.index, records: recordsBuffer(p.records), appended }),
               ),
             ),
           ),
         };
       }),
     ).finally(() => {
-      if (acks === -1) waiting.acksAll--;
+      if (acks === -1) services.waiting.acksAll--;
     });
     if (acks === 0) {
       const failed = responses.flatMap((t) => t.partitionResponses.filter((p) => p.errorCode !== ErrorCode.NONE).map((p) => ({ topic: t.name, ...p })));
       if (failed.length > 0) {
-        deps.logger.info({ failed: failed.map((f) => `${f.topic}-${f.index}: ${f.errorCode}`) }, 'acks=0 produce failed; closing connection');
+        services.logger.info({ failed: failed.map((f) => `${f.topic}-${f.index}: ${f.errorCode}`) }, 'acks=0 produce failed; closing connection');
         ctx.connection.close('acks=0 produce failed');
       }
       return undefined;
@@ -81,8 +86,8 @@ export const produceHandler = defineHandler({
   },
 });
 
-/** The services the produce pipeline uses. */
-function produceDeps(broker: Broker): ProduceDeps {
+/** The broker's services as this handler uses them. */
+function servicesOf(broker: Broker): ProduceServices {
   return {
     topics: broker.topics,
     producerStates: broker.producerStates,
@@ -90,6 +95,7 @@ function produceDeps(broker: Broker): ProduceDeps {
     config: broker.config,
     logger: broker.logger,
     metrics: broker.metrics,
+    waiting: broker.waiting,
   };
 }
 
@@ -99,15 +105,16 @@ function produceDeps(broker: Broker): ProduceDeps {
  * producer's pipelined requests share fdatasync rounds (group commit) instead of waiting for one each.
  * Returns what each partition calls once, or undefined when nothing would wait.
  */
-function detachWhenAppended(ctx: RequestContext, req: Request): (() => void) | undefined {
-  if (req.acks !== -1 || !ctx.broker.config.bool('gregor.flush.acks.all')) return undefined;
+function detachWhenAppended(connection: RequestContext['connection'], req: Request, services: ProduceServices): (() => void) | undefined {
+  if (req.acks !== -1 || !services.config.bool('gregor.flush.acks.all')) return undefined;
   let left = 0;
   for (const t of req.topicData) left += t.partitionData.length;
   return () => {
-    if (--left === 0) ctx.connection.detach();
+    if (--left === 0) connection.detach();
   };
 }
 
+/** The pipeline's result as Produce answers it (refusals carry error message and record errors, v8+). */
 function partitionResponse(index: number, r: PartitionProduceResult): PartitionResponse {
   if (r.errorCode === ErrorCode.NONE) {
     return { index, errorCode: r.errorCode, baseOffset: BigInt(r.baseOffset), logAppendTimeMs: BigInt(r.logAppendTime), logStartOffset: BigInt(r.logStartOffset) };
