@@ -21,9 +21,8 @@ import { Limiter } from './limiter.js';
 import { loadOrCreateMetaProperties } from './meta-properties.js';
 import type { StorageObserver } from './observer.js';
 import { CLEANER_CHECKPOINT_FILE, LogCleaner, type CleanerOptions } from './log-cleaner.js';
-import { PartitionLog, type LogContext, type RecordTimestampLookup, type StorageLogger } from './partition-log.js';
-
-export type { StorageLogger } from './partition-log.js';
+import { noopLogger, type StorageLogger } from './logger.js';
+import { PartitionLog, type LogContext, type RecordTimestampLookup } from './partition-log.js';
 
 export interface LogManagerOptions {
   logDir: string;
@@ -84,7 +83,6 @@ const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint';
 const LOG_START_FILE = 'log-start-offset-checkpoint';
 const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
-const noopLogger: StorageLogger = { info() {}, warn() {}, error() {} };
 
 function key(topic: string, partition: number): string {
   return `${topic}-${partition}`;

@@ -18,6 +18,7 @@ import { effectiveSegmentMs, isCompacted, isDeleting, resolveLogConfig, type Log
 import { OffsetOutOfRangeError, StorageError, storageError } from './errors.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { Limiter } from './limiter.js';
+import type { StorageLogger } from './logger.js';
 import type { StorageObserver } from './observer.js';
 import { LogSegment, parseSegmentFileName, segmentFileName, type BatchInfo, type SegmentContext } from './segment.js';
 import { CLEANED_SUFFIX, SWAP_SUFFIX, completeInterruptedSwaps, removeSegmentFileSet, renameSegmentFiles } from './segment-swap.js';
@@ -59,12 +60,6 @@ export type RecordTimestampLookup = (
   timestamp: number,
   minOffset: number,
 ) => { offset: number; timestamp: number } | null | Promise<{ offset: number; timestamp: number } | null>;
-
-export interface StorageLogger {
-  info(o: object, msg?: string): void;
-  warn(o: object, msg?: string): void;
-  error(o: object, msg?: string): void;
-}
 
 /** What a PartitionLog gets from its LogManager. */
 export interface LogContext extends SegmentContext {
