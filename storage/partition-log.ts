@@ -10,7 +10,18 @@
  * Offsets: logStartOffset <= every readable offset < logEndOffset; highWatermark == logEndOffset (one node);
  * recoveryPoint: everything below it is fdatasync'ed.
  */
-import { RECORD_BATCH_OVERHEAD, entrySizeAt, readBatchHeader, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch } from '../protocol/records/batch-header.js';
+import {
+  BASE_OFFSET_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  RECORD_BATCH_OVERHEAD,
+  RECORDS_COUNT_OFFSET,
+  entrySizeAt,
+  readBatchHeader,
+  readInt64,
+  setBaseOffset,
+  setLogAppendTime,
+  setPartitionLeaderEpoch,
+} from '../protocol/records/batch-header.js';
 import type { BatchCache } from './batch-cache.js';
 import { CachedTail } from './batch-cache.js';
 import { CheckpointWriter, formatEpochCheckpoint, formatPartitionMetadata, readEpochCheckpoint, writeFileAtomic } from './checkpoint-file.js';
@@ -382,7 +393,7 @@ export class PartitionLog {
       b.baseOffset = next;
       b.lastOffset = next + delta;
       b.leaderEpoch = opts.leaderEpoch;
-      records += batches.readInt32BE(b.position + 57);
+      records += batches.readInt32BE(b.position + RECORDS_COUNT_OFFSET);
       next += delta + 1;
     }
     const sizeBefore = seg.size;
@@ -572,7 +583,7 @@ export class PartitionLog {
           const s = entrySizeAt(buf, p);
           if (s < RECORD_BATCH_OVERHEAD) throw new StorageError(`corrupt batch at position ${first.position + p} of ${seg.logPath}`);
           if (p + s > buf.length) break;
-          const last = buf.readInt32BE(p) * 4294967296 + buf.readUInt32BE(p + 4) + buf.readInt32BE(p + 23);
+          const last = readInt64(buf, p + BASE_OFFSET_OFFSET) + buf.readInt32BE(p + LAST_OFFSET_DELTA_OFFSET);
           if (last >= end) break;
           lastKept = last;
           p += s;
