@@ -11,7 +11,7 @@
  * <log.dir>/<topic>-<partition>/<20-digit offset>.snapshot  producer state (src/produce/producer-snapshot.ts),
  *                                                 deleted with the segment starting at that offset
  * <log.dir>/<topic>-<partition>/<base>.{log,index,timeindex}.{cleaned,swap}  a cleaned segment being swapped in
- *                                                 (log-cleaner.ts, segment-swap.ts; load completes or drops it)
+ *                                                 (cleaner.ts, segment-swap.ts; load completes or drops it)
  * <log.dir>/<topic>-<partition>.<uuid>-delete/   a deleted partition, removed in the background
  */
 export { DEFAULT_LOG_CONFIG, effectiveSegmentMs, isCompacted, isDeleting, resolveLogConfig } from './config.js';
@@ -28,6 +28,6 @@ export type { AppendInfo, AppendOptions, ReadResult, TimestampOffset, RecordTime
 export type { StorageLogger } from './logger.js';
 export { LogManager } from './log-manager.js';
 export type { LogManagerOptions, LogManagerStats } from './log-manager.js';
-export { DEFAULT_CLEANER_OPTIONS, resolveCleanerOptions } from './log-cleaner.js';
-export type { CleanerOptions } from './log-cleaner.js';
+export { DEFAULT_CLEANER_OPTIONS, resolveCleanerOptions } from './cleaner-config.js';
+export type { CleanerOptions } from './cleaner-config.js';
 export type { StorageObserver } from './observer.js';

@@ -20,7 +20,8 @@ import { nodeFs, type StorageFs } from './fs.js';
 import { Limiter } from './limiter.js';
 import { loadOrCreateMetaProperties } from './meta-properties.js';
 import type { StorageObserver } from './observer.js';
-import { CLEANER_CHECKPOINT_FILE, LogCleaner, type CleanerOptions } from './log-cleaner.js';
+import type { CleanerOptions } from './cleaner-config.js';
+import { CLEANER_CHECKPOINT_FILE, LogCleanerManager } from './log-cleaner-manager.js';
 import { noopLogger, type StorageLogger } from './logger.js';
 import { PartitionLog, type LogContext, type RecordTimestampLookup } from './partition-log.js';
 
@@ -111,7 +112,7 @@ export class LogManager {
   private readonly pendingDeletes = new Map<NodeJS.Timeout, string[]>();
   private readonly backgroundRemovals = new Set<Promise<void>>();
   private retentionRunning: Promise<void> | null = null;
-  private readonly cleaner: LogCleaner;
+  private readonly cleaner: LogCleanerManager;
   private closed = false;
 
   private constructor(
@@ -148,7 +149,7 @@ export class LogManager {
     this.logStartCheckpoint = new CheckpointWriter(fs, `${this.logDir}/${LOG_START_FILE}`, () =>
       formatOffsetCheckpoint([...this.logs.values()].map((l) => ({ topic: l.topic, partition: l.partition, offset: l.logStartOffset }))),
     );
-    this.cleaner = new LogCleaner({ ctx: this.ctx, logDir: this.logDir, logs: () => this.logs.values() }, opts.cleaner);
+    this.cleaner = new LogCleanerManager({ ctx: this.ctx, logDir: this.logDir, logs: () => this.logs.values() }, opts.cleaner);
   }
 
   static async open(opts: LogManagerOptions): Promise<LogManager> {
