@@ -23,7 +23,8 @@ import type { StorageObserver } from './observer.js';
 import type { CleanerOptions } from './cleaner-config.js';
 import { CLEANER_CHECKPOINT_FILE, LogCleanerManager } from './log-cleaner-manager.js';
 import { noopLogger, type StorageLogger } from './logger.js';
-import { PartitionLog, type LogContext, type RecordTimestampLookup } from './partition-log.js';
+import type { RecordTimestampLookup } from './local-log.js';
+import { PartitionLog, type LogContext } from './partition-log.js';
 
 export interface LogManagerOptions {
   logDir: string;
