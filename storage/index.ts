@@ -13,6 +13,23 @@
  * <log.dir>/<topic>-<partition>/<base>.{log,index,timeindex}.{cleaned,swap}  a cleaned segment being swapped in
  *                                                 (cleaner.ts, segment-swap.ts; load completes or drops it)
  * <log.dir>/<topic>-<partition>.<uuid>-delete/   a deleted partition, removed in the background
+ *
+ * Where each concept lives (Kafka's class in brackets where there is one):
+ *   log-manager.ts        LogManager [LogManager]: the log directory, its checkpoints, timers, shared caches
+ *   partition-log.ts      PartitionLog [UnifiedLog]: offsets, leader epochs, append, read, truncation
+ *   log-loader.ts         loading a partition directory at start, recovery [LogLoader]
+ *   local-log.ts          LocalLog [LocalLog]: the segment list and its files: roll, truncate, delete, read
+ *   log-flusher.ts        fdatasync rounds (group commit), the recovery point, flush.ms/flush.messages
+ *   retention.ts          which old segments retention.ms, retention.bytes and DeleteRecords delete
+ *   append-batches.ts     the batches of an append (parsed here or given by the produce path)
+ *   segment.ts            LogSegment [LogSegment]: one .log and its indexes (index-file.ts) [OffsetIndex, TimeIndex]
+ *   segment-swap.ts       the crash-safe swap of cleaned segments, and its completion at load
+ *   log-cleaner-manager.ts  compaction: which log, when, its cleaner checkpoint [LogCleanerManager]
+ *   cleaner.ts            one cleaning: map, clean, swap [Cleaner] (offset-map.ts, producer-last-batches.ts,
+ *                         cleaner-config.ts; batches rewritten by protocol/records/batch-filter.ts)
+ *   batch-cache.ts        recently appended batches in memory, for tailing reads
+ *   leader-epoch-cache.ts [LeaderEpochFileCache]; checkpoint-file.ts the checkpoint formats
+ *   fs.ts, faulty-fs.ts   the file-system seam, and its fault-injecting test double
  */
 export { DEFAULT_LOG_CONFIG, effectiveSegmentMs, isCompacted, isDeleting, resolveLogConfig } from './config.js';
 export type { LogConfig } from './config.js';
