@@ -25,8 +25,9 @@
  * - GROUP and CLIENT_METRICS: Gregor keeps no such configs → INVALID_REQUEST.
  * validate_only runs every check and changes nothing.
  */
-import { ErrorCode, errorInfo, KafkaError } from '../../protocol/index.js';
+import { ErrorCode, KafkaError } from '../../protocol/index.js';
 import type { Broker } from '../broker.js';
+import { apiErrorOf, isKnownError } from '../errors.js';
 import { topicNameProblem } from '../metadata/topic-names.js';
 import { loggerExists, ROOT_LOGGER, setLoggerLevel, VALID_LOG_LEVELS } from './broker-loggers.js';
 import { BROKER_CONFIG_BY_NAME } from './definitions.js';
@@ -72,11 +73,6 @@ export interface AlterOptions {
   readonly validateOnly: boolean;
 }
 
-/** An error as Kafka's ApiError.fromThrowable carries it: no message when it is the error's default one. */
-export function apiError(err: KafkaError): { errorCode: number; errorMessage: string | null } {
-  return { errorCode: err.code, errorMessage: err.message === errorInfo(err.code).message ? null : err.message };
-}
-
 /** Applies the changes of one request; one result per resource, in request order. */
 export async function alterConfigResources(broker: Broker, resources: readonly ConfigResourceChange[], opts: AlterOptions): Promise<ConfigResourceResult[]> {
   const seen = new Map<string, number>();
@@ -95,8 +91,8 @@ export async function alterConfigResources(broker: Broker, resources: readonly C
       await alterOne(broker, r, opts);
       results.push({ ...base, errorCode: ErrorCode.NONE, errorMessage: null });
     } catch (err) {
-      if (!(err instanceof KafkaError)) throw err;
-      results.push({ ...base, ...apiError(err) });
+      if (!isKnownError(err)) throw err;
+      results.push({ ...base, ...apiErrorOf(err) });
     }
   }
   return results;

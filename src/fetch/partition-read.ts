@@ -8,9 +8,9 @@
  * clients skip). Record bytes are the storage's buffers (slices, never
  * concatenated).
  */
-import { ErrorCode, ProtocolError } from '../../protocol/index.js';
-import { OffsetOutOfRangeError, StorageError } from '../../storage/index.js';
+import { ErrorCode } from '../../protocol/index.js';
 import type { Broker } from '../broker.js';
+import { errorCodeOf, isKnownError } from '../errors.js';
 import type { PartitionState } from '../metadata/topic-manager.js';
 import type { FetchPartitionParams, PartitionOutcome } from './fetch-sessions.js';
 
@@ -124,18 +124,16 @@ export async function readPartition(
       divergingEpoch: undefined,
     };
   } catch (err) {
-    if (err instanceof OffsetOutOfRangeError) return errorRead(params, ErrorCode.OFFSET_OUT_OF_RANGE, state);
-    if (err instanceof StorageError) {
+    // OFFSET_OUT_OF_RANGE; a ProtocolError's code for stored batches that cannot be converted for an old
+    // fetcher (e.g. zstd for magic 0/1); KAFKA_STORAGE_ERROR, unless the partition was deleted meanwhile
+    if (!isKnownError(err)) throw err;
+    const code = errorCodeOf(err);
+    if (code === ErrorCode.KAFKA_STORAGE_ERROR) {
       const now = resolvePartition(broker, params, opts.version);
       if (typeof now === 'number' || now.log !== log) return errorRead(params, typeof now === 'number' ? now : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       broker.logger.warn({ err, topic: state.topic, partition: state.partition }, 'Fetch: storage error');
-      return errorRead(params, ErrorCode.KAFKA_STORAGE_ERROR, state);
     }
-    if (err instanceof ProtocolError) {
-      // stored batches that cannot be converted for an old fetcher (e.g. zstd for magic 0/1)
-      return errorRead(params, err.errorCode, state);
-    }
-    throw err;
+    return errorRead(params, code, state);
   }
 }
 

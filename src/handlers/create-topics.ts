@@ -23,6 +23,7 @@
 import { ApiKey, apiByKey, ErrorCode, KafkaError, schemas, ZERO_UUID, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import type { Broker } from '../broker.js';
 import { CONFIG_SOURCE_ID, describeTopicConfigs } from '../config/topic-configs.js';
+import { errorCodeOf, isKnownError } from '../errors.js';
 import { defineHandler } from './handler.js';
 
 type Result = NonNullable<MessageInput<typeof schemas.createTopicsResponse>['topics']>[number];
@@ -78,8 +79,8 @@ async function createOne(broker: Broker, t: CreatableTopic, validateOnly: boolea
       })),
     };
   } catch (err) {
-    if (err instanceof KafkaError) return failure(t.name, err.code, err.message);
-    throw err;
+    if (!isKnownError(err)) throw err;
+    return failure(t.name, errorCodeOf(err), err.message);
   }
 }
 

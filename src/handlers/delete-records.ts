@@ -13,8 +13,8 @@
  * Version notes: v1+ same as v0 (throttle behaviour); v2 flexible.
  */
 import { ApiKey, apiByKey, ErrorCode, schemas, type MessageInput } from '../../protocol/index.js';
-import { OffsetOutOfRangeError } from '../../storage/index.js';
 import type { Broker } from '../broker.js';
+import { errorCodeOf } from '../errors.js';
 import { defineHandler } from './handler.js';
 
 type TopicResult = NonNullable<MessageInput<typeof schemas.deleteRecordsResponse>['topics']>[number];
@@ -56,7 +56,8 @@ async function deleteBefore(broker: Broker, topicName: string, partitionIndex: n
     const logStart = await state.log.deleteRecordsBefore(offset);
     return { partitionIndex, lowWatermark: BigInt(logStart), errorCode: ErrorCode.NONE };
   } catch (err) {
-    if (err instanceof OffsetOutOfRangeError) return failed(ErrorCode.OFFSET_OUT_OF_RANGE);
+    if (errorCodeOf(err) === ErrorCode.OFFSET_OUT_OF_RANGE) return failed(ErrorCode.OFFSET_OUT_OF_RANGE);
+    // anything else: the partition was deleted meanwhile, or its log failed
     const deleted = broker.logs.getLog(topicName, partitionIndex) !== state.log;
     if (!deleted) broker.logger.error({ err, topic: topicName, partition: partitionIndex }, 'deleting records failed');
     return failed(deleted ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.KAFKA_STORAGE_ERROR);

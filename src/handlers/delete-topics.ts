@@ -13,7 +13,8 @@
  * (topic_names before), results carry the topic id and a null name for
  * unknown ids.
  */
-import { ApiKey, apiByKey, ErrorCode, errorInfo, KafkaError, schemas, ZERO_UUID, type MessageInput } from '../../protocol/index.js';
+import { ApiKey, apiByKey, ErrorCode, errorInfo, schemas, ZERO_UUID, type MessageInput } from '../../protocol/index.js';
+import { errorCodeOf, isKnownError } from '../errors.js';
 import { defineHandler } from './handler.js';
 
 type Result = NonNullable<MessageInput<typeof schemas.deleteTopicsResponse>['responses']>[number];
@@ -88,8 +89,8 @@ export const deleteTopicsHandler = defineHandler({
         await broker.groups.onTopicDeleted(name);
         result(name, topicId, ErrorCode.NONE);
       } catch (err) {
-        if (!(err instanceof KafkaError)) throw err;
-        result(name, topicId, err.code, err.message);
+        if (!isKnownError(err)) throw err;
+        result(name, topicId, errorCodeOf(err), err.message);
       }
     }
     return { throttleTimeMs: 0, responses: results };

@@ -21,10 +21,11 @@
  */
 import { ApiKey, apiByKey, ErrorCode, errorInfo, KafkaError, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import type { Broker } from '../broker.js';
-import { apiError, ResourceType } from '../config/alter-config-resources.js';
+import { ResourceType } from '../config/alter-config-resources.js';
 import { brokerLoggers } from '../config/broker-loggers.js';
 import { describeBrokerConfigEntries, describeTopicConfigEntries, DYNAMIC_BROKER_LOGGER_CONFIG, type DescribedConfig } from '../config/describe-configs.js';
 import { CONFIG_SOURCE_ID } from '../config/topic-configs.js';
+import { apiErrorOf, isKnownError } from '../errors.js';
 import { topicNameProblem } from '../metadata/topic-names.js';
 import { defineHandler } from './handler.js';
 
@@ -67,8 +68,8 @@ function describeResource(broker: Broker, r: Resource, opts: { synonyms: boolean
   try {
     entries = entriesOf(broker, r);
   } catch (err) {
-    if (!(err instanceof KafkaError)) throw err;
-    const e = apiError(err);
+    if (!isKnownError(err)) throw err;
+    const e = apiErrorOf(err);
     return failure(r, e.errorCode, e.errorMessage);
   }
   const keys = r.configurationKeys;

@@ -16,8 +16,9 @@
  * v12+ topics looked up by id (UNKNOWN_TOPIC_ID when unknown) — as in Kafka,
  * v10-11 requests with a null name or a topic id get INVALID_REQUEST.
  */
-import { ApiKey, apiByKey, ErrorCode, KafkaError, schemas, ZERO_UUID, type MessageInput, type MessageValue } from '../../protocol/index.js';
+import { ApiKey, apiByKey, ErrorCode, schemas, ZERO_UUID, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import type { Broker } from '../broker.js';
+import { errorCodeOf, isKnownError } from '../errors.js';
 import type { TopicInfo } from '../metadata/topic-manager.js';
 import { topicNameProblem } from '../metadata/topic-names.js';
 import { defineHandler } from './handler.js';
@@ -81,8 +82,8 @@ async function requestedTopic(broker: Broker, t: RequestTopic, version: number, 
     const found = await broker.topics.getOrAutoCreate(name, allowAutoCreate);
     if (found) return topicMetadata(broker, found, topicOps);
   } catch (err) {
-    if (err instanceof KafkaError) return errorTopic(err.code, name, ZERO_UUID);
-    throw err;
+    if (!isKnownError(err)) throw err;
+    return errorTopic(errorCodeOf(err), name, ZERO_UUID);
   }
   return errorTopic(topicNameProblem(name) ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, ZERO_UUID);
 }
