@@ -39,7 +39,7 @@ export const createPartitionsHandler = defineHandler({
       if (counts.get(t.name)! > 1) continue;
       try {
         const assignments = t.assignments === null ? null : t.assignments.map((a) => a.brokerIds);
-        await ctx.broker.topics.createPartitions(t.name, t.count, assignments, req.validateOnly);
+        await ctx.services.topics.createPartitions(t.name, t.count, assignments, req.validateOnly);
         results.push({ name: t.name, errorCode: ErrorCode.NONE, errorMessage: null });
       } catch (err) {
         if (!isKnownError(err)) throw err;

@@ -24,14 +24,14 @@ export const deleteTopicsHandler = defineHandler({
   request: schemas.deleteTopicsRequest,
   response: schemas.deleteTopicsResponse,
   async handle(ctx, req) {
-    const { broker, version } = ctx;
+    const { services, version } = ctx;
     const entries: Array<{ name: string | null; topicId: string }> =
       version >= 6 ? req.topics.map((t) => ({ name: t.name, topicId: t.topicId })) : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
     const results: Result[] = [];
     const result = (name: string | null, topicId: string, errorCode: number, errorMessage: string | null = null): void => {
       results.push({ name, topicId, errorCode, errorMessage: errorCode === ErrorCode.NONE ? null : (errorMessage ?? errorInfo(errorCode).message) });
     };
-    if (!broker.config.bool('delete.topic.enable')) {
+    if (!services.config.bool('delete.topic.enable')) {
       const code = version < 3 ? ErrorCode.INVALID_REQUEST : ErrorCode.TOPIC_DELETION_DISABLED;
       for (const e of entries) result(e.name, e.topicId, code, 'Topic deletion is disabled.');
       return { throttleTimeMs: 0, responses: results };
@@ -56,7 +56,7 @@ export const deleteTopicsHandler = defineHandler({
           reported.add(`n:${e.name}`);
           continue;
         }
-        const topic = broker.topics.get(e.name);
+        const topic = services.topics.get(e.name);
         if (!topic) {
           result(e.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         } else if ([...toDelete.values()].includes(topic.topicId)) {
@@ -71,7 +71,7 @@ export const deleteTopicsHandler = defineHandler({
           reported.add(`i:${e.topicId}`);
           continue;
         }
-        const topic = broker.topics.getById(e.topicId);
+        const topic = services.topics.getById(e.topicId);
         if (!topic) {
           result(null, e.topicId, ErrorCode.UNKNOWN_TOPIC_ID);
         } else if (toDelete.has(topic.name)) {
@@ -84,9 +84,9 @@ export const deleteTopicsHandler = defineHandler({
     }
     for (const [name, topicId] of toDelete) {
       try {
-        await broker.topics.delete(name);
+        await services.topics.delete(name);
         // committed offsets of a deleted topic go too, as in Kafka
-        await broker.groups.onTopicDeleted(name);
+        await services.groups.onTopicDeleted(name);
         result(name, topicId, ErrorCode.NONE);
       } catch (err) {
         if (!isKnownError(err)) throw err;

@@ -74,7 +74,7 @@ export const listOffsetsHandler = defineHandler({
               leaderEpoch: -1,
             });
             if (ctx.version >= 1 && duplicates.has(`${t.name}\u0000${p.partitionIndex}`)) return error(ErrorCode.INVALID_REQUEST);
-            const state = ctx.broker.topics.partition(t.name, p.partitionIndex);
+            const state = ctx.services.topics.partition(t.name, p.partitionIndex);
             if (!state) return error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
             const epochError = leaderEpochError(p.currentLeaderEpoch, state.leaderEpoch);
             if (epochError !== ErrorCode.NONE) return error(epochError);
@@ -95,7 +95,7 @@ export const listOffsetsHandler = defineHandler({
             } catch (err) {
               if (!isKnownError(err)) throw err;
               const code = errorCodeOf(err);
-              if (code === ErrorCode.KAFKA_STORAGE_ERROR) ctx.broker.logger.warn({ err, topic: t.name, partition: p.partitionIndex }, 'ListOffsets: storage error');
+              if (code === ErrorCode.KAFKA_STORAGE_ERROR) ctx.services.logger.warn({ err, topic: t.name, partition: p.partitionIndex }, 'ListOffsets: storage error');
               return error(code);
             }
           }),
