@@ -34,8 +34,6 @@ import { ReceiveBuffer } from './receive-buffer.js';
 import type { BrokerServices } from './services.js';
 import type { Session } from './session.js';
 
-export type { ConnectionInfo } from './connection-info.js';
-
 export interface ConnectionLimits {
   /** socket.request.max.bytes */
   readonly maxRequestBytes: number;
