@@ -30,7 +30,7 @@
  */
 import { apiByKey, ApiKey, ErrorCode, ProtocolError, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import { StorageError } from '../../storage/index.js';
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from '../services.js';
 import type { TopicInfo } from '../metadata/topic-manager.js';
 import { prepareAppendWithin } from '../produce/decompression-budget.js';
 import { ProduceValidationError, type RecordError } from '../produce/validate.js';
@@ -45,12 +45,12 @@ export const produceHandler = defineHandler({
   request: schemas.produceRequest,
   response: schemas.produceResponse,
   async handle(ctx, req: Request): Promise<Response | undefined> {
-    const waiting = ctx.broker.waiting;
+    const waiting = ctx.services.waiting;
     if (req.acks === -1) waiting.acksAll++;
     const appended = detachWhenAppended(ctx, req);
     const responses = await Promise.all(
       req.topicData.map(async (t) => {
-        const topic = ctx.broker.topics.get(t.name);
+        const topic = ctx.services.topics.get(t.name);
         return {
           name: t.name,
           partitionResponses: await Promise.all(
@@ -64,7 +64,7 @@ export const produceHandler = defineHandler({
     if (req.acks === 0) {
       const failed = responses.flatMap((t) => t.partitionResponses.filter((p) => p.errorCode !== ErrorCode.NONE).map((p) => ({ topic: t.name, ...p })));
       if (failed.length > 0) {
-        ctx.broker.logger.info({ failed: failed.map((f) => `${f.topic}-${f.index}: ${f.errorCode}`) }, 'acks=0 produce failed; closing connection');
+        ctx.services.logger.info({ failed: failed.map((f) => `${f.topic}-${f.index}: ${f.errorCode}`) }, 'acks=0 produce failed; closing connection');
         ctx.connection.close('acks=0 produce failed');
       }
       return undefined;
@@ -80,7 +80,7 @@ export const produceHandler = defineHandler({
  * Returns what each partition calls once, or undefined when nothing would wait.
  */
 function detachWhenAppended(ctx: RequestContext, req: Request): (() => void) | undefined {
-  if (req.acks !== -1 || !ctx.broker.config.bool('gregor.flush.acks.all')) return undefined;
+  if (req.acks !== -1 || !ctx.services.config.bool('gregor.flush.acks.all')) return undefined;
   let left = 0;
   for (const t of req.topicData) left += t.partitionData.length;
   return () => {
@@ -133,7 +133,7 @@ async function appendPartition(
   records: Buffer | null,
   appended: (() => void) | undefined,
 ): Promise<PartitionResponse> {
-  const broker = ctx.broker;
+  const services = ctx.services;
   if (acks !== 0 && acks !== 1 && acks !== -1) return errorResponse(index, ErrorCode.INVALID_REQUIRED_ACKS);
   const state = topic?.partitions[index];
   if (!topic || !state) return errorResponse(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -156,22 +156,22 @@ async function appendPartition(
       return { index, errorCode: ErrorCode.NONE, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: BigInt(state.log.logStartOffset) };
     }
     const now = Date.now();
-    const prepared = await prepareAppendWithin(broker.decompressionMemory, records, {
+    const prepared = await prepareAppendWithin(services.budgets.decompression, records, {
       version: ctx.version,
       config,
-      maxDecompressedBytes: broker.config.int('gregor.max.decompressed.bytes'),
+      maxDecompressedBytes: services.config.int('gregor.max.decompressed.bytes'),
       now,
     });
     const logAppendTime = config.timestampType === 'LogAppendTime';
     // producer state: duplicates, sequence and epoch checks, atomic with the append (producer-state-manager.ts)
-    const appending = broker.producerStates.append(state.log, prepared.buffer, {
+    const appending = services.producerStates.append(state.log, prepared.buffer, {
       leaderEpoch: state.leaderEpoch,
       logAppendTime: logAppendTime ? now : undefined,
-      sync: acks === -1 && broker.config.bool('gregor.flush.acks.all'),
+      sync: acks === -1 && services.config.bool('gregor.flush.acks.all'),
     });
     appended?.();
     const info = await appending;
-    if (info.recordCount > 0) broker.metrics?.produced(topicName, info.recordCount, records.length);
+    if (info.recordCount > 0) services.metrics?.produced(topicName, info.recordCount, records.length);
     return {
       index,
       errorCode: ErrorCode.NONE,
@@ -182,17 +182,17 @@ async function appendPartition(
     };
   } catch (err) {
     if (err instanceof ProduceValidationError) {
-      logRejection(broker, topicName, index, err.code, err.message);
+      logRejection(services, topicName, index, err.code, err.message);
       return errorResponse(index, err.code, err.message, err.recordErrors);
     }
     if (err instanceof ProtocolError) {
-      logRejection(broker, topicName, index, err.errorCode, err.message);
+      logRejection(services, topicName, index, err.errorCode, err.message);
       return errorResponse(index, err.errorCode, err.message, recordErrorOf(err));
     }
     if (err instanceof StorageError) {
       // the topic was deleted while the append was on its way
-      if (broker.topics.partition(topicName, index)?.log !== state.log) return errorResponse(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      broker.logger.warn({ err, topic: topicName, partition: index }, 'Produce: storage error');
+      if (services.topics.partition(topicName, index)?.log !== state.log) return errorResponse(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      services.logger.warn({ err, topic: topicName, partition: index }, 'Produce: storage error');
       return errorResponse(index, ErrorCode.KAFKA_STORAGE_ERROR);
     }
     throw err;
@@ -204,8 +204,8 @@ function recordsBuffer(records: Buffer | readonly Buffer[] | null): Buffer | nul
   return records === null || Buffer.isBuffer(records) ? records : Buffer.concat(records);
 }
 
-function logRejection(broker: Broker, topic: string, partition: number, code: number, message: string): void {
-  broker.logger.debug({ topic, partition, errorCode: code, reason: message }, 'Produce: records rejected');
+function logRejection(services: BrokerServices, topic: string, partition: number, code: number, message: string): void {
+  services.logger.debug({ topic, partition, errorCode: code, reason: message }, 'Produce: records rejected');
 }
 
 /** INVALID_RECORD errors name the offending record ("record 3: ..."); Produce v8+ reports it as a record error. */
