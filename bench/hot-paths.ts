@@ -1,7 +1,7 @@
 /**
  * The broker's request path in-process, without sockets (prints numbers, asserts nothing): CPU time per
- * request of what Connection.handleFrame does — peek and decode the frame, run the handler, encode the
- * response — for Produce (acks=1; 1 × 100 B, 100 × 100 B and 16 × 1 KiB records in one batch, to 1
+ * request of what a connection has dispatch() do with a frame — peek and decode it, run the handler,
+ * encode the response — for Produce (acks=1; 1 × 100 B, 100 × 100 B and 16 × 1 KiB records in one batch, to 1
  * partition; one 100 B record to each of 16 partitions) and Fetch (1 partition, from the batch cache and
  * from the segment files). Each request's frame is a fresh copy (appends patch it and the cache keeps
  * it); the copy alone is measured too and subtracted. CPU time (all threads, GC included), best of 5
@@ -9,19 +9,12 @@
  *
  * Run: npx tsc -p . && node dist/bench/hot-paths.js [substring of the cases to run]
  */
-import {
-  decodeFrom,
-  encodeRequestFrame,
-  encodeResponseFrame,
-  peekRequestHeader,
-  Reader,
-  readRequestHeader,
-  schemas,
-} from '../protocol/index.js';
+import { encodeRequestFrame, schemas } from '../protocol/index.js';
 import { buildUncompressedBatch } from '../protocol/records/index.js';
-import type { ConnectionInfo } from '../src/connection.js';
-import { handlerFor } from '../src/handlers/index.js';
-import { startBroker } from '../src/index.js';
+import type { ConnectionInfo } from '../src/connection-info.js';
+import { dispatch, type DispatchTarget } from '../src/dispatch.js';
+import { startBroker, type RunningBroker } from '../src/index.js';
+import { Session } from '../src/session.js';
 import { cpuClock, measureAsync } from './measure.js';
 
 const broker = await startBroker({ logLevel: 'warn' });
@@ -35,25 +28,23 @@ const connection: ConnectionInfo = {
   id: 0,
   remoteAddress: '127.0.0.1',
   remotePort: 0,
-  clientId: 'bench',
-  clientSoftwareName: null,
-  clientSoftwareVersion: null,
   close: () => undefined,
   afterResponse: (done) => done(),
   detach: () => undefined,
 };
 
-/** What Connection.handleFrame does with a frame, minus the socket write. */
-async function handle(frame: Buffer, b = broker.broker): Promise<number> {
-  const peek = peekRequestHeader(frame);
-  const handler = handlerFor(peek.apiKey)!;
-  const r = new Reader(frame);
-  const header = readRequestHeader(r);
-  const body = decodeFrom(handler.request, peek.apiVersion, r);
-  const response = await handler.handle({ broker: b, connection, header, version: peek.apiVersion }, body);
-  if (response === undefined) return 0;
+function targetOf(b: RunningBroker): DispatchTarget {
+  return { services: b.broker.services, session: new Session({ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT' }), connection, log: b.broker.logger };
+}
+const cachedTarget = targetOf(broker);
+const uncachedTarget = targetOf(uncached);
+
+/** What a connection does with a frame (dispatch), minus the socket write. */
+async function handle(frame: Buffer, target = cachedTarget): Promise<number> {
+  const out = await dispatch(frame, performance.now(), target);
+  if (out.kind !== 'respond') return 0;
   let n = 0;
-  for (const c of encodeResponseFrame(handler.response, peek.apiVersion, peek.correlationId, response)) n += c.length;
+  for (const c of out.chunks) n += c.length;
   return n;
 }
 
@@ -109,7 +100,7 @@ for (const [label, topic, partitions, n, size] of [
 // (no cache: segment files)
 const batch = buildUncompressedBatch(records(16, 100), { timestamp: Date.now() });
 const bigBatch = buildUncompressedBatch(records(16, 1024), { timestamp: Date.now() });
-for (let i = 0; i < 4000; i++) await handle(produceFrame('cold', 1, Buffer.from(bigBatch)), uncached.broker);
+for (let i = 0; i < 4000; i++) await handle(produceFrame('cold', 1, Buffer.from(bigBatch)), uncachedTarget);
 for (let i = 0; i < 1000; i++) await handle(produceFrame('one', 1, Buffer.from(batch)));
 const one = broker.broker.topics.get('one')!.partitions[0]!.log;
 console.log('Fetch v11, 1 partition, maxBytes 1 MiB:');
@@ -129,7 +120,7 @@ for (const kib of [64, 1024]) {
   if (!wanted(`fetch from the segment file (${kib} KiB)`)) continue;
   const fromFile = await measureAsync(() => {
     at = (at + 16 * 61) % 60000;
-    return handle(fetchFrame('cold', at, kib * 1024), uncached.broker);
+    return handle(fetchFrame('cold', at, kib * 1024), uncachedTarget);
   }, 300, 5, cpuClock);
   line(`from the segment file (${kib} KiB)`, fromFile, 1, 'request');
 }

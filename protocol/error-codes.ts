@@ -1,6 +1,7 @@
 /**
  * Kafka's error codes (3.9.0), as a typed catalogue: code, name, whether the
- * client may retry, and Kafka's default message.
+ * client may retry, and Kafka's default message; and KafkaError, the one error
+ * class that carries a code (ProtocolError, errors.ts, is the wire layer's).
  */
 export interface KafkaErrorInfo {
   readonly code: number;
@@ -283,9 +284,13 @@ export function errorInfo(code: number): KafkaErrorInfo {
   return ERRORS.get(code) ?? ERRORS.get(-1)!;
 }
 
-/** An error carrying a Kafka error code, thrown by broker logic and mapped to a response field. */
+/**
+ * An error carrying a Kafka error code, thrown by broker logic and mapped to a response field: the one
+ * code-carrying error class (the broker's errorCodeOf maps it, and storage's errors, to a code). The message
+ * defaults to Kafka's for the code.
+ */
 export class KafkaError extends Error {
-  override readonly name = 'KafkaError';
+  override readonly name: string = 'KafkaError';
   constructor(
     readonly code: number,
     message?: string,

@@ -1,6 +1,10 @@
 /**
- * The broker: configuration, logger, the log manager, topics, and the TCP
- * server, started and stopped together.
+ * The broker: configuration, logger, the log manager, topics, groups,
+ * producer state, fetches, metrics and the TCP server, started and stopped
+ * together. It builds each subsystem from what that subsystem uses (a deps
+ * object of its own), and gives the server, and through it every request,
+ * the narrow services of services.ts: nothing outside src/index.ts and
+ * src/cli.ts holds the Broker.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,11 +13,11 @@ import { loadChecksums } from '../protocol/records/index.js';
 import { LogManager, type StorageFs } from '../storage/index.js';
 import { advertisedListenerOf, listenerOf, type BrokerConfig, type Endpoint } from './config/broker-config.js';
 import { cleanerOptionsOf, logDefaultsOf } from './config/log-defaults.js';
+import { FetchManager } from './fetch/fetch-manager.js';
 import { GroupCoordinator } from './group/coordinator.js';
-import { releaseParkedFetches } from './handlers/fetch.js';
 import type { Logger } from './logger.js';
 import { MemoryBudget } from './memory-budget.js';
-import type { BrokerMetrics } from './metrics/broker-metrics.js';
+import type { BrokerMetrics, MetricsSources } from './metrics/broker-metrics.js';
 import type { MetricsServer } from './metrics/metrics-server.js';
 import type { RecordedStats } from './metrics/recorded-stats.js';
 import type { MetricsRecorder } from './metrics/recorder.js';
@@ -23,6 +27,11 @@ import { recordTimestampLookup } from './offsets/find-record-by-timestamp.js';
 import { ProducerIdManager } from './produce/producer-ids.js';
 import { ProducerStateManager } from './produce/producer-state-manager.js';
 import { Server } from './server.js';
+import type { BrokerServices, WaitingRequests } from './services.js';
+import type { Listener } from './session.js';
+
+/** `listeners` accepts PLAINTEXT only (config/broker-config.ts). */
+const PLAINTEXT: Listener = { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT' };
 
 export interface BrokerOptions {
   readonly config: BrokerConfig;
@@ -49,12 +58,16 @@ export class Broker {
   producerIds!: ProducerIdManager;
   /** Idempotent producers' state per partition; Produce appends through it. */
   producerStates!: ProducerStateManager;
+  /** Fetch sessions, long polls and the fetch memory budget. */
+  fetches!: FetchManager;
+  /** What requests see of the broker (services.ts). */
+  services!: BrokerServices;
   private server: Server | undefined;
   private closing: Promise<void> | undefined;
   /** Hot-path metrics; undefined when gregor.metrics.enabled is false. */
   metrics: MetricsRecorder | undefined;
   /** Requests parked on something (read by the metrics). */
-  readonly waiting = { acksAll: 0, fetches: 0 };
+  readonly waiting: WaitingRequests = { acksAll: 0, fetches: 0 };
   private stats: RecordedStats | undefined;
   private exporter: Promise<BrokerMetrics> | undefined;
   private metricsServer: MetricsServer | undefined;
@@ -154,9 +167,23 @@ export class Broker {
       expirationCheckIntervalMs: config.int('producer.id.expiration.check.interval.ms'),
       isLive: (log) => this.logs.getLog(log.topic, log.partition) === log,
     });
-    this.topics = await TopicManager.open(this, this.opts.metadataStore);
+    const logs = this.logs;
+    this.topics = await TopicManager.open({ config, logger: this.logger, nodeId: this.nodeId, logs }, this.opts.metadataStore);
     this.groups = GroupCoordinator.start(this);
-    const server = new Server(this, {
+    const broker = this;
+    this.fetches = new FetchManager({
+      topics: this.topics,
+      config,
+      logger: this.logger,
+      memory: this.fetchMemory,
+      logs,
+      get metrics() {
+        return broker.metrics;
+      },
+      waiting: this.waiting,
+    });
+    this.services = this.servicesOf();
+    const server = new Server(this.services, PLAINTEXT, {
       maxRequestBytes: config.int('socket.request.max.bytes'),
       maxQueuedBytes: config.int('socket.request.max.bytes'),
       maxQueuedRequests: config.int('queued.max.requests'),
@@ -213,12 +240,67 @@ export class Broker {
     if (!stats) return Promise.reject(new Error('metrics are disabled'));
     this.exporter ??= import('./metrics/broker-metrics.js').then(
       ({ BrokerMetrics }) =>
-        new BrokerMetrics(this, stats, {
+        new BrokerMetrics(this.metricsSources(), stats, {
           maxSeries: this.config.int('gregor.metrics.max.partitions'),
           maxClientSoftware: this.config.int('gregor.metrics.max.client.software'),
         }),
     );
     return this.exporter;
+  }
+
+  /** What requests see of the broker: built once the subsystems are open, shared by every request. */
+  private servicesOf(): BrokerServices {
+    const broker = this;
+    return {
+      identity: {
+        nodeId: this.nodeId,
+        clusterId: this.logs.clusterId,
+        get advertised() {
+          return broker.advertised;
+        },
+        dataDir: this.logs.logDir,
+      },
+      config: this.config,
+      logger: this.logger,
+      get metrics() {
+        return broker.metrics;
+      },
+      topics: this.topics,
+      groups: this.groups,
+      producerStates: this.producerStates,
+      producerIds: this.producerIds,
+      fetches: this.fetches,
+      logs: this.logs,
+      budgets: { request: this.requestMemory, fetch: this.fetchMemory, decompression: this.decompressionMemory },
+      waiting: this.waiting,
+    };
+  }
+
+  /** What the metrics read when scraped; a scrape can come while the broker starts, before the logs are open. */
+  private metricsSources(): MetricsSources {
+    const broker = this;
+    return {
+      nodeId: this.nodeId,
+      get isReady() {
+        return broker.isReady;
+      },
+      get connections() {
+        return broker.connections;
+      },
+      get connectionCounts() {
+        return broker.connectionCounts;
+      },
+      waiting: this.waiting,
+      get topics() {
+        return broker.topics as TopicManager | undefined;
+      },
+      get groups() {
+        return broker.groups as GroupCoordinator | undefined;
+      },
+      get logs() {
+        return broker.logs as LogManager | undefined;
+      },
+    };
   }
 
   private async stopMetrics(): Promise<void> {
@@ -248,7 +330,7 @@ export class Broker {
       };
       // answers parked JoinGroup/SyncGroup requests, so in-flight requests can finish
       await step(() => this.groups?.close());
-      releaseParkedFetches(this);
+      this.fetches?.releaseParked();
       await step(() => this.server?.close());
       // snapshots producer state at the log end, before the logs close and the clean-shutdown marker is written
       await step(() => this.producerStates.close());

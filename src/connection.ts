@@ -1,13 +1,18 @@
 /**
- * One client connection: size-prefixed frames in, responses out.
+ * One client connection, the transport: size-prefixed frames in, responses
+ * out. What a frame asks for is dispatch.ts's business (a frame in, a
+ * response, nothing, or a decision to close out); who the client is, and the
+ * connection's state, the Session's (session.ts). Here: bytes, framing,
+ * budgets, timeouts, back-pressure, response order and writev.
  *
  * Requests on a connection are executed one at a time in arrival order and
  * answered in the same order, as Kafka does (idempotent producers pipeline up
- * to five Produce requests and rely on it). A frame larger than
- * socket.request.max.bytes, an unknown API key or an unsupported version
- * closes the connection before anything is allocated for it. Response chunks
- * (record sections included) are written with cork/uncork, never
- * concatenated; responses completed in the same tick share one writev.
+ * to five Produce requests and rely on it); a handler may detach its request
+ * once its order-sensitive work is done, and its response still waits for its
+ * turn. A frame larger than socket.request.max.bytes closes the connection
+ * before anything is allocated for it. Response chunks (record sections
+ * included) are written with cork/uncork, never concatenated; responses
+ * completed in the same tick share one writev.
  *
  * Back-pressure: the socket is paused (nothing more is read, so the client's
  * TCP window closes) while responses wait for it to drain, while
@@ -21,46 +26,13 @@
  * no traffic at all is closed after connections.max.idle.ms.
  */
 import type { Socket } from 'node:net';
-import {
-  ApiKey,
-  apiByKey,
-  encodeResponseFrame,
-  ErrorCode,
-  peekRequestHeader,
-  ProtocolError,
-  Reader,
-  readRequestHeader,
-  decodeFrom,
-  schemas,
-} from '../protocol/index.js';
-import type { Broker } from './broker.js';
-import { handlerFor, loadHandler, versionsFor } from './handlers/index.js';
+import type { ConnectionInfo } from './connection-info.js';
+import { dispatch, type Dispatched, type DispatchTarget } from './dispatch.js';
 import type { Logger } from './logger.js';
 import type { MemoryBudget } from './memory-budget.js';
-
-export interface ConnectionInfo {
-  readonly id: number;
-  readonly remoteAddress: string;
-  readonly remotePort: number;
-  clientId: string | null;
-  clientSoftwareName: string | null;
-  clientSoftwareVersion: string | null;
-  /** Closes the connection (e.g. a failed Produce with acks=0, which gets no response). */
-  close(reason: string): void;
-  /**
-   * Runs `done` once the response to the request being handled has been handed to the kernel, or when
-   * there is none (no response, a closed connection): what the response holds may then be released.
-   * Call it before detach().
-   */
-  afterResponse(done: () => void): void;
-  /**
-   * Lets the connection go on to its next request while this one finishes; responses still leave in
-   * request order. For a handler whose order-sensitive work is done and that now only waits (Produce
-   * acks=all after its appends, waiting for fdatasync): one producer's pipelined requests then share
-   * fdatasync rounds (group commit) instead of taking one each.
-   */
-  detach(): void;
-}
+import { ReceiveBuffer } from './receive-buffer.js';
+import type { BrokerServices } from './services.js';
+import type { Session } from './session.js';
 
 export interface ConnectionLimits {
   /** socket.request.max.bytes */
@@ -97,17 +69,15 @@ export class Connection implements ConnectionInfo {
   readonly id = nextId++;
   readonly remoteAddress: string;
   readonly remotePort: number;
-  clientId: string | null = null;
-  clientSoftwareName: string | null = null;
-  clientSoftwareVersion: string | null = null;
 
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
+  /** Bytes read and not yet framed. */
+  private readonly pending = new ReceiveBuffer();
   private readonly queue: QueuedFrame[] = [];
   private queuedBytes = 0;
   private processing = false;
-  private closed = false;
   private readonly log: Logger;
+  /** What dispatch() needs of this connection, for each of its requests. */
+  private readonly target: DispatchTarget;
   /** Bytes of the request budget held for the frame arriving (0: not taken yet). */
   private nextReserved = 0;
   /** Cancels the wait for request budget, while waiting. */
@@ -131,15 +101,21 @@ export class Connection implements ConnectionInfo {
   private sendTurn = 0;
   private readonly waitingTurn = new Map<number, () => void>();
 
+  /**
+   * `session` was created when the server accepted the socket; its state is the connection's: closing once
+   * closed, by either side.
+   */
   constructor(
     private readonly socket: Socket,
-    private readonly broker: Broker,
+    services: BrokerServices,
+    readonly session: Session,
     private readonly limits: ConnectionLimits,
     private readonly onClose: (c: Connection) => void,
   ) {
     this.remoteAddress = socket.remoteAddress ?? '';
     this.remotePort = socket.remotePort ?? 0;
-    this.log = broker.logger.child({ conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}` });
+    this.log = services.logger.child({ conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}` });
+    this.target = { services, session, connection: this, log: this.log };
     socket.setNoDelay(true);
     if (limits.idleMs > 0) {
       socket.setTimeout(limits.idleMs, () => this.onIdle());
@@ -147,7 +123,7 @@ export class Connection implements ConnectionInfo {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => this.log.debug({ err }, 'socket error'));
     socket.on('close', () => {
-      this.closed = true;
+      session.close();
       this.releaseAll();
       this.onClose(this);
     });
@@ -177,10 +153,15 @@ export class Connection implements ConnectionInfo {
     go?.();
   }
 
+  /** Closed, by us or by the client. */
+  private get closed(): boolean {
+    return this.session.state === 'closing';
+  }
+
   /** Closes the connection (Kafka's answer to a request it cannot parse or serve). */
   close(reason: string): void {
     if (this.closed) return;
-    this.closed = true;
+    this.session.close();
     this.log.debug({ reason }, 'closing connection');
     this.socket.destroy();
   }
@@ -203,7 +184,6 @@ export class Connection implements ConnectionInfo {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
     this.readFrames();
   }
 
@@ -228,8 +208,8 @@ export class Connection implements ConnectionInfo {
 
   /** Moves whole frames from the bytes read to the queue, while it holds fewer than queued.max.requests. */
   private extractFrames(): void {
-    while (this.pendingBytes >= 4 && !this.closed && this.waitingRequests < this.limits.maxQueuedRequests) {
-      const size = this.peekInt32();
+    while (this.pending.length >= 4 && !this.closed && this.waitingRequests < this.limits.maxQueuedRequests) {
+      const size = this.pending.peekInt32();
       if (size < 0 || size > this.limits.maxRequestBytes) {
         this.log.warn({ size, max: this.limits.maxRequestBytes }, 'request size out of bounds; closing connection');
         this.close('request size out of bounds');
@@ -255,15 +235,15 @@ export class Connection implements ConnectionInfo {
           return;
         }
       }
-      if (this.pendingBytes < 4 + size) break;
-      this.consume(4);
-      const frame = this.consume(size);
+      if (this.pending.length < 4 + size) break;
+      this.pending.take(4);
+      const frame = this.pending.take(size);
       this.requestArriving = false;
       this.queue.push({ frame, arrivedAt: performance.now(), reserved: this.nextReserved });
       this.nextReserved = 0;
       this.queuedBytes += frame.length;
     }
-    if (this.pendingBytes > 0 && !this.requestArriving) {
+    if (this.pending.length > 0 && !this.requestArriving) {
       this.requestArriving = true;
       this.armReadTimer();
     }
@@ -281,7 +261,7 @@ export class Connection implements ConnectionInfo {
     else if (!hold && this.socket.isPaused()) {
       this.socket.resume();
       // the time spent paused does not count against the request read timeout
-      if (this.pendingBytes > 0) this.armReadTimer();
+      if (this.pending.length > 0) this.armReadTimer();
     }
   }
 
@@ -302,7 +282,7 @@ export class Connection implements ConnectionInfo {
       this.readTimer?.refresh();
       return;
     }
-    this.log.info({ pendingBytes: this.pendingBytes, timeoutMs: this.limits.requestReadTimeoutMs }, 'request not received whole in time; closing connection');
+    this.log.info({ pendingBytes: this.pending.length, timeoutMs: this.limits.requestReadTimeoutMs }, 'request not received whole in time; closing connection');
     this.close('request read timeout');
   }
 
@@ -318,43 +298,10 @@ export class Connection implements ConnectionInfo {
     this.nextReserved = 0;
     this.queue.length = 0;
     this.queuedBytes = 0;
-    this.pending = [];
-    this.pendingBytes = 0;
+    this.pending.clear();
     this.waitingTurn.clear();
     for (const hooks of this.unsentHooks) runHooks(hooks);
     this.unsentHooks.clear();
-  }
-
-  private peekInt32(): number {
-    const first = this.pending[0]!;
-    if (first.length >= 4) return first.readInt32BE(0);
-    const head = Buffer.concat(this.pending, 4);
-    return head.readInt32BE(0);
-  }
-
-  /** Takes n bytes from the pending chunks: a slice when they lie in one chunk, else one copy. */
-  private consume(n: number): Buffer {
-    if (n === 0) return Buffer.alloc(0);
-    const first = this.pending[0]!;
-    let out: Buffer;
-    if (first.length >= n) {
-      out = first.subarray(0, n);
-      if (first.length === n) this.pending.shift();
-      else this.pending[0] = first.subarray(n);
-    } else {
-      out = Buffer.allocUnsafe(n);
-      let filled = 0;
-      while (filled < n) {
-        const c = this.pending[0]!;
-        const take = Math.min(c.length, n - filled);
-        c.copy(out, filled, 0, take);
-        filled += take;
-        if (take === c.length) this.pending.shift();
-        else this.pending[0] = c.subarray(take);
-      }
-    }
-    this.pendingBytes -= n;
-    return out;
   }
 
   private async processQueue(): Promise<void> {
@@ -366,7 +313,7 @@ export class Connection implements ConnectionInfo {
         this.queuedBytes -= item.frame.length;
         const started = this.startFrame(item);
         // frames already read but left out of the full queue come in now
-        if (this.pendingBytes > 0) this.extractFramesSafely();
+        if (this.pending.length > 0) this.extractFramesSafely();
         this.updateFlow();
         await started;
         // (a response the kernel took whole leaves writableNeedDrain set until the next tick: no wait for it)
@@ -402,16 +349,16 @@ export class Connection implements ConnectionInfo {
     this.outstanding++;
     return new Promise<void>((resolve) => {
       this.detachCurrent = resolve;
-      this.handleFrame(item.frame, item.arrivedAt)
-        .catch((err: unknown) => {
+      dispatch(item.frame, item.arrivedAt, this.target)
+        .catch((err: unknown): Dispatched => {
           this.log.error({ err }, 'handling a request failed; closing connection');
-          this.close('request failure');
-          return undefined;
+          return { kind: 'close', reason: 'request failure' };
         })
         .then((out) => {
           this.outstanding--;
           this.limits.requestMemory.release(item.reserved);
-          if (out === undefined || this.closed) {
+          if (out.kind === 'close') this.close(out.reason);
+          if (out.kind !== 'respond' || this.closed) {
             // hooks of a request that got no response (send() takes those of one that did)
             runHooks(hooks);
             this.inTurn(turn, undefined);
@@ -440,81 +387,6 @@ export class Connection implements ConnectionInfo {
       this.sendTurn++;
       next();
     }
-  }
-
-  private async handleFrame(frame: Buffer, arrivedAt: number): Promise<Outgoing | undefined> {
-    const metrics = this.broker.metrics;
-    const dequeuedAt = metrics ? performance.now() : 0;
-    let peek;
-    try {
-      peek = peekRequestHeader(frame);
-    } catch {
-      this.close('request shorter than a header');
-      return undefined;
-    }
-    const versions = versionsFor(peek.apiKey);
-    if (peek.apiKey === ApiKey.ApiVersions && versions && peek.apiVersion > versions.maxVersion) {
-      // KIP-511: answer with a v0 body listing only our ApiVersions range, so the client downgrades.
-      return {
-        chunks: encodeResponseFrame(schemas.apiVersionsResponse, 0, peek.correlationId, {
-          errorCode: ErrorCode.UNSUPPORTED_VERSION,
-          apiKeys: [{ apiKey: ApiKey.ApiVersions, minVersion: versions.minVersion, maxVersion: versions.maxVersion }],
-        }),
-      };
-    }
-    if (!versions || peek.apiVersion < versions.minVersion || peek.apiVersion > versions.maxVersion) {
-      const name = apiByKey(peek.apiKey)?.name ?? `unknown api key ${peek.apiKey}`;
-      this.log.info({ apiKey: peek.apiKey, apiVersion: peek.apiVersion }, `unsupported request ${name} v${peek.apiVersion}; closing connection`);
-      this.close('unsupported api or version');
-      return undefined;
-    }
-    // a rarely used API's handler is loaded at its first request (handlers/index.ts)
-    const handler = handlerFor(peek.apiKey) ?? (await loadHandler(peek.apiKey))!;
-    let header;
-    let body;
-    try {
-      const r = new Reader(frame);
-      header = readRequestHeader(r);
-      body = decodeFrom(handler.request, peek.apiVersion, r);
-    } catch (err) {
-      if (err instanceof ProtocolError) {
-        this.log.info({ apiKey: peek.apiKey, apiVersion: peek.apiVersion, err: err.message }, 'malformed request; closing connection');
-        this.close('malformed request');
-        return undefined;
-      }
-      throw err;
-    }
-    this.clientId = header.clientId;
-    let response;
-    try {
-      response = await handler.handle({ broker: this.broker, connection: this, header, version: peek.apiVersion }, body);
-    } catch (err) {
-      this.log.error({ err, api: handler.api.name, apiVersion: peek.apiVersion }, 'request handler failed; closing connection');
-      this.close('handler failure');
-      return undefined;
-    }
-    if (response === undefined) {
-      metrics?.requestHandled(handler.api, peek.apiVersion, (dequeuedAt - arrivedAt) / 1000, (performance.now() - dequeuedAt) / 1000, undefined);
-    }
-    if (response === undefined || this.closed) return undefined;
-    let frameChunks;
-    try {
-      frameChunks = encodeResponseFrame(handler.response, peek.apiVersion, peek.correlationId, response);
-    } catch (err) {
-      this.log.error({ err, api: handler.api.name, apiVersion: peek.apiVersion }, 'response cannot be encoded; closing connection');
-      this.close('response encoding failure');
-      return undefined;
-    }
-    if (!metrics) return { chunks: frameChunks };
-    const encodedAt = performance.now();
-    metrics.requestHandled(handler.api, peek.apiVersion, (dequeuedAt - arrivedAt) / 1000, (encodedAt - dequeuedAt) / 1000, response);
-    return {
-      chunks: frameChunks,
-      onSent: () => {
-        const sentAt = performance.now();
-        metrics.responseSent(handler.api, (sentAt - encodedAt) / 1000, (sentAt - arrivedAt) / 1000);
-      },
-    };
   }
 
   /**

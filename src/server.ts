@@ -1,10 +1,12 @@
 /**
  * The TCP listener: accepts connections within max.connections and
- * max.connections.per.ip, and hands each socket to a Connection.
+ * max.connections.per.ip, and hands each socket to a Connection with a new
+ * Session for the listener (session.ts: PLAINTEXT starts ready, as ANONYMOUS).
  */
 import net from 'node:net';
-import type { Broker } from './broker.js';
 import { Connection, type ConnectionLimits } from './connection.js';
+import type { BrokerServices } from './services.js';
+import { Session, type Listener } from './session.js';
 
 export interface ServerLimits extends ConnectionLimits {
   readonly maxConnections: number;
@@ -19,7 +21,8 @@ export class Server {
   rejected = 0;
 
   constructor(
-    private readonly broker: Broker,
+    private readonly services: BrokerServices,
+    private readonly listener: Listener,
     private readonly limits: ServerLimits,
   ) {
     this.server = net.createServer({ noDelay: true }, (socket) => this.accept(socket));
@@ -40,13 +43,13 @@ export class Server {
     const fromIp = this.perIp.get(ip) ?? 0;
     if (this.connections.size >= this.limits.maxConnections || fromIp >= this.limits.maxConnectionsPerIp) {
       this.rejected++;
-      this.broker.logger.warn({ ip, open: this.connections.size, fromIp }, 'connection limit reached; rejecting connection');
+      this.services.logger.warn({ ip, open: this.connections.size, fromIp }, 'connection limit reached; rejecting connection');
       socket.destroy();
       return;
     }
     this.accepted++;
     this.perIp.set(ip, fromIp + 1);
-    const conn = new Connection(socket, this.broker, this.limits, (c) => {
+    const conn = new Connection(socket, this.services, new Session(this.listener), this.limits, (c) => {
       this.connections.delete(c);
       const n = (this.perIp.get(ip) ?? 1) - 1;
       if (n <= 0) this.perIp.delete(ip);

@@ -11,8 +11,25 @@
  * <log.dir>/<topic>-<partition>/<20-digit offset>.snapshot  producer state (src/produce/producer-snapshot.ts),
  *                                                 deleted with the segment starting at that offset
  * <log.dir>/<topic>-<partition>/<base>.{log,index,timeindex}.{cleaned,swap}  a cleaned segment being swapped in
- *                                                 (log-cleaner.ts, segment-swap.ts; load completes or drops it)
+ *                                                 (cleaner.ts, segment-swap.ts; load completes or drops it)
  * <log.dir>/<topic>-<partition>.<uuid>-delete/   a deleted partition, removed in the background
+ *
+ * Where each concept lives (Kafka's class in brackets where there is one):
+ *   log-manager.ts        LogManager [LogManager]: the log directory, its checkpoints, timers, shared caches
+ *   partition-log.ts      PartitionLog [UnifiedLog]: offsets, leader epochs, append, read, truncation
+ *   log-loader.ts         loading a partition directory at start, recovery [LogLoader]
+ *   local-log.ts          LocalLog [LocalLog]: the segment list and its files: roll, truncate, delete, read
+ *   log-flusher.ts        fdatasync rounds (group commit), the recovery point, flush.ms/flush.messages
+ *   retention.ts          which old segments retention.ms, retention.bytes and DeleteRecords delete
+ *   append-batches.ts     the batches of an append (parsed here or given by the produce path)
+ *   segment.ts            LogSegment [LogSegment]: one .log and its indexes (index-file.ts) [OffsetIndex, TimeIndex]
+ *   segment-swap.ts       the crash-safe swap of cleaned segments, and its completion at load
+ *   log-cleaner-manager.ts  compaction: which log, when, its cleaner checkpoint [LogCleanerManager]
+ *   cleaner.ts            one cleaning: map, clean, swap [Cleaner] (offset-map.ts, producer-last-batches.ts,
+ *                         cleaner-config.ts; batches rewritten by protocol/records/batch-filter.ts)
+ *   batch-cache.ts        recently appended batches in memory, for tailing reads
+ *   leader-epoch-cache.ts [LeaderEpochFileCache]; checkpoint-file.ts the checkpoint formats
+ *   fs.ts, faulty-fs.ts   the file-system seam, and its fault-injecting test double
  */
 export { DEFAULT_LOG_CONFIG, effectiveSegmentMs, isCompacted, isDeleting, resolveLogConfig } from './config.js';
 export type { LogConfig } from './config.js';
@@ -24,9 +41,12 @@ export type { StorageFs, FileStat, OpenFlags } from './fs.js';
 export { FaultyFs } from './faulty-fs.js';
 export type { FaultOp, FaultCode } from './faulty-fs.js';
 export { PartitionLog } from './partition-log.js';
-export type { AppendBatch, AppendInfo, AppendOptions, ReadResult, TimestampOffset, RecordTimestampLookup, StorageLogger } from './partition-log.js';
+export type { AppendInfo, AppendOptions, ReadResult } from './partition-log.js';
+export type { AppendBatch } from './append-batches.js';
+export type { TimestampOffset, RecordTimestampLookup } from './local-log.js';
+export type { StorageLogger } from './logger.js';
 export { LogManager } from './log-manager.js';
 export type { LogManagerOptions, LogManagerStats } from './log-manager.js';
-export { DEFAULT_CLEANER_OPTIONS, resolveCleanerOptions } from './log-cleaner.js';
-export type { CleanerOptions } from './log-cleaner.js';
+export { DEFAULT_CLEANER_OPTIONS, resolveCleanerOptions } from './cleaner-config.js';
+export type { CleanerOptions } from './cleaner-config.js';
 export type { StorageObserver } from './observer.js';

@@ -20,10 +20,11 @@ import { nodeFs, type StorageFs } from './fs.js';
 import { Limiter } from './limiter.js';
 import { loadOrCreateMetaProperties } from './meta-properties.js';
 import type { StorageObserver } from './observer.js';
-import { CLEANER_CHECKPOINT_FILE, LogCleaner, type CleanerOptions } from './log-cleaner.js';
-import { PartitionLog, type LogContext, type RecordTimestampLookup, type StorageLogger } from './partition-log.js';
-
-export type { StorageLogger } from './partition-log.js';
+import type { CleanerOptions } from './cleaner-config.js';
+import { CLEANER_CHECKPOINT_FILE, LogCleanerManager } from './log-cleaner-manager.js';
+import { noopLogger, type StorageLogger } from './logger.js';
+import type { RecordTimestampLookup } from './local-log.js';
+import { PartitionLog, type LogContext } from './partition-log.js';
 
 export interface LogManagerOptions {
   logDir: string;
@@ -84,7 +85,6 @@ const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint';
 const LOG_START_FILE = 'log-start-offset-checkpoint';
 const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
-const noopLogger: StorageLogger = { info() {}, warn() {}, error() {} };
 
 function key(topic: string, partition: number): string {
   return `${topic}-${partition}`;
@@ -113,7 +113,7 @@ export class LogManager {
   private readonly pendingDeletes = new Map<NodeJS.Timeout, string[]>();
   private readonly backgroundRemovals = new Set<Promise<void>>();
   private retentionRunning: Promise<void> | null = null;
-  private readonly cleaner: LogCleaner;
+  private readonly cleaner: LogCleanerManager;
   private closed = false;
 
   private constructor(
@@ -150,7 +150,7 @@ export class LogManager {
     this.logStartCheckpoint = new CheckpointWriter(fs, `${this.logDir}/${LOG_START_FILE}`, () =>
       formatOffsetCheckpoint([...this.logs.values()].map((l) => ({ topic: l.topic, partition: l.partition, offset: l.logStartOffset }))),
     );
-    this.cleaner = new LogCleaner({ ctx: this.ctx, logDir: this.logDir, logs: () => this.logs.values() }, opts.cleaner);
+    this.cleaner = new LogCleanerManager({ ctx: this.ctx, logDir: this.logDir, logs: () => this.logs.values() }, opts.cleaner);
   }
 
   static async open(opts: LogManagerOptions): Promise<LogManager> {

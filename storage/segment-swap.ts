@@ -18,7 +18,7 @@
  */
 import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, readBatchHeader } from '../protocol/records/batch-header.js';
 import type { StorageFs } from './fs.js';
-import type { StorageLogger } from './partition-log.js';
+import type { StorageLogger } from './logger.js';
 import { parseSegmentFileName } from './segment.js';
 
 export const CLEANED_SUFFIX = '.cleaned';

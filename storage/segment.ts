@@ -4,7 +4,7 @@
  * index.interval.bytes since the last entry, the next batch gets an offset entry (its last offset, its
  * position) and a time entry (largest timestamp so far, the last offset of the batch that had it).
  */
-import { LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, readBatchHeader, verifyBatchCrc } from '../protocol/records/batch-header.js';
+import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, readBatchHeader, verifyBatchCrc } from '../protocol/records/batch-header.js';
 import type { BufferPool } from './buffer-pool.js';
 import type { FileHandleCache } from './file-handles.js';
 import type { StorageFs } from './fs.js';
@@ -189,7 +189,7 @@ export class LogSegment {
           break;
         }
       }
-      const size = LOG_OVERHEAD + buf.readInt32BE(pos - bufStart + 8);
+      const size = LOG_OVERHEAD + buf.readInt32BE(pos - bufStart + BATCH_LENGTH_OFFSET);
       if (size < RECORD_BATCH_OVERHEAD) {
         reason = `batch at position ${pos} has impossible size ${size}`;
         break;
@@ -381,6 +381,14 @@ export class LogSegment {
     this.offsetIndex.preallocate(maxIndexBytes);
     this.timeIndex.preallocate(maxIndexBytes);
     this.sealed = false;
+  }
+
+  /**
+   * Kafka's largestTimestamp, what retention.ms and min.compaction.lag.ms compare with: the largest batch
+   * timestamp, or the .log file's modification time when the segment has none.
+   */
+  largestTimestamp(clock: () => number): number {
+    return this.maxTimestamp >= 0 ? this.maxTimestamp : (this.ctx.fs.stat(this.logPath)?.mtimeMs ?? clock());
   }
 
   get indexFull(): boolean {

@@ -10,10 +10,22 @@ import {
   ATTR_DELETE_HORIZON,
   ATTR_LOG_APPEND_TIME,
   ATTR_TRANSACTIONAL,
+  ATTRIBUTES_OFFSET,
+  BASE_OFFSET_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_LENGTH_OFFSET,
   CRC_OFFSET,
   Compression,
+  LAST_OFFSET_DELTA_OFFSET,
   LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
   RECORD_BATCH_OVERHEAD,
+  RECORDS_COUNT_OFFSET,
   computeBatchCrc,
   writeInt64,
 } from './batch-header.js';
@@ -161,18 +173,18 @@ function assemble(p: Plan, options: BatchOptions, codec: number, body: Buffer | 
   const bodySize = body === null ? p.size : body.length;
   const total = RECORD_BATCH_OVERHEAD + bodySize;
   const buf = Buffer.allocUnsafe(total);
-  writeInt64(buf, 0, options.baseOffset ?? 0);
-  buf.writeInt32BE(total - LOG_OVERHEAD, 8);
-  buf.writeInt32BE(options.partitionLeaderEpoch ?? -1, 12);
-  buf.writeInt8(2, 16);
-  buf.writeInt16BE(attributesOf(options, codec), 21);
-  buf.writeInt32BE(p.lastOffsetDelta, 23);
-  writeInt64(buf, 27, p.baseTimestamp);
-  writeInt64(buf, 35, options.logAppendTime ?? p.maxTimestamp);
-  writeInt64(buf, 43, options.producerId ?? -1);
-  buf.writeInt16BE(options.producerEpoch ?? -1, 51);
-  buf.writeInt32BE(options.baseSequence ?? -1, 53);
-  buf.writeInt32BE(p.records.length, 57);
+  writeInt64(buf, BASE_OFFSET_OFFSET, options.baseOffset ?? 0);
+  buf.writeInt32BE(total - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
+  buf.writeInt32BE(options.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET);
+  buf.writeInt8(2, MAGIC_OFFSET);
+  buf.writeInt16BE(attributesOf(options, codec), ATTRIBUTES_OFFSET);
+  buf.writeInt32BE(p.lastOffsetDelta, LAST_OFFSET_DELTA_OFFSET);
+  writeInt64(buf, BASE_TIMESTAMP_OFFSET, p.baseTimestamp);
+  writeInt64(buf, MAX_TIMESTAMP_OFFSET, options.logAppendTime ?? p.maxTimestamp);
+  writeInt64(buf, PRODUCER_ID_OFFSET, options.producerId ?? -1);
+  buf.writeInt16BE(options.producerEpoch ?? -1, PRODUCER_EPOCH_OFFSET);
+  buf.writeInt32BE(options.baseSequence ?? -1, BASE_SEQUENCE_OFFSET);
+  buf.writeInt32BE(p.records.length, RECORDS_COUNT_OFFSET);
   if (body === null) {
     const w = new Writer(buf, RECORD_BATCH_OVERHEAD);
     writeRecords(w, p.records);

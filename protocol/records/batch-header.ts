@@ -1,12 +1,22 @@
 /**
  * RecordBatch v2 header (notes/record-format.md): the 61 bytes in front of the
- * records, read and patched without touching the records.
+ * records, read and patched without touching the records. Every field has its
+ * offset below (Kafka's DefaultRecordBatch names); code that reads or patches
+ * one field in place uses them, never a number.
  *
- * CRC-32C covers bytes 21 (attributes) to the end of the batch. baseOffset
- * (0-7), batchLength (8-11), partitionLeaderEpoch (12-15) and magic (16) are
- * outside it, so baseOffset and partitionLeaderEpoch are patched in place
- * without a CRC update; a LogAppendTime patch of maxTimestamp (35-42, inside
- * the CRC) and of the timestamp-type attribute bit needs the CRC recomputed.
+ *   0  baseOffset            int64      27  baseTimestamp   int64
+ *   8  batchLength           int32      35  maxTimestamp    int64
+ *  12  partitionLeaderEpoch  int32      43  producerId      int64
+ *  16  magic                 int8       51  producerEpoch   int16
+ *  17  crc                   uint32     53  baseSequence    int32
+ *  21  attributes            int16      57  recordsCount    int32
+ *  23  lastOffsetDelta       int32      61  records...
+ *
+ * CRC-32C covers bytes 21 (attributes) to the end of the batch. baseOffset,
+ * batchLength, partitionLeaderEpoch and magic are outside it, so baseOffset
+ * and partitionLeaderEpoch are patched in place without a CRC update; a
+ * LogAppendTime patch of maxTimestamp (inside the CRC) and of the
+ * timestamp-type attribute bit needs the CRC recomputed.
  */
 import { crc32c } from './checksums.js';
 import { ProtocolError } from '../errors.js';
@@ -14,9 +24,21 @@ import { ProtocolError } from '../errors.js';
 /** baseOffset + batchLength: the bytes in front of every batch or legacy message. */
 export const LOG_OVERHEAD = 12;
 export const RECORD_BATCH_OVERHEAD = 61;
+
+export const BASE_OFFSET_OFFSET = 0;
+/** Kafka's LENGTH_OFFSET: the size of the rest of the batch (and of a legacy message: the same 12-byte prefix). */
+export const BATCH_LENGTH_OFFSET = 8;
+export const PARTITION_LEADER_EPOCH_OFFSET = 12;
 export const MAGIC_OFFSET = 16;
 export const CRC_OFFSET = 17;
 export const ATTRIBUTES_OFFSET = 21;
+export const LAST_OFFSET_DELTA_OFFSET = 23;
+export const BASE_TIMESTAMP_OFFSET = 27;
+export const MAX_TIMESTAMP_OFFSET = 35;
+export const PRODUCER_ID_OFFSET = 43;
+export const PRODUCER_EPOCH_OFFSET = 51;
+export const BASE_SEQUENCE_OFFSET = 53;
+export const RECORDS_COUNT_OFFSET = 57;
 
 export const Compression = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
 export const ATTR_COMPRESSION_MASK = 0x07;
@@ -45,7 +67,7 @@ export interface BatchHeader {
 /** Total size (12 + batchLength) of the batch or legacy entry at `pos`, or -1 if fewer than 12 bytes remain. */
 export function entrySizeAt(buf: Buffer, pos = 0): number {
   if (buf.length - pos < LOG_OVERHEAD) return -1;
-  return LOG_OVERHEAD + buf.readInt32BE(pos + 8);
+  return LOG_OVERHEAD + buf.readInt32BE(pos + BATCH_LENGTH_OFFSET);
 }
 
 /** Magic byte of the entry at `pos` (2 for record batches, 0/1 for legacy messages). */
@@ -57,24 +79,24 @@ export function magicAt(buf: Buffer, pos = 0): number {
 /** Reads the v2 header at `pos`; throws ProtocolError if it is short, its length is impossible, or the magic is not 2. */
 export function readBatchHeader(buf: Buffer, pos = 0): BatchHeader {
   if (buf.length - pos < RECORD_BATCH_OVERHEAD) throw new ProtocolError('record batch shorter than its 61-byte header');
-  const batchLength = buf.readInt32BE(pos + 8);
+  const batchLength = buf.readInt32BE(pos + BATCH_LENGTH_OFFSET);
   if (batchLength < RECORD_BATCH_OVERHEAD - LOG_OVERHEAD) throw new ProtocolError(`record batch length ${batchLength} too small`);
   const magic = buf.readInt8(pos + MAGIC_OFFSET);
   if (magic !== 2) throw new ProtocolError(`record batch magic ${magic} is not 2`);
   return {
-    baseOffset: readInt64(buf, pos),
+    baseOffset: readInt64(buf, pos + BASE_OFFSET_OFFSET),
     batchLength,
-    partitionLeaderEpoch: buf.readInt32BE(pos + 12),
+    partitionLeaderEpoch: buf.readInt32BE(pos + PARTITION_LEADER_EPOCH_OFFSET),
     magic,
     crc: buf.readUInt32BE(pos + CRC_OFFSET),
     attributes: buf.readInt16BE(pos + ATTRIBUTES_OFFSET),
-    lastOffsetDelta: buf.readInt32BE(pos + 23),
-    baseTimestamp: readInt64(buf, pos + 27),
-    maxTimestamp: readInt64(buf, pos + 35),
-    producerId: readInt64(buf, pos + 43),
-    producerEpoch: buf.readInt16BE(pos + 51),
-    baseSequence: buf.readInt32BE(pos + 53),
-    recordCount: buf.readInt32BE(pos + 57),
+    lastOffsetDelta: buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET),
+    baseTimestamp: readInt64(buf, pos + BASE_TIMESTAMP_OFFSET),
+    maxTimestamp: readInt64(buf, pos + MAX_TIMESTAMP_OFFSET),
+    producerId: readInt64(buf, pos + PRODUCER_ID_OFFSET),
+    producerEpoch: buf.readInt16BE(pos + PRODUCER_EPOCH_OFFSET),
+    baseSequence: buf.readInt32BE(pos + BASE_SEQUENCE_OFFSET),
+    recordCount: buf.readInt32BE(pos + RECORDS_COUNT_OFFSET),
   };
 }
 
@@ -103,12 +125,12 @@ export function verifyBatchCrc(buf: Buffer, pos = 0): boolean {
 
 /** Patches baseOffset (outside the CRC). */
 export function setBaseOffset(buf: Buffer, pos: number, offset: number): void {
-  writeInt64(buf, pos, offset);
+  writeInt64(buf, pos + BASE_OFFSET_OFFSET, offset);
 }
 
 /** Patches partitionLeaderEpoch (outside the CRC). */
 export function setPartitionLeaderEpoch(buf: Buffer, pos: number, epoch: number): void {
-  buf.writeInt32BE(epoch, pos + 12);
+  buf.writeInt32BE(epoch, pos + PARTITION_LEADER_EPOCH_OFFSET);
 }
 
 /** Sets the LogAppendTime attribute bit and maxTimestamp, then recomputes the CRC (both are inside it). */
@@ -116,7 +138,7 @@ export function setLogAppendTime(buf: Buffer, pos: number, timestamp: number): v
   const size = entrySizeAt(buf, pos);
   const attributes = buf.readInt16BE(pos + ATTRIBUTES_OFFSET);
   buf.writeInt16BE(attributes | ATTR_LOG_APPEND_TIME, pos + ATTRIBUTES_OFFSET);
-  writeInt64(buf, pos + 35, timestamp);
+  writeInt64(buf, pos + MAX_TIMESTAMP_OFFSET, timestamp);
   buf.writeUInt32BE(computeBatchCrc(buf, pos, size), pos + CRC_OFFSET);
 }
 

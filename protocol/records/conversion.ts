@@ -11,6 +11,7 @@ import { ErrorCode } from '../error-codes.js';
 import {
   ATTR_CONTROL,
   ATTR_LOG_APPEND_TIME,
+  BATCH_LENGTH_OFFSET,
   Compression,
   LOG_OVERHEAD,
   MAGIC_OFFSET,
@@ -103,7 +104,7 @@ export async function batchesToMessageSet(
   for (const chunk of Buffer.isBuffer(chunks) ? [chunks] : chunks) {
     let pos = 0;
     while (chunk.length - pos >= LOG_OVERHEAD) {
-      const size = LOG_OVERHEAD + chunk.readInt32BE(pos + 8);
+      const size = LOG_OVERHEAD + chunk.readInt32BE(pos + BATCH_LENGTH_OFFSET);
       if (size <= MAGIC_OFFSET) throw new ProtocolError(`entry size ${size} is too small for a message or batch`);
       if (pos + size > chunk.length) break;
       const entry = chunk.subarray(pos, pos + size);

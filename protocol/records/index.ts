@@ -6,6 +6,7 @@ export * from './batch-header.js';
 export * from './checksums.js';
 export * from './batch-records.js';
 export * from './batch-builder.js';
+export * from './batch-filter.js';
 export * from './control-record.js';
 export * from './compression.js';
 export * from './produce-validation.js';

@@ -17,7 +17,13 @@ import { crc32 } from './checksums.js';
 import { ProtocolError } from '../errors.js';
 import { ErrorCode } from '../error-codes.js';
 import { Reader } from '../primitives.js';
-import { Compression, LOG_OVERHEAD, MAGIC_OFFSET, readInt64, writeInt64 } from './batch-header.js';
+import { BATCH_LENGTH_OFFSET, Compression, LOG_OVERHEAD, MAGIC_OFFSET, readInt64, writeInt64 } from './batch-header.js';
+
+/** A legacy entry's fields after the offset and size it shares with v2 batches (magic is at MAGIC_OFFSET in both). */
+const LEGACY_CRC_OFFSET = 12;
+const LEGACY_ATTRIBUTES_OFFSET = 17;
+/** The timestamp (magic 1), or the key (magic 0). */
+const LEGACY_BODY_OFFSET = 18;
 import { invalidRecord } from './batch-records.js';
 import { DEFAULT_MAX_DECOMPRESSED_BYTES, compress, decompress } from './compression.js';
 
@@ -62,7 +68,7 @@ function parseEntries(buf: Buffer, inner: boolean): RawMessage[] {
   while (pos < buf.length) {
     const left = buf.length - pos;
     if (left < LOG_OVERHEAD) throw corrupt(`${left} trailing bytes after the last ${where}`);
-    const size = buf.readInt32BE(pos + 8);
+    const size = buf.readInt32BE(pos + BATCH_LENGTH_OFFSET);
     if (size < LEGACY_MESSAGE_MIN_SIZE[0]) throw corrupt(`${where} size ${size} is below the minimum message overhead`);
     if (size > left - LOG_OVERHEAD) throw corrupt(`truncated ${where}: ${size} bytes declared, ${left - LOG_OVERHEAD} present`);
     const end = pos + LOG_OVERHEAD + size;
@@ -70,11 +76,11 @@ function parseEntries(buf: Buffer, inner: boolean): RawMessage[] {
     if (magic === 2) throw invalidRecord(`a magic 2 record batch cannot be mixed into a legacy message set`);
     if (magic !== 0 && magic !== 1) throw corrupt(`invalid magic ${magic} in ${where}`);
     if (size < LEGACY_MESSAGE_MIN_SIZE[magic]) throw corrupt(`${where} size ${size} is below the magic ${magic} minimum`);
-    const stored = buf.readUInt32BE(pos + 12);
+    const stored = buf.readUInt32BE(pos + LEGACY_CRC_OFFSET);
     const computed = crc32(buf.subarray(pos + MAGIC_OFFSET, end)) >>> 0;
     if (stored !== computed) throw corrupt(`${where} at offset ${readInt64(buf, pos)} is corrupt (stored crc ${stored}, computed ${computed})`);
-    const attributes = buf[pos + 17]!;
-    const r = new Reader(buf, pos + 18, end);
+    const attributes = buf[pos + LEGACY_ATTRIBUTES_OFFSET]!;
+    const r = new Reader(buf, pos + LEGACY_BODY_OFFSET, end);
     let key: Buffer | null;
     let value: Buffer | null;
     let timestamp = -1;
@@ -168,10 +174,10 @@ function writeEntry(
 ): number {
   const size = messageSize(magic, key, value);
   writeInt64(buf, pos, offset);
-  buf.writeInt32BE(size, pos + 8);
-  buf[pos + 16] = magic;
-  buf[pos + 17] = attributes;
-  let p = pos + 18;
+  buf.writeInt32BE(size, pos + BATCH_LENGTH_OFFSET);
+  buf[pos + MAGIC_OFFSET] = magic;
+  buf[pos + LEGACY_ATTRIBUTES_OFFSET] = attributes;
+  let p = pos + LEGACY_BODY_OFFSET;
   if (magic === 1) {
     writeInt64(buf, p, timestamp);
     p += 8;
@@ -184,7 +190,7 @@ function writeEntry(
       p += b.copy(buf, p);
     }
   }
-  buf.writeUInt32BE(crc32(buf.subarray(pos + 16, p)) >>> 0, pos + 12);
+  buf.writeUInt32BE(crc32(buf.subarray(pos + MAGIC_OFFSET, p)) >>> 0, pos + LEGACY_CRC_OFFSET);
   return p;
 }
 

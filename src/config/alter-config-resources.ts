@@ -25,8 +25,10 @@
  * - GROUP and CLIENT_METRICS: Gregor keeps no such configs → INVALID_REQUEST.
  * validate_only runs every check and changes nothing.
  */
-import { ErrorCode, errorInfo, KafkaError } from '../../protocol/index.js';
-import type { Broker } from '../broker.js';
+import { ErrorCode, KafkaError } from '../../protocol/index.js';
+import { apiErrorOf, isKnownError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { TopicManager } from '../metadata/topic-manager.js';
 import { topicNameProblem } from '../metadata/topic-names.js';
 import { loggerExists, ROOT_LOGGER, setLoggerLevel, VALID_LOG_LEVELS } from './broker-loggers.js';
 import { BROKER_CONFIG_BY_NAME } from './definitions.js';
@@ -72,13 +74,16 @@ export interface AlterOptions {
   readonly validateOnly: boolean;
 }
 
-/** An error as Kafka's ApiError.fromThrowable carries it: no message when it is the error's default one. */
-export function apiError(err: KafkaError): { errorCode: number; errorMessage: string | null } {
-  return { errorCode: err.code, errorMessage: err.message === errorInfo(err.code).message ? null : err.message };
+/** What config changes use of the broker (the request context's services satisfy it). */
+export interface ConfigAdminDeps {
+  readonly identity: { readonly nodeId: number };
+  readonly logger: Logger;
+  /** Stores and applies topic overrides and dynamic broker configs. */
+  readonly topics: Pick<TopicManager, 'alterConfigs' | 'alterBrokerConfigs'>;
 }
 
 /** Applies the changes of one request; one result per resource, in request order. */
-export async function alterConfigResources(broker: Broker, resources: readonly ConfigResourceChange[], opts: AlterOptions): Promise<ConfigResourceResult[]> {
+export async function alterConfigResources(deps: ConfigAdminDeps, resources: readonly ConfigResourceChange[], opts: AlterOptions): Promise<ConfigResourceResult[]> {
   const seen = new Map<string, number>();
   for (const r of resources) {
     const key = `${r.resourceType}\u0000${r.resourceName}`;
@@ -92,11 +97,11 @@ export async function alterConfigResources(broker: Broker, resources: readonly C
       continue;
     }
     try {
-      await alterOne(broker, r, opts);
+      await alterOne(deps, r, opts);
       results.push({ ...base, errorCode: ErrorCode.NONE, errorMessage: null });
     } catch (err) {
-      if (!(err instanceof KafkaError)) throw err;
-      results.push({ ...base, ...apiError(err) });
+      if (!isKnownError(err)) throw err;
+      results.push({ ...base, ...apiErrorOf(err) });
     }
   }
   return results;
@@ -106,19 +111,19 @@ function invalidRequest(message: string): KafkaError {
   return new KafkaError(ErrorCode.INVALID_REQUEST, message);
 }
 
-async function alterOne(broker: Broker, r: ConfigResourceChange, opts: AlterOptions): Promise<void> {
+async function alterOne(deps: ConfigAdminDeps, r: ConfigResourceChange, opts: AlterOptions): Promise<void> {
   const names = r.configs.map((c) => c.name);
   if (new Set(names).size !== names.length) throw invalidRequest('Error due to duplicate config keys');
   const nullValues = r.configs.filter((c) => c.value === null && !(opts.incremental && c.op === ConfigOp.DELETE)).map((c) => c.name);
   if (nullValues.length > 0) throw invalidRequest(`Null value not supported for : ${nullValues.join(', ')}`);
   switch (r.resourceType) {
     case ResourceType.TOPIC:
-      return alterTopic(broker, r, opts);
+      return alterTopic(deps, r, opts);
     case ResourceType.BROKER:
-      return alterBroker(broker, r, opts);
+      return alterBroker(deps, r, opts);
     case ResourceType.BROKER_LOGGER:
       if (!opts.incremental) throw invalidRequest(`Unknown resource type ${r.resourceType}`);
-      return alterLoggers(broker, r, opts.validateOnly);
+      return alterLoggers(deps, r, opts.validateOnly);
     case ResourceType.GROUP:
     case ResourceType.CLIENT_METRICS:
       throw invalidRequest(`Gregor keeps no configs of resource type ${r.resourceType === ResourceType.GROUP ? 'GROUP' : 'CLIENT_METRICS'}`);
@@ -184,7 +189,7 @@ function applyOps(current: Readonly<Record<string, string>>, configs: readonly C
   return next;
 }
 
-async function alterTopic(broker: Broker, r: ConfigResourceChange, opts: AlterOptions): Promise<void> {
+async function alterTopic(deps: ConfigAdminDeps, r: ConfigResourceChange, opts: AlterOptions): Promise<void> {
   checkOps(r.configs);
   const name = r.resourceName;
   if (name === '') throw invalidRequest('Default topic resources are not allowed.');
@@ -193,24 +198,24 @@ async function alterTopic(broker: Broker, r: ConfigResourceChange, opts: AlterOp
   const configs = opts.incremental
     ? (current: ReadonlyMap<string, string>) => applyOps(Object.fromEntries(current), r.configs, TOPIC_SCHEMA)
     : Object.fromEntries(r.configs.map((c) => [c.name, c.value!] as const));
-  await broker.topics.alterConfigs(name, configs, opts.validateOnly);
+  await deps.topics.alterConfigs(name, configs, opts.validateOnly);
 }
 
 /** Kafka's validateResourceNameIsCurrentNodeId. */
-function checkNodeId(broker: Broker, name: string, what: 'broker' | 'node'): void {
+function checkNodeId(deps: ConfigAdminDeps, name: string, what: 'broker' | 'node'): void {
   if (!/^[-+]?\d+$/.test(name) || !Number.isSafeInteger(Number(name)) || Math.abs(Number(name)) > 2147483647) {
     throw invalidRequest(`Node id must be an integer, but it is: ${name}`);
   }
-  if (Number(name) !== broker.nodeId) {
-    throw invalidRequest(what === 'broker' ? `Unexpected broker id, expected ${broker.nodeId}, but received ${name}` : `Unexpected node id. Expected ${broker.nodeId}, but received ${name}`);
+  if (Number(name) !== deps.identity.nodeId) {
+    throw invalidRequest(what === 'broker' ? `Unexpected broker id, expected ${deps.identity.nodeId}, but received ${name}` : `Unexpected node id. Expected ${deps.identity.nodeId}, but received ${name}`);
   }
 }
 
-async function alterBroker(broker: Broker, r: ConfigResourceChange, opts: AlterOptions): Promise<void> {
+async function alterBroker(deps: ConfigAdminDeps, r: ConfigResourceChange, opts: AlterOptions): Promise<void> {
   const level = r.resourceName === '' ? 'default' : 'broker';
-  if (level === 'broker') checkNodeId(broker, r.resourceName, 'broker');
+  if (level === 'broker') checkNodeId(deps, r.resourceName, 'broker');
   checkOps(r.configs);
-  await broker.topics.alterBrokerConfigs(
+  await deps.topics.alterBrokerConfigs(
     level,
     (current) => {
       const configs = opts.incremental ? applyOps(current, r.configs, BROKER_SCHEMA) : Object.fromEntries(r.configs.map((c) => [c.name, c.value!] as const));
@@ -222,8 +227,8 @@ async function alterBroker(broker: Broker, r: ConfigResourceChange, opts: AlterO
   );
 }
 
-function alterLoggers(broker: Broker, r: ConfigResourceChange, validateOnly: boolean): void {
-  checkNodeId(broker, r.resourceName, 'node');
+function alterLoggers(deps: ConfigAdminDeps, r: ConfigResourceChange, validateOnly: boolean): void {
+  checkNodeId(deps, r.resourceName, 'node');
   for (const c of r.configs) {
     switch (c.op) {
       case ConfigOp.SET:
@@ -249,8 +254,8 @@ function alterLoggers(broker: Broker, r: ConfigResourceChange, validateOnly: boo
   if (validateOnly) return;
   for (const c of r.configs) {
     if (c.op === ConfigOp.SET) {
-      setLoggerLevel(broker.logger, c.name, c.value!);
-      broker.logger.warn({ logger: c.name, level: c.value }, 'updated the log level');
+      setLoggerLevel(deps.logger, c.name, c.value!);
+      deps.logger.warn({ logger: c.name, level: c.value }, 'updated the log level');
     }
   }
 }

@@ -82,6 +82,15 @@ export function splitList(value: string): string[] {
     .filter((s) => s !== '');
 }
 
+/**
+ * The broker config as its readers see it (handlers, the topic configs, DescribeConfigs): values, their
+ * sources and layers, never a change. Only TopicManager sets dynamic configs, on the BrokerConfig itself.
+ */
+export type ConfigView = Pick<
+  BrokerConfig,
+  'has' | 'get' | 'source' | 'isSet' | 'int' | 'long' | 'optionalLong' | 'bool' | 'string' | 'list' | 'all' | 'dynamicConfigs' | 'layers'
+>;
+
 export class BrokerConfig {
   /** Static values (file, environment, overrides) and defaults. */
   private readonly entries = new Map<string, Entry>();

@@ -16,7 +16,7 @@
  * (CreateTopics' result configs follow another rule of Kafka's, see
  * describeTopicConfigs in topic-configs.ts.)
  */
-import { splitList, type BrokerConfig, type ConfigSourceKind } from './broker-config.js';
+import { splitList, type ConfigSourceKind, type ConfigView } from './broker-config.js';
 import type { ConfigDef, ConfigType } from './definitions.js';
 import { BROKER_CONFIGS } from './definitions.js';
 import { brokerConfigSynonyms, isReadOnlyBrokerConfig } from './dynamic-broker-configs.js';
@@ -81,7 +81,7 @@ const SOURCE_ORDER: readonly ConfigSourceKind[] = ['DYNAMIC_BROKER_CONFIG', 'DYN
  * Kafka's configSynonyms: for each layer in precedence order, the names (in their order) that have a value
  * in it; then everything before the first entry for `name` itself is dropped.
  */
-function brokerSynonyms(broker: BrokerConfig, name: string, names: readonly string[], sensitive: boolean): DescribedSynonym[] {
+function brokerSynonyms(broker: ConfigView, name: string, names: readonly string[], sensitive: boolean): DescribedSynonym[] {
   const layered = names.filter((n) => broker.has(n)).map((n) => ({ name: n, layers: broker.layers(n) }));
   const out: DescribedSynonym[] = [];
   for (const source of SOURCE_ORDER) {
@@ -98,7 +98,7 @@ function brokerSynonyms(broker: BrokerConfig, name: string, names: readonly stri
  * Every topic config of a topic with the given overrides. Values are the effective ones (override, else the
  * broker's value of the first synonym that has one, else the topic default).
  */
-export function describeTopicConfigEntries(broker: BrokerConfig, overrides: ReadonlyMap<string, string>): DescribedConfig[] {
+export function describeTopicConfigEntries(broker: ConfigView, overrides: ReadonlyMap<string, string>): DescribedConfig[] {
   const effective = new Map(describeTopicConfigs(broker, overrides).map((e) => [e.def.name, e.value] as const));
   return TOPIC_CONFIGS.map((def) => {
     const sensitive = def.type === 'password';
@@ -124,7 +124,7 @@ export function describeTopicConfigEntries(broker: BrokerConfig, overrides: Read
  * The broker's configs: with `perBroker` (resource name = this node's id) every config with its current value;
  * otherwise (resource name "") only the cluster-wide dynamic defaults, each with its dynamic default synonyms.
  */
-export function describeBrokerConfigEntries(broker: BrokerConfig, perBroker: boolean): DescribedConfig[] {
+export function describeBrokerConfigEntries(broker: ConfigView, perBroker: boolean): DescribedConfig[] {
   const defaults = broker.dynamicConfigs('default');
   const described = perBroker ? BROKER_CONFIGS : BROKER_CONFIGS.filter((def) => defaults[def.name] !== undefined);
   return described.map((def) => {

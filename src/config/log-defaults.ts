@@ -4,14 +4,14 @@
  * and the log cleaner's settings (log.cleaner.*).
  */
 import type { CleanerOptions, LogConfig } from '../../storage/index.js';
-import type { BrokerConfig } from './broker-config.js';
+import type { ConfigView } from './broker-config.js';
 import { resolveTopicConfig } from './topic-configs.js';
 
-export function logDefaultsOf(config: BrokerConfig): LogConfig {
+export function logDefaultsOf(config: ConfigView): LogConfig {
   return resolveTopicConfig(config, new Map()).log;
 }
 
-export function cleanerOptionsOf(config: BrokerConfig): CleanerOptions {
+export function cleanerOptionsOf(config: ConfigView): CleanerOptions {
   return {
     enable: config.bool('log.cleaner.enable'),
     backoffMs: config.long('log.cleaner.backoff.ms'),

@@ -9,7 +9,7 @@
  * AlterConfigs describe and validate from it too.
  */
 import { DEFAULT_LOG_CONFIG, type LogConfig } from '../../storage/index.js';
-import type { BrokerConfig, ConfigSourceKind } from './broker-config.js';
+import type { ConfigSourceKind, ConfigView } from './broker-config.js';
 import { invalidValueMessage, validateConfigValue } from './broker-config.js';
 import type { ConfigDef } from './definitions.js';
 
@@ -159,7 +159,7 @@ export interface ResolvedConfigEntry {
 }
 
 /** Broker synonyms of a topic config that have a value, in precedence order (values converted to the topic's unit). */
-function brokerSynonyms(def: TopicConfigDef, broker: BrokerConfig): Array<{ name: string; raw: string; value: string; source: ConfigSourceKind }> {
+function brokerSynonyms(def: TopicConfigDef, broker: ConfigView): Array<{ name: string; raw: string; value: string; source: ConfigSourceKind }> {
   const out: Array<{ name: string; raw: string; value: string; source: ConfigSourceKind }> = [];
   for (const syn of def.synonyms) {
     if (!broker.has(syn.name)) continue;
@@ -172,7 +172,7 @@ function brokerSynonyms(def: TopicConfigDef, broker: BrokerConfig): Array<{ name
 }
 
 /** Every topic config of a topic with its effective value and its source. */
-export function describeTopicConfigs(broker: BrokerConfig, overrides: ReadonlyMap<string, string>): ResolvedConfigEntry[] {
+export function describeTopicConfigs(broker: ConfigView, overrides: ReadonlyMap<string, string>): ResolvedConfigEntry[] {
   return TOPIC_CONFIGS.map((def) => {
     const fromBroker = brokerSynonyms(def, broker);
     const synonyms: Array<{ name: string; value: string; source: 'TOPIC_CONFIG' | ConfigSourceKind }> = [];
@@ -215,7 +215,7 @@ function toNumber(v: string): number {
 }
 
 /** Resolves a topic's effective configuration from its overrides and the broker's configuration. */
-export function resolveTopicConfig(broker: BrokerConfig, overrides: ReadonlyMap<string, string>): TopicConfigView {
+export function resolveTopicConfig(broker: ConfigView, overrides: ReadonlyMap<string, string>): TopicConfigView {
   const values = new Map<string, string>();
   for (const e of describeTopicConfigs(broker, overrides)) values.set(e.def.name, e.value);
   const num = (name: string): number => toNumber(values.get(name)!);

@@ -8,11 +8,20 @@
  * clients skip). Record bytes are the storage's buffers (slices, never
  * concatenated).
  */
-import { ErrorCode, ProtocolError } from '../../protocol/index.js';
-import { OffsetOutOfRangeError, StorageError } from '../../storage/index.js';
-import type { Broker } from '../broker.js';
-import type { PartitionState } from '../metadata/topic-manager.js';
+import { ErrorCode } from '../../protocol/index.js';
+import { errorCodeOf, isKnownError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { PartitionState, TopicManager } from '../metadata/topic-manager.js';
 import type { FetchPartitionParams, PartitionOutcome } from './fetch-sessions.js';
+
+/** The topics a fetch names, by name or (v13+) by id. */
+export type FetchedTopics = Pick<TopicManager, 'get' | 'getById'>;
+
+/** What a read pass uses of the broker. */
+export interface ReadDeps {
+  readonly topics: FetchedTopics;
+  readonly logger: Logger;
+}
 
 export interface ReadLimits {
   /** Bytes left for the whole response. */
@@ -37,8 +46,8 @@ export interface ReadOptions {
 }
 
 /** The partition a fetch names: by topic id from v13, by name before. */
-export function resolvePartition(broker: Broker, p: FetchPartitionParams, version: number): PartitionState | number {
-  const topic = version >= 13 ? broker.topics.getById(p.topicId) : p.topic === null ? undefined : broker.topics.get(p.topic);
+export function resolvePartition(topics: FetchedTopics, p: FetchPartitionParams, version: number): PartitionState | number {
+  const topic = version >= 13 ? topics.getById(p.topicId) : p.topic === null ? undefined : topics.get(p.topic);
   if (!topic) return version >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
   return topic.partitions[p.partition] ?? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
 }
@@ -59,18 +68,18 @@ export function errorRead(params: FetchPartitionParams, errorCode: number, state
 }
 
 export async function readPartition(
-  broker: Broker,
+  deps: ReadDeps,
   params: FetchPartitionParams,
   limits: ReadLimits,
   opts: ReadOptions,
 ): Promise<PartitionRead> {
-  const resolved = resolvePartition(broker, params, opts.version);
+  const resolved = resolvePartition(deps.topics, params, opts.version);
   if (typeof resolved === 'number') return errorRead(params, resolved);
   const state = resolved;
   if (params.currentLeaderEpoch >= 0 && params.currentLeaderEpoch !== state.leaderEpoch) {
     return errorRead(params, params.currentLeaderEpoch < state.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH, state);
   }
-  const config = broker.topics.get(state.topic)?.config;
+  const config = deps.topics.get(state.topic)?.config;
   if (opts.version < 10 && config?.compressionType === 'zstd') {
     return errorRead(params, ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, state);
   }
@@ -124,18 +133,16 @@ export async function readPartition(
       divergingEpoch: undefined,
     };
   } catch (err) {
-    if (err instanceof OffsetOutOfRangeError) return errorRead(params, ErrorCode.OFFSET_OUT_OF_RANGE, state);
-    if (err instanceof StorageError) {
-      const now = resolvePartition(broker, params, opts.version);
+    // OFFSET_OUT_OF_RANGE; a ProtocolError's code for stored batches that cannot be converted for an old
+    // fetcher (e.g. zstd for magic 0/1); KAFKA_STORAGE_ERROR, unless the partition was deleted meanwhile
+    if (!isKnownError(err)) throw err;
+    const code = errorCodeOf(err);
+    if (code === ErrorCode.KAFKA_STORAGE_ERROR) {
+      const now = resolvePartition(deps.topics, params, opts.version);
       if (typeof now === 'number' || now.log !== log) return errorRead(params, typeof now === 'number' ? now : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      broker.logger.warn({ err, topic: state.topic, partition: state.partition }, 'Fetch: storage error');
-      return errorRead(params, ErrorCode.KAFKA_STORAGE_ERROR, state);
+      deps.logger.warn({ err, topic: state.topic, partition: state.partition }, 'Fetch: storage error');
     }
-    if (err instanceof ProtocolError) {
-      // stored batches that cannot be converted for an old fetcher (e.g. zstd for magic 0/1)
-      return errorRead(params, err.errorCode, state);
-    }
-    throw err;
+    return errorRead(params, code, state);
   }
 }
 

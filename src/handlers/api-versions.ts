@@ -1,9 +1,9 @@
 /**
  * ApiVersions: v0-4.
  * Behavior: lists exactly the APIs and versions of the handler registry.
- * Records the client software name/version (v3+) on the connection. A request
- * at a version above ours is answered by the connection with a v0 body,
- * UNSUPPORTED_VERSION and only our ApiVersions range (see connection.ts).
+ * Records the client software name/version (v3+) in the connection's session.
+ * A request at a version above ours is answered by the dispatch with a v0
+ * body, UNSUPPORTED_VERSION and only our ApiVersions range (see dispatch.ts).
  * Version notes: v3+ validates the software name/version (INVALID_REQUEST).
  */
 import { ApiKey, apiByKey, ErrorCode, schemas } from '../../protocol/index.js';
@@ -22,8 +22,8 @@ export const apiVersionsHandler = defineHandler({
       if (!SOFTWARE_PATTERN.test(req.clientSoftwareName) || !SOFTWARE_PATTERN.test(req.clientSoftwareVersion)) {
         return { errorCode: ErrorCode.INVALID_REQUEST, apiKeys, throttleTimeMs: 0 };
       }
-      ctx.connection.clientSoftwareName = req.clientSoftwareName;
-      ctx.connection.clientSoftwareVersion = req.clientSoftwareVersion;
+      ctx.session.clientSoftwareName = req.clientSoftwareName;
+      ctx.session.clientSoftwareVersion = req.clientSoftwareVersion;
     }
     return { errorCode: ErrorCode.NONE, apiKeys, throttleTimeMs: 0 };
   },

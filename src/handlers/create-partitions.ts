@@ -18,8 +18,8 @@
  * offsets to another partition.
  * Version notes: v1+ throttle time; v2+ flexible; v3 same as v2.
  */
-import { ApiKey, apiByKey, ErrorCode, KafkaError, schemas, type MessageInput } from '../../protocol/index.js';
-import { apiError } from '../config/alter-config-resources.js';
+import { ApiKey, apiByKey, ErrorCode, schemas, type MessageInput } from '../../protocol/index.js';
+import { apiErrorOf, isKnownError } from '../errors.js';
 import { defineHandler } from './handler.js';
 
 type Result = NonNullable<MessageInput<typeof schemas.createPartitionsResponse>['results']>[number];
@@ -39,11 +39,11 @@ export const createPartitionsHandler = defineHandler({
       if (counts.get(t.name)! > 1) continue;
       try {
         const assignments = t.assignments === null ? null : t.assignments.map((a) => a.brokerIds);
-        await ctx.broker.topics.createPartitions(t.name, t.count, assignments, req.validateOnly);
+        await ctx.services.topics.createPartitions(t.name, t.count, assignments, req.validateOnly);
         results.push({ name: t.name, errorCode: ErrorCode.NONE, errorMessage: null });
       } catch (err) {
-        if (!(err instanceof KafkaError)) throw err;
-        results.push({ name: t.name, ...apiError(err) });
+        if (!isKnownError(err)) throw err;
+        results.push({ name: t.name, ...apiErrorOf(err) });
       }
     }
     return { throttleTimeMs: 0, results };

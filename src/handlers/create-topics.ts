@@ -21,8 +21,9 @@
  * every topic config with its value and source; v7+ topic ids.
  */
 import { ApiKey, apiByKey, ErrorCode, KafkaError, schemas, ZERO_UUID, type MessageInput, type MessageValue } from '../../protocol/index.js';
-import type { Broker } from '../broker.js';
 import { CONFIG_SOURCE_ID, describeTopicConfigs } from '../config/topic-configs.js';
+import { errorCodeOf, isKnownError } from '../errors.js';
+import type { BrokerServices } from '../services.js';
 import { defineHandler } from './handler.js';
 
 type Result = NonNullable<MessageInput<typeof schemas.createTopicsResponse>['topics']>[number];
@@ -43,24 +44,24 @@ export const createTopicsHandler = defineHandler({
         reportedDuplicates.add(t.name);
         continue;
       }
-      results.push(await createOne(ctx.broker, t, req.validateOnly));
+      results.push(await createOne(ctx.services, t, req.validateOnly));
     }
     return { throttleTimeMs: 0, topics: results };
   },
 });
 
-async function createOne(broker: Broker, t: CreatableTopic, validateOnly: boolean): Promise<Result> {
+async function createOne(services: BrokerServices, t: CreatableTopic, validateOnly: boolean): Promise<Result> {
   try {
     let numPartitions = t.numPartitions;
     let replicationFactor = t.replicationFactor;
     if (t.assignments.length > 0) {
-      const fromAssignments = checkAssignments(broker, t);
+      const fromAssignments = checkAssignments(services, t);
       numPartitions = fromAssignments.numPartitions;
       replicationFactor = fromAssignments.replicationFactor;
     }
     const configs: Record<string, string | null> = {};
     for (const c of t.configs) configs[c.name] = c.value;
-    const info = await broker.topics.create({ name: t.name, numPartitions, replicationFactor, configs, validateOnly });
+    const info = await services.topics.create({ name: t.name, numPartitions, replicationFactor, configs, validateOnly });
     return {
       name: info.name,
       topicId: validateOnly ? ZERO_UUID : info.topicId,
@@ -69,7 +70,7 @@ async function createOne(broker: Broker, t: CreatableTopic, validateOnly: boolea
       topicConfigErrorCode: ErrorCode.NONE,
       numPartitions: info.numPartitions,
       replicationFactor: info.replicationFactor,
-      configs: describeTopicConfigs(broker.config, info.overrides).map((e) => ({
+      configs: describeTopicConfigs(services.config, info.overrides).map((e) => ({
         name: e.def.name,
         value: e.value,
         readOnly: false,
@@ -78,8 +79,8 @@ async function createOne(broker: Broker, t: CreatableTopic, validateOnly: boolea
       })),
     };
   } catch (err) {
-    if (err instanceof KafkaError) return failure(t.name, err.code, err.message);
-    throw err;
+    if (!isKnownError(err)) throw err;
+    return failure(t.name, errorCodeOf(err), err.message);
   }
 }
 
@@ -88,7 +89,7 @@ function failure(name: string, errorCode: number, errorMessage: string): Result 
 }
 
 /** Validates manual assignments as Kafka does; returns the partition count and replication factor they imply. */
-function checkAssignments(broker: Broker, t: CreatableTopic): { numPartitions: number; replicationFactor: number } {
+function checkAssignments(services: BrokerServices, t: CreatableTopic): { numPartitions: number; replicationFactor: number } {
   if (t.replicationFactor !== -1) {
     throw new KafkaError(ErrorCode.INVALID_REQUEST, 'A manual partition assignment was specified, but replication factor was not set to -1.');
   }
@@ -107,7 +108,7 @@ function checkAssignments(broker: Broker, t: CreatableTopic): { numPartitions: n
       throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, 'The manual partition assignment includes the partition with duplicate replicas.');
     }
     for (const id of a.brokerIds) {
-      if (id !== broker.nodeId) {
+      if (id !== services.identity.nodeId) {
         throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${id}, but no such broker is registered.`);
       }
     }

@@ -15,7 +15,7 @@ export const deleteGroupsHandler = defineHandler({
   request: schemas.deleteGroupsRequest,
   response: schemas.deleteGroupsResponse,
   async handle(ctx, req) {
-    const results = await ctx.broker.groups.deleteGroups(req.groupsNames);
+    const results = await ctx.services.groups.deleteGroups(req.groupsNames);
     return {
       throttleTimeMs: 0,
       results: req.groupsNames.map((groupId) => ({ groupId, errorCode: results.get(groupId)! })),

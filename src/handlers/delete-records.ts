@@ -13,8 +13,8 @@
  * Version notes: v1+ same as v0 (throttle behaviour); v2 flexible.
  */
 import { ApiKey, apiByKey, ErrorCode, schemas, type MessageInput } from '../../protocol/index.js';
-import { OffsetOutOfRangeError } from '../../storage/index.js';
-import type { Broker } from '../broker.js';
+import { errorCodeOf } from '../errors.js';
+import type { BrokerServices } from '../services.js';
 import { defineHandler } from './handler.js';
 
 type TopicResult = NonNullable<MessageInput<typeof schemas.deleteRecordsResponse>['topics']>[number];
@@ -35,7 +35,7 @@ export const deleteRecordsHandler = defineHandler({
     for (const t of req.topics) {
       const results = byTopic.get(t.name) ?? new Map<number, PartitionResult>();
       byTopic.set(t.name, results);
-      for (const p of t.partitions) results.set(p.partitionIndex, await deleteBefore(ctx.broker, t.name, p.partitionIndex, Number(p.offset)));
+      for (const p of t.partitions) results.set(p.partitionIndex, await deleteBefore(ctx.services, t.name, p.partitionIndex, Number(p.offset)));
     }
     return {
       throttleTimeMs: 0,
@@ -44,9 +44,9 @@ export const deleteRecordsHandler = defineHandler({
   },
 });
 
-async function deleteBefore(broker: Broker, topicName: string, partitionIndex: number, offset: number): Promise<PartitionResult> {
+async function deleteBefore(services: BrokerServices, topicName: string, partitionIndex: number, offset: number): Promise<PartitionResult> {
   const failed = (errorCode: number): PartitionResult => ({ partitionIndex, lowWatermark: INVALID_LOW_WATERMARK, errorCode });
-  const topic = broker.topics.get(topicName);
+  const topic = services.topics.get(topicName);
   const state = topic?.partitions[partitionIndex];
   if (!topic || !state) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   if (topic.internal) return failed(ErrorCode.INVALID_TOPIC_EXCEPTION);
@@ -56,9 +56,10 @@ async function deleteBefore(broker: Broker, topicName: string, partitionIndex: n
     const logStart = await state.log.deleteRecordsBefore(offset);
     return { partitionIndex, lowWatermark: BigInt(logStart), errorCode: ErrorCode.NONE };
   } catch (err) {
-    if (err instanceof OffsetOutOfRangeError) return failed(ErrorCode.OFFSET_OUT_OF_RANGE);
-    const deleted = broker.logs.getLog(topicName, partitionIndex) !== state.log;
-    if (!deleted) broker.logger.error({ err, topic: topicName, partition: partitionIndex }, 'deleting records failed');
+    if (errorCodeOf(err) === ErrorCode.OFFSET_OUT_OF_RANGE) return failed(ErrorCode.OFFSET_OUT_OF_RANGE);
+    // anything else: the partition was deleted meanwhile, or its log failed
+    const deleted = services.logs.getLog(topicName, partitionIndex) !== state.log;
+    if (!deleted) services.logger.error({ err, topic: topicName, partition: partitionIndex }, 'deleting records failed');
     return failed(deleted ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.KAFKA_STORAGE_ERROR);
   }
 }

@@ -13,7 +13,8 @@
  * (topic_names before), results carry the topic id and a null name for
  * unknown ids.
  */
-import { ApiKey, apiByKey, ErrorCode, errorInfo, KafkaError, schemas, ZERO_UUID, type MessageInput } from '../../protocol/index.js';
+import { ApiKey, apiByKey, ErrorCode, errorInfo, schemas, ZERO_UUID, type MessageInput } from '../../protocol/index.js';
+import { errorCodeOf, isKnownError } from '../errors.js';
 import { defineHandler } from './handler.js';
 
 type Result = NonNullable<MessageInput<typeof schemas.deleteTopicsResponse>['responses']>[number];
@@ -23,14 +24,14 @@ export const deleteTopicsHandler = defineHandler({
   request: schemas.deleteTopicsRequest,
   response: schemas.deleteTopicsResponse,
   async handle(ctx, req) {
-    const { broker, version } = ctx;
+    const { services, version } = ctx;
     const entries: Array<{ name: string | null; topicId: string }> =
       version >= 6 ? req.topics.map((t) => ({ name: t.name, topicId: t.topicId })) : req.topicNames.map((name) => ({ name, topicId: ZERO_UUID }));
     const results: Result[] = [];
     const result = (name: string | null, topicId: string, errorCode: number, errorMessage: string | null = null): void => {
       results.push({ name, topicId, errorCode, errorMessage: errorCode === ErrorCode.NONE ? null : (errorMessage ?? errorInfo(errorCode).message) });
     };
-    if (!broker.config.bool('delete.topic.enable')) {
+    if (!services.config.bool('delete.topic.enable')) {
       const code = version < 3 ? ErrorCode.INVALID_REQUEST : ErrorCode.TOPIC_DELETION_DISABLED;
       for (const e of entries) result(e.name, e.topicId, code, 'Topic deletion is disabled.');
       return { throttleTimeMs: 0, responses: results };
@@ -55,7 +56,7 @@ export const deleteTopicsHandler = defineHandler({
           reported.add(`n:${e.name}`);
           continue;
         }
-        const topic = broker.topics.get(e.name);
+        const topic = services.topics.get(e.name);
         if (!topic) {
           result(e.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         } else if ([...toDelete.values()].includes(topic.topicId)) {
@@ -70,7 +71,7 @@ export const deleteTopicsHandler = defineHandler({
           reported.add(`i:${e.topicId}`);
           continue;
         }
-        const topic = broker.topics.getById(e.topicId);
+        const topic = services.topics.getById(e.topicId);
         if (!topic) {
           result(null, e.topicId, ErrorCode.UNKNOWN_TOPIC_ID);
         } else if (toDelete.has(topic.name)) {
@@ -83,13 +84,13 @@ export const deleteTopicsHandler = defineHandler({
     }
     for (const [name, topicId] of toDelete) {
       try {
-        await broker.topics.delete(name);
+        await services.topics.delete(name);
         // committed offsets of a deleted topic go too, as in Kafka
-        await broker.groups.onTopicDeleted(name);
+        await services.groups.onTopicDeleted(name);
         result(name, topicId, ErrorCode.NONE);
       } catch (err) {
-        if (!(err instanceof KafkaError)) throw err;
-        result(name, topicId, err.code, err.message);
+        if (!isKnownError(err)) throw err;
+        result(name, topicId, errorCodeOf(err), err.message);
       }
     }
     return { throttleTimeMs: 0, responses: results };

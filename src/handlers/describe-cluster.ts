@@ -23,7 +23,7 @@ export const describeClusterHandler = defineHandler({
   request: schemas.describeClusterRequest,
   response: schemas.describeClusterResponse,
   handle(ctx, req) {
-    const { broker, version } = ctx;
+    const { services, version } = ctx;
     const requested = ENDPOINT_TYPES[req.endpointType];
     if (requested === undefined || req.endpointType !== BROKER_ENDPOINT) {
       return {
@@ -42,9 +42,9 @@ export const describeClusterHandler = defineHandler({
       errorCode: ErrorCode.NONE,
       errorMessage: null,
       endpointType: BROKER_ENDPOINT,
-      clusterId: broker.clusterId,
-      controllerId: broker.nodeId,
-      brokers: [{ brokerId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
+      clusterId: services.identity.clusterId,
+      controllerId: services.identity.nodeId,
+      brokers: [{ brokerId: services.identity.nodeId, host: services.identity.advertised.host, port: services.identity.advertised.port, rack: null }],
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },

@@ -20,12 +20,13 @@
  * config_type, and documentation when include_documentation; v4 flexible.
  */
 import { ApiKey, apiByKey, ErrorCode, errorInfo, KafkaError, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
-import type { Broker } from '../broker.js';
-import { apiError, ResourceType } from '../config/alter-config-resources.js';
+import { ResourceType } from '../config/alter-config-resources.js';
 import { brokerLoggers } from '../config/broker-loggers.js';
 import { describeBrokerConfigEntries, describeTopicConfigEntries, DYNAMIC_BROKER_LOGGER_CONFIG, type DescribedConfig } from '../config/describe-configs.js';
 import { CONFIG_SOURCE_ID } from '../config/topic-configs.js';
+import { apiErrorOf, isKnownError } from '../errors.js';
 import { topicNameProblem } from '../metadata/topic-names.js';
+import type { BrokerServices } from '../services.js';
 import { defineHandler } from './handler.js';
 
 type Result = NonNullable<MessageInput<typeof schemas.describeConfigsResponse>['results']>[number];
@@ -45,7 +46,7 @@ export const describeConfigsHandler = defineHandler({
       return { throttleTimeMs: 0, results };
     }
     const opts = { synonyms: ctx.version >= 1 && req.includeSynonyms, documentation: ctx.version >= 3 && req.includeDocumentation };
-    return { throttleTimeMs: 0, results: req.resources.map((r) => describeResource(ctx.broker, r, opts)) };
+    return { throttleTimeMs: 0, results: req.resources.map((r) => describeResource(ctx.services, r, opts)) };
   },
 });
 
@@ -62,13 +63,13 @@ function brokerIdOf(name: string): number {
   return Number(name);
 }
 
-function describeResource(broker: Broker, r: Resource, opts: { synonyms: boolean; documentation: boolean }): Result {
+function describeResource(services: BrokerServices, r: Resource, opts: { synonyms: boolean; documentation: boolean }): Result {
   let entries: DescribedConfig[];
   try {
-    entries = entriesOf(broker, r);
+    entries = entriesOf(services, r);
   } catch (err) {
-    if (!(err instanceof KafkaError)) throw err;
-    const e = apiError(err);
+    if (!isKnownError(err)) throw err;
+    const e = apiErrorOf(err);
     return failure(r, e.errorCode, e.errorMessage);
   }
   const keys = r.configurationKeys;
@@ -92,26 +93,26 @@ function describeResource(broker: Broker, r: Resource, opts: { synonyms: boolean
   };
 }
 
-function entriesOf(broker: Broker, r: Resource): DescribedConfig[] {
+function entriesOf(services: BrokerServices, r: Resource): DescribedConfig[] {
   const name = r.resourceName;
   switch (r.resourceType) {
     case ResourceType.TOPIC: {
       const problem = topicNameProblem(name);
       if (problem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
-      const topic = broker.topics.get(name);
+      const topic = services.topics.get(name);
       if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-      return describeTopicConfigEntries(broker.config, topic.overrides);
+      return describeTopicConfigEntries(services.config, topic.overrides);
     }
     case ResourceType.BROKER:
-      if (name === '') return describeBrokerConfigEntries(broker.config, false);
-      if (brokerIdOf(name) !== broker.nodeId) {
-        throw invalidRequest(`Unexpected broker id, expected ${broker.nodeId} or empty string, but received ${name}`);
+      if (name === '') return describeBrokerConfigEntries(services.config, false);
+      if (brokerIdOf(name) !== services.identity.nodeId) {
+        throw invalidRequest(`Unexpected broker id, expected ${services.identity.nodeId} or empty string, but received ${name}`);
       }
-      return describeBrokerConfigEntries(broker.config, true);
+      return describeBrokerConfigEntries(services.config, true);
     case ResourceType.BROKER_LOGGER:
       if (name === '') throw invalidRequest('Broker id must not be empty');
-      if (brokerIdOf(name) !== broker.nodeId) throw invalidRequest(`Unexpected broker id, expected ${broker.nodeId} but received ${name}`);
-      return brokerLoggers(broker.logger).map(([logger, level]) => ({
+      if (brokerIdOf(name) !== services.identity.nodeId) throw invalidRequest(`Unexpected broker id, expected ${services.identity.nodeId} but received ${name}`);
+      return brokerLoggers(services.logger).map(([logger, level]) => ({
         name: logger,
         value: level,
         source: DYNAMIC_BROKER_LOGGER_CONFIG,

@@ -28,7 +28,7 @@ export const describeGroupsHandler = defineHandler({
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((groupId) => {
-        const { errorCode, summary } = ctx.broker.groups.describe(groupId);
+        const { errorCode, summary } = ctx.services.groups.describe(groupId);
         return {
           errorCode,
           groupId,

@@ -23,19 +23,19 @@ export const describeLogDirsHandler = defineHandler({
   request: schemas.describeLogDirsRequest,
   response: schemas.describeLogDirsResponse,
   async handle(ctx, req) {
-    const { broker } = ctx;
-    const logDir = broker.dataDir;
+    const { services } = ctx;
+    const logDir = services.identity.dataDir;
     const wanted = req.topics === null ? null : new Set(req.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}\u0000${p}`)));
     let space: { total: bigint; usable: bigint };
     try {
       const s = await statfs(logDir, { bigint: true });
       space = { total: s.blocks * s.bsize, usable: s.bavail * s.bsize };
     } catch (err) {
-      broker.logger.warn({ err, logDir }, 'statfs of the log dir failed');
+      services.logger.warn({ err, logDir }, 'statfs of the log dir failed');
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, results: [{ errorCode: ErrorCode.KAFKA_STORAGE_ERROR, logDir, topics: [] }] };
     }
     const topics = new Map<string, TopicResult>();
-    for (const log of broker.logs.allLogs()) {
+    for (const log of services.logs.allLogs()) {
       let topic = topics.get(log.topic);
       if (!topic) {
         topic = { name: log.topic, partitions: [] };

@@ -14,7 +14,7 @@
  * one coordinator entry per key, each with its own error.
  */
 import { apiByKey, ApiKey, errorInfo, ErrorCode, schemas } from '../../protocol/index.js';
-import type { Broker } from '../broker.js';
+import type { BrokerServices } from '../services.js';
 import { defineHandler } from './handler.js';
 
 const KEY_TYPE_GROUP = 0;
@@ -27,17 +27,17 @@ interface Found {
   readonly port: number;
 }
 
-async function findCoordinator(broker: Broker, keyType: number, _key: string): Promise<Found> {
+async function findCoordinator(services: BrokerServices, keyType: number, _key: string): Promise<Found> {
   const none = (errorCode: number): Found => ({ errorCode, nodeId: -1, host: '', port: -1 });
   if (keyType === KEY_TYPE_TRANSACTION) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   if (keyType !== KEY_TYPE_GROUP) return none(ErrorCode.INVALID_REQUEST);
   try {
-    await broker.groups.offsetsTopic.ensureCreated();
+    await services.groups.offsetsTopic.ensureCreated();
   } catch (err) {
-    broker.logger.warn({ err }, 'cannot create the offsets topic');
+    services.logger.warn({ err }, 'cannot create the offsets topic');
     return none(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   }
-  return { errorCode: ErrorCode.NONE, nodeId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port };
+  return { errorCode: ErrorCode.NONE, nodeId: services.identity.nodeId, host: services.identity.advertised.host, port: services.identity.advertised.port };
 }
 
 export const findCoordinatorHandler = defineHandler({
@@ -49,12 +49,12 @@ export const findCoordinatorHandler = defineHandler({
     if (ctx.version >= 4) {
       const coordinators = [];
       for (const key of req.coordinatorKeys) {
-        const found = await findCoordinator(ctx.broker, keyType, key);
+        const found = await findCoordinator(ctx.services, keyType, key);
         coordinators.push({ key, ...found });
       }
       return { throttleTimeMs: 0, coordinators };
     }
-    const found = await findCoordinator(ctx.broker, keyType, req.key);
+    const found = await findCoordinator(ctx.services, keyType, req.key);
     const errorMessage = found.errorCode === ErrorCode.NONE ? 'NONE' : errorInfo(found.errorCode).message;
     return { throttleTimeMs: 0, errorMessage, ...found };
   },

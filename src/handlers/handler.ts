@@ -2,13 +2,19 @@
  * What a handler is: one module per API key, declaring the versions it
  * serves and handling one decoded request at a time. The list in
  * handlers/index.ts registers them all and answers ApiVersions.
+ *
+ * A handler sees the broker through its request context only: the narrow
+ * services (services.ts), the connection's session (who asks, on which
+ * listener), the connection (response hooks, detach, close) and the header.
  */
 import type { ApiDef, MessageDef, MessageInput, MessageValue, RequestHeader } from '../../protocol/index.js';
-import type { Broker } from '../broker.js';
-import type { ConnectionInfo } from '../connection.js';
+import type { ConnectionInfo } from '../connection-info.js';
+import type { BrokerServices } from '../services.js';
+import type { Session } from '../session.js';
 
 export interface RequestContext {
-  readonly broker: Broker;
+  readonly services: BrokerServices;
+  readonly session: Session;
   readonly connection: ConnectionInfo;
   readonly header: RequestHeader;
   readonly version: number;

@@ -17,7 +17,7 @@ export const heartbeatHandler = defineHandler({
   request: schemas.heartbeatRequest,
   response: schemas.heartbeatResponse,
   handle(ctx, req) {
-    const errorCode = ctx.broker.groups.heartbeat({
+    const errorCode = ctx.services.groups.heartbeat({
       groupId: req.groupId,
       generationId: req.generationId,
       memberId: req.memberId,

@@ -40,19 +40,19 @@ export const initProducerIdHandler = defineHandler({
   request: schemas.initProducerIdRequest,
   response: schemas.initProducerIdResponse,
   async handle(ctx, req: Request): Promise<Response> {
-    const broker = ctx.broker;
+    const services = ctx.services;
     if ((req.producerId === NO_PRODUCER_ID) !== (req.producerEpoch === NO_PRODUCER_EPOCH)) return error(ErrorCode.INVALID_REQUEST);
     if (req.transactionalId !== null) {
       if (req.transactionalId === '') return error(ErrorCode.INVALID_REQUEST);
       const timeout = req.transactionTimeoutMs;
-      if (timeout <= 0 || timeout > broker.config.int('transaction.max.timeout.ms')) return error(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+      if (timeout <= 0 || timeout > services.config.int('transaction.max.timeout.ms')) return error(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
       return error(ErrorCode.NOT_COORDINATOR);
     }
     let producerId: number;
     try {
-      producerId = await broker.producerIds.nextId();
+      producerId = await services.producerIds.nextId();
     } catch (err) {
-      broker.logger.error({ err }, 'InitProducerId: cannot reserve a producer id block');
+      services.logger.error({ err }, 'InitProducerId: cannot reserve a producer id block');
       return error(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
     }
     return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: BigInt(producerId), producerEpoch: 0 };

@@ -18,7 +18,7 @@
  * rejoining a stable group.
  */
 import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
-import type { ConnectionInfo } from '../connection.js';
+import type { ConnectionInfo } from '../connection-info.js';
 import { defineHandler } from './handler.js';
 
 /** The member's host as Kafka reports it: InetAddress.toString(), "/<address>". */
@@ -34,7 +34,7 @@ export const joinGroupHandler = defineHandler({
   async handle(ctx, req) {
     const v = ctx.version;
     const groupInstanceId = v >= 5 ? req.groupInstanceId : null;
-    const result = await ctx.broker.groups.join({
+    const result = await ctx.services.groups.join({
       groupId: req.groupId,
       memberId: req.memberId,
       groupInstanceId,

@@ -25,7 +25,7 @@ export const leaveGroupHandler = defineHandler({
       v >= 3
         ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: v >= 5 ? m.reason : null }))
         : [{ memberId: req.memberId, groupInstanceId: null, reason: null }];
-    const result = ctx.broker.groups.leave(req.groupId, leaving);
+    const result = ctx.services.groups.leave(req.groupId, leaving);
     if (v >= 3) return { throttleTimeMs: 0, errorCode: result.errorCode, members: [...result.members] };
     const memberError = result.members.find((m) => m.errorCode !== ErrorCode.NONE)?.errorCode ?? ErrorCode.NONE;
     return { throttleTimeMs: 0, errorCode: result.errorCode !== ErrorCode.NONE ? result.errorCode : memberError };

@@ -17,7 +17,7 @@ export const listGroupsHandler = defineHandler({
   response: schemas.listGroupsResponse,
   handle(ctx, req) {
     const v = ctx.version;
-    const { errorCode, groups } = ctx.broker.groups.list(v >= 4 ? req.statesFilter : [], v >= 5 ? req.typesFilter : []);
+    const { errorCode, groups } = ctx.services.groups.list(v >= 4 ? req.statesFilter : [], v >= 5 ? req.typesFilter : []);
     return {
       throttleTimeMs: 0,
       errorCode,

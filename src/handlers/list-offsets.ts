@@ -22,7 +22,8 @@
  * only send them at those versions; we answer them at any version).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
-import { StorageError, type PartitionLog } from '../../storage/index.js';
+import type { PartitionLog } from '../../storage/index.js';
+import { errorCodeOf, isKnownError } from '../errors.js';
 import type { PartitionState } from '../metadata/topic-manager.js';
 import { defineHandler } from './handler.js';
 
@@ -73,7 +74,7 @@ export const listOffsetsHandler = defineHandler({
               leaderEpoch: -1,
             });
             if (ctx.version >= 1 && duplicates.has(`${t.name}\u0000${p.partitionIndex}`)) return error(ErrorCode.INVALID_REQUEST);
-            const state = ctx.broker.topics.partition(t.name, p.partitionIndex);
+            const state = ctx.services.topics.partition(t.name, p.partitionIndex);
             if (!state) return error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
             const epochError = leaderEpochError(p.currentLeaderEpoch, state.leaderEpoch);
             if (epochError !== ErrorCode.NONE) return error(epochError);
@@ -92,11 +93,10 @@ export const listOffsetsHandler = defineHandler({
                 leaderEpoch: found.leaderEpoch,
               };
             } catch (err) {
-              if (err instanceof StorageError) {
-                ctx.broker.logger.warn({ err, topic: t.name, partition: p.partitionIndex }, 'ListOffsets: storage error');
-                return error(ErrorCode.KAFKA_STORAGE_ERROR);
-              }
-              throw err;
+              if (!isKnownError(err)) throw err;
+              const code = errorCodeOf(err);
+              if (code === ErrorCode.KAFKA_STORAGE_ERROR) ctx.services.logger.warn({ err, topic: t.name, partition: p.partitionIndex }, 'ListOffsets: storage error');
+              return error(code);
             }
           }),
         ),

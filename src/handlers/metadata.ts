@@ -16,10 +16,11 @@
  * v12+ topics looked up by id (UNKNOWN_TOPIC_ID when unknown) — as in Kafka,
  * v10-11 requests with a null name or a topic id get INVALID_REQUEST.
  */
-import { ApiKey, apiByKey, ErrorCode, KafkaError, schemas, ZERO_UUID, type MessageInput, type MessageValue } from '../../protocol/index.js';
-import type { Broker } from '../broker.js';
+import { ApiKey, apiByKey, ErrorCode, schemas, ZERO_UUID, type MessageInput, type MessageValue } from '../../protocol/index.js';
+import { errorCodeOf, isKnownError } from '../errors.js';
 import type { TopicInfo } from '../metadata/topic-manager.js';
 import { topicNameProblem } from '../metadata/topic-names.js';
+import type { BrokerServices } from '../services.js';
 import { defineHandler } from './handler.js';
 
 type Response = MessageInput<typeof schemas.metadataResponse>;
@@ -42,47 +43,47 @@ export const metadataHandler = defineHandler({
   request: schemas.metadataRequest,
   response: schemas.metadataResponse,
   async handle(ctx, req) {
-    const { broker, version } = ctx;
+    const { services, version } = ctx;
     const includeTopicOps = version >= 8 && req.includeTopicAuthorizedOperations;
     const topicOps = includeTopicOps ? TOPIC_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
     const allTopics = req.topics === null || (version === 0 && req.topics.length === 0);
     const allowAutoCreate = version < 4 || req.allowAutoTopicCreation;
     const topics: ResponseTopic[] = [];
     if (allTopics) {
-      for (const t of broker.topics.all()) topics.push(topicMetadata(broker, t, topicOps));
+      for (const t of services.topics.all()) topics.push(topicMetadata(services, t, topicOps));
     } else {
-      for (const t of req.topics ?? []) topics.push(await requestedTopic(broker, t, version, allowAutoCreate, topicOps));
+      for (const t of req.topics ?? []) topics.push(await requestedTopic(services, t, version, allowAutoCreate, topicOps));
     }
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: broker.nodeId, host: broker.advertised.host, port: broker.advertised.port, rack: null }],
-      clusterId: broker.clusterId,
-      controllerId: broker.nodeId,
+      brokers: [{ nodeId: services.identity.nodeId, host: services.identity.advertised.host, port: services.identity.advertised.port, rack: null }],
+      clusterId: services.identity.clusterId,
+      controllerId: services.identity.nodeId,
       topics,
       clusterAuthorizedOperations: version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },
 });
 
-async function requestedTopic(broker: Broker, t: RequestTopic, version: number, allowAutoCreate: boolean, topicOps: number): Promise<ResponseTopic> {
+async function requestedTopic(services: BrokerServices, t: RequestTopic, version: number, allowAutoCreate: boolean, topicOps: number): Promise<ResponseTopic> {
   const byId = t.topicId !== ZERO_UUID;
   if (version < 12 && (t.name === null || byId)) {
     // v10-11 responses cannot carry a null name
     return errorTopic(ErrorCode.INVALID_REQUEST, t.name ?? '', t.topicId);
   }
   if (byId) {
-    const found = broker.topics.getById(t.topicId);
+    const found = services.topics.getById(t.topicId);
     // Kafka answers unknown ids without a name, so a client cannot learn which names exist.
-    return found ? topicMetadata(broker, found, topicOps) : errorTopic(ErrorCode.UNKNOWN_TOPIC_ID, null, t.topicId);
+    return found ? topicMetadata(services, found, topicOps) : errorTopic(ErrorCode.UNKNOWN_TOPIC_ID, null, t.topicId);
   }
   const name = t.name;
   if (name === null) return errorTopic(ErrorCode.INVALID_REQUEST, null, ZERO_UUID);
   try {
-    const found = await broker.topics.getOrAutoCreate(name, allowAutoCreate);
-    if (found) return topicMetadata(broker, found, topicOps);
+    const found = await services.topics.getOrAutoCreate(name, allowAutoCreate);
+    if (found) return topicMetadata(services, found, topicOps);
   } catch (err) {
-    if (err instanceof KafkaError) return errorTopic(err.code, name, ZERO_UUID);
-    throw err;
+    if (!isKnownError(err)) throw err;
+    return errorTopic(errorCodeOf(err), name, ZERO_UUID);
   }
   return errorTopic(topicNameProblem(name) ? ErrorCode.INVALID_TOPIC_EXCEPTION : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name, ZERO_UUID);
 }
@@ -91,8 +92,8 @@ function errorTopic(errorCode: number, name: string | null, topicId: string): Re
   return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
 }
 
-function topicMetadata(broker: Broker, t: TopicInfo, topicOps: number): ResponseTopic {
-  const node = broker.nodeId;
+function topicMetadata(services: BrokerServices, t: TopicInfo, topicOps: number): ResponseTopic {
+  const node = services.identity.nodeId;
   return {
     errorCode: ErrorCode.NONE,
     name: t.name,

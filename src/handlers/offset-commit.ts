@@ -32,7 +32,7 @@ export const offsetCommitHandler = defineHandler({
     const offsets: OffsetToCommit[] = [];
     const positions: Array<[number, number]> = [];
     req.topics.forEach((t, ti) => {
-      const topic = ctx.broker.topics.get(t.name);
+      const topic = ctx.services.topics.get(t.name);
       t.partitions.forEach((p, pi) => {
         if (!topic || !topic.partitions[p.partitionIndex]) {
           errors[ti]![pi] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
@@ -50,7 +50,7 @@ export const offsetCommitHandler = defineHandler({
       });
     });
     if (offsets.length > 0) {
-      const results = await ctx.broker.groups.commitOffsets({
+      const results = await ctx.services.groups.commitOffsets({
         groupId: req.groupId,
         generationId: v >= 1 ? req.generationIdOrMemberEpoch : -1,
         memberId: v >= 1 ? req.memberId : '',

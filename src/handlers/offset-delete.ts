@@ -21,7 +21,7 @@ export const offsetDeleteHandler = defineHandler({
     const unknown = new Map<string, Map<number, number>>();
     const known: TopicPartitions[] = [];
     for (const t of req.topics) {
-      const topic = ctx.broker.topics.get(t.name);
+      const topic = ctx.services.topics.get(t.name);
       const valid: number[] = [];
       for (const p of t.partitions) {
         if (topic?.partitions[p.partitionIndex]) valid.push(p.partitionIndex);
@@ -33,7 +33,7 @@ export const offsetDeleteHandler = defineHandler({
       }
       if (valid.length > 0) known.push({ topic: t.name, partitions: valid });
     }
-    const result = await ctx.broker.groups.deleteOffsets(req.groupId, known);
+    const result = await ctx.services.groups.deleteOffsets(req.groupId, known);
     const codes = result.errorCode === ErrorCode.NONE ? result.partitions : new Map<string, Map<number, number>>();
     const topics = req.topics
       .map((t) => ({

@@ -13,13 +13,13 @@
  * error; v9 member id/epoch (ignored for classic groups).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
-import type { Broker } from '../broker.js';
 import type { FetchOffsetsResult, TopicPartitions } from '../group/coordinator.js';
+import type { Groups } from '../services.js';
 import { defineHandler } from './handler.js';
 
-function fetch(broker: Broker, groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: number[] }> | null, requireStable: boolean): FetchOffsetsResult {
+function fetch(groups: Groups, groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: number[] }> | null, requireStable: boolean): FetchOffsetsResult {
   const requested: TopicPartitions[] | null = topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
-  return broker.groups.fetchOffsets(groupId, requested, requireStable);
+  return groups.fetchOffsets(groupId, requested, requireStable);
 }
 
 function partitionsOf(result: FetchOffsetsResult): Array<{ name: string; partitions: Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string; errorCode: number }> }> {
@@ -46,13 +46,13 @@ export const offsetFetchHandler = defineHandler({
       return {
         throttleTimeMs: 0,
         groups: req.groups.map((g) => {
-          const result = fetch(ctx.broker, g.groupId, g.topics, requireStable);
+          const result = fetch(ctx.services.groups, g.groupId, g.topics, requireStable);
           return { groupId: g.groupId, errorCode: result.errorCode, topics: partitionsOf(result) };
         }),
       };
     }
     const topics = v >= 2 ? req.topics : (req.topics ?? []);
-    const result = fetch(ctx.broker, req.groupId, topics, requireStable);
+    const result = fetch(ctx.services.groups, req.groupId, topics, requireStable);
     if (v < 2 && result.errorCode !== ErrorCode.NONE) {
       // no top-level error before v2: every requested partition carries it
       return {

@@ -46,7 +46,7 @@ export const offsetForLeaderEpochHandler = defineHandler({
           leaderEpoch,
           endOffset: BigInt(endOffset),
         });
-        const state = ctx.broker.topics.partition(t.topic, p.partition);
+        const state = ctx.services.topics.partition(t.topic, p.partition);
         if (!state) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         if (state.log.offlineError !== null) return answer(ErrorCode.KAFKA_STORAGE_ERROR);
         const epochError = leaderEpochError(p.currentLeaderEpoch, state.leaderEpoch);

@@ -32,7 +32,6 @@
  * leader / node endpoints (only sent with NOT_LEADER_OR_FOLLOWER, never here).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
-import type { Broker } from '../broker.js';
 import { producePartition, type PartitionProduceResult, type ProduceDeps, type ProduceTopic } from '../produce/produce-pipeline.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
@@ -51,7 +50,7 @@ export const produceHandler = defineHandler({
   request: schemas.produceRequest,
   response: schemas.produceResponse,
   async handle(ctx, req: Request): Promise<Response | undefined> {
-    const services = servicesOf(ctx.broker);
+    const services: ProduceServices = ctx.services;
     const { version } = ctx;
     const { acks } = req;
     if (acks === -1) services.waiting.acksAll++;
@@ -85,19 +84,6 @@ export const produceHandler = defineHandler({
     return { responses, throttleTimeMs: 0 };
   },
 });
-
-/** The broker's services as this handler uses them. */
-function servicesOf(broker: Broker): ProduceServices {
-  return {
-    topics: broker.topics,
-    producerStates: broker.producerStates,
-    budgets: { decompression: broker.decompressionMemory },
-    config: broker.config,
-    logger: broker.logger,
-    metrics: broker.metrics,
-    waiting: broker.waiting,
-  };
-}
 
 /**
  * acks=all with gregor.flush.acks.all waits for fdatasync. Once every partition's append has been made (or

@@ -25,7 +25,7 @@ export const syncGroupHandler = defineHandler({
     if (v >= 5 && (req.protocolType === null || req.protocolName === null)) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, assignment: Buffer.alloc(0) };
     }
-    const result = await ctx.broker.groups.sync({
+    const result = await ctx.services.groups.sync({
       groupId: req.groupId,
       generationId: req.generationId,
       memberId: req.memberId,

@@ -21,11 +21,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError, ZERO_UUID } from '../../protocol/index.js';
-import type { PartitionLog } from '../../storage/index.js';
-import type { Broker } from '../broker.js';
-import type { DynamicConfigLevel } from '../config/broker-config.js';
+import type { LogManager, PartitionLog } from '../../storage/index.js';
+import type { BrokerConfig, ConfigView, DynamicConfigLevel } from '../config/broker-config.js';
 import { dynamicBrokerConfigProblem } from '../config/dynamic-broker-configs.js';
 import { resolveTopicConfig, validateTopicConfigs, type TopicConfigView } from '../config/topic-configs.js';
+import type { Logger } from '../logger.js';
 import { FileMetadataStore, type MetadataStore, type TopicRecord } from './metadata-store.js';
 import { collisionKey, INTERNAL_TOPICS, topicNameProblem } from './topic-names.js';
 
@@ -62,6 +62,16 @@ export interface CreateTopicRequest {
   readonly validateOnly?: boolean;
 }
 
+/** What the topic manager uses of the broker. */
+export interface TopicManagerDeps {
+  /** Defaults and limits; the dynamic broker configs are set here (stored ones at load, alterBrokerConfigs). */
+  readonly config: ConfigView & Pick<BrokerConfig, 'setDynamic'>;
+  readonly logger: Logger;
+  readonly nodeId: number;
+  /** The partition logs: found on disk at start, created and deleted with topics and partitions. */
+  readonly logs: Pick<LogManager, 'logDir' | 'clusterId' | 'existingLogs' | 'createLog' | 'deleteLog'>;
+}
+
 /** Leader epoch of every partition: a single node is the only leader there ever was. */
 const LEADER_EPOCH = 0;
 /** Brokers in the cluster. */
@@ -88,13 +98,13 @@ export class TopicManager {
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    private readonly broker: Broker,
+    private readonly deps: TopicManagerDeps,
     private readonly store: MetadataStore,
   ) {}
 
   /** Loads the stored topics and reconciles them with the logs on disk. */
-  static async open(broker: Broker, store: MetadataStore = new FileMetadataStore(broker.logs.logDir)): Promise<TopicManager> {
-    const tm = new TopicManager(broker, store);
+  static async open(deps: TopicManagerDeps, store: MetadataStore = new FileMetadataStore(deps.logs.logDir)): Promise<TopicManager> {
+    const tm = new TopicManager(deps, store);
     await tm.load();
     return tm;
   }
@@ -130,7 +140,7 @@ export class TopicManager {
    */
   async getOrAutoCreate(name: string, allowAutoCreate: boolean): Promise<TopicInfo | undefined> {
     const existing = this.byName.get(name);
-    if (existing || !allowAutoCreate || !this.broker.config.bool('auto.create.topics.enable') || INTERNAL_TOPICS.has(name)) return existing;
+    if (existing || !allowAutoCreate || !this.deps.config.bool('auto.create.topics.enable') || INTERNAL_TOPICS.has(name)) return existing;
     const problem = topicNameProblem(name);
     if (problem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
     return this.serialized(async () => {
@@ -167,7 +177,7 @@ export class TopicManager {
         throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Storing the configs of topic '${name}' failed: ${(err as Error).message}`);
       }
       const info = this.reconfigured(record, topic.partitions);
-      this.broker.logger.info({ topic: name, configs: record.configs }, 'altered topic configs');
+      this.deps.logger.info({ topic: name, configs: record.configs }, 'altered topic configs');
       return info;
     });
   }
@@ -180,17 +190,17 @@ export class TopicManager {
    */
   alterBrokerConfigs(level: DynamicConfigLevel, change: (current: Readonly<Record<string, string>>) => Record<string, string>, validateOnly: boolean): Promise<void> {
     return this.serialized(async () => {
-      const configs = change(this.broker.config.dynamicConfigs(level));
+      const configs = change(this.deps.config.dynamicConfigs(level));
       if (validateOnly) return;
-      const entity = level === 'default' ? '' : String(this.broker.nodeId);
+      const entity = level === 'default' ? '' : String(this.deps.nodeId);
       try {
         await this.store.putBrokerConfigs(entity, configs);
       } catch (err) {
         throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Storing the broker configs failed: ${(err as Error).message}`);
       }
-      this.broker.config.setDynamic(level, configs);
+      this.deps.config.setDynamic(level, configs);
       for (const topic of this.byName.values()) this.reconfigured(this.recordOf(topic), topic.partitions);
-      this.broker.logger.info({ entity, configs }, 'altered dynamic broker configs');
+      this.deps.logger.info({ entity, configs }, 'altered dynamic broker configs');
     });
   }
 
@@ -209,7 +219,7 @@ export class TopicManager {
       if (count < current) {
         throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `The topic ${name} currently has ${current} partition(s); ${count} would not be an increase.`);
       }
-      const maxPartitions = this.broker.config.int('gregor.max.partitions.per.topic');
+      const maxPartitions = this.deps.config.int('gregor.max.partitions.per.topic');
       if (count > maxPartitions) {
         throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions ${count} exceeds the limit of ${maxPartitions} (gregor.max.partitions.per.topic).`);
       }
@@ -228,22 +238,22 @@ export class TopicManager {
       const partitions = [...topic.partitions];
       try {
         for (let p = current; p < count; p++) {
-          const log = await this.broker.logs.createLog(name, p, topic.topicId, topic.config.log);
+          const log = await this.deps.logs.createLog(name, p, topic.topicId, topic.config.log);
           partitions.push({ topic: name, partition: p, topicId: topic.topicId, log, leaderEpoch: LEADER_EPOCH });
         }
       } catch (err) {
-        this.broker.logger.error({ err, topic: name }, 'creating the new partition logs failed; rolling the partition count back');
+        this.deps.logger.error({ err, topic: name }, 'creating the new partition logs failed; rolling the partition count back');
         try {
           await this.store.putTopic(this.recordOf(topic));
-          for (const p of partitions.slice(current)) await this.broker.logs.deleteLog(name, p.partition);
+          for (const p of partitions.slice(current)) await this.deps.logs.deleteLog(name, p.partition);
         } catch (undoErr) {
-          this.broker.logger.error({ err: undoErr, topic: name }, 'rolling back the new partitions failed');
+          this.deps.logger.error({ err: undoErr, topic: name }, 'rolling back the new partitions failed');
         }
         throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Creating the new partition logs of topic '${name}' failed: ${(err as Error).message}`);
       }
       const info = this.infoOf(record, partitions, topic.config);
       this.remember(info);
-      this.broker.logger.info({ topic: name, partitions: count, added: count - current }, 'added partitions');
+      this.deps.logger.info({ topic: name, partitions: count, added: count - current }, 'added partitions');
       return info;
     });
   }
@@ -261,13 +271,13 @@ export class TopicManager {
       this.forget(topic);
       for (const p of topic.partitions) {
         try {
-          await this.broker.logs.deleteLog(name, p.partition);
+          await this.deps.logs.deleteLog(name, p.partition);
         } catch (err) {
           // The topic is gone; a dir left behind is removed as a stray at the next start.
-          this.broker.logger.error({ err, topic: name, partition: p.partition }, 'deleting a partition log failed');
+          this.deps.logger.error({ err, topic: name, partition: p.partition }, 'deleting a partition log failed');
         }
       }
-      this.broker.logger.info({ topic: name, topicId: topic.topicId }, 'deleted topic');
+      this.deps.logger.info({ topic: name, topicId: topic.topicId }, 'deleted topic');
     });
   }
 
@@ -283,7 +293,7 @@ export class TopicManager {
   }
 
   private async createNow(req: CreateTopicRequest): Promise<TopicInfo> {
-    const config = this.broker.config;
+    const config = this.deps.config;
     const { name } = req;
     const problem = topicNameProblem(name);
     if (problem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
@@ -320,23 +330,23 @@ export class TopicManager {
     const partitions: PartitionState[] = [];
     try {
       for (let p = 0; p < numPartitions; p++) {
-        const log = await this.broker.logs.createLog(name, p, record.topicId, topicConfig.log);
+        const log = await this.deps.logs.createLog(name, p, record.topicId, topicConfig.log);
         partitions.push({ topic: name, partition: p, topicId: record.topicId, log, leaderEpoch: LEADER_EPOCH });
       }
     } catch (err) {
       // Undo what was created; if even that fails, the next start repairs it from the stored record.
-      this.broker.logger.error({ err, topic: name }, 'creating the partition logs failed; rolling the topic back');
+      this.deps.logger.error({ err, topic: name }, 'creating the partition logs failed; rolling the topic back');
       try {
         await this.store.deleteTopic(name);
-        for (const p of partitions) await this.broker.logs.deleteLog(name, p.partition);
+        for (const p of partitions) await this.deps.logs.deleteLog(name, p.partition);
       } catch (undoErr) {
-        this.broker.logger.error({ err: undoErr, topic: name }, 'rolling back a failed topic creation failed');
+        this.deps.logger.error({ err: undoErr, topic: name }, 'rolling back a failed topic creation failed');
       }
       throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Creating the logs of topic '${name}' failed: ${(err as Error).message}`);
     }
     const info = this.infoOf(record, partitions, topicConfig);
     this.remember(info);
-    this.broker.logger.info({ topic: name, topicId: record.topicId, partitions: numPartitions, configs: record.configs }, 'created topic');
+    this.deps.logger.info({ topic: name, topicId: record.topicId, partitions: numPartitions, configs: record.configs }, 'created topic');
     return info;
   }
 
@@ -354,7 +364,7 @@ export class TopicManager {
       const sorted = [...replicas].sort((a, b) => a - b);
       let previous: number | undefined;
       for (const id of sorted) {
-        if (id !== this.broker.nodeId) {
+        if (id !== this.deps.nodeId) {
           throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, `The manual partition assignment includes broker ${id}, but no such broker is registered.`);
         }
         if (id === previous) {
@@ -383,7 +393,7 @@ export class TopicManager {
 
   /** Re-resolves a topic's effective config (after its overrides or the broker's configs changed) and applies it to its logs. */
   private reconfigured(record: TopicRecord, partitions: readonly PartitionState[]): TopicInfo {
-    const topicConfig = resolveTopicConfig(this.broker.config, new Map(Object.entries(record.configs)));
+    const topicConfig = resolveTopicConfig(this.deps.config, new Map(Object.entries(record.configs)));
     for (const p of partitions) p.log.updateConfig(topicConfig.log);
     const info = this.infoOf(record, [...partitions], topicConfig);
     this.remember(info);
@@ -399,7 +409,7 @@ export class TopicManager {
       numPartitions: record.partitions,
       replicationFactor: record.replicationFactor,
       partitions,
-      config: topicConfig ?? resolveTopicConfig(this.broker.config, overrides),
+      config: topicConfig ?? resolveTopicConfig(this.deps.config, overrides),
       overrides,
     };
   }
@@ -417,9 +427,9 @@ export class TopicManager {
   }
 
   private async load(): Promise<void> {
-    const logs = this.broker.logs;
-    const log = this.broker.logger;
-    const { topics: records, existed, brokerConfigs } = await this.store.load({ nodeId: this.broker.nodeId, clusterId: logs.clusterId });
+    const logs = this.deps.logs;
+    const log = this.deps.logger;
+    const { topics: records, existed, brokerConfigs } = await this.store.load({ nodeId: this.deps.nodeId, clusterId: logs.clusterId });
     const dynamicSet = this.applyStoredBrokerConfigs(brokerConfigs);
     const onDisk = new Map<string, PartitionLog[]>();
     for (const l of logs.existingLogs()) {
@@ -440,7 +450,7 @@ export class TopicManager {
     }
     for (const record of records) {
       const overrides = new Map(Object.entries(record.configs));
-      const topicConfig = resolveTopicConfig(this.broker.config, overrides);
+      const topicConfig = resolveTopicConfig(this.deps.config, overrides);
       const stray = new Map((onDisk.get(record.name) ?? []).map((l) => [l.partition, l] as const));
       onDisk.delete(record.name);
       const partitions: PartitionState[] = [];
@@ -480,14 +490,14 @@ export class TopicManager {
    */
   private applyStoredBrokerConfigs(stored: Readonly<Record<string, Readonly<Record<string, string>>>>): boolean {
     let any = false;
-    for (const [level, entity] of [['default', ''], ['broker', String(this.broker.nodeId)]] as const) {
+    for (const [level, entity] of [['default', ''], ['broker', String(this.deps.nodeId)]] as const) {
       const usable: Record<string, string> = {};
       for (const [name, value] of Object.entries(stored[entity] ?? {})) {
         const problem = dynamicBrokerConfigProblem(name, value);
-        if (problem) this.broker.logger.warn({ entity, config: name, value, problem }, 'ignoring a stored dynamic broker config');
+        if (problem) this.deps.logger.warn({ entity, config: name, value, problem }, 'ignoring a stored dynamic broker config');
         else usable[name] = value;
       }
-      this.broker.config.setDynamic(level, usable);
+      this.deps.config.setDynamic(level, usable);
       any ||= Object.keys(usable).length > 0;
     }
     return any;

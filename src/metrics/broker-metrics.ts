@@ -13,9 +13,34 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { LogManager, PartitionLog } from '../../storage/index.js';
-import type { Broker } from '../broker.js';
+import type { GroupCoordinator } from '../group/coordinator.js';
 import { GROUP_STATES } from '../group/group.js';
+import type { TopicManager } from '../metadata/topic-manager.js';
+import type { Session } from '../session.js';
 import { METRIC_PREFIX as PREFIX, type LabelledCount, type RecordedStats, type TopicTraffic } from './recorded-stats.js';
+
+/** A connection as the metrics see it. */
+export interface MetricsConnection {
+  /** Requests received and not yet answered. */
+  readonly inFlight: number;
+  readonly session: Pick<Session, 'clientSoftwareName' | 'clientSoftwareVersion'>;
+}
+
+/**
+ * What the metrics read of the broker when scraped. A scrape may come while the broker starts: what is not
+ * open yet is undefined.
+ */
+export interface MetricsSources {
+  readonly nodeId: number;
+  /** Logs recovered and listening, not shutting down. */
+  readonly isReady: boolean;
+  readonly connections: ReadonlySet<MetricsConnection>;
+  readonly connectionCounts: { readonly open: number; readonly accepted: number; readonly rejected: number };
+  readonly waiting: { readonly acksAll: number; readonly fetches: number };
+  readonly topics: Pick<TopicManager, 'get' | 'all'> | undefined;
+  readonly groups: Pick<GroupCoordinator, 'groupOverview' | 'consumerLag'> | undefined;
+  readonly logs: Pick<LogManager, 'clusterId' | 'stats' | 'allLogs'> | undefined;
+}
 
 export interface MetricsLimits {
   /** Series per per-partition or per-group family (gregor.metrics.max.partitions). */
@@ -40,7 +65,7 @@ export class BrokerMetrics {
   private snapshot: Snapshot | undefined;
 
   constructor(
-    private readonly broker: Broker,
+    private readonly sources: MetricsSources,
     stats: RecordedStats,
     private readonly limits: MetricsLimits,
   ) {
@@ -71,10 +96,10 @@ export class BrokerMetrics {
       collect() {
         this.reset();
         const logs = self.logs();
-        this.set({ node_id: String(broker.nodeId), cluster_id: logs?.clusterId ?? '' }, 1);
+        this.set({ node_id: String(sources.nodeId), cluster_id: logs?.clusterId ?? '' }, 1);
       },
     });
-    stateGauge('broker_ready', '1 once the logs are recovered and the broker listens, 0 while starting or shutting down.', () => (broker.isReady ? 1 : 0));
+    stateGauge('broker_ready', '1 once the logs are recovered and the broker listens, 0 while starting or shutting down.', () => (sources.isReady ? 1 : 0));
     countsCounter('requests_total', 'Requests handled, by API and version (Produce with acks=0 included).', ['api', 'version'], () => stats.requestCounts());
     countsCounter(
       'request_errors_total',
@@ -89,19 +114,19 @@ export class BrokerMetrics {
       registers,
       collect() {
         let n = 0;
-        for (const c of broker.connections) n += c.inFlight;
+        for (const c of sources.connections) n += c.inFlight;
         this.set(n);
       },
     });
 
     // ---------------------------------------------------------------- connections and clients
-    stateGauge('connections_open', 'Client connections open now.', () => broker.connections.size);
-    stateCounter('connections_accepted_total', 'Client connections accepted since start.', () => broker.connectionCounts.accepted);
+    stateGauge('connections_open', 'Client connections open now.', () => sources.connections.size);
+    stateCounter('connections_accepted_total', 'Client connections accepted since start.', () => sources.connectionCounts.accepted);
     stateCounter('connections_closed_total', 'Accepted client connections that have closed since start.', () => {
-      const counts = broker.connectionCounts;
+      const counts = sources.connectionCounts;
       return counts.accepted - counts.open;
     });
-    stateCounter('connections_rejected_total', 'Client connections refused by max.connections or max.connections.per.ip since start.', () => broker.connectionCounts.rejected);
+    stateCounter('connections_rejected_total', 'Client connections refused by max.connections or max.connections.per.ip since start.', () => sources.connectionCounts.rejected);
     new Gauge({
       name: `${PREFIX}client_connections`,
       help:
@@ -113,9 +138,9 @@ export class BrokerMetrics {
         this.reset();
         const counts = new Map<string, { name: string; version: string; n: number }>();
         let other = 0;
-        for (const c of broker.connections) {
-          const name = c.clientSoftwareName ?? 'unknown';
-          const version = c.clientSoftwareVersion ?? 'unknown';
+        for (const c of sources.connections) {
+          const name = c.session.clientSoftwareName ?? 'unknown';
+          const version = c.session.clientSoftwareVersion ?? 'unknown';
           const key = `${name}\u0000${version}`;
           const entry = counts.get(key);
           if (entry) entry.n++;
@@ -136,7 +161,7 @@ export class BrokerMetrics {
         registers,
         collect() {
           this.reset();
-          const topics = self.broker.topics;
+          const topics = self.sources.topics;
           for (const [topic, t] of map) {
             // a deleted topic's counters go with it (a topic created again under its name starts at 0)
             if (topics && !topics.get(topic)) map.delete(topic);
@@ -149,9 +174,9 @@ export class BrokerMetrics {
     trafficCounter('topic_records_in_total', 'Records appended by Produce, per topic.', stats.trafficIn, 'records');
     trafficCounter('topic_bytes_out_total', 'Record bytes sent in Fetch responses, per topic.', stats.trafficOut, 'bytes');
     trafficCounter('topic_records_out_total', 'Records sent in Fetch responses, per topic (whole batches; a legacy compressed wrapper counts as one).', stats.trafficOut, 'records');
-    stateGauge('produce_acks_all_waiting', 'Produce requests with acks=all waiting for their appends to complete (and be fdatasync\'ed with gregor.flush.acks.all).', () => broker.waiting.acksAll);
-    stateGauge('fetch_long_polls_waiting', 'Fetch requests parked until enough bytes arrive or their max wait passes.', () => broker.waiting.fetches);
-    stateGauge('topics', 'Topics, internal ones included.', () => self.broker.topics?.all().length ?? 0);
+    stateGauge('produce_acks_all_waiting', 'Produce requests with acks=all waiting for their appends to complete (and be fdatasync\'ed with gregor.flush.acks.all).', () => sources.waiting.acksAll);
+    stateGauge('fetch_long_polls_waiting', 'Fetch requests parked until enough bytes arrive or their max wait passes.', () => sources.waiting.fetches);
+    stateGauge('topics', 'Topics, internal ones included.', () => self.sources.topics?.all().length ?? 0);
 
     // ---------------------------------------------------------------- partitions
     stateGauge('partitions', 'Partition logs on this broker.', () => storageStats()?.partitions ?? 0);
@@ -204,7 +229,7 @@ export class BrokerMetrics {
       registers,
       collect() {
         const counts = new Map<string, number>(GROUP_STATES.map((s) => [s, 0]));
-        for (const g of self.broker.groups?.groupOverview() ?? []) counts.set(g.state, (counts.get(g.state) ?? 0) + 1);
+        for (const g of self.sources.groups?.groupOverview() ?? []) counts.set(g.state, (counts.get(g.state) ?? 0) + 1);
         for (const [state, n] of counts) this.set({ state }, n);
       },
     });
@@ -221,17 +246,17 @@ export class BrokerMetrics {
       });
     };
     groupGauge('consumer_group_state', 'Always 1, for the current state of each group (label state).', ['group', 'state'], (g) => {
-      for (const o of self.limited(self.broker.groups?.groupOverview() ?? [], 'consumer_group_state', (o) => o.groupId)) g.set({ group: o.groupId, state: o.state }, 1);
+      for (const o of self.limited(self.sources.groups?.groupOverview() ?? [], 'consumer_group_state', (o) => o.groupId)) g.set({ group: o.groupId, state: o.state }, 1);
     });
     groupGauge('consumer_group_members', 'Members of each consumer group.', ['group'], (g) => {
-      for (const o of self.limited(self.broker.groups?.groupOverview() ?? [], 'consumer_group_members', (o) => o.groupId)) g.set({ group: o.groupId }, o.members);
+      for (const o of self.limited(self.sources.groups?.groupOverview() ?? [], 'consumer_group_members', (o) => o.groupId)) g.set({ group: o.groupId }, o.members);
     });
     groupGauge(
       'consumer_group_lag',
       'Records between the committed offset of a group and the high watermark, per group, topic and partition (computed by the broker).',
       ['group', 'topic', 'partition'],
       (g) => {
-        for (const l of self.limited(self.broker.groups?.consumerLag() ?? [], 'consumer_group_lag', (l) => `${l.group}\u0000${l.topic}\u0000${String(l.partition).padStart(10, '0')}`)) {
+        for (const l of self.limited(self.sources.groups?.consumerLag() ?? [], 'consumer_group_lag', (l) => `${l.group}\u0000${l.topic}\u0000${String(l.partition).padStart(10, '0')}`)) {
           g.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
         }
       },
@@ -295,8 +320,8 @@ export class BrokerMetrics {
   // ---------------------------------------------------------------- helpers
 
   /** The log manager, once the broker has opened it. */
-  private logs(): LogManager | undefined {
-    return this.broker.logs as LogManager | undefined;
+  private logs(): MetricsSources['logs'] {
+    return this.sources.logs;
   }
 
   /** The partitions of the per-partition metrics for this scrape: the first maxSeries by topic and partition. */

@@ -1,7 +1,7 @@
 /**
  * What the broker's hot paths report to the metrics. BrokerMetrics (broker-metrics.ts) implements it with
- * prom-client, which is loaded only when gregor.metrics.enabled is true; Broker.metrics is undefined
- * otherwise, so every call site is `broker.metrics?.…` and costs nothing when metrics are off.
+ * prom-client, which is loaded only when gregor.metrics.enabled is true; the services' metrics are
+ * undefined otherwise, so every call site is `services.metrics?.…` and costs nothing when metrics are off.
  * Everything that can be read from state (connections, logs, groups, caches) is not reported here: the
  * metrics read it when scraped.
  */

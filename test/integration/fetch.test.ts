@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey, decode, encode, ErrorCode, schemas, ZERO_UUID, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import { handlerFor } from '../../src/handlers/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
+import { Session } from '../../src/session.js';
 import { decodeRecords } from '../helpers/fetch-records.js';
 import { produceRecords, testRecords } from '../helpers/produce-records.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -173,10 +174,11 @@ describe('Fetch', () => {
       const log = broker.broker.topics.partition('batches', 0)!.log;
       const read = await log.read(base, 1024 * 1024);
       const handler = handlerFor(ApiKey.Fetch)!;
-      const connection = { id: 0, remoteAddress: '127.0.0.1', remotePort: 0, clientId: null, clientSoftwareName: null, clientSoftwareVersion: null, close: () => {}, afterResponse: (done: () => void) => done() };
+      const connection = { id: 0, remoteAddress: '127.0.0.1', remotePort: 0, close: () => {}, afterResponse: (done: () => void) => done(), detach: () => {} };
+      const session = new Session({ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT' });
       const header = { apiKey: ApiKey.Fetch, apiVersion: 12, correlationId: 1, clientId: null };
       const request = decode(schemas.fetchRequest, 12, encode(schemas.fetchRequest, 12, fetchBody([{ topic: 'batches', partition: 0, offset: base }])));
-      const res = (await handler.handle({ broker: broker.broker, connection, header, version: 12 }, request)) as { responses: Array<{ partitions: Array<{ records: Buffer[] }> }> };
+      const res = (await handler.handle({ services: broker.broker.services, session, connection, header, version: 12 }, request)) as { responses: Array<{ partitions: Array<{ records: Buffer[] }> }> };
       const chunks = res.responses[0]!.partitions[0]!.records;
       expect(chunks.length).toBe(read.chunks.length);
       // the same memory (views of the cache's slab), not copies of it

@@ -1,0 +1,192 @@
+/**
+ * The fetch manager: what the broker keeps for Fetch across requests, and the
+ * read loop of one fetch (Kafka's FetchManager and the fetch half of
+ * ReplicaManager). The Fetch handler turns the request into a FetchQuery and
+ * the answer into the response; everything between is here:
+ *
+ * 1. Sessions (KIP-227): the query's session id and epoch become the
+ *    partitions to read, or a top-level error (fetch-sessions.ts; the cache
+ *    holds max.incremental.fetch.session.cache.slots sessions).
+ * 2. Read passes (partition-read.ts), each under the response memory budget
+ *    below; a pass that finds fewer than min_bytes parks the fetch until an
+ *    append to one of its partitions or max_wait_ms (long-poll.ts). A
+ *    partition error or a diverging epoch answers at once.
+ * 3. The session records what was answered; the read buffers go back to
+ *    storage once the response has been written.
+ *
+ * Memory, in one place (fetchWithin): each read pass takes its bytes from the
+ * broker's fetch response budget (gregor.fetch.response.max.memory.bytes) —
+ * what is free, up to max_bytes, waiting when nothing is — and gives back
+ * what it did not read; the answer keeps what it read (a first batch larger
+ * than the grant included) until it has been written to the socket. When the
+ * budget is short a v3+ fetch returns less than max_bytes (at least one
+ * batch), as a fetch at its limit does; v0-2 have hard limits and wait for
+ * all of it.
+ *
+ * Broker shutdown (releaseParked): parked fetches answer now with what they
+ * have, and later fetches do not wait, so in-flight requests finish without
+ * waiting out their max_wait_ms.
+ */
+import { ErrorCode } from '../../protocol/index.js';
+import { batchesToMessageSet } from '../../protocol/records/index.js';
+import type { LogManager } from '../../storage/index.js';
+import type { ConfigView } from '../config/broker-config.js';
+import type { ConnectionInfo } from '../connection-info.js';
+import type { Logger } from '../logger.js';
+import type { MemoryBudget } from '../memory-budget.js';
+import type { MetricsRecorder } from '../metrics/recorder.js';
+import { FetchSessionCache, type FetchPartitionParams, type ForgottenTopic } from './fetch-sessions.js';
+import { longPoll, type AppendSource } from './long-poll.js';
+import { readPartition, resolvePartition, type FetchedTopics, type PartitionRead, type ReadLimits, type ReadOptions } from './partition-read.js';
+
+/** What the fetch manager uses of the broker. */
+export interface FetchManagerDeps {
+  readonly topics: FetchedTopics;
+  /** fetch.max.bytes, gregor.max.decompressed.bytes, max.incremental.fetch.session.cache.slots */
+  readonly config: ConfigView;
+  readonly logger: Logger;
+  /** gregor.fetch.response.max.memory.bytes */
+  readonly memory: MemoryBudget;
+  /** Where the buffers of file reads go back once written. */
+  readonly logs: Pick<LogManager, 'releaseReadBuffers'>;
+  /** Read at each fetch (undefined when metrics are off). */
+  readonly metrics: MetricsRecorder | undefined;
+  /** Fetches parked now (read by the metrics). */
+  readonly waiting: { fetches: number };
+}
+
+/** One Fetch request, as the manager needs it (the handler reads it off the wire). */
+export interface FetchQuery {
+  readonly version: number;
+  /** -1 for a consumer; a follower's node id. */
+  readonly replicaId: number;
+  readonly sessionId: number;
+  readonly sessionEpoch: number;
+  readonly partitions: FetchPartitionParams[];
+  readonly forgotten: ForgottenTopic[];
+  /** The request's max_bytes (0x7fffffff below v3); capped here by fetch.max.bytes. */
+  readonly maxBytes: number;
+  readonly minBytes: number;
+  readonly maxWaitMs: number;
+}
+
+/** The outcome of a fetch: a top-level error (sessions), or the partitions to send in the session's order. */
+export interface FetchAnswer {
+  readonly errorCode: number;
+  readonly sessionId: number;
+  readonly partitions: readonly PartitionRead[];
+}
+
+export class FetchManager {
+  private readonly sessions: FetchSessionCache;
+  private readonly shutdown = new AbortController();
+
+  constructor(private readonly deps: FetchManagerDeps) {
+    this.sessions = new FetchSessionCache(deps.config.int('max.incremental.fetch.session.cache.slots'));
+  }
+
+  /** Broker shutdown: parked fetches answer now, later ones do not wait. */
+  releaseParked(): void {
+    this.shutdown.abort();
+  }
+
+  /**
+   * Serves one fetch. `connection.afterResponse` gives back the answer's memory and read buffers once the
+   * response has been written.
+   */
+  async fetch(q: FetchQuery, connection: Pick<ConnectionInfo, 'afterResponse'>): Promise<FetchAnswer> {
+    const deps = this.deps;
+    const context = this.sessions.newContext({
+      sessionId: q.sessionId,
+      sessionEpoch: q.sessionEpoch,
+      version: q.version,
+      privileged: q.replicaId >= 0,
+      partitions: q.partitions,
+      forgotten: q.forgotten,
+    });
+    if (context.kind === 'error') return { errorCode: context.errorCode, sessionId: 0, partitions: [] };
+    const partitions = context.partitions;
+    const reads = await this.fetchWithin(q, partitions, connection);
+    // the file reads' buffers are reused once the answer is written (storage's BufferPool)
+    connection.afterResponse(() => {
+      for (const r of reads) deps.logs.releaseReadBuffers(r.records);
+    });
+    const { sessionId, partitions: send } = this.sessions.complete(context, reads);
+    const metrics = deps.metrics;
+    if (metrics) for (const r of send) if (r.recordsSize > 0) metrics.fetched(r.params.topic ?? '', r.records);
+    return { errorCode: ErrorCode.NONE, sessionId, partitions: send };
+  }
+
+  /** The read passes of one fetch under the response memory budget (see the top of this file). */
+  private async fetchWithin(q: FetchQuery, partitions: readonly FetchPartitionParams[], connection: Pick<ConnectionInfo, 'afterResponse'>): Promise<PartitionRead[]> {
+    const { deps } = this;
+    const version = q.version;
+    const maxBytes = Math.min(q.maxBytes, deps.config.int('fetch.max.bytes'));
+    const options = this.readOptions(q);
+    const memory = deps.memory;
+    let wanted = 0;
+    for (const p of partitions) wanted += Math.max(0, p.partitionMaxBytes);
+    wanted = Math.min(wanted, maxBytes);
+    // budget bytes held by the reads of the last pass (the ones answered)
+    let held = 0;
+    const readAll = async (): Promise<{ reads: PartitionRead[]; bytes: number; answerNow: boolean }> => {
+      memory.release(held);
+      held = 0;
+      // v3+ may return less than asked (at least one batch); v0-2 have hard limits, so they wait for all of it
+      const granted = wanted === 0 ? 0 : await memory.take(wanted, version >= 3);
+      held = granted;
+      const limits: ReadLimits = { remainingBytes: Math.min(maxBytes, granted), minOneMessage: version >= 3 };
+      const reads: PartitionRead[] = [];
+      let bytes = 0;
+      let answerNow = false;
+      try {
+        for (const p of partitions) {
+          const r = await readPartition(deps, p, limits, options);
+          reads.push(r);
+          bytes += r.recordsSize;
+          if (r.errorCode !== ErrorCode.NONE || r.diverging) answerNow = true;
+        }
+      } finally {
+        // what was read is held (a first batch larger than the grant included); the rest goes back
+        if (bytes > held) memory.force(bytes - held);
+        else memory.release(held - bytes);
+        held = bytes;
+      }
+      return { reads, bytes, answerNow };
+    };
+    const sources: AppendSource[] = [];
+    for (const p of partitions) {
+      const state = resolvePartition(deps.topics, p, version);
+      if (typeof state !== 'number') sources.push(state.log);
+    }
+    try {
+      const { reads } = await longPoll({
+        sources,
+        maxWaitMs: partitions.length === 0 ? 0 : q.maxWaitMs,
+        signal: this.shutdown.signal,
+        onWait: (waiting) => {
+          deps.waiting.fetches += waiting ? 1 : -1;
+        },
+        attempt: async () => {
+          const r = await readAll();
+          return { done: r.answerNow || r.bytes >= q.minBytes, value: r };
+        },
+      });
+      return reads;
+    } finally {
+      const answered = held;
+      connection.afterResponse(() => memory.release(answered));
+    }
+  }
+
+  /** How partitions are read for this query: followers to the log end, v0-3 fetchers down-converted. */
+  private readOptions(q: FetchQuery): ReadOptions {
+    const version = q.version;
+    const maxDecompressedBytes = this.deps.config.int('gregor.max.decompressed.bytes');
+    const convert =
+      version <= 3
+        ? async (chunks: Buffer[]): Promise<Buffer[]> => [await batchesToMessageSet(chunks, version <= 1 ? 0 : 1, { maxDecompressedBytes })]
+        : undefined;
+    return { version, fromFollower: q.replicaId >= 0, convert };
+  }
+}

@@ -1,0 +1,110 @@
+/**
+ * What a request handler may use of the broker: narrow services, never the
+ * Broker itself. Each request context carries one BrokerServices (the same
+ * object for every request, built by broker.ts) and the connection's
+ * Session; a handler reaches nothing else.
+ *
+ * Each service names the members handlers use of the class behind it (a
+ * Pick), so a signature stays defined once, by its class. To give handlers a
+ * new capability, add the member here; to add a subsystem, add a field to
+ * BrokerServices and fill it in broker.ts.
+ *
+ * Only handlers, dispatch, connection, server and broker import this module.
+ * The subsystems behind it (topic manager, fetch manager, group coordinator,
+ * metrics) declare the deps they need in their own modules and never import
+ * this one, so it can name their types without an import circle.
+ */
+import type { LogManager } from '../storage/index.js';
+import type { ConfigView, Endpoint } from './config/broker-config.js';
+import type { FetchManager } from './fetch/fetch-manager.js';
+import type { GroupCoordinator } from './group/coordinator.js';
+import type { Logger } from './logger.js';
+import type { MemoryBudget } from './memory-budget.js';
+import type { TopicManager } from './metadata/topic-manager.js';
+import type { MetricsRecorder } from './metrics/recorder.js';
+import type { ProducerIdManager } from './produce/producer-ids.js';
+import type { ProducerStateManager } from './produce/producer-state-manager.js';
+
+export type { ConfigView } from './config/broker-config.js';
+
+/** Topics and partitions: lookup, create, delete, configs (metadata/topic-manager.ts). */
+export type Topics = Pick<
+  TopicManager,
+  'get' | 'getById' | 'all' | 'partition' | 'getOrAutoCreate' | 'create' | 'createPartitions' | 'delete' | 'alterConfigs' | 'alterBrokerConfigs'
+>;
+
+/** Classic consumer groups and their committed offsets (group/coordinator.ts). */
+export type Groups = Pick<
+  GroupCoordinator,
+  | 'offsetsTopic'
+  | 'join'
+  | 'sync'
+  | 'heartbeat'
+  | 'leave'
+  | 'commitOffsets'
+  | 'fetchOffsets'
+  | 'deleteOffsets'
+  | 'describe'
+  | 'list'
+  | 'deleteGroups'
+  | 'onTopicDeleted'
+>;
+
+/** Idempotent producers' state per partition; Produce appends through it (produce/producer-state-manager.ts). */
+export type ProducerStates = Pick<ProducerStateManager, 'append'>;
+
+/** Producer ids for InitProducerId (produce/producer-ids.ts). */
+export type ProducerIds = Pick<ProducerIdManager, 'nextId'>;
+
+/** Fetch sessions, long polls and the fetch memory budget (fetch/fetch-manager.ts). */
+export type Fetches = Pick<FetchManager, 'fetch'>;
+
+/** The partition logs as the log directory holds them (DeleteRecords, DescribeLogDirs). */
+export type Logs = Pick<LogManager, 'getLog' | 'allLogs'>;
+
+/** The broker-wide memory budgets (memory-budget.ts). */
+export interface Budgets {
+  /** queued.max.request.bytes: request bytes read from sockets and not yet handled. */
+  readonly request: MemoryBudget;
+  /** gregor.fetch.response.max.memory.bytes: fetch response bytes read and not yet written. */
+  readonly fetch: MemoryBudget;
+  /** gregor.decompression.max.memory.bytes: what produced compressed records may inflate to while validated. */
+  readonly decompression: MemoryBudget;
+}
+
+/** Who this broker is, as responses name it. */
+export interface BrokerIdentity {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  /** Where clients are told to connect. */
+  readonly advertised: Endpoint;
+  /** The log directory. */
+  readonly dataDir: string;
+}
+
+/** Requests parked on something, counted for the metrics. */
+export interface WaitingRequests {
+  /** Produce requests with acks=all waiting for their appends. */
+  acksAll: number;
+  /** Fetches parked in a long poll. */
+  fetches: number;
+}
+
+export interface BrokerServices {
+  readonly identity: BrokerIdentity;
+  readonly config: ConfigView;
+  readonly logger: Logger;
+  /** Hot-path metrics; undefined when gregor.metrics.enabled is false. */
+  readonly metrics: MetricsRecorder | undefined;
+  readonly topics: Topics;
+  readonly groups: Groups;
+  readonly producerStates: ProducerStates;
+  readonly producerIds: ProducerIds;
+  readonly fetches: Fetches;
+  readonly logs: Logs;
+  readonly budgets: Budgets;
+  readonly waiting: WaitingRequests;
+  // Later issues add theirs here, beside the others:
+  //   readonly transactions: Transactions;  the transaction coordinator over __transaction_state
+  //   readonly authorizer: Authorizer;      ACLs, checked against ctx.session.principal
+}
