@@ -20,12 +20,13 @@
  * fdatasync) or refused: the handler's group commit (detachWhenAppended) counts on it.
  *
  * Refusals come back as a result with Kafka's error code, message and record errors (Produce v8+), never as
- * exceptions: validation's codes, KAFKA_STORAGE_ERROR for a log that failed, UNKNOWN_TOPIC_OR_PARTITION
- * when the topic was deleted while the append was on its way. Anything else is a bug and is thrown.
+ * exceptions: the code of the KafkaError that validation or producer state threw, KAFKA_STORAGE_ERROR for a
+ * log that failed, UNKNOWN_TOPIC_OR_PARTITION when the topic was deleted while the append was on its way.
+ * Anything else is a bug and is thrown.
  *
  * The pipeline sees the broker through ProduceDeps only (the handler's services), never the Broker.
  */
-import { ErrorCode, ProtocolError } from '../../protocol/index.js';
+import { ErrorCode, KafkaError } from '../../protocol/index.js';
 import { StorageError, type PartitionLog } from '../../storage/index.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { TopicConfigView } from '../config/topic-configs.js';
@@ -141,21 +142,16 @@ async function produce(deps: ProduceDeps, p: PartitionProduce, appended: (() => 
     // a duplicate answers its original batch's timestamp, whatever the timestamp type (as Kafka)
     return answer(info.baseOffset, logAppendTime || info.duplicate ? info.appendTime : -1, info.logStartOffset);
   } catch (err) {
-    if (err instanceof ProduceValidationError) {
-      logRejection(deps.logger, topicName, partition, err.code, err.message);
-      return refused(err.code, err.message, err.recordErrors);
-    }
-    if (err instanceof ProtocolError) {
-      logRejection(deps.logger, topicName, partition, err.errorCode, err.message);
-      return refused(err.errorCode, err.message, recordErrorOf(err));
-    }
     if (err instanceof StorageError) {
       // the topic was deleted while the append was on its way
       if (deps.topics.partition(topicName, partition)?.log !== state.log) return refused(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       deps.logger.warn({ err, topic: topicName, partition }, 'Produce: storage error');
       return refused(ErrorCode.KAFKA_STORAGE_ERROR);
     }
-    throw err;
+    // validation and producer state refuse with a KafkaError; anything else is a bug
+    if (!(err instanceof KafkaError)) throw err;
+    logRejection(deps.logger, topicName, partition, err.code, err.message);
+    return refused(err.code, err.message, recordErrorsOf(err));
   }
 }
 
@@ -171,9 +167,13 @@ function logRejection(logger: Logger, topic: string, partition: number, code: nu
   logger.debug({ topic, partition, errorCode: code, reason: message }, 'Produce: records rejected');
 }
 
-/** INVALID_RECORD errors name the offending record ("record 3: ..."); Produce v8+ reports it as a record error. */
-function recordErrorOf(err: ProtocolError): RecordError[] {
-  if (err.errorCode !== ErrorCode.INVALID_RECORD) return [];
+/**
+ * Per-record errors (Produce v8+): validation's own, or the record an INVALID_RECORD error from
+ * protocol/records names ("record 3: ...").
+ */
+function recordErrorsOf(err: KafkaError): readonly RecordError[] {
+  if (err instanceof ProduceValidationError) return err.recordErrors;
+  if (err.code !== ErrorCode.INVALID_RECORD) return NO_RECORD_ERRORS;
   const m = /^record (\d+)\b/.exec(err.message);
-  return m ? [{ batchIndex: Number(m[1]), message: err.message }] : [];
+  return m ? [{ batchIndex: Number(m[1]), message: err.message }] : NO_RECORD_ERRORS;
 }

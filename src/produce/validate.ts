@@ -25,7 +25,7 @@
  * producer-state check, its offset delta, timestamp and record count for the
  * log append.
  */
-import { ErrorCode, ProtocolError } from '../../protocol/index.js';
+import { ErrorCode, KafkaError, ProtocolError } from '../../protocol/index.js';
 import {
   ATTRIBUTES_OFFSET,
   ATTR_LOG_APPEND_TIME,
@@ -55,15 +55,15 @@ export interface RecordError {
   readonly message: string | null;
 }
 
-/** A rejected partition: Kafka's error code, a message, and per-record errors (Produce v8+). */
-export class ProduceValidationError extends Error {
-  override readonly name = 'ProduceValidationError';
+/** A rejected partition: a KafkaError (Kafka's error code and a message) with per-record errors (Produce v8+). */
+export class ProduceValidationError extends KafkaError {
+  override readonly name: string = 'ProduceValidationError';
   constructor(
-    readonly code: number,
+    code: number,
     message: string,
     readonly recordErrors: readonly RecordError[] = [],
   ) {
-    super(message);
+    super(code, message);
   }
 }
 
