@@ -1,16 +1,14 @@
 /**
  * The produce pipeline's hand-over: validation reads each batch header once and describes the batches it
- * hands on; producer state and the partition log take that description instead of reading the headers
- * again, and the log still refuses a description that does not tile its buffer.
+ * hands on; producer state takes that description instead of reading the headers again (the partition
+ * log's side, AppendOptions.batches, is tested in storage-append-batches.test.ts).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Compression, buildRecordBatch, computeBatchCrc, CRC_OFFSET, encodeMessageSet, readBatchHeader, writeInt64 } from '../../protocol/records/index.js';
 import { BrokerConfig } from '../../src/config/broker-config.js';
 import { resolveTopicConfig } from '../../src/config/topic-configs.js';
 import { producerBatchesFrom, producerBatchesOf } from '../../src/produce/producer-state.js';
 import { prepareAppend, type PreparedAppend } from '../../src/produce/validate.js';
-import { LogManager, type AppendBatch, type PartitionLog } from '../../storage/index.js';
-import { makeBatch, readAll, removeTempDirs, tempLogDir, testConfig, assertSameBatches } from './storage-helpers.js';
 
 function config(overrides: Record<string, string> = {}): ReturnType<typeof resolveTopicConfig> {
   return resolveTopicConfig(new BrokerConfig(), new Map(Object.entries(overrides)));
@@ -97,69 +95,5 @@ describe('validation describes the batches it hands on', () => {
       [0, 2147483646, 0],
       [4, 1, 3],
     ]);
-  });
-});
-
-describe('PartitionLog.append given the parsed batches', () => {
-  const managers: LogManager[] = [];
-  afterEach(async () => {
-    for (const m of managers.splice(0)) await m.close().catch(() => undefined);
-    removeTempDirs();
-  });
-
-  async function openLog(): Promise<PartitionLog> {
-    const m = await LogManager.open({ logDir: tempLogDir(), nodeId: 1, defaults: testConfig() });
-    managers.push(m);
-    return m.createLog('t', 0, '');
-  }
-
-  function described(buf: Buffer): AppendBatch[] {
-    const out: AppendBatch[] = [];
-    for (let pos = 0; pos < buf.length; ) {
-      const h = readBatchHeader(buf, pos);
-      out.push({ position: pos, size: 12 + h.batchLength, lastOffsetDelta: h.lastOffsetDelta, maxTimestamp: h.maxTimestamp, recordCount: h.recordCount });
-      pos += 12 + h.batchLength;
-    }
-    return out;
-  }
-
-  it('stores and answers exactly what it does when it parses the headers itself', async () => {
-    const parsing = await openLog();
-    const given = await openLog();
-    const appends = [
-      Buffer.concat([makeBatch({ records: 3, seed: 1 }), makeBatch({ records: 1, seed: 2, timestamp: 1_700_000_000_500 })]),
-      makeBatch({ records: 5, seed: 3 }),
-    ];
-    for (const [i, buf] of appends.entries()) {
-      const opts = { leaderEpoch: 4, ...(i === 1 ? { logAppendTime: 1_800_000_000_000 } : {}) };
-      const a = await parsing.append(Buffer.from(buf), opts);
-      const copy = Buffer.from(buf);
-      const b = await given.append(copy, { ...opts, batches: described(copy) });
-      expect(b).toEqual(a);
-    }
-    expect(given.logEndOffset).toBe(9);
-    assertSameBatches(await readAll(given), await readAll(parsing));
-    for (const t of [1_700_000_000_000, 1_700_000_000_500, 1_800_000_000_000]) expect(await given.offsetForTimestamp(t)).toEqual(await parsing.offsetForTimestamp(t));
-  });
-
-  it('refuses batches that do not tile its buffer with RangeError, and appends nothing', async () => {
-    const log = await openLog();
-    const one = makeBatch({ records: 2 });
-    const two = Buffer.concat([makeBatch({ records: 2 }), makeBatch({ records: 1 })]);
-    const [a, b] = described(two) as [AppendBatch, AppendBatch];
-    const cases: Array<[Buffer, AppendBatch[]]> = [
-      [Buffer.alloc(0), []],
-      [two, [a]], // short of the end
-      [two, [b]], // not from 0
-      [two, [a, a]], // not consecutive
-      [one, [{ ...described(one)[0]!, size: one.length + 1 }]], // past the end
-      [one, [{ ...described(one)[0]!, position: 0, size: 40 }, { ...described(one)[0]!, position: 40, size: one.length - 40 }]], // below a header
-      [one, [{ ...described(one)[0]!, lastOffsetDelta: -1 }]],
-    ];
-    for (const [buf, batches] of cases) {
-      await expect(log.append(Buffer.from(buf), { leaderEpoch: 0, batches })).rejects.toBeInstanceOf(RangeError);
-    }
-    expect(log.logEndOffset).toBe(0);
-    expect(log.sizeInBytes).toBe(0);
   });
 });
