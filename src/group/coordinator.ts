@@ -157,9 +157,9 @@ export class GroupCoordinator {
   // ------------------------------------------------------------ offsets
 
   /** Commits offsets; resolves to one error code per entry of `p.offsets`, in order. */
-  async commitOffsets(p: CommitParams): Promise<number[]> {
+  commitOffsets(p: CommitParams): Promise<number[]> {
     const error = this.unavailable(p.groupId, true);
-    if (error !== undefined) return p.offsets.map(() => error);
+    if (error !== undefined) return Promise.resolve(p.offsets.map(() => error));
     return this.shardOf(p.groupId).offsets.commit(p);
   }
 

@@ -13,7 +13,7 @@
  * removal stands in memory, and the next cleanup writes it again).
  */
 import { ErrorCode } from '../../protocol/index.js';
-import type { ShardContext } from '../coordinator/coordinator-shard.js';
+import type { ShardContext, WriteOutcome } from '../coordinator/coordinator-shard.js';
 import type { CoordinatorTimer } from '../coordinator/coordinator-timer.js';
 import type { Logger } from '../logger.js';
 import type { Group } from './group.js';
@@ -77,10 +77,9 @@ export class GroupStore {
     return appendErrorOf(errorCode, 'group');
   }
 
-  /** Writes offset commits, replayed once appended (offset-manager.ts); resolves to the append's error code. */
-  async writeCommits(records: readonly OffsetCommitRecord[]): Promise<number> {
-    const { errorCode } = await this.ctx.write({ records, response: undefined, sync: this.config.syncWrites });
-    return errorCode;
+  /** Writes offset commits, replayed once appended (offset-manager.ts). */
+  writeCommits(records: readonly OffsetCommitRecord[]): Promise<WriteOutcome<undefined>> {
+    return this.ctx.write({ records, response: undefined, sync: this.config.syncWrites });
   }
 
   /**

@@ -32,8 +32,8 @@ export class OffsetManager {
   ) {}
 
   /** OffsetCommit to a group of a served partition; one error code per entry of `p.offsets`, in order. */
-  async commit(p: CommitParams): Promise<number[]> {
-    const all = (code: number): number[] => p.offsets.map(() => code);
+  commit(p: CommitParams): Promise<number[]> {
+    const all = (code: number): Promise<number[]> => Promise.resolve(p.offsets.map(() => code));
     let group = this.store.get(p.groupId);
     if (!group) {
       // a group without group management (simple consumer, admin) may commit
@@ -97,7 +97,7 @@ export class OffsetManager {
     );
     // each record is its own pending-commit token: replayCommit applies it only while it is pending
     for (const r of records) group.offsets.beginCommit(r.topic, r.partition, r);
-    const errorCode = await this.store.writeCommits(records);
+    const { errorCode } = await this.store.writeCommits(records);
     for (const r of records) group.offsets.endCommit(r.topic, r.partition, r);
     const responseError = appendErrorOf(errorCode, 'commit');
     return offsets.map((o) => (fits(o) ? responseError : ErrorCode.OFFSET_METADATA_TOO_LARGE));
