@@ -169,7 +169,7 @@ export class Broker {
     });
     const logs = this.logs;
     this.topics = await TopicManager.open({ config, logger: this.logger, nodeId: this.nodeId, logs }, this.opts.metadataStore);
-    this.groups = GroupCoordinator.start(this);
+    this.groups = GroupCoordinator.start({ config: this.config, logger: this.logger, topics: this.topics });
     const broker = this;
     this.fetches = new FetchManager({
       topics: this.topics,

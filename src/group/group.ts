@@ -1,10 +1,12 @@
 /**
  * One classic consumer group: its state, generation, members, chosen protocol
- * and committed offsets (Kafka's GroupMetadata). The rules of *when* things
- * happen (timers, rebalances, persistence) live in the coordinator; this
- * module keeps the group's invariants: the allowed state transitions, the
- * static-member and pending-member bookkeeping, the count of members awaiting
- * a join, and protocol selection across members.
+ * and committed offsets (Kafka's ClassicGroup). The rules of *when* things
+ * happen (timers, rebalances, persistence) live in the rebalance protocol
+ * (classic-rebalance.ts, member-sessions.ts); this module keeps the group's
+ * invariants: the allowed state transitions, the static-member and
+ * pending-member bookkeeping, the count of members awaiting a join, and
+ * protocol selection across members. Its members are group-member.ts, its
+ * offsets group-offsets.ts.
  *
  * States and transitions (notes/consumer-group-classic.md):
  *   Empty <- PreparingRebalance
@@ -15,7 +17,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { CONSUMER_PROTOCOL_TYPE, subscribedTopics } from './consumer-protocol.js';
-import type { GroupMemberValue } from './offsets-records.js';
+import { EMPTY_BYTES, joinError, newMember, syncError, type GroupProtocol, type JoinMemberInfo, type JoinResult, type Member, type MemberSummary, type NewMember, type SyncResult } from './group-member.js';
+import { GroupOffsets, type CommittedOffset, type ExpiryRule, type TopicPartition } from './group-offsets.js';
 
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 
@@ -28,94 +31,6 @@ const VALID_PREVIOUS: Record<GroupState, readonly GroupState[]> = {
   Stable: ['CompletingRebalance'],
   Dead: GROUP_STATES,
 };
-
-export interface GroupProtocol {
-  readonly name: string;
-  readonly metadata: Buffer;
-}
-
-export interface JoinMemberInfo {
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly metadata: Buffer;
-}
-
-/** What a JoinGroup is answered with (Kafka's JoinGroupResult). */
-export interface JoinResult {
-  readonly errorCode: number;
-  readonly memberId: string;
-  readonly generationId: number;
-  readonly protocolType: string | null;
-  readonly protocolName: string | null;
-  readonly leader: string;
-  readonly skipAssignment: boolean;
-  readonly members: readonly JoinMemberInfo[];
-}
-
-/** What a SyncGroup is answered with. */
-export interface SyncResult {
-  readonly errorCode: number;
-  readonly protocolType: string | null;
-  readonly protocolName: string | null;
-  readonly assignment: Buffer;
-}
-
-export function joinError(memberId: string, errorCode: number): JoinResult {
-  return { errorCode, memberId, generationId: -1, protocolType: null, protocolName: null, leader: '', skipAssignment: false, members: [] };
-}
-
-export function syncError(errorCode: number): SyncResult {
-  return { errorCode, protocolType: null, protocolName: null, assignment: EMPTY };
-}
-
-const EMPTY = Buffer.alloc(0);
-
-/** Who a member is and its timeouts: what group metadata records store besides its bytes. */
-export type MemberIdentity = Omit<GroupMemberValue, 'subscription' | 'assignment'>;
-
-export interface Member extends MemberIdentity {
-  /** Replaced when a static member rejoins. */
-  memberId: string;
-  /** Updated when the member rejoins. */
-  rebalanceTimeoutMs: number;
-  sessionTimeoutMs: number;
-  readonly protocolType: string;
-  protocols: readonly GroupProtocol[];
-  assignment: Buffer;
-  /** The parked JoinGroup, answered when the join phase completes. */
-  awaitingJoin: ((r: JoinResult) => void) | undefined;
-  /** The parked SyncGroup, answered when the leader's assignment is stored. */
-  awaitingSync: ((r: SyncResult) => void) | undefined;
-  /** Joined in the current rebalance and not yet answered: its session timer does not count as satisfied. */
-  isNew: boolean;
-  /** Session (or new-member join) expiry. */
-  heartbeatTimer: NodeJS.Timeout | undefined;
-}
-
-export interface NewMember extends MemberIdentity {
-  readonly protocolType: string;
-  readonly protocols: readonly GroupProtocol[];
-  readonly assignment?: Buffer;
-}
-
-export interface CommittedOffset {
-  readonly offset: number;
-  /** -1 when unknown. */
-  readonly leaderEpoch: number;
-  readonly metadata: string;
-  readonly commitTimestamp: number;
-  /** Set only by OffsetCommit v1-4 with an explicit retention (old expiry semantics). */
-  readonly expireTimestamp: number | undefined;
-}
-
-export interface MemberSummary {
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly clientId: string;
-  readonly clientHost: string;
-  readonly metadata: Buffer;
-  readonly assignment: Buffer;
-}
 
 export interface GroupSummary {
   /** '' when the coordinator could not describe the group (Kafka's NoState). */
@@ -145,23 +60,17 @@ export class Group {
   readonly members = new Map<string, Member>();
   /** group.instance.id -> member id */
   readonly staticMembers = new Map<string, string>();
-  /** Member ids handed out with MEMBER_ID_REQUIRED, not yet joined, with their expiry timers. */
-  readonly pendingMembers = new Map<string, NodeJS.Timeout | undefined>();
+  /** Member ids handed out with MEMBER_ID_REQUIRED, not yet joined (each with an expiry timer in the shard). */
+  readonly pendingMembers = new Set<string>();
   /** Members of the current generation that have not sent SyncGroup yet. */
   readonly pendingSyncMembers = new Set<string>();
   numAwaitingJoin = 0;
   private readonly supportedProtocols = new Map<string, number>();
 
-  /** topic -> partition -> committed offset */
-  readonly offsets = new Map<string, Map<number, CommittedOffset>>();
-  /** "topic\0partition" -> number of commits being written */
-  readonly pendingOffsetCommits = new Map<string, number>();
+  readonly offsets = new GroupOffsets();
 
-  /** The join phase timer (initial delay or rebalance timeout) and whether it may complete early. */
-  joinTimer: NodeJS.Timeout | undefined;
+  /** The join phase's timer is the initial rebalance delay: the join may not complete early. */
   joinTimerIsInitialDelay = false;
-  /** The sync phase timer. */
-  syncTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly groupId: string,
@@ -232,21 +141,7 @@ export class Group {
   }
 
   add(spec: NewMember, awaitingJoin: ((r: JoinResult) => void) | undefined): Member {
-    const member: Member = {
-      memberId: spec.memberId,
-      groupInstanceId: spec.groupInstanceId,
-      clientId: spec.clientId,
-      clientHost: spec.clientHost,
-      rebalanceTimeoutMs: spec.rebalanceTimeoutMs,
-      sessionTimeoutMs: spec.sessionTimeoutMs,
-      protocolType: spec.protocolType,
-      protocols: spec.protocols,
-      assignment: spec.assignment ?? EMPTY,
-      awaitingJoin,
-      awaitingSync: undefined,
-      isNew: false,
-      heartbeatTimer: undefined,
-    };
+    const member = newMember(spec, awaitingJoin);
     if (member.groupInstanceId !== null) {
       if (this.staticMembers.has(member.groupInstanceId)) {
         throw new IllegalGroupStateError(`static member ${member.groupInstanceId} is already in group ${this.groupId}`);
@@ -262,7 +157,7 @@ export class Group {
     return member;
   }
 
-  /** Removes a member or pending member id (a parked JoinGroup/SyncGroup is the caller's to answer). */
+  /** Removes a member or pending member id (a parked JoinGroup/SyncGroup and the timers are the caller's). */
   remove(memberId: string): Member | undefined {
     const member = this.members.get(memberId);
     if (member) {
@@ -270,8 +165,6 @@ export class Group {
       this.countProtocols(member, -1);
       if (member.awaitingJoin) this.numAwaitingJoin--;
       if (member.groupInstanceId !== null) this.staticMembers.delete(member.groupInstanceId);
-      if (member.heartbeatTimer) clearTimeout(member.heartbeatTimer);
-      member.heartbeatTimer = undefined;
     }
     if (this.isLeader(memberId)) this.leaderId = this.members.keys().next().value;
     this.clearPendingMember(memberId);
@@ -279,13 +172,11 @@ export class Group {
     return member;
   }
 
-  addPendingMember(memberId: string, timer: NodeJS.Timeout | undefined): void {
-    this.pendingMembers.set(memberId, timer);
+  addPendingMember(memberId: string): void {
+    this.pendingMembers.add(memberId);
   }
 
   clearPendingMember(memberId: string): void {
-    const timer = this.pendingMembers.get(memberId);
-    if (timer) clearTimeout(timer);
     this.pendingMembers.delete(memberId);
   }
 
@@ -419,7 +310,7 @@ export class Group {
 
   /** The member's metadata for the group's protocol. */
   metadataOf(member: Member, protocol = this.protocolName): Buffer {
-    return member.protocols.find((p) => p.name === protocol)?.metadata ?? EMPTY;
+    return member.protocols.find((p) => p.name === protocol)?.metadata ?? EMPTY_BYTES;
   }
 
   /** Member list for the leader's JoinGroup response. */
@@ -456,67 +347,17 @@ export class Group {
         groupInstanceId: m.groupInstanceId,
         clientId: m.clientId,
         clientHost: m.clientHost,
-        metadata: stable ? this.metadataOf(m) : EMPTY,
-        assignment: stable ? m.assignment : EMPTY,
+        metadata: stable ? this.metadataOf(m) : EMPTY_BYTES,
+        assignment: stable ? m.assignment : EMPTY_BYTES,
       })),
     };
   }
 
   // ------------------------------------------------------------ offsets
 
-  offset(topic: string, partition: number): CommittedOffset | undefined {
-    return this.offsets.get(topic)?.get(partition);
-  }
-
+  /** Offsets committed or being committed. */
   hasOffsets(): boolean {
-    return this.offsets.size > 0 || this.pendingOffsetCommits.size > 0;
-  }
-
-  putOffset(topic: string, partition: number, value: CommittedOffset): void {
-    let byPartition = this.offsets.get(topic);
-    if (!byPartition) {
-      byPartition = new Map();
-      this.offsets.set(topic, byPartition);
-    }
-    byPartition.set(partition, value);
-  }
-
-  /** Removes a committed offset; a commit of it still being written will not be applied. */
-  removeOffset(topic: string, partition: number): CommittedOffset | undefined {
-    this.pendingOffsetCommits.delete(pendingKey(topic, partition));
-    const byPartition = this.offsets.get(topic);
-    const value = byPartition?.get(partition);
-    if (byPartition && value) {
-      byPartition.delete(partition);
-      if (byPartition.size === 0) this.offsets.delete(topic);
-    }
-    return value;
-  }
-
-  allOffsets(): Array<{ topic: string; partition: number; value: CommittedOffset }> {
-    const out: Array<{ topic: string; partition: number; value: CommittedOffset }> = [];
-    for (const [topic, byPartition] of this.offsets) for (const [partition, value] of byPartition) out.push({ topic, partition, value });
-    return out;
-  }
-
-  hasPendingCommit(topic: string, partition: number): boolean {
-    return this.pendingOffsetCommits.has(pendingKey(topic, partition));
-  }
-
-  /** Notes a commit being written. */
-  beginPendingCommit(topic: string, partition: number): void {
-    const key = pendingKey(topic, partition);
-    this.pendingOffsetCommits.set(key, (this.pendingOffsetCommits.get(key) ?? 0) + 1);
-  }
-
-  /** Notes a commit written (or failed); false when its offset was removed meanwhile (it must not be applied). */
-  endPendingCommit(topic: string, partition: number): boolean {
-    const key = pendingKey(topic, partition);
-    const n = this.pendingOffsetCommits.get(key);
-    if (n === undefined) return false;
-    if (n <= 1) this.pendingOffsetCommits.delete(key);
-    else this.pendingOffsetCommits.set(key, n - 1);
-    return true;
+    return !this.offsets.isEmpty;
   }
 
   /**
@@ -529,27 +370,21 @@ export class Group {
    * Offsets with an explicit expire time (OffsetCommit v1-4) expire then.
    * Offsets with a commit being written are kept.
    */
-  removeExpiredOffsets(now: number, retentionMs: number): Array<{ topic: string; partition: number }> {
-    let base: ((o: CommittedOffset) => number) | undefined;
-    let keep: ReadonlySet<string> = new Set();
+  removeExpiredOffsets(now: number, retentionMs: number): TopicPartition[] {
+    const rule = this.expiryRule();
+    return rule ? this.offsets.removeExpired(now, retentionMs, rule) : [];
+  }
+
+  private expiryRule(): ExpiryRule | undefined {
     if (this.protocolType !== undefined && this.protocolType !== '' && this.is('Empty')) {
       const since = this.stateTimestamp;
-      base = (o) => since ?? o.commitTimestamp;
-    } else if (this.protocolType === CONSUMER_PROTOCOL_TYPE && this.subscribedTopics !== undefined && this.is('Stable')) {
-      base = (o) => o.commitTimestamp;
-      keep = this.subscribedTopics;
-    } else if (this.protocolType === undefined || this.protocolType === '') {
-      base = (o) => o.commitTimestamp;
+      return { base: (o: CommittedOffset) => since ?? o.commitTimestamp, keep: new Set() };
     }
-    if (!base) return [];
-    const expired: Array<{ topic: string; partition: number }> = [];
-    for (const { topic, partition, value } of this.allOffsets()) {
-      if (keep.has(topic) || this.hasPendingCommit(topic, partition)) continue;
-      const due = value.expireTimestamp !== undefined ? now >= value.expireTimestamp : now - base(value) >= retentionMs;
-      if (due) expired.push({ topic, partition });
+    if (this.protocolType === CONSUMER_PROTOCOL_TYPE && this.subscribedTopics !== undefined && this.is('Stable')) {
+      return { base: (o) => o.commitTimestamp, keep: this.subscribedTopics };
     }
-    for (const e of expired) this.removeOffset(e.topic, e.partition);
-    return expired;
+    if (this.protocolType === undefined || this.protocolType === '') return { base: (o) => o.commitTimestamp, keep: new Set() };
+    return undefined;
   }
 
   private countProtocols(member: Member, delta: 1 | -1): void {
@@ -559,17 +394,4 @@ export class Group {
       else this.supportedProtocols.set(p.name, n);
     }
   }
-}
-
-/** Same protocols, in the same order, with the same metadata bytes (Kafka's MemberMetadata.matches). */
-export function sameProtocols(a: readonly GroupProtocol[], b: readonly GroupProtocol[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i]!.name !== b[i]!.name || !a[i]!.metadata.equals(b[i]!.metadata)) return false;
-  }
-  return true;
-}
-
-function pendingKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }

@@ -1,0 +1,86 @@
+/**
+ * The group coordinator's administrative operations, across shards:
+ * DescribeGroups, ListGroups, DeleteGroups, the removal of a deleted topic's
+ * offsets, and the groups' overview for metrics. Each group is answered by
+ * its shard; a group whose partition is not served gets the error the
+ * facade's routing gives (COORDINATOR_LOAD_IN_PROGRESS while it loads,
+ * COORDINATOR_NOT_AVAILABLE once closed).
+ *
+ * Removals change the groups at once and then write their tombstones, one
+ * batch per shard, all shards' writes in flight together.
+ */
+import { ErrorCode } from '../../protocol/index.js';
+import type { Group, GroupSummary } from './group.js';
+import type { GroupCoordinatorShard } from './group-coordinator-shard.js';
+import type { GroupOverview, ListedGroup } from './group-requests.js';
+
+/** How the facade routes a group to its shard. */
+export interface GroupRouting {
+  /** The error a request for the group gets instead of being served, if any. */
+  unavailable(groupId: string, allowEmptyId: boolean): number | undefined;
+  /** The group's shard (only when `unavailable` said none). */
+  shardOf(groupId: string): GroupCoordinatorShard;
+  /** Every shard that serves, by partition. */
+  served(): GroupCoordinatorShard[];
+}
+
+const NO_SUMMARY: GroupSummary = { state: '', protocolType: '', protocol: '', members: [] };
+
+export function describeGroup(routing: GroupRouting, groupId: string): { errorCode: number; summary: GroupSummary } {
+  const error = routing.unavailable(groupId, true);
+  if (error !== undefined) return { errorCode: error, summary: NO_SUMMARY };
+  const group = routing.shardOf(groupId).store.get(groupId);
+  if (!group) return { errorCode: ErrorCode.NONE, summary: { state: 'Dead', protocolType: '', protocol: '', members: [] } };
+  return { errorCode: ErrorCode.NONE, summary: group.summary() };
+}
+
+/** Groups of the served shards, filtered by state (case-insensitive) and type ("classic"); empty filters match all. */
+export function listGroups(routing: GroupRouting, states: readonly string[], types: readonly string[]): ListedGroup[] {
+  const wantedStates = new Set(states.map((s) => s.toLowerCase()));
+  const classicWanted = types.length === 0 || types.some((t) => t.toLowerCase() === 'classic');
+  const groups: ListedGroup[] = [];
+  if (!classicWanted) return groups;
+  for (const shard of routing.served()) {
+    for (const g of shard.store.all()) {
+      if (wantedStates.size > 0 && !wantedStates.has(g.state.toLowerCase())) continue;
+      groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state });
+    }
+  }
+  return groups;
+}
+
+/** Deletes empty groups with their offsets; one error code per group id. */
+export async function deleteGroups(routing: GroupRouting, groupIds: readonly string[]): Promise<Map<string, number>> {
+  const results = new Map<string, number>();
+  const eligible = new Map<GroupCoordinatorShard, Group[]>();
+  for (const groupId of groupIds) {
+    const error = routing.unavailable(groupId, true);
+    if (error !== undefined) {
+      results.set(groupId, error);
+      continue;
+    }
+    const shard = routing.shardOf(groupId);
+    const group = shard.store.get(groupId);
+    if (!group || group.is('Dead')) results.set(groupId, ErrorCode.GROUP_ID_NOT_FOUND);
+    else if (group.is('Empty')) {
+      group.transitionTo('Dead', Date.now());
+      eligible.set(shard, [...(eligible.get(shard) ?? []), group]);
+    } else results.set(groupId, ErrorCode.NON_EMPTY_GROUP);
+  }
+  const writes = [...eligible].map(([shard, groups]) => shard.store.cleanup(groups, (g) => g.offsets.removeAll()).written);
+  await Promise.all(writes);
+  for (const groups of eligible.values()) for (const g of groups) results.set(g.groupId, ErrorCode.NONE);
+  return results;
+}
+
+/** Removes the offsets of a deleted topic from every group. */
+export async function removeTopicOffsets(routing: GroupRouting, topic: string): Promise<void> {
+  await Promise.all(routing.served().map((shard) => shard.store.cleanup(shard.store.all(), (g) => g.offsets.removeTopic(topic)).written));
+}
+
+/** State, protocol type, member count and generation of every group. */
+export function groupOverview(routing: GroupRouting): GroupOverview[] {
+  return routing.served().flatMap((shard) =>
+    shard.store.all().map((g) => ({ groupId: g.groupId, state: g.state, protocolType: g.protocolType ?? '', members: g.size, generationId: g.generationId })),
+  );
+}

@@ -1,0 +1,44 @@
+/**
+ * Every broker setting the group coordinator reads, in one place: the
+ * rebalance timeouts and limits, offset retention and metadata size, whether
+ * its writes wait for fdatasync, and how `__consumer_offsets` is created.
+ * Read once at start, except the topic's settings, read when it is created.
+ */
+
+/** The typed getters of the broker configuration the coordinator uses (BrokerConfig has them). */
+export interface GroupConfigView {
+  int(name: string): number;
+  long(name: string): number;
+  bool(name: string): boolean;
+}
+
+export interface GroupConfig {
+  /** group.initial.rebalance.delay.ms */
+  readonly initialRebalanceDelayMs: number;
+  /** group.min.session.timeout.ms / group.max.session.timeout.ms */
+  readonly minSessionTimeoutMs: number;
+  readonly maxSessionTimeoutMs: number;
+  /** group.max.size */
+  readonly maxGroupSize: number;
+  /** offsets.retention.minutes, in ms */
+  readonly retentionMs: number;
+  /** offsets.retention.check.interval.ms */
+  readonly retentionCheckIntervalMs: number;
+  /** gregor.flush.acks.all: group metadata and offset commits are answered after fdatasync. */
+  readonly syncWrites: boolean;
+  /** offset.metadata.max.bytes */
+  readonly metadataMaxBytes: number;
+}
+
+export function groupConfigOf(config: GroupConfigView): GroupConfig {
+  return {
+    initialRebalanceDelayMs: config.int('group.initial.rebalance.delay.ms'),
+    minSessionTimeoutMs: config.int('group.min.session.timeout.ms'),
+    maxSessionTimeoutMs: config.int('group.max.session.timeout.ms'),
+    maxGroupSize: config.int('group.max.size'),
+    retentionMs: config.int('offsets.retention.minutes') * 60_000,
+    retentionCheckIntervalMs: config.long('offsets.retention.check.interval.ms'),
+    syncWrites: config.bool('gregor.flush.acks.all'),
+    metadataMaxBytes: config.int('offset.metadata.max.bytes'),
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The group coordinator's shard (Kafka's GroupCoordinatorShard): the groups
+ * and offsets of one partition of `__consumer_offsets`, run by the
+ * coordinator runtime (src/coordinator/coordinator-runtime.ts).
+ *
+ * It is put together from:
+ * - the store (group-store.ts): the groups and the writes they share;
+ * - the classic rebalance protocol (classic-rebalance.ts) with the members'
+ *   sessions (member-sessions.ts): JoinGroup, SyncGroup, Heartbeat,
+ *   LeaveGroup and their timers;
+ * - the offset manager (offset-manager.ts): commits, fetches, deletes,
+ *   retention and lag.
+ *
+ * Replay: while the partition loads, records go to a GroupLoader
+ * (group-loader.ts), which builds the groups when loading is done; once
+ * loaded, the records replayed are those of the shard's own offset commits
+ * (group metadata and tombstones are written with replayRecords: false: the
+ * groups in memory already hold what they say).
+ *
+ * Timers (per shard): the rebalance phases and sessions, and offset
+ * retention every offsets.retention.check.interval.ms ("expire-offsets").
+ */
+import type { CoordinatorShard, ShardContext } from '../coordinator/coordinator-shard.js';
+import type { Logger } from '../logger.js';
+import { ClassicRebalance } from './classic-rebalance.js';
+import type { GroupConfig } from './group-config.js';
+import { GroupLoader } from './group-loader.js';
+import type { GroupCoordinatorRecord } from './group-records.js';
+import { GroupStore } from './group-store.js';
+import type { MemberSessions } from './member-sessions.js';
+import { OffsetManager } from './offset-manager.js';
+
+export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorRecord> {
+  readonly store: GroupStore;
+  readonly rebalance: ClassicRebalance;
+  readonly offsets: OffsetManager;
+  /** Set while the partition loads. */
+  private loader: GroupLoader | undefined = new GroupLoader();
+
+  constructor(ctx: ShardContext<GroupCoordinatorRecord>, config: GroupConfig, log: Logger) {
+    this.store = new GroupStore(ctx, config, log);
+    this.rebalance = new ClassicRebalance(this.store);
+    this.offsets = new OffsetManager(this.store, this.rebalance.sessions);
+  }
+
+  get sessions(): MemberSessions {
+    return this.rebalance.sessions;
+  }
+
+  replay(record: GroupCoordinatorRecord): void {
+    if (this.loader) this.loader.replay(record);
+    else if (record.type === 'offset-commit') this.offsets.replayCommit(record);
+  }
+
+  onLoaded(): void {
+    const loader = this.loader;
+    this.loader = undefined;
+    for (const group of loader?.groups(Date.now()) ?? []) {
+      this.store.add(group);
+      // loaded members must heartbeat within their session timeout, or they are removed
+      for (const m of group.members.values()) this.sessions.scheduleHeartbeat(group, m);
+    }
+    this.store.timer.scheduleRepeating('expire-offsets', this.store.config.retentionCheckIntervalMs, () => {
+      const { removed } = this.offsets.expire(Date.now());
+      if (removed > 0) this.store.log.info({ partition: this.store.partition, removed }, 'removed expired offsets');
+    });
+  }
+
+  onUnloaded(): void {
+    for (const group of this.store.unload()) this.rebalance.unload(group);
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * Rebuilds the groups and committed offsets of one partition of
+ * `__consumer_offsets` from its records, as Kafka's group coordinator loads
+ * a partition it becomes the coordinator of. The coordinator runtime reads
+ * the partition and hands each record to the shard's replay, which hands it
+ * here while the shard loads: the latest value per key wins and a tombstone
+ * deletes (the runtime replays only the latest record of each key, in offset
+ * order; offset-commit keys of versions 0 and 1 are different bytes for the
+ * same key, so the later of the two wins here). When the partition is
+ * replayed, `groups()` builds the groups: those with metadata come back
+ * Stable when they had members (their members must heartbeat within their
+ * session timeout, or they are removed), else Empty; offsets whose group has
+ * no metadata form an Empty group of their own; a group left Empty with
+ * neither offsets nor a generation is dropped.
+ */
+import { Group } from './group.js';
+import type { CommittedOffset } from './group-offsets.js';
+import type { GroupCoordinatorRecord } from './group-records.js';
+import type { GroupMetadataValue } from './offsets-records.js';
+
+export class GroupLoader {
+  private readonly offsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
+  private readonly metadata = new Map<string, GroupMetadataValue>();
+
+  replay(record: GroupCoordinatorRecord): void {
+    if (record.type === 'offset-commit') {
+      let byTopic = this.offsets.get(record.group);
+      if (record.value === null) {
+        byTopic?.get(record.topic)?.delete(record.partition);
+        return;
+      }
+      if (!byTopic) this.offsets.set(record.group, (byTopic = new Map()));
+      let byPartition = byTopic.get(record.topic);
+      if (!byPartition) byTopic.set(record.topic, (byPartition = new Map()));
+      byPartition.set(record.partition, record.value);
+    } else if (record.value === null) {
+      this.metadata.delete(record.group);
+    } else {
+      this.metadata.set(record.group, record.value);
+    }
+  }
+
+  /** The groups the replayed records describe, as of `now`. */
+  groups(now: number): Group[] {
+    const groups: Group[] = [];
+    for (const [groupId, value] of this.metadata) groups.push(groupFromMetadata(groupId, value, now));
+    for (const groupId of this.offsets.keys()) if (!this.metadata.has(groupId)) groups.push(new Group(groupId, 'Empty', now));
+    for (const group of groups) {
+      for (const [t, byPartition] of this.offsets.get(group.groupId) ?? []) {
+        for (const [p, value] of byPartition) group.offsets.put(t, p, value);
+      }
+    }
+    // a group that is Empty with neither offsets nor a generation has nothing to keep
+    return groups.filter((g) => !(g.is('Empty') && !g.hasOffsets() && g.generationId === 0));
+  }
+}
+
+function groupFromMetadata(groupId: string, v: GroupMetadataValue, now: number): Group {
+  const group = new Group(groupId, v.members.length === 0 ? 'Empty' : 'Stable', now);
+  for (const m of v.members) {
+    group.add({ ...m, protocolType: v.protocolType, protocols: [{ name: v.protocol ?? '', metadata: m.subscription }] }, undefined);
+  }
+  group.generationId = v.generation;
+  group.protocolType = v.protocolType === '' ? undefined : v.protocolType;
+  group.protocolName = v.protocol ?? undefined;
+  group.leaderId = v.leader ?? undefined;
+  group.stateTimestamp = v.currentStateTimestamp === -1 ? undefined : v.currentStateTimestamp;
+  group.subscribedTopics = group.computeSubscribedTopics();
+  return group;
+}
