@@ -9,10 +9,10 @@
  * The budget is only ever held by validations in progress, which finish on their own, so waiting for it
  * cannot deadlock (unlike the request budget, which requests waiting here would be holding).
  */
-import { ErrorCode, ProtocolError } from '../../protocol/index.js';
+import { ErrorCode, KafkaError } from '../../protocol/index.js';
 import { ATTRIBUTES_OFFSET, LOG_OVERHEAD, MAGIC_OFFSET } from '../../protocol/records/index.js';
 import type { MemoryBudget } from '../memory-budget.js';
-import { prepareAppend, ProduceValidationError, type PreparedAppend, type ValidateOptions } from './validate.js';
+import { prepareAppend, type PreparedAppend, type ValidateOptions } from './validate.js';
 
 /** What a validation may inflate to before it needs the whole limit from the budget. */
 export const DECOMPRESSION_ALLOWANCE = 4 * 1024 * 1024;
@@ -53,6 +53,6 @@ function isCompressed(records: Buffer): boolean {
 
 /** The decompression limit `limit` was hit (the batch may still be within the configured one). */
 function inflatesPast(err: unknown, limit: number): boolean {
-  const code = err instanceof ProduceValidationError ? err.code : err instanceof ProtocolError ? err.errorCode : undefined;
+  const code = err instanceof KafkaError ? err.code : undefined;
   return code === ErrorCode.MESSAGE_TOO_LARGE && new RegExp(`inflates? past the ${limit}-byte limit`).test((err as Error).message);
 }

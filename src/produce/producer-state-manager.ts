@@ -6,6 +6,9 @@
  *   synchronous run (PartitionLog.append writes before its first await, and the broker is one thread), so
  *   no other append to the partition can come between the check and the write; the state is updated right
  *   after the write, before the append's fdatasync, so a retry arriving meanwhile is already recognised.
+ *   The produce pipeline (produce-pipeline.ts) passes the batches as validation parsed them
+ *   (`opts.batches`): the checks use those fields, and the log gets them too, so neither reads the headers
+ *   again; an append given only as bytes (tests, benchmarks) has its headers read here.
  * - State is loaded lazily, at the first append to a partition after start: the newest snapshot
  *   (producer-snapshot.ts) at or below the log end offset, minus producers idle past
  *   producer.id.expiration.ms, then the batch headers of the log after the snapshot offset (from the log
@@ -19,17 +22,19 @@
  * - Idle producers are removed every producer.id.expiration.check.interval.ms.
  */
 import { ATTR_CONTROL, RECORD_BATCH_OVERHEAD, entrySizeAt, readBatchHeader } from '../../protocol/records/index.js';
-import { nodeFs, writeFileAtomic, type AppendInfo, type AppendOptions, type PartitionLog, type StorageFs } from '../../storage/index.js';
+import { nodeFs, writeFileAtomic, type AppendBatch, type AppendInfo, type AppendOptions, type PartitionLog, type StorageFs } from '../../storage/index.js';
 import type { Logger } from '../logger.js';
 import { decodeSnapshot, encodeSnapshot, parseSnapshotFileName, snapshotFileName } from './producer-snapshot.js';
 import {
   checkAppend,
   incrementSequence,
   isExpired,
+  producerBatchesFrom,
   producerBatchesOf,
   recordBatch,
   removeExpired,
   type BatchMetadata,
+  type BatchProducerFields,
   type ProducerBatch,
   type ProducerEntry,
   type ProducerTable,
@@ -45,6 +50,11 @@ export interface ProducerStateOptions {
   readonly clock?: () => number;
   /** False for a log no longer served (its topic was deleted): its state is dropped. */
   readonly isLive?: (log: PartitionLog) => boolean;
+}
+
+export interface ProducerAppendOptions extends AppendOptions {
+  /** The append's batches with the header fields validation parsed (passed on to the log as they are). */
+  batches?: readonly (AppendBatch & BatchProducerFields)[];
 }
 
 export interface ProducerAppendInfo extends AppendInfo {
@@ -100,11 +110,11 @@ export class ProducerStateManager {
    * ProduceValidationError (INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_TXN_STATE) or the
    * log's StorageError.
    */
-  async append(log: PartitionLog, batches: Buffer, opts: AppendOptions): Promise<ProducerAppendInfo> {
+  async append(log: PartitionLog, batches: Buffer, opts: ProducerAppendOptions): Promise<ProducerAppendInfo> {
     let pp = this.partitions.get(log);
     while (pp === undefined || pp.mapEndOffset !== log.logEndOffset) pp = await this.ready(log);
     // From here until log.append returns nothing yields: the checks see exactly the log this append extends.
-    const producerBatches = producerBatchesOf(batches);
+    const producerBatches = opts.batches !== undefined ? producerBatchesFrom(opts.batches) : producerBatchesOf(batches);
     const firstOffset = log.logEndOffset;
     if (producerBatches.length > 0) {
       const duplicate = checkAppend(pp.table, producerBatches, firstOffset, `${log.topic}-${log.partition}`);

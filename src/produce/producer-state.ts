@@ -79,9 +79,39 @@ export function inSequence(last: number, next: number): boolean {
 }
 
 /**
- * The batches with a producer id among the v2 batches lying back to back in `buffer` (already validated by
- * prepareAppend). Control batches are skipped: clients cannot write them (validation rejects them) and
- * Gregor writes none.
+ * The header fields of a batch that producer state reads: what the produce pipeline's validation already
+ * parsed (validate.ts PreparedBatch), and a subset of protocol/records' BatchHeader.
+ */
+export interface BatchProducerFields {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+  readonly lastOffsetDelta: number;
+  readonly maxTimestamp: number;
+  readonly attributes: number;
+}
+
+/**
+ * The batches with a producer id among the batches of one append, in order, from their already-parsed
+ * headers (the produce pipeline). Control batches are skipped: clients cannot write them (validation
+ * rejects them) and Gregor writes none.
+ */
+export function producerBatchesFrom(batches: readonly BatchProducerFields[]): readonly ProducerBatch[] {
+  let out: ProducerBatch[] | null = null;
+  let relativeOffset = 0;
+  for (const h of batches) {
+    if (h.producerId >= 0 && (h.attributes & ATTR_CONTROL) === 0) {
+      out ??= [];
+      out.push(producerBatch(h, relativeOffset));
+    }
+    relativeOffset += h.lastOffsetDelta + 1;
+  }
+  return out ?? NONE;
+}
+
+/**
+ * producerBatchesFrom for an append given only as bytes (v2 batches lying back to back in `buffer`, already
+ * validated): reads their headers.
  */
 export function producerBatchesOf(buffer: Buffer): readonly ProducerBatch[] {
   let out: ProducerBatch[] | null = null;
@@ -93,21 +123,25 @@ export function producerBatchesOf(buffer: Buffer): readonly ProducerBatch[] {
     const h = readBatchHeader(buffer, pos);
     if (h.producerId >= 0 && (h.attributes & ATTR_CONTROL) === 0) {
       out ??= [];
-      out.push({
-        producerId: h.producerId,
-        epoch: h.producerEpoch,
-        firstSeq: h.baseSequence,
-        lastSeq: incrementSequence(h.baseSequence, h.lastOffsetDelta),
-        relativeOffset,
-        lastOffsetDelta: h.lastOffsetDelta,
-        maxTimestamp: h.maxTimestamp,
-        transactional: (h.attributes & ATTR_TRANSACTIONAL) !== 0,
-      });
+      out.push(producerBatch(h, relativeOffset));
     }
     relativeOffset += h.lastOffsetDelta + 1;
     pos += size;
   }
   return out ?? NONE;
+}
+
+function producerBatch(h: BatchProducerFields, relativeOffset: number): ProducerBatch {
+  return {
+    producerId: h.producerId,
+    epoch: h.producerEpoch,
+    firstSeq: h.baseSequence,
+    lastSeq: incrementSequence(h.baseSequence, h.lastOffsetDelta),
+    relativeOffset,
+    lastOffsetDelta: h.lastOffsetDelta,
+    maxTimestamp: h.maxTimestamp,
+    transactional: (h.attributes & ATTR_TRANSACTIONAL) !== 0,
+  };
 }
 
 /** The retained batch of `entry` that `batch` repeats (same epoch, same sequence range), if any. */

@@ -18,8 +18,14 @@
  * - the whole append must fit in a segment (RECORD_LIST_TOO_LARGE).
  * Unless a batch is converted or recompressed, the result is the request's
  * own buffer: record bytes are not copied on their way to storage.
+ *
+ * Each batch's header is read once, here (by validateProduceRecords); the
+ * result carries what the later steps of the produce pipeline need of it as
+ * PreparedBatch: where the batch lies and its producer fields for the
+ * producer-state check, its offset delta, timestamp and record count for the
+ * log append.
  */
-import { ErrorCode, ProtocolError } from '../../protocol/index.js';
+import { ErrorCode, KafkaError, ProtocolError } from '../../protocol/index.js';
 import {
   ATTRIBUTES_OFFSET,
   ATTR_LOG_APPEND_TIME,
@@ -33,12 +39,15 @@ import {
   compressionOf,
   entrySizeAt,
   messageSetToBatches,
+  readBatchHeader,
   readBatchRecords,
   validateProduceRecords,
   writeInt64,
+  type BatchHeader,
   type ValidatedBatch,
 } from '../../protocol/records/index.js';
-import type { TopicConfigView } from '../metadata/topic-manager.js';
+import type { AppendBatch } from '../../storage/index.js';
+import type { TopicConfigView } from '../config/topic-configs.js';
 
 export interface RecordError {
   /** Index of the record in its batch. */
@@ -46,15 +55,15 @@ export interface RecordError {
   readonly message: string | null;
 }
 
-/** A rejected partition: Kafka's error code, a message, and per-record errors (Produce v8+). */
-export class ProduceValidationError extends Error {
-  override readonly name = 'ProduceValidationError';
+/** A rejected partition: a KafkaError (Kafka's error code and a message) with per-record errors (Produce v8+). */
+export class ProduceValidationError extends KafkaError {
+  override readonly name: string = 'ProduceValidationError';
   constructor(
-    readonly code: number,
+    code: number,
     message: string,
     readonly recordErrors: readonly RecordError[] = [],
   ) {
-    super(message);
+    super(code, message);
   }
 }
 
@@ -68,10 +77,22 @@ export interface ValidateOptions {
   readonly now: number;
 }
 
+/**
+ * One batch of a prepared append, as validation read its header: where it lies in the buffer and what the
+ * log append needs (AppendBatch), plus the fields the producer-state check needs.
+ */
+export interface PreparedBatch extends AppendBatch {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly baseSequence: number;
+  readonly attributes: number;
+}
+
 export interface PreparedAppend {
   /** Batches to append, back to back. */
   readonly buffer: Buffer;
-  readonly batches: number;
+  /** The batches of `buffer`, in order. */
+  readonly batches: readonly PreparedBatch[];
   /** True when the request's bytes are appended as they came (no conversion or recompression). */
   readonly zeroCopy: boolean;
 }
@@ -106,12 +127,20 @@ export async function prepareAppend(records: Buffer, opts: ValidateOptions): Pro
     for (const b of batches) await checkTimestamps(buffer, b, opts);
   }
   const target = TARGET_CODEC[config.compressionType];
+  let prepared: PreparedBatch[];
   if (target !== undefined && batches.some((b) => compressionOf(b.header.attributes) !== target)) {
-    buffer = await recompress(buffer, batches, target, opts);
+    ({ buffer, batches: prepared } = await recompress(buffer, batches, target, opts));
     zeroCopy = false;
-  } else if (config.timestampType === 'CreateTime') {
+  } else {
+    const repair = config.timestampType === 'CreateTime';
+    prepared = [];
     for (const b of batches) {
-      if (b.header.maxTimestamp !== b.maxTimestamp) repairMaxTimestamp(buffer, b);
+      let maxTimestamp = b.header.maxTimestamp;
+      if (repair && maxTimestamp !== b.maxTimestamp) {
+        repairMaxTimestamp(buffer, b);
+        maxTimestamp = b.maxTimestamp;
+      }
+      prepared.push(preparedBatch(b.pos, b.size, b.header, maxTimestamp));
     }
   }
   if (buffer.length > config.log.segmentBytes) {
@@ -120,7 +149,21 @@ export async function prepareAppend(records: Buffer, opts: ValidateOptions): Pro
       `${buffer.length} bytes of records exceed the segment size of ${config.log.segmentBytes}`,
     );
   }
-  return { buffer, batches: batches.length, zeroCopy };
+  return { buffer, batches: prepared, zeroCopy };
+}
+
+function preparedBatch(position: number, size: number, h: BatchHeader, maxTimestamp: number): PreparedBatch {
+  return {
+    position,
+    size,
+    lastOffsetDelta: h.lastOffsetDelta,
+    maxTimestamp,
+    recordCount: h.recordCount,
+    producerId: h.producerId,
+    producerEpoch: h.producerEpoch,
+    baseSequence: h.baseSequence,
+    attributes: h.attributes,
+  };
 }
 
 /** Produce v3+ (Kafka's ProduceRequest.validateRecords): exactly one magic-2 batch; zstd needs v7. */
@@ -184,13 +227,25 @@ async function checkTimestamps(buffer: Buffer, b: ValidatedBatch, opts: Validate
   }
 }
 
-/** Rebuilds every batch whose codec is not `target` (compression.type of the topic). */
-async function recompress(buffer: Buffer, batches: readonly ValidatedBatch[], target: number, opts: ValidateOptions): Promise<Buffer> {
+/**
+ * Rebuilds every batch whose codec is not `target` (compression.type of the topic); a rebuilt batch's
+ * header is read from the new bytes.
+ */
+async function recompress(
+  buffer: Buffer,
+  batches: readonly ValidatedBatch[],
+  target: number,
+  opts: ValidateOptions,
+): Promise<{ buffer: Buffer; batches: PreparedBatch[] }> {
   const out: Buffer[] = [];
+  const prepared: PreparedBatch[] = [];
+  let position = 0;
   for (const b of batches) {
     const slice = buffer.subarray(b.pos, b.pos + b.size);
     if (compressionOf(b.header.attributes) === target) {
       out.push(slice);
+      prepared.push(preparedBatch(position, b.size, b.header, b.header.maxTimestamp));
+      position += b.size;
       continue;
     }
     const { header, records } = await readBatchRecords(slice, opts.maxDecompressedBytes);
@@ -212,8 +267,11 @@ async function recompress(buffer: Buffer, batches: readonly ValidatedBatch[], ta
       );
     }
     out.push(rebuilt);
+    const h = readBatchHeader(rebuilt);
+    prepared.push(preparedBatch(position, rebuilt.length, h, h.maxTimestamp));
+    position += rebuilt.length;
   }
-  return out.length === 1 ? out[0]! : Buffer.concat(out);
+  return { buffer: out.length === 1 ? out[0]! : Buffer.concat(out), batches: prepared };
 }
 
 /** Sets a batch's maxTimestamp to its records' largest timestamp and recomputes the CRC. */
