@@ -46,6 +46,9 @@ log.dirs, num.partitions, auto.create.topics.enable, log.retention.hours, ...).
 Environment: GREGOR_<KEY> with dots as underscores sets a config, e.g.
   GREGOR_NUM_PARTITIONS=3 GREGOR_LOG_DIRS=/var/lib/gregor gregor
 Precedence: defaults < config file < environment < short flags < --override.
+
+SIGINT (Ctrl-C) or SIGTERM stops the broker gracefully (exit status 0); a second signal
+exits at once. A bad flag or config value exits with status 2.
 `;
 
 function version(): string {
