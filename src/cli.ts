@@ -7,6 +7,17 @@
  *          [--log-level L] [--metrics-port N]
  *
  * Precedence: defaults < config file < GREGOR_* environment < short flags < --override.
+ *
+ * Messages: a bad flag or config value is one line naming the flag (as typed) or the key, the value and
+ * where it came from, exit status 2; a start that fails for a reason outside the program (a port in use, a
+ * data dir of another node) is one line, exit status 1; only a bug prints a stack trace.
+ *
+ * Signals: the first SIGINT or SIGTERM starts the graceful shutdown (exit status 0 once it is done); a
+ * second one exits at once with status 1. A repeat of the same signal within SIGNAL_REPEAT_MS counts once:
+ * Ctrl-C under `npm start` reaches the broker twice, from the terminal and forwarded by npm, and must not
+ * cut the shutdown short. `npm start` execs this process (package.json), so npm's forwarded signals reach
+ * it: with a shell in between (Debian's dash does not exec a lone command), npm's SIGTERM killed only the
+ * shell and left the broker running.
  */
 import { readFileSync } from 'node:fs';
 import nodeModule from 'node:module';
@@ -35,6 +46,9 @@ log.dirs, num.partitions, auto.create.topics.enable, log.retention.hours, ...).
 Environment: GREGOR_<KEY> with dots as underscores sets a config, e.g.
   GREGOR_NUM_PARTITIONS=3 GREGOR_LOG_DIRS=/var/lib/gregor gregor
 Precedence: defaults < config file < environment < short flags < --override.
+
+SIGINT (Ctrl-C) or SIGTERM stops the broker gracefully (exit status 0); a second signal
+exits at once. A bad flag or config value exits with status 2.
 `;
 
 function version(): string {
@@ -56,8 +70,18 @@ interface Flags {
   version?: boolean;
 }
 
-function parseFlags(argv: string[]): { flags: Flags; file: string | undefined } {
-  const { values, positionals } = parseArgs({
+/** A repeat of the first signal within this many ms is the same signal delivered twice (see the top). */
+const SIGNAL_REPEAT_MS = 1000;
+
+/** The flags, the config file, and each option's name as the user typed it ('-l' or '--log-level'). */
+interface ParsedArgs {
+  readonly flags: Flags;
+  readonly file: string | undefined;
+  readonly typed: ReadonlyMap<string, string>;
+}
+
+function parseFlags(argv: string[]): ParsedArgs {
+  const { values, positionals, tokens } = parseArgs({
     args: argv,
     options: {
       config: { type: 'string', short: 'c' },
@@ -74,11 +98,14 @@ function parseFlags(argv: string[]): { flags: Flags; file: string | undefined } 
     },
     allowPositionals: true,
     strict: true,
+    tokens: true,
   });
+  const typed = new Map<string, string>();
+  for (const token of tokens) if (token.kind === 'option') typed.set(token.name, token.rawName);
   if (positionals.length > 1 || (positionals.length === 1 && values.config !== undefined)) {
     throw new ConfigError(`unexpected argument '${positionals[positionals.length - 1]}' (one config file at most; see --help)`);
   }
-  return { flags: values, file: values.config ?? positionals[0] };
+  return { flags: values, file: values.config ?? positionals[0], typed };
 }
 
 function parseOverrides(list: readonly string[]): Record<string, string> {
@@ -91,22 +118,43 @@ function parseOverrides(list: readonly string[]): Record<string, string> {
   return out;
 }
 
-/** Short flags as config overrides; --port/--host/--advertised-host adjust the listeners of the lower layers. */
-function flagOverrides(flags: Flags, base: BrokerConfig): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (flags.port !== undefined || flags.host !== undefined) {
+/**
+ * Short flags as config overrides, with the flag each came from (as typed) for messages; --port/--host/
+ * --advertised-host adjust the listeners of the lower layers. A port is checked here, before it becomes
+ * part of a listener URI that would hide the flag.
+ */
+function flagOverrides(args: ParsedArgs, base: BrokerConfig): { overrides: Record<string, string>; origins: Record<string, string> } {
+  const { flags } = args;
+  const as = (name: keyof Flags): string => args.typed.get(name) ?? `--${name}`;
+  const port = flags.port === undefined ? undefined : portNumber(flags.port, as('port'));
+  if (flags['metrics-port'] !== undefined) portNumber(flags['metrics-port'], as('metrics-port'));
+  const overrides: Record<string, string> = {};
+  const origins: Record<string, string> = {};
+  const set = (key: string, value: string, flag: keyof Flags): void => {
+    overrides[key] = value;
+    origins[key] = as(flag);
+  };
+  if (port !== undefined || flags.host !== undefined) {
     const listener = listenerOf(base);
-    out['listeners'] = `PLAINTEXT://${hostPart(flags.host ?? listener.host)}:${flags.port ?? listener.port}`;
+    set('listeners', `PLAINTEXT://${hostPart(flags.host ?? listener.host)}:${port ?? listener.port}`, flags.host !== undefined ? 'host' : 'port');
   }
-  if (flags.port !== undefined || flags['advertised-host'] !== undefined) {
+  if (port !== undefined || flags['advertised-host'] !== undefined) {
     const advertised = base.isSet('advertised.listeners') ? advertisedListenerOf(base) : { host: 'localhost', port: listenerOf(base).port };
-    out['advertised.listeners'] = `PLAINTEXT://${hostPart(flags['advertised-host'] ?? advertised.host)}:${flags.port ?? advertised.port}`;
+    const value = `PLAINTEXT://${hostPart(flags['advertised-host'] ?? advertised.host)}:${port ?? advertised.port}`;
+    set('advertised.listeners', value, flags['advertised-host'] !== undefined ? 'advertised-host' : 'port');
   }
-  if (flags['data-dir'] !== undefined) out['log.dirs'] = flags['data-dir'];
-  if (flags['node-id'] !== undefined) out['node.id'] = flags['node-id'];
-  if (flags['log-level'] !== undefined) out['gregor.log.level'] = flags['log-level'];
-  if (flags['metrics-port'] !== undefined) out['gregor.metrics.port'] = flags['metrics-port'];
-  return out;
+  if (flags['data-dir'] !== undefined) set('log.dirs', flags['data-dir'], 'data-dir');
+  if (flags['node-id'] !== undefined) set('node.id', flags['node-id'], 'node-id');
+  if (flags['log-level'] !== undefined) set('gregor.log.level', flags['log-level'], 'log-level');
+  if (flags['metrics-port'] !== undefined) set('gregor.metrics.port', flags['metrics-port'], 'metrics-port');
+  return { overrides, origins };
+}
+
+/** A TCP port given on the command line (0 = any free port). */
+function portNumber(value: string, flag: string): number {
+  const text = value.trim();
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new ConfigError(`${flag}: '${value}' is not a port number (0-65535)`);
+  return Number(text);
 }
 
 /** module.enableCompileCache() where Node has it (22.1+); a failure to set up the cache is not an error. */
@@ -125,7 +173,8 @@ function hostPart(host: string): string {
 }
 
 async function main(): Promise<void> {
-  const { flags, file } = parseFlags(process.argv.slice(2));
+  const args = parseFlags(process.argv.slice(2));
+  const { flags, file } = args;
   if (flags.help) {
     process.stdout.write(HELP);
     return;
@@ -136,7 +185,8 @@ async function main(): Promise<void> {
   }
   const explicit = parseOverrides(flags.override ?? []);
   const base = loadConfig({ file, env: process.env, overrides: explicit });
-  const config = loadConfig({ file, env: process.env, overrides: { ...flagOverrides(flags, base), ...explicit } });
+  const fromFlags = flagOverrides(args, base);
+  const config = loadConfig({ file, env: process.env, overrides: { ...fromFlags.overrides, ...explicit }, origins: omit(fromFlags.origins, explicit) });
   // loaded only now, so that --help, --version and config errors answer without loading the broker; on
   // Node 22.1+ the modules' compiled code is cached on disk (module.enableCompileCache; absent on Node 20)
   enableCompileCache();
@@ -145,6 +195,7 @@ async function main(): Promise<void> {
   if (config.ignored.length > 0) {
     logger.warn({ keys: config.ignored, file }, 'ignoring configuration keys Gregor does not know');
   }
+  for (const warning of config.warnings) logger.warn(warning);
   const broker = await Broker.start({ config, logger });
   const listener = listenerOf(config);
   process.stdout.write(
@@ -152,13 +203,18 @@ async function main(): Promise<void> {
       `advertised as ${broker.advertised.host}:${broker.advertised.port} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${broker.dataDir}` +
       `${broker.metricsPort === undefined ? '' : `, metrics on port ${broker.metricsPort}`})\n`,
   );
-  let stopping = false;
+  let first: { signal: string; at: number } | undefined;
   const stop = (signal: string): void => {
-    if (stopping) {
+    if (first !== undefined) {
+      if (signal === first.signal && Date.now() - first.at < SIGNAL_REPEAT_MS) {
+        logger.debug({ signal }, 'the same signal again at once (from the terminal and from npm): counted once');
+        return;
+      }
       logger.warn({ signal }, 'second signal: exiting without finishing the shutdown');
+      logger.flush();
       process.exit(1);
     }
-    stopping = true;
+    first = { signal, at: Date.now() };
     logger.info({ signal }, 'shutting down');
     broker.close().then(
       () => {
@@ -177,12 +233,23 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-/** Errors that need no stack trace: bad configuration, a port in use, a log dir of another node. */
+/** The keys of `origins` that `explicit` (--override) does not set again. */
+function omit(origins: Record<string, string>, explicit: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(origins).filter(([key]) => !(key in explicit)));
+}
+
+/**
+ * Errors that need no stack trace: bad configuration, a port in use (the Kafka port's own error, or the
+ * metrics server's, which names the port and carries the system error as its cause), a log dir of another node.
+ */
 function isOperational(err: unknown): boolean {
-  const e = err as { code?: unknown; name?: unknown };
+  const e = err as { code?: unknown; name?: unknown; cause?: unknown };
   return (
-    typeof e.code === 'string' && ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EROFS', 'ENOSPC'].includes(e.code)
-  ) || e.name === 'StorageError' || e.name === 'MetadataStoreError';
+    (typeof e.code === 'string' && ['EADDRINUSE', 'EACCES', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EROFS', 'ENOSPC'].includes(e.code)) ||
+    e.name === 'StorageError' ||
+    e.name === 'MetadataStoreError' ||
+    (e.cause !== undefined && e.cause !== null && isOperational(e.cause))
+  );
 }
 
 main().catch((err: unknown) => {

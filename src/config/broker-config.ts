@@ -29,6 +29,8 @@ export class ConfigError extends Error {
 interface Entry {
   value: string | null;
   source: ConfigSourceKind;
+  /** Where a static value came from (a file, an environment variable, a flag), for messages. */
+  origin?: string;
 }
 
 /** Validates one value against its definition; returns an error message or undefined. */
@@ -98,6 +100,8 @@ export class BrokerConfig {
 
   /** Keys of the config file that Gregor does not know (ignored, as Kafka ignores unknown keys with a warning). */
   readonly ignored: string[] = [];
+  /** Values that start but will not do what they say (checkConfig); the command line logs them as warnings. */
+  readonly warnings: string[] = [];
 
   /** Values as [key, value, source, origin]; origin names where the value came from, for error messages. */
   constructor(values: Iterable<readonly [string, string, ConfigSourceKind, string?]> = []) {
@@ -112,7 +116,12 @@ export class BrokerConfig {
     if (!def) throw new ConfigError(`unknown configuration '${key}'${from}`);
     const problem = validateConfigValue(def, value);
     if (problem) throw new ConfigError(`invalid configuration ${problem}${from}`);
-    this.entries.set(def.name, { value, source });
+    this.entries.set(def.name, origin === undefined ? { value, source } : { value, source, origin });
+  }
+
+  /** Where the static value of a config came from ("server.properties", "--port", ...); undefined for a default. */
+  originOf(name: string): string | undefined {
+    return this.entries.get(name)?.origin;
   }
 
   /** Whether the name is a known broker config. */
@@ -202,6 +211,8 @@ export interface LoadConfigOptions {
   file?: string;
   /** --override key=value pairs and short flags, applied last. */
   overrides?: Record<string, string>;
+  /** Where each override came from, for messages (a flag such as `--log-level`); default "overrides". */
+  origins?: Readonly<Record<string, string>>;
   /** Environment, for GREGOR_* variables (GREGOR_LOG_DIRS → log.dirs). */
   env?: NodeJS.ProcessEnv;
 }
@@ -238,26 +249,56 @@ export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
     if (!key) throw new ConfigError(`unknown configuration in environment variable ${variable} (GREGOR_<KEY> with dots as underscores, e.g. GREGOR_NUM_PARTITIONS)`);
     values.push([key, value, 'STATIC_BROKER_CONFIG', `environment variable ${variable}`]);
   }
-  for (const [k, v] of Object.entries(opts.overrides ?? {})) values.push([k, v, 'STATIC_BROKER_CONFIG', 'overrides']);
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) values.push([k, v, 'STATIC_BROKER_CONFIG', opts.origins?.[k] ?? 'overrides']);
   const config = new BrokerConfig(values);
   config.ignored.push(...ignored);
   checkConfig(config);
   return config;
 }
 
-/** Checks that need more than one value, so a bad combination fails at startup with a clear message. */
+/** Gregor is one node: a replication factor or a min.insync.replicas above this cannot be met. */
+const BROKER_COUNT = 1;
+
+/** What a config above the broker count breaks, for the warnings at start. */
+const ABOVE_BROKER_COUNT: ReadonlyArray<readonly [name: string, effect: string]> = [
+  ['default.replication.factor', 'creating a topic with the default replication factor (auto-creation, CreateTopics with -1) fails with INVALID_REPLICATION_FACTOR'],
+  ['offsets.topic.replication.factor', '__consumer_offsets cannot be created, so consumer groups and offset commits fail'],
+  ['min.insync.replicas', 'acks=all produce requests to topics without their own min.insync.replicas fail with NOT_ENOUGH_REPLICAS'],
+];
+
+/**
+ * Checks that need more than one value, so a bad combination fails at startup with a clear message. What
+ * starts but will not do what it says goes to config.warnings.
+ */
 export function checkConfig(config: BrokerConfig): void {
-  listenerOf(config);
+  const { ignored } = clientListener(config, 'listeners');
   advertisedListenerOf(config);
+  if (ignored.length > 0) {
+    config.warnings.push(
+      `ignoring the controller listener ${ignored.join(', ')} (controller.listener.names): Gregor is its own controller and serves only the client listener`,
+    );
+  }
   const minSession = config.int('group.min.session.timeout.ms');
   const maxSession = config.int('group.max.session.timeout.ms');
   if (minSession > maxSession) {
     throw new ConfigError(`invalid configuration group.min.session.timeout.ms: ${minSession} is above group.max.session.timeout.ms (${maxSession})`);
   }
-  if (config.string('log.dirs').trim() === '') throw new ConfigError('invalid configuration log.dirs: empty');
+  if (config.string('log.dirs').trim() === '') throw new ConfigError(`invalid configuration log.dirs: empty${fromOf(config, 'log.dirs')}`);
   if (config.list('log.dirs').length > 1) {
-    throw new ConfigError(`invalid configuration log.dirs: '${config.string('log.dirs')}' names several directories; Gregor supports one`);
+    throw new ConfigError(`invalid configuration log.dirs: '${config.string('log.dirs')}' names several directories; Gregor supports one${fromOf(config, 'log.dirs')}`);
   }
+  for (const [name, effect] of ABOVE_BROKER_COUNT) {
+    const value = config.int(name);
+    if (value > BROKER_COUNT) {
+      config.warnings.push(`${name}=${value}${fromOf(config, name)} is above the number of brokers (${BROKER_COUNT}): ${effect}; set it to 1`);
+    }
+  }
+}
+
+/** " (from <origin>)" for a static value, "" for a default. */
+function fromOf(config: BrokerConfig, name: string): string {
+  const origin = config.originOf(name);
+  return origin === undefined ? '' : ` (from ${origin})`;
 }
 
 export interface Endpoint {
@@ -265,23 +306,59 @@ export interface Endpoint {
   readonly port: number;
 }
 
-/** Parses the first PLAINTEXT listener URI ("PLAINTEXT://host:port"; empty host = all interfaces). */
-export function parseListener(uri: string, key: string): Endpoint {
-  const m = /^([A-Za-z_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/.exec(uri.trim());
-  if (!m) throw new ConfigError(`invalid configuration ${key}: '${uri}' is not of the form PLAINTEXT://host:port`);
+const LISTENER_URI = /^([A-Za-z_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/;
+
+/** Parses a PLAINTEXT listener URI ("PLAINTEXT://host:port"; empty host = all interfaces). */
+export function parseListener(uri: string, key: string, from = ''): Endpoint {
+  const m = LISTENER_URI.exec(uri.trim());
+  if (!m) throw new ConfigError(`invalid configuration ${key}: '${uri}' is not of the form PLAINTEXT://host:port${from}`);
   if (m[1]!.toUpperCase() !== 'PLAINTEXT') {
-    throw new ConfigError(`invalid configuration ${key}: only PLAINTEXT listeners are supported (got ${m[1]})`);
+    throw new ConfigError(`invalid configuration ${key}: only PLAINTEXT listeners are supported (got ${m[1]})${from}`);
   }
   const port = Number(m[3]);
-  if (port > 65535) throw new ConfigError(`invalid configuration ${key}: port ${port} out of range`);
+  if (port > 65535) throw new ConfigError(`invalid configuration ${key}: port ${port} out of range${from}`);
   return { host: m[2]!.replace(/^\[|\]$/g, ''), port };
 }
 
-/** The typed settings the broker uses, derived from a BrokerConfig. */
+/**
+ * The one listener of `key` (listeners or advertised.listeners) that clients use, and the controller listeners
+ * beside it. Kafka's rules, as far as Gregor has them: every entry is NAME://host:port, each name once, and a
+ * name must have a security protocol — Kafka's listener.security.protocol.map, which Gregor has not yet: only
+ * PLAINTEXT is served. A name in controller.listener.names (a KRaft server.properties has CONTROLLER) is the
+ * controller's, which Gregor is itself: it is left out. Any other second listener is refused rather than
+ * ignored, as clients told to use it would find nothing there.
+ */
+function clientListener(config: BrokerConfig, key: 'listeners' | 'advertised.listeners'): { uri: string | undefined; ignored: string[] } {
+  const from = fromOf(config, key);
+  const controllers = new Set(config.list('controller.listener.names').map((n) => n.toUpperCase()));
+  const names = new Set<string>();
+  const served: string[] = [];
+  const ignored: string[] = [];
+  for (const uri of config.list(key)) {
+    const name = LISTENER_URI.exec(uri)?.[1]?.toUpperCase();
+    if (name === undefined) throw new ConfigError(`invalid configuration ${key}: '${uri}' is not of the form PLAINTEXT://host:port${from}`);
+    if (names.has(name)) throw new ConfigError(`invalid configuration ${key}: the listener name ${name} appears more than once${from}`);
+    names.add(name);
+    if (controllers.has(name)) ignored.push(uri);
+    else served.push(uri);
+  }
+  if (served.length > 1) {
+    throw new ConfigError(
+      `invalid configuration ${key}: '${config.string(key)}' names ${served.length} listeners; Gregor serves one (PLAINTEXT) for now` +
+        ` (a KRaft controller listener named in controller.listener.names is left out)${from}`,
+    );
+  }
+  if (served.length === 0 && ignored.length > 0) {
+    throw new ConfigError(`invalid configuration ${key}: '${config.string(key)}' has only controller listeners (controller.listener.names), none for clients${from}`);
+  }
+  return { uri: served[0], ignored };
+}
+
+/** The listener clients connect to (see clientListener for the rules). */
 export function listenerOf(config: BrokerConfig): Endpoint {
-  const first = config.list('listeners')[0];
-  if (!first) throw new ConfigError('invalid configuration listeners: empty');
-  return parseListener(first, 'listeners');
+  const { uri } = clientListener(config, 'listeners');
+  if (uri === undefined) throw new ConfigError(`invalid configuration listeners: empty${fromOf(config, 'listeners')}`);
+  return parseListener(uri, 'listeners', fromOf(config, 'listeners'));
 }
 /**
  * Where clients are told to connect: advertised.listeners when set; otherwise the listener's port on
@@ -289,15 +366,16 @@ export function listenerOf(config: BrokerConfig): Endpoint {
  * machine's host name, which clients often cannot resolve).
  */
 export function advertisedListenerOf(config: BrokerConfig): Endpoint {
-  const first = config.list('advertised.listeners')[0];
-  if (!first || !config.isSet('advertised.listeners')) {
+  const first = config.isSet('advertised.listeners') ? clientListener(config, 'advertised.listeners').uri : undefined;
+  if (first === undefined) {
     const listener = listenerOf(config);
     const wildcard = listener.host === '' || listener.host === '0.0.0.0' || listener.host === '::';
     return { host: wildcard ? 'localhost' : listener.host, port: listener.port };
   }
-  const ep = parseListener(first, 'advertised.listeners');
+  const from = fromOf(config, 'advertised.listeners');
+  const ep = parseListener(first, 'advertised.listeners', from);
   if (ep.host === '' || ep.host === '0.0.0.0' || ep.host === '::') {
-    throw new ConfigError(`invalid configuration advertised.listeners: '${first}' must name a host clients can reach`);
+    throw new ConfigError(`invalid configuration advertised.listeners: '${first}' must name a host clients can reach${from}`);
   }
   return ep;
 }

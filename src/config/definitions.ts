@@ -28,6 +28,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'node.id', type: 'int', default: '1', min: 0, aliases: ['broker.id'], readOnly: true, doc: 'The node id of this broker.' },
   { name: 'listeners', type: 'list', default: 'PLAINTEXT://:9092', readOnly: true, doc: 'Listener URIs (PLAINTEXT only); an empty host binds all interfaces.' },
   { name: 'advertised.listeners', type: 'list', default: 'PLAINTEXT://localhost:9092', readOnly: true, doc: 'Listener URI given to clients in Metadata responses. When not set: the port of listeners, on localhost (or on the listener host when it names one).' },
+  { name: 'controller.listener.names', type: 'list', default: null, readOnly: true, doc: 'Names of the KRaft controller listeners. Gregor is its own controller and serves no controller listener: entries of listeners with these names are ignored (with a warning), so a KRaft server.properties works as it is.' },
   { name: 'log.dirs', type: 'string', default: './data', aliases: ['log.dir'], readOnly: true, doc: 'The directory in which the log data is kept.' },
   { name: 'num.partitions', type: 'int', default: '1', min: 1, doc: 'The default number of log partitions per topic.' },
   { name: 'default.replication.factor', type: 'int', default: '1', min: 1, doc: 'The default replication factor for automatically created topics.' },

@@ -159,9 +159,107 @@ describe('gregor CLI', () => {
       const r = run(['--host', '127.0.0.1', '-p', String(port), '-d', await tempDir(), '-l', 'warn']);
       expect((await r.exited).code).toBe(1);
       expect(r.stderr()).toContain('EADDRINUSE');
+      expect(r.stderr()).toMatch(/^gregor: failed to start: [^\n]*\n$/);
     } finally {
       blocker.close();
     }
+  });
+
+  it('reports a metrics port in use in one line, naming the port and the configs, and exits 1', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((res) => blocker.listen(0, '127.0.0.1', res));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const r = run(['-p', '0', '-d', await tempDir(), '-l', 'warn', '-o', 'gregor.metrics.host=127.0.0.1', '--metrics-port', String(port)]);
+      expect((await r.exited).code).toBe(1);
+      expect(r.stderr()).toBe(
+        `gregor: failed to start: cannot serve metrics on 127.0.0.1:${port} (gregor.metrics.host/port; gregor.metrics.enabled=false turns them off): EADDRINUSE\n`,
+      );
+      expect(r.stdout()).toBe('');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  /** Runs the CLI with bad input: exit code 2, and the message is one line (then the --help hint). */
+  async function refused(args: string[]): Promise<string> {
+    const r = run(['-d', await tempDir(), ...args]);
+    expect((await r.exited).code).toBe(2);
+    expect(r.stdout()).toBe('');
+    const m = /^gregor: ([^\n]*)\nTry 'gregor --help'\.\n$/.exec(r.stderr());
+    expect(m, r.stderr()).not.toBeNull();
+    return m![1]!;
+  }
+
+  it('names the flag as typed when its value is bad, with exit code 2', async () => {
+    expect(await refused(['--port', 'abc'])).toBe("--port: 'abc' is not a port number (0-65535)");
+    expect(await refused(['-p', '70000'])).toBe("-p: '70000' is not a port number (0-65535)");
+    expect(await refused(['--metrics-port', '94x'])).toBe("--metrics-port: '94x' is not a port number (0-65535)");
+    expect(await refused(['-l', 'verbose'])).toBe(
+      "invalid configuration gregor.log.level: 'verbose' is not one of trace, debug, info, warn, error, fatal, silent (from -l)",
+    );
+    expect(await refused(['--node-id', 'one'])).toBe("invalid configuration node.id: 'one' is not an integer (from --node-id)");
+    expect(await refused(['-o', 'listeners=PLAINTEXT://:abc'])).toBe(
+      "invalid configuration listeners: 'PLAINTEXT://:abc' is not of the form PLAINTEXT://host:port (from overrides)",
+    );
+  });
+
+  it('refuses a second listener for clients (one is served until listeners come with security), with exit code 2', async () => {
+    expect(await refused(['-o', 'listeners=PLAINTEXT://:9092,CONTROLLER://:9093'])).toBe(
+      "invalid configuration listeners: 'PLAINTEXT://:9092,CONTROLLER://:9093' names 2 listeners; Gregor serves one (PLAINTEXT) for now" +
+        ' (a KRaft controller listener named in controller.listener.names is left out) (from overrides)',
+    );
+    expect(await refused(['-o', 'listeners=PLAINTEXT://:9092,PLAINTEXT://:9093'])).toBe(
+      'invalid configuration listeners: the listener name PLAINTEXT appears more than once (from overrides)',
+    );
+    expect(await refused(['-o', 'listeners=PLAINTEXT://:0', '-o', 'advertised.listeners=PLAINTEXT://a:1,EXTERNAL://b:2'])).toContain(
+      "invalid configuration advertised.listeners: 'PLAINTEXT://a:1,EXTERNAL://b:2' names 2 listeners",
+    );
+  });
+
+  it("starts from a KRaft server.properties, leaving out its controller listener with a warning", async () => {
+    const dataDir = await tempDir();
+    const file = join(dataDir, 'server.properties');
+    await writeFile(
+      file,
+      [
+        'process.roles=broker,controller',
+        'node.id=1',
+        'controller.quorum.voters=1@localhost:9093',
+        'listeners=PLAINTEXT://127.0.0.1:0,CONTROLLER://:9093',
+        'advertised.listeners=PLAINTEXT://127.0.0.1:0,CONTROLLER://localhost:9093',
+        'controller.listener.names=CONTROLLER',
+        'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        `log.dirs=${join(dataDir, 'logs')}`,
+        '',
+      ].join('\n'),
+    );
+    const r = run([file, '-l', 'warn']);
+    const { host } = await ready(r);
+    expect(host).toBe('127.0.0.1');
+    expect(r.stdout()).toContain('ignoring the controller listener CONTROLLER://:9093 (controller.listener.names)');
+    // nothing listens on the controller's port on Gregor's behalf
+    r.child.kill('SIGTERM');
+    expect((await r.exited).code).toBe(0);
+  });
+
+  it('warns at start when a replication setting is above the broker count, and topics then fail as it says', async () => {
+    const r = run(['-p', '0', '-d', await tempDir(), '-l', 'warn', '-o', 'default.replication.factor=3']);
+    const { port } = await ready(r);
+    expect(r.stdout()).toContain(
+      'default.replication.factor=3 (from overrides) is above the number of brokers (1): creating a topic with the default replication factor' +
+        ' (auto-creation, CreateTopics with -1) fails with INVALID_REPLICATION_FACTOR; set it to 1',
+    );
+    const admin = new Kafka({ clientId: 'cli-test', brokers: [`localhost:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+    await admin.connect();
+    try {
+      const err = (await admin.createTopics({ topics: [{ topic: 'rf-default' }] }).catch((e: unknown) => e)) as { errors?: Array<{ type: string }> };
+      expect(err.errors?.map((e) => e.type)).toEqual(['INVALID_REPLICATION_FACTOR']);
+    } finally {
+      await admin.disconnect();
+    }
+    r.child.kill('SIGTERM');
+    expect((await r.exited).code).toBe(0);
   });
 });
 

@@ -113,6 +113,36 @@ describe('broker configuration', () => {
     expect(() => loadConfig({ overrides: { 'advertised.listeners': 'PLAINTEXT://0.0.0.0:9092' } })).toThrow('must name a host clients can reach');
   });
 
+  it('serves one listener: a controller listener (controller.listener.names) is left out with a warning, any other second one is refused', () => {
+    const kraft = loadConfig({
+      overrides: { listeners: 'PLAINTEXT://:9092,CONTROLLER://:9093', 'controller.listener.names': 'CONTROLLER', 'advertised.listeners': 'PLAINTEXT://h:9092,CONTROLLER://h:9093' },
+    });
+    expect(listenerOf(kraft)).toEqual({ host: '', port: 9092 });
+    expect(advertisedListenerOf(kraft)).toEqual({ host: 'h', port: 9092 });
+    expect(kraft.warnings).toEqual([
+      'ignoring the controller listener CONTROLLER://:9093 (controller.listener.names): Gregor is its own controller and serves only the client listener',
+    ]);
+    // without controller.listener.names, CONTROLLER is a second client listener (Kafka: no security protocol for it)
+    expect(() => loadConfig({ overrides: { listeners: 'PLAINTEXT://:9092,CONTROLLER://:9093' } })).toThrow('names 2 listeners; Gregor serves one (PLAINTEXT) for now');
+    expect(() => loadConfig({ overrides: { listeners: 'PLAINTEXT://:9092,PLAINTEXT://:9093' } })).toThrow('the listener name PLAINTEXT appears more than once');
+    expect(() => loadConfig({ overrides: { listeners: 'CONTROLLER://:9093', 'controller.listener.names': 'CONTROLLER' } })).toThrow('has only controller listeners');
+  });
+
+  it('warns when a replication factor or min.insync.replicas is above the one broker', () => {
+    expect(loadConfig().warnings).toEqual([]);
+    const c = loadConfig({ overrides: { 'default.replication.factor': '3', 'offsets.topic.replication.factor': '3', 'min.insync.replicas': '2' } });
+    expect(c.warnings).toHaveLength(3);
+    expect(c.warnings[0]).toMatch(/^default\.replication\.factor=3 \(from overrides\) is above the number of brokers \(1\): .*INVALID_REPLICATION_FACTOR; set it to 1$/);
+    expect(c.warnings[1]).toContain('offsets.topic.replication.factor=3');
+    expect(c.warnings[2]).toContain('NOT_ENOUGH_REPLICAS');
+  });
+
+  it('names the origin given for an override (a command-line flag) in its error', () => {
+    expect(() => loadConfig({ overrides: { 'gregor.log.level': 'loud' }, origins: { 'gregor.log.level': '-l' } })).toThrow(
+      "invalid configuration gregor.log.level: 'loud' is not one of trace, debug, info, warn, error, fatal, silent (from -l)",
+    );
+  });
+
   it('rejects session timeout bounds that contradict each other', () => {
     expect(() => loadConfig({ overrides: { 'group.min.session.timeout.ms': '50000', 'group.max.session.timeout.ms': '40000' } })).toThrow(
       'group.min.session.timeout.ms: 50000 is above group.max.session.timeout.ms (40000)',
