@@ -4,10 +4,11 @@
  * PartitionLog, and what they share: the batch cache, the file-handle cache, the read buffer pool, the
  * fsync limiter, and the timers for retention, flush.ms and checkpoints.
  *
- * Start: read meta.properties (refuse a different node.id), note whether the last shutdown was clean
+ * Start: lock the directory (log-dir-lock.ts: a second broker on it is refused), read meta.properties
+ * (refuse a different node.id, or data without the file), note whether the last shutdown was clean
  * (`.kafka_cleanshutdown`), load every `<topic>-<partition>` directory (recovering after an unclean
  * shutdown), remove `*-delete` directories in the background, remove the marker, write the checkpoints.
- * Close: flush and close every log, write the checkpoints, then the marker.
+ * Close: flush and close every log, write the checkpoints, then the marker; release the lock.
  */
 import { randomUUID } from 'node:crypto';
 import { BatchCache } from './batch-cache.js';
@@ -18,6 +19,7 @@ import { StorageError, storageError } from './errors.js';
 import { FileHandleCache } from './file-handles.js';
 import { nodeFs, type StorageFs } from './fs.js';
 import { Limiter } from './limiter.js';
+import { lockLogDir, type LogDirLock } from './log-dir-lock.js';
 import { loadOrCreateMetaProperties } from './meta-properties.js';
 import type { StorageObserver } from './observer.js';
 import type { CleanerOptions } from './cleaner-config.js';
@@ -121,6 +123,7 @@ export class LogManager {
     private readonly logger: StorageLogger,
     opts: LogManagerOptions,
     meta: { clusterId: string; directoryId: string },
+    private readonly lock: LogDirLock,
   ) {
     this.logDir = opts.logDir;
     this.nodeId = opts.nodeId;
@@ -162,18 +165,22 @@ export class LogManager {
     const checkpointIntervalMs = positiveInt('checkpointIntervalMs', opts.checkpointIntervalMs ?? 60_000);
     const flushCheckIntervalMs = positiveInt('flushCheckIntervalMs', opts.flushCheckIntervalMs ?? 1000);
     let meta;
+    let lock: LogDirLock | undefined;
     try {
       fs.mkdir(opts.logDir);
+      lock = lockLogDir(fs, opts.logDir, logger);
       meta = await loadOrCreateMetaProperties(fs, opts.logDir, opts.nodeId);
     } catch (err) {
+      lock?.release();
       if (err instanceof StorageError) throw err;
       throw storageError(`opening log directory ${opts.logDir}`, err);
     }
-    const manager = new LogManager(fs, logger, opts, meta);
+    const manager = new LogManager(fs, logger, opts, meta, lock);
     try {
       await manager.loadLogs();
     } catch (err) {
       manager.handles.closeAll();
+      lock.release();
       throw storageError(`loading logs in ${opts.logDir}`, err);
     }
     manager.timers.push(
@@ -471,6 +478,7 @@ export class LogManager {
       failures.push(err);
     } finally {
       this.handles.closeAll();
+      this.lock.release();
     }
     if (failures.length > 0) {
       this.logger.error({ logDir: this.logDir, failures: failures.map((f) => (f as Error).message) }, 'unclean close: recovery will run at the next start');
