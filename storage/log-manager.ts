@@ -246,7 +246,15 @@ export class LogManager {
         logStartOffset: logStarts.get(name),
         compacted: cleanerOffsets.has(name),
       });
-      const cleanedTo = cleanerOffsets.get(name);
+      let cleanedTo = cleanerOffsets.get(name);
+      if (cleanedTo !== undefined && (cleanedTo < log.logStartOffset || cleanedTo > log.logEndOffset)) {
+        // (as Kafka's LogCleanerManager) a cleaner checkpoint outside the log: cleaning restarts at the log start
+        logger.warn(
+          { topic, partition, cleanerCheckpoint: cleanedTo, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset },
+          'cleaner-offset-checkpoint outside the log: cleaning restarts at the log start',
+        );
+        cleanedTo = log.logStartOffset;
+      }
       if (cleanedTo !== undefined) this.cleaner.adopt(log, cleanedTo);
       if (!trustClean) recovered++;
       this.logs.set(name, log);
