@@ -219,6 +219,7 @@ export class LogManager {
     const trustClean = cleanShutdown && fs.stat(`${this.logDir}/${RECOVERY_POINT_FILE}`) !== null;
     const started = this.ctx.clock();
     let recovered = 0;
+    let cleanerCheckpointFixed = false;
     for (const name of fs.readdir(this.logDir).sort()) {
       const path = `${this.logDir}/${name}`;
       if (name.endsWith('.tmp')) {
@@ -254,6 +255,7 @@ export class LogManager {
           'cleaner-offset-checkpoint outside the log: cleaning restarts at the log start',
         );
         cleanedTo = log.logStartOffset;
+        cleanerCheckpointFixed = true;
       }
       if (cleanedTo !== undefined) this.cleaner.adopt(log, cleanedTo);
       if (!trustClean) recovered++;
@@ -265,6 +267,7 @@ export class LogManager {
       await fs.fsyncDir(this.logDir);
     }
     await this.writeCheckpoints();
+    if (cleanerCheckpointFixed) await this.cleaner.writeCheckpoint();
     logger.info({ logDir: this.logDir, partitions: this.logs.size, cleanShutdown: trustClean, recovered, ms: this.ctx.clock() - started }, 'log directory loaded');
   }
 
