@@ -242,7 +242,7 @@ export class Cleaner {
         mapStop = { index: i, position: 0 };
         break;
       }
-      const from: number = mapStart === null ? seg.offsetIndex.lookup(plan.firstDirty).position : 0;
+      const from: number = mapStart === null ? seg.indexedPosition(plan.firstDirty) : 0;
       mapStart ??= { index: i, position: from };
       for await (const b of this.readBatches(log, seg, from, seg.size)) {
         const h = b.header;

@@ -1,10 +1,12 @@
 /**
- * FaultyFs: a StorageFs over a real one (nodeFs by default) for tests, with three powers:
+ * FaultyFs: a StorageFs over a real one (nodeFs by default) for tests, with four powers:
  *  - failNext(op, code): the next matching call fails with ENOSPC or EIO (a write can land partially first);
  *  - hold(op): matching asynchronous calls (fdatasync, fsync) wait until released — a slow disk;
  *  - crash(): every write not yet covered by an fsync/fdatasync of its file is undone, as a power loss would
  *    do (kill -9 keeps the OS page cache, so it cannot show a missing fsync), and the instance then fails
- *    every call, like a dead process.
+ *    every call, like a dead process;
+ *  - kill(): kill -9: writes stay, every descriptor is closed (the log directory's lock with it), every later
+ *    call fails.
  *
  * Model: each write, truncation or truncating open records the bytes and size it replaced (an undo log per
  * file); an fsync/fdatasync of the file makes the entries recorded before it began durable. Directory
@@ -101,10 +103,9 @@ export class FaultyFs implements StorageFs {
     return n;
   }
 
-  /** Power loss: undoes every write not covered by an fsync, then fails every later call. */
+  /** Power loss: undoes every write not covered by an fsync, then fails every later call (as kill). */
   crash(): void {
     if (this.dead) return;
-    this.dead = true;
     for (const state of this.files.values()) {
       if (state.undo.length === 0 || this.base.stat(state.path) === null) continue;
       const fd = this.base.open(state.path, 'r+');
@@ -119,6 +120,15 @@ export class FaultyFs implements StorageFs {
       }
       state.undo = [];
     }
+    this.kill();
+  }
+
+  /**
+   * kill -9 of the process: the page cache keeps every write, the kernel closes every descriptor (and so
+   * releases the log directory's lock), and every later call fails.
+   */
+  kill(): void {
+    this.dead = true;
     for (const fd of this.fds.keys()) {
       try {
         this.base.close(fd);
@@ -341,6 +351,11 @@ export class FaultyFs implements StorageFs {
   readFile(path: string): Buffer {
     this.enter('readFile', path);
     return this.base.readFile(path);
+  }
+
+  tryLock(fd: number): boolean {
+    this.enter('tryLock', this.stateOf(fd).path);
+    return this.base.tryLock(fd);
   }
 
   writeFile(path: string, data: Buffer | string): void {

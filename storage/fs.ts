@@ -10,6 +10,7 @@
  * they never queue behind fsyncs in the thread pool either. Removing whole directories is asynchronous too.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 
 export interface FileStat {
   size: number;
@@ -49,6 +50,41 @@ export interface StorageFs {
   rm(path: string): Promise<void>;
   readFile(path: string): Buffer;
   writeFile(path: string, data: Buffer | string): void;
+  /**
+   * Takes an exclusive lock on the whole file open as `fd`, without waiting: true when taken, false when
+   * another holder has it (another process, or another descriptor of this one). The lock belongs to this open
+   * file description and is released when `fd` is closed, by close or by the kernel when the process dies.
+   * Throws LockUnavailableError when this platform offers no such lock.
+   */
+  tryLock(fd: number): boolean;
+}
+
+/** The platform has no file lock that storage can use (the native addon did not load). */
+export class LockUnavailableError extends Error {
+  override readonly name = 'LockUnavailableError';
+}
+
+interface NativeLocks {
+  tryLock(fd: number, offset?: number, length?: number, opts?: { shared?: boolean }): boolean;
+}
+
+let nativeLocks: NativeLocks | Error | undefined;
+
+/**
+ * fs-native-extensions: F_OFD_SETLK on Linux (a lock of the open file description, so two descriptors of one
+ * process conflict too), flock(2) on macOS, LockFileEx on Windows; prebuilt addons inside the package.
+ * Loaded at the first lock, so a platform without a prebuilt addon fails only there.
+ */
+function loadNativeLocks(): NativeLocks {
+  if (nativeLocks === undefined) {
+    try {
+      nativeLocks = createRequire(import.meta.url)('fs-native-extensions') as NativeLocks;
+    } catch (err) {
+      nativeLocks = err as Error;
+    }
+  }
+  if (nativeLocks instanceof Error) throw new LockUnavailableError(`no file locks on ${process.platform}-${process.arch}: ${nativeLocks.message}`);
+  return nativeLocks;
 }
 
 export type OpenFlags = 'r' | 'r+' | 'w+' | 'cr+';
@@ -146,4 +182,5 @@ export const nodeFs: StorageFs = {
   rm: (path) => fs.promises.rm(path, { recursive: true, force: true }),
   readFile: (path) => fs.readFileSync(path),
   writeFile: (path, data) => fs.writeFileSync(path, data),
+  tryLock: (fd) => loadNativeLocks().tryLock(fd),
 };

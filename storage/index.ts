@@ -1,7 +1,10 @@
 /**
  * storage/: Gregor's log, in Kafka's on-disk layout. The broker uses only what this module exports.
  *
- * <log.dir>/meta.properties                      version, cluster.id, node.id, directory.id
+ * <log.dir>/.lock                                the log directory's lock (log-dir-lock.ts): a kernel lock held by the
+ *                                                 LogManager's descriptor while it is open; holds the holder's pid
+ * <log.dir>/meta.properties                      version, cluster.id, node.id, directory.id (written only into an
+ *                                                 empty directory; data without it is refused)
  * <log.dir>/recovery-point-offset-checkpoint     Kafka text checkpoints (version, count, "topic partition offset")
  * <log.dir>/log-start-offset-checkpoint
  * <log.dir>/cleaner-offset-checkpoint            per compacted log, the offset below which it has been cleaned
@@ -14,8 +17,14 @@
  *                                                 (cleaner.ts, segment-swap.ts; load completes or drops it)
  * <log.dir>/<topic>-<partition>.<uuid>-delete/   a deleted partition, removed in the background
  *
+ * Nothing in these files is trusted to destroy data: a checkpoint value the log cannot have (a log start or
+ * recovery point beyond the log end, epochs not increasing or not the batches', a cleaner offset outside the
+ * log) is logged and replaced by what the log says (log-loader.ts), and an index entry is checked against the
+ * batch header it points to before a read relies on it (segment.ts: scan and rebuild on a mismatch).
+ *
  * Where each concept lives (Kafka's class in brackets where there is one):
  *   log-manager.ts        LogManager [LogManager]: the log directory, its checkpoints, timers, shared caches
+ *   log-dir-lock.ts       the exclusive lock of the log directory [LogManager.lockLogDirs, FileLock]
  *   partition-log.ts      PartitionLog [UnifiedLog]: offsets, leader epochs, append, read, truncation
  *   log-loader.ts         loading a partition directory at start, recovery [LogLoader]
  *   local-log.ts          LocalLog [LocalLog]: the segment list and its files: roll, truncate, delete, read
@@ -37,6 +46,7 @@ export { OffsetOutOfRangeError, StorageError } from './errors.js';
 export { writeFileAtomic } from './checkpoint-file.js';
 export { segmentFileName } from './segment.js';
 export { nodeFs } from './fs.js';
+export { LockUnavailableError } from './fs.js';
 export type { StorageFs, FileStat, OpenFlags } from './fs.js';
 export { FaultyFs } from './faulty-fs.js';
 export type { FaultOp, FaultCode } from './faulty-fs.js';

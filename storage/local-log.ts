@@ -321,7 +321,7 @@ export class LocalLog {
     // A consumer's next fetch usually starts where its last one ended: skip the index look-up.
     const hint = this.readHint;
     let first = hint !== null && hint.segment === seg && hint.offset === offset ? seg.headerAt(hint.position) : null;
-    if (first === null || first.baseOffset > offset || first.lastOffset < offset) first = seg.findBatch(offset);
+    if (first === null || first.baseOffset > offset || first.lastOffset < offset) first = this.findBatch(seg, offset);
     if (first === null) {
       const nextSeg = this.segs[segIndex + 1];
       if (nextSeg === undefined || nextSeg.baseOffset <= offset) return null;
@@ -354,8 +354,17 @@ export class LocalLog {
     for (const seg of this.segs) {
       if (seg.maxTimestamp < timestamp || seg.nextOffset <= logStart) continue;
       const entry = seg.timeIndex.lookup(timestamp);
-      const fromOffset = Math.max(entry?.offset ?? seg.baseOffset, logStart);
-      const start = seg.findBatch(fromOffset);
+      let fromOffset = Math.max(entry?.offset ?? seg.baseOffset, logStart);
+      if (entry !== null && fromOffset === entry.offset) {
+        // the time index entry must name the batch that ends at its offset and has its timestamp
+        const at = this.findBatch(seg, entry.offset);
+        if (at === null || at.lastOffset !== entry.offset || at.maxTimestamp !== entry.timestamp) {
+          seg.indexProblem ??= `time index entry (timestamp ${entry.timestamp}, offset ${entry.offset}) does not match the batch there`;
+          this.repairIndexes(seg);
+          fromOffset = Math.max(seg.baseOffset, logStart);
+        }
+      }
+      const start = this.findBatch(seg, fromOffset);
       if (start === null) continue;
       let found: BatchInfo | null = null;
       seg.scan(start.position, (b) => {
@@ -376,8 +385,27 @@ export class LocalLog {
     let best: LogSegment | null = null;
     for (const seg of this.segs) if (seg.maxTimestamp >= 0 && seg.nextOffset > logStart && (best === null || seg.maxTimestamp > best.maxTimestamp)) best = seg;
     if (best === null) return null;
-    const b = best.findBatch(Math.max(best.offsetOfMaxTimestamp, logStart));
+    const b = this.findBatch(best, Math.max(best.offsetOfMaxTimestamp, logStart));
     return this.answerInBatch(best, b, best.maxTimestamp, logStart);
+  }
+
+  /** seg.findBatch, and the segment's indexes rebuilt when the look-up found them wrong (see segment.ts). */
+  private findBatch(seg: LogSegment, offset: number): BatchInfo | null {
+    const b = seg.findBatch(offset);
+    if (seg.indexProblem !== null) this.repairIndexes(seg);
+    return b;
+  }
+
+  private repairIndexes(seg: LogSegment): void {
+    this.ctx.logger.warn(
+      { topic: this.topic, partition: this.partition, segment: seg.baseOffset, problem: seg.indexProblem },
+      'index does not match the log: read by scanning the segment, rebuilding its indexes',
+    );
+    try {
+      seg.rebuildIndexes(this.config.indexIntervalBytes, this.config.segmentIndexBytes);
+    } catch (err) {
+      throw this.goOffline(`rebuilding the indexes of segment ${seg.baseOffset}`, err);
+    }
   }
 
   private async answerInBatch(seg: LogSegment, b: BatchInfo | null, timestamp: number, logStart: number): Promise<TimestampOffset | null> {

@@ -277,7 +277,8 @@ export class LogCleanerManager {
     return out;
   }
 
-  private async writeCheckpoint(): Promise<void> {
+  /** Writes cleaner-offset-checkpoint with every live log's entry (when it differs from the file). */
+  async writeCheckpoint(): Promise<void> {
     await this.writer.write();
   }
 

@@ -3,7 +3,7 @@
  * recovers them when needed, checks the checkpointed offsets against them, and returns what it found; the
  * PartitionLog is built from that result and writes back what changed (partition-log.ts, load).
  *
- * 1. The leader epoch cache from `leader-epoch-checkpoint` (unreadable: rebuilt from the batches recovered).
+ * 1. The leader epoch cache from `leader-epoch-checkpoint`.
  * 2. A swap of cleaned segments interrupted by a crash is finished (segment-swap.ts); temporary files
  *    (*.deleted, *.tmp, *.cleaned, *.swap) and index files without their .log are removed.
  * 3. Segments: after an unclean shutdown every segment from the one holding the recovery point on is
@@ -13,11 +13,25 @@
  *    where the next begins (a log that is never compacted has no gaps): later segments are deleted.
  * 4. Offsets: the checkpointed log start offset and recovery point are checked against what the segments
  *    hold (checkOffsets), and the epoch cache is cut to the log.
+ *
+ * No checkpoint is trusted to destroy data or to skip a check: each value a checkpoint could not have held
+ * (the log end is known only after step 3) is logged (WARN) and replaced by what the log itself says.
+ * - log start beyond the log end: ignored, the log starts at its first segment; every segment is kept (Kafka
+ *   deletes them all, trusting the checkpoint; here DeleteRecords syncs the log up to the new start before the
+ *   checkpoint records it, so only a damaged or hand-edited directory can get there);
+ * - recovery point beyond the log end, after an unclean shutdown: it claims data that is not there was
+ *   flushed, so it vouches for nothing: every segment is recovered, from the first;
+ * - leader-epoch-checkpoint that is unreadable, not increasing (epochs and start offsets), or with an epoch
+ *   that the batch at its start offset does not carry: rebuilt from the batch headers of the whole log; epochs
+ *   starting at or beyond the log end are dropped (as Kafka's truncateFromEnd). The epochs answer
+ *   OffsetForLeaderEpoch, and a wrong answer makes consumers truncate or reset.
+ * The cleaner checkpoint is checked by the LogManager (outside [log start, log end]: cleaning restarts at the
+ * log start) and producer snapshots by the broker's producer state (src/produce): neither deletes records.
  */
-import { readEpochCheckpoint } from './checkpoint-file.js';
+import { readEpochCheckpoint, type EpochEntry } from './checkpoint-file.js';
 import { isCompacted, type LogConfig } from './config.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
-import { deleteSegmentFiles, type LocalLogContext } from './local-log.js';
+import type { LocalLogContext } from './local-log.js';
 import { LogSegment, parseSegmentFileName } from './segment.js';
 import { completeInterruptedSwaps } from './segment-swap.js';
 
@@ -74,15 +88,45 @@ interface FoundSegments {
 }
 
 export async function loadLog(ctx: LocalLogContext, params: LoadParams): Promise<LoadedLog> {
-  const { fs } = ctx;
-  const { dir } = params;
-  const epochs = readEpochs(ctx, dir);
+  const { fs, logger } = ctx;
+  const { dir, state } = params;
+  let epochs = readEpochs(ctx, params);
   // A swap of cleaned segments interrupted by a crash is finished first (segment-swap.ts).
   if (completeInterruptedSwaps(fs, dir, ctx.logger) > 0) await fs.fsyncDir(dir);
   const bases = removeTemporaryFiles(ctx, dir);
-  const found = loadSegments(ctx, params, bases, epochs);
+  let found = loadSegments(ctx, params, bases, epochs ?? new LeaderEpochCache());
+  const recoveryPoint = state.recoveryPoint ?? 0;
+  if (!state.cleanShutdown && recoveryPoint > endOf(found.segments) && found.segments.length > 1) {
+    // The segments below the recovery point were trusted on its word: recover them too.
+    logger.warn(
+      { topic: params.topic, partition: params.partition, recoveryPoint, logEndOffset: endOf(found.segments) },
+      'recovery point beyond the log end: recovering every segment',
+    );
+    const again = loadSegments(ctx, { ...params, state: { ...state, recoveryPoint: 0 } }, found.segments.map((s) => s.baseOffset), epochs ?? new LeaderEpochCache());
+    found = {
+      segments: again.segments,
+      epochsChanged: found.epochsChanged || again.epochsChanged,
+      dirNeedsSync: found.dirNeedsSync || again.dirNeedsSync,
+      truncation: found.truncation ?? again.truncation,
+    };
+  }
   const offsets = checkOffsets(ctx, params, found);
   let epochsChanged = found.epochsChanged;
+  if (epochs !== null) {
+    const dropped = epochs.all.filter((e) => e.startOffset >= offsets.logEndOffset);
+    if (dropped.length > 0) {
+      logger.warn({ topic: params.topic, partition: params.partition, logEndOffset: offsets.logEndOffset, dropped }, 'leader epochs starting at or beyond the log end: dropping them');
+    }
+    const wrong = epochMismatch(epochs, found.segments, offsets.logStartOffset, offsets.logEndOffset);
+    if (wrong !== null) {
+      logger.warn({ topic: params.topic, partition: params.partition, problem: wrong }, 'leader-epoch-checkpoint does not match the log: rebuilding it from the batches');
+      epochs = null;
+    }
+  }
+  if (epochs === null) {
+    epochs = epochsFromBatches(found.segments);
+    epochsChanged = true;
+  }
   if (epochs.truncateFromEnd(offsets.logEndOffset)) epochsChanged = true;
   if (epochs.truncateFromStart(offsets.logStartOffset)) epochsChanged = true;
   return {
@@ -91,18 +135,66 @@ export async function loadLog(ctx: LocalLogContext, params: LoadParams): Promise
     recoveryPoint: offsets.recoveryPoint,
     epochs,
     epochsChanged,
-    dirNeedsSync: found.dirNeedsSync || offsets.replaced,
+    dirNeedsSync: found.dirNeedsSync,
     truncation: found.truncation,
   };
 }
 
-function readEpochs(ctx: LocalLogContext, dir: string): LeaderEpochCache {
+const endOf = (segs: readonly LogSegment[]): number => (segs[segs.length - 1] as LogSegment).nextOffset;
+
+/** The epoch cache of `leader-epoch-checkpoint`, or null when it cannot be trusted (rebuilt from the log). */
+function readEpochs(ctx: LocalLogContext, params: LoadParams): LeaderEpochCache | null {
+  const { dir } = params;
+  let entries;
   try {
-    return new LeaderEpochCache(readEpochCheckpoint(ctx.fs, `${dir}/${LEADER_EPOCH_FILE}`) ?? []);
+    entries = readEpochCheckpoint(ctx.fs, `${dir}/${LEADER_EPOCH_FILE}`) ?? [];
   } catch (err) {
     ctx.logger.warn({ dir, err: (err as Error).message }, 'unreadable leader-epoch-checkpoint, rebuilding it from the log');
-    return new LeaderEpochCache();
+    return null;
   }
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as EpochEntry;
+    const prev = entries[i - 1];
+    const bad = !Number.isSafeInteger(e.epoch) || !Number.isSafeInteger(e.startOffset) || e.epoch < 0 || e.startOffset < 0;
+    if (bad || (prev !== undefined && (e.epoch <= prev.epoch || e.startOffset <= prev.startOffset))) {
+      ctx.logger.warn(
+        { topic: params.topic, partition: params.partition, entry: i, epoch: e.epoch, startOffset: e.startOffset },
+        'leader-epoch-checkpoint entries are not increasing, rebuilding it from the log',
+      );
+      return null;
+    }
+  }
+  return new LeaderEpochCache(entries);
+}
+
+/**
+ * What is wrong with the epoch cache against the batches, or null: each epoch that starts inside the log must
+ * be the epoch of the batch holding its start offset (one index look-up and header read per epoch).
+ */
+function epochMismatch(epochs: LeaderEpochCache, segments: readonly LogSegment[], logStart: number, logEnd: number): string | null {
+  for (const e of epochs.all) {
+    if (e.startOffset < logStart || e.startOffset >= logEnd) continue;
+    let seg = segments[0] as LogSegment;
+    for (const s of segments) if (s.baseOffset <= e.startOffset) seg = s;
+    const b = seg.findBatch(e.startOffset);
+    // a batch with no epoch (-1) predates epochs; a batch after a gap (compaction) may begin a later epoch
+    if (b === null || b.leaderEpoch < 0 || (b.baseOffset <= e.startOffset && b.leaderEpoch !== e.epoch)) {
+      return `epoch ${e.epoch} starts at ${e.startOffset}, where the batch has epoch ${b?.leaderEpoch ?? 'none'}`;
+    }
+  }
+  return null;
+}
+
+/** The epoch cache from the batch headers of every segment, oldest first. */
+function epochsFromBatches(segments: readonly LogSegment[]): LeaderEpochCache {
+  const epochs = new LeaderEpochCache();
+  for (const seg of segments) {
+    seg.scan(0, (b) => {
+      epochs.assign(b.leaderEpoch, b.baseOffset);
+      return true;
+    });
+  }
+  return epochs;
 }
 
 /** Removes temporary files and index files without a .log; returns the base offsets of the .log files. */
@@ -204,30 +296,27 @@ function loadSegments(ctx: LocalLogContext, params: LoadParams, bases: readonly 
 
 /**
  * Step 4: the checkpointed log start offset and recovery point against what the segments hold. The log
- * start is at least the first segment's base; a log start beyond the log end empties the log, which restarts
- * there (the segments found are deleted). The recovery point is the log end after a clean shutdown, else the
+ * start is at least the first segment's base; one beyond the log end is ignored (the log starts at its first
+ * segment, nothing is deleted). The recovery point is the log end after a clean shutdown, else the
  * checkpointed one, at most the log end.
  */
 function checkOffsets(
   ctx: LocalLogContext,
   params: LoadParams,
   found: FoundSegments,
-): { segments: LogSegment[]; logStartOffset: number; recoveryPoint: number; logEndOffset: number; replaced: boolean } {
-  const { dir, config, state } = params;
-  let segments = found.segments;
-  const endOf = (segs: readonly LogSegment[]): number => (segs[segs.length - 1] as LogSegment).nextOffset;
-  const logStartOffset = Math.max(state.logStartOffset ?? 0, (segments[0] as LogSegment).baseOffset);
-  let replaced = false;
-  if (logStartOffset > endOf(segments)) {
-    ctx.logger.warn(
-      { topic: params.topic, partition: params.partition, logStartOffset, logEndOffset: endOf(segments) },
-      'log start offset beyond the log end: starting empty at the log start',
-    );
-    deleteSegmentFiles(ctx, dir, segments, config.fileDeleteDelayMs);
-    segments = [LogSegment.create(ctx, dir, logStartOffset, config.segmentIndexBytes, ctx.clock())];
-    replaced = true;
-  }
+): { segments: LogSegment[]; logStartOffset: number; recoveryPoint: number; logEndOffset: number } {
+  const { state } = params;
+  const segments = found.segments;
+  const firstBase = (segments[0] as LogSegment).baseOffset;
   const logEndOffset = endOf(segments);
+  let logStartOffset = Math.max(state.logStartOffset ?? 0, firstBase);
+  if (logStartOffset > logEndOffset) {
+    ctx.logger.warn(
+      { topic: params.topic, partition: params.partition, checkpointed: state.logStartOffset, logEndOffset, logStartOffset: firstBase },
+      'log start offset checkpoint beyond the log end: ignoring it, the log starts at its first segment and keeps every record',
+    );
+    logStartOffset = firstBase;
+  }
   const recoveryPoint = state.cleanShutdown ? logEndOffset : Math.min(state.recoveryPoint ?? 0, logEndOffset);
-  return { segments, logStartOffset, recoveryPoint, logEndOffset, replaced };
+  return { segments, logStartOffset, recoveryPoint, logEndOffset };
 }

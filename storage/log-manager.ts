@@ -4,10 +4,11 @@
  * PartitionLog, and what they share: the batch cache, the file-handle cache, the read buffer pool, the
  * fsync limiter, and the timers for retention, flush.ms and checkpoints.
  *
- * Start: read meta.properties (refuse a different node.id), note whether the last shutdown was clean
+ * Start: lock the directory (log-dir-lock.ts: a second broker on it is refused), read meta.properties
+ * (refuse a different node.id, or data without the file), note whether the last shutdown was clean
  * (`.kafka_cleanshutdown`), load every `<topic>-<partition>` directory (recovering after an unclean
  * shutdown), remove `*-delete` directories in the background, remove the marker, write the checkpoints.
- * Close: flush and close every log, write the checkpoints, then the marker.
+ * Close: flush and close every log, write the checkpoints, then the marker; release the lock.
  */
 import { randomUUID } from 'node:crypto';
 import { BatchCache } from './batch-cache.js';
@@ -18,6 +19,7 @@ import { StorageError, storageError } from './errors.js';
 import { FileHandleCache } from './file-handles.js';
 import { nodeFs, type StorageFs } from './fs.js';
 import { Limiter } from './limiter.js';
+import { lockLogDir, type LogDirLock } from './log-dir-lock.js';
 import { loadOrCreateMetaProperties } from './meta-properties.js';
 import type { StorageObserver } from './observer.js';
 import type { CleanerOptions } from './cleaner-config.js';
@@ -121,6 +123,7 @@ export class LogManager {
     private readonly logger: StorageLogger,
     opts: LogManagerOptions,
     meta: { clusterId: string; directoryId: string },
+    private readonly lock: LogDirLock,
   ) {
     this.logDir = opts.logDir;
     this.nodeId = opts.nodeId;
@@ -162,18 +165,22 @@ export class LogManager {
     const checkpointIntervalMs = positiveInt('checkpointIntervalMs', opts.checkpointIntervalMs ?? 60_000);
     const flushCheckIntervalMs = positiveInt('flushCheckIntervalMs', opts.flushCheckIntervalMs ?? 1000);
     let meta;
+    let lock: LogDirLock | undefined;
     try {
       fs.mkdir(opts.logDir);
+      lock = lockLogDir(fs, opts.logDir, logger);
       meta = await loadOrCreateMetaProperties(fs, opts.logDir, opts.nodeId);
     } catch (err) {
+      lock?.release();
       if (err instanceof StorageError) throw err;
       throw storageError(`opening log directory ${opts.logDir}`, err);
     }
-    const manager = new LogManager(fs, logger, opts, meta);
+    const manager = new LogManager(fs, logger, opts, meta, lock);
     try {
       await manager.loadLogs();
     } catch (err) {
       manager.handles.closeAll();
+      lock.release();
       throw storageError(`loading logs in ${opts.logDir}`, err);
     }
     manager.timers.push(
@@ -212,6 +219,7 @@ export class LogManager {
     const trustClean = cleanShutdown && fs.stat(`${this.logDir}/${RECOVERY_POINT_FILE}`) !== null;
     const started = this.ctx.clock();
     let recovered = 0;
+    let cleanerCheckpointFixed = false;
     for (const name of fs.readdir(this.logDir).sort()) {
       const path = `${this.logDir}/${name}`;
       if (name.endsWith('.tmp')) {
@@ -239,7 +247,16 @@ export class LogManager {
         logStartOffset: logStarts.get(name),
         compacted: cleanerOffsets.has(name),
       });
-      const cleanedTo = cleanerOffsets.get(name);
+      let cleanedTo = cleanerOffsets.get(name);
+      if (cleanedTo !== undefined && (cleanedTo < log.logStartOffset || cleanedTo > log.logEndOffset)) {
+        // (as Kafka's LogCleanerManager) a cleaner checkpoint outside the log: cleaning restarts at the log start
+        logger.warn(
+          { topic, partition, cleanerCheckpoint: cleanedTo, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset },
+          'cleaner-offset-checkpoint outside the log: cleaning restarts at the log start',
+        );
+        cleanedTo = log.logStartOffset;
+        cleanerCheckpointFixed = true;
+      }
       if (cleanedTo !== undefined) this.cleaner.adopt(log, cleanedTo);
       if (!trustClean) recovered++;
       this.logs.set(name, log);
@@ -250,6 +267,7 @@ export class LogManager {
       await fs.fsyncDir(this.logDir);
     }
     await this.writeCheckpoints();
+    if (cleanerCheckpointFixed) await this.cleaner.writeCheckpoint();
     logger.info({ logDir: this.logDir, partitions: this.logs.size, cleanShutdown: trustClean, recovered, ms: this.ctx.clock() - started }, 'log directory loaded');
   }
 
@@ -471,6 +489,7 @@ export class LogManager {
       failures.push(err);
     } finally {
       this.handles.closeAll();
+      this.lock.release();
     }
     if (failures.length > 0) {
       this.logger.error({ logDir: this.logDir, failures: failures.map((f) => (f as Error).message) }, 'unclean close: recovery will run at the next start');

@@ -1,7 +1,10 @@
 /**
  * meta.properties in the log directory, as Kafka (KRaft) writes it:
  *   version=1, cluster.id=<22-char base64url uuid>, node.id=<int>, directory.id=<uuid>.
- * Generated once; later starts read it and refuse a node id that differs from the configured one.
+ * Generated once, in an empty directory; later starts read it and refuse a node id that differs from the
+ * configured one. A directory that holds anything else but no meta.properties is refused before anything is
+ * written: a new file would give that data a new cluster id (Kafka 3.9 refuses every directory that
+ * `kafka-storage format` did not prepare; Gregor formats an empty one itself, so a first start just works).
  */
 import { randomBytes } from 'node:crypto';
 import { StorageError } from './errors.js';
@@ -34,6 +37,9 @@ export function parseProperties(text: string): Map<string, string> {
   return props;
 }
 
+/** What an empty log directory may hold before its meta.properties is written. */
+const FORMAT_LEFTOVERS = new Set(['.lock', 'meta.properties.tmp', 'lost+found']);
+
 export async function loadOrCreateMetaProperties(fs: StorageFs, logDir: string, nodeId: number): Promise<MetaProperties> {
   const file = `${logDir}/meta.properties`;
   if (fs.stat(file) !== null) {
@@ -49,6 +55,14 @@ export async function loadOrCreateMetaProperties(fs: StorageFs, logDir: string, 
       );
     }
     return { version: Number(props.get('version') ?? 1), clusterId, nodeId, directoryId: props.get('directory.id') ?? '' };
+  }
+  const found = fs.readdir(logDir).filter((name) => !FORMAT_LEFTOVERS.has(name)).sort();
+  if (found.length > 0) {
+    const shown = found.slice(0, 3).join(', ') + (found.length > 3 ? `, and ${found.length - 3} more` : '');
+    throw new StorageError(
+      `${file} is missing but ${logDir} is not empty (${shown}): refusing to start rather than give this data a new cluster id; ` +
+        `restore meta.properties (node.id=${nodeId} and the data's cluster.id) or use an empty log directory`,
+    );
   }
   const meta: MetaProperties = { version: 1, clusterId: randomKafkaUuid(), nodeId, directoryId: randomKafkaUuid() };
   const text =

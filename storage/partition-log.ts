@@ -350,13 +350,25 @@ export class PartitionLog {
     return this.epochs.endOffsetFor(epoch, this.logEndOffset);
   }
 
-  /** DeleteRecords: moves the log start to `offset` (<= high watermark; -1 = high watermark) and deletes segments wholly below it. */
+  /**
+   * DeleteRecords: moves the log start to `offset` (<= high watermark; -1 = high watermark) and deletes segments
+   * wholly below it. The log is synced up to the new start first, so that log-start-offset-checkpoint never
+   * names an offset that a crash could take away (the loader treats a log start beyond the log end as damage).
+   */
   async deleteRecordsBefore(offset: number): Promise<number> {
     this.local.checkUsable();
     const target = offset === -1 ? this.highWatermark : offset;
-    if (!Number.isSafeInteger(target) || target < 0 || target > this.highWatermark) {
-      throw new OffsetOutOfRangeError(`cannot delete records before ${offset}: the high watermark is ${this.highWatermark}`, offset, this.logStart, this.logEndOffset);
-    }
+    const check = (): void => {
+      if (!Number.isSafeInteger(target) || target < 0 || target > this.highWatermark) {
+        throw new OffsetOutOfRangeError(`cannot delete records before ${offset}: the high watermark is ${this.highWatermark}`, offset, this.logStart, this.logEndOffset);
+      }
+    };
+    check();
+    if (target <= this.logStart) return this.logStart;
+    await this.flusher.syncTo(target);
+    // (the log may have been truncated or its start moved meanwhile)
+    this.local.checkUsable();
+    check();
     if (target <= this.logStart) return this.logStart;
     this.logStart = target;
     this.deleteOldestSegments(segmentsBelowLogStart(this.local.segments, this.logStart));

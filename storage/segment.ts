@@ -3,6 +3,12 @@
  * `.index` and `.timeindex` (index-file.ts). Index entries follow Kafka 3.9: after more than
  * index.interval.bytes since the last entry, the next batch gets an offset entry (its last offset, its
  * position) and a time entry (largest timestamp so far, the last offset of the batch that had it).
+ *
+ * An index is a hint that is checked where it is used: a look-up reads the batch header at the position the
+ * offset index gives (the read the scan makes anyway), and that batch must end at the entry's offset. When it
+ * does not (a stale, damaged or hand-edited index whose entries point into the middle of batches), the look-up
+ * scans the .log from its start instead, and the segment is marked `indexProblem` so that its owner rebuilds
+ * the indexes (LocalLog, which knows index.interval.bytes): a read never skips an offset on an index's word.
  */
 import { BATCH_LENGTH_OFFSET, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, readBatchHeader, verifyBatchCrc } from '../protocol/records/batch-header.js';
 import type { BufferPool } from './buffer-pool.js';
@@ -66,6 +72,8 @@ export class LogSegment {
   needsIndexSync = false;
   /** Indexes trimmed to their entries (read-only until unseal). */
   sealed = false;
+  /** What a look-up found wrong with the offset index (its owner rebuilds it), or null. */
+  indexProblem: string | null = null;
   /** An index file was missing when the segment was opened (it must be rebuilt). */
   private missingIndex = false;
   private bytesSinceLastIndexEntry = 0;
@@ -130,6 +138,15 @@ export class LogSegment {
     const timeSize = fs.stat(this.timeIndex.path)?.size ?? 0;
     const problem = this.offsetIndex.check(this.size, nextSegmentBase, offsetSize) ?? this.timeIndex.check(nextSegmentBase, timeSize);
     if (problem) return problem;
+    // Kafka's sanity check reads no batch; two header reads more tell an index whose ends point into batches.
+    const n = offsetSize / OffsetIndex.ENTRY_SIZE;
+    for (const i of n === 0 ? [] : n === 1 ? [0] : [0, n - 1]) {
+      const entry = this.offsetIndex.entryAt(i);
+      const b = this.headerAt(entry.position);
+      if (!this.entryHolds(entry, b)) {
+        return `entry ${i} (offset ${entry.offset}, position ${entry.position}) does not point at the batch ending at that offset`;
+      }
+    }
     this.offsetIndex.load(offsetSize / OffsetIndex.ENTRY_SIZE);
     this.timeIndex.load(timeSize / TimeIndex.ENTRY_SIZE);
     this.sealed = true;
@@ -313,17 +330,77 @@ export class LogSegment {
     }
   }
 
-  /** The first batch whose last offset is >= `offset`, starting from the offset index; null past the end. */
+  /**
+   * Where a scan for `offset` may start: the position of the offset index's entry for it, once the batch
+   * header there shows that a batch ending at the entry's offset starts there; 0 when the index has no entry
+   * for it or the check fails (the segment is then marked `indexProblem`).
+   */
+  indexedPosition(offset: number): number {
+    const entry = this.offsetIndex.lookup(offset);
+    if (entry.position === 0) return 0;
+    const b = this.headerAt(entry.position);
+    if (this.entryHolds(entry, b)) return entry.position;
+    this.noteIndexProblem(entry, b);
+    return 0;
+  }
+
+  /** The first batch whose last offset is >= `offset`, starting from the (checked) offset index; null past the end. */
   findBatch(offset: number, fromPosition = 0): BatchInfo | null {
     if (offset >= this.nextOffset) return null;
-    let pos = Math.max(fromPosition, this.offsetIndex.lookup(offset).position);
+    const entry = this.offsetIndex.lookup(offset);
+    let pos = Math.max(fromPosition, entry.position);
+    let check = entry.position > 0 && pos === entry.position;
     while (pos < this.size) {
       const b = this.headerAt(pos);
+      if (check) {
+        check = false;
+        if (!this.entryHolds(entry, b)) {
+          this.noteIndexProblem(entry, b);
+          pos = fromPosition;
+          continue;
+        }
+      }
       if (b === null) return null;
       if (b.lastOffset >= offset) return b;
       pos += b.size;
     }
     return null;
+  }
+
+  /** The batch at an offset index entry's position ends at the entry's offset (as indexBatch wrote it). */
+  private entryHolds(entry: { offset: number; position: number }, b: BatchInfo | null): boolean {
+    return b !== null && b.lastOffset === entry.offset && b.baseOffset >= this.baseOffset && b.baseOffset <= b.lastOffset && entry.position + b.size <= this.size;
+  }
+
+  private noteIndexProblem(entry: { offset: number; position: number }, b: BatchInfo | null): void {
+    this.indexProblem ??=
+      `offset index entry (offset ${entry.offset}, position ${entry.position}) points at ` +
+      (b === null ? 'no batch header' : `a batch header with offsets ${b.baseOffset}..${b.lastOffset}`);
+  }
+
+  /**
+   * Rebuilds both indexes from the batch headers of the .log (the file is not changed: a look-up found an
+   * index entry that does not point at its batch). A sealed segment stays sealed, its indexes to be synced.
+   */
+  rebuildIndexes(indexIntervalBytes: number, maxIndexBytes: number): void {
+    const wasSealed = this.sealed;
+    this.offsetIndex.reset();
+    this.timeIndex.reset();
+    this.offsetIndex.preallocate(maxIndexBytes);
+    this.timeIndex.preallocate(maxIndexBytes);
+    this.sealed = false;
+    this.maxTimestamp = -1;
+    this.offsetOfMaxTimestamp = -1;
+    this.bytesSinceLastIndexEntry = 0;
+    this.scan(0, (b) => {
+      this.indexBatch(b, indexIntervalBytes);
+      return true;
+    });
+    if (wasSealed) {
+      this.seal();
+      this.needsIndexSync = true;
+    }
+    this.indexProblem = null;
   }
 
   /** Calls `visit` for each batch header from `position` until it returns false or the segment ends. */

@@ -10,8 +10,9 @@
  *   (`opts.batches`): the checks use those fields, and the log gets them too, so neither reads the headers
  *   again; an append given only as bytes (tests, benchmarks) has its headers read here.
  * - State is loaded lazily, at the first append to a partition after start: the newest snapshot
- *   (producer-snapshot.ts) at or below the log end offset, minus producers idle past
- *   producer.id.expiration.ms, then the batch headers of the log after the snapshot offset (from the log
+ *   (producer-snapshot.ts) at or below the log end offset that names no batch at or past its own offset
+ *   (others are removed with a WARN: the state is derived from the log, never trusted over it), minus
+ *   producers idle past producer.id.expiration.ms, then the batch headers of the log after the snapshot offset (from the log
  *   start when there is none). A rebuild that read batches is snapshotted at the log end offset right away.
  * - Snapshots are written when an append rolls a new segment (at its base offset, with the state before the
  *   append) and at close (at the log end offset, when anything was appended since the last one). Storage
@@ -241,12 +242,18 @@ export class ProducerStateManager {
     for (const offset of offsets) {
       const path = `${log.dir}/${snapshotFileName(offset)}`;
       if (offset > end || offset < firstBase) {
+        if (offset > end) this.logger.warn({ path, logEndOffset: end }, 'producer state snapshot beyond the log end, removing it');
         this.unlink(path);
         continue;
       }
       if (loaded >= 0) continue;
       try {
-        for (const e of decodeSnapshot(this.fs.readFile(path))) if (!isExpired(e, now, this.expirationMs)) table.set(e.producerId, e);
+        const entries = decodeSnapshot(this.fs.readFile(path));
+        // A snapshot holds the state of the batches below its offset: one naming a batch at or past it (or
+        // past the log end) would answer retries as duplicates of batches the log does not hold.
+        const beyond = entries.find((e) => e.batches.some((b) => b.lastOffset >= offset || b.firstOffset > b.lastOffset));
+        if (beyond !== undefined) throw new Error(`producer ${beyond.producerId} has a batch at or beyond the snapshot offset ${offset}`);
+        for (const e of entries) if (!isExpired(e, now, this.expirationMs)) table.set(e.producerId, e);
         loaded = offset;
       } catch (err) {
         this.logger.warn({ path, err: (err as Error).message }, 'unreadable producer state snapshot, removing it');

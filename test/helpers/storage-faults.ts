@@ -76,6 +76,9 @@ abstract class WatchedFs implements StorageFs {
   mkdir(path: string): void {
     this.faulty.mkdir(path);
   }
+  tryLock(fd: number): boolean {
+    return this.faulty.tryLock(fd);
+  }
   readdir(path: string): string[] {
     return this.faulty.readdir(path);
   }

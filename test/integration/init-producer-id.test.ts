@@ -101,6 +101,8 @@ describe('InitProducerId', () => {
   });
 
   it('refuses to start on a malformed producer id block file', async () => {
+    // a data directory of this broker (a directory with files but no meta.properties is refused before this)
+    await (await startBroker({ port: 0, dataDir })).close();
     await writeFile(join(dataDir, PRODUCER_ID_FILE), 'version: 0\nnext_block_start: banana\n');
     await expect(startBroker({ port: 0, dataDir })).rejects.toThrow(/producer-id-block: invalid next_block_start/);
   });

@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, test } from 'vitest';
-import { LogManager, StorageError } from '../../storage/index.js';
+import { FaultyFs, LogManager, StorageError } from '../../storage/index.js';
 import { makeBatch, readAll, removeTempDirs, tempLogDir, testConfig } from './storage-helpers.js';
 
 const managers: LogManager[] = [];
@@ -41,6 +41,38 @@ describe('log directory', () => {
     const err = await LogManager.open({ logDir: dir, nodeId: 2, defaults: testConfig() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StorageError);
     expect((err as Error).message).toMatch(/node\.id=1.*node\.id=2/);
+  });
+
+  test('the log directory is locked while open: a second LogManager is refused until the first closes or its process dies (kill -9)', async () => {
+    const dir = tempLogDir();
+    const fs = new FaultyFs();
+    const first = await LogManager.open({ logDir: dir, nodeId: 1, defaults: testConfig(), fs });
+    await expect(LogManager.open({ logDir: dir, nodeId: 1, defaults: testConfig() })).rejects.toThrow(
+      `log directory ${dir} is in use by another broker in this process (pid ${process.pid}): ${dir}/.lock is locked`,
+    );
+    fs.kill();
+    const second = await open(dir);
+    await expect(LogManager.open({ logDir: dir, nodeId: 1, defaults: testConfig() })).rejects.toBeInstanceOf(StorageError);
+    await second.close();
+    await first.close().catch(() => undefined);
+    await (await open(dir)).close();
+  });
+
+  test('a refused open leaves the directory as it was: data without meta.properties writes nothing', async () => {
+    const dir = tempLogDir();
+    const m = await open(dir);
+    await (await m.createLog('a', 0, '')).append(makeBatch({ records: 3 }), { leaderEpoch: 0, sync: true });
+    await m.close();
+    rmSync(`${dir}/meta.properties`);
+    const before = readdirSync(dir).sort();
+    await expect(LogManager.open({ logDir: dir, nodeId: 1, defaults: testConfig() })).rejects.toThrow(/meta\.properties is missing but .* is not empty \(\.kafka_cleanshutdown, a-0, log-start-offset-checkpoint, and 1 more\)/);
+    expect(readdirSync(dir).sort()).toEqual(before);
+    // an empty directory (or one holding only the lock file) is formatted
+    const empty = tempLogDir();
+    mkdirSync(empty, { recursive: true });
+    writeFileSync(`${empty}/.lock`, '');
+    await (await open(empty)).close();
+    expect(existsSync(`${empty}/meta.properties`)).toBe(true);
   });
 
   test('bad options are rejected with clear errors', async () => {
