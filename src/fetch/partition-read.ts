@@ -3,12 +3,17 @@
  * (KIP-74): partitions are read in order; each gets at most
  * min(partition_max_bytes, what is left of the response's max_bytes); until a
  * partition has returned records the first batch is returned whole even if it
- * is larger (v3+; v0-2 have hard limits), after that a batch that does not
- * fit is cut at the limit (a partial batch at the end, as Kafka sends, which
- * clients skip). Record bytes are the storage's buffers (slices, never
- * concatenated).
+ * is larger (v3+; v0-2 have hard limits). After that, a partition whose first
+ * batch does not fit gets no records from v3 on, as Kafka's ReplicaManager
+ * answers an incomplete first entry: clients find no complete batch in a cut
+ * one and fail (the Java consumer with "Failed to make progress reading
+ * messages", kafkajs 2.2.4 on a section shorter than 17 bytes), while the
+ * next fetch can read it. v0-2 get it cut at the limit (how pre-KIP-74
+ * clients learn that a message is larger than their fetch size). Record bytes
+ * are the storage's buffers (slices, never concatenated).
  */
 import { ErrorCode } from '../../protocol/index.js';
+import { entrySizeAt } from '../../protocol/records/index.js';
 import { errorCodeOf, isKnownError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { PartitionState, TopicManager } from '../metadata/topic-manager.js';
@@ -110,8 +115,8 @@ export async function readPartition(
       records = opts.convert ? await opts.convert(read.chunks) : read.chunks;
       size = sizeOf(records);
       if (size > limit && !limits.minOneMessage) {
-        records = cutChunks(records, limit);
-        size = limit;
+        records = opts.version >= 3 ? wholeEntries(records, limit) : cutChunks(records, limit);
+        size = sizeOf(records);
       }
     }
     if (size > 0) {
@@ -150,6 +155,27 @@ export function sizeOf(chunks: readonly Buffer[]): number {
   let n = 0;
   for (const c of chunks) n += c.length;
   return n;
+}
+
+/**
+ * The whole entries (v2 batches, or magic 0/1 messages: both framed as offset, size, body) that fit in the
+ * first `limit` bytes of `chunks`, as slices (no copy); none when the first one does not fit.
+ */
+export function wholeEntries(chunks: readonly Buffer[], limit: number): Buffer[] {
+  const out: Buffer[] = [];
+  let left = limit;
+  for (const c of chunks) {
+    let end = 0;
+    for (;;) {
+      const size = entrySizeAt(c, end);
+      if (size < 0 || size > left || end + size > c.length) break;
+      end += size;
+      left -= size;
+    }
+    if (end > 0) out.push(end === c.length ? c : c.subarray(0, end));
+    if (end < c.length) break;
+  }
+  return out;
 }
 
 /** The first `limit` bytes of `chunks`, as slices (no copy). */

@@ -25,7 +25,13 @@ import { RawClient } from '../helpers/raw-client.js';
 import { PowerCutFs, type CutPoint } from '../helpers/storage-faults.js';
 import { seededRng } from '../unit/protocol-values.js';
 
-const T0 = 1_700_000_000_000;
+/**
+ * Record timestamps: recent ones. The producer state keeps a producer for producer.id.expiration.ms after its
+ * last batch's timestamp, and a state loaded from a snapshot leaves out the producers expired by then (as
+ * Kafka's): with timestamps of years ago, a restart forgets the producer, and its retry of an unacknowledged
+ * batch is appended again.
+ */
+const T0 = Date.now();
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'gregor-crash-'));
@@ -230,9 +236,10 @@ describe('kill -9 of the broker process', () => {
         const committed = await committedOffset(client, topic);
         client.close();
         expect(problems, `cycle ${cycle}`).toEqual([]);
-        expect(committed.offset, `cycle ${cycle}: committed offset`).toBeGreaterThanOrEqual(commitAcked);
+        // (-1 when no commit was acknowledged yet)
+        expect(committed.offset, `cycle ${cycle}: committed offset`).toBeGreaterThanOrEqual(commitAcked === 0 ? -1 : commitAcked);
         expect(committed.offset).toBeLessThanOrEqual(commits.sent());
-        expect(committed.metadata).toBe(`c${committed.offset}`);
+        if (committed.offset >= 0) expect(committed.metadata).toBe(`c${committed.offset}`);
         expect(commitSent).toBeGreaterThanOrEqual(commitAcked);
         lastChecked = { records: stored.length, intact, acked: acks.length * PER_SEND };
       }

@@ -149,7 +149,11 @@ function judge(c: FuzzCase, o: Outcome): string | undefined {
 }
 
 interface Workload {
-  stop(): Promise<void>;
+  /** Stops sending; resolves once the last send is answered and the producer is disconnected. */
+  stopProducing(): Promise<void>;
+  /** Disconnects the consumer. Not before it has consumed what it should: a stopped kafkajs consumer drops
+   * the batches it has fetched but not yet handed to eachMessage, and fetches no more. */
+  close(): Promise<void>;
   readonly acked: Array<{ partition: number; offset: number; value: string }>;
   readonly consumed: Set<string>;
   readonly errors: string[];
@@ -201,10 +205,12 @@ async function startWorkload(port: number): Promise<Workload> {
     acked,
     consumed,
     errors,
-    async stop() {
+    async stopProducing() {
       running = false;
       await loop;
       await producer.disconnect();
+    },
+    async close() {
       await consumer.disconnect();
     },
   };
@@ -310,14 +316,7 @@ describe('fuzzing a running broker', () => {
     });
 
     const slow = await slowloris;
-    await workload.stop();
-
-    // settle: every dropped connection is gone from the broker
-    let fdsAfter = broker.openFds()!;
-    for (let i = 0; i < 100 && fdsAfter > fdsBefore; i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      fdsAfter = broker.openFds()!;
-    }
+    await workload.stopProducing();
 
     // every acknowledged record reads back with its value, at its offset
     const stored = new Map<string, { partition: number; offset: number }>();
@@ -328,8 +327,16 @@ describe('fuzzing a running broker', () => {
       const s = stored.get(a.value);
       return !s || s.partition !== a.partition || s.offset !== a.offset;
     });
-    // and the consumer group got them
+    // and the consumer group got them (still running until then)
     for (let i = 0; i < 200 && workload.acked.some((a) => !workload.consumed.has(a.value)); i++) await new Promise((r) => setTimeout(r, 50));
+    await workload.close();
+
+    // settle: every dropped connection (and the workload's) is gone from the broker
+    let fdsAfter = broker.openFds()!;
+    for (let i = 0; i < 100 && fdsAfter > fdsBefore; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      fdsAfter = broker.openFds()!;
+    }
     probe.close();
 
     const memory = broker.memory()!;
