@@ -13,6 +13,8 @@
  * <log.dir>/<topic>-<partition>/<base>.{log,index,timeindex}.{cleaned,swap}  a cleaned segment being swapped in
  *                                                 (cleaner.ts, segment-swap.ts; load completes or drops it)
  * <log.dir>/<topic>-<partition>.<uuid>-delete/   a deleted partition, removed in the background
+ * <log.dir>/<topic>-<partition>.<uuid>-stray/    a partition the broker's metadata does not explain, kept for the
+ *                                                 operator and never removed (LogManager.markStray)
  *
  * Where each concept lives (Kafka's class in brackets where there is one):
  *   log-manager.ts        LogManager [LogManager]: the log directory, its checkpoints, timers, shared caches
