@@ -168,7 +168,7 @@ export class Broker {
       isLive: (log) => this.logs.getLog(log.topic, log.partition) === log,
     });
     const logs = this.logs;
-    this.topics = await TopicManager.open({ config, logger: this.logger, nodeId: this.nodeId, logs }, this.opts.metadataStore);
+    this.topics = await TopicManager.open({ config, logger: this.logger, nodeId: this.nodeId, logs, fs: this.opts.storageFs }, this.opts.metadataStore);
     this.groups = GroupCoordinator.start({ config: this.config, logger: this.logger, topics: this.topics });
     const broker = this;
     this.fetches = new FetchManager({

@@ -30,7 +30,18 @@ export type { ConfigView } from './config/broker-config.js';
 /** Topics and partitions: lookup, create, delete, configs (metadata/topic-manager.ts). */
 export type Topics = Pick<
   TopicManager,
-  'get' | 'getById' | 'all' | 'partition' | 'getOrAutoCreate' | 'create' | 'createPartitions' | 'delete' | 'alterConfigs' | 'alterBrokerConfigs'
+  | 'get'
+  | 'getById'
+  | 'all'
+  | 'partition'
+  | 'getOrAutoCreate'
+  | 'create'
+  | 'createTopics'
+  | 'createPartitions'
+  | 'delete'
+  | 'deleteTopics'
+  | 'alterConfigs'
+  | 'alterBrokerConfigs'
 >;
 
 /** Classic consumer groups and their committed offsets (group/coordinator.ts). */

@@ -16,6 +16,8 @@
  * <log.dir>/<topic>-<partition>/<base>.{log,index,timeindex}.{cleaned,swap}  a cleaned segment being swapped in
  *                                                 (cleaner.ts, segment-swap.ts; load completes or drops it)
  * <log.dir>/<topic>-<partition>.<uuid>-delete/   a deleted partition, removed in the background
+ * <log.dir>/<topic>-<partition>.<uuid>-stray/    a partition the broker's metadata does not explain, kept for the
+ *                                                 operator and never removed (LogManager.markStray)
  *
  * Nothing in these files is trusted to destroy data: a checkpoint value the log cannot have (a log start or
  * recovery point beyond the log end, epochs not increasing or not the batches', a cleaner offset outside the

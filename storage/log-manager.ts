@@ -7,7 +7,11 @@
  * Start: lock the directory (log-dir-lock.ts: a second broker on it is refused), read meta.properties
  * (refuse a different node.id, or data without the file), note whether the last shutdown was clean
  * (`.kafka_cleanshutdown`), load every `<topic>-<partition>` directory (recovering after an unclean
- * shutdown), remove `*-delete` directories in the background, remove the marker, write the checkpoints.
+ * shutdown), remove `*-delete` directories in the background, leave `*-stray` ones alone (with a warning),
+ * remove the marker, write the checkpoints.
+ * Delete: rename to `-delete` (a batch: one directory fsync, one checkpoint write), then remove in the
+ * background, one directory at a time. Stray (the broker's metadata does not explain a directory): rename to
+ * `-stray` and keep it.
  * Close: flush and close every log, write the checkpoints, then the marker; release the lock.
  */
 import { randomUUID } from 'node:crypto';
@@ -87,6 +91,8 @@ const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint';
 const LOG_START_FILE = 'log-start-offset-checkpoint';
 const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+/** Directories renamed between two turns of the event loop when many partitions are deleted at once. */
+const RENAMES_PER_TURN = 500;
 
 function key(topic: string, partition: number): string {
   return `${topic}-${partition}`;
@@ -113,7 +119,11 @@ export class LogManager {
   private readonly logStartCheckpoint: CheckpointWriter;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly pendingDeletes = new Map<NodeJS.Timeout, string[]>();
-  private readonly backgroundRemovals = new Set<Promise<void>>();
+  /** `-delete` directories queued for removal; those before `removalsDone` are removed. */
+  private readonly removals: string[] = [];
+  private removalsDone = 0;
+  /** The background removal, while it runs. */
+  private removing: Promise<void> | null = null;
   private retentionRunning: Promise<void> | null = null;
   private readonly cleaner: LogCleanerManager;
   private closed = false;
@@ -220,6 +230,7 @@ export class LogManager {
     const started = this.ctx.clock();
     let recovered = 0;
     let cleanerCheckpointFixed = false;
+    const strays: string[] = [];
     for (const name of fs.readdir(this.logDir).sort()) {
       const path = `${this.logDir}/${name}`;
       if (name.endsWith('.tmp')) {
@@ -230,6 +241,10 @@ export class LogManager {
       if (!stat?.isDirectory) continue;
       if (name.endsWith('-delete')) {
         this.removeInBackground(path);
+        continue;
+      }
+      if (name.endsWith('-stray')) {
+        strays.push(name);
         continue;
       }
       const m = /^(.+)-(\d+)$/.exec(name);
@@ -261,6 +276,12 @@ export class LogManager {
       if (!trustClean) recovered++;
       this.logs.set(name, log);
       this.found.push(log);
+    }
+    if (strays.length > 0) {
+      logger.warn(
+        { logDir: this.logDir, strays: strays.length, dirs: strays.slice(0, 20) },
+        'stray partition directories are kept here, not served and never removed by the broker: move one back to <topic>-<partition> once gregor-metadata.json has that topic with the id in its partition.metadata, read it with a broker of its own, or remove it when it is not needed (README: Durability and limits)',
+      );
     }
     if (cleanShutdown) {
       fs.unlink(marker);
@@ -319,27 +340,79 @@ export class LogManager {
     return log;
   }
 
+  /** Deletes one partition (deleteLogs). */
+  deleteLog(topic: string, partition: number): Promise<void> {
+    return this.deleteLogs([{ topic, partition }]);
+  }
+
   /**
-   * Deletes a partition: renames its directory to `<topic>-<partition>.<uuid>-delete` (so a crash leaves no
-   * half-live partition; the next start removes it) and removes it in the background.
+   * Deletes partitions (Kafka's asyncDelete of a batch): each directory is renamed to
+   * `<topic>-<partition>.<uuid>-delete`, one fsync of the log dir makes the renames durable, the log-dir
+   * checkpoints (and the cleaner's) are written once for the batch, and the directories are removed in the
+   * background, one at a time. A crash after a rename leaves a `-delete` directory that the next start removes;
+   * before it, a live one. Resolves once the renames are durable; throws StorageError after renaming what it
+   * could when some directory could not be renamed. Partitions without a log are skipped.
    */
-  async deleteLog(topic: string, partition: number): Promise<void> {
+  async deleteLogs(partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>): Promise<void> {
+    const { moved, failure } = await this.moveAside(partitions, 'delete');
+    for (const dir of moved) this.removeInBackground(dir);
+    if (failure) throw failure;
+  }
+
+  /**
+   * Moves partitions aside as strays (Kafka's `-stray` logs, KAFKA-14616): each directory is renamed to
+   * `<topic>-<partition>.<uuid>-stray` and kept, untouched, for the operator; the broker no longer serves it
+   * and never removes it. Batched as deleteLogs. Resolves to the new paths.
+   */
+  async markStray(partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>): Promise<string[]> {
+    const { moved, failure } = await this.moveAside(partitions, 'stray');
+    if (failure) throw failure;
+    return moved;
+  }
+
+  /**
+   * Renames the partitions' directories to `<topic>-<partition>.<uuid>-<suffix>`, yielding to the event loop
+   * every RENAMES_PER_TURN renames (a deletion of many thousand partitions must not stall requests), then
+   * one fsync of the log dir and one write of each checkpoint. Resolves to the new paths, in the order of
+   * `partitions` (those without a log skipped), and the StorageError of what failed.
+   */
+  private async moveAside(
+    partitions: ReadonlyArray<{ readonly topic: string; readonly partition: number }>,
+    suffix: 'delete' | 'stray',
+  ): Promise<{ moved: string[]; failure?: StorageError }> {
     this.checkOpen();
-    const name = key(topic, partition);
-    const log = this.logs.get(name);
-    if (!log) return;
-    this.logs.delete(name);
-    log.release();
-    const doomed = `${this.logDir}/${name}.${randomUUID().replaceAll('-', '')}-delete`;
-    try {
-      this.fs.rename(log.dir, doomed);
-      await this.fs.fsyncDir(this.logDir);
-    } catch (err) {
-      throw storageError(`deleting log ${name}`, err);
+    const moved: string[] = [];
+    const released: PartitionLog[] = [];
+    const failures: string[] = [];
+    let failure: unknown;
+    for (const { topic, partition } of partitions) {
+      const name = key(topic, partition);
+      const log = this.logs.get(name);
+      if (!log) continue;
+      this.logs.delete(name);
+      log.release();
+      released.push(log);
+      const to = `${this.logDir}/${name}.${randomUUID().replaceAll('-', '')}-${suffix}`;
+      try {
+        this.fs.rename(log.dir, to);
+        moved.push(to);
+      } catch (err) {
+        failures.push(name);
+        failure ??= err;
+      }
+      if (released.length % RENAMES_PER_TURN === 0) await new Promise((resolve) => setImmediate(resolve));
     }
-    this.removeInBackground(doomed);
-    await this.writeCheckpoints();
-    await this.cleaner.forget(log).catch((err: unknown) => this.logger.error({ err: (err as Error).message }, 'writing the cleaner checkpoint failed'));
+    if (released.length === 0) return { moved };
+    try {
+      if (moved.length > 0) await this.fs.fsyncDir(this.logDir);
+      await Promise.all([this.writeCheckpoints(), ...released.map((l) => this.cleaner.forget(l))]);
+    } catch (err) {
+      failure ??= err;
+    }
+    if (failure === undefined) return { moved };
+    const verb = suffix === 'delete' ? 'deleting' : 'moving aside';
+    const what = failures.length > 0 ? `${verb} ${failures.slice(0, 5).join(', ')}${failures.length > 5 ? ` and ${failures.length - 5} more` : ''}` : `${verb} ${released.length} logs`;
+    return { moved, failure: storageError(what, failure) };
   }
 
   /**
@@ -444,12 +517,36 @@ export class LogManager {
     }
   }
 
+  /**
+   * Queues a `-delete` directory for removal. Removals run in the background one directory at a time (the
+   * rate a single thread of the pool removes files at: a deletion of many partitions never takes the pool
+   * from fsyncs and reads), in the order they were queued; close stops them after the current one, and the
+   * next start removes what is left.
+   */
   private removeInBackground(path: string): void {
-    const removal = this.fs
-      .rm(path)
-      .catch((err: unknown) => this.logger.warn({ path, err: (err as Error).message }, 'removing a deleted log directory failed'))
-      .finally(() => this.backgroundRemovals.delete(removal));
-    this.backgroundRemovals.add(removal);
+    this.removals.push(path);
+    this.removing ??= this.runRemovals();
+  }
+
+  private async runRemovals(): Promise<void> {
+    while (!this.closed && this.removalsDone < this.removals.length) {
+      const path = this.removals[this.removalsDone++] as string;
+      try {
+        await this.fs.rm(path);
+      } catch (err) {
+        this.logger.warn({ path, err: (err as Error).message }, 'removing a deleted log directory failed');
+      }
+      if (this.removalsDone === this.removals.length) {
+        this.removals.length = 0;
+        this.removalsDone = 0;
+      }
+    }
+    this.removing = null;
+  }
+
+  /** Deleted partition directories not yet removed (renamed `-delete`, queued for the background removal). */
+  get pendingRemovals(): number {
+    return this.removals.length - this.removalsDone;
   }
 
   private checkOpen(): void {
@@ -476,7 +573,8 @@ export class LogManager {
       this.unlinkAll(paths);
     }
     this.pendingDeletes.clear();
-    await Promise.all(this.backgroundRemovals);
+    // the background removal stops after its current directory; the next start removes the rest
+    await this.removing;
     try {
       await this.writeCheckpoints();
       if (failures.length === 0) {

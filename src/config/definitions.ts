@@ -111,6 +111,7 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'gregor.metrics.max.partitions', type: 'int', default: '1000', min: 0, readOnly: true, doc: 'Gregor: most series of each per-partition or per-group metric (log offsets and sizes, group state and lag); the rest are counted in gregor_metrics_series_omitted.' },
   { name: 'gregor.metrics.max.client.software', type: 'int', default: '100', min: 1, readOnly: true, doc: 'Gregor: most distinct client software name/version pairs in gregor_client_connections; further ones are counted as "other".' },
   { name: 'gregor.max.partitions.per.topic', type: 'int', default: '10000', min: 1, doc: 'Gregor: the most partitions one topic may have (CreateTopics answers INVALID_PARTITIONS above it).' },
+  { name: 'gregor.max.broker.partitions', type: 'int', default: '100000', min: 1, doc: 'Gregor (KIP-578\'s max.broker.partitions, which Kafka never shipped): the most partitions this broker holds, internal topics included; CreateTopics, CreatePartitions and auto-creation answer POLICY_VIOLATION for a topic that would go past it.' },
   { name: 'gregor.cache.bytes', type: 'long', default: '67108864', min: 0, readOnly: true, doc: 'Gregor: bytes of recently appended batches kept in memory for tailing consumers.' },
   { name: 'gregor.max.open.files', type: 'int', default: '1024', min: 8, readOnly: true, doc: 'Gregor: maximum number of segment file handles kept open.' },
 ];

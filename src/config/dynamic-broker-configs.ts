@@ -10,7 +10,7 @@
  * (log.retention.ms, log.segment.bytes, message.max.bytes, log.cleanup.policy,
  * compression.type, min.insync.replicas, ...; not log.message.format.version,
  * as in Kafka) — every topic without its own override follows them at once —
- * and gregor.max.partitions.per.topic. Kafka's other dynamic configs that
+ * and gregor.max.partitions.per.topic / gregor.max.broker.partitions. Kafka's other dynamic configs that
  * Gregor reads only at start (listeners, max.connections,
  * max.connections.per.ip, producer.id.expiration.ms, ...) are read-only here.
  *
@@ -32,6 +32,7 @@ export const DYNAMIC_BROKER_CONFIGS: ReadonlySet<string> = new Set([
     return first !== undefined && BROKER_CONFIG_BY_NAME.has(first) && !EXCLUDED_LOG_CONFIGS.has(first) ? [first] : [];
   }),
   'gregor.max.partitions.per.topic',
+  'gregor.max.broker.partitions',
 ]);
 
 /** The topic configs a broker config is the default of, with its factor to the topic's unit. */

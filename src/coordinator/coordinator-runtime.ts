@@ -67,6 +67,10 @@
  * phases, periodic tasks such as offset expiration); its tasks run like
  * operations, and unloading cancels them all.
  *
+ * Resign. `resignAll()` (the topic was deleted) unloads every shard the same
+ * way and keeps serving with new, empty shards, as Kafka's coordinators resign
+ * the partitions of a deleted topic.
+ *
  * Unload. `close()` (broker shutdown) stops loading, cancels every timer and
  * calls each shard's `onUnloaded()`, which answers what is parked (a
  * JoinGroup waiting for its rebalance gets NOT_COORDINATOR). Writes in
@@ -196,6 +200,19 @@ export class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
     return out.sort((a, b) => a.partition - b.partition).map((s) => s.shard);
   }
 
+  /**
+   * The topic was deleted: unloads every shard as close does (timers cancelled, parked requests answered,
+   * writes in flight answered but not replayed) and stops a load in progress, but keeps serving: each
+   * partition gets a new, empty shard on first use, whose writes create the topic again. So nothing is
+   * served that the log (and so a restart) does not have.
+   */
+  resignAll(): void {
+    if (this.closed) return;
+    for (const slot of this.slots.values()) this.unload(slot);
+    this.slots.clear();
+    this.loadingCount = 0;
+  }
+
   /** Unloads every shard (see the opening comment); resolves when a load in progress has stopped. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -224,9 +241,12 @@ export class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
     const { topic, logger } = this.opts;
     const started = Date.now();
     let records = 0;
+    let stopped = false;
     for (const partition of partitions) {
       let slot = this.slots.get(partition);
-      if (this.closed || !slot) break;
+      // closed, or resigned (the slot is gone, or a new one serves)
+      stopped = this.closed || !slot?.loading;
+      if (stopped || !slot) break;
       try {
         const loading = slot;
         const summary = await loadPartition(topic, partition, (r, offset) => loading.shard.replay(r, offset), this.opts);
@@ -234,19 +254,21 @@ export class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
         logger.debug({ partition, ...summary }, `loaded ${topic.name} partition`);
       } catch (err) {
         logger.error({ err, partition }, `failed to load ${topic.name} partition`);
-        if (this.closed) break;
+        stopped = this.closed || slot.unloaded;
+        if (stopped) break;
         // served empty, as a partition with nothing to load
         slot.timer.close();
         slot = this.newSlot(partition, true);
         this.slots.set(partition, slot);
       }
-      if (this.closed) break;
+      stopped = this.closed || slot.unloaded;
+      if (stopped) break;
       slot.loading = false;
       this.loadingCount--;
       slot.shard.onLoaded();
     }
     this.loadingCount = 0;
-    if (!this.closed) logger.info({ partitions: partitions.length, records, ms: Date.now() - started }, `loaded ${topic.name}`);
+    if (!stopped) logger.info({ partitions: partitions.length, records, ms: Date.now() - started }, `loaded ${topic.name}`);
   }
 
   /** ShardContext.write: append now, complete in log order (see the consistency rule above). */

@@ -213,8 +213,18 @@ export class GroupCoordinator {
     return deleteGroups(this.routing, groupIds);
   }
 
-  /** Removes offsets of a deleted topic from every group (to be called when a topic is deleted). */
+  /**
+   * To be called when a topic is deleted: removes its offsets from every group. When the topic is
+   * `__consumer_offsets` itself, every partition is resigned instead (Kafka's onResignation on the metadata
+   * update that deletes it): the groups are unloaded, parked requests answered NOT_COORDINATOR, and the next
+   * request finds an empty coordinator over a new topic, as a restart would.
+   */
   onTopicDeleted(topic: string): Promise<void> {
+    if (topic === this.runtime.topic.name) {
+      this.runtime.resignAll();
+      this.log.warn(`${topic} was deleted: every group and committed offset is gone`);
+      return Promise.resolve();
+    }
     return removeTopicOffsets(this.routing, topic);
   }
 

@@ -12,9 +12,18 @@
  * num.partitions / default.replication.factor. Manual assignments are accepted
  * when numPartitions and replicationFactor are -1 (else INVALID_REQUEST) and
  * they name partitions 0..n-1 once each, on this broker only, with the same
- * non-empty replica count (else INVALID_REPLICA_ASSIGNMENT). validate_only runs
- * every check and creates nothing. timeout_ms is not needed: creation completes
- * before the response.
+ * non-empty replica count (else INVALID_REPLICA_ASSIGNMENT). A topic that would
+ * take the broker past gregor.max.broker.partitions → POLICY_VIOLATION. The
+ * request is one operation of the topic manager: its topics are stored in one
+ * metadata write, then their logs are created, and the response follows. As
+ * Kafka's controller: a request whose topics make more than 10,000 metadata
+ * records (a topic, each config and each partition one) is refused whole, every
+ * topic POLICY_VIOLATION "Unable to perform excessively large batch
+ * operation.", validate_only too; a request that could not start within
+ * timeout_ms (others' operations ahead of it) gets REQUEST_TIMED_OUT for every
+ * topic and creates nothing (timeout_ms <= 0: no limit). A failed metadata or log
+ * write (a full disk) → KAFKA_STORAGE_ERROR for the topic. validate_only runs
+ * every check and creates nothing.
  * Version notes: v1+ validate_only and error messages; v2+ throttle time; v4+
  * clients may send -1 for the defaults (the broker accepts -1 at any version,
  * as Kafka does); v5+ the result carries num_partitions, replication_factor and
@@ -23,6 +32,7 @@
 import { ApiKey, apiByKey, ErrorCode, KafkaError, schemas, ZERO_UUID, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import { CONFIG_SOURCE_ID, describeTopicConfigs } from '../config/topic-configs.js';
 import { errorCodeOf, isKnownError } from '../errors.js';
+import type { CreateTopicRequest, TopicInfo } from '../metadata/topic-manager.js';
 import type { BrokerServices } from '../services.js';
 import { defineHandler } from './handler.js';
 
@@ -34,54 +44,76 @@ export const createTopicsHandler = defineHandler({
   request: schemas.createTopicsRequest,
   response: schemas.createTopicsResponse,
   async handle(ctx, req) {
+    const { services } = ctx;
     const counts = new Map<string, number>();
     for (const t of req.topics) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
-    const results: Result[] = [];
+    // one slot per topic in request order: a failure now, or the index of its creation request
+    const slots: Array<Result | number> = [];
+    const creations: CreateTopicRequest[] = [];
     const reportedDuplicates = new Set<string>();
     for (const t of req.topics) {
       if (counts.get(t.name)! > 1) {
-        if (!reportedDuplicates.has(t.name)) results.push(failure(t.name, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'));
+        if (!reportedDuplicates.has(t.name)) slots.push(failure(t.name, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'));
         reportedDuplicates.add(t.name);
         continue;
       }
-      results.push(await createOne(ctx.services, t, req.validateOnly));
+      try {
+        slots.push(creations.length);
+        creations.push(creationOf(services, t, req.validateOnly));
+      } catch (err) {
+        if (!isKnownError(err)) throw err;
+        slots[slots.length - 1] = failure(t.name, errorCodeOf(err), err.message);
+      }
     }
-    return { throttleTimeMs: 0, topics: results };
+    let outcomes: Array<TopicInfo | KafkaError>;
+    try {
+      outcomes = creations.length === 0 ? [] : await services.topics.createTopics(creations, { deadline: req.timeoutMs > 0 ? Date.now() + req.timeoutMs : undefined });
+    } catch (err) {
+      // the whole request refused (excessively large, timed out): every topic gets the error, as Kafka
+      if (!isKnownError(err)) throw err;
+      return { throttleTimeMs: 0, topics: req.topics.filter((t, i, all) => all.findIndex((o) => o.name === t.name) === i).map((t) => failure(t.name, errorCodeOf(err), err.message)) };
+    }
+    const topics = slots.map((slot) => {
+      if (typeof slot !== 'number') return slot;
+      const outcome = outcomes[slot]!;
+      const name = creations[slot]!.name;
+      return outcome instanceof KafkaError ? failure(name, outcome.code, outcome.message) : success(services, outcome, req.validateOnly);
+    });
+    return { throttleTimeMs: 0, topics };
   },
 });
 
-async function createOne(services: BrokerServices, t: CreatableTopic, validateOnly: boolean): Promise<Result> {
-  try {
-    let numPartitions = t.numPartitions;
-    let replicationFactor = t.replicationFactor;
-    if (t.assignments.length > 0) {
-      const fromAssignments = checkAssignments(services, t);
-      numPartitions = fromAssignments.numPartitions;
-      replicationFactor = fromAssignments.replicationFactor;
-    }
-    const configs: Record<string, string | null> = {};
-    for (const c of t.configs) configs[c.name] = c.value;
-    const info = await services.topics.create({ name: t.name, numPartitions, replicationFactor, configs, validateOnly });
-    return {
-      name: info.name,
-      topicId: validateOnly ? ZERO_UUID : info.topicId,
-      errorCode: ErrorCode.NONE,
-      errorMessage: null,
-      topicConfigErrorCode: ErrorCode.NONE,
-      numPartitions: info.numPartitions,
-      replicationFactor: info.replicationFactor,
-      configs: describeTopicConfigs(services.config, info.overrides).map((e) => ({
-        name: e.def.name,
-        value: e.value,
-        readOnly: false,
-        configSource: CONFIG_SOURCE_ID[e.source],
-        isSensitive: false,
-      })),
-    };
-  } catch (err) {
-    if (!isKnownError(err)) throw err;
-    return failure(t.name, errorCodeOf(err), err.message);
+/** The topic manager's request for one topic; throws KafkaError for manual assignments that do not fit. */
+function creationOf(services: BrokerServices, t: CreatableTopic, validateOnly: boolean): CreateTopicRequest {
+  let numPartitions = t.numPartitions;
+  let replicationFactor = t.replicationFactor;
+  if (t.assignments.length > 0) {
+    const fromAssignments = checkAssignments(services, t);
+    numPartitions = fromAssignments.numPartitions;
+    replicationFactor = fromAssignments.replicationFactor;
   }
+  const configs: Record<string, string | null> = {};
+  for (const c of t.configs) configs[c.name] = c.value;
+  return { name: t.name, numPartitions, replicationFactor, configs, validateOnly };
+}
+
+function success(services: BrokerServices, info: TopicInfo, validateOnly: boolean): Result {
+  return {
+    name: info.name,
+    topicId: validateOnly ? ZERO_UUID : info.topicId,
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+    topicConfigErrorCode: ErrorCode.NONE,
+    numPartitions: info.numPartitions,
+    replicationFactor: info.replicationFactor,
+    configs: describeTopicConfigs(services.config, info.overrides).map((e) => ({
+      name: e.def.name,
+      value: e.value,
+      readOnly: false,
+      configSource: CONFIG_SOURCE_ID[e.source],
+      isSensitive: false,
+    })),
+  };
 }
 
 function failure(name: string, errorCode: number, errorMessage: string): Result {

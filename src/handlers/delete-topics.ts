@@ -1,19 +1,30 @@
 /**
  * DeleteTopics: v0-6.
- * Behavior: deletes each named topic (or, v6, each topic id) with its data:
- * the metadata goes first, then every partition log through
- * LogManager.deleteLog. Unknown names → UNKNOWN_TOPIC_OR_PARTITION, unknown ids
- * → UNKNOWN_TOPIC_ID. As Kafka's controller: a name or id given twice →
- * INVALID_REQUEST ("Duplicate topic name." / "Duplicate topic id."); a v6 entry
- * with both a name and an id, or neither → INVALID_REQUEST; with
- * delete.topic.enable=false every topic gets TOPIC_DELETION_DISABLED (v3+) or
- * INVALID_REQUEST (v0-2). Deletion completes before the response, so
- * timeout_ms is not needed.
+ * Behavior: deletes each named topic (or, v6, each topic id) with its data, all
+ * in one operation of the topic manager: the topics become deleting records in
+ * the metadata (one write), which makes the deletion durable, and the response
+ * is sent; their partition dirs are then renamed `-delete` in one batch and
+ * removed in the background (TopicManager.deleteTopics). Unknown names →
+ * UNKNOWN_TOPIC_OR_PARTITION, unknown ids → UNKNOWN_TOPIC_ID. As Kafka's
+ * controller: a name or id given twice → INVALID_REQUEST ("Duplicate topic
+ * name." / "Duplicate topic id."); a v6 entry with both a name and an id, or
+ * neither → INVALID_REQUEST; with delete.topic.enable=false every topic gets
+ * TOPIC_DELETION_DISABLED (v3+) or INVALID_REQUEST (v0-2); more than 10,000
+ * topics (one metadata record each) → POLICY_VIOLATION "Unable to perform
+ * excessively large batch operation." for each; an operation that could not
+ * start within timeout_ms → REQUEST_TIMED_OUT for each, nothing deleted
+ * (timeout_ms <= 0: no limit); a failed metadata write → KAFKA_STORAGE_ERROR.
+ * Internal topics are deleted like any other, as Kafka's broker does without
+ * an authorizer (its CLI stopped refusing them in 3.0): deleting
+ * `__consumer_offsets` unloads every group (the group coordinator resigns its
+ * partitions, as on Kafka's metadata update), so no committed offset is served
+ * from memory that a restart would not have; the topic is created again, empty,
+ * on the next group request.
  * Version notes: v1+ throttle time; v5+ error messages; v6 topics by name or id
  * (topic_names before), results carry the topic id and a null name for
  * unknown ids.
  */
-import { ApiKey, apiByKey, ErrorCode, errorInfo, schemas, ZERO_UUID, type MessageInput } from '../../protocol/index.js';
+import { ApiKey, apiByKey, ErrorCode, errorInfo, schemas, ZERO_UUID, type KafkaError, type MessageInput } from '../../protocol/index.js';
 import { errorCodeOf, isKnownError } from '../errors.js';
 import { defineHandler } from './handler.js';
 
@@ -82,16 +93,23 @@ export const deleteTopicsHandler = defineHandler({
         }
       }
     }
+    if (toDelete.size === 0) return { throttleTimeMs: 0, responses: results };
+    let outcomes: Map<string, KafkaError | undefined>;
+    try {
+      outcomes = await services.topics.deleteTopics([...toDelete.keys()], { deadline: req.timeoutMs > 0 ? Date.now() + req.timeoutMs : undefined });
+    } catch (err) {
+      if (!isKnownError(err)) throw err;
+      for (const [name, topicId] of toDelete) result(name, topicId, errorCodeOf(err), err.message);
+      return { throttleTimeMs: 0, responses: results };
+    }
+    // committed offsets of a deleted topic go too, as in Kafka; every topic's removal starts now, before
+    // anything else can reach the groups (deleting __consumer_offsets unloads them)
+    const deleted = [...toDelete.keys()].filter((name) => outcomes.get(name) === undefined);
+    await Promise.all(deleted.map((name) => services.groups.onTopicDeleted(name)));
     for (const [name, topicId] of toDelete) {
-      try {
-        await services.topics.delete(name);
-        // committed offsets of a deleted topic go too, as in Kafka
-        await services.groups.onTopicDeleted(name);
-        result(name, topicId, ErrorCode.NONE);
-      } catch (err) {
-        if (!isKnownError(err)) throw err;
-        result(name, topicId, errorCodeOf(err), err.message);
-      }
+      const error = outcomes.get(name);
+      if (error) result(name, topicId, error.code, error.message);
+      else result(name, topicId, ErrorCode.NONE);
     }
     return { throttleTimeMs: 0, responses: results };
   },

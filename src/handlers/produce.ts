@@ -25,14 +25,17 @@
  * answered NONE with the original base offset and timestamp and not appended
  * again; INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, and
  * INVALID_TXN_STATE for transactional batches (no transaction coordinator).
+ * Transactional records without a transactional id: every partition gets
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED and nothing is appended (acks=0: the
+ * connection is closed), as Kafka checks the request first.
  * Version notes: v0-2 carry legacy message sets (magic 0/1), converted to v2
  * batches; v2+ log_append_time_ms; v3+ exactly one v2 batch per partition and
  * transactional_id; v5+ log_start_offset; v7+ zstd (UNSUPPORTED_COMPRESSION_TYPE
  * below); v8+ record_errors and error_message; v9+ flexible; v10+ current
  * leader / node endpoints (only sent with NOT_LEADER_OR_FOLLOWER, never here).
  */
-import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
-import { producePartition, type PartitionProduceResult, type ProduceDeps, type ProduceTopic } from '../produce/produce-pipeline.js';
+import { apiByKey, ApiKey, ErrorCode, errorInfo, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
+import { hasTransactionalRecords, producePartition, type PartitionProduceResult, type ProduceDeps, type ProduceTopic } from '../produce/produce-pipeline.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 type Request = MessageValue<typeof schemas.produceRequest>;
@@ -53,6 +56,15 @@ export const produceHandler = defineHandler({
     const services: ProduceServices = ctx.services;
     const { version } = ctx;
     const { acks } = req;
+    if (req.transactionalId === null && req.topicData.some((t) => t.partitionData.some((p) => hasTransactionalRecords(recordsBuffer(p.records))))) {
+      if (acks === 0) {
+        ctx.connection.close('acks=0 produce of transactional records without a transactional id');
+        return undefined;
+      }
+      const errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+      const refused = (index: number): PartitionResponse => ({ index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: errorInfo(errorCode).message });
+      return { responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => refused(p.index)) })), throttleTimeMs: 0 };
+    }
     if (acks === -1) services.waiting.acksAll++;
     const appended = detachWhenAppended(ctx.connection, req, services);
     const responses = await Promise.all(

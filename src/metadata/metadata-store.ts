@@ -1,24 +1,33 @@
 /**
  * Where the cluster's topic metadata lives: topic names, ids, partition counts,
- * replication factors and config overrides, and the dynamic broker configs
- * (AlterConfigs on a broker id or on the cluster default). The broker talks to a MetadataStore
- * only, so a cluster can later keep this in a coordination service; the single
- * node keeps it in one file in the log dir.
+ * replication factors and config overrides, the topics being deleted, and the
+ * dynamic broker configs (AlterConfigs on a broker id or on the cluster
+ * default). The broker talks to a MetadataStore only, so a cluster can later
+ * keep this in a coordination service; the single node keeps it in one file in
+ * the log dir. It is the broker's record of which partition directories are
+ * live: the file must not be edited by hand (a directory it does not explain is
+ * moved aside as stray at the next start, see topic-manager.ts).
  *
  * File format (<log.dir>/gregor-metadata.json, JSON, version 1):
  *   { "version": 1, "nodeId": 1, "clusterId": "…", "topics": [
  *       { "name": "orders", "topicId": "<22-char base64url>", "partitions": 3,
  *         "replicationFactor": 1, "configs": { "retention.ms": "3600000" } } ],
+ *     "deletingTopics": [ { "name": "old", "topicId": "<22-char base64url>", "partitions": 2 } ],
  *     "brokerConfigs": { "": { "log.retention.ms": "86400000" }, "1": { "message.max.bytes": "2000000" } } }
- * (brokerConfigs: "" = the cluster-wide defaults, "<node id>" = one broker's own; optional, added after
- * the first release of version 1, which readers that ignore unknown fields skip.)
- * Every change rewrites the whole file atomically: write <file>.tmp, fsync it,
- * rename it over the file, fsync the directory. A reader never sees a half
- * written file; a crash leaves either the old or the new state. Later versions
- * may add fields; readers ignore unknown ones and refuse unknown versions.
+ * (deletingTopics: topics whose deletion is durable but whose partition directories may not all be renamed
+ * to `-delete` yet, kept until they are; brokerConfigs: "" = the cluster-wide defaults, "<node id>" = one
+ * broker's own. Both optional and added after the first release of version 1: readers that ignore unknown
+ * fields skip them.)
+ * Every change rewrites the whole file atomically, through the storage's file
+ * system seam: write <file>.tmp, fsync it, rename it over the file, fsync the
+ * directory; a write that fails (a full disk) removes its .tmp. A reader never
+ * sees a half written file; a crash leaves either the old or the new state.
+ * Changes of many topics at once (one CreateTopics or DeleteTopics request) are
+ * one write. Later versions may add fields; readers ignore unknown ones and
+ * refuse unknown versions.
  */
-import { open, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { nodeFs, writeFileAtomic, type StorageFs } from '../../storage/index.js';
 
 export interface TopicRecord {
   readonly name: string;
@@ -28,6 +37,13 @@ export interface TopicRecord {
   readonly replicationFactor: number;
   /** Topic config overrides (only what was set on the topic). */
   readonly configs: Readonly<Record<string, string>>;
+}
+
+/** A topic whose deletion is durable; its partition directories `<name>-<p>` (p < partitions) with its id are to go. */
+export interface DeletingTopicRecord {
+  readonly name: string;
+  readonly topicId: string;
+  readonly partitions: number;
 }
 
 export interface MetadataIdentity {
@@ -40,6 +56,8 @@ export type BrokerConfigRecords = Readonly<Record<string, Readonly<Record<string
 
 export interface LoadedMetadata {
   readonly topics: TopicRecord[];
+  /** Topics deleted while some of their partition directories may still be live (a deletion cut short). */
+  readonly deletingTopics: DeletingTopicRecord[];
   /** False on the very first start (nothing stored yet). */
   readonly existed: boolean;
   readonly brokerConfigs: BrokerConfigRecords;
@@ -50,8 +68,14 @@ export interface MetadataStore {
   load(identity: MetadataIdentity): Promise<LoadedMetadata>;
   /** Adds or replaces a topic, durably, before resolving. */
   putTopic(topic: TopicRecord): Promise<void>;
-  /** Removes a topic, durably, before resolving. */
+  /** Adds or replaces several topics in one durable write. */
+  putTopics(topics: readonly TopicRecord[]): Promise<void>;
+  /** Removes a topic outright, durably (undoing a creation whose logs could not be made). */
   deleteTopic(name: string): Promise<void>;
+  /** Turns topics into deleting records (one durable write): from then on they are deleted, whatever a crash leaves on disk. */
+  markDeleting(names: readonly string[]): Promise<void>;
+  /** Drops the deleting records of these topic ids (their directories are renamed `-delete`), durably. */
+  deleted(topicIds: readonly string[]): Promise<void>;
   /** Replaces the dynamic configs of one entity ("" or a node id; empty removes them), durably, before resolving. */
   putBrokerConfigs(entity: string, configs: Readonly<Record<string, string>>): Promise<void>;
   close(): Promise<void>;
@@ -69,31 +93,47 @@ interface FileContents {
   nodeId: number;
   clusterId: string;
   topics: TopicRecord[];
+  deletingTopics?: DeletingTopicRecord[];
   brokerConfigs?: Record<string, Record<string, string>>;
+}
+
+/** What the file holds: the state a write replaces as a whole. */
+interface StoredState {
+  readonly topics: Map<string, TopicRecord>;
+  /** topic id → deleting record */
+  readonly deleting: Map<string, DeletingTopicRecord>;
+  readonly brokerConfigs: Map<string, Readonly<Record<string, string>>>;
+}
+
+function emptyState(): StoredState {
+  return { topics: new Map(), deleting: new Map(), brokerConfigs: new Map() };
 }
 
 /** The single-node MetadataStore: one JSON file in the log dir, replaced atomically. */
 export class FileMetadataStore implements MetadataStore {
   private readonly path: string;
   private identity: MetadataIdentity | undefined;
-  private readonly topics = new Map<string, TopicRecord>();
-  private readonly brokerConfigs = new Map<string, Readonly<Record<string, string>>>();
+  /** The state the file holds (a change becomes part of it only once written). */
+  private state: StoredState = emptyState();
   private writes: Promise<void> = Promise.resolve();
 
-  constructor(private readonly dir: string) {
+  /** `fs`: the file system seam the logs use (tests: storage's FaultyFs, for a full disk). */
+  constructor(
+    private readonly dir: string,
+    private readonly fs: StorageFs = nodeFs,
+  ) {
     this.path = join(dir, METADATA_FILE);
   }
 
   async load(identity: MetadataIdentity): Promise<LoadedMetadata> {
     this.identity = identity;
-    this.topics.clear();
-    this.brokerConfigs.clear();
-    await rm(`${this.path}.tmp`, { force: true });
+    this.state = emptyState();
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      this.removeTmp();
+      if (this.fs.stat(this.path) === null) return { topics: [], deletingTopics: [], existed: false, brokerConfigs: {} };
+      text = this.fs.readFile(this.path).toString('utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { topics: [], existed: false, brokerConfigs: {} };
       throw new MetadataStoreError(`cannot read topic metadata ${this.path}: ${(err as Error).message}`);
     }
     const contents = parseContents(text, this.path);
@@ -108,62 +148,91 @@ export class FileMetadataStore implements MetadataStore {
         `topic metadata in ${this.dir} belongs to cluster ${contents.clusterId}, but the log dir's meta.properties says ${identity.clusterId}`,
       );
     }
-    for (const t of contents.topics) this.topics.set(t.name, t);
-    for (const [entity, configs] of Object.entries(contents.brokerConfigs ?? {})) this.brokerConfigs.set(entity, configs);
-    return { topics: [...this.topics.values()], existed: true, brokerConfigs: Object.fromEntries(this.brokerConfigs) };
+    const { topics, deleting, brokerConfigs } = this.state;
+    for (const t of contents.topics) topics.set(t.name, t);
+    for (const d of contents.deletingTopics ?? []) deleting.set(d.topicId, d);
+    for (const [entity, configs] of Object.entries(contents.brokerConfigs ?? {})) brokerConfigs.set(entity, configs);
+    return { topics: [...topics.values()], deletingTopics: [...deleting.values()], existed: true, brokerConfigs: Object.fromEntries(brokerConfigs) };
   }
 
   putTopic(topic: TopicRecord): Promise<void> {
-    this.topics.set(topic.name, topic);
-    return this.persist();
+    return this.putTopics([topic]);
+  }
+
+  putTopics(topics: readonly TopicRecord[]): Promise<void> {
+    return this.persist((s) => {
+      for (const t of topics) s.topics.set(t.name, t);
+    });
   }
 
   deleteTopic(name: string): Promise<void> {
-    this.topics.delete(name);
-    return this.persist();
+    return this.persist((s) => {
+      s.topics.delete(name);
+    });
+  }
+
+  markDeleting(names: readonly string[]): Promise<void> {
+    return this.persist((s) => {
+      for (const name of names) {
+        const t = s.topics.get(name);
+        if (!t) continue;
+        s.topics.delete(name);
+        s.deleting.set(t.topicId, { name: t.name, topicId: t.topicId, partitions: t.partitions });
+      }
+    });
+  }
+
+  deleted(topicIds: readonly string[]): Promise<void> {
+    return this.persist((s) => {
+      for (const id of topicIds) s.deleting.delete(id);
+    });
   }
 
   putBrokerConfigs(entity: string, configs: Readonly<Record<string, string>>): Promise<void> {
-    if (Object.keys(configs).length === 0) this.brokerConfigs.delete(entity);
-    else this.brokerConfigs.set(entity, { ...configs });
-    return this.persist();
+    return this.persist((s) => {
+      if (Object.keys(configs).length === 0) s.brokerConfigs.delete(entity);
+      else s.brokerConfigs.set(entity, { ...configs });
+    });
   }
 
   async close(): Promise<void> {
     await this.writes;
   }
 
-  /** Queues a write of the current state; writes happen one at a time, each of the state at its start. */
-  private persist(): Promise<void> {
+  /**
+   * Queues a change: writes happen one at a time, each applying its change to the state the file holds and
+   * writing the result; the state takes the change only once it is written, so a failed write (a full disk)
+   * leaves no trace, not even in a later write.
+   */
+  private persist(change: (next: StoredState) => void): Promise<void> {
     const identity = this.identity;
     if (!identity) return Promise.reject(new MetadataStoreError('metadata store used before load()'));
     const run = async (): Promise<void> => {
-      const contents: FileContents = { version: FORMAT_VERSION, nodeId: identity.nodeId, clusterId: identity.clusterId, topics: [...this.topics.values()] };
-      if (this.brokerConfigs.size > 0) contents.brokerConfigs = Object.fromEntries(this.brokerConfigs);
-      await writeFileAtomically(this.path, JSON.stringify(contents, null, 1) + '\n');
+      const next: StoredState = { topics: new Map(this.state.topics), deleting: new Map(this.state.deleting), brokerConfigs: new Map(this.state.brokerConfigs) };
+      change(next);
+      const contents: FileContents = { version: FORMAT_VERSION, nodeId: identity.nodeId, clusterId: identity.clusterId, topics: [...next.topics.values()] };
+      if (next.deleting.size > 0) contents.deletingTopics = [...next.deleting.values()];
+      if (next.brokerConfigs.size > 0) contents.brokerConfigs = Object.fromEntries(next.brokerConfigs);
+      try {
+        await writeFileAtomic(this.fs, this.path, JSON.stringify(contents, null, 1) + '\n');
+      } catch (err) {
+        try {
+          this.removeTmp();
+        } catch {
+          // the next load removes it
+        }
+        throw new MetadataStoreError(`writing topic metadata ${this.path} failed: ${(err as Error).message}`, { cause: err });
+      }
+      this.state = next;
     };
     const next = this.writes.then(run, run);
     this.writes = next.catch(() => undefined);
     return next;
   }
-}
 
-/** Write to <path>.tmp, fsync, rename over <path>, fsync the directory. */
-export async function writeFileAtomically(path: string, data: string | Buffer): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, 'w', 0o644);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, path);
-  const dir = await open(join(path, '..'), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
+  private removeTmp(): void {
+    const tmp = `${this.path}.tmp`;
+    if (this.fs.stat(tmp) !== null) this.fs.unlink(tmp);
   }
 }
 
@@ -197,6 +266,16 @@ function parseContents(text: string, path: string): FileContents {
     }
     topics.push({ name: r['name'], topicId: r['topicId'], partitions: r['partitions'] as number, replicationFactor: r['replicationFactor'] as number, configs });
   }
+  const deletingTopics: DeletingTopicRecord[] = [];
+  const rawDeleting = o['deletingTopics'] ?? [];
+  if (!Array.isArray(rawDeleting)) throw bad('deletingTopics is not an array');
+  for (const d of rawDeleting as unknown[]) {
+    const r = d as Record<string, unknown>;
+    if (typeof r !== 'object' || r === null || typeof r['name'] !== 'string' || typeof r['topicId'] !== 'string' || !Number.isInteger(r['partitions'])) {
+      throw bad(`bad deleting topic entry ${JSON.stringify(d)}`);
+    }
+    deletingTopics.push({ name: r['name'], topicId: r['topicId'], partitions: r['partitions'] as number });
+  }
   const brokerConfigs: Record<string, Record<string, string>> = {};
   const rawBrokerConfigs = o['brokerConfigs'] ?? {};
   if (typeof rawBrokerConfigs !== 'object' || rawBrokerConfigs === null || Array.isArray(rawBrokerConfigs)) throw bad('brokerConfigs is not an object');
@@ -209,5 +288,5 @@ function parseContents(text: string, path: string): FileContents {
     }
     brokerConfigs[entity] = values;
   }
-  return { version: FORMAT_VERSION, nodeId: o['nodeId'], clusterId: o['clusterId'], topics, brokerConfigs };
+  return { version: FORMAT_VERSION, nodeId: o['nodeId'], clusterId: o['clusterId'], topics, deletingTopics, brokerConfigs };
 }

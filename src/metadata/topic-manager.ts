@@ -4,29 +4,50 @@
  *
  * The source of truth is the MetadataStore (a file in the log dir on a single
  * node). On start the stored topics are reconciled with the partition dirs the
- * LogManager found: a stored partition without a dir gets a fresh empty log (a
- * create interrupted by a crash); a dir whose topic is not stored, or whose
- * topic id differs from the stored one, is a leftover of a deletion
- * interrupted by a crash and is deleted. When nothing is stored yet (first
- * start, or a log dir written before the metadata file existed) the topics on
- * disk are adopted with the ids in their partition.metadata files.
+ * LogManager found (stray-logs.ts): a stored partition without a dir gets a
+ * fresh empty log (a create interrupted by a crash); a dir of a topic being
+ * deleted is renamed `-delete` (the deletion is finished); any other dir the
+ * metadata does not explain (a topic it does not have, another topic id, a
+ * partition beyond the count) is a stray: renamed `-stray`, kept, and named in
+ * a warning. Nothing is deleted at start because two files disagree. When
+ * nothing is stored yet (first start, or a log dir written before the metadata
+ * file existed) the topics on disk are adopted with the ids in their
+ * partition.metadata files.
  *
- * Creating writes the metadata first, then the logs; deleting removes the
- * metadata first, then the logs, so a crash in between is repaired as above.
- * Adding partitions works like creating. Changing a topic's config overrides
- * or the dynamic broker configs stores them first, then applies them to the
- * live logs (retention, segment size, ...) and to the topic's effective
- * config (message size, cleanup policy, ...). Creates, deletes and changes
- * run one at a time.
+ * Creating writes the metadata first (all topics of a request in one write),
+ * then the logs. Deleting records the deletion first (the topics become
+ * deleting records, one write for the request), which is when it is durable
+ * and answered; then, beside the operations that follow (a creation of the same
+ * name waits for it), the partition dirs are renamed `-delete` in one batch
+ * (one fsync of the log dir, one checkpoint write), the deleting records are
+ * dropped, and the LogManager removes the dirs in the background, one at a
+ * time. A crash at any point leaves the two cases apart: a live dir is
+ * explained by a topic, a deleted one by a deleting record, and the next start
+ * finishes the deletion while the broker already listens. Adding partitions
+ * works like creating.
+ * Changing a topic's config overrides or the dynamic broker configs stores them
+ * first, then applies them to the live logs (retention, segment size, ...) and
+ * to the topic's effective config (message size, cleanup policy, ...).
+ *
+ * Creates, deletes and changes run one at a time. A request's operation that
+ * has not started by its deadline (the request's timeoutMs) is dropped and
+ * answered REQUEST_TIMED_OUT, as Kafka's controller does with a timed-out
+ * event. Limits: one operation makes at most MAX_RECORDS_PER_OPERATION
+ * metadata records, counted as Kafka's controller counts them (a topic, each
+ * config override and each partition one record), else POLICY_VIOLATION
+ * "Unable to perform excessively large batch operation."; the broker holds at
+ * most gregor.max.broker.partitions partitions and a topic at most
+ * gregor.max.partitions.per.topic.
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError, ZERO_UUID } from '../../protocol/index.js';
-import type { LogManager, PartitionLog } from '../../storage/index.js';
+import type { LogManager, PartitionLog, StorageFs } from '../../storage/index.js';
 import type { BrokerConfig, ConfigView, DynamicConfigLevel } from '../config/broker-config.js';
 import { dynamicBrokerConfigProblem } from '../config/dynamic-broker-configs.js';
 import { resolveTopicConfig, validateTopicConfigs, type TopicConfigView } from '../config/topic-configs.js';
 import type { Logger } from '../logger.js';
-import { FileMetadataStore, type MetadataStore, type TopicRecord } from './metadata-store.js';
+import { FileMetadataStore, type DeletingTopicRecord, type MetadataStore, type TopicRecord } from './metadata-store.js';
+import { classifyLogs } from './stray-logs.js';
 import { collisionKey, INTERNAL_TOPICS, topicNameProblem } from './topic-names.js';
 
 export type { TopicConfigView } from '../config/topic-configs.js';
@@ -68,9 +89,27 @@ export interface TopicManagerDeps {
   readonly config: ConfigView & Pick<BrokerConfig, 'setDynamic'>;
   readonly logger: Logger;
   readonly nodeId: number;
+  /** The file system seam the metadata file is written through (the logs' own; tests: a FaultyFs). */
+  readonly fs?: StorageFs;
   /** The partition logs: found on disk at start, created and deleted with topics and partitions. */
-  readonly logs: Pick<LogManager, 'logDir' | 'clusterId' | 'existingLogs' | 'createLog' | 'deleteLog'>;
+  readonly logs: Pick<LogManager, 'logDir' | 'clusterId' | 'existingLogs' | 'createLog' | 'deleteLogs' | 'markStray'>;
 }
+
+/** Options of an operation a request asks for. */
+export interface OperationOptions {
+  /** Date.now() by which the operation must have started, else REQUEST_TIMED_OUT (none: it waits its turn). */
+  readonly deadline?: number;
+}
+
+/**
+ * The most metadata records one operation may make (Kafka's QuorumController.MAX_RECORDS_PER_USER_OP): a
+ * topic, each of its config overrides and each partition count one.
+ */
+export const MAX_RECORDS_PER_OPERATION = 10_000;
+/** Kafka's answer to an operation over MAX_RECORDS_PER_OPERATION (EventHandlerExceptionInfo, BoundedListTooLongException). */
+export const EXCESSIVELY_LARGE = 'Unable to perform excessively large batch operation.';
+/** Partition logs created at once (their fsyncs overlap). */
+const CREATE_CONCURRENCY = 8;
 
 /** Leader epoch of every partition: a single node is the only leader there ever was. */
 const LEADER_EPOCH = 0;
@@ -90,11 +129,22 @@ function topicIdOfLog(log: PartitionLog): string | undefined {
   return log.topicId !== '' && log.topicId !== ZERO_UUID ? log.topicId : undefined;
 }
 
+function requestTimedOut(): KafkaError {
+  return new KafkaError(ErrorCode.REQUEST_TIMED_OUT, 'The operation could not start before the request\'s timeout.');
+}
+
 export class TopicManager {
   private readonly byName = new Map<string, TopicInfo>();
   private readonly byId = new Map<string, TopicInfo>();
   /** collisionKey(name) → name */
   private readonly byCollisionKey = new Map<string, string>();
+  /**
+   * Deletions whose partition dirs are not all renamed yet, by topic id: the deleting record and the renaming
+   * in progress (which settles, never rejects). A record that stays after its renaming settled failed.
+   */
+  private readonly deleting = new Map<string, { readonly record: DeletingTopicRecord; readonly done: Promise<void> }>();
+  /** Renamings in progress (close waits for them). */
+  private readonly finishing = new Set<Promise<void>>();
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -103,7 +153,7 @@ export class TopicManager {
   ) {}
 
   /** Loads the stored topics and reconciles them with the logs on disk. */
-  static async open(deps: TopicManagerDeps, store: MetadataStore = new FileMetadataStore(deps.logs.logDir)): Promise<TopicManager> {
+  static async open(deps: TopicManagerDeps, store: MetadataStore = new FileMetadataStore(deps.logs.logDir, deps.fs)): Promise<TopicManager> {
     const tm = new TopicManager(deps, store);
     await tm.load();
     return tm;
@@ -125,12 +175,33 @@ export class TopicManager {
     return this.byName.get(topic)?.partitions[partition];
   }
 
+  /** Partitions of every topic: what gregor.max.broker.partitions bounds. */
+  get partitionCount(): number {
+    let n = 0;
+    for (const t of this.byName.values()) n += t.numPartitions;
+    return n;
+  }
+
   /**
    * Creates a topic (or only validates the request). Throws KafkaError with INVALID_TOPIC_EXCEPTION,
-   * TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR or INVALID_CONFIG.
+   * TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR, INVALID_CONFIG, POLICY_VIOLATION
+   * or KAFKA_STORAGE_ERROR.
    */
-  create(req: CreateTopicRequest): Promise<TopicInfo> {
-    return this.serialized(() => this.createNow(req));
+  async create(req: CreateTopicRequest, opts: OperationOptions = {}): Promise<TopicInfo> {
+    const [outcome] = await this.createTopics([req], opts);
+    if (outcome instanceof KafkaError) throw outcome;
+    return outcome!;
+  }
+
+  /**
+   * Creates the topics of one CreateTopics request, each independently (one failing topic does not stop the
+   * others), in one operation: every topic is checked, then the new topics are stored in one metadata write,
+   * then their logs are created. Resolves to the topic or its KafkaError, per request. Throws KafkaError
+   * POLICY_VIOLATION when the operation would make more than MAX_RECORDS_PER_OPERATION records (nothing is
+   * created, as Kafka), REQUEST_TIMED_OUT when it could not start before the deadline.
+   */
+  createTopics(reqs: readonly CreateTopicRequest[], opts: OperationOptions = {}): Promise<Array<TopicInfo | KafkaError>> {
+    return this.serialized(() => this.createNow(reqs), opts.deadline);
   }
 
   /**
@@ -146,7 +217,9 @@ export class TopicManager {
     return this.serialized(async () => {
       const now = this.byName.get(name);
       if (now) return now;
-      return this.createNow({ name, numPartitions: -1, replicationFactor: -1, configs: {} });
+      const [outcome] = await this.createNow([{ name, numPartitions: -1, replicationFactor: -1, configs: {} }]);
+      if (outcome instanceof KafkaError) throw outcome;
+      return outcome!;
     });
   }
 
@@ -210,7 +283,7 @@ export class TopicManager {
    * the same or a lower count, INVALID_REPLICA_ASSIGNMENT for assignments that do not fit. Stores the new
    * count first, then creates the logs (a crash in between is repaired at the next start).
    */
-  createPartitions(name: string, count: number, assignments: ReadonlyArray<readonly number[]> | null, validateOnly: boolean): Promise<TopicInfo> {
+  createPartitions(name: string, count: number, assignments: ReadonlyArray<readonly number[]> | null, validateOnly: boolean, opts: OperationOptions = {}): Promise<TopicInfo> {
     return this.serialized(async () => {
       const topic = this.byName.get(name);
       if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -228,6 +301,8 @@ export class TopicManager {
         throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Gregor does not add partitions to the internal topic ${name}.`);
       }
       if (assignments !== null) this.checkAssignments(current, count, topic.replicationFactor, assignments);
+      const brokerProblem = this.brokerLimitProblem(this.partitionCount + count - current);
+      if (brokerProblem) throw new KafkaError(ErrorCode.POLICY_VIOLATION, brokerProblem);
       if (validateOnly) return topic;
       const record = { ...this.recordOf(topic), partitions: count };
       try {
@@ -235,70 +310,253 @@ export class TopicManager {
       } catch (err) {
         throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Storing the partition count of topic '${name}' failed: ${(err as Error).message}`);
       }
-      const partitions = [...topic.partitions];
-      try {
-        for (let p = current; p < count; p++) {
-          const log = await this.deps.logs.createLog(name, p, topic.topicId, topic.config.log);
-          partitions.push({ topic: name, partition: p, topicId: topic.topicId, log, leaderEpoch: LEADER_EPOCH });
-        }
-      } catch (err) {
-        this.deps.logger.error({ err, topic: name }, 'creating the new partition logs failed; rolling the partition count back');
+      const created = await this.createLogs(record, topic.config, current, count);
+      if (created instanceof Error) {
+        this.deps.logger.error({ err: created, topic: name }, 'creating the new partition logs failed; rolling the partition count back');
         try {
           await this.store.putTopic(this.recordOf(topic));
-          for (const p of partitions.slice(current)) await this.deps.logs.deleteLog(name, p.partition);
         } catch (undoErr) {
           this.deps.logger.error({ err: undoErr, topic: name }, 'rolling back the new partitions failed');
         }
-        throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Creating the new partition logs of topic '${name}' failed: ${(err as Error).message}`);
+        throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Creating the new partition logs of topic '${name}' failed: ${created.message}`);
       }
+      const partitions = [...topic.partitions, ...created];
       const info = this.infoOf(record, partitions, topic.config);
       this.remember(info);
       this.deps.logger.info({ topic: name, partitions: count, added: count - current }, 'added partitions');
       return info;
-    });
+    }, opts.deadline);
   }
 
   /** Deletes a topic and its data. Throws KafkaError UNKNOWN_TOPIC_OR_PARTITION when it does not exist. */
-  delete(name: string): Promise<void> {
+  async delete(name: string, opts: OperationOptions = {}): Promise<void> {
+    const error = (await this.deleteTopics([name], opts)).get(name);
+    if (error) throw error;
+  }
+
+  /**
+   * Deletes the topics of one DeleteTopics request (each named once) in one operation. Resolves once the
+   * deletion is durable — the topics are deleting records in the metadata (one write) and gone from every
+   * answer — to undefined per deleted name, or its KafkaError (UNKNOWN_TOPIC_OR_PARTITION,
+   * KAFKA_STORAGE_ERROR). The rest runs beside the next operations (finishDeletion): the partition dirs are
+   * renamed `-delete` in one batch, the deleting records dropped, and the LogManager removes the dirs in the
+   * background; should that fail, the next start finishes it. Throws KafkaError POLICY_VIOLATION for more than
+   * MAX_RECORDS_PER_OPERATION existing topics (one record each, as Kafka), REQUEST_TIMED_OUT when it could not
+   * start before the deadline.
+   */
+  deleteTopics(names: readonly string[], opts: OperationOptions = {}): Promise<Map<string, KafkaError | undefined>> {
     return this.serialized(async () => {
-      const topic = this.byName.get(name);
-      if (!topic) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`);
+      const results = new Map<string, KafkaError | undefined>();
+      const doomed: TopicInfo[] = [];
+      for (const name of names) {
+        const topic = this.byName.get(name);
+        if (topic) doomed.push(topic);
+        else results.set(name, new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `Topic '${name}' does not exist.`));
+      }
+      if (doomed.length === 0) return results;
+      if (doomed.length > MAX_RECORDS_PER_OPERATION) throw new KafkaError(ErrorCode.POLICY_VIOLATION, EXCESSIVELY_LARGE);
       try {
-        await this.store.deleteTopic(name);
+        await this.store.markDeleting(doomed.map((t) => t.name));
       } catch (err) {
-        throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Deleting topic '${name}' failed: ${(err as Error).message}`);
+        for (const t of doomed) results.set(t.name, new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Deleting topic '${t.name}' failed: ${(err as Error).message}`));
+        return results;
       }
-      this.forget(topic);
-      for (const p of topic.partitions) {
-        try {
-          await this.deps.logs.deleteLog(name, p.partition);
-        } catch (err) {
-          // The topic is gone; a dir left behind is removed as a stray at the next start.
-          this.deps.logger.error({ err, topic: name, partition: p.partition }, 'deleting a partition log failed');
-        }
+      for (const t of doomed) {
+        this.forget(t);
+        results.set(t.name, undefined);
+        this.deps.logger.info({ topic: t.name, topicId: t.topicId, partitions: t.numPartitions }, 'deleted topic');
       }
-      this.deps.logger.info({ topic: name, topicId: topic.topicId }, 'deleted topic');
-    });
+      this.finishDeletion(doomed.map((t) => ({ name: t.name, topicId: t.topicId, partitions: t.numPartitions })));
+      return results;
+    }, opts.deadline);
+  }
+
+  /**
+   * The second half of a deletion (also at start, for a deletion cut short), beside the operations that follow:
+   * renames the topics' partition dirs `-delete` in one batch (only `logs` when given: the dirs found at start),
+   * then drops their deleting records. A creation of one of the names waits for it. A failure is logged; the
+   * records stay, so the next start finishes the deletion, and the names cannot be created again until then.
+   */
+  private finishDeletion(records: readonly DeletingTopicRecord[], logs?: ReadonlyArray<{ topic: string; partition: number }>): void {
+    const partitions = logs ?? records.flatMap((r) => Array.from({ length: r.partitions }, (_, partition) => ({ topic: r.name, partition })));
+    const run = async (): Promise<void> => {
+      try {
+        await this.deps.logs.deleteLogs(partitions);
+      } catch (err) {
+        this.deps.logger.error({ err, topics: records.map((r) => r.name) }, 'renaming the partition dirs of deleted topics failed; the next start finishes the deletion');
+        return;
+      }
+      // the dirs are gone: the names may be created again, whether or not the records leave the file now
+      for (const r of records) this.deleting.delete(r.topicId);
+      try {
+        await this.store.deleted(records.map((r) => r.topicId));
+      } catch (err) {
+        this.deps.logger.warn({ err, topics: records.map((r) => r.name) }, 'dropping the deleting records failed; the next start drops them');
+      }
+    };
+    const done = run().finally(() => this.finishing.delete(done));
+    this.finishing.add(done);
+    for (const record of records) this.deleting.set(record.topicId, { record, done });
   }
 
   async close(): Promise<void> {
     await this.queue.catch(() => undefined);
+    await Promise.all(this.finishing);
     await this.store.close();
   }
 
-  private serialized<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
+  /**
+   * Runs `fn` after every operation queued before it. With a deadline, an operation that has not started by
+   * then is dropped and rejected with REQUEST_TIMED_OUT at the deadline; one that has started runs to its end.
+   */
+  private serialized<T>(fn: () => Promise<T>, deadline?: number): Promise<T> {
+    let started = false;
+    let expired = false;
+    const start = (): Promise<T> => {
+      if (expired) return Promise.reject(requestTimedOut());
+      started = true;
+      return fn();
+    };
+    const run = this.queue.then(start, start);
     this.queue = run.catch(() => undefined);
-    return run;
+    if (deadline === undefined) return run;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        if (started) return;
+        expired = true;
+        reject(requestTimedOut());
+      }, Math.max(0, deadline - Date.now()));
+      run.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
   }
 
-  private async createNow(req: CreateTopicRequest): Promise<TopicInfo> {
+  /** Why `total` partitions would be too many for this broker (gregor.max.broker.partitions), or undefined. */
+  private brokerLimitProblem(total: number): string | undefined {
+    const max = this.deps.config.int('gregor.max.broker.partitions');
+    if (total <= max) return undefined;
+    return `The broker would have ${total} partitions, more than its limit of ${max} (gregor.max.broker.partitions).`;
+  }
+
+  /**
+   * Creates the logs of partitions [from, to) of a stored topic, CREATE_CONCURRENCY at a time. Resolves to
+   * their states in partition order, or to the first error after removing the logs it created.
+   */
+  private async createLogs(record: TopicRecord, topicConfig: TopicConfigView, from: number, to: number): Promise<PartitionState[] | Error> {
+    const created: PartitionState[] = [];
+    let failure: Error | undefined;
+    let next = from;
+    const worker = async (): Promise<void> => {
+      while (failure === undefined && next < to) {
+        const p = next++;
+        try {
+          const log = await this.deps.logs.createLog(record.name, p, record.topicId, topicConfig.log);
+          created.push({ topic: record.name, partition: p, topicId: record.topicId, log, leaderEpoch: LEADER_EPOCH });
+        } catch (err) {
+          failure ??= err as Error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(CREATE_CONCURRENCY, to - from) }, worker));
+    if (failure === undefined) return created.sort((a, b) => a.partition - b.partition);
+    try {
+      await this.deps.logs.deleteLogs(created.map((c) => ({ topic: c.topic, partition: c.partition })));
+    } catch (undoErr) {
+      this.deps.logger.error({ err: undoErr, topic: record.name }, 'removing the logs of a failed creation failed');
+    }
+    return failure;
+  }
+
+  /**
+   * Creates topics (see createTopics): Kafka's checks per topic against the existing topics and the ones
+   * before it in the request, the per-operation record limit over the request, the broker's partition limit
+   * per topic in request order, then one metadata write and the logs.
+   */
+  private async createNow(reqs: readonly CreateTopicRequest[]): Promise<Array<TopicInfo | KafkaError>> {
+    // a name still being deleted is created once its old dirs are renamed
+    const renaming = [...this.deleting.values()].filter((d) => reqs.some((r) => r.name === d.record.name)).map((d) => d.done);
+    if (renaming.length > 0) await Promise.all(renaming);
+    const outcomes: Array<TopicInfo | KafkaError> = [];
+    const accepted: Array<{ index: number; record: TopicRecord; overrides: Map<string, string> }> = [];
+    const names = new Set<string>();
+    const collisionKeys = new Map<string, string>();
+    let records = 0;
+    let partitions = this.partitionCount;
+    for (const req of reqs) {
+      let checked: { record: TopicRecord; overrides: Map<string, string> };
+      try {
+        checked = this.checkCreate(req, names, collisionKeys);
+      } catch (err) {
+        if (!(err instanceof KafkaError)) throw err;
+        outcomes.push(err);
+        continue;
+      }
+      const brokerProblem = this.brokerLimitProblem(partitions + checked.record.partitions);
+      if (brokerProblem) {
+        outcomes.push(new KafkaError(ErrorCode.POLICY_VIOLATION, brokerProblem));
+        continue;
+      }
+      records += 1 + checked.overrides.size + checked.record.partitions;
+      partitions += checked.record.partitions;
+      names.add(req.name);
+      collisionKeys.set(collisionKey(req.name), req.name);
+      accepted.push({ index: outcomes.length, ...checked });
+      outcomes.push(this.infoOf(checked.record, []));
+    }
+    // Kafka refuses the whole operation, validate-only or not, once its records pass the limit
+    if (records > MAX_RECORDS_PER_OPERATION) throw new KafkaError(ErrorCode.POLICY_VIOLATION, EXCESSIVELY_LARGE);
+    if (accepted.length === 0 || reqs.some((r) => r.validateOnly)) return outcomes;
+    try {
+      await this.store.putTopics(accepted.map((a) => a.record));
+    } catch (err) {
+      for (const a of accepted) outcomes[a.index] = new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Storing topic '${a.record.name}' failed: ${(err as Error).message}`);
+      return outcomes;
+    }
+    for (const { index, record, overrides } of accepted) {
+      const topicConfig = resolveTopicConfig(this.deps.config, overrides);
+      const created = await this.createLogs(record, topicConfig, 0, record.partitions);
+      if (created instanceof Error) {
+        // Undo the stored topic; if even that fails, the next start gives it empty logs.
+        this.deps.logger.error({ err: created, topic: record.name }, 'creating the partition logs failed; rolling the topic back');
+        try {
+          await this.store.deleteTopic(record.name);
+        } catch (undoErr) {
+          this.deps.logger.error({ err: undoErr, topic: record.name }, 'rolling back a failed topic creation failed');
+        }
+        outcomes[index] = new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Creating the logs of topic '${record.name}' failed: ${created.message}`);
+        continue;
+      }
+      const info = this.infoOf(record, created, topicConfig);
+      this.remember(info);
+      outcomes[index] = info;
+      this.deps.logger.info({ topic: record.name, topicId: record.topicId, partitions: record.partitions, configs: record.configs }, 'created topic');
+    }
+    return outcomes;
+  }
+
+  /**
+   * Kafka's checks of one topic to create, in Kafka's order; `names` and `collisionKeys` are the topics
+   * accepted before it in the same request. Returns its record (with a new id) and overrides; throws
+   * KafkaError.
+   */
+  private checkCreate(req: CreateTopicRequest, names: ReadonlySet<string>, collisionKeys: ReadonlyMap<string, string>): { record: TopicRecord; overrides: Map<string, string> } {
     const config = this.deps.config;
     const { name } = req;
     const problem = topicNameProblem(name);
     if (problem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
-    if (this.byName.has(name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
-    const colliding = this.byCollisionKey.get(collisionKey(name));
+    if (this.byName.has(name) || names.has(name)) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' already exists.`);
+    for (const d of this.deleting.values()) {
+      if (d.record.name === name) throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${name}' is marked for deletion.`);
+    }
+    const colliding = this.byCollisionKey.get(collisionKey(name)) ?? collisionKeys.get(collisionKey(name));
     if (colliding !== undefined) {
       throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic '${name}' collides with existing topic: ${colliding}`);
     }
@@ -324,30 +582,7 @@ export class TopicManager {
       );
     }
     const record: TopicRecord = { name, topicId: randomTopicId(), partitions: numPartitions, replicationFactor, configs: Object.fromEntries(overrides) };
-    if (req.validateOnly) return this.infoOf(record, []);
-    await this.store.putTopic(record);
-    const topicConfig = resolveTopicConfig(config, overrides);
-    const partitions: PartitionState[] = [];
-    try {
-      for (let p = 0; p < numPartitions; p++) {
-        const log = await this.deps.logs.createLog(name, p, record.topicId, topicConfig.log);
-        partitions.push({ topic: name, partition: p, topicId: record.topicId, log, leaderEpoch: LEADER_EPOCH });
-      }
-    } catch (err) {
-      // Undo what was created; if even that fails, the next start repairs it from the stored record.
-      this.deps.logger.error({ err, topic: name }, 'creating the partition logs failed; rolling the topic back');
-      try {
-        await this.store.deleteTopic(name);
-        for (const p of partitions) await this.deps.logs.deleteLog(name, p.partition);
-      } catch (undoErr) {
-        this.deps.logger.error({ err: undoErr, topic: name }, 'rolling back a failed topic creation failed');
-      }
-      throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Creating the logs of topic '${name}' failed: ${(err as Error).message}`);
-    }
-    const info = this.infoOf(record, partitions, topicConfig);
-    this.remember(info);
-    this.deps.logger.info({ topic: name, topicId: record.topicId, partitions: numPartitions, configs: record.configs }, 'created topic');
-    return info;
+    return { record, overrides };
   }
 
   /** Kafka's checks of CreatePartitions assignments on a single broker, in Kafka's order and words. */
@@ -429,40 +664,39 @@ export class TopicManager {
   private async load(): Promise<void> {
     const logs = this.deps.logs;
     const log = this.deps.logger;
-    const { topics: records, existed, brokerConfigs } = await this.store.load({ nodeId: this.deps.nodeId, clusterId: logs.clusterId });
+    const { topics: records, deletingTopics, existed, brokerConfigs } = await this.store.load({ nodeId: this.deps.nodeId, clusterId: logs.clusterId });
     const dynamicSet = this.applyStoredBrokerConfigs(brokerConfigs);
-    const onDisk = new Map<string, PartitionLog[]>();
-    for (const l of logs.existingLogs()) {
-      const list = onDisk.get(l.topic);
-      if (list) list.push(l);
-      else onDisk.set(l.topic, [l]);
-    }
+    const found = logs.existingLogs();
     if (!existed) {
       // Nothing stored yet: adopt what is on disk.
-      for (const [name, list] of onDisk) {
+      const byTopic = new Map<string, PartitionLog[]>();
+      for (const l of found) byTopic.set(l.topic, [...(byTopic.get(l.topic) ?? []), l]);
+      for (const [name, list] of byTopic) {
         const count = Math.max(...list.map((l) => l.partition)) + 1;
         const topicId = list.map(topicIdOfLog).find((id) => id !== undefined) ?? randomTopicId();
-        const record: TopicRecord = { name, topicId, partitions: count, replicationFactor: 1, configs: {} };
-        records.push(record);
-        await this.store.putTopic(record);
+        records.push({ name, topicId, partitions: count, replicationFactor: 1, configs: {} });
         log.warn({ topic: name, topicId, partitions: count }, 'adopted topic found on disk without stored metadata');
       }
+      if (byTopic.size > 0) await this.store.putTopics(records);
+    }
+    const dirs = classifyLogs(
+      found.map((l) => ({ topic: l.topic, partition: l.partition, topicId: topicIdOfLog(l), log: l })),
+      records,
+      deletingTopics,
+    );
+    await this.moveStraysAside(dirs.strays.map((s) => ({ log: s.log.log, reason: s.reason })));
+    if (deletingTopics.length > 0) {
+      // finished beside the start: the broker listens meanwhile
+      log.warn({ topics: deletingTopics.map((d) => d.name), partitionDirs: dirs.doomed.length }, 'finishing the deletion of topics cut short by a crash');
+      this.finishDeletion(deletingTopics, dirs.doomed.map((d) => ({ topic: d.topic, partition: d.partition })));
     }
     for (const record of records) {
       const overrides = new Map(Object.entries(record.configs));
       const topicConfig = resolveTopicConfig(this.deps.config, overrides);
-      const stray = new Map((onDisk.get(record.name) ?? []).map((l) => [l.partition, l] as const));
-      onDisk.delete(record.name);
+      const onDisk = dirs.live.get(record.name);
       const partitions: PartitionState[] = [];
       for (let p = 0; p < record.partitions; p++) {
-        let plog = stray.get(p);
-        stray.delete(p);
-        const diskId = plog ? topicIdOfLog(plog) : undefined;
-        if (plog && diskId !== undefined && diskId !== record.topicId) {
-          log.warn({ topic: record.name, partition: p, topicId: record.topicId, diskTopicId: diskId }, 'partition dir belongs to an older topic of the same name; deleting it');
-          await logs.deleteLog(record.name, p);
-          plog = undefined;
-        }
+        let plog = onDisk?.get(p)?.log;
         if (!plog) {
           log.warn({ topic: record.name, partition: p }, 'partition of a stored topic has no log on disk; creating an empty one');
           plog = await logs.createLog(record.name, p, record.topicId, topicConfig.log);
@@ -471,15 +705,35 @@ export class TopicManager {
         }
         partitions.push({ topic: record.name, partition: p, topicId: record.topicId, log: plog, leaderEpoch: LEADER_EPOCH });
       }
-      for (const p of stray.keys()) {
-        log.warn({ topic: record.name, partition: p }, 'partition dir beyond the stored partition count; deleting it');
-        await logs.deleteLog(record.name, p);
-      }
       this.remember(this.infoOf(record, partitions, topicConfig));
     }
-    for (const [name, list] of onDisk) {
-      log.warn({ topic: name, partitions: list.length }, 'partition dirs of a topic that no longer exists (deletion interrupted); deleting them');
-      for (const l of list) await logs.deleteLog(name, l.partition);
+  }
+
+  /**
+   * Renames partition dirs the metadata does not explain to `-stray` and keeps them (Kafka's stray logs), with
+   * one warning per topic that says why and what to do.
+   */
+  private async moveStraysAside(strays: ReadonlyArray<{ log: PartitionLog; reason: string }>): Promise<void> {
+    if (strays.length === 0) return;
+    // every stray is a log the LogManager holds: the paths come back in the same order
+    const moved = await this.deps.logs.markStray(strays.map((s) => ({ topic: s.log.topic, partition: s.log.partition })));
+    const byTopic = new Map<string, { reason: string; partitions: number[]; movedTo: string[] }>();
+    strays.forEach((s, i) => {
+      const group = `${s.log.topic}\n${s.reason}`;
+      const entry = byTopic.get(group) ?? { reason: s.reason, partitions: [], movedTo: [] };
+      entry.partitions.push(s.log.partition);
+      entry.movedTo.push(moved[i] ?? '');
+      byTopic.set(group, entry);
+    });
+    for (const [group, { reason, partitions, movedTo }] of byTopic) {
+      const topic = group.slice(0, group.indexOf('\n'));
+      this.deps.logger.warn(
+        { topic, partitions, reason, movedTo: movedTo.slice(0, 20) },
+        `partition directories of topic ${topic} that gregor-metadata.json does not explain (${reason}) were renamed <dir>.<uuid>-stray and kept, not deleted. ` +
+          'If gregor-metadata.json is stale (restored from a backup, copied, or edited by hand): stop the broker, put the current file back and rename ' +
+          'each -stray dir back to <topic>-<partition>. To read the data: start a broker of its own on an empty data dir holding the dir renamed <topic>-<partition> (it adopts it). ' +
+          'Remove the dirs once they are not needed (README: Durability and limits).',
+      );
     }
   }
 

@@ -24,9 +24,15 @@
  * log that failed, UNKNOWN_TOPIC_OR_PARTITION when the topic was deleted while the append was on its way.
  * Anything else is a bug and is thrown.
  *
+ * Before any partition, the request as a whole (hasTransactionalRecords): records with the transactional bit
+ * need a transactional id, else Kafka answers every partition TRANSACTIONAL_ID_AUTHORIZATION_FAILED and
+ * appends nothing (KafkaApis.handleProduceRequest). With an id, such a batch gets INVALID_TXN_STATE from the
+ * producer-state check (no transaction coordinator yet).
+ *
  * The pipeline sees the broker through ProduceDeps only (the handler's services), never the Broker.
  */
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
+import { ATTR_TRANSACTIONAL, ATTRIBUTES_OFFSET, MAGIC_OFFSET } from '../../protocol/records/index.js';
 import { StorageError, type PartitionLog } from '../../storage/index.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { TopicConfigView } from '../config/topic-configs.js';
@@ -83,6 +89,16 @@ export interface PartitionProduceResult {
 const NO_RECORD_ERRORS: readonly RecordError[] = [];
 
 /** Runs one partition through the pipeline; `p.appended` (if any) is called exactly once. */
+/**
+ * Whether a partition's records start with a transactional batch (Kafka's RequestUtils.hasTransactionalRecords
+ * looks at the first batch of each partition; legacy messages never are). A Produce request with such records
+ * and no transactional id is refused whole, TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+ */
+export function hasTransactionalRecords(records: Buffer | null): boolean {
+  if (records === null || records.length < ATTRIBUTES_OFFSET + 2 || records.readInt8(MAGIC_OFFSET) !== 2) return false;
+  return (records.readInt16BE(ATTRIBUTES_OFFSET) & ATTR_TRANSACTIONAL) !== 0;
+}
+
 export async function producePartition(deps: ProduceDeps, p: PartitionProduce): Promise<PartitionProduceResult> {
   const appended = p.appended;
   if (appended === undefined) return produce(deps, p, undefined);

@@ -23,6 +23,8 @@ export function batchOf(records: RecordInput[], options: BatchOptions = {}): Pro
 export interface ProduceOptions {
   version?: number;
   acks?: number;
+  /** v3+: the producer's transactional id (default none). */
+  transactionalId?: string | null;
 }
 
 /** Sends one partition's records (a batch, a legacy message set, or any bytes) and returns its partition response. */
@@ -34,7 +36,7 @@ export async function produceRaw(
   opts: ProduceOptions = {},
 ): Promise<ProducePartitionResponse> {
   const res = await client.request(schemas.produceRequest, schemas.produceResponse, opts.version ?? 9, {
-    transactionalId: null,
+    transactionalId: opts.transactionalId ?? null,
     acks: opts.acks ?? 1,
     timeoutMs: 30_000,
     topicData: [{ name: topic, partitionData: [{ index: partition, records }] }],

@@ -10,7 +10,7 @@
 import { FaultyFs, type FileStat, type OpenFlags, type StorageFs } from '../../storage/index.js';
 
 /** A StorageFs over a FaultyFs that lets a subclass look at each mutating call first (`at`). */
-abstract class WatchedFs implements StorageFs {
+export abstract class WatchedFs implements StorageFs {
   private readonly paths = new Map<number, string>();
 
   constructor(readonly faulty: FaultyFs = new FaultyFs()) {}
@@ -100,9 +100,11 @@ abstract class WatchedFs implements StorageFs {
 }
 
 /** Where in the storage's work a power cut can come. */
-export type CutPoint = 'append' | 'group-commit' | 'roll' | 'retention' | 'compaction' | 'checkpoint' | 'producer-snapshot';
+export type CutPoint = 'append' | 'group-commit' | 'roll' | 'retention' | 'compaction' | 'checkpoint' | 'producer-snapshot' | 'partition-dir-rename';
 
 export function cutPointOf(op: string, path: string, flags?: OpenFlags): CutPoint | undefined {
+  // a whole partition directory renamed (deleted: `-delete`, or moved aside: `-stray`)
+  if (op === 'rename' && /\/[^/]+-\d+$/.test(path)) return 'partition-dir-rename';
   if (path.includes('.cleaned') || path.includes('.swap') || path.includes('cleaner-offset-checkpoint')) return 'compaction';
   if (path.includes('.snapshot')) return 'producer-snapshot';
   if (path.includes('checkpoint') || path.includes('partition.metadata')) return 'checkpoint';

@@ -130,7 +130,9 @@ describe('producer state checks (raw client)', () => {
   /** Produces `n` records as producer `producerId` with `epoch` from sequence `seq`. */
   async function send(t: string, producerId: number, epoch: number, seq: number, n = 1, extra: { transactional?: boolean; valueBytes?: number } = {}): Promise<PartitionResponse> {
     const records = testRecords(n, `p${producerId}-${seq}`, extra.valueBytes);
-    return produceRaw(client, t, 0, await batchOf(records, { producerId, producerEpoch: epoch, baseSequence: seq, transactional: extra.transactional ?? false }), { acks: -1 });
+    // a transactional producer names its transactional id (without one, Kafka refuses the whole request)
+    const transactionalId = extra.transactional ? `txn-${producerId}` : null;
+    return produceRaw(client, t, 0, await batchOf(records, { producerId, producerEpoch: epoch, baseSequence: seq, transactional: extra.transactional ?? false }), { acks: -1, transactionalId });
   }
 
   it('a sequence gap gets OUT_OF_ORDER_SEQUENCE_NUMBER and appends nothing', async () => {

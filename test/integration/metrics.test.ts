@@ -313,7 +313,10 @@ describe('metrics with limits and a starting broker', () => {
         return store.load(identity);
       },
       putTopic: (t) => store.putTopic(t),
+      putTopics: (t) => store.putTopics(t),
       deleteTopic: (n) => store.deleteTopic(n),
+      markDeleting: (n) => store.markDeleting(n),
+      deleted: (ids) => store.deleted(ids),
       putBrokerConfigs: (e, c) => store.putBrokerConfigs(e, c),
       close: () => store.close(),
     };

@@ -1,10 +1,11 @@
 /**
  * Stopping and starting a broker on the same data directory: topics, topic ids,
- * configs, the cluster id and records are all there again; state on disk that
- * disagrees with the stored metadata is repaired; a data directory of another
- * node is refused.
+ * configs, the cluster id and records are all there again; a stored partition
+ * without its directory gets an empty one, and a directory the stored metadata
+ * does not explain is moved aside as -stray, never deleted; a data directory of
+ * another node is refused.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -144,20 +145,22 @@ describe('reconciling stored metadata with the partition directories', () => {
     expect(holes.partitions[1]!.log.logEndOffset).toBe(0);
   });
 
-  it('removes partition directories of a topic the metadata no longer has (a deletion cut short)', async () => {
+  it('moves partition directories of a topic the metadata does not have aside as -stray, and keeps them', async () => {
     const first = await start();
-    await withAdmin(first, (admin) => admin.createTopics({ topics: [{ topic: 'keep' }, { topic: 'half-deleted', numPartitions: 2 }] }));
+    await withAdmin(first, (admin) => admin.createTopics({ topics: [{ topic: 'keep' }, { topic: 'unexplained', numPartitions: 2 }] }));
     await stop();
-    // What a crash between removing the metadata and removing the logs leaves behind:
+    // A metadata file without the topic (stale, or edited by hand): not proof that the data is unwanted
     const file = join(dataDir, METADATA_FILE);
     const stored = JSON.parse(await readFile(file, 'utf8')) as { topics: Array<{ name: string }> };
-    stored.topics = stored.topics.filter((t) => t.name !== 'half-deleted');
+    stored.topics = stored.topics.filter((t) => t.name !== 'unexplained');
     await writeFile(file, JSON.stringify(stored));
 
     const second = await start();
     expect([...(await topicsOnTheWire(second)).keys()]).toEqual(['keep']);
-    expect(existsSync(join(dataDir, 'half-deleted-0'))).toBe(false);
-    expect(existsSync(join(dataDir, 'half-deleted-1'))).toBe(false);
+    expect(existsSync(join(dataDir, 'unexplained-0'))).toBe(false);
+    expect(existsSync(join(dataDir, 'unexplained-1'))).toBe(false);
+    const strays = readdirSync(dataDir).filter((d) => d.startsWith('unexplained-') && d.endsWith('-stray'));
+    expect(strays.map((d) => d.slice(0, d.indexOf('.'))).sort()).toEqual(['unexplained-0', 'unexplained-1']);
   });
 
   it('adopts the topics on disk, with their ids, when no metadata was ever stored', async () => {
