@@ -22,6 +22,8 @@
  * Refusals come back as a result with Kafka's error code, message and record errors (Produce v8+), never as
  * exceptions: the code of the KafkaError that validation or producer state threw, KAFKA_STORAGE_ERROR for a
  * log that failed, UNKNOWN_TOPIC_OR_PARTITION when the topic was deleted while the append was on its way.
+ * Only records refused one by one carry record errors (Kafka's RecordValidationException: validate.ts
+ * checkRecordsOf); a batch refused as a whole (framing, CRC, structure) has none, as in Kafka.
  * Anything else is a bug and is thrown.
  *
  * Before any partition, the request as a whole (hasTransactionalRecords): records with the transactional bit
@@ -140,6 +142,7 @@ async function produce(deps: ProduceDeps, p: PartitionProduce, appended: (() => 
     const now = Date.now();
     const prepared = await prepareAppendWithin(deps.budgets.decompression, records, {
       version: p.version,
+      topicPartition: `${topicName}-${partition}`,
       config,
       maxDecompressedBytes: deps.config.int('gregor.max.decompressed.bytes'),
       now,
@@ -167,7 +170,7 @@ async function produce(deps: ProduceDeps, p: PartitionProduce, appended: (() => 
     // validation and producer state refuse with a KafkaError; anything else is a bug
     if (!(err instanceof KafkaError)) throw err;
     logRejection(deps.logger, topicName, partition, err.code, err.message);
-    return refused(err.code, err.message, recordErrorsOf(err));
+    return refused(err.code, err.message, err instanceof ProduceValidationError ? err.recordErrors : NO_RECORD_ERRORS);
   }
 }
 
@@ -181,15 +184,4 @@ function refused(errorCode: number, errorMessage: string | null = null, recordEr
 
 function logRejection(logger: Logger, topic: string, partition: number, code: number, message: string): void {
   logger.debug({ topic, partition, errorCode: code, reason: message }, 'Produce: records rejected');
-}
-
-/**
- * Per-record errors (Produce v8+): validation's own, or the record an INVALID_RECORD error from
- * protocol/records names ("record 3: ...").
- */
-function recordErrorsOf(err: KafkaError): readonly RecordError[] {
-  if (err instanceof ProduceValidationError) return err.recordErrors;
-  if (err.code !== ErrorCode.INVALID_RECORD) return NO_RECORD_ERRORS;
-  const m = /^record (\d+)\b/.exec(err.message);
-  return m ? [{ batchIndex: Number(m[1]), message: err.message }] : NO_RECORD_ERRORS;
 }
