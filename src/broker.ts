@@ -146,7 +146,9 @@ export class Broker {
     const config = this.config;
     const listener = listenerOf(config);
     await this.startMetrics();
-    this.logs = await LogManager.open({
+    // the log directory first (its lock and cluster id); the logs are loaded by the topic manager once it has
+    // read the stored topics, so that each log is recovered with its topic's own config
+    this.logs = await LogManager.openDir({
       logDir: resolve(config.string('log.dirs')),
       nodeId: this.nodeId,
       defaults: logDefaultsOf(config),
