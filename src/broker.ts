@@ -76,7 +76,7 @@ export class Broker {
   readonly requestMemory: MemoryBudget;
   /** gregor.fetch.response.max.memory.bytes: fetch response bytes read and not yet written to sockets. */
   readonly fetchMemory: MemoryBudget;
-  /** gregor.decompression.max.memory.bytes: what produced compressed records being validated may inflate to. */
+  /** gregor.decompression.max.memory.bytes: what compressed records may inflate to while produce validates them or fetch down-converts them. */
   readonly decompressionMemory: MemoryBudget;
 
   private constructor(private readonly opts: BrokerOptions) {
@@ -178,6 +178,7 @@ export class Broker {
       config,
       logger: this.logger,
       memory: this.fetchMemory,
+      decompression: this.decompressionMemory,
       logs,
       get metrics() {
         return broker.metrics;
