@@ -19,24 +19,41 @@ export const DECOMPRESSION_ALLOWANCE = 4 * 1024 * 1024;
 /**
  * Runs `work` (which decompresses with the bound it is given, failing with MESSAGE_TOO_LARGE "inflates past
  * the N-byte limit" beyond it) with the memory it may take from `budget`: the allowance, then, if it
- * inflated past it, `limit` (gregor.max.decompressed.bytes), waiting for each.
+ * inflated past it, `limit` (gregor.max.decompressed.bytes), waiting for each. `copies`: how many times the
+ * inflated bytes the work holds at once (down-conversion also builds the uncompressed message set it
+ * compresses again: 2).
  */
-export async function decompressWithin<T>(budget: MemoryBudget, limit: number, work: (maxDecompressedBytes: number) => Promise<T>): Promise<T> {
+export async function decompressWithin<T>(budget: MemoryBudget, limit: number, work: (maxDecompressedBytes: number) => Promise<T>, copies = 1): Promise<T> {
   // waiting, the work is always done
-  return (await within(budget, limit, work, true))!.value;
+  return (await within(budget, limit, work, copies, true))!.value;
 }
 
 /**
  * decompressWithin without waiting: when the budget cannot give what the work needs at once, the work is
  * not done (or not finished) and the answer is undefined.
  */
-export async function tryDecompressWithin<T>(budget: MemoryBudget, limit: number, work: (maxDecompressedBytes: number) => Promise<T>): Promise<{ value: T } | undefined> {
-  return within(budget, limit, work, false);
+export async function tryDecompressWithin<T>(
+  budget: MemoryBudget,
+  limit: number,
+  work: (maxDecompressedBytes: number) => Promise<T>,
+  copies = 1,
+): Promise<{ value: T } | undefined> {
+  return within(budget, limit, work, copies, false);
 }
 
-async function within<T>(budget: MemoryBudget, limit: number, work: (maxDecompressedBytes: number) => Promise<T>, wait: boolean): Promise<{ value: T } | undefined> {
-  // bytes taken, or undefined when they are not free and the caller does not wait
-  const take = async (bytes: number): Promise<number | undefined> => (wait ? budget.take(bytes) : budget.tryTake(bytes) ? bytes : undefined);
+async function within<T>(
+  budget: MemoryBudget,
+  limit: number,
+  work: (maxDecompressedBytes: number) => Promise<T>,
+  copies: number,
+  wait: boolean,
+): Promise<{ value: T } | undefined> {
+  // bytes taken for `inflated` bytes, or undefined when they are not free and the caller does not wait
+  const take = async (inflated: number): Promise<number | undefined> => {
+    const bytes = inflated * copies;
+    if (wait) return budget.take(bytes);
+    return budget.tryTake(bytes) ? bytes : undefined;
+  };
   const allowance = Math.min(DECOMPRESSION_ALLOWANCE, limit);
   let taken = await take(allowance);
   if (taken === undefined) return undefined;

@@ -7,7 +7,8 @@
  *    some readers take every message they get as one at or after their fetch offset); a compressed batch is
  *    converted whole, as Kafka does.
  * 2. Memory: a compressed batch is decompressed within the broker's decompression budget
- *    (src/decompression-budget.ts), one batch at a time. The first batch that has records for the reader
+ *    (src/decompression-budget.ts), one batch at a time, taking twice what it inflates to (the records, and
+ *    the message set built from them before it is compressed again). The first batch that has records for the reader
  *    waits for its share (an answer carries at least one batch, as Kafka's lazy down-conversion converts
  *    the first one eagerly); a later one is converted only if the budget has its share free now, otherwise
  *    the answer ends before it, as a fetch at its size limit does, and the reader's next fetch starts there.
@@ -21,6 +22,12 @@
 import { downConvertEntry, hasCompressedEntries, storedEntries } from '../../protocol/records/index.js';
 import { decompressWithin, tryDecompressWithin } from '../decompression-budget.js';
 import type { MemoryBudget } from '../memory-budget.js';
+
+/**
+ * What converting a compressed batch holds at once, in multiples of its inflated size: the decompressed
+ * records and the uncompressed message set built from them before it is compressed again.
+ */
+const WORKING_COPIES = 2;
 
 export interface DownConversion {
   /** 0 for Fetch v0-1, 1 for v2-3. */
@@ -39,9 +46,9 @@ export async function downConvert(chunks: readonly Buffer[], fetchOffset: number
     let converted: Buffer;
     try {
       if (!hasCompressedEntries(entry)) converted = await convert(c.maxDecompressedBytes);
-      else if (out.length === 0) converted = await decompressWithin(c.budget, c.maxDecompressedBytes, convert);
+      else if (out.length === 0) converted = await decompressWithin(c.budget, c.maxDecompressedBytes, convert, WORKING_COPIES);
       else {
-        const now = await tryDecompressWithin(c.budget, c.maxDecompressedBytes, convert);
+        const now = await tryDecompressWithin(c.budget, c.maxDecompressedBytes, convert, WORKING_COPIES);
         if (now === undefined) break;
         converted = now.value;
       }
