@@ -98,8 +98,9 @@ export class Broker {
   get connections(): Server['connections'] {
     return this.server?.connections ?? new Set();
   }
-  get connectionCounts(): { open: number; accepted: number; rejected: number } {
-    return { open: this.connections.size, accepted: this.server?.accepted ?? 0, rejected: this.server?.rejected ?? 0 };
+  get connectionCounts(): { open: number; accepted: number; rejected: number; waiting: number } {
+    const server = this.server;
+    return { open: this.connections.size, accepted: server?.accepted ?? 0, rejected: server?.rejected ?? 0, waiting: server?.waiting ?? 0 };
   }
   /** Logs recovered and listening, not shutting down (/ready). */
   get isReady(): boolean {
