@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { librdkafka, nodeClients } from './librdkafka.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -25,6 +26,17 @@ const debVersion = (pkg) => quiet('dpkg-query', ['-W', '-f', '${Version}', pkg])
 const nodeScript = (file) => () => ({ cmd: process.execPath, args: [join(SCRIPTS, file)] });
 
 const NO_IDEMPOTENCE = 'client has no idempotent producer';
+
+/** librdkafka 2.15 and the bindings built on it (./librdkafka.mjs), once their prepare resolved. */
+const built = {};
+const builtDir = (key) => {
+  if (built[key] === undefined) throw new Error('not prepared');
+  return built[key];
+};
+/** What a binding reports at run time: its librdkafka is the one it was linked against. */
+const bindingVersion = (pkg, dir) =>
+  quiet(process.execPath, ['-e', `const k = require(${JSON.stringify(dir)}); console.log(${JSON.stringify(pkg)} + ' ' + require(${JSON.stringify(join(dir, 'package.json'))}).version + ', librdkafka ' + k.librdkafkaVersion)`]);
+const BUILT_FROM = 'built from the source in @confluentinc/kafka-javascript';
 
 /** Builds the two Go programs once per run, offline, in GOPATH mode. */
 let goBuild;
@@ -190,6 +202,49 @@ export const CLIENTS = [
       'delete-topic': 'kafka-node has no DeleteTopics',
       'topic-configs': 'kafka-node has no AlterConfigs',
       idempotent: NO_IDEMPOTENCE,
+    },
+  },
+  {
+    name: 'librdkafka-2.15',
+    title: 'librdkafka 2.15 (C driver)',
+    language: 'C (clients/rdkafka_driver.c, driven from a Node.js script)',
+    version: () => {
+      const v = quiet(builtDir('librdkafka').bin.driver, ['version']);
+      return `librdkafka ${/"version":"([^"]+)"/.exec(v)?.[1] ?? v} (${BUILT_FROM}), features ${/"features":"([^"]+)"/.exec(v)?.[1] ?? '?'}`;
+    },
+    headers: true,
+    prepare: async () => {
+      built.librdkafka = await librdkafka();
+    },
+    command: () => ({ cmd: process.execPath, args: [join(SCRIPTS, 'rdkafka215.mjs'), builtDir('librdkafka').bin.driver] }),
+    supports: {},
+  },
+  {
+    name: 'confluent-kafka-javascript',
+    title: '@confluentinc/kafka-javascript',
+    language: 'JavaScript (KafkaJS-style API; node-rdkafka-style for reads without a group)',
+    version: () => `${bindingVersion('@confluentinc/kafka-javascript', builtDir('clients').confluentKafkaJavascript.dir)} (${BUILT_FROM})`,
+    headers: true,
+    prepare: async () => {
+      built.clients = await nodeClients();
+    },
+    command: () => ({ cmd: process.execPath, args: [join(SCRIPTS, 'confluent-kafka-javascript.mjs'), builtDir('clients').confluentKafkaJavascript.dir] }),
+    supports: {
+      'topic-configs': 'its admin client (1.10) has no DescribeConfigs/AlterConfigs',
+    },
+  },
+  {
+    name: 'node-rdkafka',
+    title: 'node-rdkafka',
+    language: 'JavaScript',
+    version: () => `${bindingVersion('node-rdkafka', builtDir('clients').nodeRdkafka.dir)} (linked against the librdkafka ${BUILT_FROM}; the package bundles 2.12)`,
+    headers: true,
+    prepare: async () => {
+      built.clients = await nodeClients();
+    },
+    command: () => ({ cmd: process.execPath, args: [join(SCRIPTS, 'node-rdkafka.mjs'), builtDir('clients').nodeRdkafka.dir] }),
+    supports: {
+      'topic-configs': 'its AdminClient has createTopic, deleteTopic and createPartitions only',
     },
   },
 ];
