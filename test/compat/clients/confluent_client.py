@@ -1,6 +1,7 @@
 """confluent-kafka-python (librdkafka) scenarios. Run with /usr/bin/python3."""
 import os
 import sys
+import time
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -15,7 +16,7 @@ A = spec["bootstrap"]
 B = spec["errBootstrap"]
 
 
-def produce(bootstrap, topic, messages, codec="none", **extra):
+def produce(bootstrap, topic, messages, codec="none", wait_linger=False, **extra):
     conf = {"bootstrap.servers": bootstrap, "compression.type": codec, "acks": "all", "linger.ms": 5, "message.timeout.ms": 10000}
     conf.update(extra)
     p = Producer(conf)
@@ -32,6 +33,13 @@ def produce(bootstrap, topic, messages, codec="none", **extra):
         if "timestamp" in m:
             kwargs["timestamp"] = m["timestamp"]
         p.produce(topic, **kwargs)
+    if wait_linger:
+        # flush() makes queued messages sendable at once (linger.ms no longer
+        # applies), so on a slow machine they left one by one: poll instead until the
+        # lingered batch is delivered, so that the messages share one batch.
+        deadline = time.monotonic() + 20
+        while len(p) > 0 and time.monotonic() < deadline:
+            p.poll(0.05)
     left = p.flush(20)
     if errors:
         raise KafkaException(errors[0])
@@ -135,7 +143,7 @@ def consume(task):
 
 
 def mid_batch(task):
-    produce(A, task["topic"], task["messages"], task["codec"], **{"linger.ms": 200})
+    produce(A, task["topic"], task["messages"], task["codec"], wait_linger=True, **{"linger.ms": 500})
     want = {(task["topic"], 0): len(task["messages"]) - task["offset"]}
     return {"read": read_assigned(A, want, task["offset"])[(task["topic"], 0)]}
 
