@@ -5,7 +5,7 @@
 //   node node-rdkafka.mjs /path/to/node_modules/node-rdkafka
 import { createRequire } from 'node:module';
 import { loadSpec, runTasks } from './lib.mjs';
-import { rdkafkaApi } from './rdkafka-api.mjs';
+import { oneBatch, rdkafkaApi } from './rdkafka-api.mjs';
 
 const Kafka = createRequire(import.meta.url)(process.argv[2]);
 const spec = loadSpec();
@@ -48,7 +48,7 @@ await runTasks(spec, {
     return { read: Object.fromEntries(got.map((msgs, p) => [p, msgs])) };
   },
   async 'mid-batch'(task) {
-    await rd.produce(A, task.topic, task.messages, { 'compression.codec': task.codec, 'linger.ms': 200 });
+    await rd.produce(A, task.topic, task.messages, { 'compression.codec': task.codec, ...oneBatch(task.messages) });
     return { read: await readPartition0(A, task.topic, task.messages.length - task.offset, task.offset) };
   },
   async group(task) {

@@ -7,6 +7,17 @@ import { until } from './lib.mjs';
 const buf = (s) => (s === null || s === undefined ? null : Buffer.from(s, 'utf8'));
 const text = (b) => (b === null || b === undefined ? null : Buffer.from(b).toString('utf8'));
 
+/**
+ * librdkafka producer settings that put `messages` (all to one partition) into
+ * one batch whatever the machine's speed: librdkafka sends a partition's batch
+ * once it holds batch.num.messages messages, or once linger.ms has passed since
+ * its first one. With the count exactly that of the messages and a linger far
+ * longer than queueing them takes, the batch leaves when the last one is queued.
+ * The producer must then wait for the delivery reports, not flush: a flush
+ * sends whatever is queued at once.
+ */
+export const oneBatch = (messages) => ({ 'batch.num.messages': String(messages.length), 'linger.ms': '15000', 'message.timeout.ms': '30000' });
+
 /** A message as the scripts report it: key, value, headers as [name, value] pairs. */
 export function fromRdkafka(m) {
   return {
@@ -39,8 +50,10 @@ export function rdkafkaApi(Kafka, clientId) {
         const headers = m.headers.map(([k, v]) => ({ [k]: buf(v) }));
         p.produce(topic, m.partition ?? 0, buf(m.value), buf(m.key), m.timestamp ?? 0, null, headers);
       }
+      // Delivery first, then a flush that has nothing left to send: flushing at once would
+      // send what is queued without lingering (see oneBatch).
+      await until(() => reported >= messages.length, 30_000, 'delivery reports');
       await call((cb) => p.flush(20_000, cb));
-      await until(() => reported >= messages.length, 20_000, 'delivery reports');
     } finally {
       await disconnect(p);
     }

@@ -6,6 +6,7 @@
 //   node rdkafka215.mjs /path/to/rdkafka_driver
 import { spawn } from 'node:child_process';
 import { loadSpec, runTasks } from './lib.mjs';
+import { oneBatch } from './rdkafka-api.mjs';
 
 const spec = loadSpec();
 const DRIVER = process.argv[2];
@@ -92,8 +93,8 @@ await runTasks(spec, {
     return { read: Object.fromEntries([0, 1, 2].map((p) => [p, all.filter((l) => l.partition === p).map(fromLine)])) };
   },
   async 'mid-batch'(task) {
-    // One producer lingering long enough to make one batch.
-    await produce(spec.bootstrap, task.topic, task.messages, { 'compression.type': task.codec, 'linger.ms': '200' });
+    // The driver polls until delivery before it flushes, so oneBatch's settings hold.
+    await produce(spec.bootstrap, task.topic, task.messages, { 'compression.type': task.codec, ...oneBatch(task.messages) });
     return { read: (await read(spec.bootstrap, task.topic, [0], task.offset)).map(fromLine) };
   },
   async group(task) {

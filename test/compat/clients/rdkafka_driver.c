@@ -9,7 +9,8 @@
  *
  *   metadata TOPIC                       {"brokers":[{"id","host","port"}],"partitions":[{"id","leader","error"}],"error"}
  *   list-topics                          {"topics":[names]}
- *   produce TOPIC                        records on stdin, one per line (below); {"delivered":n,"failed":n,"errors":[...]}
+ *   produce TOPIC                        records on stdin, one per line (below), polled until delivered (linger.ms
+ *                                        and batch.num.messages hold: no flush before): {"delivered":n,"failed":n,"errors":[...]}
  *   consume TOPIC P[,P...] OFFSET        assign (no group) from OFFSET (beginning|end|N) to each partition's end: a message line each
  *   group TOPIC GROUP COUNT              subscribe, read COUNT messages, commit, close: a message line each, then {"committed":[...]}
  *   offsets TOPIC PARTITION TS...        {"times":[offset per TS],"low","high"}
@@ -267,7 +268,13 @@ static int cmd_produce(const char *topic) {
     rd_kafka_poll(rk, 0);
   }
   free(line);
-  rd_kafka_resp_err_t err = rd_kafka_flush(rk, timeout_ms);
+  /* Poll until everything is delivered, and flush only then: rd_kafka_flush() sends
+   * whatever is queued at once, ignoring linger.ms and batch.num.messages, so a
+   * caller that sets them to make one batch would get what the timing gives. */
+  long long deadline = now_ms() + timeout_ms;
+  while (rd_kafka_outq_len(rk) > 0 && now_ms() < deadline) rd_kafka_poll(rk, 50);
+  long long left = deadline - now_ms();
+  rd_kafka_resp_err_t err = rd_kafka_flush(rk, left > 0 ? (int)left : 0);
   printf("{\"delivered\":%d,\"failed\":%d,\"flush\":", delivered, failed);
   json_err(err, NULL);
   printf(",\"errors\":[");
