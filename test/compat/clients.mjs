@@ -37,6 +37,13 @@ const builtDir = (key) => {
 const bindingVersion = (pkg, dir) =>
   quiet(process.execPath, ['-e', `const k = require(${JSON.stringify(dir)}); console.log(${JSON.stringify(pkg)} + ' ' + require(${JSON.stringify(join(dir, 'package.json'))}).version + ', librdkafka ' + k.librdkafkaVersion)`]);
 const BUILT_FROM = 'built from the source in @confluentinc/kafka-javascript';
+/** What librdkafka 2.15 (src/rdkafka_request.c, rdkafka_telemetry.c) asks for only when a broker lists it. */
+const LIBRDKAFKA_215_BEYOND =
+  'librdkafka 2.15: KIP-714 client telemetry, GetTelemetrySubscriptions v0 then PushTelemetry v0, on by default (enable.metrics.push=true); ' +
+  'KIP-848 consumer groups (ConsumerGroupHeartbeat v1, ConsumerGroupDescribe v0) only with group.protocol=consumer; ' +
+  'KIP-932 share groups (ShareGroupHeartbeat v1, ShareFetch v1, ShareAcknowledge v1) only for a share consumer. ' +
+  'It has no DescribeTopicPartitions (KIP-966): its DescribeTopics admin call uses Metadata (its newest is v13; here v12, the newest Gregor lists). ' +
+  'Its newest Produce is v10 and Fetch v16 (v13+ name topics by id, which Gregor answers).';
 
 /** Builds the two Go programs once per run, offline, in GOPATH mode. */
 let goBuild;
@@ -212,6 +219,7 @@ export const CLIENTS = [
       const v = quiet(builtDir('librdkafka').bin.driver, ['version']);
       return `librdkafka ${/"version":"([^"]+)"/.exec(v)?.[1] ?? v} (${BUILT_FROM}), features ${/"features":"([^"]+)"/.exec(v)?.[1] ?? '?'}`;
     },
+    beyondGregor: LIBRDKAFKA_215_BEYOND,
     headers: true,
     prepare: async () => {
       built.librdkafka = await librdkafka();
@@ -224,6 +232,7 @@ export const CLIENTS = [
     title: '@confluentinc/kafka-javascript',
     language: 'JavaScript (KafkaJS-style API; node-rdkafka-style for reads without a group)',
     version: () => `${bindingVersion('@confluentinc/kafka-javascript', builtDir('clients').confluentKafkaJavascript.dir)} (${BUILT_FROM})`,
+    beyondGregor: LIBRDKAFKA_215_BEYOND,
     headers: true,
     prepare: async () => {
       built.clients = await nodeClients();
@@ -238,6 +247,7 @@ export const CLIENTS = [
     title: 'node-rdkafka',
     language: 'JavaScript',
     version: () => `${bindingVersion('node-rdkafka', builtDir('clients').nodeRdkafka.dir)} (linked against the librdkafka ${BUILT_FROM}; the package bundles 2.12)`,
+    beyondGregor: LIBRDKAFKA_215_BEYOND,
     headers: true,
     prepare: async () => {
       built.clients = await nodeClients();

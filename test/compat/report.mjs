@@ -32,6 +32,18 @@ function wireRows(ctx) {
     }));
 }
 
+/** Produce and Fetch: the newest version each client id sent, and whether that is its own newest or Gregor's. */
+function newestRows(rows, ctx) {
+  const cellFor = (apis, key) => {
+    const a = apis.find((x) => x.apiKey === key);
+    if (a === undefined) return 'not sent';
+    const used = Math.max(...a.versions);
+    const max = ctx.apiVersions.get(key)?.[1];
+    return max === undefined || used < max ? `v${used} (its newest; Gregor lists up to v${max})` : `v${used} (Gregor's newest; the client may know newer)`;
+  };
+  return rows.filter((r) => r.apis.some((a) => a.apiKey === 0 || a.apiKey === 1)).map((r) => [r.clientId, cellFor(r.apis, 0), cellFor(r.apis, 1)]);
+}
+
 function servedText(ctx) {
   return [...ctx.apiVersions]
     .sort(([x], [y]) => x - y)
@@ -137,6 +149,28 @@ export function renderMarkdown(clients, cells, versions, env, pairs, ctx) {
     out.push('|---|---|');
     for (const r of rows) out.push(`| ${esc(r.clientId)} | ${esc(r.text)} |`);
     out.push('');
+    out.push('### Newest Produce and Fetch');
+    out.push('');
+    out.push(
+      'A client uses the newest version both sides know: below Gregor\'s newest, that is the newest the client speaks. Gregor answered ' +
+        'each of these requests, and the scenarios above check what came of them (data read back, codecs on disk, offsets, errors).',
+    );
+    out.push('');
+    out.push('| client id | Produce | Fetch |');
+    out.push('|---|---|---|');
+    for (const [id, produce, fetch] of newestRows(rows, ctx)) out.push(`| ${esc(id)} | ${esc(produce)} | ${esc(fetch)} |`);
+    out.push('');
+    const beyond = clients.filter((c) => c.beyondGregor !== undefined);
+    if (beyond.length > 0) {
+      out.push('### What the current clients would send if Gregor listed more');
+      out.push('');
+      out.push('From the clients\' source (their requests are sent only to a broker that lists the API):');
+      out.push('');
+      for (const text of new Set(beyond.map((c) => c.beyondGregor))) {
+        out.push(`- **${beyond.filter((c) => c.beyondGregor === text).map((c) => c.name).join(', ')}**: ${esc(text)}`);
+      }
+      out.push('');
+    }
   }
   if (pairs.length > 0) {
     out.push('## Cross-client reads');
