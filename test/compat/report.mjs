@@ -19,27 +19,44 @@ const NEWER_APIS = [
   [76, 'KIP-932 share groups'],
 ];
 
-/** Per client id (the runner's own setup client left out): what it sent, as "Name vA/vB" by API. */
+/**
+ * Per client id (the runner's own setup client left out): what it sent, as "Name vA/vB" by API.
+ * Ids that differ only by a counter (kafka-python's producer-1, producer-2, ...) make one row, "producer-N".
+ */
 function wireRows(ctx) {
   if (ctx?.wire === undefined) return [];
-  return [...ctx.wire.byClient]
-    .filter(([clientId]) => clientId !== 'compat-setup')
+  const ids = [...ctx.wire.byClient.keys()].filter((id) => id !== 'compat-setup');
+  const stem = (id) => id.replace(/-\d+$/, '');
+  const rowId = (id) => (/-\d+$/.test(id) && ids.filter((x) => stem(x) === stem(id)).length > 1 ? `${stem(id)}-N` : id);
+  const merged = new Map();
+  for (const id of ids) {
+    const byKey = merged.get(rowId(id)) ?? new Map();
+    for (const a of ctx.wire.byClient.get(id)) {
+      const had = byKey.get(a.apiKey);
+      byKey.set(a.apiKey, { apiKey: a.apiKey, versions: [...new Set([...(had?.versions ?? []), ...a.versions])].sort((x, y) => x - y) });
+    }
+    merged.set(rowId(id), byKey);
+  }
+  return [...merged]
     .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
-    .map(([clientId, apis]) => ({
-      clientId,
-      apis,
-      text: apis.map((a) => `${apiName(a.apiKey)} v${a.versions.join('/')}${ctx.apiKeys.has(a.apiKey) ? '' : ' (NOT LISTED by Gregor)'}`).join(', '),
-    }));
+    .map(([clientId, byKey]) => {
+      const apis = [...byKey.values()].sort((x, y) => x.apiKey - y.apiKey);
+      return {
+        clientId,
+        apis,
+        text: apis.map((a) => `${apiName(a.apiKey)} v${a.versions.join('/')}${ctx.apiKeys.has(a.apiKey) ? '' : ' (NOT LISTED by Gregor)'}`).join(', '),
+      };
+    });
 }
 
-/** Produce and Fetch: the newest version each client id sent, and whether that is its own newest or Gregor's. */
+/** Produce and Fetch: the newest version each client id sent, and whether the client's limit or Gregor's chose it. */
 function newestRows(rows, ctx) {
   const cellFor = (apis, key) => {
     const a = apis.find((x) => x.apiKey === key);
     if (a === undefined) return 'not sent';
     const used = Math.max(...a.versions);
     const max = ctx.apiVersions.get(key)?.[1];
-    return max === undefined || used < max ? `v${used} (its newest; Gregor lists up to v${max})` : `v${used} (Gregor's newest; the client may know newer)`;
+    return max === undefined || used < max ? `v${used} (the client's newest, as configured; Gregor lists up to v${max})` : `v${used} (Gregor's newest; the client may know newer)`;
   };
   return rows.filter((r) => r.apis.some((a) => a.apiKey === 0 || a.apiKey === 1)).map((r) => [r.clientId, cellFor(r.apis, 0), cellFor(r.apis, 1)]);
 }
@@ -152,7 +169,8 @@ export function renderMarkdown(clients, cells, versions, env, pairs, ctx) {
     out.push('### Newest Produce and Fetch');
     out.push('');
     out.push(
-      'A client uses the newest version both sides know: below Gregor\'s newest, that is the newest the client speaks. Gregor answered ' +
+      'A client uses the newest version both sides know: below Gregor\'s newest, that is the newest the client speaks (or is configured to: ' +
+        'sarama sends what its Version setting allows). Gregor answered ' +
         'each of these requests, and the scenarios above check what came of them (data read back, codecs on disk, offsets, errors).',
     );
     out.push('');

@@ -203,7 +203,8 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     delivered++;
     return;
   }
-  if (failed < 4) snprintf(first_errors[failed], sizeof first_errors[0], "%s: %s", rd_kafka_err2name(m->err), rd_kafka_message_errstr(m));
+  /* rd_kafka_err2str, not rd_kafka_message_errstr: for a delivery report, that is the message's payload. */
+  if (failed < 4) snprintf(first_errors[failed], sizeof first_errors[0], "%s: %s", rd_kafka_err2name(m->err), rd_kafka_err2str(m->err));
   failed++;
 }
 
