@@ -196,6 +196,7 @@ export class Broker {
       requestMemory: this.requestMemory,
       maxConnections: config.int('max.connections'),
       maxConnectionsPerIp: config.int('max.connections.per.ip'),
+      listenBacklog: config.int('socket.listen.backlog.size'),
     });
     this.server = server;
     const port = await server.listen(listener.host, listener.port);

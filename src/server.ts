@@ -7,13 +7,13 @@
  *
  * 1. max.connections: at the limit Kafka's acceptor thread blocks (ConnectionQuotas.inc waits for a slot)
  *    with the socket it has just accepted, and the connections behind it wait in the kernel's listen
- *    backlog (socket.listen.backlog.size, 50) until one closes; a client sees its TCP connection
+ *    backlog (socket.listen.backlog.size, default 50) until one closes; a client sees its TCP connection
  *    established and its requests unanswered, not a close. Node cannot stop accepting: libuv accepts every
  *    pending connection as soon as the listening socket is readable, net.Server has no pause, and
  *    `server.maxConnections` closes what is over the limit; closing and reopening the listener would
  *    refuse (RST) the connections in the backlog, worse than Kafka. So Gregor keeps the accepted socket
- *    unread (paused, no Connection, nothing answered) in a queue of at most LISTEN_BACKLOG connections,
- *    the listen backlog Kafka would have, and admits them in arrival order as connections close. Only a
+ *    unread (paused, no Connection, nothing answered) in a queue of at most socket.listen.backlog.size
+ *    connections, the listen backlog Kafka would have (also given to listen()), and admits them in arrival order as connections close. Only a
  *    connection arriving when that queue is full is closed at once (where Kafka's kernel would drop it),
  *    and counted as rejected.
  * 2. max.connections.per.ip: checked when a connection is admitted (after its wait, as Kafka's
@@ -27,12 +27,11 @@ import { Connection, type ConnectionLimits } from './connection.js';
 import type { BrokerServices } from './services.js';
 import { Session, type Listener } from './session.js';
 
-/** Connections held unread at max.connections, and the kernel's listen backlog: Kafka's socket.listen.backlog.size default. */
-export const LISTEN_BACKLOG = 50;
-
 export interface ServerLimits extends ConnectionLimits {
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
+  /** socket.listen.backlog.size: the kernel's listen backlog, and how many connections wait at max.connections. */
+  readonly listenBacklog: number;
 }
 
 export class Server {
@@ -61,7 +60,7 @@ export class Server {
   listen(host: string, port: number): Promise<number> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen({ host: host === '' ? undefined : host, port, backlog: LISTEN_BACKLOG }, () => {
+      this.server.listen({ host: host === '' ? undefined : host, port, backlog: this.limits.listenBacklog }, () => {
         this.server.off('error', reject);
         resolve((this.server.address() as net.AddressInfo).port);
       });
@@ -77,7 +76,7 @@ export class Server {
       this.admit(socket);
       return;
     }
-    if (this.queue.length >= LISTEN_BACKLOG) {
+    if (this.queue.length >= this.limits.listenBacklog) {
       this.reject(socket, 'connection limit reached and the backlog is full; closing connection');
       return;
     }
