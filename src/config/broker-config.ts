@@ -250,6 +250,18 @@ export function checkConfig(config: BrokerConfig): void {
       config.warnings.push(`${name}=${value}${fromOf(config, name)} is above the number of brokers (${BROKER_COUNT}): ${effect}; set it to 1`);
     }
   }
+  checkOffsetsTopicFits(config);
+}
+
+/** __consumer_offsets is created with offsets.topic.num.partitions partitions, within gregor.max.partitions.per.topic. */
+function checkOffsetsTopicFits(config: BrokerConfig): void {
+  const max = config.int('gregor.max.partitions.per.topic');
+  const offsets = config.int('offsets.topic.num.partitions');
+  if (max < offsets) {
+    throw new ConfigError(
+      `invalid configuration gregor.max.partitions.per.topic: ${max}${fromOf(config, 'gregor.max.partitions.per.topic')} is below offsets.topic.num.partitions (${offsets}${fromOf(config, 'offsets.topic.num.partitions')}), so __consumer_offsets could not be created; raise gregor.max.partitions.per.topic or lower offsets.topic.num.partitions`,
+    );
+  }
 }
 
 /** " (from <origin>)" for a static value, "" for a default. */

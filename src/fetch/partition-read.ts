@@ -46,8 +46,8 @@ export interface ReadOptions {
   readonly version: number;
   /** Followers read up to the log end offset, consumers up to the high watermark. */
   readonly fromFollower: boolean;
-  /** Converts stored batches for v0-3 fetchers (magic 0 or 1); undefined for v4+. */
-  readonly convert: ((chunks: Buffer[]) => Promise<Buffer[]>) | undefined;
+  /** Converts stored batches for v0-3 fetchers (magic 0 or 1), from the fetch offset on; undefined for v4+. */
+  readonly convert: ((chunks: Buffer[], fetchOffset: number) => Promise<Buffer[]>) | undefined;
 }
 
 /** The partition a fetch names: by topic id from v13, by name before. */
@@ -112,7 +112,7 @@ export async function readPartition(
     let size = 0;
     if (offset < maxOffset && (limit > 0 || limits.minOneMessage)) {
       const read = await log.read(offset, Math.max(limit, 1), maxOffset);
-      records = opts.convert ? await opts.convert(read.chunks) : read.chunks;
+      records = opts.convert ? await opts.convert(read.chunks, offset) : read.chunks;
       size = sizeOf(records);
       if (size > limit && !limits.minOneMessage) {
         records = opts.version >= 3 ? wholeEntries(records, limit) : cutChunks(records, limit);
