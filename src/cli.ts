@@ -196,27 +196,12 @@ async function main(): Promise<void> {
     logger.warn({ keys: config.ignored, file }, 'ignoring configuration keys Gregor does not know');
   }
   for (const warning of config.warnings) logger.warn(warning);
-  const broker = await Broker.start({ config, logger });
-  const listener = listenerOf(config);
-  process.stdout.write(
-    `Gregor ${version()} ready: listening on ${listener.host === '' ? '0.0.0.0' : listener.host}:${broker.boundPort}, ` +
-      `advertised as ${broker.advertised.host}:${broker.advertised.port} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${broker.dataDir}` +
-      `${broker.metricsPort === undefined ? '' : `, metrics on port ${broker.metricsPort}`})\n`,
-  );
+  // The handlers come before the start: a signal while the logs load stops the broker as soon as it has
+  // started (instead of killing it mid-recovery), and whoever reads the ready line may signal at once.
+  let broker: Awaited<ReturnType<typeof Broker.start>> | undefined;
   let first: { signal: string; at: number } | undefined;
-  const stop = (signal: string): void => {
-    if (first !== undefined) {
-      if (signal === first.signal && Date.now() - first.at < SIGNAL_REPEAT_MS) {
-        logger.debug({ signal }, 'the same signal again at once (from the terminal and from npm): counted once');
-        return;
-      }
-      logger.warn({ signal }, 'second signal: exiting without finishing the shutdown');
-      logger.flush();
-      process.exit(1);
-    }
-    first = { signal, at: Date.now() };
-    logger.info({ signal }, 'shutting down');
-    broker.close().then(
+  const shutdown = (running: NonNullable<typeof broker>): void => {
+    running.close().then(
       () => {
         logger.info('stopped');
         logger.flush();
@@ -229,8 +214,33 @@ async function main(): Promise<void> {
       },
     );
   };
+  const stop = (signal: string): void => {
+    if (first !== undefined) {
+      if (signal === first.signal && Date.now() - first.at < SIGNAL_REPEAT_MS) {
+        logger.debug({ signal }, 'the same signal again at once (from the terminal and from npm): counted once');
+        return;
+      }
+      logger.warn({ signal }, 'second signal: exiting without finishing the shutdown');
+      logger.flush();
+      process.exit(1);
+    }
+    first = { signal, at: Date.now() };
+    logger.info({ signal }, broker === undefined ? 'shutting down once started' : 'shutting down');
+    if (broker !== undefined) shutdown(broker);
+  };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  broker = await Broker.start({ config, logger });
+  if (first !== undefined) {
+    shutdown(broker);
+    return;
+  }
+  const listener = listenerOf(config);
+  process.stdout.write(
+    `Gregor ${version()} ready: listening on ${listener.host === '' ? '0.0.0.0' : listener.host}:${broker.boundPort}, ` +
+      `advertised as ${broker.advertised.host}:${broker.advertised.port} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${broker.dataDir}` +
+      `${broker.metricsPort === undefined ? '' : `, metrics on port ${broker.metricsPort}`})\n`,
+  );
 }
 
 /** The keys of `origins` that `explicit` (--override) does not set again. */
