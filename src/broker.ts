@@ -84,7 +84,7 @@ export class Broker {
     this.logger = opts.logger;
     this.nodeId = opts.config.int('node.id');
     this.advertised = advertisedListenerOf(opts.config);
-    this.requestMemory = new MemoryBudget(opts.config.long('queued.max.request.bytes'));
+    this.requestMemory = new MemoryBudget(opts.config.long('queued.max.request.bytes'), 'fit');
     this.fetchMemory = new MemoryBudget(opts.config.long('gregor.fetch.response.max.memory.bytes'));
     this.decompressionMemory = new MemoryBudget(opts.config.long('gregor.decompression.max.memory.bytes'));
   }

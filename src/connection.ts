@@ -17,19 +17,32 @@
  * Back-pressure: the socket is paused (nothing more is read, so the client's
  * TCP window closes) while responses wait for it to drain, while
  * queued.max.requests requests or more than socket.request.max.bytes wait
- * behind the one in progress, and while the broker-wide request budget
- * (queued.max.request.bytes) cannot hold the next request: its size is taken
- * from the budget when its size prefix arrives and given back once the
- * request has been handled. A request that has started to arrive must arrive
- * whole within gregor.request.read.timeout.ms (time spent paused by us does
- * not count), else the connection is closed (slowloris); a connection with
- * no traffic at all is closed after connections.max.idle.ms.
+ * behind the one in progress, and while it is muted for memory.
+ *
+ * Request memory (queued.max.request.bytes, broker-wide, memory-budget.ts in
+ * 'fit' order): a request holds the bytes that have arrived, not what its
+ * size prefix announces. Bytes read are taken from the budget as they arrive
+ * (past the capacity if need be: they are in memory already) and given back
+ * once their request has been handled. A read that finds the budget full
+ * mutes the connection (Kafka's muted channel): it is not read until the
+ * budget has room again for a part of what its request still needs, which it
+ * takes ahead (so that the next read lands in it); meanwhile every other
+ * connection whose read fits goes on, and a request that stopped arriving
+ * holds only what it sent. So the budget is exceeded by at most one socket
+ * read per connection reading when it fills, plus, when requests half
+ * arrived on muted connections hold all of it (nothing else could free it),
+ * the request closest to complete, which is read on past it.
+ *
+ * A request that has started to arrive must arrive whole within
+ * gregor.request.read.timeout.ms (time spent paused by us does not count),
+ * else the connection is closed (slowloris); a connection with no traffic at
+ * all is closed after connections.max.idle.ms.
  */
 import type { Socket } from 'node:net';
 import type { ConnectionInfo } from './connection-info.js';
 import { dispatch, type Dispatched, type DispatchTarget } from './dispatch.js';
 import type { Logger } from './logger.js';
-import type { MemoryBudget } from './memory-budget.js';
+import type { MemoryBudget, Progress } from './memory-budget.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import type { BrokerServices } from './services.js';
 import type { Session } from './session.js';
@@ -45,7 +58,7 @@ export interface ConnectionLimits {
   readonly idleMs: number;
   /** gregor.request.read.timeout.ms: the longest a started request may take to arrive whole (0: no limit). */
   readonly requestReadTimeoutMs: number;
-  /** queued.max.request.bytes: the broker-wide budget of request bytes read and not yet handled. */
+  /** queued.max.request.bytes: the broker-wide budget of request bytes read and not yet handled ('fit' order). */
   readonly requestMemory: MemoryBudget;
 }
 
@@ -59,11 +72,14 @@ interface QueuedFrame {
   readonly frame: Buffer;
   /** performance.now() at its arrival (request queue time). */
   readonly arrivedAt: number;
-  /** Bytes it holds of the request budget. */
+  /** Bytes it holds of the request budget (its size prefix included). */
   readonly reserved: number;
 }
 
 let nextId = 1;
+
+/** What a muted connection asks of the request budget before it is read again: about one socket read. */
+const READ_AHEAD_BYTES = 64 * 1024;
 
 export class Connection implements ConnectionInfo {
   readonly id = nextId++;
@@ -78,9 +94,11 @@ export class Connection implements ConnectionInfo {
   private readonly log: Logger;
   /** What dispatch() needs of this connection, for each of its requests. */
   private readonly target: DispatchTarget;
-  /** Bytes of the request budget held for the frame arriving (0: not taken yet). */
-  private nextReserved = 0;
-  /** Cancels the wait for request budget, while waiting. */
+  /** Bytes of the request budget held for the bytes read and not yet framed (at least `pending.length`). */
+  private pendingHeld = 0;
+  /** What this connection tells the request budget while muted: what it holds that only more reads give back. */
+  private readonly progress: Progress = { heldBytes: () => this.pendingHeld, bytesToFinish: () => this.bytesToFinish() };
+  /** Cancels the wait for request budget, while muted for memory. */
   private cancelBudgetWait: (() => void) | undefined;
   private awaitingDrain = false;
   /** Fires when a started request has not arrived whole in time (refreshed, never re-created). */
@@ -184,7 +202,50 @@ export class Connection implements ConnectionInfo {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.pending.push(chunk);
+    // the bytes are in memory already: they are counted whether or not they fit
+    const unheld = this.pending.length - this.pendingHeld;
+    if (unheld > 0) {
+      this.limits.requestMemory.force(unheld);
+      this.pendingHeld += unheld;
+    }
     this.readFrames();
+    if (this.limits.requestMemory.full) this.muteForMemory();
+  }
+
+  /**
+   * The budget is full: not read until it has room for a part of what the request arriving still needs
+   * (see the top of this file). Granted bytes are held for the reads to come.
+   */
+  private muteForMemory(): void {
+    if (this.closed || this.cancelBudgetWait !== undefined) return;
+    const budget = this.limits.requestMemory;
+    let waiting = true;
+    const cancel = budget.enqueue(
+      Math.min(READ_AHEAD_BYTES, this.bytesToFinish()),
+      (taken) => {
+        waiting = false;
+        this.cancelBudgetWait = undefined;
+        if (this.closed) {
+          budget.release(taken);
+          return;
+        }
+        this.pendingHeld += taken;
+        this.readFrames();
+      },
+      true,
+      this.progress,
+    );
+    if (waiting) {
+      this.cancelBudgetWait = cancel;
+      this.updateFlow();
+    }
+  }
+
+  /** Bytes the request arriving still needs before it is whole (its size prefix, first). */
+  private bytesToFinish(): number {
+    const n = this.pending.length;
+    if (n < 4) return 4 - n;
+    return Math.max(1, 4 + this.pending.peekInt32() - n);
   }
 
   /** Frames what has arrived, then lets the queue run. */
@@ -215,33 +276,19 @@ export class Connection implements ConnectionInfo {
         this.close('request size out of bounds');
         return;
       }
-      if (this.nextReserved === 0) {
-        if (this.cancelBudgetWait) return;
-        // a zero-byte frame still holds one byte, so that "taken" is never 0
-        const bytes = Math.max(size, 1);
-        if (this.limits.requestMemory.tryTake(bytes)) {
-          this.nextReserved = bytes;
-        } else {
-          // the socket stays paused (updateFlow) until the budget has room for this request
-          this.cancelBudgetWait = this.limits.requestMemory.enqueue(bytes, (taken) => {
-            this.cancelBudgetWait = undefined;
-            if (this.closed) {
-              this.limits.requestMemory.release(taken);
-              return;
-            }
-            this.nextReserved = taken;
-            this.readFrames();
-          });
-          return;
-        }
-      }
       if (this.pending.length < 4 + size) break;
       this.pending.take(4);
       const frame = this.pending.take(size);
       this.requestArriving = false;
-      this.queue.push({ frame, arrivedAt: performance.now(), reserved: this.nextReserved });
-      this.nextReserved = 0;
+      // its bytes move from what is pending to the frame, which gives them back once handled
+      this.pendingHeld -= 4 + size;
+      this.queue.push({ frame, arrivedAt: performance.now(), reserved: 4 + size });
       this.queuedBytes += frame.length;
+    }
+    if (this.pending.length === 0 && this.pendingHeld > 0 && this.cancelBudgetWait === undefined) {
+      // nothing is arriving: bytes taken ahead for reads go back
+      this.limits.requestMemory.release(this.pendingHeld);
+      this.pendingHeld = 0;
     }
     if (this.pending.length > 0 && !this.requestArriving) {
       this.requestArriving = true;
@@ -292,10 +339,10 @@ export class Connection implements ConnectionInfo {
     this.cancelBudgetWait?.();
     this.cancelBudgetWait = undefined;
     // the frame in progress gives its bytes back when its handler returns
-    let held = this.nextReserved;
+    let held = this.pendingHeld;
     for (const q of this.queue) held += q.reserved;
     this.limits.requestMemory.release(held);
-    this.nextReserved = 0;
+    this.pendingHeld = 0;
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.pending.clear();
