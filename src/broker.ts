@@ -189,6 +189,7 @@ export class Broker {
       maxQueuedRequests: config.int('queued.max.requests'),
       idleMs: config.long('connections.max.idle.ms'),
       requestReadTimeoutMs: config.long('gregor.request.read.timeout.ms'),
+      streamWindowBytes: config.int('gregor.fetch.stream.window.bytes'),
       requestMemory: this.requestMemory,
       maxConnections: config.int('max.connections'),
       maxConnectionsPerIp: config.int('max.connections.per.ip'),

@@ -14,6 +14,16 @@
  * included) are written with cork/uncork, never concatenated; responses
  * completed in the same tick share one writev.
  *
+ * Streamed responses: a record section still in a segment file (a lazy chunk,
+ * a FileRegion of storage) is read into a buffer a piece at a time and
+ * written, the next piece once the kernel has taken enough of the last ones
+ * that at most gregor.fetch.stream.window.bytes are in flight (read, not yet
+ * taken by the kernel). So a client that does not read its responses holds
+ * one window of the broker's memory, whatever it asked for, and slows only
+ * itself. Later responses wait until the streamed one has been written
+ * whole; a region that cannot be read (its file cut meanwhile) closes the
+ * connection, as the size prefix announced bytes that cannot come.
+ *
  * Back-pressure: the socket is paused (nothing more is read, so the client's
  * TCP window closes) while responses wait for it to drain, while
  * queued.max.requests requests or more than socket.request.max.bytes wait
@@ -39,6 +49,7 @@
  * all is closed after connections.max.idle.ms.
  */
 import type { Socket } from 'node:net';
+import type { FrameChunk, LazyChunk } from '../protocol/index.js';
 import type { ConnectionInfo } from './connection-info.js';
 import { dispatch, type Dispatched, type DispatchTarget } from './dispatch.js';
 import type { Logger } from './logger.js';
@@ -58,13 +69,15 @@ export interface ConnectionLimits {
   readonly idleMs: number;
   /** gregor.request.read.timeout.ms: the longest a started request may take to arrive whole (0: no limit). */
   readonly requestReadTimeoutMs: number;
+  /** gregor.fetch.stream.window.bytes: response bytes read from files and not yet taken by the kernel, at most. */
+  readonly streamWindowBytes: number;
   /** queued.max.request.bytes: the broker-wide budget of request bytes read and not yet handled ('fit' order). */
   readonly requestMemory: MemoryBudget;
 }
 
 /** A response ready to be written. */
 interface Outgoing {
-  readonly chunks: Buffer[];
+  readonly chunks: readonly FrameChunk[];
   readonly onSent?: (() => void) | undefined;
 }
 
@@ -110,6 +123,9 @@ export class Connection implements ConnectionInfo {
   private readonly unsentHooks = new Set<Array<() => void>>();
   /** The socket is corked until the next tick (send()). */
   private corked = false;
+  /** A response is being streamed (later ones wait for it), and who waits for it or for a drain. */
+  private streaming = false;
+  private readonly sendWaiters = new Set<() => void>();
   /** Requests being handled (the one in order and any detached ones). */
   private outstanding = 0;
   /** Lets processQueue go on while the request in order runs (detach()). */
@@ -364,18 +380,22 @@ export class Connection implements ConnectionInfo {
         this.updateFlow();
         await started;
         // (a response the kernel took whole leaves writableNeedDrain set until the next tick: no wait for it)
-        if (this.sendBufferFull && !this.closed) {
+        if ((this.sendBufferFull || this.streaming) && !this.closed) {
           this.awaitingDrain = true;
           this.updateFlow();
-          await new Promise<void>((resolve) => {
-            const done = (): void => {
-              this.socket.off('drain', done);
-              this.socket.off('close', done);
-              resolve();
-            };
-            this.socket.on('drain', done);
-            this.socket.on('close', done);
-          });
+          while ((this.sendBufferFull || this.streaming) && !this.closed) {
+            await new Promise<void>((resolve) => {
+              const done = (): void => {
+                this.socket.off('drain', done);
+                this.socket.off('close', done);
+                this.sendWaiters.delete(done);
+                resolve();
+              };
+              this.socket.on('drain', done);
+              this.socket.on('close', done);
+              this.sendWaiters.add(done);
+            });
+          }
           this.awaitingDrain = false;
           this.updateFlow();
         }
@@ -421,15 +441,17 @@ export class Connection implements ConnectionInfo {
     });
   }
 
-  /** Runs `write` (a response, or nothing) in its turn, then every later one that was waiting for it. */
+  /**
+   * Runs `write` (a response, or nothing) in its turn, then every later one that was waiting for it; a
+   * streamed response holds back the later ones until it has been written whole.
+   */
   private inTurn(turn: number, write: (() => void) | undefined): void {
-    if (turn !== this.sendTurn) {
-      this.waitingTurn.set(turn, write ?? noop);
-      return;
-    }
-    write?.();
-    this.sendTurn++;
-    for (let next = this.waitingTurn.get(this.sendTurn); next !== undefined; next = this.waitingTurn.get(this.sendTurn)) {
+    this.waitingTurn.set(turn, write ?? noop);
+    this.writeInTurn();
+  }
+
+  private writeInTurn(): void {
+    for (let next = this.waitingTurn.get(this.sendTurn); next !== undefined && !this.streaming; next = this.waitingTurn.get(this.sendTurn)) {
       this.waitingTurn.delete(this.sendTurn);
       this.sendTurn++;
       next();
@@ -460,10 +482,85 @@ export class Connection implements ConnectionInfo {
       process.nextTick(uncorkConnection, this);
     }
     const last = chunks.length - 1;
-    for (let i = 0; i < last; i++) this.socket.write(chunks[i]!);
-    this.socket.write(chunks[last]!, done);
+    for (let i = 0; i <= last; i++) {
+      const chunk = chunks[i]!;
+      if (!Buffer.isBuffer(chunk)) {
+        this.stream(chunks, i, done);
+        return;
+      }
+      if (i < last) this.socket.write(chunk);
+      else this.socket.write(chunk, done);
+    }
     // a full buffer goes out now: waiting for the tick would only hold the bytes
     if (this.socket.writableLength >= this.socket.writableHighWaterMark) this.uncork();
+  }
+
+  /**
+   * Writes `chunks` from `from` on, the lazy ones a piece at a time within the stream window (see the top
+   * of this file); `done` goes with the last write. Later responses wait until it ends.
+   */
+  private stream(chunks: readonly FrameChunk[], from: number, done: (() => void) | undefined): void {
+    const socket = this.socket;
+    const window = this.limits.streamWindowBytes;
+    const pieceBytes = Math.max(1, Math.floor(window / 2));
+    const last = chunks.length - 1;
+    let i = from;
+    /** Bytes of chunks[i] (lazy) written so far. */
+    let at = 0;
+    /** Bytes read from files and not yet taken by the kernel. */
+    let inFlight = 0;
+    let ended = false;
+    this.streaming = true;
+    const end = (): void => {
+      ended = true;
+      this.streaming = false;
+      for (const wake of [...this.sendWaiters]) wake();
+      this.writeInTurn();
+    };
+    const pump = (): void => {
+      if (ended || this.closed || socket.destroyed) return;
+      while (i <= last) {
+        const chunk = chunks[i]!;
+        if (Buffer.isBuffer(chunk)) {
+          socket.write(chunk, i === last ? done : undefined);
+          i++;
+          continue;
+        }
+        const lazy: LazyChunk = chunk;
+        while (at < lazy.length) {
+          const n = Math.min(pieceBytes, lazy.length - at);
+          if (inFlight > 0 && inFlight + n > window) {
+            // the next piece waits until the kernel has taken one
+            this.uncork();
+            return;
+          }
+          const piece = takePiece(pieceBytes).subarray(0, n);
+          try {
+            lazy.readInto(piece, at);
+          } catch (err) {
+            givePiece(piece);
+            this.log.warn({ err }, 'a response could not be read from its file; closing connection');
+            this.close('response read failure');
+            return;
+          }
+          at += n;
+          inFlight += n;
+          const lastPiece = i === last && at === lazy.length;
+          socket.write(piece, () => {
+            // the kernel has the bytes (or the socket failed): the buffer is free again
+            givePiece(piece);
+            inFlight -= n;
+            if (lastPiece) done?.();
+            else pump();
+          });
+        }
+        i++;
+        at = 0;
+      }
+      this.uncork();
+      end();
+    };
+    pump();
   }
 
   /** Ends the cork of send(): the responses of this tick go out. */
@@ -484,6 +581,23 @@ function uncorkConnection(c: Connection): void {
 }
 
 function noop(): void {}
+
+/**
+ * Buffers of streamed pieces, reused once the kernel has taken them (a fresh allocation outside the heap per
+ * piece would make V8 collect garbage far more often; see storage's BufferPool). Kept: at most MAX_FREE_PIECES.
+ */
+const freePieces: Buffer[] = [];
+const MAX_FREE_PIECES = 64;
+
+function takePiece(size: number): Buffer {
+  for (let p = freePieces.pop(); p !== undefined; p = freePieces.pop()) if (p.length === size) return p;
+  return Buffer.allocUnsafeSlow(size);
+}
+
+function givePiece(piece: Buffer): void {
+  const whole = Buffer.from(piece.buffer);
+  if (freePieces.length < MAX_FREE_PIECES) freePieces.push(whole);
+}
 
 /** Runs and removes each hook once; a failing hook does not stop the others. */
 function runHooks(hooks: Array<() => void>): void {
