@@ -103,7 +103,8 @@ export class MemoryBudget {
    * function (a no-op once granted).
    */
   enqueue(bytes: number, granted: (taken: number) => void, upTo = false, progress?: Progress): () => void {
-    const waiter: Waiter = { bytes, upTo, progress, granted };
+    // (a negative size, from a request's fields, asks for nothing)
+    const waiter: Waiter = { bytes: Math.max(0, bytes), upTo, progress, granted };
     this.waiters.push(waiter);
     this.grant();
     return () => {
@@ -138,6 +139,7 @@ export class MemoryBudget {
 
   /** The bytes a waiter takes if it is served now, or -1 when it must wait. */
   private grantable(w: Waiter): number {
+    if (w.bytes === 0) return 0;
     if (w.upTo) return this.usedBytes >= this.capacity ? -1 : Math.min(w.bytes, this.capacity - this.usedBytes);
     return this.fits(w.bytes) ? w.bytes : -1;
   }

@@ -137,7 +137,7 @@ export class FetchManager {
     const memory = deps.memory;
     let wanted = 0;
     for (const p of partitions) wanted += Math.max(0, p.partitionMaxBytes);
-    wanted = Math.min(wanted, maxBytes);
+    wanted = Math.max(0, Math.min(wanted, maxBytes));
     // budget bytes held by the reads of the last pass (the ones answered), and those reads
     let held = 0;
     let last: PartitionRead[] = [];

@@ -90,4 +90,14 @@ describe('MemoryBudget', () => {
     expect(granted).toEqual(['c']);
     expect(b.used).toBe(110);
   });
+
+  test('a waiter asking for a negative size gets nothing at once, in either order, even when the budget is full', async () => {
+    for (const order of ['arrival', 'fit'] as const) {
+      const b = new MemoryBudget(100, order);
+      b.force(100);
+      expect(await b.take(-5, true)).toBe(0);
+      expect(await b.take(-5)).toBe(0);
+      expect(b.used).toBe(100);
+    }
+  });
 });
