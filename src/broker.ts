@@ -76,7 +76,7 @@ export class Broker {
   readonly requestMemory: MemoryBudget;
   /** gregor.fetch.response.max.memory.bytes: fetch response bytes read and not yet written to sockets. */
   readonly fetchMemory: MemoryBudget;
-  /** gregor.decompression.max.memory.bytes: what produced compressed records being validated may inflate to. */
+  /** gregor.decompression.max.memory.bytes: what compressed records may inflate to while produce validates them or fetch down-converts them. */
   readonly decompressionMemory: MemoryBudget;
 
   private constructor(private readonly opts: BrokerOptions) {
@@ -98,8 +98,9 @@ export class Broker {
   get connections(): Server['connections'] {
     return this.server?.connections ?? new Set();
   }
-  get connectionCounts(): { open: number; accepted: number; rejected: number } {
-    return { open: this.connections.size, accepted: this.server?.accepted ?? 0, rejected: this.server?.rejected ?? 0 };
+  get connectionCounts(): { open: number; accepted: number; rejected: number; waiting: number } {
+    const server = this.server;
+    return { open: this.connections.size, accepted: server?.accepted ?? 0, rejected: server?.rejected ?? 0, waiting: server?.waiting ?? 0 };
   }
   /** Logs recovered and listening, not shutting down (/ready). */
   get isReady(): boolean {
@@ -146,7 +147,9 @@ export class Broker {
     const config = this.config;
     const listener = listenerOf(config);
     await this.startMetrics();
-    this.logs = await LogManager.open({
+    // the log directory first (its lock and cluster id); the logs are loaded by the topic manager once it has
+    // read the stored topics, so that each log is recovered with its topic's own config
+    this.logs = await LogManager.openDir({
       logDir: resolve(config.string('log.dirs')),
       nodeId: this.nodeId,
       defaults: logDefaultsOf(config),
@@ -176,6 +179,7 @@ export class Broker {
       config,
       logger: this.logger,
       memory: this.fetchMemory,
+      decompression: this.decompressionMemory,
       logs,
       get metrics() {
         return broker.metrics;
@@ -193,6 +197,7 @@ export class Broker {
       requestMemory: this.requestMemory,
       maxConnections: config.int('max.connections'),
       maxConnectionsPerIp: config.int('max.connections.per.ip'),
+      listenBacklog: config.int('socket.listen.backlog.size'),
     });
     this.server = server;
     const port = await server.listen(listener.host, listener.port);

@@ -60,7 +60,7 @@ export type { AppendBatch } from './append-batches.js';
 export type { TimestampOffset, RecordTimestampLookup } from './local-log.js';
 export type { StorageLogger } from './logger.js';
 export { LogManager } from './log-manager.js';
-export type { LogManagerOptions, LogManagerStats } from './log-manager.js';
+export type { LogManagerOptions, LogManagerStats, TopicLogConfigs } from './log-manager.js';
 export { DEFAULT_CLEANER_OPTIONS, resolveCleanerOptions } from './cleaner-config.js';
 export type { CleanerOptions } from './cleaner-config.js';
 export type { StorageObserver } from './observer.js';

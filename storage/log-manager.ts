@@ -4,11 +4,16 @@
  * PartitionLog, and what they share: the batch cache, the file-handle cache, the read buffer pool, the
  * fsync limiter, and the timers for retention, flush.ms and checkpoints.
  *
- * Start: lock the directory (log-dir-lock.ts: a second broker on it is refused), read meta.properties
- * (refuse a different node.id, or data without the file), note whether the last shutdown was clean
- * (`.kafka_cleanshutdown`), load every `<topic>-<partition>` directory (recovering after an unclean
- * shutdown), remove `*-delete` directories in the background, leave `*-stray` ones alone (with a warning),
- * remove the marker, write the checkpoints.
+ * Start, in two steps (open does both): openDir locks the directory (log-dir-lock.ts: a second broker on it
+ * is refused) and reads meta.properties (refuse a different node.id, or data without the file); loadLogs,
+ * given each topic's config overrides (recovery rebuilds indexes by segment.index.bytes and
+ * index.interval.bytes, and a compacted log may have offset gaps: they must be the topic's own, not the
+ * broker defaults), notes whether the last shutdown was clean (`.kafka_cleanshutdown`), loads every
+ * `<topic>-<partition>` directory (recovering after an unclean shutdown), removes `*-delete` directories in
+ * the background, leaves `*-stray` ones alone (with a warning), removes the marker, writes the checkpoints,
+ * and starts the timers and the cleaner. The broker reads its topic metadata (checked against the cluster id
+ * of meta.properties) between the two, as Kafka's LogManager.startup gets the topic configs from the
+ * metadata it has loaded.
  * Delete: rename to `-delete` (a batch: one directory fsync, one checkpoint write), then remove in the
  * background, one directory at a time. Stray (the broker's metadata does not explain a directory): rename to
  * `-stray` and keep it.
@@ -55,13 +60,16 @@ export interface LogManagerOptions {
   findRecordByTimestamp?: RecordTimestampLookup;
   /** Wall clock (ms), default Date.now. */
   clock?: () => number;
-  /** Topic-level overrides of `defaults` for logs found at open (recovery and retention use them). */
-  topicConfig?: (topic: string) => Partial<LogConfig> | undefined;
+  /** Topic-level overrides of `defaults` for logs found at open (recovery and retention use them); see loadLogs. */
+  topicConfig?: TopicLogConfigs;
   /** Times fsyncs, appends and reads (the broker's metrics). */
   observer?: StorageObserver;
   /** The log cleaner (compaction of cleanup.policy=compact logs): the broker's log.cleaner.* settings. */
   cleaner?: Partial<CleanerOptions>;
 }
+
+/** A topic's overrides of the log defaults, undefined for none. */
+export type TopicLogConfigs = (topic: string) => Partial<LogConfig> | undefined;
 
 export interface LogManagerStats {
   /** Batches served from the batch cache. */
@@ -86,6 +94,13 @@ export interface LogManagerStats {
   cleanerUncleanablePartitions: number;
   /** Milliseconds the last cleaning took. */
   cleanerLastCleaningMs: number;
+}
+
+/** The periods of the timers loadLogs starts. */
+interface TimerIntervals {
+  readonly retentionCheckMs: number;
+  readonly checkpointMs: number;
+  readonly flushCheckMs: number;
 }
 
 const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint';
@@ -115,7 +130,7 @@ export class LogManager {
   private readonly handles: FileHandleCache;
   private readonly cache: BatchCache;
   private readonly defaults: LogConfig;
-  private readonly topicConfig: ((topic: string) => Partial<LogConfig> | undefined) | undefined;
+  private readonly intervals: TimerIntervals;
   private readonly recoveryCheckpoint: CheckpointWriter;
   private readonly logStartCheckpoint: CheckpointWriter;
   private readonly timers: NodeJS.Timeout[] = [];
@@ -127,6 +142,8 @@ export class LogManager {
   private removing: Promise<void> | null = null;
   private retentionRunning: Promise<void> | null = null;
   private readonly cleaner: LogCleanerManager;
+  /** loadLogs has run (the logs are loaded, the timers and the cleaner started). */
+  private loaded = false;
   private closed = false;
 
   private constructor(
@@ -135,13 +152,14 @@ export class LogManager {
     opts: LogManagerOptions,
     meta: { clusterId: string; directoryId: string },
     private readonly lock: LogDirLock,
+    intervals: TimerIntervals,
   ) {
+    this.intervals = intervals;
     this.logDir = opts.logDir;
     this.nodeId = opts.nodeId;
     this.clusterId = meta.clusterId;
     this.directoryId = meta.directoryId;
     this.defaults = resolveLogConfig(opts.defaults);
-    this.topicConfig = opts.topicConfig;
     this.handles = new FileHandleCache(fs, opts.maxOpenFiles ?? 1000);
     this.cache = new BatchCache(opts.cacheBytes ?? 64 * 1024 * 1024);
     this.ctx = {
@@ -167,14 +185,28 @@ export class LogManager {
     this.cleaner = new LogCleanerManager({ ctx: this.ctx, logDir: this.logDir, logs: () => this.logs.values() }, opts.cleaner);
   }
 
+  /** Opens the log directory and loads its logs with `opts.topicConfig` (openDir, then loadLogs). */
   static async open(opts: LogManagerOptions): Promise<LogManager> {
+    const manager = await LogManager.openDir(opts);
+    await manager.loadLogs(opts.topicConfig);
+    return manager;
+  }
+
+  /**
+   * The first step of the start: locks the directory and reads (or writes) meta.properties, so the cluster id
+   * is known. No log is loaded yet, nothing is written but meta.properties; loadLogs follows (close before it
+   * only releases the lock).
+   */
+  static async openDir(opts: LogManagerOptions): Promise<LogManager> {
     const fs = opts.fs ?? nodeFs;
     const logger = opts.logger ?? noopLogger;
     if (typeof opts.logDir !== 'string' || opts.logDir === '') throw new RangeError('logDir must be a non-empty path');
     if (!Number.isInteger(opts.nodeId) || opts.nodeId < 0) throw new RangeError(`nodeId must be an integer >= 0, got ${opts.nodeId}`);
-    const retentionCheckIntervalMs = positiveInt('retentionCheckIntervalMs', opts.retentionCheckIntervalMs ?? 300_000);
-    const checkpointIntervalMs = positiveInt('checkpointIntervalMs', opts.checkpointIntervalMs ?? 60_000);
-    const flushCheckIntervalMs = positiveInt('flushCheckIntervalMs', opts.flushCheckIntervalMs ?? 1000);
+    const intervals = {
+      retentionCheckMs: positiveInt('retentionCheckIntervalMs', opts.retentionCheckIntervalMs ?? 300_000),
+      checkpointMs: positiveInt('checkpointIntervalMs', opts.checkpointIntervalMs ?? 60_000),
+      flushCheckMs: positiveInt('flushCheckIntervalMs', opts.flushCheckIntervalMs ?? 1000),
+    };
     let meta;
     let lock: LogDirLock | undefined;
     try {
@@ -186,25 +218,38 @@ export class LogManager {
       if (err instanceof StorageError) throw err;
       throw storageError(`opening log directory ${opts.logDir}`, err);
     }
-    const manager = new LogManager(fs, logger, opts, meta, lock);
-    try {
-      await manager.loadLogs();
-    } catch (err) {
-      manager.handles.closeAll();
-      lock.release();
-      throw storageError(`loading logs in ${opts.logDir}`, err);
-    }
-    manager.timers.push(
-      setInterval(() => void manager.checkRetention(), retentionCheckIntervalMs),
-      setInterval(() => void manager.writeCheckpoints().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'writing checkpoints failed')), checkpointIntervalMs),
-      setInterval(() => manager.checkFlushMs(), flushCheckIntervalMs),
-    );
-    for (const t of manager.timers) t.unref();
-    manager.cleaner.start();
-    return manager;
+    return new LogManager(fs, logger, opts, meta, lock, intervals);
   }
 
-  private async loadLogs(): Promise<void> {
+  /**
+   * The second step of the start (Kafka's LogManager.startup): loads every partition directory, each with
+   * its topic's overrides of the defaults (`topicConfig`), then starts the retention, checkpoint and flush
+   * timers and the cleaner. Once; a failure releases the directory (the manager is closed).
+   */
+  async loadLogs(topicConfig?: TopicLogConfigs): Promise<void> {
+    if (this.closed) throw new StorageError(`log manager of ${this.logDir} is closed`);
+    if (this.loaded) throw new StorageError(`the logs of ${this.logDir} are loaded already`);
+    this.loaded = true;
+    try {
+      await this.loadDirectories(topicConfig);
+    } catch (err) {
+      this.closed = true;
+      this.handles.closeAll();
+      this.lock.release();
+      throw storageError(`loading logs in ${this.logDir}`, err);
+    }
+    const { retentionCheckMs, checkpointMs, flushCheckMs } = this.intervals;
+    const logger = this.logger;
+    this.timers.push(
+      setInterval(() => void this.checkRetention(), retentionCheckMs),
+      setInterval(() => void this.writeCheckpoints().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'writing checkpoints failed')), checkpointMs),
+      setInterval(() => this.checkFlushMs(), flushCheckMs),
+    );
+    for (const t of this.timers) t.unref();
+    this.cleaner.start();
+  }
+
+  private async loadDirectories(topicConfig: TopicLogConfigs | undefined): Promise<void> {
     const { fs, logger } = this;
     const marker = `${this.logDir}/${CLEAN_SHUTDOWN_FILE}`;
     const cleanShutdown = fs.stat(marker) !== null;
@@ -256,7 +301,7 @@ export class LogManager {
       const topic = m[1] as string;
       const partition = Number(m[2]);
       const topicId = readPartitionMetadata(fs, `${path}/partition.metadata`) ?? '';
-      const config = resolveLogConfig(this.defaults, this.topicConfig?.(topic));
+      const config = resolveLogConfig(this.defaults, topicConfig?.(topic));
       const log = await PartitionLog.load(this.ctx, path, topic, partition, topicId, config, {
         cleanShutdown: trustClean,
         recoveryPoint: recoveryPoints.get(name),
@@ -556,12 +601,19 @@ export class LogManager {
 
   private checkOpen(): void {
     if (this.closed) throw new StorageError(`log manager of ${this.logDir} is closed`);
+    if (!this.loaded) throw new StorageError(`the logs of ${this.logDir} are not loaded yet (loadLogs)`);
   }
 
   /** Flushes and closes every log, writes the checkpoints and then the clean-shutdown marker. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (!this.loaded) {
+      // opened, never loaded: nothing to flush, and no checkpoint or marker may be written for logs not read
+      this.handles.closeAll();
+      this.lock.release();
+      return;
+    }
     for (const t of this.timers) clearInterval(t);
     await this.cleaner.stop();
     if (this.retentionRunning) await this.retentionRunning;

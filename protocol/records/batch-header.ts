@@ -70,6 +70,23 @@ export function entrySizeAt(buf: Buffer, pos = 0): number {
   return LOG_OVERHEAD + buf.readInt32BE(pos + BATCH_LENGTH_OFFSET);
 }
 
+/**
+ * Whether some entry of `records` (a v2 batch, or a legacy message or wrapper) names a compression codec,
+ * read from the headers only; a malformed or truncated tail ends the walk (validation reports it).
+ */
+export function hasCompressedEntries(records: Buffer): boolean {
+  for (let pos = 0; pos + MAGIC_OFFSET + 2 <= records.length; ) {
+    const magic = records.readInt8(pos + MAGIC_OFFSET);
+    // v2: attributes after the CRC; magic 0/1: the byte after the magic
+    const attributes = magic === 2 ? (pos + ATTRIBUTES_OFFSET + 2 <= records.length ? records.readInt16BE(pos + ATTRIBUTES_OFFSET) : 0) : records.readInt8(pos + MAGIC_OFFSET + 1);
+    if ((attributes & ATTR_COMPRESSION_MASK) !== 0) return true;
+    const size = records.readInt32BE(pos + BATCH_LENGTH_OFFSET);
+    if (size <= 0) return false;
+    pos += LOG_OVERHEAD + size;
+  }
+  return false;
+}
+
 /** Magic byte of the entry at `pos` (2 for record batches, 0/1 for legacy messages). */
 export function magicAt(buf: Buffer, pos = 0): number {
   if (buf.length - pos <= MAGIC_OFFSET) throw new ProtocolError('entry too short for its magic byte');

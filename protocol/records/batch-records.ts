@@ -190,28 +190,25 @@ export interface RecordsSummary {
   /** Smallest and largest record timestamp (baseTimestamp + delta); -1 when the batch is empty. */
   readonly minTimestamp: number;
   readonly maxTimestamp: number;
+  /** Records with a null key (a compacted topic refuses them, each with its own record error). */
+  readonly nullKeys: number;
 }
 
 /**
  * Walks the records area of a batch without materialising records (keys,
  * values and headers are skipped by length): checks each record's structure,
  * that exactly `recordCount` records fill the area, and, with
- * `sequentialOffsets`, that offset deltas are 0, 1, 2, ...; with
- * `requireKeys`, that no key is null (compacted topics). Throws
- * ProtocolError(INVALID_RECORD).
+ * `sequentialOffsets`, that offset deltas are 0, 1, 2, ...; counts the records
+ * without key. Throws ProtocolError(INVALID_RECORD).
  */
-export function checkRecords(
-  header: BatchHeader,
-  records: Buffer,
-  sequentialOffsets: boolean,
-  requireKeys: boolean,
-): RecordsSummary {
+export function checkRecords(header: BatchHeader, records: Buffer, sequentialOffsets: boolean): RecordsSummary {
   const count = header.recordCount;
   if (count < 0) throw invalidRecord(`invalid record count ${count}`);
   const buf = records;
   const length = buf.length;
   let minDelta = Number.POSITIVE_INFINITY;
   let maxDelta = Number.NEGATIVE_INFINITY;
+  let nullKeys = 0;
   cursor = 0;
   for (let i = 0; i < count; i++) {
     const end = recordEnd(buf, length, i, count);
@@ -223,7 +220,7 @@ export function checkRecords(
     if (sequentialOffsets && offsetDelta !== i) throw invalidRecord(`record ${i} has offset delta ${offsetDelta}; expected ${i}`);
     const keyLength = zigzag(buf, end, 5, 'key length');
     if (keyLength >= 0) skip(keyLength, end, 'key');
-    else if (requireKeys) throw invalidRecord(`record ${i}: compacted topic cannot accept a record without key`);
+    else nullKeys++;
     const valueLength = zigzag(buf, end, 5, 'value length');
     if (valueLength >= 0) skip(valueLength, end, 'value');
     skipHeaders(buf, end, i);
@@ -231,8 +228,8 @@ export function checkRecords(
   if (cursor !== length) {
     throw invalidRecord(`incorrect declared record count ${count}: ${length - cursor} bytes remain after the last record`);
   }
-  if (count === 0) return { minTimestamp: -1, maxTimestamp: -1 };
-  return { minTimestamp: header.baseTimestamp + minDelta, maxTimestamp: header.baseTimestamp + maxDelta };
+  if (count === 0) return { minTimestamp: -1, maxTimestamp: -1, nullKeys };
+  return { minTimestamp: header.baseTimestamp + minDelta, maxTimestamp: header.baseTimestamp + maxDelta, nullKeys };
 }
 
 /** Where one record lies in a records area, and what the log cleaner needs of it. */

@@ -83,59 +83,93 @@ export async function messageSetToBatches(buf: Buffer, options: MessageSetToBatc
 export interface BatchesToMessageSetOptions {
   /** Bound of each decompressed batch; default 64 MiB. */
   readonly maxDecompressedBytes?: number;
+  /**
+   * The fetch offset: records before it are dropped from the uncompressed entries that are converted, as
+   * Kafka's RecordsUtil.downConvert does (magic 0/1 have no batches, and some readers take every message
+   * they get as one at or after their fetch offset). Compressed batches are converted whole. Default: keep
+   * every record.
+   */
+  readonly firstOffset?: number;
 }
 
 /**
- * Down-converts stored entries (v2 batches, possibly spread over several
- * chunks, as read from the log) into a message set of `magic` 0 or 1 for an
- * old Fetch reader. A compressed batch becomes one wrapper with the same codec
- * (zstd: UNSUPPORTED_COMPRESSION_TYPE, as Kafka answers old fetchers);
- * control batches are skipped; a truncated entry at the end of a chunk is
- * dropped (a fetch may end in a partial batch); legacy entries of a magic the
- * reader understands are passed through, others are converted.
+ * The whole entries (v2 batches, or legacy messages and wrappers) of stored chunks as read from the log, in
+ * order, as slices; a truncated entry at the end of a chunk ends that chunk (a fetch may end in a partial
+ * batch).
  */
-export async function batchesToMessageSet(
-  chunks: Buffer | readonly Buffer[],
-  magic: 0 | 1,
-  options: BatchesToMessageSetOptions = {},
-): Promise<Buffer> {
-  const maxBytes = options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
-  const parts: Buffer[] = [];
+export function* storedEntries(chunks: Buffer | readonly Buffer[]): Generator<Buffer> {
   for (const chunk of Buffer.isBuffer(chunks) ? [chunks] : chunks) {
     let pos = 0;
     while (chunk.length - pos >= LOG_OVERHEAD) {
       const size = LOG_OVERHEAD + chunk.readInt32BE(pos + BATCH_LENGTH_OFFSET);
       if (size <= MAGIC_OFFSET) throw new ProtocolError(`entry size ${size} is too small for a message or batch`);
       if (pos + size > chunk.length) break;
-      const entry = chunk.subarray(pos, pos + size);
+      yield chunk.subarray(pos, pos + size);
       pos += size;
-      parts.push(await convertEntry(entry, magic, maxBytes));
     }
+  }
+}
+
+/**
+ * Down-converts stored entries (v2 batches, possibly spread over several
+ * chunks, as read from the log) into a message set of `magic` 0 or 1 for an
+ * old Fetch reader, entry by entry (downConvertEntry); a truncated entry at
+ * the end of a chunk is dropped.
+ */
+export async function batchesToMessageSet(
+  chunks: Buffer | readonly Buffer[],
+  magic: 0 | 1,
+  options: BatchesToMessageSetOptions = {},
+): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  for (const entry of storedEntries(chunks)) {
+    const converted = await downConvertEntry(entry, magic, options);
+    if (converted.length > 0) parts.push(converted);
   }
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
 }
 
-async function convertEntry(entry: Buffer, magic: 0 | 1, maxBytes: number): Promise<Buffer> {
+/**
+ * One stored entry as messages of `magic` 0 or 1 (empty when nothing of it is
+ * for the reader). A compressed batch becomes one wrapper with the same codec
+ * (zstd: UNSUPPORTED_COMPRESSION_TYPE, as Kafka answers old fetchers); an
+ * uncompressed one loses its records before `firstOffset`; control batches
+ * become nothing; legacy entries of a magic the reader understands are passed
+ * through, others are converted. Decompression is bounded by
+ * `maxDecompressedBytes` (MESSAGE_TOO_LARGE past it).
+ */
+export async function downConvertEntry(entry: Buffer, magic: 0 | 1, options: BatchesToMessageSetOptions = {}): Promise<Buffer> {
+  return convertEntry(entry, magic, options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES, options.firstOffset ?? Number.NEGATIVE_INFINITY);
+}
+
+const NOTHING = Buffer.alloc(0);
+
+async function convertEntry(entry: Buffer, magic: 0 | 1, maxBytes: number, firstOffset: number): Promise<Buffer> {
   const entryMagic = entry.readInt8(MAGIC_OFFSET);
   if (entryMagic === 0 || entryMagic === 1) {
     if (entryMagic <= magic) return entry;
-    const messages = await readMessageSet(entry, maxBytes);
+    let messages = await readMessageSet(entry, maxBytes);
     const first = messages[0];
-    if (first === undefined) return Buffer.alloc(0);
+    if (first === undefined) return NOTHING;
+    if (first.compression === Compression.none) messages = messages.filter((m) => m.offset >= firstOffset);
+    if (messages.length === 0) return NOTHING;
     return encodeMessageSet(messages, { magic, compression: first.compression });
   }
   if (entryMagic !== 2) throw new ProtocolError(`invalid magic ${entryMagic}`);
   if (!verifyBatchCrc(entry)) throw new ProtocolError('record batch is corrupt (crc mismatch)');
   const header = readBatchHeader(entry);
-  if ((header.attributes & ATTR_CONTROL) !== 0 || header.recordCount === 0) return Buffer.alloc(0);
+  if ((header.attributes & ATTR_CONTROL) !== 0 || header.recordCount === 0) return NOTHING;
   const codec = compressionOf(header.attributes);
   if (codec === Compression.zstd) {
     throw new ProtocolError('zstd-compressed batches cannot be down-converted for magic 0/1 readers', ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
   }
+  if (codec === Compression.none && header.baseOffset + header.lastOffsetDelta < firstOffset) return NOTHING;
   const messages: LegacyMessageInput[] = [];
   for (const r of iterateRecords(header, await recordsArea(entry, header, maxBytes))) {
+    if (codec === Compression.none && r.offset < firstOffset) continue;
     messages.push({ offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value });
   }
+  if (messages.length === 0) return NOTHING;
   const logAppendTime = (header.attributes & ATTR_LOG_APPEND_TIME) !== 0 ? header.maxTimestamp : undefined;
   return encodeMessageSet(messages, { magic, compression: codec, ...(logAppendTime !== undefined ? { logAppendTime } : {}) });
 }

@@ -16,10 +16,14 @@
  *   INVALID_RECORD;
  * - the records (decompressed, bounded by `maxDecompressedBytes`) are
  *   well-formed, exactly recordCount of them, offset deltas 0..n-1 (from
- *   clients), keys present when `requireKeys`: INVALID_RECORD.
- * Trailing bytes too short for a batch are CORRUPT_MESSAGE. Produce v3+
- * callers additionally require exactly one batch (INVALID_RECORD otherwise)
- * and zstd only from v7 (UNSUPPORTED_COMPRESSION_TYPE); see the handler.
+ *   clients): INVALID_RECORD.
+ * Trailing bytes too short for a batch are CORRUPT_MESSAGE. Each of these
+ * refuses the batch as a whole. What the topic refuses record by record (a
+ * null key on a compacted topic, a timestamp out of range) is the caller's
+ * to judge (src/produce/validate.ts, with one record error per record): the
+ * result says how many keys are null and the records' timestamp range.
+ * Produce v3+ callers additionally require exactly one batch (INVALID_RECORD
+ * otherwise) and zstd only from v7 (UNSUPPORTED_COMPRESSION_TYPE).
  */
 import { ProtocolError } from '../errors.js';
 import { ErrorCode } from '../error-codes.js';
@@ -43,8 +47,6 @@ export interface ProduceValidationOptions {
   readonly maxDecompressedBytes?: number;
   /** Client batches get Kafka's client-origin checks (default true); false for the broker's own appends. */
   readonly fromClient?: boolean;
-  /** Reject records with a null key (compacted topics). */
-  readonly requireKeys?: boolean;
 }
 
 export interface ValidatedBatch {
@@ -56,6 +58,8 @@ export interface ValidatedBatch {
   /** Smallest / largest record timestamp computed from the records (CreateTime checks, maxTimestamp repair). */
   readonly minTimestamp: number;
   readonly maxTimestamp: number;
+  /** Records without a key. */
+  readonly nullKeys: number;
 }
 
 function corrupt(message: string): ProtocolError {
@@ -110,7 +114,6 @@ function checkBatchFrame(buf: Buffer, pos: number, options: ProduceValidationOpt
 export async function validateProduceRecords(records: Buffer, options: ProduceValidationOptions = {}): Promise<ValidatedBatch[]> {
   const out: ValidatedBatch[] = [];
   const fromClient = options.fromClient !== false;
-  const requireKeys = options.requireKeys === true;
   const maxBytes = options.maxDecompressedBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
   let pos = 0;
   while (pos < records.length) {
@@ -118,8 +121,8 @@ export async function validateProduceRecords(records: Buffer, options: ProduceVa
     const body = records.subarray(pos + RECORD_BATCH_OVERHEAD, pos + size);
     const codec = compressionOf(header.attributes);
     const area = codec === 0 ? body : await decompress(codec, body, maxBytes);
-    const summary = checkRecords(header, area, fromClient, requireKeys);
-    out.push({ pos, size, header, minTimestamp: summary.minTimestamp, maxTimestamp: summary.maxTimestamp });
+    const summary = checkRecords(header, area, fromClient);
+    out.push({ pos, size, header, minTimestamp: summary.minTimestamp, maxTimestamp: summary.maxTimestamp, nullKeys: summary.nullKeys });
     pos += size;
   }
   return out;

@@ -28,6 +28,7 @@
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
 import { apiErrorOf, isKnownError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { ConfigView } from './broker-config.js';
 import type { TopicManager } from '../metadata/topic-manager.js';
 import { topicNameProblem } from '../metadata/topic-names.js';
 import { loggerExists, ROOT_LOGGER, setLoggerLevel, VALID_LOG_LEVELS } from './broker-loggers.js';
@@ -69,14 +70,19 @@ export interface ConfigResourceResult {
 }
 
 export interface AlterOptions {
-  /** IncrementalAlterConfigs (operations on the current configs) rather than AlterConfigs (the whole new set). */
-  readonly incremental: boolean;
+  /**
+   * AlterConfigs: the changes (all SET) replace the resource's whole set, as if applied to no configs;
+   * IncrementalAlterConfigs: they are applied to the current configs.
+   */
+  readonly replace: boolean;
   readonly validateOnly: boolean;
 }
 
 /** What config changes use of the broker (the request context's services satisfy it). */
 export interface ConfigAdminDeps {
   readonly identity: { readonly nodeId: number };
+  /** The current broker config (thread counts are checked against their current value). */
+  readonly config: ConfigView;
   readonly logger: Logger;
   /** Stores and applies topic overrides and dynamic broker configs. */
   readonly topics: Pick<TopicManager, 'alterConfigs' | 'alterBrokerConfigs'>;
@@ -114,7 +120,7 @@ function invalidRequest(message: string): KafkaError {
 async function alterOne(deps: ConfigAdminDeps, r: ConfigResourceChange, opts: AlterOptions): Promise<void> {
   const names = r.configs.map((c) => c.name);
   if (new Set(names).size !== names.length) throw invalidRequest('Error due to duplicate config keys');
-  const nullValues = r.configs.filter((c) => c.value === null && !(opts.incremental && c.op === ConfigOp.DELETE)).map((c) => c.name);
+  const nullValues = r.configs.filter((c) => c.value === null && c.op !== ConfigOp.DELETE).map((c) => c.name);
   if (nullValues.length > 0) throw invalidRequest(`Null value not supported for : ${nullValues.join(', ')}`);
   switch (r.resourceType) {
     case ResourceType.TOPIC:
@@ -122,7 +128,8 @@ async function alterOne(deps: ConfigAdminDeps, r: ConfigResourceChange, opts: Al
     case ResourceType.BROKER:
       return alterBroker(deps, r, opts);
     case ResourceType.BROKER_LOGGER:
-      if (!opts.incremental) throw invalidRequest(`Unknown resource type ${r.resourceType}`);
+      // as in Kafka, the legacy AlterConfigs has no BROKER_LOGGER
+      if (opts.replace) throw invalidRequest(`Unknown resource type ${r.resourceType}`);
       return alterLoggers(deps, r, opts.validateOnly);
     case ResourceType.GROUP:
     case ResourceType.CLIENT_METRICS:
@@ -161,7 +168,7 @@ const BROKER_SCHEMA: ListSchema = {
       : new KafkaError(ErrorCode.INVALID_CONFIG, `Unknown config name: ${name}`),
 };
 
-/** IncrementalAlterConfigs: the operations applied to the current configs of a resource. */
+/** The operations applied to the configs of a resource (AlterConfigs: to none, see AlterOptions). */
 function applyOps(current: Readonly<Record<string, string>>, configs: readonly ConfigChange[], schema: ListSchema): Record<string, string> {
   const next: Record<string, string> = { ...current };
   for (const c of configs) {
@@ -195,9 +202,7 @@ async function alterTopic(deps: ConfigAdminDeps, r: ConfigResourceChange, opts: 
   if (name === '') throw invalidRequest('Default topic resources are not allowed.');
   const problem = topicNameProblem(name);
   if (problem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
-  const configs = opts.incremental
-    ? (current: ReadonlyMap<string, string>) => applyOps(Object.fromEntries(current), r.configs, TOPIC_SCHEMA)
-    : Object.fromEntries(r.configs.map((c) => [c.name, c.value!] as const));
+  const configs = (current: ReadonlyMap<string, string>): Record<string, string> => applyOps(opts.replace ? {} : Object.fromEntries(current), r.configs, TOPIC_SCHEMA);
   await deps.topics.alterConfigs(name, configs, opts.validateOnly);
 }
 
@@ -218,8 +223,8 @@ async function alterBroker(deps: ConfigAdminDeps, r: ConfigResourceChange, opts:
   await deps.topics.alterBrokerConfigs(
     level,
     (current) => {
-      const configs = opts.incremental ? applyOps(current, r.configs, BROKER_SCHEMA) : Object.fromEntries(r.configs.map((c) => [c.name, c.value!] as const));
-      const problem = brokerConfigChangeProblem(configs);
+      const configs = applyOps(opts.replace ? {} : current, r.configs, BROKER_SCHEMA);
+      const problem = brokerConfigChangeProblem(configs, level === 'broker', deps.config);
       if (problem) throw invalidRequest(problem);
       return configs;
     },

@@ -8,8 +8,11 @@
  * (DYNAMIC_BROKER_CONFIG), which wins.
  */
 import { readFileSync } from 'node:fs';
+import { splitList, validateConfigValue } from './config-values.js';
 import { BROKER_CONFIG_BY_NAME, BROKER_CONFIGS, type ConfigDef } from './definitions.js';
 import { parseProperties } from './properties.js';
+
+export { invalidValueMessage, splitList, validateConfigValue } from './config-values.js';
 
 export type ConfigSourceKind = 'DEFAULT_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DYNAMIC_BROKER_CONFIG' | 'DYNAMIC_DEFAULT_BROKER_CONFIG';
 
@@ -31,57 +34,6 @@ interface Entry {
   source: ConfigSourceKind;
   /** Where a static value came from (a file, an environment variable, a flag), for messages. */
   origin?: string;
-}
-
-/** Validates one value against its definition; returns an error message or undefined. */
-export function validateConfigValue(def: ConfigDef, value: string): string | undefined {
-  switch (def.type) {
-    case 'boolean':
-      if (!/^(true|false)$/i.test(value)) return `${def.name}: '${value}' is not a boolean (true or false)`;
-      break;
-    case 'int':
-    case 'long': {
-      const text = value.trim();
-      if (!/^[-+]?\d+$/.test(text)) return `${def.name}: '${value}' is not an integer`;
-      const big = BigInt(text);
-      if (def.type === 'int' && (big > 2147483647n || big < -2147483648n)) return `${def.name}: '${value}' is out of the int range`;
-      if (big > 9223372036854775807n || big < -9223372036854775808n) return `${def.name}: '${value}' is out of the long range`;
-      if (def.min !== undefined && big < BigInt(def.min)) return `${def.name}: ${text} is below the minimum ${def.min}`;
-      if (def.max !== undefined && big > BigInt(def.max)) return `${def.name}: ${text} is above the maximum ${def.max}`;
-      break;
-    }
-    case 'double': {
-      const n = value.trim() === '' ? NaN : Number(value);
-      if (!Number.isFinite(n)) return `${def.name}: '${value}' is not a number`;
-      if (def.min !== undefined && n < def.min) return `${def.name}: ${value} is below the minimum ${def.min}`;
-      if (def.max !== undefined && n > def.max) return `${def.name}: ${value} is above the maximum ${def.max}`;
-      break;
-    }
-    case 'list':
-      if (def.choices) {
-        for (const item of splitList(value)) {
-          if (!def.choices.includes(item)) return `${def.name}: '${item}' is not one of ${def.choices.join(', ')}`;
-        }
-      }
-      break;
-    default:
-      if (def.choices && !def.choices.includes(value)) return `${def.name}: '${value}' is not one of ${def.choices.join(', ')}`;
-  }
-  const extra = def.check?.(value);
-  return extra === undefined ? undefined : `${def.name}: ${extra}`;
-}
-
-/** Kafka's ConfigException wording for a value validateConfigValue rejected: "Invalid value v for configuration k: ...". */
-export function invalidValueMessage(name: string, value: string, problem: string): string {
-  const detail = problem.startsWith(`${name}: `) ? problem.slice(name.length + 2) : problem;
-  return `Invalid value ${value} for configuration ${name}: ${detail}`;
-}
-
-export function splitList(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
 }
 
 /**
@@ -168,15 +120,16 @@ export class BrokerConfig {
   }
 
   /**
-   * Replaces one dynamic layer (AlterConfigs on this broker's id or on the cluster default). Names must be
-   * canonical; values are validated, and a bad one throws ConfigError before anything changes.
+   * Replaces one dynamic layer (AlterConfigs on this broker's id or on the cluster default). Known names must
+   * be canonical and their values valid (else ConfigError before anything changes); other names are custom
+   * configs, kept as given, as Kafka keeps them for plugins.
    */
   setDynamic(level: DynamicConfigLevel, configs: Readonly<Record<string, string>>): void {
     const next = new Map<string, string>();
     for (const [name, value] of Object.entries(configs)) {
       const def = BROKER_CONFIG_BY_NAME.get(name);
-      if (!def || def.name !== name) throw new ConfigError(`unknown configuration '${name}'`);
-      const problem = validateConfigValue(def, value);
+      if (def && def.name !== name) throw new ConfigError(`configuration '${name}' is an alias of ${def.name}`);
+      const problem = def && validateConfigValue(def, value);
       if (problem) throw new ConfigError(`invalid configuration ${problem}`);
       next.set(name, value);
     }
@@ -252,6 +205,10 @@ export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
   for (const [k, v] of Object.entries(opts.overrides ?? {})) values.push([k, v, 'STATIC_BROKER_CONFIG', opts.origins?.[k] ?? 'overrides']);
   const config = new BrokerConfig(values);
   config.ignored.push(...ignored);
+  const noEffect = [...new Set(values.map(([k]) => BROKER_CONFIG_BY_NAME.get(k)).filter((d) => d?.noEffect === true).map((d) => d!.name))];
+  if (noEffect.length > 0) {
+    config.warnings.push(`these Kafka configs are accepted but have no effect in Gregor (README: Configuration): ${noEffect.join(', ')}`);
+  }
   checkConfig(config);
   return config;
 }
@@ -292,6 +249,18 @@ export function checkConfig(config: BrokerConfig): void {
     if (value > BROKER_COUNT) {
       config.warnings.push(`${name}=${value}${fromOf(config, name)} is above the number of brokers (${BROKER_COUNT}): ${effect}; set it to 1`);
     }
+  }
+  checkOffsetsTopicFits(config);
+}
+
+/** __consumer_offsets is created with offsets.topic.num.partitions partitions, within gregor.max.partitions.per.topic. */
+function checkOffsetsTopicFits(config: BrokerConfig): void {
+  const max = config.int('gregor.max.partitions.per.topic');
+  const offsets = config.int('offsets.topic.num.partitions');
+  if (max < offsets) {
+    throw new ConfigError(
+      `invalid configuration gregor.max.partitions.per.topic: ${max}${fromOf(config, 'gregor.max.partitions.per.topic')} is below offsets.topic.num.partitions (${offsets}${fromOf(config, 'offsets.topic.num.partitions')}), so __consumer_offsets could not be created; raise gregor.max.partitions.per.topic or lower offsets.topic.num.partitions`,
+    );
   }
 }
 

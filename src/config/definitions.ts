@@ -1,35 +1,30 @@
 /**
- * Broker configuration: every key Gregor reads, with Kafka's property names,
- * types, defaults and documentation. The same table answers DescribeConfigs.
+ * Broker configuration: every key a broker accepts, with Kafka's property
+ * names. Two tables make it:
+ * - Gregor's own (GREGOR_CONFIGS, below): the configs Gregor implements, with
+ *   Gregor's defaults and documentation (Kafka's names, Kafka's meaning where
+ *   Gregor follows it, gregor.* for Gregor's own);
+ * - Kafka 3.9's (kafka-broker-configs.ts): every other config a Kafka broker
+ *   knows, accepted, validated, stored and described as Kafka does, with no
+ *   effect in Gregor (noEffect).
+ * Each config also carries Kafka's dynamic update mode and importance, taken
+ * from Kafka's table by name. The same definitions answer DescribeConfigs.
  */
+import { KAFKA_VALIDATORS, type ConfigDef } from './config-values.js';
+import { KAFKA_BROKER_CONFIGS } from './kafka-broker-configs.js';
+import { metadataVersionProblem } from './kafka-version.js';
 
-export type ConfigType = 'boolean' | 'int' | 'long' | 'double' | 'string' | 'list' | 'password';
-
-export interface ConfigDef {
-  readonly name: string;
-  readonly type: ConfigType;
-  /** Default as Kafka prints it (null for none). */
-  readonly default: string | null;
-  readonly doc: string;
-  /** Allowed values for enumerations. */
-  readonly choices?: readonly string[];
-  readonly min?: number;
-  readonly max?: number;
-  /** Alternative names accepted on input (e.g. broker.id for node.id). */
-  readonly aliases?: readonly string[];
-  readonly readOnly?: boolean;
-  /** Extra validation beyond type, range and choices; returns the problem or undefined. */
-  readonly check?: (value: string) => string | undefined;
-}
+export type { ConfigDef, ConfigType } from './config-values.js';
 
 const LONG_MAX = '9223372036854775807';
 
-export const BROKER_CONFIGS: readonly ConfigDef[] = [
-  { name: 'node.id', type: 'int', default: '1', min: 0, aliases: ['broker.id'], readOnly: true, doc: 'The node id of this broker.' },
-  { name: 'listeners', type: 'list', default: 'PLAINTEXT://:9092', readOnly: true, doc: 'Listener URIs (PLAINTEXT only); an empty host binds all interfaces.' },
-  { name: 'advertised.listeners', type: 'list', default: 'PLAINTEXT://localhost:9092', readOnly: true, doc: 'Listener URI given to clients in Metadata responses. When not set: the port of listeners, on localhost (or on the listener host when it names one).' },
-  { name: 'controller.listener.names', type: 'list', default: null, readOnly: true, doc: 'Names of the KRaft controller listeners. Gregor is its own controller and serves no controller listener: entries of listeners with these names are ignored (with a warning), so a KRaft server.properties works as it is.' },
-  { name: 'log.dirs', type: 'string', default: './data', aliases: ['log.dir'], readOnly: true, doc: 'The directory in which the log data is kept.' },
+/** The configs Gregor implements (modes and importance are added from Kafka's table). */
+const GREGOR_CONFIGS: readonly ConfigDef[] = [
+  { name: 'node.id', type: 'int', default: '1', min: 0, aliases: ['broker.id'], doc: 'The node id of this broker.' },
+  { name: 'listeners', type: 'list', default: 'PLAINTEXT://:9092', doc: 'Listener URIs (PLAINTEXT only); an empty host binds all interfaces.' },
+  { name: 'advertised.listeners', type: 'list', default: 'PLAINTEXT://localhost:9092', doc: 'Listener URI given to clients in Metadata responses. When not set: the port of listeners, on localhost (or on the listener host when it names one).' },
+  { name: 'controller.listener.names', type: 'list', default: null, doc: 'Names of the KRaft controller listeners. Gregor is its own controller and serves no controller listener: entries of listeners with these names are ignored (with a warning), so a KRaft server.properties works as it is.' },
+  { name: 'log.dirs', type: 'string', default: './data', aliases: ['log.dir'], doc: 'The directory in which the log data is kept.' },
   { name: 'num.partitions', type: 'int', default: '1', min: 1, doc: 'The default number of log partitions per topic.' },
   { name: 'default.replication.factor', type: 'int', default: '1', min: 1, doc: 'The default replication factor for automatically created topics.' },
   { name: 'auto.create.topics.enable', type: 'boolean', default: 'true', doc: 'Enable auto creation of topics on the server.' },
@@ -55,21 +50,21 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'log.cleaner.min.compaction.lag.ms', type: 'long', default: '0', min: 0, doc: 'The minimum time a message will remain uncompacted in the log.' },
   { name: 'log.cleaner.max.compaction.lag.ms', type: 'long', default: LONG_MAX, min: 1, doc: 'The maximum time a message will remain ineligible for compaction in the log.' },
   { name: 'log.cleaner.min.cleanable.ratio', type: 'double', default: '0.5', min: 0, max: 1, doc: 'The minimum ratio of dirty log to total log for a log to eligible for cleaning.' },
-  { name: 'log.cleaner.enable', type: 'boolean', default: 'true', readOnly: true, doc: 'Enable the log cleaner process to run on the server. Should be enabled if using any topics with a cleanup.policy=compact including the internal offsets topic.' },
+  { name: 'log.cleaner.enable', type: 'boolean', default: 'true', doc: 'Enable the log cleaner process to run on the server. Should be enabled if using any topics with a cleanup.policy=compact including the internal offsets topic.' },
   { name: 'log.cleaner.backoff.ms', type: 'long', default: '15000', min: 1, doc: 'The amount of time to sleep when there are no logs to clean.' },
   { name: 'log.cleaner.dedupe.buffer.size', type: 'long', default: '134217728', min: 1024, doc: 'The total memory used for log deduplication (the key → offset map of one cleaning).' },
   { name: 'log.cleaner.io.buffer.size', type: 'int', default: '524288', min: 512, doc: 'The memory used for log cleaner I/O buffers: bytes read and written at a time (grown for a larger batch).' },
   { name: 'log.cleaner.io.buffer.load.factor', type: 'double', default: '0.9', min: 0.01, max: 1, doc: 'Log cleaner dedupe buffer load factor: the share of the dedupe buffer that may become full.' },
   { name: 'log.cleaner.io.max.bytes.per.second', type: 'double', default: '1.7976931348623157E308', min: 1, doc: 'The log cleaner will be throttled so that the sum of its read and write i/o will be less than this value on average.' },
   { name: 'log.message.downconversion.enable', type: 'boolean', default: 'true', doc: 'Whether down-conversion of message formats is enabled to satisfy consume requests.' },
-  { name: 'log.message.format.version', type: 'string', default: '3.0-IV1', doc: '[DEPRECATED] The message format version the broker uses to append messages to the logs; ignored since 3.0.' },
+  { name: 'log.message.format.version', type: 'string', default: '3.0-IV1', check: metadataVersionProblem, doc: '[DEPRECATED] The message format version the broker uses to append messages to the logs; ignored since 3.0.' },
   { name: 'log.message.timestamp.difference.max.ms', type: 'long', default: LONG_MAX, min: 0, doc: '[DEPRECATED] The maximum difference allowed between the timestamp when a broker receives a message and the timestamp specified in the message.' },
   { name: 'log.message.timestamp.before.max.ms', type: 'long', default: LONG_MAX, min: 0, doc: 'How far a message timestamp may be earlier than the broker\'s timestamp.' },
   { name: 'log.message.timestamp.after.max.ms', type: 'long', default: LONG_MAX, min: 0, doc: 'How far a message timestamp may be later than the broker\'s timestamp.' },
   { name: 'log.local.retention.ms', type: 'long', default: '-2', min: -2, doc: 'Local (tiered storage) retention in ms; -2 means log.retention.ms.' },
   { name: 'log.local.retention.bytes', type: 'long', default: '-2', min: -2, doc: 'Local (tiered storage) retention in bytes; -2 means log.retention.bytes.' },
   { name: 'unclean.leader.election.enable', type: 'boolean', default: 'false', doc: 'Indicates whether to enable replicas not in the ISR set to be elected as leader as a last resort.' },
-  { name: 'compression.gzip.level', type: 'int', default: '-1', check: (v) => (Number(v) === -1 || (Number(v) >= 1 && Number(v) <= 9) ? undefined : `${v} is not -1 or in [1, 9]`), doc: 'The compression level to use if compression.type is set to gzip.' },
+  { name: 'compression.gzip.level', type: 'int', default: '-1', check: KAFKA_VALIDATORS['gzip-level'], doc: 'The compression level to use if compression.type is set to gzip.' },
   { name: 'compression.lz4.level', type: 'int', default: '9', min: 1, max: 17, doc: 'The compression level to use if compression.type is set to lz4.' },
   { name: 'compression.zstd.level', type: 'int', default: '3', min: -131072, max: 22, doc: 'The compression level to use if compression.type is set to zstd.' },
   { name: 'log.cleanup.policy', type: 'list', default: 'delete', choices: ['delete', 'compact'], doc: 'The default cleanup policy for segments beyond the retention window.' },
@@ -77,26 +72,27 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'compression.type', type: 'string', default: 'producer', choices: ['uncompressed', 'zstd', 'lz4', 'snappy', 'gzip', 'producer'], doc: 'The final compression type for a given topic.' },
   { name: 'message.max.bytes', type: 'int', default: '1048588', min: 0, doc: 'The largest record batch size allowed by Kafka (after compression if compression is enabled).' },
   { name: 'min.insync.replicas', type: 'int', default: '1', min: 1, doc: 'The minimum number of replicas that must acknowledge a write for acks=all to succeed.' },
-  { name: 'socket.request.max.bytes', type: 'int', default: '104857600', min: 1, readOnly: true, doc: 'The maximum number of bytes in a socket request.' },
+  { name: 'socket.request.max.bytes', type: 'int', default: '104857600', min: 1, doc: 'The maximum number of bytes in a socket request.' },
   { name: 'connections.max.idle.ms', type: 'long', default: '600000', doc: 'Idle connections timeout: the server closes connections idle for more than this.' },
   { name: 'max.connections', type: 'int', default: '2147483647', min: 0, doc: 'The maximum number of connections the broker allows at any time.' },
   { name: 'max.connections.per.ip', type: 'int', default: '2147483647', min: 0, doc: 'The maximum number of connections the broker allows from each ip address.' },
-  { name: 'queued.max.requests', type: 'int', default: '500', min: 1, readOnly: true, doc: 'The number of queued requests allowed before blocking the network threads. Gregor: per connection, requests read and waiting behind the one in progress; at this many the connection is not read further.' },
-  { name: 'queued.max.request.bytes', type: 'long', default: '268435456', readOnly: true, doc: 'The number of queued bytes allowed before no more requests are read. Gregor: broker-wide, bytes of requests read and not yet handled, counted as they arrive (a request holds what it has sent, not what its size prefix announces); a connection whose read finds them all taken is not read until some are freed, while the others go on; -1 means no limit (Kafka\'s default; Gregor\'s is 256 MiB).' },
-  { name: 'gregor.request.read.timeout.ms', type: 'long', default: '60000', min: 0, readOnly: true, doc: 'Gregor: the longest a request may take to arrive whole once its first bytes have (time the broker itself holds the connection unread does not count); slower connections are closed (slowloris). 0 means no limit.' },
-  { name: 'gregor.decompression.max.memory.bytes', type: 'long', default: '268435456', readOnly: true, doc: 'Gregor: broker-wide, bytes that produced compressed records may inflate to while they are validated (each validation takes 4 MiB, or gregor.max.decompressed.bytes for a batch that inflates past that); validations beyond it wait. -1 means no limit.' },
-  { name: 'gregor.fetch.response.max.memory.bytes', type: 'long', default: '268435456', readOnly: true, doc: 'Gregor: broker-wide, bytes of fetch responses held in memory until written to sockets: batch-cache slices, and message sets down-converted for Fetch v0-3 (record data still in segment files is streamed and not counted). A v4+ fetch uses cache slices only while their bytes are free and reads the rest from the files, so it never waits; v0-3 fetches beyond it wait, or return less than they asked for. -1 means no limit.' },
-  { name: 'gregor.fetch.stream.window.bytes', type: 'int', default: '262144', min: 1024, readOnly: true, doc: 'Gregor: per connection, the most bytes of fetch record data read from segment files and not yet taken by the kernel; a response is streamed from the files as its socket drains, so a client that does not read its responses holds this much of the broker\'s memory, whatever it asked for.' },
+  { name: 'socket.listen.backlog.size', type: 'int', default: '50', min: 1, doc: 'The maximum number of pending connections on the socket. Gregor: also how many connections wait, accepted and unread, while max.connections are open; one more is closed at once.' },
+  { name: 'queued.max.requests', type: 'int', default: '500', min: 1, doc: 'The number of queued requests allowed before blocking the network threads. Gregor: per connection, requests read and waiting behind the one in progress; at this many the connection is not read further.' },
+  { name: 'queued.max.request.bytes', type: 'long', default: '268435456', doc: 'The number of queued bytes allowed before no more requests are read. Gregor: broker-wide, bytes of requests read and not yet handled, counted as they arrive (a request holds what it has sent, not what its size prefix announces); a connection whose read finds them all taken is not read until some are freed, while the others go on; -1 means no limit (Kafka\'s default; Gregor\'s is 256 MiB).' },
+  { name: 'gregor.request.read.timeout.ms', type: 'long', default: '60000', min: 0, doc: 'Gregor: the longest a request may take to arrive whole once its first bytes have (time the broker itself holds the connection unread does not count); slower connections are closed (slowloris). 0 means no limit.' },
+  { name: 'gregor.decompression.max.memory.bytes', type: 'long', default: '268435456', doc: 'Gregor: broker-wide, bytes that compressed records may inflate to while produced ones are validated (each validation takes 4 MiB, or gregor.max.decompressed.bytes for a batch that inflates past that) or stored ones are down-converted for Fetch v0-3 (twice that); work beyond it waits, except that a down-converting fetch that already has a batch answers with what it has. -1 means no limit.' },
+  { name: 'gregor.fetch.response.max.memory.bytes', type: 'long', default: '268435456', doc: 'Gregor: broker-wide, bytes of fetch responses held in memory until written to sockets: batch-cache slices, and message sets down-converted for Fetch v0-3 (record data still in segment files is streamed and not counted). A v4+ fetch uses cache slices only while their bytes are free and reads the rest from the files, so it never waits; v0-3 fetches beyond it wait, or return less than they asked for. -1 means no limit.' },
+  { name: 'gregor.fetch.stream.window.bytes', type: 'int', default: '262144', min: 1024, doc: 'Gregor: per connection, the most bytes of fetch record data read from segment files and not yet taken by the kernel; a response is streamed from the files as its socket drains, so a client that does not read its responses holds this much of the broker\'s memory, whatever it asked for.' },
   { name: 'gregor.max.decompressed.bytes', type: 'int', default: '67108864', min: 1024, doc: 'Gregor: the largest decompressed records area of one produced batch or legacy wrapper; larger ones are rejected (MESSAGE_TOO_LARGE) before they are materialised.' },
   { name: 'fetch.max.bytes', type: 'int', default: '57671680', min: 1024, doc: 'The maximum number of bytes returned for a fetch request.' },
-  { name: 'max.incremental.fetch.session.cache.slots', type: 'int', default: '1000', min: 0, readOnly: true, doc: 'The maximum number of incremental fetch sessions.' },
+  { name: 'max.incremental.fetch.session.cache.slots', type: 'int', default: '1000', min: 0, doc: 'The maximum number of incremental fetch sessions.' },
   { name: 'group.initial.rebalance.delay.ms', type: 'int', default: '3000', min: 0, doc: 'The time the group coordinator waits for more consumers to join a new group before the first rebalance.' },
   { name: 'group.min.session.timeout.ms', type: 'int', default: '6000', doc: 'The minimum allowed session timeout for registered consumers.' },
   { name: 'group.max.session.timeout.ms', type: 'int', default: '1800000', doc: 'The maximum allowed session timeout for registered consumers.' },
   { name: 'group.max.size', type: 'int', default: '2147483647', min: 1, doc: 'The maximum number of consumers that a single consumer group can accommodate.' },
-  { name: 'offsets.topic.num.partitions', type: 'int', default: '50', min: 1, readOnly: true, doc: 'The number of partitions for the offset commit topic.' },
-  { name: 'offsets.topic.replication.factor', type: 'int', default: '1', min: 1, readOnly: true, doc: 'The replication factor for the offsets topic.' },
-  { name: 'offsets.topic.segment.bytes', type: 'int', default: '104857600', min: 1, readOnly: true, doc: 'The offsets topic segment bytes.' },
+  { name: 'offsets.topic.num.partitions', type: 'int', default: '50', min: 1, doc: 'The number of partitions for the offset commit topic.' },
+  { name: 'offsets.topic.replication.factor', type: 'int', default: '1', min: 1, doc: 'The replication factor for the offsets topic.' },
+  { name: 'offsets.topic.segment.bytes', type: 'int', default: '104857600', min: 1, doc: 'The offsets topic segment bytes.' },
   { name: 'offset.metadata.max.bytes', type: 'int', default: '4096', doc: 'The maximum size for a metadata entry associated with an offset commit.' },
   { name: 'offsets.retention.minutes', type: 'int', default: '10080', min: 1, doc: 'Committed offsets of a group that has been empty this long are discarded.' },
   { name: 'offsets.retention.check.interval.ms', type: 'long', default: '600000', min: 1, doc: 'Frequency at which to check for stale offsets.' },
@@ -107,14 +103,29 @@ export const BROKER_CONFIGS: readonly ConfigDef[] = [
   { name: 'gregor.flush.acks.all', type: 'boolean', default: 'true', doc: 'Gregor: complete acks=all produce requests only after their data is fdatasync\'ed (group commit).' },
   { name: 'gregor.log.level', type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], doc: 'Gregor: log level.' },
   { name: 'gregor.metrics.enabled', type: 'boolean', default: 'true', doc: 'Gregor: serve Prometheus metrics over HTTP.' },
-  { name: 'gregor.metrics.host', type: 'string', default: '0.0.0.0', readOnly: true, doc: 'Gregor: interface the metrics HTTP server binds.' },
-  { name: 'gregor.metrics.port', type: 'int', default: '9464', min: 0, max: 65535, readOnly: true, doc: 'Gregor: port of the metrics HTTP server (/metrics, /healthz, /ready).' },
-  { name: 'gregor.metrics.max.partitions', type: 'int', default: '1000', min: 0, readOnly: true, doc: 'Gregor: most series of each per-partition or per-group metric (log offsets and sizes, group state and lag); the rest are counted in gregor_metrics_series_omitted.' },
-  { name: 'gregor.metrics.max.client.software', type: 'int', default: '100', min: 1, readOnly: true, doc: 'Gregor: most distinct client software name/version pairs in gregor_client_connections; further ones are counted as "other".' },
-  { name: 'gregor.max.partitions.per.topic', type: 'int', default: '10000', min: 1, doc: 'Gregor: the most partitions one topic may have (CreateTopics answers INVALID_PARTITIONS above it).' },
-  { name: 'gregor.max.broker.partitions', type: 'int', default: '100000', min: 1, doc: 'Gregor (KIP-578\'s max.broker.partitions, which Kafka never shipped): the most partitions this broker holds, internal topics included; CreateTopics, CreatePartitions and auto-creation answer POLICY_VIOLATION for a topic that would go past it.' },
-  { name: 'gregor.cache.bytes', type: 'long', default: '67108864', min: 0, readOnly: true, doc: 'Gregor: bytes of recently appended batches kept in memory for tailing consumers.' },
-  { name: 'gregor.max.open.files', type: 'int', default: '1024', min: 8, readOnly: true, doc: 'Gregor: maximum number of segment file handles kept open.' },
+  { name: 'gregor.metrics.host', type: 'string', default: '0.0.0.0', doc: 'Gregor: interface the metrics HTTP server binds.' },
+  { name: 'gregor.metrics.port', type: 'int', default: '9464', min: 0, max: 65535, doc: 'Gregor: port of the metrics HTTP server (/metrics, /healthz, /ready).' },
+  { name: 'gregor.metrics.max.partitions', type: 'int', default: '1000', min: 0, doc: 'Gregor: most series of each per-partition or per-group metric (log offsets and sizes, group state and lag); the rest are counted in gregor_metrics_series_omitted.' },
+  { name: 'gregor.metrics.max.client.software', type: 'int', default: '100', min: 1, doc: 'Gregor: most distinct client software name/version pairs in gregor_client_connections; further ones are counted as "other".' },
+  { name: 'gregor.max.partitions.per.topic', type: 'int', default: '10000', min: 1, mode: 'cluster-wide', doc: 'Gregor: the most partitions one topic may have (CreateTopics answers INVALID_PARTITIONS above it).' },
+  { name: 'gregor.max.broker.partitions', type: 'int', default: '100000', min: 1, mode: 'cluster-wide', doc: 'Gregor (KIP-578\'s max.broker.partitions, which Kafka never shipped): the most partitions this broker holds, internal topics included; CreateTopics, CreatePartitions and auto-creation answer POLICY_VIOLATION for a topic that would go past it.' },
+  { name: 'gregor.cache.bytes', type: 'long', default: '67108864', min: 0, doc: 'Gregor: bytes of recently appended batches kept in memory for tailing consumers.' },
+  { name: 'gregor.max.open.files', type: 'int', default: '1024', min: 8, doc: 'Gregor: maximum number of segment file handles kept open.' },
+];
+
+const KAFKA_BY_NAME = new Map(KAFKA_BROKER_CONFIGS.map((k) => [k.name, k] as const));
+const GREGOR_NAMES = new Set(GREGOR_CONFIGS.flatMap((d) => [d.name, ...(d.aliases ?? [])]));
+
+/** Every broker config: Gregor's, then Kafka's others (alphabetically). */
+export const BROKER_CONFIGS: readonly ConfigDef[] = [
+  ...GREGOR_CONFIGS.map((def): ConfigDef => {
+    const kafka = KAFKA_BY_NAME.get(def.name);
+    if (kafka === undefined) return def;
+    return { ...def, importance: kafka.importance, ...(kafka.mode === undefined ? {} : { mode: kafka.mode }) };
+  }),
+  ...KAFKA_BROKER_CONFIGS.filter((k) => !GREGOR_NAMES.has(k.name)).map(
+    ({ valid, ...k }): ConfigDef => ({ ...k, noEffect: true, ...(valid === undefined ? {} : { check: KAFKA_VALIDATORS[valid] }) }),
+  ),
 ];
 
 export const BROKER_CONFIG_BY_NAME: ReadonlyMap<string, ConfigDef> = new Map(

@@ -16,10 +16,11 @@
  * (CreateTopics' result configs follow another rule of Kafka's, see
  * describeTopicConfigs in topic-configs.ts.)
  */
-import { splitList, type ConfigSourceKind, type ConfigView } from './broker-config.js';
-import type { ConfigDef, ConfigType } from './definitions.js';
-import { BROKER_CONFIGS } from './definitions.js';
-import { brokerConfigSynonyms, isReadOnlyBrokerConfig } from './dynamic-broker-configs.js';
+import type { ConfigSourceKind, ConfigView } from './broker-config.js';
+import { splitList, type ConfigDef, type ConfigType } from './config-values.js';
+import { BROKER_CONFIG_BY_NAME, BROKER_CONFIGS } from './definitions.js';
+import { brokerConfigSynonyms, isReadOnlyBrokerConfig, listenerBaseName } from './dynamic-broker-configs.js';
+import { KAFKA_BROKER_CONFIG_DOCS } from './kafka-broker-config-docs.js';
 import { CONFIG_SOURCE_ID, describeTopicConfigs, TOPIC_CONFIGS } from './topic-configs.js';
 
 export interface DescribedSynonym {
@@ -42,16 +43,19 @@ export interface DescribedConfig {
   readonly documentation: string | null;
 }
 
-/** DescribeConfigsResponse.ConfigType ids (UNKNOWN 0, SHORT 4 and CLASS 8 have no Gregor config). */
+/** DescribeConfigsResponse.ConfigType ids (UNKNOWN 0: a custom config). */
 export const CONFIG_TYPE_ID: Readonly<Record<ConfigType, number>> = {
   boolean: 1,
   string: 2,
   int: 3,
+  short: 4,
   long: 5,
   double: 6,
   list: 7,
+  class: 8,
   password: 9,
 };
+const UNKNOWN_TYPE = 0;
 
 /** ConfigSource id of the broker logger levels (DescribeConfigs on BROKER_LOGGER). */
 export const DYNAMIC_BROKER_LOGGER_CONFIG = 6;
@@ -63,16 +67,29 @@ export function formatConfigValue(def: ConfigDef, raw: string): string {
       return splitList(raw).join(',');
     case 'boolean':
       return raw.trim().toLowerCase();
+    case 'short':
     case 'int':
     case 'long':
       return /^[-+]?\d+$/.test(raw.trim()) ? BigInt(raw.trim()).toString() : raw;
-    case 'double': {
-      const n = Number(raw);
-      return Number.isInteger(n) ? n.toFixed(1) : String(n);
-    }
+    case 'double':
+      return javaDouble(Number(raw.trim().replace(/[fFdD]$/, '')));
     default:
-      return raw;
+      return raw.trim();
   }
+}
+
+/** Java's Double.toString: "0.5", "10.0", "1.0E7", "1.7976931348623157E308". */
+export function javaDouble(n: number): string {
+  if (!Number.isFinite(n)) return Number.isNaN(n) ? 'NaN' : n > 0 ? 'Infinity' : '-Infinity';
+  const abs = Math.abs(n);
+  if (n === 0 || (abs >= 1e-3 && abs < 1e7)) return Number.isInteger(n) ? n.toFixed(1) : String(n);
+  const [mantissa, exponent] = n.toExponential().split('e') as [string, string];
+  return `${mantissa.includes('.') ? mantissa : `${mantissa}.0`}E${Number(exponent)}`;
+}
+
+/** A config's documentation: Gregor's, or Kafka's for the configs Gregor does not implement. */
+export function documentationOf(def: ConfigDef): string | null {
+  return def.doc ?? KAFKA_BROKER_CONFIG_DOCS[def.name] ?? null;
 }
 
 const SOURCE_ORDER: readonly ConfigSourceKind[] = ['DYNAMIC_BROKER_CONFIG', 'DYNAMIC_DEFAULT_BROKER_CONFIG', 'STATIC_BROKER_CONFIG', 'DEFAULT_CONFIG'];
@@ -115,19 +132,20 @@ export function describeTopicConfigEntries(broker: ConfigView, overrides: Readon
       sensitive,
       synonyms,
       type: CONFIG_TYPE_ID[def.type],
-      documentation: def.doc,
+      documentation: def.doc ?? null,
     };
   });
 }
 
 /**
- * The broker's configs: with `perBroker` (resource name = this node's id) every config with its current value;
- * otherwise (resource name "") only the cluster-wide dynamic defaults, each with its dynamic default synonyms.
+ * The broker's configs: with `perBroker` (resource name = this node's id) every config with its current value,
+ * then the custom and listener-prefixed ones set dynamically; otherwise (resource name "") only the cluster-wide
+ * dynamic defaults, each with its dynamic default synonyms.
  */
 export function describeBrokerConfigEntries(broker: ConfigView, perBroker: boolean): DescribedConfig[] {
   const defaults = broker.dynamicConfigs('default');
   const described = perBroker ? BROKER_CONFIGS : BROKER_CONFIGS.filter((def) => defaults[def.name] !== undefined);
-  return described.map((def) => {
+  const known = described.map((def) => {
     const sensitive = def.type === 'password';
     const raw = perBroker ? broker.get(def.name) : defaults[def.name]!;
     const value = sensitive || raw === null ? null : perBroker ? formatConfigValue(def, raw) : raw;
@@ -141,7 +159,41 @@ export function describeBrokerConfigEntries(broker: ConfigView, perBroker: boole
       sensitive,
       synonyms,
       type: CONFIG_TYPE_ID[def.type],
-      documentation: def.doc,
+      documentation: documentationOf(def),
     };
   });
+  return [...known, ...describeOtherDynamicConfigs(broker, perBroker)];
+}
+
+/**
+ * The dynamic configs that are not broker configs, as Kafka describes them: a custom name (for a plugin) with
+ * type UNKNOWN, so sensitive (no value) and read-only; a listener-prefixed name with its base config's type and
+ * sensitivity, read-only, its synonyms the prefixed name's layers then the base config's.
+ */
+function describeOtherDynamicConfigs(broker: ConfigView, perBroker: boolean): DescribedConfig[] {
+  const layers = { broker: broker.dynamicConfigs('broker'), default: broker.dynamicConfigs('default') };
+  const names = new Set([...(perBroker ? Object.keys(layers.broker) : []), ...Object.keys(layers.default)]);
+  const out: DescribedConfig[] = [];
+  for (const name of names) {
+    if (BROKER_CONFIG_BY_NAME.has(name)) continue;
+    const base = listenerBaseName(name);
+    const baseDef = base === undefined ? undefined : BROKER_CONFIG_BY_NAME.get(base);
+    const sensitive = baseDef === undefined || baseDef.type === 'password';
+    const synonyms: DescribedSynonym[] = [];
+    if (perBroker && layers.broker[name] !== undefined) synonyms.push({ name, value: sensitive ? null : layers.broker[name]!, source: CONFIG_SOURCE_ID.DYNAMIC_BROKER_CONFIG });
+    if (layers.default[name] !== undefined) synonyms.push({ name, value: sensitive ? null : layers.default[name]!, source: CONFIG_SOURCE_ID.DYNAMIC_DEFAULT_BROKER_CONFIG });
+    if (perBroker && baseDef !== undefined) synonyms.push(...brokerSynonyms(broker, baseDef.name, [baseDef.name], sensitive));
+    const raw = perBroker ? (layers.broker[name] ?? layers.default[name]!) : layers.default[name]!;
+    out.push({
+      name,
+      value: sensitive ? null : raw,
+      source: synonyms[0]!.source,
+      readOnly: true,
+      sensitive,
+      synonyms,
+      type: baseDef === undefined ? UNKNOWN_TYPE : CONFIG_TYPE_ID[baseDef.type],
+      documentation: null,
+    });
+  }
+  return out;
 }

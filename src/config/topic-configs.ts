@@ -10,8 +10,8 @@
  */
 import { DEFAULT_LOG_CONFIG, type LogConfig } from '../../storage/index.js';
 import type { ConfigSourceKind, ConfigView } from './broker-config.js';
-import { invalidValueMessage, validateConfigValue } from './broker-config.js';
-import type { ConfigDef } from './definitions.js';
+import { configValueProblem, invalidValueMessage, KAFKA_VALIDATORS, type ConfigDef, type ConfigProblem } from './config-values.js';
+import { metadataVersionProblem } from './kafka-version.js';
 
 export interface ConfigSynonym {
   /** Broker config name. */
@@ -29,28 +29,21 @@ const LONG_MAX = '9223372036854775807';
 const HOURS = 3_600_000;
 const MINUTES = 60_000;
 
-const throttledReplicas = (value: string): string | undefined => {
-  const v = value.trim();
-  if (v === '' || v === '*') return undefined;
-  for (const item of v.split(',')) {
-    if (!/^\s*\d+\s*:\s*\d+\s*$/.test(item)) return `'${value}' must be '*' or a list of partitionId:brokerId pairs`;
-  }
-  return undefined;
-};
-
-const gzipLevel = (value: string): string | undefined => {
-  const n = Number(value);
-  return n === -1 || (n >= 1 && n <= 9) ? undefined : `${value} is not -1 (the default level) or in [1, 9]`;
-};
-
-const metadataVersion = (value: string): string | undefined =>
-  /^\d+\.\d+(\.\d+)?(-IV\d+)?$/.test(value.trim()) ? undefined : `'${value}' is not a Kafka version such as 3.0-IV1`;
+/** Kafka's ThrottledReplicaListValidator: '*' or partitionId:brokerId pairs (the value named as Java prints the list). */
+function throttledReplicas(name: string): (value: string) => ConfigProblem | undefined {
+  return (value) => {
+    const items = value.split(',').map((s) => s.trim());
+    if (items.every((s) => /^(\d+:\d+)?$/.test(s)) || items.join('') === '*') return undefined;
+    const text = `${name} must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...`;
+    return { detail: text, kafka: text, value: `[${items.join(', ')}]` };
+  };
+}
 
 /** Kafka 3.9's topic configs, alphabetically (as DescribeConfigs lists them). */
 export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
   { name: 'cleanup.policy', type: 'list', default: 'delete', choices: ['compact', 'delete'], synonyms: [{ name: 'log.cleanup.policy' }],
     doc: 'This config designates the retention policy to use on log segments. The "delete" policy (which is the default) will discard old segments when their retention time or size limit has been reached. The "compact" policy will enable log compaction, which retains the latest value for each key. It is also possible to specify both policies in a comma-separated list (e.g. "delete,compact").' },
-  { name: 'compression.gzip.level', type: 'int', default: '-1', check: gzipLevel, synonyms: [{ name: 'compression.gzip.level' }],
+  { name: 'compression.gzip.level', type: 'int', default: '-1', check: KAFKA_VALIDATORS['gzip-level'], synonyms: [{ name: 'compression.gzip.level' }],
     doc: 'The compression level to use if compression.type is set to gzip.' },
   { name: 'compression.lz4.level', type: 'int', default: '9', min: 1, max: 17, synonyms: [{ name: 'compression.lz4.level' }],
     doc: 'The compression level to use if compression.type is set to lz4.' },
@@ -66,11 +59,11 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
     doc: 'This setting allows specifying an interval at which we will force an fsync of data written to the log.' },
   { name: 'flush.ms', type: 'long', default: LONG_MAX, min: 0, synonyms: [{ name: 'log.flush.interval.ms' }, { name: 'log.flush.scheduler.interval.ms' }],
     doc: 'This setting allows specifying a time interval at which we will force an fsync of data written to the log.' },
-  { name: 'follower.replication.throttled.replicas', type: 'list', default: '', check: throttledReplicas, synonyms: [],
+  { name: 'follower.replication.throttled.replicas', type: 'list', default: '', check: throttledReplicas('follower.replication.throttled.replicas'), synonyms: [],
     doc: "A list of replicas for which log replication should be throttled on the follower side. The list should describe a set of replicas in the form [PartitionId]:[BrokerId],[PartitionId]:[BrokerId]:... or alternatively the wildcard '*' can be used to throttle all replicas for this topic." },
   { name: 'index.interval.bytes', type: 'int', default: '4096', min: 0, synonyms: [{ name: 'log.index.interval.bytes' }],
     doc: 'This setting controls how frequently Kafka adds an index entry to its offset index.' },
-  { name: 'leader.replication.throttled.replicas', type: 'list', default: '', check: throttledReplicas, synonyms: [],
+  { name: 'leader.replication.throttled.replicas', type: 'list', default: '', check: throttledReplicas('leader.replication.throttled.replicas'), synonyms: [],
     doc: "A list of replicas for which log replication should be throttled on the leader side. The list should describe a set of replicas in the form [PartitionId]:[BrokerId],[PartitionId]:[BrokerId]:... or alternatively the wildcard '*' can be used to throttle all replicas for this topic." },
   { name: 'local.retention.bytes', type: 'long', default: '-2', min: -2, synonyms: [{ name: 'log.local.retention.bytes' }],
     doc: 'The maximum size of local log segments that can grow for a partition before it deletes the old segments (tiered storage). Default value is -2, it represents `retention.bytes` value to be used.' },
@@ -82,7 +75,7 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
     doc: 'The largest record batch size allowed by Kafka (after compression if compression is enabled).' },
   { name: 'message.downconversion.enable', type: 'boolean', default: 'true', synonyms: [{ name: 'log.message.downconversion.enable' }],
     doc: 'This configuration controls whether down-conversion of message formats is enabled to satisfy consume requests.' },
-  { name: 'message.format.version', type: 'string', default: '3.0-IV1', check: metadataVersion, synonyms: [{ name: 'log.message.format.version' }],
+  { name: 'message.format.version', type: 'string', default: '3.0-IV1', check: metadataVersionProblem, synonyms: [{ name: 'log.message.format.version' }],
     doc: '[DEPRECATED] Specify the message format version the broker will use to append messages to the logs. Ignored for inter.broker.protocol.version 3.0 and above.' },
   { name: 'message.timestamp.after.max.ms', type: 'long', default: LONG_MAX, min: 0, synonyms: [{ name: 'log.message.timestamp.after.max.ms' }],
     doc: 'This configuration sets the allowable timestamp difference between the message timestamp and the broker\'s timestamp. The message timestamp can be later than or equal to the broker\'s timestamp, with the maximum allowable difference determined by the value set in this configuration. Ignored if message.timestamp.type=LogAppendTime.' },
@@ -124,10 +117,11 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
 
 export const TOPIC_CONFIG_BY_NAME: ReadonlyMap<string, TopicConfigDef> = new Map(TOPIC_CONFIGS.map((d) => [d.name, d]));
 
-/** Values Gregor cannot honour although Kafka accepts them (name → error message). */
-function unsupported(name: string, value: string): string | undefined {
+/** Values Gregor cannot honour although Kafka accepts them. */
+function unsupported(name: string, value: string): ConfigProblem | undefined {
   if (name === 'remote.storage.enable' && value.trim().toLowerCase() === 'true') {
-    return 'Tiered storage is not supported by this broker (remote.storage.enable=true)';
+    const text = 'Tiered storage is not supported by this broker (remote.storage.enable=true)';
+    return { detail: text, kafka: text };
   }
   return undefined;
 }
@@ -142,7 +136,7 @@ export function validateTopicConfigs(configs: Record<string, string | null>): { 
     const def = TOPIC_CONFIG_BY_NAME.get(name);
     if (!def) return { error: `Unknown topic config name: ${name}` };
     if (value === null) return { error: `Null value not supported for topic configs: ${name}` };
-    const problem = validateConfigValue(def, value) ?? unsupported(name, value);
+    const problem = configValueProblem(def, value) ?? unsupported(name, value);
     if (problem) return { error: invalidValueMessage(name, value, problem) };
     ok.set(name, def.type === 'list' ? value.split(',').map((s) => s.trim()).filter((s) => s !== '').join(',') : value.trim());
   }

@@ -39,13 +39,13 @@
  * waiting out their max_wait_ms.
  */
 import { ErrorCode } from '../../protocol/index.js';
-import { batchesToMessageSet } from '../../protocol/records/index.js';
 import type { LogManager } from '../../storage/index.js';
 import type { ConfigView } from '../config/broker-config.js';
 import type { ConnectionInfo } from '../connection-info.js';
 import type { Logger } from '../logger.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
+import { downConvert } from './down-conversion.js';
 import { FetchSessionCache, type FetchPartitionParams, type ForgottenTopic } from './fetch-sessions.js';
 import { longPoll, type AppendSource } from './long-poll.js';
 import { readPartition, resolvePartition, type FetchedTopics, type PartitionRead, type ReadLimits, type ReadOptions } from './partition-read.js';
@@ -58,6 +58,8 @@ export interface FetchManagerDeps {
   readonly logger: Logger;
   /** gregor.fetch.response.max.memory.bytes */
   readonly memory: MemoryBudget;
+  /** gregor.decompression.max.memory.bytes: what down-conversion for v0-3 fetchers may inflate batches to. */
+  readonly decompression: MemoryBudget;
   /** Where the buffers of file reads go back once written. */
   readonly logs: Pick<LogManager, 'releaseReadBuffers'>;
   /** Read at each fetch (undefined when metrics are off). */
@@ -208,14 +210,11 @@ export class FetchManager {
     }
   }
 
-  /** How partitions are read for this query: followers to the log end, v0-3 fetchers down-converted. */
+  /** How partitions are read for this query: followers to the log end, v0-3 fetchers down-converted (down-conversion.ts). */
   private readOptions(q: FetchQuery): ReadOptions {
     const version = q.version;
-    const maxDecompressedBytes = this.deps.config.int('gregor.max.decompressed.bytes');
-    const convert =
-      version <= 3
-        ? async (chunks: Buffer[]): Promise<Buffer[]> => [await batchesToMessageSet(chunks, version <= 1 ? 0 : 1, { maxDecompressedBytes })]
-        : undefined;
+    const conversion = { magic: version <= 1 ? 0 : 1, budget: this.deps.decompression, maxDecompressedBytes: this.deps.config.int('gregor.max.decompressed.bytes') } as const;
+    const convert = version <= 3 ? (chunks: Buffer[], fetchOffset: number) => downConvert(chunks, fetchOffset, conversion) : undefined;
     return { version, fromFollower: q.replicaId >= 0, convert, cacheAllowance: undefined };
   }
 }

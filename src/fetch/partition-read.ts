@@ -55,8 +55,8 @@ export interface ReadOptions {
   readonly version: number;
   /** Followers read up to the log end offset, consumers up to the high watermark. */
   readonly fromFollower: boolean;
-  /** Converts stored batches for v0-3 fetchers (magic 0 or 1); undefined for v4+. */
-  readonly convert: ((chunks: Buffer[]) => Promise<Buffer[]>) | undefined;
+  /** Converts stored batches for v0-3 fetchers (magic 0 or 1), from the fetch offset on; undefined for v4+. */
+  readonly convert: ((chunks: Buffer[], fetchOffset: number) => Promise<Buffer[]>) | undefined;
   /**
    * Without conversion: bytes of batch-cache slices the pass may still hold (counted down); every other
    * batch is answered as a file region. Undefined: everything is read into memory.
@@ -136,7 +136,7 @@ export async function readPartition(
         }
       } else {
         const read = await log.read(offset, Math.max(limit, 1), maxOffset);
-        let buffers = opts.convert ? await opts.convert(read.chunks) : read.chunks;
+        let buffers = opts.convert ? await opts.convert(read.chunks, offset) : read.chunks;
         size = sizeOf(buffers);
         if (size > limit && !limits.minOneMessage) {
           buffers = opts.version >= 3 ? wholeEntries(buffers, limit) : cutChunks(buffers, limit);

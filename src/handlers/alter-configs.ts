@@ -24,7 +24,7 @@ export const alterConfigsHandler = defineHandler({
       resourceName: r.resourceName,
       configs: r.configs.map((c) => ({ name: c.name, op: ConfigOp.SET, value: c.value })),
     }));
-    const responses = await alterConfigResources(ctx.services, resources, { incremental: false, validateOnly: req.validateOnly });
+    const responses = await alterConfigResources(ctx.services, resources, { replace: true, validateOnly: req.validateOnly });
     return { throttleTimeMs: 0, responses };
   },
 });

@@ -24,7 +24,7 @@ export const incrementalAlterConfigsHandler = defineHandler({
       resourceName: r.resourceName,
       configs: r.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })),
     }));
-    const responses = await alterConfigResources(ctx.services, resources, { incremental: true, validateOnly: req.validateOnly });
+    const responses = await alterConfigResources(ctx.services, resources, { replace: false, validateOnly: req.validateOnly });
     return { throttleTimeMs: 0, responses };
   },
 });

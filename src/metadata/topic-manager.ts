@@ -3,7 +3,10 @@
  * ids, partition logs, leader epochs and effective configuration.
  *
  * The source of truth is the MetadataStore (a file in the log dir on a single
- * node). On start the stored topics are reconciled with the partition dirs the
+ * node). On start the stored topics and dynamic broker configs are read first,
+ * then the LogManager loads the partition dirs, each with its topic's own
+ * config (recovery depends on it: index intervals, a compacted log's offset
+ * gaps), and the stored topics are reconciled with the partition dirs the
  * LogManager found (stray-logs.ts): a stored partition without a dir gets a
  * fresh empty log (a create interrupted by a crash); a dir of a topic being
  * deleted is renamed `-delete` (the deletion is finished); any other dir the
@@ -91,8 +94,11 @@ export interface TopicManagerDeps {
   readonly nodeId: number;
   /** The file system seam the metadata file is written through (the logs' own; tests: a FaultyFs). */
   readonly fs?: StorageFs;
-  /** The partition logs: found on disk at start, created and deleted with topics and partitions. */
-  readonly logs: Pick<LogManager, 'logDir' | 'clusterId' | 'existingLogs' | 'createLog' | 'deleteLogs' | 'markStray'>;
+  /**
+   * The partition logs: loaded at start once the stored topic configs are known (loadLogs), found on disk,
+   * created and deleted with topics and partitions.
+   */
+  readonly logs: Pick<LogManager, 'logDir' | 'clusterId' | 'loadLogs' | 'existingLogs' | 'createLog' | 'deleteLogs' | 'markStray'>;
 }
 
 /** Options of an operation a request asks for. */
@@ -666,6 +672,12 @@ export class TopicManager {
     const log = this.deps.logger;
     const { topics: records, deletingTopics, existed, brokerConfigs } = await this.store.load({ nodeId: this.deps.nodeId, clusterId: logs.clusterId });
     const dynamicSet = this.applyStoredBrokerConfigs(brokerConfigs);
+    // each log is loaded (and recovered) with its topic's own config, stored overrides and dynamic defaults
+    const overridesByTopic = new Map(records.map((r) => [r.name, new Map(Object.entries(r.configs))]));
+    await logs.loadLogs((topic) => {
+      const overrides = overridesByTopic.get(topic);
+      return overrides ? resolveTopicConfig(this.deps.config, overrides).log : undefined;
+    });
     const found = logs.existingLogs();
     if (!existed) {
       // Nothing stored yet: adopt what is on disk.

@@ -35,7 +35,7 @@ export interface MetricsSources {
   /** Logs recovered and listening, not shutting down. */
   readonly isReady: boolean;
   readonly connections: ReadonlySet<MetricsConnection>;
-  readonly connectionCounts: { readonly open: number; readonly accepted: number; readonly rejected: number };
+  readonly connectionCounts: { readonly open: number; readonly accepted: number; readonly rejected: number; readonly waiting: number };
   readonly waiting: { readonly acksAll: number; readonly fetches: number };
   readonly topics: Pick<TopicManager, 'get' | 'all'> | undefined;
   readonly groups: Pick<GroupCoordinator, 'groupOverview' | 'consumerLag'> | undefined;
@@ -126,7 +126,12 @@ export class BrokerMetrics {
       const counts = sources.connectionCounts;
       return counts.accepted - counts.open;
     });
-    stateCounter('connections_rejected_total', 'Client connections refused by max.connections or max.connections.per.ip since start.', () => sources.connectionCounts.rejected);
+    stateCounter(
+      'connections_rejected_total',
+      'Client connections closed at once: over max.connections.per.ip, or arriving at max.connections with the backlog of waiting ones full.',
+      () => sources.connectionCounts.rejected,
+    );
+    stateGauge('connections_waiting', 'Client connections accepted and held unread at max.connections until one closes (as in the listen backlog of Kafka).', () => sources.connectionCounts.waiting);
     new Gauge({
       name: `${PREFIX}client_connections`,
       help:

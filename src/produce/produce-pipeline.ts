@@ -7,8 +7,8 @@
  *    (INVALID_TOPIC_EXCEPTION); acks=-1 needs min.insync.replicas <= 1, the one broker being the whole
  *    in-sync replica set (NOT_ENOUGH_REPLICAS). Empty records are refused from v3 (INVALID_RECORD) and
  *    append nothing before;
- * 2. decompression budget (decompression-budget.ts): compressed records take the memory they may inflate
- *    to from the broker-wide budget while
+ * 2. decompression budget (src/decompression-budget.ts): compressed records take the memory they may
+ *    inflate to from the broker-wide budget while
  * 3. validation (validate.ts prepareAppend) turns them into the bytes to append and one PreparedBatch per
  *    batch: where it lies, and the header fields the next two steps need, parsed there once;
  * 4. producer-state check (producer-state-manager.ts): duplicates, epochs and sequences from those fields,
@@ -22,6 +22,8 @@
  * Refusals come back as a result with Kafka's error code, message and record errors (Produce v8+), never as
  * exceptions: the code of the KafkaError that validation or producer state threw, KAFKA_STORAGE_ERROR for a
  * log that failed, UNKNOWN_TOPIC_OR_PARTITION when the topic was deleted while the append was on its way.
+ * Only records refused one by one carry record errors (Kafka's RecordValidationException: validate.ts
+ * checkRecordsOf); a batch refused as a whole (framing, CRC, structure) has none, as in Kafka.
  * Anything else is a bug and is thrown.
  *
  * Before any partition, the request as a whole (hasTransactionalRecords): records with the transactional bit
@@ -32,15 +34,15 @@
  * The pipeline sees the broker through ProduceDeps only (the handler's services), never the Broker.
  */
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
-import { ATTR_TRANSACTIONAL, ATTRIBUTES_OFFSET, MAGIC_OFFSET } from '../../protocol/records/index.js';
+import { ATTR_TRANSACTIONAL, ATTRIBUTES_OFFSET, MAGIC_OFFSET, hasCompressedEntries } from '../../protocol/records/index.js';
 import { StorageError, type PartitionLog } from '../../storage/index.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { TopicConfigView } from '../config/topic-configs.js';
 import type { Logger } from '../logger.js';
 import type { MemoryBudget } from '../memory-budget.js';
-import { prepareAppendWithin } from './decompression-budget.js';
+import { decompressWithin } from '../decompression-budget.js';
 import type { ProducerStateManager } from './producer-state-manager.js';
-import { ProduceValidationError, type RecordError } from './validate.js';
+import { prepareAppend, ProduceValidationError, type RecordError } from './validate.js';
 
 /** What the pipeline uses of the broker. */
 export interface ProduceDeps {
@@ -138,12 +140,10 @@ async function produce(deps: ProduceDeps, p: PartitionProduce, appended: (() => 
       return answer(-1, -1, state.log.logStartOffset);
     }
     const now = Date.now();
-    const prepared = await prepareAppendWithin(deps.budgets.decompression, records, {
-      version: p.version,
-      config,
-      maxDecompressedBytes: deps.config.int('gregor.max.decompressed.bytes'),
-      now,
-    });
+    const validate = (maxDecompressedBytes: number) =>
+      prepareAppend(records, { version: p.version, topicPartition: `${topicName}-${partition}`, config, maxDecompressedBytes, now });
+    const limit = deps.config.int('gregor.max.decompressed.bytes');
+    const prepared = hasCompressedEntries(records) ? await decompressWithin(deps.budgets.decompression, limit, validate) : await validate(limit);
     const logAppendTime = config.timestampType === 'LogAppendTime';
     // producer state: duplicates, sequence and epoch checks, atomic with the append (producer-state-manager.ts)
     const appending = deps.producerStates.append(state.log, prepared.buffer, {
@@ -151,8 +151,8 @@ async function produce(deps: ProduceDeps, p: PartitionProduce, appended: (() => 
       logAppendTime: logAppendTime ? now : undefined,
       sync: acks === -1 && deps.config.bool('gregor.flush.acks.all'),
       batches: prepared.batches,
+      written: appended,
     });
-    appended?.();
     const info = await appending;
     if (info.recordCount > 0) deps.metrics?.produced(topicName, info.recordCount, records.length);
     // a duplicate answers its original batch's timestamp, whatever the timestamp type (as Kafka)
@@ -167,7 +167,7 @@ async function produce(deps: ProduceDeps, p: PartitionProduce, appended: (() => 
     // validation and producer state refuse with a KafkaError; anything else is a bug
     if (!(err instanceof KafkaError)) throw err;
     logRejection(deps.logger, topicName, partition, err.code, err.message);
-    return refused(err.code, err.message, recordErrorsOf(err));
+    return refused(err.code, err.message, err instanceof ProduceValidationError ? err.recordErrors : NO_RECORD_ERRORS);
   }
 }
 
@@ -181,15 +181,4 @@ function refused(errorCode: number, errorMessage: string | null = null, recordEr
 
 function logRejection(logger: Logger, topic: string, partition: number, code: number, message: string): void {
   logger.debug({ topic, partition, errorCode: code, reason: message }, 'Produce: records rejected');
-}
-
-/**
- * Per-record errors (Produce v8+): validation's own, or the record an INVALID_RECORD error from
- * protocol/records names ("record 3: ...").
- */
-function recordErrorsOf(err: KafkaError): readonly RecordError[] {
-  if (err instanceof ProduceValidationError) return err.recordErrors;
-  if (err.code !== ErrorCode.INVALID_RECORD) return NO_RECORD_ERRORS;
-  const m = /^record (\d+)\b/.exec(err.message);
-  return m ? [{ batchIndex: Number(m[1]), message: err.message }] : NO_RECORD_ERRORS;
 }

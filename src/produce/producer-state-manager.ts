@@ -56,6 +56,11 @@ export interface ProducerStateOptions {
 export interface ProducerAppendOptions extends AppendOptions {
   /** The append's batches with the header fields validation parsed (passed on to the log as they are). */
   batches?: readonly (AppendBatch & BatchProducerFields)[];
+  /**
+   * Called once the batches are in the log (before any fdatasync) or found to be duplicates: from then on a
+   * later append cannot come before this one (loading the producer state first may yield).
+   */
+  written?: () => void;
 }
 
 export interface ProducerAppendInfo extends AppendInfo {
@@ -119,10 +124,14 @@ export class ProducerStateManager {
     const firstOffset = log.logEndOffset;
     if (producerBatches.length > 0) {
       const duplicate = checkAppend(pp.table, producerBatches, firstOffset, `${log.topic}-${log.partition}`);
-      if (duplicate !== undefined) return this.answerDuplicate(log, duplicate, opts.sync === true);
+      if (duplicate !== undefined) {
+        opts.written?.();
+        return this.answerDuplicate(log, duplicate, opts.sync === true);
+      }
     }
     const appending = log.append(batches, opts);
     this.afterWrite(pp, producerBatches, firstOffset, opts.logAppendTime);
+    opts.written?.();
     const info = await appending;
     // (a literal, not a spread: object spreads on this path left objects that V8 promoted to the old generation)
     return {

@@ -4,17 +4,26 @@
  * - Produce v0-2 legacy message sets (magic 0/1) become v2 batches;
  * - v3+ must carry exactly one magic-2 batch (INVALID_RECORD), zstd only from
  *   v7 (UNSUPPORTED_COMPRESSION_TYPE);
- * - framing, CRC, size against max.message.bytes, record structure, keys on
- *   compacted topics (validateProduceRecords: CORRUPT_MESSAGE,
- *   MESSAGE_TOO_LARGE, INVALID_RECORD);
- * - timestamps (CreateTime topics): each record within
- *   message.timestamp.before/after.max.ms of now, and no LogAppendTime batch
- *   from a producer (INVALID_TIMESTAMP with per-record errors);
+ * - framing, CRC, size against max.message.bytes, record structure
+ *   (validateProduceRecords: CORRUPT_MESSAGE, MESSAGE_TOO_LARGE,
+ *   INVALID_RECORD, for the batch as a whole);
+ * - each record, as Kafka's LogValidator.validateRecord (checkRecordsOf):
+ *   a key on compacted topics (INVALID_RECORD), else its timestamp: on
+ *   CreateTime topics within message.timestamp.before/after.max.ms of now,
+ *   and no LogAppendTime batch from a producer without a timestamp or on a
+ *   LogAppendTime topic (INVALID_TIMESTAMP). Every refused record of the batch
+ *   gets a record error with its index in the batch and Kafka's message, and
+ *   the partition Kafka's summary (processRecordErrors): INVALID_TIMESTAMP if
+ *   any timestamp was refused, else INVALID_RECORD. A client (Produce v8+)
+ *   fails those records with their error and the others of the batch as
+ *   "part of a batch with invalid records";
  * - compression.type other than 'producer': batches in another codec are
  *   rebuilt in the topic's codec (and checked against max.message.bytes
  *   again);
- * - a CreateTime batch whose maxTimestamp disagrees with its records is
- *   repaired in place (CRC recomputed), as Kafka does;
+ * - on CreateTime topics a batch whose maxTimestamp disagrees with its
+ *   records is repaired in place (CRC recomputed), and a batch a producer
+ *   marked LogAppendTime (accepted by its maxTimestamp) becomes CreateTime,
+ *   as Kafka's setMaxTimestamp does;
  * - the whole append must fit in a segment (RECORD_LIST_TOO_LARGE).
  * Unless a batch is converted or recompressed, the result is the request's
  * own buffer: record bytes are not copied on their way to storage.
@@ -34,6 +43,7 @@ import {
   CRC_OFFSET,
   LOG_OVERHEAD,
   MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
   buildRecordBatch,
   computeBatchCrc,
   compressionOf,
@@ -70,6 +80,8 @@ export class ProduceValidationError extends KafkaError {
 export interface ValidateOptions {
   /** Produce request version. */
   readonly version: number;
+  /** The partition as Kafka's messages name it (TopicPartition: `<topic>-<partition>`). */
+  readonly topicPartition: string;
   readonly config: TopicConfigView;
   /** Bound of one decompressed records area or legacy wrapper. */
   readonly maxDecompressedBytes: number;
@@ -118,30 +130,33 @@ export async function prepareAppend(records: Buffer, opts: ValidateOptions): Pro
     buffer = converted.length === 1 ? converted[0]! : Buffer.concat(converted);
     zeroCopy = false;
   }
-  const batches = await validateProduceRecords(buffer, {
-    maxBatchBytes: config.messageMaxBytes,
-    maxDecompressedBytes: opts.maxDecompressedBytes,
-    requireKeys: config.cleanupPolicy.split(',').includes('compact'),
-  });
-  if (config.timestampType === 'CreateTime') {
-    for (const b of batches) await checkTimestamps(buffer, b, opts);
-  }
+  const batches = await validateProduceRecords(buffer, { maxBatchBytes: config.messageMaxBytes, maxDecompressedBytes: opts.maxDecompressedBytes });
+  for (const b of batches) await checkRecordsOf(buffer, b, opts);
   const target = TARGET_CODEC[config.compressionType];
-  let prepared: PreparedBatch[];
-  if (target !== undefined && batches.some((b) => compressionOf(b.header.attributes) !== target)) {
-    ({ buffer, batches: prepared } = await recompress(buffer, batches, target, opts));
-    zeroCopy = false;
+  const rebuild = (b: ValidatedBatch): boolean => target !== undefined && compressionOf(b.header.attributes) !== target;
+  const repair = config.timestampType === 'CreateTime';
+  const prepared: PreparedBatch[] = [];
+  if (!batches.some(rebuild)) {
+    for (const b of batches) prepared.push(preparedBatch(b.pos, b.size, repair ? repairTimestamp(buffer, b) : b.header));
   } else {
-    const repair = config.timestampType === 'CreateTime';
-    prepared = [];
+    // batches in another codec are rebuilt in the topic's (their headers read from the new bytes), the others kept
+    const out: Buffer[] = [];
+    let position = 0;
     for (const b of batches) {
-      let maxTimestamp = b.header.maxTimestamp;
-      if (repair && maxTimestamp !== b.maxTimestamp) {
-        repairMaxTimestamp(buffer, b);
-        maxTimestamp = b.maxTimestamp;
+      let bytes = buffer.subarray(b.pos, b.pos + b.size);
+      let header: BatchHeader;
+      if (rebuild(b)) {
+        bytes = await recompress(bytes, target!, opts);
+        header = readBatchHeader(bytes);
+      } else {
+        header = repair ? repairTimestamp(buffer, b) : b.header;
       }
-      prepared.push(preparedBatch(b.pos, b.size, b.header, maxTimestamp));
+      out.push(bytes);
+      prepared.push(preparedBatch(position, bytes.length, header));
+      position += bytes.length;
     }
+    buffer = out.length === 1 ? out[0]! : Buffer.concat(out);
+    zeroCopy = false;
   }
   if (buffer.length > config.log.segmentBytes) {
     throw new ProduceValidationError(
@@ -152,12 +167,12 @@ export async function prepareAppend(records: Buffer, opts: ValidateOptions): Pro
   return { buffer, batches: prepared, zeroCopy };
 }
 
-function preparedBatch(position: number, size: number, h: BatchHeader, maxTimestamp: number): PreparedBatch {
+function preparedBatch(position: number, size: number, h: BatchHeader): PreparedBatch {
   return {
     position,
     size,
     lastOffsetDelta: h.lastOffsetDelta,
-    maxTimestamp,
+    maxTimestamp: h.maxTimestamp,
     recordCount: h.recordCount,
     producerId: h.producerId,
     producerEpoch: h.producerEpoch,
@@ -201,81 +216,112 @@ function checkLegacyEntrySizes(records: Buffer, maxBytes: number): void {
   }
 }
 
-/** Kafka's CreateTime checks: no producer-set LogAppendTime; timestamps within before/after.max.ms of now. */
-async function checkTimestamps(buffer: Buffer, b: ValidatedBatch, opts: ValidateOptions): Promise<void> {
-  const { timestampBeforeMaxMs: before, timestampAfterMaxMs: after } = opts.config;
-  const logAppendTime = (b.header.attributes & ATTR_LOG_APPEND_TIME) !== 0;
-  const lowest = opts.now - before;
-  const highest = opts.now + after;
-  if (!logAppendTime && (b.header.recordCount === 0 || (b.minTimestamp >= lowest && b.maxTimestamp <= highest))) return;
+/**
+ * Kafka's checks of each record of a batch (LogValidator.validateRecord, validateKey, validateTimestamp), and
+ * its answer when some fail (processRecordErrors): one record error per refused record, in batch order, and a
+ * ProduceValidationError for the partition. What validation counted decides the common case (keys there,
+ * timestamps within range) without reading the records again.
+ */
+async function checkRecordsOf(buffer: Buffer, b: ValidatedBatch, opts: ValidateOptions): Promise<void> {
+  const { config, now } = opts;
+  const h = b.header;
+  if (h.recordCount === 0) return;
+  const compacted = config.cleanupPolicy.split(',').includes('compact');
+  const createTime = config.timestampType === 'CreateTime';
+  const markedLogAppendTime = (h.attributes & ATTR_LOG_APPEND_TIME) !== 0;
+  const outOfRange = (ts: number): boolean => now - ts > config.timestampBeforeMaxMs || ts - now > config.timestampAfterMaxMs;
+  const keysPass = !compacted || b.nullKeys === 0;
+  // a LogAppendTime batch's records all have its maxTimestamp (Kafka's record.timestamp())
+  const timestampsPass = !createTime
+    ? !markedLogAppendTime
+    : markedLogAppendTime
+      ? h.maxTimestamp !== -1 && !outOfRange(h.maxTimestamp)
+      : !outOfRange(b.minTimestamp) && !outOfRange(b.maxTimestamp);
+  if (keysPass && timestampsPass) return;
   const errors: RecordError[] = [];
+  let timestampRefused = false;
   const { records } = await readBatchRecords(buffer.subarray(b.pos, b.pos + b.size), opts.maxDecompressedBytes);
   let index = 0;
   for (const r of records) {
-    if (logAppendTime) {
-      errors.push({ batchIndex: index, message: 'Invalid timestamp type in message: producers must not set the timestamp type to LogAppendTime' });
-    } else if (r.timestamp !== -1 && (r.timestamp < lowest || r.timestamp > highest)) {
-      errors.push({
-        batchIndex: index,
-        message: `Timestamp ${r.timestamp} of message with offset ${r.offset} is out of range. The timestamp should be within [${lowest}, ${highest}]`,
-      });
+    let message: string | undefined;
+    if (compacted && r.key === null) {
+      message = `Compacted topic cannot accept message without key in topic partition ${opts.topicPartition}`;
+    } else if (createTime && r.timestamp !== -1) {
+      if (outOfRange(r.timestamp)) {
+        message =
+          `Timestamp ${r.timestamp} of message with offset ${r.offset} is out of range. ` +
+          `The timestamp should be within [${javaLongSum(now, -config.timestampBeforeMaxMs)}, ${javaLongSum(now, config.timestampAfterMaxMs)}]`;
+        timestampRefused = true;
+      }
+    } else if (markedLogAppendTime) {
+      message =
+        `Invalid timestamp type in message DefaultRecord(offset=${r.offset}, timestamp=${r.timestamp}, key=${r.key?.length ?? 0} bytes, ` +
+        `value=${r.value?.length ?? 0} bytes). Producer should not set timestamp type to LogAppendTime.`;
+      timestampRefused = true;
     }
+    if (message !== undefined) errors.push({ batchIndex: index, message });
     index++;
   }
-  if (errors.length > 0) {
+  if (errors.length === 0) return;
+  if (timestampRefused) {
     throw new ProduceValidationError(ErrorCode.INVALID_TIMESTAMP, 'One or more records have been rejected due to invalid timestamp', errors);
   }
+  const shown = errors.slice(0, 3).map((e) => `RecordError(batchIndex=${e.batchIndex}, message=${e.message === null ? 'null' : `'${e.message}'`})`);
+  throw new ProduceValidationError(
+    ErrorCode.INVALID_RECORD,
+    `One or more records have been rejected due to ${errors.length} record errors in total, and only showing the first three errors at most: [${shown.join(', ')}]`,
+    errors,
+  );
+}
+
+const LONG_MAX = (1n << 63n) - 1n;
+
+/**
+ * a + b as Java's long arithmetic gives it (Kafka's message shows the range bounds so, overflow included). A
+ * config long at Number.MAX_SAFE_INTEGER is one clamped from a larger value: Long.MAX_VALUE, the default.
+ */
+function javaLongSum(a: number, b: number): string {
+  const long = (n: number): bigint =>
+    n >= Number.MAX_SAFE_INTEGER ? LONG_MAX : n <= -Number.MAX_SAFE_INTEGER ? -LONG_MAX : BigInt(Math.trunc(n));
+  return BigInt.asIntN(64, long(a) + long(b)).toString();
+}
+
+/** Rebuilds a batch in the topic's codec (compression.type), from its records. */
+async function recompress(slice: Buffer, target: number, opts: ValidateOptions): Promise<Buffer> {
+  const { header, records } = await readBatchRecords(slice, opts.maxDecompressedBytes);
+  const rebuilt = await buildRecordBatch(
+    [...records].map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp, offsetDelta: r.offsetDelta })),
+    {
+      baseOffset: 0,
+      compression: target,
+      producerId: header.producerId,
+      producerEpoch: header.producerEpoch,
+      baseSequence: header.baseSequence,
+      transactional: (header.attributes & ATTR_TRANSACTIONAL) !== 0,
+    },
+  );
+  if (rebuilt.length > opts.config.messageMaxBytes) {
+    throw new ProtocolError(
+      `record batch of ${rebuilt.length} bytes after recompression exceeds the maximum of ${opts.config.messageMaxBytes}`,
+      ErrorCode.MESSAGE_TOO_LARGE,
+    );
+  }
+  return rebuilt;
 }
 
 /**
- * Rebuilds every batch whose codec is not `target` (compression.type of the topic); a rebuilt batch's
- * header is read from the new bytes.
+ * A CreateTime topic's batch as Kafka stores it (setMaxTimestamp): maxTimestamp the records' largest
+ * timestamp, and a batch a producer marked LogAppendTime made CreateTime (its records all had its
+ * maxTimestamp). Patched in place, CRC recomputed; returns the header as it is now.
  */
-async function recompress(
-  buffer: Buffer,
-  batches: readonly ValidatedBatch[],
-  target: number,
-  opts: ValidateOptions,
-): Promise<{ buffer: Buffer; batches: PreparedBatch[] }> {
-  const out: Buffer[] = [];
-  const prepared: PreparedBatch[] = [];
-  let position = 0;
-  for (const b of batches) {
-    const slice = buffer.subarray(b.pos, b.pos + b.size);
-    if (compressionOf(b.header.attributes) === target) {
-      out.push(slice);
-      prepared.push(preparedBatch(position, b.size, b.header, b.header.maxTimestamp));
-      position += b.size;
-      continue;
-    }
-    const { header, records } = await readBatchRecords(slice, opts.maxDecompressedBytes);
-    const rebuilt = await buildRecordBatch(
-      [...records].map((r) => ({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp, offsetDelta: r.offsetDelta })),
-      {
-        baseOffset: 0,
-        compression: target,
-        producerId: header.producerId,
-        producerEpoch: header.producerEpoch,
-        baseSequence: header.baseSequence,
-        transactional: (header.attributes & ATTR_TRANSACTIONAL) !== 0,
-      },
-    );
-    if (rebuilt.length > opts.config.messageMaxBytes) {
-      throw new ProtocolError(
-        `record batch of ${rebuilt.length} bytes after recompression exceeds the maximum of ${opts.config.messageMaxBytes}`,
-        ErrorCode.MESSAGE_TOO_LARGE,
-      );
-    }
-    out.push(rebuilt);
-    const h = readBatchHeader(rebuilt);
-    prepared.push(preparedBatch(position, rebuilt.length, h, h.maxTimestamp));
-    position += rebuilt.length;
-  }
-  return { buffer: out.length === 1 ? out[0]! : Buffer.concat(out), batches: prepared };
-}
-
-/** Sets a batch's maxTimestamp to its records' largest timestamp and recomputes the CRC. */
-function repairMaxTimestamp(buffer: Buffer, b: ValidatedBatch): void {
-  writeInt64(buffer, b.pos + 35, b.maxTimestamp);
+function repairTimestamp(buffer: Buffer, b: ValidatedBatch): BatchHeader {
+  const h = b.header;
+  const markedLogAppendTime = (h.attributes & ATTR_LOG_APPEND_TIME) !== 0;
+  const maxTimestamp = markedLogAppendTime ? h.maxTimestamp : b.maxTimestamp;
+  if (!markedLogAppendTime && maxTimestamp === h.maxTimestamp) return h;
+  const attributes = h.attributes & ~ATTR_LOG_APPEND_TIME;
+  buffer.writeInt16BE(attributes, b.pos + ATTRIBUTES_OFFSET);
+  writeInt64(buffer, b.pos + MAX_TIMESTAMP_OFFSET, maxTimestamp);
   buffer.writeUInt32BE(computeBatchCrc(buffer, b.pos, b.size), b.pos + CRC_OFFSET);
+  return { ...h, attributes, maxTimestamp };
 }

@@ -6,9 +6,16 @@ import { createWriteStream, existsSync, readdirSync, readFileSync } from 'node:f
 import { connect } from 'node:net';
 import { join } from 'node:path';
 
-/** Starts `node dist/src/cli.js` and resolves once it printed its ready line. */
-export function startGregor({ cli, dataDir, logFile, overrides = [] }) {
-  const args = [cli, '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, '--metrics-port', '0', '--log-level', 'warn'];
+/**
+ * Starts `node dist/src/cli.js` and resolves once it printed its ready line. With `advertisedPort`
+ * (a proxy's), clients are told to connect there: `port` is that one, `listenPort` the broker's own.
+ */
+export function startGregor({ cli, dataDir, logFile, overrides = [], advertisedPort }) {
+  const listen =
+    advertisedPort === undefined
+      ? ['--host', '127.0.0.1', '--port', '0']
+      : ['--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort}`];
+  const args = [cli, ...listen, '--data-dir', dataDir, '--metrics-port', '0', '--log-level', 'warn'];
   for (const o of overrides) args.push('--override', o);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const log = createWriteStream(logFile);
@@ -35,6 +42,7 @@ export function startGregor({ cli, dataDir, logFile, overrides = [] }) {
         child,
         host: m[2],
         port: Number(m[3]),
+        listenPort: Number(m[1]),
         nodeId: Number(m[4]),
         bootstrap: `${m[2]}:${m[3]}`,
         dataDir,

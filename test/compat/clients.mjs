@@ -6,6 +6,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { librdkafka, nodeClients } from './librdkafka.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -25,6 +26,24 @@ const debVersion = (pkg) => quiet('dpkg-query', ['-W', '-f', '${Version}', pkg])
 const nodeScript = (file) => () => ({ cmd: process.execPath, args: [join(SCRIPTS, file)] });
 
 const NO_IDEMPOTENCE = 'client has no idempotent producer';
+
+/** librdkafka 2.15 and the bindings built on it (./librdkafka.mjs), once their prepare resolved. */
+const built = {};
+const builtDir = (key) => {
+  if (built[key] === undefined) throw new Error('not prepared');
+  return built[key];
+};
+/** What a binding reports at run time: its librdkafka is the one it was linked against. */
+const bindingVersion = (pkg, dir) =>
+  quiet(process.execPath, ['-e', `const k = require(${JSON.stringify(dir)}); console.log(${JSON.stringify(pkg)} + ' ' + require(${JSON.stringify(join(dir, 'package.json'))}).version + ', librdkafka ' + k.librdkafkaVersion)`]);
+const BUILT_FROM = 'built from the source in @confluentinc/kafka-javascript';
+/** What librdkafka 2.15 (src/rdkafka_request.c, rdkafka_telemetry.c) asks for only when a broker lists it. */
+const LIBRDKAFKA_215_BEYOND =
+  'librdkafka 2.15: KIP-714 client telemetry, GetTelemetrySubscriptions v0 then PushTelemetry v0, on by default (enable.metrics.push=true); ' +
+  'KIP-848 consumer groups (ConsumerGroupHeartbeat v1, ConsumerGroupDescribe v0) only with group.protocol=consumer; ' +
+  'KIP-932 share groups (ShareGroupHeartbeat v1, ShareFetch v1, ShareAcknowledge v1) only for a share consumer. ' +
+  'It has no DescribeTopicPartitions (KIP-966): its DescribeTopics admin call uses Metadata (its newest is v13; here v12, the newest Gregor lists). ' +
+  'Its newest Produce is v10 and Fetch v16 (v13+ name topics by id, which Gregor answers).';
 
 /** Builds the two Go programs once per run, offline, in GOPATH mode. */
 let goBuild;
@@ -190,6 +209,52 @@ export const CLIENTS = [
       'delete-topic': 'kafka-node has no DeleteTopics',
       'topic-configs': 'kafka-node has no AlterConfigs',
       idempotent: NO_IDEMPOTENCE,
+    },
+  },
+  {
+    name: 'librdkafka-2.15',
+    title: 'librdkafka 2.15 (C driver)',
+    language: 'C (clients/rdkafka_driver.c, driven from a Node.js script)',
+    version: () => {
+      const v = quiet(builtDir('librdkafka').bin.driver, ['version']);
+      return `librdkafka ${/"version":"([^"]+)"/.exec(v)?.[1] ?? v} (${BUILT_FROM}), features ${/"features":"([^"]+)"/.exec(v)?.[1] ?? '?'}`;
+    },
+    beyondGregor: LIBRDKAFKA_215_BEYOND,
+    headers: true,
+    prepare: async () => {
+      built.librdkafka = await librdkafka();
+    },
+    command: () => ({ cmd: process.execPath, args: [join(SCRIPTS, 'rdkafka215.mjs'), builtDir('librdkafka').bin.driver] }),
+    supports: {},
+  },
+  {
+    name: 'confluent-kafka-javascript',
+    title: '@confluentinc/kafka-javascript',
+    language: 'JavaScript (KafkaJS-style API; node-rdkafka-style for reads without a group)',
+    version: () => `${bindingVersion('@confluentinc/kafka-javascript', builtDir('clients').confluentKafkaJavascript.dir)} (${BUILT_FROM})`,
+    beyondGregor: LIBRDKAFKA_215_BEYOND,
+    headers: true,
+    prepare: async () => {
+      built.clients = await nodeClients();
+    },
+    command: () => ({ cmd: process.execPath, args: [join(SCRIPTS, 'confluent-kafka-javascript.mjs'), builtDir('clients').confluentKafkaJavascript.dir] }),
+    supports: {
+      'topic-configs': 'its admin client (1.10) has no DescribeConfigs/AlterConfigs',
+    },
+  },
+  {
+    name: 'node-rdkafka',
+    title: 'node-rdkafka',
+    language: 'JavaScript',
+    version: () => `${bindingVersion('node-rdkafka', builtDir('clients').nodeRdkafka.dir)} (linked against the librdkafka ${BUILT_FROM}; the package bundles 2.12)`,
+    beyondGregor: LIBRDKAFKA_215_BEYOND,
+    headers: true,
+    prepare: async () => {
+      built.clients = await nodeClients();
+    },
+    command: () => ({ cmd: process.execPath, args: [join(SCRIPTS, 'node-rdkafka.mjs'), builtDir('clients').nodeRdkafka.dir] }),
+    supports: {
+      'topic-configs': 'its AdminClient has createTopic, deleteTopic and createPartitions only',
     },
   },
 ];

@@ -1,6 +1,7 @@
 // The matrix: client × scenario → pass / fail / n/a / pending, as terminal
 // text and as docs/compatibility.md.
 import { SCENARIOS } from './scenarios.mjs';
+import { apiName } from './wire-log.mjs';
 
 const MARK = { pass: 'pass', fail: 'FAIL', 'n/a': 'n/a', pending: 'pending', skipped: 'skipped' };
 
@@ -8,7 +9,66 @@ function cell(cells, client, scenario) {
   return cells[client.name]?.[scenario.id] ?? { status: 'fail', detail: 'not run' };
 }
 
-export function renderText(clients, cells, versions) {
+/** APIs that current clients use when a broker lists them, and Gregor does not (yet). */
+const NEWER_APIS = [
+  [71, 'KIP-714 client telemetry'],
+  [72, 'KIP-714 client telemetry'],
+  [75, 'KIP-966 DescribeTopicPartitions'],
+  [68, 'KIP-848 consumer groups'],
+  [69, 'KIP-848 consumer groups'],
+  [76, 'KIP-932 share groups'],
+];
+
+/**
+ * Per client id (the runner's own setup client left out): what it sent, as "Name vA/vB" by API.
+ * Ids that differ only by a counter (kafka-python's producer-1, producer-2, ...) make one row, "producer-N".
+ */
+function wireRows(ctx) {
+  if (ctx?.wire === undefined) return [];
+  const ids = [...ctx.wire.byClient.keys()].filter((id) => id !== 'compat-setup');
+  const stem = (id) => id.replace(/-\d+$/, '');
+  const rowId = (id) => (/-\d+$/.test(id) && ids.filter((x) => stem(x) === stem(id)).length > 1 ? `${stem(id)}-N` : id);
+  const merged = new Map();
+  for (const id of ids) {
+    const byKey = merged.get(rowId(id)) ?? new Map();
+    for (const a of ctx.wire.byClient.get(id)) {
+      const had = byKey.get(a.apiKey);
+      byKey.set(a.apiKey, { apiKey: a.apiKey, versions: [...new Set([...(had?.versions ?? []), ...a.versions])].sort((x, y) => x - y) });
+    }
+    merged.set(rowId(id), byKey);
+  }
+  return [...merged]
+    .sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0))
+    .map(([clientId, byKey]) => {
+      const apis = [...byKey.values()].sort((x, y) => x.apiKey - y.apiKey);
+      return {
+        clientId,
+        apis,
+        text: apis.map((a) => `${apiName(a.apiKey)} v${a.versions.join('/')}${ctx.apiKeys.has(a.apiKey) ? '' : ' (NOT LISTED by Gregor)'}`).join(', '),
+      };
+    });
+}
+
+/** Produce and Fetch: the newest version each client id sent, and whether the client's limit or Gregor's chose it. */
+function newestRows(rows, ctx) {
+  const cellFor = (apis, key) => {
+    const a = apis.find((x) => x.apiKey === key);
+    if (a === undefined) return 'not sent';
+    const used = Math.max(...a.versions);
+    const max = ctx.apiVersions.get(key)?.[1];
+    return max === undefined || used < max ? `v${used} (the client's newest, as configured; Gregor lists up to v${max})` : `v${used} (Gregor's newest; the client may know newer)`;
+  };
+  return rows.filter((r) => r.apis.some((a) => a.apiKey === 0 || a.apiKey === 1)).map((r) => [r.clientId, cellFor(r.apis, 0), cellFor(r.apis, 1)]);
+}
+
+function servedText(ctx) {
+  return [...ctx.apiVersions]
+    .sort(([x], [y]) => x - y)
+    .map(([key, [min, max]]) => `${apiName(key)} v${min}-${max}`)
+    .join(', ');
+}
+
+export function renderText(clients, cells, versions, ctx) {
   const header = ['scenario', ...clients.map((c) => c.name)];
   const rows = SCENARIOS.map((s) => [s.id, ...clients.map((c) => MARK[cell(cells, c, s).status])]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -22,12 +82,18 @@ export function renderText(clients, cells, versions) {
       if (x.status !== 'pass' && x.detail) out.push(`${MARK[x.status].padEnd(7)} ${c.name} / ${s.id}: ${x.detail}`);
     }
   }
+  const wire = wireRows(ctx);
+  if (wire.length > 0) {
+    out.push('', 'requests by client id (API vVersions):');
+    for (const r of wire) out.push(`  ${r.clientId}: ${r.text}`);
+    for (const r of ctx.wire.closedOn) out.push(`  broker closed the connection on ${r.clientId}'s ${apiName(r.apiKey)} v${r.apiVersion}`);
+  }
   return out.join('\n');
 }
 
 const esc = (s) => String(s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-export function renderMarkdown(clients, cells, versions, env, pairs) {
+export function renderMarkdown(clients, cells, versions, env, pairs, ctx) {
   const out = [];
   out.push('# Client compatibility');
   out.push('');
@@ -54,6 +120,11 @@ export function renderMarkdown(clients, cells, versions, env, pairs) {
   out.push('');
   out.push(`Gregor ${env.gregor} on Node.js ${env.node}; Go programs built with ${env.go}.`);
   out.push('');
+  out.push(
+    'librdkafka 2.15 is built from the source that the npm package @confluentinc/kafka-javascript ships, and both Node.js ' +
+      'bindings are built against it, in a work dir outside the project (test/compat/librdkafka.mjs; see test/compat/README.md).',
+  );
+  out.push('');
   out.push('## Notes');
   out.push('');
   for (const c of clients) {
@@ -63,6 +134,62 @@ export function renderMarkdown(clients, cells, versions, env, pairs) {
     for (const [s, x] of notes) out.push(`  - ${s.id} (${MARK[x.status]}): ${esc(x.detail)}`);
   }
   out.push('');
+  const rows = wireRows(ctx);
+  if (rows.length > 0) {
+    out.push('## What the clients sent');
+    out.push('');
+    out.push(
+      'Each broker is reached through a proxy that reads the header of every request: the API and the versions each client id used ' +
+        '(several where a client uses different versions for different requests). A client may only send what the broker lists in its ' +
+        'ApiVersions response, at a version in the listed range; a request outside it makes Gregor close the connection, as Kafka does.',
+    );
+    out.push('');
+    out.push(`Gregor lists: ${servedText(ctx)}.`);
+    out.push('');
+    const newer = NEWER_APIS.filter(([key]) => !ctx.apiKeys.has(key));
+    const sent = newer.filter(([key]) => rows.some((r) => r.apis.some((a) => a.apiKey === key)));
+    out.push(
+      `APIs that current clients use when a broker lists them, and Gregor does not list: ${newer.map(([key, why]) => `${apiName(key)} (${why})`).join(', ')}. ` +
+        (sent.length === 0
+          ? 'No client sent any of them: each fell back to what Gregor lists (Metadata for topic descriptions, the classic group protocol, no telemetry).'
+          : `Sent anyway by: ${sent.map(([key]) => `${apiName(key)}: ${rows.filter((r) => r.apis.some((a) => a.apiKey === key)).map((r) => r.clientId).join(', ')}`).join('; ')}.`),
+    );
+    out.push('');
+    const closed = ctx.wire.closedOn;
+    out.push(
+      closed.length === 0
+        ? 'The broker closed no connection with a request unanswered (no request for an API or version it does not serve).'
+        : `The broker closed connections with these requests unanswered: ${closed.map((r) => `${r.clientId}'s ${apiName(r.apiKey)} v${r.apiVersion}`).join('; ')}.`,
+    );
+    out.push('');
+    out.push('| client id | requests: API and versions used |');
+    out.push('|---|---|');
+    for (const r of rows) out.push(`| ${esc(r.clientId)} | ${esc(r.text)} |`);
+    out.push('');
+    out.push('### Newest Produce and Fetch');
+    out.push('');
+    out.push(
+      'A client uses the newest version both sides know: below Gregor\'s newest, that is the newest the client speaks (or is configured to: ' +
+        'sarama sends what its Version setting allows). Gregor answered ' +
+        'each of these requests, and the scenarios above check what came of them (data read back, codecs on disk, offsets, errors).',
+    );
+    out.push('');
+    out.push('| client id | Produce | Fetch |');
+    out.push('|---|---|---|');
+    for (const [id, produce, fetch] of newestRows(rows, ctx)) out.push(`| ${esc(id)} | ${esc(produce)} | ${esc(fetch)} |`);
+    out.push('');
+    const beyond = clients.filter((c) => c.beyondGregor !== undefined);
+    if (beyond.length > 0) {
+      out.push('### What the current clients would send if Gregor listed more');
+      out.push('');
+      out.push('From the clients\' source (their requests are sent only to a broker that lists the API):');
+      out.push('');
+      for (const text of new Set(beyond.map((c) => c.beyondGregor))) {
+        out.push(`- **${beyond.filter((c) => c.beyondGregor === text).map((c) => c.name).join(', ')}**: ${esc(text)}`);
+      }
+      out.push('');
+    }
+  }
   if (pairs.length > 0) {
     out.push('## Cross-client reads');
     out.push('');

@@ -19,6 +19,7 @@ import { apiVersions, startGregor } from './broker.mjs';
 import { CLIENTS } from './clients.mjs';
 import { crossMessages, crossTopics, diffMessages, ERR_MESSAGE_MAX_BYTES, judge, planClient, SCENARIOS, setupTopics } from './scenarios.mjs';
 import { renderMarkdown, renderText } from './report.mjs';
+import { startWireLog } from './wire-log.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const started = Date.now();
@@ -152,25 +153,41 @@ async function main() {
   const tmp = mkdtempSync(join(tmpdir(), 'gregor-compat-'));
   const ctx = { tmp, metaTopic: 'compat-meta', crossTopics: [] };
   const brokers = [];
+  const wires = [];
   const cells = Object.fromEntries(clients.map((c) => [c.name, {}]));
   try {
-    // Go builds take a while: start them before anything else.
+    // Go builds and librdkafka's (on its first run) take a while: start them before anything else.
     const prepared = new Map(clients.map((c) => [c.name, Promise.resolve().then(() => c.prepare(ctx)).then(() => null, (err) => err)]));
 
-    const a = await startGregor({ cli: CLI, dataDir: join(tmp, 'data-a'), logFile: join(tmp, 'gregor-a.log'), overrides: ['group.initial.rebalance.delay.ms=100'] });
+    // Clients reach each broker through a proxy that notes the API key and version of every request.
+    const listen = {};
+    const wireA = await startWireLog(() => listen.a);
+    const wireB = await startWireLog(() => listen.b);
+    wires.push(wireA, wireB);
+    const a = await startGregor({
+      cli: CLI,
+      dataDir: join(tmp, 'data-a'),
+      logFile: join(tmp, 'gregor-a.log'),
+      overrides: ['group.initial.rebalance.delay.ms=100'],
+      advertisedPort: wireA.port,
+    });
     brokers.push(a);
+    listen.a = a.listenPort;
     const b = await startGregor({
       cli: CLI,
       dataDir: join(tmp, 'data-b'),
       logFile: join(tmp, 'gregor-b.log'),
       overrides: ['group.initial.rebalance.delay.ms=100', 'auto.create.topics.enable=false', `message.max.bytes=${ERR_MESSAGE_MAX_BYTES}`],
+      advertisedPort: wireB.port,
     });
     brokers.push(b);
+    listen.b = b.listenPort;
     log(`broker A: ${a.readyLine}`);
     log(`broker B (auto-create off, message.max.bytes=${ERR_MESSAGE_MAX_BYTES}) on ${b.bootstrap}`);
     Object.assign(ctx, { bootstrapA: a.bootstrap, bootstrapB: b.bootstrap, host: a.host, portA: a.port, nodeId: a.nodeId, dataDirA: a.dataDir, dataDirB: b.dataDir });
-    const apis = await apiVersions('127.0.0.1', a.port);
+    const apis = await apiVersions('127.0.0.1', a.listenPort);
     ctx.apiKeys = new Set(apis.keys());
+    ctx.apiVersions = apis;
     log(`broker serves API keys ${[...apis.keys()].sort((x, y) => x - y).join(',')}`);
 
     const setup = setupTopics(clients, ctx);
@@ -217,18 +234,21 @@ async function main() {
       for (const t of plan.tasks) record(cells[client.name], client, t, run.results.get(t.id), ctx, run);
     });
     ctx.crossPairs = judgeCross(clients, cells, ctx);
+    // Before the brokers stop: their shutdown closes connections with long polls waiting.
+    ctx.wire = { byClient: mergeWire(wires.map((w) => w.byClient())), closedOn: wires.flatMap((w) => w.closedOn()) };
   } finally {
     for (const broker of brokers) await broker.stop();
+    for (const wire of wires) await wire.close();
     if (!opts.keep) rmSync(tmp, { recursive: true, force: true });
     else log(`kept ${tmp}`);
   }
 
   const seconds = Math.round((Date.now() - started) / 1000);
-  const versions = Object.fromEntries(clients.map((c) => [c.name, c.version()]));
+  const versions = Object.fromEntries(clients.map((c) => [c.name, versionOf(c)]));
   const env = { node: process.versions.node, gregor: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version, go: goVersion() };
-  process.stdout.write(`\n${renderText(clients, cells, versions)}\n`);
+  process.stdout.write(`\n${renderText(clients, cells, versions, ctx)}\n`);
   if (only === undefined) {
-    writeFileSync(join(ROOT, 'docs', 'compatibility.md'), renderMarkdown(clients, cells, versions, env, ctx.crossPairs ?? []));
+    writeFileSync(join(ROOT, 'docs', 'compatibility.md'), renderMarkdown(clients, cells, versions, env, ctx.crossPairs ?? [], ctx));
     log('wrote docs/compatibility.md');
   }
   const counts = { pass: 0, fail: 0, 'n/a': 0, pending: 0, skipped: 0 };
@@ -286,6 +306,30 @@ async function createTopics(bootstrap, topics) {
   await admin.connect();
   await admin.createTopics({ topics: topics.map(([topic, numPartitions]) => ({ topic, numPartitions })), waitForLeaders: true });
   await admin.disconnect();
+}
+
+/** The requests of both brokers' proxies, per client id: { apiKey, versions, requests } by API. */
+function mergeWire(maps) {
+  const out = new Map();
+  for (const m of maps) {
+    for (const [clientId, apis] of m) {
+      const byKey = new Map((out.get(clientId) ?? []).map((a) => [a.apiKey, a]));
+      for (const a of apis) {
+        const had = byKey.get(a.apiKey);
+        byKey.set(a.apiKey, had === undefined ? a : { apiKey: a.apiKey, versions: [...new Set([...had.versions, ...a.versions])].sort((x, y) => x - y), requests: had.requests + a.requests });
+      }
+      out.set(clientId, [...byKey.values()].sort((x, y) => x.apiKey - y.apiKey));
+    }
+  }
+  return out;
+}
+
+function versionOf(client) {
+  try {
+    return client.version();
+  } catch (err) {
+    return `unavailable (${err.message})`;
+  }
 }
 
 function goVersion() {

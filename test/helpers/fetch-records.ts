@@ -59,6 +59,45 @@ export interface FetchAllOptions {
   topicId?: string;
 }
 
+/** One sessionless fetch of a partition at `offset`: its error code and every record of the answer, those before `offset` included. */
+export async function fetchAnswer(
+  client: RawClient,
+  topic: string,
+  partition: number,
+  offset: number,
+  opts: FetchAllOptions = {},
+): Promise<{ errorCode: number; records: FetchedRecord[] }> {
+  const maxBytes = opts.maxBytes ?? 1024 * 1024;
+  const res = await client.request(schemas.fetchRequest, schemas.fetchResponse, opts.version ?? 12, {
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes,
+    isolationLevel: 0,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [
+      {
+        topic,
+        topicId: opts.topicId,
+        partitions: [{ partition, fetchOffset: BigInt(offset), partitionMaxBytes: maxBytes, logStartOffset: -1n, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }],
+      },
+    ],
+    forgottenTopicsData: [],
+    rackId: '',
+  });
+  const p = res.responses[0]?.partitions[0];
+  if (res.errorCode !== ErrorCode.NONE || !p) throw new Error(`fetch error ${res.errorCode}`);
+  return { errorCode: p.errorCode, records: await decodeRecords(p.records as Buffer | null) };
+}
+
+/** fetchAnswer's records; throws on an error code. */
+export async function fetchOnce(client: RawClient, topic: string, partition: number, offset: number, opts: FetchAllOptions = {}): Promise<FetchedRecord[]> {
+  const { errorCode, records } = await fetchAnswer(client, topic, partition, offset, opts);
+  if (errorCode !== ErrorCode.NONE) throw new Error(`fetch error ${errorCode}`);
+  return records;
+}
+
 /** Fetches a partition from `from` up to its high watermark with sessionless fetches; returns every record once. */
 export async function fetchAll(client: RawClient, topic: string, partition: number, from = 0, opts: FetchAllOptions = {}): Promise<FetchedRecord[]> {
   const version = opts.version ?? 12;

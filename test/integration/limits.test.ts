@@ -64,20 +64,52 @@ async function apiVersionsWorks(c: RawClient): Promise<boolean> {
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('connection limits', () => {
-  it('max.connections: a connection beyond the limit is closed at once, and admitted again once one leaves', async () => {
+  it('max.connections: a connection beyond the limit is held unanswered, not closed, and served in arrival order once one leaves (as Kafka\'s blocked acceptor)', async () => {
     const b = await broker({ config: { 'max.connections': 4 } });
     const admitted = await Promise.all(Array.from({ length: 4 }, () => client(b.port)));
     for (const c of admitted) expect(await apiVersionsWorks(c)).toBe(true);
-    const extra = await socketTo(b.port);
-    expect(await closedWithin(extra, 2000)).toBe(true);
+    // TCP connects, and its request is read only once a slot frees
+    const first = await client(b.port);
+    let firstAnswered = false;
+    const firstAnswer = apiVersionsWorks(first).then((ok) => (firstAnswered = ok));
+    const second = await client(b.port);
+    const secondAnswer = apiVersionsWorks(second);
+    for (let i = 0; i < 200 && b.broker.connectionCounts.waiting < 2; i++) await sleep(10);
+    expect(b.broker.connectionCounts.waiting).toBe(2);
+    // a round trip on an admitted connection after the waiting one's request was sent: it was not answered
+    expect(await apiVersionsWorks(admitted[1]!)).toBe(true);
+    expect(firstAnswered).toBe(false);
+    expect(first.isClosed).toBe(false);
     admitted[0]!.close();
-    await admitted[0]!.closed;
-    for (let i = 0; i < 50 && b.broker.connections.size > 3; i++) await sleep(10);
-    expect(await apiVersionsWorks(await client(b.port))).toBe(true);
-    expect(b.broker.connectionCounts.rejected).toBe(1);
+    expect(await firstAnswer).toBe(true);
+    expect(b.broker.connectionCounts.waiting).toBe(1);
+    admitted[2]!.close();
+    expect(await secondAnswer).toBe(true);
+    expect(b.broker.connectionCounts).toMatchObject({ open: 4, waiting: 0, rejected: 0 });
   });
 
-  it('max.connections.per.ip: the connection beyond the limit from one address is closed, another address is admitted', async () => {
+  it('max.connections: a waiting connection its client closes leaves the queue; beyond socket.listen.backlog.size waiting ones a connection is closed at once', async () => {
+    const b = await broker({ config: { 'max.connections': 1, 'socket.listen.backlog.size': 5 } });
+    const only = await client(b.port);
+    expect(await apiVersionsWorks(only)).toBe(true);
+    const waiting = await Promise.all(Array.from({ length: 5 }, () => socketTo(b.port)));
+    for (let i = 0; i < 200 && b.broker.connectionCounts.waiting < 5; i++) await sleep(10);
+    expect(b.broker.connectionCounts.waiting).toBe(5);
+    const extra = await socketTo(b.port);
+    expect(await closedWithin(extra, 2000)).toBe(true);
+    expect(b.broker.connectionCounts.rejected).toBe(1);
+    for (const s of waiting) s.destroy();
+    for (let i = 0; i < 200 && b.broker.connectionCounts.waiting > 0; i++) await sleep(10);
+    expect(b.broker.connectionCounts.waiting).toBe(0);
+    // the closed waiting sockets took no slot: the next connection after the one admitted leaves is served
+    const next = await client(b.port);
+    const answer = apiVersionsWorks(next);
+    only.close();
+    expect(await answer).toBe(true);
+    expect(b.broker.connectionCounts).toMatchObject({ open: 1, waiting: 0 });
+  });
+
+  it('max.connections.per.ip: the connection beyond the limit from one address is closed at once (as Kafka), another address is admitted', async () => {
     const b = await broker({ config: { 'max.connections.per.ip': 2 } });
     const first = await Promise.all([socketTo(b.port, '127.0.0.2'), socketTo(b.port, '127.0.0.2')]);
     const third = await socketTo(b.port, '127.0.0.2');

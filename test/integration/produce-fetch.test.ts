@@ -7,7 +7,7 @@
 import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBroker, type RunningBroker } from '../../src/index.js';
-import { decodeRecords, fetchAll } from '../helpers/fetch-records.js';
+import { decodeRecords, fetchAll, fetchOnce } from '../helpers/fetch-records.js';
 import { kcatConsume, kcatProduce } from '../helpers/kcat.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { schemas } from '../../protocol/index.js';
@@ -124,6 +124,17 @@ describe('kafkajs produces, kcat and the raw client read back', () => {
       expect(records[0]).toMatchObject({ offset: 9_000, key: 'key-9000', value: message(9_000).value });
       if (magic === 1) expect(records[0]!.timestamp).toBeGreaterThan(0);
       else expect(records[0]!.timestamp).toBe(-1);
+    }
+  });
+
+  it('Fetch v0-3 at an offset inside an uncompressed batch gets its messages from that offset on; a compressed batch comes whole (Kafka\'s RecordsUtil.downConvert)', async () => {
+    for (const version of [0, 1, 2, 3]) {
+      // batches of 500 records: gzip from 0, uncompressed from 500
+      const plain = await fetchOnce(client, 'events', 0, 750, { version, maxBytes: 64 * 1024 });
+      expect(plain[0]).toMatchObject({ offset: 750, key: 'key-750' });
+      expect(plain.map((r) => r.offset)).toEqual(plain.map((_, i) => 750 + i));
+      const compressed = await fetchOnce(client, 'events', 0, 250, { version, maxBytes: 64 * 1024 });
+      expect(compressed[0]).toMatchObject({ offset: 0, key: 'key-0' });
     }
   });
 

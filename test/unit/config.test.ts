@@ -79,10 +79,36 @@ describe('broker configuration', () => {
   });
 
   it('reports keys of the config file it does not know instead of failing', async () => {
-    const file = await propsFile('process.roles=broker,controller\nnum.partitions=2\ncontroller.quorum.voters=1@localhost:9093\n');
+    const file = await propsFile('my.plugin.setting=1\nnum.partitions=2\nmy.other.setting=x\n');
     const c = loadConfig({ file });
     expect(c.int('num.partitions')).toBe(2);
-    expect(c.ignored).toEqual(['process.roles', 'controller.quorum.voters']);
+    expect(c.ignored).toEqual(['my.plugin.setting', 'my.other.setting']);
+  });
+
+  it('accepts and validates Kafka configs that have no effect in Gregor, and reports them at start', async () => {
+    const file = await propsFile('process.roles=broker,controller\nnum.partitions=2\ncontroller.quorum.voters=1@localhost:9093\nnum.io.threads=8\n');
+    const c = loadConfig({ file });
+    expect(c.ignored).toEqual([]);
+    expect(c.get('process.roles')).toBe('broker,controller');
+    expect(c.source('num.io.threads')).toBe('STATIC_BROKER_CONFIG');
+    expect(c.warnings).toContain('these Kafka configs are accepted but have no effect in Gregor (README: Configuration): process.roles, controller.quorum.voters, num.io.threads');
+    const bad = await propsFile('process.roles=broker,zookeeper\n');
+    expect(() => loadConfig({ file: bad })).toThrow(`invalid configuration process.roles: 'zookeeper' is not one of broker, controller (from ${bad})`);
+    expect(() => loadConfig({ overrides: { 'sasl.kerberos.min.time.before.relogin': 'soon' } })).toThrow("sasl.kerberos.min.time.before.relogin: 'soon' is not an integer");
+    expect(() => loadConfig({ overrides: { 'controller.quorum.voters': 'localhost:9093' } })).toThrow('Each entry should be in the form `{id}@{host}:{port}`');
+  });
+
+  it('reads Kafka\'s version strings as Kafka 3.9 does, and refuses the others with its words', () => {
+    for (const v of ['0.10.0.0', '0.10.0', '0.10.0-IV1', '0.8.0.x', '2.8', '2.8.1', '1.0.1', '3.9-IV0', '3.9', '4.0-IV1', ' 3.0 ']) {
+      expect(() => loadConfig({ overrides: { 'inter.broker.protocol.version': v, 'log.message.format.version': v } }), v).not.toThrow();
+    }
+    for (const v of ['4.0', '3.9-IV1', '0.10', '2.8.', '3', 'abc', '']) {
+      expect(() => loadConfig({ overrides: { 'log.message.format.version': v } }), v).toThrow(`log.message.format.version: Version ${v.trim()} is not a valid version`);
+    }
+    expect(validateTopicConfigs({ 'message.format.version': '0.10.0.0' })).toEqual({ ok: new Map([['message.format.version', '0.10.0.0']]) });
+    expect(validateTopicConfigs({ 'message.format.version': '0.10' })).toEqual({
+      error: 'Invalid value 0.10 for configuration message.format.version: Version 0.10 is not a valid version',
+    });
   });
 
   it('rejects a bad value naming the key, the value and where it came from', async () => {
@@ -207,10 +233,15 @@ describe('topic configuration', () => {
     });
     expect(validateTopicConfigs({ 'retention.mss': '1' })).toEqual({ error: 'Unknown topic config name: retention.mss' });
     expect(validateTopicConfigs({ 'retention.ms': null })).toEqual({ error: 'Null value not supported for topic configs: retention.ms' });
-    expect(validateTopicConfigs({ 'retention.ms': 'soon' })).toEqual({ error: "Invalid value soon for configuration retention.ms: 'soon' is not an integer" });
-    expect(validateTopicConfigs({ 'retention.ms': '-2' })).toEqual({ error: 'Invalid value -2 for configuration retention.ms: -2 is below the minimum -1' });
+    expect(validateTopicConfigs({ 'retention.ms': 'soon' })).toEqual({ error: 'Invalid value soon for configuration retention.ms: Not a number of type LONG' });
+    expect(validateTopicConfigs({ 'retention.ms': '-2' })).toEqual({ error: 'Invalid value -2 for configuration retention.ms: Value must be at least -1' });
     expect(validateTopicConfigs({ 'min.cleanable.dirty.ratio': '1.5' })).toEqual({
-      error: 'Invalid value 1.5 for configuration min.cleanable.dirty.ratio: 1.5 is above the maximum 1',
+      error: 'Invalid value 1.5 for configuration min.cleanable.dirty.ratio: Value must be no more than 1',
+    });
+    expect(validateTopicConfigs({ 'cleanup.policy': 'compact,shred' })).toEqual({ error: 'Invalid value shred for configuration cleanup.policy: String must be one of: compact, delete' });
+    expect(validateTopicConfigs({ 'leader.replication.throttled.replicas': '0:1,x' })).toEqual({
+      error:
+        "Invalid value [0:1, x] for configuration leader.replication.throttled.replicas: leader.replication.throttled.replicas must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...",
     });
     expect(validateTopicConfigs({ 'compression.type': 'brotli' })).toHaveProperty('error');
     expect(validateTopicConfigs({ 'compression.gzip.level': '0' })).toHaveProperty('error');

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config/broker-config.js';
 import { describeBrokerConfigEntries, describeTopicConfigEntries, formatConfigValue, type DescribedConfig } from '../../src/config/describe-configs.js';
 import { BROKER_CONFIG_BY_NAME } from '../../src/config/definitions.js';
-import { brokerConfigChangeProblem, dynamicBrokerConfigProblem, DYNAMIC_BROKER_CONFIGS } from '../../src/config/dynamic-broker-configs.js';
+import { brokerConfigChangeProblem, dynamicBrokerConfigProblem, isDynamicBrokerConfig } from '../../src/config/dynamic-broker-configs.js';
 
 const TOPIC_CONFIG = 1;
 const DYNAMIC_BROKER_CONFIG = 2;
@@ -105,29 +105,56 @@ describe('DescribeConfigs broker entries', () => {
 });
 
 describe('dynamic broker config changes', () => {
-  it('allows the broker defaults of topic configs, not log.message.format.version or static-only configs', () => {
+  it('allows the broker defaults of topic configs and Kafka\'s dynamic configs Gregor does not implement, not read-only or start-only configs', () => {
     for (const name of ['log.retention.ms', 'log.retention.bytes', 'log.segment.bytes', 'log.roll.ms', 'message.max.bytes', 'log.cleanup.policy', 'compression.type', 'min.insync.replicas']) {
-      expect(DYNAMIC_BROKER_CONFIGS.has(name), name).toBe(true);
+      expect(isDynamicBrokerConfig(name), name).toBe(true);
     }
-    for (const name of ['log.message.format.version', 'log.retention.hours', 'num.partitions', 'listeners', 'log.dirs', 'max.connections']) {
-      expect(DYNAMIC_BROKER_CONFIGS.has(name), name).toBe(false);
+    for (const name of ['sasl.kerberos.min.time.before.relogin', 'num.io.threads', 'ssl.keystore.password', 'metric.reporters', 'transaction.partition.verification.enable']) {
+      expect(isDynamicBrokerConfig(name), name).toBe(true);
+    }
+    // read-only in Kafka; or dynamic in Kafka but read by Gregor only at start
+    for (const name of ['log.message.format.version', 'log.retention.hours', 'num.partitions', 'log.dirs', 'broker.id', 'process.roles', 'listeners', 'max.connections', 'producer.id.expiration.ms', 'custom.plugin.config']) {
+      expect(isDynamicBrokerConfig(name), name).toBe(false);
     }
   });
 
   it('words every refusal as Kafka, and checks the value as the topic configs it becomes', () => {
-    expect(brokerConfigChangeProblem({ 'num.partitions': '3', 'log.dirs': '/x', 'log.retention.ms': '1' })).toBe('Cannot update these configs dynamically: Set(num.partitions, log.dirs)');
-    expect(brokerConfigChangeProblem({ 'log.retention.ms': 'soon' })).toBe("Invalid value soon for configuration log.retention.ms: 'soon' is not an integer");
-    expect(brokerConfigChangeProblem({ 'log.roll.ms': '0' })).toBe('Invalid value 0 for configuration log.roll.ms: segment.ms: 0 is below the minimum 1');
-    expect(brokerConfigChangeProblem({ 'custom.plugin.config': 'x' })).toBe('Unknown broker config name: custom.plugin.config');
-    expect(brokerConfigChangeProblem({ 'log.retention.ms': '60000', 'log.cleanup.policy': 'compact,delete' })).toBeUndefined();
+    expect(brokerConfigChangeProblem({ 'num.partitions': '3', 'log.dirs': '/x', 'log.retention.ms': '1' }, true)).toBe('Cannot update these configs dynamically: Set(num.partitions, log.dirs)');
+    expect(brokerConfigChangeProblem({ 'log.retention.ms': 'soon' }, true)).toBe('Invalid value soon for configuration log.retention.ms: Not a number of type LONG');
+    expect(brokerConfigChangeProblem({ 'log.roll.ms': '0' }, false)).toBe('Invalid value 0 for configuration log.roll.ms: segment.ms: Value must be at least 1');
+    // Kafka keeps names it does not know as custom configs (for plugins)
+    expect(brokerConfigChangeProblem({ 'custom.plugin.config': 'x' }, false)).toBeUndefined();
+    expect(brokerConfigChangeProblem({ 'log.retention.ms': '60000', 'log.cleanup.policy': 'compact,delete' }, false)).toBeUndefined();
+    expect(brokerConfigChangeProblem({ 'sasl.kerberos.min.time.before.relogin': '1m' }, true)).toBe(
+      'Invalid value 1m for configuration sasl.kerberos.min.time.before.relogin: Not a number of type LONG',
+    );
+    expect(brokerConfigChangeProblem({ 'sasl.kerberos.min.time.before.relogin': '120000' }, false)).toBe(
+      'Cannot update these configs at default cluster level, broker id must be specified: Set(sasl.kerberos.min.time.before.relogin)',
+    );
+    expect(brokerConfigChangeProblem({ 'ssl.keystore.location': '/k.jks' }, true)).toBe(
+      'These security configs can be dynamically updated only per-listener using the listener prefix: Set(ssl.keystore.location)',
+    );
+    expect(brokerConfigChangeProblem({ 'listener.name.external.ssl.keystore.location': '/k.jks' }, true)).toBeUndefined();
+    expect(brokerConfigChangeProblem({ 'listener.name.external.ssl.keystore.location': '/k.jks' }, false)).toBe(
+      'Cannot update these configs at default cluster level, broker id must be specified: Set(listener.name.external.ssl.keystore.location)',
+    );
+    expect(brokerConfigChangeProblem({ 'listener.name.external.max.connections': 'many' }, false)).toBe('Invalid value many for configuration max.connections: Not a number of type INT');
+    expect(brokerConfigChangeProblem({ 'ssl.client.auth': 'always' }, true)).toBe('Invalid value always for configuration ssl.client.auth: String must be one of: required, requested, none');
+    expect(brokerConfigChangeProblem({ 'background.threads': '0' }, true)).toBe('Invalid value 0 for configuration background.threads: Value must be at least 1');
+    const current = loadConfig();
+    expect(brokerConfigChangeProblem({ 'num.io.threads': '16' }, true, current)).toBeUndefined();
+    expect(brokerConfigChangeProblem({ 'num.io.threads': '17' }, true, current)).toBe('Invalid dynamic configuration');
+    expect(brokerConfigChangeProblem({ 'num.io.threads': '3' }, false, current)).toBe('Invalid dynamic configuration');
     expect(dynamicBrokerConfigProblem('auto.create.topics.enable', 'false')).toBe('Cannot update these configs dynamically: Set(auto.create.topics.enable)');
   });
 
-  it('refuses unknown names and bad values in a dynamic layer with ConfigError, changing nothing', () => {
+  it('refuses aliases and bad values in a dynamic layer with ConfigError, changing nothing; keeps custom names', () => {
     const config = loadConfig();
     config.setDynamic('default', { 'log.retention.ms': '1000' });
     expect(() => config.setDynamic('default', { 'log.retention.ms': '2000', 'message.max.bytes': 'big' })).toThrow(ConfigError);
     expect(() => config.setDynamic('default', { 'broker.id': '2' })).toThrow(ConfigError);
     expect(config.dynamicConfigs('default')).toEqual({ 'log.retention.ms': '1000' });
+    config.setDynamic('broker', { 'my.plugin.config': 'x' });
+    expect(config.dynamicConfigs('broker')).toEqual({ 'my.plugin.config': 'x' });
   });
 });

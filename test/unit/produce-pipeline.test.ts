@@ -17,7 +17,7 @@ function config(overrides: Record<string, string> = {}): ReturnType<typeof resol
 const records = (n: number, from = 0) => Array.from({ length: n }, (_, i) => ({ key: Buffer.from(`k${i}`), value: Buffer.from(`v${from + i}`), timestamp: 1000 + i }));
 
 function prepare(buf: Buffer, version = 9, overrides: Record<string, string> = {}): Promise<PreparedAppend> {
-  return prepareAppend(buf, { version, config: config(overrides), maxDecompressedBytes: 1 << 20, now: Date.now() });
+  return prepareAppend(buf, { version, topicPartition: 't-0', config: config(overrides), maxDecompressedBytes: 1 << 20, now: Date.now() });
 }
 
 /** Every prepared batch agrees with the header in the prepared buffer, and together they tile it. */

@@ -37,7 +37,7 @@ def produce(bootstrap, topic, messages, codec="none", wait_linger=False, **extra
         # flush() makes queued messages sendable at once (linger.ms no longer
         # applies), so on a slow machine they left one by one: poll instead until the
         # lingered batch is delivered, so that the messages share one batch.
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 30
         while len(p) > 0 and time.monotonic() < deadline:
             p.poll(0.05)
     left = p.flush(20)
@@ -143,7 +143,11 @@ def consume(task):
 
 
 def mid_batch(task):
-    produce(A, task["topic"], task["messages"], task["codec"], wait_linger=True, **{"linger.ms": 500})
+    # One batch whatever the machine's speed: librdkafka sends a partition's batch once it
+    # holds batch.num.messages messages (or linger.ms after its first): with exactly the
+    # number of messages and a long linger, it leaves when the last one is queued.
+    one_batch = {"batch.num.messages": len(task["messages"]), "linger.ms": 15000, "message.timeout.ms": 30000}
+    produce(A, task["topic"], task["messages"], task["codec"], wait_linger=True, **one_batch)
     want = {(task["topic"], 0): len(task["messages"]) - task["offset"]}
     return {"read": read_assigned(A, want, task["offset"])[(task["topic"], 0)]}
 

@@ -91,10 +91,13 @@ await runTasks(spec, {
     return { read: Object.fromEntries([0, 1, 2].map((p) => [p, all.filter((j) => j.partition === p).map(fromJson)])) };
   },
   async 'mid-batch'(task) {
-    // One invocation lingering long enough to make one batch (these messages share their headers).
+    // One invocation (these messages share their headers) and one batch whatever the machine's
+    // speed: librdkafka sends a partition's batch once it holds batch.num.messages messages (or
+    // linger.ms after its first), and kcat polls until delivery rather than flushing.
     const headers = task.messages[0].headers.flatMap(([k, v]) => ['-H', `${k}=${v}`]);
     const lines = task.messages.map((m) => `${m.key}\t${m.value}\n`).join('');
-    await kcatOk(['-b', spec.bootstrap, '-P', '-t', task.topic, '-p', '0', '-K', '\t', '-z', task.codec, '-X', 'linger.ms=200', ...headers], lines);
+    const oneBatch = ['-X', `batch.num.messages=${task.messages.length}`, '-X', 'linger.ms=15000'];
+    await kcatOk(['-b', spec.bootstrap, '-P', '-t', task.topic, '-p', '0', '-K', '\t', '-z', task.codec, ...oneBatch, ...headers], lines);
     return { read: (await readTopic(spec.bootstrap, task.topic, 0, task.offset)).map(fromJson) };
   },
   async group(task) {

@@ -1,0 +1,156 @@
+// librdkafka 2.15 scenarios, through our kcat-like driver (rdkafka_driver.c,
+// built against librdkafka built from source by ../librdkafka.mjs). Every step
+// is one driver run, as kcat.mjs runs kcat; this script encodes the records
+// for its stdin and decodes its JSON output.
+//
+//   node rdkafka215.mjs /path/to/rdkafka_driver
+import { spawn } from 'node:child_process';
+import { loadSpec, runTasks } from './lib.mjs';
+import { oneBatch } from './rdkafka-api.mjs';
+
+const spec = loadSpec();
+const DRIVER = process.argv[2];
+const CLIENT_ID = ['-X', 'client.id=compat-librdkafka-2.15'];
+
+/** Runs the driver; resolves { code, lines (parsed JSON), stderr } (never rejects on a non-zero exit). */
+function driver(bootstrap, args, input) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(DRIVER, ['-b', bootstrap, ...CLIENT_ID, ...args], { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const lines = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      resolve({ code: code ?? signal, lines, stderr });
+    });
+    if (input !== undefined) child.stdin.end(input);
+  });
+}
+
+async function driverOk(bootstrap, args, input) {
+  const r = await driver(bootstrap, args, input);
+  const fatal = r.lines.find((l) => l.fatal !== undefined);
+  if (r.code !== 0 || fatal !== undefined) throw new Error(`rdkafka_driver ${args.join(' ')}: exit ${r.code}: ${fatal?.fatal ?? ''} ${r.stderr.trim()}`.trim());
+  return r.lines;
+}
+
+const hex = (s) => (s === null || s === undefined ? '-' : Buffer.from(s, 'utf8').toString('hex'));
+const unhex = (h) => (h === null ? null : Buffer.from(h, 'hex').toString('utf8'));
+
+function recordLines(messages) {
+  return messages
+    .map((m) => {
+      const headers = m.headers.length === 0 ? '-' : m.headers.map(([k, v]) => `${hex(k)}=${hex(v)}`).join(',');
+      return `${m.partition ?? 0}\t${m.timestamp ?? 0}\t${hex(m.key)}\t${hex(m.value)}\t${headers}\n`;
+    })
+    .join('');
+}
+
+const fromLine = (l) => ({ key: unhex(l.key), value: unhex(l.value), headers: l.headers.map(([k, v]) => [unhex(k), unhex(v)]) });
+
+/** Produces all messages with one producer; throws unless every one was delivered. */
+async function produce(bootstrap, topic, messages, props = {}) {
+  const x = Object.entries({ 'linger.ms': '5', ...props }).flatMap(([k, v]) => ['-X', `${k}=${v}`]);
+  const [result] = await driverOk(bootstrap, [...x, 'produce', topic], recordLines(messages));
+  if (result.delivered !== messages.length) throw new Error(`delivered ${result.delivered} of ${messages.length}: ${JSON.stringify(result)}`);
+}
+
+/** Produces expecting a failure; resolves to the driver's errors. */
+async function produceError(bootstrap, topic, messages, props = {}) {
+  const x = Object.entries(props).flatMap(([k, v]) => ['-X', `${k}=${v}`]);
+  const r = await driver(bootstrap, ['-X', 'message.timeout.ms=10000', ...x, 'produce', topic], recordLines(messages));
+  const result = r.lines[0] ?? {};
+  return r.code === 0 ? null : (result.errors ?? []).concat(result.fatal ?? []).join('; ') || `exit ${r.code}: ${r.stderr.trim()}`;
+}
+
+async function read(bootstrap, topic, partitions = [0], from = 'beginning') {
+  return driverOk(bootstrap, ['consume', topic, partitions.join(','), String(from)]);
+}
+
+await runTasks(spec, {
+  async metadata(task) {
+    const [md] = await driverOk(spec.bootstrap, ['metadata', task.topic]);
+    return { brokers: md.brokers, partitions: md.partitions };
+  },
+  async 'create-topic'(task) {
+    const [created] = await driverOk(spec.bootstrap, ['create-topic', task.topic, String(task.partitions)]);
+    if (created.error !== null) throw new Error(`CreateTopics: ${created.error}`);
+    const [md] = await driverOk(spec.bootstrap, ['metadata', task.topic]);
+    const [again] = await driverOk(spec.bootstrap, ['create-topic', task.topic, String(task.partitions)]);
+    return { partitions: md.partitions.length, duplicate: again.error };
+  },
+  async produce(task) {
+    await produce(spec.bootstrap, task.topic, task.messages, { 'compression.type': task.codec });
+    return { read: (await read(spec.bootstrap, task.topic)).map(fromLine) };
+  },
+  async consume(task) {
+    await produce(spec.bootstrap, task.topic, task.messages);
+    const all = await read(spec.bootstrap, task.topic, [0, 1, 2]);
+    return { read: Object.fromEntries([0, 1, 2].map((p) => [p, all.filter((l) => l.partition === p).map(fromLine)])) };
+  },
+  async 'mid-batch'(task) {
+    // The driver polls until delivery before it flushes, so oneBatch's settings hold.
+    await produce(spec.bootstrap, task.topic, task.messages, { 'compression.type': task.codec, ...oneBatch(task.messages) });
+    return { read: (await read(spec.bootstrap, task.topic, [0], task.offset)).map(fromLine) };
+  },
+  async group(task) {
+    const round = async (count) => {
+      const lines = await driverOk(spec.bootstrap, ['group', task.topic, task.group, String(count)]);
+      return { messages: lines.filter((l) => l.offset !== undefined).map(fromLine), committed: lines.find((l) => l.committed)?.committed };
+    };
+    await produce(spec.bootstrap, task.topic, task.first);
+    const first = await round(task.first.length);
+    await produce(spec.bootstrap, task.topic, task.second);
+    const second = await round(task.second.length);
+    return { first: first.messages, second: second.messages, committed: second.committed };
+  },
+  async 'offsets-time'(task) {
+    await produce(spec.bootstrap, task.topic, task.messages);
+    const names = Object.keys(task.queries);
+    const [r] = await driverOk(spec.bootstrap, ['offsets', task.topic, '0', ...names.map((n) => String(task.queries[n]))]);
+    return { ...Object.fromEntries(names.map((n, i) => [n, r.times[i]])), earliest: r.low, latest: r.high };
+  },
+  async 'delete-topic'(task) {
+    await produce(spec.bootstrap, task.topic, task.messages);
+    const listed = async () => (await driverOk(spec.bootstrap, ['list-topics']))[0].topics.includes(task.topic);
+    const before = await listed();
+    const [deleted] = await driverOk(spec.bootstrap, ['delete-topic', task.topic]);
+    if (deleted.error !== null) throw new Error(`DeleteTopics: ${deleted.error}`);
+    return { existedBefore: before, existsAfter: await listed() };
+  },
+  async idempotent(task) {
+    await produce(spec.bootstrap, task.topic, task.messages, { 'enable.idempotence': 'true' });
+    return { read: (await read(spec.bootstrap, task.topic)).map(fromLine) };
+  },
+  async 'topic-configs'(task) {
+    const describe = async () => (await driverOk(spec.bootstrap, ['describe-config', task.topic, task.config]))[0].value;
+    const before = await describe();
+    const [altered] = await driverOk(spec.bootstrap, ['alter-config', task.topic, task.config, task.value]);
+    if (altered.error !== null) throw new Error(`IncrementalAlterConfigs: ${altered.error}`);
+    return { before, after: await describe(), note: 'altered with IncrementalAlterConfigs' };
+  },
+  async 'unknown-topic'(task) {
+    // librdkafka fails queued messages once the topic has stayed unknown this long.
+    const error = await produceError(spec.errBootstrap, task.topic, task.messages, { 'topic.metadata.propagation.max.ms': '1000' });
+    const [md] = await driverOk(spec.errBootstrap, ['metadata', task.topic]);
+    return { error: `produce: ${error}; metadata: ${md.error ?? 'no error'}` };
+  },
+  async 'too-large'(task) {
+    const big = [{ key: 'big', value: 'x'.repeat(task.largeBytes), headers: [], partition: 0 }];
+    const error = await produceError(spec.errBootstrap, task.topic, big);
+    await produce(spec.errBootstrap, task.topic, task.messages);
+    return { error, read: (await read(spec.errBootstrap, task.topic)).map(fromLine) };
+  },
+  async 'cross-produce'(task) {
+    for (const t of task.topics) await produce(spec.bootstrap, t.topic, task.messages, { 'compression.type': t.codec });
+  },
+  async 'cross-read'(task) {
+    const topics = {};
+    for (const t of task.topics) topics[t.topic] = (await read(spec.bootstrap, t.topic)).map(fromLine);
+    return { topics };
+  },
+});
