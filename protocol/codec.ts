@@ -19,14 +19,15 @@
  * Encoding is two-pass: a size pass, then one allocation and a write pass.
  * `records` fields decode as slices of the input (no copy); `encodeChunks`
  * emits record bytes as separate chunks so that cached or file buffers go to
- * the socket without being concatenated.
+ * the socket without being concatenated, and record bytes still in a file
+ * (LazyChunk) as placeholders of known length that the writer fills.
  *
  * The compiled functions of each (message, version) are made at its first
  * use and kept for the life of the process.
  */
 import { ProtocolError } from './errors.js';
 import { Reader, Writer } from './primitives.js';
-import { inRange, parseVersions, type MessageDef, type MessageInput, type MessageValue } from './schema.js';
+import { inRange, parseVersions, type FrameChunk, type MessageDef, type MessageInput, type MessageValue } from './schema.js';
 import { compileStruct } from './codec/generate.js';
 import { planMessage, type Struct } from './codec/plan.js';
 import type { CompiledStruct, Out } from './codec/runtime.js';
@@ -80,7 +81,8 @@ export function encode<M extends MessageDef>(def: M, version: number, value: Mes
 /**
  * Encodes `prefix` bytes of room (filled by `fillPrefix`, e.g. a frame size and
  * header) followed by the body, as chunks: record sections are emitted as the
- * caller's own buffers, everything else comes from one allocation.
+ * caller's own buffers (or lazy chunks), everything else comes from one
+ * allocation.
  * `fillPrefix` gets a writer at offset 0 and the total size of all chunks; it
  * runs after the body is written and must write at most `prefixSize` bytes.
  */
@@ -90,11 +92,11 @@ export function encodeChunks<M extends MessageDef>(
   value: MessageInput<M> | MessageValue<M>,
   prefixSize = 0,
   fillPrefix?: (w: Writer, totalSize: number) => void,
-): Buffer[] {
+): FrameChunk[] {
   const compiled = compiledFor(def, version);
   const ownSize = prefixSize + compiled.size(value as Struct, true);
   const w = Writer.alloc(ownSize);
-  const chunks: Buffer[] = [];
+  const chunks: FrameChunk[] = [];
   const out: Out = { w, chunks, chunkStart: 0, recordBytes: 0 };
   w.pos = prefixSize;
   compiled.write(out, value as Struct);

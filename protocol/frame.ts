@@ -5,7 +5,7 @@ import { ProtocolError } from './errors.js';
 import { Reader, Writer } from './primitives.js';
 import { apiByKey, requestHeaderVersion, responseHeaderVersion, type ApiDef } from './apis.js';
 import { decodeFrom, encodeChunks } from './codec.js';
-import type { MessageDef, MessageInput, MessageValue } from './schema.js';
+import type { FrameChunk, MessageDef, MessageInput, MessageValue } from './schema.js';
 
 export interface RequestHeader {
   readonly apiKey: number;
@@ -72,7 +72,7 @@ export function encodeRequestFrame<M extends MessageDef>(
   const flexibleHeader = requestHeaderVersion(api, version) === 2;
   const clientIdLength = clientId === null ? 0 : Buffer.byteLength(clientId);
   const headerSize = 4 + 2 + 2 + 4 + 2 + clientIdLength + (flexibleHeader ? 1 : 0);
-  return encodeChunks(def, version, body, headerSize, (w: Writer, total: number) => {
+  const chunks = encodeChunks(def, version, body, headerSize, (w: Writer, total: number) => {
     w.int32(total - 4);
     w.int16(def.apiKey);
     w.int16(version);
@@ -84,15 +84,20 @@ export function encodeRequestFrame<M extends MessageDef>(
     }
     if (flexibleHeader) w.uvarint(0);
   });
+  for (const c of chunks) if (!Buffer.isBuffer(c)) throw new ProtocolError('a request carries its records as bytes');
+  return chunks as Buffer[];
 }
 
-/** Encodes a response as frame chunks: size prefix, header v0/v1, body (record sections as their own chunks). */
+/**
+ * Encodes a response as frame chunks: size prefix, header v0/v1, body (record sections as their own chunks,
+ * lazy ones included).
+ */
 export function encodeResponseFrame<M extends MessageDef>(
   def: M,
   version: number,
   correlationId: number,
   body: MessageInput<M> | MessageValue<M>,
-): Buffer[] {
+): FrameChunk[] {
   const api = apiByKey(def.apiKey)!;
   const flexibleHeader = responseHeaderVersion(api, version) === 1;
   const headerSize = 4 + 4 + (flexibleHeader ? 1 : 0);

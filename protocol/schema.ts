@@ -62,8 +62,23 @@ export function message<const F extends readonly FieldDef[]>(def: MessageDef<F>)
   return def;
 }
 
-/** Records as carried in a value: a slice of the input when decoded; Buffer chunks when encoding. */
-export type RecordsValue = Buffer | readonly Buffer[];
+/**
+ * Record bytes that are not in memory when their frame is encoded (a range of a segment file): the codec
+ * counts their `length` and emits the part as a chunk of its own, and whoever writes the frame copies the
+ * bytes out piece by piece with `readInto` as it goes. Only chunked encoding (encodeChunks and the response
+ * frames built on it) accepts them.
+ */
+export interface LazyChunk {
+  readonly length: number;
+  /** Fills `into` with this part's bytes from `from` on; throws when they cannot be the bytes it stood for. */
+  readInto(into: Buffer, from: number): void;
+}
+
+/** One chunk of an encoded frame: bytes, or bytes read when the frame is written. */
+export type FrameChunk = Buffer | LazyChunk;
+
+/** Records as carried in a value: a slice of the input when decoded; chunks when encoding. */
+export type RecordsValue = Buffer | readonly FrameChunk[];
 
 interface PrimitiveValues {
   bool: boolean;

@@ -84,7 +84,7 @@ export class Broker {
     this.logger = opts.logger;
     this.nodeId = opts.config.int('node.id');
     this.advertised = advertisedListenerOf(opts.config);
-    this.requestMemory = new MemoryBudget(opts.config.long('queued.max.request.bytes'));
+    this.requestMemory = new MemoryBudget(opts.config.long('queued.max.request.bytes'), 'fit');
     this.fetchMemory = new MemoryBudget(opts.config.long('gregor.fetch.response.max.memory.bytes'));
     this.decompressionMemory = new MemoryBudget(opts.config.long('gregor.decompression.max.memory.bytes'));
   }
@@ -193,6 +193,7 @@ export class Broker {
       maxQueuedRequests: config.int('queued.max.requests'),
       idleMs: config.long('connections.max.idle.ms'),
       requestReadTimeoutMs: config.long('gregor.request.read.timeout.ms'),
+      streamWindowBytes: config.int('gregor.fetch.stream.window.bytes'),
       requestMemory: this.requestMemory,
       maxConnections: config.int('max.connections'),
       maxConnectionsPerIp: config.int('max.connections.per.ip'),

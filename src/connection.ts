@@ -14,22 +14,46 @@
  * included) are written with cork/uncork, never concatenated; responses
  * completed in the same tick share one writev.
  *
+ * Streamed responses: a record section still in a segment file (a lazy chunk,
+ * a FileRegion of storage) is read into a buffer a piece at a time and
+ * written, the next piece once the kernel has taken enough of the last ones
+ * that at most gregor.fetch.stream.window.bytes are in flight (read, not yet
+ * taken by the kernel). So a client that does not read its responses holds
+ * one window of the broker's memory, whatever it asked for, and slows only
+ * itself. Later responses wait until the streamed one has been written
+ * whole; a region that cannot be read (its file cut meanwhile) closes the
+ * connection, as the size prefix announced bytes that cannot come.
+ *
  * Back-pressure: the socket is paused (nothing more is read, so the client's
  * TCP window closes) while responses wait for it to drain, while
  * queued.max.requests requests or more than socket.request.max.bytes wait
- * behind the one in progress, and while the broker-wide request budget
- * (queued.max.request.bytes) cannot hold the next request: its size is taken
- * from the budget when its size prefix arrives and given back once the
- * request has been handled. A request that has started to arrive must arrive
- * whole within gregor.request.read.timeout.ms (time spent paused by us does
- * not count), else the connection is closed (slowloris); a connection with
- * no traffic at all is closed after connections.max.idle.ms.
+ * behind the one in progress, and while it is muted for memory.
+ *
+ * Request memory (queued.max.request.bytes, broker-wide, memory-budget.ts in
+ * 'fit' order): a request holds the bytes that have arrived, not what its
+ * size prefix announces. Bytes read are taken from the budget as they arrive
+ * (past the capacity if need be: they are in memory already) and given back
+ * once their request has been handled. A read that finds the budget full
+ * mutes the connection (Kafka's muted channel): it is not read until the
+ * budget has room again for a part of what its request still needs, which it
+ * takes ahead (so that the next read lands in it); meanwhile every other
+ * connection whose read fits goes on, and a request that stopped arriving
+ * holds only what it sent. So the budget is exceeded by at most one socket
+ * read per connection reading when it fills, plus, when requests half
+ * arrived on muted connections hold all of it (nothing else could free it),
+ * the request closest to complete, which is read on past it.
+ *
+ * A request that has started to arrive must arrive whole within
+ * gregor.request.read.timeout.ms (time spent paused by us does not count),
+ * else the connection is closed (slowloris); a connection with no traffic at
+ * all is closed after connections.max.idle.ms.
  */
 import type { Socket } from 'node:net';
+import type { FrameChunk, LazyChunk } from '../protocol/index.js';
 import type { ConnectionInfo } from './connection-info.js';
 import { dispatch, type Dispatched, type DispatchTarget } from './dispatch.js';
 import type { Logger } from './logger.js';
-import type { MemoryBudget } from './memory-budget.js';
+import type { MemoryBudget, Progress } from './memory-budget.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import type { BrokerServices } from './services.js';
 import type { Session } from './session.js';
@@ -45,13 +69,15 @@ export interface ConnectionLimits {
   readonly idleMs: number;
   /** gregor.request.read.timeout.ms: the longest a started request may take to arrive whole (0: no limit). */
   readonly requestReadTimeoutMs: number;
-  /** queued.max.request.bytes: the broker-wide budget of request bytes read and not yet handled. */
+  /** gregor.fetch.stream.window.bytes: response bytes read from files and not yet taken by the kernel, at most. */
+  readonly streamWindowBytes: number;
+  /** queued.max.request.bytes: the broker-wide budget of request bytes read and not yet handled ('fit' order). */
   readonly requestMemory: MemoryBudget;
 }
 
 /** A response ready to be written. */
 interface Outgoing {
-  readonly chunks: Buffer[];
+  readonly chunks: readonly FrameChunk[];
   readonly onSent?: (() => void) | undefined;
 }
 
@@ -59,11 +85,14 @@ interface QueuedFrame {
   readonly frame: Buffer;
   /** performance.now() at its arrival (request queue time). */
   readonly arrivedAt: number;
-  /** Bytes it holds of the request budget. */
+  /** Bytes it holds of the request budget (its size prefix included). */
   readonly reserved: number;
 }
 
 let nextId = 1;
+
+/** What a muted connection asks of the request budget before it is read again: about one socket read. */
+const READ_AHEAD_BYTES = 64 * 1024;
 
 export class Connection implements ConnectionInfo {
   readonly id = nextId++;
@@ -78,9 +107,11 @@ export class Connection implements ConnectionInfo {
   private readonly log: Logger;
   /** What dispatch() needs of this connection, for each of its requests. */
   private readonly target: DispatchTarget;
-  /** Bytes of the request budget held for the frame arriving (0: not taken yet). */
-  private nextReserved = 0;
-  /** Cancels the wait for request budget, while waiting. */
+  /** Bytes of the request budget held for the bytes read and not yet framed (at least `pending.length`). */
+  private pendingHeld = 0;
+  /** What this connection tells the request budget while muted: what it holds that only more reads give back. */
+  private readonly progress: Progress = { heldBytes: () => this.pendingHeld, bytesToFinish: () => this.bytesToFinish() };
+  /** Cancels the wait for request budget, while muted for memory. */
   private cancelBudgetWait: (() => void) | undefined;
   private awaitingDrain = false;
   /** Fires when a started request has not arrived whole in time (refreshed, never re-created). */
@@ -92,6 +123,9 @@ export class Connection implements ConnectionInfo {
   private readonly unsentHooks = new Set<Array<() => void>>();
   /** The socket is corked until the next tick (send()). */
   private corked = false;
+  /** A response is being streamed (later ones wait for it), and who waits for it or for a drain. */
+  private streaming = false;
+  private readonly sendWaiters = new Set<() => void>();
   /** Requests being handled (the one in order and any detached ones). */
   private outstanding = 0;
   /** Lets processQueue go on while the request in order runs (detach()). */
@@ -184,7 +218,50 @@ export class Connection implements ConnectionInfo {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.pending.push(chunk);
+    // the bytes are in memory already: they are counted whether or not they fit
+    const unheld = this.pending.length - this.pendingHeld;
+    if (unheld > 0) {
+      this.limits.requestMemory.force(unheld);
+      this.pendingHeld += unheld;
+    }
     this.readFrames();
+    if (this.limits.requestMemory.full) this.muteForMemory();
+  }
+
+  /**
+   * The budget is full: not read until it has room for a part of what the request arriving still needs
+   * (see the top of this file). Granted bytes are held for the reads to come.
+   */
+  private muteForMemory(): void {
+    if (this.closed || this.cancelBudgetWait !== undefined) return;
+    const budget = this.limits.requestMemory;
+    let waiting = true;
+    const cancel = budget.enqueue(
+      Math.min(READ_AHEAD_BYTES, this.bytesToFinish()),
+      (taken) => {
+        waiting = false;
+        this.cancelBudgetWait = undefined;
+        if (this.closed) {
+          budget.release(taken);
+          return;
+        }
+        this.pendingHeld += taken;
+        this.readFrames();
+      },
+      true,
+      this.progress,
+    );
+    if (waiting) {
+      this.cancelBudgetWait = cancel;
+      this.updateFlow();
+    }
+  }
+
+  /** Bytes the request arriving still needs before it is whole (its size prefix, first). */
+  private bytesToFinish(): number {
+    const n = this.pending.length;
+    if (n < 4) return 4 - n;
+    return Math.max(1, 4 + this.pending.peekInt32() - n);
   }
 
   /** Frames what has arrived, then lets the queue run. */
@@ -215,33 +292,19 @@ export class Connection implements ConnectionInfo {
         this.close('request size out of bounds');
         return;
       }
-      if (this.nextReserved === 0) {
-        if (this.cancelBudgetWait) return;
-        // a zero-byte frame still holds one byte, so that "taken" is never 0
-        const bytes = Math.max(size, 1);
-        if (this.limits.requestMemory.tryTake(bytes)) {
-          this.nextReserved = bytes;
-        } else {
-          // the socket stays paused (updateFlow) until the budget has room for this request
-          this.cancelBudgetWait = this.limits.requestMemory.enqueue(bytes, (taken) => {
-            this.cancelBudgetWait = undefined;
-            if (this.closed) {
-              this.limits.requestMemory.release(taken);
-              return;
-            }
-            this.nextReserved = taken;
-            this.readFrames();
-          });
-          return;
-        }
-      }
       if (this.pending.length < 4 + size) break;
       this.pending.take(4);
       const frame = this.pending.take(size);
       this.requestArriving = false;
-      this.queue.push({ frame, arrivedAt: performance.now(), reserved: this.nextReserved });
-      this.nextReserved = 0;
+      // its bytes move from what is pending to the frame, which gives them back once handled
+      this.pendingHeld -= 4 + size;
+      this.queue.push({ frame, arrivedAt: performance.now(), reserved: 4 + size });
       this.queuedBytes += frame.length;
+    }
+    if (this.pending.length === 0 && this.pendingHeld > 0 && this.cancelBudgetWait === undefined) {
+      // nothing is arriving: bytes taken ahead for reads go back
+      this.limits.requestMemory.release(this.pendingHeld);
+      this.pendingHeld = 0;
     }
     if (this.pending.length > 0 && !this.requestArriving) {
       this.requestArriving = true;
@@ -292,10 +355,10 @@ export class Connection implements ConnectionInfo {
     this.cancelBudgetWait?.();
     this.cancelBudgetWait = undefined;
     // the frame in progress gives its bytes back when its handler returns
-    let held = this.nextReserved;
+    let held = this.pendingHeld;
     for (const q of this.queue) held += q.reserved;
     this.limits.requestMemory.release(held);
-    this.nextReserved = 0;
+    this.pendingHeld = 0;
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.pending.clear();
@@ -317,18 +380,22 @@ export class Connection implements ConnectionInfo {
         this.updateFlow();
         await started;
         // (a response the kernel took whole leaves writableNeedDrain set until the next tick: no wait for it)
-        if (this.sendBufferFull && !this.closed) {
+        if ((this.sendBufferFull || this.streaming) && !this.closed) {
           this.awaitingDrain = true;
           this.updateFlow();
-          await new Promise<void>((resolve) => {
-            const done = (): void => {
-              this.socket.off('drain', done);
-              this.socket.off('close', done);
-              resolve();
-            };
-            this.socket.on('drain', done);
-            this.socket.on('close', done);
-          });
+          while ((this.sendBufferFull || this.streaming) && !this.closed) {
+            await new Promise<void>((resolve) => {
+              const done = (): void => {
+                this.socket.off('drain', done);
+                this.socket.off('close', done);
+                this.sendWaiters.delete(done);
+                resolve();
+              };
+              this.socket.on('drain', done);
+              this.socket.on('close', done);
+              this.sendWaiters.add(done);
+            });
+          }
           this.awaitingDrain = false;
           this.updateFlow();
         }
@@ -374,15 +441,17 @@ export class Connection implements ConnectionInfo {
     });
   }
 
-  /** Runs `write` (a response, or nothing) in its turn, then every later one that was waiting for it. */
+  /**
+   * Runs `write` (a response, or nothing) in its turn, then every later one that was waiting for it; a
+   * streamed response holds back the later ones until it has been written whole.
+   */
   private inTurn(turn: number, write: (() => void) | undefined): void {
-    if (turn !== this.sendTurn) {
-      this.waitingTurn.set(turn, write ?? noop);
-      return;
-    }
-    write?.();
-    this.sendTurn++;
-    for (let next = this.waitingTurn.get(this.sendTurn); next !== undefined; next = this.waitingTurn.get(this.sendTurn)) {
+    this.waitingTurn.set(turn, write ?? noop);
+    this.writeInTurn();
+  }
+
+  private writeInTurn(): void {
+    for (let next = this.waitingTurn.get(this.sendTurn); next !== undefined && !this.streaming; next = this.waitingTurn.get(this.sendTurn)) {
       this.waitingTurn.delete(this.sendTurn);
       this.sendTurn++;
       next();
@@ -413,10 +482,85 @@ export class Connection implements ConnectionInfo {
       process.nextTick(uncorkConnection, this);
     }
     const last = chunks.length - 1;
-    for (let i = 0; i < last; i++) this.socket.write(chunks[i]!);
-    this.socket.write(chunks[last]!, done);
+    for (let i = 0; i <= last; i++) {
+      const chunk = chunks[i]!;
+      if (!Buffer.isBuffer(chunk)) {
+        this.stream(chunks, i, done);
+        return;
+      }
+      if (i < last) this.socket.write(chunk);
+      else this.socket.write(chunk, done);
+    }
     // a full buffer goes out now: waiting for the tick would only hold the bytes
     if (this.socket.writableLength >= this.socket.writableHighWaterMark) this.uncork();
+  }
+
+  /**
+   * Writes `chunks` from `from` on, the lazy ones a piece at a time within the stream window (see the top
+   * of this file); `done` goes with the last write. Later responses wait until it ends.
+   */
+  private stream(chunks: readonly FrameChunk[], from: number, done: (() => void) | undefined): void {
+    const socket = this.socket;
+    const window = this.limits.streamWindowBytes;
+    const pieceBytes = Math.max(1, Math.floor(window / 2));
+    const last = chunks.length - 1;
+    let i = from;
+    /** Bytes of chunks[i] (lazy) written so far. */
+    let at = 0;
+    /** Bytes read from files and not yet taken by the kernel. */
+    let inFlight = 0;
+    let ended = false;
+    this.streaming = true;
+    const end = (): void => {
+      ended = true;
+      this.streaming = false;
+      for (const wake of [...this.sendWaiters]) wake();
+      this.writeInTurn();
+    };
+    const pump = (): void => {
+      if (ended || this.closed || socket.destroyed) return;
+      while (i <= last) {
+        const chunk = chunks[i]!;
+        if (Buffer.isBuffer(chunk)) {
+          socket.write(chunk, i === last ? done : undefined);
+          i++;
+          continue;
+        }
+        const lazy: LazyChunk = chunk;
+        while (at < lazy.length) {
+          const n = Math.min(pieceBytes, lazy.length - at);
+          if (inFlight > 0 && inFlight + n > window) {
+            // the next piece waits until the kernel has taken one
+            this.uncork();
+            return;
+          }
+          const piece = takePiece(pieceBytes).subarray(0, n);
+          try {
+            lazy.readInto(piece, at);
+          } catch (err) {
+            givePiece(piece);
+            this.log.warn({ err }, 'a response could not be read from its file; closing connection');
+            this.close('response read failure');
+            return;
+          }
+          at += n;
+          inFlight += n;
+          const lastPiece = i === last && at === lazy.length;
+          socket.write(piece, () => {
+            // the kernel has the bytes (or the socket failed): the buffer is free again
+            givePiece(piece);
+            inFlight -= n;
+            if (lastPiece) done?.();
+            else pump();
+          });
+        }
+        i++;
+        at = 0;
+      }
+      this.uncork();
+      end();
+    };
+    pump();
   }
 
   /** Ends the cork of send(): the responses of this tick go out. */
@@ -437,6 +581,23 @@ function uncorkConnection(c: Connection): void {
 }
 
 function noop(): void {}
+
+/**
+ * Buffers of streamed pieces, reused once the kernel has taken them (a fresh allocation outside the heap per
+ * piece would make V8 collect garbage far more often; see storage's BufferPool). Kept: at most MAX_FREE_PIECES.
+ */
+const freePieces: Buffer[] = [];
+const MAX_FREE_PIECES = 64;
+
+function takePiece(size: number): Buffer {
+  for (let p = freePieces.pop(); p !== undefined; p = freePieces.pop()) if (p.length === size) return p;
+  return Buffer.allocUnsafeSlow(size);
+}
+
+function givePiece(piece: Buffer): void {
+  const whole = Buffer.from(piece.buffer);
+  if (freePieces.length < MAX_FREE_PIECES) freePieces.push(whole);
+}
 
 /** Runs and removes each hook once; a failing hook does not stop the others. */
 function runHooks(hooks: Array<() => void>): void {

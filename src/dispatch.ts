@@ -24,7 +24,7 @@
  * Failures other than these decisions (a bug in decoding, a handler module
  * that fails to load) propagate: the connection logs them and closes.
  */
-import { ApiKey, apiByKey, decodeFrom, encodeResponseFrame, ErrorCode, peekRequestHeader, ProtocolError, Reader, readRequestHeader, schemas } from '../protocol/index.js';
+import { ApiKey, apiByKey, decodeFrom, encodeResponseFrame, ErrorCode, peekRequestHeader, ProtocolError, Reader, readRequestHeader, schemas, type FrameChunk } from '../protocol/index.js';
 import type { ConnectionInfo } from './connection-info.js';
 import { handlerFor, loadHandler, versionsFor } from './handlers/index.js';
 import type { Logger } from './logger.js';
@@ -44,8 +44,11 @@ export interface DispatchTarget {
 export type Dispatched =
   | {
       readonly kind: 'respond';
-      /** The response frame, size prefix included, as chunks (record sections are never copied). */
-      readonly chunks: Buffer[];
+      /**
+       * The response frame, size prefix included, as chunks (record sections are never copied; those still in
+       * segment files are lazy chunks the connection reads as it writes them).
+       */
+      readonly chunks: FrameChunk[];
       /** To call once the kernel has taken all of it (metrics), if anything needs to know. */
       readonly onSent: (() => void) | undefined;
     }

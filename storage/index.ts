@@ -34,6 +34,7 @@
  *   retention.ts          which old segments retention.ms, retention.bytes and DeleteRecords delete
  *   append-batches.ts     the batches of an append (parsed here or given by the produce path)
  *   segment.ts            LogSegment [LogSegment]: one .log and its indexes (index-file.ts) [OffsetIndex, TimeIndex]
+ *   file-region.ts        whole batches left in a .log for a response to stream, its file pinned [FileRecords slice]
  *   segment-swap.ts       the crash-safe swap of cleaned segments, and its completion at load
  *   log-cleaner-manager.ts  compaction: which log, when, its cleaner checkpoint [LogCleanerManager]
  *   cleaner.ts            one cleaning: map, clean, swap [Cleaner] (offset-map.ts, producer-last-batches.ts,
@@ -53,7 +54,8 @@ export type { StorageFs, FileStat, OpenFlags } from './fs.js';
 export { FaultyFs } from './faulty-fs.js';
 export type { FaultOp, FaultCode } from './faulty-fs.js';
 export { PartitionLog } from './partition-log.js';
-export type { AppendInfo, AppendOptions, ReadResult } from './partition-log.js';
+export type { AppendInfo, AppendOptions, ReadResult, SendReadResult } from './partition-log.js';
+export type { FileRegion } from './file-region.js';
 export type { AppendBatch } from './append-batches.js';
 export type { TimestampOffset, RecordTimestampLookup } from './local-log.js';
 export type { StorageLogger } from './logger.js';

@@ -3,15 +3,17 @@
  * the last one active (the one appended to), and does what touches their files: rolling a new segment,
  * truncating, deleting segments (their files renamed `*.deleted`, removed after file.delete.delay.ms),
  * swapping a cleaned segment in (segment-swap.ts), and reading batches and timestamps from the files, with a
- * hint that lets a sequential reader skip the index look-up.
+ * hint that lets a sequential reader skip the index look-up. A read for a response to send finds the batches
+ * by their headers and leaves their bytes in the file (file-region.ts).
  *
  * It knows nothing of the batch cache, the leader epochs or the log start offset: PartitionLog keeps those
  * and calls in here. A file operation that fails and cannot be undone takes the log offline: every later
  * call throws that first error.
  */
-import { BASE_OFFSET_OFFSET, LAST_OFFSET_DELTA_OFFSET, RECORD_BATCH_OVERHEAD, entrySizeAt, readInt64 } from '../protocol/records/batch-header.js';
+import { BASE_OFFSET_OFFSET, LAST_OFFSET_DELTA_OFFSET, RECORD_BATCH_OVERHEAD, RECORDS_COUNT_OFFSET, entrySizeAt, readInt64 } from '../protocol/records/batch-header.js';
 import type { LogConfig } from './config.js';
 import { StorageError, storageError } from './errors.js';
+import { FileRegion } from './file-region.js';
 import type { StorageLogger } from './logger.js';
 import { LogSegment, segmentFileName, type BatchInfo, type SegmentContext } from './segment.js';
 import { CLEANED_SUFFIX, SWAP_SUFFIX, removeSegmentFileSet, renameSegmentFiles } from './segment-swap.js';
@@ -49,8 +51,15 @@ export interface LocalLogContext extends SegmentContext {
  */
 export type FileRead = { buf: Buffer; lastOffset: number } | { skipTo: number } | null;
 
+/** As FileRead, with the batches left in the file: a region over them (pinned until released). */
+export type RegionRead = { region: FileRegion; lastOffset: number } | { skipTo: number } | null;
+
 /** Largest single file read of a fetch. */
 const READ_CHUNK_BYTES = 1024 * 1024;
+
+/** Batch headers are walked a window of the file at a time (one buffer, reused: the walk never awaits). */
+const HEADER_WINDOW_BYTES = 64 * 1024;
+let headerWindow: Buffer | undefined;
 
 /**
  * Renames the files of `doomed` *.deleted, with the producer state snapshot taken at each one's start
@@ -316,17 +325,9 @@ export class LocalLog {
    * `atLeastOne`.
    */
   readFromFiles(offset: number, end: number, budget: number, atLeastOne: boolean): FileRead {
-    const segIndex = this.segmentIndexFor(offset);
-    const seg = this.segs[segIndex] as LogSegment;
-    // A consumer's next fetch usually starts where its last one ended: skip the index look-up.
-    const hint = this.readHint;
-    let first = hint !== null && hint.segment === seg && hint.offset === offset ? seg.headerAt(hint.position) : null;
-    if (first === null || first.baseOffset > offset || first.lastOffset < offset) first = this.findBatch(seg, offset);
-    if (first === null) {
-      const nextSeg = this.segs[segIndex + 1];
-      if (nextSeg === undefined || nextSeg.baseOffset <= offset) return null;
-      return { skipTo: nextSeg.baseOffset };
-    }
+    const found = this.firstBatchFor(offset);
+    if (found === null || 'skipTo' in found) return found;
+    const { seg, first } = found;
     if (first.lastOffset >= end || (!atLeastOne && first.size > budget)) return null;
     const length = Math.max(first.size, Math.min(budget, READ_CHUNK_BYTES, seg.size - first.position));
     const buf = seg.read(first.position, length);
@@ -344,6 +345,68 @@ export class LocalLog {
     if (p === 0) throw new StorageError(`short read of the batch at position ${first.position} of ${seg.logPath}`);
     this.readHint = { segment: seg, offset: lastKept + 1, position: first.position + p };
     return { buf: this.ctx.pool.shrink(buf, p), lastOffset: lastKept };
+  }
+
+  /**
+   * The batches readFromFiles would return (with no READ_CHUNK_BYTES cap: their bytes stay in the file), as a
+   * region of their segment's .log, found by walking their headers.
+   */
+  regionFromFiles(offset: number, end: number, budget: number, atLeastOne: boolean): RegionRead {
+    const found = this.firstBatchFor(offset);
+    if (found === null || 'skipTo' in found) return found;
+    const { seg, first } = found;
+    if (first.lastOffset >= end || (!atLeastOne && first.size > budget)) return null;
+    const limit = first.position + Math.max(first.size, Math.min(budget, seg.size - first.position));
+    const window = (headerWindow ??= Buffer.allocUnsafeSlow(HEADER_WINDOW_BYTES));
+    const fd = this.ctx.handles.fd(seg.logPath);
+    let windowStart = 0;
+    let windowLength = 0;
+    let pos = first.position;
+    let lastSize = 0;
+    let lastKept = -1;
+    let records = 0;
+    while (pos < limit) {
+      if (pos < windowStart || pos + RECORD_BATCH_OVERHEAD > windowStart + windowLength) {
+        // after a batch larger than the window, only the next header is read
+        const want = Math.min(lastSize >= window.length ? RECORD_BATCH_OVERHEAD : window.length, seg.size - pos);
+        windowStart = pos;
+        windowLength = this.ctx.fs.read(fd, window, 0, want, pos);
+        if (windowLength < RECORD_BATCH_OVERHEAD) throw new StorageError(`short read of the batch header at position ${pos} of ${seg.logPath}`);
+      }
+      const at = pos - windowStart;
+      const size = entrySizeAt(window.subarray(0, windowLength), at);
+      if (size < RECORD_BATCH_OVERHEAD) throw new StorageError(`corrupt batch at position ${pos} of ${seg.logPath}`);
+      if (pos + size > limit) break;
+      const last = readInt64(window, at + BASE_OFFSET_OFFSET) + window.readInt32BE(at + LAST_OFFSET_DELTA_OFFSET);
+      if (last >= end) break;
+      records += window.readInt32BE(at + RECORDS_COUNT_OFFSET);
+      lastKept = last;
+      lastSize = size;
+      pos += size;
+    }
+    if (pos === first.position) throw new StorageError(`short read of the batch at position ${first.position} of ${seg.logPath}`);
+    this.readHint = { segment: seg, offset: lastKept + 1, position: pos };
+    const region = new FileRegion(this.ctx.fs, this.ctx.handles, seg.logPath, first.position, pos - first.position, records);
+    return { region, lastOffset: lastKept };
+  }
+
+  /**
+   * The segment holding `offset` and the header of the batch containing it; `skipTo` when nothing at or after
+   * it is left in that segment (cleaned away); null when nothing is.
+   */
+  private firstBatchFor(offset: number): { seg: LogSegment; first: BatchInfo } | { skipTo: number } | null {
+    const segIndex = this.segmentIndexFor(offset);
+    const seg = this.segs[segIndex] as LogSegment;
+    // A consumer's next fetch usually starts where its last one ended: skip the index look-up.
+    const hint = this.readHint;
+    let first = hint !== null && hint.segment === seg && hint.offset === offset ? seg.headerAt(hint.position) : null;
+    if (first === null || first.baseOffset > offset || first.lastOffset < offset) first = this.findBatch(seg, offset);
+    if (first === null) {
+      const nextSeg = this.segs[segIndex + 1];
+      if (nextSeg === undefined || nextSeg.baseOffset <= offset) return null;
+      return { skipTo: nextSeg.baseOffset };
+    }
+    return { seg, first };
   }
 
   /**

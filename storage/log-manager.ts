@@ -26,6 +26,7 @@ import { CheckpointWriter, formatOffsetCheckpoint, readOffsetCheckpoint, readPar
 import { resolveLogConfig, type LogConfig } from './config.js';
 import { StorageError, storageError } from './errors.js';
 import { FileHandleCache } from './file-handles.js';
+import { FileRegion } from './file-region.js';
 import { nodeFs, type StorageFs } from './fs.js';
 import { Limiter } from './limiter.js';
 import { lockLogDir, type LogDirLock } from './log-dir-lock.js';
@@ -351,11 +352,15 @@ export class LogManager {
   }
 
   /**
-   * Hands the buffers of PartitionLog.read results back for reuse, once nothing reads or keeps them any more
-   * (a fetch response written to its socket). Cached batches among them are left alone.
+   * Hands the buffers of PartitionLog.read results back for reuse, and releases the file regions of
+   * readForSend results, once nothing reads or keeps them any more (a fetch response written to its socket,
+   * or its connection closed). Cached batches among them are left alone.
    */
-  releaseReadBuffers(chunks: Iterable<Buffer>): void {
-    for (const c of chunks) this.ctx.pool.release(c);
+  releaseReadBuffers(chunks: Iterable<Buffer | FileRegion>): void {
+    for (const c of chunks) {
+      if (c instanceof FileRegion) c.release();
+      else this.ctx.pool.release(c);
+    }
   }
 
   /**

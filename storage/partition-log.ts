@@ -23,6 +23,7 @@ import { CachedTail } from './batch-cache.js';
 import { CheckpointWriter, formatEpochCheckpoint, formatPartitionMetadata, writeFileAtomic } from './checkpoint-file.js';
 import { effectiveSegmentMs, resolveLogConfig, type LogConfig } from './config.js';
 import { OffsetOutOfRangeError, StorageError, storageError } from './errors.js';
+import type { FileRegion } from './file-region.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { LocalLog, type LocalLogContext, type TimestampOffset } from './local-log.js';
 import { LogFlusher, type FlusherContext } from './log-flusher.js';
@@ -55,6 +56,15 @@ export interface ReadResult {
   /** Whole batches, back to back; cached buffers are shared, never modify them. */
   chunks: Buffer[];
   size: number;
+}
+
+/** What readForSend returns: the batches read() would, some still in their files. */
+export interface SendReadResult {
+  /** Whole batches, back to back: batch-cache slices (shared, never modify them) and file regions. */
+  chunks: Array<Buffer | FileRegion>;
+  size: number;
+  /** Bytes of `chunks` that are batch-cache slices (held in memory until the response is written). */
+  cachedBytes: number;
 }
 
 /** What a PartitionLog gets from its LogManager. */
@@ -285,14 +295,7 @@ export class PartitionLog {
   async read(offset: number, maxBytes: number, maxOffset?: number): Promise<ReadResult> {
     this.local.checkUsable();
     const started = this.ctx.observer ? performance.now() : 0;
-    if (!Number.isSafeInteger(offset) || offset < this.logStart || offset > this.logEndOffset) {
-      throw new OffsetOutOfRangeError(
-        `offset ${offset} is outside the log of ${this.topic}-${this.partition} [${this.logStart}, ${this.logEndOffset}]`,
-        offset,
-        this.logStart,
-        this.logEndOffset,
-      );
-    }
+    this.checkReadable(offset);
     const end = Math.min(maxOffset ?? this.logEndOffset, this.logEndOffset);
     const chunks: Buffer[] = [];
     let size = 0;
@@ -325,6 +328,72 @@ export class PartitionLog {
     }
     this.ctx.observer?.read((performance.now() - started) / 1000, size);
     return { chunks, size };
+  }
+
+  /**
+   * The batches read() returns, for a response to send (a fetch): batches in the batch cache are slices of
+   * it while `cacheAllowance.bytes` lasts (it is counted down), all others are regions of their segment files
+   * whose bytes are read as the response is written. Every region must be released once the response has
+   * been written (LogManager.releaseReadBuffers).
+   */
+  async readForSend(offset: number, maxBytes: number, maxOffset: number | undefined, cacheAllowance: { bytes: number }): Promise<SendReadResult> {
+    this.local.checkUsable();
+    const started = this.ctx.observer ? performance.now() : 0;
+    this.checkReadable(offset);
+    const end = Math.min(maxOffset ?? this.logEndOffset, this.logEndOffset);
+    const chunks: Array<Buffer | FileRegion> = [];
+    let size = 0;
+    let cachedBytes = 0;
+    let cur = offset;
+    const cache = this.ctx.cache;
+    try {
+      while (cur < end && (size === 0 || size < maxBytes)) {
+        const budget = maxBytes - size;
+        if (cacheAllowance.bytes > 0) {
+          const cacheBudget = Math.min(budget, cacheAllowance.bytes);
+          // (a first batch larger than what the allowance leaves is read from the file instead)
+          const cached = cache.read(this.tail, cur, end, cacheBudget, size === 0 && cacheBudget === budget);
+          if (cached !== undefined) {
+            if (cached.batches > 0) {
+              chunks.push(cached.buf);
+              size += cached.buf.length;
+              cachedBytes += cached.buf.length;
+              cacheAllowance.bytes -= cached.buf.length;
+              cur = cached.lastOffset + 1;
+              continue;
+            }
+            if (cacheBudget === budget) break;
+          }
+        }
+        const run = this.local.regionFromFiles(cur, end, budget, size === 0);
+        if (run === null) break;
+        if ('skipTo' in run) {
+          cur = run.skipTo;
+          continue;
+        }
+        cache.misses++;
+        chunks.push(run.region);
+        size += run.region.length;
+        cur = run.lastOffset + 1;
+      }
+    } catch (err) {
+      for (const c of chunks) if (!Buffer.isBuffer(c)) c.release();
+      throw storageError(`read of ${this.topic}-${this.partition} at ${offset}`, err);
+    }
+    this.ctx.observer?.read((performance.now() - started) / 1000, size);
+    return { chunks, size, cachedBytes };
+  }
+
+  /** Throws OffsetOutOfRangeError unless `offset` is in [log start, log end]. */
+  private checkReadable(offset: number): void {
+    if (!Number.isSafeInteger(offset) || offset < this.logStart || offset > this.logEndOffset) {
+      throw new OffsetOutOfRangeError(
+        `offset ${offset} is outside the log of ${this.topic}-${this.partition} [${this.logStart}, ${this.logEndOffset}]`,
+        offset,
+        this.logStart,
+        this.logEndOffset,
+      );
+    }
   }
 
   /**

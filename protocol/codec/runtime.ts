@@ -8,17 +8,19 @@
  * are not copied: the writer's bytes so far are cut into a chunk, the
  * caller's record buffers follow as chunks of their own, and writing goes on
  * after them, so cached or file buffers reach the socket without being
- * concatenated. `size` in chunk mode leaves the record bytes out; the
- * encoder counts them in `recordBytes` instead.
+ * concatenated; a lazy part (bytes not in memory yet, schema.ts's LazyChunk)
+ * is emitted the same way, as itself. `size` in chunk mode leaves the record
+ * bytes out; the encoder counts them in `recordBytes` instead.
  */
 import { ProtocolError } from '../errors.js';
 import { uvarintSize, type Reader, type Writer } from '../primitives.js';
+import type { FrameChunk } from '../schema.js';
 import type { Struct, Value } from './plan.js';
 
 /** Encoder state: in chunk mode record bytes are not copied but emitted as separate chunks. */
 export interface Out {
   readonly w: Writer;
-  readonly chunks: Buffer[] | undefined;
+  readonly chunks: FrameChunk[] | undefined;
   chunkStart: number;
   /** Record bytes emitted as chunks so far. */
   recordBytes: number;
@@ -65,7 +67,7 @@ function recordsLength(v: Value): number {
   if (v === null || v === undefined) return -1;
   if (Buffer.isBuffer(v)) return v.length;
   let n = 0;
-  for (const b of v as readonly Buffer[]) n += b.length;
+  for (const b of v as readonly FrameChunk[]) n += b.length;
   return n;
 }
 
@@ -88,13 +90,16 @@ export function writeRecords(out: Out, v: Value, compact: boolean): void {
     if (Buffer.isBuffer(v)) {
       if (v.length > 0) out.chunks.push(v);
     } else {
-      for (const part of v as readonly Buffer[]) if (part.length > 0) out.chunks.push(part);
+      for (const part of v as readonly FrameChunk[]) if (part.length > 0) out.chunks.push(part);
     }
     out.chunkStart = w.pos;
   } else if (Buffer.isBuffer(v)) {
     w.raw(v);
   } else {
-    for (const part of v as readonly Buffer[]) w.raw(part);
+    for (const part of v as readonly FrameChunk[]) {
+      if (!Buffer.isBuffer(part)) throw new ProtocolError('records read when written can only be encoded as chunks');
+      w.raw(part);
+    }
   }
 }
 

@@ -14,14 +14,25 @@
  * 3. The session records what was answered; the read buffers go back to
  *    storage once the response has been written.
  *
- * Memory, in one place (fetchWithin): each read pass takes its bytes from the
- * broker's fetch response budget (gregor.fetch.response.max.memory.bytes) —
- * what is free, up to max_bytes, waiting when nothing is — and gives back
- * what it did not read; the answer keeps what it read (a first batch larger
- * than the grant included) until it has been written to the socket. When the
- * budget is short a v3+ fetch returns less than max_bytes (at least one
- * batch), as a fetch at its limit does; v0-2 have hard limits and wait for
- * all of it.
+ * Memory, in one place (fetchWithin): the broker's fetch response budget
+ * (gregor.fetch.response.max.memory.bytes) counts the record bytes an answer
+ * holds in memory until it has been written to the socket.
+ * - v4+ (no conversion): record data still in the segment files costs
+ *   nothing: it is answered as file regions, which the connection streams as
+ *   the socket drains, a window at a time (gregor.fetch.stream.window.bytes).
+ *   Batch-cache slices are used while the pass can take their bytes from the
+ *   budget without waiting (what is free, up to max_bytes); the rest of the
+ *   batches come from the files. So no fetch ever waits for memory, and a
+ *   client that does not read its responses holds at most its cache slices
+ *   (within the budget) and one window.
+ * - v0-3 (down-converted, built in memory): each read pass takes its bytes
+ *   from the budget — what is free, up to max_bytes, waiting when nothing is —
+ *   and gives back what it did not read; the answer keeps what it read (a
+ *   first batch larger than the grant included). When the budget is short a
+ *   v3 fetch returns less than max_bytes (at least one batch), as a fetch at
+ *   its limit does; v0-2 have hard limits and wait for all of it.
+ * The records of a pass that is not answered (a long poll reads again) are
+ * released at once; those of the answer once it has been written.
  *
  * Broker shutdown (releaseParked): parked fetches answer now with what they
  * have, and later fetches do not wait, so in-flight requests finish without
@@ -109,7 +120,7 @@ export class FetchManager {
     if (context.kind === 'error') return { errorCode: context.errorCode, sessionId: 0, partitions: [] };
     const partitions = context.partitions;
     const reads = await this.fetchWithin(q, partitions, connection);
-    // the file reads' buffers are reused once the answer is written (storage's BufferPool)
+    // the file reads' buffers are reused, and their regions unpinned, once the answer is written
     connection.afterResponse(() => {
       for (const r of reads) deps.logs.releaseReadBuffers(r.records);
     });
@@ -128,32 +139,50 @@ export class FetchManager {
     const memory = deps.memory;
     let wanted = 0;
     for (const p of partitions) wanted += Math.max(0, p.partitionMaxBytes);
-    wanted = Math.min(wanted, maxBytes);
-    // budget bytes held by the reads of the last pass (the ones answered)
+    wanted = Math.max(0, Math.min(wanted, maxBytes));
+    // budget bytes held by the reads of the last pass (the ones answered), and those reads
     let held = 0;
+    let last: PartitionRead[] = [];
+    const streamed = options.convert === undefined;
     const readAll = async (): Promise<{ reads: PartitionRead[]; bytes: number; answerNow: boolean }> => {
+      // a pass that read again: the last one is not answered
+      for (const r of last) deps.logs.releaseReadBuffers(r.records);
+      last = [];
       memory.release(held);
       held = 0;
-      // v3+ may return less than asked (at least one batch); v0-2 have hard limits, so they wait for all of it
-      const granted = wanted === 0 ? 0 : await memory.take(wanted, version >= 3);
-      held = granted;
-      const limits: ReadLimits = { remainingBytes: Math.min(maxBytes, granted), minOneMessage: version >= 3 };
+      let limits: ReadLimits;
+      let passOptions = options;
+      if (streamed) {
+        // cache slices while their bytes are free now; file regions for everything else (no waiting)
+        held = wanted === 0 ? 0 : memory.takeFree(wanted);
+        passOptions = { ...options, cacheAllowance: { bytes: held } };
+        limits = { remainingBytes: maxBytes, minOneMessage: version >= 3 };
+      } else {
+        // v3 may return less than asked (at least one batch); v0-2 have hard limits, so they wait for all of it
+        held = wanted === 0 ? 0 : await memory.take(wanted, version >= 3);
+        limits = { remainingBytes: Math.min(maxBytes, held), minOneMessage: version >= 3 };
+      }
       const reads: PartitionRead[] = [];
       let bytes = 0;
       let answerNow = false;
       try {
         for (const p of partitions) {
-          const r = await readPartition(deps, p, limits, options);
+          const r = await readPartition(deps, p, limits, passOptions);
           reads.push(r);
           bytes += r.recordsSize;
           if (r.errorCode !== ErrorCode.NONE || r.diverging) answerNow = true;
         }
+      } catch (err) {
+        for (const r of reads) deps.logs.releaseReadBuffers(r.records);
+        throw err;
       } finally {
-        // what was read is held (a first batch larger than the grant included); the rest goes back
-        if (bytes > held) memory.force(bytes - held);
-        else memory.release(held - bytes);
-        held = bytes;
+        // what is in memory is held (a first batch larger than the grant included); the rest goes back
+        const inMemory = bytesInMemory(reads);
+        if (inMemory > held) memory.force(inMemory - held);
+        else memory.release(held - inMemory);
+        held = inMemory;
       }
+      last = reads;
       return { reads, bytes, answerNow };
     };
     const sources: AppendSource[] = [];
@@ -186,6 +215,13 @@ export class FetchManager {
     const version = q.version;
     const conversion = { magic: version <= 1 ? 0 : 1, budget: this.deps.decompression, maxDecompressedBytes: this.deps.config.int('gregor.max.decompressed.bytes') } as const;
     const convert = version <= 3 ? (chunks: Buffer[], fetchOffset: number) => downConvert(chunks, fetchOffset, conversion) : undefined;
-    return { version, fromFollower: q.replicaId >= 0, convert };
+    return { version, fromFollower: q.replicaId >= 0, convert, cacheAllowance: undefined };
   }
+}
+
+/** Record bytes of `reads` held in memory (file regions are not). */
+function bytesInMemory(reads: readonly PartitionRead[]): number {
+  let n = 0;
+  for (const r of reads) for (const c of r.records) if (Buffer.isBuffer(c)) n += c.length;
+  return n;
 }

@@ -10,12 +10,16 @@
  * messages", kafkajs 2.2.4 on a section shorter than 17 bytes), while the
  * next fetch can read it. v0-2 get it cut at the limit (how pre-KIP-74
  * clients learn that a message is larger than their fetch size). Record bytes
- * are the storage's buffers (slices, never concatenated).
+ * are the storage's buffers (slices, never concatenated); for a fetch that
+ * needs no conversion (v4+), batch-cache slices while the pass's cache
+ * allowance lasts and file regions for the rest, which the connection streams
+ * from the segment files as the socket drains (storage's readForSend).
  */
 import { ErrorCode } from '../../protocol/index.js';
 import { entrySizeAt } from '../../protocol/records/index.js';
 import { errorCodeOf, isKnownError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { FileRegion, LogManager } from '../../storage/index.js';
 import type { PartitionState, TopicManager } from '../metadata/topic-manager.js';
 import type { FetchPartitionParams, PartitionOutcome } from './fetch-sessions.js';
 
@@ -26,7 +30,12 @@ export type FetchedTopics = Pick<TopicManager, 'get' | 'getById'>;
 export interface ReadDeps {
   readonly topics: FetchedTopics;
   readonly logger: Logger;
+  /** Where records read and then not answered (cut by the size rules) go back. */
+  readonly logs: Pick<LogManager, 'releaseReadBuffers'>;
 }
+
+/** Record bytes of an answer: in memory, or a region of a segment file streamed when the answer is written. */
+export type RecordChunk = Buffer | FileRegion;
 
 export interface ReadLimits {
   /** Bytes left for the whole response. */
@@ -38,7 +47,7 @@ export interface ReadLimits {
 export interface PartitionRead extends PartitionOutcome {
   readonly state: PartitionState | undefined;
   readonly lastStableOffset: number;
-  readonly records: Buffer[];
+  readonly records: RecordChunk[];
   readonly divergingEpoch: { epoch: number; endOffset: number } | undefined;
 }
 
@@ -48,6 +57,11 @@ export interface ReadOptions {
   readonly fromFollower: boolean;
   /** Converts stored batches for v0-3 fetchers (magic 0 or 1), from the fetch offset on; undefined for v4+. */
   readonly convert: ((chunks: Buffer[], fetchOffset: number) => Promise<Buffer[]>) | undefined;
+  /**
+   * Without conversion: bytes of batch-cache slices the pass may still hold (counted down); every other
+   * batch is answered as a file region. Undefined: everything is read into memory.
+   */
+  readonly cacheAllowance: { bytes: number } | undefined;
 }
 
 /** The partition a fetch names: by topic id from v13, by name before. */
@@ -108,15 +122,27 @@ export async function readPartition(
     if (offset < logStartOffset || offset > log.logEndOffset) return errorRead(params, ErrorCode.OFFSET_OUT_OF_RANGE, state);
     const maxOffset = opts.fromFollower ? log.logEndOffset : highWatermark;
     const limit = Math.max(0, Math.min(params.partitionMaxBytes, limits.remainingBytes));
-    let records: Buffer[] = [];
+    let records: RecordChunk[] = [];
     let size = 0;
     if (offset < maxOffset && (limit > 0 || limits.minOneMessage)) {
-      const read = await log.read(offset, Math.max(limit, 1), maxOffset);
-      records = opts.convert ? await opts.convert(read.chunks, offset) : read.chunks;
-      size = sizeOf(records);
-      if (size > limit && !limits.minOneMessage) {
-        records = opts.version >= 3 ? wholeEntries(records, limit) : cutChunks(records, limit);
+      if (opts.cacheAllowance !== undefined && !opts.convert) {
+        records = (await log.readForSend(offset, Math.max(limit, 1), maxOffset, opts.cacheAllowance)).chunks;
         size = sizeOf(records);
+        if (size > limit && !limits.minOneMessage) {
+          const kept = wholeEntries(records, limit);
+          deps.logs.releaseReadBuffers(records.slice(kept.length));
+          records = kept;
+          size = sizeOf(records);
+        }
+      } else {
+        const read = await log.read(offset, Math.max(limit, 1), maxOffset);
+        let buffers = opts.convert ? await opts.convert(read.chunks, offset) : read.chunks;
+        size = sizeOf(buffers);
+        if (size > limit && !limits.minOneMessage) {
+          buffers = opts.version >= 3 ? wholeEntries(buffers, limit) : cutChunks(buffers, limit);
+          size = sizeOf(buffers);
+        }
+        records = buffers;
       }
     }
     if (size > 0) {
@@ -151,7 +177,7 @@ export async function readPartition(
   }
 }
 
-export function sizeOf(chunks: readonly Buffer[]): number {
+export function sizeOf(chunks: readonly RecordChunk[]): number {
   let n = 0;
   for (const c of chunks) n += c.length;
   return n;
@@ -159,12 +185,20 @@ export function sizeOf(chunks: readonly Buffer[]): number {
 
 /**
  * The whole entries (v2 batches, or magic 0/1 messages: both framed as offset, size, body) that fit in the
- * first `limit` bytes of `chunks`, as slices (no copy); none when the first one does not fit.
+ * first `limit` bytes of `chunks`, as slices (no copy); none when the first one does not fit. A file region
+ * (whole batches) is kept whole or not at all; the chunks kept are the first ones of `chunks`, the last
+ * possibly cut.
  */
-export function wholeEntries(chunks: readonly Buffer[], limit: number): Buffer[] {
-  const out: Buffer[] = [];
+export function wholeEntries<C extends RecordChunk>(chunks: readonly C[], limit: number): C[] {
+  const out: C[] = [];
   let left = limit;
   for (const c of chunks) {
+    if (!Buffer.isBuffer(c)) {
+      if (c.length > left) break;
+      out.push(c);
+      left -= c.length;
+      continue;
+    }
     let end = 0;
     for (;;) {
       const size = entrySizeAt(c, end);
@@ -172,7 +206,7 @@ export function wholeEntries(chunks: readonly Buffer[], limit: number): Buffer[]
       end += size;
       left -= size;
     }
-    if (end > 0) out.push(end === c.length ? c : c.subarray(0, end));
+    if (end > 0) out.push(end === c.length ? c : (c.subarray(0, end) as C));
     if (end < c.length) break;
   }
   return out;

@@ -27,12 +27,17 @@
  * topic with compression.type=zstd answers UNSUPPORTED_COMPRESSION_TYPE below
  * v10), v11 rack / preferred read replica, v12 flexible, last fetched epoch
  * and diverging epoch, v13 topic ids, v15 replica state.
- * Memory: each read pass takes its bytes from the broker's fetch response
- * budget (gregor.fetch.response.max.memory.bytes) — what is free, up to
- * max_bytes, waiting when nothing is — and the answer keeps them until it has
- * been written to the socket; when the budget is short a fetch returns less
- * than max_bytes (at least one batch), as a fetch at its limit does. Once
- * written, the buffers of its file reads go back to storage for reuse.
+ * Memory: record data still in the segment files is answered as file
+ * regions, which the connection streams as the socket drains, at most
+ * gregor.fetch.stream.window.bytes per connection in flight (v4+; the bytes
+ * on the wire are the same). Bytes held in memory until the answer is
+ * written — batch-cache slices, and v0-3 down-converted message sets — come
+ * from the broker's fetch response budget
+ * (gregor.fetch.response.max.memory.bytes): v4+ uses cache slices only while
+ * their bytes are free and never waits; v0-3 take what is free, up to
+ * max_bytes, waiting when nothing is, and return less than max_bytes (at
+ * least one batch) when it is short. Once written, file regions are unpinned
+ * and the buffers of file reads go back to storage for reuse.
  * This module maps the request to a FetchQuery and the answer to the
  * response; sessions, long polls, reads and memory are the fetch manager's
  * (fetch/fetch-manager.ts).

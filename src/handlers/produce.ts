@@ -34,7 +34,7 @@
  * below); v8+ record_errors and error_message; v9+ flexible; v10+ current
  * leader / node endpoints (only sent with NOT_LEADER_OR_FOLLOWER, never here).
  */
-import { apiByKey, ApiKey, ErrorCode, errorInfo, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
+import { apiByKey, ApiKey, ErrorCode, errorInfo, schemas, type MessageInput, type MessageValue, type RecordsValue } from '../../protocol/index.js';
 import { hasTransactionalRecords, producePartition, type PartitionProduceResult, type ProduceDeps, type ProduceTopic } from '../produce/produce-pipeline.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
@@ -128,7 +128,7 @@ function partitionResponse(index: number, r: PartitionProduceResult): PartitionR
   };
 }
 
-/** Decoded records are one Buffer (a slice of the request frame). */
-function recordsBuffer(records: Buffer | readonly Buffer[] | null): Buffer | null {
-  return records === null || Buffer.isBuffer(records) ? records : Buffer.concat(records);
+/** Decoded records are one Buffer (a slice of the request frame), never lazy chunks. */
+function recordsBuffer(records: RecordsValue | null): Buffer | null {
+  return records === null || Buffer.isBuffer(records) ? records : Buffer.concat(records as readonly Buffer[]);
 }

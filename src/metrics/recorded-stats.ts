@@ -9,7 +9,7 @@ import { errorInfo, type ApiDef } from '../../protocol/index.js';
 import type { StorageObserver } from '../../storage/index.js';
 import { PlainHistogram, type HistogramSeries } from './plain-histogram.js';
 import { countRecords } from './record-count.js';
-import type { MetricsRecorder } from './recorder.js';
+import type { FetchedSection, MetricsRecorder } from './recorder.js';
 import { forEachResponseError } from './response-errors.js';
 
 export const METRIC_PREFIX = 'gregor_';
@@ -116,10 +116,16 @@ export class RecordedStats implements MetricsRecorder, StorageObserver {
     add(this.trafficIn, topic, records, bytes);
   }
 
-  fetched(topic: string, records: readonly Buffer[]): void {
+  fetched(topic: string, records: readonly FetchedSection[]): void {
     let bytes = 0;
-    for (const c of records) bytes += c.length;
-    if (bytes > 0) add(this.trafficOut, topic, countRecords(records), bytes);
+    let regionRecords = 0;
+    const buffers: Buffer[] = [];
+    for (const c of records) {
+      bytes += c.length;
+      if (Buffer.isBuffer(c)) buffers.push(c);
+      else regionRecords += c.records;
+    }
+    if (bytes > 0) add(this.trafficOut, topic, countRecords(buffers) + regionRecords, bytes);
   }
 
   // ---------------------------------------------------------------- StorageObserver

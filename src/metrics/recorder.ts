@@ -18,6 +18,9 @@ export interface MetricsRecorder {
   responseSent(api: ApiDef, sendSeconds: number, totalSeconds: number): void;
   /** Produce appended `records` records to `topic`, from `bytes` bytes of record data in the request. */
   produced(topic: string, records: number, bytes: number): void;
-  /** Fetch answered with these record sections of `topic`. */
-  fetched(topic: string, records: readonly Buffer[]): void;
+  /** Fetch answered with these record sections of `topic` (bytes, or file regions that know their record count). */
+  fetched(topic: string, records: readonly FetchedSection[]): void;
 }
+
+/** A record section of a Fetch answer: its bytes, or a region of a segment file still to be streamed. */
+export type FetchedSection = Buffer | { readonly length: number; readonly records: number };

@@ -178,7 +178,10 @@ describe('overload', () => {
     expect(producers.every((p) => p.answers.every((a) => a.errorCode === ErrorCode.NONE))).toBe(true);
     // the clients pushed more than the broker held
     expect(sentBytes).toBeGreaterThan(budget * 2);
-    expect(during.requestPeak).toBeLessThanOrEqual(budget);
+    // request bytes are counted as they arrive: a read that finds the budget full is counted, then its
+    // connection is muted, so the budget is exceeded by at most one socket read (64 KiB) per connection, and
+    // by the rest of one request when half-arrived requests on muted connections hold all of it
+    expect(during.requestPeak).toBeLessThanOrEqual(budget + connections * 64 * 1024 + frames[0]!.length);
     expect(after.requestUsed).toBe(0);
     expect(peakRss - baseline).toBeLessThan(160 * MIB);
 

@@ -57,4 +57,47 @@ describe('MemoryBudget', () => {
     expect(b.tryTake(2 ** 40)).toBe(true);
     expect(b.tryTake(2 ** 40)).toBe(true);
   });
+
+  test("'fit' order: a waiter that does not fit holds back nobody; smaller ones that fit are served", () => {
+    const b = new MemoryBudget(100, 'fit');
+    b.force(90);
+    const granted: string[] = [];
+    b.enqueue(80, () => granted.push('large'));
+    expect(b.tryTake(5)).toBe(true);
+    b.enqueue(3, () => granted.push('small'));
+    expect(granted).toEqual(['small']);
+    b.release(95);
+    expect(granted).toEqual(['small', 'large']);
+    expect(b.used).toBe(83);
+  });
+
+  test("'fit' order: when waiters hold every byte taken, the one closest to finishing is served past the capacity", () => {
+    const b = new MemoryBudget(100, 'fit');
+    // two requests half arrived, 50 bytes each, both needing more
+    b.force(100);
+    const granted: string[] = [];
+    const a = { held: 50, need: 40 };
+    const c = { held: 50, need: 10 };
+    const progress = (p: { held: number; need: number }) => ({ heldBytes: () => p.held, bytesToFinish: () => p.need });
+    b.enqueue(20, () => granted.push('a'), true, progress(a));
+    expect(granted).toEqual([]);
+    // another holder exists (not waiting): a release may come, nobody goes past the capacity yet
+    b.force(10);
+    b.enqueue(10, () => granted.push('c'), true, progress(c));
+    expect(granted).toEqual([]);
+    // it lets go: now only the waiters hold bytes, and the closer one goes on
+    b.release(10);
+    expect(granted).toEqual(['c']);
+    expect(b.used).toBe(110);
+  });
+
+  test('a waiter asking for a negative size gets nothing at once, in either order, even when the budget is full', async () => {
+    for (const order of ['arrival', 'fit'] as const) {
+      const b = new MemoryBudget(100, order);
+      b.force(100);
+      expect(await b.take(-5, true)).toBe(0);
+      expect(await b.take(-5)).toBe(0);
+      expect(b.used).toBe(100);
+    }
+  });
 });
