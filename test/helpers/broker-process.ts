@@ -7,7 +7,7 @@
  * Both resolve once the broker listens; `status()` reads VmRSS and VmHWM (peak RSS) in bytes.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export const repoRoot = resolve(import.meta.dirname, '../..');
@@ -47,8 +47,11 @@ export interface BrokerProcess {
   output(): string;
   /** Memory from /proc/<pid>/status; undefined once the process is gone. */
   memory(): ProcessMemory | undefined;
-  /** Open file descriptors (sockets included); undefined once the process is gone. */
-  openFds(): number | undefined;
+  /**
+   * Open descriptors by kind: sockets, and files that were deleted while still open (what a leaked
+   * file handle looks like once its segment is gone); undefined once the process is gone.
+   */
+  openFdKinds(): { sockets: number; deletedFiles: number } | undefined;
   get alive(): boolean;
   /** Sends a line on stdin (spawnEmbedded commands) and resolves with the next line starting with `reply`. */
   command(line: string, reply: string): Promise<string>;
@@ -173,9 +176,21 @@ async function track(child: ChildProcess, readyLine: RegExp): Promise<BrokerProc
         return undefined;
       }
     },
-    openFds: () => {
+    openFdKinds: () => {
       try {
-        return readdirSync(`/proc/${pid}/fd`).length;
+        let sockets = 0;
+        let deletedFiles = 0;
+        for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+          let target: string;
+          try {
+            target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+          } catch {
+            continue; // closed between the listing and the readlink
+          }
+          if (target.startsWith('socket:')) sockets++;
+          else if (target.endsWith(' (deleted)')) deletedFiles++;
+        }
+        return { sockets, deletedFiles };
       } catch {
         return undefined;
       }
