@@ -1,0 +1,394 @@
+/**
+ * The transaction coordinator (Kafka's TransactionCoordinator, single node:
+ * this broker coordinates every transactional id): the facade the handlers
+ * call. It runs on the coordinator runtime (src/coordinator/) over
+ * `__transaction_state`: each transactional id lives in the shard of its
+ * partition (transaction-state-topic.ts), created lazily by the first write,
+ * as Kafka creates the topic on the first FindCoordinator for a
+ * transactional id.
+ *
+ * Where things are: transaction-metadata.ts and transaction-state.ts (the
+ * state machine), transaction-coordinator-shard.ts (the ids of one partition,
+ * their writes, expiration), transaction-records.ts and transaction-log.ts
+ * (the records and their bytes), transaction-marker-writer.ts (the door to
+ * the partitions' logs).
+ *
+ * The operations, as Kafka's (each answers an error code; the handlers map
+ * PRODUCER_FENCED to INVALID_PRODUCER_EPOCH for versions before KIP-588):
+ * - initProducerId: an empty id INVALID_REQUEST; a timeout outside
+ *   1..transaction.max.timeout.ms INVALID_TRANSACTION_TIMEOUT; a new id gets a
+ *   new producer id at epoch 0; a known one its epoch bumped (a new producer
+ *   id once exhausted); an ongoing transaction is fenced and aborted first,
+ *   and the client gets CONCURRENT_TRANSACTIONS to retry; so does one whose
+ *   commit/abort is still being written.
+ * - addPartitions / addOffsets (the group's `__consumer_offsets` partition):
+ *   the transaction becomes Ongoing.
+ * - endTxn: PrepareCommit/PrepareAbort is written, the client answered, then
+ *   the markers are written to every partition and CompleteCommit/
+ *   CompleteAbort recorded; a retry of an end already done answers NONE.
+ * - the coordinator aborts, every abort interval, each Ongoing transaction
+ *   older than its timeout (with an epoch fence, so its producer is fenced).
+ *
+ * Loading: partitions of an existing topic are replayed at start; requests
+ * for ids of a partition still loading get COORDINATOR_LOAD_IN_PROGRESS, and
+ * COORDINATOR_NOT_AVAILABLE after close.
+ */
+import { ErrorCode } from '../../../protocol/index.js';
+import type { Logger } from '../../logger.js';
+import { CoordinatorRuntime } from '../coordinator-runtime.js';
+import type { InternalTopic, InternalTopicHost } from '../internal-topic.js';
+import type { TransactionConfig } from './transaction-config.js';
+import { TransactionCoordinatorShard, type TransactionShardHooks } from './transaction-coordinator-shard.js';
+import type { TransactionMarkerWriter, TransactionResult } from './transaction-marker-writer.js';
+import { isEpochExhausted, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, TransactionMetadata, topicPartitionKey, type TopicPartition, type TxnTransitMetadata } from './transaction-metadata.js';
+import { transactionRecordSerde, type TransactionLogRecord } from './transaction-records.js';
+import { transactionPartition, transactionStateTopic, type TransactionStateTopicSettings } from './transaction-state-topic.js';
+
+export interface TransactionCoordinatorDeps {
+  readonly config: TransactionConfig;
+  readonly topicSettings: TransactionStateTopicSettings;
+  readonly topics: InternalTopicHost;
+  readonly logger: Logger;
+  /** New producer ids (the broker's ProducerIdManager). */
+  readonly producerIds: { nextId(): Promise<number> };
+  readonly markers: TransactionMarkerWriter;
+  /** The `__consumer_offsets` partition of a group (AddOffsetsToTxn). */
+  offsetsPartitionFor(groupId: string): TopicPartition;
+}
+
+export interface InitProducerIdParams {
+  readonly transactionalId: string;
+  readonly transactionTimeoutMs: number;
+  /** KIP-360: the producer id and epoch a recovering producer has (InitProducerId v3+), or none. */
+  readonly expected?: { readonly producerId: number; readonly producerEpoch: number };
+}
+
+export interface InitProducerIdResult {
+  readonly errorCode: number;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
+export interface TxnProducer {
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+}
+
+const initError = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
+
+export class TransactionCoordinator {
+  private readonly runtime: CoordinatorRuntime<TransactionCoordinatorShard, TransactionLogRecord>;
+  private readonly log: Logger;
+
+  private constructor(private readonly deps: TransactionCoordinatorDeps) {
+    const log = deps.logger.child({ component: 'transaction-coordinator' });
+    this.log = log;
+    const hooks: TransactionShardHooks = {
+      onLoadedPrepared: (shard, m) => this.completeLoaded(shard, m),
+      abortTimedOut: (shard, now) => this.abortTimedOut(shard, now),
+    };
+    this.runtime = new CoordinatorRuntime({
+      topic: transactionStateTopic(deps.topicSettings, deps.topics, deps.logger),
+      serde: transactionRecordSerde,
+      // every record sets (or removes) its transactional id's whole state
+      latestPerKey: true,
+      logger: log,
+      newShard: (ctx) => new TransactionCoordinatorShard(ctx, deps.config, log, hooks),
+    });
+  }
+
+  /** Starts the coordinator; existing `__transaction_state` partitions are loaded in the background. */
+  static start(deps: TransactionCoordinatorDeps): TransactionCoordinator {
+    const c = new TransactionCoordinator(deps);
+    c.runtime.startLoading();
+    return c;
+  }
+
+  whenLoaded(): Promise<void> {
+    return this.runtime.whenLoaded();
+  }
+
+  close(): Promise<void> {
+    return this.runtime.close();
+  }
+
+  /** `__transaction_state` (FindCoordinator creates it with ensureCreated). */
+  get stateTopic(): InternalTopic {
+    return this.runtime.topic;
+  }
+
+  partitionFor(transactionalId: string): number {
+    return transactionPartition(transactionalId, this.runtime.topic.partitionCount);
+  }
+
+  /** COORDINATOR_LOAD_IN_PROGRESS / COORDINATOR_NOT_AVAILABLE for the id's partition, or undefined when served. */
+  unavailable(transactionalId: string): number | undefined {
+    return this.runtime.partitionError(this.partitionFor(transactionalId));
+  }
+
+  /** The metadata of an id as its shard holds it (DescribeTransactions; tests). */
+  metadata(transactionalId: string): TransactionMetadata | undefined {
+    if (this.unavailable(transactionalId) !== undefined) return undefined;
+    return this.shardOf(transactionalId).transactions.get(transactionalId);
+  }
+
+  /** Every served shard (ListTransactions; the timeout and expiration tasks run per shard). */
+  shards(): TransactionCoordinatorShard[] {
+    return this.runtime.activeShards();
+  }
+
+  private shardOf(transactionalId: string): TransactionCoordinatorShard {
+    return this.runtime.activeShard(this.partitionFor(transactionalId));
+  }
+
+  private coordinatorEpoch(partition: number): number {
+    return this.runtime.topic.topic?.partitions[partition]?.leaderEpoch ?? 0;
+  }
+
+  // ------------------------------------------------------------ InitProducerId
+
+  async initProducerId(p: InitProducerIdParams): Promise<InitProducerIdResult> {
+    const { transactionalId, transactionTimeoutMs } = p;
+    if (transactionalId === '') return initError(ErrorCode.INVALID_REQUEST);
+    if (transactionTimeoutMs <= 0 || transactionTimeoutMs > this.deps.config.maxTimeoutMs) return initError(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    let unavailable = this.unavailable(transactionalId);
+    if (unavailable !== undefined) return initError(unavailable);
+
+    // a new id: a producer id first (may wait for a block to be reserved), then the metadata unless another request made it
+    if (!this.shardOf(transactionalId).transactions.has(transactionalId)) {
+      const producerId = await this.deps.producerIds.nextId();
+      unavailable = this.unavailable(transactionalId);
+      if (unavailable !== undefined) return initError(unavailable);
+      const shard = this.shardOf(transactionalId);
+      if (!shard.transactions.has(transactionalId)) {
+        shard.transactions.set(transactionalId, new TransactionMetadata({ transactionalId, producerId, producerEpoch: NO_PRODUCER_EPOCH, txnTimeoutMs: transactionTimeoutMs, state: 'Empty', txnLastUpdateTimestamp: Date.now() }));
+      }
+    }
+
+    let rotationId: number | undefined;
+    for (;;) {
+      unavailable = this.unavailable(transactionalId);
+      if (unavailable !== undefined) return initError(unavailable);
+      const shard = this.shardOf(transactionalId);
+      const m = shard.transactions.get(transactionalId);
+      if (!m) return initError(ErrorCode.CONCURRENT_TRANSACTIONS); // expired meanwhile: the client retries
+      const decision = this.prepareInitTransit(m, p, rotationId);
+      if ('errorCode' in decision) return initError(decision.errorCode);
+      if ('needsProducerId' in decision) {
+        rotationId = await this.deps.producerIds.nextId();
+        continue;
+      }
+      const transit = decision.transit;
+      if (transit.txnState === 'PrepareEpochFence') {
+        // abort the ongoing transaction with the bumped epoch; the client retries, and its retry bumps again
+        const errorCode = await this.endTransaction(transactionalId, transit.producerId, transit.producerEpoch, 'abort', false);
+        return initError(errorCode === ErrorCode.NONE ? ErrorCode.CONCURRENT_TRANSACTIONS : errorCode);
+      }
+      const errorCode = await shard.appendTransition(m, transit);
+      if (errorCode !== ErrorCode.NONE) return initError(errorCode);
+      this.log.info({ transactionalId, producerId: transit.producerId, producerEpoch: transit.producerEpoch }, 'initialized transactional id');
+      return { errorCode, producerId: transit.producerId, producerEpoch: transit.producerEpoch };
+    }
+  }
+
+  /** Kafka's prepareInitProducerIdTransit: the transition to write, an error, or "get a new producer id first". */
+  private prepareInitTransit(
+    m: TransactionMetadata,
+    p: InitProducerIdParams,
+    rotationId: number | undefined,
+  ): { transit: TxnTransitMetadata } | { errorCode: number } | { needsProducerId: true } {
+    const expected = p.expected;
+    if (m.pendingTransitionInProgress) return { errorCode: ErrorCode.CONCURRENT_TRANSACTIONS };
+    const validProducerId =
+      expected === undefined ||
+      m.producerEpoch === NO_PRODUCER_EPOCH ||
+      expected.producerId === m.producerId ||
+      (expected.producerId === m.lastProducerId && isEpochExhausted(expected.producerEpoch));
+    if (!validProducerId) return { errorCode: ErrorCode.PRODUCER_FENCED };
+    switch (m.state) {
+      case 'PrepareAbort':
+      case 'PrepareCommit':
+        return { errorCode: ErrorCode.CONCURRENT_TRANSACTIONS };
+      case 'CompleteAbort':
+      case 'CompleteCommit':
+      case 'Empty': {
+        if (m.isProducerEpochExhausted && (expected === undefined || expected.producerEpoch === m.producerEpoch)) {
+          if (rotationId === undefined) return { needsProducerId: true };
+          return { transit: m.prepareProducerIdRotation(rotationId, p.transactionTimeoutMs, Date.now(), expected !== undefined) };
+        }
+        const r = m.prepareIncrementProducerEpoch(p.transactionTimeoutMs, expected?.producerEpoch, Date.now());
+        return 'error' in r ? { errorCode: ErrorCode.PRODUCER_FENCED } : r;
+      }
+      case 'Ongoing':
+        return { transit: m.prepareFenceProducerEpoch() };
+      case 'Dead':
+      case 'PrepareEpochFence':
+        throw new Error(`transactional id ${m.transactionalId} found in state ${m.state}`);
+    }
+  }
+
+  // ------------------------------------------------------------ AddPartitionsToTxn, AddOffsetsToTxn
+
+  /** AddPartitionsToTxn (v0-3): the partitions join the transaction, which becomes Ongoing. */
+  async addPartitions(producer: TxnProducer, partitions: readonly TopicPartition[]): Promise<number> {
+    const { transactionalId, producerId, producerEpoch } = producer;
+    if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
+    const unavailable = this.unavailable(transactionalId);
+    if (unavailable !== undefined) return unavailable;
+    const shard = this.shardOf(transactionalId);
+    const m = shard.transactions.get(transactionalId);
+    if (!m || m.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    if (m.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
+    if (m.pendingTransitionInProgress) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') return ErrorCode.CONCURRENT_TRANSACTIONS;
+    if (m.state === 'Ongoing' && partitions.every((tp) => m.topicPartitions.has(topicPartitionKey(tp)))) return ErrorCode.NONE;
+    return shard.appendTransition(m, m.prepareAddPartitions(partitions, Date.now()));
+  }
+
+  /** AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction. */
+  addOffsets(producer: TxnProducer, groupId: string): Promise<number> {
+    return this.addPartitions(producer, [this.deps.offsetsPartitionFor(groupId)]);
+  }
+
+  // ------------------------------------------------------------ EndTxn
+
+  /** EndTxn from a client. */
+  endTxn(producer: TxnProducer, result: TransactionResult): Promise<number> {
+    return this.endTransaction(producer.transactionalId, producer.producerId, producer.producerEpoch, result, true);
+  }
+
+  /**
+   * Kafka's endTransaction (transaction.version 0/1): from a client, or from
+   * the coordinator itself (a fence on re-init or timeout, which comes with
+   * the bumped epoch and a PrepareEpochFence pending).
+   */
+  private async endTransaction(transactionalId: string, producerId: number, producerEpoch: number, result: TransactionResult, isFromClient: boolean): Promise<number> {
+    if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
+    const unavailable = this.unavailable(transactionalId);
+    if (unavailable !== undefined) return unavailable;
+    const shard = this.shardOf(transactionalId);
+    const m = shard.transactions.get(transactionalId);
+    if (!m) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+    const fencing = m.pendingState === 'PrepareEpochFence';
+    const refuse = (errorCode: number): number => {
+      // a fence that goes no further is dropped, so the id is not left pending
+      if (fencing && !isFromClient && m.pendingState === 'PrepareEpochFence') m.abortPendingTransition();
+      return errorCode;
+    };
+    if (m.producerId !== producerId) return refuse(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    if ((isFromClient && producerEpoch !== m.producerEpoch) || producerEpoch < m.producerEpoch) return refuse(ErrorCode.PRODUCER_FENCED);
+    if (m.pendingTransitionInProgress && !fencing) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    const wanted = result === 'commit' ? 'Commit' : 'Abort';
+    switch (m.state) {
+      case 'Ongoing':
+        break;
+      case 'CompleteCommit':
+      case 'CompleteAbort':
+        return refuse(m.state === `Complete${wanted}` ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE);
+      case 'PrepareCommit':
+      case 'PrepareAbort':
+        return refuse(m.state === `Prepare${wanted}` ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE);
+      case 'Empty':
+        return refuse(ErrorCode.INVALID_TXN_STATE);
+      case 'Dead':
+      case 'PrepareEpochFence':
+        throw new Error(`transactional id ${transactionalId} found in state ${m.state}`);
+    }
+    const nextState = result === 'commit' ? 'PrepareCommit' : 'PrepareAbort';
+    if (fencing) {
+      if (nextState !== 'PrepareAbort') return refuse(ErrorCode.INVALID_TXN_STATE);
+      m.applyEpochFence({ ...m.prepareNoTransit(), producerEpoch });
+    }
+    const prepare = m.prepareAbortOrCommit(nextState, Date.now());
+    const errorCode = await shard.appendTransition(m, prepare);
+    if (errorCode !== ErrorCode.NONE) {
+      if (fencing && shard.transactions.get(transactionalId) === m) m.hasFailedEpochFence = true;
+      return errorCode;
+    }
+    // the prepare record is written: the transaction will complete (a restart resumes it); answer now
+    // (the state has changed since the switch above: read it afresh)
+    const now: string = m.state;
+    if (now !== nextState || m.pendingTransitionInProgress) return ErrorCode.CONCURRENT_TRANSACTIONS;
+    this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, m.topicPartitions.values());
+    return ErrorCode.NONE;
+  }
+
+  /** A loaded transaction in PrepareCommit/PrepareAbort: its markers are written again, then it completes. */
+  private completeLoaded(shard: TransactionCoordinatorShard, m: TransactionMetadata): void {
+    const result: TransactionResult = m.state === 'PrepareCommit' ? 'commit' : 'abort';
+    this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, m.topicPartitions.values());
+  }
+
+  /**
+   * Writes the markers to the partitions left (retrying those that fail after
+   * the backoff), then the Complete record (retried the same way); the
+   * transition to CompleteCommit/CompleteAbort stays pending meanwhile, so
+   * other requests for the id get CONCURRENT_TRANSACTIONS.
+   */
+  private writeMarkersAndComplete(
+    shard: TransactionCoordinatorShard,
+    m: TransactionMetadata,
+    complete: TxnTransitMetadata,
+    result: TransactionResult,
+    partitions: Iterable<TopicPartition>,
+  ): void {
+    const left = [...partitions];
+    const retry = (what: () => void): void => shard.schedule(`markers-${m.transactionalId}`, this.deps.config.markerRetryBackoffMs, what);
+    const writeComplete = async (): Promise<void> => {
+      const errorCode = await shard.appendTransition(m, complete);
+      if (errorCode === ErrorCode.NONE || shard.isUnloaded || shard.transactions.get(m.transactionalId) !== m) return;
+      this.log.warn({ transactionalId: m.transactionalId, error: errorCode }, `writing ${complete.txnState} failed; retrying`);
+      retry(() => {
+        if (m.pendingTransitionInProgress) return;
+        this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, []);
+      });
+    };
+    const writeMarkers = async (): Promise<void> => {
+      if (left.length > 0) {
+        const results = await this.deps.markers.writeMarkers({
+          producerId: complete.producerId,
+          producerEpoch: complete.producerEpoch,
+          coordinatorEpoch: this.coordinatorEpoch(shard.partition),
+          result,
+          partitions: [...left],
+        });
+        if (shard.isUnloaded || shard.transactions.get(m.transactionalId) !== m) return;
+        const failed = new Set(
+          results
+            .filter((r) => r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
+            .map((r) => topicPartitionKey(r)),
+        );
+        const answered = new Set(results.map((r) => topicPartitionKey(r)));
+        const still = left.filter((tp) => failed.has(topicPartitionKey(tp)) || !answered.has(topicPartitionKey(tp)));
+        left.splice(0, left.length, ...still);
+        if (left.length > 0) {
+          this.log.warn({ transactionalId: m.transactionalId, partitions: left.length }, 'transaction markers not written; retrying');
+          retry(() => void writeMarkers());
+          return;
+        }
+      }
+      await writeComplete();
+    };
+    void writeMarkers().catch((err: unknown) => this.log.error({ err, transactionalId: m.transactionalId }, 'completing a transaction failed'));
+  }
+
+  // ------------------------------------------------------------ timeouts
+
+  /** Aborts the shard's Ongoing transactions older than their timeout, fencing their producers (Kafka's abortTimedOutTransactions). */
+  private abortTimedOut(shard: TransactionCoordinatorShard, now: number): void {
+    for (const m of [...shard.transactions.values()]) {
+      if (m.state !== 'Ongoing' || m.pendingTransitionInProgress || m.txnStartTimestamp + m.txnTimeoutMs >= now) continue;
+      this.log.info({ transactionalId: m.transactionalId, producerId: m.producerId, producerEpoch: m.producerEpoch }, 'aborting a timed-out transaction');
+      const fence = m.prepareFenceProducerEpoch();
+      void this.endTransaction(m.transactionalId, fence.producerId, fence.producerEpoch, 'abort', false).then((errorCode) => {
+        if (errorCode !== ErrorCode.NONE) this.log.warn({ transactionalId: m.transactionalId, error: errorCode }, 'aborting a timed-out transaction failed');
+      });
+    }
+  }
+
+  /** Runs the timeout task of every served shard now (what the periodic task does; tests and shutdown paths). */
+  abortTimedOutTransactions(now = Date.now()): void {
+    for (const shard of this.shards()) this.abortTimedOut(shard, now);
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * The transaction coordinator on the coordinator runtime over a real
+ * LogManager in a temp dir (real `__transaction_state` partitions, real
+ * producer id blocks): the topic is created lazily by the first write,
+ * transactions survive a restart (loaded with COORDINATOR_LOAD_IN_PROGRESS
+ * meanwhile), InitProducerId / AddPartitionsToTxn / AddOffsetsToTxn / EndTxn
+ * answer as Kafka's coordinator, markers go to the marker writer (here a
+ * writer that keeps what it is asked to write, standing in for the log side's
+ * control batch appends), timed-out transactions are aborted and expired ids
+ * tombstoned.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../protocol/index.js';
+import { DEFAULT_LOG_CONFIG, LogManager } from '../../storage/index.js';
+import type { InternalTopicHost, InternalTopicInfo } from '../../src/coordinator/internal-topic.js';
+import { DEFAULT_TRANSACTION_CONFIG } from '../../src/coordinator/transaction/transaction-config.js';
+import { TransactionCoordinator } from '../../src/coordinator/transaction/transaction-coordinator.js';
+import type { MarkerWriteResult, TransactionMarkers, TransactionMarkerWriter } from '../../src/coordinator/transaction/transaction-marker-writer.js';
+import { TRANSACTION_STATE_TOPIC } from '../../src/coordinator/transaction/transaction-state-topic.js';
+import { createLogger } from '../../src/logger.js';
+import { ProducerIdManager } from '../../src/produce/producer-ids.js';
+
+const PARTITIONS = 4;
+const logger = createLogger('silent', false);
+const dirs: string[] = [];
+const opened: Array<{ coordinator: TransactionCoordinator; logs: LogManager }> = [];
+
+function topicsOn(logs: LogManager): InternalTopicHost {
+  const get = (name: string): InternalTopicInfo | undefined => {
+    const partitions = [];
+    for (let p = 0; ; p++) {
+      const log = logs.getLog(name, p);
+      if (!log) break;
+      partitions.push({ log, leaderEpoch: 0 });
+    }
+    return partitions.length === 0 ? undefined : { numPartitions: partitions.length, partitions, config: { messageMaxBytes: 1 << 20 } };
+  };
+  return {
+    get,
+    async create(req) {
+      for (let p = 0; p < req.numPartitions; p++) await logs.createLog(req.name, p, 'txn-topic-id');
+      return get(req.name)!;
+    },
+  };
+}
+
+/** Keeps every marker request; answers each partition with `answer` (NONE by default). */
+class KeptMarkers implements TransactionMarkerWriter {
+  readonly written: TransactionMarkers[] = [];
+  answer: (topic: string, partition: number) => number = () => ErrorCode.NONE;
+  async writeMarkers(m: TransactionMarkers): Promise<MarkerWriteResult[]> {
+    this.written.push(m);
+    return m.partitions.map((tp) => ({ ...tp, errorCode: this.answer(tp.topic, tp.partition) }));
+  }
+}
+
+async function open(dir?: string, config: Partial<typeof DEFAULT_TRANSACTION_CONFIG> = {}) {
+  if (dir === undefined) {
+    dir = await mkdtemp(join(tmpdir(), 'gregor-txn-'));
+    dirs.push(dir);
+  }
+  const logs = await LogManager.open({ logDir: dir, nodeId: 1, defaults: { ...DEFAULT_LOG_CONFIG, retentionMs: -1 } });
+  const markers = new KeptMarkers();
+  const coordinator = TransactionCoordinator.start({
+    config: { ...DEFAULT_TRANSACTION_CONFIG, syncWrites: false, markerRetryBackoffMs: 5, ...config },
+    topicSettings: { partitions: () => PARTITIONS, segmentBytes: () => 1 << 20 },
+    topics: topicsOn(logs),
+    logger,
+    producerIds: ProducerIdManager.open(dir),
+    markers,
+    offsetsPartitionFor: (groupId) => ({ topic: '__consumer_offsets', partition: groupId.length % 50 }),
+  });
+  const handle = { coordinator, logs, dir, markers };
+  opened.push(handle);
+  return handle;
+}
+
+async function close(h: { coordinator: TransactionCoordinator; logs: LogManager }): Promise<void> {
+  opened.splice(opened.indexOf(h), 1);
+  await h.coordinator.close();
+  await h.logs.close();
+}
+
+afterEach(async () => {
+  for (const h of opened.splice(0)) {
+    await h.coordinator.close();
+    await h.logs.close().catch(() => undefined);
+  }
+  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+});
+
+async function until(done: () => boolean): Promise<void> {
+  for (let spins = 0; !done(); spins++) {
+    if (spins > 100_000) throw new Error('never happened');
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+const init = (c: TransactionCoordinator, transactionalId: string, transactionTimeoutMs = 60_000) => c.initProducerId({ transactionalId, transactionTimeoutMs });
+
+describe('transaction coordinator', () => {
+  it('does not create __transaction_state at start; the first InitProducerId does, and gets a new producer id at epoch 0', async () => {
+    const h = await open();
+    await h.coordinator.whenLoaded();
+    expect(h.logs.getLog(TRANSACTION_STATE_TOPIC, 0)).toBeUndefined();
+    const r = await init(h.coordinator, 'app-1');
+    expect(r).toEqual({ errorCode: ErrorCode.NONE, producerId: 0, producerEpoch: 0 });
+    expect(h.logs.getLog(TRANSACTION_STATE_TOPIC, PARTITIONS - 1)).toBeDefined();
+    expect(h.coordinator.metadata('app-1')?.state).toBe('Empty');
+    // the same id again: same producer id, epoch bumped; another id: another producer id
+    expect(await init(h.coordinator, 'app-1')).toEqual({ errorCode: ErrorCode.NONE, producerId: 0, producerEpoch: 1 });
+    expect((await init(h.coordinator, 'app-2')).producerId).toBe(1);
+  });
+
+  it('refuses an empty id and a timeout outside 1..transaction.max.timeout.ms', async () => {
+    const h = await open(undefined, { maxTimeoutMs: 1000 });
+    expect((await init(h.coordinator, '')).errorCode).toBe(ErrorCode.INVALID_REQUEST);
+    expect((await init(h.coordinator, 'a', 1001)).errorCode).toBe(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    expect((await init(h.coordinator, 'a', 0)).errorCode).toBe(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    expect((await init(h.coordinator, 'a', 1000)).errorCode).toBe(ErrorCode.NONE);
+  });
+
+  it('commits: partitions and offsets join, EndTxn writes PrepareCommit, the markers, then CompleteCommit; all survive a restart', async () => {
+    const h = await open();
+    const { producerId, producerEpoch } = await init(h.coordinator, 'tx');
+    const producer = { transactionalId: 'tx', producerId, producerEpoch };
+    expect(await h.coordinator.addPartitions(producer, [{ topic: 'orders', partition: 0 }, { topic: 'orders', partition: 1 }])).toBe(ErrorCode.NONE);
+    expect(await h.coordinator.addOffsets(producer, 'grp')).toBe(ErrorCode.NONE);
+    expect(h.coordinator.metadata('tx')?.state).toBe('Ongoing');
+    expect(h.coordinator.metadata('tx')?.topicPartitions.size).toBe(3);
+
+    expect(await h.coordinator.endTxn(producer, 'commit')).toBe(ErrorCode.NONE);
+    await until(() => h.coordinator.metadata('tx')?.state === 'CompleteCommit');
+    expect(h.markers.written).toEqual([
+      {
+        producerId,
+        producerEpoch,
+        coordinatorEpoch: 0,
+        result: 'commit',
+        partitions: [{ topic: 'orders', partition: 0 }, { topic: 'orders', partition: 1 }, { topic: '__consumer_offsets', partition: 3 }],
+      },
+    ]);
+    // a retry of the commit is answered NONE; an abort now is INVALID_TXN_STATE
+    expect(await h.coordinator.endTxn(producer, 'commit')).toBe(ErrorCode.NONE);
+    expect(await h.coordinator.endTxn(producer, 'abort')).toBe(ErrorCode.INVALID_TXN_STATE);
+
+    await close(h);
+    const again = await open(h.dir);
+    expect(again.coordinator.unavailable('tx')).toBe(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    expect((await init(again.coordinator, 'tx')).errorCode).toBe(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    await again.coordinator.whenLoaded();
+    const m = again.coordinator.metadata('tx');
+    expect([m?.state, m?.producerId, m?.producerEpoch, m?.topicPartitions.size]).toEqual(['CompleteCommit', producerId, producerEpoch, 0]);
+    expect(await init(again.coordinator, 'tx')).toEqual({ errorCode: ErrorCode.NONE, producerId, producerEpoch: producerEpoch + 1 });
+  });
+
+  it('answers fenced, unknown and wrong-state requests as Kafka', async () => {
+    const h = await open();
+    const first = await init(h.coordinator, 'tx');
+    const second = await init(h.coordinator, 'tx');
+    const old = { transactionalId: 'tx', producerId: first.producerId, producerEpoch: first.producerEpoch };
+    const cur = { transactionalId: 'tx', producerId: second.producerId, producerEpoch: second.producerEpoch };
+    const tp = [{ topic: 't', partition: 0 }];
+    expect(await h.coordinator.addPartitions(old, tp)).toBe(ErrorCode.PRODUCER_FENCED);
+    expect(await h.coordinator.addPartitions({ ...cur, producerId: 99 }, tp)).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    expect(await h.coordinator.addPartitions({ ...cur, transactionalId: 'nope' }, tp)).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    expect(await h.coordinator.endTxn(cur, 'commit')).toBe(ErrorCode.INVALID_TXN_STATE); // Empty
+    expect(await h.coordinator.endTxn(old, 'abort')).toBe(ErrorCode.PRODUCER_FENCED);
+    // KIP-360: a producer with an unknown epoch is fenced
+    expect((await h.coordinator.initProducerId({ transactionalId: 'tx', transactionTimeoutMs: 1000, expected: { producerId: 55, producerEpoch: 0 } })).errorCode).toBe(ErrorCode.PRODUCER_FENCED);
+  });
+
+  it('re-init during an ongoing transaction fences it: aborted with the bumped epoch, CONCURRENT_TRANSACTIONS, then the retry bumps again', async () => {
+    const h = await open();
+    const first = await init(h.coordinator, 'tx');
+    const producer = { transactionalId: 'tx', producerId: first.producerId, producerEpoch: first.producerEpoch };
+    expect(await h.coordinator.addPartitions(producer, [{ topic: 't', partition: 2 }])).toBe(ErrorCode.NONE);
+
+    expect((await init(h.coordinator, 'tx')).errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
+    await until(() => h.coordinator.metadata('tx')?.state === 'CompleteAbort');
+    expect(h.markers.written.map((w) => [w.result, w.producerEpoch, w.partitions])).toEqual([['abort', 1, [{ topic: 't', partition: 2 }]]]);
+    expect(await h.coordinator.endTxn(producer, 'commit')).toBe(ErrorCode.PRODUCER_FENCED);
+    expect(await init(h.coordinator, 'tx')).toEqual({ errorCode: ErrorCode.NONE, producerId: first.producerId, producerEpoch: 2 });
+  });
+
+  it('retries markers that fail, answers CONCURRENT_TRANSACTIONS meanwhile, and drops partitions of deleted topics', async () => {
+    const h = await open();
+    const r = await init(h.coordinator, 'tx');
+    const producer = { transactionalId: 'tx', producerId: r.producerId, producerEpoch: r.producerEpoch };
+    await h.coordinator.addPartitions(producer, [{ topic: 'gone', partition: 0 }, { topic: 'busy', partition: 0 }]);
+    let busy = true;
+    h.markers.answer = (topic) => (topic === 'gone' ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : busy ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.NONE);
+    expect(await h.coordinator.endTxn(producer, 'abort')).toBe(ErrorCode.NONE);
+    await until(() => h.markers.written.length >= 2);
+    expect((await init(h.coordinator, 'tx')).errorCode).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
+    expect(h.coordinator.metadata('tx')?.state).toBe('PrepareAbort');
+    busy = false;
+    await until(() => h.coordinator.metadata('tx')?.state === 'CompleteAbort');
+    expect(h.markers.written.at(-1)?.partitions).toEqual([{ topic: 'busy', partition: 0 }]);
+  });
+
+  it('resumes a transaction loaded in PrepareCommit: its markers are written and it completes', async () => {
+    const h = await open();
+    const r = await init(h.coordinator, 'tx');
+    const producer = { transactionalId: 'tx', producerId: r.producerId, producerEpoch: r.producerEpoch };
+    await h.coordinator.addPartitions(producer, [{ topic: 't', partition: 0 }]);
+    h.markers.answer = () => ErrorCode.KAFKA_STORAGE_ERROR; // never written before the restart
+    expect(await h.coordinator.endTxn(producer, 'commit')).toBe(ErrorCode.NONE);
+    await until(() => h.markers.written.length >= 1);
+    await close(h);
+
+    const again = await open(h.dir);
+    await again.coordinator.whenLoaded();
+    await until(() => again.coordinator.metadata('tx')?.state === 'CompleteCommit');
+    expect(again.markers.written.map((w) => [w.result, w.producerId, w.producerEpoch])).toEqual([['commit', r.producerId, r.producerEpoch]]);
+  });
+
+  it('aborts a transaction older than its timeout, fencing its producer', async () => {
+    const h = await open();
+    const r = await init(h.coordinator, 'tx', 1000);
+    const producer = { transactionalId: 'tx', producerId: r.producerId, producerEpoch: r.producerEpoch };
+    await h.coordinator.addPartitions(producer, [{ topic: 't', partition: 0 }]);
+    h.coordinator.abortTimedOutTransactions(Date.now()); // not yet timed out
+    expect(h.coordinator.metadata('tx')?.state).toBe('Ongoing');
+    h.coordinator.abortTimedOutTransactions(Date.now() + 2000);
+    await until(() => h.coordinator.metadata('tx')?.state === 'CompleteAbort');
+    expect(h.coordinator.metadata('tx')?.producerEpoch).toBe(r.producerEpoch + 1);
+    expect(await h.coordinator.endTxn(producer, 'commit')).toBe(ErrorCode.PRODUCER_FENCED);
+  });
+
+  it('expires ids without updates for transactional.id.expiration.ms: tombstoned, and gone after a restart', async () => {
+    const h = await open(undefined, { transactionalIdExpirationMs: 10_000 });
+    await init(h.coordinator, 'old');
+    const r = await init(h.coordinator, 'open');
+    await h.coordinator.addPartitions({ transactionalId: 'open', producerId: r.producerId, producerEpoch: r.producerEpoch }, [{ topic: 't', partition: 0 }]);
+    let removed = 0;
+    for (const shard of h.coordinator.shards()) removed += await shard.removeExpired(Date.now() + 20_000);
+    expect(removed).toBe(1); // an Ongoing transaction does not expire
+    expect(h.coordinator.metadata('old')).toBeUndefined();
+    await close(h);
+
+    const again = await open(h.dir);
+    await again.coordinator.whenLoaded();
+    expect(again.coordinator.metadata('old')).toBeUndefined();
+    expect(again.coordinator.metadata('open')?.state).toBe('Ongoing');
+    // a new producer for the expired id gets a new producer id
+    expect((await init(again.coordinator, 'old')).producerEpoch).toBe(0);
+  });
+});
