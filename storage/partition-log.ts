@@ -399,7 +399,11 @@ export class PartitionLog {
       const seg = segs[i] as LogSegment;
       if (seg.baseOffset > t.lastOffset) continue;
       try {
-        return seg.txnIndex.append(t);
+        const created = !seg.txnIndex.exists;
+        const wrote = seg.txnIndex.append(t);
+        // a new file: the next flush round fsyncs the directory too
+        if (created && seg.txnIndex.exists) this.local.dirDirty = true;
+        return wrote;
       } catch (err) {
         throw this.local.goOffline(`writing the transaction index of segment ${seg.baseOffset}`, err);
       }

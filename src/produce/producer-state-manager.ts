@@ -10,7 +10,8 @@
  *   (`opts.batches`): the checks use those fields, and the log gets them too, so neither reads the headers
  *   again; an append given only as bytes (tests, benchmarks) has its headers read here.
  * - State is loaded lazily, at the first append to a partition after start: the newest snapshot
- *   (producer-snapshot.ts) at or below the log end offset that names no batch at or past its own offset
+ *   (producer-snapshot.ts) at or below the log's recovery point (the log end after a clean shutdown; newer
+ *   ones are kept but not used) that names no batch at or past its own offset
  *   (others are removed with a WARN: the state is derived from the log, never trusted over it), minus
  *   producers idle past producer.id.expiration.ms, then the batch headers of the log after the snapshot offset (from the log
  *   start when there is none). A rebuild that read batches is snapshotted at the log end offset right away.
@@ -391,7 +392,9 @@ export class ProducerStateManager {
         this.unlink(path);
         continue;
       }
-      if (loaded >= 0) continue;
+      // Above the recovery point (an unclean shutdown) the .txnindex entries of the aborts below the snapshot
+      // may not have reached the disk: replay from a snapshot at or below it, so those are written again.
+      if (loaded >= 0 || offset > log.recoveryPoint) continue;
       try {
         const entries = decodeSnapshot(this.fs.readFile(path));
         // A snapshot holds the state of the batches below its offset: one naming a batch at or past it (or

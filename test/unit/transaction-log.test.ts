@@ -6,7 +6,7 @@
  * ongoing transactions (version 2, version 1 still read), and a rebuild from the log alone (no snapshot,
  * no .txnindex).
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../protocol/index.js';
 import { buildRecordBatch, crc32c, writeInt64 } from '../../protocol/records/index.js';
@@ -175,6 +175,26 @@ describe('restarts', () => {
     s = manager();
     await s.lastStableOffset(log);
     expect(before.map((n) => readFileSync(`${log.dir}/${n}`).length)).toEqual(sizes);
+  });
+
+  it('after an unclean shutdown, replay starts at or below the recovery point: aborts whose index entry was lost come back', async () => {
+    const dir = tempLogDir();
+    let log = await openLog(dir);
+    let s = manager();
+    await s.append(log, await batch(1, 0, 0, 2), E0); // 0-1
+    await s.appendTxnMarker(log, { commit: false, producerId: 1, producerEpoch: 0, coordinatorEpoch: 0 }, E0); // 2
+    await s.append(log, await batch(2, 0, 0, 1), E0); // 3, ongoing
+    await closeAll({ snapshot: true });
+    expect(readdirSync(`${dir}/t-0`)).toContain('00000000000000000004.snapshot');
+    // as a power loss could leave it: the .log kept, the index entry and the clean-shutdown marker not, the
+    // recovery point still at 0
+    rmSync(`${dir}/t-0/00000000000000000000.txnindex`);
+    rmSync(`${dir}/.kafka_cleanshutdown`);
+    writeFileSync(`${dir}/recovery-point-offset-checkpoint`, '0\n1\nt 0 0\n');
+    log = await openLog(dir);
+    s = manager();
+    expect(await s.lastStableOffset(log)).toBe(3);
+    expect(log.collectAbortedTransactions(0, 4)).toEqual([{ producerId: 1, firstOffset: 0, lastOffset: 2, lastStableOffset: 3 }]);
   });
 
   it('truncation drops the aborts whose markers it removes', async () => {
