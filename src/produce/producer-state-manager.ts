@@ -256,6 +256,8 @@ export class ProducerStateManager {
   }
 
   private lsoOf(pp: PartitionProducers): number {
+    // (no iterator when nothing is ongoing: every Fetch answer asks)
+    if (pp.ongoing.size === 0) return pp.log.highWatermark;
     for (const first of pp.ongoing.values()) return first;
     return pp.log.highWatermark;
   }
