@@ -127,7 +127,7 @@ export interface BatchProducerFields {
 /**
  * The batches with a producer id among the batches of one append, in order, from their already-parsed
  * headers (the produce pipeline). Control batches are skipped: clients cannot write them (validation
- * rejects them) and Gregor writes none.
+ * rejects them); the markers the broker writes go through the manager's appendTxnMarker (applyMarker).
  */
 export function producerBatchesFrom(batches: readonly BatchProducerFields[]): readonly ProducerBatch[] {
   let out: ProducerBatch[] | null = null;
