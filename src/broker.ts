@@ -185,6 +185,7 @@ export class Broker {
         return broker.metrics;
       },
       waiting: this.waiting,
+      stableOffsets: this.producerStates,
     });
     this.services = this.servicesOf();
     const server = new Server(this.services, PLAINTEXT, {
@@ -305,6 +306,9 @@ export class Broker {
       },
       get logs() {
         return broker.logs as LogManager | undefined;
+      },
+      get stableOffsets() {
+        return broker.producerStates as ProducerStateManager | undefined;
       },
     };
   }

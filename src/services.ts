@@ -62,7 +62,7 @@ export type Groups = Pick<
 >;
 
 /** Idempotent producers' state per partition; Produce appends through it (produce/producer-state-manager.ts). */
-export type ProducerStates = Pick<ProducerStateManager, 'append'>;
+export type ProducerStates = Pick<ProducerStateManager, 'append' | 'lastStableOffset'>;
 
 /** Producer ids for InitProducerId (produce/producer-ids.ts). */
 export type ProducerIds = Pick<ProducerIdManager, 'nextId'>;

@@ -11,6 +11,8 @@
  * <log.dir>/.kafka_cleanshutdown                 clean-shutdown marker (skips the recovery rescan)
  * <log.dir>/<topic>-<partition>/00000000000000000000.{log,index,timeindex}
  * <log.dir>/<topic>-<partition>/partition.metadata, leader-epoch-checkpoint
+ * <log.dir>/<topic>-<partition>/00000000000000000000.txnindex  aborted transactions whose ABORT marker is in that
+ *                                                 segment (transaction-index.ts, Kafka's layout), only once it has one
  * <log.dir>/<topic>-<partition>/<20-digit offset>.snapshot  producer state (src/produce/producer-snapshot.ts),
  *                                                 deleted with the segment starting at that offset
  * <log.dir>/<topic>-<partition>/<base>.{log,index,timeindex}.{cleaned,swap}  a cleaned segment being swapped in
@@ -33,7 +35,8 @@
  *   log-flusher.ts        fdatasync rounds (group commit), the recovery point, flush.ms/flush.messages
  *   retention.ts          which old segments retention.ms, retention.bytes and DeleteRecords delete
  *   append-batches.ts     the batches of an append (parsed here or given by the produce path)
- *   segment.ts            LogSegment [LogSegment]: one .log and its indexes (index-file.ts) [OffsetIndex, TimeIndex]
+ *   segment.ts            LogSegment [LogSegment]: one .log and its indexes (index-file.ts) [OffsetIndex, TimeIndex],
+ *                         transaction-index.ts its aborted transactions [TransactionIndex]
  *   file-region.ts        whole batches left in a .log for a response to stream, its file pinned [FileRecords slice]
  *   segment-swap.ts       the crash-safe swap of cleaned segments, and its completion at load
  *   log-cleaner-manager.ts  compaction: which log, when, its cleaner checkpoint [LogCleanerManager]
@@ -56,6 +59,7 @@ export type { FaultOp, FaultCode } from './faulty-fs.js';
 export { PartitionLog } from './partition-log.js';
 export type { AppendInfo, AppendOptions, ReadResult, SendReadResult } from './partition-log.js';
 export type { FileRegion } from './file-region.js';
+export type { AbortedTxn } from './transaction-index.js';
 export type { AppendBatch } from './append-batches.js';
 export type { TimestampOffset, RecordTimestampLookup } from './local-log.js';
 export type { StorageLogger } from './logger.js';

@@ -127,7 +127,7 @@ export class LogFlusher {
     try {
       await this.ctx.syncLimiter.run(async () => {
         for (const seg of segs) {
-          await this.fdatasyncFiles(seg === active ? [seg.logPath] : seg.paths, () => local.segments.includes(seg));
+          await this.fdatasyncFiles(seg === active ? seg.dataPaths : seg.paths, () => local.segments.includes(seg));
           if (seg !== active) seg.needsIndexSync = false;
         }
         if (syncDir) await this.ctx.fs.fsyncDir(local.dir);

@@ -30,6 +30,7 @@ import { LogFlusher, type FlusherContext } from './log-flusher.js';
 import { LEADER_EPOCH_FILE, loadLog, type LoadedLog, type LoadState } from './log-loader.js';
 import { retentionBreachedSegments, segmentsBelowLogStart } from './retention.js';
 import { LogSegment } from './segment.js';
+import type { AbortedTxn } from './transaction-index.js';
 
 export interface AppendOptions {
   leaderEpoch: number;
@@ -382,6 +383,55 @@ export class PartitionLog {
     }
     this.ctx.observer?.read((performance.now() - started) / 1000, size);
     return { chunks, size, cachedBytes };
+  }
+
+  /**
+   * Records an aborted transaction in the `.txnindex` of the segment holding its ABORT marker (`t.lastOffset`,
+   * already appended). Called by producer state right after the marker's append, and again for every abort
+   * it replays from the log: an entry the index already has (same or later marker) is skipped. Returns
+   * whether it was written; a marker below the first segment or beyond the log end is a RangeError.
+   */
+  appendAbortedTxn(t: AbortedTxn): boolean {
+    this.local.checkUsable();
+    if (!(t.lastOffset < this.logEndOffset) || !(t.firstOffset <= t.lastOffset)) throw new RangeError(`aborted transaction ${t.firstOffset}..${t.lastOffset} is not in the log of ${this.topic}-${this.partition}`);
+    const segs = this.local.segments;
+    for (let i = segs.length - 1; i >= 0; i--) {
+      const seg = segs[i] as LogSegment;
+      if (seg.baseOffset > t.lastOffset) continue;
+      try {
+        const created = !seg.txnIndex.exists;
+        const wrote = seg.txnIndex.append(t);
+        // a new file: the next flush round fsyncs the directory too
+        if (created && seg.txnIndex.exists) this.local.dirDirty = true;
+        return wrote;
+      } catch (err) {
+        throw this.local.goOffline(`writing the transaction index of segment ${seg.baseOffset}`, err);
+      }
+    }
+    throw new RangeError(`aborted transaction marker ${t.lastOffset} is below the first segment of ${this.topic}-${this.partition}`);
+  }
+
+  /**
+   * The aborted transactions overlapping [startOffset, upperBoundOffset) (Kafka's
+   * UnifiedLog.collectAbortedTransactions): from the segment holding startOffset on, each segment's
+   * .txnindex entries whose marker is at or after startOffset and whose first offset is below the bound,
+   * until an entry's lastStableOffset reaches the bound. Oldest marker first.
+   */
+  collectAbortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTxn[] {
+    this.local.checkUsable();
+    const out: AbortedTxn[] = [];
+    const segs = this.local.segments;
+    let i = segs.length - 1;
+    while (i > 0 && (segs[i] as LogSegment).baseOffset > startOffset) i--;
+    try {
+      for (; i < segs.length; i++) {
+        const seg = segs[i] as LogSegment;
+        if (seg.txnIndex.collect(startOffset, upperBoundOffset, out)) break;
+      }
+    } catch (err) {
+      throw storageError(`reading the transaction index of ${this.topic}-${this.partition}`, err);
+    }
+    return out;
   }
 
   /** Throws OffsetOutOfRangeError unless `offset` is in [log start, log end]. */

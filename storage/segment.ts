@@ -15,6 +15,7 @@ import type { BufferPool } from './buffer-pool.js';
 import type { FileHandleCache } from './file-handles.js';
 import type { StorageFs } from './fs.js';
 import { OffsetIndex, TimeIndex } from './index-file.js';
+import { TXN_INDEX_SUFFIX, TransactionIndex } from './transaction-index.js';
 
 export interface SegmentContext {
   fs: StorageFs;
@@ -56,6 +57,8 @@ export class LogSegment {
   readonly logPath: string;
   readonly offsetIndex: OffsetIndex;
   readonly timeIndex: TimeIndex;
+  /** The aborted transactions whose ABORT marker is in this segment (transaction-index.ts; no file until the first). */
+  readonly txnIndex: TransactionIndex;
   /** Bytes in the .log file. */
   size = 0;
   /** Last offset + 1, the base offset when empty. */
@@ -90,12 +93,22 @@ export class LogSegment {
     this.logPath = `${name}.log${suffix}`;
     this.offsetIndex = new OffsetIndex(ctx, `${name}.index${suffix}`, baseOffset, maxIndexBytes);
     this.timeIndex = new TimeIndex(ctx, `${name}.timeindex${suffix}`, baseOffset, maxIndexBytes);
+    const txnPath = `${name}${TXN_INDEX_SUFFIX}${suffix}`;
+    this.txnIndex = new TransactionIndex(ctx, txnPath, ctx.fs.stat(txnPath) !== null);
     this.nextOffset = baseOffset;
     this.rollBaseMs = nowMs;
   }
 
+  /** Every file of the segment: .log, .index, .timeindex, and .txnindex once it exists. */
   get paths(): string[] {
-    return [this.logPath, this.offsetIndex.path, this.timeIndex.path];
+    const paths = [this.logPath, this.offsetIndex.path, this.timeIndex.path];
+    if (this.txnIndex.exists) paths.push(this.txnIndex.path);
+    return paths;
+  }
+
+  /** The files an append writes for good (an fdatasync of the active segment): the .log and the .txnindex once it exists. */
+  get dataPaths(): string[] {
+    return this.txnIndex.exists ? [this.logPath, this.txnIndex.path] : [this.logPath];
   }
 
   /**
@@ -104,6 +117,11 @@ export class LogSegment {
    */
   static create(ctx: SegmentContext, dir: string, baseOffset: number, maxIndexBytes: number, nowMs: number, suffix = ''): LogSegment {
     const seg = new LogSegment(ctx, dir, baseOffset, maxIndexBytes, nowMs, suffix);
+    // (a .txnindex left at this base by an earlier life of the directory belongs to no segment now)
+    if (seg.txnIndex.exists) {
+      ctx.fs.unlink(seg.txnIndex.path);
+      seg.txnIndex.exists = false;
+    }
     for (const path of seg.paths) ctx.fs.close(ctx.fs.open(path, 'w+'));
     seg.offsetIndex.preallocate(maxIndexBytes);
     seg.timeIndex.preallocate(maxIndexBytes);
@@ -245,6 +263,9 @@ export class LogSegment {
       fs.ftruncate(handles.fd(this.logPath), pos);
       this.size = pos;
     }
+    // Aborts whose marker did not survive go; those lost while their marker survived are written again by
+    // the producer state replay (transaction-index.ts: appends are idempotent by marker offset).
+    this.txnIndex.truncateTo(this.nextOffset);
     this.setRollBaseFromFirstBatch();
     return reason === undefined ? { truncatedBytes } : { truncatedBytes, reason };
   }
@@ -429,6 +450,7 @@ export class LogSegment {
     this.nextOffset = b.baseOffset;
     this.offsetIndex.truncateToPosition(b.position);
     this.timeIndex.truncateToOffset(b.baseOffset);
+    this.txnIndex.truncateTo(b.baseOffset);
     // Largest timestamp of what is left: the last time entry, then every batch after the last offset entry.
     this.maxTimestamp = this.timeIndex.lastTimestamp;
     this.offsetOfMaxTimestamp = this.timeIndex.entries > 0 ? this.timeIndex.lastOffset : -1;

@@ -5,10 +5,24 @@
  * transaction's producerId/epoch, baseSequence -1, transactional + control
  * attributes, one record whose key is version int16 0 + type int16 and whose
  * value is version int16 0 + coordinatorEpoch int32.
+ *
+ * Kafka's formats (ControlRecordType, EndTransactionMarker): the key schema is
+ * ControlRecordKey v0 {version int16, type int16}; the value of COMMIT/ABORT is
+ * EndTxnMarker v0 {version int16, coordinatorEpoch int32}. Readers accept any
+ * key version and ignore bytes after the fields they know (as Kafka's
+ * readers); other control types (LEADER_CHANGE, KRaft's) carry no transaction
+ * outcome and are returned by readControlRecord for the caller to skip.
+ *
+ * readTransactionMarker recognises a marker from a stored batch's bytes (the
+ * log's append path, recovery and producer state replay): it needs the header
+ * and the one record only, synchronously, so a marker batch must be
+ * uncompressed (Kafka writes them so; a compressed control batch is refused).
  */
 import { ProtocolError } from '../errors.js';
 import { ErrorCode } from '../error-codes.js';
 import { buildUncompressedBatch } from './batch-builder.js';
+import { ATTR_CONTROL, ATTR_TRANSACTIONAL, ATTRIBUTES_OFFSET, RECORD_BATCH_OVERHEAD, compressionOf, entrySizeAt, readBatchHeader } from './batch-header.js';
+import { iterateRecords } from './batch-records.js';
 
 export const ControlRecordType = {
   ABORT: 0,
@@ -73,4 +87,47 @@ export function readControlRecord(key: Buffer | null, value: Buffer | null): Con
     coordinatorEpoch = value.readInt32BE(2);
   }
   return { version, type, coordinatorEpoch };
+}
+
+/** A COMMIT or ABORT marker as stored: the outcome, whose transaction it ends, and where it is. */
+export interface StoredTransactionMarker {
+  readonly commit: boolean;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly coordinatorEpoch: number;
+  /** The marker's own offset (the batch's base offset). */
+  readonly offset: number;
+  readonly timestamp: number;
+}
+
+/** True when the v2 batch at `pos` has the control attribute (read from its attributes only). */
+export function isControlBatchAt(buf: Buffer, pos = 0): boolean {
+  return (buf.readInt16BE(pos + ATTRIBUTES_OFFSET) & ATTR_CONTROL) !== 0;
+}
+
+/**
+ * The transaction marker the v2 batch at `pos` holds, or null when it is not a control batch or its control
+ * record is not COMMIT/ABORT (LEADER_CHANGE, KRaft records, unknown types: readers skip them). Throws
+ * ProtocolError (INVALID_RECORD) for a control batch that is compressed, not transactional, or whose record
+ * does not parse.
+ */
+export function readTransactionMarker(buf: Buffer, pos = 0): StoredTransactionMarker | null {
+  const h = readBatchHeader(buf, pos);
+  if ((h.attributes & ATTR_CONTROL) === 0) return null;
+  if (compressionOf(h.attributes) !== 0) throw new ProtocolError('compressed control batch', ErrorCode.INVALID_RECORD);
+  if (h.recordCount < 1) return null;
+  const size = entrySizeAt(buf, pos);
+  const first = iterateRecords(h, buf.subarray(pos + RECORD_BATCH_OVERHEAD, pos + size)).next();
+  if (first.done === true) return null;
+  const control = readControlRecord(first.value.key, first.value.value);
+  if (control.coordinatorEpoch === null) return null;
+  if ((h.attributes & ATTR_TRANSACTIONAL) === 0) throw new ProtocolError('transaction marker in a batch that is not transactional', ErrorCode.INVALID_RECORD);
+  return {
+    commit: control.type === ControlRecordType.COMMIT,
+    producerId: h.producerId,
+    producerEpoch: h.producerEpoch,
+    coordinatorEpoch: control.coordinatorEpoch,
+    offset: h.baseOffset,
+    timestamp: h.maxTimestamp,
+  };
 }

@@ -48,7 +48,7 @@ import type { MetricsRecorder } from '../metrics/recorder.js';
 import { downConvert } from './down-conversion.js';
 import { FetchSessionCache, type FetchPartitionParams, type ForgottenTopic } from './fetch-sessions.js';
 import { longPoll, type AppendSource } from './long-poll.js';
-import { readPartition, resolvePartition, type FetchedTopics, type PartitionRead, type ReadLimits, type ReadOptions } from './partition-read.js';
+import { readPartition, resolvePartition, type FetchedTopics, type PartitionRead, type ReadLimits, type ReadOptions, type StableOffsets } from './partition-read.js';
 
 /** What the fetch manager uses of the broker. */
 export interface FetchManagerDeps {
@@ -66,6 +66,8 @@ export interface FetchManagerDeps {
   readonly metrics: MetricsRecorder | undefined;
   /** Fetches parked now (read by the metrics). */
   readonly waiting: { fetches: number };
+  /** Last stable offsets, for READ_COMMITTED and every answer's LSO. */
+  readonly stableOffsets: StableOffsets;
 }
 
 /** One Fetch request, as the manager needs it (the handler reads it off the wire). */
@@ -81,6 +83,8 @@ export interface FetchQuery {
   readonly maxBytes: number;
   readonly minBytes: number;
   readonly maxWaitMs: number;
+  /** isolation_level 1 (v4+): read up to the last stable offset, with the aborted transactions. */
+  readonly readCommitted?: boolean;
 }
 
 /** The outcome of a fetch: a top-level error (sessions), or the partitions to send in the session's order. */
@@ -215,7 +219,7 @@ export class FetchManager {
     const version = q.version;
     const conversion = { magic: version <= 1 ? 0 : 1, budget: this.deps.decompression, maxDecompressedBytes: this.deps.config.int('gregor.max.decompressed.bytes') } as const;
     const convert = version <= 3 ? (chunks: Buffer[], fetchOffset: number) => downConvert(chunks, fetchOffset, conversion) : undefined;
-    return { version, fromFollower: q.replicaId >= 0, convert, cacheAllowance: undefined };
+    return { version, fromFollower: q.replicaId >= 0, readCommitted: q.readCommitted === true, convert, cacheAllowance: undefined };
   }
 }
 

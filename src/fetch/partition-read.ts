@@ -14,12 +14,20 @@
  * needs no conversion (v4+), batch-cache slices while the pass's cache
  * allowance lasts and file regions for the rest, which the connection streams
  * from the segment files as the socket drains (storage's readForSend).
+ * READ_COMMITTED (consumers only) reads up to the last stable offset instead of
+ * the high watermark, and answers the aborted transactions overlapping what it
+ * returns (storage's collectAbortedTransactions, from the segments' .txnindex),
+ * with every transaction whose ABORT marker is at or after the fetch offset and
+ * whose first offset is below the LSO (a superset of Kafka's bound, which stops
+ * at the end of the data read; clients match them by offset). Every answer
+ * carries the partition's LSO; READ_UNCOMMITTED reads it without I/O (the high
+ * watermark while producer state is not loaded).
  */
 import { ErrorCode } from '../../protocol/index.js';
 import { entrySizeAt } from '../../protocol/records/index.js';
 import { errorCodeOf, isKnownError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { FileRegion, LogManager } from '../../storage/index.js';
+import type { AbortedTxn, FileRegion, LogManager, PartitionLog } from '../../storage/index.js';
 import type { PartitionState, TopicManager } from '../metadata/topic-manager.js';
 import type { FetchPartitionParams, PartitionOutcome } from './fetch-sessions.js';
 
@@ -32,6 +40,14 @@ export interface ReadDeps {
   readonly logger: Logger;
   /** Where records read and then not answered (cut by the size rules) go back. */
   readonly logs: Pick<LogManager, 'releaseReadBuffers'>;
+  /** Each partition's last stable offset (producer state: produce/producer-state-manager.ts). */
+  readonly stableOffsets: StableOffsets;
+}
+
+/** The last stable offset of a log: loaded if needed, or without I/O (undefined when not loaded). */
+export interface StableOffsets {
+  lastStableOffset(log: PartitionLog): Promise<number>;
+  lastStableOffsetIfLoaded(log: PartitionLog): number | undefined;
 }
 
 /** Record bytes of an answer: in memory, or a region of a segment file streamed when the answer is written. */
@@ -49,12 +65,16 @@ export interface PartitionRead extends PartitionOutcome {
   readonly lastStableOffset: number;
   readonly records: RecordChunk[];
   readonly divergingEpoch: { epoch: number; endOffset: number } | undefined;
+  /** READ_COMMITTED: the aborted transactions overlapping the records answered (empty without records); else undefined. */
+  readonly abortedTransactions: readonly AbortedTxn[] | undefined;
 }
 
 export interface ReadOptions {
   readonly version: number;
   /** Followers read up to the log end offset, consumers up to the high watermark. */
   readonly fromFollower: boolean;
+  /** isolation_level READ_COMMITTED (of a consumer): read up to the last stable offset. */
+  readonly readCommitted: boolean;
   /** Converts stored batches for v0-3 fetchers (magic 0 or 1), from the fetch offset on; undefined for v4+. */
   readonly convert: ((chunks: Buffer[], fetchOffset: number) => Promise<Buffer[]>) | undefined;
   /**
@@ -83,6 +103,7 @@ export function errorRead(params: FetchPartitionParams, errorCode: number, state
     records: [],
     diverging: false,
     divergingEpoch: undefined,
+    abortedTransactions: undefined,
   };
 }
 
@@ -107,9 +128,14 @@ export async function readPartition(
   }
   const log = state.log;
   try {
+    const readCommitted = opts.readCommitted && !opts.fromFollower;
+    // (the LSO first: no await between it and the high watermark, so it is never above it)
+    const loaded = deps.stableOffsets.lastStableOffsetIfLoaded(log);
+    const stable = readCommitted && loaded === undefined ? await deps.stableOffsets.lastStableOffset(log) : loaded;
     const highWatermark = log.highWatermark;
+    const lastStableOffset = stable ?? highWatermark;
     const logStartOffset = log.logStartOffset;
-    const base = { params, state, errorCode: ErrorCode.NONE, highWatermark, lastStableOffset: highWatermark, logStartOffset };
+    const base = { params, state, errorCode: ErrorCode.NONE, highWatermark, lastStableOffset, logStartOffset, abortedTransactions: undefined };
     if (params.lastFetchedEpoch >= 0) {
       const end = log.endOffsetForEpoch(params.lastFetchedEpoch);
       if (end.leaderEpoch < 0 || end.endOffset < 0) return errorRead(params, ErrorCode.OFFSET_OUT_OF_RANGE, state);
@@ -120,7 +146,7 @@ export async function readPartition(
     }
     const offset = params.fetchOffset;
     if (offset < logStartOffset || offset > log.logEndOffset) return errorRead(params, ErrorCode.OFFSET_OUT_OF_RANGE, state);
-    const maxOffset = opts.fromFollower ? log.logEndOffset : highWatermark;
+    const maxOffset = opts.fromFollower ? log.logEndOffset : readCommitted ? lastStableOffset : highWatermark;
     const limit = Math.max(0, Math.min(params.partitionMaxBytes, limits.remainingBytes));
     let records: RecordChunk[] = [];
     let size = 0;
@@ -156,12 +182,13 @@ export async function readPartition(
       state,
       errorCode: ErrorCode.NONE,
       highWatermark,
-      lastStableOffset: highWatermark,
+      lastStableOffset,
       logStartOffset,
       recordsSize: size,
       records,
       diverging: false,
       divergingEpoch: undefined,
+      abortedTransactions: readCommitted ? (size > 0 ? log.collectAbortedTransactions(offset, lastStableOffset) : NO_ABORTS) : undefined,
     };
   } catch (err) {
     // OFFSET_OUT_OF_RANGE; a ProtocolError's code for stored batches that cannot be converted for an old
@@ -176,6 +203,8 @@ export async function readPartition(
     return errorRead(params, code, state);
   }
 }
+
+const NO_ABORTS: readonly AbortedTxn[] = [];
 
 export function sizeOf(chunks: readonly RecordChunk[]): number {
   let n = 0;

@@ -7,9 +7,10 @@
  * whole batch, and record sections are the storage's buffers, never copied.
  * When fewer than min_bytes are available and max_wait_ms > 0 the request
  * waits (long poll), woken by appends to its partitions, then reads again;
- * errors answer at once. READ_COMMITTED reads to the last stable offset, which
- * is the high watermark until transactions exist, with an empty aborted
- * transaction list. Incremental fetch sessions (KIP-227) as in
+ * errors answer at once. READ_COMMITTED reads to the last stable offset (the
+ * first offset of the earliest ongoing transaction, else the high watermark)
+ * and lists the aborted transactions (producer id, first offset) overlapping
+ * the records answered; every answer carries the LSO. Incremental fetch sessions (KIP-227) as in
  * notes/fetch-sessions.md: a cache of max.incremental.fetch.session.cache.slots
  * sessions, FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH,
  * FETCH_SESSION_TOPIC_ID_ERROR, forgotten topics, unchanged partitions
@@ -71,6 +72,7 @@ export const fetchHandler = defineHandler({
         maxBytes: version >= 3 ? req.maxBytes : 0x7fffffff,
         minBytes: req.minBytes,
         maxWaitMs: req.maxWaitMs,
+        readCommitted: version >= 4 && req.isolationLevel === READ_COMMITTED,
       },
       ctx.connection,
     );
@@ -131,10 +133,16 @@ function groupByTopic(reads: readonly PartitionRead[], version: number, readComm
       lastStableOffset: BigInt(r.lastStableOffset),
       logStartOffset: BigInt(r.logStartOffset),
       divergingEpoch: r.divergingEpoch ? { epoch: r.divergingEpoch.epoch, endOffset: BigInt(r.divergingEpoch.endOffset) } : undefined,
-      abortedTransactions: ok && readCommitted ? [] : null,
+      abortedTransactions: ok && readCommitted ? abortedOf(r) : null,
       preferredReadReplica: -1,
       records: r.records,
     });
   }
   return topics;
+}
+
+function abortedOf(r: PartitionRead): { producerId: bigint; firstOffset: bigint }[] {
+  const aborted = r.abortedTransactions;
+  if (aborted === undefined || aborted.length === 0) return [];
+  return aborted.map((t) => ({ producerId: BigInt(t.producerId), firstOffset: BigInt(t.firstOffset) }));
 }

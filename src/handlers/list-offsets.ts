@@ -8,7 +8,7 @@
  * storage does: -4 (earliest local) = earliest, -5 (latest tiered) = offset -1,
  * timestamp -1, leader epoch -1. A timestamp search (and -3) never reports an
  * offset at or past the last fetchable offset (high watermark; last stable
- * offset under READ_COMMITTED, the same until transactions exist): nothing
+ * offset under READ_COMMITTED, which -1 answers too): nothing
  * found = offset -1, timestamp -1. Unknown topics and partitions get
  * UNKNOWN_TOPIC_OR_PARTITION; a partition listed twice gets INVALID_REQUEST
  * (v1+); a current leader epoch older or newer than ours gets
@@ -37,6 +37,7 @@ export const MAX_TIMESTAMP = -3;
 export const EARLIEST_LOCAL_TIMESTAMP = -4;
 export const LATEST_TIERED_TIMESTAMP = -5;
 const CONSUMER_REPLICA_ID = -1;
+const READ_COMMITTED = 1;
 
 interface Found {
   offset: number;
@@ -84,7 +85,13 @@ export const listOffsetsHandler = defineHandler({
                 const offsets = await legacyOffsets(state.log, timestamp, p.maxNumOffsets, fromConsumer);
                 return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE, oldStyleOffsets: offsets.map(BigInt) };
               }
-              const found = await offsetFor(state, timestamp, fromConsumer);
+              // (the LSO is read only for READ_COMMITTED: it may load the partition's producer state)
+              const lastFetchable = !fromConsumer
+                ? state.log.logEndOffset
+                : ctx.version >= 2 && req.isolationLevel === READ_COMMITTED
+                  ? await ctx.services.producerStates.lastStableOffset(state.log)
+                  : state.log.highWatermark;
+              const found = await offsetFor(state, timestamp, lastFetchable);
               return {
                 partitionIndex: p.partitionIndex,
                 errorCode: ErrorCode.NONE,
@@ -112,10 +119,9 @@ export function leaderEpochError(requested: number, current: number): number {
   return requested < current ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH;
 }
 
-async function offsetFor(state: PartitionState, timestamp: number, fromConsumer: boolean): Promise<Found> {
+/** `lastFetchable`: the log end offset for replicas, the high watermark (READ_UNCOMMITTED) or LSO (READ_COMMITTED) for consumers. */
+async function offsetFor(state: PartitionState, timestamp: number, lastFetchable: number): Promise<Found> {
   const log = state.log;
-  // the last stable offset equals the high watermark until transactions exist
-  const lastFetchable = fromConsumer ? log.highWatermark : log.logEndOffset;
   switch (timestamp) {
     case LATEST_TIMESTAMP:
       return { offset: lastFetchable, timestamp: -1, leaderEpoch: state.leaderEpoch };
@@ -127,7 +133,7 @@ async function offsetFor(state: PartitionState, timestamp: number, fromConsumer:
     default: {
       if (timestamp < 0 && timestamp !== MAX_TIMESTAMP) return NOT_FOUND;
       const found = await log.offsetForTimestamp(timestamp);
-      if (!found || (fromConsumer && found.offset >= lastFetchable)) return NOT_FOUND;
+      if (!found || found.offset >= lastFetchable) return NOT_FOUND;
       return found;
     }
   }

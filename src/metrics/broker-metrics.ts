@@ -40,6 +40,8 @@ export interface MetricsSources {
   readonly topics: Pick<TopicManager, 'get' | 'all'> | undefined;
   readonly groups: Pick<GroupCoordinator, 'groupOverview' | 'consumerLag'> | undefined;
   readonly logs: Pick<LogManager, 'clusterId' | 'stats' | 'allLogs'> | undefined;
+  /** Last stable offsets without I/O (produce/producer-state-manager.ts); undefined while starting. */
+  readonly stableOffsets: { lastStableOffsetIfLoaded(log: PartitionLog): number | undefined } | undefined;
 }
 
 export interface MetricsLimits {
@@ -201,6 +203,11 @@ export class BrokerMetrics {
     partitionGauge('partition_log_start_offset', 'First offset of the partition log.', (l) => l.logStartOffset);
     partitionGauge('partition_log_end_offset', 'Offset of the next record appended to the partition log.', (l) => l.logEndOffset);
     partitionGauge('partition_high_watermark', 'High watermark of the partition (the log end offset on one broker).', (l) => l.highWatermark);
+    partitionGauge(
+      'partition_last_stable_offset',
+      'Last stable offset of the partition: the first offset of its earliest ongoing transaction, else the high watermark (also while its producer state is not loaded).',
+      (l) => self.sources.stableOffsets?.lastStableOffsetIfLoaded(l) ?? l.highWatermark,
+    );
     partitionGauge('partition_size_bytes', 'Bytes in the segments of the partition log.', (l) => l.sizeInBytes);
     partitionGauge('partition_segments', 'Segments of the partition log.', (l) => l.segmentCount);
 

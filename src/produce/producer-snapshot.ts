@@ -6,9 +6,10 @@
  * snapshot at a segment's base offset together with that segment; other stale snapshots are pruned by the
  * manager. Written atomically (temp file, fsync, rename, fsync of the directory).
  *
- * Our own binary format, big-endian (not Kafka's, which keeps only the last batch of each producer):
+ * Our own binary format, big-endian (not Kafka's, which keeps only the last batch of each producer; version 2
+ * carries Kafka's two transaction fields, coordinator_epoch and current_txn_first_offset, with their meaning):
  *
- *   int16   version                1
+ *   int16   version                2 (1: the same without the two transaction fields)
  *   uint32  crc                    CRC-32C of every byte after this field
  *   int32   producer count
  *   producer count x:
@@ -22,19 +23,24 @@
  *       int64   first offset
  *       int64   last offset
  *       int64   timestamp          the batch's maxTimestamp as stored
+ *     int32   coordinator epoch    (v2) epoch of the coordinator of the producer's last marker, -1 before any
+ *     int64   current txn first offset  (v2) first offset of the ongoing transaction, -1 when there is none
  *
  * Evolution: a reader refuses versions it does not know (the snapshot is then ignored and state is rebuilt
- * from the log); a new version may append fields to each entry.
+ * from the log); a new version may append fields to each entry. Version 1 files (written before transactions)
+ * still load, with no coordinator epoch and no ongoing transaction; only version 2 is written.
  */
 import { crc32c, readInt64, writeInt64 } from '../../protocol/records/index.js';
 import { segmentFileName } from '../../storage/index.js';
 import { BATCHES_TO_RETAIN, type ProducerEntry, type ProducerTable } from './producer-state.js';
 
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 export const SNAPSHOT_SUFFIX = '.snapshot';
 const HEADER_BYTES = 2 + 4 + 4;
 const ENTRY_BYTES = 8 + 2 + 8 + 1;
 const BATCH_BYTES = 4 + 4 + 8 + 8 + 8;
+/** Version 2's fields after the batches of an entry. */
+const TXN_BYTES = 4 + 8;
 const CRC_START = 6;
 
 export class SnapshotFormatError extends Error {
@@ -53,7 +59,7 @@ export function parseSnapshotFileName(name: string): number | null {
 
 export function encodeSnapshot(table: ProducerTable): Buffer {
   let size = HEADER_BYTES;
-  for (const e of table.values()) size += ENTRY_BYTES + BATCH_BYTES * e.batches.length;
+  for (const e of table.values()) size += ENTRY_BYTES + BATCH_BYTES * e.batches.length + TXN_BYTES;
   const buf = Buffer.allocUnsafe(size);
   buf.writeInt16BE(SNAPSHOT_VERSION, 0);
   buf.writeInt32BE(table.size, CRC_START);
@@ -72,16 +78,19 @@ export function encodeSnapshot(table: ProducerTable): Buffer {
       writeInt64(buf, pos + 24, b.timestamp);
       pos += BATCH_BYTES;
     }
+    buf.writeInt32BE(e.coordinatorEpoch, pos);
+    writeInt64(buf, pos + 4, e.currentTxnFirstOffset);
+    pos += TXN_BYTES;
   }
   buf.writeUInt32BE(crc32c(buf.subarray(CRC_START)) >>> 0, 2);
   return buf;
 }
 
-/** Reads a snapshot file's bytes; throws SnapshotFormatError when it is not a complete, intact version 1 snapshot. */
+/** Reads a snapshot file's bytes; throws SnapshotFormatError when it is not a complete, intact version 1 or 2 snapshot. */
 export function decodeSnapshot(buf: Buffer): ProducerEntry[] {
   if (buf.length < HEADER_BYTES) throw new SnapshotFormatError(`snapshot of ${buf.length} bytes is shorter than its header`);
   const version = buf.readInt16BE(0);
-  if (version !== SNAPSHOT_VERSION) throw new SnapshotFormatError(`unknown snapshot version ${version}`);
+  if (version !== SNAPSHOT_VERSION && version !== 1) throw new SnapshotFormatError(`unknown snapshot version ${version}`);
   const stored = buf.readUInt32BE(2);
   const computed = crc32c(buf.subarray(CRC_START)) >>> 0;
   if (stored !== computed) throw new SnapshotFormatError(`snapshot CRC ${stored} does not match its contents (${computed})`);
@@ -109,7 +118,16 @@ export function decodeSnapshot(buf: Buffer): ProducerEntry[] {
       });
       pos += BATCH_BYTES;
     }
-    entries.push({ producerId, epoch, lastTimestamp, batches });
+    let coordinatorEpoch = -1;
+    let currentTxnFirstOffset = -1;
+    if (version >= 2) {
+      if (pos + TXN_BYTES > buf.length) throw new SnapshotFormatError(`snapshot ends inside the transaction fields of producer ${producerId}`);
+      coordinatorEpoch = buf.readInt32BE(pos);
+      currentTxnFirstOffset = readInt64(buf, pos + 4);
+      pos += TXN_BYTES;
+      if (currentTxnFirstOffset < -1) throw new SnapshotFormatError(`malformed transaction first offset ${currentTxnFirstOffset} of producer ${producerId}`);
+    }
+    entries.push({ producerId, epoch, lastTimestamp, batches, coordinatorEpoch, currentTxnFirstOffset });
   }
   if (pos !== buf.length) throw new SnapshotFormatError(`${buf.length - pos} unexpected bytes after ${count} producers`);
   return entries;

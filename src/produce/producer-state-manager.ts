@@ -10,7 +10,8 @@
  *   (`opts.batches`): the checks use those fields, and the log gets them too, so neither reads the headers
  *   again; an append given only as bytes (tests, benchmarks) has its headers read here.
  * - State is loaded lazily, at the first append to a partition after start: the newest snapshot
- *   (producer-snapshot.ts) at or below the log end offset that names no batch at or past its own offset
+ *   (producer-snapshot.ts) at or below the log's recovery point (the log end after a clean shutdown; newer
+ *   ones are kept but not used) that names no batch at or past its own offset
  *   (others are removed with a WARN: the state is derived from the log, never trusted over it), minus
  *   producers idle past producer.id.expiration.ms, then the batch headers of the log after the snapshot offset (from the log
  *   start when there is none). A rebuild that read batches is snapshotted at the log end offset right away.
@@ -20,14 +21,32 @@
  *   that are not at a segment base or lie below the first segment.
  * - A truncated log (end offset below what the state has seen) is reloaded from the snapshots; appends made
  *   outside `append` are read back from the log before the next check.
- * - Idle producers are removed every producer.id.expiration.check.interval.ms.
+ * - Idle producers are removed every producer.id.expiration.check.interval.ms (never one with an ongoing
+ *   transaction).
+ *
+ * Transactions (Kafka's ProducerStateManager ongoingTxns, UnifiedLog's marker append):
+ * - Each partition keeps its ongoing transactions, producer id -> first offset, in the order they began
+ *   (which is first-offset order: a transaction begins at the log end). The last stable offset (LSO) is the
+ *   first offset of the earliest one, or the high watermark when there is none (`lastStableOffset`).
+ * - A transactional batch is appended only when `verifyTransaction` accepts it (the transaction coordinator
+ *   knows the producer's transaction includes the partition); otherwise INVALID_TXN_STATE, as before there
+ *   was a coordinator.
+ * - `appendTxnMarker` is the one way a COMMIT or ABORT marker enters a log: it checks the marker against the
+ *   producer (epoch, coordinator epoch), appends the control batch, completes the transaction, and for an
+ *   abort records it in the `.txnindex` of the marker's segment with the LSO as of right after the marker
+ *   (PartitionLog.appendAbortedTxn), all in the synchronous run of the append.
+ * - Snapshots carry each producer's ongoing transaction and coordinator epoch (version 2); replay reads
+ *   transactional batches and markers like appends do and writes every abort it meets into the .txnindex
+ *   again (skipped when there), which rebuilds what an unclean shutdown lost.
  */
-import { ATTR_CONTROL, RECORD_BATCH_OVERHEAD, entrySizeAt, readBatchHeader } from '../../protocol/records/index.js';
+import { ATTR_CONTROL, ATTR_TRANSACTIONAL, RECORD_BATCH_OVERHEAD, buildTransactionMarkerBatch, entrySizeAt, readBatchHeader, readTransactionMarker } from '../../protocol/records/index.js';
 import { nodeFs, writeFileAtomic, type AppendBatch, type AppendInfo, type AppendOptions, type PartitionLog, type StorageFs } from '../../storage/index.js';
 import type { Logger } from '../logger.js';
 import { decodeSnapshot, encodeSnapshot, parseSnapshotFileName, snapshotFileName } from './producer-snapshot.js';
 import {
+  applyMarker,
   checkAppend,
+  checkMarker,
   incrementSequence,
   isExpired,
   producerBatchesFrom,
@@ -36,6 +55,7 @@ import {
   removeExpired,
   type BatchMetadata,
   type BatchProducerFields,
+  type CompletedTxn,
   type ProducerBatch,
   type ProducerEntry,
   type ProducerTable,
@@ -51,6 +71,39 @@ export interface ProducerStateOptions {
   readonly clock?: () => number;
   /** False for a log no longer served (its topic was deleted): its state is dropped. */
   readonly isLive?: (log: PartitionLog) => boolean;
+  /**
+   * Whether a transactional batch of this producer (id, epoch) may be appended to `log`: the transaction
+   * coordinator has the partition in the producer's ongoing transaction. Without it every transactional
+   * batch is refused with INVALID_TXN_STATE.
+   */
+  readonly verifyTransaction?: (log: PartitionLog, producerId: number, producerEpoch: number) => boolean;
+}
+
+/** A COMMIT or ABORT marker the transaction coordinator writes to one partition (appendTxnMarker). */
+export interface TxnMarker {
+  readonly commit: boolean;
+  readonly producerId: number;
+  /** The producer epoch the transaction ends with (the coordinator's, possibly bumped). */
+  readonly producerEpoch: number;
+  readonly coordinatorEpoch: number;
+}
+
+export interface TxnMarkerAppendOptions {
+  /** The partition leader epoch stamped on the marker batch. */
+  readonly leaderEpoch: number;
+  /** Resolve only after fdatasync. */
+  readonly sync?: boolean;
+  /** The marker's timestamp (default: the clock). */
+  readonly timestamp?: number;
+}
+
+export interface TxnMarkerAppendInfo {
+  /** The marker's offset. */
+  readonly offset: number;
+  /** The transaction the marker completed (its first offset is the marker's own when it had no data here). */
+  readonly completed: CompletedTxn;
+  /** The partition's last stable offset right after the marker. */
+  readonly lastStableOffset: number;
 }
 
 export interface ProducerAppendOptions extends AppendOptions {
@@ -82,6 +135,8 @@ interface PartitionProducers {
   lastSnapshotOffset: number;
   /** Snapshot writes of this partition, one after another. */
   writes: Promise<void>;
+  /** Ongoing transactions: producer id -> first offset, in first-offset order (Map insertion order). */
+  readonly ongoing: Map<number, number>;
 }
 
 /** Bytes read per step when rebuilding state from the log. */
@@ -96,6 +151,7 @@ export class ProducerStateManager {
   private readonly logger: Logger;
   private readonly expirationMs: number;
   private readonly isLive: (log: PartitionLog) => boolean;
+  private readonly verifyTransaction: ((log: PartitionLog, producerId: number, producerEpoch: number) => boolean) | undefined;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 
@@ -105,6 +161,7 @@ export class ProducerStateManager {
     this.logger = opts.logger;
     this.expirationMs = opts.expirationMs;
     this.isLive = opts.isLive ?? (() => true);
+    this.verifyTransaction = opts.verifyTransaction;
     this.timer = setInterval(() => this.removeExpiredProducers(), opts.expirationCheckIntervalMs);
     this.timer.unref();
   }
@@ -123,7 +180,8 @@ export class ProducerStateManager {
     const producerBatches = opts.batches !== undefined ? producerBatchesFrom(opts.batches) : producerBatchesOf(batches);
     const firstOffset = log.logEndOffset;
     if (producerBatches.length > 0) {
-      const duplicate = checkAppend(pp.table, producerBatches, firstOffset, `${log.topic}-${log.partition}`);
+      const verify = this.verifyTransaction;
+      const duplicate = checkAppend(pp.table, producerBatches, firstOffset, `${log.topic}-${log.partition}`, verify && ((id, epoch) => verify(log, id, epoch)));
       if (duplicate !== undefined) {
         opts.written?.();
         return this.answerDuplicate(log, duplicate, opts.sync === true);
@@ -143,6 +201,85 @@ export class ProducerStateManager {
       sizeInBytes: info.sizeInBytes,
       duplicate: false,
     };
+  }
+
+  /**
+   * Appends a COMMIT or ABORT marker for `marker.producerId`'s transaction to `log` (the transaction
+   * coordinator's write, Kafka's WriteTxnMarkers append): checks it against the producer's state (a producer
+   * epoch below the partition's: INVALID_PRODUCER_EPOCH; a coordinator epoch below the producer's last
+   * marker's: TRANSACTION_COORDINATOR_FENCED, both as ProduceValidationError, nothing written), appends the
+   * control batch, completes the transaction and, for an abort, records it in the .txnindex. Resolves once
+   * the marker is in the log (and fdatasync'ed with `sync`); the LSO has moved before it resolves.
+   */
+  async appendTxnMarker(log: PartitionLog, marker: TxnMarker, opts: TxnMarkerAppendOptions): Promise<TxnMarkerAppendInfo> {
+    let pp = this.partitions.get(log);
+    while (pp === undefined || pp.mapEndOffset !== log.logEndOffset) pp = await this.ready(log);
+    // From here until log.append returns nothing yields (as in append).
+    const offset = log.logEndOffset;
+    const timestamp = opts.timestamp ?? this.clock();
+    const stored = { ...marker, timestamp };
+    checkMarker(pp.table, stored, offset, `${log.topic}-${log.partition}`);
+    const batch = buildTransactionMarkerBatch({ ...marker, timestamp });
+    const appending = log.append(batch, { leaderEpoch: opts.leaderEpoch, sync: opts.sync === true });
+    this.afterWrite(pp, [], offset, undefined);
+    if (log.logEndOffset === offset) {
+      await appending; // nothing written: the append failed, and this rejects
+      throw new Error(`marker append to ${log.topic}-${log.partition} wrote nothing`);
+    }
+    const completed = this.completeTxn(pp, applyMarker(pp.table, stored, offset));
+    const lastStableOffset = this.lsoOf(pp);
+    await appending;
+    return { offset, completed, lastStableOffset };
+  }
+
+  /**
+   * The partition's last stable offset: the first offset of its earliest ongoing transaction, or the high
+   * watermark (producer state loaded first if needed).
+   */
+  async lastStableOffset(log: PartitionLog): Promise<number> {
+    let pp = this.partitions.get(log);
+    while (pp === undefined || pp.mapEndOffset !== log.logEndOffset) pp = await this.ready(log);
+    return this.lsoOf(pp);
+  }
+
+  /** The last stable offset when the partition's producer state is loaded and current, else undefined (no I/O). */
+  lastStableOffsetIfLoaded(log: PartitionLog): number | undefined {
+    const pp = this.partitions.get(log);
+    return pp === undefined || pp.mapEndOffset !== log.logEndOffset ? undefined : this.lsoOf(pp);
+  }
+
+  /** The ongoing transactions of a partition, producer id -> first offset, earliest first (loaded if needed). */
+  async ongoingTransactions(log: PartitionLog): Promise<ReadonlyMap<number, number>> {
+    let pp = this.partitions.get(log);
+    while (pp === undefined || pp.mapEndOffset !== log.logEndOffset) pp = await this.ready(log);
+    return pp.ongoing;
+  }
+
+  private lsoOf(pp: PartitionProducers): number {
+    // (no iterator when nothing is ongoing: every Fetch answer asks)
+    if (pp.ongoing.size === 0) return pp.log.highWatermark;
+    for (const first of pp.ongoing.values()) return first;
+    return pp.log.highWatermark;
+  }
+
+  /**
+   * Ends a completed transaction: an abort goes into the .txnindex with the LSO it leaves (the first offset of
+   * the earliest other ongoing transaction, else the marker's offset + 1: Kafka's lastStableOffset(completedTxn)),
+   * then the transaction leaves the ongoing ones.
+   */
+  private completeTxn(pp: PartitionProducers, txn: CompletedTxn): CompletedTxn {
+    if (txn.aborted) {
+      let lso = txn.lastOffset + 1;
+      for (const [id, first] of pp.ongoing) {
+        if (id !== txn.producerId) {
+          lso = first;
+          break;
+        }
+      }
+      pp.log.appendAbortedTxn({ producerId: txn.producerId, firstOffset: txn.firstOffset, lastOffset: txn.lastOffset, lastStableOffset: lso });
+    }
+    pp.ongoing.delete(txn.producerId);
+    return txn;
   }
 
   /** The producer state of a partition (loaded if needed), for inspection. */
@@ -206,7 +343,9 @@ export class ProducerStateManager {
     if (end === firstOffset) return; // nothing written: the append failed (its promise rejects)
     for (const b of batches) {
       const first = firstOffset + b.relativeOffset;
-      recordBatch(pp.table, b.producerId, b.epoch, b.firstSeq, b.lastSeq, first, first + b.lastOffsetDelta, logAppendTime ?? b.maxTimestamp);
+      if (recordBatch(pp.table, b.producerId, b.epoch, b.firstSeq, b.lastSeq, first, first + b.lastOffsetDelta, logAppendTime ?? b.maxTimestamp, b.transactional)) {
+        pp.ongoing.set(b.producerId, first);
+      }
     }
     pp.mapEndOffset = end;
   }
@@ -255,12 +394,15 @@ export class ProducerStateManager {
         this.unlink(path);
         continue;
       }
-      if (loaded >= 0) continue;
+      // Above the recovery point (an unclean shutdown) the .txnindex entries of the aborts below the snapshot
+      // may not have reached the disk: replay from a snapshot at or below it, so those are written again.
+      if (loaded >= 0 || offset > log.recoveryPoint) continue;
       try {
         const entries = decodeSnapshot(this.fs.readFile(path));
         // A snapshot holds the state of the batches below its offset: one naming a batch at or past it (or
-        // past the log end) would answer retries as duplicates of batches the log does not hold.
-        const beyond = entries.find((e) => e.batches.some((b) => b.lastOffset >= offset || b.firstOffset > b.lastOffset));
+        // past the log end) would answer retries as duplicates of batches the log does not hold; one naming a
+        // transaction that begins there would hold the LSO at an offset the log does not have.
+        const beyond = entries.find((e) => e.batches.some((b) => b.lastOffset >= offset || b.firstOffset > b.lastOffset) || e.currentTxnFirstOffset >= offset);
         if (beyond !== undefined) throw new Error(`producer ${beyond.producerId} has a batch at or beyond the snapshot offset ${offset}`);
         for (const e of entries) if (!isExpired(e, now, this.expirationMs)) table.set(e.producerId, e);
         loaded = offset;
@@ -270,6 +412,9 @@ export class ProducerStateManager {
         this.unlink(path);
       }
     }
+    const ongoing = new Map<number, number>();
+    const open = [...table.values()].filter((e) => e.currentTxnFirstOffset >= 0).sort((a, b) => a.currentTxnFirstOffset - b.currentTxnFirstOffset);
+    for (const e of open) ongoing.set(e.producerId, e.currentTxnFirstOffset);
     return {
       log,
       table,
@@ -277,6 +422,7 @@ export class ProducerStateManager {
       activeBase: log.activeSegmentBaseOffset,
       lastSnapshotOffset: loaded,
       writes: Promise.resolve(),
+      ongoing,
     };
   }
 
@@ -295,8 +441,21 @@ export class ProducerStateManager {
         while (pos + RECORD_BATCH_OVERHEAD <= chunk.length) {
           const h = readBatchHeader(chunk, pos);
           const last = h.baseOffset + h.lastOffsetDelta;
-          if (last >= from && h.producerId >= 0 && (h.attributes & ATTR_CONTROL) === 0) {
-            recordBatch(pp.table, h.producerId, h.producerEpoch, h.baseSequence, incrementSequence(h.baseSequence, h.lastOffsetDelta), h.baseOffset, last, h.maxTimestamp);
+          if (last >= from && h.producerId >= 0) {
+            if ((h.attributes & ATTR_CONTROL) === 0) {
+              const transactional = (h.attributes & ATTR_TRANSACTIONAL) !== 0;
+              if (recordBatch(pp.table, h.producerId, h.producerEpoch, h.baseSequence, incrementSequence(h.baseSequence, h.lastOffsetDelta), h.baseOffset, last, h.maxTimestamp, transactional)) {
+                pp.ongoing.set(h.producerId, h.baseOffset);
+              }
+            } else {
+              let marker = null;
+              try {
+                marker = readTransactionMarker(chunk, pos);
+              } catch (err) {
+                this.logger.warn({ topic: log.topic, partition: log.partition, offset: h.baseOffset, err: (err as Error).message }, 'unreadable control batch, skipped');
+              }
+              if (marker !== null) this.completeTxn(pp, applyMarker(pp.table, marker, h.baseOffset));
+            }
           }
           from = Math.max(from, last + 1);
           pos += entrySizeAt(chunk, pos);

@@ -8,14 +8,24 @@
  * Checks of a batch that carries a producer id, in Kafka's order:
  * - duplicate: the producer's current epoch and exactly the sequence range of one of its retained batches:
  *   nothing is appended and the answer carries the original batch's offsets and timestamp;
- * - a transactional batch must belong to an ongoing transaction; Gregor has no transaction coordinator, so
- *   there never is one: INVALID_TXN_STATE (what Kafka answers for an unverified transactional batch);
+ * - a transactional batch must belong to a transaction the coordinator knows (KIP-890's verification): the
+ *   manager's `verifyTransaction` says so; without one (no coordinator yet) or when it says no:
+ *   INVALID_TXN_STATE (what Kafka answers for an unverified transactional batch);
  * - an epoch below the current one: INVALID_PRODUCER_EPOCH;
  * - a new epoch must start at sequence 0 (OUT_OF_ORDER_SEQUENCE_NUMBER), unless the partition knows no epoch
  *   for the producer;
  * - the same epoch must continue at the last sequence + 1 (0 after 2147483647), else
  *   OUT_OF_ORDER_SEQUENCE_NUMBER; a producer the partition does not know (never seen, or expired) may start
- *   at any sequence, as in Kafka 3.9 (no UNKNOWN_PRODUCER_ID).
+ *   at any sequence, as in Kafka 3.9 (no UNKNOWN_PRODUCER_ID);
+ * - a non-transactional batch of a producer with an ongoing transaction: INVALID_TXN_STATE ("Expected
+ *   transactional write from producer ...").
+ *
+ * Transactions (Kafka's ProducerStateEntry.currentTxnFirstOffset and coordinatorEpoch): the first
+ * transactional batch of a producer opens its transaction at that batch's first offset; a COMMIT or ABORT
+ * marker (control batch) closes it, after two checks (applyMarker): a marker epoch below the producer's is
+ * INVALID_PRODUCER_EPOCH, a coordinator epoch below the last marker's TRANSACTION_COORDINATOR_FENCED. A
+ * marker of a producer without an ongoing transaction completes an empty one (its first offset is the
+ * marker's own), as in Kafka. A producer with an ongoing transaction never expires.
  */
 import { ErrorCode } from '../../protocol/index.js';
 import { ATTR_CONTROL, ATTR_TRANSACTIONAL, entrySizeAt, readBatchHeader } from '../../protocol/records/index.js';
@@ -43,6 +53,29 @@ export interface ProducerEntry {
   lastTimestamp: number;
   /** Oldest first, at most BATCHES_TO_RETAIN, all of the current epoch. */
   batches: BatchMetadata[];
+  /** Epoch of the transaction coordinator that wrote this producer's last marker, -1 before any. */
+  coordinatorEpoch: number;
+  /** First offset of the producer's ongoing transaction in this partition, -1 when there is none. */
+  currentTxnFirstOffset: number;
+}
+
+/** A transaction a COMMIT or ABORT marker has just completed (Kafka's CompletedTxn). */
+export interface CompletedTxn {
+  readonly producerId: number;
+  /** First offset of the transaction (the marker's own offset for an empty one). */
+  readonly firstOffset: number;
+  /** The marker's offset. */
+  readonly lastOffset: number;
+  readonly aborted: boolean;
+}
+
+/** What applyMarker needs of a COMMIT/ABORT marker (protocol/records StoredTransactionMarker fits). */
+export interface MarkerFields {
+  readonly commit: boolean;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly coordinatorEpoch: number;
+  readonly timestamp: number;
 }
 
 /** Producer id -> entry. */
@@ -94,7 +127,7 @@ export interface BatchProducerFields {
 /**
  * The batches with a producer id among the batches of one append, in order, from their already-parsed
  * headers (the produce pipeline). Control batches are skipped: clients cannot write them (validation
- * rejects them) and Gregor writes none.
+ * rejects them); the markers the broker writes go through the manager's appendTxnMarker (applyMarker).
  */
 export function producerBatchesFrom(batches: readonly BatchProducerFields[]): readonly ProducerBatch[] {
   let out: ProducerBatch[] | null = null;
@@ -156,20 +189,32 @@ export function findDuplicate(entry: ProducerEntry | undefined, batch: ProducerB
  * INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER or INVALID_TXN_STATE. `firstOffset` (the offset the
  * append would get) and `partition` ("topic-N") only go into messages.
  */
-export function checkAppend(table: ProducerTable, batches: readonly ProducerBatch[], firstOffset: number, partition: string): BatchMetadata | undefined {
+export function checkAppend(
+  table: ProducerTable,
+  batches: readonly ProducerBatch[],
+  firstOffset: number,
+  partition: string,
+  verifyTransaction?: (producerId: number, producerEpoch: number) => boolean,
+): BatchMetadata | undefined {
   // Entries as earlier batches of this same append leave them (only legacy multi-batch appends have several).
   let pending: ProducerTable | undefined;
   for (const b of batches) {
     const entry = pending?.get(b.producerId) ?? table.get(b.producerId);
     const duplicate = findDuplicate(entry, b);
     if (duplicate !== undefined) return duplicate;
-    if (b.transactional) throw new ProduceValidationError(ErrorCode.INVALID_TXN_STATE, 'Record was not part of an ongoing transaction');
+    if (b.transactional && !(verifyTransaction?.(b.producerId, b.epoch) ?? false)) {
+      throw new ProduceValidationError(ErrorCode.INVALID_TXN_STATE, 'Record was not part of an ongoing transaction');
+    }
     const offset = firstOffset + b.relativeOffset;
     checkEpochAndSequence(entry, b, offset, partition);
+    if (!b.transactional && entry !== undefined && entry.currentTxnFirstOffset >= 0) {
+      throw new ProduceValidationError(ErrorCode.INVALID_TXN_STATE, `Expected transactional write from producer ${b.producerId} at offset ${offset} in partition ${partition}`);
+    }
     if (batches.length > 1) {
       pending ??= new Map();
       const copy: ProducerEntry = entry === undefined ? newEntry(b.producerId) : { ...entry, batches: [...entry.batches] };
       addBatch(copy, b.epoch, b.firstSeq, b.lastSeq, offset, offset + b.lastOffsetDelta, b.maxTimestamp);
+      if (b.transactional && copy.currentTxnFirstOffset < 0) copy.currentTxnFirstOffset = offset;
       pending.set(b.producerId, copy);
     }
   }
@@ -203,7 +248,7 @@ function checkEpochAndSequence(entry: ProducerEntry | undefined, b: ProducerBatc
 }
 
 export function newEntry(producerId: number): ProducerEntry {
-  return { producerId, epoch: NO_PRODUCER_EPOCH, lastTimestamp: -1, batches: [] };
+  return { producerId, epoch: NO_PRODUCER_EPOCH, lastTimestamp: -1, batches: [], coordinatorEpoch: -1, currentTxnFirstOffset: -1 };
 }
 
 /** Adds an appended batch to an entry: a new epoch drops the batches of the old one; the oldest beyond 5 goes. */
@@ -217,19 +262,82 @@ export function addBatch(entry: ProducerEntry, epoch: number, firstSeq: number, 
   entry.lastTimestamp = timestamp;
 }
 
-/** Records a batch appended at `firstOffset` in the table (client appends after checkAppend, and log replay). */
-export function recordBatch(table: ProducerTable, producerId: number, epoch: number, firstSeq: number, lastSeq: number, firstOffset: number, lastOffset: number, timestamp: number): void {
+/**
+ * Records a batch appended at `firstOffset` in the table (client appends after checkAppend, and log replay).
+ * Returns true when a transactional batch opened the producer's transaction (at `firstOffset`).
+ */
+export function recordBatch(
+  table: ProducerTable,
+  producerId: number,
+  epoch: number,
+  firstSeq: number,
+  lastSeq: number,
+  firstOffset: number,
+  lastOffset: number,
+  timestamp: number,
+  transactional = false,
+): boolean {
   let entry = table.get(producerId);
   if (entry === undefined) {
     entry = newEntry(producerId);
     table.set(producerId, entry);
   }
   addBatch(entry, epoch, firstSeq, lastSeq, firstOffset, lastOffset, timestamp);
+  if (transactional && entry.currentTxnFirstOffset < 0) {
+    entry.currentTxnFirstOffset = firstOffset;
+    return true;
+  }
+  return false;
 }
 
-/** Kafka's isProducerExpired: idle (by the timestamp of its last batch) for at least `expirationMs`. */
+/**
+ * Checks a COMMIT/ABORT marker about to be appended at `offset` against the producer's entry (nothing is
+ * changed): INVALID_PRODUCER_EPOCH for a producer epoch below the entry's, TRANSACTION_COORDINATOR_FENCED for
+ * a coordinator epoch below the one of the producer's last marker (Kafka's checkProducerEpoch and
+ * checkCoordinatorEpoch for a coordinator's append).
+ */
+export function checkMarker(table: ProducerTable, marker: MarkerFields, offset: number, partition: string): void {
+  const entry = table.get(marker.producerId);
+  if (entry === undefined) return;
+  if (marker.producerEpoch < entry.epoch) {
+    throw new ProduceValidationError(
+      ErrorCode.INVALID_PRODUCER_EPOCH,
+      `Epoch of producer ${marker.producerId} at offset ${offset} in ${partition} is ${marker.producerEpoch}, which is smaller than the last seen epoch ${entry.epoch}`,
+    );
+  }
+  if (marker.coordinatorEpoch < entry.coordinatorEpoch) {
+    throw new ProduceValidationError(
+      ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+      `Invalid coordinator epoch for producerId ${marker.producerId} at offset ${offset} in partition ${partition}: ${marker.coordinatorEpoch} (zombie), ${entry.coordinatorEpoch} (current)`,
+    );
+  }
+}
+
+/**
+ * Applies a marker appended at `offset` (after checkMarker, or replayed from the log without checks): the
+ * producer's epoch moves up to the marker's (dropping retained batches of an older epoch), its coordinator
+ * epoch becomes the marker's, its transaction ends. Returns the completed transaction.
+ */
+export function applyMarker(table: ProducerTable, marker: MarkerFields, offset: number): CompletedTxn {
+  let entry = table.get(marker.producerId);
+  if (entry === undefined) {
+    entry = newEntry(marker.producerId);
+    table.set(marker.producerId, entry);
+  }
+  if (entry.epoch !== marker.producerEpoch) {
+    entry.epoch = marker.producerEpoch;
+    entry.batches = [];
+  }
+  const firstOffset = entry.currentTxnFirstOffset >= 0 ? entry.currentTxnFirstOffset : offset;
+  entry.coordinatorEpoch = marker.coordinatorEpoch;
+  entry.currentTxnFirstOffset = -1;
+  entry.lastTimestamp = marker.timestamp;
+  return { producerId: marker.producerId, firstOffset, lastOffset: offset, aborted: !marker.commit };
+}
+
+/** Kafka's isProducerExpired: no ongoing transaction, and idle (by the timestamp of its last batch) for at least `expirationMs`. */
 export function isExpired(entry: ProducerEntry, now: number, expirationMs: number): boolean {
-  return now - entry.lastTimestamp >= expirationMs;
+  return entry.currentTxnFirstOffset < 0 && now - entry.lastTimestamp >= expirationMs;
 }
 
 /** Removes the producers idle for producer.id.expiration.ms; returns how many. */

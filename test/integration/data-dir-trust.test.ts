@@ -349,7 +349,7 @@ describe('no checkpoint is trusted to destroy data', () => {
     const future = [10, 11].map((i) => ({ firstSeq: i * PER_BATCH, lastSeq: i * PER_BATCH + PER_BATCH - 1, firstOffset: end + (i - 10) * PER_BATCH, lastOffset: end + (i - 9) * PER_BATCH - 1, timestamp: Date.now() }));
     writeFileSync(
       join(dataDir, PARTITION_DIR, `${String(end).padStart(20, '0')}.snapshot`),
-      encodeSnapshot(new Map([[producerId, { producerId, epoch: 0, lastTimestamp: Date.now(), batches: future }]])),
+      encodeSnapshot(new Map([[producerId, { producerId, epoch: 0, lastTimestamp: Date.now(), batches: future, coordinatorEpoch: -1, currentTxnFirstOffset: -1 }]])),
     );
     b = await start(dataDir);
     client = await RawClient.connect(b.port);

@@ -117,8 +117,8 @@ describe('snapshot file format', () => {
     for (let n = 0; n < good.length; n++) expect(() => decodeSnapshot(good.subarray(0, n))).toThrow(SnapshotFormatError);
     expect(() => decodeSnapshot(Buffer.concat([good, Buffer.alloc(1)]))).toThrow(SnapshotFormatError);
     const v2 = Buffer.from(good);
-    v2.writeInt16BE(2, 0);
-    expect(() => decodeSnapshot(v2)).toThrow(/unknown snapshot version 2/);
+    v2.writeInt16BE(3, 0);
+    expect(() => decodeSnapshot(v2)).toThrow(/unknown snapshot version 3/);
   });
 
   it('names files by their 20-digit offset', () => {

@@ -16,6 +16,8 @@ import {
   readBatchHeader,
   readBatchRecords,
   readControlRecord,
+  readTransactionMarker,
+  isControlBatchAt,
   recordsArea,
   setBaseOffset,
   setLogAppendTime,
@@ -234,5 +236,23 @@ describe('batches built by the broker', () => {
     }
     expect(readControlRecord(Buffer.from([0, 0, 0, 2]), null)).toEqual({ version: 0, type: 2, coordinatorEpoch: null });
     expect(() => readControlRecord(Buffer.from([0, 0]), null)).toThrow(/key/);
+  });
+
+  it('readTransactionMarker recognises COMMIT/ABORT control batches from their bytes and nothing else', async () => {
+    const commit = buildTransactionMarkerBatch({ commit: true, producerId: 12, producerEpoch: 3, coordinatorEpoch: 7, baseOffset: 55, timestamp: T0 });
+    const abort = buildTransactionMarkerBatch({ commit: false, producerId: 13, producerEpoch: 0, coordinatorEpoch: 0, baseOffset: 56, timestamp: T0 });
+    const data = await buildRecordBatch([{ value: Buffer.from('x') }], { producerId: 12, producerEpoch: 3, baseSequence: 0, transactional: true, timestamp: T0 });
+    const both = Buffer.concat([data, abort]);
+    expect(isControlBatchAt(both, 0)).toBe(false);
+    expect(isControlBatchAt(both, data.length)).toBe(true);
+    expect(readTransactionMarker(commit)).toEqual({ commit: true, producerId: 12, producerEpoch: 3, coordinatorEpoch: 7, offset: 55, timestamp: T0 });
+    expect(readTransactionMarker(both, data.length)).toEqual({ commit: false, producerId: 13, producerEpoch: 0, coordinatorEpoch: 0, offset: 56, timestamp: T0 });
+    expect(readTransactionMarker(both, 0)).toBeNull();
+    // a control batch of another type (LEADER_CHANGE) carries no outcome
+    const leaderChange = buildUncompressedBatch([{ key: Buffer.from([0, 0, 0, 2]), value: Buffer.alloc(8) }], { producerId: -1, control: true, timestamp: T0 });
+    expect(readTransactionMarker(leaderChange)).toBeNull();
+    // a marker record in a non-transactional control batch is malformed
+    const bare = buildUncompressedBatch([{ key: Buffer.from([0, 0, 0, 1]), value: Buffer.from([0, 0, 0, 0, 0, 1]) }], { producerId: 5, producerEpoch: 0, control: true, timestamp: T0 });
+    expect(() => readTransactionMarker(bare)).toThrow(/not transactional/);
   });
 });
