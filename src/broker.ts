@@ -13,6 +13,9 @@ import { loadChecksums } from '../protocol/records/index.js';
 import { LogManager, type StorageFs } from '../storage/index.js';
 import { advertisedListenerOf, listenerOf, type BrokerConfig, type Endpoint } from './config/broker-config.js';
 import { cleanerOptionsOf, logDefaultsOf } from './config/log-defaults.js';
+import { LogMarkerWriter } from './coordinator/transaction/log-marker-writer.js';
+import { transactionConfigOf } from './coordinator/transaction/transaction-config.js';
+import { TransactionCoordinator } from './coordinator/transaction/transaction-coordinator.js';
 import { FetchManager } from './fetch/fetch-manager.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import type { Logger } from './logger.js';
@@ -54,6 +57,8 @@ export class Broker {
   logs!: LogManager;
   topics!: TopicManager;
   groups!: GroupCoordinator;
+  /** The transaction coordinator; undefined unless gregor.transactions.enable. */
+  transactions: TransactionCoordinator | undefined;
   /** Producer ids for InitProducerId. */
   producerIds!: ProducerIdManager;
   /** Idempotent producers' state per partition; Produce appends through it. */
@@ -127,6 +132,7 @@ export class Broker {
     this.lifecycle = 'closing';
     const steps: Array<() => Promise<void> | undefined> = [
       () => this.groups?.close(),
+      () => this.transactions?.close(),
       () => this.server?.close(),
       () => this.producerStates?.close(),
       () => this.topics?.close(),
@@ -169,10 +175,15 @@ export class Broker {
       expirationMs: config.int('producer.id.expiration.ms'),
       expirationCheckIntervalMs: config.int('producer.id.expiration.check.interval.ms'),
       isLive: (log) => this.logs.getLog(log.topic, log.partition) === log,
+      // KIP-890 part 1: a transactional batch only to a partition of the producer's ongoing transaction
+      verifyTransaction: config.bool('gregor.transactions.enable')
+        ? (log, producerId, producerEpoch) => this.transactions?.verifyTransaction({ topic: log.topic, partition: log.partition }, producerId, producerEpoch) ?? false
+        : undefined,
     });
     const logs = this.logs;
     this.topics = await TopicManager.open({ config, logger: this.logger, nodeId: this.nodeId, logs, fs: this.opts.storageFs }, this.opts.metadataStore);
     this.groups = GroupCoordinator.start({ config: this.config, logger: this.logger, topics: this.topics });
+    if (config.bool('gregor.transactions.enable')) this.transactions = this.startTransactions();
     const broker = this;
     this.fetches = new FetchManager({
       topics: this.topics,
@@ -211,6 +222,31 @@ export class Broker {
     setImmediate(loadChecksums);
     // prom-client is slow to import: the exposition is loaded once the broker is ready (or at the first scrape)
     if (this.stats) void this.loadExporter().catch((err: unknown) => this.logger.error({ err }, 'loading the metrics exporter failed'));
+  }
+
+  /** The transaction coordinator, its markers appended through the producer state of each partition. */
+  private startTransactions(): TransactionCoordinator {
+    const config = this.config;
+    const txnConfig = transactionConfigOf(config);
+    const topics = this.topics;
+    const groups = this.groups;
+    return TransactionCoordinator.start({
+      config: txnConfig,
+      topicSettings: {
+        partitions: () => config.int('transaction.state.log.num.partitions'),
+        segmentBytes: () => config.int('transaction.state.log.segment.bytes'),
+      },
+      topics,
+      logger: this.logger,
+      producerIds: this.producerIds,
+      markers: new LogMarkerWriter({
+        partition: (topic, partition) => topics.partition(topic, partition),
+        producerStates: this.producerStates,
+        syncWrites: txnConfig.syncWrites,
+        logger: this.logger,
+      }),
+      offsetsPartitionFor: (groupId) => ({ topic: groups.offsetsTopic.name, partition: groups.partitionFor(groupId) }),
+    });
   }
 
   /**
@@ -280,6 +316,7 @@ export class Broker {
       logs: this.logs,
       budgets: { request: this.requestMemory, fetch: this.fetchMemory, decompression: this.decompressionMemory },
       waiting: this.waiting,
+      transactions: this.transactions,
     };
   }
 
@@ -340,6 +377,7 @@ export class Broker {
       };
       // answers parked JoinGroup/SyncGroup requests, so in-flight requests can finish
       await step(() => this.groups?.close());
+      await step(() => this.transactions?.close());
       this.fetches?.releaseParked();
       await step(() => this.server?.close());
       // snapshots producer state at the log end, before the logs close and the clean-shutdown marker is written

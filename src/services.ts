@@ -16,6 +16,7 @@
  */
 import type { LogManager } from '../storage/index.js';
 import type { ConfigView, Endpoint } from './config/broker-config.js';
+import type { TransactionCoordinator } from './coordinator/transaction/transaction-coordinator.js';
 import type { FetchManager } from './fetch/fetch-manager.js';
 import type { GroupCoordinator } from './group/coordinator.js';
 import type { Logger } from './logger.js';
@@ -67,6 +68,9 @@ export type ProducerStates = Pick<ProducerStateManager, 'append' | 'lastStableOf
 /** Producer ids for InitProducerId (produce/producer-ids.ts). */
 export type ProducerIds = Pick<ProducerIdManager, 'nextId'>;
 
+/** The transaction coordinator over `__transaction_state` (coordinator/transaction/transaction-coordinator.ts). */
+export type Transactions = Pick<TransactionCoordinator, 'stateTopic' | 'unavailable' | 'initProducerId' | 'addPartitions' | 'addOffsets' | 'endTxn'>;
+
 /** Fetch sessions, long polls and the fetch memory budget (fetch/fetch-manager.ts). */
 export type Fetches = Pick<FetchManager, 'fetch'>;
 
@@ -115,7 +119,11 @@ export interface BrokerServices {
   readonly logs: Logs;
   readonly budgets: Budgets;
   readonly waiting: WaitingRequests;
+  /**
+   * The transaction coordinator; undefined unless gregor.transactions.enable (until the whole transaction path
+   * is served, the broker answers transactional clients as one without a coordinator).
+   */
+  readonly transactions: Transactions | undefined;
   // Later issues add theirs here, beside the others:
-  //   readonly transactions: Transactions;  the transaction coordinator over __transaction_state
   //   readonly authorizer: Authorizer;      ACLs, checked against ctx.session.principal
 }

@@ -35,6 +35,8 @@ export interface ConfigDef {
   readonly importance?: 'high' | 'medium' | 'low';
   /** True for Kafka's configs that Gregor accepts, validates, stores and describes but does not act on. */
   readonly noEffect?: boolean;
+  /** True for a gregor.* switch of work in progress: accepted and read, never described (DescribeConfigs) nor documented. */
+  readonly hidden?: boolean;
 }
 
 /** Why a value is refused. */

@@ -144,7 +144,7 @@ export function describeTopicConfigEntries(broker: ConfigView, overrides: Readon
  */
 export function describeBrokerConfigEntries(broker: ConfigView, perBroker: boolean): DescribedConfig[] {
   const defaults = broker.dynamicConfigs('default');
-  const described = perBroker ? BROKER_CONFIGS : BROKER_CONFIGS.filter((def) => defaults[def.name] !== undefined);
+  const described = perBroker ? BROKER_CONFIGS.filter((def) => def.hidden !== true) : BROKER_CONFIGS.filter((def) => defaults[def.name] !== undefined && def.hidden !== true);
   const known = described.map((def) => {
     const sensitive = def.type === 'password';
     const raw = perBroker ? broker.get(def.name) : defaults[def.name]!;

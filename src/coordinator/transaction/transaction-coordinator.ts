@@ -80,6 +80,11 @@ const initError = (errorCode: number): InitProducerIdResult => ({ errorCode, pro
 export class TransactionCoordinator {
   private readonly runtime: CoordinatorRuntime<TransactionCoordinatorShard, TransactionLogRecord>;
   private readonly log: Logger;
+  /**
+   * Producer id -> the transactional id it was last added partitions under (for verifyTransaction, which a
+   * Produce asks by producer id); checked against the id's metadata at each lookup, dropped once stale.
+   */
+  private readonly producerTxnIds = new Map<number, string>();
 
   private constructor(private readonly deps: TransactionCoordinatorDeps) {
     const log = deps.logger.child({ component: 'transaction-coordinator' });
@@ -242,8 +247,27 @@ export class TransactionCoordinator {
     if (m.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
     if (m.pendingTransitionInProgress) return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') return ErrorCode.CONCURRENT_TRANSACTIONS;
+    this.producerTxnIds.set(producerId, transactionalId);
     if (m.state === 'Ongoing' && partitions.every((tp) => m.topicPartitions.has(topicPartitionKey(tp)))) return ErrorCode.NONE;
     return shard.appendTransition(m, m.prepareAddPartitions(partitions, Date.now()));
+  }
+
+  /**
+   * KIP-890 part 1, the partition leader's check before a transactional append (Kafka asks the coordinator
+   * with AddPartitionsToTxn v4 verify-only): whether producer `producerId` at `producerEpoch` has an Ongoing
+   * transaction that includes the partition. Synchronous: the answer is what the coordinator holds now.
+   */
+  verifyTransaction(tp: TopicPartition, producerId: number, producerEpoch: number): boolean {
+    const transactionalId = this.producerTxnIds.get(producerId);
+    if (transactionalId === undefined || this.unavailable(transactionalId) !== undefined) return false;
+    const m = this.shardOf(transactionalId).transactions.get(transactionalId);
+    if (m === undefined || m.producerId !== producerId) {
+      this.producerTxnIds.delete(producerId);
+      return false;
+    }
+    // (not while an end or a fence is being written: no data of the transaction may follow its markers)
+    const pending = m.pendingState;
+    return m.producerEpoch === producerEpoch && m.state === 'Ongoing' && (pending === undefined || pending === 'Ongoing') && m.topicPartitions.has(topicPartitionKey(tp));
   }
 
   /** AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction. */
