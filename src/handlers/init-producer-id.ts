@@ -9,21 +9,28 @@
  * the log dir (src/produce/producer-ids.ts) and never repeat, across restarts
  * and crashes. A request naming exactly one of producer_id/producer_epoch
  * (the other -1) gets INVALID_REQUEST, as Kafka's KafkaApis checks before the
- * coordinator. With a transactional id Gregor answers as a Kafka broker that
- * does not host the transaction coordinator for it (Gregor has none): an
- * empty id INVALID_REQUEST, a transaction_timeout_ms outside
- * 1..transaction.max.timeout.ms INVALID_TRANSACTION_TIMEOUT, otherwise
- * NOT_COORDINATOR (clients then look the coordinator up, and FindCoordinator
- * answers COORDINATOR_NOT_AVAILABLE for transactions). A producer id block
+ * coordinator. With a transactional id and the transaction coordinator
+ * (gregor.transactions.enable) the coordinator answers
+ * (coordinator/transaction/transaction-coordinator.ts: epoch bumps, KIP-360's
+ * expected producer id and epoch, fencing and aborting an ongoing
+ * transaction with CONCURRENT_TRANSACTIONS for the client to retry,
+ * INVALID_TRANSACTION_TIMEOUT, COORDINATOR_LOAD_IN_PROGRESS). Without it
+ * Gregor answers as a Kafka broker that does not host the transaction
+ * coordinator for the id: an empty id INVALID_REQUEST, a
+ * transaction_timeout_ms outside 1..transaction.max.timeout.ms
+ * INVALID_TRANSACTION_TIMEOUT, otherwise NOT_COORDINATOR (clients then look
+ * the coordinator up, and FindCoordinator answers COORDINATOR_NOT_AVAILABLE
+ * for transactions). A producer id block
  * that cannot be reserved (disk failure) gets COORDINATOR_LOAD_IN_PROGRESS,
  * Kafka's retriable answer when no id block is available. Errors carry
  * producer id -1 and epoch -1.
  * Version notes: v1 same as v0; v2+ flexible; v3+ producer_id and
- * producer_epoch; v4 allows PRODUCER_FENCED and v5 TRANSACTION_ABORTABLE,
- * errors only a transaction coordinator sends.
+ * producer_epoch; v4 allows PRODUCER_FENCED (v0-3 get INVALID_PRODUCER_EPOCH
+ * instead, KIP-588) and v5 TRANSACTION_ABORTABLE (never sent by Gregor yet).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import { defineHandler } from './handler.js';
+import { fencedForVersion } from './txn-errors.js';
 
 type Request = MessageValue<typeof schemas.initProducerIdRequest>;
 type Response = MessageInput<typeof schemas.initProducerIdResponse>;
@@ -42,6 +49,19 @@ export const initProducerIdHandler = defineHandler({
   async handle(ctx, req: Request): Promise<Response> {
     const services = ctx.services;
     if ((req.producerId === NO_PRODUCER_ID) !== (req.producerEpoch === NO_PRODUCER_EPOCH)) return error(ErrorCode.INVALID_REQUEST);
+    const transactions = services.transactions;
+    if (req.transactionalId !== null && transactions !== undefined) {
+      const expected = req.producerId === NO_PRODUCER_ID ? undefined : { producerId: Number(req.producerId), producerEpoch: req.producerEpoch };
+      let r;
+      try {
+        r = await transactions.initProducerId({ transactionalId: req.transactionalId, transactionTimeoutMs: req.transactionTimeoutMs, ...(expected === undefined ? {} : { expected }) });
+      } catch (err) {
+        services.logger.error({ err }, 'InitProducerId: cannot reserve a producer id block');
+        return error(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+      }
+      if (r.errorCode !== ErrorCode.NONE) return error(fencedForVersion(r.errorCode, ctx.version, 4));
+      return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: BigInt(r.producerId), producerEpoch: r.producerEpoch };
+    }
     if (req.transactionalId !== null) {
       if (req.transactionalId === '') return error(ErrorCode.INVALID_REQUEST);
       const timeout = req.transactionTimeoutMs;

@@ -1,0 +1,25 @@
+/**
+ * AddOffsetsToTxn: v0-4 (served with gregor.transactions.enable).
+ * Behavior: the `__consumer_offsets` partition of the group joins the
+ * producer's transaction (which becomes Ongoing), so that its end writes a
+ * marker there too; the offsets themselves come with TxnOffsetCommit (not
+ * served yet). Errors as AddPartitionsToTxn's (INVALID_PRODUCER_ID_MAPPING,
+ * CONCURRENT_TRANSACTIONS, COORDINATOR_LOAD_IN_PROGRESS, ...).
+ * Version notes: v0-1 get INVALID_PRODUCER_EPOCH for PRODUCER_FENCED; v3+
+ * flexible; v4 may get TRANSACTION_ABORTABLE (never sent by Gregor yet).
+ */
+import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { defineHandler } from './handler.js';
+import { fencedForVersion } from './txn-errors.js';
+
+export const addOffsetsToTxnHandler = defineHandler({
+  api: apiByKey(ApiKey.AddOffsetsToTxn)!,
+  request: schemas.addOffsetsToTxnRequest,
+  response: schemas.addOffsetsToTxnResponse,
+  async handle(ctx, req) {
+    const transactions = ctx.services.transactions;
+    if (transactions === undefined) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_COORDINATOR };
+    const errorCode = await transactions.addOffsets({ transactionalId: req.transactionalId, producerId: Number(req.producerId), producerEpoch: req.producerEpoch }, req.groupId);
+    return { throttleTimeMs: 0, errorCode: fencedForVersion(errorCode, ctx.version, 2) };
+  },
+});
