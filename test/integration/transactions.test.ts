@@ -1,0 +1,127 @@
+/**
+ * Transactions end to end on a real broker with gregor.transactions.enable: kafkajs's transactional producer
+ * (FindCoordinator for the transactional id, InitProducerId, AddPartitionsToTxn, transactional Produce, EndTxn)
+ * commits one transaction and aborts another; a raw READ_COMMITTED Fetch then sees the LSO past both markers and
+ * the aborted transaction listed in aborted_transactions. Without the flag the transaction APIs are not listed.
+ */
+import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { startBroker, type RunningBroker } from '../../src/index.js';
+import { decodeRecords } from '../helpers/fetch-records.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+const TOPIC = 'txn-e2e';
+const READ_COMMITTED = 1;
+const TXN_APIS = [ApiKey.AddPartitionsToTxn, ApiKey.AddOffsetsToTxn, ApiKey.EndTxn];
+
+let broker: RunningBroker;
+let client: RawClient;
+const producers: Producer[] = [];
+
+beforeAll(async () => {
+  broker = await startBroker({ port: 0, logLevel: 'silent', config: { 'gregor.transactions.enable': true, 'transaction.state.log.num.partitions': 3 } });
+  await broker.broker.topics.create({ name: TOPIC, numPartitions: 1, replicationFactor: 1, configs: {} });
+  client = await RawClient.connect(broker.port);
+});
+afterAll(async () => {
+  for (const p of producers) await p.disconnect().catch(() => undefined);
+  client?.close();
+  await broker?.close();
+});
+
+async function fetchCommitted() {
+  const res = await client.request(schemas.fetchRequest, schemas.fetchResponse, 12, {
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 1 << 20,
+    isolationLevel: READ_COMMITTED,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic: TOPIC, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20, logStartOffset: -1n, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  });
+  const p = res.responses[0]!.partitions[0]!;
+  const records = await decodeRecords(p.records as Buffer | null);
+  return {
+    errorCode: p.errorCode,
+    highWatermark: Number(p.highWatermark),
+    lastStableOffset: Number(p.lastStableOffset),
+    aborted: p.abortedTransactions?.map((t) => [Number(t.producerId), Number(t.firstOffset)]) ?? null,
+    records,
+  };
+}
+
+/** The markers are written after EndTxn is answered: fetch until the LSO reaches `offset` (seconds at most). */
+async function fetchOnceStable(offset: number) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const f = await fetchCommitted();
+    if (f.lastStableOffset >= offset || Date.now() > deadline) return f;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('transactions with kafkajs', () => {
+  it('lists the transaction APIs in ApiVersions', async () => {
+    const res = await client.request(schemas.apiVersionsRequest, schemas.apiVersionsResponse, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
+    const listed = new Map(res.apiKeys.map((a) => [a.apiKey, [a.minVersion, a.maxVersion]]));
+    expect(TXN_APIS.map((k) => listed.get(k))).toEqual([
+      [0, 3],
+      [0, 4],
+      [0, 4],
+    ]);
+  });
+
+  it('commits one transaction and aborts the next: READ_COMMITTED sees the LSO past both markers and the aborted one listed', async () => {
+    const kafka = new Kafka({ clientId: 'txn-test', brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50 } });
+    const producer = kafka.producer({ transactionalId: 'tx-e2e', idempotent: true, maxInFlightRequests: 1 });
+    producers.push(producer);
+    await producer.connect();
+
+    const committed = await producer.transaction();
+    await committed.send({ topic: TOPIC, messages: [{ value: 'c1' }, { value: 'c2' }, { value: 'c3' }] });
+    await committed.commit();
+    // offsets 0-2 data, 3 the COMMIT marker
+    const afterCommit = await fetchOnceStable(4);
+    expect(afterCommit).toMatchObject({ errorCode: ErrorCode.NONE, highWatermark: 4, lastStableOffset: 4, aborted: [] });
+    const producerId = afterCommit.records[0]!.batch!.producerId;
+
+    const aborted = await producer.transaction();
+    await aborted.send({ topic: TOPIC, messages: [{ value: 'a1' }, { value: 'a2' }] });
+    // ongoing: the LSO stays at the transaction's first offset, nothing past it is read committed
+    const ongoing = await fetchCommitted();
+    expect([ongoing.highWatermark, ongoing.lastStableOffset]).toEqual([6, 4]);
+    expect(ongoing.records.map((r) => r.offset)).toEqual([0, 1, 2, 3]);
+    await aborted.abort();
+    // offsets 4-5 data, 6 the ABORT marker
+    const f = await fetchOnceStable(7);
+    expect(f).toMatchObject({ errorCode: ErrorCode.NONE, highWatermark: 7, lastStableOffset: 7 });
+    expect(f.aborted).toEqual([[Number(producerId), 4]]);
+    const control = (r: (typeof f.records)[number]): boolean => ((r.batch?.attributes ?? 0) & 0x20) !== 0;
+    expect(f.records.filter(control).map((r) => r.offset)).toEqual([3, 6]);
+    // what a read_committed consumer keeps: data outside the aborted transaction
+    const kept = f.records.filter((r) => !control(r) && !(r.offset >= 4 && r.offset < 6)).map((r) => r.value);
+    expect(kept).toEqual(['c1', 'c2', 'c3']);
+    expect(f.records.filter((r) => !control(r)).map((r) => r.value)).toEqual(['c1', 'c2', 'c3', 'a1', 'a2']);
+  });
+});
+
+describe('without gregor.transactions.enable', () => {
+  it('does not list the transaction APIs, and FindCoordinator for a transactional id answers COORDINATOR_NOT_AVAILABLE', async () => {
+    const off = await startBroker({ port: 0, logLevel: 'silent' });
+    const c = await RawClient.connect(off.port);
+    try {
+      const res = await c.request(schemas.apiVersionsRequest, schemas.apiVersionsResponse, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
+      expect(res.apiKeys.filter((a) => TXN_APIS.includes(a.apiKey))).toEqual([]);
+      const found = await c.request(schemas.findCoordinatorRequest, schemas.findCoordinatorResponse, 4, { keyType: 1, coordinatorKeys: ['tx-off'] });
+      expect(found.coordinators.map((x) => x.errorCode)).toEqual([ErrorCode.COORDINATOR_NOT_AVAILABLE]);
+      expect(off.broker.topics.get('__transaction_state')).toBeUndefined();
+    } finally {
+      c.close();
+      await off.close();
+    }
+  });
+});
