@@ -14,15 +14,9 @@
  * included) are written with cork/uncork, never concatenated; responses
  * completed in the same tick share one writev.
  *
- * Streamed responses: a record section still in a segment file (a lazy chunk,
- * a FileRegion of storage) is read into a buffer a piece at a time and
- * written, the next piece once the kernel has taken enough of the last ones
- * that at most gregor.fetch.stream.window.bytes are in flight (read, not yet
- * taken by the kernel). So a client that does not read its responses holds
- * one window of the broker's memory, whatever it asked for, and slows only
- * itself. Later responses wait until the streamed one has been written
- * whole; a region that cannot be read (its file cut meanwhile) closes the
- * connection, as the size prefix announced bytes that cannot come.
+ * Responses are written in their turn by the connection's ResponseWriter
+ * (response-writer.ts: ordered writes, writev per tick, streamed record
+ * sections within gregor.fetch.stream.window.bytes).
  *
  * Back-pressure: the socket is paused (nothing more is read, so the client's
  * TCP window closes) while responses wait for it to drain, while
@@ -49,12 +43,12 @@
  * all is closed after connections.max.idle.ms.
  */
 import type { Socket } from 'node:net';
-import type { FrameChunk, LazyChunk } from '../protocol/index.js';
 import type { ConnectionInfo } from './connection-info.js';
 import { dispatch, type Dispatched, type DispatchTarget } from './dispatch.js';
 import type { Logger } from './logger.js';
 import type { MemoryBudget, Progress } from './memory-budget.js';
 import { ReceiveBuffer } from './receive-buffer.js';
+import { ResponseWriter, type Outgoing } from './response-writer.js';
 import type { BrokerServices } from './services.js';
 import type { Session } from './session.js';
 
@@ -73,12 +67,6 @@ export interface ConnectionLimits {
   readonly streamWindowBytes: number;
   /** queued.max.request.bytes: the broker-wide budget of request bytes read and not yet handled ('fit' order). */
   readonly requestMemory: MemoryBudget;
-}
-
-/** A response ready to be written. */
-interface Outgoing {
-  readonly chunks: readonly FrameChunk[];
-  readonly onSent?: (() => void) | undefined;
 }
 
 interface QueuedFrame {
@@ -121,19 +109,14 @@ export class Connection implements ConnectionInfo {
   /** Hooks of the request in progress (afterResponse), and of responses still being written. */
   private responseHooks: Array<() => void> = [];
   private readonly unsentHooks = new Set<Array<() => void>>();
-  /** The socket is corked until the next tick (send()). */
-  private corked = false;
-  /** A response is being streamed (later ones wait for it), and who waits for it or for a drain. */
-  private streaming = false;
-  private readonly sendWaiters = new Set<() => void>();
+  /** Writes the responses in their turn. */
+  private readonly writer: ResponseWriter;
   /** Requests being handled (the one in order and any detached ones). */
   private outstanding = 0;
   /** Lets processQueue go on while the request in order runs (detach()). */
   private detachCurrent: (() => void) | undefined;
-  /** Turn of the next request, of the next response to be written, and responses waiting for their turn. */
+  /** Turn of the next request (its response is written in that turn). */
   private nextTurn = 0;
-  private sendTurn = 0;
-  private readonly waitingTurn = new Map<number, () => void>();
 
   /**
    * `session` was created when the server accepted the socket; its state is the connection's: closing once
@@ -150,6 +133,7 @@ export class Connection implements ConnectionInfo {
     this.remotePort = socket.remotePort ?? 0;
     this.log = services.logger.child({ conn: this.id, remote: `${this.remoteAddress}:${this.remotePort}` });
     this.target = { services, session, connection: this, log: this.log };
+    this.writer = new ResponseWriter(socket, limits.streamWindowBytes, this.log, () => this.closed, (reason) => this.close(reason));
     socket.setNoDelay(true);
     if (limits.idleMs > 0) {
       socket.setTimeout(limits.idleMs, () => this.onIdle());
@@ -362,7 +346,7 @@ export class Connection implements ConnectionInfo {
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.pending.clear();
-    this.waitingTurn.clear();
+    this.writer.clear();
     for (const hooks of this.unsentHooks) runHooks(hooks);
     this.unsentHooks.clear();
   }
@@ -379,23 +363,10 @@ export class Connection implements ConnectionInfo {
         if (this.pending.length > 0) this.extractFramesSafely();
         this.updateFlow();
         await started;
-        // (a response the kernel took whole leaves writableNeedDrain set until the next tick: no wait for it)
-        if ((this.sendBufferFull || this.streaming) && !this.closed) {
+        if (this.writer.busy && !this.closed) {
           this.awaitingDrain = true;
           this.updateFlow();
-          while ((this.sendBufferFull || this.streaming) && !this.closed) {
-            await new Promise<void>((resolve) => {
-              const done = (): void => {
-                this.socket.off('drain', done);
-                this.socket.off('close', done);
-                this.sendWaiters.delete(done);
-                resolve();
-              };
-              this.socket.on('drain', done);
-              this.socket.on('close', done);
-              this.sendWaiters.add(done);
-            });
-          }
+          await this.writer.drained();
           this.awaitingDrain = false;
           this.updateFlow();
         }
@@ -428,10 +399,10 @@ export class Connection implements ConnectionInfo {
           if (out.kind !== 'respond' || this.closed) {
             // hooks of a request that got no response (send() takes those of one that did)
             runHooks(hooks);
-            this.inTurn(turn, undefined);
+            this.writer.inTurn(turn, undefined);
           } else {
             if (hooks.length > 0) this.unsentHooks.add(hooks);
-            this.inTurn(turn, () => this.send(out, hooks));
+            this.writer.inTurn(turn, () => this.send(out, hooks));
           }
           if (this.detachCurrent === resolve) this.detachCurrent = undefined;
           resolve();
@@ -442,161 +413,22 @@ export class Connection implements ConnectionInfo {
   }
 
   /**
-   * Runs `write` (a response, or nothing) in its turn, then every later one that was waiting for it; a
-   * streamed response holds back the later ones until it has been written whole.
-   */
-  private inTurn(turn: number, write: (() => void) | undefined): void {
-    this.waitingTurn.set(turn, write ?? noop);
-    this.writeInTurn();
-  }
-
-  private writeInTurn(): void {
-    for (let next = this.waitingTurn.get(this.sendTurn); next !== undefined && !this.streaming; next = this.waitingTurn.get(this.sendTurn)) {
-      this.waitingTurn.delete(this.sendTurn);
-      this.sendTurn++;
-      next();
-    }
-  }
-
-  /**
-   * Writes a response; `onSent` and the request's afterResponse hooks run once the kernel has taken all of
-   * it (or the write failed, or the socket closed first).
+   * Writes a response in its turn; `onSent` and the request's afterResponse hooks run once the kernel has
+   * taken all of it (or the write failed, or the socket closed first).
    */
   private send(out: Outgoing, hooks: Array<() => void>): void {
     if (this.closed) return;
-    const { chunks, onSent } = out;
-    let done = onSent;
-    if (hooks.length > 0) {
-      // (in unsentHooks since the request finished: a close before its turn runs them)
-      done = () => {
-        this.unsentHooks.delete(hooks);
-        runHooks(hooks);
-        onSent?.();
-      };
+    if (hooks.length === 0) {
+      this.writer.write(out.chunks, out.onSent);
+      return;
     }
-    // Responses sent in the same tick leave in one writev: the socket stays corked until the next tick
-    // (pipelined requests that arrived in one read are answered with one system call, not one each).
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(uncorkConnection, this);
-    }
-    const last = chunks.length - 1;
-    for (let i = 0; i <= last; i++) {
-      const chunk = chunks[i]!;
-      if (!Buffer.isBuffer(chunk)) {
-        this.stream(chunks, i, done);
-        return;
-      }
-      if (i < last) this.socket.write(chunk);
-      else this.socket.write(chunk, done);
-    }
-    // a full buffer goes out now: waiting for the tick would only hold the bytes
-    if (this.socket.writableLength >= this.socket.writableHighWaterMark) this.uncork();
+    // (in unsentHooks since the request finished: a close before its turn runs them)
+    this.writer.write(out.chunks, () => {
+      this.unsentHooks.delete(hooks);
+      runHooks(hooks);
+      out.onSent?.();
+    });
   }
-
-  /**
-   * Writes `chunks` from `from` on, the lazy ones a piece at a time within the stream window (see the top
-   * of this file); `done` goes with the last write. Later responses wait until it ends.
-   */
-  private stream(chunks: readonly FrameChunk[], from: number, done: (() => void) | undefined): void {
-    const socket = this.socket;
-    const window = this.limits.streamWindowBytes;
-    const pieceBytes = Math.max(1, Math.floor(window / 2));
-    const last = chunks.length - 1;
-    let i = from;
-    /** Bytes of chunks[i] (lazy) written so far. */
-    let at = 0;
-    /** Bytes read from files and not yet taken by the kernel. */
-    let inFlight = 0;
-    let ended = false;
-    this.streaming = true;
-    const end = (): void => {
-      ended = true;
-      this.streaming = false;
-      for (const wake of [...this.sendWaiters]) wake();
-      this.writeInTurn();
-    };
-    const pump = (): void => {
-      if (ended || this.closed || socket.destroyed) return;
-      while (i <= last) {
-        const chunk = chunks[i]!;
-        if (Buffer.isBuffer(chunk)) {
-          socket.write(chunk, i === last ? done : undefined);
-          i++;
-          continue;
-        }
-        const lazy: LazyChunk = chunk;
-        while (at < lazy.length) {
-          const n = Math.min(pieceBytes, lazy.length - at);
-          if (inFlight > 0 && inFlight + n > window) {
-            // the next piece waits until the kernel has taken one
-            this.uncork();
-            return;
-          }
-          const piece = takePiece(pieceBytes).subarray(0, n);
-          try {
-            lazy.readInto(piece, at);
-          } catch (err) {
-            givePiece(piece);
-            this.log.warn({ err }, 'a response could not be read from its file; closing connection');
-            this.close('response read failure');
-            return;
-          }
-          at += n;
-          inFlight += n;
-          const lastPiece = i === last && at === lazy.length;
-          socket.write(piece, () => {
-            // the kernel has the bytes (or the socket failed): the buffer is free again
-            givePiece(piece);
-            inFlight -= n;
-            if (lastPiece) done?.();
-            else pump();
-          });
-        }
-        i++;
-        at = 0;
-      }
-      this.uncork();
-      end();
-    };
-    pump();
-  }
-
-  /** Ends the cork of send(): the responses of this tick go out. */
-  uncork(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.socket.uncork();
-  }
-
-  /** Bytes of responses the kernel has not taken reached the socket's high-water mark. */
-  private get sendBufferFull(): boolean {
-    return this.socket.writableNeedDrain && this.socket.writableLength >= this.socket.writableHighWaterMark;
-  }
-}
-
-function uncorkConnection(c: Connection): void {
-  c.uncork();
-}
-
-function noop(): void {}
-
-/**
- * Buffers of streamed pieces, reused once the kernel has taken them (a fresh allocation outside the heap per
- * piece would make V8 collect garbage far more often; see storage's BufferPool). Kept: at most MAX_FREE_PIECES.
- */
-const freePieces: Buffer[] = [];
-const MAX_FREE_PIECES = 64;
-
-function takePiece(size: number): Buffer {
-  for (let p = freePieces.pop(); p !== undefined; p = freePieces.pop()) if (p.length === size) return p;
-  return Buffer.allocUnsafeSlow(size);
-}
-
-function givePiece(piece: Buffer): void {
-  const whole = Buffer.from(piece.buffer);
-  if (freePieces.length < MAX_FREE_PIECES) freePieces.push(whole);
 }
 
 /** Runs and removes each hook once; a failing hook does not stop the others. */

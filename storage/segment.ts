@@ -195,14 +195,7 @@ export class LogSegment {
    */
   recover(indexIntervalBytes: number, maxIndexBytes: number, contiguous: boolean, onBatch?: (b: BatchInfo) => void): RecoveryResult {
     const { fs, handles } = this.ctx;
-    this.offsetIndex.reset();
-    this.timeIndex.reset();
-    this.offsetIndex.preallocate(maxIndexBytes);
-    this.timeIndex.preallocate(maxIndexBytes);
-    this.sealed = false;
-    this.maxTimestamp = -1;
-    this.offsetOfMaxTimestamp = -1;
-    this.bytesSinceLastIndexEntry = 0;
+    this.resetIndexes(maxIndexBytes);
     this.nextOffset = this.baseOffset;
     const fileSize = this.size;
     let buf = Buffer.allocUnsafe(Math.min(SCAN_CHUNK, Math.max(fileSize, RECORD_BATCH_OVERHEAD)));
@@ -399,12 +392,8 @@ export class LogSegment {
       (b === null ? 'no batch header' : `a batch header with offsets ${b.baseOffset}..${b.lastOffset}`);
   }
 
-  /**
-   * Rebuilds both indexes from the batch headers of the .log (the file is not changed: a look-up found an
-   * index entry that does not point at its batch). A sealed segment stays sealed, its indexes to be synced.
-   */
-  rebuildIndexes(indexIntervalBytes: number, maxIndexBytes: number): void {
-    const wasSealed = this.sealed;
+  /** Empties both indexes and what they were built from, before a scan fills them again (unsealed). */
+  private resetIndexes(maxIndexBytes: number): void {
     this.offsetIndex.reset();
     this.timeIndex.reset();
     this.offsetIndex.preallocate(maxIndexBytes);
@@ -413,6 +402,15 @@ export class LogSegment {
     this.maxTimestamp = -1;
     this.offsetOfMaxTimestamp = -1;
     this.bytesSinceLastIndexEntry = 0;
+  }
+
+  /**
+   * Rebuilds both indexes from the batch headers of the .log (the file is not changed: a look-up found an
+   * index entry that does not point at its batch). A sealed segment stays sealed, its indexes to be synced.
+   */
+  rebuildIndexes(indexIntervalBytes: number, maxIndexBytes: number): void {
+    const wasSealed = this.sealed;
+    this.resetIndexes(maxIndexBytes);
     this.scan(0, (b) => {
       this.indexBatch(b, indexIntervalBytes);
       return true;

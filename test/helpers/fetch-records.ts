@@ -4,7 +4,7 @@
  * the end is skipped as clients do) and a fetch loop over a partition with
  * the raw client.
  */
-import { ErrorCode, schemas } from '../../protocol/index.js';
+import { ErrorCode, schemas, type MessageInput } from '../../protocol/index.js';
 import { LOG_OVERHEAD, MAGIC_OFFSET, readBatchRecords, readMessageSet, type BatchHeader } from '../../protocol/records/index.js';
 import type { RawClient } from './raw-client.js';
 
@@ -59,16 +59,17 @@ export interface FetchAllOptions {
   topicId?: string;
 }
 
-/** One sessionless fetch of a partition at `offset`: its error code and every record of the answer, those before `offset` included. */
-export async function fetchAnswer(
-  client: RawClient,
+/**
+ * A sessionless, non-waiting Fetch of one topic's partitions (read uncommitted), `maxBytes` for the response
+ * and for each partition; the fields a version lacks are left out by the codec.
+ */
+export function fetchRequestBody(
   topic: string,
-  partition: number,
-  offset: number,
-  opts: FetchAllOptions = {},
-): Promise<{ errorCode: number; records: FetchedRecord[] }> {
-  const maxBytes = opts.maxBytes ?? 1024 * 1024;
-  const res = await client.request(schemas.fetchRequest, schemas.fetchResponse, opts.version ?? 12, {
+  partitions: readonly { partition: number; fetchOffset: number }[],
+  maxBytes: number,
+  topicId?: string,
+): MessageInput<typeof schemas.fetchRequest> {
+  return {
     replicaId: -1,
     maxWaitMs: 0,
     minBytes: 0,
@@ -79,13 +80,37 @@ export async function fetchAnswer(
     topics: [
       {
         topic,
-        topicId: opts.topicId,
-        partitions: [{ partition, fetchOffset: BigInt(offset), partitionMaxBytes: maxBytes, logStartOffset: -1n, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }],
+        topicId,
+        partitions: partitions.map(({ partition, fetchOffset }) => ({
+          partition,
+          fetchOffset: BigInt(fetchOffset),
+          partitionMaxBytes: maxBytes,
+          logStartOffset: -1n,
+          currentLeaderEpoch: -1,
+          lastFetchedEpoch: -1,
+        })),
       },
     ],
     forgottenTopicsData: [],
     rackId: '',
-  });
+  };
+}
+
+/** One sessionless fetch of a partition at `offset`: its error code and every record of the answer, those before `offset` included. */
+export async function fetchAnswer(
+  client: RawClient,
+  topic: string,
+  partition: number,
+  offset: number,
+  opts: FetchAllOptions = {},
+): Promise<{ errorCode: number; records: FetchedRecord[] }> {
+  const maxBytes = opts.maxBytes ?? 1024 * 1024;
+  const res = await client.request(
+    schemas.fetchRequest,
+    schemas.fetchResponse,
+    opts.version ?? 12,
+    fetchRequestBody(topic, [{ partition, fetchOffset: offset }], maxBytes, opts.topicId),
+  );
   const p = res.responses[0]?.partitions[0];
   if (res.errorCode !== ErrorCode.NONE || !p) throw new Error(`fetch error ${res.errorCode}`);
   return { errorCode: p.errorCode, records: await decodeRecords(p.records as Buffer | null) };
@@ -105,24 +130,12 @@ export async function fetchAll(client: RawClient, topic: string, partition: numb
   const out: FetchedRecord[] = [];
   let offset = from;
   for (;;) {
-    const res = await client.request(schemas.fetchRequest, schemas.fetchResponse, version, {
-      replicaId: -1,
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [
-        {
-          topic,
-          topicId: opts.topicId,
-          partitions: [{ partition, fetchOffset: BigInt(offset), partitionMaxBytes: maxBytes, logStartOffset: -1n, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }],
-        },
-      ],
-      forgottenTopicsData: [],
-      rackId: '',
-    });
+    const res = await client.request(
+      schemas.fetchRequest,
+      schemas.fetchResponse,
+      version,
+      fetchRequestBody(topic, [{ partition, fetchOffset: offset }], maxBytes, opts.topicId),
+    );
     if (res.errorCode !== ErrorCode.NONE) throw new Error(`fetch error ${res.errorCode}`);
     const p = res.responses[0]?.partitions[0];
     if (!p) throw new Error('no partition in the fetch response');

@@ -20,7 +20,7 @@ import { decodeResponseFrame, encodeRequestFrame, ErrorCode, schemas, type Messa
 import { buildUncompressedBatch } from '../../protocol/records/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
 import { ensureBuilt, killAll, spawnEmbedded, type BrokerProcess } from '../helpers/broker-process.js';
-import { decodeRecords } from '../helpers/fetch-records.js';
+import { decodeRecords, fetchRequestBody } from '../helpers/fetch-records.js';
 import { produceRecords, testRecords } from '../helpers/produce-records.js';
 import { RawClient } from '../helpers/raw-client.js';
 
@@ -92,19 +92,9 @@ function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
 
 type FetchBody = MessageInput<typeof schemas.fetchRequest>;
 
+/** A Fetch from offset 0 of `partitions` of `topic`. */
 function fetchBody(topic: string, partitions: number[], maxBytes: number): FetchBody {
-  return {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes,
-    isolationLevel: 0,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic, partitions: partitions.map((partition) => ({ partition, fetchOffset: 0n, partitionMaxBytes: maxBytes, logStartOffset: -1n, currentLeaderEpoch: -1, lastFetchedEpoch: -1 })) }],
-    forgottenTopicsData: [],
-    rackId: '',
-  };
+  return fetchRequestBody(topic, partitions.map((partition) => ({ partition, fetchOffset: 0 })), maxBytes);
 }
 
 /** Metadata, Produce and a 1 MiB Fetch on `c`, each answered within `ms`. */
@@ -259,7 +249,7 @@ describe('fetch responses are streamed from the segment files', () => {
     expect(openDeletedFiles(dir)).toEqual([]);
     // the connection goes on, and the pinned files are let go once written
     const c = await client(b.port);
-    const after = await c.request(schemas.fetchRequest, schemas.fetchResponse, 12, { ...fetchBody('stream', [0], MIB), topics: [{ topic: 'stream', partitions: [{ partition: 0, fetchOffset: 20n, partitionMaxBytes: MIB, logStartOffset: -1n, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }] });
+    const after = await c.request(schemas.fetchRequest, schemas.fetchResponse, 12, fetchRequestBody('stream', [{ partition: 0, fetchOffset: 20 }], MIB));
     expect((await decodeRecords(after.responses[0]!.partitions[0]!.records as Buffer | null))[0]!.offset).toBe(20);
   }, 120_000);
 });
