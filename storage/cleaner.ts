@@ -419,6 +419,8 @@ export class Cleaner {
         }
       }
       await flush();
+      // The aborted transactions of the replaced segments go with them into the cleaned one (their markers are kept).
+      for (const seg of group) for (const t of seg.txnIndex.entries) cleaned.txnIndex.append(t);
       cleaned.seal();
       const bytesAfter = cleaned.size;
       this.stats.recordsRemoved += recordsRead - recordsKept;
