@@ -77,6 +77,17 @@ function checkTxnIndexPlacement(log: PartitionLog): void {
   }
 }
 
+/** Records in transactional batches of aborted transactions (below `below`). */
+function abortedRecords(batches: readonly ReadBatch[], aborted: readonly AbortedTxn[], below = Number.POSITIVE_INFINITY): number {
+  let n = 0;
+  for (const b of batches) {
+    const h = b.header;
+    if (h.baseOffset >= below) break;
+    if ((h.attributes & 0x30) === 0x10 && aborted.some((t) => t.producerId === h.producerId && h.baseOffset >= t.firstOffset && h.baseOffset < t.lastOffset)) n += b.records.length;
+  }
+  return n;
+}
+
 /** The values a read_committed consumer sees: records of aborted transactions dropped, markers skipped. */
 function committedValues(batches: readonly ReadBatch[], aborted: readonly AbortedTxn[]): string[] {
   const out: string[] = [];
@@ -117,13 +128,14 @@ async function writeTransactionalLog(dir: string): Promise<{ aborted: AbortedTxn
   return { aborted, logEnd };
 }
 
-describe('compaction keeps the aborted-transaction index', () => {
+describe('compaction of transactional data', () => {
   it('a cleaning carries the .txnindex entries of the segments it replaces into the cleaned segment', async () => {
     const dir = tempLogDir();
     const { aborted, logEnd } = await writeTransactionalLog(dir);
     expect(aborted.length).toBe(5);
     const { m, log } = await open(dir);
     const before = await readLog(log);
+    const activeBase = log.activeSegmentBaseOffset;
     const filesBefore = txnIndexFiles(log.dir);
     expect(filesBefore.length).toBeGreaterThan(1);
     expect(await m.cleanNow('t', 0)).toBe(1);
@@ -134,6 +146,10 @@ describe('compaction keeps the aborted-transaction index', () => {
     const after = await readLog(log);
     const latest = (vals: string[]): Map<string, string> => new Map(vals.map((v) => [v.split(':')[0] as string, v]));
     expect(latest(committedValues(after, aborted))).toEqual(latest(committedValues(before, aborted)));
+    // the records of aborted transactions are gone from the cleaned segments (their markers stay, with the index entries)
+    expect(abortedRecords(before, aborted)).toBeGreaterThan(0);
+    expect(abortedRecords(after, aborted, activeBase)).toBe(0);
+    expect(abortedRecords(after, aborted)).toBe(abortedRecords(before, aborted.filter((t) => t.firstOffset >= activeBase)));
     await m.close();
     managers.splice(0);
     // and after a restart
