@@ -16,9 +16,13 @@
  *    loses every record is dropped, except the last batch of a producer active within producer.id.expiration.ms
  *    and the last batch of a group, kept empty (header only) so the producer's sequence and epoch and the
  *    segment's end offset survive. Control batches are kept. Records without a key are dropped (as Kafka).
- *    Transactional records do not enter the map (there is no transaction index yet to tell aborted ones):
- *    a later non-transactional record of their key removes them, they never remove one. The batches are
- *    rewritten by protocol/records/batch-filter.ts.
+ *    The records of aborted transactions (the .txnindex entries overlapping the group, Kafka's
+ *    CleanedTransactionMetadata) are removed, their batch kept empty when it is the last of an active
+ *    producer. Other transactional records do not enter the map yet (it would need the cleaning bounded by
+ *    the last stable offset): a later non-transactional record of their key removes them, they never remove
+ *    one, so an aborted record is never the latest value of a key. Markers are kept, and the group's
+ *    .txnindex entries go into the cleaned segment with them. The batches are rewritten by
+ *    protocol/records/batch-filter.ts.
  * 4. Swap: the new segment replaces the group (segment-swap.ts, PartitionLog.replaceWithCleaned): crash-safe,
  *    and atomic for readers.
  *
@@ -53,6 +57,7 @@ import { ProducerLastBatches } from './producer-last-batches.js';
 import { LogSegment, segmentFileName, type BatchInfo, type SegmentContext } from './segment.js';
 import { CLEANED_SUFFIX, removeSegmentFileSet } from './segment-swap.js';
 import { Throttler } from './throttler.js';
+import type { AbortedTxn } from './transaction-index.js';
 
 /** The log cleaner's counters (LogManager.stats): the manager counts cleanings, the Cleaner bytes, records and segments. */
 export interface CleanerStats {
@@ -358,6 +363,7 @@ export class Cleaner {
         out.push(batch);
         outBytes += batch.length;
       };
+      const aborted = new AbortedTransactions(log, group);
       for (let s = 0; s < group.length; s++) {
         const seg = group[s] as LogSegment;
         bytesBefore += seg.size;
@@ -365,7 +371,20 @@ export class Cleaner {
         for await (const b of this.readBatches(log, seg, 0, seg.size, true)) {
           const h = b.header;
           if ((h.attributes & ATTR_CONTROL) !== 0) {
+            aborted.onControlBatch(h);
             keep(Buffer.from(b.buf), h);
+            continue;
+          }
+          if (aborted.isAborted(h)) {
+            // the records of an aborted transaction go; the batch stays empty only to keep its producer's state
+            changed = true;
+            recordsRead += h.recordCount;
+            if (producers.isLastOfActive(h) || (lastSegment && b.last)) {
+              const emptied = await rebuildBatch(h, [], undefined);
+              keep(emptied, readBatchHeader(emptied, 0));
+            }
+            if (outBytes >= this.opts.ioBufferSize) await flush();
+            await this.step(log);
             continue;
           }
           const horizonSet = (h.attributes & ATTR_DELETE_HORIZON) !== 0;
@@ -419,6 +438,8 @@ export class Cleaner {
         }
       }
       await flush();
+      // The aborted transactions of the replaced segments go with them into the cleaned one (their markers are kept).
+      for (const seg of group) for (const t of seg.txnIndex.entries) cleaned.txnIndex.append(t);
       cleaned.seal();
       const bytesAfter = cleaned.size;
       this.stats.recordsRemoved += recordsRead - recordsKept;
@@ -465,6 +486,49 @@ export class Cleaner {
     } catch (err) {
       logger.warn({ stem, err: (err as Error).message }, 'removing the files of an unfinished cleaned segment failed (the next start removes them)');
     }
+  }
+}
+
+/**
+ * Which batches of a group of segments belong to aborted transactions (Kafka's CleanedTransactionMetadata),
+ * read in offset order: the .txnindex entries overlapping the group, taken up by first offset as the
+ * batches reach it, each one ending at its ABORT marker.
+ */
+class AbortedTransactions {
+  /** Entries not yet reached, by first offset. */
+  private readonly pending: AbortedTxn[];
+  /** Producer id → its aborted transaction the batches are inside. */
+  private readonly ongoing = new Map<number, AbortedTxn>();
+
+  constructor(log: PartitionLog, group: readonly LogSegment[]) {
+    const first = group[0] as LogSegment;
+    const last = group[group.length - 1] as LogSegment;
+    const next = log.segmentList[log.segmentList.indexOf(last) + 1];
+    const entries = log.collectAbortedTransactions(first.baseOffset, next?.baseOffset ?? last.nextOffset);
+    this.pending = entries.sort((a, b) => a.firstOffset - b.firstOffset);
+  }
+
+  private reach(offset: number): void {
+    while (this.pending.length > 0 && (this.pending[0] as AbortedTxn).firstOffset <= offset) {
+      const t = this.pending.shift() as AbortedTxn;
+      if (!this.ongoing.has(t.producerId)) this.ongoing.set(t.producerId, t);
+    }
+  }
+
+  /** A data batch of a transaction that was aborted. */
+  isAborted(h: BatchHeader): boolean {
+    const last = h.baseOffset + h.lastOffsetDelta;
+    this.reach(last);
+    if ((h.attributes & ATTR_TRANSACTIONAL) === 0) return false;
+    const t = this.ongoing.get(h.producerId);
+    return t !== undefined && h.baseOffset >= t.firstOffset && last < t.lastOffset;
+  }
+
+  /** A control batch: the ABORT marker of an aborted transaction ends it. */
+  onControlBatch(h: BatchHeader): void {
+    this.reach(h.baseOffset + h.lastOffsetDelta);
+    const t = this.ongoing.get(h.producerId);
+    if (t !== undefined && t.lastOffset === h.baseOffset) this.ongoing.delete(h.producerId);
   }
 }
 

@@ -47,9 +47,9 @@ export function segmentFileName(baseOffset: number): string {
   return String(baseOffset).padStart(20, '0');
 }
 
-/** Base offset of a `<20 digits>.<ext>` file name, or null. */
+/** Base offset of a `<20 digits>.<ext>` segment file name (.log, .index, .timeindex, .txnindex), or null. */
 export function parseSegmentFileName(name: string): { baseOffset: number; ext: string } | null {
-  const m = /^(\d{20})\.(log|index|timeindex)$/.exec(name);
+  const m = /^(\d{20})\.(log|index|timeindex|txnindex)$/.exec(name);
   return m ? { baseOffset: Number(m[1]), ext: m[2] as string } : null;
 }
 

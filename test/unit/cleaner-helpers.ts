@@ -1,10 +1,12 @@
 /**
  * Helpers for the log cleaner tests: a seeded workload of keyed records (updates and tombstones, several
  * codecs, idempotent producers) appended to a real PartitionLog, the model of what it wrote, and a reader
- * that checks a whole log (CRCs, strictly increasing offsets) and compares it with the model.
+ * that checks a whole log (CRCs, strictly increasing offsets) and compares it with the model, and a FaultyFs
+ * that simulates a power loss before a chosen file-system step.
  */
+import path from 'node:path';
 import { buildRecordBatch, Compression, iterateRecords, readBatchHeader, recordsArea, verifyBatchCrc, type BatchHeader } from '../../protocol/records/index.js';
-import type { PartitionLog } from '../../storage/index.js';
+import { FaultyFs, type FaultOp, type PartitionLog, type StorageFs } from '../../storage/index.js';
 
 /** xorshift32: the same sequence for the same seed. */
 export function rng(seed: number): () => number {
@@ -168,4 +170,58 @@ export function recordCount(batches: readonly ReadBatch[]): number {
   let n = 0;
   for (const b of batches) n += b.records.length;
   return n;
+}
+
+/** A FaultyFs that simulates a power loss right before its `crashAt`-th step once armed. */
+export class CrashingFs extends FaultyFs {
+  armed = false;
+  steps = 0;
+  crashAt = Number.POSITIVE_INFINITY;
+  crashedAt: string | null = null;
+
+  private step(op: FaultOp, what: string): void {
+    if (!this.armed || this.crashed) return;
+    this.steps++;
+    if (this.steps === this.crashAt) {
+      this.crashedAt = `${op} ${path.basename(what)}`;
+      this.crash();
+    }
+  }
+
+  override open(p: string, flags: Parameters<StorageFs['open']>[1]): number {
+    this.step('open', p);
+    return super.open(p, flags);
+  }
+  override write(fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
+    this.step('write', String(fd));
+    return super.write(fd, buffer, offset, length, position);
+  }
+  override writeAsync(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
+    this.step('writeAsync', String(fd));
+    return super.writeAsync(fd, buffer, offset, length, position);
+  }
+  override ftruncate(fd: number, length: number): void {
+    this.step('ftruncate', String(fd));
+    super.ftruncate(fd, length);
+  }
+  override fdatasync(fd: number): Promise<void> {
+    this.step('fdatasync', String(fd));
+    return super.fdatasync(fd);
+  }
+  override fsync(fd: number): Promise<void> {
+    this.step('fsync', String(fd));
+    return super.fsync(fd);
+  }
+  override fsyncDir(p: string): Promise<void> {
+    this.step('fsyncDir', p);
+    return super.fsyncDir(p);
+  }
+  override rename(from: string, to: string): void {
+    this.step('rename', `${from} → ${path.basename(to)}`);
+    super.rename(from, to);
+  }
+  override unlink(p: string): void {
+    this.step('unlink', p);
+    super.unlink(p);
+  }
 }

@@ -6,72 +6,17 @@
  */
 import { spawn } from 'node:child_process';
 import { cpSync, readdirSync } from 'node:fs';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { FaultyFs, LogManager, type FaultOp, type LogConfig, type StorageFs } from '../../storage/index.js';
+import { LogManager, type LogConfig } from '../../storage/index.js';
 import { transpileForNode } from '../helpers/ts-child.js';
-import { checkAgainstModel, KeyedModel, readLog, rng } from './cleaner-helpers.js';
+import { checkAgainstModel, CrashingFs, KeyedModel, readLog, rng } from './cleaner-helpers.js';
 import { removeTempDirs, tempLogDir, testConfig } from './storage-helpers.js';
 
 afterAll(() => removeTempDirs());
 
 const T0 = 1_700_000_000_000;
 const CONFIG: Partial<LogConfig> = { cleanupPolicy: 'compact', segmentBytes: 3000, indexIntervalBytes: 400 };
-
-/** A FaultyFs that simulates a power loss right before its `crashAt`-th step once armed. */
-class CrashingFs extends FaultyFs {
-  armed = false;
-  steps = 0;
-  crashAt = Number.POSITIVE_INFINITY;
-  crashedAt: string | null = null;
-
-  private step(op: FaultOp, what: string): void {
-    if (!this.armed || this.crashed) return;
-    this.steps++;
-    if (this.steps === this.crashAt) {
-      this.crashedAt = `${op} ${path.basename(what)}`;
-      this.crash();
-    }
-  }
-
-  override open(p: string, flags: Parameters<StorageFs['open']>[1]): number {
-    this.step('open', p);
-    return super.open(p, flags);
-  }
-  override write(fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
-    this.step('write', String(fd));
-    return super.write(fd, buffer, offset, length, position);
-  }
-  override writeAsync(fd: number, buffer: Buffer, offset: number, length: number, position: number): Promise<number> {
-    this.step('writeAsync', String(fd));
-    return super.writeAsync(fd, buffer, offset, length, position);
-  }
-  override ftruncate(fd: number, length: number): void {
-    this.step('ftruncate', String(fd));
-    super.ftruncate(fd, length);
-  }
-  override fdatasync(fd: number): Promise<void> {
-    this.step('fdatasync', String(fd));
-    return super.fdatasync(fd);
-  }
-  override fsync(fd: number): Promise<void> {
-    this.step('fsync', String(fd));
-    return super.fsync(fd);
-  }
-  override fsyncDir(p: string): Promise<void> {
-    this.step('fsyncDir', p);
-    return super.fsyncDir(p);
-  }
-  override rename(from: string, to: string): void {
-    this.step('rename', `${from} → ${path.basename(to)}`);
-    super.rename(from, to);
-  }
-  override unlink(p: string): void {
-    this.step('unlink', p);
-    super.unlink(p);
-  }
-}
 
 interface Template {
   dir: string;

@@ -1,0 +1,208 @@
+/**
+ * Compaction of transactional data on real partition logs: the aborted-transaction index (`.txnindex`)
+ * travels with the segments a cleaning replaces into the cleaned one (segment-swap.ts, with a power loss
+ * before each file-system step of the swap), and Kafka's cleaner rules for transactions.
+ */
+import { cpSync, readdirSync } from 'node:fs';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { buildRecordBatch } from '../../protocol/records/index.js';
+import { createLogger } from '../../src/logger.js';
+import { ProducerStateManager } from '../../src/produce/producer-state-manager.js';
+import { LogManager, type LogConfig, type PartitionLog } from '../../storage/index.js';
+import type { AbortedTxn } from '../../storage/transaction-index.js';
+import { CrashingFs, readLog, type ReadBatch } from './cleaner-helpers.js';
+import { removeTempDirs, tempLogDir, testConfig } from './storage-helpers.js';
+
+const logger = createLogger('silent', false);
+const DAY = 86_400_000;
+const CONFIG: Partial<LogConfig> = { cleanupPolicy: 'compact', segmentBytes: 1500, indexIntervalBytes: 200 };
+const E0 = { leaderEpoch: 0 };
+
+const managers: LogManager[] = [];
+const states: ProducerStateManager[] = [];
+afterEach(async () => {
+  for (const s of states.splice(0)) await s.close();
+  for (const m of managers.splice(0)) await m.close().catch(() => undefined);
+});
+afterAll(() => removeTempDirs());
+
+function producerState(): ProducerStateManager {
+  const s = new ProducerStateManager({ logger, expirationMs: DAY, expirationCheckIntervalMs: 60_000, verifyTransaction: () => true });
+  states.push(s);
+  return s;
+}
+
+async function open(logDir: string, opts: { fs?: CrashingFs; clock?: () => number } = {}): Promise<{ m: LogManager; log: PartitionLog }> {
+  const m = await LogManager.open({ logDir, nodeId: 1, defaults: testConfig(CONFIG), cacheBytes: 0, cleaner: { enable: false }, ...opts });
+  managers.push(m);
+  return { m, log: m.getLog('t', 0) ?? (await m.createLog('t', 0, '')) };
+}
+
+/** Appends keyed records: `tag` goes into each value (`key:tag`). */
+class Writer {
+  private readonly seqs = new Map<number, number>();
+  constructor(
+    private readonly s: ProducerStateManager,
+    private readonly log: PartitionLog,
+  ) {}
+
+  async put(keys: readonly string[], tag: string, producerId = -1, transactional = false): Promise<void> {
+    const seq = this.seqs.get(producerId) ?? 0;
+    if (producerId >= 0) this.seqs.set(producerId, seq + keys.length);
+    const records = keys.map((k) => ({ key: Buffer.from(k), value: Buffer.from(`${k}:${tag}`), timestamp: 1_700_000_000_000 }));
+    const batch = await buildRecordBatch(records, producerId >= 0 ? { producerId, producerEpoch: 0, baseSequence: seq, transactional } : {});
+    await this.s.append(this.log, batch, E0);
+  }
+
+  async end(producerId: number, commit: boolean): Promise<void> {
+    await this.s.appendTxnMarker(this.log, { commit, producerId, producerEpoch: 0, coordinatorEpoch: 0 }, E0);
+  }
+}
+
+const txnIndexFiles = (dir: string): string[] => readdirSync(dir).filter((n) => n.endsWith('.txnindex')).sort();
+
+/** Every .txnindex sits beside its .log and holds only aborts whose marker is in that segment. */
+function checkTxnIndexPlacement(log: PartitionLog): void {
+  const bases = log.segmentBaseOffsets;
+  for (const name of txnIndexFiles(log.dir)) {
+    const base = Number(name.slice(0, 20));
+    const i = bases.indexOf(base);
+    expect(i, `${name} has a segment`).toBeGreaterThanOrEqual(0);
+    const end = bases[i + 1] ?? log.logEndOffset;
+    for (const t of log.collectAbortedTransactions(base, end)) {
+      if (t.lastOffset >= base && t.lastOffset < end) continue;
+      // (an abort from an earlier segment overlapping the range is fine; one from a later segment too)
+      expect(t.lastOffset < base || t.lastOffset >= end).toBe(true);
+    }
+  }
+}
+
+/** Records in transactional batches of aborted transactions (below `below`). */
+function abortedRecords(batches: readonly ReadBatch[], aborted: readonly AbortedTxn[], below = Number.POSITIVE_INFINITY): number {
+  let n = 0;
+  for (const b of batches) {
+    const h = b.header;
+    if (h.baseOffset >= below) break;
+    if ((h.attributes & 0x30) === 0x10 && aborted.some((t) => t.producerId === h.producerId && h.baseOffset >= t.firstOffset && h.baseOffset < t.lastOffset)) n += b.records.length;
+  }
+  return n;
+}
+
+/** The values a read_committed consumer sees: records of aborted transactions dropped, markers skipped. */
+function committedValues(batches: readonly ReadBatch[], aborted: readonly AbortedTxn[]): string[] {
+  const out: string[] = [];
+  for (const b of batches) {
+    const h = b.header;
+    if ((h.attributes & 0x20) !== 0) continue;
+    if ((h.attributes & 0x10) !== 0 && aborted.some((t) => t.producerId === h.producerId && h.baseOffset >= t.firstOffset && h.baseOffset <= t.lastOffset)) continue;
+    for (const r of b.records) if (r.value !== null) out.push(r.value);
+  }
+  return out;
+}
+
+/**
+ * A compacted log whose closed segments hold committed and aborted transactions of several producers
+ * interleaved with plain writes of the same keys, every transaction complete, and a few more plain writes
+ * so that the transactions' segments are all closed.
+ */
+async function writeTransactionalLog(dir: string): Promise<{ aborted: AbortedTxn[]; logEnd: number }> {
+  const { m, log } = await open(dir);
+  const s = producerState();
+  const w = new Writer(s, log);
+  for (let round = 0; round < 6; round++) {
+    await w.put(['a', 'b', 'c'], `plain${round}`);
+    await w.put(['a', 'b'], `t1-${round}`, 1, true);
+    await w.put(['c', 'd'], `t2-${round}`, 2, true);
+    await w.put(['a'], `t1b-${round}`, 1, true);
+    await w.end(1, round % 2 === 0); // producer 1: commit, abort, commit, …
+    await w.put(['b', 'e'], `plain${round}b`);
+    await w.end(2, round % 3 !== 1); // producer 2: abort at rounds 1 and 4
+  }
+  for (let i = 0; i < 8; i++) await w.put(['z'], `tail${i}`);
+  const aborted = log.collectAbortedTransactions(0, log.logEndOffset);
+  const logEnd = log.logEndOffset;
+  await s.close();
+  states.splice(states.indexOf(s), 1);
+  await m.close();
+  managers.splice(managers.indexOf(m), 1);
+  return { aborted, logEnd };
+}
+
+describe('compaction of transactional data', () => {
+  it('a cleaning carries the .txnindex entries of the segments it replaces into the cleaned segment', async () => {
+    const dir = tempLogDir();
+    const { aborted, logEnd } = await writeTransactionalLog(dir);
+    expect(aborted.length).toBe(5);
+    const { m, log } = await open(dir);
+    const before = await readLog(log);
+    const activeBase = log.activeSegmentBaseOffset;
+    const filesBefore = txnIndexFiles(log.dir);
+    expect(filesBefore.length).toBeGreaterThan(1);
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    expect(log.segmentBaseOffsets.length).toBeLessThan(filesBefore.length + 3);
+    expect(log.collectAbortedTransactions(0, logEnd)).toEqual(aborted);
+    checkTxnIndexPlacement(log);
+    // what a read_committed consumer reads of each key's latest value is unchanged
+    const after = await readLog(log);
+    const latest = (vals: string[]): Map<string, string> => new Map(vals.map((v) => [v.split(':')[0] as string, v]));
+    expect(latest(committedValues(after, aborted))).toEqual(latest(committedValues(before, aborted)));
+    // the records of aborted transactions are gone from the cleaned segments (their markers stay, with the index entries)
+    expect(abortedRecords(before, aborted)).toBeGreaterThan(0);
+    expect(abortedRecords(after, aborted, activeBase)).toBe(0);
+    expect(abortedRecords(after, aborted)).toBe(abortedRecords(before, aborted.filter((t) => t.firstOffset >= activeBase)));
+    await m.close();
+    managers.splice(0);
+    // and after a restart
+    const again = await open(dir);
+    expect(again.log.collectAbortedTransactions(0, logEnd)).toEqual(aborted);
+    checkTxnIndexPlacement(again.log);
+  });
+
+  it('a power loss before any file-system step of the swap leaves the old segments with their .txnindex or the cleaned one with all their entries', async () => {
+    const template = tempLogDir();
+    const { aborted, logEnd } = await writeTransactionalLog(template);
+    // How many steps does the whole cleaning take?
+    const probeDir = tempLogDir();
+    cpSync(template, probeDir, { recursive: true });
+    const probeFs = new CrashingFs();
+    const probe = await open(probeDir, { fs: probeFs });
+    probeFs.armed = true;
+    expect(await probe.m.cleanNow('t', 0)).toBe(1);
+    probeFs.armed = false;
+    const total = probeFs.steps;
+    await probe.m.close();
+    managers.splice(0);
+
+    const crashedAt: string[] = [];
+    for (let k = 1; k <= total; k++) {
+      const dir = tempLogDir();
+      cpSync(template, dir, { recursive: true });
+      const fs = new CrashingFs();
+      const crashing = await open(dir, { fs });
+      fs.armed = true;
+      fs.crashAt = k;
+      await crashing.m.cleanNow('t', 0).catch(() => 0);
+      expect(fs.crashed).toBe(true);
+      crashedAt.push(fs.crashedAt as string);
+      await crashing.m.close().catch(() => undefined);
+      managers.splice(0);
+      const { m, log } = await open(dir);
+      const what = `crash before step ${k} (${fs.crashedAt})`;
+      expect(readdirSync(log.dir).filter((f) => /\.(cleaned|swap)$/.test(f)), what).toEqual([]);
+      expect(log.collectAbortedTransactions(0, logEnd), what).toEqual(aborted);
+      checkTxnIndexPlacement(log);
+      // the log's own replay finds nothing missing from the index either
+      const s = producerState();
+      await s.lastStableOffset(log);
+      expect(log.collectAbortedTransactions(0, logEnd), what).toEqual(aborted);
+      await s.close();
+      states.splice(0);
+      await m.close();
+      managers.splice(0);
+    }
+    // the crashes hit each rename of the .txnindex through the swap
+    expect(crashedAt.some((c) => /^rename .*\.txnindex\.cleaned → .*\.txnindex\.swap$/.test(c))).toBe(true);
+    expect(crashedAt.some((c) => /^rename .*\.txnindex\.swap → \d{20}\.txnindex$/.test(c))).toBe(true);
+    expect(crashedAt.some((c) => /^rename .*\.txnindex → .*\.txnindex\.deleted$/.test(c))).toBe(true);
+  }, 300_000);
+});
