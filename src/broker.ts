@@ -244,6 +244,7 @@ export class Broker {
         producerStates: this.producerStates,
         syncWrites: txnConfig.syncWrites,
         logger: this.logger,
+        offsetsCompleted: (partition, producerId, commit) => groups.completeTransactionalOffsets(partition, producerId, commit),
       }),
       offsetsPartitionFor: (groupId) => ({ topic: groups.offsetsTopic.name, partition: groups.partitionFor(groupId) }),
     });

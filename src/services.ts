@@ -54,6 +54,8 @@ export type Groups = Pick<
   | 'heartbeat'
   | 'leave'
   | 'commitOffsets'
+  | 'commitTransactionalOffsets'
+  | 'partitionFor'
   | 'fetchOffsets'
   | 'deleteOffsets'
   | 'describe'
@@ -69,7 +71,7 @@ export type ProducerStates = Pick<ProducerStateManager, 'append' | 'lastStableOf
 export type ProducerIds = Pick<ProducerIdManager, 'nextId'>;
 
 /** The transaction coordinator over `__transaction_state` (coordinator/transaction/transaction-coordinator.ts). */
-export type Transactions = Pick<TransactionCoordinator, 'stateTopic' | 'unavailable' | 'initProducerId' | 'addPartitions' | 'addOffsets' | 'endTxn'>;
+export type Transactions = Pick<TransactionCoordinator, 'stateTopic' | 'unavailable' | 'initProducerId' | 'addPartitions' | 'addOffsets' | 'endTxn' | 'verifyTransaction'>;
 
 /** Fetch sessions, long polls and the fetch memory budget (fetch/fetch-manager.ts). */
 export type Fetches = Pick<FetchManager, 'fetch'>;

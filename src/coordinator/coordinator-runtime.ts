@@ -278,7 +278,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
     return new Promise((resolve) => {
       const pending: PendingWrite<R> = { result, outcome: undefined, answer: resolve as (o: WriteOutcome<unknown>) => void };
       slot.writes.push(pending);
-      void this.opts.topic.append(slot.partition, serialized, result.sync ?? false).then((outcome) => {
+      void this.opts.topic.append(slot.partition, serialized, result.sync ?? false, result.transaction).then((outcome) => {
         pending.outcome = outcome;
         this.completeWrites(slot);
       });

@@ -6,7 +6,7 @@
  * CoordinatorShard, CoordinatorPlayback.replay, CoordinatorResult, Serde.
  */
 import type { CoordinatorTimer } from './coordinator-timer.js';
-import type { InternalRecord } from './internal-topic.js';
+import type { InternalRecord, TransactionalProducer } from './internal-topic.js';
 
 /** The state machine of one partition of an internal topic. `R` is its record type. */
 export interface CoordinatorShard<R> {
@@ -54,6 +54,8 @@ export interface CoordinatorResult<T, R> {
   readonly replayRecords?: boolean;
   /** Answer only after fdatasync (the owner's choice, e.g. gregor.flush.acks.all). */
   readonly sync?: boolean;
+  /** The producer whose transaction the records belong to: appended as its transactional batch. */
+  readonly transaction?: TransactionalProducer;
 }
 
 /** A write's outcome: NONE, or the error code of the failed append (then nothing was replayed). */

@@ -8,17 +8,24 @@
  *   Kafka creates its internal topics. Concurrent callers share one creation;
  *   a topic that exists keeps its own partition count.
  * - Appended to with one uncompressed v2 batch of key/value records per
- *   write (CreateTime = now), optionally waiting for fdatasync. Failures come
+ *   write (CreateTime = now), optionally waiting for fdatasync. A write that
+ *   belongs to a producer's transaction (the group coordinator's
+ *   TxnOffsetCommit) is a transactional batch of that producer id and epoch
+ *   (base sequence -1, as Kafka writes it); the transaction's COMMIT or ABORT
+ *   marker then ends it like any partition's. Failures come
  *   back as the error code a Produce would get (UNKNOWN_TOPIC_OR_PARTITION,
  *   MESSAGE_TOO_LARGE, KAFKA_STORAGE_ERROR, ...), never as an exception:
  *   each coordinator maps them to its own answers, as Kafka's do.
  * - Replayed per partition, record by record, from the log start offset to
  *   the high watermark; control batches are skipped, and so are records
- *   without a key (a coordinator's records always have one).
+ *   without a key (a coordinator's records always have one) and the records
+ *   of transactional batches (their transaction's outcome is in a marker;
+ *   loading them with it is still to come: until then a transactional
+ *   offset commit is applied only in memory, at its COMMIT marker).
  */
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
 import { buildUncompressedBatch } from '../../protocol/records/batch-builder.js';
-import { ATTR_CONTROL, lastOffsetOf, readBatchHeader } from '../../protocol/records/batch-header.js';
+import { ATTR_CONTROL, ATTR_TRANSACTIONAL, lastOffsetOf, readBatchHeader } from '../../protocol/records/batch-header.js';
 import { batchSlice, iterateRecords, recordsArea } from '../../protocol/records/batch-records.js';
 import { OffsetOutOfRangeError, StorageError, type PartitionLog } from '../../storage/index.js';
 import type { Logger } from '../logger.js';
@@ -67,6 +74,12 @@ export interface InternalTopicSpec {
 export interface AppendOutcome {
   readonly errorCode: number;
   readonly baseOffset: number;
+}
+
+/** The producer whose transaction a write belongs to. */
+export interface TransactionalProducer {
+  readonly producerId: number;
+  readonly producerEpoch: number;
 }
 
 /** Bytes asked of the log per read while replaying. */
@@ -123,7 +136,7 @@ export class InternalTopic {
    * when needed. Resolves to NONE and the first record's offset, or to the
    * error code of the failure as a Produce would report it.
    */
-  async append(partition: number, records: readonly InternalRecord[], sync: boolean): Promise<AppendOutcome> {
+  async append(partition: number, records: readonly InternalRecord[], sync: boolean, transaction?: TransactionalProducer): Promise<AppendOutcome> {
     if (records.length === 0) return { errorCode: ErrorCode.NONE, baseOffset: -1 };
     const failed = (errorCode: number): AppendOutcome => ({ errorCode, baseOffset: -1 });
     let topic: InternalTopicInfo;
@@ -137,7 +150,9 @@ export class InternalTopic {
     if (!state) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     const batch = buildUncompressedBatch(
       records.map((r) => ({ key: r.key, value: r.value })),
-      { timestamp: Date.now() },
+      transaction === undefined
+        ? { timestamp: Date.now() }
+        : { timestamp: Date.now(), producerId: transaction.producerId, producerEpoch: transaction.producerEpoch, baseSequence: -1, transactional: true },
     );
     if (batch.length > topic.config.messageMaxBytes) return failed(ErrorCode.MESSAGE_TOO_LARGE);
     try {
@@ -186,7 +201,7 @@ export class InternalTopic {
           const next = lastOffsetOf(header) + 1;
           if (next <= offset) continue;
           offset = next;
-          if ((header.attributes & ATTR_CONTROL) !== 0) continue;
+          if ((header.attributes & (ATTR_CONTROL | ATTR_TRANSACTIONAL)) !== 0) continue;
           const area = await recordsArea(batch, header);
           for (const record of iterateRecords(header, area)) {
             if (record.key === null || record.offset >= end) continue;

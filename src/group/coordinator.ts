@@ -48,6 +48,7 @@ import type {
   PartitionLag,
   SyncParams,
   TopicPartitions,
+  TxnCommitParams,
 } from './group-requests.js';
 import { offsetsTopic, type OffsetsTopic } from './offsets-topic.js';
 
@@ -161,6 +162,23 @@ export class GroupCoordinator {
     const error = this.unavailable(p.groupId, true);
     if (error !== undefined) return Promise.resolve(p.offsets.map(() => error));
     return this.shardOf(p.groupId).offsets.commit(p);
+  }
+
+  /** Commits offsets in a producer's transaction (TxnOffsetCommit); one error code per entry of `p.offsets`. */
+  commitTransactionalOffsets(p: TxnCommitParams): Promise<number[]> {
+    const error = this.unavailable(p.groupId, false);
+    if (error !== undefined) return Promise.resolve(p.offsets.map(() => error));
+    return this.shardOf(p.groupId).offsets.commitTransactional(p);
+  }
+
+  /**
+   * A COMMIT (or ABORT) marker of the producer was written to `__consumer_offsets` partition `partition`:
+   * the producer's transactional offsets of that partition's groups are applied (or dropped). A partition
+   * not served (loading, closed) has none in memory.
+   */
+  completeTransactionalOffsets(partition: number, producerId: number, commit: boolean): void {
+    if (this.runtime.partitionError(partition) !== undefined) return;
+    this.runtime.activeShard(partition).offsets.completeTransaction(producerId, commit);
   }
 
   /**

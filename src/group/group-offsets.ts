@@ -11,6 +11,14 @@
  * offset (OffsetDelete, DeleteGroups, a deleted topic, retention) cancels
  * the pending commits of that partition: they are not applied when their
  * append completes, so what was removed does not come back.
+ *
+ * Transactional offsets (TxnOffsetCommit, Kafka's GroupMetadata
+ * pendingTransactionalOffsetCommits) are kept per producer once written:
+ * invisible to OffsetFetch, they are applied when the transaction's COMMIT
+ * marker is written (`completeTransaction(producerId, true)`) and dropped at
+ * its ABORT. While any is kept for a partition, that partition counts as
+ * pending as above (UNSTABLE_OFFSET_COMMIT for require_stable, no expiry),
+ * and the group is not empty. A removal drops them too.
  */
 
 export interface CommittedOffset {
@@ -40,6 +48,8 @@ export class GroupOffsets {
   readonly committed = new Map<string, Map<number, CommittedOffset>>();
   /** "topic\0partition" -> tokens of the commits of it being written */
   private readonly pending = new Map<string, Set<object>>();
+  /** producer id -> "topic\0partition" -> the transaction's offset, until its marker */
+  private readonly pendingTxn = new Map<number, Map<string, TopicPartition & { value: CommittedOffset }>>();
 
   get(topic: string, partition: number): CommittedOffset | undefined {
     return this.committed.get(topic)?.get(partition);
@@ -47,7 +57,7 @@ export class GroupOffsets {
 
   /** Offsets committed or being committed. */
   get isEmpty(): boolean {
-    return this.committed.size === 0 && this.pending.size === 0;
+    return this.committed.size === 0 && this.pending.size === 0 && this.pendingTxn.size === 0;
   }
 
   put(topic: string, partition: number, value: CommittedOffset): void {
@@ -61,7 +71,9 @@ export class GroupOffsets {
 
   /** Removes a committed offset and cancels the commits of it being written. */
   remove(topic: string, partition: number): CommittedOffset | undefined {
-    this.pending.delete(pendingKey(topic, partition));
+    const key = pendingKey(topic, partition);
+    this.pending.delete(key);
+    for (const [producerId, offsets] of this.pendingTxn) if (offsets.delete(key) && offsets.size === 0) this.pendingTxn.delete(producerId);
     const byPartition = this.committed.get(topic);
     const value = byPartition?.get(partition);
     if (byPartition && value) {
@@ -76,6 +88,7 @@ export class GroupOffsets {
     const removed = this.all().map(({ topic, partition }) => ({ topic, partition }));
     for (const r of removed) this.remove(r.topic, r.partition);
     this.pending.clear();
+    this.pendingTxn.clear();
     return removed;
   }
 
@@ -94,8 +107,33 @@ export class GroupOffsets {
     return out;
   }
 
+  /** A commit of the partition is being written, or a transaction's offset of it waits for its marker. */
   hasPendingCommit(topic: string, partition: number): boolean {
-    return this.pending.has(pendingKey(topic, partition));
+    const key = pendingKey(topic, partition);
+    if (this.pending.has(key)) return true;
+    for (const offsets of this.pendingTxn.values()) if (offsets.has(key)) return true;
+    return false;
+  }
+
+  /** Keeps a written transactional offset of the producer until its transaction's marker (a later one replaces it). */
+  putPendingTransactional(producerId: number, topic: string, partition: number, value: CommittedOffset): void {
+    let offsets = this.pendingTxn.get(producerId);
+    if (!offsets) this.pendingTxn.set(producerId, (offsets = new Map()));
+    offsets.set(pendingKey(topic, partition), { topic, partition, value });
+  }
+
+  /** The producer's transaction ended: its offsets are applied (commit) or dropped (abort); returns how many. */
+  completeTransaction(producerId: number, commit: boolean): number {
+    const offsets = this.pendingTxn.get(producerId);
+    if (!offsets) return 0;
+    this.pendingTxn.delete(producerId);
+    if (commit) for (const o of offsets.values()) this.put(o.topic, o.partition, o.value);
+    return offsets.size;
+  }
+
+  /** Producers with transactional offsets waiting for their marker. */
+  get pendingTransactions(): number {
+    return this.pendingTxn.size;
   }
 
   /** Notes a commit being written, under its token. */

@@ -36,6 +36,11 @@ export interface OffsetCommitRecord {
   readonly partition: number;
   /** null: a tombstone. */
   readonly value: CommittedOffset | null;
+  /**
+   * Set for a TxnOffsetCommit's record, written in that producer's transaction (not part of its bytes:
+   * the batch carries the producer): replayed, it waits for the transaction's marker.
+   */
+  readonly producerId?: number;
 }
 
 export interface GroupMetadataRecord {

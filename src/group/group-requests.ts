@@ -65,6 +65,18 @@ export interface CommitParams {
   readonly offsets: readonly OffsetToCommit[];
 }
 
+/** TxnOffsetCommit: offsets committed in a producer's transaction. */
+export interface TxnCommitParams {
+  readonly groupId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  /** v3+; -1, "" and null from older clients (then no member checks). */
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly offsets: readonly OffsetToCommit[];
+}
+
 export interface TopicPartitions {
   readonly topic: string;
   readonly partitions: readonly number[];

@@ -15,6 +15,7 @@
 import { ErrorCode } from '../../protocol/index.js';
 import type { ShardContext, WriteOutcome } from '../coordinator/coordinator-shard.js';
 import type { CoordinatorTimer } from '../coordinator/coordinator-timer.js';
+import type { TransactionalProducer } from '../coordinator/internal-topic.js';
 import type { Logger } from '../logger.js';
 import type { Group } from './group.js';
 import type { GroupConfig } from './group-config.js';
@@ -77,9 +78,9 @@ export class GroupStore {
     return appendErrorOf(errorCode, 'group');
   }
 
-  /** Writes offset commits, replayed once appended (offset-manager.ts). */
-  writeCommits(records: readonly OffsetCommitRecord[]): Promise<WriteOutcome<undefined>> {
-    return this.ctx.write({ records, response: undefined, sync: this.config.syncWrites });
+  /** Writes offset commits, replayed once appended (offset-manager.ts); in the producer's transaction when given. */
+  writeCommits(records: readonly OffsetCommitRecord[], transaction?: TransactionalProducer): Promise<WriteOutcome<undefined>> {
+    return this.ctx.write({ records, response: undefined, sync: this.config.syncWrites, ...(transaction && { transaction }) });
   }
 
   /**

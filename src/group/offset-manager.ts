@@ -13,12 +13,20 @@
  *
  * Removals (OffsetDelete, retention) change the groups at once and write
  * tombstones (group-store.ts `cleanup`).
+ *
+ * Transactional commits (TxnOffsetCommit; Kafka's GroupMetadata
+ * prepareTxnOffsetCommit / completePendingTxnOffsetCommit): the same
+ * OffsetCommit records, written as the producer's transactional batch; once
+ * written they wait in the group for the transaction's marker (group-offsets.ts),
+ * which the transaction coordinator's marker writer reports through
+ * `completeTransaction`: COMMIT applies them, ABORT drops them.
  */
 import { ErrorCode } from '../../protocol/index.js';
 import { Group } from './group.js';
 import type { TopicPartition } from './group-offsets.js';
 import { offsetCommitRecord, type OffsetCommitRecord } from './group-records.js';
-import type { CommitParams, DeleteOffsetsResult, FetchedOffset, FetchOffsetsResult, OffsetToCommit, PartitionLag, TopicPartitions } from './group-requests.js';
+import type { TransactionalProducer } from '../coordinator/internal-topic.js';
+import type { CommitParams, DeleteOffsetsResult, FetchedOffset, FetchOffsetsResult, OffsetToCommit, PartitionLag, TopicPartitions, TxnCommitParams } from './group-requests.js';
 import { appendErrorOf, type GroupStore } from './group-store.js';
 import { validateCurrentMember, type MemberSessions } from './member-sessions.js';
 
@@ -59,6 +67,39 @@ export class OffsetManager {
     }
   }
 
+  /**
+   * TxnOffsetCommit to a group of a served partition; one error code per entry of `p.offsets`, in order.
+   * Kafka's checks (ClassicGroup.validateOffsetCommit with isTransactional): a missing group is created
+   * when the generation is -1 (else ILLEGAL_GENERATION); a dead one answers COORDINATOR_NOT_AVAILABLE; a
+   * generation, member id or instance id (v3+) must name the current member and generation; without them
+   * any group takes the offsets, and so does a group in CompletingRebalance.
+   */
+  commitTransactional(p: TxnCommitParams): Promise<number[]> {
+    const all = (code: number): Promise<number[]> => Promise.resolve(p.offsets.map(() => code));
+    let group = this.store.get(p.groupId);
+    if (!group) {
+      if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
+      group = this.store.add(new Group(p.groupId, 'Empty', Date.now()));
+    }
+    if (group.is('Dead')) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (!(p.generationId < 0 && group.is('Empty')) && (p.generationId >= 0 || p.memberId !== '' || p.groupInstanceId !== null)) {
+      const error = validateCurrentMember(group, p.memberId, p.groupInstanceId);
+      if (error !== undefined) return all(error);
+      if (p.generationId !== group.generationId) return all(ErrorCode.ILLEGAL_GENERATION);
+    }
+    return this.storeOffsets(group, p.offsets, -1, { producerId: p.producerId, producerEpoch: p.producerEpoch });
+  }
+
+  /**
+   * The producer's transaction ended with a marker on this shard's partition: its transactional offsets
+   * are applied (commit) or dropped (abort), in every group of the shard.
+   */
+  completeTransaction(producerId: number, commit: boolean): number {
+    let completed = 0;
+    for (const group of this.store.all()) completed += group.offsets.completeTransaction(producerId, commit);
+    return completed;
+  }
+
   private validateOffsetCommit(group: Group, p: CommitParams): number | undefined {
     if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (p.generationId >= 0 || p.memberId !== '' || p.groupInstanceId !== null) {
@@ -79,25 +120,26 @@ export class OffsetManager {
    * Kafka maps it. `retentionTimeMs` (-1 = none) sets an explicit expire
    * time (OffsetCommit v2-4).
    */
-  private async storeOffsets(group: Group, offsets: readonly OffsetToCommit[], retentionTimeMs: number): Promise<number[]> {
+  private async storeOffsets(group: Group, offsets: readonly OffsetToCommit[], retentionTimeMs: number, transaction?: TransactionalProducer): Promise<number[]> {
     const now = Date.now();
     const expireTimestamp = retentionTimeMs === -1 ? undefined : now + retentionTimeMs;
     const maxBytes = this.store.config.metadataMaxBytes;
     const fits = (o: OffsetToCommit): boolean => o.metadata === null || o.metadata.length <= maxBytes;
     const accepted = offsets.filter(fits);
     if (accepted.length === 0) return offsets.map(() => ErrorCode.OFFSET_METADATA_TOO_LARGE);
-    const records = accepted.map((o) =>
-      offsetCommitRecord(group.groupId, o.topic, o.partition, {
+    const records = accepted.map((o): OffsetCommitRecord => {
+      const record = offsetCommitRecord(group.groupId, o.topic, o.partition, {
         offset: o.offset,
         leaderEpoch: o.leaderEpoch,
         metadata: o.metadata ?? '',
         commitTimestamp: o.commitTimestamp === -1 ? now : o.commitTimestamp,
         expireTimestamp,
-      }),
-    );
+      });
+      return transaction === undefined ? record : { ...record, producerId: transaction.producerId };
+    });
     // each record is its own pending-commit token: replayCommit applies it only while it is pending
     for (const r of records) group.offsets.beginCommit(r.topic, r.partition, r);
-    const { errorCode } = await this.store.writeCommits(records);
+    const { errorCode } = await this.store.writeCommits(records, transaction);
     for (const r of records) group.offsets.endCommit(r.topic, r.partition, r);
     const responseError = appendErrorOf(errorCode, 'commit');
     return offsets.map((o) => (fits(o) ? responseError : ErrorCode.OFFSET_METADATA_TOO_LARGE));
@@ -110,7 +152,8 @@ export class OffsetManager {
   replayCommit(record: OffsetCommitRecord): void {
     const group = this.store.get(record.group);
     if (record.value === null || !group || group.is('Dead') || !group.offsets.isCommitPending(record.topic, record.partition, record)) return;
-    group.offsets.put(record.topic, record.partition, record.value);
+    if (record.producerId !== undefined) group.offsets.putPendingTransactional(record.producerId, record.topic, record.partition, record.value);
+    else group.offsets.put(record.topic, record.partition, record.value);
   }
 
   /**

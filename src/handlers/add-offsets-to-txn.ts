@@ -2,8 +2,7 @@
  * AddOffsetsToTxn: v0-4 (served with gregor.transactions.enable).
  * Behavior: the `__consumer_offsets` partition of the group joins the
  * producer's transaction (which becomes Ongoing), so that its end writes a
- * marker there too; the offsets themselves come with TxnOffsetCommit (not
- * served yet). Errors as AddPartitionsToTxn's (INVALID_PRODUCER_ID_MAPPING,
+ * marker there too; the offsets themselves come with TxnOffsetCommit. Errors as AddPartitionsToTxn's (INVALID_PRODUCER_ID_MAPPING,
  * CONCURRENT_TRANSACTIONS, COORDINATOR_LOAD_IN_PROGRESS, ...).
  * Version notes: v0-1 get INVALID_PRODUCER_EPOCH for PRODUCER_FENCED; v3+
  * flexible; v4 may get TRANSACTION_ABORTABLE (never sent by Gregor yet).

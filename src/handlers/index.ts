@@ -68,6 +68,7 @@ registerHandlers([
   { ...lazy(ApiKey.AddPartitionsToTxn, async () => (await import('./add-partitions-to-txn.js')).addPartitionsToTxnHandler), maxVersion: 3, servedBy: withTransactions },
   { ...lazy(ApiKey.AddOffsetsToTxn, async () => (await import('./add-offsets-to-txn.js')).addOffsetsToTxnHandler), servedBy: withTransactions },
   { ...lazy(ApiKey.EndTxn, async () => (await import('./end-txn.js')).endTxnHandler), servedBy: withTransactions },
+  { ...lazy(ApiKey.TxnOffsetCommit, async () => (await import('./txn-offset-commit.js')).txnOffsetCommitHandler), servedBy: withTransactions },
 ]);
 
 export { handlerFor, loadHandler, supportedApis, versionsFor } from './registry.js';

@@ -2,7 +2,9 @@
  * Transactions end to end on a real broker with gregor.transactions.enable: kafkajs's transactional producer
  * (FindCoordinator for the transactional id, InitProducerId, AddPartitionsToTxn, transactional Produce, EndTxn)
  * commits one transaction and aborts another; a raw READ_COMMITTED Fetch then sees the LSO past both markers and
- * the aborted transaction listed in aborted_transactions. Without the flag the transaction APIs are not listed.
+ * the aborted transaction listed in aborted_transactions. `transaction.sendOffsets` (AddOffsetsToTxn,
+ * TxnOffsetCommit): the offsets are visible to OffsetFetch only once committed, and never after an abort.
+ * Without the flag the transaction APIs are not listed.
  */
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +15,7 @@ import { RawClient } from '../helpers/raw-client.js';
 
 const TOPIC = 'txn-e2e';
 const READ_COMMITTED = 1;
-const TXN_APIS = [ApiKey.AddPartitionsToTxn, ApiKey.AddOffsetsToTxn, ApiKey.EndTxn];
+const TXN_APIS = [ApiKey.AddPartitionsToTxn, ApiKey.AddOffsetsToTxn, ApiKey.EndTxn, ApiKey.TxnOffsetCommit];
 
 let broker: RunningBroker;
 let client: RawClient;
@@ -72,6 +74,7 @@ describe('transactions with kafkajs', () => {
       [0, 3],
       [0, 4],
       [0, 4],
+      [0, 4],
     ]);
   });
 
@@ -106,6 +109,69 @@ describe('transactions with kafkajs', () => {
     const kept = f.records.filter((r) => !control(r) && !(r.offset >= 4 && r.offset < 6)).map((r) => r.value);
     expect(kept).toEqual(['c1', 'c2', 'c3']);
     expect(f.records.filter((r) => !control(r)).map((r) => r.value)).toEqual(['c1', 'c2', 'c3', 'a1', 'a2']);
+  });
+});
+
+/** The group's committed offset of TOPIC-0 as OffsetFetch v7 answers it (require_stable as asked). */
+async function fetchOffset(groupId: string, requireStable: boolean) {
+  const res = await client.request(schemas.offsetFetchRequest, schemas.offsetFetchResponse, 7, {
+    groupId,
+    topics: [{ name: TOPIC, partitionIndexes: [0] }],
+    requireStable,
+  });
+  const p = res.topics[0]!.partitions[0]!;
+  return { offset: Number(p.committedOffset), metadata: p.metadata, errorCode: p.errorCode };
+}
+
+/** The markers are written after EndTxn is answered: OffsetFetch with require_stable until it is stable. */
+async function fetchOffsetOnceStable(groupId: string) {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const f = await fetchOffset(groupId, true);
+    if (f.errorCode !== ErrorCode.UNSTABLE_OFFSET_COMMIT || Date.now() > deadline) return f;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('transactional offsets with kafkajs sendOffsets', () => {
+  it('offsets sent in a transaction are visible to OffsetFetch only after its commit, and never after an abort', async () => {
+    const group = 'txn-offsets-group';
+    const kafka = new Kafka({ clientId: 'txn-offsets', brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50 } });
+    const producer = kafka.producer({ transactionalId: 'tx-offsets', idempotent: true, maxInFlightRequests: 1 });
+    producers.push(producer);
+    await producer.connect();
+
+    const committed = await producer.transaction();
+    await committed.send({ topic: TOPIC, messages: [{ value: 'o1' }] });
+    await committed.sendOffsets({ consumerGroupId: group, topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: '5' }] }] });
+    // written, but pending in the transaction: not committed yet, unstable for require_stable
+    expect(await fetchOffset(group, false)).toMatchObject({ offset: -1, errorCode: ErrorCode.NONE });
+    expect(await fetchOffset(group, true)).toMatchObject({ offset: -1, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT });
+    await committed.commit();
+    expect(await fetchOffsetOnceStable(group)).toMatchObject({ offset: 5, errorCode: ErrorCode.NONE });
+
+    const aborted = await producer.transaction();
+    await aborted.send({ topic: TOPIC, messages: [{ value: 'o2' }] });
+    await aborted.sendOffsets({ consumerGroupId: group, topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: '9' }] }] });
+    expect(await fetchOffset(group, false)).toMatchObject({ offset: 5, errorCode: ErrorCode.NONE });
+    await aborted.abort();
+    expect(await fetchOffsetOnceStable(group)).toMatchObject({ offset: 5, errorCode: ErrorCode.NONE });
+    expect(await fetchOffset(group, false)).toMatchObject({ offset: 5, errorCode: ErrorCode.NONE });
+  });
+
+  it('TxnOffsetCommit for a group whose partition is not in the transaction answers INVALID_TXN_STATE and commits nothing', async () => {
+    const res = await client.request(schemas.txnOffsetCommitRequest, schemas.txnOffsetCommitResponse, 3, {
+      transactionalId: 'tx-none',
+      groupId: 'txn-offsets-unadded',
+      producerId: 12345n,
+      producerEpoch: 0,
+      generationId: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 3n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    expect(res.topics).toEqual([{ name: TOPIC, partitions: [{ partitionIndex: 0, errorCode: ErrorCode.INVALID_TXN_STATE }] }]);
+    expect(await fetchOffset('txn-offsets-unadded', true)).toMatchObject({ offset: -1, errorCode: ErrorCode.NONE });
   });
 });
 

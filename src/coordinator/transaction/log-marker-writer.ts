@@ -14,9 +14,7 @@
  *   never a rejection.
  * - `__consumer_offsets` partitions get their marker like any other; the
  *   transaction's pending offsets (TxnOffsetCommit) are then applied or
- *   dropped by the group coordinator through `offsetsCompleted`, once the
- *   group side keeps pending transactional offsets (it does not yet: with no
- *   TxnOffsetCommit there are none).
+ *   dropped by the group coordinator through `offsetsCompleted`.
  */
 import { ErrorCode } from '../../../protocol/index.js';
 import type { PartitionLog } from '../../../storage/index.js';
