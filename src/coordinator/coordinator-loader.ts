@@ -12,6 +12,13 @@
  * partitions decode 10 records). A topic whose records are deltas (the
  * share-group state topic's updates) replays everything.
  *
+ * Records of transactions (internal-topic.ts): a committed transaction's
+ * records come at its marker with their own offsets, so the latest record of
+ * a key is the one with the highest offset, not the last one read; records
+ * of a transaction still open at the end are replayed last, in offset order,
+ * with their producer id (never merged with the committed ones: they are not
+ * committed yet).
+ *
  * A record whose bytes do not decode, or whose replay throws, is logged and
  * skipped; a record of a kind the coordinator does not know is skipped
  * silently (the serde says which).
@@ -36,13 +43,13 @@ export interface LoadOptions<R> {
 export async function loadPartition<R>(
   topic: InternalTopic,
   partition: number,
-  replay: (record: R, offset: number) => void,
+  replay: (record: R, offset: number, openTransaction?: number) => void,
   opts: LoadOptions<R>,
 ): Promise<LoadSummary> {
-  const apply = (key: Buffer, value: Buffer | null, offset: number): void => {
+  const apply = (key: Buffer, value: Buffer | null, offset: number, openTransaction?: number): void => {
     try {
       const record = opts.serde.deserialize({ key, value });
-      if (record !== undefined) replay(record, offset);
+      if (record !== undefined) replay(record, offset, openTransaction);
     } catch (err) {
       opts.logger.warn({ err, partition, offset }, `skipping undecodable ${topic.name} record`);
     }
@@ -51,17 +58,26 @@ export async function loadPartition<R>(
   if (!opts.latestPerKey) {
     for await (const record of topic.replay(partition)) {
       records++;
-      apply(record.key, record.value, record.offset);
+      apply(record.key, record.value, record.offset, record.openTransaction);
     }
     return { records, replayed: records };
   }
   // the latest value per key (key bytes as a binary string); only those are decoded
   const latest = new Map<string, { key: Buffer; value: Buffer | null; offset: number }>();
+  const open: Array<{ key: Buffer; value: Buffer | null; offset: number; openTransaction: number }> = [];
   for await (const record of topic.replay(partition)) {
     records++;
     // copies: the read buffers may be reused by the log
-    latest.set(record.key.toString('latin1'), { key: Buffer.from(record.key), value: record.value === null ? null : Buffer.from(record.value), offset: record.offset });
+    const copy = { key: Buffer.from(record.key), value: record.value === null ? null : Buffer.from(record.value), offset: record.offset };
+    if (record.openTransaction !== undefined) {
+      open.push({ ...copy, openTransaction: record.openTransaction });
+      continue;
+    }
+    const k = record.key.toString('latin1');
+    const before = latest.get(k);
+    if (before === undefined || before.offset < record.offset) latest.set(k, copy);
   }
   for (const record of [...latest.values()].sort((a, b) => a.offset - b.offset)) apply(record.key, record.value, record.offset);
-  return { records, replayed: latest.size };
+  for (const record of open.sort((a, b) => a.offset - b.offset)) apply(record.key, record.value, record.offset, record.openTransaction);
+  return { records, replayed: latest.size + open.length };
 }

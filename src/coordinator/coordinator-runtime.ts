@@ -249,7 +249,7 @@ export class CoordinatorRuntime<S extends CoordinatorShard<R>, R> {
       if (stopped || !slot) break;
       try {
         const loading = slot;
-        const summary = await loadPartition(topic, partition, (r, offset) => loading.shard.replay(r, offset), this.opts);
+        const summary = await loadPartition(topic, partition, (r, offset, openTransaction) => loading.shard.replay(r, offset, openTransaction), this.opts);
         records += summary.records;
         logger.debug({ partition, ...summary }, `loaded ${topic.name} partition`);
       } catch (err) {

@@ -14,9 +14,11 @@ export interface CoordinatorShard<R> {
    * Applies one record to the state: while loading, every record of the
    * partition in log order; once loaded, the records of the shard's own
    * writes, once appended (unless the write said replayRecords: false).
-   * `offset` is the record's offset in the partition.
+   * `offset` is the record's offset in the partition. `openTransaction`
+   * (loading only): the record belongs to this producer's transaction, still
+   * open at the end of the partition (its marker is yet to come).
    */
-  replay(record: R, offset: number): void;
+  replay(record: R, offset: number, openTransaction?: number): void;
   /** Loading is done (or the partition had nothing to load): start timers, serve. */
   onLoaded(): void;
   /**

@@ -17,15 +17,18 @@
  *   MESSAGE_TOO_LARGE, KAFKA_STORAGE_ERROR, ...), never as an exception:
  *   each coordinator maps them to its own answers, as Kafka's do.
  * - Replayed per partition, record by record, from the log start offset to
- *   the high watermark; control batches are skipped, and so are records
- *   without a key (a coordinator's records always have one) and the records
- *   of transactional batches (their transaction's outcome is in a marker;
- *   loading them with it is still to come: until then a transactional
- *   offset commit is applied only in memory, at its COMMIT marker).
+ *   the high watermark; records without a key are skipped (a coordinator's
+ *   records always have one). The records of a transactional batch are held
+ *   until their producer's marker: a COMMIT yields them there (with their own
+ *   offsets, so they come after later records of the log: the loader orders
+ *   by offset), an ABORT drops them, and those of a transaction still open at
+ *   the end are yielded last, marked with their producer id (Kafka's loader
+ *   keeps them as pending transactional offsets).
  */
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
 import { buildUncompressedBatch } from '../../protocol/records/batch-builder.js';
-import { ATTR_CONTROL, ATTR_TRANSACTIONAL, lastOffsetOf, readBatchHeader } from '../../protocol/records/batch-header.js';
+import { ATTR_CONTROL, ATTR_TRANSACTIONAL, lastOffsetOf, readBatchHeader, type BatchHeader } from '../../protocol/records/batch-header.js';
+import { readTransactionMarker } from '../../protocol/records/control-record.js';
 import { batchSlice, iterateRecords, recordsArea } from '../../protocol/records/batch-records.js';
 import { OffsetOutOfRangeError, StorageError, type PartitionLog } from '../../storage/index.js';
 import type { Logger } from '../logger.js';
@@ -39,6 +42,8 @@ export interface InternalRecord {
 
 export interface ReplayedRecord extends InternalRecord {
   readonly offset: number;
+  /** Set for a record of a transaction still open at the end of the partition: its producer id. */
+  readonly openTransaction?: number;
 }
 
 /** One partition of the topic as a coordinator uses it. */
@@ -167,10 +172,38 @@ export class InternalTopic {
 
   /**
    * Every record of a partition from its log start offset to its high
-   * watermark, in offset order (control batches and keyless records skipped).
-   * The key and value may lie in a read buffer the log reuses: copy what is kept.
+   * watermark, in offset order, except transactional records (held until
+   * their marker, see the opening comment), and keyless records and control
+   * batches skipped. Non-transactional records' key and value may lie in a
+   * read buffer the log reuses: copy what is kept.
    */
   async *replay(partition: number): AsyncGenerator<ReplayedRecord, void, undefined> {
+    // producer id -> the records of its open transaction (copies)
+    const open = new Map<number, ReplayedRecord[]>();
+    for await (const { batch, header, end } of this.batches(partition)) {
+      if ((header.attributes & ATTR_CONTROL) !== 0) {
+        const marker = readTransactionMarker(batch);
+        if (marker === null) continue;
+        const held = open.get(marker.producerId);
+        open.delete(marker.producerId);
+        if (marker.commit && held !== undefined) yield* held;
+        continue;
+      }
+      const transactional = (header.attributes & ATTR_TRANSACTIONAL) !== 0;
+      let held = transactional ? open.get(header.producerId) : undefined;
+      if (transactional && held === undefined) open.set(header.producerId, (held = []));
+      const area = await recordsArea(batch, header);
+      for (const record of iterateRecords(header, area)) {
+        if (record.key === null || record.offset >= end) continue;
+        if (held === undefined) yield { key: record.key, value: record.value, offset: record.offset };
+        else held.push({ key: Buffer.from(record.key), value: record.value === null ? null : Buffer.from(record.value), offset: record.offset });
+      }
+    }
+    for (const [producerId, held] of open) for (const r of held) yield { ...r, openTransaction: producerId };
+  }
+
+  /** The batches of a partition from its log start offset to its high watermark, in offset order. */
+  private async *batches(partition: number): AsyncGenerator<{ batch: Buffer; header: BatchHeader; end: number }, void, undefined> {
     const state = this.topic?.partitions[partition];
     if (!state) return;
     const log = state.log;
@@ -201,12 +234,7 @@ export class InternalTopic {
           const next = lastOffsetOf(header) + 1;
           if (next <= offset) continue;
           offset = next;
-          if ((header.attributes & (ATTR_CONTROL | ATTR_TRANSACTIONAL)) !== 0) continue;
-          const area = await recordsArea(batch, header);
-          for (const record of iterateRecords(header, area)) {
-            if (record.key === null || record.offset >= end) continue;
-            yield { key: record.key, value: record.value, offset: record.offset };
-          }
+          yield { batch, header, end };
         }
       }
       if (offset === before) return;

@@ -47,8 +47,8 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
     return this.rebalance.sessions;
   }
 
-  replay(record: GroupCoordinatorRecord): void {
-    if (this.loader) this.loader.replay(record);
+  replay(record: GroupCoordinatorRecord, _offset: number, openTransaction?: number): void {
+    if (this.loader) this.loader.replay(record, openTransaction);
     else if (record.type === 'offset-commit') this.offsets.replayCommit(record);
   }
 

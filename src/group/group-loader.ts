@@ -11,7 +11,10 @@
  * Stable when they had members (their members must heartbeat within their
  * session timeout, or they are removed), else Empty; offsets whose group has
  * no metadata form an Empty group of their own; a group left Empty with
- * neither offsets nor a generation is dropped.
+ * neither offsets nor a generation is dropped. Offset commits of a
+ * transaction still open at the end of the partition (their marker is yet to
+ * come; committed ones come as ordinary records) are kept as the group's
+ * pending transactional offsets, for the marker to apply or drop.
  */
 import { Group } from './group.js';
 import type { CommittedOffset } from './group-offsets.js';
@@ -21,8 +24,17 @@ import type { GroupMetadataValue } from './offsets-records.js';
 export class GroupLoader {
   private readonly offsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
   private readonly metadata = new Map<string, GroupMetadataValue>();
+  /** group -> offsets of open transactions, in offset order */
+  private readonly openTxnOffsets = new Map<string, Array<{ producerId: number; topic: string; partition: number; value: CommittedOffset }>>();
 
-  replay(record: GroupCoordinatorRecord): void {
+  replay(record: GroupCoordinatorRecord, openTransaction?: number): void {
+    if (openTransaction !== undefined) {
+      if (record.type !== 'offset-commit' || record.value === null) return;
+      let open = this.openTxnOffsets.get(record.group);
+      if (!open) this.openTxnOffsets.set(record.group, (open = []));
+      open.push({ producerId: openTransaction, topic: record.topic, partition: record.partition, value: record.value });
+      return;
+    }
     if (record.type === 'offset-commit') {
       let byTopic = this.offsets.get(record.group);
       if (record.value === null) {
@@ -44,11 +56,13 @@ export class GroupLoader {
   groups(now: number): Group[] {
     const groups: Group[] = [];
     for (const [groupId, value] of this.metadata) groups.push(groupFromMetadata(groupId, value, now));
-    for (const groupId of this.offsets.keys()) if (!this.metadata.has(groupId)) groups.push(new Group(groupId, 'Empty', now));
+    const withOffsets = new Set([...this.offsets.keys(), ...this.openTxnOffsets.keys()]);
+    for (const groupId of withOffsets) if (!this.metadata.has(groupId)) groups.push(new Group(groupId, 'Empty', now));
     for (const group of groups) {
       for (const [t, byPartition] of this.offsets.get(group.groupId) ?? []) {
         for (const [p, value] of byPartition) group.offsets.put(t, p, value);
       }
+      for (const o of this.openTxnOffsets.get(group.groupId) ?? []) group.offsets.putPendingTransactional(o.producerId, o.topic, o.partition, o.value);
     }
     // a group that is Empty with neither offsets nor a generation has nothing to keep
     return groups.filter((g) => !(g.is('Empty') && !g.hasOffsets() && g.generationId === 0));

@@ -6,6 +6,9 @@
  * TxnOffsetCommit): the offsets are visible to OffsetFetch only once committed, and never after an abort.
  * Without the flag the transaction APIs are not listed.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
@@ -113,8 +116,8 @@ describe('transactions with kafkajs', () => {
 });
 
 /** The group's committed offset of TOPIC-0 as OffsetFetch v7 answers it (require_stable as asked). */
-async function fetchOffset(groupId: string, requireStable: boolean) {
-  const res = await client.request(schemas.offsetFetchRequest, schemas.offsetFetchResponse, 7, {
+async function fetchOffset(groupId: string, requireStable: boolean, via: RawClient = client) {
+  const res = await via.request(schemas.offsetFetchRequest, schemas.offsetFetchResponse, 7, {
     groupId,
     topics: [{ name: TOPIC, partitionIndexes: [0] }],
     requireStable,
@@ -124,11 +127,12 @@ async function fetchOffset(groupId: string, requireStable: boolean) {
 }
 
 /** The markers are written after EndTxn is answered: OffsetFetch with require_stable until it is stable. */
-async function fetchOffsetOnceStable(groupId: string) {
+async function fetchOffsetOnceStable(groupId: string, via: RawClient = client) {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const f = await fetchOffset(groupId, true);
-    if (f.errorCode !== ErrorCode.UNSTABLE_OFFSET_COMMIT || Date.now() > deadline) return f;
+    const f = await fetchOffset(groupId, true, via);
+    const settling = f.errorCode === ErrorCode.UNSTABLE_OFFSET_COMMIT || f.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS;
+    if (!settling || Date.now() > deadline) return f;
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -172,6 +176,68 @@ describe('transactional offsets with kafkajs sendOffsets', () => {
     });
     expect(res.topics).toEqual([{ name: TOPIC, partitions: [{ partitionIndex: 0, errorCode: ErrorCode.INVALID_TXN_STATE }] }]);
     expect(await fetchOffset('txn-offsets-unadded', true)).toMatchObject({ offset: -1, errorCode: ErrorCode.NONE });
+  });
+});
+
+describe('transactional offsets across a restart', () => {
+  it('loads committed transactional offsets, never aborted ones, and keeps an open transaction\'s pending until its marker', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'gregor-txn-offsets-'));
+    const config = { 'gregor.transactions.enable': true, 'transaction.state.log.num.partitions': 3, 'offsets.topic.num.partitions': 3 };
+    const group = 'txn-restart-group';
+    const sendOffsets = (offset: string) => ({ consumerGroupId: group, topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset }] }] });
+    const connect = async (port: number): Promise<Producer> => {
+      const kafka = new Kafka({ clientId: 'txn-restart', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 20, initialRetryTime: 50 } });
+      const producer = kafka.producer({ transactionalId: 'tx-restart', idempotent: true, maxInFlightRequests: 1, transactionTimeout: 60_000 });
+      await producer.connect();
+      return producer;
+    };
+    let first: RunningBroker | undefined;
+    let second: RunningBroker | undefined;
+    let raw: RawClient | undefined;
+    try {
+      first = await startBroker({ port: 0, logLevel: 'silent', dataDir, config });
+      await first.broker.topics.create({ name: TOPIC, numPartitions: 1, replicationFactor: 1, configs: {} });
+      raw = await RawClient.connect(first.port);
+      const producer = await connect(first.port);
+      const committed = await producer.transaction();
+      await committed.sendOffsets(sendOffsets('5'));
+      await committed.commit();
+      expect(await fetchOffsetOnceStable(group, raw)).toMatchObject({ offset: 5, errorCode: ErrorCode.NONE });
+      const aborted = await producer.transaction();
+      await aborted.sendOffsets(sendOffsets('7'));
+      await aborted.abort();
+      expect(await fetchOffsetOnceStable(group, raw)).toMatchObject({ offset: 5, errorCode: ErrorCode.NONE });
+      // left open when the broker stops
+      const open = await producer.transaction();
+      await open.sendOffsets(sendOffsets('9'));
+      await producer.disconnect();
+      raw.close();
+      await first.close();
+      first = undefined;
+
+      second = await startBroker({ port: 0, logLevel: 'silent', dataDir, config });
+      raw = await RawClient.connect(second.port);
+      const deadline = Date.now() + 10_000;
+      let loaded = await fetchOffset(group, true, raw);
+      while (loaded.errorCode === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS && Date.now() < deadline) loaded = await fetchOffset(group, true, raw);
+      // the open transaction's offset waits for its marker; the committed one is back, the aborted one never
+      expect(loaded).toMatchObject({ offset: -1, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT });
+      expect(await fetchOffset(group, false, raw)).toMatchObject({ offset: 5, errorCode: ErrorCode.NONE });
+      // a new producer with the same transactional id (kafkajs initialises it at its first transaction) aborts
+      // the open transaction: its offset is dropped
+      const again = await connect(second.port);
+      producers.push(again);
+      const next = await again.transaction();
+      expect(await fetchOffsetOnceStable(group, raw)).toMatchObject({ offset: 5, errorCode: ErrorCode.NONE });
+      await next.sendOffsets(sendOffsets('11'));
+      await next.commit();
+      expect(await fetchOffsetOnceStable(group, raw)).toMatchObject({ offset: 11, errorCode: ErrorCode.NONE });
+    } finally {
+      raw?.close();
+      await first?.close();
+      await second?.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
