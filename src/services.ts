@@ -65,13 +65,13 @@ export type Groups = Pick<
 >;
 
 /** Idempotent producers' state per partition; Produce appends through it (produce/producer-state-manager.ts). */
-export type ProducerStates = Pick<ProducerStateManager, 'append' | 'lastStableOffset'>;
+export type ProducerStates = Pick<ProducerStateManager, 'append' | 'lastStableOffset' | 'activeProducers'>;
 
 /** Producer ids for InitProducerId (produce/producer-ids.ts). */
 export type ProducerIds = Pick<ProducerIdManager, 'nextId'>;
 
 /** The transaction coordinator over `__transaction_state` (coordinator/transaction/transaction-coordinator.ts). */
-export type Transactions = Pick<TransactionCoordinator, 'stateTopic' | 'unavailable' | 'initProducerId' | 'addPartitions' | 'addOffsets' | 'endTxn' | 'verifyTransaction'>;
+export type Transactions = Pick<TransactionCoordinator, 'stateTopic' | 'unavailable' | 'initProducerId' | 'addPartitions' | 'addOffsets' | 'endTxn' | 'verifyTransaction' | 'metadata' | 'listTransactions'>;
 
 /** Fetch sessions, long polls and the fetch memory budget (fetch/fetch-manager.ts). */
 export type Fetches = Pick<FetchManager, 'fetch'>;

@@ -69,6 +69,9 @@ registerHandlers([
   { ...lazy(ApiKey.AddOffsetsToTxn, async () => (await import('./add-offsets-to-txn.js')).addOffsetsToTxnHandler), servedBy: withTransactions },
   { ...lazy(ApiKey.EndTxn, async () => (await import('./end-txn.js')).endTxnHandler), servedBy: withTransactions },
   { ...lazy(ApiKey.TxnOffsetCommit, async () => (await import('./txn-offset-commit.js')).txnOffsetCommitHandler), servedBy: withTransactions },
+  { ...lazy(ApiKey.DescribeProducers, async () => (await import('./describe-producers.js')).describeProducersHandler), servedBy: withTransactions },
+  { ...lazy(ApiKey.DescribeTransactions, async () => (await import('./describe-transactions.js')).describeTransactionsHandler), servedBy: withTransactions },
+  { ...lazy(ApiKey.ListTransactions, async () => (await import('./list-transactions.js')).listTransactionsHandler), servedBy: withTransactions },
 ]);
 
 export { handlerFor, loadHandler, supportedApis, versionsFor } from './registry.js';

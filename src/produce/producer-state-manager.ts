@@ -79,6 +79,16 @@ export interface ProducerStateOptions {
   readonly verifyTransaction?: (log: PartitionLog, producerId: number, producerEpoch: number) => boolean;
 }
 
+/** A producer of a partition as DescribeProducers reports it. */
+export interface ActiveProducer {
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly lastSequence: number;
+  readonly lastTimestamp: number;
+  readonly coordinatorEpoch: number;
+  readonly currentTxnStartOffset: number;
+}
+
 /** A COMMIT or ABORT marker the transaction coordinator writes to one partition (appendTxnMarker). */
 export interface TxnMarker {
   readonly commit: boolean;
@@ -246,6 +256,24 @@ export class ProducerStateManager {
   lastStableOffsetIfLoaded(log: PartitionLog): number | undefined {
     const pp = this.partitions.get(log);
     return pp === undefined || pp.mapEndOffset !== log.logEndOffset ? undefined : this.lsoOf(pp);
+  }
+
+  /**
+   * The partition's producers as DescribeProducers answers them (Kafka's activeProducers): epoch, last sequence
+   * of the last retained batch (-1 when none), last append timestamp, coordinator epoch of the last marker,
+   * first offset of the ongoing transaction (-1 when none). Loaded if needed.
+   */
+  async activeProducers(log: PartitionLog): Promise<ActiveProducer[]> {
+    let pp = this.partitions.get(log);
+    while (pp === undefined || pp.mapEndOffset !== log.logEndOffset) pp = await this.ready(log);
+    return [...pp.table.values()].map((e) => ({
+      producerId: e.producerId,
+      producerEpoch: e.epoch,
+      lastSequence: e.batches[e.batches.length - 1]?.lastSeq ?? -1,
+      lastTimestamp: e.lastTimestamp,
+      coordinatorEpoch: e.coordinatorEpoch,
+      currentTxnStartOffset: e.currentTxnFirstOffset,
+    }));
   }
 
   /** The ongoing transactions of a partition, producer id -> first offset, earliest first (loaded if needed). */

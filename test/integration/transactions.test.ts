@@ -18,7 +18,7 @@ import { RawClient } from '../helpers/raw-client.js';
 
 const TOPIC = 'txn-e2e';
 const READ_COMMITTED = 1;
-const TXN_APIS = [ApiKey.AddPartitionsToTxn, ApiKey.AddOffsetsToTxn, ApiKey.EndTxn, ApiKey.TxnOffsetCommit];
+const TXN_APIS = [ApiKey.AddPartitionsToTxn, ApiKey.AddOffsetsToTxn, ApiKey.EndTxn, ApiKey.TxnOffsetCommit, ApiKey.DescribeProducers, ApiKey.DescribeTransactions, ApiKey.ListTransactions];
 
 let broker: RunningBroker;
 let client: RawClient;
@@ -78,6 +78,9 @@ describe('transactions with kafkajs', () => {
       [0, 4],
       [0, 4],
       [0, 4],
+      [0, 0],
+      [0, 0],
+      [0, 1],
     ]);
   });
 
@@ -137,6 +140,20 @@ async function fetchOffsetOnceStable(groupId: string, via: RawClient = client) {
   }
 }
 
+/**
+ * EndTxn is answered before the markers and the Complete record are written; a next transaction begun before
+ * that gets CONCURRENT_TRANSACTIONS, which kafkajs's AddOffsetsToTxn does not retry: wait for the end.
+ */
+async function untilCompleted(b: RunningBroker, transactionalId: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const m = b.broker.transactions?.metadata(transactionalId);
+    const done = m !== undefined && m.pendingState === undefined && ['Empty', 'CompleteCommit', 'CompleteAbort'].includes(m.state);
+    if (done || Date.now() > deadline) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 describe('transactional offsets with kafkajs sendOffsets', () => {
   it('offsets sent in a transaction are visible to OffsetFetch only after its commit, and never after an abort', async () => {
     const group = 'txn-offsets-group';
@@ -153,6 +170,7 @@ describe('transactional offsets with kafkajs sendOffsets', () => {
     expect(await fetchOffset(group, true)).toMatchObject({ offset: -1, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT });
     await committed.commit();
     expect(await fetchOffsetOnceStable(group)).toMatchObject({ offset: 5, errorCode: ErrorCode.NONE });
+    await untilCompleted(broker, 'tx-offsets');
 
     const aborted = await producer.transaction();
     await aborted.send({ topic: TOPIC, messages: [{ value: 'o2' }] });
@@ -203,10 +221,12 @@ describe('transactional offsets across a restart', () => {
       await committed.sendOffsets(sendOffsets('5'));
       await committed.commit();
       expect(await fetchOffsetOnceStable(group, raw)).toMatchObject({ offset: 5, errorCode: ErrorCode.NONE });
+      await untilCompleted(first, 'tx-restart');
       const aborted = await producer.transaction();
       await aborted.sendOffsets(sendOffsets('7'));
       await aborted.abort();
       expect(await fetchOffsetOnceStable(group, raw)).toMatchObject({ offset: 5, errorCode: ErrorCode.NONE });
+      await untilCompleted(first, 'tx-restart');
       // left open when the broker stops
       const open = await producer.transaction();
       await open.sendOffsets(sendOffsets('9'));
@@ -229,6 +249,7 @@ describe('transactional offsets across a restart', () => {
       producers.push(again);
       const next = await again.transaction();
       expect(await fetchOffsetOnceStable(group, raw)).toMatchObject({ offset: 5, errorCode: ErrorCode.NONE });
+      await untilCompleted(second, 'tx-restart');
       await next.sendOffsets(sendOffsets('11'));
       await next.commit();
       expect(await fetchOffsetOnceStable(group, raw)).toMatchObject({ offset: 11, errorCode: ErrorCode.NONE });

@@ -42,7 +42,22 @@ import { TransactionCoordinatorShard, type TransactionShardHooks } from './trans
 import type { TransactionMarkerWriter, TransactionResult } from './transaction-marker-writer.js';
 import { isEpochExhausted, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, TransactionMetadata, topicPartitionKey, type TopicPartition, type TxnTransitMetadata } from './transaction-metadata.js';
 import { transactionRecordSerde, type TransactionLogRecord } from './transaction-records.js';
+import { transactionStateNamed, type TransactionState } from './transaction-state.js';
 import { transactionPartition, transactionStateTopic, type TransactionStateTopicSettings } from './transaction-state-topic.js';
+
+/** A transactional id as ListTransactions answers it. */
+export interface ListedTransaction {
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly state: TransactionState;
+}
+
+export interface ListedTransactions {
+  readonly errorCode: number;
+  /** State filters that name no state Kafka knows. */
+  readonly unknownStates: string[];
+  readonly transactions: ListedTransaction[];
+}
 
 export interface TransactionCoordinatorDeps {
   readonly config: TransactionConfig;
@@ -136,6 +151,41 @@ export class TransactionCoordinator {
   metadata(transactionalId: string): TransactionMetadata | undefined {
     if (this.unavailable(transactionalId) !== undefined) return undefined;
     return this.shardOf(transactionalId).transactions.get(transactionalId);
+  }
+
+  /**
+   * ListTransactions (Kafka's TransactionStateManager.listTransactionStates): every id of every served
+   * partition matching the filters (empty filters match all; a state name Kafka does not know is returned in
+   * `unknownStates` and matches nothing; Dead ids are never listed; `durationMs` >= 0: only transactions started longer ago than that).
+   * While any partition loads: COORDINATOR_LOAD_IN_PROGRESS and nothing listed; after close:
+   * COORDINATOR_NOT_AVAILABLE.
+   */
+  listTransactions(filters: { states: readonly string[]; producerIds: readonly number[]; durationMs: number }, now = Date.now()): ListedTransactions {
+    const empty = (errorCode: number): ListedTransactions => ({ errorCode, unknownStates: [], transactions: [] });
+    if (this.runtime.isClosed) return empty(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+    if (this.runtime.anyLoading) return empty(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    const states = new Set<TransactionState>();
+    const unknownStates: string[] = [];
+    for (const name of filters.states) {
+      const state = transactionStateNamed(name);
+      if (state === undefined) unknownStates.push(name);
+      else states.add(state);
+    }
+    // only unknown names: nothing can match
+    if (filters.states.length > 0 && states.size === 0) return { errorCode: ErrorCode.NONE, unknownStates, transactions: [] };
+    const producerIds = new Set(filters.producerIds);
+    const transactions: ListedTransaction[] = [];
+    for (const shard of this.runtime.activeShards()) {
+      for (const m of shard.transactions.values()) {
+        // a Dead id is on its way out: never listed
+        if (m.state === 'Dead') continue;
+        if (states.size > 0 && !states.has(m.state)) continue;
+        if (producerIds.size > 0 && !producerIds.has(m.producerId)) continue;
+        if (filters.durationMs >= 0 && now - m.txnStartTimestamp <= filters.durationMs) continue;
+        transactions.push({ transactionalId: m.transactionalId, producerId: m.producerId, state: m.state });
+      }
+    }
+    return { errorCode: ErrorCode.NONE, unknownStates, transactions };
   }
 
   /** Every served shard (ListTransactions; the timeout and expiration tasks run per shard). */

@@ -1,0 +1,35 @@
+/**
+ * ListTransactions: v0-1 (served with gregor.transactions.enable).
+ * Behavior: every transactional id the coordinator holds (every served
+ * `__transaction_state` partition), with its producer id and state name,
+ * filtered (Kafka's TransactionStateManager.listTransactionStates): by state
+ * (names Kafka does not know come back in unknown_state_filters and match
+ * nothing), by producer id, and (v1) by duration: only transactions running
+ * longer than duration_filter ms (-1: no filter). Empty filters match all.
+ * Errors: COORDINATOR_LOAD_IN_PROGRESS while any partition loads (no ids
+ * listed), COORDINATOR_NOT_AVAILABLE after close.
+ * Version notes: v1 adds duration_filter (KIP-994).
+ */
+import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { defineHandler } from './handler.js';
+
+export const listTransactionsHandler = defineHandler({
+  api: apiByKey(ApiKey.ListTransactions)!,
+  request: schemas.listTransactionsRequest,
+  response: schemas.listTransactionsResponse,
+  handle(ctx, req) {
+    const transactions = ctx.services.transactions;
+    if (transactions === undefined) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, unknownStateFilters: [], transactionStates: [] };
+    const listed = transactions.listTransactions({
+      states: req.stateFilters,
+      producerIds: req.producerIdFilters.map(Number),
+      durationMs: Number(req.durationFilter),
+    });
+    return {
+      throttleTimeMs: 0,
+      errorCode: listed.errorCode,
+      unknownStateFilters: listed.unknownStates,
+      transactionStates: listed.transactions.map((t) => ({ transactionalId: t.transactionalId, producerId: BigInt(t.producerId), transactionState: t.state })),
+    };
+  },
+});
