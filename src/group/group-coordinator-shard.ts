@@ -47,9 +47,9 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
     return this.rebalance.sessions;
   }
 
-  replay(record: GroupCoordinatorRecord, _offset: number, openTransaction?: number): void {
-    if (this.loader) this.loader.replay(record, openTransaction);
-    else if (record.type === 'offset-commit') this.offsets.replayCommit(record);
+  replay(record: GroupCoordinatorRecord, offset: number, openTransaction?: number): void {
+    if (this.loader) this.loader.replay(record, offset, openTransaction);
+    else if (record.type === 'offset-commit') this.offsets.replayCommit(record, offset);
   }
 
   onLoaded(): void {

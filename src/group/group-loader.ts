@@ -22,17 +22,18 @@ import type { GroupCoordinatorRecord } from './group-records.js';
 import type { GroupMetadataValue } from './offsets-records.js';
 
 export class GroupLoader {
-  private readonly offsets = new Map<string, Map<string, Map<number, CommittedOffset>>>();
+  /** group -> topic -> partition -> the committed offset and its record's log offset */
+  private readonly offsets = new Map<string, Map<string, Map<number, { value: CommittedOffset; logOffset: number }>>>();
   private readonly metadata = new Map<string, GroupMetadataValue>();
   /** group -> offsets of open transactions, in offset order */
-  private readonly openTxnOffsets = new Map<string, Array<{ producerId: number; topic: string; partition: number; value: CommittedOffset }>>();
+  private readonly openTxnOffsets = new Map<string, Array<{ producerId: number; topic: string; partition: number; value: CommittedOffset; logOffset: number }>>();
 
-  replay(record: GroupCoordinatorRecord, openTransaction?: number): void {
+  replay(record: GroupCoordinatorRecord, logOffset: number, openTransaction?: number): void {
     if (openTransaction !== undefined) {
       if (record.type !== 'offset-commit' || record.value === null) return;
       let open = this.openTxnOffsets.get(record.group);
       if (!open) this.openTxnOffsets.set(record.group, (open = []));
-      open.push({ producerId: openTransaction, topic: record.topic, partition: record.partition, value: record.value });
+      open.push({ producerId: openTransaction, topic: record.topic, partition: record.partition, value: record.value, logOffset });
       return;
     }
     if (record.type === 'offset-commit') {
@@ -44,7 +45,7 @@ export class GroupLoader {
       if (!byTopic) this.offsets.set(record.group, (byTopic = new Map()));
       let byPartition = byTopic.get(record.topic);
       if (!byPartition) byTopic.set(record.topic, (byPartition = new Map()));
-      byPartition.set(record.partition, record.value);
+      byPartition.set(record.partition, { value: record.value, logOffset });
     } else if (record.value === null) {
       this.metadata.delete(record.group);
     } else {
@@ -60,9 +61,9 @@ export class GroupLoader {
     for (const groupId of withOffsets) if (!this.metadata.has(groupId)) groups.push(new Group(groupId, 'Empty', now));
     for (const group of groups) {
       for (const [t, byPartition] of this.offsets.get(group.groupId) ?? []) {
-        for (const [p, value] of byPartition) group.offsets.put(t, p, value);
+        for (const [p, o] of byPartition) group.offsets.put(t, p, o.value, o.logOffset);
       }
-      for (const o of this.openTxnOffsets.get(group.groupId) ?? []) group.offsets.putPendingTransactional(o.producerId, o.topic, o.partition, o.value);
+      for (const o of this.openTxnOffsets.get(group.groupId) ?? []) group.offsets.putPendingTransactional(o.producerId, o.topic, o.partition, o.value, o.logOffset);
     }
     // a group that is Empty with neither offsets nor a generation has nothing to keep
     return groups.filter((g) => !(g.is('Empty') && !g.hasOffsets() && g.generationId === 0));

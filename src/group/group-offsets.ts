@@ -16,7 +16,10 @@
  * pendingTransactionalOffsetCommits) are kept per producer once written:
  * invisible to OffsetFetch, they are applied when the transaction's COMMIT
  * marker is written (`completeTransaction(producerId, true)`) and dropped at
- * its ABORT. While any is kept for a partition, that partition counts as
+ * its ABORT. A COMMIT applies an offset only over one whose record lies
+ * earlier in the log (Kafka's completePendingTxnOffsetCommit: a plain commit
+ * written after the transactional one wins), so each committed offset keeps
+ * the log offset of its record. While any is kept for a partition, that partition counts as
  * pending as above (UNSTABLE_OFFSET_COMMIT for require_stable, no expiry),
  * and the group is not empty. A removal drops them too.
  */
@@ -48,8 +51,10 @@ export class GroupOffsets {
   readonly committed = new Map<string, Map<number, CommittedOffset>>();
   /** "topic\0partition" -> tokens of the commits of it being written */
   private readonly pending = new Map<string, Set<object>>();
-  /** producer id -> "topic\0partition" -> the transaction's offset, until its marker */
-  private readonly pendingTxn = new Map<number, Map<string, TopicPartition & { value: CommittedOffset }>>();
+  /** producer id -> "topic\0partition" -> the transaction's offset and its record's log offset, until its marker */
+  private readonly pendingTxn = new Map<number, Map<string, TopicPartition & { value: CommittedOffset; logOffset: number }>>();
+  /** "topic\0partition" -> log offset of the record of the committed offset (-1 or absent: unknown) */
+  private readonly recordOffsets = new Map<string, number>();
 
   get(topic: string, partition: number): CommittedOffset | undefined {
     return this.committed.get(topic)?.get(partition);
@@ -60,7 +65,9 @@ export class GroupOffsets {
     return this.committed.size === 0 && this.pending.size === 0 && this.pendingTxn.size === 0;
   }
 
-  put(topic: string, partition: number, value: CommittedOffset): void {
+  /** Sets a committed offset; `logOffset` is its record's offset in `__consumer_offsets` (-1: unknown). */
+  put(topic: string, partition: number, value: CommittedOffset, logOffset = -1): void {
+    this.recordOffsets.set(pendingKey(topic, partition), logOffset);
     let byPartition = this.committed.get(topic);
     if (!byPartition) {
       byPartition = new Map();
@@ -73,6 +80,7 @@ export class GroupOffsets {
   remove(topic: string, partition: number): CommittedOffset | undefined {
     const key = pendingKey(topic, partition);
     this.pending.delete(key);
+    this.recordOffsets.delete(key);
     for (const [producerId, offsets] of this.pendingTxn) if (offsets.delete(key) && offsets.size === 0) this.pendingTxn.delete(producerId);
     const byPartition = this.committed.get(topic);
     const value = byPartition?.get(partition);
@@ -116,18 +124,25 @@ export class GroupOffsets {
   }
 
   /** Keeps a written transactional offset of the producer until its transaction's marker (a later one replaces it). */
-  putPendingTransactional(producerId: number, topic: string, partition: number, value: CommittedOffset): void {
+  putPendingTransactional(producerId: number, topic: string, partition: number, value: CommittedOffset, logOffset: number): void {
     let offsets = this.pendingTxn.get(producerId);
     if (!offsets) this.pendingTxn.set(producerId, (offsets = new Map()));
-    offsets.set(pendingKey(topic, partition), { topic, partition, value });
+    offsets.set(pendingKey(topic, partition), { topic, partition, value, logOffset });
   }
 
-  /** The producer's transaction ended: its offsets are applied (commit) or dropped (abort); returns how many. */
+  /**
+   * The producer's transaction ended: its offsets are applied (commit; each only over a committed offset
+   * whose record is older) or dropped (abort); returns how many were pending.
+   */
   completeTransaction(producerId: number, commit: boolean): number {
     const offsets = this.pendingTxn.get(producerId);
     if (!offsets) return 0;
     this.pendingTxn.delete(producerId);
-    if (commit) for (const o of offsets.values()) this.put(o.topic, o.partition, o.value);
+    if (!commit) return offsets.size;
+    for (const [key, o] of offsets) {
+      const current = this.get(o.topic, o.partition) === undefined ? undefined : (this.recordOffsets.get(key) ?? -1);
+      if (current === undefined || current < o.logOffset) this.put(o.topic, o.partition, o.value, o.logOffset);
+    }
     return offsets.size;
   }
 

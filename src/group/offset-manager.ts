@@ -149,11 +149,11 @@ export class OffsetManager {
    * Applies a written commit (the runtime's replay after the append): unless
    * it was cancelled meanwhile (its offset removed, its group deleted).
    */
-  replayCommit(record: OffsetCommitRecord): void {
+  replayCommit(record: OffsetCommitRecord, logOffset: number): void {
     const group = this.store.get(record.group);
     if (record.value === null || !group || group.is('Dead') || !group.offsets.isCommitPending(record.topic, record.partition, record)) return;
-    if (record.producerId !== undefined) group.offsets.putPendingTransactional(record.producerId, record.topic, record.partition, record.value);
-    else group.offsets.put(record.topic, record.partition, record.value);
+    if (record.producerId !== undefined) group.offsets.putPendingTransactional(record.producerId, record.topic, record.partition, record.value, logOffset);
+    else group.offsets.put(record.topic, record.partition, record.value, logOffset);
   }
 
   /**

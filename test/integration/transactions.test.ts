@@ -181,6 +181,26 @@ describe('transactional offsets with kafkajs sendOffsets', () => {
     expect(await fetchOffset(group, false)).toMatchObject({ offset: 5, errorCode: ErrorCode.NONE });
   });
 
+  it('a plain OffsetCommit written after the transactional one, before the COMMIT marker, is kept over it', async () => {
+    const group = 'txn-offsets-later-plain';
+    const kafka = new Kafka({ clientId: 'txn-offsets-plain', brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50 } });
+    const producer = kafka.producer({ transactionalId: 'tx-offsets-plain', idempotent: true, maxInFlightRequests: 1 });
+    producers.push(producer);
+    await producer.connect();
+    const txn = await producer.transaction();
+    await txn.sendOffsets({ consumerGroupId: group, topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset: '5' }] }] });
+    const plain = await client.request(schemas.offsetCommitRequest, schemas.offsetCommitResponse, 8, {
+      groupId: group,
+      generationIdOrMemberEpoch: -1,
+      memberId: '',
+      groupInstanceId: null,
+      topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 7n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+    });
+    expect(plain.topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NONE);
+    await txn.commit();
+    expect(await fetchOffsetOnceStable(group)).toMatchObject({ offset: 7, errorCode: ErrorCode.NONE });
+  });
+
   it('TxnOffsetCommit for a group whose partition is not in the transaction answers INVALID_TXN_STATE and commits nothing', async () => {
     const res = await client.request(schemas.txnOffsetCommitRequest, schemas.txnOffsetCommitResponse, 3, {
       transactionalId: 'tx-none',
