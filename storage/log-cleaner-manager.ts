@@ -155,7 +155,14 @@ export class LogCleanerManager {
       // (asked only of a log with something to clean: the answer may load its producer state)
       const unstable = this.host.firstUnstableOffset;
       if (unstable !== undefined) {
-        const firstUnstable = await unstable(log);
+        let firstUnstable: number;
+        try {
+          firstUnstable = await unstable(log);
+        } catch (err) {
+          // (that log waits for a later pass; the others are cleaned)
+          this.host.ctx.logger.warn({ topic: log.topic, partition: log.partition, err: (err as Error).message }, 'no last stable offset for the log cleaner');
+          continue;
+        }
         if (!log.usable) continue;
         plan = this.planFor(log, now, only !== undefined, firstUnstable);
         if (plan === null) continue;
