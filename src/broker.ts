@@ -167,6 +167,8 @@ export class Broker {
       observer: this.stats,
       fs: this.opts.storageFs,
       cleaner: cleanerOptionsOf(config),
+      // (the cleaner starts once the logs are loaded, after the producer state below exists)
+      firstUnstableOffset: (log) => this.producerStates.lastStableOffset(log),
     });
     this.producerIds = ProducerIdManager.open(this.logs.logDir, this.opts.storageFs);
     this.producerStates = new ProducerStateManager({

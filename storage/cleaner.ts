@@ -18,9 +18,13 @@
  *    segment's end offset survive. Control batches are kept. Records without a key are dropped (as Kafka).
  *    The records of aborted transactions (the .txnindex entries overlapping the group, Kafka's
  *    CleanedTransactionMetadata) are removed, their batch kept empty when it is the last of an active
- *    producer. Other transactional records do not enter the map yet (it would need the cleaning bounded by
- *    the last stable offset): a later non-transactional record of their key removes them, they never remove
- *    one, so an aborted record is never the latest value of a key. Markers are kept, and the group's
+ *    producer. The dirty part ends before the segment holding the last stable offset (the manager's
+ *    first uncleanable offset), so every transaction in it is complete: committed transactional records
+ *    enter the map as any other (Kafka's buildOffsetMap), the records of aborted ones never do (the
+ *    .txnindex entries overlapping the mapped segments), so an aborted record is never the latest value of
+ *    a key and an ongoing transaction's records are never cleaned nor clean others. (A plan made without the
+ *    first unstable offset keeps every transactional record out of the map: a later non-transactional
+ *    record of their key removes them, they never remove one.) Markers are kept, and the group's
  *    .txnindex entries go into the cleaned segment with them. The batches are rewritten by
  *    protocol/records/batch-filter.ts.
  * 4. Swap: the new segment replaces the group (segment-swap.ts, PartitionLog.replaceWithCleaned): crash-safe,
@@ -98,6 +102,12 @@ export interface CleaningPlan {
   ratio: number;
   /** A dirty record is older than max.compaction.lag.ms. */
   needNow: boolean;
+  /**
+   * firstUncleanable is at or below the segment holding the first unstable offset, so every transaction in
+   * the dirty part is complete and committed transactional records may enter the map. False when the host
+   * cannot tell (no firstUnstableOffset): transactional records then stay out of the map, as before.
+   */
+  stable?: boolean;
 }
 
 /** What a cleaning did. */
@@ -240,6 +250,10 @@ export class Cleaner {
     let mapStart: { index: number; position: number } | null = null;
     let mapStop: { index: number; position: number } = { index: segs.length - 1, position: 0 };
     let full = false;
+    // the dirty segments the map reads (with a stable plan all below the first unstable offset: every
+    // transaction in them is complete)
+    const mapped = segs.filter((seg, i) => i < segs.length - 1 && seg.nextOffset > plan.firstDirty && seg.baseOffset < plan.firstUncleanable);
+    const aborted = plan.stable === true && mapped.length > 0 ? new AbortedTransactions(log, mapped) : null;
     for (let i = 0; i < segs.length - 1 && !full; i++) {
       const seg = segs[i] as LogSegment;
       if (seg.nextOffset <= plan.firstDirty) continue;
@@ -253,10 +267,15 @@ export class Cleaner {
         const h = b.header;
         producers.note(h);
         const lastOffset = h.baseOffset + h.lastOffsetDelta;
+        const control = (h.attributes & ATTR_CONTROL) !== 0;
+        if (control) aborted?.onControlBatch(h);
         if (lastOffset < plan.firstDirty) continue;
-        // Transactional records never go into the map: until the cleaner follows transactions (Kafka's aborted
-        // transaction index), an aborted record must not pass for the latest value of its key.
-        if ((h.attributes & (ATTR_CONTROL | ATTR_TRANSACTIONAL)) === 0) {
+        // Markers never go into the map, nor the records of aborted transactions (Kafka's
+        // CleanedTransactionMetadata): an aborted record must not pass for the latest value of its key.
+        // Committed transactional records do, as Kafka maps them, when the plan is stable; otherwise no
+        // transactional record does (an ongoing one's outcome is unknown).
+        const transactional = (h.attributes & ATTR_TRANSACTIONAL) !== 0;
+        if (!control && !(transactional && (plan.stable !== true || (aborted?.isAborted(h) ?? false)))) {
           await map.reserve(h.recordCount, () => this.step(log));
           const area = await recordsArea(b.buf, h, this.opts.maxDecompressedBytes);
           forEachRecordSpan(h, area, (r) => {

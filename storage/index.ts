@@ -67,4 +67,5 @@ export { LogManager } from './log-manager.js';
 export type { LogManagerOptions, LogManagerStats, TopicLogConfigs } from './log-manager.js';
 export { DEFAULT_CLEANER_OPTIONS, resolveCleanerOptions } from './cleaner-config.js';
 export type { CleanerOptions } from './cleaner-config.js';
+export type { FirstUnstableOffset } from './log-cleaner-manager.js';
 export type { StorageObserver } from './observer.js';

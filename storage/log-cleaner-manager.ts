@@ -4,8 +4,10 @@
  * cleaning itself is the Cleaner's (cleaner.ts, steps 2 to 4):
  *
  * 1. Choose: for each compacted log, the dirty part runs from its cleaner checkpoint (the first offset not
- *    yet cleaned; the log start when it has none) to the first uncleanable offset: the active segment, or the
- *    first segment with a record younger than min.compaction.lag.ms. The log whose dirty bytes are the
+ *    yet cleaned; the log start when it has none) to the first uncleanable offset (Kafka's
+ *    firstUncleanableDirtyOffset): the active segment, the segment holding the first unstable offset (the
+ *    LSO: the first offset of the earliest ongoing transaction, asked of the host's `firstUnstableOffset`
+ *    when a log has something to clean), or the first segment with a record younger than min.compaction.lag.ms. The log whose dirty bytes are the
  *    largest share of it is cleaned once that share exceeds min.cleanable.dirty.ratio, or at once when a
  *    dirty segment began longer ago than max.compaction.lag.ms. Nothing to clean: wait log.cleaner.backoff.ms.
  * 2. Map, 3. Clean, 4. Swap: the Cleaner maps the dirty part, writes each group of segments into a
@@ -27,11 +29,19 @@ import type { LogSegment } from './segment.js';
 
 export const CLEANER_CHECKPOINT_FILE = 'cleaner-offset-checkpoint';
 
+/**
+ * A log's first unstable offset (Kafka's UnifiedLog.firstUnstableOffset, as the LSO: the first offset of its
+ * earliest ongoing transaction, else the high watermark). The broker's producer state answers it.
+ */
+export type FirstUnstableOffset = (log: PartitionLog) => Promise<number>;
+
 /** What the LogManager gives its cleaner. */
 export interface CleanerHost {
   ctx: CleanerContext;
   logDir: string;
   logs(): Iterable<PartitionLog>;
+  /** Without it no offset is unstable (every closed segment may be cleaned). */
+  firstUnstableOffset?: FirstUnstableOffset;
 }
 
 export class LogCleanerManager {
@@ -140,8 +150,24 @@ export class LogCleanerManager {
     let maxRatio = 0;
     for (const log of only ? [only] : [...this.host.logs()]) {
       if (!log.usable || !isCompacted(log.currentConfig) || this.uncleanable.has(log)) continue;
-      const plan = this.planFor(log, now, only !== undefined);
+      let plan = this.planFor(log, now, only !== undefined);
       if (plan === null) continue;
+      // (asked only of a log with something to clean: the answer may load its producer state)
+      const unstable = this.host.firstUnstableOffset;
+      if (unstable !== undefined) {
+        let firstUnstable: number;
+        try {
+          firstUnstable = await unstable(log);
+        } catch (err) {
+          // (that log waits for a later pass; the others are cleaned)
+          this.host.ctx.logger.warn({ topic: log.topic, partition: log.partition, err: (err as Error).message }, 'no last stable offset for the log cleaner');
+          continue;
+        }
+        if (!log.usable) continue;
+        plan = this.planFor(log, now, only !== undefined, firstUnstable);
+        if (plan === null) continue;
+        plan.stable = true;
+      }
       maxRatio = Math.max(maxRatio, plan.ratio);
       if (force || only !== undefined || plan.needNow || plan.ratio > log.currentConfig.minCleanableDirtyRatio) plans.push(plan);
     }
@@ -160,7 +186,7 @@ export class LogCleanerManager {
    * The dirty part of `log` (null when it has none that may be cleaned now; with `whole`, when it has no
    * closed segment at all: a log cleaned on request is cleaned again, which removes expired tombstones).
    */
-  planFor(log: PartitionLog, now: number, whole = false): CleaningPlan | null {
+  planFor(log: PartitionLog, now: number, whole = false, firstUnstable = Number.POSITIVE_INFINITY): CleaningPlan | null {
     const config = log.currentConfig;
     const segs = log.segmentList;
     const active = segs[segs.length - 1] as LogSegment;
@@ -172,6 +198,15 @@ export class LogCleanerManager {
       firstDirty = log.logStartOffset;
     }
     let firstUncleanable = active.baseOffset;
+    // the segment holding the first unstable offset and those after it: an ongoing transaction's records
+    // must neither be removed nor remove others (its outcome is not known yet)
+    for (const seg of segs) {
+      if (seg === active || seg.baseOffset >= firstUncleanable) break;
+      if (seg.nextOffset > firstUnstable) {
+        firstUncleanable = seg.baseOffset;
+        break;
+      }
+    }
     if (config.minCompactionLagMs > 0) {
       for (const seg of segs) {
         if (seg === active || seg.nextOffset <= firstDirty) continue;

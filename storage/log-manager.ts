@@ -33,7 +33,7 @@ import { lockLogDir, type LogDirLock } from './log-dir-lock.js';
 import { loadOrCreateMetaProperties } from './meta-properties.js';
 import type { StorageObserver } from './observer.js';
 import type { CleanerOptions } from './cleaner-config.js';
-import { CLEANER_CHECKPOINT_FILE, LogCleanerManager } from './log-cleaner-manager.js';
+import { CLEANER_CHECKPOINT_FILE, LogCleanerManager, type FirstUnstableOffset } from './log-cleaner-manager.js';
 import { noopLogger, type StorageLogger } from './logger.js';
 import type { RecordTimestampLookup } from './local-log.js';
 import { PartitionLog, type LogContext } from './partition-log.js';
@@ -66,6 +66,12 @@ export interface LogManagerOptions {
   observer?: StorageObserver;
   /** The log cleaner (compaction of cleanup.policy=compact logs): the broker's log.cleaner.* settings. */
   cleaner?: Partial<CleanerOptions>;
+  /**
+   * A log's first unstable offset (its last stable offset: the first offset of its earliest ongoing
+   * transaction, else the high watermark), which the cleaner never cleans up to (see FirstUnstableOffset).
+   * Without it every closed segment may be cleaned (a broker without transactions).
+   */
+  firstUnstableOffset?: FirstUnstableOffset;
 }
 
 /** A topic's overrides of the log defaults, undefined for none. */
@@ -182,7 +188,10 @@ export class LogManager {
     this.logStartCheckpoint = new CheckpointWriter(fs, `${this.logDir}/${LOG_START_FILE}`, () =>
       formatOffsetCheckpoint([...this.logs.values()].map((l) => ({ topic: l.topic, partition: l.partition, offset: l.logStartOffset }))),
     );
-    this.cleaner = new LogCleanerManager({ ctx: this.ctx, logDir: this.logDir, logs: () => this.logs.values() }, opts.cleaner);
+    this.cleaner = new LogCleanerManager(
+      { ctx: this.ctx, logDir: this.logDir, logs: () => this.logs.values(), ...(opts.firstUnstableOffset ? { firstUnstableOffset: opts.firstUnstableOffset } : {}) },
+      opts.cleaner,
+    );
   }
 
   /** Opens the log directory and loads its logs with `opts.topicConfig` (openDir, then loadLogs). */

@@ -1,7 +1,7 @@
 /**
  * PartitionLog: the log of one partition (Kafka's UnifiedLog), a directory `<topic>-<partition>` of segments
  * (segment.ts) plus `partition.metadata` and `leader-epoch-checkpoint`. It keeps the offsets, the leader
- * epochs, the partition's batch cache and the append listeners; the rooms it uses:
+ * epochs, the partition's batch cache and the append and log-start listeners; the rooms it uses:
  *
  * - local-log.ts: the segments and their files (roll, truncate, delete, swap, read from the files);
  * - log-flusher.ts: fdatasync rounds shared by sync appends (group commit), the recovery point, flush.ms;
@@ -87,6 +87,7 @@ export class PartitionLog {
   private epochWrite: Promise<void> | null = null;
   private readonly tail = new CachedTail();
   private readonly listeners = new Set<() => void>();
+  private readonly startListeners = new Set<(logStartOffset: number) => void>();
 
   private constructor(
     private readonly ctx: LogContext,
@@ -415,11 +416,14 @@ export class PartitionLog {
    * The aborted transactions overlapping [startOffset, upperBoundOffset) (Kafka's
    * UnifiedLog.collectAbortedTransactions): from the segment holding startOffset on, each segment's
    * .txnindex entries whose marker is at or after startOffset and whose first offset is below the bound,
-   * until an entry's lastStableOffset reaches the bound. Oldest marker first.
+   * until an entry's lastStableOffset reaches the bound. Oldest marker first. Never an entry whose marker is
+   * below the log start: the first segment's .txnindex may still hold some after DeleteRecords moved the
+   * start inside it (Kafka leaves the file as it is too; reads begin at the log start).
    */
-  collectAbortedTransactions(startOffset: number, upperBoundOffset: number): AbortedTxn[] {
+  collectAbortedTransactions(fromOffset: number, upperBoundOffset: number): AbortedTxn[] {
     this.local.checkUsable();
     const out: AbortedTxn[] = [];
+    const startOffset = Math.max(fromOffset, this.logStart);
     const segs = this.local.segments;
     let i = segs.length - 1;
     while (i > 0 && (segs[i] as LogSegment).baseOffset > startOffset) i--;
@@ -516,6 +520,13 @@ export class PartitionLog {
   private async afterLogStartMoved(): Promise<void> {
     this.ctx.cache.dropBefore(this.tail, this.logStart);
     if (this.epochs.truncateFromStart(this.logStart)) this.writeEpochCheckpoint();
+    for (const listener of this.startListeners) {
+      try {
+        listener(this.logStart);
+      } catch (err) {
+        this.ctx.logger.error({ topic: this.topic, partition: this.partition, err: (err as Error).message }, 'onLogStartMoved listener threw');
+      }
+    }
     await this.ctx.checkpointsChanged(this);
   }
 
@@ -575,6 +586,18 @@ export class PartitionLog {
     };
   }
 
+  /**
+   * Calls `listener` with the new log start offset each time retention or DeleteRecords moves it forward
+   * (Kafka's onLogStartOffsetIncremented), synchronously, before the checkpoints are written; a truncation
+   * below the log start does not call it (it empties the log). Returns the unsubscribe function.
+   */
+  onLogStartMoved(listener: (logStartOffset: number) => void): () => void {
+    this.startListeners.add(listener);
+    return () => {
+      this.startListeners.delete(listener);
+    };
+  }
+
   updateConfig(config: Partial<LogConfig>): void {
     this.local.config = resolveLogConfig(this.local.config, config);
   }
@@ -611,5 +634,6 @@ export class PartitionLog {
     this.local.close();
     this.ctx.cache.dropAll(this.tail);
     this.listeners.clear();
+    this.startListeners.clear();
   }
 }

@@ -35,6 +35,10 @@
  *   producer (epoch, coordinator epoch), appends the control batch, completes the transaction, and for an
  *   abort records it in the `.txnindex` of the marker's segment with the LSO as of right after the marker
  *   (PartitionLog.appendAbortedTxn), all in the synchronous run of the append.
+ * - When the log start moves (retention, DeleteRecords: PartitionLog.onLogStartMoved, and once after each
+ *   load), a transaction that began below it and whose producer has no data at or above it stops being
+ *   ongoing; one with data above it holds the LSO at the log start. Producer entries themselves stay until
+ *   they expire (Kafka 3.9).
  * - Snapshots carry each producer's ongoing transaction and coordinator epoch (version 2); replay reads
  *   transactional batches and markers like appends do and writes every abort it meets into the .txnindex
  *   again (skipped when there), which rebuilds what an unclean shutdown lost.
@@ -155,6 +159,8 @@ const REPLAY_CHUNK_BYTES = 1024 * 1024;
 export class ProducerStateManager {
   private readonly partitions = new Map<PartitionLog, PartitionProducers>();
   private readonly loading = new Map<PartitionLog, Promise<PartitionProducers>>();
+  /** The logs whose log-start moves this manager follows, with the unsubscribe function. */
+  private readonly startSubscriptions = new Map<PartitionLog, () => void>();
   private readonly writes = new Set<Promise<void>>();
   private readonly fs: StorageFs;
   private readonly clock: () => number;
@@ -286,8 +292,45 @@ export class ProducerStateManager {
   private lsoOf(pp: PartitionProducers): number {
     // (no iterator when nothing is ongoing: every Fetch answer asks)
     if (pp.ongoing.size === 0) return pp.log.highWatermark;
-    for (const first of pp.ongoing.values()) return first;
+    // a transaction that began below the log start but has data at or above it holds the LSO at the log start
+    for (const first of pp.ongoing.values()) return Math.max(first, pp.log.logStartOffset);
     return pp.log.highWatermark;
+  }
+
+  /**
+   * The log start moved forward (retention, DeleteRecords; Kafka's onLogStartOffsetIncremented and the
+   * transaction part of the older truncateHead): an ongoing transaction that began below it and whose
+   * producer has no data at or above it is no longer ongoing here (its records are gone; a later marker
+   * completes it as an empty one, a later batch opens it again at that batch). Producer entries stay until
+   * producer.id.expiration.ms, as in Kafka 3.9, so idempotent producers see no change. Entries of the first
+   * segment's .txnindex below the start are left in the file and never read (collectAbortedTransactions).
+   */
+  private onLogStartMoved(pp: PartitionProducers, logStartOffset: number): void {
+    for (const [producerId, first] of pp.ongoing) {
+      if (first >= logStartOffset) break; // (first-offset order)
+      const entry = pp.table.get(producerId);
+      const lastData = entry?.batches[entry.batches.length - 1]?.lastOffset ?? -1;
+      if (lastData >= logStartOffset) continue;
+      pp.ongoing.delete(producerId);
+      if (entry !== undefined) entry.currentTxnFirstOffset = -1;
+    }
+    if (pp.mapEndOffset < logStartOffset) pp.mapEndOffset = logStartOffset;
+  }
+
+  /** Follows `log`'s log-start moves while its state is kept here. */
+  private followLogStart(log: PartitionLog): void {
+    if (this.startSubscriptions.has(log)) return;
+    const unsubscribe = log.onLogStartMoved((logStartOffset) => {
+      const pp = this.partitions.get(log);
+      if (pp !== undefined) this.onLogStartMoved(pp, logStartOffset);
+    });
+    this.startSubscriptions.set(log, unsubscribe);
+  }
+
+  private forget(log: PartitionLog): void {
+    this.partitions.delete(log);
+    this.startSubscriptions.get(log)?.();
+    this.startSubscriptions.delete(log);
   }
 
   /**
@@ -322,7 +365,7 @@ export class ProducerStateManager {
     let removed = 0;
     for (const [log, pp] of this.partitions) {
       if (!this.isLive(log)) {
-        this.partitions.delete(log);
+        this.forget(log);
         continue;
       }
       removed += removeExpired(pp.table, now, this.expirationMs);
@@ -342,6 +385,8 @@ export class ProducerStateManager {
       if (pp.mapEndOffset === log.logEndOffset && pp.lastSnapshotOffset !== pp.mapEndOffset) this.snapshot(pp, pp.mapEndOffset);
     }
     await Promise.all([...this.writes]);
+    for (const unsubscribe of this.startSubscriptions.values()) unsubscribe();
+    this.startSubscriptions.clear();
   }
 
   private async answerDuplicate(log: PartitionLog, dup: BatchMetadata, sync: boolean): Promise<ProducerAppendInfo> {
@@ -400,7 +445,11 @@ export class ProducerStateManager {
     const from = pp.mapEndOffset;
     await this.replay(pp);
     this.partitions.set(log, pp);
+    this.followLogStart(log);
     if (fresh) {
+      // the log start may lie above the snapshot (DeleteRecords inside a segment) or have moved while no
+      // state was loaded: the snapshot's transactions below it are checked as a move would have
+      this.onLogStartMoved(pp, log.logStartOffset);
       this.logger.debug({ topic: log.topic, partition: log.partition, snapshot: pp.lastSnapshotOffset, replayedFrom: from, producers: pp.table.size }, 'producer state loaded');
       if (pp.mapEndOffset > from) this.snapshot(pp, pp.mapEndOffset);
     }

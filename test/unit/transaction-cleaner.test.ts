@@ -158,6 +158,63 @@ describe('compaction of transactional data', () => {
     checkTxnIndexPlacement(again.log);
   });
 
+  it('the cleaning stops before the segment holding the LSO: an ongoing transaction is never cleaned; committed records enter the map', async () => {
+    const dir = tempLogDir();
+    const s = producerState();
+    const m = await LogManager.open({
+      logDir: dir,
+      nodeId: 1,
+      defaults: testConfig(CONFIG),
+      cacheBytes: 0,
+      cleaner: { enable: false },
+      firstUnstableOffset: (l) => s.lastStableOffset(l),
+    });
+    managers.push(m);
+    const log = await m.createLog('t', 0, '');
+    const w = new Writer(s, log);
+    const values = async (): Promise<string[]> => (await readLog(log)).flatMap((b) => b.records.map((r) => r.value ?? 'null'));
+    const filler = async (n: number): Promise<void> => {
+      for (let i = 0; i < n; i++) await w.put(['z'], `fill${i}`);
+    };
+    await w.put(['a', 'b', 'c'], 'v1'); // 0-2
+    await w.put(['a'], 't1', 1, true); // 3
+    await w.end(1, true); // 4
+    await w.put(['d'], 't3', 3, true); // 5
+    await w.end(3, false); // 6
+    await filler(30);
+    const txnFirst = log.logEndOffset;
+    await w.put(['b', 'c'], 't2', 2, true); // producer 2's transaction, ongoing
+    await w.put(['b'], 'late'); // a later plain value of b
+    await filler(60);
+    expect(await s.lastStableOffset(log)).toBe(txnFirst);
+    const lsoSegment = log.segmentBaseOffsets.filter((b) => b <= txnFirst).pop() as number;
+    expect(lsoSegment).toBeGreaterThan(0);
+    const fromLso = async (): Promise<ReadBatch[]> => (await readLog(log)).filter((b) => b.header.baseOffset >= lsoSegment);
+    const untouched = await fromLso();
+
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    expect(m.cleanerCheckpoint('t', 0)).toBeLessThanOrEqual(lsoSegment);
+    expect(await fromLso()).toEqual(untouched);
+    let vals = await values();
+    // a's plain value went: the committed transaction's record of a is in the map
+    expect(vals).not.toContain('a:v1');
+    expect(vals).toContain('a:t1');
+    expect(vals).not.toContain('d:t3'); // aborted
+    // the ongoing transaction's records stay, though a later plain b exists; b:v1 and c:v1 too (not mapped past the LSO)
+    expect(vals).toEqual(expect.arrayContaining(['b:v1', 'c:v1', 'b:t2', 'c:t2', 'b:late']));
+
+    await w.end(2, true);
+    await filler(60);
+    expect(await s.lastStableOffset(log)).toBe(log.logEndOffset);
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    vals = await values();
+    // now committed: b:t2 goes to the later plain b, and c:t2 replaces c:v1
+    expect(vals).not.toContain('b:t2');
+    expect(vals).not.toContain('b:v1');
+    expect(vals).not.toContain('c:v1');
+    expect(vals).toEqual(expect.arrayContaining(['a:t1', 'c:t2', 'b:late']));
+  });
+
   it('a power loss before any file-system step of the swap leaves the old segments with their .txnindex or the cleaned one with all their entries', async () => {
     const template = tempLogDir();
     const { aborted, logEnd } = await writeTransactionalLog(template);

@@ -225,6 +225,80 @@ describe('restarts', () => {
   });
 });
 
+describe('the log start moving', () => {
+  it('DeleteRecords past a transaction whose data is all below it ends it here; one with data above holds the LSO at the log start', async () => {
+    const dir = tempLogDir();
+    let log = await openLog(dir);
+    let s = manager();
+    await s.append(log, await batch(1, 0, 0, 2), E0); // 0-1: producer 1's transaction, nothing more of it
+    await s.append(log, await batch(2, 0, 0, 1), E0); // 2: producer 2's transaction...
+    await s.append(log, await batch(3, 0, 0, 1, false), E0); // 3: plain idempotent
+    await s.append(log, await batch(2, 0, 1, 1), E0); // 4: ...continues here
+    await s.appendTxnMarker(log, { commit: false, producerId: 9, producerEpoch: 0, coordinatorEpoch: 0 }, E0); // 5: an empty abort
+    expect(await s.lastStableOffset(log)).toBe(0);
+    expect(log.collectAbortedTransactions(0, 6)).toEqual([{ producerId: 9, firstOffset: 5, lastOffset: 5, lastStableOffset: 0 }]);
+
+    await log.deleteRecordsBefore(3);
+    // producer 1 is gone from the ongoing transactions; producer 2's began at 2 but has data at 4
+    expect([...(await s.ongoingTransactions(log))]).toEqual([[2, 2]]);
+    expect(await s.lastStableOffset(log)).toBe(3);
+    const producers = await s.producersOf(log);
+    expect(producers.get(1)).toMatchObject({ epoch: 0, currentTxnFirstOffset: -1 });
+    expect(producers.get(3)?.batches.map((b) => b.firstOffset)).toEqual([3]); // idempotent state as before
+    await log.deleteRecordsBefore(5);
+    expect([...(await s.ongoingTransactions(log))]).toEqual([]);
+    expect(await s.lastStableOffset(log)).toBe(6);
+    await log.deleteRecordsBefore(6);
+    // the empty abort's entry is still in the first segment's .txnindex, but below the log start
+    expect(readFileSync(`${log.dir}/00000000000000000000.txnindex`).length).toBe(ABORTED_TXN_SIZE);
+    expect(log.collectAbortedTransactions(0, 6)).toEqual([]);
+
+    // producer 1's marker still comes: it completes an empty transaction at the marker
+    const abort = await s.appendTxnMarker(log, { commit: false, producerId: 1, producerEpoch: 0, coordinatorEpoch: 0 }, E0); // 6
+    expect(abort.completed).toEqual({ producerId: 1, firstOffset: 6, lastOffset: 6, aborted: true });
+    await s.append(log, await batch(4, 0, 0, 1), E0); // 7: ongoing
+    await closeAll({ snapshot: true });
+
+    log = await openLog(dir);
+    expect(log.logStartOffset).toBe(6);
+    s = manager();
+    expect(await s.lastStableOffset(log)).toBe(7);
+    expect(log.collectAbortedTransactions(0, 8)).toEqual([{ producerId: 1, firstOffset: 6, lastOffset: 6, lastStableOffset: 7 }]);
+  });
+
+  it('after a restart, a snapshot below the log start names a transaction whose data is gone: it is not ongoing', async () => {
+    const dir = tempLogDir();
+    let log = await openLog(dir);
+    let s = manager();
+    await s.append(log, await batch(1, 0, 0, 2), E0); // 0-1
+    await s.append(log, await batch(2, 0, 0, 1, false), E0); // 2
+    await closeAll({ snapshot: true }); // snapshot at 3 names producer 1's transaction at 0
+    expect(readdirSync(`${dir}/t-0`)).toContain('00000000000000000003.snapshot');
+    log = await openLog(dir);
+    // moved with no producer state loaded, so no listener saw it
+    await log.deleteRecordsBefore(2);
+    await closeAll({ snapshot: false });
+
+    log = await openLog(dir);
+    expect(log.logStartOffset).toBe(2);
+    s = manager();
+    expect(await s.lastStableOffset(log)).toBe(3);
+    expect([...(await s.ongoingTransactions(log))]).toEqual([]);
+  });
+
+  it('retention deleting the segments of a hanging transaction moves the LSO on', async () => {
+    const log = await openLog(tempLogDir(), { segmentBytes: 200, retentionBytes: 1, fileDeleteDelayMs: 0 });
+    const s = manager();
+    await s.append(log, await batch(1, 0, 0, 2), E0); // 0-1: never completed
+    for (let i = 0; i < 3; i++) await s.append(log, await batch(2, 0, i * 2, 2, false), E0);
+    expect(await s.lastStableOffset(log)).toBe(0);
+    expect(await log.applyRetention()).toBeGreaterThan(0);
+    expect(log.logStartOffset).toBeGreaterThan(1);
+    expect(await s.lastStableOffset(log)).toBe(log.highWatermark);
+    expect(s.lastStableOffsetIfLoaded(log)).toBe(log.highWatermark);
+  });
+});
+
 describe('file formats', () => {
   it('AbortedTxn entries are 34 bytes: version 0, producer id, first offset, last offset, LSO', () => {
     const bytes = encodeAbortedTxn({ producerId: 2 ** 40, firstOffset: 5, lastOffset: 9, lastStableOffset: 10 });
