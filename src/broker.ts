@@ -57,8 +57,8 @@ export class Broker {
   logs!: LogManager;
   topics!: TopicManager;
   groups!: GroupCoordinator;
-  /** The transaction coordinator; undefined unless gregor.transactions.enable. */
-  transactions: TransactionCoordinator | undefined;
+  /** The transaction coordinator. */
+  transactions!: TransactionCoordinator;
   /** Producer ids for InitProducerId. */
   producerIds!: ProducerIdManager;
   /** Idempotent producers' state per partition; Produce appends through it. */
@@ -178,14 +178,13 @@ export class Broker {
       expirationCheckIntervalMs: config.int('producer.id.expiration.check.interval.ms'),
       isLive: (log) => this.logs.getLog(log.topic, log.partition) === log,
       // KIP-890 part 1: a transactional batch only to a partition of the producer's ongoing transaction
-      verifyTransaction: config.bool('gregor.transactions.enable')
-        ? (log, producerId, producerEpoch) => this.transactions?.verifyTransaction({ topic: log.topic, partition: log.partition }, producerId, producerEpoch) ?? false
-        : undefined,
+      verifyTransaction: (log, producerId, producerEpoch) =>
+        this.transactions?.verifyTransaction({ topic: log.topic, partition: log.partition }, producerId, producerEpoch) ?? false,
     });
     const logs = this.logs;
     this.topics = await TopicManager.open({ config, logger: this.logger, nodeId: this.nodeId, logs, fs: this.opts.storageFs }, this.opts.metadataStore);
     this.groups = GroupCoordinator.start({ config: this.config, logger: this.logger, topics: this.topics });
-    if (config.bool('gregor.transactions.enable')) this.transactions = this.startTransactions();
+    this.transactions = this.startTransactions();
     const broker = this;
     this.fetches = new FetchManager({
       topics: this.topics,

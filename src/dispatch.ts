@@ -72,7 +72,7 @@ export async function dispatch(frame: Buffer, arrivedAt: number, to: DispatchTar
   } catch {
     return close('request shorter than a header');
   }
-  const versions = versionsFor(peek.apiKey, services);
+  const versions = versionsFor(peek.apiKey);
   if (peek.apiKey === ApiKey.ApiVersions && versions && peek.apiVersion > versions.maxVersion) {
     // KIP-511: answer with a v0 body listing only our ApiVersions range, so the client downgrades.
     return {

@@ -121,11 +121,8 @@ export interface BrokerServices {
   readonly logs: Logs;
   readonly budgets: Budgets;
   readonly waiting: WaitingRequests;
-  /**
-   * The transaction coordinator; undefined unless gregor.transactions.enable (until the whole transaction path
-   * is served, the broker answers transactional clients as one without a coordinator).
-   */
-  readonly transactions: Transactions | undefined;
+  /** The transaction coordinator. */
+  readonly transactions: Transactions;
   // Later issues add theirs here, beside the others:
   //   readonly authorizer: Authorizer;      ACLs, checked against ctx.session.principal
 }

@@ -104,7 +104,6 @@ const GREGOR_CONFIGS: readonly ConfigDef[] = [
   { name: 'transaction.state.log.segment.bytes', type: 'int', default: '104857600', min: 1, doc: 'The transaction topic segment bytes should be kept relatively small in order to facilitate faster log compaction and cache loads.' },
   { name: 'transaction.abort.timed.out.transaction.cleanup.interval.ms', type: 'int', default: '10000', min: 1, doc: 'The interval at which to rollback transactions that have timed out.' },
   { name: 'transaction.remove.expired.transaction.cleanup.interval.ms', type: 'int', default: '3600000', min: 1, doc: 'The interval at which to remove transactions that have expired due to transactional.id.expiration.ms passing.' },
-  { name: 'gregor.transactions.enable', type: 'boolean', default: 'false', hidden: true, doc: 'Gregor (while transactions are built, not documented): serve the transaction coordinator (FindCoordinator for transactions, InitProducerId with a transactional id, AddPartitionsToTxn, AddOffsetsToTxn, EndTxn) and accept transactional produce to the partitions of an ongoing transaction.' },
   { name: 'gregor.flush.acks.all', type: 'boolean', default: 'true', doc: 'Gregor: complete acks=all produce requests only after their data is fdatasync\'ed (group commit).' },
   { name: 'gregor.log.level', type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], doc: 'Gregor: log level.' },
   { name: 'gregor.metrics.enabled', type: 'boolean', default: 'true', doc: 'Gregor: serve Prometheus metrics over HTTP.' },

@@ -1,5 +1,5 @@
 /**
- * AddOffsetsToTxn: v0-4 (served with gregor.transactions.enable).
+ * AddOffsetsToTxn: v0-4.
  * Behavior: the `__consumer_offsets` partition of the group joins the
  * producer's transaction (which becomes Ongoing), so that its end writes a
  * marker there too; the offsets themselves come with TxnOffsetCommit. Errors as AddPartitionsToTxn's (INVALID_PRODUCER_ID_MAPPING,
@@ -17,7 +17,6 @@ export const addOffsetsToTxnHandler = defineHandler({
   response: schemas.addOffsetsToTxnResponse,
   async handle(ctx, req) {
     const transactions = ctx.services.transactions;
-    if (transactions === undefined) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_COORDINATOR };
     const errorCode = await transactions.addOffsets({ transactionalId: req.transactionalId, producerId: Number(req.producerId), producerEpoch: req.producerEpoch }, req.groupId);
     return { throttleTimeMs: 0, errorCode: fencedForVersion(errorCode, ctx.version, 2) };
   },

@@ -1,5 +1,5 @@
 /**
- * AddPartitionsToTxn: v0-3 (served with gregor.transactions.enable).
+ * AddPartitionsToTxn: v0-3.
  * Behavior: the client form: the partitions join the producer's transaction,
  * which becomes Ongoing; from then on the producer's transactional batches
  * are accepted on them (KIP-890 part 1). A partition this broker does not
@@ -31,7 +31,6 @@ export const addPartitionsToTxnHandler = defineHandler({
         resultsByPartition: t.partitions.map((p) => ({ partitionIndex: p, partitionErrorCode: codeOf(t.name, p) })),
       })),
     });
-    if (transactions === undefined) return answer(() => ErrorCode.NOT_COORDINATOR);
     const unknown = (topic: string, partition: number): boolean => topics.partition(topic, partition) === undefined;
     if (requested.some((t) => t.partitions.some((p) => unknown(t.name, p)))) {
       return answer((topic, partition) => (unknown(topic, partition) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));

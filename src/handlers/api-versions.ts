@@ -1,7 +1,7 @@
 /**
  * ApiVersions: v0-4.
  * Behavior: lists exactly the APIs and versions of the handler registry that
- * this broker serves (the transaction APIs only with gregor.transactions.enable).
+ * this broker serves.
  * Records the client software name/version (v3+) in the connection's session.
  * A request at a version above ours is answered by the dispatch with a v0
  * body, UNSUPPORTED_VERSION and only our ApiVersions range (see dispatch.ts).
@@ -18,7 +18,7 @@ export const apiVersionsHandler = defineHandler({
   request: schemas.apiVersionsRequest,
   response: schemas.apiVersionsResponse,
   handle(ctx, req) {
-    const apiKeys = supportedApis(ctx.services);
+    const apiKeys = supportedApis();
     if (ctx.version >= 3) {
       if (!SOFTWARE_PATTERN.test(req.clientSoftwareName) || !SOFTWARE_PATTERN.test(req.clientSoftwareVersion)) {
         return { errorCode: ErrorCode.INVALID_REQUEST, apiKeys, throttleTimeMs: 0 };

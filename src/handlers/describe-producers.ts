@@ -1,5 +1,5 @@
 /**
- * DescribeProducers: v0 (served with gregor.transactions.enable).
+ * DescribeProducers: v0.
  * Behavior: for each requested partition, the active producers of its
  * producer state (Kafka's Partition.activeProducerState): producer id and
  * epoch, the last sequence of its last retained batch (-1 when none), the

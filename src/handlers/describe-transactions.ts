@@ -1,5 +1,5 @@
 /**
- * DescribeTransactions: v0 (served with gregor.transactions.enable).
+ * DescribeTransactions: v0.
  * Behavior: for each transactional id, the coordinator's metadata as it is
  * now (Kafka's TransactionCoordinator.handleDescribeTransactions): state name
  * ("Ongoing", "PrepareCommit", ...), timeout, start time, producer id and
@@ -30,7 +30,6 @@ export const describeTransactionsHandler = defineHandler({
       topics: [],
     });
     const transactionStates = req.transactionalIds.map((id) => {
-      if (transactions === undefined) return none(id, ErrorCode.COORDINATOR_NOT_AVAILABLE);
       const error = transactions.unavailable(id);
       if (error !== undefined) return none(id, error);
       const m = transactions.metadata(id);

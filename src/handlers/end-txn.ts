@@ -1,5 +1,5 @@
 /**
- * EndTxn: v0-4 (served with gregor.transactions.enable).
+ * EndTxn: v0-4.
  * Behavior: the transaction coordinator commits or aborts the producer's
  * ongoing transaction: the PrepareCommit/PrepareAbort record is written, the
  * answer sent, then the markers go to every partition of the transaction and
@@ -20,7 +20,6 @@ export const endTxnHandler = defineHandler({
   response: schemas.endTxnResponse,
   async handle(ctx, req) {
     const transactions = ctx.services.transactions;
-    if (transactions === undefined) return { throttleTimeMs: 0, errorCode: ErrorCode.NOT_COORDINATOR };
     const errorCode = await transactions.endTxn(
       { transactionalId: req.transactionalId, producerId: Number(req.producerId), producerEpoch: req.producerEpoch },
       req.committed ? 'commit' : 'abort',

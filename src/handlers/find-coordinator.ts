@@ -5,12 +5,10 @@
  * `__consumer_offsets` (offsets.topic.num.partitions partitions, compacted),
  * as Kafka creates it on demand, but waits for the creation instead of
  * answering COORDINATOR_NOT_AVAILABLE first; a failed creation answers
- * COORDINATOR_NOT_AVAILABLE. Key type 1 (transaction), with the transaction
- * coordinator (gregor.transactions.enable): this broker, the first lookup
- * creating `__transaction_state` (transaction.state.log.num.partitions
- * partitions, compacted) the same way, an empty id INVALID_REQUEST; without
- * it COORDINATOR_NOT_AVAILABLE (what Kafka answers while
- * `__transaction_state` is not available). Key type 2 (share) and unknown key types:
+ * COORDINATOR_NOT_AVAILABLE. Key type 1 (transaction): this broker, the
+ * first lookup creating `__transaction_state`
+ * (transaction.state.log.num.partitions partitions, compacted) the same way,
+ * an empty id INVALID_REQUEST. Key type 2 (share) and unknown key types:
  * INVALID_REQUEST. Errors carry node id -1, host "" and port -1.
  * Version notes: v0 has no key type (group); v1-3 add the error message
  * ("NONE" on success, as Kafka sends); v4+ take a batch of keys and answer
@@ -34,7 +32,6 @@ async function findCoordinator(services: BrokerServices, keyType: number, key: s
   const none = (errorCode: number): Found => ({ errorCode, nodeId: -1, host: '', port: -1 });
   let topic;
   if (keyType === KEY_TYPE_TRANSACTION) {
-    if (services.transactions === undefined) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (key === '') return none(ErrorCode.INVALID_REQUEST);
     topic = services.transactions.stateTopic;
   } else if (keyType === KEY_TYPE_GROUP) {

@@ -9,7 +9,6 @@ import { apiByKey, ApiKey, type ApiDef } from '../../protocol/index.js';
 import { apiVersionsHandler } from './api-versions.js';
 import { fetchHandler } from './fetch.js';
 import { findCoordinatorHandler } from './find-coordinator.js';
-import type { BrokerServices } from '../services.js';
 import type { Handler } from './handler.js';
 import { heartbeatHandler } from './heartbeat.js';
 import { joinGroupHandler } from './join-group.js';
@@ -25,10 +24,6 @@ import { syncGroupHandler } from './sync-group.js';
 /** A handler loaded from its module at the first request of `key`. */
 function lazy(key: number, load: () => Promise<Handler>): LazyHandler {
   return { api: apiByKey(key) as ApiDef, load };
-}
-
-function withTransactions(services: BrokerServices): boolean {
-  return services.transactions !== undefined;
 }
 
 registerHandlers([
@@ -64,14 +59,13 @@ registerHandlers([
   lazy(ApiKey.DeleteAcls, async () => (await import('./delete-acls.js')).deleteAclsHandler),
   lazy(ApiKey.SaslHandshake, async () => (await import('./sasl-handshake.js')).saslHandshakeHandler),
   lazy(ApiKey.SaslAuthenticate, async () => (await import('./sasl-authenticate.js')).saslAuthenticateHandler),
-  // the transaction APIs, served only with the transaction coordinator (gregor.transactions.enable)
-  { ...lazy(ApiKey.AddPartitionsToTxn, async () => (await import('./add-partitions-to-txn.js')).addPartitionsToTxnHandler), maxVersion: 3, servedBy: withTransactions },
-  { ...lazy(ApiKey.AddOffsetsToTxn, async () => (await import('./add-offsets-to-txn.js')).addOffsetsToTxnHandler), servedBy: withTransactions },
-  { ...lazy(ApiKey.EndTxn, async () => (await import('./end-txn.js')).endTxnHandler), servedBy: withTransactions },
-  { ...lazy(ApiKey.TxnOffsetCommit, async () => (await import('./txn-offset-commit.js')).txnOffsetCommitHandler), servedBy: withTransactions },
-  { ...lazy(ApiKey.DescribeProducers, async () => (await import('./describe-producers.js')).describeProducersHandler), servedBy: withTransactions },
-  { ...lazy(ApiKey.DescribeTransactions, async () => (await import('./describe-transactions.js')).describeTransactionsHandler), servedBy: withTransactions },
-  { ...lazy(ApiKey.ListTransactions, async () => (await import('./list-transactions.js')).listTransactionsHandler), servedBy: withTransactions },
+  { ...lazy(ApiKey.AddPartitionsToTxn, async () => (await import('./add-partitions-to-txn.js')).addPartitionsToTxnHandler), maxVersion: 3 },
+  lazy(ApiKey.AddOffsetsToTxn, async () => (await import('./add-offsets-to-txn.js')).addOffsetsToTxnHandler),
+  lazy(ApiKey.EndTxn, async () => (await import('./end-txn.js')).endTxnHandler),
+  lazy(ApiKey.TxnOffsetCommit, async () => (await import('./txn-offset-commit.js')).txnOffsetCommitHandler),
+  lazy(ApiKey.DescribeProducers, async () => (await import('./describe-producers.js')).describeProducersHandler),
+  lazy(ApiKey.DescribeTransactions, async () => (await import('./describe-transactions.js')).describeTransactionsHandler),
+  lazy(ApiKey.ListTransactions, async () => (await import('./list-transactions.js')).listTransactionsHandler),
 ]);
 
 export { handlerFor, loadHandler, supportedApis, versionsFor } from './registry.js';

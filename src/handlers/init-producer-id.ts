@@ -9,18 +9,12 @@
  * the log dir (src/produce/producer-ids.ts) and never repeat, across restarts
  * and crashes. A request naming exactly one of producer_id/producer_epoch
  * (the other -1) gets INVALID_REQUEST, as Kafka's KafkaApis checks before the
- * coordinator. With a transactional id and the transaction coordinator
- * (gregor.transactions.enable) the coordinator answers
+ * coordinator. With a transactional id the transaction coordinator answers
  * (coordinator/transaction/transaction-coordinator.ts: epoch bumps, KIP-360's
  * expected producer id and epoch, fencing and aborting an ongoing
  * transaction with CONCURRENT_TRANSACTIONS for the client to retry,
- * INVALID_TRANSACTION_TIMEOUT, COORDINATOR_LOAD_IN_PROGRESS). Without it
- * Gregor answers as a Kafka broker that does not host the transaction
- * coordinator for the id: an empty id INVALID_REQUEST, a
- * transaction_timeout_ms outside 1..transaction.max.timeout.ms
- * INVALID_TRANSACTION_TIMEOUT, otherwise NOT_COORDINATOR (clients then look
- * the coordinator up, and FindCoordinator answers COORDINATOR_NOT_AVAILABLE
- * for transactions). A producer id block
+ * INVALID_TRANSACTION_TIMEOUT, an empty id INVALID_REQUEST,
+ * COORDINATOR_LOAD_IN_PROGRESS). A producer id block
  * that cannot be reserved (disk failure) gets COORDINATOR_LOAD_IN_PROGRESS,
  * Kafka's retriable answer when no id block is available. Errors carry
  * producer id -1 and epoch -1.
@@ -50,7 +44,7 @@ export const initProducerIdHandler = defineHandler({
     const services = ctx.services;
     if ((req.producerId === NO_PRODUCER_ID) !== (req.producerEpoch === NO_PRODUCER_EPOCH)) return error(ErrorCode.INVALID_REQUEST);
     const transactions = services.transactions;
-    if (req.transactionalId !== null && transactions !== undefined) {
+    if (req.transactionalId !== null) {
       const expected = req.producerId === NO_PRODUCER_ID ? undefined : { producerId: Number(req.producerId), producerEpoch: req.producerEpoch };
       let r;
       try {
@@ -61,12 +55,6 @@ export const initProducerIdHandler = defineHandler({
       }
       if (r.errorCode !== ErrorCode.NONE) return error(fencedForVersion(r.errorCode, ctx.version, 4));
       return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, producerId: BigInt(r.producerId), producerEpoch: r.producerEpoch };
-    }
-    if (req.transactionalId !== null) {
-      if (req.transactionalId === '') return error(ErrorCode.INVALID_REQUEST);
-      const timeout = req.transactionTimeoutMs;
-      if (timeout <= 0 || timeout > services.config.int('transaction.max.timeout.ms')) return error(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
-      return error(ErrorCode.NOT_COORDINATOR);
     }
     let producerId: number;
     try {

@@ -1,5 +1,5 @@
 /**
- * ListTransactions: v0-1 (served with gregor.transactions.enable).
+ * ListTransactions: v0-1.
  * Behavior: every transactional id the coordinator holds (every served
  * `__transaction_state` partition), with its producer id and state name,
  * filtered (Kafka's TransactionStateManager.listTransactionStates): by state
@@ -19,7 +19,6 @@ export const listTransactionsHandler = defineHandler({
   response: schemas.listTransactionsResponse,
   handle(ctx, req) {
     const transactions = ctx.services.transactions;
-    if (transactions === undefined) return { throttleTimeMs: 0, errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, unknownStateFilters: [], transactionStates: [] };
     const listed = transactions.listTransactions({
       states: req.stateFilters,
       producerIds: req.producerIdFilters.map(Number),

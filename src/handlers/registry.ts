@@ -4,13 +4,9 @@
  * themselves in handlers/index.ts; rarely used ones register a loader and
  * their module is imported at their API's first request (fewer modules to
  * load at startup), serving Kafka's version range as defineHandler does (or
- * the range it names). A lazy handler may be served only by brokers whose
- * services say so (`servedBy`): elsewhere its API is neither listed nor
- * routed, as if it were not registered (the transaction APIs while
- * gregor.transactions.enable is false).
+ * the range it names).
  */
 import type { ApiDef } from '../../protocol/index.js';
-import type { BrokerServices } from '../services.js';
 import type { Handler } from './handler.js';
 
 /** A handler whose module is loaded at its API's first request. */
@@ -18,8 +14,6 @@ export interface LazyHandler {
   readonly api: ApiDef;
   /** The highest version the loaded handler serves, when not Kafka's. */
   readonly maxVersion?: number;
-  /** Whether a broker with these services serves the API at all (default: every broker). */
-  servedBy?(services: BrokerServices): boolean;
   load(): Promise<Handler>;
 }
 
@@ -71,25 +65,21 @@ export function loadHandler(apiKey: number): Promise<Handler | undefined> | Hand
   return p;
 }
 
-/**
- * The versions a broker with `services` serves for an API key (loaded or not), or undefined; without
- * `services`, the versions every broker serves.
- */
-export function versionsFor(apiKey: number, services?: BrokerServices): Versions | undefined {
-  const lazy = lazyByKey.get(apiKey);
-  if (lazy?.servedBy !== undefined && (services === undefined || !lazy.servedBy(services))) return undefined;
+/** The versions served for an API key (loaded or not), or undefined. */
+export function versionsFor(apiKey: number): Versions | undefined {
   const h = byKey.get(apiKey);
   if (h !== undefined) return h;
+  const lazy = lazyByKey.get(apiKey);
   return lazy === undefined ? undefined : { minVersion: lazy.api.minVersion, maxVersion: lazy.maxVersion ?? lazy.api.maxVersion };
 }
 
-/** The APIs and versions a broker with `services` serves (ApiVersions); without `services`, those every broker serves. */
-export function supportedApis(services?: BrokerServices): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
+/** The APIs and versions this broker serves (ApiVersions). */
+export function supportedApis(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
   const keys = new Set([...byKey.keys(), ...lazyByKey.keys()]);
   return [...keys]
     .sort((a, b) => a - b)
-    .flatMap((apiKey) => {
-      const v = versionsFor(apiKey, services);
-      return v === undefined ? [] : [{ apiKey, minVersion: v.minVersion, maxVersion: v.maxVersion }];
+    .map((apiKey) => {
+      const v = versionsFor(apiKey)!;
+      return { apiKey, minVersion: v.minVersion, maxVersion: v.maxVersion };
     });
 }

@@ -1,5 +1,5 @@
 /**
- * TxnOffsetCommit: v0-4 (served with gregor.transactions.enable).
+ * TxnOffsetCommit: v0-4.
  * Behavior: the offsets are written to the group's `__consumer_offsets`
  * partition as OffsetCommit records in the producer's transactional batch
  * (that partition must be in the producer's ongoing transaction, added by
@@ -35,9 +35,7 @@ export const txnOffsetCommitHandler = defineHandler({
     );
     const producerId = Number(req.producerId);
     let codes: number[];
-    if (transactions === undefined) {
-      codes = offsets.map(() => ErrorCode.NOT_COORDINATOR);
-    } else if (req.groupId !== '' && !transactions.verifyTransaction({ topic: groups.offsetsTopic.name, partition: groups.partitionFor(req.groupId) }, producerId, req.producerEpoch)) {
+    if (req.groupId !== '' && !transactions.verifyTransaction({ topic: groups.offsetsTopic.name, partition: groups.partitionFor(req.groupId) }, producerId, req.producerEpoch)) {
       codes = offsets.map(() => ErrorCode.INVALID_TXN_STATE);
     } else {
       codes = await groups.commitTransactionalOffsets({

@@ -387,12 +387,14 @@ describe('group coordinator edges', () => {
     expect(unknown.errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
   });
 
-  it('FindCoordinator answers group keys with this broker, transaction keys COORDINATOR_NOT_AVAILABLE and unknown key types INVALID_REQUEST', async () => {
+  it('FindCoordinator answers group keys with this broker, transaction keys with this broker, an empty transactional id INVALID_REQUEST and unknown key types INVALID_REQUEST', async () => {
     const c = await client();
     const v0 = await c.request(schemas.findCoordinatorRequest, schemas.findCoordinatorResponse, 0, { key: 'g' });
     expect(v0).toMatchObject({ errorCode: 0, nodeId: 1, host: 'localhost', port: broker.port });
     const v2 = await c.request(schemas.findCoordinatorRequest, schemas.findCoordinatorResponse, 2, { key: 'txn', keyType: 1 });
-    expect(v2).toMatchObject({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: '', port: -1 });
+    expect(v2).toMatchObject({ errorCode: 0, nodeId: 1, host: 'localhost', port: broker.port });
+    const empty = await c.request(schemas.findCoordinatorRequest, schemas.findCoordinatorResponse, 2, { key: '', keyType: 1 });
+    expect(empty).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, nodeId: -1, host: '', port: -1 });
     const v4 = await c.request(schemas.findCoordinatorRequest, schemas.findCoordinatorResponse, 4, { keyType: 0, coordinatorKeys: ['a', 'b'] });
     expect(v4.coordinators).toEqual([
       expect.objectContaining({ key: 'a', nodeId: 1, port: broker.port, errorCode: 0 }),

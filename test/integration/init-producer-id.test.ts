@@ -71,13 +71,18 @@ describe('InitProducerId', () => {
     expect(await init(c, 5, { producerId: -1n, producerEpoch: 2 })).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, producerId: -1n, producerEpoch: -1 });
   });
 
-  it('answers a transactional id as a broker that is not its transaction coordinator', async () => {
+  it('answers a transactional id as its transaction coordinator: validation, then one producer id whose epoch each init bumps', async () => {
     const c = await start({ 'transaction.max.timeout.ms': 100_000 });
     expect(await init(c, 4, { transactionalId: '' })).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, producerId: -1n, producerEpoch: -1 });
     expect((await init(c, 4, { transactionalId: 'tx', transactionTimeoutMs: 0 })).errorCode).toBe(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
     expect((await init(c, 4, { transactionalId: 'tx', transactionTimeoutMs: 100_001 })).errorCode).toBe(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
-    expect(await init(c, 4, { transactionalId: 'tx', transactionTimeoutMs: 100_000 })).toMatchObject({ errorCode: ErrorCode.NOT_COORDINATOR, producerId: -1n, producerEpoch: -1 });
-    expect((await init(c, 0, { transactionalId: 'tx' })).errorCode).toBe(ErrorCode.NOT_COORDINATOR);
+    const first = await init(c, 4, { transactionalId: 'tx', transactionTimeoutMs: 100_000 });
+    expect(first).toMatchObject({ errorCode: ErrorCode.NONE, producerEpoch: 0 });
+    expect(first.producerId).toBeGreaterThanOrEqual(0n);
+    expect(await init(c, 0, { transactionalId: 'tx' })).toMatchObject({ errorCode: ErrorCode.NONE, producerId: first.producerId, producerEpoch: 1 });
+    const other = await init(c, 4, { transactionalId: 'tx-other' });
+    expect(other.errorCode).toBe(ErrorCode.NONE);
+    expect(other.producerId).not.toBe(first.producerId);
   });
 
   it('never hands out an id twice across restarts: each start reserves a new block', async () => {

@@ -1,5 +1,5 @@
 /**
- * The transaction admin APIs on a real broker with gregor.transactions.enable, in raw frames:
+ * The transaction admin APIs on a real broker, in raw frames:
  * DescribeTransactions (the coordinator's metadata of an id, TRANSACTIONAL_ID_NOT_FOUND for an unknown one),
  * ListTransactions (state, producer id and duration filters, unknown state names) and DescribeProducers (a
  * partition's producers with their ongoing transaction), around a kafkajs transaction left open and then
@@ -19,7 +19,7 @@ let client: RawClient;
 let producer: Producer;
 
 beforeAll(async () => {
-  broker = await startBroker({ port: 0, logLevel: 'silent', config: { 'gregor.transactions.enable': true, 'transaction.state.log.num.partitions': 3 } });
+  broker = await startBroker({ port: 0, logLevel: 'silent', config: { 'transaction.state.log.num.partitions': 3 } });
   await broker.broker.topics.create({ name: TOPIC, numPartitions: 2, replicationFactor: 1, configs: {} });
   client = await RawClient.connect(broker.port);
   const kafka = new Kafka({ clientId: 'txn-admin', brokers: [`127.0.0.1:${broker.port}`], logLevel: logLevel.NOTHING, retry: { retries: 10, initialRetryTime: 50 } });

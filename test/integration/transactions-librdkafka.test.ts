@@ -1,6 +1,6 @@
 /**
  * Transactions with librdkafka through confluent-kafka-python (Debian python3-confluent-kafka 1.7.0 on
- * librdkafka 2.0.2, run with /usr/bin/python3) against a broker with gregor.transactions.enable: a transactional
+ * librdkafka 2.0.2, run with /usr/bin/python3) against a broker: a transactional
  * producer (init_transactions, begin_transaction, 100 messages, commit_transaction), then a second transaction of
  * 100 messages aborted; a read_committed consumer sees exactly the committed 100, a read_uncommitted one all 200.
  */
@@ -51,7 +51,7 @@ print(json.dumps({"committed": read("read_committed", 100), "uncommitted": read(
 
 let broker: RunningBroker;
 beforeAll(async () => {
-  broker = await startBroker({ port: 0, logLevel: 'silent', config: { 'gregor.transactions.enable': true, 'transaction.state.log.num.partitions': 3 } });
+  broker = await startBroker({ port: 0, logLevel: 'silent', config: { 'transaction.state.log.num.partitions': 3 } });
   await broker.broker.topics.create({ name: TOPIC, numPartitions: 1, replicationFactor: 1, configs: {} });
 });
 afterAll(async () => {

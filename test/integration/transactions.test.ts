@@ -1,5 +1,5 @@
 /**
- * Transactions end to end on a real broker with gregor.transactions.enable: kafkajs's transactional producer
+ * Transactions end to end on a real broker: kafkajs's transactional producer
  * (FindCoordinator for the transactional id, InitProducerId, AddPartitionsToTxn, transactional Produce, EndTxn)
  * commits one transaction and aborts another; a raw READ_COMMITTED Fetch then sees the LSO past both markers and
  * the aborted transaction listed in aborted_transactions. `transaction.sendOffsets` (AddOffsetsToTxn,
@@ -25,7 +25,7 @@ let client: RawClient;
 const producers: Producer[] = [];
 
 beforeAll(async () => {
-  broker = await startBroker({ port: 0, logLevel: 'silent', config: { 'gregor.transactions.enable': true, 'transaction.state.log.num.partitions': 3 } });
+  broker = await startBroker({ port: 0, logLevel: 'silent', config: { 'transaction.state.log.num.partitions': 3 } });
   await broker.broker.topics.create({ name: TOPIC, numPartitions: 1, replicationFactor: 1, configs: {} });
   client = await RawClient.connect(broker.port);
 });
@@ -220,7 +220,7 @@ describe('transactional offsets with kafkajs sendOffsets', () => {
 describe('transactional offsets across a restart', () => {
   it('loads committed transactional offsets, never aborted ones, and keeps an open transaction\'s pending until its marker', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'gregor-txn-offsets-'));
-    const config = { 'gregor.transactions.enable': true, 'transaction.state.log.num.partitions': 3, 'offsets.topic.num.partitions': 3 };
+    const config = { 'transaction.state.log.num.partitions': 3, 'offsets.topic.num.partitions': 3 };
     const group = 'txn-restart-group';
     const sendOffsets = (offset: string) => ({ consumerGroupId: group, topics: [{ topic: TOPIC, partitions: [{ partition: 0, offset }] }] });
     const connect = async (port: number): Promise<Producer> => {
@@ -282,19 +282,20 @@ describe('transactional offsets across a restart', () => {
   });
 });
 
-describe('without gregor.transactions.enable', () => {
-  it('does not list the transaction APIs, and FindCoordinator for a transactional id answers COORDINATOR_NOT_AVAILABLE', async () => {
-    const off = await startBroker({ port: 0, logLevel: 'silent' });
-    const c = await RawClient.connect(off.port);
+describe('a broker no client asked about transactions', () => {
+  it('lists the transaction APIs but creates __transaction_state only at the first FindCoordinator for a transactional id', async () => {
+    const fresh = await startBroker({ port: 0, logLevel: 'silent', config: { 'transaction.state.log.num.partitions': 2 } });
+    const c = await RawClient.connect(fresh.port);
     try {
       const res = await c.request(schemas.apiVersionsRequest, schemas.apiVersionsResponse, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
-      expect(res.apiKeys.filter((a) => TXN_APIS.includes(a.apiKey))).toEqual([]);
-      const found = await c.request(schemas.findCoordinatorRequest, schemas.findCoordinatorResponse, 4, { keyType: 1, coordinatorKeys: ['tx-off'] });
-      expect(found.coordinators.map((x) => x.errorCode)).toEqual([ErrorCode.COORDINATOR_NOT_AVAILABLE]);
-      expect(off.broker.topics.get('__transaction_state')).toBeUndefined();
+      expect(res.apiKeys.filter((a) => TXN_APIS.includes(a.apiKey)).map((a) => a.apiKey)).toEqual(TXN_APIS.slice().sort((a, b) => a - b));
+      expect(fresh.broker.topics.get('__transaction_state')).toBeUndefined();
+      const found = await c.request(schemas.findCoordinatorRequest, schemas.findCoordinatorResponse, 4, { keyType: 1, coordinatorKeys: ['tx-first'] });
+      expect(found.coordinators.map((x) => [x.errorCode, x.nodeId])).toEqual([[ErrorCode.NONE, fresh.broker.nodeId]]);
+      expect(fresh.broker.topics.get('__transaction_state')?.partitions.length).toBe(2);
     } finally {
       c.close();
-      await off.close();
+      await fresh.close();
     }
   });
 });
