@@ -166,8 +166,8 @@ export class GroupCoordinator {
 
   /** Commits offsets in a producer's transaction (TxnOffsetCommit); one error code per entry of `p.offsets`. */
   commitTransactionalOffsets(p: TxnCommitParams): Promise<number[]> {
-    const error = this.unavailable(p.groupId, false);
-    if (error !== undefined) return Promise.resolve(p.offsets.map(() => error));
+    const error = this.unavailable(p.groupId, false) ?? p.verifyTransaction?.() ?? ErrorCode.NONE;
+    if (error !== ErrorCode.NONE) return Promise.resolve(p.offsets.map(() => error));
     return this.shardOf(p.groupId).offsets.commitTransactional(p);
   }
 

@@ -75,6 +75,12 @@ export interface TxnCommitParams {
   readonly memberId: string;
   readonly groupInstanceId: string | null;
   readonly offsets: readonly OffsetToCommit[];
+  /**
+   * The check that the group's partition is in the producer's transaction (KIP-890), asked after the group
+   * id and partition checks and before the member checks, as Kafka's handleTxnCommitOffsets: any code but
+   * NONE is every offset's answer.
+   */
+  readonly verifyTransaction?: () => number;
 }
 
 export interface TopicPartitions {

@@ -59,7 +59,7 @@ registerHandlers([
   lazy(ApiKey.DeleteAcls, async () => (await import('./delete-acls.js')).deleteAclsHandler),
   lazy(ApiKey.SaslHandshake, async () => (await import('./sasl-handshake.js')).saslHandshakeHandler),
   lazy(ApiKey.SaslAuthenticate, async () => (await import('./sasl-authenticate.js')).saslAuthenticateHandler),
-  { ...lazy(ApiKey.AddPartitionsToTxn, async () => (await import('./add-partitions-to-txn.js')).addPartitionsToTxnHandler), maxVersion: 3 },
+  lazy(ApiKey.AddPartitionsToTxn, async () => (await import('./add-partitions-to-txn.js')).addPartitionsToTxnHandler),
   lazy(ApiKey.AddOffsetsToTxn, async () => (await import('./add-offsets-to-txn.js')).addOffsetsToTxnHandler),
   lazy(ApiKey.EndTxn, async () => (await import('./end-txn.js')).endTxnHandler),
   lazy(ApiKey.TxnOffsetCommit, async () => (await import('./txn-offset-commit.js')).txnOffsetCommitHandler),

@@ -74,7 +74,7 @@ describe('transactions with kafkajs', () => {
     const res = await client.request(schemas.apiVersionsRequest, schemas.apiVersionsResponse, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
     const listed = new Map(res.apiKeys.map((a) => [a.apiKey, [a.minVersion, a.maxVersion]]));
     expect(TXN_APIS.map((k) => listed.get(k))).toEqual([
-      [0, 3],
+      [0, 5],
       [0, 4],
       [0, 4],
       [0, 4],
@@ -201,7 +201,7 @@ describe('transactional offsets with kafkajs sendOffsets', () => {
     expect(await fetchOffsetOnceStable(group)).toMatchObject({ offset: 7, errorCode: ErrorCode.NONE });
   });
 
-  it('TxnOffsetCommit for a group whose partition is not in the transaction answers INVALID_TXN_STATE and commits nothing', async () => {
+  it('TxnOffsetCommit of an unknown transactional id answers INVALID_PRODUCER_ID_MAPPING (Kafka\'s verification) and commits nothing', async () => {
     const res = await client.request(schemas.txnOffsetCommitRequest, schemas.txnOffsetCommitResponse, 3, {
       transactionalId: 'tx-none',
       groupId: 'txn-offsets-unadded',
@@ -212,7 +212,7 @@ describe('transactional offsets with kafkajs sendOffsets', () => {
       groupInstanceId: null,
       topics: [{ name: TOPIC, partitions: [{ partitionIndex: 0, committedOffset: 3n, committedLeaderEpoch: -1, committedMetadata: null }] }],
     });
-    expect(res.topics).toEqual([{ name: TOPIC, partitions: [{ partitionIndex: 0, errorCode: ErrorCode.INVALID_TXN_STATE }] }]);
+    expect(res.topics).toEqual([{ name: TOPIC, partitions: [{ partitionIndex: 0, errorCode: ErrorCode.INVALID_PRODUCER_ID_MAPPING }] }]);
     expect(await fetchOffset('txn-offsets-unadded', true)).toMatchObject({ offset: -1, errorCode: ErrorCode.NONE });
   });
 });

@@ -24,8 +24,13 @@
  * - addPartitions / addOffsets (the group's `__consumer_offsets` partition):
  *   the transaction becomes Ongoing.
  * - endTxn: PrepareCommit/PrepareAbort is written, the client answered, then
- *   the markers are written to every partition and CompleteCommit/
- *   CompleteAbort recorded; a retry of an end already done answers NONE.
+ *   the markers are written to every partition (each partition leaves the
+ *   metadata's partitions once its marker is written, as Kafka's
+ *   removePartition: DescribeTransactions shows those still waiting) and
+ *   CompleteCommit/CompleteAbort recorded; a retry of an end already done
+ *   answers NONE.
+ * - verifyPartitions (AddPartitionsToTxn v4+ verify-only) and
+ *   verifyTransaction (the produce path's KIP-890 check) change nothing.
  * - the coordinator aborts, every abort interval, each Ongoing transaction
  *   older than its timeout (with an epoch fence, so its producer is fenced).
  *
@@ -96,10 +101,12 @@ export class TransactionCoordinator {
   private readonly runtime: CoordinatorRuntime<TransactionCoordinatorShard, TransactionLogRecord>;
   private readonly log: Logger;
   /**
-   * Producer id -> the transactional id it was last added partitions under (for verifyTransaction, which a
-   * Produce asks by producer id); checked against the id's metadata at each lookup, dropped once stale.
+   * Producer id -> the id's metadata, for each transaction that is Ongoing now (verifyTransaction: a Produce
+   * asks by producer id). Follows the shards' states: an entry is added when an id becomes Ongoing (or is
+   * loaded so) and removed when it leaves Ongoing (its PrepareCommit/PrepareAbort is written) or its shard
+   * unloads; so it never holds more than the transactions open now.
    */
-  private readonly producerTxnIds = new Map<number, string>();
+  private readonly ongoingByProducer = new Map<number, { readonly shard: TransactionCoordinatorShard; readonly metadata: TransactionMetadata }>();
 
   private constructor(private readonly deps: TransactionCoordinatorDeps) {
     const log = deps.logger.child({ component: 'transaction-coordinator' });
@@ -107,6 +114,10 @@ export class TransactionCoordinator {
     const hooks: TransactionShardHooks = {
       onLoadedPrepared: (shard, m) => this.completeLoaded(shard, m),
       abortTimedOut: (shard, now) => this.abortTimedOut(shard, now),
+      onStateChanged: (shard, m) => this.indexProducer(shard, m),
+      onUnloaded: (shard) => {
+        for (const [producerId, entry] of this.ongoingByProducer) if (entry.shard === shard) this.ongoingByProducer.delete(producerId);
+      },
     };
     this.runtime = new CoordinatorRuntime({
       topic: transactionStateTopic(deps.topicSettings, deps.topics, deps.logger),
@@ -186,6 +197,16 @@ export class TransactionCoordinator {
       }
     }
     return { errorCode: ErrorCode.NONE, unknownStates, transactions };
+  }
+
+  /** How many producers' Ongoing transactions the verification index holds (tests: it shrinks as they end). */
+  get ongoingProducerCount(): number {
+    return this.ongoingByProducer.size;
+  }
+
+  private indexProducer(shard: TransactionCoordinatorShard, m: TransactionMetadata): void {
+    if (m.state === 'Ongoing') this.ongoingByProducer.set(m.producerId, { shard, metadata: m });
+    else if (this.ongoingByProducer.get(m.producerId)?.metadata === m) this.ongoingByProducer.delete(m.producerId);
   }
 
   /** Every served shard (ListTransactions; the timeout and expiration tasks run per shard). */
@@ -297,9 +318,30 @@ export class TransactionCoordinator {
     if (m.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
     if (m.pendingTransitionInProgress) return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') return ErrorCode.CONCURRENT_TRANSACTIONS;
-    this.producerTxnIds.set(producerId, transactionalId);
     if (m.state === 'Ongoing' && partitions.every((tp) => m.topicPartitions.has(topicPartitionKey(tp)))) return ErrorCode.NONE;
     return shard.appendTransition(m, m.prepareAddPartitions(partitions, Date.now()));
+  }
+
+  /**
+   * AddPartitionsToTxn v4+ with verify_only (Kafka's handleVerifyPartitionsInTransaction): whether the
+   * partitions are in the producer's transaction, nothing changed. One code per partition, in order: an
+   * empty id INVALID_REQUEST; the id's partition loading or closed its error; an unknown id or another
+   * producer id INVALID_PRODUCER_ID_MAPPING; another epoch PRODUCER_FENCED; a transaction being committed
+   * or aborted CONCURRENT_TRANSACTIONS; otherwise NONE for a partition in the transaction and
+   * TRANSACTION_ABORTABLE for one that is not (a pending transition is not checked, as Kafka: the append
+   * checks again).
+   */
+  verifyPartitions(producer: TxnProducer, partitions: readonly TopicPartition[]): number[] {
+    const all = (errorCode: number): number[] => partitions.map(() => errorCode);
+    const { transactionalId, producerId, producerEpoch } = producer;
+    if (transactionalId === '') return all(ErrorCode.INVALID_REQUEST);
+    const unavailable = this.unavailable(transactionalId);
+    if (unavailable !== undefined) return all(unavailable);
+    const m = this.shardOf(transactionalId).transactions.get(transactionalId);
+    if (m === undefined || m.producerId !== producerId) return all(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    if (m.producerEpoch !== producerEpoch) return all(ErrorCode.PRODUCER_FENCED);
+    if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') return all(ErrorCode.CONCURRENT_TRANSACTIONS);
+    return partitions.map((tp) => (m.topicPartitions.has(topicPartitionKey(tp)) ? ErrorCode.NONE : ErrorCode.TRANSACTION_ABORTABLE));
   }
 
   /**
@@ -308,16 +350,12 @@ export class TransactionCoordinator {
    * transaction that includes the partition. Synchronous: the answer is what the coordinator holds now.
    */
   verifyTransaction(tp: TopicPartition, producerId: number, producerEpoch: number): boolean {
-    const transactionalId = this.producerTxnIds.get(producerId);
-    if (transactionalId === undefined || this.unavailable(transactionalId) !== undefined) return false;
-    const m = this.shardOf(transactionalId).transactions.get(transactionalId);
-    if (m === undefined || m.producerId !== producerId) {
-      this.producerTxnIds.delete(producerId);
-      return false;
-    }
+    const entry = this.ongoingByProducer.get(producerId);
+    if (entry === undefined || entry.shard.isUnloaded) return false;
+    const m = entry.metadata;
     // (not while an end or a fence is being written: no data of the transaction may follow its markers)
     const pending = m.pendingState;
-    return m.producerEpoch === producerEpoch && m.state === 'Ongoing' && (pending === undefined || pending === 'Ongoing') && m.topicPartitions.has(topicPartitionKey(tp));
+    return m.producerId === producerId && m.producerEpoch === producerEpoch && m.state === 'Ongoing' && (pending === undefined || pending === 'Ongoing') && m.topicPartitions.has(topicPartitionKey(tp));
   }
 
   /** AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction. */
@@ -435,6 +473,8 @@ export class TransactionCoordinator {
         );
         const answered = new Set(results.map((r) => topicPartitionKey(r)));
         const still = left.filter((tp) => failed.has(topicPartitionKey(tp)) || !answered.has(topicPartitionKey(tp)));
+        // the partitions done no longer wait for a marker (a deleted one neither)
+        for (const tp of left) if (answered.has(topicPartitionKey(tp)) && !failed.has(topicPartitionKey(tp))) m.removePartition(tp);
         left.splice(0, left.length, ...still);
         if (left.length > 0) {
           this.log.warn({ transactionalId: m.transactionalId, partitions: left.length }, 'transaction markers not written; retrying');

@@ -205,6 +205,17 @@ export class TransactionMetadata {
     return this.prepareTransitionTo('Dead', this.producerId, this.producerEpoch, this.lastProducerEpoch, this.txnTimeoutMs, new Map(), this.txnStartTimestamp, this.txnLastUpdateTimestamp);
   }
 
+  /**
+   * A marker of the transaction being committed or aborted is written to the partition: it leaves the
+   * partitions still waiting for one (Kafka's removePartition; DescribeTransactions shows those left).
+   */
+  removePartition(tp: TopicPartition): void {
+    if (this.state !== 'PrepareCommit' && this.state !== 'PrepareAbort') {
+      throw new TransactionStateError(`${this.transactionalId} is ${this.state}: no marker partitions to remove`);
+    }
+    this.topicPartitions.delete(topicPartitionKey(tp));
+  }
+
   /** The prepared transition's write failed: back to the state before it. */
   abortPendingTransition(): void {
     this.pendingState = undefined;
