@@ -3,7 +3,11 @@
  * Behavior: for each transactional id, the coordinator's metadata as it is
  * now (Kafka's TransactionCoordinator.handleDescribeTransactions): state name
  * ("Ongoing", "PrepareCommit", ...), timeout, start time, producer id and
- * epoch, and the partitions of the transaction grouped by topic.
+ * epoch, and the partitions of the transaction grouped by topic. While a
+ * transaction is being committed or aborted (PrepareCommit/PrepareAbort)
+ * these are the partitions still waiting for their marker: each leaves the
+ * list once its marker is written (Kafka's TransactionMetadata.removePartition);
+ * complete, the list is empty.
  * Errors per id (the other fields then keep the schema's defaults, 0 and
  * "", as Kafka leaves them): TRANSACTIONAL_ID_NOT_FOUND for an unknown (or Dead) id,
  * COORDINATOR_LOAD_IN_PROGRESS while its `__transaction_state` partition

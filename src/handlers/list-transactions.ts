@@ -5,7 +5,8 @@
  * filtered (Kafka's TransactionStateManager.listTransactionStates): by state
  * (names Kafka does not know come back in unknown_state_filters and match
  * nothing), by producer id, and (v1) by duration: only transactions running
- * longer than duration_filter ms (-1: no filter). Empty filters match all.
+ * strictly longer than duration_filter ms (now - start > filter, as Kafka;
+ * -1: no filter). Empty filters match all.
  * Errors: COORDINATOR_LOAD_IN_PROGRESS while any partition loads (no ids
  * listed), COORDINATOR_NOT_AVAILABLE after close.
  * Version notes: v1 adds duration_filter (KIP-994).

@@ -249,4 +249,80 @@ describe('transaction coordinator', () => {
     // a new producer for the expired id gets a new producer id
     expect((await init(again.coordinator, 'old')).producerEpoch).toBe(0);
   });
+
+  it('partitions leave a committing transaction as their markers are written (what DescribeTransactions shows); verify-only meanwhile is CONCURRENT_TRANSACTIONS', async () => {
+    const h = await open();
+    const r = await init(h.coordinator, 'tx');
+    const producer = { transactionalId: 'tx', producerId: r.producerId, producerEpoch: r.producerEpoch };
+    const done = { topic: 'done', partition: 0 };
+    const slow = { topic: 'slow', partition: 1 };
+    await h.coordinator.addPartitions(producer, [done, slow]);
+    expect(h.coordinator.verifyPartitions(producer, [done, slow, { topic: 'other', partition: 0 }])).toEqual([ErrorCode.NONE, ErrorCode.NONE, ErrorCode.TRANSACTION_ABORTABLE]);
+    let busy = true;
+    h.markers.answer = (topic) => (topic === 'slow' && busy ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.NONE);
+    expect(await h.coordinator.endTxn(producer, 'commit')).toBe(ErrorCode.NONE);
+    await until(() => h.markers.written.length >= 1);
+    const m = h.coordinator.metadata('tx')!;
+    expect(m.state).toBe('PrepareCommit');
+    expect([...m.topicPartitions.values()]).toEqual([slow]);
+    expect(h.coordinator.verifyPartitions(producer, [done, slow])).toEqual([ErrorCode.CONCURRENT_TRANSACTIONS, ErrorCode.CONCURRENT_TRANSACTIONS]);
+    busy = false;
+    await until(() => h.coordinator.metadata('tx')?.state === 'CompleteCommit');
+    expect(h.coordinator.metadata('tx')?.topicPartitions.size).toBe(0);
+    expect(h.coordinator.verifyPartitions(producer, [done])).toEqual([ErrorCode.TRANSACTION_ABORTABLE]);
+    // the other answers of verify-only, each for every partition
+    expect(h.coordinator.verifyPartitions({ ...producer, producerEpoch: producer.producerEpoch + 1 }, [done])).toEqual([ErrorCode.PRODUCER_FENCED]);
+    expect(h.coordinator.verifyPartitions({ ...producer, producerId: producer.producerId + 1 }, [done])).toEqual([ErrorCode.INVALID_PRODUCER_ID_MAPPING]);
+    expect(h.coordinator.verifyPartitions({ ...producer, transactionalId: 'none' }, [done, slow])).toEqual([ErrorCode.INVALID_PRODUCER_ID_MAPPING, ErrorCode.INVALID_PRODUCER_ID_MAPPING]);
+    expect(h.coordinator.verifyPartitions({ ...producer, transactionalId: '' }, [done])).toEqual([ErrorCode.INVALID_REQUEST]);
+  });
+
+  it('the KIP-890 producer index holds only Ongoing transactions: it shrinks as they end, and a restart indexes the loaded ones', async () => {
+    const h = await open();
+    const tp = { topic: 't', partition: 0 };
+    const producers = [];
+    for (let i = 0; i < 20; i++) {
+      const r = await init(h.coordinator, `tx-${i}`);
+      const producer = { transactionalId: `tx-${i}`, producerId: r.producerId, producerEpoch: r.producerEpoch };
+      expect(await h.coordinator.addPartitions(producer, [tp])).toBe(ErrorCode.NONE);
+      producers.push(producer);
+    }
+    expect(h.coordinator.ongoingProducerCount).toBe(20);
+    expect(producers.every((p) => h.coordinator.verifyTransaction(tp, p.producerId, p.producerEpoch))).toBe(true);
+    // half commit, a quarter abort: their entries go as their PrepareCommit/PrepareAbort is written
+    for (const [i, p] of producers.entries()) if (i < 15) expect(await h.coordinator.endTxn(p, i < 10 ? 'commit' : 'abort')).toBe(ErrorCode.NONE);
+    expect(h.coordinator.ongoingProducerCount).toBe(5);
+    expect(h.coordinator.verifyTransaction(tp, producers[0]!.producerId, producers[0]!.producerEpoch)).toBe(false);
+    // the next transaction of an ended producer is indexed again
+    await until(() => h.coordinator.metadata('tx-0')?.state === 'CompleteCommit');
+    expect(await h.coordinator.addPartitions(producers[0]!, [tp])).toBe(ErrorCode.NONE);
+    expect(h.coordinator.ongoingProducerCount).toBe(6);
+    // timed out: aborted by the coordinator, gone from the index
+    h.coordinator.abortTimedOutTransactions(Date.now() + 120_000);
+    await until(() => h.coordinator.ongoingProducerCount === 0);
+    await until(() => producers.every((p) => h.coordinator.metadata(p.transactionalId)?.state.startsWith('Complete')));
+
+    // transactions open at a restart are verified after it (no AddPartitionsToTxn again)
+    const r = await init(h.coordinator, 'tx-open');
+    const open1 = { transactionalId: 'tx-open', producerId: r.producerId, producerEpoch: r.producerEpoch };
+    expect(await h.coordinator.addPartitions(open1, [tp])).toBe(ErrorCode.NONE);
+    await close(h);
+    const again = await open(h.dir);
+    await again.coordinator.whenLoaded();
+    expect(again.coordinator.ongoingProducerCount).toBe(1);
+    expect(again.coordinator.verifyTransaction(tp, open1.producerId, open1.producerEpoch)).toBe(true);
+    await close(again);
+    expect(again.coordinator.ongoingProducerCount).toBe(0);
+  });
+
+  it('ListTransactions duration filter: only transactions running strictly longer than the filter (TransactionStateManager.listTransactionStates)', async () => {
+    const h = await open();
+    const r = await init(h.coordinator, 'tx');
+    await h.coordinator.addPartitions({ transactionalId: 'tx', producerId: r.producerId, producerEpoch: r.producerEpoch }, [{ topic: 't', partition: 0 }]);
+    const start = h.coordinator.metadata('tx')!.txnStartTimestamp;
+    const listed = (durationMs: number) => h.coordinator.listTransactions({ states: [], producerIds: [], durationMs }, start + 1000).transactions.map((t) => t.transactionalId);
+    expect(listed(1000)).toEqual([]);
+    expect(listed(999)).toEqual(['tx']);
+    expect(listed(-1)).toEqual(['tx']);
+  });
 });
