@@ -250,17 +250,28 @@ export function checkConfig(config: BrokerConfig): void {
       config.warnings.push(`${name}=${value}${fromOf(config, name)} is above the number of brokers (${BROKER_COUNT}): ${effect}; set it to 1`);
     }
   }
-  checkOffsetsTopicFits(config);
+  checkInternalTopicsFit(config);
 }
 
-/** __consumer_offsets is created with offsets.topic.num.partitions partitions, within gregor.max.partitions.per.topic. */
-function checkOffsetsTopicFits(config: BrokerConfig): void {
+/**
+ * The internal topics are created (on first use) with their configured partition counts, which must be
+ * within gregor.max.partitions.per.topic: a bad combination is a configuration error at start, not a
+ * failure at the first FindCoordinator.
+ */
+const INTERNAL_TOPIC_PARTITIONS: ReadonlyArray<readonly [key: string, topic: string]> = [
+  ['offsets.topic.num.partitions', '__consumer_offsets'],
+  ['transaction.state.log.num.partitions', '__transaction_state'],
+];
+
+function checkInternalTopicsFit(config: BrokerConfig): void {
   const max = config.int('gregor.max.partitions.per.topic');
-  const offsets = config.int('offsets.topic.num.partitions');
-  if (max < offsets) {
-    throw new ConfigError(
-      `invalid configuration gregor.max.partitions.per.topic: ${max}${fromOf(config, 'gregor.max.partitions.per.topic')} is below offsets.topic.num.partitions (${offsets}${fromOf(config, 'offsets.topic.num.partitions')}), so __consumer_offsets could not be created; raise gregor.max.partitions.per.topic or lower offsets.topic.num.partitions`,
-    );
+  for (const [key, topic] of INTERNAL_TOPIC_PARTITIONS) {
+    const partitions = config.int(key);
+    if (max < partitions) {
+      throw new ConfigError(
+        `invalid configuration gregor.max.partitions.per.topic: ${max}${fromOf(config, 'gregor.max.partitions.per.topic')} is below ${key} (${partitions}${fromOf(config, key)}), so ${topic} could not be created; raise gregor.max.partitions.per.topic or lower ${key}`,
+      );
+    }
   }
 }
 

@@ -66,7 +66,7 @@ describe('partitions and records', () => {
   let clients: AdminClients | undefined;
 
   const start = async (): Promise<void> => {
-    clients = await startWithAdminClients('admin-partitions-test', { dataDir, config: { 'gregor.max.partitions.per.topic': 20, 'offsets.topic.num.partitions': 3 } });
+    clients = await startWithAdminClients('admin-partitions-test', { dataDir, config: { 'gregor.max.partitions.per.topic': 20, 'offsets.topic.num.partitions': 3, 'transaction.state.log.num.partitions': 3 } });
     ({ broker, admin, producer, raw } = clients);
   };
   const stop = async (): Promise<void> => {

@@ -130,14 +130,19 @@ describe('gregor CLI', () => {
     expect(r.stdout()).toBe('');
   });
 
-  it('refuses gregor.max.partitions.per.topic below offsets.topic.num.partitions with one line naming both, exit code 2', async () => {
+  it('refuses gregor.max.partitions.per.topic below offsets.topic.num.partitions or transaction.state.log.num.partitions with one line naming both, exit code 2', async () => {
     const r = run(['--override', 'gregor.max.partitions.per.topic=10']);
     expect((await r.exited).code).toBe(2);
     expect(r.stderr().trim().split('\n')[0]).toBe(
       'gregor: invalid configuration gregor.max.partitions.per.topic: 10 (from overrides) is below offsets.topic.num.partitions (50), so __consumer_offsets could not be created; raise gregor.max.partitions.per.topic or lower offsets.topic.num.partitions',
     );
     expect(r.stdout()).toBe('');
-    const fits = run(['--port', '0', '--data-dir', await tempDir(), '--override', 'gregor.max.partitions.per.topic=10', '--override', 'offsets.topic.num.partitions=10']);
+    const txn = run(['--override', 'gregor.max.partitions.per.topic=10', '--override', 'offsets.topic.num.partitions=10']);
+    expect((await txn.exited).code).toBe(2);
+    expect(txn.stderr().trim().split('\n')[0]).toBe(
+      'gregor: invalid configuration gregor.max.partitions.per.topic: 10 (from overrides) is below transaction.state.log.num.partitions (50), so __transaction_state could not be created; raise gregor.max.partitions.per.topic or lower transaction.state.log.num.partitions',
+    );
+    const fits = run(['--port', '0', '--data-dir', await tempDir(), '--override', 'gregor.max.partitions.per.topic=10', '--override', 'offsets.topic.num.partitions=10', '--override', 'transaction.state.log.num.partitions=10']);
     await ready(fits);
     fits.child.kill('SIGTERM');
     expect((await fits.exited).code).toBe(0);

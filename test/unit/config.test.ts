@@ -124,6 +124,19 @@ describe('broker configuration', () => {
     expect(() => loadConfig({ overrides: { 'log.retention.ms': '99999999999999999999' } })).toThrow('is out of the long range');
   });
 
+  it('refuses at start an internal topic with more partitions than gregor.max.partitions.per.topic, naming both keys', () => {
+    expect(() => loadConfig({ overrides: { 'gregor.max.partitions.per.topic': '10', 'offsets.topic.num.partitions': '10' } })).toThrow(
+      'invalid configuration gregor.max.partitions.per.topic: 10 (from overrides) is below transaction.state.log.num.partitions (50), so __transaction_state could not be created; raise gregor.max.partitions.per.topic or lower transaction.state.log.num.partitions',
+    );
+    expect(() => loadConfig({ overrides: { 'gregor.max.partitions.per.topic': '10', 'offsets.topic.num.partitions': '10', 'transaction.state.log.num.partitions': '11' } })).toThrow(
+      'is below transaction.state.log.num.partitions (11 (from overrides)), so __transaction_state could not be created',
+    );
+    expect(() => loadConfig({ overrides: { 'transaction.state.log.num.partitions': '10001' } })).toThrow(
+      'gregor.max.partitions.per.topic: 10000 is below transaction.state.log.num.partitions (10001 (from overrides))',
+    );
+    expect(() => loadConfig({ overrides: { 'gregor.max.partitions.per.topic': '10', 'offsets.topic.num.partitions': '10', 'transaction.state.log.num.partitions': '10' } })).not.toThrow();
+  });
+
   it('rejects unknown keys in overrides and in GREGOR_ variables', () => {
     expect(() => loadConfig({ overrides: { 'num.partition': '3' } })).toThrow("unknown configuration 'num.partition' (from overrides)");
     expect(() => loadConfig({ env: { GREGOR_NUM_PARTITION: '3' } })).toThrow('unknown configuration in environment variable GREGOR_NUM_PARTITION');
