@@ -9,6 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ErrorCode } from '../protocol/index.js';
 import { loadChecksums } from '../protocol/records/index.js';
 import { LogManager, type StorageFs } from '../storage/index.js';
 import { advertisedListenerOf, listenerOf, type BrokerConfig, type Endpoint } from './config/broker-config.js';
@@ -178,8 +179,8 @@ export class Broker {
       expirationCheckIntervalMs: config.int('producer.id.expiration.check.interval.ms'),
       isLive: (log) => this.logs.getLog(log.topic, log.partition) === log,
       // KIP-890 part 1: a transactional batch only to a partition of the producer's ongoing transaction
-      verifyTransaction: (log, producerId, producerEpoch) =>
-        this.transactions?.verifyTransaction({ topic: log.topic, partition: log.partition }, producerId, producerEpoch) ?? false,
+      verifyTransaction: (log, producerId, producerEpoch, transactionalId) =>
+        this.transactions?.verifyTransaction({ topic: log.topic, partition: log.partition }, producerId, producerEpoch, transactionalId) ?? ErrorCode.INVALID_TXN_STATE,
     });
     const logs = this.logs;
     this.topics = await TopicManager.open({ config, logger: this.logger, nodeId: this.nodeId, logs, fs: this.opts.storageFs }, this.opts.metadataStore);

@@ -23,8 +23,12 @@
  * are checked against the partition's producer state (src/produce/
  * producer-state.ts): a retry of one of a producer's last 5 batches is
  * answered NONE with the original base offset and timestamp and not appended
- * again; INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER, and
- * INVALID_TXN_STATE for transactional batches (no transaction coordinator).
+ * again; INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER. Transactional
+ * batches are verified with the transaction coordinator (KIP-890) for the
+ * request's transactional id: a partition not in the producer's transaction
+ * gets TRANSACTION_ABORTABLE (v11) or INVALID_TXN_STATE (v0-10), a fenced
+ * epoch INVALID_PRODUCER_EPOCH, an unknown id INVALID_PRODUCER_ID_MAPPING,
+ * a transaction being committed or aborted NOT_ENOUGH_REPLICAS (retried).
  * Transactional records without a transactional id: every partition gets
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED and nothing is appended (acks=0: the
  * connection is closed), as Kafka checks the request first.
@@ -76,7 +80,16 @@ export const produceHandler = defineHandler({
             t.partitionData.map(async (p) =>
               partitionResponse(
                 p.index,
-                await producePartition(services, { version, acks, topicName: t.name, topic, partition: p.index, records: recordsBuffer(p.records), appended }),
+                await producePartition(services, {
+                  version,
+                  acks,
+                  topicName: t.name,
+                  topic,
+                  partition: p.index,
+                  records: recordsBuffer(p.records),
+                  transactionalId: req.transactionalId,
+                  appended,
+                }),
               ),
             ),
           ),

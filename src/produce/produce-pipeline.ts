@@ -28,8 +28,11 @@
  *
  * Before any partition, the request as a whole (hasTransactionalRecords): records with the transactional bit
  * need a transactional id, else Kafka answers every partition TRANSACTIONAL_ID_AUTHORIZATION_FAILED and
- * appends nothing (KafkaApis.handleProduceRequest). With an id, such a batch gets INVALID_TXN_STATE from the
- * producer-state check (no transaction coordinator yet).
+ * appends nothing (KafkaApis.handleProduceRequest). With an id, such a batch is verified against the
+ * transaction coordinator in the producer-state check (KIP-890): refused with the coordinator's code
+ * (INVALID_PRODUCER_EPOCH, INVALID_PRODUCER_ID_MAPPING, NOT_ENOUGH_REPLICAS to retry, ...), and for a
+ * partition not in the transaction TRANSACTION_ABORTABLE from Produce v11 and INVALID_TXN_STATE before (as
+ * Kafka 3.9's ReplicaManager answers by request version).
  *
  * The pipeline sees the broker through ProduceDeps only (the handler's services), never the Broker.
  */
@@ -73,6 +76,8 @@ export interface PartitionProduce {
   readonly topic: ProduceTopic | undefined;
   readonly partition: number;
   readonly records: Buffer | null;
+  /** The request's transactional id (v3+; null or absent: none). */
+  readonly transactionalId?: string | null;
   /** Called exactly once, when the append has been made or refused. */
   readonly appended: (() => void) | undefined;
 }
@@ -152,6 +157,7 @@ async function produce(deps: ProduceDeps, p: PartitionProduce, appended: (() => 
       sync: acks === -1 && deps.config.bool('gregor.flush.acks.all'),
       batches: prepared.batches,
       written: appended,
+      transactionalId: p.transactionalId ?? null,
     });
     const info = await appending;
     if (info.recordCount > 0) deps.metrics?.produced(topicName, info.recordCount, records.length);
@@ -167,7 +173,9 @@ async function produce(deps: ProduceDeps, p: PartitionProduce, appended: (() => 
     // validation and producer state refuse with a KafkaError; anything else is a bug
     if (!(err instanceof KafkaError)) throw err;
     logRejection(deps.logger, topicName, partition, err.code, err.message);
-    return refused(err.code, err.message, err instanceof ProduceValidationError ? err.recordErrors : NO_RECORD_ERRORS);
+    // KIP-890: TRANSACTION_ABORTABLE only to clients that know it (Produce v11+)
+    const code = err.code === ErrorCode.TRANSACTION_ABORTABLE && p.version < 11 ? ErrorCode.INVALID_TXN_STATE : err.code;
+    return refused(code, err.message, err instanceof ProduceValidationError ? err.recordErrors : NO_RECORD_ERRORS);
   }
 }
 

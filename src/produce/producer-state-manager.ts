@@ -29,8 +29,8 @@
  *   (which is first-offset order: a transaction begins at the log end). The last stable offset (LSO) is the
  *   first offset of the earliest one, or the high watermark when there is none (`lastStableOffset`).
  * - A transactional batch is appended only when `verifyTransaction` accepts it (the transaction coordinator
- *   knows the producer's transaction includes the partition); otherwise INVALID_TXN_STATE, as before there
- *   was a coordinator.
+ *   knows the producer's transaction, named by the append's transactional id, includes the partition);
+ *   otherwise it is refused with the code the hook answers (INVALID_TXN_STATE without a hook).
  * - `appendTxnMarker` is the one way a COMMIT or ABORT marker enters a log: it checks the marker against the
  *   producer (epoch, coordinator epoch), appends the control batch, completes the transaction, and for an
  *   abort records it in the `.txnindex` of the marker's segment with the LSO as of right after the marker
@@ -76,11 +76,12 @@ export interface ProducerStateOptions {
   /** False for a log no longer served (its topic was deleted): its state is dropped. */
   readonly isLive?: (log: PartitionLog) => boolean;
   /**
-   * Whether a transactional batch of this producer (id, epoch) may be appended to `log`: the transaction
-   * coordinator has the partition in the producer's ongoing transaction. Without it every transactional
-   * batch is refused with INVALID_TXN_STATE.
+   * Whether a transactional batch of this producer (id, epoch), appended for `transactionalId` (the
+   * Produce's), may be appended to `log`: NONE when the transaction coordinator has the partition in the
+   * producer's ongoing transaction, else the error code the batch is refused with. Without it every
+   * transactional batch is refused with INVALID_TXN_STATE.
    */
-  readonly verifyTransaction?: (log: PartitionLog, producerId: number, producerEpoch: number) => boolean;
+  readonly verifyTransaction?: (log: PartitionLog, producerId: number, producerEpoch: number, transactionalId: string | null) => number;
 }
 
 /** A producer of a partition as DescribeProducers reports it. */
@@ -128,6 +129,8 @@ export interface ProducerAppendOptions extends AppendOptions {
    * later append cannot come before this one (loading the producer state first may yield).
    */
   written?: () => void;
+  /** The Produce's transactional id (null or absent: none), for the verification of transactional batches. */
+  transactionalId?: string | null;
 }
 
 export interface ProducerAppendInfo extends AppendInfo {
@@ -167,7 +170,7 @@ export class ProducerStateManager {
   private readonly logger: Logger;
   private readonly expirationMs: number;
   private readonly isLive: (log: PartitionLog) => boolean;
-  private readonly verifyTransaction: ((log: PartitionLog, producerId: number, producerEpoch: number) => boolean) | undefined;
+  private readonly verifyTransaction: ProducerStateOptions['verifyTransaction'];
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 
@@ -197,7 +200,8 @@ export class ProducerStateManager {
     const firstOffset = log.logEndOffset;
     if (producerBatches.length > 0) {
       const verify = this.verifyTransaction;
-      const duplicate = checkAppend(pp.table, producerBatches, firstOffset, `${log.topic}-${log.partition}`, verify && ((id, epoch) => verify(log, id, epoch)));
+      const transactionalId = opts.transactionalId ?? null;
+      const duplicate = checkAppend(pp.table, producerBatches, firstOffset, `${log.topic}-${log.partition}`, verify && ((id, epoch) => verify(log, id, epoch, transactionalId)));
       if (duplicate !== undefined) {
         opts.written?.();
         return this.answerDuplicate(log, duplicate, opts.sync === true);

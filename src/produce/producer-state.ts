@@ -9,8 +9,9 @@
  * - duplicate: the producer's current epoch and exactly the sequence range of one of its retained batches:
  *   nothing is appended and the answer carries the original batch's offsets and timestamp;
  * - a transactional batch must belong to a transaction the coordinator knows (KIP-890's verification): the
- *   manager's `verifyTransaction` says so; without one (no coordinator yet) or when it says no:
- *   INVALID_TXN_STATE (what Kafka answers for an unverified transactional batch);
+ *   manager's `verifyTransaction` answers NONE, or the code the batch is refused with (the coordinator's,
+ *   e.g. TRANSACTION_ABORTABLE, INVALID_PRODUCER_EPOCH); without one (no coordinator): INVALID_TXN_STATE
+ *   (what Kafka answers for an unverified transactional batch);
  * - an epoch below the current one: INVALID_PRODUCER_EPOCH;
  * - a new epoch must start at sequence 0 (OUT_OF_ORDER_SEQUENCE_NUMBER), unless the partition knows no epoch
  *   for the producer;
@@ -194,7 +195,7 @@ export function checkAppend(
   batches: readonly ProducerBatch[],
   firstOffset: number,
   partition: string,
-  verifyTransaction?: (producerId: number, producerEpoch: number) => boolean,
+  verifyTransaction?: (producerId: number, producerEpoch: number) => number,
 ): BatchMetadata | undefined {
   // Entries as earlier batches of this same append leave them (only legacy multi-batch appends have several).
   let pending: ProducerTable | undefined;
@@ -202,8 +203,9 @@ export function checkAppend(
     const entry = pending?.get(b.producerId) ?? table.get(b.producerId);
     const duplicate = findDuplicate(entry, b);
     if (duplicate !== undefined) return duplicate;
-    if (b.transactional && !(verifyTransaction?.(b.producerId, b.epoch) ?? false)) {
-      throw new ProduceValidationError(ErrorCode.INVALID_TXN_STATE, 'Record was not part of an ongoing transaction');
+    if (b.transactional) {
+      const verified = verifyTransaction?.(b.producerId, b.epoch) ?? ErrorCode.INVALID_TXN_STATE;
+      if (verified !== ErrorCode.NONE) throw new ProduceValidationError(verified, unverifiedMessage(verified));
     }
     const offset = firstOffset + b.relativeOffset;
     checkEpochAndSequence(entry, b, offset, partition);
@@ -219,6 +221,13 @@ export function checkAppend(
     }
   }
   return undefined;
+}
+
+/** The message of a transactional batch the verification refused (Kafka's, where it sets one). */
+function unverifiedMessage(errorCode: number): string {
+  if (errorCode === ErrorCode.INVALID_TXN_STATE) return 'Record was not part of an ongoing transaction';
+  if (errorCode === ErrorCode.NOT_ENOUGH_REPLICAS) return 'Unable to verify the partition has been added to the transaction.';
+  return 'Transaction verification failed';
 }
 
 function checkEpochAndSequence(entry: ProducerEntry | undefined, b: ProducerBatch, offset: number, partition: string): void {

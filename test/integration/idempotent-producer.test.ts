@@ -191,10 +191,10 @@ describe('producer state checks (raw client)', () => {
     expect(await send(t, 6000, 0, 0, 1)).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0n, logAppendTimeMs: first.logAppendTimeMs });
   });
 
-  it('a transactional batch gets INVALID_TXN_STATE: no transaction can be ongoing without a coordinator', async () => {
+  it('a transactional batch of a transactional id the coordinator does not know gets INVALID_PRODUCER_ID_MAPPING (KIP-890 verification)', async () => {
     const t = await topic();
     const res = await send(t, 7000, 0, 0, 1, { transactional: true });
-    expect(res.errorCode).toBe(ErrorCode.INVALID_TXN_STATE);
+    expect(res.errorCode).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
     expect(await fetchAll(client, t, 0)).toHaveLength(0);
   });
 

@@ -1,8 +1,9 @@
 /**
  * Produce of records with the transactional bit, as Kafka 3.9's KafkaApis.handleProduceRequest checks them
  * first: without a transactional id the whole request is refused, every partition
- * TRANSACTIONAL_ID_AUTHORIZATION_FAILED, nothing stored (acks=0: the connection is closed); with one, a broker
- * without a transaction coordinator answers INVALID_TXN_STATE. Raw frames against a real broker.
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED, nothing stored (acks=0: the connection is closed); with one the
+ * transaction coordinator verifies the batch (KIP-890): an id it does not know is INVALID_PRODUCER_ID_MAPPING.
+ * Raw frames against a real broker.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, schemas } from '../../protocol/index.js';
@@ -59,11 +60,11 @@ describe('transactional records in Produce', () => {
     expect(await fetchAll(client, 'txn', 0)).toEqual([]);
   });
 
-  it('with a transactional id: INVALID_TXN_STATE for the transactional batch (no transaction coordinator), the plain one is stored', async () => {
+  it('with a transactional id the coordinator does not know: INVALID_PRODUCER_ID_MAPPING for the transactional batch (its verification), the plain one is stored', async () => {
     const res = await produce(client, 'my-txn');
     const partitions = res.responses[0]!.partitionResponses;
     expect(partitions.map((p) => [p.index, p.errorCode])).toEqual([
-      [0, ErrorCode.INVALID_TXN_STATE],
+      [0, ErrorCode.INVALID_PRODUCER_ID_MAPPING],
       [1, ErrorCode.NONE],
     ]);
     expect(await fetchAll(client, 'txn', 0)).toEqual([]);

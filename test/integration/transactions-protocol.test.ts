@@ -3,11 +3,13 @@
  * AddPartitionsToTxn v4-5 (the brokers' batched form: verify-only answers per partition, the add form,
  * per-transaction errors, the top-level error code), and TxnOffsetCommit when the group's partition is not in
  * the producer's transaction (KIP-890 verification: INVALID_TXN_STATE before v4, TRANSACTION_ABORTABLE from v4).
+ * Produce of a transactional batch is verified the same way (TRANSACTION_ABORTABLE from Produce v11).
  * The producer is driven by hand (InitProducerId, AddPartitionsToTxn v3, EndTxn) so each state is exact.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, schemas } from '../../protocol/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
+import { batchOf, produceRaw, testRecords } from '../helpers/produce-records.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const TOPIC = 'txn-proto';
@@ -197,6 +199,23 @@ describe('TxnOffsetCommit verification', () => {
     });
     expect(added.errorCode).toBe(ErrorCode.NONE);
     expect(await txnOffsetCommit(4, p, 'group-added')).toBe(ErrorCode.NONE);
+    await endTxn(p, true);
+  });
+});
+
+describe('Produce verification (KIP-890)', () => {
+  it('a transactional batch to a partition not in the transaction: TRANSACTION_ABORTABLE on v11, INVALID_TXN_STATE before; a fenced epoch INVALID_PRODUCER_EPOCH', async () => {
+    const p = await initProducer('tx-produce');
+    expect(await addPartitions(p, [0])).toBe(ErrorCode.NONE);
+    const batch = (seq: number, producerEpoch = p.producerEpoch) =>
+      batchOf(testRecords(1, `s${seq}`), { producerId: Number(p.producerId), producerEpoch, baseSequence: seq, transactional: true });
+    const produce = async (partition: number, version: number, records: Buffer) =>
+      (await produceRaw(client, TOPIC, partition, records, { version, acks: -1, transactionalId: p.transactionalId })).errorCode;
+    expect(await produce(1, 11, await batch(0))).toBe(ErrorCode.TRANSACTION_ABORTABLE);
+    expect(await produce(1, 10, await batch(0))).toBe(ErrorCode.INVALID_TXN_STATE);
+    expect(await produce(1, 3, await batch(0))).toBe(ErrorCode.INVALID_TXN_STATE);
+    expect(await produce(0, 11, await batch(0, p.producerEpoch + 1))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(await produce(0, 11, await batch(0))).toBe(ErrorCode.NONE);
     await endTxn(p, true);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { cpSync, readdirSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../protocol/index.js';
 import { buildRecordBatch } from '../../protocol/records/index.js';
 import { createLogger } from '../../src/logger.js';
 import { ProducerStateManager } from '../../src/produce/producer-state-manager.js';
@@ -27,7 +28,7 @@ afterEach(async () => {
 afterAll(() => removeTempDirs());
 
 function producerState(): ProducerStateManager {
-  const s = new ProducerStateManager({ logger, expirationMs: DAY, expirationCheckIntervalMs: 60_000, verifyTransaction: () => true });
+  const s = new ProducerStateManager({ logger, expirationMs: DAY, expirationCheckIntervalMs: 60_000, verifyTransaction: () => ErrorCode.NONE });
   states.push(s);
   return s;
 }

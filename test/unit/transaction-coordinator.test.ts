@@ -277,42 +277,48 @@ describe('transaction coordinator', () => {
     expect(h.coordinator.verifyPartitions({ ...producer, transactionalId: '' }, [done])).toEqual([ErrorCode.INVALID_REQUEST]);
   });
 
-  it('the KIP-890 producer index holds only Ongoing transactions: it shrinks as they end, and a restart indexes the loaded ones', async () => {
+  it('the produce path\'s verification answers by transactional id as Kafka maps it, keeps nothing per producer, and verifies transactions loaded at a restart', async () => {
     const h = await open();
     const tp = { topic: 't', partition: 0 };
-    const producers = [];
-    for (let i = 0; i < 20; i++) {
-      const r = await init(h.coordinator, `tx-${i}`);
-      const producer = { transactionalId: `tx-${i}`, producerId: r.producerId, producerEpoch: r.producerEpoch };
-      expect(await h.coordinator.addPartitions(producer, [tp])).toBe(ErrorCode.NONE);
-      producers.push(producer);
-    }
-    expect(h.coordinator.ongoingProducerCount).toBe(20);
-    expect(producers.every((p) => h.coordinator.verifyTransaction(tp, p.producerId, p.producerEpoch))).toBe(true);
-    // half commit, a quarter abort: their entries go as their PrepareCommit/PrepareAbort is written
-    for (const [i, p] of producers.entries()) if (i < 15) expect(await h.coordinator.endTxn(p, i < 10 ? 'commit' : 'abort')).toBe(ErrorCode.NONE);
-    expect(h.coordinator.ongoingProducerCount).toBe(5);
-    expect(h.coordinator.verifyTransaction(tp, producers[0]!.producerId, producers[0]!.producerEpoch)).toBe(false);
-    // the next transaction of an ended producer is indexed again
-    await until(() => h.coordinator.metadata('tx-0')?.state === 'CompleteCommit');
-    expect(await h.coordinator.addPartitions(producers[0]!, [tp])).toBe(ErrorCode.NONE);
-    expect(h.coordinator.ongoingProducerCount).toBe(6);
-    // timed out: aborted by the coordinator, gone from the index
-    h.coordinator.abortTimedOutTransactions(Date.now() + 120_000);
-    await until(() => h.coordinator.ongoingProducerCount === 0);
-    await until(() => producers.every((p) => h.coordinator.metadata(p.transactionalId)?.state.startsWith('Complete')));
+    const r = await init(h.coordinator, 'tx');
+    const producer = { transactionalId: 'tx', producerId: r.producerId, producerEpoch: r.producerEpoch };
+    const verify = (over: Partial<typeof producer> = {}, partition = tp) => {
+      const p = { ...producer, ...over };
+      return h.coordinator.verifyTransaction(partition, p.producerId, p.producerEpoch, p.transactionalId);
+    };
+    expect(verify()).toBe(ErrorCode.TRANSACTION_ABORTABLE); // Empty: no partitions
+    expect(await h.coordinator.addPartitions(producer, [tp])).toBe(ErrorCode.NONE);
+    expect(verify()).toBe(ErrorCode.NONE);
+    expect(verify({}, { topic: 't', partition: 1 })).toBe(ErrorCode.TRANSACTION_ABORTABLE);
+    expect(verify({ producerEpoch: producer.producerEpoch + 1 })).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(verify({ producerId: producer.producerId + 1 })).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    expect(verify({ transactionalId: 'other' })).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+    expect(verify({ transactionalId: '' })).toBe(ErrorCode.INVALID_REQUEST);
+    expect(h.coordinator.verifyTransaction(tp, producer.producerId, producer.producerEpoch, null)).toBe(ErrorCode.INVALID_TXN_STATE);
+    // being committed: NOT_ENOUGH_REPLICAS, which producers retry; once complete the partition is no longer in it
+    h.markers.answer = () => ErrorCode.NOT_LEADER_OR_FOLLOWER;
+    expect(await h.coordinator.endTxn(producer, 'commit')).toBe(ErrorCode.NONE);
+    await until(() => h.markers.written.length >= 1);
+    expect(verify()).toBe(ErrorCode.NOT_ENOUGH_REPLICAS);
+    h.markers.answer = () => ErrorCode.NONE;
+    await until(() => h.coordinator.metadata('tx')?.state === 'CompleteCommit');
+    expect(verify()).toBe(ErrorCode.TRANSACTION_ABORTABLE);
 
-    // transactions open at a restart are verified after it (no AddPartitionsToTxn again)
-    const r = await init(h.coordinator, 'tx-open');
-    const open1 = { transactionalId: 'tx-open', producerId: r.producerId, producerEpoch: r.producerEpoch };
-    expect(await h.coordinator.addPartitions(open1, [tp])).toBe(ErrorCode.NONE);
+    // a transaction open at a restart is verified after it, with no AddPartitionsToTxn again
+    expect(await h.coordinator.addPartitions(producer, [tp])).toBe(ErrorCode.NONE);
     await close(h);
     const again = await open(h.dir);
+    expect(again.coordinator.verifyTransaction(tp, producer.producerId, producer.producerEpoch, 'tx')).toBe(ErrorCode.NOT_ENOUGH_REPLICAS); // loading
     await again.coordinator.whenLoaded();
-    expect(again.coordinator.ongoingProducerCount).toBe(1);
-    expect(again.coordinator.verifyTransaction(tp, open1.producerId, open1.producerEpoch)).toBe(true);
-    await close(again);
-    expect(again.coordinator.ongoingProducerCount).toBe(0);
+    expect(again.coordinator.verifyTransaction(tp, producer.producerId, producer.producerEpoch, 'tx')).toBe(ErrorCode.NONE);
+    // nothing per producer: what verification reads is the ids' metadata, which expiration removes
+    expect(await again.coordinator.endTxn(producer, 'abort')).toBe(ErrorCode.NONE);
+    await until(() => again.coordinator.metadata('tx')?.state === 'CompleteAbort');
+    let removed = 0;
+    for (const shard of again.coordinator.shards()) removed += await shard.removeExpired(Date.now() + DEFAULT_TRANSACTION_CONFIG.transactionalIdExpirationMs + 1);
+    expect(removed).toBe(1);
+    expect(again.coordinator.shards().reduce((n, shard) => n + shard.transactions.size, 0)).toBe(0);
+    expect(again.coordinator.verifyTransaction(tp, producer.producerId, producer.producerEpoch, 'tx')).toBe(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
   });
 
   it('ListTransactions duration filter: only transactions running strictly longer than the filter (TransactionStateManager.listTransactionStates)', async () => {

@@ -51,7 +51,7 @@ async function openLog(logDir: string, config: Parameters<typeof testConfig>[0] 
   return m.getLog('t', 0) ?? (await m.createLog('t', 0, ''));
 }
 function manager(verify = true): ProducerStateManager {
-  const s = new ProducerStateManager({ logger, expirationMs: DAY, expirationCheckIntervalMs: 60_000, ...(verify ? { verifyTransaction: () => true } : {}) });
+  const s = new ProducerStateManager({ logger, expirationMs: DAY, expirationCheckIntervalMs: 60_000, ...(verify ? { verifyTransaction: () => ErrorCode.NONE } : {}) });
   states.push(s);
   return s;
 }

@@ -21,10 +21,6 @@
  * PrepareAbort have their markers written again (`onLoadedPrepared`, the
  * coordinator's), as Kafka's load does.
  *
- * The coordinator hears of every state an id takes (`onStateChanged`: each
- * completed transition, each id loaded) and of the unload, so what it indexes
- * by producer id (KIP-890 verification) never outlives the state it indexes.
- *
  * Timers: the abort of timed-out transactions every
  * transaction.abort.timed.out.transaction.cleanup.interval.ms and the removal
  * of expired transactional ids every
@@ -45,10 +41,6 @@ export interface TransactionShardHooks {
   onLoadedPrepared(shard: TransactionCoordinatorShard, metadata: TransactionMetadata): void;
   /** Runs every abort interval: abort the shard's timed-out transactions. */
   abortTimedOut(shard: TransactionCoordinatorShard, now: number): void;
-  /** An id's state changed (a completed transition, or loaded): the coordinator's producer index follows it. */
-  onStateChanged(shard: TransactionCoordinatorShard, metadata: TransactionMetadata): void;
-  /** The shard is unloaded: everything the coordinator indexes of it goes. */
-  onUnloaded(shard: TransactionCoordinatorShard): void;
 }
 
 /** Kafka's mapping of a failed transaction log append to the client's error. */
@@ -96,7 +88,6 @@ export class TransactionCoordinatorShard implements CoordinatorShard<Transaction
 
   onLoaded(): void {
     for (const m of this.transactions.values()) {
-      this.hooks.onStateChanged(this, m);
       if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') this.hooks.onLoadedPrepared(this, m);
     }
     this.ctx.timer.scheduleRepeating('abort-timed-out-transactions', this.config.abortTimedOutTransactionsIntervalMs, () => this.hooks.abortTimedOut(this, Date.now()));
@@ -108,7 +99,6 @@ export class TransactionCoordinatorShard implements CoordinatorShard<Transaction
   onUnloaded(): void {
     this.unloaded = true;
     this.transactions.clear();
-    this.hooks.onUnloaded(this);
   }
 
   /** Schedules a task of this shard (cancelled when it unloads). */
@@ -135,7 +125,6 @@ export class TransactionCoordinatorShard implements CoordinatorShard<Transaction
       return appendErrorToClient(errorCode);
     }
     metadata.completeTransitionTo(transit);
-    this.hooks.onStateChanged(this, metadata);
     return ErrorCode.NONE;
   }
 

@@ -30,7 +30,8 @@
  *   CompleteCommit/CompleteAbort recorded; a retry of an end already done
  *   answers NONE.
  * - verifyPartitions (AddPartitionsToTxn v4+ verify-only) and
- *   verifyTransaction (the produce path's KIP-890 check) change nothing.
+ *   verifyTransaction (the produce path's KIP-890 check, by the Produce's
+ *   transactional id, as Kafka) change nothing and keep nothing.
  * - the coordinator aborts, every abort interval, each Ongoing transaction
  *   older than its timeout (with an epoch fence, so its producer is fenced).
  *
@@ -100,24 +101,12 @@ const initError = (errorCode: number): InitProducerIdResult => ({ errorCode, pro
 export class TransactionCoordinator {
   private readonly runtime: CoordinatorRuntime<TransactionCoordinatorShard, TransactionLogRecord>;
   private readonly log: Logger;
-  /**
-   * Producer id -> the id's metadata, for each transaction that is Ongoing now (verifyTransaction: a Produce
-   * asks by producer id). Follows the shards' states: an entry is added when an id becomes Ongoing (or is
-   * loaded so) and removed when it leaves Ongoing (its PrepareCommit/PrepareAbort is written) or its shard
-   * unloads; so it never holds more than the transactions open now.
-   */
-  private readonly ongoingByProducer = new Map<number, { readonly shard: TransactionCoordinatorShard; readonly metadata: TransactionMetadata }>();
-
   private constructor(private readonly deps: TransactionCoordinatorDeps) {
     const log = deps.logger.child({ component: 'transaction-coordinator' });
     this.log = log;
     const hooks: TransactionShardHooks = {
       onLoadedPrepared: (shard, m) => this.completeLoaded(shard, m),
       abortTimedOut: (shard, now) => this.abortTimedOut(shard, now),
-      onStateChanged: (shard, m) => this.indexProducer(shard, m),
-      onUnloaded: (shard) => {
-        for (const [producerId, entry] of this.ongoingByProducer) if (entry.shard === shard) this.ongoingByProducer.delete(producerId);
-      },
     };
     this.runtime = new CoordinatorRuntime({
       topic: transactionStateTopic(deps.topicSettings, deps.topics, deps.logger),
@@ -197,16 +186,6 @@ export class TransactionCoordinator {
       }
     }
     return { errorCode: ErrorCode.NONE, unknownStates, transactions };
-  }
-
-  /** How many producers' Ongoing transactions the verification index holds (tests: it shrinks as they end). */
-  get ongoingProducerCount(): number {
-    return this.ongoingByProducer.size;
-  }
-
-  private indexProducer(shard: TransactionCoordinatorShard, m: TransactionMetadata): void {
-    if (m.state === 'Ongoing') this.ongoingByProducer.set(m.producerId, { shard, metadata: m });
-    else if (this.ongoingByProducer.get(m.producerId)?.metadata === m) this.ongoingByProducer.delete(m.producerId);
   }
 
   /** Every served shard (ListTransactions; the timeout and expiration tasks run per shard). */
@@ -345,17 +324,30 @@ export class TransactionCoordinator {
   }
 
   /**
-   * KIP-890 part 1, the partition leader's check before a transactional append (Kafka asks the coordinator
-   * with AddPartitionsToTxn v4 verify-only): whether producer `producerId` at `producerEpoch` has an Ongoing
-   * transaction that includes the partition. Synchronous: the answer is what the coordinator holds now.
+   * KIP-890 part 1, the partition leader's check before a transactional append (Kafka's ReplicaManager asks
+   * the coordinator with a verify-only AddPartitionsToTxn for the Produce's transactional id): NONE when the
+   * producer's transaction includes the partition, else the code the Produce answers, as Kafka's
+   * AddPartitionsToTxnManager and ReplicaManager map the coordinator's: TRANSACTION_ABORTABLE (the produce
+   * path gives older versions INVALID_TXN_STATE), INVALID_PRODUCER_EPOCH for a fenced epoch,
+   * INVALID_PRODUCER_ID_MAPPING, INVALID_REQUEST (empty id), and NOT_ENOUGH_REPLICAS, which clients retry,
+   * for a transaction being committed or aborted or a coordinator not available. Without a transactional id
+   * (never from a Produce, which refuses transactional records without one) INVALID_TXN_STATE. Synchronous,
+   * and nothing is kept per producer: the answer is the id's metadata as the coordinator holds it now.
    */
-  verifyTransaction(tp: TopicPartition, producerId: number, producerEpoch: number): boolean {
-    const entry = this.ongoingByProducer.get(producerId);
-    if (entry === undefined || entry.shard.isUnloaded) return false;
-    const m = entry.metadata;
-    // (not while an end or a fence is being written: no data of the transaction may follow its markers)
-    const pending = m.pendingState;
-    return m.producerId === producerId && m.producerEpoch === producerEpoch && m.state === 'Ongoing' && (pending === undefined || pending === 'Ongoing') && m.topicPartitions.has(topicPartitionKey(tp));
+  verifyTransaction(tp: TopicPartition, producerId: number, producerEpoch: number, transactionalId: string | null): number {
+    if (transactionalId === null) return ErrorCode.INVALID_TXN_STATE;
+    const errorCode = this.verifyPartitions({ transactionalId, producerId, producerEpoch }, [tp])[0] ?? ErrorCode.UNKNOWN_SERVER_ERROR;
+    switch (errorCode) {
+      case ErrorCode.PRODUCER_FENCED:
+        return ErrorCode.INVALID_PRODUCER_EPOCH;
+      case ErrorCode.CONCURRENT_TRANSACTIONS:
+      case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+      case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+      case ErrorCode.NOT_COORDINATOR:
+        return ErrorCode.NOT_ENOUGH_REPLICAS;
+      default:
+        return errorCode;
+    }
   }
 
   /** AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction. */
