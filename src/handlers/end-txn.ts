@@ -8,7 +8,8 @@
  * CONCURRENT_TRANSACTIONS, COORDINATOR_LOAD_IN_PROGRESS, ...). A retry of an
  * end already done answers NONE.
  * Version notes: v0-1 get INVALID_PRODUCER_EPOCH for PRODUCER_FENCED; v3+
- * flexible; v4 may get TRANSACTION_ABORTABLE (never sent by Gregor yet).
+ * flexible; v4 may get TRANSACTION_ABORTABLE (Kafka 3.9 never sends it here: only
+ * verification answers it, KIP-890 part 2 comes later; neither does Gregor).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { defineHandler } from './handler.js';

@@ -20,7 +20,9 @@
  * producer id -1 and epoch -1.
  * Version notes: v1 same as v0; v2+ flexible; v3+ producer_id and
  * producer_epoch; v4 allows PRODUCER_FENCED (v0-3 get INVALID_PRODUCER_EPOCH
- * instead, KIP-588) and v5 TRANSACTION_ABORTABLE (never sent by Gregor yet).
+ * instead, KIP-588) and v5 TRANSACTION_ABORTABLE (Kafka 3.9 never sends it
+ * here: only verification answers it, KIP-890 part 2 comes later; neither
+ * does Gregor).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import { defineHandler } from './handler.js';
