@@ -63,6 +63,7 @@ import {
   type ProducerBatch,
   type ProducerEntry,
   type ProducerTable,
+  type TransactionVerification,
 } from './producer-state.js';
 
 export interface ProducerStateOptions {
@@ -77,10 +78,11 @@ export interface ProducerStateOptions {
   readonly isLive?: (log: PartitionLog) => boolean;
   /**
    * Whether a transactional batch of this producer (id, epoch) may be appended to `log`: the transaction
-   * coordinator has the partition in the producer's ongoing transaction. Without it every transactional
-   * batch is refused with INVALID_TXN_STATE.
+   * coordinator has the partition in the producer's ongoing transaction (true), or the error code the batch
+   * is refused with (TransactionVerification). Without it every transactional batch is refused with
+   * INVALID_TXN_STATE.
    */
-  readonly verifyTransaction?: (log: PartitionLog, producerId: number, producerEpoch: number) => boolean;
+  readonly verifyTransaction?: (log: PartitionLog, producerId: number, producerEpoch: number) => TransactionVerification;
 }
 
 /** A producer of a partition as DescribeProducers reports it. */
@@ -167,7 +169,7 @@ export class ProducerStateManager {
   private readonly logger: Logger;
   private readonly expirationMs: number;
   private readonly isLive: (log: PartitionLog) => boolean;
-  private readonly verifyTransaction: ((log: PartitionLog, producerId: number, producerEpoch: number) => boolean) | undefined;
+  private readonly verifyTransaction: ((log: PartitionLog, producerId: number, producerEpoch: number) => TransactionVerification) | undefined;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 

@@ -10,7 +10,8 @@
  *   nothing is appended and the answer carries the original batch's offsets and timestamp;
  * - a transactional batch must belong to a transaction the coordinator knows (KIP-890's verification): the
  *   manager's `verifyTransaction` says so; without one (no coordinator yet) or when it says no:
- *   INVALID_TXN_STATE (what Kafka answers for an unverified transactional batch);
+ *   INVALID_TXN_STATE (what Kafka answers for an unverified transactional batch), or the error code it
+ *   answers instead (TransactionVerification);
  * - an epoch below the current one: INVALID_PRODUCER_EPOCH;
  * - a new epoch must start at sequence 0 (OUT_OF_ORDER_SEQUENCE_NUMBER), unless the partition knows no epoch
  *   for the producer;
@@ -194,7 +195,7 @@ export function checkAppend(
   batches: readonly ProducerBatch[],
   firstOffset: number,
   partition: string,
-  verifyTransaction?: (producerId: number, producerEpoch: number) => boolean,
+  verifyTransaction?: (producerId: number, producerEpoch: number) => TransactionVerification,
 ): BatchMetadata | undefined {
   // Entries as earlier batches of this same append leave them (only legacy multi-batch appends have several).
   let pending: ProducerTable | undefined;
@@ -202,8 +203,11 @@ export function checkAppend(
     const entry = pending?.get(b.producerId) ?? table.get(b.producerId);
     const duplicate = findDuplicate(entry, b);
     if (duplicate !== undefined) return duplicate;
-    if (b.transactional && !(verifyTransaction?.(b.producerId, b.epoch) ?? false)) {
-      throw new ProduceValidationError(ErrorCode.INVALID_TXN_STATE, 'Record was not part of an ongoing transaction');
+    if (b.transactional) {
+      const verified = verifyTransaction?.(b.producerId, b.epoch) ?? false;
+      if (verified !== true) {
+        throw new ProduceValidationError(verified === false ? ErrorCode.INVALID_TXN_STATE : verified, verificationMessage(verified, b.producerId, b.epoch));
+      }
     }
     const offset = firstOffset + b.relativeOffset;
     checkEpochAndSequence(entry, b, offset, partition);
@@ -219,6 +223,22 @@ export function checkAppend(
     }
   }
   return undefined;
+}
+
+/**
+ * The answer of the transaction coordinator's check of a transactional batch (KIP-890 part 1): `true`, the
+ * partition is in the producer's ongoing transaction; `false`, it is not (INVALID_TXN_STATE); or the error
+ * code the Produce answers instead, as Kafka's partition leader translates the coordinator's verification
+ * answer (AddPartitionsToTxnManager, ReplicaManager): a fenced epoch INVALID_PRODUCER_EPOCH, an unknown
+ * producer id INVALID_PRODUCER_ID_MAPPING, a transaction being completed NOT_ENOUGH_REPLICAS (retriable).
+ */
+export type TransactionVerification = boolean | number;
+
+function verificationMessage(verified: TransactionVerification, producerId: number, epoch: number): string {
+  if (verified === ErrorCode.INVALID_PRODUCER_EPOCH) return `Producer ${producerId} with epoch ${epoch} is fenced by the transaction coordinator`;
+  if (verified === ErrorCode.NOT_ENOUGH_REPLICAS) return 'Unable to verify the partition has been added to the transaction. Underlying error: CONCURRENT_TRANSACTIONS';
+  if (verified === ErrorCode.INVALID_PRODUCER_ID_MAPPING) return `The transaction coordinator has no transaction of producer ${producerId}`;
+  return 'Record was not part of an ongoing transaction';
 }
 
 function checkEpochAndSequence(entry: ProducerEntry | undefined, b: ProducerBatch, offset: number, partition: string): void {

@@ -305,9 +305,14 @@ export class TransactionCoordinator {
   /**
    * KIP-890 part 1, the partition leader's check before a transactional append (Kafka asks the coordinator
    * with AddPartitionsToTxn v4 verify-only): whether producer `producerId` at `producerEpoch` has an Ongoing
-   * transaction that includes the partition. Synchronous: the answer is what the coordinator holds now.
+   * transaction that includes the partition (true), else false (INVALID_TXN_STATE) or the error the Produce
+   * answers as Kafka's leader translates the coordinator's (handleVerifyPartitionsInTransaction): another
+   * epoch PRODUCER_FENCED → INVALID_PRODUCER_EPOCH (AddPartitionsToTxnManager; e.g. the producer's
+   * transaction timed out and the coordinator aborted it with an epoch bump), a transaction being completed
+   * CONCURRENT_TRANSACTIONS → NOT_ENOUGH_REPLICAS (ReplicaManager: retriable for every client). Synchronous:
+   * the answer is what the coordinator holds now.
    */
-  verifyTransaction(tp: TopicPartition, producerId: number, producerEpoch: number): boolean {
+  verifyTransaction(tp: TopicPartition, producerId: number, producerEpoch: number): boolean | number {
     const transactionalId = this.producerTxnIds.get(producerId);
     if (transactionalId === undefined || this.unavailable(transactionalId) !== undefined) return false;
     const m = this.shardOf(transactionalId).transactions.get(transactionalId);
@@ -315,9 +320,11 @@ export class TransactionCoordinator {
       this.producerTxnIds.delete(producerId);
       return false;
     }
+    if (m.producerEpoch !== producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+    if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') return ErrorCode.NOT_ENOUGH_REPLICAS;
     // (not while an end or a fence is being written: no data of the transaction may follow its markers)
     const pending = m.pendingState;
-    return m.producerEpoch === producerEpoch && m.state === 'Ongoing' && (pending === undefined || pending === 'Ongoing') && m.topicPartitions.has(topicPartitionKey(tp));
+    return m.state === 'Ongoing' && (pending === undefined || pending === 'Ongoing') && m.topicPartitions.has(topicPartitionKey(tp));
   }
 
   /** AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction. */
