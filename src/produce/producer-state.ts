@@ -205,7 +205,7 @@ export function checkAppend(
     if (duplicate !== undefined) return duplicate;
     if (b.transactional) {
       const verified = verifyTransaction?.(b.producerId, b.epoch) ?? ErrorCode.INVALID_TXN_STATE;
-      if (verified !== ErrorCode.NONE) throw new ProduceValidationError(verified, unverifiedMessage(verified));
+      if (verified !== ErrorCode.NONE) throw new ProduceValidationError(verified, unverifiedMessage(verified, b.producerId, b.epoch));
     }
     const offset = firstOffset + b.relativeOffset;
     checkEpochAndSequence(entry, b, offset, partition);
@@ -223,11 +223,20 @@ export function checkAppend(
   return undefined;
 }
 
-/** The message of a transactional batch the verification refused (Kafka's, where it sets one). */
-function unverifiedMessage(errorCode: number): string {
-  if (errorCode === ErrorCode.INVALID_TXN_STATE) return 'Record was not part of an ongoing transaction';
-  if (errorCode === ErrorCode.NOT_ENOUGH_REPLICAS) return 'Unable to verify the partition has been added to the transaction.';
-  return 'Transaction verification failed';
+/** The message of a transactional batch the verification refused. */
+function unverifiedMessage(errorCode: number, producerId: number, epoch: number): string {
+  switch (errorCode) {
+    case ErrorCode.INVALID_PRODUCER_EPOCH:
+      return `Producer ${producerId} with epoch ${epoch} is fenced by the transaction coordinator`;
+    case ErrorCode.NOT_ENOUGH_REPLICAS:
+      return 'Unable to verify the partition has been added to the transaction.';
+    case ErrorCode.INVALID_PRODUCER_ID_MAPPING:
+      return `The transaction coordinator has no transaction of producer ${producerId} for the transactional id`;
+    case ErrorCode.TRANSACTION_ABORTABLE:
+      return 'The partition is not in the producer\'s ongoing transaction';
+    default:
+      return 'Record was not part of an ongoing transaction';
+  }
 }
 
 function checkEpochAndSequence(entry: ProducerEntry | undefined, b: ProducerBatch, offset: number, partition: string): void {

@@ -103,10 +103,36 @@ function partitionDirs(dataDir, topic) {
 
 export const topicOnDisk = (dataDir, topic) => partitionDirs(dataDir, topic).length > 0;
 
+/** A zigzag varint at `pos`: [value, next position]. */
+function varint(buf, pos) {
+  let raw = 0;
+  let shift = 0;
+  for (;;) {
+    const b = buf[pos++];
+    raw += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if ((b & 0x80) === 0) break;
+  }
+  return [raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2, pos];
+}
+
+/** The type of the control record at `pos` (an uncompressed control batch's first record): COMMIT, ABORT or its number. */
+function controlType(buf, pos) {
+  let p = varint(buf, pos)[1]; // record length
+  p += 1; // attributes
+  p = varint(buf, p)[1]; // timestamp delta
+  p = varint(buf, p)[1]; // offset delta
+  const [keyLength, keyAt] = varint(buf, p);
+  if (keyLength < 4) return 'invalid';
+  const type = buf.readInt16BE(keyAt + 2);
+  return type === 0 ? 'ABORT' : type === 1 ? 'COMMIT' : String(type);
+}
+
 /**
  * The header of every batch stored for `topic`, read from its segment files in
  * Kafka's on-disk format: magic, codec (attributes & 7) and, for v2 batches,
- * the producer id, epoch, base sequence and record count.
+ * the producer id, epoch, base sequence, record count, the transactional and
+ * control bits and a control batch's marker (COMMIT or ABORT).
  */
 export function batchesOnDisk(dataDir, topic) {
   const batches = [];
@@ -126,6 +152,9 @@ export function batchesOnDisk(dataDir, topic) {
             producerId: Number(buf.readBigInt64BE(pos + 43)),
             producerEpoch: buf.readInt16BE(pos + 51),
             baseSequence: buf.readInt32BE(pos + 53),
+            transactional: (buf.readInt16BE(pos + 21) & 0x10) !== 0,
+            control: (buf.readInt16BE(pos + 21) & 0x20) !== 0,
+            ...((buf.readInt16BE(pos + 21) & 0x20) !== 0 ? { marker: controlType(buf, pos + 61) } : {}),
           });
         } else {
           batches.push({ lastOffset: Number(buf.readBigInt64BE(pos)), magic, codec: buf.readInt8(pos + 17) & 7 });

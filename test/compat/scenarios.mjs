@@ -17,6 +17,12 @@ export const SCENARIOS = [
   { id: 'delete-topic', title: 'delete topic', kind: 'delete-topic' },
   { id: 'idempotent', title: 'idempotent producer', kind: 'idempotent', needsApi: [{ key: 22, name: 'InitProducerId' }] },
   {
+    id: 'transactions',
+    title: 'transactions: commit, abort, commit; read_committed sees the committed ones',
+    kind: 'transactions',
+    needsApi: [{ key: 22, name: 'InitProducerId' }, { key: 24, name: 'AddPartitionsToTxn' }, { key: 26, name: 'EndTxn' }],
+  },
+  {
     id: 'topic-configs',
     title: 'topic config: describe, alter, describe again',
     kind: 'topic-configs',
@@ -105,6 +111,16 @@ export function planClient(client, ctx, phase) {
       case 'idempotent':
         tasks.push({ ...base, topic: `${p}-idempotent`, messages: makeMessages(`${p}-idempotent`, 10, { headers }) });
         break;
+      case 'transactions': {
+        // One header set for all (kcat gives one to every message of an invocation, and a transaction is one).
+        const txn = (label, n) => makeMessages(`${p}-txn-${label}`, n, { headers }).map((m) => ({ ...m, headers: headers ? [['origin', `${p}-txn`]] : [] }));
+        tasks.push({ ...base, topic: `${p}-txn`, transactionalId: `compat-${p}-txn`, transactions: [
+          { commit: true, messages: txn('first', 6) },
+          { commit: false, messages: txn('aborted', 4) },
+          { commit: true, messages: txn('second', 4) },
+        ] });
+        break;
+      }
       case 'topic-configs':
         tasks.push({ ...base, topic: `${p}-configs`, config: 'retention.ms', before: '604800000', value: '3600000' });
         break;
@@ -136,7 +152,7 @@ export function setupTopics(clients, ctx) {
   const a = [[ctx.metaTopic, 2]];
   const b = [];
   for (const c of clients) {
-    a.push([`${c.name}-consume`, 3], [`${c.name}-group`, 2], [`${c.name}-configs`, 1]);
+    a.push([`${c.name}-consume`, 3], [`${c.name}-group`, 2], [`${c.name}-configs`, 1], [`${c.name}-txn`, 1]);
     b.push([`${c.name}-big`, 1]);
   }
   return { a, b };
@@ -248,6 +264,21 @@ export function judge(task, data, client, ctx) {
         next.set(b.producerId, want + b.count);
       }
       return `${next.size} producer id(s), sequences from 0 without gaps in ${batches.length} batch(es)`;
+    }
+    case 'transactions': {
+      const committed = task.transactions.filter((t) => t.commit).flatMap((t) => t.messages);
+      const diff = diffMessages(committed, data.read, headers);
+      expect(diff === null, `read_committed: ${diff}`);
+      // What the broker stored: every message of the three transactions (the aborted ones too), each
+      // transaction closed by its marker, in order.
+      const batches = batchesOnDisk(ctx.dataDirA, task.topic);
+      const stored = batches.filter((b) => !b.control);
+      const markers = batches.filter((b) => b.control).map((b) => b.marker);
+      const sent = task.transactions.reduce((n, t) => n + t.messages.length, 0);
+      expect(stored.every((b) => b.transactional), `non-transactional batches on disk: ${show(stored)}`);
+      expect(stored.reduce((n, b) => n + b.count, 0) === sent, `${stored.reduce((n, b) => n + b.count, 0)} records on disk, ${sent} sent`);
+      expect(show(markers) === show(task.transactions.map((t) => (t.commit ? 'COMMIT' : 'ABORT'))), `markers on disk: ${show(markers)}`);
+      return `${committed.length} committed and ${sent - committed.length} aborted records, markers ${markers.join(', ')}${data.note ? `; ${data.note}` : ''}`;
     }
     case 'topic-configs':
       expect(String(data.before) === task.before, `${task.config} before the change: ${show(data.before)}, expected the default ${task.before}`);

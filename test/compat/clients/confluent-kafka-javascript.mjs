@@ -147,6 +147,22 @@ await runTasks(spec, {
     await produce(kafka, task.topic, task.messages, { idempotent: true });
     return { read: await readPartition0(spec.bootstrap, task.topic, task.messages.length) };
   },
+  async transactions(task) {
+    const producer = kafka.producer({ kafkaJS: { transactionalId: task.transactionalId, idempotent: true, acks: -1 }, 'linger.ms': 5 });
+    await producer.connect();
+    try {
+      for (const t of task.transactions) {
+        const txn = await producer.transaction();
+        await txn.send({ topic: task.topic, messages: t.messages.map(toRecord) });
+        await (t.commit ? txn.commit() : txn.abort());
+      }
+    } finally {
+      await producer.disconnect();
+    }
+    const committed = task.transactions.filter((t) => t.commit).reduce((n, t) => n + t.messages.length, 0);
+    const [read] = await rd.readAssigned(spec.bootstrap, [{ topic: task.topic, partition: 0, count: committed }], { 'isolation.level': 'read_committed' });
+    return { read, note: 'read with the node-rdkafka-style KafkaConsumer (assign, isolation.level=read_committed)' };
+  },
   async 'unknown-topic'(task) {
     // librdkafka fails queued messages once the topic has stayed unknown this long.
     const error = await produceError(errKafka, task.topic, task.messages, { 'topic.metadata.propagation.max.ms': 1000 });

@@ -60,9 +60,9 @@ def consumer(bootstrap, group=None, **extra):
     return Consumer(conf)
 
 
-def read_assigned(bootstrap, wanted, start=OFFSET_BEGINNING):
+def read_assigned(bootstrap, wanted, start=OFFSET_BEGINNING, **extra):
     """wanted: {(topic, partition): count}; reads each from `start` without a group."""
-    c = consumer(bootstrap)
+    c = consumer(bootstrap, **extra)
     c.assign([TopicPartition(t, p, start) for (t, p) in wanted])
     got = {tp: [] for tp in wanted}
 
@@ -185,6 +185,23 @@ def idempotent(task):
     return {"read": read_assigned(A, {(task["topic"], 0): len(task["messages"])})[(task["topic"], 0)]}
 
 
+def transactions(task):
+    p = Producer({"bootstrap.servers": A, "transactional.id": task["transactionalId"], "linger.ms": 5})
+    p.init_transactions(30)
+    for t in task["transactions"]:
+        p.begin_transaction()
+        for m in t["messages"]:
+            p.produce(task["topic"], key=m["key"], value=m["value"], partition=m["partition"], headers=[(k, v) for k, v in m["headers"]] or None)
+        p.flush(30)  # the messages reach the broker (an aborted transaction has data to abort)
+        if t["commit"]:
+            p.commit_transaction(30)
+        else:
+            p.abort_transaction(30)
+    committed = sum(len(t["messages"]) for t in task["transactions"] if t["commit"])
+    tp = (task["topic"], 0)
+    return {"read": read_assigned(A, {tp: committed}, **{"isolation.level": "read_committed"})[tp]}
+
+
 def topic_configs(task):
     admin = AdminClient({"bootstrap.servers": A})
 
@@ -233,6 +250,7 @@ run_tasks(spec, {
     "offsets-time": offsets_time,
     "delete-topic": delete_topic,
     "idempotent": idempotent,
+    "transactions": transactions,
     "topic-configs": topic_configs,
     "unknown-topic": unknown_topic,
     "too-large": too_large,

@@ -77,8 +77,8 @@ async function produce(client, topic, messages, extra = {}) {
 }
 
 /** kafkajs consumers always belong to a group: read-backs use a fresh one. */
-async function readTopics(client, topics, counts, groupId = `compat-read-${Math.random().toString(36).slice(2)}`) {
-  const consumer = await connected(client.consumer({ groupId, maxWaitTimeInMs: 200 }));
+async function readTopics(client, topics, counts, groupId = `compat-read-${Math.random().toString(36).slice(2)}`, extra = {}) {
+  const consumer = await connected(client.consumer({ groupId, maxWaitTimeInMs: 200, ...extra }));
   const got = Object.fromEntries(topics.map((t) => [t, []]));
   for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({ eachMessage: async ({ topic, message }) => void got[topic].push(fromMessage(message)) });
@@ -168,6 +168,18 @@ await runTasks(
     async idempotent(task) {
       await produce(kafka, task.topic, task.messages, { producer: { idempotent: true, maxInFlightRequests: 1 } });
       const got = await readTopics(kafka, [task.topic], [task.messages.length]);
+      return { read: got[task.topic] };
+    },
+    async transactions(task) {
+      const producer = await connected(kafka.producer({ transactionalId: task.transactionalId, idempotent: true, maxInFlightRequests: 1 }));
+      for (const t of task.transactions) {
+        const txn = await producer.transaction();
+        await txn.send({ topic: task.topic, acks: -1, messages: t.messages.map((m) => ({ ...toRecord(m), partition: m.partition })) });
+        await (t.commit ? txn.commit() : txn.abort());
+      }
+      await producer.disconnect();
+      const committed = task.transactions.filter((t) => t.commit).reduce((n, t) => n + t.messages.length, 0);
+      const got = await readTopics(kafka, [task.topic], [committed], undefined, { readUncommitted: false });
       return { read: got[task.topic] };
     },
     async 'topic-configs'(task) {

@@ -73,6 +73,12 @@ await runTasks(spec, {
     await rd.produce(A, task.topic, task.messages, { 'enable.idempotence': true });
     return { read: await readPartition0(A, task.topic, task.messages.length) };
   },
+  async transactions(task) {
+    await rd.produceTransactions(A, task.topic, task.transactionalId, task.transactions);
+    const committed = task.transactions.filter((t) => t.commit).reduce((n, t) => n + t.messages.length, 0);
+    const [read] = await rd.readAssigned(A, [{ topic: task.topic, partition: 0, count: committed }], { 'isolation.level': 'read_committed' });
+    return { read };
+  },
   async 'unknown-topic'(task) {
     // librdkafka fails queued messages once the topic has stayed unknown this long.
     const error = await rd.produceError(B, task.topic, task.messages, { 'topic.metadata.propagation.max.ms': 1000 });

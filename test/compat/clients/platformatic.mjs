@@ -84,6 +84,18 @@ async function readGroup(bootstrap, topic, groupId, count) {
   return got;
 }
 
+/** A fresh group's stream from the earliest offsets, isolation READ_COMMITTED (the stream skips control batches). */
+async function readCommitted(bootstrap, topic, count) {
+  const consumer = track(new Consumer({ ...base(bootstrap), groupId: `compat-rc-${Math.random().toString(36).slice(2)}`, autocommit: false, maxWaitTime: 100, isolationLevel: 1 }));
+  const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
+  const got = [];
+  stream.on('data', (m) => got.push(fromRecord(m)));
+  await until(() => got.length >= count, 30_000, `${count} committed messages of ${topic}`);
+  await stream.close();
+  await consumer.close();
+  return got;
+}
+
 /** Platformatic nests the broker's error codes (apiId) in `errors` and `response`. */
 function errorText(err) {
   const found = [];
@@ -178,6 +190,17 @@ await runTasks(
       const after = await describe();
       await admin.close();
       return { before, after };
+    },
+    async transactions(task) {
+      const producer = track(new Producer({ ...base(spec.bootstrap), idempotent: true, transactionalId: task.transactionalId, acks: -1 }));
+      for (const t of task.transactions) {
+        const txn = await producer.beginTransaction();
+        await txn.send({ messages: t.messages.map((m) => toRecord(task.topic, m)) });
+        await (t.commit ? txn.commit() : txn.abort());
+      }
+      await producer.close();
+      const committed = task.transactions.filter((t) => t.commit).reduce((n, t) => n + t.messages.length, 0);
+      return { read: await readCommitted(spec.bootstrap, task.topic, committed) };
     },
     async 'unknown-topic'(task) {
       let error = null;

@@ -60,6 +60,38 @@ export function rdkafkaApi(Kafka, clientId) {
     if (failed.length > 0) throw failed[0];
   }
 
+  /**
+   * One transactional producer runs `transactions` ([{ commit, messages }]) in turn: each one's messages are
+   * delivered before it is committed or aborted (an aborted transaction has data to abort).
+   */
+  async function produceTransactions(bootstrap, topic, transactionalId, transactions) {
+    const p = new Kafka.Producer({ 'bootstrap.servers': bootstrap, 'client.id': clientId, 'transactional.id': transactionalId, dr_cb: true, 'linger.ms': 5 });
+    await connect(p);
+    const failed = [];
+    let reported = 0;
+    p.on('delivery-report', (err) => {
+      reported++;
+      if (err) failed.push(err);
+    });
+    p.setPollInterval(20);
+    try {
+      await call((cb) => p.initTransactions(30_000, cb));
+      let sent = 0;
+      for (const t of transactions) {
+        await call((cb) => p.beginTransaction(cb));
+        for (const m of t.messages) {
+          p.produce(topic, m.partition ?? 0, buf(m.value), buf(m.key), 0, null, m.headers.map(([k, v]) => ({ [k]: buf(v) })));
+        }
+        sent += t.messages.length;
+        await until(() => reported >= sent, 30_000, 'delivery reports');
+        if (failed.length > 0) throw failed[0];
+        await call((cb) => (t.commit ? p.commitTransaction(30_000, cb) : p.abortTransaction(30_000, cb)));
+      }
+    } finally {
+      await disconnect(p);
+    }
+  }
+
   /** Produces expecting a failure: resolves to the error it reported (null if none). */
   async function produceError(bootstrap, topic, messages, conf = {}) {
     try {
@@ -86,8 +118,8 @@ export function rdkafkaApi(Kafka, clientId) {
   }
 
   /** Reads `count` messages of each { topic, partition, count, offset? } without a group. */
-  async function readAssigned(bootstrap, wanted) {
-    const c = consumer(bootstrap);
+  async function readAssigned(bootstrap, wanted, conf = {}) {
+    const c = consumer(bootstrap, undefined, conf);
     await connect(c);
     c.setDefaultConsumeTimeout(100);
     const got = new Map(wanted.map((w) => [`${w.topic}/${w.partition}`, []]));
@@ -171,5 +203,5 @@ export function rdkafkaApi(Kafka, clientId) {
     }
   }
 
-  return { produce, produceError, readAssigned, readGroup, offsetsForTimes, metadata, admin };
+  return { produce, produceError, produceTransactions, readAssigned, readGroup, offsetsForTimes, metadata, admin };
 }

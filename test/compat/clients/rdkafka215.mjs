@@ -1,15 +1,17 @@
 // librdkafka 2.15 scenarios, through our kcat-like driver (rdkafka_driver.c,
 // built against librdkafka built from source by ../librdkafka.mjs). Every step
 // is one driver run, as kcat.mjs runs kcat; this script encodes the records
-// for its stdin and decodes its JSON output.
+// for its stdin and decodes its JSON output. Transactions go through
+// rdkafka_txn.c, a transactional producer driven by a script on its stdin.
 //
-//   node rdkafka215.mjs /path/to/rdkafka_driver
+//   node rdkafka215.mjs /path/to/rdkafka_driver /path/to/rdkafka_txn
 import { spawn } from 'node:child_process';
-import { loadSpec, runTasks } from './lib.mjs';
+import { loadSpec, runTasks, until } from './lib.mjs';
 import { oneBatch } from './rdkafka-api.mjs';
 
 const spec = loadSpec();
 const DRIVER = process.argv[2];
+const TXN = process.argv[3];
 const CLIENT_ID = ['-X', 'client.id=compat-librdkafka-2.15'];
 
 /** Runs the driver; resolves { code, lines (parsed JSON), stderr } (never rejects on a non-zero exit). */
@@ -67,8 +69,30 @@ async function produceError(bootstrap, topic, messages, props = {}) {
   return r.code === 0 ? null : (result.errors ?? []).concat(result.fatal ?? []).join('; ') || `exit ${r.code}: ${r.stderr.trim()}`;
 }
 
-async function read(bootstrap, topic, partitions = [0], from = 'beginning') {
-  return driverOk(bootstrap, ['consume', topic, partitions.join(','), String(from)]);
+async function read(bootstrap, topic, partitions = [0], from = 'beginning', props = {}) {
+  const x = Object.entries(props).flatMap(([k, v]) => ['-X', `${k}=${v}`]);
+  return driverOk(bootstrap, [...x, 'consume', topic, partitions.join(','), String(from)]);
+}
+
+/** Runs a script through rdkafka_txn; resolves to its answers, one per step; throws on any error. */
+function transactional(bootstrap, transactionalId, script) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TXN, ['-b', bootstrap, ...CLIENT_ID, '-X', `transactional.id=${transactionalId}`, '-X', 'linger.ms=5'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 40_000);
+    child.stdout.on('data', (c) => (stdout += c));
+    child.stderr.on('data', (c) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const lines = stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+      const failed = lines.find((l) => l.fatal !== undefined || (l.error !== null && l.error !== undefined));
+      if (code !== 0 || failed !== undefined) reject(new Error(`rdkafka_txn: exit ${code ?? signal}: ${JSON.stringify(failed ?? {})} ${stderr.trim()}`));
+      else resolve(lines);
+    });
+    child.stdin.end(script.map((l) => `${l}\n`).join(''));
+  });
 }
 
 await runTasks(spec, {
@@ -125,6 +149,27 @@ await runTasks(spec, {
   async idempotent(task) {
     await produce(spec.bootstrap, task.topic, task.messages, { 'enable.idempotence': 'true' });
     return { read: (await read(spec.bootstrap, task.topic)).map(fromLine) };
+  },
+  async transactions(task) {
+    const script = ['init 30000'];
+    for (const t of task.transactions) {
+      script.push('begin');
+      for (const m of t.messages) {
+        const headers = m.headers.length === 0 ? '-' : m.headers.map(([k, v]) => `${hex(k)}=${hex(v)}`).join(',');
+        script.push(`produce ${task.topic} ${m.partition} ${hex(m.key)} ${hex(m.value)} ${headers}`);
+      }
+      // the messages reach the broker first: an aborted transaction has data to abort
+      script.push('flush 30000', t.commit ? 'commit 30000' : 'abort 30000');
+    }
+    const steps = await transactional(spec.bootstrap, task.transactionalId, script);
+    const last = steps.at(-1);
+    const sent = task.transactions.reduce((n, t) => n + t.messages.length, 0);
+    if (last.delivered !== sent || last.failed !== 0) throw new Error(`delivered ${last.delivered} of ${sent}: ${JSON.stringify(last)}`);
+    // The markers are written after EndTxn is answered: read until the committed messages are all there.
+    const committed = task.transactions.filter((t) => t.commit).reduce((n, t) => n + t.messages.length, 0);
+    let lines = [];
+    await until(async () => (lines = await read(spec.bootstrap, task.topic, [0], 'beginning', { 'isolation.level': 'read_committed' })).length >= committed, 20_000, `${committed} committed messages`);
+    return { read: lines.map(fromLine) };
   },
   async 'topic-configs'(task) {
     const describe = async () => (await driverOk(spec.bootstrap, ['describe-config', task.topic, task.config]))[0].value;
