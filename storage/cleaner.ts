@@ -15,7 +15,7 @@
  *    delete.retention.ms, record timestamps kept); tombstones go in a cleaning after it. A batch that
  *    loses every record is dropped, except the last batch of a producer active within producer.id.expiration.ms
  *    and the last batch of a group, kept empty (header only) so the producer's sequence and epoch and the
- *    segment's end offset survive. Control batches are kept. Records without a key are dropped (as Kafka).
+ *    segment's end offset survive. Records without a key are dropped (as Kafka).
  *    The records of aborted transactions (the .txnindex entries overlapping the group, Kafka's
  *    CleanedTransactionMetadata) are removed, their batch kept empty when it is the last of an active
  *    producer. The dirty part ends before the segment holding the last stable offset (the manager's
@@ -24,9 +24,14 @@
  *    .txnindex entries overlapping the mapped segments), so an aborted record is never the latest value of
  *    a key and an ongoing transaction's records are never cleaned nor clean others. (A plan made without the
  *    first unstable offset keeps every transactional record out of the map: a later non-transactional
- *    record of their key removes them, they never remove one.) Markers are kept, and the group's
- *    .txnindex entries go into the cleaned segment with them. The batches are rewritten by
- *    protocol/records/batch-filter.ts.
+ *    record of their key removes them, they never remove one.) A COMMIT or ABORT marker goes only
+ *    once no batch of its transaction is left anywhere in the log (TransactionMarkers, over the whole
+ *    cleaning) and its delete horizon has passed (Kafka 3.x, KIP-534: the first cleaning that finds its
+ *    transaction empty rebuilds it with the delete-horizon attribute, baseTimestamp = now +
+ *    delete.retention.ms; a cleaning after that time drops it), and never while it is the last batch of an
+ *    active producer or of the group. The group's .txnindex entries go into the cleaned segment, except
+ *    those whose ABORT marker was dropped: an entry and its marker go together. Other control batches
+ *    are kept. The batches are rewritten by protocol/records/batch-filter.ts.
  * 4. Swap: the new segment replaces the group (segment-swap.ts, PartitionLog.replaceWithCleaned): crash-safe,
  *    and atomic for readers.
  *
@@ -50,6 +55,7 @@ import {
 } from '../protocol/records/batch-header.js';
 import { keptRecordsBatch, rebuildBatch } from '../protocol/records/batch-filter.js';
 import { forEachRecordSpan, iterateRecords, recordsArea, type BatchRecord } from '../protocol/records/batch-records.js';
+import { readTransactionMarker } from '../protocol/records/control-record.js';
 import type { CleanerOptions } from './cleaner-config.js';
 import type { LogConfig } from './config.js';
 import { StorageError } from './errors.js';
@@ -319,11 +325,12 @@ export class Cleaner {
       }
     }
 
-    // 3 and 4. Clean and swap, group by group.
+    // 3 and 4. Clean and swap, group by group (in offset order: a marker's transaction is read before it).
     const cleanable = segs.filter((s) => s !== active && s.baseOffset < endOffset);
     const totals = { bytesBefore: 0, bytesAfter: 0, recordsRead: 0, recordsKept: 0 };
+    const markers = new TransactionMarkers();
     for (const group of groupSegments(segs, cleanable, config, plan.firstUncleanable)) {
-      const r = await this.cleanGroup(log, group, map, producers, config, now, truncations, beforeSwap);
+      const r = await this.cleanGroup(log, group, map, producers, markers, config, now, truncations, beforeSwap);
       totals.bytesBefore += r.bytesBefore;
       totals.bytesAfter += r.bytesAfter;
       totals.recordsRead += r.recordsRead;
@@ -339,6 +346,7 @@ export class Cleaner {
     group: readonly LogSegment[],
     map: OffsetMap,
     producers: ProducerLastBatches,
+    markers: TransactionMarkers,
     config: LogConfig,
     now: number,
     truncations: number,
@@ -377,7 +385,10 @@ export class Cleaner {
         outBytes = 0;
         await this.throttler.maybeThrottle(buf.length);
       };
+      /** offsets of the markers removed (an ABORT marker's .txnindex entry goes with it) */
+      const removedMarkers = new Set<number>();
       const keep = (batch: Buffer, h: BatchHeader): void => {
+        markers.onBatchKept(h);
         infos.push({ position: outBytes, size: batch.length, baseOffset: h.baseOffset, lastOffset: h.baseOffset + h.lastOffsetDelta, maxTimestamp: h.maxTimestamp, leaderEpoch: h.partitionLeaderEpoch });
         out.push(batch);
         outBytes += batch.length;
@@ -391,7 +402,30 @@ export class Cleaner {
           const h = b.header;
           if ((h.attributes & ATTR_CONTROL) !== 0) {
             aborted.onControlBatch(h);
-            keep(Buffer.from(b.buf), h);
+            // A marker whose transaction has no batch left goes once its delete horizon has passed (Kafka's
+            // cleanInto with CleanedTransactionMetadata, KIP-534): the first cleaning that finds it so writes
+            // the horizon into its header, a cleaning after the horizon removes it; never while it is the last
+            // batch of an active producer (its epoch and coordinator epoch) or the group's last batch.
+            const discardable = markers.onControlBatch(b.buf, h);
+            const horizonSet = (h.attributes & ATTR_DELETE_HORIZON) !== 0;
+            if (!discardable) {
+              keep(Buffer.from(b.buf), h);
+            } else if (h.recordCount === 0 || (horizonSet && now >= h.baseTimestamp)) {
+              if (producers.isLastOfActive(h) || (lastSegment && b.last)) {
+                keep(Buffer.from(b.buf), h);
+              } else {
+                changed = true;
+                removedMarkers.add(h.baseOffset);
+                recordsRead += h.recordCount;
+              }
+            } else if (!horizonSet) {
+              changed = true;
+              const records = [...iterateRecords(h, await recordsArea(b.buf, h, this.opts.maxDecompressedBytes))];
+              const rebuilt = await rebuildBatch(h, records, horizon);
+              keep(rebuilt, readBatchHeader(rebuilt, 0));
+            } else {
+              keep(Buffer.from(b.buf), h);
+            }
             continue;
           }
           if (aborted.isAborted(h)) {
@@ -457,8 +491,9 @@ export class Cleaner {
         }
       }
       await flush();
-      // The aborted transactions of the replaced segments go with them into the cleaned one (their markers are kept).
-      for (const seg of group) for (const t of seg.txnIndex.entries) cleaned.txnIndex.append(t);
+      // The aborted transactions of the replaced segments go with them into the cleaned one, except those
+      // whose ABORT marker was removed.
+      for (const seg of group) for (const t of seg.txnIndex.entries) if (!removedMarkers.has(t.lastOffset)) cleaned.txnIndex.append(t);
       cleaned.seal();
       const bytesAfter = cleaned.size;
       this.stats.recordsRemoved += recordsRead - recordsKept;
@@ -548,6 +583,40 @@ class AbortedTransactions {
     this.reach(h.baseOffset + h.lastOffsetDelta);
     const t = this.ongoing.get(h.producerId);
     if (t !== undefined && t.lastOffset === h.baseOffset) this.ongoing.delete(h.producerId);
+  }
+}
+
+/**
+ * Whether a transaction marker may go (Kafka's CleanedTransactionMetadata.onControlBatchRead, kept over the
+ * whole cleaning rather than one group): only when no data batch of its transaction is kept, in any group,
+ * so that neither a COMMIT nor an ABORT marker leaves a transaction's batches in the log without their end
+ * (replaying them would open a transaction nothing closes). Batches are seen in offset order; a producer's
+ * transactional batches since its last marker are its transaction's.
+ */
+class TransactionMarkers {
+  /** Producers with a kept data batch in their current transaction. */
+  private readonly withData = new Set<number>();
+
+  /** A batch goes into the cleaned segment (as it is, filtered or emptied). */
+  onBatchKept(h: BatchHeader): void {
+    if ((h.attributes & (ATTR_TRANSACTIONAL | ATTR_CONTROL)) === ATTR_TRANSACTIONAL) this.withData.add(h.producerId);
+  }
+
+  /**
+   * A control batch is read: true when it may be discarded (once its delete horizon has passed): a COMMIT
+   * or ABORT marker whose transaction kept no batch, or an empty control batch (Kafka's cleaner leaves those);
+   * other control records (LEADER_CHANGE, …) and unreadable ones stay.
+   */
+  onControlBatch(batch: Buffer, h: BatchHeader): boolean {
+    if (h.recordCount === 0) return true;
+    let marker;
+    try {
+      marker = readTransactionMarker(batch, 0);
+    } catch {
+      return false;
+    }
+    if (marker === null) return false;
+    return !this.withData.delete(h.producerId);
   }
 }
 
