@@ -25,7 +25,7 @@
  *    a key and an ongoing transaction's records are never cleaned nor clean others. (A plan made without the
  *    first unstable offset keeps every transactional record out of the map: a later non-transactional
  *    record of their key removes them, they never remove one.) A COMMIT or ABORT marker goes only
- *    once no batch of its transaction is left anywhere in the log (TransactionMarkers, over the whole
+ *    once no batch of its transaction is left anywhere in the log (cleaned-transactions.ts, over the whole
  *    cleaning) and its delete horizon has passed (Kafka 3.x, KIP-534: the first cleaning that finds its
  *    transaction empty rebuilds it with the delete-horizon attribute, baseTimestamp = now +
  *    delete.retention.ms; a cleaning after that time drops it), and never while it is the last batch of an
@@ -55,7 +55,6 @@ import {
 } from '../protocol/records/batch-header.js';
 import { keptRecordsBatch, rebuildBatch } from '../protocol/records/batch-filter.js';
 import { forEachRecordSpan, iterateRecords, recordsArea, type BatchRecord } from '../protocol/records/batch-records.js';
-import { readTransactionMarker } from '../protocol/records/control-record.js';
 import type { CleanerOptions } from './cleaner-config.js';
 import type { LogConfig } from './config.js';
 import { StorageError } from './errors.js';
@@ -65,9 +64,9 @@ import { OffsetMap } from './offset-map.js';
 import type { PartitionLog } from './partition-log.js';
 import { ProducerLastBatches } from './producer-last-batches.js';
 import { LogSegment, segmentFileName, type BatchInfo, type SegmentContext } from './segment.js';
+import { AbortedTransactions, TransactionMarkers } from './cleaned-transactions.js';
 import { CLEANED_SUFFIX, removeSegmentFileSet } from './segment-swap.js';
 import { Throttler } from './throttler.js';
-import type { AbortedTxn } from './transaction-index.js';
 
 /** The log cleaner's counters (LogManager.stats): the manager counts cleanings, the Cleaner bytes, records and segments. */
 export interface CleanerStats {
@@ -540,83 +539,6 @@ export class Cleaner {
     } catch (err) {
       logger.warn({ stem, err: (err as Error).message }, 'removing the files of an unfinished cleaned segment failed (the next start removes them)');
     }
-  }
-}
-
-/**
- * Which batches of a group of segments belong to aborted transactions (Kafka's CleanedTransactionMetadata),
- * read in offset order: the .txnindex entries overlapping the group, taken up by first offset as the
- * batches reach it, each one ending at its ABORT marker.
- */
-class AbortedTransactions {
-  /** Entries not yet reached, by first offset. */
-  private readonly pending: AbortedTxn[];
-  /** Producer id → its aborted transaction the batches are inside. */
-  private readonly ongoing = new Map<number, AbortedTxn>();
-
-  constructor(log: PartitionLog, group: readonly LogSegment[]) {
-    const first = group[0] as LogSegment;
-    const last = group[group.length - 1] as LogSegment;
-    const next = log.segmentList[log.segmentList.indexOf(last) + 1];
-    const entries = log.collectAbortedTransactions(first.baseOffset, next?.baseOffset ?? last.nextOffset);
-    this.pending = entries.sort((a, b) => a.firstOffset - b.firstOffset);
-  }
-
-  private reach(offset: number): void {
-    while (this.pending.length > 0 && (this.pending[0] as AbortedTxn).firstOffset <= offset) {
-      const t = this.pending.shift() as AbortedTxn;
-      if (!this.ongoing.has(t.producerId)) this.ongoing.set(t.producerId, t);
-    }
-  }
-
-  /** A data batch of a transaction that was aborted. */
-  isAborted(h: BatchHeader): boolean {
-    const last = h.baseOffset + h.lastOffsetDelta;
-    this.reach(last);
-    if ((h.attributes & ATTR_TRANSACTIONAL) === 0) return false;
-    const t = this.ongoing.get(h.producerId);
-    return t !== undefined && h.baseOffset >= t.firstOffset && last < t.lastOffset;
-  }
-
-  /** A control batch: the ABORT marker of an aborted transaction ends it. */
-  onControlBatch(h: BatchHeader): void {
-    this.reach(h.baseOffset + h.lastOffsetDelta);
-    const t = this.ongoing.get(h.producerId);
-    if (t !== undefined && t.lastOffset === h.baseOffset) this.ongoing.delete(h.producerId);
-  }
-}
-
-/**
- * Whether a transaction marker may go (Kafka's CleanedTransactionMetadata.onControlBatchRead, kept over the
- * whole cleaning rather than one group): only when no data batch of its transaction is kept, in any group,
- * so that neither a COMMIT nor an ABORT marker leaves a transaction's batches in the log without their end
- * (replaying them would open a transaction nothing closes). Batches are seen in offset order; a producer's
- * transactional batches since its last marker are its transaction's.
- */
-class TransactionMarkers {
-  /** Producers with a kept data batch in their current transaction. */
-  private readonly withData = new Set<number>();
-
-  /** A batch goes into the cleaned segment (as it is, filtered or emptied). */
-  onBatchKept(h: BatchHeader): void {
-    if ((h.attributes & (ATTR_TRANSACTIONAL | ATTR_CONTROL)) === ATTR_TRANSACTIONAL) this.withData.add(h.producerId);
-  }
-
-  /**
-   * A control batch is read: true when it may be discarded (once its delete horizon has passed): a COMMIT
-   * or ABORT marker whose transaction kept no batch, or an empty control batch (Kafka's cleaner leaves those);
-   * other control records (LEADER_CHANGE, …) and unreadable ones stay.
-   */
-  onControlBatch(batch: Buffer, h: BatchHeader): boolean {
-    if (h.recordCount === 0) return true;
-    let marker;
-    try {
-      marker = readTransactionMarker(batch, 0);
-    } catch {
-      return false;
-    }
-    if (marker === null) return false;
-    return !this.withData.delete(h.producerId);
   }
 }
 
