@@ -7,7 +7,7 @@
  */
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { ATTR_CONTROL, ATTR_DELETE_HORIZON, buildRecordBatch } from '../../protocol/records/index.js';
+import { ATTR_CONTROL, ATTR_DELETE_HORIZON, buildRecordBatch, readTransactionMarker } from '../../protocol/records/index.js';
 import { createLogger } from '../../src/logger.js';
 import { ProducerStateManager } from '../../src/produce/producer-state-manager.js';
 import { decodeSnapshot, snapshotFileName } from '../../src/produce/producer-snapshot.js';
@@ -278,7 +278,98 @@ describe('compaction of transactional data', () => {
     expect(crashedAt.some((c) => /^rename .*\.txnindex\.swap → \d{20}\.txnindex$/.test(c))).toBe(true);
     expect(crashedAt.some((c) => /^rename .*\.txnindex → .*\.txnindex\.deleted$/.test(c))).toBe(true);
   }, 300_000);
+
+  it('a power loss before any file-system step of a cleaning that removes markers leaves each ABORT marker with its .txnindex entry or neither, and no transaction without its marker', async () => {
+    // A log cleaned once (aborted records removed, delete horizons written into the emptied transactions'
+    // markers), then cleaned again two days later: past the horizons and producer.id.expiration.ms.
+    const template = tempLogDir();
+    const { logEnd } = await writeTransactionalLog(template);
+    const first = await open(template);
+    expect(await first.m.cleanNow('t', 0)).toBe(1);
+    const before = await markersOf(first.log);
+    await first.m.close();
+    managers.splice(0);
+    const later = Date.now() + 2 * DAY;
+    const clock = (): number => later;
+
+    const probeDir = tempLogDir();
+    cpSync(template, probeDir, { recursive: true });
+    const probeFs = new CrashingFs();
+    const probe = await open(probeDir, { fs: probeFs, clock });
+    probeFs.armed = true;
+    expect(await probe.m.cleanNow('t', 0)).toBe(1);
+    probeFs.armed = false;
+    const total = probeFs.steps;
+    expect(total).toBeGreaterThan(10);
+    const after = await markersOf(probe.log);
+    await checkMarkersAndEntries(probe.log, logEnd, 'no crash');
+    await probe.m.close();
+    managers.splice(0);
+    // the cleaning removes COMMIT and ABORT markers (and the ABORT ones' entries)
+    expect(after.commits.length).toBeLessThan(before.commits.length);
+    expect(after.aborts.length).toBeLessThan(before.aborts.length);
+
+    for (let k = 1; k <= total; k++) {
+      const dir = tempLogDir();
+      cpSync(template, dir, { recursive: true });
+      const fs = new CrashingFs();
+      const crashing = await open(dir, { fs, clock });
+      fs.armed = true;
+      fs.crashAt = k;
+      await crashing.m.cleanNow('t', 0).catch(() => 0);
+      expect(fs.crashed).toBe(true);
+      await crashing.m.close().catch(() => undefined);
+      managers.splice(0);
+      const what = `crash before step ${k} (${fs.crashedAt})`;
+      const { m, log } = await open(dir, { clock });
+      expect(readdirSync(log.dir).filter((f) => /\.(cleaned|swap)$/.test(f)), what).toEqual([]);
+      await checkMarkersAndEntries(log, logEnd, what);
+      if (k % 4 === 0) {
+        // the recovered log cleaned again ends as the uncrashed one
+        expect(await m.cleanNow('t', 0)).toBe(1);
+        await checkMarkersAndEntries(log, logEnd, `${what}, cleaned again`);
+        expect(await markersOf(log), what).toEqual(after);
+      }
+      await m.close();
+      managers.splice(0);
+    }
+  }, 300_000);
 });
+
+/** The offsets of the log's COMMIT and ABORT markers. */
+async function markersOf(log: PartitionLog): Promise<{ commits: number[]; aborts: number[] }> {
+  const commits: number[] = [];
+  const aborts: number[] = [];
+  let offset = log.logStartOffset;
+  while (offset < log.logEndOffset) {
+    const { chunks } = await log.read(offset, 256 * 1024);
+    if (chunks.length === 0) throw new Error(`nothing read at ${offset} below the log end ${log.logEndOffset}`);
+    for (const chunk of chunks) {
+      for (let pos = 0; pos < chunk.length; pos += 12 + chunk.readInt32BE(pos + 8)) {
+        const marker = readTransactionMarker(chunk, pos);
+        if (marker !== null) (marker.commit ? commits : aborts).push(marker.offset);
+        offset = Number(chunk.readBigInt64BE(pos)) + chunk.readInt32BE(pos + 23) + 1;
+      }
+    }
+  }
+  return { commits, aborts };
+}
+
+/**
+ * Every ABORT marker has its .txnindex entry and every entry its marker; replaying the whole log (no
+ * snapshot) leaves no transaction open: the LSO is the high watermark.
+ */
+async function checkMarkersAndEntries(log: PartitionLog, logEnd: number, what: string): Promise<void> {
+  const { aborts } = await markersOf(log);
+  expect(log.collectAbortedTransactions(0, logEnd).map((t) => t.lastOffset), what).toEqual(aborts);
+  checkTxnIndexPlacement(log);
+  const s = producerState();
+  for (const f of readdirSync(log.dir).filter((n) => n.endsWith('.snapshot'))) rmSync(`${log.dir}/${f}`);
+  expect(await s.lastStableOffset(log), what).toBe(log.highWatermark);
+  expect((await s.ongoingTransactions(log)).size, what).toBe(0);
+  await s.close();
+  states.splice(states.indexOf(s), 1);
+}
 
 const RETENTION = 60_000; // delete.retention.ms of the marker tests
 const T0 = 1_700_000_000_000;
@@ -361,6 +452,40 @@ describe('removal of transaction markers (delete.retention.ms, KIP-534 delete ho
     const replayed = await openTxnLog(dir, clock);
     expect(await replayed.s.lastStableOffset(replayed.log)).toBe(replayed.log.highWatermark);
     expect((await replayed.s.ongoingTransactions(replayed.log)).size).toBe(0);
+  });
+
+  it('a COMMIT marker in a later group of segments than its transaction\'s kept record stays (the bookkeeping spans the groups)', async () => {
+    let now = T0;
+    const clock = (): number => now;
+    const dir = tempLogDir();
+    const { m, log, w } = await openTxnLog(dir, clock);
+    await w.put(['a'], 't1', 1, true);
+    // distinct keys: nothing to remove, so every segment stays full and is a group of its own
+    let n = 0;
+    const distinct = async (segments: number): Promise<void> => {
+      const target = log.segmentBaseOffsets.length + segments;
+      while (log.segmentBaseOffsets.length < target) await w.put([`k${n}`], `v${n++}`);
+    };
+    await distinct(2);
+    const commit = await w.end(1, true);
+    await w.put(['b'], 't1b', 1, true);
+    await w.end(1, true);
+    await distinct(2);
+    const segmentOf = (offset: number): number => log.segmentBaseOffsets.filter((b) => b <= offset).pop() as number;
+    expect(segmentOf(commit)).toBeGreaterThan(segmentOf(0));
+
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    now += 2 * RETENTION;
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    expect(segmentOf(commit)).toBeGreaterThan(segmentOf(0));
+    expect((await readLog(log)).flatMap((b) => b.records.map((r) => r.value))).toContain('a:t1');
+    const marker = await markerAt(log, commit);
+    expect(marker).toBeDefined();
+    expect(hasHorizon(marker)).toBe(false);
+    await closeAll();
+    for (const f of readdirSync(`${dir}/t-0`).filter((f) => f.endsWith('.snapshot'))) rmSync(`${dir}/t-0/${f}`);
+    const again = await openTxnLog(dir, clock);
+    expect(await again.s.lastStableOffset(again.log)).toBe(again.log.highWatermark);
   });
 
   it('an ABORT marker and its .txnindex entry go together; the marker that is an active producer last batch stays, with its entry', async () => {
