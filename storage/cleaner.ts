@@ -55,6 +55,7 @@ import {
 } from '../protocol/records/batch-header.js';
 import { keptRecordsBatch, rebuildBatch } from '../protocol/records/batch-filter.js';
 import { forEachRecordSpan, iterateRecords, recordsArea, type BatchRecord } from '../protocol/records/batch-records.js';
+import { AbortedTransactions, TransactionMarkers } from './cleaned-transactions.js';
 import type { CleanerOptions } from './cleaner-config.js';
 import type { LogConfig } from './config.js';
 import { StorageError } from './errors.js';
@@ -64,7 +65,6 @@ import { OffsetMap } from './offset-map.js';
 import type { PartitionLog } from './partition-log.js';
 import { ProducerLastBatches } from './producer-last-batches.js';
 import { LogSegment, segmentFileName, type BatchInfo, type SegmentContext } from './segment.js';
-import { AbortedTransactions, TransactionMarkers } from './cleaned-transactions.js';
 import { CLEANED_SUFFIX, removeSegmentFileSet } from './segment-swap.js';
 import { Throttler } from './throttler.js';
 

@@ -41,7 +41,9 @@
  *   they expire (Kafka 3.9).
  * - Snapshots carry each producer's ongoing transaction and coordinator epoch (version 2); replay reads
  *   transactional batches and markers like appends do and writes every abort it meets into the .txnindex
- *   again (skipped when there), which rebuilds what an unclean shutdown lost.
+ *   again (skipped when there), which rebuilds what an unclean shutdown lost. A transaction a loaded
+ *   snapshot has ongoing whose first batch the log no longer holds was completed and cleaned away (the
+ *   cleaner may have removed its marker too): it is closed before the replay (closeCleanedTxns).
  */
 import { ATTR_CONTROL, ATTR_TRANSACTIONAL, RECORD_BATCH_OVERHEAD, buildTransactionMarkerBatch, entrySizeAt, readBatchHeader, readTransactionMarker } from '../../protocol/records/index.js';
 import { nodeFs, writeFileAtomic, type AppendBatch, type AppendInfo, type AppendOptions, type PartitionLog, type StorageFs } from '../../storage/index.js';
