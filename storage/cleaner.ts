@@ -15,7 +15,7 @@
  *    delete.retention.ms, record timestamps kept); tombstones go in a cleaning after it. A batch that
  *    loses every record is dropped, except the last batch of a producer active within producer.id.expiration.ms
  *    and the last batch of a group, kept empty (header only) so the producer's sequence and epoch and the
- *    segment's end offset survive. Control batches are kept. Records without a key are dropped (as Kafka).
+ *    segment's end offset survive. Records without a key are dropped (as Kafka).
  *    The records of aborted transactions (the .txnindex entries overlapping the group, Kafka's
  *    CleanedTransactionMetadata) are removed, their batch kept empty when it is the last of an active
  *    producer. The dirty part ends before the segment holding the last stable offset (the manager's
@@ -24,9 +24,14 @@
  *    .txnindex entries overlapping the mapped segments), so an aborted record is never the latest value of
  *    a key and an ongoing transaction's records are never cleaned nor clean others. (A plan made without the
  *    first unstable offset keeps every transactional record out of the map: a later non-transactional
- *    record of their key removes them, they never remove one.) Markers are kept, and the group's
- *    .txnindex entries go into the cleaned segment with them. The batches are rewritten by
- *    protocol/records/batch-filter.ts.
+ *    record of their key removes them, they never remove one.) A COMMIT or ABORT marker goes only
+ *    once no batch of its transaction is left anywhere in the log (cleaned-transactions.ts, over the whole
+ *    cleaning) and its delete horizon has passed (Kafka 3.x, KIP-534: the first cleaning that finds its
+ *    transaction empty rebuilds it with the delete-horizon attribute, baseTimestamp = now +
+ *    delete.retention.ms; a cleaning after that time drops it), and never while it is the last batch of an
+ *    active producer or of the group. The group's .txnindex entries go into the cleaned segment, except
+ *    those whose ABORT marker was dropped: an entry and its marker go together. Other control batches
+ *    are kept. The batches are rewritten by protocol/records/batch-filter.ts.
  * 4. Swap: the new segment replaces the group (segment-swap.ts, PartitionLog.replaceWithCleaned): crash-safe,
  *    and atomic for readers.
  *
@@ -50,6 +55,7 @@ import {
 } from '../protocol/records/batch-header.js';
 import { keptRecordsBatch, rebuildBatch } from '../protocol/records/batch-filter.js';
 import { forEachRecordSpan, iterateRecords, recordsArea, type BatchRecord } from '../protocol/records/batch-records.js';
+import { AbortedTransactions, TransactionMarkers } from './cleaned-transactions.js';
 import type { CleanerOptions } from './cleaner-config.js';
 import type { LogConfig } from './config.js';
 import { StorageError } from './errors.js';
@@ -61,7 +67,6 @@ import { ProducerLastBatches } from './producer-last-batches.js';
 import { LogSegment, segmentFileName, type BatchInfo, type SegmentContext } from './segment.js';
 import { CLEANED_SUFFIX, removeSegmentFileSet } from './segment-swap.js';
 import { Throttler } from './throttler.js';
-import type { AbortedTxn } from './transaction-index.js';
 
 /** The log cleaner's counters (LogManager.stats): the manager counts cleanings, the Cleaner bytes, records and segments. */
 export interface CleanerStats {
@@ -319,11 +324,12 @@ export class Cleaner {
       }
     }
 
-    // 3 and 4. Clean and swap, group by group.
+    // 3 and 4. Clean and swap, group by group (in offset order: a marker's transaction is read before it).
     const cleanable = segs.filter((s) => s !== active && s.baseOffset < endOffset);
     const totals = { bytesBefore: 0, bytesAfter: 0, recordsRead: 0, recordsKept: 0 };
+    const markers = new TransactionMarkers();
     for (const group of groupSegments(segs, cleanable, config, plan.firstUncleanable)) {
-      const r = await this.cleanGroup(log, group, map, producers, config, now, truncations, beforeSwap);
+      const r = await this.cleanGroup(log, group, map, producers, markers, config, now, truncations, beforeSwap);
       totals.bytesBefore += r.bytesBefore;
       totals.bytesAfter += r.bytesAfter;
       totals.recordsRead += r.recordsRead;
@@ -339,6 +345,7 @@ export class Cleaner {
     group: readonly LogSegment[],
     map: OffsetMap,
     producers: ProducerLastBatches,
+    markers: TransactionMarkers,
     config: LogConfig,
     now: number,
     truncations: number,
@@ -377,7 +384,10 @@ export class Cleaner {
         outBytes = 0;
         await this.throttler.maybeThrottle(buf.length);
       };
+      /** offsets of the markers removed (an ABORT marker's .txnindex entry goes with it) */
+      const removedMarkers = new Set<number>();
       const keep = (batch: Buffer, h: BatchHeader): void => {
+        markers.onBatchKept(h);
         infos.push({ position: outBytes, size: batch.length, baseOffset: h.baseOffset, lastOffset: h.baseOffset + h.lastOffsetDelta, maxTimestamp: h.maxTimestamp, leaderEpoch: h.partitionLeaderEpoch });
         out.push(batch);
         outBytes += batch.length;
@@ -391,7 +401,30 @@ export class Cleaner {
           const h = b.header;
           if ((h.attributes & ATTR_CONTROL) !== 0) {
             aborted.onControlBatch(h);
-            keep(Buffer.from(b.buf), h);
+            // A marker whose transaction has no batch left goes once its delete horizon has passed (Kafka's
+            // cleanInto with CleanedTransactionMetadata, KIP-534): the first cleaning that finds it so writes
+            // the horizon into its header, a cleaning after the horizon removes it; never while it is the last
+            // batch of an active producer (its epoch and coordinator epoch) or the group's last batch.
+            const discardable = markers.onControlBatch(b.buf, h);
+            const horizonSet = (h.attributes & ATTR_DELETE_HORIZON) !== 0;
+            if (!discardable) {
+              keep(Buffer.from(b.buf), h);
+            } else if (h.recordCount === 0 || (horizonSet && now >= h.baseTimestamp)) {
+              if (producers.isLastOfActive(h) || (lastSegment && b.last)) {
+                keep(Buffer.from(b.buf), h);
+              } else {
+                changed = true;
+                removedMarkers.add(h.baseOffset);
+                recordsRead += h.recordCount;
+              }
+            } else if (!horizonSet) {
+              changed = true;
+              const records = [...iterateRecords(h, await recordsArea(b.buf, h, this.opts.maxDecompressedBytes))];
+              const rebuilt = await rebuildBatch(h, records, horizon);
+              keep(rebuilt, readBatchHeader(rebuilt, 0));
+            } else {
+              keep(Buffer.from(b.buf), h);
+            }
             continue;
           }
           if (aborted.isAborted(h)) {
@@ -457,8 +490,9 @@ export class Cleaner {
         }
       }
       await flush();
-      // The aborted transactions of the replaced segments go with them into the cleaned one (their markers are kept).
-      for (const seg of group) for (const t of seg.txnIndex.entries) cleaned.txnIndex.append(t);
+      // The aborted transactions of the replaced segments go with them into the cleaned one, except those
+      // whose ABORT marker was removed.
+      for (const seg of group) for (const t of seg.txnIndex.entries) if (!removedMarkers.has(t.lastOffset)) cleaned.txnIndex.append(t);
       cleaned.seal();
       const bytesAfter = cleaned.size;
       this.stats.recordsRemoved += recordsRead - recordsKept;
@@ -505,49 +539,6 @@ export class Cleaner {
     } catch (err) {
       logger.warn({ stem, err: (err as Error).message }, 'removing the files of an unfinished cleaned segment failed (the next start removes them)');
     }
-  }
-}
-
-/**
- * Which batches of a group of segments belong to aborted transactions (Kafka's CleanedTransactionMetadata),
- * read in offset order: the .txnindex entries overlapping the group, taken up by first offset as the
- * batches reach it, each one ending at its ABORT marker.
- */
-class AbortedTransactions {
-  /** Entries not yet reached, by first offset. */
-  private readonly pending: AbortedTxn[];
-  /** Producer id → its aborted transaction the batches are inside. */
-  private readonly ongoing = new Map<number, AbortedTxn>();
-
-  constructor(log: PartitionLog, group: readonly LogSegment[]) {
-    const first = group[0] as LogSegment;
-    const last = group[group.length - 1] as LogSegment;
-    const next = log.segmentList[log.segmentList.indexOf(last) + 1];
-    const entries = log.collectAbortedTransactions(first.baseOffset, next?.baseOffset ?? last.nextOffset);
-    this.pending = entries.sort((a, b) => a.firstOffset - b.firstOffset);
-  }
-
-  private reach(offset: number): void {
-    while (this.pending.length > 0 && (this.pending[0] as AbortedTxn).firstOffset <= offset) {
-      const t = this.pending.shift() as AbortedTxn;
-      if (!this.ongoing.has(t.producerId)) this.ongoing.set(t.producerId, t);
-    }
-  }
-
-  /** A data batch of a transaction that was aborted. */
-  isAborted(h: BatchHeader): boolean {
-    const last = h.baseOffset + h.lastOffsetDelta;
-    this.reach(last);
-    if ((h.attributes & ATTR_TRANSACTIONAL) === 0) return false;
-    const t = this.ongoing.get(h.producerId);
-    return t !== undefined && h.baseOffset >= t.firstOffset && last < t.lastOffset;
-  }
-
-  /** A control batch: the ABORT marker of an aborted transaction ends it. */
-  onControlBatch(h: BatchHeader): void {
-    this.reach(h.baseOffset + h.lastOffsetDelta);
-    const t = this.ongoing.get(h.producerId);
-    if (t !== undefined && t.lastOffset === h.baseOffset) this.ongoing.delete(h.producerId);
   }
 }
 

@@ -41,7 +41,8 @@
  *   segment-swap.ts       the crash-safe swap of cleaned segments, and its completion at load
  *   log-cleaner-manager.ts  compaction: which log, when, its cleaner checkpoint [LogCleanerManager]
  *   cleaner.ts            one cleaning: map, clean, swap [Cleaner] (offset-map.ts, producer-last-batches.ts,
- *                         cleaner-config.ts; batches rewritten by protocol/records/batch-filter.ts)
+ *                         cleaned-transactions.ts [CleanedTransactionMetadata], cleaner-config.ts; batches
+ *                         rewritten by protocol/records/batch-filter.ts)
  *   batch-cache.ts        recently appended batches in memory, for tailing reads
  *   leader-epoch-cache.ts [LeaderEpochFileCache]; checkpoint-file.ts the checkpoint formats
  *   fs.ts, faulty-fs.ts   the file-system seam, and its fault-injecting test double

@@ -9,10 +9,11 @@
  *   size, the record count, a CreateTime maxTimestamp (the largest kept one) and the CRC follow.
  * - rebuildBatch: the batch built again from its kept records, for what a copy cannot do: setting the delete
  *   horizon (Kafka 3.x: the delete-horizon attribute, baseTimestamp = the horizon, record timestamps kept,
- *   their deltas rebased), or keeping no record at all (a header-only batch that keeps the producer's epoch
+ *   their deltas rebased; on a transaction marker too, KIP-534), or keeping no record at all (a header-only batch that keeps the producer's epoch
  *   and sequence and the segment's end offset).
  */
 import {
+  ATTR_CONTROL,
   ATTR_LOG_APPEND_TIME,
   ATTR_TRANSACTIONAL,
   BATCH_LENGTH_OFFSET,
@@ -57,7 +58,7 @@ export async function keptRecordsBatch(batch: Buffer, h: BatchHeader, area: Buff
 /**
  * A batch keeping only `retained` (possibly none: a header-only batch), with the original's base offset,
  * last offset delta, producer id, epoch and base sequence, flags, leader epoch and compression; with
- * `deleteHorizonMs` (and at least one record) it carries that delete horizon.
+ * `deleteHorizonMs` (and at least one record) it carries that delete horizon. A control batch stays one.
  */
 export function rebuildBatch(h: BatchHeader, retained: readonly BatchRecord[], deleteHorizonMs: number | undefined): Promise<Buffer> {
   const logAppendTime = (h.attributes & ATTR_LOG_APPEND_TIME) !== 0 ? h.maxTimestamp : undefined;
@@ -73,6 +74,7 @@ export function rebuildBatch(h: BatchHeader, retained: readonly BatchRecord[], d
       producerEpoch: h.producerEpoch,
       baseSequence: h.baseSequence,
       transactional: (h.attributes & ATTR_TRANSACTIONAL) !== 0,
+      control: (h.attributes & ATTR_CONTROL) !== 0,
       ...(deleteHorizonMs !== undefined && retained.length > 0 ? { deleteHorizonMs } : {}),
       lastOffsetDelta: h.lastOffsetDelta,
     },

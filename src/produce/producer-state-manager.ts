@@ -41,7 +41,9 @@
  *   they expire (Kafka 3.9).
  * - Snapshots carry each producer's ongoing transaction and coordinator epoch (version 2); replay reads
  *   transactional batches and markers like appends do and writes every abort it meets into the .txnindex
- *   again (skipped when there), which rebuilds what an unclean shutdown lost.
+ *   again (skipped when there), which rebuilds what an unclean shutdown lost. A transaction a loaded
+ *   snapshot has ongoing whose first batch the log no longer holds was completed and cleaned away (the
+ *   cleaner may have removed its marker too): it is closed before the replay (closeCleanedTxns).
  */
 import { ATTR_CONTROL, ATTR_TRANSACTIONAL, RECORD_BATCH_OVERHEAD, buildTransactionMarkerBatch, entrySizeAt, readBatchHeader, readTransactionMarker } from '../../protocol/records/index.js';
 import { nodeFs, writeFileAtomic, type AppendBatch, type AppendInfo, type AppendOptions, type PartitionLog, type StorageFs } from '../../storage/index.js';
@@ -446,6 +448,7 @@ export class ProducerStateManager {
     }
     const fresh = pp === undefined;
     pp ??= this.loadSnapshot(log);
+    if (fresh && pp.lastSnapshotOffset >= 0) await this.closeCleanedTxns(pp, pp.lastSnapshotOffset);
     const from = pp.mapEndOffset;
     await this.replay(pp);
     this.partitions.set(log, pp);
@@ -505,6 +508,31 @@ export class ProducerStateManager {
       writes: Promise.resolve(),
       ongoing,
     };
+  }
+
+  /**
+   * After a load from the snapshot at `snapshotOffset`, before the replay after it: a transaction the
+   * snapshot has ongoing whose first batch is no longer in the log has ended: the cleaner removes a
+   * transaction's batches only once it is complete (it never cleans from the segment of the LSO on), and its
+   * marker only once no batch of it is left, so the replay may not meet the marker. It is no longer ongoing
+   * (else it would hold the LSO for ever, or a later transaction of the producer would take its first
+   * offset); a marker the replay still meets completes an empty transaction (skipped by the .txnindex, which
+   * has its entry). Transactions below the log start are onLogStartMoved's.
+   */
+  private async closeCleanedTxns(pp: PartitionProducers, snapshotOffset: number): Promise<void> {
+    const log = pp.log;
+    const open = [...pp.ongoing].filter(([, first]) => first < snapshotOffset && first >= log.logStartOffset);
+    for (const [producerId, first] of open) {
+      const { chunks } = await log.read(first, RECORD_BATCH_OVERHEAD);
+      const chunk = chunks[0];
+      const h = chunk !== undefined && chunk.length >= RECORD_BATCH_OVERHEAD ? readBatchHeader(chunk, 0) : null;
+      if (h !== null && h.baseOffset === first && h.producerId === producerId && (h.attributes & ATTR_CONTROL) === 0) continue;
+      if (pp.ongoing.get(producerId) !== first) continue; // (changed meanwhile)
+      pp.ongoing.delete(producerId);
+      const entry = pp.table.get(producerId);
+      if (entry !== undefined && entry.currentTxnFirstOffset === first) entry.currentTxnFirstOffset = -1;
+      this.logger.info({ topic: log.topic, partition: log.partition, producerId, firstOffset: first }, 'transaction of the producer state snapshot no longer in the log (cleaned): not ongoing');
+    }
   }
 
   /** Reads the batch headers from the state's end offset to the log end into the state (no checks, as Kafka's replay). */

@@ -1,14 +1,17 @@
 /**
  * Compaction of transactional data on real partition logs: the aborted-transaction index (`.txnindex`)
  * travels with the segments a cleaning replaces into the cleaned one (segment-swap.ts, with a power loss
- * before each file-system step of the swap), and Kafka's cleaner rules for transactions.
+ * before each file-system step of the swap), and Kafka's cleaner rules for transactions: aborted records
+ * removed, markers removed once their transaction has no batch left and their delete horizon has passed
+ * (an ABORT marker with its .txnindex entry), and producer state that survives it.
  */
-import { cpSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../protocol/index.js';
-import { buildRecordBatch } from '../../protocol/records/index.js';
+import { ATTR_CONTROL, ATTR_DELETE_HORIZON, buildRecordBatch, readTransactionMarker } from '../../protocol/records/index.js';
 import { createLogger } from '../../src/logger.js';
 import { ProducerStateManager } from '../../src/produce/producer-state-manager.js';
+import { decodeSnapshot, snapshotFileName } from '../../src/produce/producer-snapshot.js';
 import { LogManager, type LogConfig, type PartitionLog } from '../../storage/index.js';
 import type { AbortedTxn } from '../../storage/transaction-index.js';
 import { CrashingFs, readLog, type ReadBatch } from './cleaner-helpers.js';
@@ -27,14 +30,18 @@ afterEach(async () => {
 });
 afterAll(() => removeTempDirs());
 
-function producerState(): ProducerStateManager {
-  const s = new ProducerStateManager({ logger, expirationMs: DAY, expirationCheckIntervalMs: 60_000, verifyTransaction: () => ErrorCode.NONE });
+function producerState(clock?: () => number): ProducerStateManager {
+  const s = new ProducerStateManager({ logger, expirationMs: DAY, expirationCheckIntervalMs: 60_000, verifyTransaction: () => ErrorCode.NONE, ...(clock ? { clock } : {}) });
   states.push(s);
   return s;
 }
 
-async function open(logDir: string, opts: { fs?: CrashingFs; clock?: () => number } = {}): Promise<{ m: LogManager; log: PartitionLog }> {
-  const m = await LogManager.open({ logDir, nodeId: 1, defaults: testConfig(CONFIG), cacheBytes: 0, cleaner: { enable: false }, ...opts });
+async function open(
+  logDir: string,
+  opts: { fs?: CrashingFs; clock?: () => number; firstUnstableOffset?: (log: PartitionLog) => Promise<number>; config?: Partial<LogConfig> } = {},
+): Promise<{ m: LogManager; log: PartitionLog }> {
+  const { config, ...rest } = opts;
+  const m = await LogManager.open({ logDir, nodeId: 1, defaults: testConfig({ ...CONFIG, ...config }), cacheBytes: 0, cleaner: { enable: false }, ...rest });
   managers.push(m);
   return { m, log: m.getLog('t', 0) ?? (await m.createLog('t', 0, '')) };
 }
@@ -45,18 +52,27 @@ class Writer {
   constructor(
     private readonly s: ProducerStateManager,
     private readonly log: PartitionLog,
+    /** The records' timestamp (default: a fixed one). */
+    private readonly clock: () => number = () => 1_700_000_000_000,
   ) {}
 
-  async put(keys: readonly string[], tag: string, producerId = -1, transactional = false): Promise<void> {
-    const seq = this.seqs.get(producerId) ?? 0;
-    if (producerId >= 0) this.seqs.set(producerId, seq + keys.length);
-    const records = keys.map((k) => ({ key: Buffer.from(k), value: Buffer.from(`${k}:${tag}`), timestamp: 1_700_000_000_000 }));
-    const batch = await buildRecordBatch(records, producerId >= 0 ? { producerId, producerEpoch: 0, baseSequence: seq, transactional } : {});
-    await this.s.append(this.log, batch, E0);
+  /** The next batch of `producerId` has sequence `seq` (a Writer over a reopened log). */
+  setSequence(producerId: number, seq: number): void {
+    this.seqs.set(producerId, seq);
   }
 
-  async end(producerId: number, commit: boolean): Promise<void> {
-    await this.s.appendTxnMarker(this.log, { commit, producerId, producerEpoch: 0, coordinatorEpoch: 0 }, E0);
+  /** Returns the batch's base offset. */
+  async put(keys: readonly string[], tag: string, producerId = -1, transactional = false): Promise<number> {
+    const seq = this.seqs.get(producerId) ?? 0;
+    if (producerId >= 0) this.seqs.set(producerId, seq + keys.length);
+    const records = keys.map((k) => ({ key: Buffer.from(k), value: Buffer.from(`${k}:${tag}`), timestamp: this.clock() }));
+    const batch = await buildRecordBatch(records, producerId >= 0 ? { producerId, producerEpoch: 0, baseSequence: seq, transactional } : {});
+    return (await this.s.append(this.log, batch, E0)).baseOffset;
+  }
+
+  /** Returns the marker's offset. */
+  async end(producerId: number, commit: boolean): Promise<number> {
+    return (await this.s.appendTxnMarker(this.log, { commit, producerId, producerEpoch: 0, coordinatorEpoch: 0 }, E0)).offset;
   }
 }
 
@@ -263,4 +279,313 @@ describe('compaction of transactional data', () => {
     expect(crashedAt.some((c) => /^rename .*\.txnindex\.swap → \d{20}\.txnindex$/.test(c))).toBe(true);
     expect(crashedAt.some((c) => /^rename .*\.txnindex → .*\.txnindex\.deleted$/.test(c))).toBe(true);
   }, 300_000);
+
+  it('a power loss before any file-system step of a cleaning that removes markers leaves each ABORT marker with its .txnindex entry or neither, and no transaction without its marker', async () => {
+    // A log cleaned once (aborted records removed, delete horizons written into the emptied transactions'
+    // markers), then cleaned again two days later: past the horizons and producer.id.expiration.ms.
+    const template = tempLogDir();
+    const { logEnd } = await writeTransactionalLog(template);
+    const first = await open(template);
+    expect(await first.m.cleanNow('t', 0)).toBe(1);
+    const before = await markersOf(first.log);
+    await first.m.close();
+    managers.splice(0);
+    const later = Date.now() + 2 * DAY;
+    const clock = (): number => later;
+
+    const probeDir = tempLogDir();
+    cpSync(template, probeDir, { recursive: true });
+    const probeFs = new CrashingFs();
+    const probe = await open(probeDir, { fs: probeFs, clock });
+    probeFs.armed = true;
+    expect(await probe.m.cleanNow('t', 0)).toBe(1);
+    probeFs.armed = false;
+    const total = probeFs.steps;
+    expect(total).toBeGreaterThan(10);
+    const after = await markersOf(probe.log);
+    await checkMarkersAndEntries(probe.log, logEnd, 'no crash');
+    await probe.m.close();
+    managers.splice(0);
+    // the cleaning removes COMMIT and ABORT markers (and the ABORT ones' entries)
+    expect(after.commits.length).toBeLessThan(before.commits.length);
+    expect(after.aborts.length).toBeLessThan(before.aborts.length);
+
+    for (let k = 1; k <= total; k++) {
+      const dir = tempLogDir();
+      cpSync(template, dir, { recursive: true });
+      const fs = new CrashingFs();
+      const crashing = await open(dir, { fs, clock });
+      fs.armed = true;
+      fs.crashAt = k;
+      await crashing.m.cleanNow('t', 0).catch(() => 0);
+      expect(fs.crashed).toBe(true);
+      await crashing.m.close().catch(() => undefined);
+      managers.splice(0);
+      const what = `crash before step ${k} (${fs.crashedAt})`;
+      const { m, log } = await open(dir, { clock });
+      expect(readdirSync(log.dir).filter((f) => /\.(cleaned|swap)$/.test(f)), what).toEqual([]);
+      await checkMarkersAndEntries(log, logEnd, what);
+      if (k % 4 === 0) {
+        // the recovered log cleaned again ends as the uncrashed one
+        expect(await m.cleanNow('t', 0)).toBe(1);
+        await checkMarkersAndEntries(log, logEnd, `${what}, cleaned again`);
+        expect(await markersOf(log), what).toEqual(after);
+      }
+      await m.close();
+      managers.splice(0);
+    }
+  }, 300_000);
+});
+
+/** The offsets of the log's COMMIT and ABORT markers. */
+async function markersOf(log: PartitionLog): Promise<{ commits: number[]; aborts: number[] }> {
+  const commits: number[] = [];
+  const aborts: number[] = [];
+  let offset = log.logStartOffset;
+  while (offset < log.logEndOffset) {
+    const { chunks } = await log.read(offset, 256 * 1024);
+    if (chunks.length === 0) throw new Error(`nothing read at ${offset} below the log end ${log.logEndOffset}`);
+    for (const chunk of chunks) {
+      for (let pos = 0; pos < chunk.length; pos += 12 + chunk.readInt32BE(pos + 8)) {
+        const marker = readTransactionMarker(chunk, pos);
+        if (marker !== null) (marker.commit ? commits : aborts).push(marker.offset);
+        offset = Number(chunk.readBigInt64BE(pos)) + chunk.readInt32BE(pos + 23) + 1;
+      }
+    }
+  }
+  return { commits, aborts };
+}
+
+/**
+ * Every ABORT marker has its .txnindex entry and every entry its marker; replaying the whole log (no
+ * snapshot) leaves no transaction open: the LSO is the high watermark.
+ */
+async function checkMarkersAndEntries(log: PartitionLog, logEnd: number, what: string): Promise<void> {
+  const { aborts } = await markersOf(log);
+  expect(log.collectAbortedTransactions(0, logEnd).map((t) => t.lastOffset), what).toEqual(aborts);
+  checkTxnIndexPlacement(log);
+  const s = producerState();
+  for (const f of readdirSync(log.dir).filter((n) => n.endsWith('.snapshot'))) rmSync(`${log.dir}/${f}`);
+  expect(await s.lastStableOffset(log), what).toBe(log.highWatermark);
+  expect((await s.ongoingTransactions(log)).size, what).toBe(0);
+  await s.close();
+  states.splice(states.indexOf(s), 1);
+}
+
+const RETENTION = 60_000; // delete.retention.ms of the marker tests
+const T0 = 1_700_000_000_000;
+
+/** A compacted log bounded by its producer state's LSO, on a clock the test moves; `s` also serves as the marker writer. */
+async function openTxnLog(dir: string, clock: () => number): Promise<{ m: LogManager; log: PartitionLog; s: ProducerStateManager; w: Writer }> {
+  const s = producerState(clock);
+  const { m, log } = await open(dir, { clock, config: { deleteRetentionMs: RETENTION }, firstUnstableOffset: (l) => s.lastStableOffset(l) });
+  return { m, log, s, w: new Writer(s, log, clock) };
+}
+
+async function closeAll(): Promise<void> {
+  for (const s of states.splice(0)) await s.close();
+  for (const m of managers.splice(0)) await m.close();
+}
+
+/** The control batch at `offset`, if the log still has it. */
+async function markerAt(log: PartitionLog, offset: number): Promise<ReadBatch | undefined> {
+  return (await readLog(log)).find((b) => b.header.baseOffset === offset && (b.header.attributes & ATTR_CONTROL) !== 0);
+}
+
+const hasHorizon = (b: ReadBatch | undefined): boolean => b !== undefined && (b.header.attributes & ATTR_DELETE_HORIZON) !== 0;
+
+async function fill(w: Writer, n: number, tag: string): Promise<void> {
+  for (let i = 0; i < n; i++) await w.put(['z'], `${tag}${i}`);
+}
+
+describe('removal of transaction markers (delete.retention.ms, KIP-534 delete horizon)', () => {
+  it('a COMMIT marker stays while its record is the latest of its key; once superseded it gets a delete horizon and goes after it; the LSO is the high watermark after a restart', async () => {
+    let now = T0;
+    const clock = (): number => now;
+    const dir = tempLogDir();
+    const { m, log, s, w } = await openTxnLog(dir, clock);
+    await w.put(['a'], 't1', 1, true);
+    const commit = await w.end(1, true);
+    // producer 1 goes on: the marker is not its last batch
+    await w.put(['k'], 't1b', 1, true);
+    await w.end(1, true);
+    await fill(w, 40, 'f');
+
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    expect(await markerAt(log, commit)).toBeDefined();
+    expect(hasHorizon(await markerAt(log, commit))).toBe(false);
+    now += 2 * RETENTION;
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    // a:t1 is still the latest value of a: its marker stays, without a horizon, whatever the time
+    expect(hasHorizon(await markerAt(log, commit))).toBe(false);
+
+    await w.put(['a'], 'plain');
+    await fill(w, 40, 'g');
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    const values = (await readLog(log)).flatMap((b) => b.records.map((r) => r.value));
+    expect(values).not.toContain('a:t1');
+    expect(values).toContain('a:plain');
+    // the transaction is empty now: the marker is rebuilt with its delete horizon (baseTimestamp), its record kept
+    const marked = await markerAt(log, commit);
+    expect(hasHorizon(marked)).toBe(true);
+    expect(marked?.header.baseTimestamp).toBe(now + RETENTION);
+    expect(marked?.header.recordCount).toBe(1);
+    expect(marked?.header.producerId).toBe(1);
+
+    now += RETENTION - 1;
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    expect(await markerAt(log, commit)).toBeDefined();
+    now += 1;
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    expect(await markerAt(log, commit)).toBeUndefined();
+    expect(await s.lastStableOffset(log)).toBe(log.highWatermark);
+    expect((await s.ongoingTransactions(log)).size).toBe(0);
+    const end = log.logEndOffset;
+
+    await closeAll();
+    const again = await openTxnLog(dir, clock);
+    expect(again.log.logEndOffset).toBe(end);
+    expect(await again.s.lastStableOffset(again.log)).toBe(again.log.highWatermark);
+    expect(await markerAt(again.log, commit)).toBeUndefined();
+    // and from the log alone (no snapshot)
+    await closeAll();
+    for (const f of readdirSync(dir + '/t-0').filter((n) => n.endsWith('.snapshot'))) rmSync(`${dir}/t-0/${f}`);
+    const replayed = await openTxnLog(dir, clock);
+    expect(await replayed.s.lastStableOffset(replayed.log)).toBe(replayed.log.highWatermark);
+    expect((await replayed.s.ongoingTransactions(replayed.log)).size).toBe(0);
+  });
+
+  it('a COMMIT marker in a later group of segments than its transaction\'s kept record stays (the bookkeeping spans the groups)', async () => {
+    let now = T0;
+    const clock = (): number => now;
+    const dir = tempLogDir();
+    const { m, log, w } = await openTxnLog(dir, clock);
+    await w.put(['a'], 't1', 1, true);
+    // distinct keys: nothing to remove, so every segment stays full and is a group of its own
+    let n = 0;
+    const distinct = async (segments: number): Promise<void> => {
+      const target = log.segmentBaseOffsets.length + segments;
+      while (log.segmentBaseOffsets.length < target) await w.put([`k${n}`], `v${n++}`);
+    };
+    await distinct(2);
+    const commit = await w.end(1, true);
+    await w.put(['b'], 't1b', 1, true);
+    await w.end(1, true);
+    await distinct(2);
+    const segmentOf = (offset: number): number => log.segmentBaseOffsets.filter((b) => b <= offset).pop() as number;
+    expect(segmentOf(commit)).toBeGreaterThan(segmentOf(0));
+
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    now += 2 * RETENTION;
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    expect(segmentOf(commit)).toBeGreaterThan(segmentOf(0));
+    expect((await readLog(log)).flatMap((b) => b.records.map((r) => r.value))).toContain('a:t1');
+    const marker = await markerAt(log, commit);
+    expect(marker).toBeDefined();
+    expect(hasHorizon(marker)).toBe(false);
+    await closeAll();
+    for (const f of readdirSync(`${dir}/t-0`).filter((f) => f.endsWith('.snapshot'))) rmSync(`${dir}/t-0/${f}`);
+    const again = await openTxnLog(dir, clock);
+    expect(await again.s.lastStableOffset(again.log)).toBe(again.log.highWatermark);
+  });
+
+  it('an ABORT marker and its .txnindex entry go together; the marker that is an active producer last batch stays, with its entry', async () => {
+    let now = T0;
+    const clock = (): number => now;
+    const dir = tempLogDir();
+    const { m, log, s, w } = await openTxnLog(dir, clock);
+    await w.put(['b'], 'live');
+    await w.put(['b'], 't2', 2, true);
+    const abort2 = await w.end(2, false);
+    await w.put(['c'], 't2b', 2, true);
+    await w.end(2, true);
+    await w.put(['d'], 't3', 3, true);
+    const abort3 = await w.end(3, false); // producer 3's last batch
+    await fill(w, 40, 'f');
+    const entryOf = (marker: number): AbortedTxn | undefined => log.collectAbortedTransactions(0, log.logEndOffset).find((t) => t.lastOffset === marker);
+    expect(entryOf(abort2)).toBeDefined();
+    expect(entryOf(abort3)).toBeDefined();
+
+    // the aborted records go; the markers get their horizon and keep their entries
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    let values = (await readLog(log)).flatMap((b) => b.records.map((r) => r.value));
+    expect(values).not.toContain('b:t2');
+    expect(values).not.toContain('d:t3');
+    expect(values).toContain('b:live');
+    expect(hasHorizon(await markerAt(log, abort2))).toBe(true);
+    expect(entryOf(abort2)).toBeDefined();
+    expect(entryOf(abort3)).toBeDefined();
+
+    now += RETENTION;
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    expect(await markerAt(log, abort2)).toBeUndefined();
+    expect(entryOf(abort2)).toBeUndefined();
+    // producer 3 is active (within producer.id.expiration.ms) and the marker is its last batch: kept, entry too
+    expect(await markerAt(log, abort3)).toBeDefined();
+    expect(entryOf(abort3)).toBeDefined();
+    checkTxnIndexPlacement(log);
+    values = (await readLog(log)).flatMap((b) => b.records.map((r) => r.value));
+    expect(values).toContain('b:live');
+    expect(await s.lastStableOffset(log)).toBe(log.highWatermark);
+    const entries = log.collectAbortedTransactions(0, log.logEndOffset);
+
+    // a restart replaying the whole log writes no entry back
+    await closeAll();
+    for (const f of readdirSync(`${dir}/t-0`).filter((n) => n.endsWith('.snapshot'))) rmSync(`${dir}/t-0/${f}`);
+    const again = await openTxnLog(dir, clock);
+    expect(await again.s.lastStableOffset(again.log)).toBe(again.log.highWatermark);
+    expect(again.log.collectAbortedTransactions(0, again.log.logEndOffset)).toEqual(entries);
+    expect((await again.s.producersOf(again.log)).get(3)?.epoch).toBe(0);
+  });
+
+  it('an old producer state snapshot naming a transaction whose batches and marker were cleaned away holds no LSO, nor the first offset of a later transaction', async () => {
+    let now = T0;
+    const clock = (): number => now;
+    const dir = tempLogDir();
+    const { m, log, s, w } = await openTxnLog(dir, clock);
+    const first = await w.put(['a'], 't1', 1, true);
+    // segments roll while the transaction is open: the snapshot at each new segment's base has it ongoing
+    const segmentsBefore = log.segmentBaseOffsets.length;
+    while (log.segmentBaseOffsets.length < segmentsBefore + 2) await w.put(['z'], 'f');
+    const snapshotAt = log.segmentBaseOffsets[log.segmentBaseOffsets.length - 1] as number;
+    const snapshotPath = `${log.dir}/${snapshotFileName(snapshotAt)}`;
+    await expect.poll(() => existsSync(snapshotPath)).toBe(true);
+    const oldSnapshot = readFileSync(snapshotPath);
+    expect(decodeSnapshot(oldSnapshot).find((e) => e.producerId === 1)?.currentTxnFirstOffset).toBe(first);
+    const commit = await w.end(1, true);
+    await w.put(['a'], 'plain');
+    await fill(w, 40, 'g');
+
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    expect(hasHorizon(await markerAt(log, commit))).toBe(true);
+    // past the horizon, and producer 1 idle past producer.id.expiration.ms: its last batch, the marker, goes
+    now += DAY + RETENTION;
+    expect(await m.cleanNow('t', 0)).toBe(1);
+    expect((await readLog(log)).some((b) => b.header.baseOffset === first)).toBe(false);
+    expect(await markerAt(log, commit)).toBeUndefined();
+    expect(await s.lastStableOffset(log)).toBe(log.highWatermark);
+
+    const fromOldSnapshot = async (): Promise<Awaited<ReturnType<typeof openTxnLog>>> => {
+      await closeAll();
+      for (const f of readdirSync(`${dir}/t-0`).filter((n) => n.endsWith('.snapshot'))) rmSync(`${dir}/t-0/${f}`);
+      writeFileSync(snapshotPath, oldSnapshot);
+      return openTxnLog(dir, clock);
+    };
+    // a restart from the old snapshot alone (as after an unclean shutdown that lost the newer ones)
+    const again = await fromOldSnapshot();
+    expect(await again.s.lastStableOffset(again.log)).toBe(again.log.highWatermark);
+    expect((await again.s.ongoingTransactions(again.log)).size).toBe(0);
+    expect((await again.s.producersOf(again.log)).get(1)?.currentTxnFirstOffset).toBe(-1);
+
+    // producer 1 opens a new transaction; from the old snapshot again, it holds the LSO at its own first offset
+    again.w.setSequence(1, 1);
+    const next = await again.w.put(['x'], 't2', 1, true);
+    expect(await again.s.lastStableOffset(again.log)).toBe(next);
+    const third = await fromOldSnapshot();
+    expect(await third.s.lastStableOffset(third.log)).toBe(next);
+    expect([...(await third.s.ongoingTransactions(third.log))]).toEqual([[1, next]]);
+    third.w.setSequence(1, 2);
+    await third.w.end(1, true);
+    expect(await third.s.lastStableOffset(third.log)).toBe(third.log.highWatermark);
+  });
 });
