@@ -1,0 +1,127 @@
+/**
+ * The broker process of the transaction crash tests (test/helpers/txn-crash.ts starts it; plain node runs it,
+ * transpiled): startBroker from dist/ over storage's FaultyFs, which dies at an exact step of a transaction's
+ * end. Every write to a log file is looked at before it is made; the first one that writes the chosen
+ * record ends the process, just before or just after the write:
+ * - `prepare`: a `__transaction_state` record in PrepareCommit or PrepareAbort;
+ * - `complete`: a `__transaction_state` record in CompleteCommit or CompleteAbort;
+ * - `marker`: a COMMIT or ABORT control batch to any other partition.
+ * The end is SIGKILL of the process itself (kill -9: the page cache keeps every write made so far), or with
+ * `power`, a power cut first (FaultyFs.crash: every write not yet fsync'ed is dropped from the files) and then
+ * SIGKILL. The kill comes inside the write call, so nothing the broker would do after it happens.
+ * Without a crash point the broker runs until it is killed, or stops cleanly on SIGTERM.
+ *
+ * Environment: GREGOR_INDEX, GREGOR_STORAGE, GREGOR_RECORDS, GREGOR_TXN_LOG (dist/ modules), GREGOR_TXN_CRASH
+ * (JSON: dataDir, config, point?). Prints `ready: listening on 127.0.0.1:<port>`, and `crash: <what>` just
+ * before it dies at its point.
+ */
+
+export interface TxnCrashPoint {
+  readonly at: 'prepare' | 'complete' | 'marker';
+  readonly when: 'before' | 'after';
+  /** A power cut (unsynced writes dropped) instead of a plain kill -9. */
+  readonly power: boolean;
+}
+
+export interface TxnCrashChildOptions {
+  readonly dataDir: string;
+  readonly config: Record<string, string | number | boolean>;
+  readonly point?: TxnCrashPoint;
+}
+
+// (types only, written as import types: the child's module graph is this file alone, the rest comes from dist/)
+type OpenFlags = import('../../storage/index.js').OpenFlags;
+type BrokerModule = typeof import('../../src/index.js');
+type StorageModule = typeof import('../../storage/index.js');
+type RecordsModule = typeof import('../../protocol/records/index.js');
+type TxnLogModule = typeof import('../../src/coordinator/transaction/transaction-log.js');
+
+const env = (name: string): string => {
+  const v = process.env[name];
+  if (v === undefined) throw new Error(`${name} not set`);
+  return v;
+};
+
+const [{ startBroker }, { FaultyFs }, records, txnLog] = (await Promise.all([
+  import(env('GREGOR_INDEX')),
+  import(env('GREGOR_STORAGE')),
+  import(env('GREGOR_RECORDS')),
+  import(env('GREGOR_TXN_LOG')),
+])) as [BrokerModule, StorageModule, RecordsModule, TxnLogModule];
+const opts = JSON.parse(env('GREGOR_TXN_CRASH')) as TxnCrashChildOptions;
+
+/** Transaction status ids (TransactionLogValue): PrepareCommit 2, PrepareAbort 3, CompleteCommit 4, CompleteAbort 5. */
+const PREPARE = new Set([2, 3]);
+const COMPLETE = new Set([4, 5]);
+
+/** What a write to a partition's .log holds, as far as the crash point cares. */
+function writes(path: string, buf: Buffer): Array<{ at: TxnCrashPoint['at']; what: string }> {
+  const found: Array<{ at: TxnCrashPoint['at']; what: string }> = [];
+  const dir = path.split('/').slice(-2, -1)[0] ?? '';
+  const stateLog = dir.startsWith('__transaction_state-');
+  let pos = 0;
+  while (buf.length - pos >= records.RECORD_BATCH_OVERHEAD) {
+    const size = records.entrySizeAt(buf, pos);
+    if (size <= 0 || pos + size > buf.length) break;
+    const h = records.readBatchHeader(buf, pos);
+    if (stateLog && (h.attributes & records.ATTR_COMPRESSION_MASK) === 0) {
+      for (const r of records.iterateRecords(h, buf.subarray(pos + records.RECORD_BATCH_OVERHEAD, pos + size))) {
+        if (r.value === null) continue;
+        const v = txnLog.parseTransactionLogValue(r.value);
+        const at = PREPARE.has(v.transactionStatus) ? 'prepare' : COMPLETE.has(v.transactionStatus) ? 'complete' : undefined;
+        if (at) found.push({ at, what: `${dir} status ${v.transactionStatus} producer ${v.producerId}/${v.producerEpoch}` });
+      }
+    } else if (!stateLog) {
+      const m = records.readTransactionMarker(buf, pos);
+      if (m) found.push({ at: 'marker', what: `${dir} ${m.commit ? 'COMMIT' : 'ABORT'} producer ${m.producerId}/${m.producerEpoch}` });
+    }
+    pos += size;
+  }
+  return found;
+}
+
+/** FaultyFs that watches the writes to .log files for the crash point. */
+class CrashPointFs extends FaultyFs {
+  private readonly paths = new Map<number, string>();
+
+  constructor(private readonly point: TxnCrashPoint | undefined) {
+    super();
+  }
+
+  override open(path: string, flags: OpenFlags): number {
+    const fd = super.open(path, flags);
+    this.paths.set(fd, path);
+    return fd;
+  }
+
+  override close(fd: number): void {
+    this.paths.delete(fd);
+    super.close(fd);
+  }
+
+  override write(fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
+    const path = this.paths.get(fd) ?? '';
+    const hit = this.point && path.endsWith('.log') ? writes(path, buffer.subarray(offset, offset + length)).find((w) => w.at === this.point?.at) : undefined;
+    if (hit && this.point?.when === 'before') this.die(hit.what);
+    const n = super.write(fd, buffer, offset, length, position);
+    if (hit) this.die(hit.what);
+    return n;
+  }
+
+  private die(what: string): never {
+    process.stdout.write(`crash: ${this.point?.power ? 'power cut' : 'kill -9'} ${this.point?.when} the write of ${what}\n`);
+    if (this.point?.power) this.crash();
+    process.kill(process.pid, 'SIGKILL');
+    throw new Error('unreachable: SIGKILL delivered');
+  }
+}
+
+const fs = new CrashPointFs(opts.point);
+const b = await startBroker({ port: 0, dataDir: opts.dataDir, config: opts.config, logLevel: 'warn', storageFs: fs });
+process.on('SIGTERM', () => {
+  b.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
+});
+process.stdout.write(`ready: listening on 127.0.0.1:${b.port}\n`);

@@ -1,0 +1,322 @@
+/**
+ * Transactions through crashes: a broker process dies at every step of a commit and of an abort, and the
+ * broker restarted on the same data directory ends the transaction as Kafka 3.9 does.
+ *
+ * The steps, each an exact point (txn-crash-child.ts: the broker process kills itself inside the write call
+ * that writes the chosen record, so nothing after it happens): (1) just before the PrepareCommit/PrepareAbort
+ * record is written; (2) after it is durable, just before the first marker; (3) just after the first of the two
+ * partitions' markers (the other partition has none); (4) after both markers, just before the
+ * CompleteCommit/CompleteAbort record. Each as kill -9 (the page cache keeps what was written), and some as a
+ * power cut (FaultyFs.crash: unsynced writes dropped): the PrepareCommit written but not yet synced (not
+ * acknowledged), the first marker written but not synced after the PrepareCommit was acknowledged, the
+ * CompleteCommit written but not synced.
+ *
+ * What Kafka does at the next start (TransactionStateManager loads `__transaction_state`;
+ * TransactionCoordinator.onElection): a transaction loaded in PrepareCommit/PrepareAbort has its markers sent
+ * again to every partition and is completed; one loaded Ongoing stays so until its transaction.timeout.ms
+ * from its start has passed, then the timeout task aborts it with the producer's epoch bumped
+ * (abortTimedOutTransactions). Checked after each restart: the state the files held at the crash (which
+ * record, which markers), the transaction's outcome (a read_committed Fetch, filtered as a client filters it
+ * with aborted_transactions, never sees aborted data nor one partition of a commit without the other once
+ * both are stable), the LSO of every partition reaching its high watermark, the markers in the files, the
+ * coordinator's state (DescribeTransactions), and the producer's next InitProducerId (epoch bumped) with a
+ * new transaction that commits.
+ *
+ * Coordinator failover within one node: several transactional ids with open transactions when the broker
+ * stops cleanly or is killed (one of them preparing its commit): after the restart the open ones are aborted
+ * at their timeout (measured from their original start), the preparing one completes, kafkajs producers with
+ * the same ids init again and commit, and a kafkajs READ_COMMITTED consumer reads exactly the committed data.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, schemas } from '../../protocol/index.js';
+import { startBroker, type RunningBroker } from '../../src/index.js';
+import { ensureBuilt, killAll, type BrokerProcess } from '../helpers/broker-process.js';
+import { decodeRecords } from '../helpers/fetch-records.js';
+import { batchOf, produceRaw } from '../helpers/produce-records.js';
+import { RawClient } from '../helpers/raw-client.js';
+import { markersOnDisk, spawnTxnBroker, txnStatesOnDisk, type TxnCrashPoint } from '../helpers/txn-crash.js';
+
+const TOPIC = 'txc';
+const PARTITIONS = [0, 1] as const;
+/** The client's transaction.timeout.ms: short, so a transaction left Ongoing is aborted soon after the restart. */
+const TXN_TIMEOUT_MS = 1500;
+const CONFIG = {
+  'transaction.state.log.num.partitions': 1,
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': 200,
+  'offsets.topic.num.partitions': 1,
+  'group.initial.rebalance.delay.ms': 0,
+};
+const READ_COMMITTED = 1;
+
+const dirs: string[] = [];
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'gregor-txn-crash-'));
+  dirs.push(d);
+  return d;
+}
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+const brokers: RunningBroker[] = [];
+beforeAll(() => ensureBuilt(), 300_000);
+afterEach(async () => {
+  killAll();
+  for (const b of brokers.splice(0)) await b.close().catch(() => undefined);
+});
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+// ------------------------------------------------------------------ a transactional producer in raw frames
+
+interface TxnProducer {
+  readonly transactionalId: string;
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+}
+
+/** Answers a client retries (the coordinator loading, a transaction still being completed). */
+const RETRIABLE = new Set<number>([ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR, ErrorCode.CONCURRENT_TRANSACTIONS]);
+
+async function retrying<T>(what: string, attempt: () => Promise<{ errorCode: number; value: T }>): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const { errorCode, value } = await attempt();
+    if (errorCode === ErrorCode.NONE) return value;
+    if (!RETRIABLE.has(errorCode) || Date.now() > deadline) throw new Error(`${what}: error ${errorCode}`);
+    await sleep(50);
+  }
+}
+
+async function initProducer(c: RawClient, transactionalId: string, timeoutMs = TXN_TIMEOUT_MS): Promise<TxnProducer> {
+  return retrying('InitProducerId', async () => {
+    const found = await c.request(schemas.findCoordinatorRequest, schemas.findCoordinatorResponse, 4, { keyType: 1, coordinatorKeys: [transactionalId] });
+    const foundError = found.coordinators[0]!.errorCode;
+    if (foundError !== ErrorCode.NONE) return { errorCode: foundError, value: undefined as unknown as TxnProducer };
+    const r = await c.request(schemas.initProducerIdRequest, schemas.initProducerIdResponse, 4, { transactionalId, transactionTimeoutMs: timeoutMs, producerId: -1n, producerEpoch: -1 });
+    return { errorCode: r.errorCode, value: { transactionalId, producerId: r.producerId, producerEpoch: r.producerEpoch } };
+  });
+}
+
+async function addPartitions(c: RawClient, p: TxnProducer, partitions: readonly number[]): Promise<void> {
+  await retrying('AddPartitionsToTxn', async () => {
+    const r = await c.request(schemas.addPartitionsToTxnRequest, schemas.addPartitionsToTxnResponse, 3, {
+      v3AndBelowTransactionalId: p.transactionalId,
+      v3AndBelowProducerId: p.producerId,
+      v3AndBelowProducerEpoch: p.producerEpoch,
+      v3AndBelowTopics: [{ name: TOPIC, partitions: [...partitions] }],
+    });
+    const codes = r.resultsByTopicV3AndBelow.flatMap((t) => t.resultsByPartition.map((x) => x.partitionErrorCode));
+    return { errorCode: codes.find((x) => x !== ErrorCode.NONE) ?? ErrorCode.NONE, value: undefined };
+  });
+}
+
+async function produceTxn(c: RawClient, p: TxnProducer, partition: number, values: readonly string[], baseSequence: number): Promise<void> {
+  const batch = await batchOf(
+    values.map((v) => ({ key: null, value: Buffer.from(v) })),
+    { producerId: Number(p.producerId), producerEpoch: p.producerEpoch, baseSequence, transactional: true },
+  );
+  const r = await produceRaw(c, TOPIC, partition, batch, { acks: -1, transactionalId: p.transactionalId });
+  expect(r.errorCode, `transactional produce to ${TOPIC}-${partition}`).toBe(ErrorCode.NONE);
+}
+
+function endTxn(c: RawClient, p: TxnProducer, commit: boolean): Promise<number> {
+  return c
+    .request(schemas.endTxnRequest, schemas.endTxnResponse, 3, { transactionalId: p.transactionalId, producerId: p.producerId, producerEpoch: p.producerEpoch, committed: commit })
+    .then((r) => r.errorCode);
+}
+
+/** The values a transaction writes to one partition. */
+const valuesOf = (tag: string, partition: number): string[] => [0, 1, 2].map((i) => `${tag}-p${partition}-${i}`);
+
+/** A transaction over both partitions, left open (the caller ends it). */
+async function openTransaction(c: RawClient, p: TxnProducer, tag: string, sequence = 0): Promise<void> {
+  await addPartitions(c, p, PARTITIONS);
+  for (const partition of PARTITIONS) await produceTxn(c, p, partition, valuesOf(tag, partition), sequence);
+}
+
+// ------------------------------------------------------------------ what a read_committed client sees
+
+interface CommittedView {
+  readonly highWatermark: number;
+  readonly lastStableOffset: number;
+  /** The data records a read_committed consumer keeps (aborted transactions and control batches dropped). */
+  readonly values: string[];
+}
+
+/**
+ * A READ_COMMITTED Fetch of one partition from offset 0, filtered as Kafka's consumer filters it
+ * (CompletedFetch): from an aborted transaction's first offset, its producer's transactional batches are
+ * dropped until that producer's control batch; control batches are never returned.
+ */
+async function readCommitted(c: RawClient, partition: number): Promise<CommittedView> {
+  const res = await c.request(schemas.fetchRequest, schemas.fetchResponse, 12, {
+    replicaId: -1,
+    maxWaitMs: 0,
+    minBytes: 0,
+    maxBytes: 1 << 20,
+    isolationLevel: READ_COMMITTED,
+    sessionId: 0,
+    sessionEpoch: -1,
+    topics: [{ topic: TOPIC, partitions: [{ partition, fetchOffset: 0n, partitionMaxBytes: 1 << 20, logStartOffset: -1n, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+    forgottenTopicsData: [],
+    rackId: '',
+  });
+  const p = res.responses[0]!.partitions[0]!;
+  expect(p.errorCode).toBe(ErrorCode.NONE);
+  const aborted = (p.abortedTransactions ?? []).map((t) => ({ producerId: Number(t.producerId), firstOffset: Number(t.firstOffset) })).sort((a, b) => a.firstOffset - b.firstOffset);
+  const active = new Set<number>();
+  const values: string[] = [];
+  for (const r of await decodeRecords(p.records as Buffer | null)) {
+    while (aborted.length > 0 && aborted[0]!.firstOffset <= r.offset) active.add(aborted.shift()!.producerId);
+    const h = r.batch!;
+    if ((h.attributes & 0x20) !== 0) {
+      active.delete(h.producerId);
+      continue;
+    }
+    if ((h.attributes & 0x10) !== 0 && active.has(h.producerId)) continue;
+    values.push(r.value ?? '');
+  }
+  return { highWatermark: Number(p.highWatermark), lastStableOffset: Number(p.lastStableOffset), values };
+}
+
+/**
+ * Reads both partitions until each is stable (LSO = high watermark), checking every read on the way with
+ * `check`; fails when a partition's LSO stays below its high watermark for 15 s (stuck).
+ */
+async function untilStable(c: RawClient, check: (partition: number, view: CommittedView) => void): Promise<CommittedView[]> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const views = await Promise.all(PARTITIONS.map((partition) => readCommitted(c, partition)));
+    views.forEach((v, partition) => check(partition, v));
+    if (views.every((v) => v.lastStableOffset === v.highWatermark)) return views;
+    if (Date.now() > deadline) throw new Error(`LSO stuck: ${JSON.stringify(views.map((v) => [v.lastStableOffset, v.highWatermark]))}`);
+    await sleep(50);
+  }
+}
+
+async function describeTxn(c: RawClient, transactionalId: string) {
+  const r = await c.request(schemas.describeTransactionsRequest, schemas.describeTransactionsResponse, 0, { transactionalIds: [transactionalId] });
+  return r.transactionStates[0]!;
+}
+
+async function createTopic(port: number): Promise<void> {
+  const c = await RawClient.connect(port);
+  try {
+    const r = await c.request(schemas.createTopicsRequest, schemas.createTopicsResponse, 4, { topics: [{ name: TOPIC, numPartitions: PARTITIONS.length, replicationFactor: 1 }], timeoutMs: 5000 });
+    expect(r.topics[0]!.errorCode).toBe(ErrorCode.NONE);
+  } finally {
+    c.close();
+  }
+}
+
+async function diedAtItsPoint(child: BrokerProcess): Promise<string> {
+  const exit = await Promise.race([child.exited, sleep(15_000).then(() => undefined)]);
+  expect(exit, `the broker did not reach its crash point:\n${child.output()}`).toEqual({ code: null, signal: 'SIGKILL' });
+  const line = /crash: (.*)/.exec(child.output());
+  expect(line, child.output()).not.toBeNull();
+  return line![1]!;
+}
+
+// ------------------------------------------------------------------ the matrix
+
+type Outcome = 'commit' | 'abort';
+
+interface Case {
+  readonly step: string;
+  readonly end: Outcome;
+  readonly point: TxnCrashPoint;
+  /** What the files hold at the crash: the id's state in __transaction_state and the partitions with a marker. */
+  readonly atCrash: { state: 'Ongoing' | 'Prepare'; markers: number };
+  /** The transaction's outcome after the restart (Kafka 3.9's). */
+  readonly outcome: Outcome;
+}
+
+const kill = (at: TxnCrashPoint['at'], when: TxnCrashPoint['when']): TxnCrashPoint => ({ at, when, power: false });
+const power = (at: TxnCrashPoint['at'], when: TxnCrashPoint['when']): TxnCrashPoint => ({ at, when, power: true });
+
+const CASES: Case[] = (['commit', 'abort'] as const).flatMap((end): Case[] => [
+  { step: '1 kill -9 before the Prepare record', end, point: kill('prepare', 'before'), atCrash: { state: 'Ongoing', markers: 0 }, outcome: 'abort' },
+  { step: '2 kill -9 after the Prepare record, before any marker', end, point: kill('marker', 'before'), atCrash: { state: 'Prepare', markers: 0 }, outcome: end },
+  { step: '3 kill -9 between the markers of the two partitions', end, point: kill('marker', 'after'), atCrash: { state: 'Prepare', markers: 1 }, outcome: end },
+  { step: '4 kill -9 after both markers, before the Complete record', end, point: kill('complete', 'before'), atCrash: { state: 'Prepare', markers: 2 }, outcome: end },
+  { step: 'P1 power cut after the Prepare record was written, before its sync (not acknowledged)', end, point: power('prepare', 'after'), atCrash: { state: 'Ongoing', markers: 0 }, outcome: 'abort' },
+  { step: 'P2 power cut after the first marker was written, before its sync (Prepare acknowledged)', end, point: power('marker', 'after'), atCrash: { state: 'Prepare', markers: 0 }, outcome: end },
+  { step: 'P3 power cut after the Complete record was written, before its sync', end, point: power('complete', 'after'), atCrash: { state: 'Prepare', markers: 2 }, outcome: end },
+]);
+
+/** One line per case for the report: the matrix as observed. */
+const observed: string[] = [];
+
+describe('kill -9 and power cuts at every step of a transaction end', () => {
+  afterAll(() => {
+    console.log(`transaction crash matrix:\n${observed.join('\n')}`);
+  });
+
+  it.each(CASES)('$end: $step', async ({ step, end, point, atCrash, outcome }) => {
+    const dataDir = await tempDir();
+    const transactionalId = `tx-${end}`;
+    const child = await spawnTxnBroker({ dataDir, config: CONFIG, point });
+    await createTopic(child.port);
+    const c = await RawClient.connect(child.port);
+    const p = await initProducer(c, transactionalId);
+    await openTransaction(c, p, 't');
+    // the answer may or may not come before the broker dies
+    void endTxn(c, p, end === 'commit').catch(() => undefined);
+    const crash = await diedAtItsPoint(child);
+    c.close();
+
+    // the files as the restarted broker finds them
+    const stateAtCrash = txnStatesOnDisk(dataDir).get(transactionalId);
+    const prepare = end === 'commit' ? 'PrepareCommit' : 'PrepareAbort';
+    expect(stateAtCrash, crash).toMatchObject({ state: atCrash.state === 'Prepare' ? prepare : 'Ongoing', producerId: Number(p.producerId), producerEpoch: p.producerEpoch });
+    const markersAtCrash = PARTITIONS.map((partition) => markersOnDisk(dataDir, TOPIC, partition).length);
+    expect(markersAtCrash.filter((n) => n > 0).length, crash).toBe(atCrash.markers);
+    expect(Math.max(...markersAtCrash)).toBeLessThanOrEqual(1);
+
+    const b = await startBroker({ port: 0, dataDir, config: CONFIG, logLevel: 'silent' });
+    brokers.push(b);
+    const r = await RawClient.connect(b.port);
+    try {
+      // read_committed never sees the transaction's data unless it committed, and then a partition's whole batch
+      const views = await untilStable(r, (partition, v) => {
+        if (outcome === 'abort') expect(v.values, `partition ${partition}`).toEqual([]);
+        else expect([[], valuesOf('t', partition)], `partition ${partition}`).toContainEqual(v.values);
+      });
+      for (const partition of PARTITIONS) expect(views[partition]!.values).toEqual(outcome === 'commit' ? valuesOf('t', partition) : []);
+      // every partition has the outcome's marker and no other
+      const markers = PARTITIONS.map((partition) => markersOnDisk(dataDir, TOPIC, partition));
+      for (const m of markers) {
+        expect(m.length).toBeGreaterThanOrEqual(1);
+        expect(m.every((x) => x.commit === (outcome === 'commit') && x.producerId === Number(p.producerId))).toBe(true);
+      }
+      // the coordinator completed it: the same epoch when the prepare was loaded, bumped once when it timed out
+      const fenced = atCrash.state === 'Ongoing';
+      const described = await retrying('DescribeTransactions', async () => {
+        const d = await describeTxn(r, transactionalId);
+        const done = d.transactionState === (outcome === 'commit' ? 'CompleteCommit' : 'CompleteAbort');
+        return { errorCode: d.errorCode !== ErrorCode.NONE ? d.errorCode : done ? ErrorCode.NONE : ErrorCode.CONCURRENT_TRANSACTIONS, value: d };
+      });
+      expect(described.producerEpoch).toBe(p.producerEpoch + (fenced ? 1 : 0));
+
+      // the producer inits again (its epoch bumped) and commits a new transaction
+      const again = await initProducer(r, transactionalId);
+      expect(again.producerId).toBe(p.producerId);
+      expect(again.producerEpoch).toBe(described.producerEpoch + 1);
+      await openTransaction(r, again, 'n');
+      expect(await endTxn(r, again, true)).toBe(ErrorCode.NONE);
+      const after = await untilStable(r, () => undefined);
+      for (const partition of PARTITIONS) {
+        expect(after[partition]!.values).toEqual([...(outcome === 'commit' ? valuesOf('t', partition) : []), ...valuesOf('n', partition)]);
+      }
+      observed.push(
+        `${end} | ${step} | at crash: ${stateAtCrash!.state}, markers ${markersAtCrash.join('/')} | after restart: ${outcome === 'commit' ? 'committed' : 'aborted'}${fenced ? ' at its timeout (epoch fenced)' : ' (markers written again)'}, markers ${markers.map((m) => m.length).join('/')}, LSO = HW, re-init epoch ${again.producerEpoch}`,
+      );
+    } finally {
+      r.close();
+    }
+  }, 40_000);
+});
