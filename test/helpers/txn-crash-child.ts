@@ -2,7 +2,7 @@
  * The broker process of the transaction crash tests (test/helpers/txn-crash.ts starts it; plain node runs it,
  * transpiled): startBroker from dist/ over storage's FaultyFs, which dies at an exact step of a transaction's
  * end. Every write to a log file is looked at before it is made; the first one that writes the chosen
- * record ends the process, just before or just after the write:
+ * record (or the n-th) ends the process, just before or just after the write:
  * - `prepare`: a `__transaction_state` record in PrepareCommit or PrepareAbort;
  * - `complete`: a `__transaction_state` record in CompleteCommit or CompleteAbort;
  * - `marker`: a COMMIT or ABORT control batch to any other partition.
@@ -21,6 +21,8 @@ export interface TxnCrashPoint {
   readonly when: 'before' | 'after';
   /** A power cut (unsynced writes dropped) instead of a plain kill -9. */
   readonly power: boolean;
+  /** The n-th write of such a record (default the first). */
+  readonly nth?: number;
 }
 
 export interface TxnCrashChildOptions {
@@ -83,6 +85,7 @@ function writes(path: string, buf: Buffer): Array<{ at: TxnCrashPoint['at']; wha
 /** FaultyFs that watches the writes to .log files for the crash point. */
 class CrashPointFs extends FaultyFs {
   private readonly paths = new Map<number, string>();
+  private seen = 0;
 
   constructor(private readonly point: TxnCrashPoint | undefined) {
     super();
@@ -101,7 +104,9 @@ class CrashPointFs extends FaultyFs {
 
   override write(fd: number, buffer: Buffer, offset: number, length: number, position: number): number {
     const path = this.paths.get(fd) ?? '';
-    const hit = this.point && path.endsWith('.log') ? writes(path, buffer.subarray(offset, offset + length)).find((w) => w.at === this.point?.at) : undefined;
+    const point = this.point;
+    const found = point && path.endsWith('.log') ? writes(path, buffer.subarray(offset, offset + length)).find((w) => w.at === point.at) : undefined;
+    const hit = found && ++this.seen === (point?.nth ?? 1) ? found : undefined;
     if (hit && this.point?.when === 'before') this.die(hit.what);
     const n = super.write(fd, buffer, offset, length, position);
     if (hit) this.die(hit.what);
