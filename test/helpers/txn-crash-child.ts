@@ -9,11 +9,13 @@
  * The end is SIGKILL of the process itself (kill -9: the page cache keeps every write made so far), or with
  * `power`, a power cut first (FaultyFs.crash: every write not yet fsync'ed is dropped from the files) and then
  * SIGKILL. The kill comes inside the write call, so nothing the broker would do after it happens.
+ * With `hold`, the broker does not die there: from that write on, every fdatasync waits (a stalled disk),
+ * until SIGTERM stops the broker cleanly (a shutdown in the middle of the step; the waits end 200 ms into it).
  * Without a crash point the broker runs until it is killed, or stops cleanly on SIGTERM.
  *
  * Environment: GREGOR_INDEX, GREGOR_STORAGE, GREGOR_RECORDS, GREGOR_TXN_LOG (dist/ modules), GREGOR_TXN_CRASH
  * (JSON: dataDir, config, point?). Prints `ready: listening on 127.0.0.1:<port>`, and `crash: <what>` just
- * before it dies at its point.
+ * before it dies at its point (`held: <what>` when it stalls there instead).
  */
 
 export interface TxnCrashPoint {
@@ -23,6 +25,8 @@ export interface TxnCrashPoint {
   readonly power: boolean;
   /** The n-th write of such a record (default the first). */
   readonly nth?: number;
+  /** Instead of dying: stall every fdatasync from the write on (after it), until SIGTERM. */
+  readonly hold?: boolean;
 }
 
 export interface TxnCrashChildOptions {
@@ -86,6 +90,7 @@ function writes(path: string, buf: Buffer): Array<{ at: TxnCrashPoint['at']; wha
 class CrashPointFs extends FaultyFs {
   private readonly paths = new Map<number, string>();
   private seen = 0;
+  private readonly holds: Array<{ release(): void }> = [];
 
   constructor(private readonly point: TxnCrashPoint | undefined) {
     super();
@@ -107,10 +112,20 @@ class CrashPointFs extends FaultyFs {
     const point = this.point;
     const found = point && path.endsWith('.log') ? writes(path, buffer.subarray(offset, offset + length)).find((w) => w.at === point.at) : undefined;
     const hit = found && ++this.seen === (point?.nth ?? 1) ? found : undefined;
-    if (hit && this.point?.when === 'before') this.die(hit.what);
+    if (hit && point?.hold) {
+      const n = super.write(fd, buffer, offset, length, position);
+      this.holds.push(this.hold('fdatasync'));
+      process.stdout.write(`held: every fdatasync after the write of ${hit.what}\n`);
+      return n;
+    }
+    if (hit && point?.when === 'before') this.die(hit.what);
     const n = super.write(fd, buffer, offset, length, position);
     if (hit) this.die(hit.what);
     return n;
+  }
+
+  releaseHolds(): void {
+    for (const h of this.holds.splice(0)) h.release();
   }
 
   private die(what: string): never {
@@ -124,6 +139,8 @@ class CrashPointFs extends FaultyFs {
 const fs = new CrashPointFs(opts.point);
 const b = await startBroker({ port: 0, dataDir: opts.dataDir, config: opts.config, logLevel: 'warn', storageFs: fs });
 process.on('SIGTERM', () => {
+  // the stalled disk comes back a moment after the shutdown began
+  setTimeout(() => fs.releaseHolds(), 200);
   b.close().then(
     () => process.exit(0),
     () => process.exit(1),

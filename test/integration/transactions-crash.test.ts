@@ -297,6 +297,12 @@ describe('kill -9 and power cuts at every step of a transaction end', () => {
       }
       // the coordinator completed it: the same epoch when the prepare was loaded, bumped once when it timed out
       const fenced = atCrash.state === 'Ongoing';
+      // the client's retry of its EndTxn (as a client does after reconnecting): done already, or fenced
+      const retried = await retrying('EndTxn retried', async () => {
+        const errorCode = await endTxn(r, p, end === 'commit');
+        return { errorCode: errorCode === ErrorCode.PRODUCER_FENCED ? ErrorCode.NONE : errorCode, value: errorCode };
+      });
+      expect(retried).toBe(fenced ? ErrorCode.PRODUCER_FENCED : ErrorCode.NONE);
       const described = await retrying('DescribeTransactions', async () => {
         const d = await describeTxn(r, transactionalId);
         const done = d.transactionState === (outcome === 'commit' ? 'CompleteCommit' : 'CompleteAbort');
@@ -315,7 +321,7 @@ describe('kill -9 and power cuts at every step of a transaction end', () => {
         expect(after[partition]!.values).toEqual([...(outcome === 'commit' ? valuesOf('t', partition) : []), ...valuesOf('n', partition)]);
       }
       observed.push(
-        `${end} | ${step} | at crash: ${stateAtCrash!.state}, markers ${markersAtCrash.join('/')} | after restart: ${outcome === 'commit' ? 'committed' : 'aborted'}${fenced ? ' at its timeout (epoch fenced)' : ' (markers written again)'}, markers ${markers.map((m) => m.length).join('/')}, LSO = HW, re-init epoch ${again.producerEpoch}`,
+        `${end} | ${step} | at crash: ${stateAtCrash!.state}, markers ${markersAtCrash.join('/')} | after restart: ${outcome === 'commit' ? 'committed' : 'aborted'}${fenced ? ' at its timeout (epoch fenced)' : ' (markers written again)'}, markers ${markers.map((m) => m.length).join('/')}, LSO = HW, EndTxn retried: ${fenced ? 'PRODUCER_FENCED' : 'NONE'}, re-init epoch ${again.producerEpoch}`,
       );
     } finally {
       r.close();
@@ -486,4 +492,44 @@ describe('coordinator failover within one node', () => {
     brokers.push(b);
     observed.push(`failover, kill -9 | ${await checkAfterFailover(b, started, true)}`);
   }, 60_000);
+});
+
+describe('a clean stop in the middle of a transaction end', () => {
+  it.each([
+    { name: 'commit, the disk stalled after the first marker', end: 'commit' as Outcome, at: 'marker' as const },
+    { name: 'abort, the disk stalled after the Prepare record', end: 'abort' as Outcome, at: 'prepare' as const },
+  ])('SIGTERM ($name): the broker stops, and after the restart the transaction ends as asked', async ({ end, at }) => {
+    const dataDir = await tempDir();
+    const transactionalId = `tx-stop-${end}`;
+    const child = await spawnTxnBroker({ dataDir, config: CONFIG, point: { at, when: 'after', power: false, hold: true } });
+    await createTopic(child.port);
+    const c = await RawClient.connect(child.port);
+    const p = await initProducer(c, transactionalId);
+    await openTransaction(c, p, 't');
+    void endTxn(c, p, end === 'commit').catch(() => undefined);
+    for (let i = 0; i < 300 && !child.output().includes('held:'); i++) await sleep(20);
+    expect(child.output()).toContain('held:');
+    child.child.kill('SIGTERM');
+    const exit = await Promise.race([child.exited, sleep(15_000).then(() => undefined)]);
+    c.close();
+    expect(exit, child.output()).toEqual({ code: 0, signal: null });
+    const stateAtStop = txnStatesOnDisk(dataDir).get(transactionalId)?.state;
+
+    const b = await startBroker({ port: 0, dataDir, config: CONFIG, logLevel: 'silent' });
+    brokers.push(b);
+    const r = await RawClient.connect(b.port);
+    try {
+      const views = await untilStable(r, (partition, v) => {
+        if (end === 'abort') expect(v.values).toEqual([]);
+        else expect([[], valuesOf('t', partition)]).toContainEqual(v.values);
+      });
+      for (const partition of PARTITIONS) expect(views[partition]!.values).toEqual(end === 'commit' ? valuesOf('t', partition) : []);
+      const again = await initProducer(r, transactionalId);
+      expect(again.producerEpoch).toBe(p.producerEpoch + 1);
+      const markers = PARTITIONS.map((partition) => markersOnDisk(dataDir, TOPIC, partition).length);
+      observed.push(`${end} | SIGTERM with every fdatasync stalled after the write of the ${at === 'marker' ? 'first marker' : 'Prepare record'} | at stop: ${stateAtStop} | after restart: ${end === 'commit' ? 'committed' : 'aborted'}, markers ${markers.join('/')}, LSO = HW, re-init epoch ${again.producerEpoch}`);
+    } finally {
+      r.close();
+    }
+  }, 40_000);
 });
