@@ -43,7 +43,7 @@ import { markersOnDisk, spawnTxnBroker, txnStatesOnDisk, type TxnCrashPoint } fr
 const TOPIC = 'txc';
 const PARTITIONS = [0, 1] as const;
 /** The client's transaction.timeout.ms: short, so a transaction left Ongoing is aborted soon after the restart. */
-const TXN_TIMEOUT_MS = 1500;
+const TXN_TIMEOUT_MS = 1000;
 const CONFIG = {
   'transaction.state.log.num.partitions': 1,
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': 200,
@@ -155,7 +155,7 @@ interface CommittedView {
  * (CompletedFetch): from an aborted transaction's first offset, its producer's transactional batches are
  * dropped until that producer's control batch; control batches are never returned.
  */
-async function readCommitted(c: RawClient, partition: number): Promise<CommittedView> {
+async function readCommitted(c: RawClient, partition: number, topic = TOPIC): Promise<CommittedView> {
   const res = await c.request(schemas.fetchRequest, schemas.fetchResponse, 12, {
     replicaId: -1,
     maxWaitMs: 0,
@@ -164,7 +164,7 @@ async function readCommitted(c: RawClient, partition: number): Promise<Committed
     isolationLevel: READ_COMMITTED,
     sessionId: 0,
     sessionEpoch: -1,
-    topics: [{ topic: TOPIC, partitions: [{ partition, fetchOffset: 0n, partitionMaxBytes: 1 << 20, logStartOffset: -1n, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+    topics: [{ topic, partitions: [{ partition, fetchOffset: 0n, partitionMaxBytes: 1 << 20, logStartOffset: -1n, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
     forgottenTopicsData: [],
     rackId: '',
   });
@@ -249,6 +249,7 @@ const CASES: Case[] = (['commit', 'abort'] as const).flatMap((end): Case[] => [
   { step: '3 kill -9 between the markers of the two partitions', end, point: kill('marker', 'after'), atCrash: { state: 'Prepare', markers: 1 }, outcome: end },
   { step: '4 kill -9 after both markers, before the Complete record', end, point: kill('complete', 'before'), atCrash: { state: 'Prepare', markers: 2 }, outcome: end },
   { step: '3+3 kill -9 between the markers, then again between the markers the restarted broker writes', end, point: kill('marker', 'after'), again: kill('marker', 'after'), atCrash: { state: 'Prepare', markers: 1 }, outcome: end },
+  { step: '1+3 kill -9 before the Prepare record, then again between the markers of the timeout abort', end, point: kill('prepare', 'before'), again: kill('marker', 'after'), atCrash: { state: 'Ongoing', markers: 0 }, outcome: 'abort' },
   { step: 'P1 power cut after the Prepare record was written, before its sync (not acknowledged)', end, point: power('prepare', 'after'), atCrash: { state: 'Ongoing', markers: 0 }, outcome: 'abort' },
   { step: 'P2 power cut after the first marker was written, before its sync (Prepare acknowledged)', end, point: power('marker', 'after'), atCrash: { state: 'Prepare', markers: 0 }, outcome: end },
   { step: 'P3 power cut after the Complete record was written, before its sync', end, point: power('complete', 'after'), atCrash: { state: 'Prepare', markers: 2 }, outcome: end },
@@ -277,7 +278,7 @@ describe('kill -9 and power cuts at every step of a transaction end', () => {
     expect(markersAtCrash.filter((n) => n > 0).length, crash).toBe(atCrash.markers);
     expect(Math.max(...markersAtCrash)).toBeLessThanOrEqual(1);
     const crashAgain = again ? await diedAtItsPoint(await spawnTxnBroker({ dataDir, config: CONFIG, point: again })) : undefined;
-    if (crashAgain) expect(txnStatesOnDisk(dataDir).get(transactionalId)?.state, crashAgain).toBe(prepare);
+    if (crashAgain) expect(txnStatesOnDisk(dataDir).get(transactionalId)?.state, crashAgain).toBe(outcome === 'commit' ? 'PrepareCommit' : 'PrepareAbort');
 
     const b = await startBroker({ port: 0, dataDir, config: CONFIG, logLevel: 'silent' });
     brokers.push(b);
@@ -423,6 +424,9 @@ async function checkAfterFailover(b: RunningBroker, started: bigint, preparing: 
       const d = await describeTxn(c, 'fo-d');
       expect([d.transactionState, d.producerEpoch]).toEqual(['CompleteCommit', 0]);
       expect(await offsetOf(c, GROUP, 0)).toBe(42);
+      // the group's __consumer_offsets partition got its marker too: stable
+      const offsetsLog = await readCommitted(c, 0, '__consumer_offsets');
+      expect(offsetsLog.lastStableOffset).toBe(offsetsLog.highWatermark);
     }
   } finally {
     c.close();
