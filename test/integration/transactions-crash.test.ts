@@ -98,7 +98,7 @@ async function initProducer(c: RawClient, transactionalId: string, timeoutMs = T
   return retrying('InitProducerId', async () => {
     const found = await c.request(schemas.findCoordinatorRequest, schemas.findCoordinatorResponse, 4, { keyType: 1, coordinatorKeys: [transactionalId] });
     const foundError = found.coordinators[0]!.errorCode;
-    if (foundError !== ErrorCode.NONE) return { errorCode: foundError, value: undefined as unknown as TxnProducer };
+    if (foundError !== ErrorCode.NONE) return { errorCode: foundError, value: { transactionalId, producerId: -1n, producerEpoch: -1 } };
     const r = await c.request(schemas.initProducerIdRequest, schemas.initProducerIdResponse, 4, { transactionalId, transactionTimeoutMs: timeoutMs, producerId: -1n, producerEpoch: -1 });
     return { errorCode: r.errorCode, value: { transactionalId, producerId: r.producerId, producerEpoch: r.producerEpoch } };
   });
