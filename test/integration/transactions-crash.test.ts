@@ -7,9 +7,11 @@
  * record is written; (2) after it is durable, just before the first marker; (3) just after the first of the two
  * partitions' markers (the other partition has none); (4) after both markers, just before the
  * CompleteCommit/CompleteAbort record. Each as kill -9 (the page cache keeps what was written), and some as a
- * power cut (FaultyFs.crash: unsynced writes dropped): the PrepareCommit written but not yet synced (not
- * acknowledged), the first marker written but not synced after the PrepareCommit was acknowledged, the
- * CompleteCommit written but not synced.
+ * power cut (FaultyFs.crash: unsynced writes dropped): the Prepare record written but not yet synced (not
+ * acknowledged), the first marker written but not synced after the Prepare record was acknowledged, the
+ * Complete record written but not synced. Two kills in a row: the restarted broker killed again between the
+ * markers it writes again, or between the markers of the timeout abort. And a clean stop (SIGTERM) while the
+ * disk stalls just after the first marker or the Prepare record.
  *
  * What Kafka does at the next start (TransactionStateManager loads `__transaction_state`;
  * TransactionCoordinator.onElection): a transaction loaded in PrepareCommit/PrepareAbort has its markers sent
@@ -19,13 +21,16 @@
  * record, which markers), the transaction's outcome (a read_committed Fetch, filtered as a client filters it
  * with aborted_transactions, never sees aborted data nor one partition of a commit without the other once
  * both are stable), the LSO of every partition reaching its high watermark, the markers in the files, the
+ * client's retried EndTxn (NONE for a completed one, PRODUCER_FENCED after the timeout's fence), the
  * coordinator's state (DescribeTransactions), and the producer's next InitProducerId (epoch bumped) with a
  * new transaction that commits.
  *
  * Coordinator failover within one node: several transactional ids with open transactions when the broker
- * stops cleanly or is killed (one of them preparing its commit): after the restart the open ones are aborted
- * at their timeout (measured from their original start), the preparing one completes, kafkajs producers with
- * the same ids init again and commit, and a kafkajs READ_COMMITTED consumer reads exactly the committed data.
+ * stops cleanly or is killed (one of them preparing its commit with transactional offsets): after the restart
+ * an open one is aborted at its timeout (measured from its original start), another by its producer's
+ * InitProducerId (TransactionCoordinator.handleInitProducerId: fence, abort, CONCURRENT_TRANSACTIONS, then the
+ * epoch bumped), the preparing one completes with its offsets, kafkajs producers with the same ids init again
+ * and commit, and a kafkajs READ_COMMITTED consumer reads exactly the committed data.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -255,7 +260,6 @@ const CASES: Case[] = (['commit', 'abort'] as const).flatMap((end): Case[] => [
   { step: 'P3 power cut after the Complete record was written, before its sync', end, point: power('complete', 'after'), atCrash: { state: 'Prepare', markers: 2 }, outcome: end },
 ]);
 
-
 describe('kill -9 and power cuts at every step of a transaction end', () => {
   it.each(CASES)('$end: $step', async ({ step, end, point, again, atCrash, outcome }) => {
     const dataDir = await tempDir();
@@ -312,17 +316,17 @@ describe('kill -9 and power cuts at every step of a transaction end', () => {
       expect(described.producerEpoch).toBe(p.producerEpoch + (fenced ? 1 : 0));
 
       // the producer inits again (its epoch bumped) and commits a new transaction
-      const again = await initProducer(r, transactionalId);
-      expect(again.producerId).toBe(p.producerId);
-      expect(again.producerEpoch).toBe(described.producerEpoch + 1);
-      await openTransaction(r, again, 'n');
-      expect(await endTxn(r, again, true)).toBe(ErrorCode.NONE);
+      const reinit = await initProducer(r, transactionalId);
+      expect(reinit.producerId).toBe(p.producerId);
+      expect(reinit.producerEpoch).toBe(described.producerEpoch + 1);
+      await openTransaction(r, reinit, 'n');
+      expect(await endTxn(r, reinit, true)).toBe(ErrorCode.NONE);
       const after = await untilStable(r, () => undefined);
       for (const partition of PARTITIONS) {
         expect(after[partition]!.values).toEqual([...(outcome === 'commit' ? valuesOf('t', partition) : []), ...valuesOf('n', partition)]);
       }
       observed.push(
-        `${end} | ${step} | at crash: ${stateAtCrash!.state}, markers ${markersAtCrash.join('/')} | after restart: ${outcome === 'commit' ? 'committed' : 'aborted'}${fenced ? ' at its timeout (epoch fenced)' : ' (markers written again)'}, markers ${markers.map((m) => m.length).join('/')}, LSO = HW, EndTxn retried: ${fenced ? 'PRODUCER_FENCED' : 'NONE'}, re-init epoch ${again.producerEpoch}`,
+        `${end} | ${step} | at crash: ${stateAtCrash!.state}, markers ${markersAtCrash.join('/')} | after restart: ${outcome === 'commit' ? 'committed' : 'aborted'}${fenced ? ' at its timeout (epoch fenced)' : ' (markers written again)'}, markers ${markers.map((m) => m.length).join('/')}, LSO = HW, EndTxn retried: ${fenced ? 'PRODUCER_FENCED' : 'NONE'}, re-init epoch ${reinit.producerEpoch}`,
       );
     } finally {
       r.close();
