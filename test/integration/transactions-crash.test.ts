@@ -51,7 +51,7 @@ const PARTITIONS = [0, 1] as const;
 const TXN_TIMEOUT_MS = 1000;
 const CONFIG = {
   'transaction.state.log.num.partitions': 1,
-  'transaction.abort.timed.out.transaction.cleanup.interval.ms': 200,
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': 100,
   'offsets.topic.num.partitions': 1,
   'group.initial.rebalance.delay.ms': 0,
 };
@@ -254,7 +254,8 @@ const CASES: Case[] = (['commit', 'abort'] as const).flatMap((end): Case[] => [
   { step: '3 kill -9 between the markers of the two partitions', end, point: kill('marker', 'after'), atCrash: { state: 'Prepare', markers: 1 }, outcome: end },
   { step: '4 kill -9 after both markers, before the Complete record', end, point: kill('complete', 'before'), atCrash: { state: 'Prepare', markers: 2 }, outcome: end },
   { step: '3+3 kill -9 between the markers, then again between the markers the restarted broker writes', end, point: kill('marker', 'after'), again: kill('marker', 'after'), atCrash: { state: 'Prepare', markers: 1 }, outcome: end },
-  { step: '1+3 kill -9 before the Prepare record, then again between the markers of the timeout abort', end, point: kill('prepare', 'before'), again: kill('marker', 'after'), atCrash: { state: 'Ongoing', markers: 0 }, outcome: 'abort' },
+  // (the timeout's abort is the same whatever the client was ending: once, with the commit)
+  ...(end === 'commit' ? [{ step: '1+3 kill -9 before the Prepare record, then again between the markers of the timeout abort', end, point: kill('prepare', 'before'), again: kill('marker', 'after'), atCrash: { state: 'Ongoing', markers: 0 }, outcome: 'abort' } as const] : []),
   { step: 'P1 power cut after the Prepare record was written, before its sync (not acknowledged)', end, point: power('prepare', 'after'), atCrash: { state: 'Ongoing', markers: 0 }, outcome: 'abort' },
   { step: 'P2 power cut after the first marker was written, before its sync (Prepare acknowledged)', end, point: power('marker', 'after'), atCrash: { state: 'Prepare', markers: 0 }, outcome: end },
   { step: 'P3 power cut after the Complete record was written, before its sync', end, point: power('complete', 'after'), atCrash: { state: 'Prepare', markers: 2 }, outcome: end },
