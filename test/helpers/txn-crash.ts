@@ -9,7 +9,7 @@
  *   `__transaction_state` (txnStatesOnDisk).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RECORD_BATCH_OVERHEAD, entrySizeAt, iterateRecords, readBatchHeader, readTransactionMarker, LOG_OVERHEAD } from '../../protocol/records/index.js';
@@ -21,11 +21,15 @@ import { transpileForNode } from './ts-child.js';
 
 export type { TxnCrashPoint } from './txn-crash-child.js';
 
+let childDir: string | undefined;
 let childScript: string | undefined;
 
 /** Starts the broker process; `ensureBuilt()` (broker-process.ts) must have run. */
 export function spawnTxnBroker(opts: TxnCrashChildOptions): Promise<BrokerProcess> {
-  childScript ??= transpileForNode('test/helpers/txn-crash-child.ts', mkdtempSync(join(tmpdir(), 'gregor-txn-child-')));
+  if (childScript === undefined) {
+    childDir = mkdtempSync(join(tmpdir(), 'gregor-txn-child-'));
+    childScript = transpileForNode('test/helpers/txn-crash-child.ts', childDir);
+  }
   const env = {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GREGOR_'))),
     GREGOR_INDEX: join(repoRoot, 'dist/src/index.js'),
@@ -35,6 +39,13 @@ export function spawnTxnBroker(opts: TxnCrashChildOptions): Promise<BrokerProces
     GREGOR_TXN_CRASH: JSON.stringify(opts),
   };
   return track(spawn(process.execPath, [childScript], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] }), /ready: listening on [^\s:]+:(\d+)/);
+}
+
+/** Removes the transpiled child (afterAll). */
+export function removeTxnBrokerScript(): void {
+  if (childDir !== undefined) rmSync(childDir, { recursive: true, force: true });
+  childDir = undefined;
+  childScript = undefined;
 }
 
 /** The batches of every segment of a partition directory, in offset order, with their bytes. */

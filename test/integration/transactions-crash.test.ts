@@ -43,7 +43,7 @@ import { ensureBuilt, killAll, type BrokerProcess } from '../helpers/broker-proc
 import { decodeRecords } from '../helpers/fetch-records.js';
 import { batchOf, produceRaw } from '../helpers/produce-records.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { markersOnDisk, spawnTxnBroker, txnStatesOnDisk, type TxnCrashPoint } from '../helpers/txn-crash.js';
+import { markersOnDisk, removeTxnBrokerScript, spawnTxnBroker, txnStatesOnDisk, type TxnCrashPoint } from '../helpers/txn-crash.js';
 
 const TOPIC = 'txc';
 const PARTITIONS = [0, 1] as const;
@@ -75,6 +75,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   console.log(`transaction crash matrix:\n${observed.join('\n')}`);
+  removeTxnBrokerScript();
   for (const d of dirs) await rm(d, { recursive: true, force: true });
 });
 
