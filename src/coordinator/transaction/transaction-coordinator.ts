@@ -11,7 +11,7 @@
  * state machine), transaction-coordinator-shard.ts (the ids of one partition,
  * their writes, expiration), transaction-records.ts and transaction-log.ts
  * (the records and their bytes), transaction-marker-writer.ts (the door to
- * the partitions' logs).
+ * the partitions' logs), transaction-stats.ts (what the metrics count).
  *
  * The operations, as Kafka's (each answers an error code; the handlers map
  * PRODUCER_FENCED to INVALID_PRODUCER_EPOCH for versions before KIP-588):
@@ -43,6 +43,7 @@ import type { TransactionMarkerWriter, TransactionResult } from './transaction-m
 import { isEpochExhausted, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, TransactionMetadata, topicPartitionKey, type TopicPartition, type TxnTransitMetadata } from './transaction-metadata.js';
 import { transactionRecordSerde, type TransactionLogRecord } from './transaction-records.js';
 import { transactionStateNamed, type TransactionState } from './transaction-state.js';
+import { TransactionStats, type AbortReason } from './transaction-stats.js';
 import { transactionPartition, transactionStateTopic, type TransactionStateTopicSettings } from './transaction-state-topic.js';
 
 /** A transactional id as ListTransactions answers it. */
@@ -90,6 +91,17 @@ export interface TxnProducer {
   readonly producerEpoch: number;
 }
 
+/** The transactions and ids the coordinator holds now, as the metrics count them. */
+export interface TransactionCounts {
+  /** Transactional ids held by the served shards, in every state. */
+  readonly transactionalIds: number;
+  /** Transactions not complete yet: Ongoing, PrepareCommit, PrepareAbort. */
+  readonly open: Readonly<Record<'Ongoing' | 'PrepareCommit' | 'PrepareAbort', number>>;
+}
+
+/** Who ends a transaction: its client (EndTxn), or the coordinator (a timeout; a fence on re-init). */
+type EndOrigin = Exclude<AbortReason, 'resumed'>;
+
 const initError = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
 
 export class TransactionCoordinator {
@@ -100,6 +112,8 @@ export class TransactionCoordinator {
    * Produce asks by producer id); checked against the id's metadata at each lookup, dropped once stale.
    */
   private readonly producerTxnIds = new Map<number, string>();
+  /** Counts for the metrics (transaction-stats.ts). */
+  readonly stats = new TransactionStats();
 
   private constructor(private readonly deps: TransactionCoordinatorDeps) {
     const log = deps.logger.child({ component: 'transaction-coordinator' });
@@ -121,7 +135,9 @@ export class TransactionCoordinator {
   /** Starts the coordinator; existing `__transaction_state` partitions are loaded in the background. */
   static start(deps: TransactionCoordinatorDeps): TransactionCoordinator {
     const c = new TransactionCoordinator(deps);
+    c.stats.loadStarting();
     c.runtime.startLoading();
+    void c.runtime.whenLoaded().then(() => c.stats.loadDone());
     return c;
   }
 
@@ -188,6 +204,17 @@ export class TransactionCoordinator {
     return { errorCode: ErrorCode.NONE, unknownStates, transactions };
   }
 
+  /** The ids and open transactions of the served shards now (the metrics). */
+  counts(): TransactionCounts {
+    let transactionalIds = 0;
+    const open = { Ongoing: 0, PrepareCommit: 0, PrepareAbort: 0 };
+    for (const shard of this.runtime.activeShards()) {
+      transactionalIds += shard.transactions.size;
+      for (const m of shard.transactions.values()) if (m.state === 'Ongoing' || m.state === 'PrepareCommit' || m.state === 'PrepareAbort') open[m.state]++;
+    }
+    return { transactionalIds, open };
+  }
+
   /** Every served shard (ListTransactions; the timeout and expiration tasks run per shard). */
   shards(): TransactionCoordinatorShard[] {
     return this.runtime.activeShards();
@@ -237,7 +264,7 @@ export class TransactionCoordinator {
       const transit = decision.transit;
       if (transit.txnState === 'PrepareEpochFence') {
         // abort the ongoing transaction with the bumped epoch; the client retries, and its retry bumps again
-        const errorCode = await this.endTransaction(transactionalId, transit.producerId, transit.producerEpoch, 'abort', false);
+        const errorCode = await this.endTransaction(transactionalId, transit.producerId, transit.producerEpoch, 'abort', 'fenced');
         return initError(errorCode === ErrorCode.NONE ? ErrorCode.CONCURRENT_TRANSACTIONS : errorCode);
       }
       const errorCode = await shard.appendTransition(m, transit);
@@ -329,7 +356,7 @@ export class TransactionCoordinator {
 
   /** EndTxn from a client. */
   endTxn(producer: TxnProducer, result: TransactionResult): Promise<number> {
-    return this.endTransaction(producer.transactionalId, producer.producerId, producer.producerEpoch, result, true);
+    return this.endTransaction(producer.transactionalId, producer.producerId, producer.producerEpoch, result, 'client');
   }
 
   /**
@@ -337,7 +364,8 @@ export class TransactionCoordinator {
    * the coordinator itself (a fence on re-init or timeout, which comes with
    * the bumped epoch and a PrepareEpochFence pending).
    */
-  private async endTransaction(transactionalId: string, producerId: number, producerEpoch: number, result: TransactionResult, isFromClient: boolean): Promise<number> {
+  private async endTransaction(transactionalId: string, producerId: number, producerEpoch: number, result: TransactionResult, origin: EndOrigin): Promise<number> {
+    const isFromClient = origin === 'client';
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     const unavailable = this.unavailable(transactionalId);
     if (unavailable !== undefined) return unavailable;
@@ -384,14 +412,14 @@ export class TransactionCoordinator {
     // (the state has changed since the switch above: read it afresh)
     const now: string = m.state;
     if (now !== nextState || m.pendingTransitionInProgress) return ErrorCode.CONCURRENT_TRANSACTIONS;
-    this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, m.topicPartitions.values());
+    this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, origin, m.topicPartitions.values());
     return ErrorCode.NONE;
   }
 
   /** A loaded transaction in PrepareCommit/PrepareAbort: its markers are written again, then it completes. */
   private completeLoaded(shard: TransactionCoordinatorShard, m: TransactionMetadata): void {
     const result: TransactionResult = m.state === 'PrepareCommit' ? 'commit' : 'abort';
-    this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, m.topicPartitions.values());
+    this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, 'resumed', m.topicPartitions.values());
   }
 
   /**
@@ -405,17 +433,19 @@ export class TransactionCoordinator {
     m: TransactionMetadata,
     complete: TxnTransitMetadata,
     result: TransactionResult,
+    reason: AbortReason,
     partitions: Iterable<TopicPartition>,
   ): void {
     const left = [...partitions];
     const retry = (what: () => void): void => shard.schedule(`markers-${m.transactionalId}`, this.deps.config.markerRetryBackoffMs, what);
     const writeComplete = async (): Promise<void> => {
       const errorCode = await shard.appendTransition(m, complete);
+      if (errorCode === ErrorCode.NONE) this.stats.completed(result, reason);
       if (errorCode === ErrorCode.NONE || shard.isUnloaded || shard.transactions.get(m.transactionalId) !== m) return;
       this.log.warn({ transactionalId: m.transactionalId, error: errorCode }, `writing ${complete.txnState} failed; retrying`);
       retry(() => {
         if (m.pendingTransitionInProgress) return;
-        this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, []);
+        this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, reason, []);
       });
     };
     const writeMarkers = async (): Promise<void> => {
@@ -427,6 +457,7 @@ export class TransactionCoordinator {
           result,
           partitions: [...left],
         });
+        for (const r of results) if (r.errorCode === ErrorCode.NONE) this.stats.markersWritten[result]++;
         if (shard.isUnloaded || shard.transactions.get(m.transactionalId) !== m) return;
         const failed = new Set(
           results
@@ -455,7 +486,7 @@ export class TransactionCoordinator {
       if (m.state !== 'Ongoing' || m.pendingTransitionInProgress || m.txnStartTimestamp + m.txnTimeoutMs >= now) continue;
       this.log.info({ transactionalId: m.transactionalId, producerId: m.producerId, producerEpoch: m.producerEpoch }, 'aborting a timed-out transaction');
       const fence = m.prepareFenceProducerEpoch();
-      void this.endTransaction(m.transactionalId, fence.producerId, fence.producerEpoch, 'abort', false).then((errorCode) => {
+      void this.endTransaction(m.transactionalId, fence.producerId, fence.producerEpoch, 'abort', 'timeout').then((errorCode) => {
         if (errorCode !== ErrorCode.NONE) this.log.warn({ transactionalId: m.transactionalId, error: errorCode }, 'aborting a timed-out transaction failed');
       });
     }
