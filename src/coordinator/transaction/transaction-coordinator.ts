@@ -22,7 +22,14 @@
  *   and the client gets CONCURRENT_TRANSACTIONS to retry; so does one whose
  *   commit/abort is still being written.
  * - addPartitions / addOffsets (the group's `__consumer_offsets` partition):
- *   the transaction becomes Ongoing.
+ *   the transaction becomes Ongoing. While the previous transaction of the
+ *   id is still completing (PrepareCommit/PrepareAbort: its markers and
+ *   Complete record being written, fdatasync'ed with gregor.flush.acks.all),
+ *   the request waits for that, up to COMPLETION_WAIT_MS, instead of getting
+ *   CONCURRENT_TRANSACTIONS at once (then it does, as from Kafka): a client
+ *   that starts its next transaction right after EndTxn would otherwise
+ *   retry after its backoff (kafkajs 300 ms; Kafka's Java producer 20 ms for
+ *   this case), the answer its retry would get, only later.
  * - endTxn: PrepareCommit/PrepareAbort is written, the client answered, then
  *   the markers are written to every partition and CompleteCommit/
  *   CompleteAbort recorded; a retry of an end already done answers NONE.
@@ -102,6 +109,9 @@ export interface TransactionCounts {
 /** Who ends a transaction: its client (EndTxn), or the coordinator (a timeout; a fence on re-init). */
 type EndOrigin = Exclude<AbortReason, 'resumed'>;
 
+/** How long an AddPartitionsToTxn/AddOffsetsToTxn waits for the id's previous transaction to complete. */
+const COMPLETION_WAIT_MS = 1000;
+
 const initError = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
 
 export class TransactionCoordinator {
@@ -112,6 +122,8 @@ export class TransactionCoordinator {
    * Produce asks by producer id); checked against the id's metadata at each lookup, dropped once stale.
    */
   private readonly producerTxnIds = new Map<number, string>();
+  /** Requests waiting for the completion of an id's transaction (addPartitions), by its metadata. */
+  private readonly completionWaiters = new Map<TransactionMetadata, Set<() => void>>();
   /** Counts for the metrics (transaction-stats.ts). */
   readonly stats = new TransactionStats();
 
@@ -313,7 +325,12 @@ export class TransactionCoordinator {
   // ------------------------------------------------------------ AddPartitionsToTxn, AddOffsetsToTxn
 
   /** AddPartitionsToTxn (v0-3): the partitions join the transaction, which becomes Ongoing. */
-  async addPartitions(producer: TxnProducer, partitions: readonly TopicPartition[]): Promise<number> {
+  addPartitions(producer: TxnProducer, partitions: readonly TopicPartition[]): Promise<number> {
+    return this.addPartitionsOnce(producer, partitions, false);
+  }
+
+  /** addPartitions; `waited`: it has waited for the previous transaction to complete already. */
+  private async addPartitionsOnce(producer: TxnProducer, partitions: readonly TopicPartition[], waited: boolean): Promise<number> {
     const { transactionalId, producerId, producerEpoch } = producer;
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     const unavailable = this.unavailable(transactionalId);
@@ -322,8 +339,13 @@ export class TransactionCoordinator {
     const m = shard.transactions.get(transactionalId);
     if (!m || m.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (m.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
+    if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') {
+      if (waited) return ErrorCode.CONCURRENT_TRANSACTIONS;
+      // the previous transaction completing: wait for it, then everything is checked again
+      await this.whenCompleted(m, COMPLETION_WAIT_MS);
+      return this.addPartitionsOnce(producer, partitions, true);
+    }
     if (m.pendingTransitionInProgress) return ErrorCode.CONCURRENT_TRANSACTIONS;
-    if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') return ErrorCode.CONCURRENT_TRANSACTIONS;
     this.producerTxnIds.set(producerId, transactionalId);
     if (m.state === 'Ongoing' && partitions.every((tp) => m.topicPartitions.has(topicPartitionKey(tp)))) return ErrorCode.NONE;
     return shard.appendTransition(m, m.prepareAddPartitions(partitions, Date.now()));
@@ -416,6 +438,30 @@ export class TransactionCoordinator {
     return ErrorCode.NONE;
   }
 
+  /** Resolves once the transaction of `m` has completed or given up (completed(m)), or after `maxMs`. */
+  private whenCompleted(m: TransactionMetadata, maxMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let waiters = this.completionWaiters.get(m);
+      if (!waiters) this.completionWaiters.set(m, (waiters = new Set()));
+      const all = waiters;
+      const done = (): void => {
+        clearTimeout(timer);
+        all.delete(done);
+        if (all.size === 0 && this.completionWaiters.get(m) === all) this.completionWaiters.delete(m);
+        resolve();
+      };
+      const timer = setTimeout(done, maxMs);
+      all.add(done);
+    });
+  }
+
+  /** Wakes the requests waiting for the transaction of `m` (whenCompleted). */
+  private completed(m: TransactionMetadata): void {
+    const waiters = this.completionWaiters.get(m);
+    if (!waiters) return;
+    for (const done of [...waiters]) done();
+  }
+
   /** A loaded transaction in PrepareCommit/PrepareAbort: its markers are written again, then it completes. */
   private completeLoaded(shard: TransactionCoordinatorShard, m: TransactionMetadata): void {
     const result: TransactionResult = m.state === 'PrepareCommit' ? 'commit' : 'abort';
@@ -441,7 +487,10 @@ export class TransactionCoordinator {
     const writeComplete = async (): Promise<void> => {
       const errorCode = await shard.appendTransition(m, complete);
       if (errorCode === ErrorCode.NONE) this.stats.completed(result, reason);
-      if (errorCode === ErrorCode.NONE || shard.isUnloaded || shard.transactions.get(m.transactionalId) !== m) return;
+      if (errorCode === ErrorCode.NONE || shard.isUnloaded || shard.transactions.get(m.transactionalId) !== m) {
+        this.completed(m);
+        return;
+      }
       this.log.warn({ transactionalId: m.transactionalId, error: errorCode }, `writing ${complete.txnState} failed; retrying`);
       retry(() => {
         if (m.pendingTransitionInProgress) return;
@@ -458,7 +507,10 @@ export class TransactionCoordinator {
           partitions: [...left],
         });
         for (const r of results) if (r.errorCode === ErrorCode.NONE) this.stats.markersWritten[result]++;
-        if (shard.isUnloaded || shard.transactions.get(m.transactionalId) !== m) return;
+        if (shard.isUnloaded || shard.transactions.get(m.transactionalId) !== m) {
+          this.completed(m);
+          return;
+        }
         const failed = new Set(
           results
             .filter((r) => r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
@@ -475,7 +527,10 @@ export class TransactionCoordinator {
       }
       await writeComplete();
     };
-    void writeMarkers().catch((err: unknown) => this.log.error({ err, transactionalId: m.transactionalId }, 'completing a transaction failed'));
+    void writeMarkers().catch((err: unknown) => {
+      this.log.error({ err, transactionalId: m.transactionalId }, 'completing a transaction failed');
+      this.completed(m);
+    });
   }
 
   // ------------------------------------------------------------ timeouts
