@@ -2,23 +2,25 @@
  * Transactions benchmark (prints numbers, asserts nothing): what transactions cost a producer and a
  * read_committed consumer, each against its baseline measured in the same run.
  *
- * 1. Produce: PRODUCERS kafkajs producers (bench/kafkajs-load.ts, pinned to the client core) write 1 KiB
+ * 1. Produce (ROUNDS rounds, each an idempotent run then a transactional one; medians and their ratio):
+ *    PRODUCERS kafkajs producers (bench/kafkajs-load.ts, pinned to the client core) write 1 KiB
  *    records, RECORDS per request, acks=all, to a topic of PARTITIONS partitions for DURATION s after a
  *    warm-up: idempotent producers (the baseline), then transactional ones (one transaction per request:
  *    AddPartitionsToTxn, Produce, EndTxn commit), each on a broker of its own (fresh data directory,
- *    broker pinned to the server core, default flush: acks=all waits for fdatasync). Printed: records/s
+ *    broker pinned to the server core; acks=all waits for fdatasync, as by default, unless --no-flush:
+ *    gregor.flush.acks.all=false, Kafka's own default of no fsync per write). Printed: records/s
  *    and MB/s of each, the ratio transactional / idempotent (target >= 0.7), and the commit latency
  *    (EndTxn as the client sees it) p50/p99/max.
- * 2. Consume: after the transactional run, MIXED_S more seconds of transactions of which one in ten is
+ * 2. Consume: after the last transactional run, MIXED_S more seconds of transactions of which one in ten is
  *    aborted; the broker is restarted on that data directory and one raw-frame client (Fetch v12, every
  *    partition in each request, 8 MiB per fetch, records kept as bytes) reads the whole topic from offset 0
  *    to its end, alternately with read_uncommitted and read_committed (PASSES each, after one pass of each
- *    not counted). Printed: MB/s of each
- *    (median), and the ratio read_committed / read_uncommitted (target >= 0.9); both read the same bytes
- *    (the LSO is the high watermark once every transaction has ended).
+ *    not counted). Printed: MB/s of each (median), and the ratio read_committed / read_uncommitted
+ *    (target >= 0.9); both read the same bytes (the LSO is the high watermark once every transaction has
+ *    ended).
  *
  * Run: npm run build && npm run bench:txn [-- --duration S --warmup S --producers N --partitions N
- *      --records N --passes N --profile]
+ *      --records N --rounds N --passes N --no-flush --profile]
  * With --profile each broker runs with --cpu-prof; the top self-time functions of each phase are printed.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -40,7 +42,9 @@ const { values: opts } = parseArgs({
     records: { type: 'string', default: '100' },
     'mixed-seconds': { type: 'string', default: '3' },
     passes: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '3' },
     profile: { type: 'boolean', default: false },
+    'no-flush': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -55,6 +59,7 @@ const PARTITIONS = Number(opts.partitions);
 const RECORDS = Number(opts.records);
 const MIXED_S = Number(opts['mixed-seconds']);
 const PASSES = Number(opts.passes);
+const ROUNDS = Number(opts.rounds);
 const TOPIC = 'bench-txn';
 const READ_UNCOMMITTED = 0;
 const READ_COMMITTED = 1;
@@ -114,7 +119,8 @@ class Client {
 
 async function startBroker(dataDir: string, phase: string): Promise<ServerProcess> {
   const nodeArgs = profileRoot ? ['--cpu-prof', `--cpu-prof-dir=${join(profileRoot, phase)}`] : [];
-  return startGregor({ dataDir, nodeArgs, args: ['-o', 'auto.create.topics.enable=false'] });
+  const flush = opts['no-flush'] ? ['-o', 'gregor.flush.acks.all=false'] : [];
+  return startGregor({ dataDir, nodeArgs, args: ['-o', 'auto.create.topics.enable=false', ...flush] });
 }
 
 async function createTopic(bootstrap: string): Promise<void> {
@@ -249,29 +255,51 @@ const f1 = (n: number | undefined): string => (n === undefined ? '-' : n.toFixed
 async function main(): Promise<void> {
   console.log(
     `transactions: ${PRODUCERS} kafkajs producers, ${RECORDS} x 1 KiB records per request (per transaction), acks=all, ${PARTITIONS} partitions, ` +
-      `${WARMUP_S} s warm-up + ${DURATION_S} s; then read_committed vs read_uncommitted over the transactional data (${PASSES} passes each)`,
+      `${opts['no-flush'] ? 'gregor.flush.acks.all=false' : 'fdatasync before acks=all answers'}, ${WARMUP_S} s warm-up + ${DURATION_S} s; then read_committed vs read_uncommitted over the transactional data (${PASSES} passes each)`,
   );
 
-  // 1. idempotent baseline, then transactions, each on a fresh broker
-  let broker = await startBroker(dir('idempotent'), 'idempotent');
-  await createTopic(broker.bootstrap);
-  const idem = await produce(broker, 'idempotent', 0, WARMUP_S, DURATION_S);
-  await broker.stop();
-
-  const txnDir = dir('txn');
+  // 1. idempotent baseline, then transactions, each on a fresh broker; ROUNDS times, alternately
+  const idems: ProduceFigures[] = [];
+  const txns: ProduceFigures[] = [];
+  let txnDir = '';
+  let broker: ServerProcess;
+  for (let round = 0; round < ROUNDS; round++) {
+    const idemDir = dir('idempotent');
+    broker = await startBroker(idemDir, 'idempotent');
+    await createTopic(broker.bootstrap);
+    idems.push(await produce(broker, 'idempotent', 0, WARMUP_S, DURATION_S));
+    await broker.stop();
+    rmSync(idemDir, { recursive: true, force: true });
+    if (txnDir !== '') rmSync(txnDir, { recursive: true, force: true });
+    txnDir = dir('txn');
+    broker = await startBroker(txnDir, 'txn');
+    await createTopic(broker.bootstrap);
+    txns.push(await produce(broker, 'txn', 0, WARMUP_S, DURATION_S));
+    await broker.stop();
+  }
+  // more data for the consumers, on the last round's: one transaction in ten aborted
   broker = await startBroker(txnDir, 'txn');
-  await createTopic(broker.bootstrap);
-  const txn = await produce(broker, 'txn', 0, WARMUP_S, DURATION_S);
-  // more data for the consumers: one transaction in ten aborted
   const mixed = MIXED_S > 0 ? await produce(broker, 'txn', 10, 0, MIXED_S) : undefined;
   await broker.stop();
 
+  const row = (label: string, f: ProduceFigures): string =>
+    `  ${label.padEnd(32)} ${f.msgsPerS.toFixed(0).padStart(10)} ${f.mbPerS.toFixed(1).padStart(9)} ${f.brokerCpuS.toFixed(1).padStart(14)}` +
+    (f.commits ? `   commit p50 ${f1(f.commitP50Ms)} ms, p99 ${f1(f.commitP99Ms)} ms, max ${f1(f.commitMaxMs)} ms (${f.commits} commits)` : '');
   console.log('');
-  console.log('produce (1 KiB records, acks=all)      records/s      MB/s   broker CPU s');
-  console.log(`  idempotent (baseline)             ${idem.msgsPerS.toFixed(0).padStart(10)} ${idem.mbPerS.toFixed(1).padStart(9)} ${idem.brokerCpuS.toFixed(1).padStart(14)}`);
-  console.log(`  transactional                     ${txn.msgsPerS.toFixed(0).padStart(10)} ${txn.mbPerS.toFixed(1).padStart(9)} ${txn.brokerCpuS.toFixed(1).padStart(14)}`);
-  console.log(`  ratio transactional / idempotent: ${(txn.msgsPerS / idem.msgsPerS).toFixed(2)} (target >= 0.7)`);
-  console.log(`  commit latency (EndTxn): p50 ${f1(txn.commitP50Ms)} ms, p99 ${f1(txn.commitP99Ms)} ms, max ${f1(txn.commitMaxMs)} ms over ${txn.commits ?? 0} commits`);
+  console.log('produce (1 KiB records, acks=all)     records/s      MB/s   broker CPU s');
+  for (let round = 0; round < ROUNDS; round++) {
+    console.log(row(`round ${round + 1} idempotent (baseline)`, idems[round]!));
+    console.log(row(`round ${round + 1} transactional`, txns[round]!));
+  }
+  const idemMedian = median(idems.map((f) => f.msgsPerS));
+  const txnMedian = median(txns.map((f) => f.msgsPerS));
+  console.log(`  median records/s: idempotent ${idemMedian.toFixed(0)}, transactional ${txnMedian.toFixed(0)}`);
+  console.log(
+    `  ratio transactional / idempotent: ${(txnMedian / idemMedian).toFixed(2)} (target >= 0.7; per round: ${txns.map((t, i) => (t.msgsPerS / idems[i]!.msgsPerS).toFixed(2)).join(', ')})`,
+  );
+  console.log(
+    `  commit latency (EndTxn), median of the rounds: p50 ${f1(median(txns.map((t) => t.commitP50Ms ?? 0)))} ms, p99 ${f1(median(txns.map((t) => t.commitP99Ms ?? 0)))} ms`,
+  );
   if (mixed) console.log(`  (then ${MIXED_S} s with one transaction in ten aborted: ${mixed.msgsPerS.toFixed(0)} committed records/s)`);
 
   // 2. consume the transactional data, both isolation levels, alternately
