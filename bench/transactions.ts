@@ -139,6 +139,8 @@ interface ProduceFigures {
   readonly msgsPerS: number;
   readonly mbPerS: number;
   readonly brokerCpuS: number;
+  /** CPU seconds of the kafkajs process over the window. */
+  readonly clientCpuS: number;
   readonly seconds: number;
   readonly commitP50Ms?: number;
   readonly commitP99Ms?: number;
@@ -159,6 +161,7 @@ async function produce(broker: ServerProcess, mode: 'txn' | 'idempotent', abortE
     msgsPerS: Number(e.msgs) / seconds,
     mbPerS: Number(e.bytes) / 1e6 / seconds,
     brokerCpuS: r.watchedCpu[0] ?? 0,
+    clientCpuS: r.toolCpu,
     seconds,
     commitP50Ms: num('commitP50Ms'),
     commitP99Ms: num('commitP99Ms'),
@@ -283,10 +286,10 @@ async function main(): Promise<void> {
   await broker.stop();
 
   const row = (label: string, f: ProduceFigures): string =>
-    `  ${label.padEnd(32)} ${f.msgsPerS.toFixed(0).padStart(10)} ${f.mbPerS.toFixed(1).padStart(9)} ${f.brokerCpuS.toFixed(1).padStart(14)}` +
+    `  ${label.padEnd(32)} ${f.msgsPerS.toFixed(0).padStart(10)} ${f.mbPerS.toFixed(1).padStart(9)} ${f.brokerCpuS.toFixed(1).padStart(14)} ${f.clientCpuS.toFixed(1).padStart(14)}` +
     (f.commits ? `   commit p50 ${f1(f.commitP50Ms)} ms, p99 ${f1(f.commitP99Ms)} ms, max ${f1(f.commitMaxMs)} ms (${f.commits} commits)` : '');
   console.log('');
-  console.log('produce (1 KiB records, acks=all)     records/s      MB/s   broker CPU s');
+  console.log(`produce (1 KiB records, acks=all)     records/s      MB/s   broker CPU s   client CPU s   (CPU over the ${DURATION_S} s window)`);
   for (let round = 0; round < ROUNDS; round++) {
     console.log(row(`round ${round + 1} idempotent (baseline)`, idems[round]!));
     console.log(row(`round ${round + 1} transactional`, txns[round]!));
