@@ -350,6 +350,9 @@ export class Broker {
       get stableOffsets() {
         return broker.producerStates as ProducerStateManager | undefined;
       },
+      get transactions() {
+        return broker.transactions as TransactionCoordinator | undefined;
+      },
     };
   }
 

@@ -7,12 +7,15 @@
  *   bytes and counts, storage latencies) is read from there when scraped.
  * - The rest is read from the broker's state when scraped (collect callbacks): connections, requests in
  *   flight, waiting produce and fetch requests, partitions, the batch cache, file handles, consumer groups
- *   and their lag, client software, and Node's process metrics (prom-client's default collectors).
+ *   and their lag, transactions (the coordinator's counts), client software, and Node's process metrics
+ *   (prom-client's default collectors).
  * Per-partition and per-group families hold at most gregor.metrics.max.partitions series each (the first
  * ones by name); gregor_metrics_series_omitted says how many were left out.
  */
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { LogManager, PartitionLog } from '../../storage/index.js';
+import type { TransactionCoordinator } from '../coordinator/transaction/transaction-coordinator.js';
+import { ABORT_REASONS } from '../coordinator/transaction/transaction-stats.js';
 import type { GroupCoordinator } from '../group/coordinator.js';
 import { GROUP_STATES } from '../group/group.js';
 import type { TopicManager } from '../metadata/topic-manager.js';
@@ -40,6 +43,7 @@ export interface MetricsSources {
   readonly topics: Pick<TopicManager, 'get' | 'all'> | undefined;
   readonly groups: Pick<GroupCoordinator, 'groupOverview' | 'consumerLag'> | undefined;
   readonly logs: Pick<LogManager, 'clusterId' | 'stats' | 'allLogs'> | undefined;
+  readonly transactions: Pick<TransactionCoordinator, 'stats' | 'counts'> | undefined;
   /** Last stable offsets without I/O (produce/producer-state-manager.ts); undefined while starting. */
   readonly stableOffsets: { lastStableOffsetIfLoaded(log: PartitionLog): number | undefined } | undefined;
 }
@@ -273,6 +277,50 @@ export class BrokerMetrics {
         }
       },
     );
+    // ---------------------------------------------------------------- transactions
+    new Gauge({
+      name: `${PREFIX}transactions_ongoing`,
+      help: 'Transactions not complete yet, by state: Ongoing, PrepareCommit and PrepareAbort (their markers being written).',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const open = self.sources.transactions?.counts().open ?? { Ongoing: 0, PrepareCommit: 0, PrepareAbort: 0 };
+        for (const [state, n] of Object.entries(open)) this.set({ state }, n);
+      },
+    });
+    stateGauge('transactional_ids', 'Transactional ids the transaction coordinator holds (loaded partitions of __transaction_state), in every state.', () => self.sources.transactions?.counts().transactionalIds ?? 0);
+    stateCounter('transactions_committed_total', 'Transactions committed since start (counted when their CompleteCommit is written, all markers written).', () => self.sources.transactions?.stats.committed ?? 0);
+    new Counter({
+      name: `${PREFIX}transactions_aborted_total`,
+      help:
+        'Transactions aborted since start (counted when their CompleteAbort is written), by reason: client (EndTxn), timeout (transaction.timeout.ms), ' +
+        'fenced (its transactional id initialized again), resumed (found in PrepareAbort at load and completed after a restart).',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        const aborted = self.sources.transactions?.stats.aborted;
+        for (const reason of ABORT_REASONS) this.inc({ reason }, aborted?.[reason] ?? 0);
+      },
+    });
+    new Counter({
+      name: `${PREFIX}transaction_markers_written_total`,
+      help: 'COMMIT and ABORT markers written by the transaction coordinator, one per partition of a transaction, by result.',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        const written = self.sources.transactions?.stats.markersWritten;
+        this.inc({ result: 'commit' }, written?.commit ?? 0);
+        this.inc({ result: 'abort' }, written?.abort ?? 0);
+      },
+    });
+    stateGauge(
+      'transaction_coordinator_load_seconds',
+      'Seconds the transaction coordinator took to load __transaction_state at start (the time so far while it loads; 0 when there was nothing to load).',
+      () => self.sources.transactions?.stats.loadSeconds() ?? 0,
+    );
+
     this.omitted = new Gauge({
       name: `${PREFIX}metrics_series_omitted`,
       help: 'Series left out of a per-partition or per-group metric by gregor.metrics.max.partitions, by metric.',

@@ -126,7 +126,8 @@ export function spawnEmbedded(opts: EmbeddedOptions): Promise<BrokerProcess> {
   return track(child, /ready: listening on [^\s:]+:(\d+)/);
 }
 
-async function track(child: ChildProcess, readyLine: RegExp): Promise<BrokerProcess> {
+/** Follows a broker child process until it prints its ready line (the port in group 1); other spawners use it too. */
+export async function track(child: ChildProcess, readyLine: RegExp): Promise<BrokerProcess> {
   children.add(child);
   let out = '';
   let lines = '';

@@ -1,7 +1,8 @@
 /**
  * The metrics and the Grafana dashboard against a real Prometheus (Debian's `prometheus` package, which
  * .ci/run installs): a broker serves traffic that exercises every panel (several topics, a consumer group
- * that keeps up and one that lags, produce and metadata errors, long polls, acks=all produces) while
+ * that keeps up and one that lags, produce and metadata errors, long polls, acks=all produces, transactions
+ * committed and aborted) while
  * Prometheus scrapes it every second; then every query of every panel is evaluated through Prometheus's
  * HTTP API as Grafana would run it (template variables resolved from their label_values queries,
  * $__interval, $__rate_interval and $__range substituted) and must succeed with data. promtool checks the
@@ -125,6 +126,7 @@ class Traffic {
   private readonly loops: Promise<void>[] = [];
   private readonly consumers: Consumer[] = [];
   private producer!: Producer;
+  private transactional!: Producer;
   private raw!: RawClient;
 
   constructor(private readonly broker: RunningBroker) {}
@@ -137,6 +139,8 @@ class Traffic {
     await topics.create({ name: 'audit.log', numPartitions: 1, replicationFactor: 1, configs: {} });
     this.producer = kafka.producer();
     await this.producer.connect();
+    this.transactional = kafka.producer({ transactionalId: 'prometheus-txn', idempotent: true, maxInFlightRequests: 1 });
+    await this.transactional.connect();
     this.raw = await RawClient.connect(this.broker.port, '127.0.0.1', 'raw-software');
     await this.raw.request(schemas.apiVersionsRequest, schemas.apiVersionsResponse, 3, { clientSoftwareName: 'gregor-prometheus-test', clientSoftwareVersion: '1.0' });
 
@@ -157,7 +161,7 @@ class Traffic {
     await live.subscribe({ topic: 'orders', fromBeginning: true });
     await live.run({ autoCommitInterval: 200, eachMessage: async () => undefined });
 
-    this.loops.push(this.produceLoop(), this.errorLoop());
+    this.loops.push(this.produceLoop(), this.errorLoop(), this.transactionLoop());
   }
 
   private async produceLoop(): Promise<void> {
@@ -173,6 +177,25 @@ class Traffic {
       });
       n += 30;
       await sleep(50);
+    }
+  }
+
+  /** Transactions to orders and payments: two committed for each aborted one. */
+  private async transactionLoop(): Promise<void> {
+    let n = 0;
+    while (this.running) {
+      const txn = await this.transactional.transaction();
+      await txn.sendBatch({
+        acks: -1,
+        topicMessages: [
+          { topic: 'orders', messages: [{ key: `t${n}`, value: `txn-order-${n}` }] },
+          { topic: 'payments', messages: [{ key: `t${n}`, value: `txn-payment-${n}` }] },
+        ],
+      });
+      if (n % 3 === 2) await txn.abort();
+      else await txn.commit();
+      n++;
+      await sleep(100);
     }
   }
 
@@ -195,6 +218,7 @@ class Traffic {
     await Promise.all(this.loops);
     for (const c of this.consumers) await c.disconnect();
     await this.producer?.disconnect();
+    await this.transactional?.disconnect();
     this.raw?.close();
   }
 }

@@ -202,6 +202,36 @@ describe('transaction coordinator', () => {
     expect(h.markers.written.at(-1)?.partitions).toEqual([{ topic: 'busy', partition: 0 }]);
   });
 
+  it('AddPartitionsToTxn right after EndTxn waits for the previous transaction to complete, and answers CONCURRENT_TRANSACTIONS when it does not in time', async () => {
+    const h = await open();
+    const r = await init(h.coordinator, 'tx');
+    const producer = { transactionalId: 'tx', producerId: r.producerId, producerEpoch: r.producerEpoch };
+    const tp = { topic: 't', partition: 0 };
+    await h.coordinator.addPartitions(producer, [tp]);
+    let busy = true;
+    h.markers.answer = () => (busy ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.NONE);
+    expect(await h.coordinator.endTxn(producer, 'commit')).toBe(ErrorCode.NONE);
+    await until(() => h.markers.written.length >= 1);
+    // the next transaction starts while the markers are retried: its request waits, then joins
+    let answered = false;
+    const next = h.coordinator.addPartitions(producer, [tp]).then((e) => ((answered = true), e));
+    await until(() => h.markers.written.length >= 3);
+    expect(answered).toBe(false);
+    busy = false;
+    expect(await next).toBe(ErrorCode.NONE);
+    expect(h.coordinator.metadata('tx')?.state).toBe('Ongoing');
+    expect(h.coordinator.stats.committed).toBe(1);
+
+    // markers that keep failing: after its wait the request gets CONCURRENT_TRANSACTIONS, as from Kafka
+    busy = true;
+    expect(await h.coordinator.endTxn(producer, 'abort')).toBe(ErrorCode.NONE);
+    expect(await h.coordinator.addPartitions(producer, [tp])).toBe(ErrorCode.CONCURRENT_TRANSACTIONS);
+    expect(h.coordinator.metadata('tx')?.state).toBe('PrepareAbort');
+    busy = false;
+    await until(() => h.coordinator.metadata('tx')?.state === 'CompleteAbort');
+    expect(h.coordinator.stats.aborted.client).toBe(1);
+  });
+
   it('resumes a transaction loaded in PrepareCommit: its markers are written and it completes', async () => {
     const h = await open();
     const r = await init(h.coordinator, 'tx');

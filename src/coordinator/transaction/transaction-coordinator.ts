@@ -11,7 +11,7 @@
  * state machine), transaction-coordinator-shard.ts (the ids of one partition,
  * their writes, expiration), transaction-records.ts and transaction-log.ts
  * (the records and their bytes), transaction-marker-writer.ts (the door to
- * the partitions' logs).
+ * the partitions' logs), transaction-stats.ts (what the metrics count).
  *
  * The operations, as Kafka's (each answers an error code; the handlers map
  * PRODUCER_FENCED to INVALID_PRODUCER_EPOCH for versions before KIP-588):
@@ -22,7 +22,14 @@
  *   and the client gets CONCURRENT_TRANSACTIONS to retry; so does one whose
  *   commit/abort is still being written.
  * - addPartitions / addOffsets (the group's `__consumer_offsets` partition):
- *   the transaction becomes Ongoing.
+ *   the transaction becomes Ongoing. While the previous transaction of the
+ *   id is still completing (PrepareCommit/PrepareAbort: its markers and
+ *   Complete record being written, fdatasync'ed with gregor.flush.acks.all),
+ *   the request waits for that, up to COMPLETION_WAIT_MS, instead of getting
+ *   CONCURRENT_TRANSACTIONS at once (then it does, as from Kafka): a client
+ *   that starts its next transaction right after EndTxn would otherwise
+ *   retry after its backoff (kafkajs 300 ms; Kafka's Java producer 20 ms for
+ *   this case), the answer its retry would get, only later.
  * - endTxn: PrepareCommit/PrepareAbort is written, the client answered, then
  *   the markers are written to every partition (each partition leaves the
  *   metadata's partitions once its marker is written, as Kafka's
@@ -49,6 +56,7 @@ import type { TransactionMarkerWriter, TransactionResult } from './transaction-m
 import { isEpochExhausted, NO_PRODUCER_EPOCH, NO_PRODUCER_ID, TransactionMetadata, topicPartitionKey, type TopicPartition, type TxnTransitMetadata } from './transaction-metadata.js';
 import { transactionRecordSerde, type TransactionLogRecord } from './transaction-records.js';
 import { transactionStateNamed, type TransactionState } from './transaction-state.js';
+import { TransactionStats, type AbortReason } from './transaction-stats.js';
 import { transactionPartition, transactionStateTopic, type TransactionStateTopicSettings } from './transaction-state-topic.js';
 
 /** A transactional id as ListTransactions answers it. */
@@ -96,11 +104,30 @@ export interface TxnProducer {
   readonly producerEpoch: number;
 }
 
+/** The transactions and ids the coordinator holds now, as the metrics count them. */
+export interface TransactionCounts {
+  /** Transactional ids held by the served shards, in every state. */
+  readonly transactionalIds: number;
+  /** Transactions not complete yet: Ongoing, PrepareCommit, PrepareAbort. */
+  readonly open: Readonly<Record<'Ongoing' | 'PrepareCommit' | 'PrepareAbort', number>>;
+}
+
+/** Who ends a transaction: its client (EndTxn), or the coordinator (a timeout; a fence on re-init). */
+type EndOrigin = Exclude<AbortReason, 'resumed'>;
+
+/** How long an AddPartitionsToTxn/AddOffsetsToTxn waits for the id's previous transaction to complete. */
+const COMPLETION_WAIT_MS = 1000;
+
 const initError = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
 
 export class TransactionCoordinator {
   private readonly runtime: CoordinatorRuntime<TransactionCoordinatorShard, TransactionLogRecord>;
   private readonly log: Logger;
+  /** Requests waiting for the completion of an id's transaction (addPartitions), by its metadata. */
+  private readonly completionWaiters = new Map<TransactionMetadata, Set<() => void>>();
+  /** Counts for the metrics (transaction-stats.ts). */
+  readonly stats = new TransactionStats();
+
   private constructor(private readonly deps: TransactionCoordinatorDeps) {
     const log = deps.logger.child({ component: 'transaction-coordinator' });
     this.log = log;
@@ -121,7 +148,9 @@ export class TransactionCoordinator {
   /** Starts the coordinator; existing `__transaction_state` partitions are loaded in the background. */
   static start(deps: TransactionCoordinatorDeps): TransactionCoordinator {
     const c = new TransactionCoordinator(deps);
+    c.stats.loadStarting();
     c.runtime.startLoading();
+    void c.runtime.whenLoaded().then(() => c.stats.loadDone());
     return c;
   }
 
@@ -188,6 +217,17 @@ export class TransactionCoordinator {
     return { errorCode: ErrorCode.NONE, unknownStates, transactions };
   }
 
+  /** The ids and open transactions of the served shards now (the metrics). */
+  counts(): TransactionCounts {
+    let transactionalIds = 0;
+    const open = { Ongoing: 0, PrepareCommit: 0, PrepareAbort: 0 };
+    for (const shard of this.runtime.activeShards()) {
+      transactionalIds += shard.transactions.size;
+      for (const m of shard.transactions.values()) if (m.state === 'Ongoing' || m.state === 'PrepareCommit' || m.state === 'PrepareAbort') open[m.state]++;
+    }
+    return { transactionalIds, open };
+  }
+
   /** Every served shard (ListTransactions; the timeout and expiration tasks run per shard). */
   shards(): TransactionCoordinatorShard[] {
     return this.runtime.activeShards();
@@ -237,7 +277,7 @@ export class TransactionCoordinator {
       const transit = decision.transit;
       if (transit.txnState === 'PrepareEpochFence') {
         // abort the ongoing transaction with the bumped epoch; the client retries, and its retry bumps again
-        const errorCode = await this.endTransaction(transactionalId, transit.producerId, transit.producerEpoch, 'abort', false);
+        const errorCode = await this.endTransaction(transactionalId, transit.producerId, transit.producerEpoch, 'abort', 'fenced');
         return initError(errorCode === ErrorCode.NONE ? ErrorCode.CONCURRENT_TRANSACTIONS : errorCode);
       }
       const errorCode = await shard.appendTransition(m, transit);
@@ -286,7 +326,12 @@ export class TransactionCoordinator {
   // ------------------------------------------------------------ AddPartitionsToTxn, AddOffsetsToTxn
 
   /** AddPartitionsToTxn (v0-3): the partitions join the transaction, which becomes Ongoing. */
-  async addPartitions(producer: TxnProducer, partitions: readonly TopicPartition[]): Promise<number> {
+  addPartitions(producer: TxnProducer, partitions: readonly TopicPartition[]): Promise<number> {
+    return this.addPartitionsOnce(producer, partitions, false);
+  }
+
+  /** addPartitions; `waited`: it has waited for the previous transaction to complete already. */
+  private async addPartitionsOnce(producer: TxnProducer, partitions: readonly TopicPartition[], waited: boolean): Promise<number> {
     const { transactionalId, producerId, producerEpoch } = producer;
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     const unavailable = this.unavailable(transactionalId);
@@ -295,8 +340,13 @@ export class TransactionCoordinator {
     const m = shard.transactions.get(transactionalId);
     if (!m || m.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
     if (m.producerEpoch !== producerEpoch) return ErrorCode.PRODUCER_FENCED;
+    if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') {
+      if (waited) return ErrorCode.CONCURRENT_TRANSACTIONS;
+      // the previous transaction completing: wait for it, then everything is checked again
+      await this.whenCompleted(m, COMPLETION_WAIT_MS);
+      return this.addPartitionsOnce(producer, partitions, true);
+    }
     if (m.pendingTransitionInProgress) return ErrorCode.CONCURRENT_TRANSACTIONS;
-    if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (m.state === 'Ongoing' && partitions.every((tp) => m.topicPartitions.has(topicPartitionKey(tp)))) return ErrorCode.NONE;
     return shard.appendTransition(m, m.prepareAddPartitions(partitions, Date.now()));
   }
@@ -359,7 +409,7 @@ export class TransactionCoordinator {
 
   /** EndTxn from a client. */
   endTxn(producer: TxnProducer, result: TransactionResult): Promise<number> {
-    return this.endTransaction(producer.transactionalId, producer.producerId, producer.producerEpoch, result, true);
+    return this.endTransaction(producer.transactionalId, producer.producerId, producer.producerEpoch, result, 'client');
   }
 
   /**
@@ -367,7 +417,8 @@ export class TransactionCoordinator {
    * the coordinator itself (a fence on re-init or timeout, which comes with
    * the bumped epoch and a PrepareEpochFence pending).
    */
-  private async endTransaction(transactionalId: string, producerId: number, producerEpoch: number, result: TransactionResult, isFromClient: boolean): Promise<number> {
+  private async endTransaction(transactionalId: string, producerId: number, producerEpoch: number, result: TransactionResult, origin: EndOrigin): Promise<number> {
+    const isFromClient = origin === 'client';
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     const unavailable = this.unavailable(transactionalId);
     if (unavailable !== undefined) return unavailable;
@@ -414,14 +465,38 @@ export class TransactionCoordinator {
     // (the state has changed since the switch above: read it afresh)
     const now: string = m.state;
     if (now !== nextState || m.pendingTransitionInProgress) return ErrorCode.CONCURRENT_TRANSACTIONS;
-    this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, m.topicPartitions.values());
+    this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, origin, m.topicPartitions.values());
     return ErrorCode.NONE;
+  }
+
+  /** Resolves once the transaction of `m` has completed or given up (completed(m)), or after `maxMs`. */
+  private whenCompleted(m: TransactionMetadata, maxMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      let waiters = this.completionWaiters.get(m);
+      if (!waiters) this.completionWaiters.set(m, (waiters = new Set()));
+      const all = waiters;
+      const done = (): void => {
+        clearTimeout(timer);
+        all.delete(done);
+        if (all.size === 0 && this.completionWaiters.get(m) === all) this.completionWaiters.delete(m);
+        resolve();
+      };
+      const timer = setTimeout(done, maxMs);
+      all.add(done);
+    });
+  }
+
+  /** Wakes the requests waiting for the transaction of `m` (whenCompleted). */
+  private completed(m: TransactionMetadata): void {
+    const waiters = this.completionWaiters.get(m);
+    if (!waiters) return;
+    for (const done of [...waiters]) done();
   }
 
   /** A loaded transaction in PrepareCommit/PrepareAbort: its markers are written again, then it completes. */
   private completeLoaded(shard: TransactionCoordinatorShard, m: TransactionMetadata): void {
     const result: TransactionResult = m.state === 'PrepareCommit' ? 'commit' : 'abort';
-    this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, m.topicPartitions.values());
+    this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, 'resumed', m.topicPartitions.values());
   }
 
   /**
@@ -435,17 +510,22 @@ export class TransactionCoordinator {
     m: TransactionMetadata,
     complete: TxnTransitMetadata,
     result: TransactionResult,
+    reason: AbortReason,
     partitions: Iterable<TopicPartition>,
   ): void {
     const left = [...partitions];
     const retry = (what: () => void): void => shard.schedule(`markers-${m.transactionalId}`, this.deps.config.markerRetryBackoffMs, what);
     const writeComplete = async (): Promise<void> => {
       const errorCode = await shard.appendTransition(m, complete);
-      if (errorCode === ErrorCode.NONE || shard.isUnloaded || shard.transactions.get(m.transactionalId) !== m) return;
+      if (errorCode === ErrorCode.NONE) this.stats.completed(result, reason);
+      if (errorCode === ErrorCode.NONE || shard.isUnloaded || shard.transactions.get(m.transactionalId) !== m) {
+        this.completed(m);
+        return;
+      }
       this.log.warn({ transactionalId: m.transactionalId, error: errorCode }, `writing ${complete.txnState} failed; retrying`);
       retry(() => {
         if (m.pendingTransitionInProgress) return;
-        this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, []);
+        this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, reason, []);
       });
     };
     const writeMarkers = async (): Promise<void> => {
@@ -457,7 +537,11 @@ export class TransactionCoordinator {
           result,
           partitions: [...left],
         });
-        if (shard.isUnloaded || shard.transactions.get(m.transactionalId) !== m) return;
+        for (const r of results) if (r.errorCode === ErrorCode.NONE) this.stats.markersWritten[result]++;
+        if (shard.isUnloaded || shard.transactions.get(m.transactionalId) !== m) {
+          this.completed(m);
+          return;
+        }
         const failed = new Set(
           results
             .filter((r) => r.errorCode !== ErrorCode.NONE && r.errorCode !== ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
@@ -476,7 +560,10 @@ export class TransactionCoordinator {
       }
       await writeComplete();
     };
-    void writeMarkers().catch((err: unknown) => this.log.error({ err, transactionalId: m.transactionalId }, 'completing a transaction failed'));
+    void writeMarkers().catch((err: unknown) => {
+      this.log.error({ err, transactionalId: m.transactionalId }, 'completing a transaction failed');
+      this.completed(m);
+    });
   }
 
   // ------------------------------------------------------------ timeouts
@@ -487,7 +574,7 @@ export class TransactionCoordinator {
       if (m.state !== 'Ongoing' || m.pendingTransitionInProgress || m.txnStartTimestamp + m.txnTimeoutMs >= now) continue;
       this.log.info({ transactionalId: m.transactionalId, producerId: m.producerId, producerEpoch: m.producerEpoch }, 'aborting a timed-out transaction');
       const fence = m.prepareFenceProducerEpoch();
-      void this.endTransaction(m.transactionalId, fence.producerId, fence.producerEpoch, 'abort', false).then((errorCode) => {
+      void this.endTransaction(m.transactionalId, fence.producerId, fence.producerEpoch, 'abort', 'timeout').then((errorCode) => {
         if (errorCode !== ErrorCode.NONE) this.log.warn({ transactionalId: m.transactionalId, error: errorCode }, 'aborting a timed-out transaction failed');
       });
     }
