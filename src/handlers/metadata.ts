@@ -5,12 +5,12 @@
  * by this node with replicas = ISR = [this node]. Requested topics that do not
  * exist are auto-created when the request allows it and auto.create.topics.enable
  * is true (with num.partitions and default.replication.factor), and answered
- * once created; `__consumer_offsets` is created then too, by its owner, the group
- * coordinator, with offsets.topic.num.partitions, offsets.topic.replication.factor
- * and its compacted configs (the same creation FindCoordinator triggers), as
- * Kafka's AutoTopicCreationManager creates internal topics with their own
- * settings. `__transaction_state` is not created (no transaction coordinator
- * yet). Otherwise they get UNKNOWN_TOPIC_OR_PARTITION, or
+ * once created; `__consumer_offsets` and `__transaction_state` are created then
+ * too, by their owners, the group and transaction coordinators, with
+ * offsets.topic.num.partitions / transaction.state.log.num.partitions and their
+ * compacted configs (the same creation FindCoordinator triggers), as Kafka's
+ * AutoTopicCreationManager creates internal topics with their own settings.
+ * Otherwise they get UNKNOWN_TOPIC_OR_PARTITION, or
  * INVALID_TOPIC_EXCEPTION when the name is illegal; a creation past a limit or
  * on a failing disk gets its error (POLICY_VIOLATION, KAFKA_STORAGE_ERROR).
  * Without an authorizer every operation is allowed: authorized
@@ -86,8 +86,9 @@ async function requestedTopic(services: BrokerServices, t: RequestTopic, version
   const name = t.name;
   if (name === null) return errorTopic(ErrorCode.INVALID_REQUEST, null, ZERO_UUID);
   try {
-    const offsets = services.groups.offsetsTopic;
-    if (name === offsets.name && allowAutoCreate && services.config.bool('auto.create.topics.enable')) await offsets.ensureCreated();
+    // internal topics are created by their owners, with their own settings
+    const owned = [services.groups.offsetsTopic, services.transactions.stateTopic].find((topic) => topic.name === name);
+    if (owned !== undefined && allowAutoCreate && services.config.bool('auto.create.topics.enable')) await owned.ensureCreated();
     const found = await services.topics.getOrAutoCreate(name, allowAutoCreate);
     if (found) return topicMetadata(services, found, topicOps);
   } catch (err) {

@@ -180,15 +180,24 @@ describe('Metadata for __consumer_offsets', () => {
     }, 60_000);
   }
 
-  it('does not create it with auto.create.topics.enable=false, nor __transaction_state at all', async () => {
+  it('does not create it, nor __transaction_state, with auto.create.topics.enable=false', async () => {
     const b = await start(await newDataDir(), { 'auto.create.topics.enable': false });
     await withRaw(b, async (c) => {
       expect((await metadataOf(c, 9, OFFSETS, true)).topics[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
-    });
-    const other = await start(await newDataDir());
-    await withRaw(other, async (c) => {
       expect((await metadataOf(c, 9, '__transaction_state', true)).topics[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
     });
     expect(b.broker.topics.get(OFFSETS)).toBeUndefined();
+    expect(b.broker.topics.get('__transaction_state')).toBeUndefined();
+  }, 60_000);
+
+  it('creates __transaction_state by its owner, with transaction.state.log.* settings, when auto-creation is allowed', async () => {
+    const b = await start(await newDataDir(), { 'transaction.state.log.num.partitions': 4 });
+    await withRaw(b, async (c) => {
+      expect((await metadataOf(c, 9, '__transaction_state', false)).topics[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const res = await metadataOf(c, 9, '__transaction_state', true);
+      expect(res.topics[0]).toMatchObject({ name: '__transaction_state', errorCode: ErrorCode.NONE, isInternal: true });
+      expect(res.topics[0]!.partitions).toHaveLength(4);
+    });
+    expect(Object.fromEntries(b.broker.topics.get('__transaction_state')!.overrides)).toMatchObject({ 'cleanup.policy': 'compact' });
   }, 60_000);
 });
