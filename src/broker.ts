@@ -179,7 +179,7 @@ export class Broker {
       isLive: (log) => this.logs.getLog(log.topic, log.partition) === log,
       // KIP-890 part 1: a transactional batch only to a partition of the producer's ongoing transaction
       verifyTransaction: (log, producerId, producerEpoch) =>
-        this.transactions?.verifyTransaction({ topic: log.topic, partition: log.partition }, producerId, producerEpoch) ?? false,
+        this.transactions?.verifyPartition({ topic: log.topic, partition: log.partition }, producerId, producerEpoch) ?? false,
     });
     const logs = this.logs;
     this.topics = await TopicManager.open({ config, logger: this.logger, nodeId: this.nodeId, logs, fs: this.opts.storageFs }, this.opts.metadataStore);

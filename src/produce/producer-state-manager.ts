@@ -30,7 +30,7 @@
  *   first offset of the earliest one, or the high watermark when there is none (`lastStableOffset`).
  * - A transactional batch is appended only when `verifyTransaction` accepts it (the transaction coordinator
  *   knows the producer's transaction includes the partition); otherwise INVALID_TXN_STATE, as before there
- *   was a coordinator.
+ *   was a coordinator, or the error the coordinator names (INVALID_PRODUCER_EPOCH for a fenced producer).
  * - `appendTxnMarker` is the one way a COMMIT or ABORT marker enters a log: it checks the marker against the
  *   producer (epoch, coordinator epoch), appends the control batch, completes the transaction, and for an
  *   abort records it in the `.txnindex` of the marker's segment with the LSO as of right after the marker
@@ -63,6 +63,7 @@ import {
   type ProducerBatch,
   type ProducerEntry,
   type ProducerTable,
+  type TransactionVerification,
 } from './producer-state.js';
 
 export interface ProducerStateOptions {
@@ -78,9 +79,9 @@ export interface ProducerStateOptions {
   /**
    * Whether a transactional batch of this producer (id, epoch) may be appended to `log`: the transaction
    * coordinator has the partition in the producer's ongoing transaction. Without it every transactional
-   * batch is refused with INVALID_TXN_STATE.
+   * batch is refused with INVALID_TXN_STATE. See TransactionVerification for the answer.
    */
-  readonly verifyTransaction?: (log: PartitionLog, producerId: number, producerEpoch: number) => boolean;
+  readonly verifyTransaction?: (log: PartitionLog, producerId: number, producerEpoch: number) => TransactionVerification;
 }
 
 /** A producer of a partition as DescribeProducers reports it. */
@@ -167,7 +168,7 @@ export class ProducerStateManager {
   private readonly logger: Logger;
   private readonly expirationMs: number;
   private readonly isLive: (log: PartitionLog) => boolean;
-  private readonly verifyTransaction: ((log: PartitionLog, producerId: number, producerEpoch: number) => boolean) | undefined;
+  private readonly verifyTransaction: ((log: PartitionLog, producerId: number, producerEpoch: number) => TransactionVerification) | undefined;
   private readonly timer: NodeJS.Timeout;
   private closed = false;
 

@@ -10,7 +10,8 @@
  *   nothing is appended and the answer carries the original batch's offsets and timestamp;
  * - a transactional batch must belong to a transaction the coordinator knows (KIP-890's verification): the
  *   manager's `verifyTransaction` says so; without one (no coordinator yet) or when it says no:
- *   INVALID_TXN_STATE (what Kafka answers for an unverified transactional batch);
+ *   INVALID_TXN_STATE (what Kafka answers for an unverified transactional batch), or the error it names
+ *   (INVALID_PRODUCER_EPOCH for a fenced producer);
  * - an epoch below the current one: INVALID_PRODUCER_EPOCH;
  * - a new epoch must start at sequence 0 (OUT_OF_ORDER_SEQUENCE_NUMBER), unless the partition knows no epoch
  *   for the producer;
@@ -177,6 +178,12 @@ function producerBatch(h: BatchProducerFields, relativeOffset: number): Producer
   };
 }
 
+/**
+ * The transaction coordinator's answer for a transactional batch (KIP-890): true or ErrorCode.NONE when it may
+ * be appended; false (INVALID_TXN_STATE) or the error code to answer when not.
+ */
+export type TransactionVerification = boolean | number;
+
 /** The retained batch of `entry` that `batch` repeats (same epoch, same sequence range), if any. */
 export function findDuplicate(entry: ProducerEntry | undefined, batch: ProducerBatch): BatchMetadata | undefined {
   if (entry === undefined || entry.epoch !== batch.epoch) return undefined;
@@ -194,7 +201,7 @@ export function checkAppend(
   batches: readonly ProducerBatch[],
   firstOffset: number,
   partition: string,
-  verifyTransaction?: (producerId: number, producerEpoch: number) => boolean,
+  verifyTransaction?: (producerId: number, producerEpoch: number) => TransactionVerification,
 ): BatchMetadata | undefined {
   // Entries as earlier batches of this same append leave them (only legacy multi-batch appends have several).
   let pending: ProducerTable | undefined;
@@ -202,8 +209,11 @@ export function checkAppend(
     const entry = pending?.get(b.producerId) ?? table.get(b.producerId);
     const duplicate = findDuplicate(entry, b);
     if (duplicate !== undefined) return duplicate;
-    if (b.transactional && !(verifyTransaction?.(b.producerId, b.epoch) ?? false)) {
-      throw new ProduceValidationError(ErrorCode.INVALID_TXN_STATE, 'Record was not part of an ongoing transaction');
+    if (b.transactional) {
+      const verified = verifyTransaction?.(b.producerId, b.epoch) ?? false;
+      if (verified !== true && verified !== ErrorCode.NONE) {
+        throw new ProduceValidationError(verified === false ? ErrorCode.INVALID_TXN_STATE : verified, 'Record was not part of an ongoing transaction');
+      }
     }
     const offset = firstOffset + b.relativeOffset;
     checkEpochAndSequence(entry, b, offset, partition);

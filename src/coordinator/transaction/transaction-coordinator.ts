@@ -308,16 +308,28 @@ export class TransactionCoordinator {
    * transaction that includes the partition. Synchronous: the answer is what the coordinator holds now.
    */
   verifyTransaction(tp: TopicPartition, producerId: number, producerEpoch: number): boolean {
+    return this.verifyPartition(tp, producerId, producerEpoch) === ErrorCode.NONE;
+  }
+
+  /**
+   * verifyTransaction's answer as the error a Produce gets: NONE when verified; INVALID_PRODUCER_EPOCH for an
+   * epoch other than the transactional id's current one (Kafka's handleVerifyPartitionsInTransaction answers
+   * PRODUCER_FENCED, which AddPartitionsToTxnManager turns into INVALID_PRODUCER_EPOCH for the producer: a
+   * fenced producer learns it is fenced); INVALID_TXN_STATE otherwise.
+   */
+  verifyPartition(tp: TopicPartition, producerId: number, producerEpoch: number): number {
     const transactionalId = this.producerTxnIds.get(producerId);
-    if (transactionalId === undefined || this.unavailable(transactionalId) !== undefined) return false;
+    if (transactionalId === undefined || this.unavailable(transactionalId) !== undefined) return ErrorCode.INVALID_TXN_STATE;
     const m = this.shardOf(transactionalId).transactions.get(transactionalId);
     if (m === undefined || m.producerId !== producerId) {
       this.producerTxnIds.delete(producerId);
-      return false;
+      return ErrorCode.INVALID_TXN_STATE;
     }
+    if (m.producerEpoch !== producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
     // (not while an end or a fence is being written: no data of the transaction may follow its markers)
     const pending = m.pendingState;
-    return m.producerEpoch === producerEpoch && m.state === 'Ongoing' && (pending === undefined || pending === 'Ongoing') && m.topicPartitions.has(topicPartitionKey(tp));
+    const verified = m.state === 'Ongoing' && (pending === undefined || pending === 'Ongoing') && m.topicPartitions.has(topicPartitionKey(tp));
+    return verified ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE;
   }
 
   /** AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction. */
