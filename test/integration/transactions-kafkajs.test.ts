@@ -222,7 +222,7 @@ describe('kafkajs fencing by a second producer with the same transactional id', 
   it('aborts the first producer\'s open transaction, refuses its next send and its commit, and the second\'s commit is what read_committed sees', async () => {
     const topic = 'txn-fence';
     const id = 'tx-fenced';
-    await createTopic(topic, 2);
+    await createTopic(topic, 3);
     const first = await transactionalProducer(id);
     const open = await first.transaction();
     await open.send({ topic, messages: [0, 1].map((partition) => ({ partition, value: `first-open-p${partition}` })) });
@@ -236,6 +236,9 @@ describe('kafkajs fencing by a second producer with the same transactional id', 
 
     // the first producer's next send (partition 0 is in its transaction already: a Produce with the old epoch)
     await expect(open.send({ topic, messages: [{ partition: 0, value: 'first-late' }] })).rejects.toMatchObject({ type: 'INVALID_PRODUCER_EPOCH' });
+    // a send to a partition not in its transaction yet (AddPartitionsToTxn v1 with the old epoch: PRODUCER_FENCED,
+    // which versions 0-1 answer as INVALID_PRODUCER_EPOCH)
+    await expect(open.send({ topic, messages: [{ partition: 2, value: 'first-late' }] })).rejects.toMatchObject({ type: 'INVALID_PRODUCER_EPOCH' });
     // and its commit (EndTxn with the old epoch)
     await expect(open.commit()).rejects.toMatchObject({ type: 'INVALID_PRODUCER_EPOCH' });
 
@@ -244,7 +247,8 @@ describe('kafkajs fencing by a second producer with the same transactional id', 
       // the first's record, the ABORT marker the second's InitProducerId wrote, the second's record, its COMMIT
       expect(log.map((r) => (isControl(r) ? `${markerType(r)}@${r.offset}` : r.value))).toEqual([`first-open-p${p}`, 'ABORT@1', `second-p${p}`, 'COMMIT@3']);
     }
-    const ends = logs.map((log) => log.length);
+    expect(await partitionLog(topic, 2)).toEqual([]);
+    const ends = [...logs.map((log) => log.length), 0];
     const committed = await consumeAll(topic, false, 2, ends);
     expect(committed.sort((a, b) => a.partition - b.partition)).toEqual([
       { partition: 0, offset: 2, value: 'second-p0' },
