@@ -166,23 +166,43 @@ describe('kafkajs transactions of several transactional ids', () => {
     const all = await Promise.all(ids.map((id) => transactionalProducer(id)));
 
     // producer i commits round r when (i + r) is even, aborts it otherwise; every round writes to every
-    // partition, two messages each, in two sends: the transactions of the four producers interleave in each log
+    // partition, two messages each, in two sends: the transactions of the four producers interleave in each log.
+    // Aborted transactions take turns (committed ones run alongside them): kafkajs 2.2.4 starts dropping an
+    // aborted transaction's records at the first message at or past its first offset, one transaction per
+    // message, so a fetch that starts inside two aborted transactions (after a rebalance on a loaded machine)
+    // would deliver a record of the second; overlapping aborted transactions in one fetch: the test above.
     const committedValues = new Set<string>();
+    let abortTurn: Promise<void> = Promise.resolve();
+    const oneAtATime = async (fn: () => Promise<void>): Promise<void> => {
+      const before = abortTurn;
+      let done!: () => void;
+      abortTurn = new Promise((r) => (done = r));
+      await before;
+      try {
+        await fn();
+      } finally {
+        done();
+      }
+    };
     await Promise.all(
       all.map(async (producer, i) => {
         for (let r = 0; r < rounds; r++) {
-          const txn = await producer.transaction();
           const value = (p: number, n: number) => `${ids[i]}/r${r}/p${p}/${n}`;
-          for (let n = 0; n < 2; n++) {
-            await txn.send({ topic, messages: Array.from({ length: partitions }, (_, p) => ({ partition: p, value: value(p, n) })) });
-          }
-          if ((i + r) % 2 === 0) {
-            await txn.commit();
-            for (let p = 0; p < partitions; p++) for (let n = 0; n < 2; n++) committedValues.add(value(p, n));
-          } else {
-            await txn.abort();
-          }
-          await untilCompleted(ids[i]!);
+          const round = async (commit: boolean): Promise<void> => {
+            const txn = await producer.transaction();
+            for (let n = 0; n < 2; n++) {
+              await txn.send({ topic, messages: Array.from({ length: partitions }, (_, p) => ({ partition: p, value: value(p, n) })) });
+            }
+            if (commit) {
+              await txn.commit();
+              for (let p = 0; p < partitions; p++) for (let n = 0; n < 2; n++) committedValues.add(value(p, n));
+            } else {
+              await txn.abort();
+            }
+            await untilCompleted(ids[i]!);
+          };
+          if ((i + r) % 2 === 0) await round(true);
+          else await oneAtATime(() => round(false));
         }
       }),
     );
