@@ -84,15 +84,12 @@ interface Consumed {
  * A kafkajs consumer of a new group reads `topic` from the beginning until it has `expected` messages and has
  * processed every partition up to `ends` (the high watermarks: the last batch it processed ends at the offset
  * before, the last marker when a transaction ended the log), then half a second more so that an extra message
- * would show. A message delivered again at the same offset with the same value is kept once: kafkajs redelivers
- * from the group's committed offset after a rebalance (at least once), which a loaded machine can cause; any
- * other extra message stays in the answer.
+ * would show.
  */
 async function consumeAll(topic: string, readUncommitted: boolean, expected: number, ends: number[]): Promise<Consumed[]> {
   const groupId = `${topic}-${readUncommitted ? 'uncommitted' : 'committed'}`;
   const consumer = kafka.consumer({ groupId, readUncommitted, maxWaitTimeInMs: 100 });
   const seen: Consumed[] = [];
-  const byOffset = new Map<string, string>();
   const processed = ends.map(() => -1);
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
     processed[payload.partition] = Math.max(processed[payload.partition] ?? -1, Number(payload.lastOffset));
@@ -102,11 +99,7 @@ async function consumeAll(topic: string, readUncommitted: boolean, expected: num
     await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ partition, message }) => {
-        const value = message.value?.toString() ?? '';
-        const key = `${partition}@${message.offset}`;
-        if (byOffset.get(key) === value) return;
-        byOffset.set(key, value);
-        seen.push({ partition, offset: Number(message.offset), value });
+        seen.push({ partition, offset: Number(message.offset), value: message.value?.toString() ?? '' });
       },
     });
     const deadline = Date.now() + 30_000;
@@ -167,10 +160,12 @@ describe('kafkajs transactions of several transactional ids', () => {
 
     // producer i commits round r when (i + r) is even, aborts it otherwise; every round writes to every
     // partition, two messages each, in two sends: the transactions of the four producers interleave in each log.
-    // Aborted transactions take turns (committed ones run alongside them): kafkajs 2.2.4 starts dropping an
-    // aborted transaction's records at the first message at or past its first offset, one transaction per
-    // message, so a fetch that starts inside two aborted transactions (after a rebalance on a loaded machine)
-    // would deliver a record of the second; overlapping aborted transactions in one fetch: the test above.
+    // Aborted transactions take turns (committed ones run alongside them). kafkajs 2.2.4 cannot read overlapping
+    // aborted transactions from a fetch that starts inside both: it starts dropping a transaction's records at
+    // the first message at or past its first offset, one aborted transaction per message, and it fetches again
+    // from the offset after the last message it delivered (not past the filtered ones after it), so a fetch can
+    // start there; it then delivers a record of the second transaction (seen on a loaded machine; Kafka's
+    // answer would be the same). Overlapping aborted transactions in one fetch: the test above.
     const committedValues = new Set<string>();
     let abortTurn: Promise<void> = Promise.resolve();
     const oneAtATime = async (fn: () => Promise<void>): Promise<void> => {
