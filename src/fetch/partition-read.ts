@@ -212,7 +212,8 @@ const NO_ABORTS: readonly AbortedTxn[] = [];
  * the protocol leaves the order open: the Java consumer and librdkafka order them by first offset themselves,
  * but kafkajs 2.2.4 (filterAbortedMessages) starts dropping a producer's records only when it reaches the next
  * entry's first offset, so a transaction begun before another yet aborted after it would have its first
- * records delivered to a read_committed consumer.
+ * records delivered to a read_committed consumer. (kafkajs still takes one entry per message: a fetch that
+ * starts inside two aborted transactions can deliver a record of the second, whatever the order.)
  */
 function byFirstOffset(txns: AbortedTxn[]): readonly AbortedTxn[] {
   for (let i = 1; i < txns.length; i++) {
