@@ -4,7 +4,8 @@
  * commits one transaction and aborts another; a raw READ_COMMITTED Fetch then sees the LSO past both markers and
  * the aborted transaction listed in aborted_transactions. `transaction.sendOffsets` (AddOffsetsToTxn,
  * TxnOffsetCommit): the offsets are visible to OffsetFetch only once committed, and never after an abort.
- * Without the flag the transaction APIs are not listed.
+ * The transaction APIs are always listed; __transaction_state is created at the first FindCoordinator for a
+ * transactional id. Several transactional ids at once, fencing and kafkajs consumers: transactions-kafkajs.test.ts.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

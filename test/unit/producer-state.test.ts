@@ -89,6 +89,14 @@ describe('checkAppend', () => {
     expect(codeOf(() => checkAppend(table, transactional, 1, 't-0'))).toBe(ErrorCode.INVALID_TXN_STATE);
   });
 
+  it('answers the error the verification names for a transactional batch (a fenced producer: INVALID_PRODUCER_EPOCH)', async () => {
+    const table: ProducerTable = new Map();
+    const transactional = producerBatchesOf(await batch(3, 1, 0, 1, { transactional: true }));
+    expect(codeOf(() => checkAppend(table, transactional, 0, 't-0', () => ErrorCode.INVALID_PRODUCER_EPOCH))).toBe(ErrorCode.INVALID_PRODUCER_EPOCH);
+    expect(codeOf(() => checkAppend(table, transactional, 0, 't-0', () => ErrorCode.TRANSACTION_ABORTABLE))).toBe(ErrorCode.TRANSACTION_ABORTABLE);
+    expect(checkAppend(table, transactional, 0, 't-0', () => ErrorCode.NONE)).toBeUndefined();
+  });
+
   it('ignores batches without a producer id', async () => {
     const plain = await buildRecordBatch([{ key: null, value: Buffer.from('x') }]);
     expect(producerBatchesOf(plain)).toEqual([]);
