@@ -73,4 +73,36 @@ describe('Kafka 4.x versions', () => {
       expect(res.responses[0]!.partitionResponses[0]).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0n });
     });
   });
+
+  describe('Fetch v18 (a follower\'s high watermark)', () => {
+    it('reads by topic id as v17 does, with or without the high watermark; an unknown id gets UNKNOWN_TOPIC_ID', async () => {
+      const topicId = await createTopic('fetch18');
+      await client.request(schemas.produceRequest, schemas.produceResponse, 13, {
+        transactionalId: null,
+        acks: 1,
+        timeoutMs: 5000,
+        topicData: [{ topicId, partitionData: [{ index: 0, records: await batchOf(testRecords(4)) }] }],
+      });
+      for (const highWatermark of [9223372036854775807n, -1n, 0n]) {
+        const res = await client.request(schemas.fetchRequest, schemas.fetchResponse, 18, {
+          maxWaitMs: 0,
+          minBytes: 0,
+          maxBytes: 1 << 20,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [
+            { topicId, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20, highWatermark }] },
+            { topicId: UNKNOWN_ID, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] },
+          ],
+          rackId: '',
+        });
+        expect(res.errorCode).toBe(ErrorCode.NONE);
+        const known = res.responses.find((t) => t.topicId === topicId)!.partitions[0]!;
+        expect(known).toMatchObject({ errorCode: ErrorCode.NONE, highWatermark: 4n, lastStableOffset: 4n, logStartOffset: 0n });
+        expect(await decodeRecords(known.records as Buffer)).toHaveLength(4);
+        expect(res.responses.find((t) => t.topicId === UNKNOWN_ID)!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_TOPIC_ID);
+      }
+    });
+  });
 });
