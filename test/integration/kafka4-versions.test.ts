@@ -105,4 +105,23 @@ describe('Kafka 4.x versions', () => {
       }
     });
   });
+
+  describe('Metadata v13 (a top-level error code)', () => {
+    it('answers error code 0 with the brokers, topics by name and by id; an unknown id gets UNKNOWN_TOPIC_ID', async () => {
+      const topicId = await createTopic('metadata13', 3);
+      const res = await client.request(schemas.metadataRequest, schemas.metadataResponse, 13, {
+        topics: [{ name: 'metadata13' }, { name: null, topicId }, { name: null, topicId: UNKNOWN_ID }],
+        allowAutoTopicCreation: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      expect(res.errorCode).toBe(ErrorCode.NONE);
+      expect(res.brokers).toEqual([expect.objectContaining({ port: broker.port })]);
+      expect(res.controllerId).toBe(res.brokers[0]!.nodeId);
+      expect(res.topics.map((t) => [t.name, t.topicId, t.errorCode, t.partitions.length])).toEqual([
+        ['metadata13', topicId, ErrorCode.NONE, 3],
+        ['metadata13', topicId, ErrorCode.NONE, 3],
+        [null, UNKNOWN_ID, ErrorCode.UNKNOWN_TOPIC_ID, 0],
+      ]);
+    });
+  });
 });
