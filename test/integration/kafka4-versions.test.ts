@@ -124,4 +124,39 @@ describe('Kafka 4.x versions', () => {
       ]);
     });
   });
+
+  describe('ListOffsets v10-11 (tiered storage timeout, earliest pending upload)', () => {
+    it('answers earliest, latest and -6 (earliest pending upload: offset -1 without tiered storage) at v11, and v10 with a timeout', async () => {
+      await createTopic('listoffsets11');
+      await client.request(schemas.produceRequest, schemas.produceResponse, 12, {
+        transactionalId: null,
+        acks: 1,
+        timeoutMs: 5000,
+        topicData: [{ name: 'listoffsets11', partitionData: [{ index: 0, records: await batchOf(testRecords(5)) }] }],
+      });
+      for (const version of [10, 11]) {
+        const res = await client.request(schemas.listOffsetsRequest, schemas.listOffsetsResponse, version, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [{ name: 'listoffsets11', partitions: [-2n, -1n, -6n].map((timestamp) => ({ partitionIndex: 0, currentLeaderEpoch: -1, timestamp })) }],
+          timeoutMs: 1000,
+        });
+        // a partition listed more than once gets INVALID_REQUEST, so one timestamp per request below
+        expect(res.topics[0]!.partitions.map((p) => p.errorCode)).toEqual([ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_REQUEST, ErrorCode.INVALID_REQUEST]);
+        const at = async (timestamp: bigint) => {
+          const one = await client.request(schemas.listOffsetsRequest, schemas.listOffsetsResponse, version, {
+            replicaId: -1,
+            isolationLevel: 0,
+            topics: [{ name: 'listoffsets11', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }] }],
+            timeoutMs: 1000,
+          });
+          const p = one.topics[0]!.partitions[0]!;
+          return { errorCode: p.errorCode, offset: p.offset, timestamp: p.timestamp, leaderEpoch: p.leaderEpoch };
+        };
+        expect(await at(-2n)).toMatchObject({ errorCode: ErrorCode.NONE, offset: 0n });
+        expect(await at(-1n)).toMatchObject({ errorCode: ErrorCode.NONE, offset: 5n });
+        expect(await at(-6n)).toEqual({ errorCode: ErrorCode.NONE, offset: -1n, timestamp: -1n, leaderEpoch: -1 });
+      }
+    });
+  });
 });
