@@ -113,8 +113,8 @@ describe('requests the broker cannot serve', () => {
 
   it('closes the connection on a known API at a version it does not serve, without answering', async () => {
     const probe = await Probe.connect(broker.port);
-    // Metadata v13 does not exist in Kafka 3.9.0
-    probe.write(rawRequest(3, 13, 8, Buffer.alloc(8), true));
+    // Metadata v14 does not exist (Kafka 4.3's newest is v13)
+    probe.write(rawRequest(3, 14, 8, Buffer.alloc(8), true));
     expect((await probe.untilClosed()).length).toBe(0);
   });
 
