@@ -66,6 +66,7 @@ registerHandlers([
   lazy(ApiKey.DescribeProducers, async () => (await import('./describe-producers.js')).describeProducersHandler),
   lazy(ApiKey.DescribeTransactions, async () => (await import('./describe-transactions.js')).describeTransactionsHandler),
   lazy(ApiKey.ListTransactions, async () => (await import('./list-transactions.js')).listTransactionsHandler),
+  lazy(ApiKey.DescribeTopicPartitions, async () => (await import('./describe-topic-partitions.js')).describeTopicPartitionsHandler),
 ]);
 
 export { handlerFor, loadHandler, supportedApis, versionsFor } from './registry.js';

@@ -4,7 +4,7 @@
  * UNKNOWN_TOPIC_ID for ids the broker does not know, the new fields).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrorCode, schemas } from '../../protocol/index.js';
+import { ErrorCode, schemas, type MessageInput } from '../../protocol/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
 import { decodeRecords } from '../helpers/fetch-records.js';
 import { batchOf, testRecords } from '../helpers/produce-records.js';
@@ -157,6 +157,79 @@ describe('Kafka 4.x versions', () => {
         expect(await at(-1n)).toMatchObject({ errorCode: ErrorCode.NONE, offset: 5n });
         expect(await at(-6n)).toEqual({ errorCode: ErrorCode.NONE, offset: -1n, timestamp: -1n, leaderEpoch: -1 });
       }
+    });
+  });
+
+  describe('DescribeTopicPartitions v0 (KIP-966)', () => {
+    const describe0 = (input: MessageInput<typeof schemas.describeTopicPartitionsRequest>) =>
+      client.request(schemas.describeTopicPartitionsRequest, schemas.describeTopicPartitionsResponse, 0, input);
+    const summary = (res: Awaited<ReturnType<typeof describe0>>) => ({
+      topics: res.topics.map((t) => [t.name, t.errorCode, t.partitions.map((p) => p.partitionIndex)]),
+      nextCursor: res.nextCursor,
+    });
+
+    it('pages through the listed topics in name order, at most response_partition_limit partitions per answer, with a cursor', async () => {
+      const aId = await createTopic('dtp-a', 3);
+      await createTopic('dtp-b', 2);
+      const topics = [{ name: 'dtp-b' }, { name: 'dtp-missing' }, { name: 'dtp-a' }, { name: 'dtp-a' }];
+      const first = await describe0({ topics, responsePartitionLimit: 2, cursor: null });
+      expect(summary(first)).toEqual({ topics: [['dtp-a', ErrorCode.NONE, [0, 1]]], nextCursor: { topicName: 'dtp-a', partitionIndex: 2 } });
+      const a = first.topics[0]!;
+      expect(a).toMatchObject({ topicId: aId, isInternal: false });
+      const node = a.partitions[0]!.leaderId;
+      expect(a.partitions[0]).toEqual({
+        errorCode: ErrorCode.NONE,
+        partitionIndex: 0,
+        leaderId: node,
+        leaderEpoch: 0,
+        replicaNodes: [node],
+        isrNodes: [node],
+        eligibleLeaderReplicas: [],
+        lastKnownElr: [],
+        offlineReplicas: [],
+      });
+      expect(a.topicAuthorizedOperations).toBeGreaterThan(0);
+
+      const second = await describe0({ topics, responsePartitionLimit: 2, cursor: first.nextCursor });
+      expect(summary(second)).toEqual({
+        topics: [
+          ['dtp-a', ErrorCode.NONE, [2]],
+          ['dtp-b', ErrorCode.NONE, [0]],
+        ],
+        nextCursor: { topicName: 'dtp-b', partitionIndex: 1 },
+      });
+      const third = await describe0({ topics, responsePartitionLimit: 2, cursor: second.nextCursor });
+      expect(summary(third)).toEqual({
+        topics: [
+          ['dtp-b', ErrorCode.NONE, [1]],
+          ['dtp-missing', ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, []],
+        ],
+        nextCursor: null,
+      });
+      expect(third.topics[1]!.topicId).toBe('AAAAAAAAAAAAAAAAAAAAAA');
+    });
+
+    it('an empty list describes every existing topic; a cursor outside the list or with a negative partition is INVALID_REQUEST for each topic', async () => {
+      await createTopic('dtp-c', 1);
+      const everything = await describe0({ topics: [], responsePartitionLimit: 2000, cursor: null });
+      expect(everything.nextCursor).toBeNull();
+      expect(everything.topics.every((t) => t.errorCode === ErrorCode.NONE)).toBe(true);
+      expect(everything.topics.map((t) => t.name)).toEqual(expect.arrayContaining(['dtp-c']));
+      const names = everything.topics.map((t) => t.name!);
+      expect(names).toEqual([...names].sort());
+
+      const outside = await describe0({ topics: [{ name: 'dtp-c' }, { name: 'bad name!' }], responsePartitionLimit: 10, cursor: { topicName: 'dtp-b', partitionIndex: 0 } });
+      expect(summary(outside)).toEqual({
+        topics: [
+          ['dtp-c', ErrorCode.INVALID_REQUEST, []],
+          ['bad name!', ErrorCode.INVALID_REQUEST, []],
+        ],
+        nextCursor: null,
+      });
+      const negative = await describe0({ topics: [{ name: 'dtp-c' }], responsePartitionLimit: 10, cursor: { topicName: 'dtp-c', partitionIndex: -1 } });
+      expect(summary(negative).topics).toEqual([['dtp-c', ErrorCode.INVALID_REQUEST, []]]);
+      const illegal = await describe0({ topics: [{ name: 'bad name!' }], responsePartitionLimit: 10, cursor: null });
+      expect(summary(illegal).topics).toEqual([['bad name!', ErrorCode.INVALID_TOPIC_EXCEPTION, []]]);
     });
   });
 });
