@@ -232,4 +232,48 @@ describe('Kafka 4.x versions', () => {
       expect(summary(illegal).topics).toEqual([['bad name!', ErrorCode.INVALID_TOPIC_EXCEPTION, []]]);
     });
   });
+
+  describe('OffsetCommit v10 / OffsetFetch v10 (topic ids)', () => {
+    it('commits and fetches by topic id, answering the ids; offsets are the same as by name; an unknown id gets UNKNOWN_TOPIC_ID', async () => {
+      const topicId = await createTopic('offsets10', 2);
+      const commit = await client.request(schemas.offsetCommitRequest, schemas.offsetCommitResponse, 10, {
+        groupId: 'g10',
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        groupInstanceId: null,
+        topics: [
+          { topicId, partitions: [{ partitionIndex: 0, committedOffset: 42n, committedLeaderEpoch: 0, committedMetadata: 'm' }, { partitionIndex: 5, committedOffset: 1n, committedMetadata: null }] },
+          { topicId: UNKNOWN_ID, partitions: [{ partitionIndex: 0, committedOffset: 7n, committedMetadata: null }] },
+        ],
+      });
+      expect(commit.topics.map((t) => [t.topicId, t.partitions.map((p) => [p.partitionIndex, p.errorCode])])).toEqual([
+        [topicId, [[0, ErrorCode.NONE], [5, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]],
+        [UNKNOWN_ID, [[0, ErrorCode.UNKNOWN_TOPIC_ID]]],
+      ]);
+
+      const byId = await client.request(schemas.offsetFetchRequest, schemas.offsetFetchResponse, 10, {
+        groups: [{ groupId: 'g10', memberId: null, memberEpoch: -1, topics: [{ topicId, partitionIndexes: [0, 1] }, { topicId: UNKNOWN_ID, partitionIndexes: [3] }] }],
+        requireStable: false,
+      });
+      const group = byId.groups[0]!;
+      expect(group.errorCode).toBe(ErrorCode.NONE);
+      expect(group.topics.map((t) => [t.topicId, t.partitions.map((p) => [p.partitionIndex, p.committedOffset, p.metadata, p.errorCode])])).toEqual([
+        [topicId, [[0, 42n, 'm', ErrorCode.NONE], [1, -1n, '', ErrorCode.NONE]]],
+        [UNKNOWN_ID, [[3, -1n, '', ErrorCode.UNKNOWN_TOPIC_ID]]],
+      ]);
+
+      const all = await client.request(schemas.offsetFetchRequest, schemas.offsetFetchResponse, 10, {
+        groups: [{ groupId: 'g10', memberId: null, memberEpoch: -1, topics: null }],
+        requireStable: false,
+      });
+      expect(all.groups[0]!.topics.map((t) => [t.topicId, t.partitions.map((p) => [p.partitionIndex, p.committedOffset])])).toEqual([[topicId, [[0, 42n]]]]);
+
+      // stored under the topic's name: v9 reads the same commit by name
+      const byName = await client.request(schemas.offsetFetchRequest, schemas.offsetFetchResponse, 9, {
+        groups: [{ groupId: 'g10', memberId: null, memberEpoch: -1, topics: [{ name: 'offsets10', partitionIndexes: [0] }] }],
+        requireStable: false,
+      });
+      expect(byName.groups[0]!.topics[0]).toMatchObject({ name: 'offsets10', partitions: [expect.objectContaining({ committedOffset: 42n, committedLeaderEpoch: 0 })] });
+    });
+  });
 });
