@@ -41,3 +41,5 @@ export { listTransactionsRequest, listTransactionsResponse } from './list-transa
 export { consumerGroupHeartbeatRequest, consumerGroupHeartbeatResponse } from './consumer-group-heartbeat.js';
 export { consumerGroupDescribeRequest, consumerGroupDescribeResponse } from './consumer-group-describe.js';
 export { describeTopicPartitionsRequest, describeTopicPartitionsResponse } from './describe-topic-partitions.js';
+export { getTelemetrySubscriptionsRequest, getTelemetrySubscriptionsResponse } from './get-telemetry-subscriptions.js';
+export { pushTelemetryRequest, pushTelemetryResponse } from './push-telemetry.js';

@@ -276,4 +276,47 @@ describe('Kafka 4.x versions', () => {
       expect(byName.groups[0]!.topics[0]).toMatchObject({ name: 'offsets10', partitions: [expect.objectContaining({ committedOffset: 42n, committedLeaderEpoch: 0 })] });
     });
   });
+
+  describe('GetTelemetrySubscriptions / PushTelemetry v0 (KIP-714), as Kafka without a telemetry receiver', () => {
+    const get = (clientInstanceId: string) => client.request(schemas.getTelemetrySubscriptionsRequest, schemas.getTelemetrySubscriptionsResponse, 0, { clientInstanceId });
+    const push = (input: MessageInput<typeof schemas.pushTelemetryRequest>) =>
+      client.request(schemas.pushTelemetryRequest, schemas.pushTelemetryResponse, 0, { terminating: false, compressionType: 0, metrics: Buffer.alloc(10), ...input });
+
+    it('are not listed in ApiVersions, like Kafka\'s without a telemetry receiver', async () => {
+      const res = await client.request(schemas.apiVersionsRequest, schemas.apiVersionsResponse, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
+      expect(res.apiKeys.map((k) => k.apiKey)).not.toContain(71);
+      expect(res.apiKeys.map((k) => k.apiKey)).not.toContain(72);
+    });
+
+    it('a client that asks anyway gets an empty subscription; pushes are checked (subscription id, throttling, terminating, size) and dropped', async () => {
+      const first = await get('AAAAAAAAAAAAAAAAAAAAAA');
+      expect(first).toMatchObject({
+        errorCode: ErrorCode.NONE,
+        acceptedCompressionTypes: [4, 3, 1, 2],
+        pushIntervalMs: 300000,
+        telemetryMaxBytes: 1048576,
+        deltaTemporality: true,
+        requestedMetrics: [],
+      });
+      const id = first.clientInstanceId;
+      expect(id).not.toBe('AAAAAAAAAAAAAAAAAAAAAA');
+      // a new id for each client without one
+      expect((await get('AAAAAAAAAAAAAAAAAAAAAA')).clientInstanceId).not.toBe(id);
+      // asking again within the push interval
+      expect((await get(id)).errorCode).toBe(ErrorCode.THROTTLING_QUOTA_EXCEEDED);
+
+      const subscriptionId = first.subscriptionId;
+      expect((await push({ clientInstanceId: 'AAAAAAAAAAAAAAAAAAAAAA', subscriptionId })).errorCode).toBe(ErrorCode.INVALID_REQUEST);
+      expect((await push({ clientInstanceId: id, subscriptionId: subscriptionId + 1 })).errorCode).toBe(ErrorCode.UNKNOWN_SUBSCRIPTION_ID);
+      // the first push after a get is accepted at once, the next one within the interval is throttled
+      expect((await push({ clientInstanceId: id, subscriptionId })).errorCode).toBe(ErrorCode.NONE);
+      expect((await push({ clientInstanceId: id, subscriptionId })).errorCode).toBe(ErrorCode.THROTTLING_QUOTA_EXCEEDED);
+      // a terminating push is never throttled, but is checked for size; after it the instance takes no more
+      expect((await push({ clientInstanceId: id, subscriptionId, terminating: true, metrics: Buffer.alloc(1048577) })).errorCode).toBe(ErrorCode.TELEMETRY_TOO_LARGE);
+      expect((await push({ clientInstanceId: id, subscriptionId, terminating: true })).errorCode).toBe(ErrorCode.INVALID_REQUEST);
+
+      const other = await get('AAAAAAAAAAAAAAAAAAAAAA');
+      expect((await push({ clientInstanceId: other.clientInstanceId, subscriptionId: other.subscriptionId, compressionType: 9 })).errorCode).toBe(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
+    });
+  });
 });
