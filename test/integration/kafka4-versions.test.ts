@@ -319,4 +319,24 @@ describe('Kafka 4.x versions', () => {
       expect((await push({ clientInstanceId: other.clientInstanceId, subscriptionId: other.subscriptionId, compressionType: 9 })).errorCode).toBe(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE);
     });
   });
+
+  describe('DescribeGroups v6 (KIP-1043)', () => {
+    it('an unknown group gets GROUP_ID_NOT_FOUND with a message at v6, is described as Dead before; a known group as before', async () => {
+      await createTopic('groups6');
+      await client.request(schemas.offsetCommitRequest, schemas.offsetCommitResponse, 9, {
+        groupId: 'known6',
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        groupInstanceId: null,
+        topics: [{ name: 'groups6', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedMetadata: null }] }],
+      });
+      const v6 = await client.request(schemas.describeGroupsRequest, schemas.describeGroupsResponse, 6, { groups: ['known6', 'unknown6'], includeAuthorizedOperations: false });
+      expect(v6.groups.map((g) => [g.groupId, g.errorCode, g.errorMessage, g.groupState])).toEqual([
+        ['known6', ErrorCode.NONE, null, 'Empty'],
+        ['unknown6', ErrorCode.GROUP_ID_NOT_FOUND, 'Group unknown6 not found.', ''],
+      ]);
+      const v5 = await client.request(schemas.describeGroupsRequest, schemas.describeGroupsResponse, 5, { groups: ['unknown6'], includeAuthorizedOperations: false });
+      expect(v5.groups.map((g) => [g.groupId, g.errorCode, g.groupState])).toEqual([['unknown6', ErrorCode.NONE, 'Dead']]);
+    });
+  });
 });
