@@ -339,4 +339,17 @@ describe('Kafka 4.x versions', () => {
       expect(v5.groups.map((g) => [g.groupId, g.errorCode, g.groupState])).toEqual([['unknown6', ErrorCode.NONE, 'Dead']]);
     });
   });
+
+  describe('DescribeLogDirs v5 (KIP-1066)', () => {
+    it('describes the log dir with its partitions and sizes, not cordoned', async () => {
+      await createTopic('logdirs5', 2);
+      const res = await client.request(schemas.describeLogDirsRequest, schemas.describeLogDirsResponse, 5, { topics: [{ topic: 'logdirs5', partitions: [0, 1] }] });
+      expect(res.errorCode).toBe(ErrorCode.NONE);
+      expect(res.results).toHaveLength(1);
+      const dir = res.results[0]!;
+      expect(dir).toMatchObject({ errorCode: ErrorCode.NONE, isCordoned: false });
+      expect(dir.totalBytes).toBeGreaterThan(0n);
+      expect(dir.topics.find((t) => t.name === 'logdirs5')!.partitions.map((p) => p.partitionIndex).sort()).toEqual([0, 1]);
+    });
+  });
 });
