@@ -352,4 +352,14 @@ describe('Kafka 4.x versions', () => {
       expect(dir.topics.find((t) => t.name === 'logdirs5')!.partitions.map((p) => p.partitionIndex).sort()).toEqual([0, 1]);
     });
   });
+
+  describe('DescribeCluster v2 (KIP-1073)', () => {
+    it('lists this broker, not fenced, with or without fenced brokers asked for', async () => {
+      for (const includeFencedBrokers of [false, true]) {
+        const res = await client.request(schemas.describeClusterRequest, schemas.describeClusterResponse, 2, { includeClusterAuthorizedOperations: false, endpointType: 1, includeFencedBrokers });
+        expect(res).toMatchObject({ errorCode: ErrorCode.NONE, endpointType: 1, clusterAuthorizedOperations: -2147483648 });
+        expect(res.brokers).toEqual([{ brokerId: res.controllerId, host: expect.any(String), port: broker.port, rack: null, isFenced: false }]);
+      }
+    });
+  });
 });
