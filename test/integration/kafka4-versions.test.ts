@@ -61,6 +61,37 @@ describe('Kafka 4.x versions', () => {
       expect(await decodeRecords(fetched.responses[0]!.partitions[0]!.records as Buffer)).toHaveLength(3);
     });
 
+    it('a transactional batch at v12+ is verified as at v11: INVALID_TXN_STATE until its partition is added with AddPartitionsToTxn (no transaction version 2)', async () => {
+      const topicId = await createTopic('produce13-txn');
+      let init = { errorCode: -1, producerId: -1n, producerEpoch: -1 };
+      for (let i = 0; i < 100; i++) {
+        init = await client.request(schemas.initProducerIdRequest, schemas.initProducerIdResponse, 4, { transactionalId: 'txn13', transactionTimeoutMs: 60_000 });
+        if (init.errorCode !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS && init.errorCode !== ErrorCode.COORDINATOR_NOT_AVAILABLE && init.errorCode !== ErrorCode.CONCURRENT_TRANSACTIONS) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(init.errorCode).toBe(ErrorCode.NONE);
+      const producerId = Number(init.producerId);
+      const produceTxn = async (baseSequence: number) =>
+        (
+          await client.request(schemas.produceRequest, schemas.produceResponse, 13, {
+            transactionalId: 'txn13',
+            acks: -1,
+            timeoutMs: 5000,
+            topicData: [{ topicId, partitionData: [{ index: 0, records: await batchOf(testRecords(2), { producerId, producerEpoch: init.producerEpoch, baseSequence, transactional: true }) }] }],
+          })
+        ).responses[0]!.partitionResponses[0]!;
+      expect((await produceTxn(0)).errorCode).toBe(ErrorCode.INVALID_TXN_STATE);
+      const added = await client.request(schemas.addPartitionsToTxnRequest, schemas.addPartitionsToTxnResponse, 3, {
+        v3AndBelowTransactionalId: 'txn13',
+        v3AndBelowProducerId: init.producerId,
+        v3AndBelowProducerEpoch: init.producerEpoch,
+        v3AndBelowTopics: [{ name: 'produce13-txn', partitions: [0] }],
+      });
+      expect(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(ErrorCode.NONE);
+      expect(await produceTxn(0)).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0n });
+      await client.request(schemas.endTxnRequest, schemas.endTxnResponse, 3, { transactionalId: 'txn13', producerId: init.producerId, producerEpoch: init.producerEpoch, committed: false });
+    });
+
     it('v12 is v11 on the wire: topics by name', async () => {
       await createTopic('produce12');
       const res = await client.request(schemas.produceRequest, schemas.produceResponse, 12, {
