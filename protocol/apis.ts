@@ -1,6 +1,8 @@
 /**
- * The 41 APIs: key → name and request/response schemas, plus the request and
- * response header rules (notes/api-versions-and-headers.md).
+ * The APIs (Kafka 3.9.0's that Gregor knows, plus the newer APIs and
+ * versions of Kafka 4.3 it serves): key → name and request/response
+ * schemas, plus the request and response header rules
+ * (notes/api-versions-and-headers.md).
  */
 import * as schemas from './schemas/index.js';
 import { isFlexible } from './codec.js';
@@ -24,7 +26,7 @@ for (const value of Object.values(schemas) as MessageDef[]) {
   byKey.set(value.apiKey, { key: value.apiKey, name, request: value, response, minVersion: range.min, maxVersion: range.max });
 }
 
-/** Every API of Kafka 3.9.0 that the protocol layer can encode and decode, by key. */
+/** Every API that the protocol layer can encode and decode, by key. */
 export const APIS: ReadonlyMap<number, ApiDef> = byKey;
 
 export function apiByKey(key: number): ApiDef | undefined {
@@ -73,6 +75,9 @@ export const ApiKey = {
   ListTransactions: 66,
   ConsumerGroupHeartbeat: 68,
   ConsumerGroupDescribe: 69,
+  GetTelemetrySubscriptions: 71,
+  PushTelemetry: 72,
+  DescribeTopicPartitions: 75,
 } as const;
 
 /** Request header version: 2 for flexible API versions, else 1. */

@@ -21,6 +21,7 @@ import { FetchManager } from './fetch/fetch-manager.js';
 import { GroupCoordinator } from './group/coordinator.js';
 import type { Logger } from './logger.js';
 import { MemoryBudget } from './memory-budget.js';
+import { ClientMetricsManager } from './metrics/client-metrics-manager.js';
 import type { BrokerMetrics, MetricsSources } from './metrics/broker-metrics.js';
 import type { MetricsServer } from './metrics/metrics-server.js';
 import type { RecordedStats } from './metrics/recorded-stats.js';
@@ -320,6 +321,7 @@ export class Broker {
       budgets: { request: this.requestMemory, fetch: this.fetchMemory, decompression: this.decompressionMemory },
       waiting: this.waiting,
       transactions: this.transactions,
+      clientMetrics: new ClientMetricsManager(() => this.config.int('telemetry.max.bytes')),
     };
   }
 

@@ -22,6 +22,7 @@ import type { GroupCoordinator } from './group/coordinator.js';
 import type { Logger } from './logger.js';
 import type { MemoryBudget } from './memory-budget.js';
 import type { TopicManager } from './metadata/topic-manager.js';
+import type { ClientMetricsManager } from './metrics/client-metrics-manager.js';
 import type { MetricsRecorder } from './metrics/recorder.js';
 import type { ProducerIdManager } from './produce/producer-ids.js';
 import type { ProducerStateManager } from './produce/producer-state-manager.js';
@@ -123,6 +124,8 @@ export interface BrokerServices {
   readonly waiting: WaitingRequests;
   /** The transaction coordinator. */
   readonly transactions: Transactions;
+  /** Client metrics (KIP-714) as a broker without a telemetry receiver answers them. */
+  readonly clientMetrics: Pick<ClientMetricsManager, 'getSubscription' | 'push'>;
   // Later issues add theirs here, beside the others:
   //   readonly authorizer: Authorizer;      ACLs, checked against ctx.session.principal
 }

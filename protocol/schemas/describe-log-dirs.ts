@@ -1,6 +1,7 @@
 /**
  * DescribeLogDirs (API key 35): request and response schemas for every version
- * Kafka 3.9.0 accepts (v0-4, v0 deprecated), flexible from v2+.
+ * Kafka 3.9.0 accepts (v0-4, v0 deprecated) and Kafka 4.3's v5 (whether a
+ * log dir is cordoned, KIP-1066), flexible from v2+.
  */
 import { message } from '../schema.js';
 
@@ -8,7 +9,7 @@ export const describeLogDirsRequest = message({
   name: 'DescribeLogDirsRequest',
   apiKey: 35,
   kind: 'request',
-  valid: '0-4',
+  valid: '0-5',
   flexible: '2+',
   fields: [
     { name: 'topics', type: '[]DescribableLogDirTopic', versions: '0+', nullable: '0+', fields: [
@@ -22,7 +23,7 @@ export const describeLogDirsResponse = message({
   name: 'DescribeLogDirsResponse',
   apiKey: 35,
   kind: 'response',
-  valid: '0-4',
+  valid: '0-5',
   flexible: '2+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
@@ -41,6 +42,7 @@ export const describeLogDirsResponse = message({
       ] },
       { name: 'totalBytes', type: 'int64', versions: '4+', default: -1n, ignorable: true },
       { name: 'usableBytes', type: 'int64', versions: '4+', default: -1n, ignorable: true },
+      { name: 'isCordoned', type: 'bool', versions: '5+', default: false, ignorable: true },
     ] },
   ],
 });

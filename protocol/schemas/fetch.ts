@@ -1,6 +1,8 @@
 /**
  * Fetch (API key 1): request and response schemas for every version
- * Kafka 3.9.0 accepts (v0-17, v0-3 deprecated), flexible from v12+.
+ * Kafka 3.9.0 accepts (v0-17, v0-3 deprecated) and Kafka 4.3's v18 (a
+ * follower's high watermark in the request, KIP-1166; the response is v17's),
+ * flexible from v12+.
  */
 import { message } from '../schema.js';
 
@@ -8,7 +10,7 @@ export const fetchRequest = message({
   name: 'FetchRequest',
   apiKey: 1,
   kind: 'request',
-  valid: '0-17',
+  valid: '0-18',
   flexible: '12+',
   fields: [
     { name: 'clusterId', type: 'string', versions: '12+', nullable: '12+', tag: 0, tagged: '12+', default: null, ignorable: true },
@@ -34,6 +36,7 @@ export const fetchRequest = message({
         { name: 'logStartOffset', type: 'int64', versions: '5+', default: -1n, ignorable: true },
         { name: 'partitionMaxBytes', type: 'int32', versions: '0+' },
         { name: 'replicaDirectoryId', type: 'uuid', versions: '17+', tag: 0, tagged: '17+', ignorable: true },
+        { name: 'highWatermark', type: 'int64', versions: '18+', tag: 1, tagged: '18+', default: 9223372036854775807n, ignorable: true },
       ] },
     ] },
     { name: 'forgottenTopicsData', type: '[]ForgottenTopic', versions: '7+', fields: [
@@ -49,7 +52,7 @@ export const fetchResponse = message({
   name: 'FetchResponse',
   apiKey: 1,
   kind: 'response',
-  valid: '0-17',
+  valid: '0-18',
   flexible: '12+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '1+', ignorable: true },

@@ -40,3 +40,6 @@ export { describeTransactionsRequest, describeTransactionsResponse } from './des
 export { listTransactionsRequest, listTransactionsResponse } from './list-transactions.js';
 export { consumerGroupHeartbeatRequest, consumerGroupHeartbeatResponse } from './consumer-group-heartbeat.js';
 export { consumerGroupDescribeRequest, consumerGroupDescribeResponse } from './consumer-group-describe.js';
+export { describeTopicPartitionsRequest, describeTopicPartitionsResponse } from './describe-topic-partitions.js';
+export { getTelemetrySubscriptionsRequest, getTelemetrySubscriptionsResponse } from './get-telemetry-subscriptions.js';
+export { pushTelemetryRequest, pushTelemetryResponse } from './push-telemetry.js';

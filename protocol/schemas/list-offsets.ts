@@ -1,6 +1,9 @@
 /**
  * ListOffsets (API key 2): request and response schemas for every version
- * Kafka 3.9.0 accepts (v0-9, v0 deprecated), flexible from v6+.
+ * Kafka 3.9.0 accepts (v0-9, v0 deprecated) and Kafka 4.3's v10 (a timeout
+ * for reads from tiered storage, KIP-1075) and v11 (timestamp -6, the
+ * earliest offset pending upload to tiered storage, KIP-1023), flexible from
+ * v6+.
  */
 import { message } from '../schema.js';
 
@@ -8,7 +11,7 @@ export const listOffsetsRequest = message({
   name: 'ListOffsetsRequest',
   apiKey: 2,
   kind: 'request',
-  valid: '0-9',
+  valid: '0-11',
   flexible: '6+',
   fields: [
     { name: 'replicaId', type: 'int32', versions: '0+' },
@@ -22,6 +25,7 @@ export const listOffsetsRequest = message({
         { name: 'maxNumOffsets', type: 'int32', versions: '0', default: 1 },
       ] },
     ] },
+    { name: 'timeoutMs', type: 'int32', versions: '10+', ignorable: true },
   ],
 });
 
@@ -29,7 +33,7 @@ export const listOffsetsResponse = message({
   name: 'ListOffsetsResponse',
   apiKey: 2,
   kind: 'response',
-  valid: '0-9',
+  valid: '0-11',
   flexible: '6+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '2+', ignorable: true },

@@ -1,6 +1,7 @@
 /**
  * Metadata (API key 3): request and response schemas for every version
- * Kafka 3.9.0 accepts (v0-12, v0-3 deprecated), flexible from v9+.
+ * Kafka 3.9.0 accepts (v0-12, v0-3 deprecated) and Kafka 4.3's v13 (a
+ * top-level error code in the response, KIP-1102), flexible from v9+.
  */
 import { message } from '../schema.js';
 
@@ -8,7 +9,7 @@ export const metadataRequest = message({
   name: 'MetadataRequest',
   apiKey: 3,
   kind: 'request',
-  valid: '0-12',
+  valid: '0-13',
   flexible: '9+',
   fields: [
     { name: 'topics', type: '[]MetadataRequestTopic', versions: '0+', nullable: '1+', fields: [
@@ -25,7 +26,7 @@ export const metadataResponse = message({
   name: 'MetadataResponse',
   apiKey: 3,
   kind: 'response',
-  valid: '0-12',
+  valid: '0-13',
   flexible: '9+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '3+', ignorable: true },
@@ -54,5 +55,6 @@ export const metadataResponse = message({
       { name: 'topicAuthorizedOperations', type: 'int32', versions: '8+', default: -2147483648 },
     ] },
     { name: 'clusterAuthorizedOperations', type: 'int32', versions: '8-10', default: -2147483648 },
+    { name: 'errorCode', type: 'int16', versions: '13+', default: 0, ignorable: true },
   ],
 });

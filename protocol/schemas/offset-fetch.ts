@@ -1,6 +1,7 @@
 /**
  * OffsetFetch (API key 9): request and response schemas for every version
- * Kafka 3.9.0 accepts (v0-9, v0 deprecated), flexible from v6+.
+ * Kafka 3.9.0 accepts (v0-9, v0 deprecated) and Kafka 4.3's v10 (topics by
+ * id instead of by name, KIP-848), flexible from v6+.
  */
 import { message } from '../schema.js';
 
@@ -8,7 +9,7 @@ export const offsetFetchRequest = message({
   name: 'OffsetFetchRequest',
   apiKey: 9,
   kind: 'request',
-  valid: '0-9',
+  valid: '0-10',
   flexible: '6+',
   fields: [
     { name: 'groupId', type: 'string', versions: '0-7' },
@@ -21,7 +22,8 @@ export const offsetFetchRequest = message({
       { name: 'memberId', type: 'string', versions: '9+', nullable: '9+', default: null, ignorable: true },
       { name: 'memberEpoch', type: 'int32', versions: '9+', default: -1, ignorable: true },
       { name: 'topics', type: '[]OffsetFetchRequestTopics', versions: '8+', nullable: '8+', fields: [
-        { name: 'name', type: 'string', versions: '8+' },
+        { name: 'name', type: 'string', versions: '8-9', ignorable: true },
+        { name: 'topicId', type: 'uuid', versions: '10+', ignorable: true },
         { name: 'partitionIndexes', type: '[]int32', versions: '8+' },
       ] },
     ] },
@@ -33,7 +35,7 @@ export const offsetFetchResponse = message({
   name: 'OffsetFetchResponse',
   apiKey: 9,
   kind: 'response',
-  valid: '0-9',
+  valid: '0-10',
   flexible: '6+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '3+', ignorable: true },
@@ -51,7 +53,8 @@ export const offsetFetchResponse = message({
     { name: 'groups', type: '[]OffsetFetchResponseGroup', versions: '8+', fields: [
       { name: 'groupId', type: 'string', versions: '8+' },
       { name: 'topics', type: '[]OffsetFetchResponseTopics', versions: '8+', fields: [
-        { name: 'name', type: 'string', versions: '8+' },
+        { name: 'name', type: 'string', versions: '8-9', ignorable: true },
+        { name: 'topicId', type: 'uuid', versions: '10+', ignorable: true },
         { name: 'partitions', type: '[]OffsetFetchResponsePartitions', versions: '8+', fields: [
           { name: 'partitionIndex', type: 'int32', versions: '8+' },
           { name: 'committedOffset', type: 'int64', versions: '8+' },

@@ -1,5 +1,5 @@
 /**
- * DescribeCluster: v0-1.
+ * DescribeCluster: v0-2.
  * Behavior: as a Kafka 3.9 broker (KRaft): the cluster id, this node as the
  * only broker (at its advertised host and port, no rack) and as the
  * controller id (a KRaft broker reports one of the live brokers there, since
@@ -9,7 +9,9 @@
  * (1): CONTROLLER (2) → MISMATCHED_ENDPOINT_TYPE, any other value →
  * UNSUPPORTED_ENDPOINT_TYPE (both INVALID_REQUEST at v0), with Kafka's
  * messages and an otherwise empty response.
- * Version notes: v1 adds endpoint_type to the request and the response.
+ * Version notes: v1 adds endpoint_type to the request and the response; v2
+ * include_fenced_brokers and each broker's is_fenced (KIP-1073): this broker
+ * is never fenced (no controller fences it), so both change nothing here.
  */
 import { ApiKey, apiByKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_AUTHORIZED_OPERATIONS } from './metadata.js';
@@ -44,7 +46,7 @@ export const describeClusterHandler = defineHandler({
       endpointType: BROKER_ENDPOINT,
       clusterId: services.identity.clusterId,
       controllerId: services.identity.nodeId,
-      brokers: [{ brokerId: services.identity.nodeId, host: services.identity.advertised.host, port: services.identity.advertised.port, rack: null }],
+      brokers: [{ brokerId: services.identity.nodeId, host: services.identity.advertised.host, port: services.identity.advertised.port, rack: null, isFenced: false }],
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },

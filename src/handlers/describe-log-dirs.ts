@@ -1,5 +1,5 @@
 /**
- * DescribeLogDirs: v0-4.
+ * DescribeLogDirs: v0-5.
  * Behavior: the one log dir (absolute path) with, as Kafka's
  * ReplicaManager.describeLogDirs: every topic that has partitions in it, each
  * listing the requested partitions (all with a null topic list; a topic none
@@ -10,7 +10,8 @@
  * getTotalSpace/getUsableSpace); when statfs fails the dir is answered with
  * KAFKA_STORAGE_ERROR. Without an authorizer nothing is refused.
  * Version notes: v1 same as v0; v2+ flexible; v3+ top-level error code; v4
- * total_bytes and usable_bytes.
+ * total_bytes and usable_bytes; v5 is_cordoned (KIP-1066: a cordoned log dir
+ * takes no new partitions): always false, Gregor has no cordoned.log.dirs.
  */
 import { statfs } from 'node:fs/promises';
 import { ApiKey, apiByKey, ErrorCode, schemas, type MessageInput } from '../../protocol/index.js';
@@ -48,7 +49,7 @@ export const describeLogDirsHandler = defineHandler({
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
-      results: [{ errorCode: ErrorCode.NONE, logDir, topics: [...topics.values()], totalBytes: space.total, usableBytes: space.usable }],
+      results: [{ errorCode: ErrorCode.NONE, logDir, topics: [...topics.values()], totalBytes: space.total, usableBytes: space.usable, isCordoned: false }],
     };
   },
 });

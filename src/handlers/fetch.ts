@@ -1,5 +1,5 @@
 /**
- * Fetch: v0-17.
+ * Fetch: v0-18.
  * Behavior: reads each requested partition from its fetch offset up to the
  * high watermark (the log end offset for a follower), within max_bytes (capped
  * by fetch.max.bytes) and partition_max_bytes; the first batch is returned
@@ -27,7 +27,11 @@
  * v5 log start offset, v7 sessions, v9 current leader epoch, v10 zstd (a
  * topic with compression.type=zstd answers UNSUPPORTED_COMPRESSION_TYPE below
  * v10), v11 rack / preferred read replica, v12 flexible, last fetched epoch
- * and diverging epoch, v13 topic ids, v15 replica state.
+ * and diverging epoch, v13 topic ids, v15 replica state, v17 a follower's
+ * directory id, v18 a follower's high watermark (KIP-1166: the leader answers
+ * a follower whose high watermark is behind at once; a consumer sends none,
+ * and with no followers it changes nothing here, so it is read and ignored;
+ * the response is v17's).
  * Memory: record data still in the segment files is answered as file
  * regions, which the connection streams as the socket drains, at most
  * gregor.fetch.stream.window.bytes per connection in flight (v4+; the bytes

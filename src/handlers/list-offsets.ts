@@ -1,12 +1,13 @@
 /**
- * ListOffsets: v0-9.
+ * ListOffsets: v0-11.
  * Behavior: per partition, the offset for a timestamp: -2 earliest (log start
  * offset), -1 latest (high watermark for consumers; log end offset for
  * replicas and the debugging replica id -2), -3 the record with the largest
  * timestamp, a timestamp >= 0 the first offset whose timestamp is at or after
  * it, and the tiered-storage sentinels answered as a broker without tiered
- * storage does: -4 (earliest local) = earliest, -5 (latest tiered) = offset -1,
- * timestamp -1, leader epoch -1. A timestamp search (and -3) never reports an
+ * storage does: -4 (earliest local) = earliest, -5 (latest tiered) and -6
+ * (earliest pending upload) = offset -1, timestamp -1, leader epoch -1. A
+ * timestamp search (and -3) never reports an
  * offset at or past the last fetchable offset (high watermark; last stable
  * offset under READ_COMMITTED, which -1 answers too): nothing
  * found = offset -1, timestamp -1. Unknown topics and partitions get
@@ -18,8 +19,11 @@
  * high watermark then the log start offset, for -2 the log start offset, for
  * a timestamp the first offset at or after it (or the high watermark), at most
  * max_num_offsets of them, in descending order. v1+ one offset and timestamp;
- * v2+ isolation level; v4+ leader epoch; v7 adds -3, v8 -4, v9 -5 (clients
- * only send them at those versions; we answer them at any version).
+ * v2+ isolation level; v4+ leader epoch; v7 adds -3, v8 -4, v9 -5, v11 -6
+ * (clients only send them at those versions; we answer them at any version).
+ * v10 adds timeout_ms, how long a read from tiered storage may take (KIP-1075:
+ * past it that partition gets REQUEST_TIMED_OUT); nothing here reads remote
+ * storage, every answer is local and immediate, so it is read and ignored.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import type { PartitionLog } from '../../storage/index.js';
@@ -36,6 +40,7 @@ export const EARLIEST_TIMESTAMP = -2;
 export const MAX_TIMESTAMP = -3;
 export const EARLIEST_LOCAL_TIMESTAMP = -4;
 export const LATEST_TIERED_TIMESTAMP = -5;
+export const EARLIEST_PENDING_UPLOAD_TIMESTAMP = -6;
 const CONSUMER_REPLICA_ID = -1;
 const READ_COMMITTED = 1;
 
@@ -129,6 +134,8 @@ async function offsetFor(state: PartitionState, timestamp: number, lastFetchable
     case EARLIEST_LOCAL_TIMESTAMP:
       return (await log.offsetForTimestamp(EARLIEST_TIMESTAMP)) ?? { offset: log.logStartOffset, timestamp: -1, leaderEpoch: -1 };
     case LATEST_TIERED_TIMESTAMP:
+    case EARLIEST_PENDING_UPLOAD_TIMESTAMP:
+      // what Kafka answers for a topic without tiered storage
       return NOT_FOUND;
     default: {
       if (timestamp < 0 && timestamp !== MAX_TIMESTAMP) return NOT_FOUND;

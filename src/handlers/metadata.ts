@@ -1,5 +1,5 @@
 /**
- * Metadata: v0-12.
+ * Metadata: v0-13.
  * Behavior: one broker (this node, at its advertised host and port), which is
  * also the controller; the cluster id from meta.properties; every partition led
  * by this node with replicas = ISR = [this node]. Requested topics that do not
@@ -21,7 +21,9 @@
  * allow_auto_topic_creation. v7+ leader epochs; v8-10 cluster authorized
  * operations; v8+ topic authorized operations; v10+ topic ids in responses;
  * v12+ topics looked up by id (UNKNOWN_TOPIC_ID when unknown) — as in Kafka,
- * v10-11 requests with a null name or a topic id get INVALID_REQUEST.
+ * v10-11 requests with a null name or a topic id get INVALID_REQUEST; v13+
+ * a top-level error code (KIP-1102: REBOOTSTRAP_REQUIRED tells a client to
+ * bootstrap again; Kafka's brokers never send it and neither does Gregor: 0).
  */
 import { ApiKey, apiByKey, ErrorCode, schemas, ZERO_UUID, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import { errorCodeOf, isKnownError } from '../errors.js';
@@ -68,6 +70,7 @@ export const metadataHandler = defineHandler({
       controllerId: services.identity.nodeId,
       topics,
       clusterAuthorizedOperations: version >= 8 && version <= 10 && req.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+      errorCode: ErrorCode.NONE,
     };
   },
 });

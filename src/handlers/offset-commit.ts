@@ -1,5 +1,5 @@
 /**
- * OffsetCommit: v0-9.
+ * OffsetCommit: v0-10.
  * Behavior: stores committed offsets as records in `__consumer_offsets`
  * (value v3, or v1 when v2-4 asked for an explicit retention), then answers.
  * Partitions of unknown topics or partitions get UNKNOWN_TOPIC_OR_PARTITION
@@ -16,11 +16,17 @@
  * Version notes: v0 has no generation or member id (a simple commit); v1
  * adds them and a per-partition commit timestamp; v2-4 retention_time_ms
  * (-1 = broker default); v5 drops retention; v6+ leader epoch; v7+
- * group_instance_id; v8+ flexible; v9 is the same for classic groups.
+ * group_instance_id; v8+ flexible; v9 is the same for classic groups; v10
+ * names topics by id (KIP-848), answered with the same id: the offsets are
+ * stored under the topic's name as before, and an id this broker does not
+ * know gets UNKNOWN_TOPIC_ID on each of its partitions (as Kafka 4.3).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import type { OffsetToCommit } from '../group/coordinator.js';
 import { defineHandler } from './handler.js';
+
+/** The first version that names topics by id. */
+const TOPIC_IDS_VERSION = 10;
 
 export const offsetCommitHandler = defineHandler({
   api: apiByKey(ApiKey.OffsetCommit)!,
@@ -32,14 +38,15 @@ export const offsetCommitHandler = defineHandler({
     const offsets: OffsetToCommit[] = [];
     const positions: Array<[number, number]> = [];
     req.topics.forEach((t, ti) => {
-      const topic = ctx.services.topics.get(t.name);
+      const byId = v >= TOPIC_IDS_VERSION;
+      const topic = byId ? ctx.services.topics.getById(t.topicId) : ctx.services.topics.get(t.name);
       t.partitions.forEach((p, pi) => {
         if (!topic || !topic.partitions[p.partitionIndex]) {
-          errors[ti]![pi] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          errors[ti]![pi] = byId && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           return;
         }
         offsets.push({
-          topic: t.name,
+          topic: topic.name,
           partition: p.partitionIndex,
           offset: Number(p.committedOffset),
           leaderEpoch: v >= 6 ? p.committedLeaderEpoch : -1,
@@ -67,6 +74,7 @@ export const offsetCommitHandler = defineHandler({
       throttleTimeMs: 0,
       topics: req.topics.map((t, ti) => ({
         name: t.name,
+        topicId: t.topicId,
         partitions: t.partitions.map((p, pi) => ({ partitionIndex: p.partitionIndex, errorCode: errors[ti]![pi]! })),
       })),
     };

@@ -1,5 +1,5 @@
 /**
- * OffsetFetch: v0-9.
+ * OffsetFetch: v0-10.
  * Behavior: the committed offsets of a group, whatever its state: of the
  * requested partitions, or of every partition with a committed offset when
  * the topic list is null (v2+). Partitions without a commit (and unknown
@@ -10,11 +10,15 @@
  * Version notes: v0-1 have no top-level error: a group error is reported on
  * every requested partition; v2-7 a top-level error code; v5+ leader epochs;
  * v7 require_stable; v8+ several groups per request, each with its own
- * error; v9 member id/epoch (ignored for classic groups).
+ * error; v9 member id/epoch (ignored for classic groups); v10 names topics
+ * by id (KIP-848), as Kafka 4.3: requested ids are looked up (an id this
+ * broker does not know gets UNKNOWN_TOPIC_ID, offset -1, on each requested
+ * partition), the answer carries each topic's id (the zero id for a topic
+ * that no longer exists, as Kafka's metadata cache answers).
  */
-import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { apiByKey, ApiKey, ErrorCode, schemas, ZERO_UUID } from '../../protocol/index.js';
 import type { FetchOffsetsResult, TopicPartitions } from '../group/coordinator.js';
-import type { Groups } from '../services.js';
+import type { Groups, Topics } from '../services.js';
 import { defineHandler } from './handler.js';
 
 function fetch(groups: Groups, groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: number[] }> | null, requireStable: boolean): FetchOffsetsResult {
@@ -35,6 +39,43 @@ function partitionsOf(result: FetchOffsetsResult): Array<{ name: string; partiti
   }));
 }
 
+/** The first version that names topics by id. */
+const TOPIC_IDS_VERSION = 10;
+
+type GroupTopics = ReadonlyArray<{ name: string; topicId: string; partitionIndexes: number[] }> | null;
+
+/** A v8+ group of the answer; v10+ looks requested topic ids up and answers ids. */
+function groupAnswer(ctx: { services: { groups: Groups; topics: Topics } }, v: number, groupId: string, topics: GroupTopics, requireStable: boolean) {
+  if (v < TOPIC_IDS_VERSION) {
+    const result = fetch(ctx.services.groups, groupId, topics, requireStable);
+    return { groupId, errorCode: result.errorCode, topics: partitionsOf(result) };
+  }
+  const { topics: known } = ctx.services;
+  const named = topics === null ? null : topics.flatMap((t) => {
+    const name = known.getById(t.topicId)?.name;
+    return name === undefined ? [] : [{ name, topicId: t.topicId, partitionIndexes: t.partitionIndexes }];
+  });
+  const result = fetch(ctx.services.groups, groupId, named, requireStable);
+  if (result.errorCode !== ErrorCode.NONE) return { groupId, errorCode: result.errorCode, topics: [] };
+  const answered = new Map(partitionsOf(result).map((t) => [t.name, t]));
+  const idOf = (name: string) => known.get(name)?.topicId ?? ZERO_UUID;
+  if (topics === null) return { groupId, errorCode: result.errorCode, topics: [...answered.values()].map((t) => ({ ...t, topicId: idOf(t.name) })) };
+  return {
+    groupId,
+    errorCode: result.errorCode,
+    topics: topics.map((t) => {
+      const name = known.getById(t.topicId)?.name;
+      const found = name === undefined ? undefined : answered.get(name);
+      if (found !== undefined) return { ...found, topicId: t.topicId };
+      return {
+        name: '',
+        topicId: t.topicId,
+        partitions: t.partitionIndexes.map((partitionIndex) => ({ partitionIndex, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNKNOWN_TOPIC_ID })),
+      };
+    }),
+  };
+}
+
 export const offsetFetchHandler = defineHandler({
   api: apiByKey(ApiKey.OffsetFetch)!,
   request: schemas.offsetFetchRequest,
@@ -45,10 +86,7 @@ export const offsetFetchHandler = defineHandler({
     if (v >= 8) {
       return {
         throttleTimeMs: 0,
-        groups: req.groups.map((g) => {
-          const result = fetch(ctx.services.groups, g.groupId, g.topics, requireStable);
-          return { groupId: g.groupId, errorCode: result.errorCode, topics: partitionsOf(result) };
-        }),
+        groups: req.groups.map((g) => groupAnswer(ctx, v, g.groupId, g.topics, requireStable)),
       };
     }
     const topics = v >= 2 ? req.topics : (req.topics ?? []);

@@ -1,5 +1,5 @@
 /**
- * Produce: v0-11.
+ * Produce: v0-13.
  * Behavior: appends each partition's records to its log and answers the base
  * offset, the log append time (-1 for CreateTime topics) and the log start
  * offset. acks=1 answers after the append, acks=-1 after the data is
@@ -36,7 +36,17 @@
  * batches; v2+ log_append_time_ms; v3+ exactly one v2 batch per partition and
  * transactional_id; v5+ log_start_offset; v7+ zstd (UNSUPPORTED_COMPRESSION_TYPE
  * below); v8+ record_errors and error_message; v9+ flexible; v10+ current
- * leader / node endpoints (only sent with NOT_LEADER_OR_FOLLOWER, never here).
+ * leader / node endpoints (only sent with NOT_LEADER_OR_FOLLOWER, never here);
+ * v11 may answer TRANSACTION_ABORTABLE (never here: no inter-broker
+ * verification that could fail); v12 is v11 (KIP-890 part 2: with
+ * transaction version 2 finalized a transactional produce at v12+ also adds
+ * its partition to the transaction; Gregor finalizes no transaction.version,
+ * so clients keep transactional produces at v11 or below, and a transactional
+ * batch at v12+ is verified as at v11: INVALID_TXN_STATE unless its partition
+ * was added with AddPartitionsToTxn); v13 names each topic by id (KIP-516),
+ * answered with the same id: an id this broker does not know gets
+ * UNKNOWN_TOPIC_ID on each of its partitions (as Kafka, which then looks no
+ * further), an unknown partition of a known id UNKNOWN_TOPIC_OR_PARTITION.
  */
 import { apiByKey, ApiKey, ErrorCode, errorInfo, schemas, type MessageInput, type MessageValue, type RecordsValue } from '../../protocol/index.js';
 import { hasTransactionalRecords, producePartition, type PartitionProduceResult, type ProduceDeps, type ProduceTopic } from '../produce/produce-pipeline.js';
@@ -46,9 +56,15 @@ type Request = MessageValue<typeof schemas.produceRequest>;
 type Response = MessageInput<typeof schemas.produceResponse>;
 type PartitionResponse = NonNullable<NonNullable<Response['responses']>[number]['partitionResponses']>[number];
 
+/** The first version that names topics by id (KIP-516). */
+const TOPIC_IDS_VERSION = 13;
+
 /** What this handler uses of the broker: the pipeline's deps, the topic lookup and the acks=all count. */
 interface ProduceServices extends ProduceDeps {
-  readonly topics: ProduceDeps['topics'] & { get(name: string): ProduceTopic | undefined };
+  readonly topics: ProduceDeps['topics'] & {
+    get(name: string): (ProduceTopic & { readonly name: string }) | undefined;
+    getById(topicId: string): (ProduceTopic & { readonly name: string }) | undefined;
+  };
   readonly waiting: { acksAll: number };
 }
 
@@ -67,39 +83,27 @@ export const produceHandler = defineHandler({
       }
       const errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
       const refused = (index: number): PartitionResponse => ({ index, errorCode, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: errorInfo(errorCode).message });
-      return { responses: req.topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map((p) => refused(p.index)) })), throttleTimeMs: 0 };
+      return { responses: req.topicData.map((t) => ({ name: t.name, topicId: t.topicId, partitionResponses: t.partitionData.map((p) => refused(p.index)) })), throttleTimeMs: 0 };
     }
     if (acks === -1) services.waiting.acksAll++;
     const appended = detachWhenAppended(ctx.connection, req, services);
     const responses = await Promise.all(
       req.topicData.map(async (t) => {
-        const topic = services.topics.get(t.name);
-        return {
-          name: t.name,
-          partitionResponses: await Promise.all(
-            t.partitionData.map(async (p) =>
-              partitionResponse(
-                p.index,
-                await producePartition(services, {
-                  version,
-                  acks,
-                  topicName: t.name,
-                  topic,
-                  partition: p.index,
-                  records: recordsBuffer(p.records),
-                  transactionalId: req.transactionalId,
-                  appended,
-                }),
-              ),
-            ),
-          ),
-        };
+        if (version >= TOPIC_IDS_VERSION) {
+          const topic = services.topics.getById(t.topicId);
+          if (topic === undefined) {
+            for (const _ of t.partitionData) appended?.();
+            return { name: '', topicId: t.topicId, partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, UNKNOWN_TOPIC_ID)) };
+          }
+          return { name: topic.name, topicId: t.topicId, partitionResponses: await produceTopic(services, version, acks, req.transactionalId, topic.name, topic, t.partitionData, appended) };
+        }
+        return { name: t.name, partitionResponses: await produceTopic(services, version, acks, req.transactionalId, t.name, services.topics.get(t.name), t.partitionData, appended) };
       }),
     ).finally(() => {
       if (acks === -1) services.waiting.acksAll--;
     });
     if (acks === 0) {
-      const failed = responses.flatMap((t) => t.partitionResponses.filter((p) => p.errorCode !== ErrorCode.NONE).map((p) => ({ topic: t.name, ...p })));
+      const failed = responses.flatMap((t) => t.partitionResponses.filter((p) => p.errorCode !== ErrorCode.NONE).map((p) => ({ topic: t.name || t.topicId, ...p })));
       if (failed.length > 0) {
         services.logger.info({ failed: failed.map((f) => `${f.topic}-${f.index}: ${f.errorCode}`) }, 'acks=0 produce failed; closing connection');
         ctx.connection.close('acks=0 produce failed');
@@ -109,6 +113,34 @@ export const produceHandler = defineHandler({
     return { responses, throttleTimeMs: 0 };
   },
 });
+
+/** Each partition of one topic through the pipeline; `topic` is undefined when unknown. */
+function produceTopic(
+  services: ProduceServices,
+  version: number,
+  acks: number,
+  transactionalId: string | null,
+  topicName: string,
+  topic: ProduceTopic | undefined,
+  partitions: Request['topicData'][number]['partitionData'],
+  appended: (() => void) | undefined,
+): Promise<PartitionResponse[]> {
+  return Promise.all(
+    partitions.map(async (p) =>
+      partitionResponse(p.index, await producePartition(services, { version, acks, topicName, topic, partition: p.index, records: recordsBuffer(p.records), transactionalId, appended })),
+    ),
+  );
+}
+
+/** A topic id this broker does not know (v13+): each of its partitions, nothing appended. */
+const UNKNOWN_TOPIC_ID: PartitionProduceResult = {
+  errorCode: ErrorCode.UNKNOWN_TOPIC_ID,
+  baseOffset: -1,
+  logAppendTime: -1,
+  logStartOffset: -1,
+  errorMessage: null,
+  recordErrors: [],
+};
 
 /**
  * acks=all with gregor.flush.acks.all waits for fdatasync. Once every partition's append has been made (or

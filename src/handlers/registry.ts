@@ -1,6 +1,9 @@
 /**
  * The one list of handlers. It routes requests and answers ApiVersions: we
- * claim exactly the APIs and versions listed here. Handlers register
+ * claim exactly the APIs and versions listed here, except those registered
+ * unlisted (`listed: false`: served when asked, but not in ApiVersions, as
+ * Kafka serves the telemetry APIs without listing them when it has no
+ * telemetry receiver). Handlers register
  * themselves in handlers/index.ts; rarely used ones register a loader and
  * their module is imported at their API's first request (fewer modules to
  * load at startup), serving Kafka's version range as defineHandler does (or
@@ -14,6 +17,8 @@ export interface LazyHandler {
   readonly api: ApiDef;
   /** The highest version the loaded handler serves, when not Kafka's. */
   readonly maxVersion?: number;
+  /** false: served, but not listed in ApiVersions. */
+  readonly listed?: boolean;
   load(): Promise<Handler>;
 }
 
@@ -75,7 +80,7 @@ export function versionsFor(apiKey: number): Versions | undefined {
 
 /** The APIs and versions this broker serves (ApiVersions). */
 export function supportedApis(): Array<{ apiKey: number; minVersion: number; maxVersion: number }> {
-  const keys = new Set([...byKey.keys(), ...lazyByKey.keys()]);
+  const keys = new Set([...byKey.keys(), ...lazyByKey.keys()].filter((key) => lazyByKey.get(key)?.listed !== false));
   return [...keys]
     .sort((a, b) => a - b)
     .map((apiKey) => {

@@ -35,7 +35,7 @@ describe('cluster, log dirs and security APIs', () => {
     await clients?.close();
   });
 
-  it('lists the admin and security APIs in ApiVersions with all of Kafka 3.9\'s versions', async () => {
+  it('lists the admin and security APIs in ApiVersions with all of Kafka 3.9\'s versions and the newer ones of Kafka 4.3 it serves', async () => {
     const res = await raw.request(schemas.apiVersionsRequest, schemas.apiVersionsResponse, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
     const ranges = new Map(res.apiKeys.map((k) => [k.apiKey, [k.minVersion, k.maxVersion]]));
     expect(Object.fromEntries([
@@ -49,11 +49,11 @@ describe('cluster, log dirs and security APIs', () => {
       [ApiKey.DeleteAcls]: [0, 3],
       [ApiKey.DescribeConfigs]: [0, 4],
       [ApiKey.AlterConfigs]: [0, 2],
-      [ApiKey.DescribeLogDirs]: [0, 4],
+      [ApiKey.DescribeLogDirs]: [0, 5],
       [ApiKey.SaslAuthenticate]: [0, 2],
       [ApiKey.CreatePartitions]: [0, 3],
       [ApiKey.IncrementalAlterConfigs]: [0, 1],
-      [ApiKey.DescribeCluster]: [0, 1],
+      [ApiKey.DescribeCluster]: [0, 2],
     });
   });
 

@@ -89,7 +89,7 @@ describe('dispatch', () => {
     const res = decodeResponseFrame(schemas.apiVersionsResponse, 3, responseOf(await dispatch(frame, performance.now(), to)));
     expect(res.correlationId).toBe(41);
     expect(res.body.errorCode).toBe(ErrorCode.NONE);
-    expect(res.body.apiKeys.find((k) => k.apiKey === ApiKey.Fetch)).toEqual({ apiKey: ApiKey.Fetch, minVersion: 0, maxVersion: 17 });
+    expect(res.body.apiKeys.find((k) => k.apiKey === ApiKey.Fetch)).toEqual({ apiKey: ApiKey.Fetch, minVersion: 0, maxVersion: 18 });
     expect([to.session.clientId, to.session.clientSoftwareName, to.session.clientSoftwareVersion]).toEqual(['dispatch-test', 'dispatch-test', '1.0']);
     expect(to.closed).toEqual([]);
   });
