@@ -30,7 +30,11 @@ export function spawnTxnBroker(opts: TxnCrashChildOptions): Promise<BrokerProces
     childDir = mkdtempSync(join(tmpdir(), 'gregor-txn-child-'));
     childScript = transpileForNode('test/helpers/txn-crash-child.ts', childDir);
   }
-  const env = {
+  return track(spawn(process.execPath, [childScript], { cwd: repoRoot, env: childEnv(opts), stdio: ['ignore', 'pipe', 'pipe'] }), /ready: listening on [^\s:]+:(\d+)/);
+}
+
+function childEnv(opts: TxnCrashChildOptions): NodeJS.ProcessEnv {
+  return {
     ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GREGOR_'))),
     GREGOR_INDEX: join(repoRoot, 'dist/src/index.js'),
     GREGOR_STORAGE: join(repoRoot, 'dist/storage/index.js'),
@@ -38,7 +42,30 @@ export function spawnTxnBroker(opts: TxnCrashChildOptions): Promise<BrokerProces
     GREGOR_TXN_LOG: join(repoRoot, 'dist/src/coordinator/transaction/transaction-log.js'),
     GREGOR_TXN_CRASH: JSON.stringify(opts),
   };
-  return track(spawn(process.execPath, [childScript], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] }), /ready: listening on [^\s:]+:(\d+)/);
+}
+
+/**
+ * Runs the broker process until it exits (at its crash point, which a restarted broker may reach while it
+ * still starts: completing a loaded transaction can come before its ready line); its exit and output.
+ */
+export async function runTxnBrokerToExit(opts: TxnCrashChildOptions, timeoutMs: number): Promise<{ exit: { code: number | null; signal: NodeJS.Signals | null } | undefined; output: string }> {
+  if (childScript === undefined) {
+    childDir = mkdtempSync(join(tmpdir(), 'gregor-txn-child-'));
+    childScript = transpileForNode('test/helpers/txn-crash-child.ts', childDir);
+  }
+  const child = spawn(process.execPath, [childScript], { cwd: repoRoot, env: childEnv(opts), stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) => child.on('exit', (code, signal) => res({ code, signal })));
+  let timer: NodeJS.Timeout | undefined;
+  const exit = await Promise.race([exited, new Promise<undefined>((res) => (timer = setTimeout(() => res(undefined), timeoutMs)))]);
+  clearTimeout(timer);
+  if (exit === undefined) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  return { exit, output };
 }
 
 /** Removes the transpiled child (afterAll). */

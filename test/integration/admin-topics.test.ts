@@ -241,10 +241,12 @@ describe('topic administration on the wire (versions kafkajs does not send)', ()
     expect(broker.broker.topics.get('old-client')).toBeDefined();
   });
 
-  it('Metadata never auto-creates an internal topic, whose owner creates it with its own settings', async () => {
+  it('Metadata has an internal topic created by its owner, with its own settings, not as an ordinary auto-created topic', async () => {
     const res = await raw.request(schemas.metadataRequest, schemas.metadataResponse, 12, { topics: [{ name: '__transaction_state' }], allowAutoTopicCreation: true });
-    expect(res.topics[0]).toMatchObject({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, name: '__transaction_state' });
-    expect(broker.broker.topics.get('__transaction_state')).toBeUndefined();
+    expect(res.topics[0]).toMatchObject({ errorCode: ErrorCode.NONE, name: '__transaction_state', isInternal: true });
+    const topic = broker.broker.topics.get('__transaction_state')!;
+    expect(topic.partitions).toHaveLength(broker.broker.config.int('transaction.state.log.num.partitions'));
+    expect(topic.overrides.get('cleanup.policy')).toBe('compact');
   });
 
   it('Metadata answers an illegal requested name with INVALID_TOPIC_EXCEPTION', async () => {

@@ -43,7 +43,7 @@ import { ensureBuilt, killAll, type BrokerProcess } from '../helpers/broker-proc
 import { decodeRecords } from '../helpers/fetch-records.js';
 import { batchOf, produceRaw } from '../helpers/produce-records.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { markersOnDisk, removeTxnBrokerScript, spawnTxnBroker, txnStatesOnDisk, type TxnCrashPoint } from '../helpers/txn-crash.js';
+import { markersOnDisk, removeTxnBrokerScript, runTxnBrokerToExit, spawnTxnBroker, txnStatesOnDisk, type TxnCrashPoint } from '../helpers/txn-crash.js';
 
 const TOPIC = 'txc';
 const PARTITIONS = [0, 1] as const;
@@ -230,6 +230,15 @@ async function diedAtItsPoint(child: BrokerProcess): Promise<string> {
   return line![1]!;
 }
 
+/** A restarted broker run to its crash point, which it may reach before it is ready (completing what it loaded). */
+async function diedAgainAtItsPoint(opts: Parameters<typeof runTxnBrokerToExit>[0]): Promise<string> {
+  const { exit, output } = await runTxnBrokerToExit(opts, 15_000);
+  expect(exit, `the broker did not reach its crash point:\n${output}`).toEqual({ code: null, signal: 'SIGKILL' });
+  const line = /crash: (.*)/.exec(output);
+  expect(line, output).not.toBeNull();
+  return line![1]!;
+}
+
 // ------------------------------------------------------------------ the matrix
 
 type Outcome = 'commit' | 'abort';
@@ -283,7 +292,7 @@ describe('kill -9 and power cuts at every step of a transaction end', () => {
     const markersAtCrash = PARTITIONS.map((partition) => markersOnDisk(dataDir, TOPIC, partition).length);
     expect(markersAtCrash.filter((n) => n > 0).length, crash).toBe(atCrash.markers);
     expect(Math.max(...markersAtCrash)).toBeLessThanOrEqual(1);
-    const crashAgain = again ? await diedAtItsPoint(await spawnTxnBroker({ dataDir, config: CONFIG, point: again })) : undefined;
+    const crashAgain = again ? await diedAgainAtItsPoint({ dataDir, config: CONFIG, point: again }) : undefined;
     if (crashAgain) expect(txnStatesOnDisk(dataDir).get(transactionalId)?.state, crashAgain).toBe(outcome === 'commit' ? 'PrepareCommit' : 'PrepareAbort');
 
     const b = await startBroker({ port: 0, dataDir, config: CONFIG, logLevel: 'silent' });
