@@ -61,7 +61,7 @@ describe('Kafka 4.x versions', () => {
       expect(await decodeRecords(fetched.responses[0]!.partitions[0]!.records as Buffer)).toHaveLength(3);
     });
 
-    it('a transactional batch at v12+ is verified as at v11: INVALID_TXN_STATE until its partition is added with AddPartitionsToTxn (no transaction version 2)', async () => {
+    it('a transactional batch at v12+ is verified as at v11: TRANSACTION_ABORTABLE (v11+) until its partition is added with AddPartitionsToTxn (no transaction version 2)', async () => {
       const topicId = await createTopic('produce13-txn');
       let init = { errorCode: -1, producerId: -1n, producerEpoch: -1 };
       for (let i = 0; i < 100; i++) {
@@ -80,7 +80,7 @@ describe('Kafka 4.x versions', () => {
             topicData: [{ topicId, partitionData: [{ index: 0, records: await batchOf(testRecords(2), { producerId, producerEpoch: init.producerEpoch, baseSequence, transactional: true }) }] }],
           })
         ).responses[0]!.partitionResponses[0]!;
-      expect((await produceTxn(0)).errorCode).toBe(ErrorCode.INVALID_TXN_STATE);
+      expect((await produceTxn(0)).errorCode).toBe(ErrorCode.TRANSACTION_ABORTABLE);
       const added = await client.request(schemas.addPartitionsToTxnRequest, schemas.addPartitionsToTxnResponse, 3, {
         v3AndBelowTransactionalId: 'txn13',
         v3AndBelowProducerId: init.producerId,
