@@ -1,6 +1,8 @@
 /**
  * ConsumerGroupDescribe (API key 69): request and response schemas for every version
- * Kafka 3.9.0 accepts (v0), flexible from v0+.
+ * Kafka 3.9.0 accepts (v0) and Kafka 4.3's v1 (each member's MemberType: -1
+ * unknown, 0 classic, 1 consumer, KIP-1099; the request is unchanged),
+ * flexible from v0+.
  */
 import { message } from '../schema.js';
 
@@ -8,7 +10,7 @@ export const consumerGroupDescribeRequest = message({
   name: 'ConsumerGroupDescribeRequest',
   apiKey: 69,
   kind: 'request',
-  valid: '0',
+  valid: '0-1',
   flexible: '0+',
   fields: [
     { name: 'groupIds', type: '[]string', versions: '0+' },
@@ -30,7 +32,7 @@ export const consumerGroupDescribeResponse = message({
   name: 'ConsumerGroupDescribeResponse',
   apiKey: 69,
   kind: 'response',
-  valid: '0',
+  valid: '0-1',
   flexible: '0+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
@@ -53,6 +55,7 @@ export const consumerGroupDescribeResponse = message({
         { name: 'subscribedTopicRegex', type: 'string', versions: '0+', nullable: '0+', default: null },
         { name: 'assignment', type: 'Assignment', versions: '0+', fields: assignment },
         { name: 'targetAssignment', type: 'Assignment', versions: '0+', fields: assignment },
+        { name: 'memberType', type: 'int8', versions: '1+', default: -1, ignorable: true },
       ] },
       { name: 'authorizedOperations', type: 'int32', versions: '0+', default: -2147483648 },
     ] },

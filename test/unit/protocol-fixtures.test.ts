@@ -1,5 +1,5 @@
 /**
- * Byte fixtures checked by hand against Kafka 3.9's message schemas, for what
+ * Byte fixtures checked by hand against Kafka 3.9's message schemas (and Kafka 4.3's for its newer versions), for what
  * neither kafkajs nor @platformatic/kafka can check: flexible versions they do
  * not implement (FindCoordinator v3, OffsetFetch v6-v7, CreateTopics v5-v6,
  * DeleteTopics v4-v5, Metadata v11 request), a few non-flexible versions
@@ -510,5 +510,66 @@ describe('hand-checked fixtures: tagged fields, nullable structs and headers', (
         NO_TAGS,
       ],
     );
+  });
+
+  it('ConsumerGroupHeartbeat v1 request: SubscribedTopicRegex (compact nullable string) between SubscribedTopicNames and ServerAssignor; v0 has no such field', () => {
+    const head = [...cs('g'), ...cs('m'), ...i32(0), NULL_COMPACT, NULL_COMPACT, ...i32(30000)];
+    const value = { groupId: 'g', memberId: 'm', memberEpoch: 0, instanceId: null, rackId: null, rebalanceTimeoutMs: 30000, subscribedTopicNames: ['t'], serverAssignor: 'uniform', topicPartitions: [] };
+    expectFixture(schemas.consumerGroupHeartbeatRequest, 0, value, [
+      ...head, // GroupId, MemberId, MemberEpoch, InstanceId null, RackId null, RebalanceTimeoutMs
+      ...uv(2), // SubscribedTopicNames: compact nullable array of 1
+      ...cs('t'),
+      ...cs('uniform'), // ServerAssignor
+      ...uv(1), // TopicPartitions: empty compact array
+      NO_TAGS,
+    ]);
+    expectFixture(schemas.consumerGroupHeartbeatRequest, 1, { ...value, subscribedTopicNames: null, subscribedTopicRegex: 'orders-.*' }, [
+      ...head,
+      NULL_COMPACT, // SubscribedTopicNames null: unchanged since the last heartbeat
+      ...cs('orders-.*'), // SubscribedTopicRegex (1+)
+      ...cs('uniform'), // ServerAssignor
+      ...uv(1), // TopicPartitions: empty compact array
+      NO_TAGS,
+    ]);
+  });
+
+  it('ConsumerGroupDescribe v1 response: each member ends with MemberType (int8) before its tagged fields', () => {
+    const member = { memberId: 'm', instanceId: null, rackId: null, memberEpoch: 3, clientId: 'c', clientHost: '/h', subscribedTopicNames: [], subscribedTopicRegex: null, assignment: { topicPartitions: [] }, targetAssignment: { topicPartitions: [] } };
+    const group = { errorCode: 0, errorMessage: null, groupId: 'g', groupState: 'Stable', groupEpoch: 3, assignmentEpoch: 3, assignorName: 'uniform', authorizedOperations: -2147483648 };
+    const memberBytes = [
+      ...cs('m'), // MemberId
+      NULL_COMPACT, // InstanceId
+      NULL_COMPACT, // RackId
+      ...i32(3), // MemberEpoch
+      ...cs('c'), // ClientId
+      ...cs('/h'), // ClientHost
+      ...uv(1), // SubscribedTopicNames: empty
+      NULL_COMPACT, // SubscribedTopicRegex
+      ...uv(1), // Assignment.TopicPartitions: empty
+      NO_TAGS, // Assignment
+      ...uv(1), // TargetAssignment.TopicPartitions: empty
+      NO_TAGS, // TargetAssignment
+    ];
+    const groupBytes = (memberType: number[]): number[] => [
+      ...i32(0), // ThrottleTimeMs
+      ...uv(2), // Groups: 1
+      ...i16(0), // ErrorCode
+      NULL_COMPACT, // ErrorMessage
+      ...cs('g'), // GroupId
+      ...cs('Stable'), // GroupState
+      ...i32(3), // GroupEpoch
+      ...i32(3), // AssignmentEpoch
+      ...cs('uniform'), // AssignorName
+      ...uv(2), // Members: 1
+      ...memberBytes,
+      ...memberType, // MemberType (1+)
+      NO_TAGS, // member
+      ...i32(-2147483648), // AuthorizedOperations
+      NO_TAGS, // group
+      NO_TAGS,
+    ];
+    expectFixture(schemas.consumerGroupDescribeResponse, 0, { throttleTimeMs: 0, groups: [{ ...group, members: [member] }] }, groupBytes([]));
+    expectFixture(schemas.consumerGroupDescribeResponse, 1, { throttleTimeMs: 0, groups: [{ ...group, members: [{ ...member, memberType: 1 }] }] }, groupBytes([...i8(1)]));
+    expect(decode(schemas.consumerGroupDescribeResponse, 0, Buffer.from(groupBytes([]))).groups[0]?.members[0]?.memberType).toBe(-1);
   });
 });
