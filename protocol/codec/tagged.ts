@@ -10,6 +10,8 @@
  * and a value must use exactly its declared size. Writing: a field equal to
  * its default is left out, as Kafka does; values are always written inline
  * (never as record chunks), so their size is known before they are written.
+ * A nullable struct starts with an unsigned varint marker, as Kafka writes
+ * it in a tagged field: 1 present (then the struct), 0 null.
  */
 import { ProtocolError } from '../errors.js';
 import { Reader, uvarintSize } from '../primitives.js';
@@ -99,7 +101,7 @@ function isDefault(v: Value, p: FieldPlan): boolean {
 
 // ---------------------------------------------------------------- reading
 
-/** Reads a tagged field's value (tagged fields carry no nullable-struct marker). */
+/** Reads a tagged field's value. */
 function readTaggedValue(r: Reader, t: TaggedField): Value {
   const p = t.field;
   if (p.array) {
@@ -110,7 +112,10 @@ function readTaggedValue(r: Reader, t: TaggedField): Value {
     for (let i = 0; i < n; i++) out[i] = t.struct ? t.struct.read(r) : readPrim(r, p.prim!, p.compact, false);
     return out;
   }
-  if (t.struct) return t.struct.read(r);
+  if (t.struct) {
+    if (p.nullable && r.uvarint() === 0) return null;
+    return t.struct.read(r);
+  }
   return readPrim(r, p.prim!, p.compact, p.nullable);
 }
 
@@ -149,7 +154,10 @@ function readPrim(r: Reader, prim: PrimitiveType, compact: boolean, nullable: bo
 function valueSize(v: Value, t: TaggedField): number {
   const p = t.field;
   if (p.array) return arraySize(v, t);
-  if (t.struct) return t.struct.size((v ?? EMPTY_STRUCT) as Struct, false);
+  if (t.struct) {
+    if (!p.nullable) return t.struct.size((v ?? EMPTY_STRUCT) as Struct, false);
+    return v === null ? 1 : 1 + t.struct.size((v ?? EMPTY_STRUCT) as Struct, false);
+  }
   return primSize(v, p.prim!, p.compact);
 }
 
@@ -187,7 +195,12 @@ function writeValue(out: Out, v: Value, t: TaggedField): void {
   const p = t.field;
   if (p.array) return writeArray(out, v, t);
   if (t.struct) {
-    if (v === null) throw notNullable(p.name);
+    if (p.nullable) {
+      out.w.uvarint(v === null ? 0 : 1);
+      if (v === null) return;
+    } else if (v === null) {
+      throw notNullable(p.name);
+    }
     return t.struct.write(out, (v ?? EMPTY_STRUCT) as Struct);
   }
   writePrim(out, v, p.prim!, p.compact, p.nullable, p.name);

@@ -10,7 +10,7 @@
  * schema field it encodes.
  */
 import { describe, expect, it } from 'vitest';
-import { decode, decodeRequestFrame, decodeResponseFrame, encode, encodeRequestFrame, encodeResponseFrame, schemas, type MessageDef } from '../../protocol/index.js';
+import { decode, decodeRequestFrame, decodeResponseFrame, encode, encodeRequestFrame, encodeResponseFrame, message, schemas, type MessageDef } from '../../protocol/index.js';
 
 // Tiny byte writers for fixtures (big-endian ints, unsigned varints, strings).
 const i8 = (n: number): number[] => [n & 0xff];
@@ -510,6 +510,33 @@ describe('hand-checked fixtures: tagged fields, nullable structs and headers', (
         NO_TAGS,
       ],
     );
+  });
+
+  it('a nullable struct in a tagged field: the size counts an unsigned varint marker (1 present) before the struct; null at its default is left out', () => {
+    // as Kafka's ConsumerGroupMemberMetadataValue tag 0 (ClassicMemberMetadata): the codec's rule, on a data struct
+    const def = message({
+      name: 'TaggedNullableStruct',
+      apiKey: -1,
+      kind: 'response',
+      valid: '0',
+      flexible: '0+',
+      fields: [
+        { name: 'id', type: 'int32', versions: '0+' },
+        { name: 'extra', type: 'Extra', versions: '0+', nullable: '0+', default: null, tag: 0, tagged: '0+', fields: [{ name: 'n', type: 'int16', versions: '0+' }] },
+      ],
+    });
+    expectFixture(def, 0, { id: 1, extra: null }, [...i32(1), NO_TAGS]);
+    expectFixture(def, 0, { id: 1, extra: { n: 5 } }, [
+      ...i32(1),
+      1, // the message's tagged section: one field
+      0, // tag 0
+      4, // size: marker + int16 + the struct's empty tagged section
+      1, // marker: present
+      ...i16(5),
+      NO_TAGS, // struct
+    ]);
+    // a null written explicitly (marker 0) reads as null
+    expect(decode(def, 0, Buffer.from([...i32(1), 1, 0, 1, 0]))).toStrictEqual({ id: 1, extra: null });
   });
 
   it('ConsumerGroupHeartbeat v1 request: SubscribedTopicRegex (compact nullable string) between SubscribedTopicNames and ServerAssignor; v0 has no such field', () => {
