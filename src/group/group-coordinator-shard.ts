@@ -15,7 +15,10 @@
  * (group-loader.ts), which builds the groups when loading is done; once
  * loaded, the records replayed are those of the shard's own offset commits
  * (group metadata and tombstones are written with replayRecords: false: the
- * groups in memory already hold what they say).
+ * groups in memory already hold what they say). Consumer groups (KIP-848)
+ * are not served yet: the loader keeps their records apart
+ * (GroupLoader.consumerGroupRecords) and the shard does not replay them;
+ * nothing it writes is one of them.
  *
  * Timers (per shard): the rebalance phases and sessions, and offset
  * retention every offsets.retention.check.interval.ms ("expire-offsets").
@@ -55,6 +58,10 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
   onLoaded(): void {
     const loader = this.loader;
     this.loader = undefined;
+    const consumerGroupRecords = loader?.consumerGroupRecords().length ?? 0;
+    if (consumerGroupRecords > 0) {
+      this.store.log.warn({ partition: this.store.partition, records: consumerGroupRecords }, 'consumer groups (KIP-848) found in __consumer_offsets are not served yet; their records are left as they are');
+    }
     for (const group of loader?.groups(Date.now()) ?? []) {
       this.store.add(group);
       // loaded members must heartbeat within their session timeout, or they are removed

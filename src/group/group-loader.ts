@@ -15,11 +15,25 @@
  * transaction still open at the end of the partition (their marker is yet to
  * come; committed ones come as ordinary records) are kept as the group's
  * pending transactional offsets, for the marker to apply or drop.
+ *
+ * The records of consumer groups (KIP-848, consumer-group-records.ts) are
+ * not the classic groups': they are kept apart, in log order with their
+ * offsets (`consumerGroupRecords()`), for the consumer groups' state to
+ * replay, and take no part in building the classic groups (a consumer
+ * group's committed offsets still come back as an Empty group of their own,
+ * as before the consumer groups' records were read).
  */
+import { isConsumerGroupRecord, type ConsumerGroupRecord } from './consumer-group-records.js';
 import { Group } from './group.js';
 import type { CommittedOffset } from './group-offsets.js';
 import type { GroupCoordinatorRecord } from './group-records.js';
 import type { GroupMetadataValue } from './offsets-records.js';
+
+/** A consumer-group record as loaded, with its offset in the partition. */
+export interface LoadedConsumerGroupRecord {
+  readonly record: ConsumerGroupRecord;
+  readonly offset: number;
+}
 
 export class GroupLoader {
   /** group -> topic -> partition -> the committed offset and its record's log offset */
@@ -27,6 +41,8 @@ export class GroupLoader {
   private readonly metadata = new Map<string, GroupMetadataValue>();
   /** group -> offsets of open transactions, in offset order */
   private readonly openTxnOffsets = new Map<string, Array<{ producerId: number; topic: string; partition: number; value: CommittedOffset; logOffset: number }>>();
+  /** The consumer groups' records, in log order (tombstones included). */
+  private readonly consumerGroup: LoadedConsumerGroupRecord[] = [];
 
   replay(record: GroupCoordinatorRecord, logOffset: number, openTransaction?: number): void {
     if (openTransaction !== undefined) {
@@ -34,6 +50,10 @@ export class GroupLoader {
       let open = this.openTxnOffsets.get(record.group);
       if (!open) this.openTxnOffsets.set(record.group, (open = []));
       open.push({ producerId: openTransaction, topic: record.topic, partition: record.partition, value: record.value, logOffset });
+      return;
+    }
+    if (isConsumerGroupRecord(record)) {
+      this.consumerGroup.push({ record, offset: logOffset });
       return;
     }
     if (record.type === 'offset-commit') {
@@ -53,7 +73,12 @@ export class GroupLoader {
     }
   }
 
-  /** The groups the replayed records describe, as of `now`. */
+  /** The records of consumer groups replayed, in log order: for the consumer groups' state to replay in turn. */
+  consumerGroupRecords(): readonly LoadedConsumerGroupRecord[] {
+    return this.consumerGroup;
+  }
+
+  /** The classic groups the replayed records describe, as of `now`. */
   groups(now: number): Group[] {
     const groups: Group[] = [];
     for (const [groupId, value] of this.metadata) groups.push(groupFromMetadata(groupId, value, now));

@@ -10,11 +10,15 @@
  *   generation, protocol, leader and members with their subscription and
  *   assignment); a null value is the tombstone of the group.
  *
- * Records of other key versions (the new consumer-group protocol's) are not
- * this coordinator's: the serde reports them as unknown and loading skips them.
+ * - the records of a consumer group (KIP-848, key versions 3-8 and 16: the
+ *   record type): consumer-group-records.ts has them and their bytes.
+ *
+ * Records of other key versions (share and streams groups') are not this
+ * coordinator's: the serde reports them as unknown and loading skips them.
  */
 import type { RecordSerde } from '../coordinator/coordinator-shard.js';
 import type { InternalRecord } from '../coordinator/internal-topic.js';
+import { parseConsumerGroupRecord, serializeConsumerGroupRecord, type ConsumerGroupRecord } from './consumer-group-records.js';
 import type { Group } from './group.js';
 import { EMPTY_BYTES } from './group-member.js';
 import type { CommittedOffset } from './group-offsets.js';
@@ -50,7 +54,7 @@ export interface GroupMetadataRecord {
   readonly value: GroupMetadataValue | null;
 }
 
-export type GroupCoordinatorRecord = OffsetCommitRecord | GroupMetadataRecord;
+export type GroupCoordinatorRecord = OffsetCommitRecord | GroupMetadataRecord | ConsumerGroupRecord;
 
 export function offsetCommitRecord(group: string, topic: string, partition: number, value: CommittedOffset | null): OffsetCommitRecord {
   return { type: 'offset-commit', group, topic, partition, value };
@@ -90,7 +94,10 @@ export const groupRecordSerde: RecordSerde<GroupCoordinatorRecord> = {
     if (record.type === 'offset-commit') {
       return { key: offsetCommitKey(record.group, record.topic, record.partition), value: record.value === null ? null : offsetCommitValue(record.value) };
     }
-    return { key: groupMetadataKey(record.group), value: record.value === null ? null : groupMetadataValue(record.value) };
+    if (record.type === 'group-metadata') {
+      return { key: groupMetadataKey(record.group), value: record.value === null ? null : groupMetadataValue(record.value) };
+    }
+    return serializeConsumerGroupRecord(record);
   },
 
   deserialize({ key, value }: InternalRecord): GroupCoordinatorRecord | undefined {
@@ -101,7 +108,7 @@ export const groupRecordSerde: RecordSerde<GroupCoordinatorRecord> = {
       case 'group':
         return { type: 'group-metadata', group: k.group, value: value === null ? null : parseGroupMetadataValue(value) };
       case 'unknown':
-        return undefined;
+        return parseConsumerGroupRecord(k.version, key, value);
     }
   },
 };

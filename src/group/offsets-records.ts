@@ -6,8 +6,8 @@
  * Every key and value is a big-endian int16 version followed by the struct of
  * that version, encoded with the ordinary codec. The key version says what
  * the record is: 0 or 1 an offset commit, 2 group metadata; higher versions
- * belong to the new consumer-group protocol and are reported as `unknown`. A
- * null value is a tombstone.
+ * are reported as `unknown` here (those of consumer groups are read by
+ * consumer-group-records.ts). A null value is a tombstone.
  *
  * The structs are "data" messages, not APIs: they use the schema language
  * with apiKey -1 (the codec ignores apiKey and kind).
