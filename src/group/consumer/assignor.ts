@@ -77,7 +77,10 @@ export interface SubscribedTopicDescriber {
   racksForPartition(topicId: TopicId, partition: number): ReadonlySet<string>;
 }
 
-/** The new target assignment: partitions by topic id, for every member of the spec. */
+/**
+ * The new target assignment: partitions by topic id, for every member of the
+ * spec. Its maps and sets are new objects the caller owns, never the spec's.
+ */
 export interface GroupAssignment {
   readonly members: Map<string, Map<TopicId, Set<number>>>;
 }

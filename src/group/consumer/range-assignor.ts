@@ -58,7 +58,7 @@ export function assignRange(groupSpec: GroupSpec, topics: SubscribedTopicDescrib
   for (const [memberId, member] of sortedMembers(groupSpec)) {
     const target = result.members.get(memberId);
     if (target === undefined) continue;
-    for (const topicId of [...member.subscribedTopicIds].sort()) {
+    for (const topicId of member.subscribedTopicIds) {
       const topic = ranges.get(topicId);
       if (topic === undefined) continue;
       let quota = topic.minQuota;
