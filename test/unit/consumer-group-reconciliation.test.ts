@@ -12,6 +12,7 @@ import { ErrorCode, KafkaError } from '../../protocol/index.js';
 import {
   isSubset,
   newConsumerGroupMember,
+  sameCurrentAssignment,
   topicPartitions,
   type ConsumerGroupMember,
   type TopicPartitions,
@@ -123,6 +124,11 @@ describe('CurrentAssignmentBuilder rules', () => {
     expect(waiting.state).toBe(MemberState.UNRELEASED_PARTITIONS);
     expect(plain(waiting.assignedPartitions)).toEqual({ [T]: [0, 1] });
     expect(waiting.previousMemberEpoch).toBe(6);
+
+    // A third heartbeat that changes nothing gives a value with the same record: nothing to write.
+    const again = reconcileMember(waiting, input({ targetAssignmentEpoch: 6, targetAssignment: target, currentPartitionEpoch: epochOf, ownedTopicPartitions: tp({ [T]: [0, 1] }) }));
+    expect(sameCurrentAssignment(again, waiting)).toBe(true);
+    expect(sameCurrentAssignment(next, waiting)).toBe(false);
 
     owners.delete(`${T}-2`);
     const done = reconcileMember(waiting, input({ targetAssignmentEpoch: 6, targetAssignment: target, currentPartitionEpoch: epochOf, ownedTopicPartitions: tp({ [T]: [0, 1] }) }));

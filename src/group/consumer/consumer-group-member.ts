@@ -76,6 +76,20 @@ export function isReconciledTo(member: ConsumerGroupMember, targetAssignmentEpoc
   return member.state === MemberState.STABLE && member.memberEpoch === targetAssignmentEpoch;
 }
 
+/**
+ * Whether two values of a member hold the same ConsumerGroupCurrentMemberAssignment record (epochs, state,
+ * partitions): when a reconciliation's result does not, the coordinator writes a new record.
+ */
+export function sameCurrentAssignment(a: ConsumerGroupMember, b: ConsumerGroupMember): boolean {
+  return (
+    a.memberEpoch === b.memberEpoch &&
+    a.previousMemberEpoch === b.previousMemberEpoch &&
+    a.state === b.state &&
+    topicPartitionsEqual(a.assignedPartitions, b.assignedPartitions) &&
+    topicPartitionsEqual(a.partitionsPendingRevocation, b.partitionsPendingRevocation)
+  );
+}
+
 /** Builds a TopicPartitions from [topicId, partitions] pairs, dropping empty topics. */
 export function topicPartitions(entries: Iterable<readonly [string, Iterable<number>]>): TopicPartitions {
   const result = new Map<string, Set<number>>();
