@@ -53,6 +53,7 @@ export type Groups = Pick<
   | 'join'
   | 'sync'
   | 'heartbeat'
+  | 'consumerGroupHeartbeat'
   | 'leave'
   | 'commitOffsets'
   | 'commitTransactionalOffsets'

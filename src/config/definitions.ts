@@ -89,6 +89,8 @@ const GREGOR_CONFIGS: readonly ConfigDef[] = [
   { name: 'group.initial.rebalance.delay.ms', type: 'int', default: '3000', min: 0, doc: 'The time the group coordinator waits for more consumers to join a new group before the first rebalance.' },
   { name: 'group.min.session.timeout.ms', type: 'int', default: '6000', doc: 'The minimum allowed session timeout for registered consumers.' },
   { name: 'group.max.session.timeout.ms', type: 'int', default: '1800000', doc: 'The maximum allowed session timeout for registered consumers.' },
+  { name: 'group.consumer.heartbeat.interval.ms', type: 'int', default: '5000', min: 1, doc: 'The heartbeat interval given to the members of a consumer group that uses the consumer protocol.' },
+  { name: 'group.consumer.session.timeout.ms', type: 'int', default: '45000', min: 1, doc: 'The timeout to detect client failures when using the consumer group protocol.' },
   { name: 'group.max.size', type: 'int', default: '2147483647', min: 1, doc: 'The maximum number of consumers that a single consumer group can accommodate.' },
   { name: 'offsets.topic.num.partitions', type: 'int', default: '50', min: 1, doc: 'The number of partitions for the offset commit topic.' },
   { name: 'offsets.topic.replication.factor', type: 'int', default: '1', min: 1, doc: 'The replication factor for the offsets topic.' },

@@ -1,5 +1,6 @@
 /**
- * The group coordinator for classic consumer groups (Kafka's
+ * The group coordinator for classic consumer groups, and consumer groups of
+ * the consumer protocol (KIP-848, consumer-group-heartbeat.ts) (Kafka's
  * GroupCoordinatorService, single node: this broker coordinates every group):
  * the facade the handlers and the metrics call. It runs on the coordinator
  * runtime (src/coordinator/coordinator-runtime.ts) over `__consumer_offsets`:
@@ -26,12 +27,13 @@
  */
 import { ErrorCode } from '../../protocol/index.js';
 import { CoordinatorRuntime } from '../coordinator/coordinator-runtime.js';
-import type { InternalTopicHost } from '../coordinator/internal-topic.js';
+import type { InternalTopicHost, InternalTopicInfo } from '../coordinator/internal-topic.js';
 import type { Logger } from '../logger.js';
 import type { GroupSummary } from './group.js';
 import { deleteGroups, describeGroup, groupOverview, listGroups, removeTopicOffsets, type GroupRouting } from './group-admin.js';
 import { groupConfigOf, type GroupConfigView } from './group-config.js';
 import { GroupCoordinatorShard } from './group-coordinator-shard.js';
+import { consumerHeartbeatError, type ConsumerHeartbeatParams, type ConsumerHeartbeatResult } from './consumer-group-heartbeat.js';
 import { joinError, syncError, type JoinResult, type SyncResult } from './group-member.js';
 import { groupPartition } from './group-partition.js';
 import { groupRecordSerde, type GroupCoordinatorRecord } from './group-records.js';
@@ -66,7 +68,11 @@ export interface GroupCoordinatorDeps {
   readonly config: GroupConfigView;
   readonly logger: Logger;
   /** The topics: `__consumer_offsets` looked up and created; partitions' high watermarks for consumer lag. */
-  readonly topics: InternalTopicHost & { partition(topic: string, partition: number): LagPartition | undefined };
+  readonly topics: Omit<InternalTopicHost, 'get'> & {
+    partition(topic: string, partition: number): LagPartition | undefined;
+    /** A topic by name, with its id: the consumer protocol resolves subscriptions to topic ids. */
+    get(name: string): (InternalTopicInfo & { readonly topicId: string }) | undefined;
+  };
 }
 
 export class GroupCoordinator {
@@ -84,7 +90,7 @@ export class GroupCoordinator {
       // every record of __consumer_offsets sets (or removes) its key's state: compaction's premise
       latestPerKey: true,
       logger: log,
-      newShard: (ctx) => new GroupCoordinatorShard(ctx, config, log),
+      newShard: (ctx) => new GroupCoordinatorShard(ctx, config, log, (name) => deps.topics.get(name)),
     });
     this.routing = {
       unavailable: (groupId, allowEmptyId) => this.unavailable(groupId, allowEmptyId),
@@ -126,7 +132,14 @@ export class GroupCoordinator {
   join(p: JoinParams): Promise<JoinResult> {
     const error = this.unavailable(p.groupId, false);
     if (error !== undefined) return Promise.resolve(joinError(p.memberId, error));
-    return this.shardOf(p.groupId).rebalance.join(p);
+    const shard = this.shardOf(p.groupId);
+    const consumerGroup = shard.consumer.get(p.groupId);
+    if (consumerGroup !== undefined) {
+      // no migration between the protocols: a consumer group with members keeps its id; an empty one gives it up
+      if (consumerGroup.members.size > 0) return Promise.resolve(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+      shard.consumer.remove(p.groupId);
+    }
+    return shard.rebalance.join(p);
   }
 
   sync(p: SyncParams): Promise<SyncResult> {
@@ -153,6 +166,14 @@ export class GroupCoordinator {
     if (error !== undefined) return { errorCode: error, members: [] };
     const shard = this.shardOf(groupId);
     return shard.sessions.leave(shard.store.get(groupId), leaving);
+  }
+
+  // ------------------------------------------------------------ the consumer protocol (KIP-848)
+
+  consumerGroupHeartbeat(p: ConsumerHeartbeatParams): ConsumerHeartbeatResult {
+    const error = p.groupId === '' ? undefined : this.unavailable(p.groupId, false);
+    if (error !== undefined) return consumerHeartbeatError(error);
+    return this.shardOf(p.groupId).consumer.heartbeat(p);
   }
 
   // ------------------------------------------------------------ offsets

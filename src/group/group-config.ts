@@ -28,6 +28,10 @@ export interface GroupConfig {
   readonly syncWrites: boolean;
   /** offset.metadata.max.bytes */
   readonly metadataMaxBytes: number;
+  /** group.consumer.heartbeat.interval.ms: the interval a consumer-protocol member is told to heartbeat at. */
+  readonly consumerHeartbeatIntervalMs: number;
+  /** group.consumer.session.timeout.ms: a consumer-protocol member without a heartbeat for this long is removed. */
+  readonly consumerSessionTimeoutMs: number;
 }
 
 export function groupConfigOf(config: GroupConfigView): GroupConfig {
@@ -40,5 +44,7 @@ export function groupConfigOf(config: GroupConfigView): GroupConfig {
     retentionCheckIntervalMs: config.long('offsets.retention.check.interval.ms'),
     syncWrites: config.bool('gregor.flush.acks.all'),
     metadataMaxBytes: config.int('offset.metadata.max.bytes'),
+    consumerHeartbeatIntervalMs: config.int('group.consumer.heartbeat.interval.ms'),
+    consumerSessionTimeoutMs: config.int('group.consumer.session.timeout.ms'),
   };
 }

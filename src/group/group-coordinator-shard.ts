@@ -9,7 +9,9 @@
  *   sessions (member-sessions.ts): JoinGroup, SyncGroup, Heartbeat,
  *   LeaveGroup and their timers;
  * - the offset manager (offset-manager.ts): commits, fetches, deletes,
- *   retention and lag.
+ *   retention and lag;
+ * - the consumer protocol (consumer-group-heartbeat.ts, KIP-848): the
+ *   consumer groups, in memory only for now.
  *
  * Replay: while the partition loads, records go to a GroupLoader
  * (group-loader.ts), which builds the groups when loading is done; once
@@ -18,7 +20,8 @@
  * groups in memory already hold what they say). Consumer groups (KIP-848)
  * are not served yet: the loader keeps their records apart
  * (GroupLoader.consumerGroupRecords) and the shard does not replay them;
- * nothing it writes is one of them.
+ * nothing it writes is one of them: the consumer groups it serves are not
+ * written yet, and come back after a restart by their members rejoining.
  *
  * Timers (per shard): the rebalance phases and sessions, and offset
  * retention every offsets.retention.check.interval.ms ("expire-offsets").
@@ -26,6 +29,7 @@
 import type { CoordinatorShard, ShardContext } from '../coordinator/coordinator-shard.js';
 import type { Logger } from '../logger.js';
 import { ClassicRebalance } from './classic-rebalance.js';
+import { ConsumerGroups, type TopicLookup } from './consumer-group-heartbeat.js';
 import type { GroupConfig } from './group-config.js';
 import { GroupLoader } from './group-loader.js';
 import type { GroupCoordinatorRecord } from './group-records.js';
@@ -37,13 +41,15 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
   readonly store: GroupStore;
   readonly rebalance: ClassicRebalance;
   readonly offsets: OffsetManager;
+  readonly consumer: ConsumerGroups;
   /** Set while the partition loads. */
   private loader: GroupLoader | undefined = new GroupLoader();
 
-  constructor(ctx: ShardContext<GroupCoordinatorRecord>, config: GroupConfig, log: Logger) {
+  constructor(ctx: ShardContext<GroupCoordinatorRecord>, config: GroupConfig, log: Logger, topics: TopicLookup) {
     this.store = new GroupStore(ctx, config, log);
     this.rebalance = new ClassicRebalance(this.store);
-    this.offsets = new OffsetManager(this.store, this.rebalance.sessions);
+    this.consumer = new ConsumerGroups(this.store, topics);
+    this.offsets = new OffsetManager(this.store, this.rebalance.sessions, this.consumer);
   }
 
   get sessions(): MemberSessions {
@@ -75,5 +81,6 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
 
   onUnloaded(): void {
     for (const group of this.store.unload()) this.rebalance.unload(group);
+    this.consumer.unload();
   }
 }

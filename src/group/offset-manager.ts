@@ -29,6 +29,7 @@ import type { TransactionalProducer } from '../coordinator/internal-topic.js';
 import type { CommitParams, DeleteOffsetsResult, FetchedOffset, FetchOffsetsResult, OffsetToCommit, PartitionLag, TopicPartitions, TxnCommitParams } from './group-requests.js';
 import { appendErrorOf, type GroupStore } from './group-store.js';
 import { validateCurrentMember, type MemberSessions } from './member-sessions.js';
+import type { ConsumerGroups } from './consumer-group-heartbeat.js';
 
 /** The high watermark of a partition, undefined when it does not exist. */
 export type HighWatermarkOf = (topic: string, partition: number) => number | undefined;
@@ -37,11 +38,20 @@ export class OffsetManager {
   constructor(
     private readonly store: GroupStore,
     private readonly sessions: MemberSessions,
+    private readonly consumerGroups: ConsumerGroups,
   ) {}
 
   /** OffsetCommit to a group of a served partition; one error code per entry of `p.offsets`, in order. */
   commit(p: CommitParams): Promise<number[]> {
     const all = (code: number): Promise<number[]> => Promise.resolve(p.offsets.map(() => code));
+    const consumerGroup = this.consumerGroups.get(p.groupId);
+    if (consumerGroup !== undefined) {
+      // a consumer group's offsets are held by an empty classic group of its id
+      const error = this.consumerGroups.validateOffsetCommit(consumerGroup, p.memberId, p.generationId);
+      if (error !== undefined) return all(error);
+      const holder = this.store.get(p.groupId) ?? this.store.add(new Group(p.groupId, 'Empty', Date.now()));
+      return this.storeOffsets(holder, p.offsets, p.retentionTimeMs);
+    }
     let group = this.store.get(p.groupId);
     if (!group) {
       // a group without group management (simple consumer, admin) may commit

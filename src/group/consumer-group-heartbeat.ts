@@ -1,0 +1,425 @@
+/**
+ * The consumer protocol (KIP-848) of one shard: the consumer groups and
+ * ConsumerGroupHeartbeat, as Kafka's GroupMetadataManager.consumerGroupHeartbeat
+ * runs it, with the members' session and rebalance timers.
+ *
+ * One heartbeat, in order:
+ * 1. The request is validated (INVALID_REQUEST with Kafka's messages).
+ * 2. A leave (epoch -1; -2 for a static member leaving for a while) removes
+ *    the member and bumps the group epoch.
+ * 3. The group is found or, for a join (epoch 0), created. A classic group of
+ *    the same id with members is GROUP_ID_NOT_FOUND (no online upgrade); an
+ *    empty one (a holder of committed offsets) stays beside it.
+ * 4. The member is found or created and its epoch checked (epochs.ts); v0
+ *    generates the member id of a joining member, v1 takes the client's.
+ * 5. The group epoch bumps for a new member, a changed subscription or a
+ *    change of the subscribed topics' ids or partition counts; when it is
+ *    ahead of the assignment epoch, the target assignment is recomputed with
+ *    the group's server assignor (target-assignment-builder.ts).
+ * 6. The member is reconciled (current-assignment-builder.ts), and the
+ *    response carries its assignment when it changed or the request was a
+ *    full one (a join, or every non-optional field set), as Kafka.
+ *
+ * Timers, in the shard's CoordinatorTimer:
+ * - "consumer-session-<group>-<member>": group.consumer.session.timeout.ms,
+ *   reset by every heartbeat; on expiry the member is removed and the group
+ *   epoch bumps.
+ * - "consumer-rebalance-<group>-<member>": the member's rebalance timeout
+ *   while it holds partitions it was asked to revoke; on expiry it is fenced
+ *   (removed) as well.
+ *
+ * Errors are thrown as KafkaError by the steps and turned into the response
+ * here. Not done yet: persistence of the groups' records (the state is in
+ * memory), regular-expression subscriptions (INVALID_REQUEST), rack-aware
+ * assignment, migration between the classic and consumer protocols.
+ */
+import { randomBytes } from 'node:crypto';
+import { ErrorCode, KafkaError } from '../../protocol/index.js';
+import { groupSpecOf, describeTopics, PartitionAssignorError, type MemberSpec, type PartitionAssignor, type TopicDescription } from './consumer/assignor.js';
+import { builtinAssignor, BUILTIN_ASSIGNORS } from './consumer/assignors.js';
+import {
+  newConsumerGroupMember,
+  topicPartitions,
+  topicPartitionsEqual,
+  type ConsumerGroupMember,
+  type TopicPartitions,
+} from './consumer/consumer-group-member.js';
+import { reconcileMember } from './consumer/current-assignment-builder.js';
+import { checkMemberEpoch, heartbeatKind, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH, unknownMember } from './consumer/epochs.js';
+import { MemberState } from './consumer/member-state.js';
+import { replaceStaticMember, staticMemberOf, staticMemberTemporaryLeave } from './consumer/static-members.js';
+import { buildTargetAssignment, type AssignFunction } from './consumer/target-assignment-builder.js';
+import { ConsumerGroup } from './consumer-group.js';
+import type { GroupStore } from './group-store.js';
+
+/** A topic as the consumer protocol resolves a subscribed name. */
+export interface SubscribedTopic {
+  readonly topicId: string;
+  readonly numPartitions: number;
+}
+
+/** Looks a topic up by name (the broker's metadata). */
+export type TopicLookup = (name: string) => SubscribedTopic | undefined;
+
+export interface ConsumerHeartbeatParams {
+  readonly version: number;
+  readonly groupId: string;
+  readonly memberId: string;
+  readonly memberEpoch: number;
+  readonly instanceId: string | null;
+  readonly rackId: string | null;
+  readonly rebalanceTimeoutMs: number;
+  readonly subscribedTopicNames: readonly string[] | null;
+  readonly subscribedTopicRegex: string | null;
+  readonly serverAssignor: string | null;
+  readonly topicPartitions: ReadonlyArray<{ readonly topicId: string; readonly partitions: readonly number[] }> | null;
+  readonly clientId: string;
+  readonly clientHost: string;
+}
+
+export interface ConsumerHeartbeatResult {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+  readonly memberId: string | null;
+  readonly memberEpoch: number;
+  readonly heartbeatIntervalMs: number;
+  readonly assignment: { topicPartitions: Array<{ topicId: string; partitions: number[] }> } | null;
+}
+
+export function consumerHeartbeatError(errorCode: number, errorMessage: string | null = null): ConsumerHeartbeatResult {
+  return { errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
+}
+
+/** A member id as Kafka's Uuid.randomUuid().toString(): 16 random bytes, base64url. */
+function newMemberId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function sessionKey(groupId: string, memberId: string): string {
+  return `consumer-session-${groupId}-${memberId}`;
+}
+
+function rebalanceKey(groupId: string, memberId: string): string {
+  return `consumer-rebalance-${groupId}-${memberId}`;
+}
+
+function invalid(message: string): KafkaError {
+  return new KafkaError(ErrorCode.INVALID_REQUEST, message);
+}
+
+export class ConsumerGroups {
+  private readonly groups = new Map<string, ConsumerGroup>();
+
+  constructor(
+    private readonly store: GroupStore,
+    private readonly topics: TopicLookup,
+  ) {}
+
+  get(groupId: string): ConsumerGroup | undefined {
+    return this.groups.get(groupId);
+  }
+
+  all(): ConsumerGroup[] {
+    return [...this.groups.values()];
+  }
+
+  /** Forgets an empty consumer group (a classic group takes its id). */
+  remove(groupId: string): void {
+    this.groups.delete(groupId);
+  }
+
+  /** The shard is unloaded: every group and timer goes. */
+  unload(): void {
+    for (const group of this.groups.values()) {
+      for (const memberId of group.members.keys()) this.cancelTimers(group.groupId, memberId);
+    }
+    this.groups.clear();
+  }
+
+  heartbeat(p: ConsumerHeartbeatParams): ConsumerHeartbeatResult {
+    try {
+      return this.handle(p);
+    } catch (err) {
+      if (err instanceof KafkaError) return consumerHeartbeatError(err.code, err.message || null);
+      if (err instanceof PartitionAssignorError) return consumerHeartbeatError(ErrorCode.UNKNOWN_SERVER_ERROR, err.message);
+      throw err;
+    }
+  }
+
+  /**
+   * OffsetCommit to a consumer group (Kafka's ConsumerGroup.validateOffsetCommit): without a member
+   * (epoch < 0, no member id) only an empty group takes commits; a member must exist and commit at its
+   * epoch (STALE_MEMBER_EPOCH otherwise). Undefined when the commit is accepted.
+   */
+  validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number): number | undefined {
+    if (memberEpoch < 0 && memberId === '') return group.members.size === 0 ? undefined : ErrorCode.UNKNOWN_MEMBER_ID;
+    const member = group.members.get(memberId);
+    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    return undefined;
+  }
+
+  private handle(p: ConsumerHeartbeatParams): ConsumerHeartbeatResult {
+    validateRequest(p);
+    const kind = heartbeatKind(p.memberEpoch, p.instanceId);
+    const classic = this.store.get(p.groupId);
+    if (classic !== undefined && classic.members.size > 0) {
+      throw new KafkaError(
+        ErrorCode.GROUP_ID_NOT_FOUND,
+        kind === 'join'
+          ? `Cannot upgrade classic group ${p.groupId} to consumer group because the online upgrade is disabled.`
+          : `Group ${p.groupId} is not a consumer group.`,
+      );
+    }
+    let group = this.groups.get(p.groupId);
+    if (kind === 'leave' || kind === 'static-leave') {
+      if (group === undefined) throw new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${p.groupId} not found.`);
+      return this.leave(group, p, kind);
+    }
+    if (group === undefined) {
+      if (kind !== 'join') throw new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${p.groupId} not found.`);
+      group = new ConsumerGroup(p.groupId);
+      this.groups.set(p.groupId, group);
+    }
+    const assignor = this.assignorFor(p.serverAssignor);
+    const owned = p.topicPartitions === null ? null : topicPartitions(p.topicPartitions.map((t) => [t.topicId, t.partitions] as const));
+
+    // the member, as it was before this heartbeat
+    const memberId = p.version === 0 && kind === 'join' && p.memberId === '' ? newMemberId() : p.memberId;
+    let member: ConsumerGroupMember;
+    let replacedMemberId: string | null = null;
+    let isNew = false;
+    if (p.instanceId === null) {
+      const existing = group.members.get(memberId);
+      if (existing === undefined || kind === 'join') {
+        // a known member joining again (after FENCED_MEMBER_EPOCH) has dropped its partitions: it starts afresh
+        if (kind !== 'join') throw unknownMember(p.groupId, memberId);
+        member = newConsumerGroupMember(memberId);
+        isNew = true;
+      } else {
+        member = existing;
+        checkMemberEpoch(member, p.memberEpoch, owned);
+      }
+    } else {
+      const existingId = group.staticMembers.get(p.instanceId);
+      const existing = existingId === undefined ? undefined : group.members.get(existingId);
+      if (kind === 'join') {
+        if (existing === undefined) {
+          member = newConsumerGroupMember(memberId, { instanceId: p.instanceId });
+          isNew = true;
+        } else if (existing.memberId === memberId) {
+          member = existing;
+          checkMemberEpoch(member, p.memberEpoch, owned);
+        } else {
+          member = replaceStaticMember(p.groupId, existing, memberId);
+          replacedMemberId = existing.memberId;
+        }
+      } else {
+        member = staticMemberOf(existing, memberId, p.instanceId);
+        checkMemberEpoch(member, p.memberEpoch, owned);
+      }
+    }
+
+    // the member's new subscription and other fields
+    const subscribedTopicNames = p.subscribedTopicNames === null ? member.subscribedTopicNames : new Set(p.subscribedTopicNames);
+    const subscriptionChanged = !isNew && !sameSet(subscribedTopicNames, member.subscribedTopicNames);
+    member = {
+      ...member,
+      rackId: p.rackId ?? member.rackId,
+      rebalanceTimeoutMs: p.rebalanceTimeoutMs === -1 ? member.rebalanceTimeoutMs : p.rebalanceTimeoutMs,
+      clientId: p.clientId,
+      clientHost: p.clientHost,
+      subscribedTopicNames,
+      serverAssignorName: p.serverAssignor ?? member.serverAssignorName,
+    };
+    if (replacedMemberId !== null) {
+      const target = group.target.get(replacedMemberId);
+      this.cancelTimers(group.groupId, replacedMemberId);
+      group.removeMember(replacedMemberId);
+      if (target !== undefined) group.target.set(member.memberId, target);
+    }
+    const before = group.members.get(member.memberId);
+    group.putMember(member);
+
+    // the group epoch, and the target assignment when it moved on
+    const metadata = this.subscriptionMetadata(group);
+    if (isNew || subscriptionChanged || metadata !== group.subscriptionMetadata || group.groupEpoch === 0) {
+      group.groupEpoch += 1;
+      group.subscriptionMetadata = metadata;
+    }
+    if (group.groupEpoch > group.assignmentEpoch) {
+      const result = buildTargetAssignment({
+        groupEpoch: group.groupEpoch,
+        members: group.members,
+        staticMembers: group.staticMembers,
+        targetAssignment: group.target,
+        assign: this.assignFunction(assignor),
+      });
+      group.target = new Map(result.targetAssignment);
+      group.assignmentEpoch = result.assignmentEpoch;
+    }
+
+    // reconciliation
+    const subscribedTopicIds = this.topicIdsOf(member.subscribedTopicNames);
+    const next = reconcileMember(member, {
+      targetAssignmentEpoch: group.assignmentEpoch,
+      targetAssignment: group.target.get(member.memberId) ?? new Map(),
+      currentPartitionEpoch: (topicId, partition) => group.partitionEpoch(topicId, partition),
+      ownedTopicPartitions: owned,
+      subscribedTopicIds,
+      subscriptionChanged,
+    });
+    group.putMember(next);
+    this.scheduleTimers(group, before, next);
+
+    const fullRequest = p.rebalanceTimeoutMs !== -1 && (p.subscribedTopicNames !== null || p.subscribedTopicRegex !== null) && p.topicPartitions !== null;
+    const assignmentChanged = before === undefined || !topicPartitionsEqual(before.assignedPartitions, next.assignedPartitions);
+    const sendAssignment = p.memberEpoch === JOIN_GROUP_MEMBER_EPOCH || fullRequest || assignmentChanged;
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId: next.memberId,
+      memberEpoch: next.memberEpoch,
+      heartbeatIntervalMs: this.store.config.consumerHeartbeatIntervalMs,
+      assignment: sendAssignment ? { topicPartitions: assignmentOf(next.assignedPartitions) } : null,
+    };
+  }
+
+  private leave(group: ConsumerGroup, p: ConsumerHeartbeatParams, kind: 'leave' | 'static-leave'): ConsumerHeartbeatResult {
+    let member: ConsumerGroupMember;
+    if (p.instanceId === null) {
+      const existing = group.members.get(p.memberId);
+      if (existing === undefined) throw unknownMember(p.groupId, p.memberId);
+      member = existing;
+    } else {
+      const existingId = group.staticMembers.get(p.instanceId);
+      member = staticMemberOf(existingId === undefined ? undefined : group.members.get(existingId), p.memberId, p.instanceId);
+    }
+    if (kind === 'static-leave') {
+      this.cancelTimers(group.groupId, member.memberId);
+      group.putMember(staticMemberTemporaryLeave(member));
+      // the static member's session still runs: it must come back within it
+      this.store.timer.schedule(sessionKey(group.groupId, member.memberId), this.store.config.consumerSessionTimeoutMs, () => this.fence(group, member.memberId, 'session timeout'));
+    } else {
+      this.fence(group, member.memberId, 'left');
+    }
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId: p.memberId,
+      memberEpoch: kind === 'leave' ? LEAVE_GROUP_MEMBER_EPOCH : LEAVE_GROUP_STATIC_MEMBER_EPOCH,
+      heartbeatIntervalMs: 0,
+      assignment: null,
+    };
+  }
+
+  /** Removes the member (left, session or rebalance timeout) and bumps the group epoch. */
+  private fence(group: ConsumerGroup, memberId: string, reason: string): void {
+    if (this.groups.get(group.groupId) !== group || !group.members.has(memberId)) return;
+    this.cancelTimers(group.groupId, memberId);
+    group.removeMember(memberId);
+    group.groupEpoch += 1;
+    if (reason !== 'left') this.store.log.info({ groupId: group.groupId, memberId, groupEpoch: group.groupEpoch }, `removed consumer group member: ${reason}`);
+  }
+
+  private scheduleTimers(group: ConsumerGroup, before: ConsumerGroupMember | undefined, next: ConsumerGroupMember): void {
+    const timer = this.store.timer;
+    timer.schedule(sessionKey(group.groupId, next.memberId), this.store.config.consumerSessionTimeoutMs, () => this.fence(group, next.memberId, 'session timeout'));
+    const key = rebalanceKey(group.groupId, next.memberId);
+    if (next.state !== MemberState.UNREVOKED_PARTITIONS) {
+      timer.cancel(key);
+    } else if (before?.state !== MemberState.UNREVOKED_PARTITIONS || before.memberEpoch !== next.memberEpoch || !timer.isScheduled(key)) {
+      timer.schedule(key, Math.max(next.rebalanceTimeoutMs, 0), () => this.fence(group, next.memberId, 'rebalance timeout'));
+    }
+  }
+
+  private cancelTimers(groupId: string, memberId: string): void {
+    this.store.timer.cancel(sessionKey(groupId, memberId));
+    this.store.timer.cancel(rebalanceKey(groupId, memberId));
+  }
+
+  /** The member's assignor, or the default (the first built-in: uniform); UNSUPPORTED_ASSIGNOR for others. */
+  private assignorFor(name: string | null): PartitionAssignor {
+    if (name === null) return BUILTIN_ASSIGNORS[0]!;
+    const assignor = builtinAssignor(name);
+    if (assignor === undefined) {
+      throw new KafkaError(ErrorCode.UNSUPPORTED_ASSIGNOR, `ServerAssignor ${name} is not supported. Supported assignors: ${BUILTIN_ASSIGNORS.map((a) => a.name).join(', ')}.`);
+    }
+    return assignor;
+  }
+
+  private assignFunction(preferred: PartitionAssignor): AssignFunction {
+    return (specs) => {
+      const topics = new Map<string, TopicDescription>();
+      const members = new Map<string, MemberSpec>();
+      const votes = new Map<string, number>();
+      for (const [memberId, spec] of specs) {
+        const ids = new Set<string>();
+        for (const name of spec.member.subscribedTopicNames) {
+          const topic = this.topics(name);
+          if (topic === undefined) continue;
+          ids.add(topic.topicId);
+          topics.set(topic.topicId, { numPartitions: topic.numPartitions });
+        }
+        members.set(memberId, { rackId: spec.member.rackId, instanceId: spec.member.instanceId, subscribedTopicIds: ids, assignment: spec.currentTarget });
+        const name = spec.member.serverAssignorName;
+        if (name !== null) votes.set(name, (votes.get(name) ?? 0) + 1);
+      }
+      // the group's assignor: the one most members name (Kafka's ConsumerGroup.preferredServerAssignor)
+      let assignor = preferred;
+      let best = 0;
+      for (const [name, count] of votes) {
+        const a = builtinAssignor(name);
+        if (a !== undefined && count > best) {
+          assignor = a;
+          best = count;
+        }
+      }
+      return assignor.assign(groupSpecOf(members), describeTopics(topics)).members;
+    };
+  }
+
+  private topicIdsOf(names: ReadonlySet<string>): Set<string> {
+    const ids = new Set<string>();
+    for (const name of names) {
+      const topic = this.topics(name);
+      if (topic !== undefined) ids.add(topic.topicId);
+    }
+    return ids;
+  }
+
+  /** The subscribed topics' names, ids and partition counts, as a string to compare. */
+  private subscriptionMetadata(group: ConsumerGroup): string {
+    const parts: string[] = [];
+    for (const name of [...group.subscribedTopicNames()].sort()) {
+      const topic = this.topics(name);
+      if (topic !== undefined) parts.push(`${name}:${topic.topicId}:${topic.numPartitions}`);
+    }
+    return parts.join(',');
+  }
+}
+
+/** Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid. */
+function validateRequest(p: ConsumerHeartbeatParams): void {
+  if (p.groupId === '') throw invalid("GroupId can't be empty.");
+  if (p.rackId !== null && p.rackId === '') throw invalid("RackId can't be empty.");
+  if (p.subscribedTopicRegex !== null && p.subscribedTopicRegex !== '') throw invalid('SubscribedTopicRegex is not supported by this broker yet.');
+  if (p.version >= 1 && p.memberId === '') throw invalid("MemberId can't be empty.");
+  if (p.memberEpoch === JOIN_GROUP_MEMBER_EPOCH) {
+    if (p.rebalanceTimeoutMs === -1) throw invalid('RebalanceTimeoutMs must be provided in first request.');
+    if (p.topicPartitions === null || p.topicPartitions.length > 0) throw invalid('TopicPartitions must be empty when (re-)joining.');
+    if (p.subscribedTopicNames === null && p.subscribedTopicRegex === null) throw invalid('SubscribedTopicNames or SubscribedTopicRegex must be set in first request.');
+  } else if (p.memberId === '') {
+    throw invalid("MemberId can't be empty.");
+  }
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
+}
+
+function assignmentOf(tp: TopicPartitions): Array<{ topicId: string; partitions: number[] }> {
+  return [...tp].map(([topicId, partitions]) => ({ topicId, partitions: [...partitions].sort((a, b) => a - b) }));
+}

@@ -1,0 +1,49 @@
+/**
+ * ConsumerGroupHeartbeat: v0-1 (KIP-848, the consumer protocol).
+ * Behavior: joins (epoch 0), heartbeats and leaves (-1; -2 for a static
+ * member leaving for a while) a consumer group; the group coordinator
+ * (group/consumer-group-heartbeat.ts) computes the target assignment with a
+ * server-side assignor and reconciles the member. INVALID_REQUEST for a
+ * malformed request (Kafka's messages); GROUP_ID_NOT_FOUND for a classic
+ * group with members or an unknown group at epoch ≠ 0; UNKNOWN_MEMBER_ID;
+ * FENCED_MEMBER_EPOCH; UNSUPPORTED_ASSIGNOR; COORDINATOR_LOAD_IN_PROGRESS
+ * while the group's partition loads; COORDINATOR_NOT_AVAILABLE while
+ * shutting down.
+ * Version notes: v0 generates a joining member's id; v1 takes the client's
+ * (KIP-1082) and adds SubscribedTopicRegex (refused: not supported yet).
+ */
+import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
+import type { ConnectionInfo } from '../connection-info.js';
+import { defineHandler } from './handler.js';
+
+/** The member's host as Kafka reports it: InetAddress.toString(), "/<address>". */
+function clientHostOf(connection: ConnectionInfo): string {
+  const address = connection.remoteAddress.startsWith('::ffff:') ? connection.remoteAddress.slice(7) : connection.remoteAddress;
+  return `/${address}`;
+}
+
+export const consumerGroupHeartbeatHandler = defineHandler({
+  api: apiByKey(ApiKey.ConsumerGroupHeartbeat)!,
+  request: schemas.consumerGroupHeartbeatRequest,
+  response: schemas.consumerGroupHeartbeatResponse,
+  minVersion: 0,
+  maxVersion: 1,
+  handle(ctx, req) {
+    const result = ctx.services.groups.consumerGroupHeartbeat({
+      version: ctx.version,
+      groupId: req.groupId,
+      memberId: req.memberId,
+      memberEpoch: req.memberEpoch,
+      instanceId: req.instanceId,
+      rackId: req.rackId,
+      rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+      subscribedTopicNames: req.subscribedTopicNames,
+      subscribedTopicRegex: ctx.version >= 1 ? req.subscribedTopicRegex : null,
+      serverAssignor: req.serverAssignor,
+      topicPartitions: req.topicPartitions,
+      clientId: ctx.header.clientId ?? '',
+      clientHost: clientHostOf(ctx.connection),
+    });
+    return { throttleTimeMs: 0, ...result };
+  },
+});
