@@ -1,0 +1,257 @@
+/**
+ * ConsumerGroupHeartbeat (KIP-848) on a real broker socket with raw frames:
+ * members join, the uniform assignor splits the partitions, revocations come
+ * before assignments so no partition is ever held by two members, a leaving
+ * or silent member's partitions go to the others, and classic and consumer
+ * groups of one id refuse each other as Kafka (without online migration).
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
+import { startBroker, type RunningBroker } from '../../src/index.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+const { consumerGroupHeartbeatRequest: hbReq, consumerGroupHeartbeatResponse: hbRes } = schemas;
+type HeartbeatBody = MessageInput<typeof hbReq>;
+type HeartbeatAnswer = MessageValue<typeof hbRes>;
+
+const SESSION_TIMEOUT_MS = 1_500;
+
+/** A member as the client keeps it: id, epoch and the partitions it owns (topic id → partitions). */
+interface Member {
+  readonly memberId: string;
+  epoch: number;
+  owned: Map<string, number[]>;
+}
+
+function ownedList(m: Member): Array<{ topicId: string; partitions: number[] }> {
+  return [...m.owned].map(([topicId, partitions]) => ({ topicId, partitions }));
+}
+
+function keysOf(m: Member): string[] {
+  return [...m.owned].flatMap(([t, ps]) => ps.map((p) => `${t}-${p}`));
+}
+
+describe('ConsumerGroupHeartbeat', () => {
+  let broker: RunningBroker;
+  const clients: RawClient[] = [];
+
+  beforeAll(async () => {
+    broker = await startBroker({
+      port: 0,
+      config: { 'group.consumer.session.timeout.ms': SESSION_TIMEOUT_MS, 'group.consumer.heartbeat.interval.ms': 250, 'group.initial.rebalance.delay.ms': 0, 'gregor.flush.acks.all': false },
+    });
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  afterAll(async () => {
+    await broker?.close();
+  });
+
+  async function client(): Promise<RawClient> {
+    const c = await RawClient.connect(broker.port, '127.0.0.1', 'cg-client');
+    clients.push(c);
+    return c;
+  }
+
+  async function createTopic(name: string, numPartitions: number): Promise<string> {
+    await broker.broker.topics.create({ name, numPartitions, replicationFactor: 1, configs: {} });
+    return broker.broker.topics.get(name)!.topicId;
+  }
+
+  /** A heartbeat, retried while the coordinator's partition is being created or loaded. */
+  async function heartbeat(c: RawClient, body: HeartbeatBody, version = 1): Promise<HeartbeatAnswer> {
+    for (let i = 0; ; i++) {
+      const res = await c.request(hbReq, hbRes, version, body);
+      if ((res.errorCode !== ErrorCode.COORDINATOR_NOT_AVAILABLE && res.errorCode !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) || i > 200) return res;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  async function join(c: RawClient, groupId: string, topics: string[]): Promise<{ member: Member; res: HeartbeatAnswer }> {
+    const memberId = randomBytes(16).toString('base64url');
+    const res = await heartbeat(c, { groupId, memberId, memberEpoch: 0, rebalanceTimeoutMs: 5000, subscribedTopicNames: topics, topicPartitions: [] });
+    expect(res.errorCode).toBe(ErrorCode.NONE);
+    expect(res.memberId).toBe(memberId);
+    const member: Member = { memberId, epoch: res.memberEpoch, owned: new Map() };
+    apply(member, res);
+    return { member, res };
+  }
+
+  function apply(m: Member, res: HeartbeatAnswer): void {
+    expect(res.errorCode).toBe(ErrorCode.NONE);
+    m.epoch = res.memberEpoch;
+    if (res.assignment !== null) m.owned = new Map(res.assignment.topicPartitions.map((t) => [t.topicId, [...t.partitions]]));
+  }
+
+  async function beat(c: RawClient, groupId: string, m: Member): Promise<HeartbeatAnswer> {
+    const res = await heartbeat(c, { groupId, memberId: m.memberId, memberEpoch: m.epoch, topicPartitions: ownedList(m) });
+    apply(m, res);
+    return res;
+  }
+
+  function expectDisjoint(members: readonly Member[]): void {
+    const seen = new Set<string>();
+    for (const m of members) {
+      for (const key of keysOf(m)) {
+        expect(seen.has(key), `${key} owned by two members`).toBe(false);
+        seen.add(key);
+      }
+    }
+  }
+
+  /** Heartbeats every member in turn until nothing changes for a full round, checking no partition has two owners. */
+  async function settle(c: RawClient, groupId: string, members: readonly Member[]): Promise<void> {
+    for (let round = 0; round < 20; round++) {
+      let changed = false;
+      for (const m of members) {
+        const before = `${m.epoch}|${keysOf(m).sort().join()}`;
+        await beat(c, groupId, m);
+        expectDisjoint(members);
+        if (`${m.epoch}|${keysOf(m).sort().join()}` !== before) changed = true;
+      }
+      if (!changed) return;
+    }
+    throw new Error('the group did not settle');
+  }
+
+  it('two members split the partitions; when one leaves the other gets all; no partition is ever owned twice', async () => {
+    const topicId = await createTopic('cg-split', 6);
+    const c = await client();
+    const a = (await join(c, 'cg-split', ['cg-split'])).member;
+    expect(a.epoch).toBe(1);
+    expect(a.owned.get(topicId)?.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+
+    const { member: b, res: bJoined } = await join(c, 'cg-split', ['cg-split']);
+    expect(bJoined.memberEpoch).toBe(2);
+    expect(bJoined.heartbeatIntervalMs).toBe(250);
+    // A still owns everything: B gets nothing until A revokes
+    expect(keysOf(b)).toEqual([]);
+    expectDisjoint([a, b]);
+
+    // A is told to revoke half, keeping its epoch until it has
+    const revoke = await beat(c, 'cg-split', a);
+    expect(revoke.memberEpoch).toBe(1);
+    expect(keysOf(a)).toHaveLength(3);
+    await settle(c, 'cg-split', [a, b]);
+    expect(a.epoch).toBe(2);
+    expect(b.epoch).toBe(2);
+    expect(keysOf(a)).toHaveLength(3);
+    expect(keysOf(b)).toHaveLength(3);
+
+    // A leaves: B gets all six at the next group epoch
+    const left = await heartbeat(c, { groupId: 'cg-split', memberId: a.memberId, memberEpoch: -1 });
+    expect(left).toMatchObject({ errorCode: ErrorCode.NONE, memberId: a.memberId, memberEpoch: -1 });
+    a.owned = new Map();
+    await settle(c, 'cg-split', [b]);
+    expect(b.epoch).toBe(3);
+    expect(b.owned.get(topicId)?.sort()).toEqual([0, 1, 2, 3, 4, 5]);
+
+    // an unchanged heartbeat carries no assignment (not a full request, nothing changed)
+    const quiet = await heartbeat(c, { groupId: 'cg-split', memberId: b.memberId, memberEpoch: b.epoch });
+    expect(quiet).toMatchObject({ errorCode: ErrorCode.NONE, memberEpoch: 3, assignment: null });
+  });
+
+  it('three members over two topics: every partition is assigned once, balanced, through joins and a leave', async () => {
+    const t1 = await createTopic('cg-three-a', 4);
+    const t2 = await createTopic('cg-three-b', 3);
+    const c = await client();
+    const members: Member[] = [];
+    for (let i = 0; i < 3; i++) {
+      members.push((await join(c, 'cg-three', ['cg-three-a', 'cg-three-b'])).member);
+      await settle(c, 'cg-three', members);
+    }
+    const all = members.flatMap(keysOf).sort();
+    expect(all).toEqual([...[0, 1, 2, 3].map((p) => `${t1}-${p}`), ...[0, 1, 2].map((p) => `${t2}-${p}`)].sort());
+    expect(members.map((m) => keysOf(m).length).sort()).toEqual([2, 2, 3]);
+    const [gone, ...rest] = members;
+    await heartbeat(c, { groupId: 'cg-three', memberId: gone!.memberId, memberEpoch: -1 });
+    await settle(c, 'cg-three', rest);
+    expect(rest.flatMap(keysOf)).toHaveLength(7);
+  });
+
+  it('a member that stops heartbeating is removed after group.consumer.session.timeout.ms and its partitions go to the others', async () => {
+    await createTopic('cg-session', 4);
+    const c = await client();
+    const a = (await join(c, 'cg-session', ['cg-session'])).member;
+    const b = (await join(c, 'cg-session', ['cg-session'])).member;
+    await settle(c, 'cg-session', [a, b]);
+    expect(keysOf(b)).toHaveLength(2);
+    // only A heartbeats; B's session expires
+    const deadline = Date.now() + 20_000;
+    while (keysOf(a).length < 4 && Date.now() < deadline) {
+      await beat(c, 'cg-session', a);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(keysOf(a)).toHaveLength(4);
+    const fenced = await heartbeat(c, { groupId: 'cg-session', memberId: b.memberId, memberEpoch: b.epoch, topicPartitions: ownedList(b) });
+    expect(fenced.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+  });
+
+  it('v0 generates the joining member id; errors as Kafka: unknown group, unknown member, fenced epoch, invalid requests', async () => {
+    await createTopic('cg-errors', 2);
+    const c = await client();
+    const v0 = await heartbeat(c, { groupId: 'cg-errors', memberId: '', memberEpoch: 0, rebalanceTimeoutMs: 5000, subscribedTopicNames: ['cg-errors'], topicPartitions: [] }, 0);
+    expect(v0.errorCode).toBe(ErrorCode.NONE);
+    expect(v0.memberId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(v0.memberEpoch).toBe(1);
+
+    expect((await heartbeat(c, { groupId: 'cg-nothing', memberId: 'm', memberEpoch: 3 })).errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
+    expect((await heartbeat(c, { groupId: 'cg-errors', memberId: 'nobody', memberEpoch: 3 })).errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect((await heartbeat(c, { groupId: 'cg-errors', memberId: v0.memberId!, memberEpoch: 7 })).errorCode).toBe(ErrorCode.FENCED_MEMBER_EPOCH);
+    // v1: the client names its member; a join must carry the rebalance timeout, the subscription and no partitions
+    const missingId = await heartbeat(c, { groupId: 'cg-errors', memberId: '', memberEpoch: 0, rebalanceTimeoutMs: 5000, subscribedTopicNames: ['cg-errors'], topicPartitions: [] });
+    expect(missingId).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "MemberId can't be empty." });
+    const noTimeout = await heartbeat(c, { groupId: 'cg-errors', memberId: 'x', memberEpoch: 0, subscribedTopicNames: ['cg-errors'], topicPartitions: [] });
+    expect(noTimeout).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'RebalanceTimeoutMs must be provided in first request.' });
+    const badAssignor = await heartbeat(c, { groupId: 'cg-errors', memberId: 'x', memberEpoch: 0, rebalanceTimeoutMs: 5000, subscribedTopicNames: ['cg-errors'], serverAssignor: 'sticky', topicPartitions: [] });
+    expect(badAssignor.errorCode).toBe(ErrorCode.UNSUPPORTED_ASSIGNOR);
+  });
+
+  it('classic and consumer groups of one id: a classic JoinGroup to a consumer group with members is INCONSISTENT_GROUP_PROTOCOL; a heartbeat to a classic group with members is GROUP_ID_NOT_FOUND', async () => {
+    await createTopic('cg-mixed', 2);
+    const c = await client();
+    await join(c, 'cg-mixed-consumer', ['cg-mixed']);
+    const classicJoin = await c.request(schemas.joinGroupRequest, schemas.joinGroupResponse, 5, {
+      groupId: 'cg-mixed-consumer',
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 1_000,
+      memberId: '',
+      groupInstanceId: null,
+      protocolType: 'consumer',
+      protocols: [{ name: 'range', metadata: Buffer.alloc(0) }],
+    });
+    expect(classicJoin.errorCode).toBe(ErrorCode.INCONSISTENT_GROUP_PROTOCOL);
+
+    // a classic group with a member (MEMBER_ID_REQUIRED, then the join completes)
+    const joinBody = { groupId: 'cg-mixed-classic', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 1_000, groupInstanceId: null, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.alloc(0) }] };
+    const first = await c.request(schemas.joinGroupRequest, schemas.joinGroupResponse, 5, { ...joinBody, memberId: '' });
+    const joined = await c.request(schemas.joinGroupRequest, schemas.joinGroupResponse, 5, { ...joinBody, memberId: first.memberId });
+    expect(joined.errorCode).toBe(ErrorCode.NONE);
+    const onClassic = await heartbeat(c, { groupId: 'cg-mixed-classic', memberId: 'm', memberEpoch: 0, rebalanceTimeoutMs: 5000, subscribedTopicNames: ['cg-mixed'], topicPartitions: [] });
+    expect(onClassic.errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
+  });
+
+  it('OffsetCommit to a consumer group checks the member and its epoch (STALE_MEMBER_EPOCH), and OffsetFetch reads what was committed', async () => {
+    await createTopic('cg-commit', 1);
+    const c = await client();
+    const a = (await join(c, 'cg-commit', ['cg-commit'])).member;
+    const commit = (memberId: string, epoch: number) =>
+      c.request(schemas.offsetCommitRequest, schemas.offsetCommitResponse, 9, {
+        groupId: 'cg-commit',
+        generationIdOrMemberEpoch: epoch,
+        memberId,
+        groupInstanceId: null,
+        topics: [{ name: 'cg-commit', partitions: [{ partitionIndex: 0, committedOffset: 42n, committedLeaderEpoch: -1, committedMetadata: null }] }],
+      });
+    expect((await commit(a.memberId, a.epoch + 5)).topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.STALE_MEMBER_EPOCH);
+    expect((await commit('stranger', a.epoch)).topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    expect((await commit(a.memberId, a.epoch)).topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NONE);
+    const fetched = await c.request(schemas.offsetFetchRequest, schemas.offsetFetchResponse, 8, {
+      groups: [{ groupId: 'cg-commit', topics: [{ name: 'cg-commit', partitionIndexes: [0] }] }],
+      requireStable: false,
+    });
+    expect(fetched.groups[0]!.topics[0]!.partitions[0]!.committedOffset).toBe(42n);
+  });
+});
