@@ -28,10 +28,17 @@
  *   while it holds partitions it was asked to revoke; on expiry it is fenced
  *   (removed) as well.
  *
+ * Records: every change is made in memory, then written to
+ * `__consumer_offsets` (consumer-group-log.ts says which records), and the
+ * heartbeat is answered once they are (with the error Kafka maps a failed
+ * write to; memory keeps the change, as for the classic groups). The groups
+ * are rebuilt from the records when the partition loads (`load`).
+ *
  * Errors are thrown as KafkaError by the steps and turned into the response
- * here. Not done yet: persistence of the groups' records (the state is in
- * memory), regular-expression subscriptions (INVALID_REQUEST), rack-aware
- * assignment, migration between the classic and consumer protocols.
+ * here. Not done yet: regular-expression subscriptions (INVALID_REQUEST),
+ * rack-aware assignment, migration between the classic and consumer
+ * protocols, group.consumer.max.size and the min/max session and heartbeat
+ * bounds, expiry of empty consumer groups.
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
@@ -39,6 +46,7 @@ import { groupSpecOf, describeTopics, PartitionAssignorError, type MemberSpec, t
 import { builtinAssignor, BUILTIN_ASSIGNORS } from './consumer/assignors.js';
 import {
   newConsumerGroupMember,
+  sameCurrentAssignment,
   topicPartitions,
   topicPartitionsEqual,
   type ConsumerGroupMember,
@@ -50,6 +58,19 @@ import { MemberState } from './consumer/member-state.js';
 import { replaceStaticMember, staticMemberOf, staticMemberTemporaryLeave } from './consumer/static-members.js';
 import { buildTargetAssignment, type AssignFunction } from './consumer/target-assignment-builder.js';
 import { ConsumerGroup } from './consumer-group.js';
+import {
+  currentAssignmentRecord,
+  groupEpochRecord,
+  groupTombstones,
+  memberMetadataRecord,
+  memberTombstones,
+  metadataHashOf,
+  replayConsumerGroups,
+  sameMemberMetadata,
+  targetMemberRecord,
+  targetMetadataRecord,
+} from './consumer-group-log.js';
+import type { ConsumerGroupRecord } from './consumer-group-records.js';
 import type { GroupStore } from './group-store.js';
 
 /** A topic as the consumer protocol resolves a subscribed name. */
@@ -123,9 +144,22 @@ export class ConsumerGroups {
     return [...this.groups.values()];
   }
 
-  /** Forgets an empty consumer group (a classic group takes its id). */
+  /** Forgets an empty consumer group (a classic group takes its id) and writes its tombstones. */
   remove(groupId: string): void {
-    this.groups.delete(groupId);
+    if (!this.groups.delete(groupId)) return;
+    this.writeInBackground(groupTombstones(groupId), groupId);
+  }
+
+  /** The partition loaded: the consumer groups its records describe; each member's session starts now. */
+  load(records: readonly ConsumerGroupRecord[]): number {
+    const groups = replayConsumerGroups(records, (groupId, err) => {
+      this.store.log.warn({ partition: this.store.partition, groupId, err: err.message }, 'consumer group left out of loading: its records give a partition two owners');
+    });
+    for (const group of groups) {
+      this.groups.set(group.groupId, group);
+      for (const member of group.members.values()) this.scheduleTimers(group, undefined, member);
+    }
+    return groups.length;
   }
 
   /** The shard is unloaded: every group and timer goes. */
@@ -136,14 +170,20 @@ export class ConsumerGroups {
     this.groups.clear();
   }
 
-  heartbeat(p: ConsumerHeartbeatParams): ConsumerHeartbeatResult {
+  async heartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatResult> {
+    const records: ConsumerGroupRecord[] = [];
+    let result: ConsumerHeartbeatResult;
     try {
-      return this.handle(p);
+      result = this.handle(p, records);
     } catch (err) {
-      if (err instanceof KafkaError) return consumerHeartbeatError(err.code, err.message || null);
-      if (err instanceof PartitionAssignorError) return consumerHeartbeatError(ErrorCode.UNKNOWN_SERVER_ERROR, err.message);
-      throw err;
+      if (err instanceof KafkaError) result = consumerHeartbeatError(err.code, err.message || null);
+      else if (err instanceof PartitionAssignorError) result = consumerHeartbeatError(ErrorCode.UNKNOWN_SERVER_ERROR, err.message);
+      else throw err;
     }
+    // a step that failed after changing the group (an assignor error) still writes what it changed
+    const written = await this.store.writeConsumerGroupRecords(records);
+    if (written !== ErrorCode.NONE && result.errorCode === ErrorCode.NONE) return consumerHeartbeatError(written);
+    return result;
   }
 
   /**
@@ -159,7 +199,7 @@ export class ConsumerGroups {
     return undefined;
   }
 
-  private handle(p: ConsumerHeartbeatParams): ConsumerHeartbeatResult {
+  private handle(p: ConsumerHeartbeatParams, records: ConsumerGroupRecord[]): ConsumerHeartbeatResult {
     validateRequest(p);
     const kind = heartbeatKind(p.memberEpoch, p.instanceId);
     const classic = this.store.get(p.groupId);
@@ -174,7 +214,7 @@ export class ConsumerGroups {
     let group = this.groups.get(p.groupId);
     if (kind === 'leave' || kind === 'static-leave') {
       if (group === undefined) throw new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${p.groupId} not found.`);
-      return this.leave(group, p, kind);
+      return this.leave(group, p, kind, records);
     }
     if (group === undefined) {
       if (kind !== 'join') throw new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${p.groupId} not found.`);
@@ -236,16 +276,22 @@ export class ConsumerGroups {
       const target = group.target.get(replacedMemberId);
       this.cancelTimers(group.groupId, replacedMemberId);
       group.removeMember(replacedMemberId);
-      if (target !== undefined) group.target.set(member.memberId, target);
+      records.push(...memberTombstones(group.groupId, replacedMemberId));
+      if (target !== undefined) {
+        group.target.set(member.memberId, target);
+        records.push(targetMemberRecord(group.groupId, member.memberId, target));
+      }
     }
     const before = group.members.get(member.memberId);
+    if (before === undefined || !sameMemberMetadata(before, member)) records.push(memberMetadataRecord(group.groupId, member));
     group.putMember(member);
 
     // the group epoch, and the target assignment when it moved on
-    const metadata = this.subscriptionMetadata(group);
-    if (isNew || subscriptionChanged || metadata !== group.subscriptionMetadata || group.groupEpoch === 0) {
+    const metadataHash = metadataHashOf(this.subscriptionMetadata(group));
+    if (isNew || subscriptionChanged || metadataHash !== group.metadataHash || group.groupEpoch === 0) {
       group.groupEpoch += 1;
-      group.subscriptionMetadata = metadata;
+      group.metadataHash = metadataHash;
+      records.push(groupEpochRecord(group));
     }
     if (group.groupEpoch > group.assignmentEpoch) {
       const result = buildTargetAssignment({
@@ -257,6 +303,8 @@ export class ConsumerGroups {
       });
       group.target = new Map(result.targetAssignment);
       group.assignmentEpoch = result.assignmentEpoch;
+      for (const [memberId, target] of result.changedMembers) records.push(targetMemberRecord(group.groupId, memberId, target));
+      records.push(targetMetadataRecord(group, Date.now()));
     }
 
     // reconciliation
@@ -270,6 +318,7 @@ export class ConsumerGroups {
       subscriptionChanged,
     });
     group.putMember(next);
+    if (before === undefined || !sameCurrentAssignment(before, next)) records.push(currentAssignmentRecord(group.groupId, next));
     this.scheduleTimers(group, before, next);
 
     const fullRequest = p.rebalanceTimeoutMs !== -1 && (p.subscribedTopicNames !== null || p.subscribedTopicRegex !== null) && p.topicPartitions !== null;
@@ -285,7 +334,7 @@ export class ConsumerGroups {
     };
   }
 
-  private leave(group: ConsumerGroup, p: ConsumerHeartbeatParams, kind: 'leave' | 'static-leave'): ConsumerHeartbeatResult {
+  private leave(group: ConsumerGroup, p: ConsumerHeartbeatParams, kind: 'leave' | 'static-leave', records: ConsumerGroupRecord[]): ConsumerHeartbeatResult {
     let member: ConsumerGroupMember;
     if (p.instanceId === null) {
       const existing = group.members.get(p.memberId);
@@ -297,11 +346,13 @@ export class ConsumerGroups {
     }
     if (kind === 'static-leave') {
       this.cancelTimers(group.groupId, member.memberId);
-      group.putMember(staticMemberTemporaryLeave(member));
+      const away = staticMemberTemporaryLeave(member);
+      group.putMember(away);
+      records.push(currentAssignmentRecord(group.groupId, away));
       // the static member's session still runs: it must come back within it
       this.store.timer.schedule(sessionKey(group.groupId, member.memberId), this.store.config.consumerSessionTimeoutMs, () => this.fence(group, member.memberId, 'session timeout'));
     } else {
-      this.fence(group, member.memberId, 'left');
+      records.push(...this.fence(group, member.memberId, 'left'));
     }
     return {
       errorCode: ErrorCode.NONE,
@@ -313,13 +364,27 @@ export class ConsumerGroups {
     };
   }
 
-  /** Removes the member (left, session or rebalance timeout) and bumps the group epoch. */
-  private fence(group: ConsumerGroup, memberId: string, reason: string): void {
-    if (this.groups.get(group.groupId) !== group || !group.members.has(memberId)) return;
+  /**
+   * Removes the member (left, session or rebalance timeout) and bumps the group epoch; returns the records
+   * to write. A timer's removal writes them itself.
+   */
+  private fence(group: ConsumerGroup, memberId: string, reason: 'left' | 'session timeout' | 'rebalance timeout'): ConsumerGroupRecord[] {
+    if (this.groups.get(group.groupId) !== group || !group.members.has(memberId)) return [];
     this.cancelTimers(group.groupId, memberId);
     group.removeMember(memberId);
     group.groupEpoch += 1;
-    if (reason !== 'left') this.store.log.info({ groupId: group.groupId, memberId, groupEpoch: group.groupEpoch }, `removed consumer group member: ${reason}`);
+    const records = [...memberTombstones(group.groupId, memberId), groupEpochRecord(group)];
+    if (reason === 'left') return records;
+    this.store.log.info({ groupId: group.groupId, memberId, groupEpoch: group.groupEpoch }, `removed consumer group member: ${reason}`);
+    this.writeInBackground(records, group.groupId);
+    return [];
+  }
+
+  /** Writes records no request waits for; a failure is logged (memory keeps the change). */
+  private writeInBackground(records: readonly ConsumerGroupRecord[], groupId: string): void {
+    void this.store.writeConsumerGroupRecords(records).then((error) => {
+      if (error !== ErrorCode.NONE) this.store.log.warn({ partition: this.store.partition, groupId, error }, 'failed to write consumer group records');
+    });
   }
 
   private scheduleTimers(group: ConsumerGroup, before: ConsumerGroupMember | undefined, next: ConsumerGroupMember): void {

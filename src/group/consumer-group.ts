@@ -16,9 +16,7 @@
  * - A removed member's target entry goes with it, so the next target
  *   computation hands its partitions out again.
  *
- * Not persisted yet: the group is rebuilt by its members' heartbeats after a
- * restart (a member at an epoch the new coordinator does not know gets
- * UNKNOWN_MEMBER_ID and rejoins), where Kafka replays its records.
+ * Its records in `__consumer_offsets` and its replay: consumer-group-log.ts.
  */
 import type { ConsumerGroupMember, TopicPartitions } from './consumer/consumer-group-member.js';
 import { MemberState } from './consumer/member-state.js';
@@ -36,8 +34,8 @@ export class ConsumerGroup {
   /** Member id → its part of the target assignment at `assignmentEpoch`. */
   target = new Map<string, TopicPartitions>();
   readonly partitionEpochs: PartitionEpochs = new Map();
-  /** The subscribed topics' ids and partition counts when the group epoch last moved (a change bumps it). */
-  subscriptionMetadata = '';
+  /** The hash of the subscribed topics' names, ids and partition counts when the group epoch last moved (a change bumps it). */
+  metadataHash = 0n;
 
   constructor(readonly groupId: string) {}
 

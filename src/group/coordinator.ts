@@ -170,9 +170,10 @@ export class GroupCoordinator {
 
   // ------------------------------------------------------------ the consumer protocol (KIP-848)
 
-  consumerGroupHeartbeat(p: ConsumerHeartbeatParams): ConsumerHeartbeatResult {
-    const error = p.groupId === '' ? undefined : this.unavailable(p.groupId, false);
-    if (error !== undefined) return consumerHeartbeatError(error);
+  consumerGroupHeartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatResult> {
+    if (p.groupId === '') return Promise.resolve(consumerHeartbeatError(ErrorCode.INVALID_REQUEST, "GroupId can't be empty."));
+    const error = this.unavailable(p.groupId, false);
+    if (error !== undefined) return Promise.resolve(consumerHeartbeatError(error));
     return this.shardOf(p.groupId).consumer.heartbeat(p);
   }
 

@@ -11,7 +11,7 @@
  * - the offset manager (offset-manager.ts): commits, fetches, deletes,
  *   retention and lag;
  * - the consumer protocol (consumer-group-heartbeat.ts, KIP-848): the
- *   consumer groups, in memory only for now.
+ *   consumer groups, ConsumerGroupHeartbeat and their timers.
  *
  * Replay: while the partition loads, records go to a GroupLoader
  * (group-loader.ts), which builds the groups when loading is done; once
@@ -19,9 +19,9 @@
  * (group metadata and tombstones are written with replayRecords: false: the
  * groups in memory already hold what they say). Consumer groups (KIP-848)
  * are not served yet: the loader keeps their records apart
- * (GroupLoader.consumerGroupRecords) and the shard does not replay them;
- * nothing it writes is one of them: the consumer groups it serves are not
- * written yet, and come back after a restart by their members rejoining.
+ * (GroupLoader.consumerGroupRecords) and the consumer protocol rebuilds its
+ * groups from them (consumer-group-log.ts); its later writes are, like group
+ * metadata, written with replayRecords: false.
  *
  * Timers (per shard): the rebalance phases and sessions, and offset
  * retention every offsets.retention.check.interval.ms ("expire-offsets").
@@ -64,10 +64,8 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
   onLoaded(): void {
     const loader = this.loader;
     this.loader = undefined;
-    const consumerGroupRecords = loader?.consumerGroupRecords().length ?? 0;
-    if (consumerGroupRecords > 0) {
-      this.store.log.warn({ partition: this.store.partition, records: consumerGroupRecords }, 'consumer groups (KIP-848) found in __consumer_offsets are not served yet; their records are left as they are');
-    }
+    const consumerGroups = this.consumer.load(loader?.consumerGroupRecords().map((r) => r.record) ?? []);
+    if (consumerGroups > 0) this.store.log.info({ partition: this.store.partition, groups: consumerGroups }, 'loaded consumer groups');
     for (const group of loader?.groups(Date.now()) ?? []) {
       this.store.add(group);
       // loaded members must heartbeat within their session timeout, or they are removed

@@ -78,6 +78,13 @@ export class GroupStore {
     return appendErrorOf(errorCode, 'group');
   }
 
+  /** Writes a consumer group's records (consumer-group-log.ts); resolves to NONE or the error as for a group metadata write. */
+  async writeConsumerGroupRecords(records: readonly GroupCoordinatorRecord[]): Promise<number> {
+    if (records.length === 0) return ErrorCode.NONE;
+    const { errorCode } = await this.ctx.write({ records, response: undefined, replayRecords: false, sync: this.config.syncWrites });
+    return appendErrorOf(errorCode, 'group');
+  }
+
   /** Writes offset commits, replayed once appended (offset-manager.ts); in the producer's transaction when given. */
   writeCommits(records: readonly OffsetCommitRecord[], transaction?: TransactionalProducer): Promise<WriteOutcome<undefined>> {
     return this.ctx.write({ records, response: undefined, sync: this.config.syncWrites, ...(transaction && { transaction }) });

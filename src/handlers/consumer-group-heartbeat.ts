@@ -28,8 +28,8 @@ export const consumerGroupHeartbeatHandler = defineHandler({
   response: schemas.consumerGroupHeartbeatResponse,
   minVersion: 0,
   maxVersion: 1,
-  handle(ctx, req) {
-    const result = ctx.services.groups.consumerGroupHeartbeat({
+  async handle(ctx, req) {
+    const result = await ctx.services.groups.consumerGroupHeartbeat({
       version: ctx.version,
       groupId: req.groupId,
       memberId: req.memberId,
