@@ -2,10 +2,14 @@
  * ConsumerGroupHeartbeat (KIP-848) on a real broker socket with raw frames:
  * members join, the uniform assignor splits the partitions, revocations come
  * before assignments so no partition is ever held by two members, a leaving
- * or silent member's partitions go to the others, and classic and consumer
- * groups of one id refuse each other as Kafka (without online migration).
+ * or silent member's partitions go to the others, classic and consumer
+ * groups of one id refuse each other as Kafka (without online migration), and
+ * a group's records in `__consumer_offsets` bring it back after a restart.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join as pathJoin } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
@@ -34,10 +38,13 @@ function keysOf(m: Member): string[] {
 
 describe('ConsumerGroupHeartbeat', () => {
   let broker: RunningBroker;
+  let dataDir: string;
   const clients: RawClient[] = [];
 
   beforeAll(async () => {
+    dataDir = await mkdtemp(pathJoin(tmpdir(), 'gregor-cg-'));
     broker = await startBroker({
+      dataDir,
       port: 0,
       config: { 'group.consumer.session.timeout.ms': SESSION_TIMEOUT_MS, 'group.consumer.heartbeat.interval.ms': 250, 'group.initial.rebalance.delay.ms': 0, 'gregor.flush.acks.all': false },
     });
@@ -47,6 +54,7 @@ describe('ConsumerGroupHeartbeat', () => {
   });
   afterAll(async () => {
     await broker?.close();
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   async function client(): Promise<RawClient> {
@@ -253,5 +261,28 @@ describe('ConsumerGroupHeartbeat', () => {
       requireStable: false,
     });
     expect(fetched.groups[0]!.topics[0]!.partitions[0]!.committedOffset).toBe(42n);
+  });
+
+  it('after a restart the group is loaded from __consumer_offsets: members go on at their epochs, and a leave still moves partitions', async () => {
+    const topicId = await createTopic('cg-restart', 4);
+    let c = await client();
+    const a = (await join(c, 'cg-restart', ['cg-restart'])).member;
+    const b = (await join(c, 'cg-restart', ['cg-restart'])).member;
+    await settle(c, 'cg-restart', [a, b]);
+    const epoch = b.epoch;
+    const bOwned = keysOf(b).sort();
+
+    c.close();
+    await broker.close();
+    broker = await startBroker({ port: 0, dataDir, config: { 'group.consumer.session.timeout.ms': SESSION_TIMEOUT_MS, 'group.consumer.heartbeat.interval.ms': 250, 'gregor.flush.acks.all': false } });
+    c = await client();
+
+    const again = await heartbeat(c, { groupId: 'cg-restart', memberId: b.memberId, memberEpoch: b.epoch, topicPartitions: ownedList(b) });
+    expect(again).toMatchObject({ errorCode: ErrorCode.NONE, memberEpoch: epoch });
+    expect(keysOf(b).sort()).toEqual(bOwned);
+    await heartbeat(c, { groupId: 'cg-restart', memberId: a.memberId, memberEpoch: -1 });
+    await settle(c, 'cg-restart', [b]);
+    expect(b.epoch).toBe(epoch + 1);
+    expect(b.owned.get(topicId)?.sort()).toEqual([0, 1, 2, 3]);
   });
 });
