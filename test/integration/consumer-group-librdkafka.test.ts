@@ -2,7 +2,9 @@
  * KIP-848 consumer groups with librdkafka 2.15 (test/helpers/librdkafka.ts), `group.protocol=consumer`,
  * through the compat suite's rdkafka_driver: it subscribes, is assigned every partition by the broker's
  * uniform assignor over ConsumerGroupHeartbeat, reads, commits at its member epoch and leaves on close;
- * the next member of the group resumes from the committed offsets.
+ * the next member of the group resumes from the committed offsets. Two members started together share the
+ * partitions (the broker revokes before it assigns); with a third that resumes from their commits they
+ * read every message.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -67,5 +69,21 @@ describe('consumer groups (KIP-848) with librdkafka 2.15', () => {
       [1, 10, 'n1'],
       [2, 10, 'n2'],
     ]);
+  }, 120_000);
+
+  it('two group.protocol=consumer members started together share the partitions; with a third resuming from their commits, every message is read', async () => {
+    await broker.broker.topics.create({ name: 'kip848-two', numPartitions: 4, replicationFactor: 1, configs: {} });
+    const lines = Array.from({ length: 400 }, (_, i) => `${i % 4}\t0\t-\t${Buffer.from(`t${i}`).toString('hex')}\t-\n`).join('');
+    const [produced] = await driver(['produce', 'kip848-two'], lines);
+    expect(produced).toMatchObject({ delivered: 400, failed: 0 });
+    const member = () => driver(['-X', 'group.protocol=consumer', 'group', 'kip848-two', 'kip848-two-group', '200']);
+    const [a, b] = await Promise.all([member(), member()]);
+    // what they committed leaves the rest for a third member: each partition from its highest commit on
+    const committed = new Map<number, number>();
+    for (const c of [...a, ...b].flatMap((l) => l.committed ?? [])) committed.set(c.partition, Math.max(committed.get(c.partition) ?? 0, c.offset));
+    const rest = [0, 1, 2, 3].reduce((n, p) => n + 100 - (committed.get(p) ?? 0), 0);
+    const c = rest === 0 ? [] : await driver(['-X', 'group.protocol=consumer', 'group', 'kip848-two', 'kip848-two-group', String(rest)]);
+    const values = new Set([...a, ...b, ...c].filter((l) => l.value !== undefined).map((l) => Buffer.from(l.value!, 'hex').toString()));
+    expect(values.size).toBe(400);
   }, 120_000);
 });
