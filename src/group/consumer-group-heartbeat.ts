@@ -199,6 +199,18 @@ export class ConsumerGroups {
     return undefined;
   }
 
+  /**
+   * OffsetFetch v9+ of a consumer group (Kafka's ConsumerGroup.validateOffsetFetch): without a member (epoch
+   * < 0, member id null) anyone may read; a member must exist and ask at its epoch (STALE_MEMBER_EPOCH).
+   */
+  validateOffsetFetch(group: ConsumerGroup, memberId: string | null, memberEpoch: number): number | undefined {
+    if (memberEpoch < 0 && memberId === null) return undefined;
+    const member = memberId === null ? undefined : group.members.get(memberId);
+    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    return undefined;
+  }
+
   private handle(p: ConsumerHeartbeatParams, records: ConsumerGroupRecord[]): ConsumerHeartbeatResult {
     validateRequest(p);
     const kind = heartbeatKind(p.memberEpoch, p.instanceId);

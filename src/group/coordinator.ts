@@ -206,11 +206,19 @@ export class GroupCoordinator {
   /**
    * Committed offsets of a group: of the given partitions, or (null) of every
    * partition with a committed offset. Partitions without one get offset -1.
+   * `member` (OffsetFetch v9+) is checked against a consumer group's member and epoch.
    */
-  fetchOffsets(groupId: string, requested: readonly TopicPartitions[] | null, requireStable: boolean): FetchOffsetsResult {
+  fetchOffsets(groupId: string, requested: readonly TopicPartitions[] | null, requireStable: boolean, member?: { memberId: string | null; memberEpoch: number }): FetchOffsetsResult {
     const error = this.unavailable(groupId, true);
     if (error !== undefined) return { errorCode: error, topics: [] };
-    return this.shardOf(groupId).offsets.fetch(groupId, requested, requireStable);
+    const shard = this.shardOf(groupId);
+    // v9+ of a consumer group: the member asks at its epoch (ignored for classic groups)
+    const consumerGroup = member === undefined ? undefined : shard.consumer.get(groupId);
+    if (consumerGroup !== undefined && member !== undefined) {
+      const memberError = shard.consumer.validateOffsetFetch(consumerGroup, member.memberId, member.memberEpoch);
+      if (memberError !== undefined) return { errorCode: memberError, topics: [] };
+    }
+    return shard.offsets.fetch(groupId, requested, requireStable);
   }
 
   /** Deletes offsets of a group (OffsetDelete): the group error, or an error per requested partition. */

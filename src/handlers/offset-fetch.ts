@@ -10,7 +10,8 @@
  * Version notes: v0-1 have no top-level error: a group error is reported on
  * every requested partition; v2-7 a top-level error code; v5+ leader epochs;
  * v7 require_stable; v8+ several groups per request, each with its own
- * error; v9 member id/epoch (ignored for classic groups); v10 names topics
+ * error; v9 member id/epoch (ignored for classic groups; a consumer
+ * group's member must ask at its epoch: UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH); v10 names topics
  * by id (KIP-848), as Kafka 4.3: requested ids are looked up (an id this
  * broker does not know gets UNKNOWN_TOPIC_ID, offset -1, on each requested
  * partition), the answer carries each topic's id (the zero id for a topic
@@ -21,9 +22,11 @@ import type { FetchOffsetsResult, TopicPartitions } from '../group/coordinator.j
 import type { Groups, Topics } from '../services.js';
 import { defineHandler } from './handler.js';
 
-function fetch(groups: Groups, groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: number[] }> | null, requireStable: boolean): FetchOffsetsResult {
+type Member = { memberId: string | null; memberEpoch: number } | undefined;
+
+function fetch(groups: Groups, groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: number[] }> | null, requireStable: boolean, member?: Member): FetchOffsetsResult {
   const requested: TopicPartitions[] | null = topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
-  return groups.fetchOffsets(groupId, requested, requireStable);
+  return groups.fetchOffsets(groupId, requested, requireStable, member);
 }
 
 function partitionsOf(result: FetchOffsetsResult): Array<{ name: string; partitions: Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string; errorCode: number }> }> {
@@ -45,9 +48,9 @@ const TOPIC_IDS_VERSION = 10;
 type GroupTopics = ReadonlyArray<{ name: string; topicId: string; partitionIndexes: number[] }> | null;
 
 /** A v8+ group of the answer; v10+ looks requested topic ids up and answers ids. */
-function groupAnswer(ctx: { services: { groups: Groups; topics: Topics } }, v: number, groupId: string, topics: GroupTopics, requireStable: boolean) {
+function groupAnswer(ctx: { services: { groups: Groups; topics: Topics } }, v: number, groupId: string, topics: GroupTopics, requireStable: boolean, member: Member) {
   if (v < TOPIC_IDS_VERSION) {
-    const result = fetch(ctx.services.groups, groupId, topics, requireStable);
+    const result = fetch(ctx.services.groups, groupId, topics, requireStable, member);
     return { groupId, errorCode: result.errorCode, topics: partitionsOf(result) };
   }
   const { topics: known } = ctx.services;
@@ -55,7 +58,7 @@ function groupAnswer(ctx: { services: { groups: Groups; topics: Topics } }, v: n
     const name = known.getById(t.topicId)?.name;
     return name === undefined ? [] : [{ name, topicId: t.topicId, partitionIndexes: t.partitionIndexes }];
   });
-  const result = fetch(ctx.services.groups, groupId, named, requireStable);
+  const result = fetch(ctx.services.groups, groupId, named, requireStable, member);
   if (result.errorCode !== ErrorCode.NONE) return { groupId, errorCode: result.errorCode, topics: [] };
   const answered = new Map(partitionsOf(result).map((t) => [t.name, t]));
   const idOf = (name: string) => known.get(name)?.topicId ?? ZERO_UUID;
@@ -86,7 +89,7 @@ export const offsetFetchHandler = defineHandler({
     if (v >= 8) {
       return {
         throttleTimeMs: 0,
-        groups: req.groups.map((g) => groupAnswer(ctx, v, g.groupId, g.topics, requireStable)),
+        groups: req.groups.map((g) => groupAnswer(ctx, v, g.groupId, g.topics, requireStable, v >= 9 ? { memberId: g.memberId, memberEpoch: g.memberEpoch } : undefined)),
       };
     }
     const topics = v >= 2 ? req.topics : (req.topics ?? []);

@@ -241,7 +241,7 @@ describe('ConsumerGroupHeartbeat', () => {
     expect(onClassic.errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
   });
 
-  it('OffsetCommit to a consumer group checks the member and its epoch (STALE_MEMBER_EPOCH), and OffsetFetch reads what was committed', async () => {
+  it('OffsetCommit to a consumer group checks the member and its epoch (STALE_MEMBER_EPOCH), and so does OffsetFetch v9 (open to a fetch without a member)', async () => {
     await createTopic('cg-commit', 1);
     const c = await client();
     const a = (await join(c, 'cg-commit', ['cg-commit'])).member;
@@ -256,11 +256,17 @@ describe('ConsumerGroupHeartbeat', () => {
     expect((await commit(a.memberId, a.epoch + 5)).topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.STALE_MEMBER_EPOCH);
     expect((await commit('stranger', a.epoch)).topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
     expect((await commit(a.memberId, a.epoch)).topics[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NONE);
-    const fetched = await c.request(schemas.offsetFetchRequest, schemas.offsetFetchResponse, 8, {
-      groups: [{ groupId: 'cg-commit', topics: [{ name: 'cg-commit', partitionIndexes: [0] }] }],
-      requireStable: false,
-    });
-    expect(fetched.groups[0]!.topics[0]!.partitions[0]!.committedOffset).toBe(42n);
+    const fetch = (memberId: string | null, memberEpoch: number) =>
+      c.request(schemas.offsetFetchRequest, schemas.offsetFetchResponse, 9, {
+        groups: [{ groupId: 'cg-commit', memberId, memberEpoch, topics: [{ name: 'cg-commit', partitionIndexes: [0] }] }],
+        requireStable: false,
+      });
+    const asMember = (await fetch(a.memberId, a.epoch)).groups[0]!;
+    expect(asMember.errorCode).toBe(ErrorCode.NONE);
+    expect(asMember.topics[0]!.partitions[0]!.committedOffset).toBe(42n);
+    expect((await fetch(null, -1)).groups[0]!.topics[0]!.partitions[0]!.committedOffset).toBe(42n);
+    expect((await fetch(a.memberId, a.epoch + 1)).groups[0]!.errorCode).toBe(ErrorCode.STALE_MEMBER_EPOCH);
+    expect((await fetch('stranger', 1)).groups[0]!.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
   });
 
   it('after a restart the group is loaded from __consumer_offsets: members go on at their epochs, and a leave still moves partitions', async () => {
