@@ -6,6 +6,11 @@
  * facade's routing gives (COORDINATOR_LOAD_IN_PROGRESS while it loads,
  * COORDINATOR_NOT_AVAILABLE once closed).
  *
+ * Consumer groups (KIP-848, consumer-group-heartbeat.ts) are listed with
+ * type "consumer"; DescribeGroups answers them GROUP_ID_NOT_FOUND (they are
+ * not classic groups, as Kafka); DeleteGroups deletes an empty one. The
+ * empty classic group that holds a consumer group's offsets is theirs.
+ *
  * Removals change the groups at once and then write their tombstones, one
  * batch per shard, all shards' writes in flight together.
  */
@@ -29,21 +34,28 @@ const NO_SUMMARY: GroupSummary = { state: '', protocolType: '', protocol: '', me
 export function describeGroup(routing: GroupRouting, groupId: string): { errorCode: number; summary: GroupSummary } {
   const error = routing.unavailable(groupId, true);
   if (error !== undefined) return { errorCode: error, summary: NO_SUMMARY };
-  const group = routing.shardOf(groupId).store.get(groupId);
+  const shard = routing.shardOf(groupId);
+  if (shard.consumer.get(groupId) !== undefined) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, summary: NO_SUMMARY };
+  const group = shard.store.get(groupId);
   if (!group) return { errorCode: ErrorCode.NONE, summary: { state: 'Dead', protocolType: '', protocol: '', members: [] } };
   return { errorCode: ErrorCode.NONE, summary: group.summary() };
 }
 
-/** Groups of the served shards, filtered by state (case-insensitive) and type ("classic"); empty filters match all. */
+/** Groups of the served shards, filtered by state and type ("classic", "consumer"), case-insensitive; empty filters match all. */
 export function listGroups(routing: GroupRouting, states: readonly string[], types: readonly string[]): ListedGroup[] {
   const wantedStates = new Set(states.map((s) => s.toLowerCase()));
-  const classicWanted = types.length === 0 || types.some((t) => t.toLowerCase() === 'classic');
+  const wantedTypes = new Set(types.map((t) => t.toLowerCase()));
+  const wanted = (g: ListedGroup): boolean => (wantedStates.size === 0 || wantedStates.has(g.state.toLowerCase())) && (wantedTypes.size === 0 || wantedTypes.has(g.groupType ?? 'classic'));
   const groups: ListedGroup[] = [];
-  if (!classicWanted) return groups;
   for (const shard of routing.served()) {
+    for (const g of shard.consumer.all()) {
+      const listed: ListedGroup = { groupId: g.groupId, protocolType: 'consumer', state: g.state, groupType: 'consumer' };
+      if (wanted(listed)) groups.push(listed);
+    }
     for (const g of shard.store.all()) {
-      if (wantedStates.size > 0 && !wantedStates.has(g.state.toLowerCase())) continue;
-      groups.push({ groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state });
+      if (shard.consumer.get(g.groupId) !== undefined) continue;
+      const listed: ListedGroup = { groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state };
+      if (wanted(listed)) groups.push(listed);
     }
   }
   return groups;
@@ -61,6 +73,18 @@ export async function deleteGroups(routing: GroupRouting, groupIds: readonly str
     }
     const shard = routing.shardOf(groupId);
     const group = shard.store.get(groupId);
+    const consumerGroup = shard.consumer.get(groupId);
+    if (consumerGroup !== undefined) {
+      if (consumerGroup.members.size > 0) {
+        results.set(groupId, ErrorCode.NON_EMPTY_GROUP);
+        continue;
+      }
+      shard.consumer.remove(groupId);
+      if (!group || group.is('Dead')) {
+        results.set(groupId, ErrorCode.NONE);
+        continue;
+      }
+    }
     if (!group || group.is('Dead')) results.set(groupId, ErrorCode.GROUP_ID_NOT_FOUND);
     else if (group.is('Empty')) {
       group.transitionTo('Dead', Date.now());

@@ -3,6 +3,7 @@
  * and results of GroupCoordinator's methods (coordinator.ts re-exports them
  * for the handlers and the metrics), free of the protocol's wire types.
  */
+import type { ConsumerGroupState } from './consumer-group.js';
 import type { GroupState } from './group.js';
 import type { NewMember } from './group-member.js';
 
@@ -110,7 +111,10 @@ export interface DeleteOffsetsResult {
 export interface ListedGroup {
   readonly groupId: string;
   readonly protocolType: string;
-  readonly state: GroupState;
+  /** A classic group's state, or a consumer group's (consumer-group.ts). */
+  readonly state: GroupState | ConsumerGroupState;
+  /** Set for a consumer group (KIP-848); a classic group has none. */
+  readonly groupType?: 'consumer';
 }
 
 /** Consumer lag of one partition of one group: committed offset against the high watermark. */

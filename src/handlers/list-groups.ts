@@ -1,12 +1,12 @@
 /**
  * ListGroups: v0-5.
  * Behavior: every group the coordinator holds (all protocol types), with its
- * protocol type. Error COORDINATOR_LOAD_IN_PROGRESS (with the groups loaded
+ * protocol type; consumer groups (KIP-848) with protocol type "consumer". Error COORDINATOR_LOAD_IN_PROGRESS (with the groups loaded
  * so far) while `__consumer_offsets` loads, COORDINATOR_NOT_AVAILABLE while
  * shutting down.
  * Version notes: v4+ state filter (case-insensitive; empty = all) and each
- * group's state; v5+ type filter ("classic" matches every group here,
- * "consumer" none; empty = all) and each group's type ("classic").
+ * group's state; v5+ type filter ("classic", "consumer"; case-insensitive;
+ * empty = all) and each group's type.
  */
 import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
 import { defineHandler } from './handler.js';
@@ -21,7 +21,7 @@ export const listGroupsHandler = defineHandler({
     return {
       throttleTimeMs: 0,
       errorCode,
-      groups: groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: 'classic' })),
+      groups: groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.groupType ?? 'classic' })),
     };
   },
 });

@@ -291,4 +291,23 @@ describe('ConsumerGroupHeartbeat', () => {
     expect(b.epoch).toBe(epoch + 1);
     expect(b.owned.get(topicId)?.sort()).toEqual([0, 1, 2, 3]);
   });
+
+  it('ListGroups lists a consumer group with type "consumer" and its state; DescribeGroups is GROUP_ID_NOT_FOUND; DeleteGroups deletes it only once empty', async () => {
+    await createTopic('cg-admin', 2);
+    const c = await client();
+    const a = (await join(c, 'cg-admin', ['cg-admin'])).member;
+    await settle(c, 'cg-admin', [a]);
+    const listed = await c.request(schemas.listGroupsRequest, schemas.listGroupsResponse, 5, { statesFilter: [], typesFilter: ['consumer'] });
+    expect(listed.groups.find((g) => g.groupId === 'cg-admin')).toEqual({ groupId: 'cg-admin', protocolType: 'consumer', groupState: 'Stable', groupType: 'consumer' });
+    const classicOnly = await c.request(schemas.listGroupsRequest, schemas.listGroupsResponse, 5, { statesFilter: [], typesFilter: ['classic'] });
+    expect(classicOnly.groups.map((g) => g.groupId)).not.toContain('cg-admin');
+    const described = await c.request(schemas.describeGroupsRequest, schemas.describeGroupsResponse, 5, { groups: ['cg-admin'], includeAuthorizedOperations: false });
+    expect(described.groups[0]!.errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
+    const del = () => c.request(schemas.deleteGroupsRequest, schemas.deleteGroupsResponse, 2, { groupsNames: ['cg-admin'] });
+    expect((await del()).results[0]!.errorCode).toBe(ErrorCode.NON_EMPTY_GROUP);
+    await heartbeat(c, { groupId: 'cg-admin', memberId: a.memberId, memberEpoch: -1 });
+    expect((await del()).results[0]!.errorCode).toBe(ErrorCode.NONE);
+    const after = await c.request(schemas.listGroupsRequest, schemas.listGroupsResponse, 5, { statesFilter: [], typesFilter: [] });
+    expect(after.groups.map((g) => g.groupId)).not.toContain('cg-admin');
+  });
 });
