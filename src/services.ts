@@ -54,6 +54,7 @@ export type Groups = Pick<
   | 'sync'
   | 'heartbeat'
   | 'consumerGroupHeartbeat'
+  | 'describeConsumerGroups'
   | 'leave'
   | 'commitOffsets'
   | 'commitTransactionalOffsets'

@@ -107,6 +107,18 @@ export interface ConsumerHeartbeatResult {
   readonly assignment: { topicPartitions: Array<{ topicId: string; partitions: number[] }> } | null;
 }
 
+/** A consumer group as ConsumerGroupDescribe shows it; topics by id. */
+export interface DescribedConsumerGroup {
+  readonly groupState: string;
+  readonly groupEpoch: number;
+  readonly assignmentEpoch: number;
+  readonly assignorName: string;
+  readonly members: ReadonlyArray<{
+    readonly member: ConsumerGroupMember;
+    readonly targetAssignment: TopicPartitions;
+  }>;
+}
+
 export function consumerHeartbeatError(errorCode: number, errorMessage: string | null = null): ConsumerHeartbeatResult {
   return { errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
 }
@@ -197,6 +209,25 @@ export class ConsumerGroups {
     if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
     return undefined;
+  }
+
+  /** ConsumerGroupDescribe of a group of this shard: GROUP_ID_NOT_FOUND with Kafka's messages when there is none. */
+  describe(groupId: string): DescribedConsumerGroup | KafkaError {
+    const group = this.groups.get(groupId);
+    if (group === undefined) {
+      const classic = this.store.get(groupId);
+      return new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, classic === undefined || classic.is('Dead') ? `Group ${groupId} not found.` : `Group ${groupId} is not a consumer group.`);
+    }
+    const members = [...group.members.values()]
+      .sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0))
+      .map((member) => ({ member, targetAssignment: group.target.get(member.memberId) ?? new Map<string, ReadonlySet<number>>() }));
+    return {
+      groupState: group.state,
+      groupEpoch: group.groupEpoch,
+      assignmentEpoch: group.assignmentEpoch,
+      assignorName: this.groupAssignor(group.members.values(), BUILTIN_ASSIGNORS[0]!).name,
+      members,
+    };
   }
 
   /**
@@ -429,7 +460,6 @@ export class ConsumerGroups {
     return (specs) => {
       const topics = new Map<string, TopicDescription>();
       const members = new Map<string, MemberSpec>();
-      const votes = new Map<string, number>();
       for (const [memberId, spec] of specs) {
         const ids = new Set<string>();
         for (const name of spec.member.subscribedTopicNames) {
@@ -439,21 +469,26 @@ export class ConsumerGroups {
           topics.set(topic.topicId, { numPartitions: topic.numPartitions });
         }
         members.set(memberId, { rackId: spec.member.rackId, instanceId: spec.member.instanceId, subscribedTopicIds: ids, assignment: spec.currentTarget });
-        const name = spec.member.serverAssignorName;
-        if (name !== null) votes.set(name, (votes.get(name) ?? 0) + 1);
       }
-      // the group's assignor: the one most members name (Kafka's ConsumerGroup.preferredServerAssignor)
-      let assignor = preferred;
-      let best = 0;
-      for (const [name, count] of votes) {
-        const a = builtinAssignor(name);
-        if (a !== undefined && count > best) {
-          assignor = a;
-          best = count;
-        }
-      }
+      const assignor = this.groupAssignor([...specs.values()].map((s) => s.member), preferred);
       return assignor.assign(groupSpecOf(members), describeTopics(topics)).members;
     };
+  }
+
+  /** The group's assignor: the one most members name (Kafka's ConsumerGroup.preferredServerAssignor), else `fallback`. */
+  private groupAssignor(members: Iterable<ConsumerGroupMember>, fallback: PartitionAssignor): PartitionAssignor {
+    const votes = new Map<string, number>();
+    for (const m of members) if (m.serverAssignorName !== null) votes.set(m.serverAssignorName, (votes.get(m.serverAssignorName) ?? 0) + 1);
+    let assignor = fallback;
+    let best = 0;
+    for (const [name, count] of votes) {
+      const a = builtinAssignor(name);
+      if (a !== undefined && count > best) {
+        assignor = a;
+        best = count;
+      }
+    }
+    return assignor;
   }
 
   private topicIdsOf(names: ReadonlySet<string>): Set<string> {

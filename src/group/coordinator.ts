@@ -25,7 +25,7 @@
  * COORDINATOR_NOT_AVAILABLE; parked JoinGroup and SyncGroup requests are
  * answered NOT_COORDINATOR.
  */
-import { ErrorCode } from '../../protocol/index.js';
+import { ErrorCode, KafkaError } from '../../protocol/index.js';
 import { CoordinatorRuntime } from '../coordinator/coordinator-runtime.js';
 import type { InternalTopicHost, InternalTopicInfo } from '../coordinator/internal-topic.js';
 import type { Logger } from '../logger.js';
@@ -33,7 +33,7 @@ import type { GroupSummary } from './group.js';
 import { deleteGroups, describeGroup, groupOverview, listGroups, removeTopicOffsets, type GroupRouting } from './group-admin.js';
 import { groupConfigOf, type GroupConfigView } from './group-config.js';
 import { GroupCoordinatorShard } from './group-coordinator-shard.js';
-import { consumerHeartbeatError, type ConsumerHeartbeatParams, type ConsumerHeartbeatResult } from './consumer-group-heartbeat.js';
+import { consumerHeartbeatError, type ConsumerHeartbeatParams, type ConsumerHeartbeatResult, type DescribedConsumerGroup } from './consumer-group-heartbeat.js';
 import { joinError, syncError, type JoinResult, type SyncResult } from './group-member.js';
 import { groupPartition } from './group-partition.js';
 import { groupRecordSerde, type GroupCoordinatorRecord } from './group-records.js';
@@ -175,6 +175,15 @@ export class GroupCoordinator {
     const error = this.unavailable(p.groupId, false);
     if (error !== undefined) return Promise.resolve(consumerHeartbeatError(error));
     return this.shardOf(p.groupId).consumer.heartbeat(p);
+  }
+
+  /** ConsumerGroupDescribe: each group's description, or its error. */
+  describeConsumerGroups(groupIds: readonly string[]): Array<{ groupId: string; result: DescribedConsumerGroup | KafkaError }> {
+    return groupIds.map((groupId) => {
+      const error = this.unavailable(groupId, false);
+      if (error !== undefined) return { groupId, result: new KafkaError(error) };
+      return { groupId, result: this.shardOf(groupId).consumer.describe(groupId) };
+    });
   }
 
   // ------------------------------------------------------------ offsets

@@ -7,8 +7,9 @@
  * COORDINATOR_NOT_AVAILABLE once closed).
  *
  * Consumer groups (KIP-848, consumer-group-heartbeat.ts) are listed with
- * type "consumer"; DescribeGroups answers them GROUP_ID_NOT_FOUND (they are
- * not classic groups, as Kafka); DeleteGroups deletes an empty one. The
+ * type "consumer"; DescribeGroups answers them as unknown groups (Dead, or
+ * GROUP_ID_NOT_FOUND from v6: they are not classic groups, as Kafka);
+ * DeleteGroups deletes an empty one. The
  * empty classic group that holds a consumer group's offsets is theirs.
  *
  * Removals change the groups at once and then write their tombstones, one
@@ -35,8 +36,7 @@ export function describeGroup(routing: GroupRouting, groupId: string): { errorCo
   const error = routing.unavailable(groupId, true);
   if (error !== undefined) return { errorCode: error, summary: NO_SUMMARY };
   const shard = routing.shardOf(groupId);
-  if (shard.consumer.get(groupId) !== undefined) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, summary: NO_SUMMARY };
-  const group = shard.store.get(groupId);
+  const group = shard.consumer.get(groupId) === undefined ? shard.store.get(groupId) : undefined;
   if (!group) return { errorCode: ErrorCode.NONE, summary: { state: 'Dead', protocolType: '', protocol: '', members: [] } };
   return { errorCode: ErrorCode.NONE, summary: group.summary() };
 }

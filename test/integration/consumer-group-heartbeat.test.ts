@@ -63,6 +63,10 @@ describe('ConsumerGroupHeartbeat', () => {
     return c;
   }
 
+  function topicIdOf(name: string): string {
+    return broker.broker.topics.get(name)!.topicId;
+  }
+
   async function createTopic(name: string, numPartitions: number): Promise<string> {
     await broker.broker.topics.create({ name, numPartitions, replicationFactor: 1, configs: {} });
     return broker.broker.topics.get(name)!.topicId;
@@ -292,7 +296,7 @@ describe('ConsumerGroupHeartbeat', () => {
     expect(b.owned.get(topicId)?.sort()).toEqual([0, 1, 2, 3]);
   });
 
-  it('ListGroups lists a consumer group with type "consumer" and its state; DescribeGroups is GROUP_ID_NOT_FOUND; DeleteGroups deletes it only once empty', async () => {
+  it('ListGroups lists a consumer group with type "consumer" and its state; DescribeGroups answers as for an unknown group; ConsumerGroupDescribe describes it; DeleteGroups deletes it only once empty', async () => {
     await createTopic('cg-admin', 2);
     const c = await client();
     const a = (await join(c, 'cg-admin', ['cg-admin'])).member;
@@ -301,8 +305,19 @@ describe('ConsumerGroupHeartbeat', () => {
     expect(listed.groups.find((g) => g.groupId === 'cg-admin')).toEqual({ groupId: 'cg-admin', protocolType: 'consumer', groupState: 'Stable', groupType: 'consumer' });
     const classicOnly = await c.request(schemas.listGroupsRequest, schemas.listGroupsResponse, 5, { statesFilter: [], typesFilter: ['classic'] });
     expect(classicOnly.groups.map((g) => g.groupId)).not.toContain('cg-admin');
-    const described = await c.request(schemas.describeGroupsRequest, schemas.describeGroupsResponse, 5, { groups: ['cg-admin'], includeAuthorizedOperations: false });
+    const described = await c.request(schemas.describeGroupsRequest, schemas.describeGroupsResponse, 6, { groups: ['cg-admin'], includeAuthorizedOperations: false });
     expect(described.groups[0]!.errorCode).toBe(ErrorCode.GROUP_ID_NOT_FOUND);
+    const describedV5 = await c.request(schemas.describeGroupsRequest, schemas.describeGroupsResponse, 5, { groups: ['cg-admin'], includeAuthorizedOperations: false });
+    expect(describedV5.groups[0]).toMatchObject({ errorCode: ErrorCode.NONE, groupState: 'Dead' });
+    const cgDescribed = await c.request(schemas.consumerGroupDescribeRequest, schemas.consumerGroupDescribeResponse, 1, { groupIds: ['cg-admin', 'cg-nowhere'], includeAuthorizedOperations: false });
+    const [group, unknown] = cgDescribed.groups;
+    expect(group).toMatchObject({ errorCode: ErrorCode.NONE, groupId: 'cg-admin', groupState: 'Stable', groupEpoch: 1, assignmentEpoch: 1, assignorName: 'uniform' });
+    expect(group!.members).toHaveLength(1);
+    expect(group!.members[0]).toMatchObject({ memberId: a.memberId, memberEpoch: 1, clientId: 'cg-client', subscribedTopicNames: ['cg-admin'], memberType: 1 });
+    const expected = { topicPartitions: [{ topicId: topicIdOf('cg-admin'), topicName: 'cg-admin', partitions: [0, 1] }] };
+    expect(group!.members[0]!.assignment).toEqual(expected);
+    expect(group!.members[0]!.targetAssignment).toEqual(expected);
+    expect(unknown).toMatchObject({ errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: 'Group cg-nowhere not found.' });
     const del = () => c.request(schemas.deleteGroupsRequest, schemas.deleteGroupsResponse, 2, { groupsNames: ['cg-admin'] });
     expect((await del()).results[0]!.errorCode).toBe(ErrorCode.NON_EMPTY_GROUP);
     await heartbeat(c, { groupId: 'cg-admin', memberId: a.memberId, memberEpoch: -1 });
