@@ -325,4 +325,61 @@ describe('ConsumerGroupHeartbeat', () => {
     const after = await c.request(schemas.listGroupsRequest, schemas.listGroupsResponse, 5, { statesFilter: [], typesFilter: [] });
     expect(after.groups.map((g) => g.groupId)).not.toContain('cg-admin');
   });
+
+  it('a member that does not revoke within its rebalance timeout is removed, and the partitions go to the member waiting for them', async () => {
+    await createTopic('cg-rebalance', 2);
+    const c = await client();
+    const memberId = randomBytes(16).toString('base64url');
+    const joined = await heartbeat(c, { groupId: 'cg-rebalance', memberId, memberEpoch: 0, rebalanceTimeoutMs: 300, subscribedTopicNames: ['cg-rebalance'], topicPartitions: [] });
+    const a: Member = { memberId, epoch: joined.memberEpoch, owned: new Map() };
+    apply(a, joined);
+    const b = (await join(c, 'cg-rebalance', ['cg-rebalance'])).member;
+    // A is told to revoke one partition and keeps reporting both
+    const stubborn = ownedList(a);
+    await beat(c, 'cg-rebalance', a);
+    expect(keysOf(a)).toHaveLength(1);
+    const deadline = Date.now() + 10_000;
+    let last = await heartbeat(c, { groupId: 'cg-rebalance', memberId, memberEpoch: a.epoch, topicPartitions: stubborn });
+    while (last.errorCode === ErrorCode.NONE && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      last = await heartbeat(c, { groupId: 'cg-rebalance', memberId, memberEpoch: a.epoch, topicPartitions: stubborn });
+    }
+    expect(last.errorCode).toBe(ErrorCode.UNKNOWN_MEMBER_ID);
+    await settle(c, 'cg-rebalance', [b]);
+    expect(keysOf(b)).toHaveLength(2);
+  });
+
+  it('a static member that leaves with -2 keeps its partitions for its instance id: it comes back under a new member id with the same assignment', async () => {
+    await createTopic('cg-static', 4);
+    const c = await client();
+    const staticJoin = async (instanceId: string): Promise<Member> => {
+      const memberId = randomBytes(16).toString('base64url');
+      const res = await heartbeat(c, { groupId: 'cg-static', memberId, instanceId, memberEpoch: 0, rebalanceTimeoutMs: 5000, subscribedTopicNames: ['cg-static'], topicPartitions: [] });
+      const m: Member = { memberId, epoch: res.memberEpoch, owned: new Map() };
+      apply(m, res);
+      return m;
+    };
+    const a = await staticJoin('instance-a');
+    const b = await staticJoin('instance-b');
+    const beatStatic = async (m: Member, instanceId: string) => {
+      const res = await heartbeat(c, { groupId: 'cg-static', memberId: m.memberId, instanceId, memberEpoch: m.epoch, topicPartitions: ownedList(m) });
+      apply(m, res);
+    };
+    for (let i = 0; i < 6; i++) {
+      await beatStatic(a, 'instance-a');
+      await beatStatic(b, 'instance-b');
+      expectDisjoint([a, b]);
+    }
+    expect(keysOf(a)).toHaveLength(2);
+    const aKeys = keysOf(a).sort();
+    const epoch = b.epoch;
+    const away = await heartbeat(c, { groupId: 'cg-static', memberId: a.memberId, instanceId: 'instance-a', memberEpoch: -2 });
+    expect(away).toMatchObject({ errorCode: ErrorCode.NONE, memberEpoch: -2 });
+    const back = await staticJoin('instance-a');
+    expect(keysOf(back).sort()).toEqual(aKeys);
+    // nothing moved: B stays at its epoch with its partitions
+    await beatStatic(b, 'instance-b');
+    expect(b.epoch).toBe(epoch);
+    expectDisjoint([back, b]);
+  });
 });
