@@ -259,12 +259,12 @@ export class ConsumerGroups {
       if (group === undefined) throw new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${p.groupId} not found.`);
       return this.leave(group, p, kind, records);
     }
+    const assignor = this.assignorFor(p.serverAssignor);
     if (group === undefined) {
       if (kind !== 'join') throw new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${p.groupId} not found.`);
       group = new ConsumerGroup(p.groupId);
       this.groups.set(p.groupId, group);
     }
-    const assignor = this.assignorFor(p.serverAssignor);
     const owned = p.topicPartitions === null ? null : topicPartitions(p.topicPartitions.map((t) => [t.topicId, t.partitions] as const));
 
     // the member, as it was before this heartbeat
