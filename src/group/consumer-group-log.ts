@@ -215,7 +215,8 @@ export function replayConsumerGroups(records: readonly ConsumerGroupRecord[], pr
   const groups: ConsumerGroup[] = [];
   for (const [groupId, g] of loading) {
     const group = new ConsumerGroup(groupId);
-    group.groupEpoch = g.epoch;
+    // the group epoch is never behind the assignment epoch (a metadata record skipped at load would leave it so)
+    group.groupEpoch = Math.max(g.epoch, g.assignmentEpoch);
     group.metadataHash = g.metadataHash;
     group.assignmentEpoch = g.assignmentEpoch;
     try {

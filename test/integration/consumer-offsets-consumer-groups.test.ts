@@ -4,7 +4,8 @@
  * later Gregor, would: the broker loads the partition without stumbling on
  * them (nor on a share group's record or a value of a version Kafka does
  * not have), serves the classic group and the committed offsets as before,
- * and keeps serving after the next restart. A real broker on a real data
+ * serves the consumer group its records describe (ConsumerGroupDescribe, a
+ * heartbeat of its member), and keeps serving after the next restart. A real broker on a real data
  * directory; the consumer-group records are appended to the partition's log
  * while the broker is stopped.
  */
@@ -124,6 +125,28 @@ describe('__consumer_offsets with consumer-group records', () => {
       const listed = await c.request(schemas.listGroupsRequest, schemas.listGroupsResponse, 4, { statesFilter: [] });
       expect(listed.errorCode).toBe(ErrorCode.NONE);
       expect(listed.groups.map((g) => g.groupId).sort()).toEqual(['classic', 'modern']);
+      // the consumer group Kafka wrote is served: described as its records say, and its member goes on at its epoch
+      // (its metadata record is superseded by one of a version Kafka does not have, skipped: the group epoch is
+      // then the assignment epoch, never behind it)
+      const described = await c.request(schemas.consumerGroupDescribeRequest, schemas.consumerGroupDescribeResponse, 1, { groupIds: ['modern'], includeAuthorizedOperations: false });
+      expect(described.groups[0]).toMatchObject({ errorCode: ErrorCode.NONE, groupEpoch: 1, assignmentEpoch: 1, assignorName: 'uniform' });
+      expect(described.groups[0]!.members).toEqual([
+        expect.objectContaining({
+          memberId: 'm-1',
+          memberEpoch: 1,
+          clientId: 'rdkafka',
+          subscribedTopicNames: ['orders'],
+          assignment: { topicPartitions: [{ topicId: TOPIC_ID, topicName: '', partitions: [0] }] },
+          targetAssignment: { topicPartitions: [{ topicId: TOPIC_ID, topicName: '', partitions: [0] }] },
+        }),
+      ]);
+      const beat = await c.request(schemas.consumerGroupHeartbeatRequest, schemas.consumerGroupHeartbeatResponse, 1, {
+        groupId: 'modern',
+        memberId: 'm-1',
+        memberEpoch: 1,
+        topicPartitions: [{ topicId: TOPIC_ID, partitions: [0] }],
+      });
+      expect(beat).toMatchObject({ errorCode: ErrorCode.NONE, memberId: 'm-1' });
     });
     await stop(broker);
 
