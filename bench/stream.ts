@@ -19,9 +19,10 @@ import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeResponseFrame, encodeRequestFrame, schemas, type MessageDef, type MessageInput, type MessageValue } from '../protocol/index.js';
+import { encodeRequestFrame, schemas, type MessageInput } from '../protocol/index.js';
 import { buildUncompressedBatch } from '../protocol/records/index.js';
 import { root } from './processes.js';
+import { RawBenchClient } from './raw-client.js';
 
 const { values: opts } = parseArgs({
   options: {
@@ -61,54 +62,6 @@ async function startBroker(cli: string, dataDir: string): Promise<Broker> {
   return { child, port, rss };
 }
 
-/** One request at a time over a socket. */
-class Client {
-  private received: Buffer[] = [];
-  private bytes = 0;
-  private waiting: ((frame: Buffer) => void) | undefined;
-  private correlationId = 1;
-
-  private constructor(readonly socket: net.Socket) {
-    socket.on('data', (c: Buffer) => {
-      this.received.push(c);
-      this.bytes += c.length;
-      this.deliver();
-    });
-  }
-
-  static connect(port: number): Promise<Client> {
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ port, host: '127.0.0.1' }, () => resolve(new Client(s)));
-      s.setNoDelay(true);
-      s.once('error', reject);
-    });
-  }
-
-  request<Req extends MessageDef, Res extends MessageDef>(req: Req, res: Res, version: number, body: MessageInput<Req>): Promise<MessageValue<Res>> {
-    return new Promise((resolve) => {
-      this.waiting = (frame) => resolve(decodeResponseFrame(res, version, frame).body);
-      for (const c of encodeRequestFrame(req, version, this.correlationId++, 'bench', body)) this.socket.write(c);
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  private deliver(): void {
-    if (this.bytes < 4) return;
-    const head = this.received.length === 1 ? this.received[0]! : Buffer.concat(this.received);
-    this.received = [head];
-    const size = head.readInt32BE(0);
-    if (head.length < 4 + size) return;
-    const frame = head.subarray(4, 4 + size);
-    this.received = head.length > 4 + size ? [head.subarray(4 + size)] : [];
-    this.bytes = head.length - 4 - size;
-    const w = this.waiting;
-    this.waiting = undefined;
-    w?.(frame);
-  }
-}
 
 function fetchBody(partitions: number[], offset: number, maxBytes: number): MessageInput<typeof schemas.fetchRequest> {
   return {
@@ -125,7 +78,7 @@ function fetchBody(partitions: number[], offset: number, maxBytes: number): Mess
   };
 }
 
-async function fill(c: Client): Promise<void> {
+async function fill(c: RawBenchClient): Promise<void> {
   await c.request(schemas.createTopicsRequest, schemas.createTopicsResponse, 5, { topics: [{ name: 'stream', numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 10_000, validateOnly: false });
   const perPartition = Math.ceil(LOG_MIB / PARTITIONS);
   for (let i = 0; i < perPartition; i++) {
@@ -135,7 +88,7 @@ async function fill(c: Client): Promise<void> {
 }
 
 /** Reads partition 0 from offset 0 to its end, 8 MiB per fetch: MB/s. */
-async function consume(c: Client): Promise<number> {
+async function consume(c: RawBenchClient): Promise<number> {
   const end = Math.ceil(LOG_MIB / PARTITIONS);
   let offset = 0;
   let bytes = 0;
@@ -161,7 +114,7 @@ async function measure(cli: string): Promise<Figures> {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'gregor-bench-stream-'));
   const broker = await startBroker(cli, dataDir);
   try {
-    const c = await Client.connect(broker.port);
+    const c = await RawBenchClient.connect(`127.0.0.1:${broker.port}`, 'bench');
     await fill(c);
     let consumeMBps = 0;
     for (let run = 0; run < 3; run++) consumeMBps = Math.max(consumeMBps, await consume(c));

@@ -24,13 +24,13 @@
  * With --profile each broker runs with --cpu-prof; the top self-time functions of each phase are printed.
  */
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { decodeResponseFrame, encodeRequestFrame, schemas, type MessageDef, type MessageInput, type MessageValue } from '../protocol/index.js';
+import { schemas } from '../protocol/index.js';
 import { formatSummary, summarizeProfile } from './cpu-profile.js';
 import { median } from './measure.js';
+import { RawBenchClient } from './raw-client.js';
 import { root, runTool, startGregor, type ServerProcess } from './processes.js';
 
 const { values: opts } = parseArgs({
@@ -67,55 +67,6 @@ const kafkajsLoad = join(root, 'dist/bench/kafkajs-load.js');
 const profileRoot = opts.profile ? mkdtempSync(join(os.tmpdir(), 'gregor-bench-txn-profiles-')) : undefined;
 const scratch: string[] = [];
 
-/** One request at a time over a socket (raw frames). */
-class Client {
-  private received: Buffer[] = [];
-  private bytes = 0;
-  private waiting: ((frame: Buffer) => void) | undefined;
-  private correlationId = 1;
-
-  private constructor(private readonly socket: net.Socket) {
-    socket.on('data', (c: Buffer) => {
-      this.received.push(c);
-      this.bytes += c.length;
-      this.deliver();
-    });
-  }
-
-  static connect(bootstrap: string): Promise<Client> {
-    const [host, port] = bootstrap.split(':');
-    return new Promise((resolve, reject) => {
-      const s = net.connect({ port: Number(port), host }, () => resolve(new Client(s)));
-      s.setNoDelay(true);
-      s.once('error', reject);
-    });
-  }
-
-  request<Req extends MessageDef, Res extends MessageDef>(req: Req, res: Res, version: number, body: MessageInput<Req>): Promise<MessageValue<Res>> {
-    return new Promise((resolve) => {
-      this.waiting = (frame) => resolve(decodeResponseFrame(res, version, frame).body);
-      for (const c of encodeRequestFrame(req, version, this.correlationId++, 'bench-txn', body)) this.socket.write(c);
-    });
-  }
-
-  close(): void {
-    this.socket.destroy();
-  }
-
-  private deliver(): void {
-    if (this.bytes < 4) return;
-    const head = this.received.length === 1 ? this.received[0]! : Buffer.concat(this.received);
-    this.received = [head];
-    const size = head.readInt32BE(0);
-    if (head.length < 4 + size) return;
-    const frame = head.subarray(4, 4 + size);
-    this.received = head.length > 4 + size ? [head.subarray(4 + size)] : [];
-    this.bytes = head.length - 4 - size;
-    const w = this.waiting;
-    this.waiting = undefined;
-    w?.(frame);
-  }
-}
 
 async function startBroker(dataDir: string, phase: string): Promise<ServerProcess> {
   const nodeArgs = profileRoot ? ['--cpu-prof', `--cpu-prof-dir=${join(profileRoot, phase)}`] : [];
@@ -124,7 +75,7 @@ async function startBroker(dataDir: string, phase: string): Promise<ServerProces
 }
 
 async function createTopic(bootstrap: string): Promise<void> {
-  const c = await Client.connect(bootstrap);
+  const c = await RawBenchClient.connect(bootstrap, 'bench-txn');
   const res = await c.request(schemas.createTopicsRequest, schemas.createTopicsResponse, 5, {
     topics: [{ name: TOPIC, numPartitions: PARTITIONS, replicationFactor: 1, assignments: [], configs: [] }],
     timeoutMs: 10_000,
@@ -190,7 +141,7 @@ interface ReadFigures {
 }
 
 /** Reads every partition from offset 0 to `ends` with one isolation level: MB/s of record bytes. */
-async function readAll(c: Client, isolationLevel: number, ends: readonly number[]): Promise<ReadFigures> {
+async function readAll(c: RawBenchClient, isolationLevel: number, ends: readonly number[]): Promise<ReadFigures> {
   const offsets = ends.map(() => 0);
   let bytes = 0;
   let abortedListed = 0;
@@ -229,7 +180,7 @@ async function readAll(c: Client, isolationLevel: number, ends: readonly number[
 }
 
 /** High watermark and LSO of every partition (ListOffsets latest, each isolation level). */
-async function ends(c: Client, isolationLevel: number): Promise<number[]> {
+async function ends(c: RawBenchClient, isolationLevel: number): Promise<number[]> {
   const res = await c.request(schemas.listOffsetsRequest, schemas.listOffsetsResponse, 7, {
     replicaId: -1,
     isolationLevel,
@@ -307,7 +258,7 @@ async function main(): Promise<void> {
 
   // 2. consume the transactional data, both isolation levels, alternately
   broker = await startBroker(txnDir, 'consume');
-  const c = await Client.connect(broker.bootstrap);
+  const c = await RawBenchClient.connect(broker.bootstrap, 'bench-txn');
   const hw = await ends(c, READ_UNCOMMITTED);
   const lso = await ends(c, READ_COMMITTED);
   if (hw.some((h, p) => h !== lso[p])) console.log(`  note: LSO ${lso.join(',')} below the high watermark ${hw.join(',')}`);
