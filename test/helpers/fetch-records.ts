@@ -60,21 +60,22 @@ export interface FetchAllOptions {
 }
 
 /**
- * A sessionless, non-waiting Fetch of one topic's partitions (read uncommitted), `maxBytes` for the response
- * and for each partition; the fields a version lacks are left out by the codec.
+ * A sessionless, non-waiting Fetch of one topic's partitions (read uncommitted unless `isolationLevel` is 1),
+ * `maxBytes` for the response and for each partition; the fields a version lacks are left out by the codec.
  */
 export function fetchRequestBody(
   topic: string,
   partitions: readonly { partition: number; fetchOffset: number }[],
   maxBytes: number,
   topicId?: string,
+  isolationLevel = 0,
 ): MessageInput<typeof schemas.fetchRequest> {
   return {
     replicaId: -1,
     maxWaitMs: 0,
     minBytes: 0,
     maxBytes,
-    isolationLevel: 0,
+    isolationLevel,
     sessionId: 0,
     sessionEpoch: -1,
     topics: [

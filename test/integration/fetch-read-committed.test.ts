@@ -11,7 +11,7 @@ import { ErrorCode, schemas } from '../../protocol/index.js';
 import { buildRecordBatch } from '../../protocol/records/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
 import type { PartitionLog } from '../../storage/index.js';
-import { decodeRecords } from '../helpers/fetch-records.js';
+import { decodeRecords, fetchRequestBody } from '../helpers/fetch-records.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 let broker: RunningBroker;
@@ -40,18 +40,7 @@ function marker(producerId: number, commit: boolean) {
 }
 
 async function fetch(isolationLevel: number, offset = 0, version = 12) {
-  const res = await client.request(schemas.fetchRequest, schemas.fetchResponse, version, {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    isolationLevel,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic: TOPIC, partitions: [{ partition: 0, fetchOffset: BigInt(offset), partitionMaxBytes: 1 << 20, logStartOffset: -1n, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
-    forgottenTopicsData: [],
-    rackId: '',
-  });
+  const res = await client.request(schemas.fetchRequest, schemas.fetchResponse, version, fetchRequestBody(TOPIC, [{ partition: 0, fetchOffset: offset }], 1 << 20, undefined, isolationLevel));
   const p = res.responses[0]!.partitions[0]!;
   const records = await decodeRecords(p.records as Buffer | null);
   return {

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, schemas } from '../../protocol/index.js';
 import { readTransactionMarker } from '../../protocol/records/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
-import { decodeRecords } from '../helpers/fetch-records.js';
+import { decodeRecords, fetchRequestBody } from '../helpers/fetch-records.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const TOPIC = 'txn-table';
@@ -65,18 +65,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string, ms =
 
 /** A read_committed Fetch of the whole partition: LSO, high watermark, aborted_transactions and the records. */
 async function fetchCommitted() {
-  const res = await client!.request(schemas.fetchRequest, schemas.fetchResponse, 12, {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 8 << 20,
-    isolationLevel: READ_COMMITTED,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic: TOPIC, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 8 << 20, logStartOffset: -1n, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
-    forgottenTopicsData: [],
-    rackId: '',
-  });
+  const res = await client!.request(schemas.fetchRequest, schemas.fetchResponse, 12, fetchRequestBody(TOPIC, [{ partition: 0, fetchOffset: 0 }], 8 << 20, undefined, READ_COMMITTED));
   const p = res.responses[0]!.partitions[0]!;
   return {
     errorCode: p.errorCode,

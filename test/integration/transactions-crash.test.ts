@@ -40,7 +40,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, schemas } from '../../protocol/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
 import { ensureBuilt, killAll, type BrokerProcess } from '../helpers/broker-process.js';
-import { decodeRecords } from '../helpers/fetch-records.js';
+import { decodeRecords, fetchRequestBody } from '../helpers/fetch-records.js';
 import { batchOf, produceRaw } from '../helpers/produce-records.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { markersOnDisk, removeTxnBrokerScript, runTxnBrokerToExit, spawnTxnBroker, txnStatesOnDisk, type TxnCrashPoint } from '../helpers/txn-crash.js';
@@ -162,18 +162,7 @@ interface CommittedView {
  * dropped until that producer's control batch; control batches are never returned.
  */
 async function readCommitted(c: RawClient, partition: number, topic = TOPIC): Promise<CommittedView> {
-  const res = await c.request(schemas.fetchRequest, schemas.fetchResponse, 12, {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    isolationLevel: READ_COMMITTED,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic, partitions: [{ partition, fetchOffset: 0n, partitionMaxBytes: 1 << 20, logStartOffset: -1n, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
-    forgottenTopicsData: [],
-    rackId: '',
-  });
+  const res = await c.request(schemas.fetchRequest, schemas.fetchResponse, 12, fetchRequestBody(topic, [{ partition, fetchOffset: 0 }], 1 << 20, undefined, READ_COMMITTED));
   const p = res.responses[0]!.partitions[0]!;
   expect(p.errorCode).toBe(ErrorCode.NONE);
   const aborted = (p.abortedTransactions ?? []).map((t) => ({ producerId: Number(t.producerId), firstOffset: Number(t.firstOffset) })).sort((a, b) => a.firstOffset - b.firstOffset);

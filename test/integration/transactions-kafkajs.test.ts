@@ -64,7 +64,7 @@ async function partitionLog(topic: string, partition: number): Promise<FetchedRe
 
 /** The aborted_transactions a READ_COMMITTED Fetch from offset 0 answers, [producer id, first offset] each. */
 async function abortedTransactions(topic: string, partition: number): Promise<[number, number][]> {
-  const res = await raw.request(schemas.fetchRequest, schemas.fetchResponse, 12, { ...fetchRequestBody(topic, [{ partition, fetchOffset: 0 }], 1 << 20), isolationLevel: READ_COMMITTED });
+  const res = await raw.request(schemas.fetchRequest, schemas.fetchResponse, 12, fetchRequestBody(topic, [{ partition, fetchOffset: 0 }], 1 << 20, undefined, READ_COMMITTED));
   const p = res.responses[0]!.partitions[0]!;
   expect(p.errorCode).toBe(ErrorCode.NONE);
   return (p.abortedTransactions ?? []).map((t) => [Number(t.producerId), Number(t.firstOffset)]);

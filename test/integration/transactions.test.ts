@@ -14,7 +14,7 @@ import { Kafka, logLevel, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
-import { decodeRecords } from '../helpers/fetch-records.js';
+import { decodeRecords, fetchRequestBody } from '../helpers/fetch-records.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const TOPIC = 'txn-e2e';
@@ -37,18 +37,7 @@ afterAll(async () => {
 });
 
 async function fetchCommitted() {
-  const res = await client.request(schemas.fetchRequest, schemas.fetchResponse, 12, {
-    replicaId: -1,
-    maxWaitMs: 0,
-    minBytes: 0,
-    maxBytes: 1 << 20,
-    isolationLevel: READ_COMMITTED,
-    sessionId: 0,
-    sessionEpoch: -1,
-    topics: [{ topic: TOPIC, partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20, logStartOffset: -1n, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
-    forgottenTopicsData: [],
-    rackId: '',
-  });
+  const res = await client.request(schemas.fetchRequest, schemas.fetchResponse, 12, fetchRequestBody(TOPIC, [{ partition: 0, fetchOffset: 0 }], 1 << 20, undefined, READ_COMMITTED));
   const p = res.responses[0]!.partitions[0]!;
   const records = await decodeRecords(p.records as Buffer | null);
   return {
