@@ -1,8 +1,10 @@
 /**
  * The APIs (Kafka 3.9.0's that Gregor knows, plus the newer APIs and
- * versions of Kafka 4.3 it serves): key → name and request/response
- * schemas, plus the request and response header rules
- * (notes/api-versions-and-headers.md).
+ * versions of Kafka 4.3 it serves, and Kafka 4.3's share-group APIs,
+ * KIP-932): key → name and request/response schemas, plus the request and
+ * response header rules (notes/api-versions-and-headers.md). An API here is
+ * one the codec knows; the handler list (src/handlers/index.ts) decides
+ * what the broker serves and ApiVersions lists.
  */
 import * as schemas from './schemas/index.js';
 import { isFlexible } from './codec.js';
@@ -78,6 +80,18 @@ export const ApiKey = {
   GetTelemetrySubscriptions: 71,
   PushTelemetry: 72,
   DescribeTopicPartitions: 75,
+  ShareGroupHeartbeat: 76,
+  ShareGroupDescribe: 77,
+  ShareFetch: 78,
+  ShareAcknowledge: 79,
+  InitializeShareGroupState: 83,
+  ReadShareGroupState: 84,
+  WriteShareGroupState: 85,
+  DeleteShareGroupState: 86,
+  ReadShareGroupStateSummary: 87,
+  DescribeShareGroupOffsets: 90,
+  AlterShareGroupOffsets: 91,
+  DeleteShareGroupOffsets: 92,
 } as const;
 
 /** Request header version: 2 for flexible API versions, else 1. */

@@ -43,3 +43,15 @@ export { consumerGroupDescribeRequest, consumerGroupDescribeResponse } from './c
 export { describeTopicPartitionsRequest, describeTopicPartitionsResponse } from './describe-topic-partitions.js';
 export { getTelemetrySubscriptionsRequest, getTelemetrySubscriptionsResponse } from './get-telemetry-subscriptions.js';
 export { pushTelemetryRequest, pushTelemetryResponse } from './push-telemetry.js';
+export { shareGroupHeartbeatRequest, shareGroupHeartbeatResponse } from './share-group-heartbeat.js';
+export { shareGroupDescribeRequest, shareGroupDescribeResponse } from './share-group-describe.js';
+export { shareFetchRequest, shareFetchResponse } from './share-fetch.js';
+export { shareAcknowledgeRequest, shareAcknowledgeResponse } from './share-acknowledge.js';
+export { initializeShareGroupStateRequest, initializeShareGroupStateResponse } from './initialize-share-group-state.js';
+export { readShareGroupStateRequest, readShareGroupStateResponse } from './read-share-group-state.js';
+export { writeShareGroupStateRequest, writeShareGroupStateResponse } from './write-share-group-state.js';
+export { deleteShareGroupStateRequest, deleteShareGroupStateResponse } from './delete-share-group-state.js';
+export { readShareGroupStateSummaryRequest, readShareGroupStateSummaryResponse } from './read-share-group-state-summary.js';
+export { describeShareGroupOffsetsRequest, describeShareGroupOffsetsResponse } from './describe-share-group-offsets.js';
+export { alterShareGroupOffsetsRequest, alterShareGroupOffsetsResponse } from './alter-share-group-offsets.js';
+export { deleteShareGroupOffsetsRequest, deleteShareGroupOffsetsResponse } from './delete-share-group-offsets.js';

@@ -4,9 +4,10 @@
  * request is handled as a connection would have it handled.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiKey, decodeResponseFrame, encodeRequestFrame, ErrorCode, schemas, type MessageDef, type MessageInput } from '../../protocol/index.js';
+import { ApiKey, apiByKey, decodeResponseFrame, encodeRequestFrame, ErrorCode, schemas, type MessageDef, type MessageInput } from '../../protocol/index.js';
 import type { ConnectionInfo } from '../../src/connection-info.js';
 import { dispatch, type Dispatched, type DispatchTarget } from '../../src/dispatch.js';
+import { supportedApis } from '../../src/handlers/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
 import { Session, type SecurityProtocol } from '../../src/session.js';
 
@@ -67,6 +68,22 @@ describe('dispatch', () => {
     expect(await dispatch(rawFrame(9999, 0, 1), performance.now(), target())).toEqual({ kind: 'close', reason: 'unsupported api or version' });
     expect(await dispatch(rawFrame(ApiKey.Metadata, 99, 2), performance.now(), target())).toEqual({ kind: 'close', reason: 'unsupported api or version' });
     expect(await dispatch(rawFrame(ApiKey.Fetch, -1, 3), performance.now(), target())).toEqual({ kind: 'close', reason: 'unsupported api or version' });
+  });
+
+  it('closes on a share-group API (KIP-932) whose wire format the codec knows but no handler serves, and ApiVersions lists none of them', async () => {
+    const shareApis = [
+      ApiKey.ShareGroupHeartbeat, ApiKey.ShareGroupDescribe, ApiKey.ShareFetch, ApiKey.ShareAcknowledge,
+      ApiKey.InitializeShareGroupState, ApiKey.ReadShareGroupState, ApiKey.WriteShareGroupState, ApiKey.DeleteShareGroupState,
+      ApiKey.ReadShareGroupStateSummary, ApiKey.DescribeShareGroupOffsets, ApiKey.AlterShareGroupOffsets, ApiKey.DeleteShareGroupOffsets,
+    ];
+    for (const key of shareApis) expect(apiByKey(key), `codec knows ${key}`).toBeDefined();
+    const heartbeat = frameOf(schemas.shareGroupHeartbeatRequest, 1, 5, { groupId: 'g', memberId: 'm', memberEpoch: 0, subscribedTopicNames: ['t'] });
+    expect(await dispatch(heartbeat, performance.now(), target())).toEqual({ kind: 'close', reason: 'unsupported api or version' });
+    const listed = supportedApis().map((a) => a.apiKey);
+    expect(listed.filter((key) => (shareApis as number[]).includes(key))).toEqual([]);
+    const frame = responseOf(await dispatch(frameOf(schemas.apiVersionsRequest, 3, 6, { clientSoftwareName: 't', clientSoftwareVersion: '1' }), performance.now(), target()));
+    const res = decodeResponseFrame(schemas.apiVersionsResponse, 3, frame);
+    expect(res.body.apiKeys.map((k) => k.apiKey)).toEqual(listed);
   });
 
   it('answers ApiVersions above our range with a v0 body: UNSUPPORTED_VERSION and our ApiVersions range (KIP-511)', async () => {
