@@ -1,0 +1,531 @@
+/**
+ * The share-group records of `__consumer_offsets` (KIP-932), as Kafka 4.3's
+ * group coordinator writes them, and their serde: the group, its members,
+ * the target and current assignments, and which share-partitions have
+ * durable state at the share coordinator (src/share/share-state-records.ts
+ * has that state itself, in `__share_group_state`).
+ *
+ * Layout, as for the consumer-group records (consumer-group-records.ts):
+ * every key is a big-endian int16 record type (Kafka's CoordinatorRecordType,
+ * the "version" of the key) followed by the key struct, every value an int16
+ * version followed by the value struct; a null value is a tombstone. Keys are
+ * not flexible (int16-length strings); values are flexible (compact strings
+ * and arrays, tagged fields), all at value version 0:
+ *
+ *  type  record                                  key             value (v0)
+ *   9    ShareGroupPartitionMetadata             group           subscribed topics' id, name, partition count and
+ *                                                                racks: written by Kafka 4.0; 4.1+ keep a metadata
+ *                                                                hash in the group's metadata instead and only
+ *                                                                tombstone this record
+ *  10    ShareGroupMemberMetadata                group, member   rack, client id and host, subscribed topic names
+ *  11    ShareGroupMetadata                      group           epoch; tag 0 metadataHash (4.1, KIP-1101, as a
+ *                                                                consumer group's)
+ *  12    ShareGroupTargetAssignmentMetadata      group           assignment epoch
+ *  13    ShareGroupTargetAssignmentMember        group, member   the member's target partitions
+ *  14    ShareGroupCurrentMemberAssignment       group, member   member epoch, previous epoch, state, assigned
+ *                                                                partitions (no revocation: a share-partition may
+ *                                                                be held by several members at once)
+ *  15    ShareGroupStatePartitionMetadata        group           the topics whose share-partition state is being
+ *                                                                initialized (4.1) and is initialized (partitions
+ *                                                                and when they were added), and the topics whose
+ *                                                                state is being deleted
+ *
+ * As consumer-group-records.ts does, a value of a version other than 0 is
+ * refused (ProtocolError) and tagged fields of a newer Kafka are skipped;
+ * other record types are not this module's (undefined). Topic ids are
+ * 22-character base64url uuids, as everywhere in the codec. The structs use
+ * the schema language with apiKey -1 (data messages, not APIs).
+ *
+ * Nothing loads these records yet: the group loader skips record types 9-15
+ * as a coordinator without share groups does, and will hand them here when
+ * share groups are served.
+ */
+import { decode, encode, message, ProtocolError, Writer, type MessageDef, type MessageValue } from '../../protocol/index.js';
+
+/** Kafka's record types (CoordinatorRecordType) of the share-group records. */
+export const ShareGroupRecordType = {
+  PartitionMetadata: 9,
+  MemberMetadata: 10,
+  Metadata: 11,
+  TargetAssignmentMetadata: 12,
+  TargetAssignmentMember: 13,
+  CurrentMemberAssignment: 14,
+  StatePartitionMetadata: 15,
+} as const;
+
+/** The value version Kafka 4.3 writes (and the only one it reads) for every share-group record. */
+export const SHARE_GROUP_VALUE_VERSION = 0;
+
+// ---- key schemas: one struct, valid at the version that is the record type
+
+function groupKeySchema(name: string, type: number) {
+  return message({
+    name,
+    apiKey: -1,
+    kind: 'response',
+    valid: String(type),
+    flexible: 'none',
+    fields: [{ name: 'groupId', type: 'string', versions: '0+' }],
+  });
+}
+
+function memberKeySchema(name: string, type: number) {
+  return message({
+    name,
+    apiKey: -1,
+    kind: 'response',
+    valid: String(type),
+    flexible: 'none',
+    fields: [
+      { name: 'groupId', type: 'string', versions: '0+' },
+      { name: 'memberId', type: 'string', versions: '0+' },
+    ],
+  });
+}
+
+const partitionMetadataKeySchema = groupKeySchema('ShareGroupPartitionMetadataKey', ShareGroupRecordType.PartitionMetadata);
+const memberMetadataKeySchema = memberKeySchema('ShareGroupMemberMetadataKey', ShareGroupRecordType.MemberMetadata);
+const metadataKeySchema = groupKeySchema('ShareGroupMetadataKey', ShareGroupRecordType.Metadata);
+const targetAssignmentMetadataKeySchema = groupKeySchema('ShareGroupTargetAssignmentMetadataKey', ShareGroupRecordType.TargetAssignmentMetadata);
+const targetAssignmentMemberKeySchema = memberKeySchema('ShareGroupTargetAssignmentMemberKey', ShareGroupRecordType.TargetAssignmentMember);
+const currentMemberAssignmentKeySchema = memberKeySchema('ShareGroupCurrentMemberAssignmentKey', ShareGroupRecordType.CurrentMemberAssignment);
+const statePartitionMetadataKeySchema = groupKeySchema('ShareGroupStatePartitionMetadataKey', ShareGroupRecordType.StatePartitionMetadata);
+
+// ---- value schemas (version 0, flexible)
+
+const partitionMetadataValueSchema = message({
+  name: 'ShareGroupPartitionMetadataValue',
+  apiKey: -1,
+  kind: 'response',
+  valid: '0',
+  flexible: '0+',
+  fields: [
+    { name: 'topics', type: '[]TopicMetadata', versions: '0+', fields: [
+      { name: 'topicId', type: 'uuid', versions: '0+' },
+      { name: 'topicName', type: 'string', versions: '0+' },
+      { name: 'numPartitions', type: 'int32', versions: '0+' },
+      { name: 'partitionMetadata', type: '[]PartitionMetadata', versions: '0+', fields: [
+        { name: 'partition', type: 'int32', versions: '0+' },
+        { name: 'racks', type: '[]string', versions: '0+' },
+      ] },
+    ] },
+  ],
+});
+
+const memberMetadataValueSchema = message({
+  name: 'ShareGroupMemberMetadataValue',
+  apiKey: -1,
+  kind: 'response',
+  valid: '0',
+  flexible: '0+',
+  fields: [
+    { name: 'rackId', type: 'string', versions: '0+', nullable: '0+' },
+    { name: 'clientId', type: 'string', versions: '0+' },
+    { name: 'clientHost', type: 'string', versions: '0+' },
+    { name: 'subscribedTopicNames', type: '[]string', versions: '0+' },
+  ],
+});
+
+const metadataValueSchema = message({
+  name: 'ShareGroupMetadataValue',
+  apiKey: -1,
+  kind: 'response',
+  valid: '0',
+  flexible: '0+',
+  fields: [
+    { name: 'epoch', type: 'int32', versions: '0+' },
+    { name: 'metadataHash', type: 'int64', versions: '0+', tag: 0, tagged: '0+', default: 0n },
+  ],
+});
+
+const targetAssignmentMetadataValueSchema = message({
+  name: 'ShareGroupTargetAssignmentMetadataValue',
+  apiKey: -1,
+  kind: 'response',
+  valid: '0',
+  flexible: '0+',
+  fields: [{ name: 'assignmentEpoch', type: 'int32', versions: '0+' }],
+});
+
+const topicPartitionsFields = [
+  { name: 'topicId', type: 'uuid', versions: '0+' },
+  { name: 'partitions', type: '[]int32', versions: '0+' },
+] as const;
+
+const targetAssignmentMemberValueSchema = message({
+  name: 'ShareGroupTargetAssignmentMemberValue',
+  apiKey: -1,
+  kind: 'response',
+  valid: '0',
+  flexible: '0+',
+  fields: [{ name: 'topicPartitions', type: '[]TopicPartition', versions: '0+', fields: topicPartitionsFields }],
+});
+
+const currentMemberAssignmentValueSchema = message({
+  name: 'ShareGroupCurrentMemberAssignmentValue',
+  apiKey: -1,
+  kind: 'response',
+  valid: '0',
+  flexible: '0+',
+  fields: [
+    { name: 'memberEpoch', type: 'int32', versions: '0+' },
+    { name: 'previousMemberEpoch', type: 'int32', versions: '0+' },
+    { name: 'state', type: 'int8', versions: '0+' },
+    { name: 'assignedPartitions', type: '[]TopicPartitions', versions: '0+', fields: topicPartitionsFields },
+  ],
+});
+
+const topicPartitionsInfoFields = [
+  { name: 'topicId', type: 'uuid', versions: '0+' },
+  { name: 'topicName', type: 'string', versions: '0+' },
+  { name: 'partitions', type: '[]int32', versions: '0+' },
+  { name: 'createTimestamp', type: 'int64', versions: '0+' },
+] as const;
+
+const statePartitionMetadataValueSchema = message({
+  name: 'ShareGroupStatePartitionMetadataValue',
+  apiKey: -1,
+  kind: 'response',
+  valid: '0',
+  flexible: '0+',
+  fields: [
+    { name: 'initializingTopics', type: '[]TopicPartitionsInfo', versions: '0+', fields: topicPartitionsInfoFields },
+    { name: 'initializedTopics', type: '[]TopicPartitionsInfo', versions: '0+', fields: topicPartitionsInfoFields },
+    { name: 'deletingTopics', type: '[]TopicInfo', versions: '0+', fields: [
+      { name: 'topicId', type: 'uuid', versions: '0+' },
+      { name: 'topicName', type: 'string', versions: '0+' },
+    ] },
+  ],
+});
+
+// ---- the values as the coordinator knows them
+
+export interface ShareGroupTopicMetadata {
+  readonly topicId: string;
+  readonly topicName: string;
+  readonly numPartitions: number;
+  /** Racks per partition; empty when no partition has rack information. */
+  readonly partitionMetadata: readonly { readonly partition: number; readonly racks: readonly string[] }[];
+}
+
+export interface ShareGroupPartitionMetadataValue {
+  readonly topics: readonly ShareGroupTopicMetadata[];
+}
+
+export interface ShareGroupMemberMetadataValue {
+  readonly rackId: string | null;
+  readonly clientId: string;
+  readonly clientHost: string;
+  readonly subscribedTopicNames: readonly string[];
+}
+
+export interface ShareGroupMetadataValue {
+  /** The group epoch. */
+  readonly epoch: number;
+  /** The hash of the subscribed topics' metadata (KIP-1101); 0 when not computed. */
+  readonly metadataHash: bigint;
+}
+
+export interface ShareGroupTargetAssignmentMetadataValue {
+  readonly assignmentEpoch: number;
+}
+
+/** Partitions of one topic, by topic id. */
+export interface ShareTopicIdPartitions {
+  readonly topicId: string;
+  readonly partitions: readonly number[];
+}
+
+export interface ShareGroupTargetAssignmentMemberValue {
+  readonly topicPartitions: readonly ShareTopicIdPartitions[];
+}
+
+export interface ShareGroupCurrentMemberAssignmentValue {
+  readonly memberEpoch: number;
+  readonly previousMemberEpoch: number;
+  /** A MemberState value (consumer-group-records.ts). */
+  readonly state: number;
+  readonly assignedPartitions: readonly ShareTopicIdPartitions[];
+}
+
+/** Partitions of one topic with share-partition state, and when the topic was added (ms). */
+export interface ShareTopicPartitionsInfo {
+  readonly topicId: string;
+  readonly topicName: string;
+  readonly partitions: readonly number[];
+  readonly createTimestamp: number;
+}
+
+export interface ShareGroupStatePartitionMetadataValue {
+  /** Share-partitions whose state the share coordinator is initializing. */
+  readonly initializingTopics: readonly ShareTopicPartitionsInfo[];
+  /** Share-partitions whose state is initialized. */
+  readonly initializedTopics: readonly ShareTopicPartitionsInfo[];
+  /** Topics whose share-partition state is being deleted. */
+  readonly deletingTopics: readonly { readonly topicId: string; readonly topicName: string }[];
+}
+
+// ---- the records (null value: a tombstone)
+
+export interface ShareGroupPartitionMetadataRecord {
+  readonly type: 'share-group-partition-metadata';
+  readonly group: string;
+  readonly value: ShareGroupPartitionMetadataValue | null;
+}
+
+export interface ShareGroupMemberMetadataRecord {
+  readonly type: 'share-group-member-metadata';
+  readonly group: string;
+  readonly memberId: string;
+  readonly value: ShareGroupMemberMetadataValue | null;
+}
+
+export interface ShareGroupMetadataRecord {
+  readonly type: 'share-group-metadata';
+  readonly group: string;
+  readonly value: ShareGroupMetadataValue | null;
+}
+
+export interface ShareGroupTargetAssignmentMetadataRecord {
+  readonly type: 'share-group-target-assignment-metadata';
+  readonly group: string;
+  readonly value: ShareGroupTargetAssignmentMetadataValue | null;
+}
+
+export interface ShareGroupTargetAssignmentMemberRecord {
+  readonly type: 'share-group-target-assignment-member';
+  readonly group: string;
+  readonly memberId: string;
+  readonly value: ShareGroupTargetAssignmentMemberValue | null;
+}
+
+export interface ShareGroupCurrentMemberAssignmentRecord {
+  readonly type: 'share-group-current-member-assignment';
+  readonly group: string;
+  readonly memberId: string;
+  readonly value: ShareGroupCurrentMemberAssignmentValue | null;
+}
+
+export interface ShareGroupStatePartitionMetadataRecord {
+  readonly type: 'share-group-state-partition-metadata';
+  readonly group: string;
+  readonly value: ShareGroupStatePartitionMetadataValue | null;
+}
+
+/** A record of a share group (KIP-932) in `__consumer_offsets`. */
+export type ShareGroupRecord =
+  | ShareGroupPartitionMetadataRecord
+  | ShareGroupMemberMetadataRecord
+  | ShareGroupMetadataRecord
+  | ShareGroupTargetAssignmentMetadataRecord
+  | ShareGroupTargetAssignmentMemberRecord
+  | ShareGroupCurrentMemberAssignmentRecord
+  | ShareGroupStatePartitionMetadataRecord;
+
+export type ShareGroupRecordKind = ShareGroupRecord['type'];
+
+const SHARE_GROUP_RECORD_KINDS: ReadonlySet<string> = new Set<ShareGroupRecordKind>([
+  'share-group-partition-metadata',
+  'share-group-member-metadata',
+  'share-group-metadata',
+  'share-group-target-assignment-metadata',
+  'share-group-target-assignment-member',
+  'share-group-current-member-assignment',
+  'share-group-state-partition-metadata',
+]);
+
+/** Whether a group coordinator record is one of the share-group records. */
+export function isShareGroupRecord<R extends { readonly type: string }>(record: R): record is Extract<R, ShareGroupRecord> {
+  return SHARE_GROUP_RECORD_KINDS.has(record.type);
+}
+
+// ---- bytes
+
+function versioned<M extends MessageDef>(def: M, version: number, value: MessageValue<M>): Buffer {
+  const body = encode(def, version, value);
+  const out = Writer.alloc(2 + body.length);
+  out.int16(version);
+  out.raw(body);
+  return out.buf;
+}
+
+/** The struct after the int16 (trailing bytes are ignored, as Kafka does). */
+function decodeAfterVersion<M extends MessageDef>(def: M, version: number, buf: Buffer): MessageValue<M> {
+  return decode(def, version, buf, 2);
+}
+
+/** The value's version, refused unless it is one Kafka 4.3 reads. */
+function valueVersion(buf: Buffer, what: string): number {
+  if (buf.length < 2) throw new ProtocolError(`${what} value shorter than its version`);
+  const version = buf.readInt16BE(0);
+  if (version !== SHARE_GROUP_VALUE_VERSION) throw new ProtocolError(`unknown ${what} value version ${version}`);
+  return version;
+}
+
+function topicIdPartitionsOut(t: ShareTopicIdPartitions): { topicId: string; partitions: number[] } {
+  return { topicId: t.topicId, partitions: [...t.partitions] };
+}
+
+function topicPartitionsInfoOut(t: ShareTopicPartitionsInfo): { topicId: string; topicName: string; partitions: number[]; createTimestamp: bigint } {
+  return { topicId: t.topicId, topicName: t.topicName, partitions: [...t.partitions], createTimestamp: BigInt(t.createTimestamp) };
+}
+
+function topicPartitionsInfoIn(t: { topicId: string; topicName: string; partitions: number[]; createTimestamp: bigint }): ShareTopicPartitionsInfo {
+  return { topicId: t.topicId, topicName: t.topicName, partitions: t.partitions, createTimestamp: Number(t.createTimestamp) };
+}
+
+/** Key and value bytes of a share-group record (value null: a tombstone). */
+export function serializeShareGroupRecord(record: ShareGroupRecord): { key: Buffer; value: Buffer | null } {
+  const V = SHARE_GROUP_VALUE_VERSION;
+  switch (record.type) {
+    case 'share-group-partition-metadata':
+      return {
+        key: versioned(partitionMetadataKeySchema, ShareGroupRecordType.PartitionMetadata, { groupId: record.group }),
+        value:
+          record.value === null
+            ? null
+            : versioned(partitionMetadataValueSchema, V, {
+                topics: record.value.topics.map((t) => ({
+                  topicId: t.topicId,
+                  topicName: t.topicName,
+                  numPartitions: t.numPartitions,
+                  partitionMetadata: t.partitionMetadata.map((p) => ({ partition: p.partition, racks: [...p.racks] })),
+                })),
+              }),
+      };
+    case 'share-group-member-metadata': {
+      const v = record.value;
+      return {
+        key: versioned(memberMetadataKeySchema, ShareGroupRecordType.MemberMetadata, { groupId: record.group, memberId: record.memberId }),
+        value:
+          v === null
+            ? null
+            : versioned(memberMetadataValueSchema, V, {
+                rackId: v.rackId,
+                clientId: v.clientId,
+                clientHost: v.clientHost,
+                subscribedTopicNames: [...v.subscribedTopicNames],
+              }),
+      };
+    }
+    case 'share-group-metadata':
+      return {
+        key: versioned(metadataKeySchema, ShareGroupRecordType.Metadata, { groupId: record.group }),
+        value: record.value === null ? null : versioned(metadataValueSchema, V, { epoch: record.value.epoch, metadataHash: record.value.metadataHash }),
+      };
+    case 'share-group-target-assignment-metadata':
+      return {
+        key: versioned(targetAssignmentMetadataKeySchema, ShareGroupRecordType.TargetAssignmentMetadata, { groupId: record.group }),
+        value: record.value === null ? null : versioned(targetAssignmentMetadataValueSchema, V, { assignmentEpoch: record.value.assignmentEpoch }),
+      };
+    case 'share-group-target-assignment-member':
+      return {
+        key: versioned(targetAssignmentMemberKeySchema, ShareGroupRecordType.TargetAssignmentMember, { groupId: record.group, memberId: record.memberId }),
+        value:
+          record.value === null ? null : versioned(targetAssignmentMemberValueSchema, V, { topicPartitions: record.value.topicPartitions.map(topicIdPartitionsOut) }),
+      };
+    case 'share-group-current-member-assignment': {
+      const v = record.value;
+      return {
+        key: versioned(currentMemberAssignmentKeySchema, ShareGroupRecordType.CurrentMemberAssignment, { groupId: record.group, memberId: record.memberId }),
+        value:
+          v === null
+            ? null
+            : versioned(currentMemberAssignmentValueSchema, V, {
+                memberEpoch: v.memberEpoch,
+                previousMemberEpoch: v.previousMemberEpoch,
+                state: v.state,
+                assignedPartitions: v.assignedPartitions.map(topicIdPartitionsOut),
+              }),
+      };
+    }
+    case 'share-group-state-partition-metadata': {
+      const v = record.value;
+      return {
+        key: versioned(statePartitionMetadataKeySchema, ShareGroupRecordType.StatePartitionMetadata, { groupId: record.group }),
+        value:
+          v === null
+            ? null
+            : versioned(statePartitionMetadataValueSchema, V, {
+                initializingTopics: v.initializingTopics.map(topicPartitionsInfoOut),
+                initializedTopics: v.initializedTopics.map(topicPartitionsInfoOut),
+                deletingTopics: v.deletingTopics.map((t) => ({ topicId: t.topicId, topicName: t.topicName })),
+              }),
+      };
+    }
+  }
+}
+
+/**
+ * The share-group record of a key whose record type (its int16) is `type`,
+ * or undefined when the type is not a share-group record's. Throws
+ * ProtocolError for bytes that do not decode and for a value version Kafka
+ * does not have. Strings and numbers only are kept, so the bytes may lie in
+ * a reused read buffer.
+ */
+export function parseShareGroupRecord(type: number, key: Buffer, value: Buffer | null): ShareGroupRecord | undefined {
+  switch (type) {
+    case ShareGroupRecordType.PartitionMetadata: {
+      const k = decodeAfterVersion(partitionMetadataKeySchema, type, key);
+      if (value === null) return { type: 'share-group-partition-metadata', group: k.groupId, value: null };
+      const v = decodeAfterVersion(partitionMetadataValueSchema, valueVersion(value, 'share group partition metadata'), value);
+      return { type: 'share-group-partition-metadata', group: k.groupId, value: { topics: v.topics } };
+    }
+    case ShareGroupRecordType.MemberMetadata: {
+      const k = decodeAfterVersion(memberMetadataKeySchema, type, key);
+      if (value === null) return { type: 'share-group-member-metadata', group: k.groupId, memberId: k.memberId, value: null };
+      const v = decodeAfterVersion(memberMetadataValueSchema, valueVersion(value, 'share group member metadata'), value);
+      return {
+        type: 'share-group-member-metadata',
+        group: k.groupId,
+        memberId: k.memberId,
+        value: { rackId: v.rackId, clientId: v.clientId, clientHost: v.clientHost, subscribedTopicNames: v.subscribedTopicNames },
+      };
+    }
+    case ShareGroupRecordType.Metadata: {
+      const k = decodeAfterVersion(metadataKeySchema, type, key);
+      if (value === null) return { type: 'share-group-metadata', group: k.groupId, value: null };
+      const v = decodeAfterVersion(metadataValueSchema, valueVersion(value, 'share group metadata'), value);
+      return { type: 'share-group-metadata', group: k.groupId, value: { epoch: v.epoch, metadataHash: v.metadataHash } };
+    }
+    case ShareGroupRecordType.TargetAssignmentMetadata: {
+      const k = decodeAfterVersion(targetAssignmentMetadataKeySchema, type, key);
+      if (value === null) return { type: 'share-group-target-assignment-metadata', group: k.groupId, value: null };
+      const v = decodeAfterVersion(targetAssignmentMetadataValueSchema, valueVersion(value, 'share group target assignment metadata'), value);
+      return { type: 'share-group-target-assignment-metadata', group: k.groupId, value: { assignmentEpoch: v.assignmentEpoch } };
+    }
+    case ShareGroupRecordType.TargetAssignmentMember: {
+      const k = decodeAfterVersion(targetAssignmentMemberKeySchema, type, key);
+      if (value === null) return { type: 'share-group-target-assignment-member', group: k.groupId, memberId: k.memberId, value: null };
+      const v = decodeAfterVersion(targetAssignmentMemberValueSchema, valueVersion(value, 'share group target assignment member'), value);
+      return { type: 'share-group-target-assignment-member', group: k.groupId, memberId: k.memberId, value: { topicPartitions: v.topicPartitions } };
+    }
+    case ShareGroupRecordType.CurrentMemberAssignment: {
+      const k = decodeAfterVersion(currentMemberAssignmentKeySchema, type, key);
+      if (value === null) return { type: 'share-group-current-member-assignment', group: k.groupId, memberId: k.memberId, value: null };
+      const v = decodeAfterVersion(currentMemberAssignmentValueSchema, valueVersion(value, 'share group current member assignment'), value);
+      return {
+        type: 'share-group-current-member-assignment',
+        group: k.groupId,
+        memberId: k.memberId,
+        value: { memberEpoch: v.memberEpoch, previousMemberEpoch: v.previousMemberEpoch, state: v.state, assignedPartitions: v.assignedPartitions },
+      };
+    }
+    case ShareGroupRecordType.StatePartitionMetadata: {
+      const k = decodeAfterVersion(statePartitionMetadataKeySchema, type, key);
+      if (value === null) return { type: 'share-group-state-partition-metadata', group: k.groupId, value: null };
+      const v = decodeAfterVersion(statePartitionMetadataValueSchema, valueVersion(value, 'share group state partition metadata'), value);
+      return {
+        type: 'share-group-state-partition-metadata',
+        group: k.groupId,
+        value: {
+          initializingTopics: v.initializingTopics.map(topicPartitionsInfoIn),
+          initializedTopics: v.initializedTopics.map(topicPartitionsInfoIn),
+          deletingTopics: v.deletingTopics,
+        },
+      };
+    }
+    default:
+      return undefined;
+  }
+}
