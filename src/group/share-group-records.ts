@@ -13,10 +13,6 @@
  * and arrays, tagged fields), all at value version 0:
  *
  *  type  record                                  key             value (v0)
- *   9    ShareGroupPartitionMetadata             group           subscribed topics' id, name, partition count and
- *                                                                racks: written by Kafka 4.0; 4.1+ keep a metadata
- *                                                                hash in the group's metadata instead and only
- *                                                                tombstone this record
  *  10    ShareGroupMemberMetadata                group, member   rack, client id and host, subscribed topic names
  *  11    ShareGroupMetadata                      group           epoch; tag 0 metadataHash (4.1, KIP-1101, as a
  *                                                                consumer group's)
@@ -27,8 +23,13 @@
  *                                                                be held by several members at once)
  *  15    ShareGroupStatePartitionMetadata        group           the topics whose share-partition state is being
  *                                                                initialized (4.1) and is initialized (partitions
- *                                                                and when they were added), and the topics whose
- *                                                                state is being deleted
+ *                                                                and when they were added, 4.1), and the topics
+ *                                                                whose state is being deleted
+ *
+ * Type 9 was ShareGroupPartitionMetadata, written by Kafka 4.0's early access
+ * of share groups; Kafka 4.1 removed it (the group's metadata keeps a hash of
+ * the subscribed topics instead, KIP-1101) and reads it as a type it does not
+ * know: so does this module.
  *
  * As consumer-group-records.ts does, a value of a version other than 0 is
  * refused (ProtocolError) and tagged fields of a newer Kafka are skipped;
@@ -44,7 +45,6 @@ import { decode, encode, message, ProtocolError, Writer, type MessageDef, type M
 
 /** Kafka's record types (CoordinatorRecordType) of the share-group records. */
 export const ShareGroupRecordType = {
-  PartitionMetadata: 9,
   MemberMetadata: 10,
   Metadata: 11,
   TargetAssignmentMetadata: 12,
@@ -83,7 +83,6 @@ function memberKeySchema(name: string, type: number) {
   });
 }
 
-const partitionMetadataKeySchema = groupKeySchema('ShareGroupPartitionMetadataKey', ShareGroupRecordType.PartitionMetadata);
 const memberMetadataKeySchema = memberKeySchema('ShareGroupMemberMetadataKey', ShareGroupRecordType.MemberMetadata);
 const metadataKeySchema = groupKeySchema('ShareGroupMetadataKey', ShareGroupRecordType.Metadata);
 const targetAssignmentMetadataKeySchema = groupKeySchema('ShareGroupTargetAssignmentMetadataKey', ShareGroupRecordType.TargetAssignmentMetadata);
@@ -92,25 +91,6 @@ const currentMemberAssignmentKeySchema = memberKeySchema('ShareGroupCurrentMembe
 const statePartitionMetadataKeySchema = groupKeySchema('ShareGroupStatePartitionMetadataKey', ShareGroupRecordType.StatePartitionMetadata);
 
 // ---- value schemas (version 0, flexible)
-
-const partitionMetadataValueSchema = message({
-  name: 'ShareGroupPartitionMetadataValue',
-  apiKey: -1,
-  kind: 'response',
-  valid: '0',
-  flexible: '0+',
-  fields: [
-    { name: 'topics', type: '[]TopicMetadata', versions: '0+', fields: [
-      { name: 'topicId', type: 'uuid', versions: '0+' },
-      { name: 'topicName', type: 'string', versions: '0+' },
-      { name: 'numPartitions', type: 'int32', versions: '0+' },
-      { name: 'partitionMetadata', type: '[]PartitionMetadata', versions: '0+', fields: [
-        { name: 'partition', type: 'int32', versions: '0+' },
-        { name: 'racks', type: '[]string', versions: '0+' },
-      ] },
-    ] },
-  ],
-});
 
 const memberMetadataValueSchema = message({
   name: 'ShareGroupMemberMetadataValue',
@@ -200,18 +180,6 @@ const statePartitionMetadataValueSchema = message({
 
 // ---- the values as the coordinator knows them
 
-export interface ShareGroupTopicMetadata {
-  readonly topicId: string;
-  readonly topicName: string;
-  readonly numPartitions: number;
-  /** Racks per partition; empty when no partition has rack information. */
-  readonly partitionMetadata: readonly { readonly partition: number; readonly racks: readonly string[] }[];
-}
-
-export interface ShareGroupPartitionMetadataValue {
-  readonly topics: readonly ShareGroupTopicMetadata[];
-}
-
 export interface ShareGroupMemberMetadataValue {
   readonly rackId: string | null;
   readonly clientId: string;
@@ -267,12 +235,6 @@ export interface ShareGroupStatePartitionMetadataValue {
 
 // ---- the records (null value: a tombstone)
 
-export interface ShareGroupPartitionMetadataRecord {
-  readonly type: 'share-group-partition-metadata';
-  readonly group: string;
-  readonly value: ShareGroupPartitionMetadataValue | null;
-}
-
 export interface ShareGroupMemberMetadataRecord {
   readonly type: 'share-group-member-metadata';
   readonly group: string;
@@ -314,7 +276,6 @@ export interface ShareGroupStatePartitionMetadataRecord {
 
 /** A record of a share group (KIP-932) in `__consumer_offsets`. */
 export type ShareGroupRecord =
-  | ShareGroupPartitionMetadataRecord
   | ShareGroupMemberMetadataRecord
   | ShareGroupMetadataRecord
   | ShareGroupTargetAssignmentMetadataRecord
@@ -325,7 +286,6 @@ export type ShareGroupRecord =
 export type ShareGroupRecordKind = ShareGroupRecord['type'];
 
 const SHARE_GROUP_RECORD_KINDS: ReadonlySet<string> = new Set<ShareGroupRecordKind>([
-  'share-group-partition-metadata',
   'share-group-member-metadata',
   'share-group-metadata',
   'share-group-target-assignment-metadata',
@@ -378,21 +338,6 @@ function topicPartitionsInfoIn(t: { topicId: string; topicName: string; partitio
 export function serializeShareGroupRecord(record: ShareGroupRecord): { key: Buffer; value: Buffer | null } {
   const V = SHARE_GROUP_VALUE_VERSION;
   switch (record.type) {
-    case 'share-group-partition-metadata':
-      return {
-        key: versioned(partitionMetadataKeySchema, ShareGroupRecordType.PartitionMetadata, { groupId: record.group }),
-        value:
-          record.value === null
-            ? null
-            : versioned(partitionMetadataValueSchema, V, {
-                topics: record.value.topics.map((t) => ({
-                  topicId: t.topicId,
-                  topicName: t.topicName,
-                  numPartitions: t.numPartitions,
-                  partitionMetadata: t.partitionMetadata.map((p) => ({ partition: p.partition, racks: [...p.racks] })),
-                })),
-              }),
-      };
     case 'share-group-member-metadata': {
       const v = record.value;
       return {
@@ -465,12 +410,6 @@ export function serializeShareGroupRecord(record: ShareGroupRecord): { key: Buff
  */
 export function parseShareGroupRecord(type: number, key: Buffer, value: Buffer | null): ShareGroupRecord | undefined {
   switch (type) {
-    case ShareGroupRecordType.PartitionMetadata: {
-      const k = decodeAfterVersion(partitionMetadataKeySchema, type, key);
-      if (value === null) return { type: 'share-group-partition-metadata', group: k.groupId, value: null };
-      const v = decodeAfterVersion(partitionMetadataValueSchema, valueVersion(value, 'share group partition metadata'), value);
-      return { type: 'share-group-partition-metadata', group: k.groupId, value: { topics: v.topics } };
-    }
     case ShareGroupRecordType.MemberMetadata: {
       const k = decodeAfterVersion(memberMetadataKeySchema, type, key);
       if (value === null) return { type: 'share-group-member-metadata', group: k.groupId, memberId: k.memberId, value: null };

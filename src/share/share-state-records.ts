@@ -14,7 +14,7 @@
  *
  *  type  record         key                           value (v0, flexible)
  *   0    ShareSnapshot  group, topic id, partition    snapshot epoch, state epoch, leader epoch, start offset,
- *                                                     create and write timestamps, the whole set of state
+ *                                                     create and write timestamps (4.1), the whole set of state
  *                                                     batches; tag 0 deliveryCompleteCount (4.2, KIP-1226)
  *   1    ShareUpdate    group, topic id, partition    snapshot epoch (of the snapshot it applies to), leader
  *                                                     epoch, start offset (-1: unchanged), the changed state
@@ -25,7 +25,9 @@
  * new snapshot every so many updates (share.coordinator.snapshot.update.
  * records.per.snapshot) so that loading stays short. deliveryCompleteCount
  * (the offsets at or past the start offset whose delivery is complete, for the
- * lag) is -1 when unknown, as written by Kafka 4.1.
+ * lag) is -1 when unknown, as written by Kafka 4.1. The snapshot epoch is an
+ * int32 since Kafka 4.1 (Kafka 4.0's early access wrote a uint16 and no
+ * timestamps: those bytes do not decode here, as they do not in Kafka 4.1+).
  *
  * Bytes as for the group coordinator's records: the key is a big-endian int16
  * record type followed by the non-flexible key struct (int16-length group id,

@@ -1,10 +1,11 @@
 /**
  * The share-group records of `__consumer_offsets` (KIP-932) byte for byte:
- * one record of each type 9-15 against key and value bytes assembled field
+ * one record of each type 10-15 against key and value bytes assembled field
  * by field from the schema (int16 record type then the non-flexible key
  * struct; int16 version 0 then the flexible value struct with its tagged
  * fields); every record round-trips, tombstones included; values of versions
- * Kafka does not have are refused; other record types are left to others,
+ * Kafka does not have are refused; other record types (and type 9, which
+ * Kafka 4.1 removed) are left to others,
  * and the group loader's serde still skips share-group records.
  */
 import { describe, expect, it } from 'vitest';
@@ -56,20 +57,6 @@ function roundTrip(record: ShareGroupRecord): { key: Buffer; value: Buffer | nul
   expect(isShareGroupRecord(record)).toBe(true);
   return bytes;
 }
-
-describe('share group partition metadata (record type 9)', () => {
-  it('key: type 9, group; value v0: topics with id, name, partition count and racks per partition', () => {
-    const { key, value } = roundTrip({
-      type: 'share-group-partition-metadata',
-      group: 'sg',
-      value: { topics: [{ topicId: TOPIC_A, topicName: 'orders', numPartitions: 2, partitionMetadata: [{ partition: 0, racks: ['r1'] }] }] },
-    });
-    expect(key).toEqual(cat(i16(9), str('sg')));
-    expect(value).toEqual(
-      cat(i16(0), carr(1), uuid(TOPIC_A), cstr('orders'), i32(2), carr(1), i32(0), carr(1), cstr('r1'), NO_TAGS, NO_TAGS, NO_TAGS),
-    );
-  });
-});
 
 describe('share group member metadata (record type 10)', () => {
   it('key: type 10, group, member; value v0: rack (nullable), client id and host, subscribed topic names', () => {
@@ -160,7 +147,6 @@ describe('share group state partition metadata (record type 15)', () => {
 describe('tombstones, versions and other record types', () => {
   it('a null value is a tombstone of every record type', () => {
     const tombstones: ShareGroupRecord[] = [
-      { type: 'share-group-partition-metadata', group: 'g', value: null },
       { type: 'share-group-member-metadata', group: 'g', memberId: 'm', value: null },
       { type: 'share-group-metadata', group: 'g', value: null },
       { type: 'share-group-target-assignment-metadata', group: 'g', value: null },
@@ -179,8 +165,8 @@ describe('tombstones, versions and other record types', () => {
     expect(() => parseShareGroupRecord(11, key, Buffer.from([0]))).toThrow(ProtocolError);
   });
 
-  it('leaves the classic, consumer and streams groups\' record types to others', () => {
-    for (const type of [0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 17]) expect(parseShareGroupRecord(type, cat(i16(type), str('g')), null)).toBeUndefined();
+  it('leaves the classic, consumer and streams groups\' record types to others, and type 9 (Kafka 4.0\'s ShareGroupPartitionMetadata, removed in 4.1) unread', () => {
+    for (const type of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17]) expect(parseShareGroupRecord(type, cat(i16(type), str('g')), null)).toBeUndefined();
   });
 
   it('the group coordinator\'s serde still skips share-group records (no share groups are served)', () => {
