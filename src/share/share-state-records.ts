@@ -27,7 +27,7 @@
  * (the offsets at or past the start offset whose delivery is complete, for the
  * lag) is -1 when unknown, as written by Kafka 4.1. The snapshot epoch is an
  * int32 since Kafka 4.1 (Kafka 4.0's early access wrote a uint16 and no
- * timestamps: those bytes do not decode here, as they do not in Kafka 4.1+).
+ * timestamps: its values are not read right here, nor by Kafka 4.1+).
  *
  * Bytes as for the group coordinator's records: the key is a big-endian int16
  * record type followed by the non-flexible key struct (int16-length group id,
