@@ -42,7 +42,7 @@
  */
 import { ErrorCode } from '../../protocol/index.js';
 import { type ShareAcknowledgementBatch, acknowledgeTypeAt } from './acknowledge.js';
-import { abortedTransactionBatches, subtractRanges, type OffsetRange } from './aborted-transactions.js';
+import { abortedTransactionBatches, subtractRanges } from './aborted-transactions.js';
 import { type LogOffsets, type ShareAutoOffsetReset, resetStartOffset } from './auto-offset-reset.js';
 import type { AbortedTransaction, FetchedBatch } from './fetched-batch.js';
 import {
@@ -618,7 +618,7 @@ export class SharePartition {
         }
         this.acknowledgePerOffsetBatchRecords(memberId, ack, batch, transitions, stateBatches);
       } else {
-        this.acknowledgeCompleteBatch(memberId, ack, batch, transitions, stateBatches);
+        this.acknowledgeCompleteBatch(ack, batch, transitions, stateBatches);
       }
     }
   }
@@ -655,7 +655,6 @@ export class SharePartition {
   }
 
   private acknowledgeCompleteBatch(
-    memberId: string,
     ack: ShareAcknowledgementBatch,
     batch: InFlightBatch,
     transitions: Transition[],
@@ -671,7 +670,6 @@ export class SharePartition {
     if (!startStateTransition(s, recordStateForAcknowledgeType(type), 'noop', this.config.maxDeliveryCount, EMPTY_MEMBER_ID)) {
       throw invalidRecordState('Unable to acknowledge records for the batch');
     }
-    void memberId;
     transitions.push({ batch, firstOffset: batch.firstOffset, lastOffset: batch.lastOffset });
     stateBatches.push({ firstOffset: batch.firstOffset, lastOffset: batch.lastOffset, deliveryState: s.state, deliveryCount: s.deliveryCount });
   }
@@ -974,4 +972,3 @@ function lastOffsetFromBatchWithRequestOffset(batches: readonly FetchedBatch[], 
   return previous !== undefined && offset <= previous.lastOffset ? previous.lastOffset : offset;
 }
 
-export type { OffsetRange };
