@@ -55,6 +55,8 @@ export type Groups = Pick<
   | 'heartbeat'
   | 'consumerGroupHeartbeat'
   | 'describeConsumerGroups'
+  | 'shareGroupHeartbeat'
+  | 'describeShareGroups'
   | 'leave'
   | 'commitOffsets'
   | 'commitTransactionalOffsets'

@@ -1,6 +1,7 @@
 /**
- * The group coordinator for classic consumer groups, and consumer groups of
- * the consumer protocol (KIP-848, consumer-group-heartbeat.ts) (Kafka's
+ * The group coordinator for classic consumer groups, consumer groups of
+ * the consumer protocol (KIP-848, consumer-group-heartbeat.ts) and share
+ * groups (KIP-932, share-group-heartbeat.ts) (Kafka's
  * GroupCoordinatorService, single node: this broker coordinates every group):
  * the facade the handlers and the metrics call. It runs on the coordinator
  * runtime (src/coordinator/coordinator-runtime.ts) over `__consumer_offsets`:
@@ -18,6 +19,11 @@
  * - group.ts, group-member.ts, group-offsets.ts: a group, its members and
  *   its committed offsets.
  *
+ * Share groups: ShareGroupHeartbeat and ShareGroupDescribe; the coordinator
+ * is the ShareMembership (src/share/share-membership.ts) the share-fetch side
+ * asks about members, and takes the share coordinator's state
+ * (ShareStatePersister) as an optional dependency.
+ *
  * Loading: on start every partition of an existing `__consumer_offsets` is
  * replayed in the background; requests for groups of a partition still
  * loading get COORDINATOR_LOAD_IN_PROGRESS (SyncGroup: REBALANCE_IN_PROGRESS,
@@ -29,6 +35,8 @@ import { ErrorCode, KafkaError } from '../../protocol/index.js';
 import { CoordinatorRuntime } from '../coordinator/coordinator-runtime.js';
 import type { InternalTopicHost, InternalTopicInfo } from '../coordinator/internal-topic.js';
 import type { Logger } from '../logger.js';
+import type { MemberLeftListener, ShareMembership, SharePartitions } from '../share/share-membership.js';
+import type { ShareStatePersister } from '../share/share-state-api.js';
 import type { GroupSummary } from './group.js';
 import { deleteGroups, describeGroup, groupOverview, listGroups, removeTopicOffsets, type GroupRouting } from './group-admin.js';
 import { groupConfigOf, type GroupConfigView } from './group-config.js';
@@ -53,6 +61,7 @@ import type {
   TxnCommitParams,
 } from './group-requests.js';
 import { offsetsTopic, type OffsetsTopic } from './offsets-topic.js';
+import { shareHeartbeatError, type DescribedShareGroup, type ShareHeartbeatParams, type ShareHeartbeatResult } from './share-group-heartbeat.js';
 
 export type * from './group-requests.js';
 export { NEW_MEMBER_JOIN_TIMEOUT_MS } from './member-sessions.js';
@@ -73,12 +82,15 @@ export interface GroupCoordinatorDeps {
     /** A topic by name, with its id: the consumer protocol resolves subscriptions to topic ids. */
     get(name: string): (InternalTopicInfo & { readonly topicId: string }) | undefined;
   };
+  /** The share coordinator's share-partition state; without it share-partitions count as initialized at once. */
+  readonly shareState?: ShareStatePersister;
 }
 
-export class GroupCoordinator {
+export class GroupCoordinator implements ShareMembership {
   private readonly runtime: CoordinatorRuntime<GroupCoordinatorShard, GroupCoordinatorRecord>;
   private readonly routing: GroupRouting;
   private readonly log: Logger;
+  private readonly memberLeftListeners = new Set<MemberLeftListener>();
 
   private constructor(private readonly deps: GroupCoordinatorDeps) {
     const config = groupConfigOf(deps.config);
@@ -90,7 +102,13 @@ export class GroupCoordinator {
       // every record of __consumer_offsets sets (or removes) its key's state: compaction's premise
       latestPerKey: true,
       logger: log,
-      newShard: (ctx) => new GroupCoordinatorShard(ctx, config, log, (name) => deps.topics.get(name)),
+      newShard: (ctx) =>
+        new GroupCoordinatorShard(ctx, config, log, (name) => deps.topics.get(name), {
+          persister: deps.shareState,
+          memberLeft: (groupId, memberId, reason) => {
+            for (const listener of this.memberLeftListeners) listener(groupId, memberId, reason);
+          },
+        }),
     });
     this.routing = {
       unavailable: (groupId, allowEmptyId) => this.unavailable(groupId, allowEmptyId),
@@ -133,6 +151,8 @@ export class GroupCoordinator {
     const error = this.unavailable(p.groupId, false);
     if (error !== undefined) return Promise.resolve(joinError(p.memberId, error));
     const shard = this.shardOf(p.groupId);
+    // a share group keeps its id from the classic protocol (Kafka's answer to a JoinGroup of another group type)
+    if (shard.share.get(p.groupId) !== undefined) return Promise.resolve(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
     const consumerGroup = shard.consumer.get(p.groupId);
     if (consumerGroup !== undefined) {
       // no migration between the protocols: a consumer group with members keeps its id; an empty one gives it up
@@ -174,7 +194,9 @@ export class GroupCoordinator {
     if (p.groupId === '') return Promise.resolve(consumerHeartbeatError(ErrorCode.INVALID_REQUEST, "GroupId can't be empty."));
     const error = this.unavailable(p.groupId, false);
     if (error !== undefined) return Promise.resolve(consumerHeartbeatError(error));
-    return this.shardOf(p.groupId).consumer.heartbeat(p);
+    const shard = this.shardOf(p.groupId);
+    if (shard.share.get(p.groupId) !== undefined) return Promise.resolve(consumerHeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} is not a consumer group.`));
+    return shard.consumer.heartbeat(p);
   }
 
   /** ConsumerGroupDescribe: each group's description, or its error. */
@@ -184,6 +206,38 @@ export class GroupCoordinator {
       if (error !== undefined) return { groupId, result: new KafkaError(error) };
       return { groupId, result: this.shardOf(groupId).consumer.describe(groupId) };
     });
+  }
+
+  // ------------------------------------------------------------ share groups (KIP-932)
+
+  shareGroupHeartbeat(p: ShareHeartbeatParams): Promise<ShareHeartbeatResult> {
+    if (p.groupId === '') return Promise.resolve(shareHeartbeatError(ErrorCode.INVALID_REQUEST, "GroupId can't be empty."));
+    const error = this.unavailable(p.groupId, false);
+    if (error !== undefined) return Promise.resolve(shareHeartbeatError(error));
+    return this.shardOf(p.groupId).share.heartbeat(p);
+  }
+
+  /** ShareGroupDescribe: each group's description, or its error. */
+  describeShareGroups(groupIds: readonly string[]): Array<{ groupId: string; result: DescribedShareGroup | KafkaError }> {
+    return groupIds.map((groupId) => {
+      const error = this.unavailable(groupId, false);
+      if (error !== undefined) return { groupId, result: new KafkaError(error) };
+      return { groupId, result: this.shardOf(groupId).share.describe(groupId) };
+    });
+  }
+
+  isMember(groupId: string, memberId: string): boolean {
+    return this.assignedPartitions(groupId, memberId) !== undefined;
+  }
+
+  assignedPartitions(groupId: string, memberId: string): SharePartitions | undefined {
+    if (groupId === '' || this.unavailable(groupId, false) !== undefined) return undefined;
+    return this.shardOf(groupId).share.assignedPartitions(groupId, memberId);
+  }
+
+  onMemberLeft(listener: MemberLeftListener): () => void {
+    this.memberLeftListeners.add(listener);
+    return () => this.memberLeftListeners.delete(listener);
   }
 
   // ------------------------------------------------------------ offsets
@@ -258,7 +312,7 @@ export class GroupCoordinator {
     return describeGroup(this.routing, groupId);
   }
 
-  /** Groups, filtered by state (case-insensitive) and type ("classic"); empty filters match all. */
+  /** Groups, filtered by state (case-insensitive) and type ("classic", "consumer", "share"); empty filters match all. */
   list(states: readonly string[], types: readonly string[]): { errorCode: number; groups: ListedGroup[] } {
     if (this.runtime.isClosed) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, groups: [] };
     const errorCode = this.runtime.anyLoading ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS : ErrorCode.NONE;

@@ -11,6 +11,10 @@
  * GROUP_ID_NOT_FOUND from v6: they are not classic groups, as Kafka);
  * DeleteGroups deletes an empty one. The
  * empty classic group that holds a consumer group's offsets is theirs.
+ * Share groups (KIP-932, share-group-heartbeat.ts) likewise: listed with
+ * type "share" (protocol type "share"), described as unknown by
+ * DescribeGroups, deleted when empty (their share-partitions' state first,
+ * at the share coordinator).
  *
  * Removals change the groups at once and then write their tombstones, one
  * batch per shard, all shards' writes in flight together.
@@ -36,12 +40,12 @@ export function describeGroup(routing: GroupRouting, groupId: string): { errorCo
   const error = routing.unavailable(groupId, true);
   if (error !== undefined) return { errorCode: error, summary: NO_SUMMARY };
   const shard = routing.shardOf(groupId);
-  const group = shard.consumer.get(groupId) === undefined ? shard.store.get(groupId) : undefined;
+  const group = shard.consumer.get(groupId) === undefined && shard.share.get(groupId) === undefined ? shard.store.get(groupId) : undefined;
   if (!group) return { errorCode: ErrorCode.NONE, summary: { state: 'Dead', protocolType: '', protocol: '', members: [] } };
   return { errorCode: ErrorCode.NONE, summary: group.summary() };
 }
 
-/** Groups of the served shards, filtered by state and type ("classic", "consumer"), case-insensitive; empty filters match all. */
+/** Groups of the served shards, filtered by state and type ("classic", "consumer", "share"), case-insensitive; empty filters match all. */
 export function listGroups(routing: GroupRouting, states: readonly string[], types: readonly string[]): ListedGroup[] {
   const wantedStates = new Set(states.map((s) => s.toLowerCase()));
   const wantedTypes = new Set(types.map((t) => t.toLowerCase()));
@@ -52,8 +56,12 @@ export function listGroups(routing: GroupRouting, states: readonly string[], typ
       const listed: ListedGroup = { groupId: g.groupId, protocolType: 'consumer', state: g.state, groupType: 'consumer' };
       if (wanted(listed)) groups.push(listed);
     }
+    for (const g of shard.share.all()) {
+      const listed: ListedGroup = { groupId: g.groupId, protocolType: 'share', state: g.state, groupType: 'share' };
+      if (wanted(listed)) groups.push(listed);
+    }
     for (const g of shard.store.all()) {
-      if (shard.consumer.get(g.groupId) !== undefined) continue;
+      if (shard.consumer.get(g.groupId) !== undefined || shard.share.get(g.groupId) !== undefined) continue;
       const listed: ListedGroup = { groupId: g.groupId, protocolType: g.protocolType ?? '', state: g.state };
       if (wanted(listed)) groups.push(listed);
     }
@@ -65,6 +73,7 @@ export function listGroups(routing: GroupRouting, states: readonly string[], typ
 export async function deleteGroups(routing: GroupRouting, groupIds: readonly string[]): Promise<Map<string, number>> {
   const results = new Map<string, number>();
   const eligible = new Map<GroupCoordinatorShard, Group[]>();
+  const shareDeletes: Array<Promise<void>> = [];
   for (const groupId of groupIds) {
     const error = routing.unavailable(groupId, true);
     if (error !== undefined) {
@@ -72,6 +81,10 @@ export async function deleteGroups(routing: GroupRouting, groupIds: readonly str
       continue;
     }
     const shard = routing.shardOf(groupId);
+    if (shard.share.get(groupId) !== undefined) {
+      shareDeletes.push(shard.share.delete(groupId).then((code) => void results.set(groupId, code)));
+      continue;
+    }
     const group = shard.store.get(groupId);
     const consumerGroup = shard.consumer.get(groupId);
     if (consumerGroup !== undefined) {
@@ -92,7 +105,7 @@ export async function deleteGroups(routing: GroupRouting, groupIds: readonly str
     } else results.set(groupId, ErrorCode.NON_EMPTY_GROUP);
   }
   const writes = [...eligible].map(([shard, groups]) => shard.store.cleanup(groups, (g) => g.offsets.removeAll()).written);
-  await Promise.all(writes);
+  await Promise.all([...writes, ...shareDeletes]);
   for (const groups of eligible.values()) for (const g of groups) results.set(g.groupId, ErrorCode.NONE);
   return results;
 }

@@ -32,6 +32,12 @@ export interface GroupConfig {
   readonly consumerHeartbeatIntervalMs: number;
   /** group.consumer.session.timeout.ms: a consumer-protocol member without a heartbeat for this long is removed. */
   readonly consumerSessionTimeoutMs: number;
+  /** group.share.heartbeat.interval.ms: the interval a share group's member is told to heartbeat at. */
+  readonly shareHeartbeatIntervalMs: number;
+  /** group.share.session.timeout.ms: a share group's member without a heartbeat for this long is removed. */
+  readonly shareSessionTimeoutMs: number;
+  /** group.share.max.size: the most members a share group takes. */
+  readonly shareMaxSize: number;
 }
 
 export function groupConfigOf(config: GroupConfigView): GroupConfig {
@@ -46,5 +52,8 @@ export function groupConfigOf(config: GroupConfigView): GroupConfig {
     metadataMaxBytes: config.int('offset.metadata.max.bytes'),
     consumerHeartbeatIntervalMs: config.int('group.consumer.heartbeat.interval.ms'),
     consumerSessionTimeoutMs: config.int('group.consumer.session.timeout.ms'),
+    shareHeartbeatIntervalMs: config.int('group.share.heartbeat.interval.ms'),
+    shareSessionTimeoutMs: config.int('group.share.session.timeout.ms'),
+    shareMaxSize: config.int('group.share.max.size'),
   };
 }

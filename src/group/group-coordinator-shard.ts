@@ -11,7 +11,11 @@
  * - the offset manager (offset-manager.ts): commits, fetches, deletes,
  *   retention and lag;
  * - the consumer protocol (consumer-group-heartbeat.ts, KIP-848): the
- *   consumer groups, ConsumerGroupHeartbeat and their timers.
+ *   consumer groups, ConsumerGroupHeartbeat and their timers;
+ * - the share groups (share-group-heartbeat.ts, KIP-932):
+ *   ShareGroupHeartbeat, the members' sessions and their share-partitions'
+ *   state initialization. A group id is of one type only: each protocol
+ *   refuses an id the others hold (Kafka's errors).
  *
  * Replay: while the partition loads, records go to a GroupLoader
  * (group-loader.ts), which builds the groups when loading is done; once
@@ -21,7 +25,8 @@
  * are not served yet: the loader keeps their records apart
  * (GroupLoader.consumerGroupRecords) and the consumer protocol rebuilds its
  * groups from them (consumer-group-log.ts); its later writes are, like group
- * metadata, written with replayRecords: false.
+ * metadata, written with replayRecords: false. Share groups' records go the
+ * same way (GroupLoader.shareGroupRecords, share-group-log.ts).
  *
  * Timers (per shard): the rebalance phases and sessions, and offset
  * retention every offsets.retention.check.interval.ms ("expire-offsets").
@@ -36,19 +41,36 @@ import type { GroupCoordinatorRecord } from './group-records.js';
 import { GroupStore } from './group-store.js';
 import type { MemberSessions } from './member-sessions.js';
 import { OffsetManager } from './offset-manager.js';
+import { ShareGroups, type ShareGroupsDeps } from './share-group-heartbeat.js';
 
 export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorRecord> {
   readonly store: GroupStore;
   readonly rebalance: ClassicRebalance;
   readonly offsets: OffsetManager;
   readonly consumer: ConsumerGroups;
+  readonly share: ShareGroups;
   /** Set while the partition loads. */
   private loader: GroupLoader | undefined = new GroupLoader();
 
-  constructor(ctx: ShardContext<GroupCoordinatorRecord>, config: GroupConfig, log: Logger, topics: TopicLookup) {
+  constructor(
+    ctx: ShardContext<GroupCoordinatorRecord>,
+    config: GroupConfig,
+    log: Logger,
+    topics: TopicLookup,
+    share: Pick<ShareGroupsDeps, 'persister' | 'memberLeft'> = { persister: undefined, memberLeft: () => {} },
+  ) {
     this.store = new GroupStore(ctx, config, log);
     this.rebalance = new ClassicRebalance(this.store);
     this.consumer = new ConsumerGroups(this.store, topics);
+    this.share = new ShareGroups(this.store, {
+      ...share,
+      topics,
+      otherGroupType: (groupId) => {
+        if (this.consumer.get(groupId) !== undefined) return 'consumer';
+        const classic = this.store.get(groupId);
+        return classic !== undefined && !classic.is('Dead') ? 'classic' : undefined;
+      },
+    });
     this.offsets = new OffsetManager(this.store, this.rebalance.sessions, this.consumer);
   }
 
@@ -66,6 +88,8 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
     this.loader = undefined;
     const consumerGroups = this.consumer.load(loader?.consumerGroupRecords().map((r) => r.record) ?? []);
     if (consumerGroups > 0) this.store.log.info({ partition: this.store.partition, groups: consumerGroups }, 'loaded consumer groups');
+    const shareGroups = this.share.load(loader?.shareGroupRecords() ?? []);
+    if (shareGroups > 0) this.store.log.info({ partition: this.store.partition, groups: shareGroups }, 'loaded share groups');
     for (const group of loader?.groups(Date.now()) ?? []) {
       this.store.add(group);
       // loaded members must heartbeat within their session timeout, or they are removed
@@ -80,5 +104,6 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
   onUnloaded(): void {
     for (const group of this.store.unload()) this.rebalance.unload(group);
     this.consumer.unload();
+    this.share.unload();
   }
 }

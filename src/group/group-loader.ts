@@ -21,13 +21,16 @@
  * offsets (`consumerGroupRecords()`), for the consumer groups' state to
  * replay, and take no part in building the classic groups (a consumer
  * group's committed offsets still come back as an Empty group of their own,
- * as before the consumer groups' records were read).
+ * as before the consumer groups' records were read). The records of share
+ * groups (KIP-932, share-group-records.ts) are kept apart the same way
+ * (`shareGroupRecords()`).
  */
 import { isConsumerGroupRecord, type ConsumerGroupRecord } from './consumer-group-records.js';
 import { Group } from './group.js';
 import type { CommittedOffset } from './group-offsets.js';
 import type { GroupCoordinatorRecord } from './group-records.js';
 import type { GroupMetadataValue } from './offsets-records.js';
+import { isShareGroupRecord, type ShareGroupRecord } from './share-group-records.js';
 
 /** A consumer-group record as loaded, with its offset in the partition. */
 export interface LoadedConsumerGroupRecord {
@@ -43,6 +46,8 @@ export class GroupLoader {
   private readonly openTxnOffsets = new Map<string, Array<{ producerId: number; topic: string; partition: number; value: CommittedOffset; logOffset: number }>>();
   /** The consumer groups' records, in log order (tombstones included). */
   private readonly consumerGroup: LoadedConsumerGroupRecord[] = [];
+  /** The share groups' records, in log order (tombstones included). */
+  private readonly shareGroup: ShareGroupRecord[] = [];
 
   replay(record: GroupCoordinatorRecord, logOffset: number, openTransaction?: number): void {
     if (openTransaction !== undefined) {
@@ -50,6 +55,10 @@ export class GroupLoader {
       let open = this.openTxnOffsets.get(record.group);
       if (!open) this.openTxnOffsets.set(record.group, (open = []));
       open.push({ producerId: openTransaction, topic: record.topic, partition: record.partition, value: record.value, logOffset });
+      return;
+    }
+    if (isShareGroupRecord(record)) {
+      this.shareGroup.push(record);
       return;
     }
     if (isConsumerGroupRecord(record)) {
@@ -76,6 +85,11 @@ export class GroupLoader {
   /** The records of consumer groups replayed, in log order: for the consumer groups' state to replay in turn. */
   consumerGroupRecords(): readonly LoadedConsumerGroupRecord[] {
     return this.consumerGroup;
+  }
+
+  /** The records of share groups replayed, in log order. */
+  shareGroupRecords(): readonly ShareGroupRecord[] {
+    return this.shareGroup;
   }
 
   /** The classic groups the replayed records describe, as of `now`. */

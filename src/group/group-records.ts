@@ -13,13 +13,17 @@
  * - the records of a consumer group (KIP-848, key versions 3-8 and 16: the
  *   record type): consumer-group-records.ts has them and their bytes.
  *
- * Records of other key versions (share and streams groups') are not this
- * coordinator's: the serde reports them as unknown and loading skips them.
+ * - the records of a share group (KIP-932, key versions 10-15):
+ *   share-group-records.ts has them and their bytes.
+ *
+ * Records of other key versions (streams groups', Kafka 4.0's type 9) are not
+ * this coordinator's: the serde reports them as unknown and loading skips them.
  */
 import type { RecordSerde } from '../coordinator/coordinator-shard.js';
 import type { InternalRecord } from '../coordinator/internal-topic.js';
 import { parseConsumerGroupRecord, serializeConsumerGroupRecord, type ConsumerGroupRecord } from './consumer-group-records.js';
 import type { Group } from './group.js';
+import { isShareGroupRecord, parseShareGroupRecord, serializeShareGroupRecord, type ShareGroupRecord } from './share-group-records.js';
 import { EMPTY_BYTES } from './group-member.js';
 import type { CommittedOffset } from './group-offsets.js';
 import {
@@ -54,7 +58,7 @@ export interface GroupMetadataRecord {
   readonly value: GroupMetadataValue | null;
 }
 
-export type GroupCoordinatorRecord = OffsetCommitRecord | GroupMetadataRecord | ConsumerGroupRecord;
+export type GroupCoordinatorRecord = OffsetCommitRecord | GroupMetadataRecord | ConsumerGroupRecord | ShareGroupRecord;
 
 export function offsetCommitRecord(group: string, topic: string, partition: number, value: CommittedOffset | null): OffsetCommitRecord {
   return { type: 'offset-commit', group, topic, partition, value };
@@ -97,6 +101,7 @@ export const groupRecordSerde: RecordSerde<GroupCoordinatorRecord> = {
     if (record.type === 'group-metadata') {
       return { key: groupMetadataKey(record.group), value: record.value === null ? null : groupMetadataValue(record.value) };
     }
+    if (isShareGroupRecord(record)) return serializeShareGroupRecord(record);
     return serializeConsumerGroupRecord(record);
   },
 
@@ -108,7 +113,7 @@ export const groupRecordSerde: RecordSerde<GroupCoordinatorRecord> = {
       case 'group':
         return { type: 'group-metadata', group: k.group, value: value === null ? null : parseGroupMetadataValue(value) };
       case 'unknown':
-        return parseConsumerGroupRecord(k.version, key, value);
+        return parseConsumerGroupRecord(k.version, key, value) ?? parseShareGroupRecord(k.version, key, value);
     }
   },
 };

@@ -4,6 +4,7 @@
  * for the handlers and the metrics), free of the protocol's wire types.
  */
 import type { ConsumerGroupState } from './consumer-group.js';
+import type { ShareGroupState } from './share-group.js';
 import type { GroupState } from './group.js';
 import type { NewMember } from './group-member.js';
 
@@ -111,10 +112,10 @@ export interface DeleteOffsetsResult {
 export interface ListedGroup {
   readonly groupId: string;
   readonly protocolType: string;
-  /** A classic group's state, or a consumer group's (consumer-group.ts). */
-  readonly state: GroupState | ConsumerGroupState;
-  /** Set for a consumer group (KIP-848); a classic group has none. */
-  readonly groupType?: 'consumer';
+  /** A classic group's state, or a consumer group's (consumer-group.ts), or a share group's (share-group.ts). */
+  readonly state: GroupState | ConsumerGroupState | ShareGroupState;
+  /** Set for a consumer group (KIP-848) and a share group (KIP-932); a classic group has none. */
+  readonly groupType?: 'consumer' | 'share';
 }
 
 /** Consumer lag of one partition of one group: committed offset against the high watermark. */

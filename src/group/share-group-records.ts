@@ -37,9 +37,8 @@
  * 22-character base64url uuids, as everywhere in the codec. The structs use
  * the schema language with apiKey -1 (data messages, not APIs).
  *
- * Nothing loads these records yet: the group loader skips record types 9-15
- * as a coordinator without share groups does, and will hand them here when
- * share groups are served.
+ * The group coordinator's serde (group-records.ts) reads and writes them;
+ * the share groups are rebuilt from them at load (share-group-log.ts).
  */
 import { decode, encode, message, ProtocolError, Writer, type MessageDef, type MessageValue } from '../../protocol/index.js';
 
