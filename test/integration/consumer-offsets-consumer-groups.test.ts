@@ -2,8 +2,8 @@
  * `__consumer_offsets` holding the records of consumer groups (KIP-848) next
  * to the classic ones, as a data directory written by Kafka 4.x, or by a
  * later Gregor, would: the broker loads the partition without stumbling on
- * them (nor on a share group's record or a value of a version Kafka does
- * not have), serves the classic group and the committed offsets as before,
+ * them (nor on a value of a version Kafka does not have; a share group's
+ * record is a share group, served as well), serves the classic group and the committed offsets as before,
  * serves the consumer group its records describe (ConsumerGroupDescribe, a
  * heartbeat of its member), and keeps serving after the next restart. A real broker on a real data
  * directory; the consumer-group records are appended to the partition's log
@@ -124,7 +124,10 @@ describe('__consumer_offsets with consumer-group records', () => {
       await commit(c, 'classic', 6);
       const listed = await c.request(schemas.listGroupsRequest, schemas.listGroupsResponse, 4, { statesFilter: [] });
       expect(listed.errorCode).toBe(ErrorCode.NONE);
-      expect(listed.groups.map((g) => g.groupId).sort()).toEqual(['classic', 'modern']);
+      // the share group's metadata record (type 11) is a share group now served: Empty, at its epoch
+      expect(listed.groups.map((g) => g.groupId).sort()).toEqual(['classic', 'modern', 'share']);
+      const share = await c.request(schemas.shareGroupDescribeRequest, schemas.shareGroupDescribeResponse, 1, { groupIds: ['share'], includeAuthorizedOperations: false });
+      expect(share.groups[0]).toMatchObject({ errorCode: ErrorCode.NONE, groupState: 'Empty', groupEpoch: 1, members: [] });
       // the consumer group Kafka wrote is served: described as its records say, and its member goes on at its epoch
       // (its metadata record is superseded by one of a version Kafka does not have, skipped: the group epoch is
       // then the assignment epoch, never behind it)

@@ -250,11 +250,12 @@ describe('tombstones, record types and versions', () => {
     expect(() => parseConsumerGroupRecord(7, cat(i16(7), str('g'), str('m')), cat(i16(0), carr(1), uuid(TOPIC_A)))).toThrow(ProtocolError);
   });
 
-  it('leaves record types of share groups (9-15) and streams groups (17+) unread: the serde reports them unknown', () => {
+  it('leaves record types of share groups (9-15) and streams groups (17+) to others: the serde reports Kafka 4.0\'s type 9 and streams groups\' unknown', () => {
     for (const type of [9, 10, 11, 12, 13, 14, 15, 17, 20, 100]) {
       const key = cat(i16(type), str('g'), str('m'));
       expect(parseConsumerGroupRecord(type, key, cat(i16(0), NO_TAGS))).toBeUndefined();
-      expect(groupRecordSerde.deserialize({ key, value: cat(i16(0), NO_TAGS) })).toBeUndefined();
+      // share groups' types 10-15 are read by share-group-records.ts (share-group-records.test.ts)
+      if (type < 10 || type > 15) expect(groupRecordSerde.deserialize({ key, value: cat(i16(0), NO_TAGS) })).toBeUndefined();
     }
   });
 

@@ -70,20 +70,21 @@ describe('dispatch', () => {
     expect(await dispatch(rawFrame(ApiKey.Fetch, -1, 3), performance.now(), target())).toEqual({ kind: 'close', reason: 'unsupported api or version' });
   });
 
-  it('closes on a share-group API (KIP-932) whose wire format the codec knows but no handler serves, and ApiVersions lists none of them', async () => {
-    const shareApis = [
-      ApiKey.ShareGroupHeartbeat, ApiKey.ShareGroupDescribe, ApiKey.ShareFetch, ApiKey.ShareAcknowledge,
+  it('serves ShareGroupHeartbeat and ShareGroupDescribe v1 (KIP-932) and lists them; closes on the share-group APIs whose wire format the codec knows but no handler serves, and ApiVersions lists none of those', async () => {
+    const served = [ApiKey.ShareGroupHeartbeat, ApiKey.ShareGroupDescribe];
+    const unserved = [
+      ApiKey.ShareFetch, ApiKey.ShareAcknowledge,
       ApiKey.InitializeShareGroupState, ApiKey.ReadShareGroupState, ApiKey.WriteShareGroupState, ApiKey.DeleteShareGroupState,
       ApiKey.ReadShareGroupStateSummary, ApiKey.DescribeShareGroupOffsets, ApiKey.AlterShareGroupOffsets, ApiKey.DeleteShareGroupOffsets,
     ];
-    for (const key of shareApis) expect(apiByKey(key), `codec knows ${key}`).toBeDefined();
-    const heartbeat = frameOf(schemas.shareGroupHeartbeatRequest, 1, 5, { groupId: 'g', memberId: 'm', memberEpoch: 0, subscribedTopicNames: ['t'] });
-    expect(await dispatch(heartbeat, performance.now(), target())).toEqual({ kind: 'close', reason: 'unsupported api or version' });
+    for (const key of [...served, ...unserved]) expect(apiByKey(key), `codec knows ${key}`).toBeDefined();
+    expect(await dispatch(rawFrame(ApiKey.ShareAcknowledge, 1, 5, Buffer.alloc(0)), performance.now(), target())).toEqual({ kind: 'close', reason: 'unsupported api or version' });
     const listed = supportedApis().map((a) => a.apiKey);
-    expect(listed.filter((key) => (shareApis as number[]).includes(key))).toEqual([]);
+    expect(listed.filter((key) => (unserved as number[]).includes(key))).toEqual([]);
     const frame = responseOf(await dispatch(frameOf(schemas.apiVersionsRequest, 3, 6, { clientSoftwareName: 't', clientSoftwareVersion: '1' }), performance.now(), target()));
     const res = decodeResponseFrame(schemas.apiVersionsResponse, 3, frame);
     expect(res.body.apiKeys.map((k) => k.apiKey)).toEqual(listed);
+    for (const key of served) expect(res.body.apiKeys.find((k) => k.apiKey === key)).toEqual({ apiKey: key, minVersion: 1, maxVersion: 1 });
   });
 
   it('answers ApiVersions above our range with a v0 body: UNSUPPORTED_VERSION and our ApiVersions range (KIP-511)', async () => {

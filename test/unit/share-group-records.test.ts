@@ -6,7 +6,7 @@
  * fields); every record round-trips, tombstones included; values of versions
  * Kafka does not have are refused; other record types (and type 9, which
  * Kafka 4.1 removed) are left to others,
- * and the group loader's serde still skips share-group records.
+ * and the group coordinator's serde reads and writes share-group records.
  */
 import { describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../protocol/index.js';
@@ -169,8 +169,10 @@ describe('tombstones, versions and other record types', () => {
     for (const type of [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17]) expect(parseShareGroupRecord(type, cat(i16(type), str('g')), null)).toBeUndefined();
   });
 
-  it('the group coordinator\'s serde still skips share-group records (no share groups are served)', () => {
-    const { key, value } = serializeShareGroupRecord({ type: 'share-group-metadata', group: 'sg', value: { epoch: 1, metadataHash: 0n } });
-    expect(groupRecordSerde.deserialize({ key, value })).toBeUndefined();
+  it('the group coordinator\'s serde reads and writes share-group records with these bytes', () => {
+    const record = { type: 'share-group-metadata', group: 'sg', value: { epoch: 1, metadataHash: 0n } } as const;
+    const { key, value } = serializeShareGroupRecord(record);
+    expect(groupRecordSerde.deserialize({ key, value })).toEqual(record);
+    expect(groupRecordSerde.serialize(record)).toEqual({ key, value });
   });
 });
