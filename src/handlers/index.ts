@@ -68,6 +68,8 @@ registerHandlers([
   lazy(ApiKey.ListTransactions, async () => (await import('./list-transactions.js')).listTransactionsHandler),
   lazy(ApiKey.ConsumerGroupHeartbeat, async () => (await import('./consumer-group-heartbeat.js')).consumerGroupHeartbeatHandler),
   lazy(ApiKey.ConsumerGroupDescribe, async () => (await import('./consumer-group-describe.js')).consumerGroupDescribeHandler),
+  lazy(ApiKey.ShareFetch, async () => (await import('./share-fetch.js')).shareFetchHandler),
+  lazy(ApiKey.ShareAcknowledge, async () => (await import('./share-acknowledge.js')).shareAcknowledgeHandler),
   lazy(ApiKey.DescribeTopicPartitions, async () => (await import('./describe-topic-partitions.js')).describeTopicPartitionsHandler),
   // unlisted, as Kafka without a telemetry receiver: answered when asked
   { ...lazy(ApiKey.GetTelemetrySubscriptions, async () => (await import('./get-telemetry-subscriptions.js')).getTelemetrySubscriptionsHandler), listed: false },
