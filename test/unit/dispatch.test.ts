@@ -72,7 +72,7 @@ describe('dispatch', () => {
 
   it('closes on a share-group API (KIP-932) whose wire format the codec knows but no handler serves, and ApiVersions lists none of them', async () => {
     const shareApis = [
-      ApiKey.ShareGroupHeartbeat, ApiKey.ShareGroupDescribe, ApiKey.ShareFetch, ApiKey.ShareAcknowledge,
+      ApiKey.ShareGroupHeartbeat, ApiKey.ShareGroupDescribe,
       ApiKey.InitializeShareGroupState, ApiKey.ReadShareGroupState, ApiKey.WriteShareGroupState, ApiKey.DeleteShareGroupState,
       ApiKey.ReadShareGroupStateSummary, ApiKey.DescribeShareGroupOffsets, ApiKey.AlterShareGroupOffsets, ApiKey.DeleteShareGroupOffsets,
     ];
@@ -81,6 +81,10 @@ describe('dispatch', () => {
     expect(await dispatch(heartbeat, performance.now(), target())).toEqual({ kind: 'close', reason: 'unsupported api or version' });
     const listed = supportedApis().map((a) => a.apiKey);
     expect(listed.filter((key) => (shareApis as number[]).includes(key))).toEqual([]);
+    // ShareFetch and ShareAcknowledge are served, v1-2 (Kafka 4.3's)
+    for (const key of [ApiKey.ShareFetch, ApiKey.ShareAcknowledge]) {
+      expect(supportedApis().find((a) => a.apiKey === key)).toMatchObject({ minVersion: 1, maxVersion: 2 });
+    }
     const frame = responseOf(await dispatch(frameOf(schemas.apiVersionsRequest, 3, 6, { clientSoftwareName: 't', clientSoftwareVersion: '1' }), performance.now(), target()));
     const res = decodeResponseFrame(schemas.apiVersionsResponse, 3, frame);
     expect(res.body.apiKeys.map((k) => k.apiKey)).toEqual(listed);
