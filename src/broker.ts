@@ -19,6 +19,8 @@ import { transactionConfigOf } from './coordinator/transaction/transaction-confi
 import { TransactionCoordinator } from './coordinator/transaction/transaction-coordinator.js';
 import { FetchManager } from './fetch/fetch-manager.js';
 import { GroupCoordinator } from './group/coordinator.js';
+import { ShareCoordinator } from './share/share-coordinator.js';
+import { ShareFetches } from './share/share-fetches.js';
 import type { Logger } from './logger.js';
 import { MemoryBudget } from './memory-budget.js';
 import { ClientMetricsManager } from './metrics/client-metrics-manager.js';
@@ -67,6 +69,10 @@ export class Broker {
   producerStates!: ProducerStateManager;
   /** Fetch sessions, long polls and the fetch memory budget. */
   fetches!: FetchManager;
+  /** The share coordinator over `__share_group_state` (KIP-932). */
+  shareCoordinator!: ShareCoordinator;
+  /** Share sessions and share-partitions: ShareFetch and ShareAcknowledge. */
+  shareFetches!: ShareFetches;
   /** What requests see of the broker (services.ts). */
   services!: BrokerServices;
   private server: Server | undefined;
@@ -133,7 +139,12 @@ export class Broker {
   private async abortStart(): Promise<void> {
     this.lifecycle = 'closing';
     const steps: Array<() => Promise<void> | undefined> = [
+      () => {
+        this.shareFetches?.close();
+        return undefined;
+      },
       () => this.groups?.close(),
+      () => this.shareCoordinator?.close(),
       () => this.transactions?.close(),
       () => this.server?.close(),
       () => this.producerStates?.close(),
@@ -185,8 +196,30 @@ export class Broker {
     });
     const logs = this.logs;
     this.topics = await TopicManager.open({ config, logger: this.logger, nodeId: this.nodeId, logs, fs: this.opts.storageFs }, this.opts.metadataStore);
-    this.groups = GroupCoordinator.start({ config: this.config, logger: this.logger, topics: this.topics });
+    this.shareCoordinator = ShareCoordinator.start({
+      config: {
+        updatesPerSnapshot: config.int('share.coordinator.snapshot.update.records.per.snapshot'),
+        pruneIntervalMs: config.long('share.coordinator.state.topic.prune.interval.ms'),
+      },
+      topicSettings: {
+        partitions: () => config.int('share.coordinator.state.topic.num.partitions'),
+        segmentBytes: () => config.int('share.coordinator.state.topic.segment.bytes'),
+      },
+      topics: this.topics,
+      logger: this.logger,
+    });
+    this.groups = GroupCoordinator.start({ config: this.config, logger: this.logger, topics: this.topics, shareState: this.shareCoordinator });
     this.transactions = this.startTransactions();
+    this.shareFetches = new ShareFetches({
+      config,
+      topics: this.topics,
+      persister: this.shareCoordinator,
+      // the group coordinator's share-group membership: a member that leaves releases its records
+      membership: this.groups,
+      stableOffsets: this.producerStates,
+      logs,
+      logger: this.logger,
+    });
     const broker = this;
     this.fetches = new FetchManager({
       topics: this.topics,
@@ -317,6 +350,7 @@ export class Broker {
       producerStates: this.producerStates,
       producerIds: this.producerIds,
       fetches: this.fetches,
+      shareFetches: this.shareFetches,
       logs: this.logs,
       budgets: { request: this.requestMemory, fetch: this.fetchMemory, decompression: this.decompressionMemory },
       waiting: this.waiting,
@@ -384,7 +418,9 @@ export class Broker {
         }
       };
       // answers parked JoinGroup/SyncGroup requests, so in-flight requests can finish
+      this.shareFetches?.close();
       await step(() => this.groups?.close());
+      await step(() => this.shareCoordinator?.close());
       await step(() => this.transactions?.close());
       this.fetches?.releaseParked();
       await step(() => this.server?.close());

@@ -26,6 +26,7 @@ import type { ClientMetricsManager } from './metrics/client-metrics-manager.js';
 import type { MetricsRecorder } from './metrics/recorder.js';
 import type { ProducerIdManager } from './produce/producer-ids.js';
 import type { ProducerStateManager } from './produce/producer-state-manager.js';
+import type { ShareFetches as ShareFetchesImpl } from './share/share-fetches.js';
 
 export type { ConfigView } from './config/broker-config.js';
 
@@ -81,6 +82,15 @@ export type Transactions = Pick<TransactionCoordinator, 'stateTopic' | 'unavaila
 /** Fetch sessions, long polls and the fetch memory budget (fetch/fetch-manager.ts). */
 export type Fetches = Pick<FetchManager, 'fetch'>;
 
+/** Share groups' records: share sessions and share-partitions (share/share-fetches.ts). */
+export interface ShareFetches {
+  readonly sessions: Pick<ShareFetchesImpl['sessions'], 'fetchContext' | 'acknowledgeContext'>;
+  readonly partitions: Pick<ShareFetchesImpl['partitions'], 'fetch' | 'acknowledge' | 'releaseMember'>;
+  recordLockDurationMs(): number;
+  /** Gives the record buffers of an answer back to storage once written. */
+  releaseRecords(records: readonly Buffer[]): void;
+}
+
 /** The partition logs as the log directory holds them (DeleteRecords, DescribeLogDirs). */
 export type Logs = Pick<LogManager, 'getLog' | 'allLogs'>;
 
@@ -123,6 +133,8 @@ export interface BrokerServices {
   readonly producerStates: ProducerStates;
   readonly producerIds: ProducerIds;
   readonly fetches: Fetches;
+  /** ShareFetch and ShareAcknowledge (KIP-932). */
+  readonly shareFetches: ShareFetches;
   readonly logs: Logs;
   readonly budgets: Budgets;
   readonly waiting: WaitingRequests;

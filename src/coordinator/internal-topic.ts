@@ -48,7 +48,7 @@ export interface ReplayedRecord extends InternalRecord {
 
 /** One partition of the topic as a coordinator uses it. */
 export interface InternalPartition {
-  readonly log: Pick<PartitionLog, 'append' | 'read' | 'highWatermark' | 'logStartOffset'>;
+  readonly log: Pick<PartitionLog, 'append' | 'read' | 'highWatermark' | 'logStartOffset' | 'deleteRecordsBefore'>;
   readonly leaderEpoch: number;
 }
 
@@ -168,6 +168,22 @@ export class InternalTopic {
       this.logger.error({ err, partition }, `append to ${this.spec.name} failed`);
       return failed(err instanceof StorageError ? ErrorCode.KAFKA_STORAGE_ERROR : ErrorCode.UNKNOWN_SERVER_ERROR);
     }
+  }
+
+  /**
+   * Moves a partition's log start offset up to `offset` (at most its high
+   * watermark), dropping the records below it: a coordinator whose records
+   * are deltas prunes what no key needs any more (the share coordinator, as
+   * Kafka's prunes with DeleteRecords). Resolves to the new log start offset,
+   * or -1 when the partition does not exist.
+   */
+  async deleteRecordsBefore(partition: number, offset: number): Promise<number> {
+    const state = this.topic?.partitions[partition];
+    if (!state) return -1;
+    const log = state.log;
+    const target = Math.min(offset, log.highWatermark);
+    if (target <= log.logStartOffset) return log.logStartOffset;
+    return log.deleteRecordsBefore(target);
   }
 
   /**

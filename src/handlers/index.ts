@@ -70,6 +70,8 @@ registerHandlers([
   lazy(ApiKey.ConsumerGroupDescribe, async () => (await import('./consumer-group-describe.js')).consumerGroupDescribeHandler),
   lazy(ApiKey.ShareGroupHeartbeat, async () => (await import('./share-group-heartbeat.js')).shareGroupHeartbeatHandler),
   lazy(ApiKey.ShareGroupDescribe, async () => (await import('./share-group-describe.js')).shareGroupDescribeHandler),
+  lazy(ApiKey.ShareFetch, async () => (await import('./share-fetch.js')).shareFetchHandler),
+  lazy(ApiKey.ShareAcknowledge, async () => (await import('./share-acknowledge.js')).shareAcknowledgeHandler),
   lazy(ApiKey.DescribeTopicPartitions, async () => (await import('./describe-topic-partitions.js')).describeTopicPartitionsHandler),
   // unlisted, as Kafka without a telemetry receiver: answered when asked
   { ...lazy(ApiKey.GetTelemetrySubscriptions, async () => (await import('./get-telemetry-subscriptions.js')).getTelemetrySubscriptionsHandler), listed: false },

@@ -1,0 +1,497 @@
+/**
+ * The share-partition manager (Kafka's SharePartitionManager with the reading
+ * half of DelayedShareFetch): one SharePartition per (share group, topic
+ * partition), and the three things ShareFetch and ShareAcknowledge ask of
+ * them: fetch (read the log, acquire), acknowledge, release.
+ *
+ * 1. A share-partition is created at the first request that names it: its
+ *    state is read from the share coordinator (the persister); without one
+ *    (start offset -1) the group's share.auto.offset.reset (latest by
+ *    default) chooses the start, which is written back at once so that a
+ *    restart starts there too. Concurrent first requests share one load; a
+ *    failed load is answered with its error and retried by the next request.
+ * 2. Fetch: each partition of the share session in turn, one fetch at a time
+ *    per share-partition (Kafka's fetch lock): read the log from
+ *    nextFetchOffset up to the high watermark (the last stable offset for a
+ *    read_committed group), hand the batch headers to `acquire`, and answer
+ *    the stored batches that hold acquired records as the log returned them
+ *    (slices, never copied or re-encoded; the buffers go back to storage
+ *    once the response is written). MaxRecords is shared by the request's
+ *    partitions, max bytes (capped by fetch.max.bytes) too.
+ * 3. Waiting: a fetch that acquired fewer than MinBytes bytes waits up to
+ *    MaxWaitMs, woken by appends to its partitions' logs (long-poll.ts) and by
+ *    records becoming available again (released, or their lock expired); what
+ *    it acquired stays acquired and is answered with the rest. A partition
+ *    that got records is not read again in the same request.
+ * 4. Acknowledge / release: the share-partition's pending update is written
+ *    to the share coordinator (fdatasync'ed), then committed; a failed write
+ *    rolls it back and answers its error. A member that closes its session,
+ *    or leaves the group (ShareMembership.onMemberLeft), has its acquired
+ *    records released at once.
+ * 5. Acquisition locks: each share-partition has one timer, set to its
+ *    earliest lock deadline; when it fires the expired records go back to
+ *    AVAILABLE (ARCHIVED at group.share.delivery.count.limit), the change is
+ *    persisted, and waiting fetches wake.
+ * 6. The log start offset moving (retention, DeleteRecords) moves the
+ *    share-partition's start offset with it.
+ */
+import { ErrorCode } from '../../protocol/index.js';
+import { ATTR_CONTROL, ATTR_TRANSACTIONAL, lastOffsetOf, readBatchHeader } from '../../protocol/records/batch-header.js';
+import { readTransactionMarker } from '../../protocol/records/control-record.js';
+import { entrySizeAt } from '../../protocol/records/index.js';
+import type { LogManager, PartitionLog } from '../../storage/index.js';
+import { longPoll, type AppendSource } from '../fetch/long-poll.js';
+import type { StableOffsets } from '../fetch/partition-read.js';
+import type { Logger } from '../logger.js';
+import type { PartitionState, TopicInfo } from '../metadata/topic-manager.js';
+import type { ShareAcknowledgementBatch } from './acknowledge.js';
+import { validateAcknowledgementBatches } from './acknowledge.js';
+import type { LogOffsets, ShareAutoOffsetReset } from './auto-offset-reset.js';
+import type { AbortedTransaction, FetchedBatch } from './fetched-batch.js';
+import type { ShareMembership } from './share-membership.js';
+import {
+  initializeSharePartition,
+  type AcquiredRecords,
+  type Clock,
+  type PendingStateUpdate,
+  type ShareAcquireMode,
+  type ShareIsolationLevel,
+  type SharePartition,
+  type SharePartitionConfig,
+} from './share-partition.js';
+import type { ShareStatePersister } from './share-state-api.js';
+import type { ShareStateWrite } from './persister-state-batch.js';
+
+/** What the group says of its share-partitions (Kafka's group configs share.auto.offset.reset, share.isolation.level). */
+export interface ShareGroupSettings {
+  readonly autoOffsetReset: ShareAutoOffsetReset;
+  readonly isolationLevel: ShareIsolationLevel;
+}
+
+export interface SharePartitionManagerDeps {
+  readonly topics: { getById(topicId: string): Pick<TopicInfo, 'partitions'> | undefined };
+  readonly persister: ShareStatePersister;
+  /** Members leaving release their records; undefined: nothing tells us (locks expire instead). */
+  readonly membership: ShareMembership | undefined;
+  readonly config: SharePartitionConfig;
+  groupSettings(groupId: string): ShareGroupSettings;
+  readonly stableOffsets: StableOffsets;
+  readonly logs: Pick<LogManager, 'releaseReadBuffers'>;
+  readonly logger: Logger;
+  readonly clock?: Clock;
+}
+
+/** One partition a share fetch reads. */
+export interface ShareFetchPartition {
+  readonly topicId: string;
+  readonly partition: number;
+}
+
+export interface ShareFetchQuery {
+  readonly groupId: string;
+  readonly memberId: string;
+  readonly partitions: readonly ShareFetchPartition[];
+  /** The request's MaxBytes, capped by fetch.max.bytes. */
+  readonly maxBytes: number;
+  readonly minBytes: number;
+  readonly maxWaitMs: number;
+  readonly maxRecords: number;
+  readonly batchSize: number;
+  readonly acquireMode: ShareAcquireMode;
+}
+
+export interface ShareFetchedPartition extends ShareFetchPartition {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+  readonly leaderEpoch: number;
+  readonly records: Buffer[];
+  readonly acquiredRecords: readonly AcquiredRecords[];
+}
+
+export interface AcknowledgeOutcome {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
+/** A share-partition and what the manager keeps for it. */
+interface Slot {
+  readonly groupId: string;
+  readonly topicId: string;
+  readonly partition: number;
+  readonly state: PartitionState;
+  sp: SharePartition | undefined;
+  loading: Promise<SharePartition | AcknowledgeOutcome> | undefined;
+  /** The tail of the fetches of this share-partition (one at a time). */
+  fetching: Promise<unknown>;
+  lockTimer: NodeJS.Timeout | undefined;
+  lockDeadline: number;
+  readonly available: Set<() => void>;
+  unsubscribe: (() => void) | undefined;
+}
+
+const systemClock: Clock = { now: () => Date.now() };
+
+export class SharePartitionManager {
+  private readonly slots = new Map<string, Slot>();
+  private readonly clock: Clock;
+  private readonly shutdown = new AbortController();
+  private readonly stopListening: (() => void) | undefined;
+
+  constructor(private readonly deps: SharePartitionManagerDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.stopListening = deps.membership?.onMemberLeft((groupId, memberId) => void this.releaseMember(groupId, memberId));
+  }
+
+  /** Broker shutdown: waiting fetches answer now, timers stop. */
+  close(): void {
+    this.shutdown.abort();
+    this.stopListening?.();
+    for (const slot of this.slots.values()) {
+      if (slot.lockTimer) clearTimeout(slot.lockTimer);
+      slot.unsubscribe?.();
+    }
+    this.slots.clear();
+  }
+
+  /** The share-partition of a group, when loaded (for inspection). */
+  sharePartition(groupId: string, topicId: string, partition: number): SharePartition | undefined {
+    return this.slots.get(slotKey(groupId, topicId, partition))?.sp;
+  }
+
+  // 1. creation
+
+  private slotFor(groupId: string, topicId: string, partition: number): Slot | AcknowledgeOutcome {
+    const topic = this.deps.topics.getById(topicId);
+    if (topic === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_ID, errorMessage: null };
+    const state = topic.partitions[partition];
+    if (state === undefined) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: null };
+    const key = slotKey(groupId, topicId, partition);
+    let slot = this.slots.get(key);
+    // a topic deleted and created again: a new log, a new share-partition
+    if (slot !== undefined && slot.state.log !== state.log) {
+      this.drop(slot);
+      slot = undefined;
+    }
+    if (slot === undefined) {
+      slot = { groupId, topicId, partition, state, sp: undefined, loading: undefined, fetching: Promise.resolve(), lockTimer: undefined, lockDeadline: 0, available: new Set(), unsubscribe: undefined };
+      this.slots.set(key, slot);
+    }
+    return slot;
+  }
+
+  private drop(slot: Slot): void {
+    if (slot.lockTimer) clearTimeout(slot.lockTimer);
+    slot.unsubscribe?.();
+    this.slots.delete(slotKey(slot.groupId, slot.topicId, slot.partition));
+  }
+
+  /** The slot's share-partition, loaded (or initialized) on first use. */
+  private async load(slot: Slot): Promise<SharePartition | AcknowledgeOutcome> {
+    if (slot.sp) return slot.sp;
+    slot.loading ??= this.initialize(slot).finally(() => {
+      slot.loading = undefined;
+    });
+    return slot.loading;
+  }
+
+  private async initialize(slot: Slot): Promise<SharePartition | AcknowledgeOutcome> {
+    const { persister } = this.deps;
+    const read = await persister.read({ groupId: slot.groupId, topics: [{ topicId: slot.topicId, partitions: [{ partition: slot.partition, leaderEpoch: slot.state.leaderEpoch }] }] });
+    const r = read.topics[0]?.partitions[0];
+    if (r === undefined) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: 'no answer from the share coordinator' };
+    if (r.errorCode !== ErrorCode.NONE) return { errorCode: r.errorCode, errorMessage: r.errorMessage };
+    const persisted = { startOffset: r.startOffset ?? -1, stateEpoch: r.stateEpoch ?? 0, stateBatches: r.stateBatches ?? [] };
+    const log = slot.state.log;
+    const settings = this.deps.groupSettings(slot.groupId);
+    const reset = settings.autoOffsetReset;
+    const byTime = reset.type === 'by_duration' && persisted.startOffset === -1 ? await log.offsetForTimestamp(this.clock.now() - reset.durationMs) : null;
+    const offsets: LogOffsets = {
+      logStartOffset: log.logStartOffset,
+      latestOffset: log.highWatermark,
+      offsetForTimestamp: () => byTime?.offset,
+    };
+    const result = initializeSharePartition(this.deps.config, this.clock, persisted, reset, offsets);
+    if (result.errorCode !== ErrorCode.NONE) return { errorCode: result.errorCode, errorMessage: 'errorMessage' in result ? result.errorMessage : null };
+    const sp = (result as { sharePartition: SharePartition }).sharePartition;
+    if (persisted.startOffset === -1) {
+      // the start chosen now is the start after a restart too
+      const written = await this.persist(slot, { stateEpoch: persisted.stateEpoch, startOffset: sp.startOffset(), deliveryCompleteCount: 0, stateBatches: [] });
+      if (written.errorCode !== ErrorCode.NONE) return written;
+    }
+    // (a request may have dropped the slot meanwhile: the topic was deleted)
+    slot.sp = sp;
+    slot.unsubscribe = log.onLogStartMoved((logStartOffset) => {
+      sp.updateLogStartOffset(logStartOffset);
+      this.notifyAvailable(slot);
+    });
+    return sp;
+  }
+
+  // 2-3. fetch
+
+  /** Reads and acquires for one ShareFetch (see the opening comment); one answer per partition, in order. */
+  async fetch(q: ShareFetchQuery): Promise<ShareFetchedPartition[]> {
+    const answers = new Map<string, ShareFetchedPartition>();
+    let bytes = 0;
+    let records = 0;
+    let failed = false;
+    const slots: Array<Slot | undefined> = [];
+    for (const p of q.partitions) {
+      const slot = this.slotFor(q.groupId, p.topicId, p.partition);
+      if ('errorCode' in slot) {
+        answers.set(partitionKeyOf(p), errorAnswer(p, slot.errorCode, slot.errorMessage));
+        failed = true;
+        slots.push(undefined);
+        continue;
+      }
+      const sp = await this.load(slot);
+      if ('errorCode' in sp) {
+        answers.set(partitionKeyOf(p), errorAnswer(p, sp.errorCode, sp.errorMessage, slot.state.leaderEpoch));
+        failed = true;
+        slots.push(undefined);
+        continue;
+      }
+      slots.push(slot);
+    }
+    const attempt = async (): Promise<{ done: boolean; value: null }> => {
+      for (const slot of slots) {
+        if (slot === undefined || records >= q.maxRecords || bytes >= q.maxBytes) continue;
+        const key = partitionKeyOf(slot);
+        if ((answers.get(key)?.acquiredRecords.length ?? 0) > 0) continue;
+        const answer = await this.fetchPartition(slot, q, q.maxRecords - records, q.maxBytes - bytes);
+        if (answer.errorCode !== ErrorCode.NONE) failed = true;
+        for (const r of answer.records) bytes += r.length;
+        for (const a of answer.acquiredRecords) records += a.lastOffset - a.firstOffset + 1;
+        answers.set(key, answer);
+      }
+      return { done: failed || bytes >= Math.max(1, q.minBytes) || records >= q.maxRecords, value: null };
+    };
+    const sources: AppendSource[] = [];
+    for (const slot of slots) {
+      if (slot === undefined) continue;
+      sources.push(slot.state.log, { onAppend: (listener) => this.onAvailable(slot, listener) });
+    }
+    await longPoll({ sources, maxWaitMs: sources.length === 0 ? 0 : q.maxWaitMs, signal: this.shutdown.signal, attempt });
+    return q.partitions.map((p) => answers.get(partitionKeyOf(p)) ?? emptyAnswer(p, this.slots.get(slotKey(q.groupId, p.topicId, p.partition))?.state.leaderEpoch ?? -1));
+  }
+
+  /** One read-and-acquire of a share-partition, under its fetch lock. */
+  private fetchPartition(slot: Slot, q: ShareFetchQuery, maxRecords: number, maxBytes: number): Promise<ShareFetchedPartition> {
+    const run = slot.fetching.then(() => this.readAndAcquire(slot, q, maxRecords, maxBytes));
+    slot.fetching = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readAndAcquire(slot: Slot, q: ShareFetchQuery, maxRecords: number, maxBytes: number): Promise<ShareFetchedPartition> {
+    const sp = slot.sp;
+    const leaderEpoch = slot.state.leaderEpoch;
+    if (sp === undefined || !sp.canAcquireRecords()) return emptyAnswer(slot, leaderEpoch);
+    const log = slot.state.log;
+    const readCommitted = this.deps.groupSettings(slot.groupId).isolationLevel === 'read_committed';
+    if (log.logStartOffset > sp.startOffset()) sp.updateLogStartOffset(log.logStartOffset);
+    const fetchOffset = sp.nextFetchOffset();
+    const maxOffset = readCommitted ? await this.deps.stableOffsets.lastStableOffset(log) : log.highWatermark;
+    if (fetchOffset >= maxOffset || fetchOffset < log.logStartOffset) return emptyAnswer(slot, leaderEpoch);
+    let chunks: Buffer[];
+    try {
+      ({ chunks } = await log.read(fetchOffset, Math.max(1, maxBytes), maxOffset));
+    } catch (err) {
+      this.deps.logger.warn({ err, topicId: slot.topicId, partition: slot.partition }, 'ShareFetch: read failed');
+      return errorAnswer(slot, ErrorCode.KAFKA_STORAGE_ERROR, null, leaderEpoch);
+    }
+    const located = locateBatches(chunks);
+    const abortedTransactions: AbortedTransaction[] | undefined = readCommitted
+      ? log.collectAbortedTransactions(fetchOffset, maxOffset).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }))
+      : undefined;
+    const acquired = sp.acquire({
+      memberId: q.memberId,
+      fetchOffset,
+      batches: located.map((b) => b.batch),
+      maxFetchRecords: maxRecords,
+      batchSize: q.batchSize,
+      acquireMode: q.acquireMode,
+      isolationLevel: readCommitted ? 'read_committed' : 'read_uncommitted',
+      ...(abortedTransactions === undefined ? {} : { abortedTransactions }),
+    });
+    if (acquired.count === 0) {
+      this.deps.logs.releaseReadBuffers(chunks);
+      return emptyAnswer(slot, leaderEpoch);
+    }
+    this.scheduleLockExpiry(slot);
+    const kept = batchesHolding(located, acquired.acquiredRecords);
+    return { topicId: slot.topicId, partition: slot.partition, errorCode: ErrorCode.NONE, errorMessage: null, leaderEpoch, records: kept, acquiredRecords: acquired.acquiredRecords };
+  }
+
+  // 4. acknowledge / release
+
+  /**
+   * Applies a partition's acknowledgement batches for a member and persists them; the partition's answer.
+   * `renew`: the request is a renew-only acknowledgement (v2 IsRenewAck).
+   */
+  async acknowledge(groupId: string, memberId: string, p: ShareFetchPartition, batches: readonly ShareAcknowledgementBatch[], opts: { supportsRenew: boolean; isRenewAck: boolean }): Promise<AcknowledgeOutcome> {
+    if (validateAcknowledgementBatches(batches, opts) !== ErrorCode.NONE) return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Invalid acknowledgement batches' };
+    const slot = this.slotFor(groupId, p.topicId, p.partition);
+    if ('errorCode' in slot) return slot;
+    const sp = await this.load(slot);
+    if ('errorCode' in sp) return sp;
+    const result = sp.acknowledge(memberId, batches);
+    if (result.errorCode !== ErrorCode.NONE || !('update' in result)) return { errorCode: result.errorCode, errorMessage: 'errorMessage' in result ? result.errorMessage : null };
+    return this.complete(slot, sp, result.update);
+  }
+
+  /** Releases every record the member holds in the group's share-partitions (its session closed, or it left). */
+  async releaseMember(groupId: string, memberId: string): Promise<void> {
+    const done: Array<Promise<AcknowledgeOutcome>> = [];
+    for (const slot of this.slots.values()) {
+      const sp = slot.sp;
+      if (slot.groupId !== groupId || sp === undefined) continue;
+      const result = sp.releaseAcquiredRecords(memberId);
+      if ('update' in result) done.push(this.complete(slot, sp, result.update));
+    }
+    await Promise.all(done);
+  }
+
+  /** Persists a pending update, then commits it (or rolls it back) and wakes fetches when records came back. */
+  private async complete(slot: Slot, sp: SharePartition, update: PendingStateUpdate): Promise<AcknowledgeOutcome> {
+    const outcome = update.write === null ? { errorCode: ErrorCode.NONE, errorMessage: null } : await this.persist(slot, update.write);
+    sp.completeStateUpdate(update, outcome.errorCode === ErrorCode.NONE);
+    this.scheduleLockExpiry(slot);
+    this.notifyAvailable(slot);
+    return outcome;
+  }
+
+  private async persist(slot: Slot, write: ShareStateWrite): Promise<AcknowledgeOutcome> {
+    try {
+      const res = await this.deps.persister.write({
+        groupId: slot.groupId,
+        topics: [{ topicId: slot.topicId, partitions: [{ ...write, partition: slot.partition, leaderEpoch: slot.state.leaderEpoch }] }],
+      });
+      const r = res.topics[0]?.partitions[0];
+      if (r === undefined) return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: null };
+      return { errorCode: r.errorCode, errorMessage: r.errorMessage };
+    } catch (err) {
+      this.deps.logger.error({ err }, 'writing share-partition state failed');
+      return { errorCode: ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: null };
+    }
+  }
+
+  // 5. acquisition locks
+
+  private scheduleLockExpiry(slot: Slot): void {
+    const deadline = slot.sp?.nextAcquisitionLockDeadline();
+    if (deadline === undefined) {
+      if (slot.lockTimer) clearTimeout(slot.lockTimer);
+      slot.lockTimer = undefined;
+      return;
+    }
+    if (slot.lockTimer && slot.lockDeadline <= deadline) return;
+    if (slot.lockTimer) clearTimeout(slot.lockTimer);
+    slot.lockDeadline = deadline;
+    slot.lockTimer = setTimeout(() => this.expireLocks(slot), Math.max(0, deadline - this.clock.now()));
+    slot.lockTimer.unref();
+  }
+
+  private expireLocks(slot: Slot): void {
+    slot.lockTimer = undefined;
+    const sp = slot.sp;
+    if (sp === undefined || this.slots.get(slotKey(slot.groupId, slot.topicId, slot.partition)) !== slot) return;
+    const write = sp.expireAcquisitionLocks();
+    this.scheduleLockExpiry(slot);
+    if (write === null) return;
+    this.notifyAvailable(slot);
+    // applied already (as Kafka): a failed write is logged, the next write carries the state
+    void this.persist(slot, write).then((o) => {
+      if (o.errorCode !== ErrorCode.NONE) this.deps.logger.warn({ errorCode: o.errorCode, group: slot.groupId, partition: slot.partition }, 'persisting expired acquisition locks failed');
+    });
+  }
+
+  // waking fetches
+
+  private onAvailable(slot: Slot, listener: () => void): () => void {
+    slot.available.add(listener);
+    return () => slot.available.delete(listener);
+  }
+
+  private notifyAvailable(slot: Slot): void {
+    for (const l of [...slot.available]) l();
+  }
+}
+
+function slotKey(groupId: string, topicId: string, partition: number): string {
+  return `${groupId}\u0000${topicId}\u0000${partition}`;
+}
+
+function partitionKeyOf(p: ShareFetchPartition): string {
+  return `${p.topicId}:${p.partition}`;
+}
+
+function emptyAnswer(p: ShareFetchPartition, leaderEpoch: number): ShareFetchedPartition {
+  return { topicId: p.topicId, partition: p.partition, errorCode: ErrorCode.NONE, errorMessage: null, leaderEpoch, records: [], acquiredRecords: [] };
+}
+
+function errorAnswer(p: ShareFetchPartition, errorCode: number, errorMessage: string | null, leaderEpoch = -1): ShareFetchedPartition {
+  return { topicId: p.topicId, partition: p.partition, errorCode, errorMessage, leaderEpoch, records: [], acquiredRecords: [] };
+}
+
+/** A stored batch: its slice of the read's chunk and what acquire needs of its header. */
+interface LocatedBatch {
+  readonly bytes: Buffer;
+  readonly batch: FetchedBatch;
+}
+
+/** The whole v2 batches of the chunks (a cut batch at the end is left out), with their headers. */
+function locateBatches(chunks: readonly Buffer[]): LocatedBatch[] {
+  const out: LocatedBatch[] = [];
+  for (const chunk of chunks) {
+    let pos = 0;
+    while (pos < chunk.length) {
+      const size = entrySizeAt(chunk, pos);
+      if (size <= 0 || pos + size > chunk.length) break;
+      const bytes = chunk.subarray(pos, pos + size);
+      pos += size;
+      const h = readBatchHeader(bytes);
+      const control = (h.attributes & ATTR_CONTROL) !== 0;
+      const marker = control ? readTransactionMarker(bytes) : null;
+      out.push({
+        bytes,
+        batch: {
+          baseOffset: h.baseOffset,
+          lastOffset: lastOffsetOf(h),
+          producerId: h.producerId,
+          isTransactional: (h.attributes & ATTR_TRANSACTIONAL) !== 0,
+          ...(marker === null ? {} : { control: marker.commit ? ('commit' as const) : ('abort' as const) }),
+        },
+      });
+    }
+  }
+  return out;
+}
+
+/**
+ * The batches that hold acquired records, as slices of the read. Adjacent batches of one chunk stay one
+ * slice, so a response carries as few buffers as the log gave.
+ */
+function batchesHolding(located: readonly LocatedBatch[], acquired: readonly AcquiredRecords[]): Buffer[] {
+  const out: Buffer[] = [];
+  let run: { memory: ArrayBufferLike; byteOffset: number; length: number } | undefined;
+  const flush = (): void => {
+    if (run) out.push(Buffer.from(run.memory, run.byteOffset, run.length));
+    run = undefined;
+  };
+  for (const b of located) {
+    const holds = acquired.some((a) => a.firstOffset <= b.batch.lastOffset && a.lastOffset >= b.batch.baseOffset);
+    if (!holds) {
+      flush();
+      continue;
+    }
+    const bytes = b.bytes;
+    if (run && run.memory === bytes.buffer && run.byteOffset + run.length === bytes.byteOffset) {
+      run.length += bytes.length;
+      continue;
+    }
+    flush();
+    run = { memory: bytes.buffer, byteOffset: bytes.byteOffset, length: bytes.length };
+  }
+  flush();
+  return out;
+}
