@@ -100,6 +100,18 @@ describe('ShareGroupHeartbeat', () => {
     return res;
   }
 
+  /**
+   * Heartbeats until the member has partitions, as a real client does: with the share coordinator as
+   * persister, a share-partition is assigned only once its state is initialized (as Kafka 4.1).
+   */
+  async function untilAssigned(c: RawClient, groupId: string, m: Member): Promise<void> {
+    for (let i = 0; keysOf(m).length === 0; i++) {
+      if (i > 200) throw new Error(`member ${m.memberId} got no partitions`);
+      await new Promise((r) => setTimeout(r, 25));
+      await beat(c, groupId, m);
+    }
+  }
+
   async function settle(c: RawClient, groupId: string, members: readonly Member[]): Promise<void> {
     for (let round = 0; round < 20; round++) {
       let changed = false;
@@ -129,6 +141,7 @@ describe('ShareGroupHeartbeat', () => {
       const { member: a, res: aJoined } = await join(c, 'sg-split', ['sg-split']);
       expect(aJoined.memberEpoch).toBe(1);
       expect(aJoined.heartbeatIntervalMs).toBe(250);
+      await untilAssigned(c, 'sg-split', a);
       expect(a.assigned.get(topicId)?.sort()).toEqual([0, 1]);
       expect(broker.broker.groups.isMember('sg-split', a.memberId)).toBe(true);
 
@@ -239,6 +252,9 @@ describe('ShareGroupHeartbeat', () => {
     const topicId = await createTopic('sg-admin', 2);
     const c = await client();
     const a = (await join(c, 'sg-admin', ['sg-admin'])).member;
+    await untilAssigned(c, 'sg-admin', a);
+    // the group epoch moved once more when the share-partitions' state was initialized
+    expect(a.epoch).toBe(2);
     const listed = await c.request(schemas.listGroupsRequest, schemas.listGroupsResponse, 5, { statesFilter: [], typesFilter: ['share'] });
     expect(listed.groups.find((g) => g.groupId === 'sg-admin')).toEqual({ groupId: 'sg-admin', protocolType: 'share', groupState: 'Stable', groupType: 'share' });
     const byState = await c.request(schemas.listGroupsRequest, schemas.listGroupsResponse, 5, { statesFilter: ['empty'], typesFilter: ['share'] });
@@ -250,9 +266,9 @@ describe('ShareGroupHeartbeat', () => {
 
     const sgDescribed = await c.request(schemas.shareGroupDescribeRequest, schemas.shareGroupDescribeResponse, 1, { groupIds: ['sg-admin', 'sg-nowhere'], includeAuthorizedOperations: false });
     const [group, unknown] = sgDescribed.groups;
-    expect(group).toMatchObject({ errorCode: ErrorCode.NONE, groupId: 'sg-admin', groupState: 'Stable', groupEpoch: 1, assignmentEpoch: 1, assignorName: 'simple' });
+    expect(group).toMatchObject({ errorCode: ErrorCode.NONE, groupId: 'sg-admin', groupState: 'Stable', groupEpoch: a.epoch, assignmentEpoch: a.epoch, assignorName: 'simple' });
     expect(group!.members).toHaveLength(1);
-    expect(group!.members[0]).toMatchObject({ memberId: a.memberId, memberEpoch: 1, clientId: 'sg-client', subscribedTopicNames: ['sg-admin'], rackId: null });
+    expect(group!.members[0]).toMatchObject({ memberId: a.memberId, memberEpoch: a.epoch, clientId: 'sg-client', subscribedTopicNames: ['sg-admin'], rackId: null });
     expect(group!.members[0]!.assignment).toEqual({ topicPartitions: [{ topicId, topicName: 'sg-admin', partitions: [0, 1] }] });
     expect(unknown).toMatchObject({ errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: 'Group sg-nowhere not found.' });
 
