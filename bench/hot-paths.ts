@@ -31,6 +31,7 @@ const connection: ConnectionInfo = {
   close: () => undefined,
   afterResponse: (done) => done(),
   detach: () => undefined,
+  whenClosed: () => undefined,
 };
 
 function targetOf(b: RunningBroker): DispatchTarget {

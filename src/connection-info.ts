@@ -1,6 +1,6 @@
 /**
  * What a handler sees of the connection its request came on (connection.ts
- * implements it): where it comes from, and the three things a handler may do
+ * implements it): where it comes from, and the things a handler may do
  * to it. Who the client is (principal, client id, software) is the Session's
  * (session.ts), not the connection's.
  */
@@ -23,4 +23,6 @@ export interface ConnectionInfo {
    * fdatasync rounds (group commit) instead of taking one each.
    */
   detach(): void;
+  /** Runs `done` once when the connection closes (by either side), or at once if it is closed already. */
+  whenClosed(done: () => void): void;
 }

@@ -109,6 +109,8 @@ export class Connection implements ConnectionInfo {
   /** Hooks of the request in progress (afterResponse), and of responses still being written. */
   private responseHooks: Array<() => void> = [];
   private readonly unsentHooks = new Set<Array<() => void>>();
+  /** Hooks that run when the connection closes (whenClosed); undefined once it has. */
+  private closeHooks: Array<() => void> | undefined = [];
   /** Writes the responses in their turn. */
   private readonly writer: ResponseWriter;
   /** Requests being handled (the one in order and any detached ones). */
@@ -144,6 +146,9 @@ export class Connection implements ConnectionInfo {
       session.close();
       this.releaseAll();
       this.onClose(this);
+      const hooks = this.closeHooks ?? [];
+      this.closeHooks = undefined;
+      for (const hook of hooks) hook();
     });
   }
 
@@ -163,6 +168,11 @@ export class Connection implements ConnectionInfo {
   afterResponse(done: () => void): void {
     if (this.closed) done();
     else this.responseHooks.push(done);
+  }
+
+  whenClosed(done: () => void): void {
+    if (this.closeHooks === undefined) done();
+    else this.closeHooks.push(done);
   }
 
   detach(): void {

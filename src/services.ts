@@ -87,6 +87,8 @@ export interface ShareFetches {
   readonly sessions: Pick<ShareFetchesImpl['sessions'], 'fetchContext' | 'acknowledgeContext'>;
   readonly partitions: Pick<ShareFetchesImpl['partitions'], 'fetch' | 'acknowledge' | 'releaseMember'>;
   recordLockDurationMs(): number;
+  /** Ends the share sessions a connection opened when it closes, releasing their members' records. */
+  watchConnection: ShareFetchesImpl['watchConnection'];
   /** Gives the record buffers of an answer back to storage once written. */
   releaseRecords(records: readonly Buffer[]): void;
 }

@@ -12,7 +12,10 @@
  * stored batches holding acquired records, as Fetch answers them. When fewer
  * than MinBytes were acquired the request waits up to MaxWaitMs for appends
  * or released records. A closing request (epoch -1) fetches nothing and
- * releases what the member still holds. IsRenewAck (v2) requests only
+ * releases what the member still holds; so does the close of the connection
+ * that opened the session (as Kafka's disconnect listener). Membership is not
+ * checked here, as Kafka does not (the group coordinator decides assignments;
+ * a fetch by any member id is served). IsRenewAck (v2) requests only
  * acknowledge (RENEW extends locks). The response lists the partitions with
  * records, an error or an acknowledgement answer, and
  * AcquisitionLockTimeoutMs (group.share.record.lock.duration.ms).
@@ -70,8 +73,9 @@ export const shareFetchHandler = defineHandler({
       }
     }
     const forgotten = req.forgottenTopicsData.flatMap((f) => f.partitions.map((partition) => ({ topicId: f.topicId, partition })));
-    const context = shares.sessions.fetchContext({ groupId, memberId, epoch: req.shareSessionEpoch, partitions, forgotten, hasAcknowledgements: acks.length > 0 });
+    const context = shares.sessions.fetchContext({ groupId, memberId, epoch: req.shareSessionEpoch, partitions, forgotten, hasAcknowledgements: acks.length > 0, connectionId: ctx.connection.id });
     if (context.kind === 'error') return fail(context.errorCode, context.errorMessage);
+    if (context.isNew) shares.watchConnection(ctx.connection);
 
     const ackResults = new Map<string, AcknowledgeOutcome>();
     const renew = { supportsRenew: version >= 2, isRenewAck };

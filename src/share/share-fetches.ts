@@ -15,6 +15,7 @@
  */
 import type { LogManager } from '../../storage/index.js';
 import type { StableOffsets } from '../fetch/partition-read.js';
+import type { ConnectionInfo } from '../connection-info.js';
 import type { Logger } from '../logger.js';
 import type { TopicInfo } from '../metadata/topic-manager.js';
 import type { ShareMembership } from './share-membership.js';
@@ -63,6 +64,8 @@ export class ShareFetches {
   private readonly config: SharePartitionConfig;
   private readonly stopListening: (() => void) | undefined;
   private readonly logs: Pick<LogManager, 'releaseReadBuffers'>;
+  /** Connections whose close ends their sessions (watchConnection). */
+  private readonly watched = new Set<number>();
 
   constructor(deps: ShareFetchesDeps) {
     this.config = sharePartitionConfigOf(deps.config);
@@ -83,6 +86,19 @@ export class ShareFetches {
     });
     this.stopListening = deps.membership?.onMemberLeft((groupId, memberId) => {
       this.sessions.remove(groupId, memberId);
+    });
+  }
+
+  /**
+   * Ends the sessions of a connection when it closes, releasing what their members hold (Kafka's
+   * ShareSessionCache disconnect listener); registered once per connection, by its first ShareFetch.
+   */
+  watchConnection(connection: Pick<ConnectionInfo, 'id' | 'whenClosed'>): void {
+    if (this.watched.has(connection.id)) return;
+    this.watched.add(connection.id);
+    connection.whenClosed(() => {
+      this.watched.delete(connection.id);
+      for (const s of this.sessions.connectionClosed(connection.id)) void this.partitions.releaseMember(s.groupId, s.memberId);
     });
   }
 

@@ -19,7 +19,9 @@
  * A ShareAcknowledge checks the same way without changing the partitions
  * (epoch 0 has no meaning there: INVALID_SHARE_SESSION_EPOCH) and moves the
  * epoch too. Sessions end when closed, when their member leaves the group,
- * or when the cache is closed.
+ * when the connection that opened them closes (Kafka's disconnect listener:
+ * the member's records are then released at once rather than when their
+ * locks expire), or when the cache is closed.
  */
 import { ErrorCode } from '../../protocol/index.js';
 
@@ -41,6 +43,8 @@ export interface ShareSession {
   epoch: number;
   /** In the order they were added. */
   readonly partitions: Map<string, SessionPartition>;
+  /** The connection whose ShareFetch opened it: its close ends the session (connectionClosed). */
+  readonly connectionId: number;
 }
 
 export type ShareSessionContext =
@@ -80,13 +84,14 @@ export class ShareSessionCache {
     partitions: readonly SessionPartition[];
     forgotten: readonly SessionPartition[];
     hasAcknowledgements: boolean;
+    connectionId: number;
   }): ShareSessionContext {
     const key = keyOf(req.groupId, req.memberId);
     if (req.epoch === INITIAL_EPOCH) {
       if (req.hasAcknowledgements) return error(ErrorCode.INVALID_REQUEST, 'Acknowledge data present on initial epoch');
       this.sessions.delete(key);
       if (this.sessions.size >= this.maxSessions()) return error(SHARE_SESSION_LIMIT_REACHED, 'The share session cache is full');
-      const session: ShareSession = { groupId: req.groupId, memberId: req.memberId, epoch: nextEpoch(INITIAL_EPOCH), partitions: new Map() };
+      const session: ShareSession = { groupId: req.groupId, memberId: req.memberId, epoch: nextEpoch(INITIAL_EPOCH), partitions: new Map(), connectionId: req.connectionId };
       for (const p of req.partitions) session.partitions.set(partitionKey(p.topicId, p.partition), p);
       this.sessions.set(key, session);
       return { kind: 'session', session, isNew: true, isFinal: false };
@@ -122,6 +127,21 @@ export class ShareSessionCache {
   /** Removes the member's session (it left the group); true when there was one. */
   remove(groupId: string, memberId: string): boolean {
     return this.sessions.delete(keyOf(groupId, memberId));
+  }
+
+  /**
+   * The connection closed: the sessions it opened end, as Kafka's ShareSessionCache ends them on a
+   * disconnect. Returns them, for their members' records to be released. A session the member opened
+   * again on another connection since is not the closed connection's and stays.
+   */
+  connectionClosed(connectionId: number): ShareSession[] {
+    const ended: ShareSession[] = [];
+    for (const [key, session] of this.sessions) {
+      if (session.connectionId !== connectionId) continue;
+      this.sessions.delete(key);
+      ended.push(session);
+    }
+    return ended;
   }
 
   clear(): void {

@@ -3,7 +3,7 @@
  * client): records acquired, accepted, released, rejected; acquisition locks
  * expiring and the records delivered again until the delivery count limit
  * archives them; share sessions' epochs and errors; a long poll woken by an
- * append; and the share-partition state (start offset, per-record states and
+ * append; the close of a connection ending its share sessions; and the share-partition state (start offset, per-record states and
  * delivery counts) after a restart on the same data directory.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -210,6 +210,26 @@ describe('ShareFetch and ShareAcknowledge', () => {
     await expect.poll(() => sharePartition(topicId)?.startOffset(), { timeout: 5000 }).toBe(3);
     expect(acquired(await shareFetch(c, topicId, { epoch: 3 }))).toEqual([]);
     await expect.poll(async () => (await persisted(topicId)).stateBatches, { timeout: 5000 }).toEqual([{ firstOffset: 0, lastOffset: 2, deliveryState: 4, deliveryCount: 2 }]);
+  });
+
+  it('the close of the connection that opened a share session ends it and releases its records at once (not at lock expiry)', async () => {
+    const c = await start();
+    const topicId = await createTopic('disconnect');
+    const a = await RawClient.connect(running!.port);
+    await shareFetch(a, topicId, { epoch: 0 });
+    await produce('disconnect', 4);
+    expect(acquired(await shareFetch(a, topicId, { epoch: 1 }))).toEqual([[0, 3, 1]]);
+    // member-2 opens its session on a connection it then moves away from: that one's close does not end it
+    const old = await RawClient.connect(running!.port);
+    await shareFetch(old, topicId, { epoch: 0, memberId: 'member-2' });
+    expect(acquired(await shareFetch(c, topicId, { epoch: 0, memberId: 'member-2' }))).toEqual([]);
+    old.close();
+    a.close();
+    // the lock is 30 s: the records come back because the connection closed
+    const res = await shareFetch(c, topicId, { epoch: 1, memberId: 'member-2', maxWaitMs: 5000 });
+    expect(acquired(res)).toEqual([[0, 3, 2]]);
+    expect(running!.broker.shareFetches.sessions.get(GROUP, MEMBER)).toBeUndefined();
+    expect(running!.broker.shareFetches.sessions.get(GROUP, 'member-2')?.epoch).toBe(2);
   });
 
   it('a waiting fetch is woken by an append', async () => {

@@ -30,6 +30,7 @@ function target(protocol: SecurityProtocol = 'PLAINTEXT'): DispatchTarget & { cl
     close: (reason) => closed.push(reason),
     afterResponse: (done) => done(),
     detach: () => undefined,
+    whenClosed: () => undefined,
   };
   const session = new Session({ name: protocol, securityProtocol: protocol });
   return { services: broker.broker.services, session, connection, log: broker.broker.logger, closed };
