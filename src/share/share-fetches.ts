@@ -2,8 +2,8 @@
  * The data side of share groups as the broker holds it: the share session
  * cache and the share-partition manager, built from the broker's share
  * configs (read and checked at start, as Kafka's GroupCoordinatorConfig
- * checks them), and the member-left hook that ends a member's session and
- * releases its records. ShareFetch and ShareAcknowledge reach it through
+ * checks them), and the connection-close hook that ends a connection's
+ * share sessions and releases their members' records. ShareFetch and ShareAcknowledge reach it through
  * BrokerServices.shareFetches.
  *
  * Configs: group.share.record.lock.duration.ms (30000; between
@@ -50,6 +50,10 @@ export interface ShareFetchesDeps {
   readonly config: ShareConfigView;
   readonly topics: { getById(topicId: string): Pick<TopicInfo, 'partitions'> | undefined };
   readonly persister: ShareStatePersister;
+  /**
+   * The group coordinator's members. Not consulted by fetches, as Kafka's are not (ShareFetch serves any
+   * member id; a member's leave does not end its share session: its closing acknowledgements follow it).
+   */
   readonly membership: ShareMembership | undefined;
   /** Per-group settings; the defaults until group configs (share.auto.offset.reset, share.isolation.level) exist. */
   readonly groupSettings?: (groupId: string) => ShareGroupSettings;
@@ -62,7 +66,6 @@ export class ShareFetches {
   readonly sessions: ShareSessionCache;
   readonly partitions: SharePartitionManager;
   private readonly config: SharePartitionConfig;
-  private readonly stopListening: (() => void) | undefined;
   private readonly logs: Pick<LogManager, 'releaseReadBuffers'>;
   /** Connections whose close ends their sessions (watchConnection). */
   private readonly watched = new Set<number>();
@@ -76,16 +79,11 @@ export class ShareFetches {
     this.partitions = new SharePartitionManager({
       topics: deps.topics,
       persister: deps.persister,
-      // the manager releases records itself; the session ends here
-      membership: deps.membership,
       config: this.config,
       groupSettings,
       stableOffsets: deps.stableOffsets,
       logs: deps.logs,
       logger: deps.logger.child({ component: 'share-fetch' }),
-    });
-    this.stopListening = deps.membership?.onMemberLeft((groupId, memberId) => {
-      this.sessions.remove(groupId, memberId);
     });
   }
 
@@ -112,7 +110,6 @@ export class ShareFetches {
 
   /** Broker shutdown: waiting share fetches answer now. */
   close(): void {
-    this.stopListening?.();
     this.partitions.close();
     this.sessions.clear();
   }

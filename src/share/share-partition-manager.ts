@@ -26,8 +26,12 @@
  * 4. Acknowledge / release: the share-partition's pending update is written
  *    to the share coordinator (fdatasync'ed), then committed; a failed write
  *    rolls it back and answers its error. A member that closes its session,
- *    or leaves the group (ShareMembership.onMemberLeft), has its acquired
- *    records released at once.
+ *    or whose connection closes (share-fetches.ts), has its acquired records
+ *    released at once. Leaving the group does not release them, as in Kafka:
+ *    a client leaves (ShareGroupHeartbeat -1) and then sends its last
+ *    acknowledgements in the closing ShareAcknowledge, which must still find
+ *    the records acquired; a member that vanished has its records back when
+ *    its connection closes or, at the latest, when their locks expire.
  * 5. Acquisition locks: each share-partition has one timer, set to its
  *    earliest lock deadline; when it fires the expired records go back to
  *    AVAILABLE (ARCHIVED at group.share.delivery.count.limit), the change is
@@ -48,7 +52,6 @@ import type { ShareAcknowledgementBatch } from './acknowledge.js';
 import { validateAcknowledgementBatches } from './acknowledge.js';
 import type { LogOffsets, ShareAutoOffsetReset } from './auto-offset-reset.js';
 import type { AbortedTransaction, FetchedBatch } from './fetched-batch.js';
-import type { ShareMembership } from './share-membership.js';
 import {
   initializeSharePartition,
   type AcquiredRecords,
@@ -71,8 +74,6 @@ export interface ShareGroupSettings {
 export interface SharePartitionManagerDeps {
   readonly topics: { getById(topicId: string): Pick<TopicInfo, 'partitions'> | undefined };
   readonly persister: ShareStatePersister;
-  /** Members leaving release their records; undefined: nothing tells us (locks expire instead). */
-  readonly membership: ShareMembership | undefined;
   readonly config: SharePartitionConfig;
   groupSettings(groupId: string): ShareGroupSettings;
   readonly stableOffsets: StableOffsets;
@@ -135,17 +136,14 @@ export class SharePartitionManager {
   private readonly slots = new Map<string, Slot>();
   private readonly clock: Clock;
   private readonly shutdown = new AbortController();
-  private readonly stopListening: (() => void) | undefined;
 
   constructor(private readonly deps: SharePartitionManagerDeps) {
     this.clock = deps.clock ?? systemClock;
-    this.stopListening = deps.membership?.onMemberLeft((groupId, memberId) => void this.releaseMember(groupId, memberId));
   }
 
   /** Broker shutdown: waiting fetches answer now, timers stop. */
   close(): void {
     this.shutdown.abort();
-    this.stopListening?.();
     for (const slot of this.slots.values()) {
       if (slot.lockTimer) clearTimeout(slot.lockTimer);
       slot.unsubscribe?.();

@@ -18,10 +18,11 @@
  *
  * A ShareAcknowledge checks the same way without changing the partitions
  * (epoch 0 has no meaning there: INVALID_SHARE_SESSION_EPOCH) and moves the
- * epoch too. Sessions end when closed, when their member leaves the group,
- * when the connection that opened them closes (Kafka's disconnect listener:
+ * epoch too. Sessions end when closed, when the connection that opened them closes (Kafka's disconnect listener:
  * the member's records are then released at once rather than when their
- * locks expire), or when the cache is closed.
+ * locks expire), or when the cache is closed; not when their member leaves
+ * the group (as Kafka: a client's close leaves the group, then acknowledges
+ * in the closing request).
  */
 import { ErrorCode } from '../../protocol/index.js';
 

@@ -288,6 +288,8 @@ describe('ShareGroupHeartbeat', () => {
     let c = await client();
     const a = (await join(c, 'sg-restart', ['sg-restart'])).member;
     const b = (await join(c, 'sg-restart', ['sg-restart'])).member;
+    await untilAssigned(c, 'sg-restart', a);
+    await untilAssigned(c, 'sg-restart', b);
     await settle(c, 'sg-restart', [a, b]);
     const epoch = b.epoch;
     const bKeys = keysOf(b);
