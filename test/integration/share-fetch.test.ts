@@ -3,8 +3,9 @@
  * client): records acquired, accepted, released, rejected; acquisition locks
  * expiring and the records delivered again until the delivery count limit
  * archives them; share sessions' epochs and errors; a long poll woken by an
- * append; the close of a connection ending its share sessions; and the share-partition state (start offset, per-record states and
- * delivery counts) after a restart on the same data directory.
+ * append; the close of a connection ending its share sessions; and the
+ * share-partition state (start offset, per-record states and delivery
+ * counts) after a restart on the same data directory.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
