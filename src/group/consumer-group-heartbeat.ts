@@ -54,6 +54,7 @@ import {
 } from './consumer/consumer-group-member.js';
 import { reconcileMember } from './consumer/current-assignment-builder.js';
 import { checkMemberEpoch, heartbeatKind, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH, unknownMember } from './consumer/epochs.js';
+import { throwIfConsumerGroupIsFull } from './consumer/group-limits.js';
 import { MemberState } from './consumer/member-state.js';
 import { replaceStaticMember, staticMemberOf, staticMemberTemporaryLeave } from './consumer/static-members.js';
 import { buildTargetAssignment, type AssignFunction } from './consumer/target-assignment-builder.js';
@@ -265,6 +266,7 @@ export class ConsumerGroups {
       group = new ConsumerGroup(p.groupId);
       this.groups.set(p.groupId, group);
     }
+    throwIfConsumerGroupIsFull(group, p.memberId, this.store.config.consumerMaxSize);
     const owned = p.topicPartitions === null ? null : topicPartitions(p.topicPartitions.map((t) => [t.topicId, t.partitions] as const));
 
     // the member, as it was before this heartbeat
