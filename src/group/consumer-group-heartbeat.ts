@@ -21,8 +21,9 @@
  *    full one (a join, or every non-optional field set), as Kafka.
  *
  * Timers, in the shard's CoordinatorTimer:
- * - "consumer-session-<group>-<member>": group.consumer.session.timeout.ms,
- *   reset by every heartbeat; on expiry the member is removed and the group
+ * - "consumer-session-<group>-<member>": the group's consumer.session.timeout.ms
+ *   (group-configs.ts; group.consumer.session.timeout.ms unless the group sets
+ *   it), reset by every heartbeat; on expiry the member is removed and the group
  *   epoch bumps.
  * - "consumer-rebalance-<group>-<member>": the member's rebalance timeout
  *   while it holds partitions it was asked to revoke; on expiry it is fenced
@@ -35,10 +36,9 @@
  * are rebuilt from the records when the partition loads (`load`).
  *
  * Errors are thrown as KafkaError by the steps and turned into the response
- * here. Not done yet: regular-expression subscriptions (INVALID_REQUEST),
- * rack-aware assignment, migration between the classic and consumer
- * protocols, group.consumer.max.size and the min/max session and heartbeat
- * bounds, expiry of empty consumer groups.
+ * here. A join beyond group.consumer.max.size is refused (consumer/group-limits.ts).
+ * Not done yet: regular-expression subscriptions (INVALID_REQUEST), migration
+ * between the classic and consumer protocols.
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
@@ -72,6 +72,7 @@ import {
   targetMetadataRecord,
 } from './consumer-group-log.js';
 import type { ConsumerGroupRecord } from './consumer-group-records.js';
+import { consumerGroupTimeouts, type ConsumerGroupTimeouts } from './group-configs.js';
 import type { GroupStore } from './group-store.js';
 
 /** A topic as the consumer protocol resolves a subscribed name. */
@@ -82,6 +83,9 @@ export interface SubscribedTopic {
 
 /** Looks a topic up by name (the broker's metadata). */
 export type TopicLookup = (name: string) => SubscribedTopic | undefined;
+
+/** The configs set on a group (group-configs.ts); empty when none. */
+export type GroupConfigLookup = (groupId: string) => Readonly<Record<string, string>>;
 
 export interface ConsumerHeartbeatParams {
   readonly version: number;
@@ -147,7 +151,13 @@ export class ConsumerGroups {
   constructor(
     private readonly store: GroupStore,
     private readonly topics: TopicLookup,
+    private readonly groupConfigs: GroupConfigLookup = () => ({}),
   ) {}
+
+  /** The group's session timeout and heartbeat interval: its own configs, else the broker's. */
+  private timeouts(groupId: string): ConsumerGroupTimeouts {
+    return consumerGroupTimeouts(this.groupConfigs(groupId), this.store.config);
+  }
 
   get(groupId: string): ConsumerGroup | undefined {
     return this.groups.get(groupId);
@@ -374,7 +384,7 @@ export class ConsumerGroups {
       errorMessage: null,
       memberId: next.memberId,
       memberEpoch: next.memberEpoch,
-      heartbeatIntervalMs: this.store.config.consumerHeartbeatIntervalMs,
+      heartbeatIntervalMs: this.timeouts(group.groupId).heartbeatIntervalMs,
       assignment: sendAssignment ? { topicPartitions: assignmentOf(next.assignedPartitions) } : null,
     };
   }
@@ -395,7 +405,7 @@ export class ConsumerGroups {
       group.putMember(away);
       records.push(currentAssignmentRecord(group.groupId, away));
       // the static member's session still runs: it must come back within it
-      this.store.timer.schedule(sessionKey(group.groupId, member.memberId), this.store.config.consumerSessionTimeoutMs, () => this.fence(group, member.memberId, 'session timeout'));
+      this.store.timer.schedule(sessionKey(group.groupId, member.memberId), this.timeouts(group.groupId).sessionTimeoutMs, () => this.fence(group, member.memberId, 'session timeout'));
     } else {
       records.push(...this.fence(group, member.memberId, 'left'));
     }
@@ -434,7 +444,7 @@ export class ConsumerGroups {
 
   private scheduleTimers(group: ConsumerGroup, before: ConsumerGroupMember | undefined, next: ConsumerGroupMember): void {
     const timer = this.store.timer;
-    timer.schedule(sessionKey(group.groupId, next.memberId), this.store.config.consumerSessionTimeoutMs, () => this.fence(group, next.memberId, 'session timeout'));
+    timer.schedule(sessionKey(group.groupId, next.memberId), this.timeouts(group.groupId).sessionTimeoutMs, () => this.fence(group, next.memberId, 'session timeout'));
     const key = rebalanceKey(group.groupId, next.memberId);
     if (next.state !== MemberState.UNREVOKED_PARTITIONS) {
       timer.cancel(key);

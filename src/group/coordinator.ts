@@ -72,6 +72,8 @@ export interface GroupCoordinatorDeps {
     partition(topic: string, partition: number): LagPartition | undefined;
     /** A topic by name, with its id: the consumer protocol resolves subscriptions to topic ids. */
     get(name: string): (InternalTopicInfo & { readonly topicId: string }) | undefined;
+    /** The configs set on a group (group-configs.ts), stored with the topics. */
+    groupConfigs?(groupId: string): Readonly<Record<string, string>>;
   };
 }
 
@@ -90,7 +92,7 @@ export class GroupCoordinator {
       // every record of __consumer_offsets sets (or removes) its key's state: compaction's premise
       latestPerKey: true,
       logger: log,
-      newShard: (ctx) => new GroupCoordinatorShard(ctx, config, log, (name) => deps.topics.get(name)),
+      newShard: (ctx) => new GroupCoordinatorShard(ctx, config, log, (name) => deps.topics.get(name), (groupId) => deps.topics.groupConfigs?.(groupId) ?? {}),
     });
     this.routing = {
       unavailable: (groupId, allowEmptyId) => this.unavailable(groupId, allowEmptyId),

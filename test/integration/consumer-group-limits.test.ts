@@ -1,7 +1,9 @@
 /**
  * The limits and configs of consumer groups (KIP-848) on a real broker with
  * raw frames: group.consumer.max.size, the session and heartbeat bounds
- * checked at start, static members rejoining, and the members' racks.
+ * checked at start, group configs (DescribeConfigs / IncrementalAlterConfigs
+ * on GROUP resources, stored across a restart, used by the heartbeat),
+ * static members rejoining, and the members' racks.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -13,6 +15,9 @@ import { ConfigError, startBroker, type RunningBroker } from '../../src/index.js
 import { RawClient } from '../helpers/raw-client.js';
 
 const { consumerGroupHeartbeatRequest: hbReq, consumerGroupHeartbeatResponse: hbRes } = schemas;
+const GROUP = 32;
+const SET = 0;
+const DELETE = 1;
 type HeartbeatBody = MessageInput<typeof hbReq>;
 type HeartbeatAnswer = MessageValue<typeof hbRes>;
 
@@ -99,6 +104,134 @@ describe('consumer group limits', () => {
       const back = await heartbeat(c, joinBody('lim-static-size', newId(), ['lim-static-size'], 'instance-1'));
       expect(back.errorCode).toBe(ErrorCode.GROUP_MAX_SIZE_REACHED);
     });
+  });
+});
+
+async function alterGroup(c: RawClient, groupId: string, configs: Array<{ name: string; configOperation: number; value: string | null }>, validateOnly = false) {
+  const res = await c.request(schemas.incrementalAlterConfigsRequest, schemas.incrementalAlterConfigsResponse, 1, {
+    resources: [{ resourceType: GROUP, resourceName: groupId, configs }],
+    validateOnly,
+  });
+  return res.responses[0]!;
+}
+
+async function describeGroupConfigs(c: RawClient, groupId: string) {
+  const res = await c.request(schemas.describeConfigsRequest, schemas.describeConfigsResponse, 4, {
+    resources: [{ resourceType: GROUP, resourceName: groupId, configurationKeys: null }],
+    includeSynonyms: true,
+    includeDocumentation: false,
+  });
+  return res.results[0]!;
+}
+
+describe('group configs (GROUP resources)', () => {
+  let broker: RunningBroker;
+  let dataDir: string;
+  const clients: RawClient[] = [];
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(pathJoin(tmpdir(), 'gregor-group-configs-'));
+    broker = await startBroker({ dataDir, port: 0, config: { ...BOUNDS, 'group.consumer.max.session.timeout.ms': 60_000, 'gregor.flush.acks.all': false } });
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  afterAll(async () => {
+    await broker?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function client(): Promise<RawClient> {
+    const c = await RawClient.connect(broker.port, '127.0.0.1', 'group-configs');
+    clients.push(c);
+    return c;
+  }
+
+  async function heartbeat(c: RawClient, body: HeartbeatBody): Promise<HeartbeatAnswer> {
+    for (let i = 0; ; i++) {
+      const res = await c.request(hbReq, hbRes, 1, body);
+      if ((res.errorCode !== ErrorCode.COORDINATOR_NOT_AVAILABLE && res.errorCode !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) || i > 200) return res;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  it('a group without configs is described with the broker defaults; set ones are GROUP_CONFIG, kept across a restart', async () => {
+    let c = await client();
+    const fresh = await describeGroupConfigs(c, 'gc-any');
+    expect(fresh.errorCode).toBe(ErrorCode.NONE);
+    expect(fresh.configs.map((e) => [e.name, e.value, e.configSource, e.readOnly])).toEqual([
+      ['consumer.session.timeout.ms', '3000', 5, false],
+      ['consumer.heartbeat.interval.ms', '500', 5, false],
+    ]);
+
+    expect(await alterGroup(c, 'gc-kept', [{ name: 'consumer.session.timeout.ms', configOperation: SET, value: '20000' }])).toMatchObject({ errorCode: ErrorCode.NONE });
+    // validate_only changes nothing
+    expect(await alterGroup(c, 'gc-kept', [{ name: 'consumer.heartbeat.interval.ms', configOperation: SET, value: '900' }], true)).toMatchObject({ errorCode: ErrorCode.NONE });
+    const set = await describeGroupConfigs(c, 'gc-kept');
+    expect(set.configs.map((e) => [e.name, e.value, e.configSource])).toEqual([
+      ['consumer.session.timeout.ms', '20000', 8],
+      ['consumer.heartbeat.interval.ms', '500', 5],
+    ]);
+    expect(set.configs[0]!.synonyms).toEqual([{ name: 'consumer.session.timeout.ms', value: '20000', source: 8 }]);
+
+    await broker.close();
+    broker = await startBroker({ dataDir, port: 0, config: { ...BOUNDS, 'group.consumer.max.session.timeout.ms': 60_000, 'gregor.flush.acks.all': false } });
+    clients.splice(0);
+    c = await client();
+    const after = await describeGroupConfigs(c, 'gc-kept');
+    expect(after.configs.map((e) => [e.name, e.value, e.configSource])).toEqual([
+      ['consumer.session.timeout.ms', '20000', 8],
+      ['consumer.heartbeat.interval.ms', '500', 5],
+    ]);
+    // DELETE goes back to the broker's value
+    expect(await alterGroup(c, 'gc-kept', [{ name: 'consumer.session.timeout.ms', configOperation: DELETE, value: null }])).toMatchObject({ errorCode: ErrorCode.NONE });
+    expect((await describeGroupConfigs(c, 'gc-kept')).configs[0]).toMatchObject({ value: '3000', configSource: 5 });
+  });
+
+  it('refuses what Kafka refuses, with its errors and words', async () => {
+    const c = await client();
+    const cases: Array<[string, Array<{ name: string; configOperation: number; value: string | null }>, number, string]> = [
+      ['gc-bad', [{ name: 'share.session.timeout.ms', configOperation: SET, value: '45000' }], ErrorCode.INVALID_CONFIG, 'Unknown group config name: share.session.timeout.ms'],
+      ['gc-bad', [{ name: 'consumer.session.timeout.ms', configOperation: SET, value: 'soon' }], ErrorCode.INVALID_CONFIG, 'Invalid value soon for configuration consumer.session.timeout.ms: Not a number of type INT'],
+      ['gc-bad', [{ name: 'consumer.session.timeout.ms', configOperation: SET, value: '0' }], ErrorCode.INVALID_CONFIG, 'Invalid value 0 for configuration consumer.session.timeout.ms: Value must be at least 1'],
+      ['gc-bad', [{ name: 'consumer.heartbeat.interval.ms', configOperation: SET, value: '50' }], ErrorCode.INVALID_CONFIG, 'consumer.heartbeat.interval.ms must be greater than or equal to group.consumer.min.heartbeat.interval.ms'],
+      ['gc-bad', [{ name: 'consumer.heartbeat.interval.ms', configOperation: SET, value: '20000' }], ErrorCode.INVALID_CONFIG, 'consumer.heartbeat.interval.ms must be less than or equal to group.consumer.max.heartbeat.interval.ms'],
+      ['gc-bad', [{ name: 'consumer.session.timeout.ms', configOperation: SET, value: '999' }], ErrorCode.INVALID_CONFIG, 'consumer.session.timeout.ms must be greater than or equal to group.consumer.min.session.timeout.ms'],
+      ['gc-bad', [{ name: 'consumer.session.timeout.ms', configOperation: SET, value: '70000' }], ErrorCode.INVALID_CONFIG, 'consumer.session.timeout.ms must be less than or equal to group.consumer.max.session.timeout.ms'],
+      ['gc-bad', [{ name: 'consumer.session.timeout.ms', configOperation: SET, value: '1000' }, { name: 'consumer.heartbeat.interval.ms', configOperation: SET, value: '1000' }], ErrorCode.INVALID_CONFIG, 'consumer.session.timeout.ms must be greater than consumer.heartbeat.interval.ms'],
+      ['gc-bad', [{ name: 'consumer.session.timeout.ms', configOperation: 2, value: '1' }], ErrorCode.INVALID_CONFIG, "Can't APPEND to key consumer.session.timeout.ms because its type is not LIST."],
+      ['', [{ name: 'consumer.session.timeout.ms', configOperation: SET, value: '5000' }], ErrorCode.INVALID_REQUEST, 'Default group resources are not allowed.'],
+    ];
+    for (const [groupId, configs, errorCode, message] of cases) {
+      expect(await alterGroup(c, groupId, configs), JSON.stringify(configs)).toMatchObject({ errorCode, errorMessage: message });
+    }
+    expect((await describeGroupConfigs(c, 'gc-bad')).configs.map((e) => e.configSource)).toEqual([5, 5]);
+    expect(await describeGroupConfigs(c, '')).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Group name must not be empty' });
+  });
+
+  it('the heartbeat gives the group its own interval, and a silent member is removed after the group\'s own session timeout', async () => {
+    await broker.broker.topics.create({ name: 'gc-topic', numPartitions: 2, replicationFactor: 1, configs: {} });
+    const c = await client();
+    expect(await alterGroup(c, 'gc-long', [
+      { name: 'consumer.session.timeout.ms', configOperation: SET, value: '60000' },
+      { name: 'consumer.heartbeat.interval.ms', configOperation: SET, value: '900' },
+    ])).toMatchObject({ errorCode: ErrorCode.NONE });
+    const join = (groupId: string, memberId: string): Promise<HeartbeatAnswer> =>
+      heartbeat(c, { groupId, memberId, memberEpoch: 0, rebalanceTimeoutMs: 5000, subscribedTopicNames: ['gc-topic'], topicPartitions: [] });
+    const long = await join('gc-long', newId());
+    const short = await join('gc-short', newId());
+    expect(long).toMatchObject({ errorCode: ErrorCode.NONE, heartbeatIntervalMs: 900 });
+    expect(short).toMatchObject({ errorCode: ErrorCode.NONE, heartbeatIntervalMs: 500 });
+
+    // neither heartbeats again: the member of the group with the broker's 3 s session goes first
+    const members = async (groupId: string): Promise<number> => {
+      const res = await c.request(schemas.consumerGroupDescribeRequest, schemas.consumerGroupDescribeResponse, 0, { groupIds: [groupId], includeAuthorizedOperations: false });
+      return res.groups[0]!.members.length;
+    };
+    const deadline = Date.now() + 20_000;
+    while ((await members('gc-short')) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await members('gc-short')).toBe(0);
+    expect(await members('gc-long')).toBe(1);
   });
 });
 
