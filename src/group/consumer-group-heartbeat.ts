@@ -167,7 +167,7 @@ export class ConsumerGroups {
     return [...this.groups.values()];
   }
 
-  /** Forgets an empty consumer group (a classic group takes its id) and writes its tombstones. */
+  /** Forgets an empty consumer group (a classic group takes its id, or offset retention deletes it) and writes its tombstones. */
   remove(groupId: string): void {
     if (!this.groups.delete(groupId)) return;
     this.writeInBackground(groupTombstones(groupId), groupId);
