@@ -302,10 +302,8 @@ export class ConsumerGroups {
         if (existing === undefined) {
           member = newConsumerGroupMember(memberId, { instanceId: p.instanceId });
           isNew = true;
-        } else if (existing.memberId === memberId) {
-          member = existing;
-          checkMemberEpoch(member, p.memberEpoch, owned);
         } else {
+          // even under its own member id: a static member rejoins only after leaving with -2 (static-members.ts)
           member = replaceStaticMember(p.groupId, existing, memberId);
           replacedMemberId = existing.memberId;
         }

@@ -107,6 +107,79 @@ describe('consumer group limits', () => {
   });
 });
 
+describe('static members rejoining at epoch 0 (Kafka 4.x)', () => {
+  let broker: RunningBroker;
+  let dataDir: string;
+  let c: RawClient;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(pathJoin(tmpdir(), 'gregor-cg-static-'));
+    broker = await startBroker({ dataDir, port: 0, config: { ...BOUNDS, 'gregor.flush.acks.all': false } });
+    await broker.broker.topics.create({ name: 'st-topic', numPartitions: 4, replicationFactor: 1, configs: {} });
+    c = await RawClient.connect(broker.port, '127.0.0.1', 'cg-static');
+  });
+  afterAll(async () => {
+    c?.close();
+    await broker?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function heartbeat(body: HeartbeatBody): Promise<HeartbeatAnswer> {
+    for (let i = 0; ; i++) {
+      const res = await c.request(hbReq, hbRes, 1, body);
+      if ((res.errorCode !== ErrorCode.COORDINATOR_NOT_AVAILABLE && res.errorCode !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) || i > 200) return res;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  const join = (memberId: string, instanceId: string): Promise<HeartbeatAnswer> =>
+    heartbeat({ groupId: 'st-group', memberId, instanceId, memberEpoch: 0, rebalanceTimeoutMs: 5000, subscribedTopicNames: ['st-topic'], topicPartitions: [] });
+
+  it('is UNRELEASED_INSTANCE_ID while the old member has not left with -2, even under its own member id; after -2 it takes its place with its partitions', async () => {
+    const s1 = newId();
+    const first = await join(s1, 'inst-1');
+    expect(first.errorCode).toBe(ErrorCode.NONE);
+    const epoch = first.memberEpoch;
+    const partitions = first.assignment!.topicPartitions.flatMap((t) => t.partitions).sort();
+    expect(partitions).toEqual([0, 1, 2, 3]);
+
+    expect(await join(s1, 'inst-1')).toMatchObject({
+      errorCode: ErrorCode.UNRELEASED_INSTANCE_ID,
+      errorMessage: `Static member ${s1} with instance id inst-1 cannot join the group because the instance id is owned by ${s1} member.`,
+    });
+    const s2 = newId();
+    expect(await join(s2, 'inst-1')).toMatchObject({
+      errorCode: ErrorCode.UNRELEASED_INSTANCE_ID,
+      errorMessage: `Static member ${s2} with instance id inst-1 cannot join the group because the instance id is owned by ${s1} member.`,
+    });
+    // the refused joins changed nothing: the member goes on at its epoch
+    expect(await heartbeat({ groupId: 'st-group', memberId: s1, instanceId: 'inst-1', memberEpoch: epoch })).toMatchObject({ errorCode: ErrorCode.NONE, memberEpoch: epoch });
+
+    // -2, then back under its own member id: same partitions, no rebalance (the group epoch does not move)
+    expect((await heartbeat({ groupId: 'st-group', memberId: s1, instanceId: 'inst-1', memberEpoch: -2 })).errorCode).toBe(ErrorCode.NONE);
+    const back = await join(s1, 'inst-1');
+    expect(back).toMatchObject({ errorCode: ErrorCode.NONE, memberId: s1, memberEpoch: epoch });
+    expect(back.assignment!.topicPartitions.flatMap((t) => t.partitions).sort()).toEqual([0, 1, 2, 3]);
+
+    // -2, then a new process under a new member id: it takes the place; the old id is fenced
+    expect((await heartbeat({ groupId: 'st-group', memberId: s1, instanceId: 'inst-1', memberEpoch: -2 })).errorCode).toBe(ErrorCode.NONE);
+    const s3 = newId();
+    const replaced = await join(s3, 'inst-1');
+    expect(replaced).toMatchObject({ errorCode: ErrorCode.NONE, memberId: s3, memberEpoch: epoch });
+    expect(await heartbeat({ groupId: 'st-group', memberId: s1, instanceId: 'inst-1', memberEpoch: epoch })).toMatchObject({
+      errorCode: ErrorCode.FENCED_INSTANCE_ID,
+      errorMessage: `Static member ${s1} with instance id inst-1 was fenced by member ${s3}.`,
+    });
+    expect(await heartbeat({ groupId: 'st-group', memberId: s1, instanceId: 'inst-unknown', memberEpoch: epoch })).toMatchObject({
+      errorCode: ErrorCode.UNKNOWN_MEMBER_ID,
+      errorMessage: 'Instance id inst-unknown is unknown.',
+    });
+    const described = await c.request(schemas.consumerGroupDescribeRequest, schemas.consumerGroupDescribeResponse, 0, { groupIds: ['st-group'], includeAuthorizedOperations: false });
+    expect(described.groups[0]!.members.map((m) => [m.memberId, m.instanceId])).toEqual([[s3, 'inst-1']]);
+    expect(described.groups[0]!.groupEpoch).toBe(epoch);
+  });
+});
+
 async function alterGroup(c: RawClient, groupId: string, configs: Array<{ name: string; configOperation: number; value: string | null }>, validateOnly = false) {
   const res = await c.request(schemas.incrementalAlterConfigsRequest, schemas.incrementalAlterConfigsResponse, 1, {
     resources: [{ resourceType: GROUP, resourceName: groupId, configs }],
