@@ -42,7 +42,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
-import { groupSpecOf, describeTopics, PartitionAssignorError, type MemberSpec, type PartitionAssignor, type TopicDescription } from './consumer/assignor.js';
+import { groupSpecOf, describeTopics, PartitionAssignorError, singleNodePartitionRacks, type MemberSpec, type PartitionAssignor, type TopicDescription } from './consumer/assignor.js';
 import { builtinAssignor, BUILTIN_ASSIGNORS } from './consumer/assignors.js';
 import {
   newConsumerGroupMember,
@@ -476,7 +476,7 @@ export class ConsumerGroups {
           const topic = this.topics(name);
           if (topic === undefined) continue;
           ids.add(topic.topicId);
-          topics.set(topic.topicId, { numPartitions: topic.numPartitions });
+          topics.set(topic.topicId, { numPartitions: topic.numPartitions, partitionRacks: singleNodePartitionRacks(this.store.config.brokerRack, topic.numPartitions) });
         }
         members.set(memberId, { rackId: spec.member.rackId, instanceId: spec.member.instanceId, subscribedTopicIds: ids, assignment: spec.currentTarget });
       }
@@ -510,12 +510,16 @@ export class ConsumerGroups {
     return ids;
   }
 
-  /** The subscribed topics' names, ids and partition counts, as a string to compare. */
+  /**
+   * The subscribed topics' names, ids, partition counts and partition racks, as a string to compare (Kafka's
+   * topic hash covers the racks too, so a new broker.rack bumps the group epoch once).
+   */
   private subscriptionMetadata(group: ConsumerGroup): string {
     const parts: string[] = [];
+    const rack = this.store.config.brokerRack ?? '';
     for (const name of [...group.subscribedTopicNames()].sort()) {
       const topic = this.topics(name);
-      if (topic !== undefined) parts.push(`${name}:${topic.topicId}:${topic.numPartitions}`);
+      if (topic !== undefined) parts.push(rack === '' ? `${name}:${topic.topicId}:${topic.numPartitions}` : `${name}:${topic.topicId}:${topic.numPartitions}:${rack}`);
     }
     return parts.join(',');
   }

@@ -12,6 +12,8 @@ export interface GroupConfigView {
   int(name: string): number;
   long(name: string): number;
   bool(name: string): boolean;
+  /** A string config; null when it has no value. */
+  get(name: string): string | null;
 }
 
 export interface GroupConfig {
@@ -42,6 +44,8 @@ export interface GroupConfig {
   readonly consumerMaxHeartbeatIntervalMs: number;
   /** group.consumer.max.size: the most members a consumer group takes. */
   readonly consumerMaxSize: number;
+  /** broker.rack: the rack of every partition's only replica, as the consumer protocol's assignors see it; null when not set. */
+  readonly brokerRack: string | null;
 }
 
 export function groupConfigOf(config: GroupConfigView): GroupConfig {
@@ -61,5 +65,6 @@ export function groupConfigOf(config: GroupConfigView): GroupConfig {
     consumerMinHeartbeatIntervalMs: config.int('group.consumer.min.heartbeat.interval.ms'),
     consumerMaxHeartbeatIntervalMs: config.int('group.consumer.max.heartbeat.interval.ms'),
     consumerMaxSize: config.int('group.consumer.max.size'),
+    brokerRack: config.get('broker.rack'),
   };
 }

@@ -67,6 +67,25 @@ describe('consumer group limits', () => {
     return { groupId, memberId, memberEpoch: 0, instanceId, rebalanceTimeoutMs: 5000, subscribedTopicNames: topics, topicPartitions: [] };
   }
 
+  it("a member's rack is kept and shown; a new rack is written without a rebalance (the group epoch does not move, as Kafka)", async () => {
+    await broker.broker.topics.create({ name: 'lim-rack', numPartitions: 2, replicationFactor: 1, configs: {} });
+    const c = await client();
+    const memberId = newId();
+    const joined = await heartbeat(c, { ...joinBody('lim-rack', memberId, ['lim-rack']), rackId: 'rack-1' });
+    expect(joined.errorCode).toBe(ErrorCode.NONE);
+    const describe = async () =>
+      (await c.request(schemas.consumerGroupDescribeRequest, schemas.consumerGroupDescribeResponse, 0, { groupIds: ['lim-rack'], includeAuthorizedOperations: false })).groups[0]!;
+    const before = await describe();
+    expect(before.members.map((m) => m.rackId)).toEqual(['rack-1']);
+    const moved = await heartbeat(c, { groupId: 'lim-rack', memberId, memberEpoch: joined.memberEpoch, rackId: 'rack-2' });
+    expect(moved).toMatchObject({ errorCode: ErrorCode.NONE, memberEpoch: joined.memberEpoch });
+    const after = await describe();
+    expect(after.members.map((m) => m.rackId)).toEqual(['rack-2']);
+    expect(after.groupEpoch).toBe(before.groupEpoch);
+    const empty = await heartbeat(c, { groupId: 'lim-rack', memberId, memberEpoch: joined.memberEpoch, rackId: '' });
+    expect(empty).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: "RackId can't be empty." });
+  });
+
   describe('group.consumer.max.size', () => {
     it('a third member is refused with GROUP_MAX_SIZE_REACHED; members already in keep heartbeating; a leave makes room', async () => {
       await broker.broker.topics.create({ name: 'lim-size', numPartitions: 2, replicationFactor: 1, configs: {} });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
+import { describeTopics, singleNodePartitionRacks } from '../../src/group/consumer/assignor.js';
 import { throwIfConsumerGroupIsFull } from '../../src/group/consumer/group-limits.js';
 
 describe('throwIfConsumerGroupIsFull', () => {
@@ -20,5 +21,14 @@ describe('throwIfConsumerGroupIsFull', () => {
   it('takes a member of the group, and anyone below the limit', () => {
     expect(() => throwIfConsumerGroupIsFull(group, 'a', 2)).not.toThrow();
     expect(() => throwIfConsumerGroupIsFull(group, 'c', 3)).not.toThrow();
+  });
+});
+
+describe('partition racks on a single node', () => {
+  it('every partition has the broker rack, or none when broker.rack is not set', () => {
+    const withRack = describeTopics(new Map([['t', { numPartitions: 3, partitionRacks: singleNodePartitionRacks('rack-a', 3) }]]));
+    expect([0, 1, 2].map((p) => [...withRack.racksForPartition('t', p)])).toEqual([['rack-a'], ['rack-a'], ['rack-a']]);
+    const without = describeTopics(new Map([['t', { numPartitions: 2, partitionRacks: singleNodePartitionRacks(null, 2) }]]));
+    expect([...without.racksForPartition('t', 0)]).toEqual([]);
   });
 });
