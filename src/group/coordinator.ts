@@ -16,7 +16,10 @@
  * - group-records.ts, group-loader.ts, offsets-records.ts: the records in
  *   `__consumer_offsets`, their loading and their bytes;
  * - group.ts, group-member.ts, group-offsets.ts: a group, its members and
- *   its committed offsets.
+ *   its committed offsets;
+ * - group-config.ts: the broker settings the coordinator reads;
+ *   group-configs.ts: a group's own configs (GROUP resources);
+ *   consumer-group-retention.ts: offset retention of consumer groups.
  *
  * Loading: on start every partition of an existing `__consumer_offsets` is
  * replayed in the background; requests for groups of a partition still
