@@ -44,6 +44,8 @@ export type Topics = Pick<
   | 'deleteTopics'
   | 'alterConfigs'
   | 'alterBrokerConfigs'
+  | 'groupConfigs'
+  | 'alterGroupConfigs'
 >;
 
 /** Classic consumer groups and their committed offsets (group/coordinator.ts). */

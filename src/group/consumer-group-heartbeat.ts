@@ -21,8 +21,9 @@
  *    full one (a join, or every non-optional field set), as Kafka.
  *
  * Timers, in the shard's CoordinatorTimer:
- * - "consumer-session-<group>-<member>": group.consumer.session.timeout.ms,
- *   reset by every heartbeat; on expiry the member is removed and the group
+ * - "consumer-session-<group>-<member>": the group's consumer.session.timeout.ms
+ *   (group-configs.ts; group.consumer.session.timeout.ms unless the group sets
+ *   it), reset by every heartbeat; on expiry the member is removed and the group
  *   epoch bumps.
  * - "consumer-rebalance-<group>-<member>": the member's rebalance timeout
  *   while it holds partitions it was asked to revoke; on expiry it is fenced
@@ -35,14 +36,13 @@
  * are rebuilt from the records when the partition loads (`load`).
  *
  * Errors are thrown as KafkaError by the steps and turned into the response
- * here. Not done yet: regular-expression subscriptions (INVALID_REQUEST),
- * rack-aware assignment, migration between the classic and consumer
- * protocols, group.consumer.max.size and the min/max session and heartbeat
- * bounds, expiry of empty consumer groups.
+ * here. A join beyond group.consumer.max.size is refused (consumer/group-limits.ts).
+ * Not done yet: regular-expression subscriptions (INVALID_REQUEST), migration
+ * between the classic and consumer protocols.
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
-import { groupSpecOf, describeTopics, PartitionAssignorError, type MemberSpec, type PartitionAssignor, type TopicDescription } from './consumer/assignor.js';
+import { groupSpecOf, describeTopics, PartitionAssignorError, singleNodePartitionRacks, type MemberSpec, type PartitionAssignor, type TopicDescription } from './consumer/assignor.js';
 import { builtinAssignor, BUILTIN_ASSIGNORS } from './consumer/assignors.js';
 import {
   newConsumerGroupMember,
@@ -54,6 +54,7 @@ import {
 } from './consumer/consumer-group-member.js';
 import { reconcileMember } from './consumer/current-assignment-builder.js';
 import { checkMemberEpoch, heartbeatKind, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH, unknownMember } from './consumer/epochs.js';
+import { throwIfConsumerGroupIsFull } from './consumer/group-limits.js';
 import { MemberState } from './consumer/member-state.js';
 import { replaceStaticMember, staticMemberOf, staticMemberTemporaryLeave } from './consumer/static-members.js';
 import { buildTargetAssignment, type AssignFunction } from './consumer/target-assignment-builder.js';
@@ -71,6 +72,7 @@ import {
   targetMetadataRecord,
 } from './consumer-group-log.js';
 import type { ConsumerGroupRecord } from './consumer-group-records.js';
+import { consumerGroupTimeouts, type ConsumerGroupTimeouts } from './group-configs.js';
 import type { GroupStore } from './group-store.js';
 
 /** A topic as the consumer protocol resolves a subscribed name. */
@@ -81,6 +83,9 @@ export interface SubscribedTopic {
 
 /** Looks a topic up by name (the broker's metadata). */
 export type TopicLookup = (name: string) => SubscribedTopic | undefined;
+
+/** The configs set on a group (group-configs.ts); empty when none. */
+export type GroupConfigLookup = (groupId: string) => Readonly<Record<string, string>>;
 
 export interface ConsumerHeartbeatParams {
   readonly version: number;
@@ -146,7 +151,13 @@ export class ConsumerGroups {
   constructor(
     private readonly store: GroupStore,
     private readonly topics: TopicLookup,
+    private readonly groupConfigs: GroupConfigLookup = () => ({}),
   ) {}
+
+  /** The group's session timeout and heartbeat interval: its own configs, else the broker's. */
+  private timeouts(groupId: string): ConsumerGroupTimeouts {
+    return consumerGroupTimeouts(this.groupConfigs(groupId), this.store.config);
+  }
 
   get(groupId: string): ConsumerGroup | undefined {
     return this.groups.get(groupId);
@@ -156,7 +167,7 @@ export class ConsumerGroups {
     return [...this.groups.values()];
   }
 
-  /** Forgets an empty consumer group (a classic group takes its id) and writes its tombstones. */
+  /** Forgets an empty consumer group (a classic group takes its id, or offset retention deletes it) and writes its tombstones. */
   remove(groupId: string): void {
     if (!this.groups.delete(groupId)) return;
     this.writeInBackground(groupTombstones(groupId), groupId);
@@ -265,6 +276,7 @@ export class ConsumerGroups {
       group = new ConsumerGroup(p.groupId);
       this.groups.set(p.groupId, group);
     }
+    throwIfConsumerGroupIsFull(group, p.memberId, this.store.config.consumerMaxSize);
     const owned = p.topicPartitions === null ? null : topicPartitions(p.topicPartitions.map((t) => [t.topicId, t.partitions] as const));
 
     // the member, as it was before this heartbeat
@@ -290,10 +302,8 @@ export class ConsumerGroups {
         if (existing === undefined) {
           member = newConsumerGroupMember(memberId, { instanceId: p.instanceId });
           isNew = true;
-        } else if (existing.memberId === memberId) {
-          member = existing;
-          checkMemberEpoch(member, p.memberEpoch, owned);
         } else {
+          // even under its own member id: a static member rejoins only after leaving with -2 (static-members.ts)
           member = replaceStaticMember(p.groupId, existing, memberId);
           replacedMemberId = existing.memberId;
         }
@@ -372,7 +382,7 @@ export class ConsumerGroups {
       errorMessage: null,
       memberId: next.memberId,
       memberEpoch: next.memberEpoch,
-      heartbeatIntervalMs: this.store.config.consumerHeartbeatIntervalMs,
+      heartbeatIntervalMs: this.timeouts(group.groupId).heartbeatIntervalMs,
       assignment: sendAssignment ? { topicPartitions: assignmentOf(next.assignedPartitions) } : null,
     };
   }
@@ -393,7 +403,7 @@ export class ConsumerGroups {
       group.putMember(away);
       records.push(currentAssignmentRecord(group.groupId, away));
       // the static member's session still runs: it must come back within it
-      this.store.timer.schedule(sessionKey(group.groupId, member.memberId), this.store.config.consumerSessionTimeoutMs, () => this.fence(group, member.memberId, 'session timeout'));
+      this.store.timer.schedule(sessionKey(group.groupId, member.memberId), this.timeouts(group.groupId).sessionTimeoutMs, () => this.fence(group, member.memberId, 'session timeout'));
     } else {
       records.push(...this.fence(group, member.memberId, 'left'));
     }
@@ -432,7 +442,7 @@ export class ConsumerGroups {
 
   private scheduleTimers(group: ConsumerGroup, before: ConsumerGroupMember | undefined, next: ConsumerGroupMember): void {
     const timer = this.store.timer;
-    timer.schedule(sessionKey(group.groupId, next.memberId), this.store.config.consumerSessionTimeoutMs, () => this.fence(group, next.memberId, 'session timeout'));
+    timer.schedule(sessionKey(group.groupId, next.memberId), this.timeouts(group.groupId).sessionTimeoutMs, () => this.fence(group, next.memberId, 'session timeout'));
     const key = rebalanceKey(group.groupId, next.memberId);
     if (next.state !== MemberState.UNREVOKED_PARTITIONS) {
       timer.cancel(key);
@@ -466,7 +476,7 @@ export class ConsumerGroups {
           const topic = this.topics(name);
           if (topic === undefined) continue;
           ids.add(topic.topicId);
-          topics.set(topic.topicId, { numPartitions: topic.numPartitions });
+          topics.set(topic.topicId, { numPartitions: topic.numPartitions, partitionRacks: singleNodePartitionRacks(this.store.config.brokerRack, topic.numPartitions) });
         }
         members.set(memberId, { rackId: spec.member.rackId, instanceId: spec.member.instanceId, subscribedTopicIds: ids, assignment: spec.currentTarget });
       }
@@ -500,12 +510,16 @@ export class ConsumerGroups {
     return ids;
   }
 
-  /** The subscribed topics' names, ids and partition counts, as a string to compare. */
+  /**
+   * The subscribed topics' names, ids, partition counts and partition racks, as a string to compare (Kafka's
+   * topic hash covers the racks too, so a new broker.rack bumps the group epoch once).
+   */
   private subscriptionMetadata(group: ConsumerGroup): string {
     const parts: string[] = [];
+    const rack = this.store.config.brokerRack ?? '';
     for (const name of [...group.subscribedTopicNames()].sort()) {
       const topic = this.topics(name);
-      if (topic !== undefined) parts.push(`${name}:${topic.topicId}:${topic.numPartitions}`);
+      if (topic !== undefined) parts.push(rack === '' ? `${name}:${topic.topicId}:${topic.numPartitions}` : `${name}:${topic.topicId}:${topic.numPartitions}:${rack}`);
     }
     return parts.join(',');
   }

@@ -16,7 +16,10 @@
  * - group-records.ts, group-loader.ts, offsets-records.ts: the records in
  *   `__consumer_offsets`, their loading and their bytes;
  * - group.ts, group-member.ts, group-offsets.ts: a group, its members and
- *   its committed offsets.
+ *   its committed offsets;
+ * - group-config.ts: the broker settings the coordinator reads;
+ *   group-configs.ts: a group's own configs (GROUP resources);
+ *   consumer-group-retention.ts: offset retention of consumer groups.
  *
  * Loading: on start every partition of an existing `__consumer_offsets` is
  * replayed in the background; requests for groups of a partition still
@@ -72,6 +75,8 @@ export interface GroupCoordinatorDeps {
     partition(topic: string, partition: number): LagPartition | undefined;
     /** A topic by name, with its id: the consumer protocol resolves subscriptions to topic ids. */
     get(name: string): (InternalTopicInfo & { readonly topicId: string }) | undefined;
+    /** The configs set on a group (group-configs.ts), stored with the topics. */
+    groupConfigs?(groupId: string): Readonly<Record<string, string>>;
   };
 }
 
@@ -90,7 +95,7 @@ export class GroupCoordinator {
       // every record of __consumer_offsets sets (or removes) its key's state: compaction's premise
       latestPerKey: true,
       logger: log,
-      newShard: (ctx) => new GroupCoordinatorShard(ctx, config, log, (name) => deps.topics.get(name)),
+      newShard: (ctx) => new GroupCoordinatorShard(ctx, config, log, (name) => deps.topics.get(name), (groupId) => deps.topics.groupConfigs?.(groupId) ?? {}),
     });
     this.routing = {
       unavailable: (groupId, allowEmptyId) => this.unavailable(groupId, allowEmptyId),

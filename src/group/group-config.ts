@@ -3,6 +3,8 @@
  * rebalance timeouts and limits, offset retention and metadata size, whether
  * its writes wait for fdatasync, and how `__consumer_offsets` is created.
  * Read once at start, except the topic's settings, read when it is created.
+ * The consumer protocol's session timeout and heartbeat interval are the
+ * defaults of the per-group configs (group-configs.ts), within their bounds.
  */
 
 /** The typed getters of the broker configuration the coordinator uses (BrokerConfig has them). */
@@ -10,6 +12,8 @@ export interface GroupConfigView {
   int(name: string): number;
   long(name: string): number;
   bool(name: string): boolean;
+  /** A string config; null when it has no value. */
+  get(name: string): string | null;
 }
 
 export interface GroupConfig {
@@ -32,6 +36,16 @@ export interface GroupConfig {
   readonly consumerHeartbeatIntervalMs: number;
   /** group.consumer.session.timeout.ms: a consumer-protocol member without a heartbeat for this long is removed. */
   readonly consumerSessionTimeoutMs: number;
+  /** group.consumer.min/max.session.timeout.ms: the bounds of a group's consumer.session.timeout.ms. */
+  readonly consumerMinSessionTimeoutMs: number;
+  readonly consumerMaxSessionTimeoutMs: number;
+  /** group.consumer.min/max.heartbeat.interval.ms: the bounds of a group's consumer.heartbeat.interval.ms. */
+  readonly consumerMinHeartbeatIntervalMs: number;
+  readonly consumerMaxHeartbeatIntervalMs: number;
+  /** group.consumer.max.size: the most members a consumer group takes. */
+  readonly consumerMaxSize: number;
+  /** broker.rack: the rack of every partition's only replica, as the consumer protocol's assignors see it; null when not set. */
+  readonly brokerRack: string | null;
 }
 
 export function groupConfigOf(config: GroupConfigView): GroupConfig {
@@ -46,5 +60,11 @@ export function groupConfigOf(config: GroupConfigView): GroupConfig {
     metadataMaxBytes: config.int('offset.metadata.max.bytes'),
     consumerHeartbeatIntervalMs: config.int('group.consumer.heartbeat.interval.ms'),
     consumerSessionTimeoutMs: config.int('group.consumer.session.timeout.ms'),
+    consumerMinSessionTimeoutMs: config.int('group.consumer.min.session.timeout.ms'),
+    consumerMaxSessionTimeoutMs: config.int('group.consumer.max.session.timeout.ms'),
+    consumerMinHeartbeatIntervalMs: config.int('group.consumer.min.heartbeat.interval.ms'),
+    consumerMaxHeartbeatIntervalMs: config.int('group.consumer.max.heartbeat.interval.ms'),
+    consumerMaxSize: config.int('group.consumer.max.size'),
+    brokerRack: config.get('broker.rack'),
   };
 }

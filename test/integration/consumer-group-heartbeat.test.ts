@@ -20,6 +20,8 @@ type HeartbeatBody = MessageInput<typeof hbReq>;
 type HeartbeatAnswer = MessageValue<typeof hbRes>;
 
 const SESSION_TIMEOUT_MS = 1_500;
+/** Kafka's bounds (45 s and 5 s at least by default) lowered so the short session and heartbeat are valid. */
+const CONSUMER_BOUNDS = { 'group.consumer.min.session.timeout.ms': 1_000, 'group.consumer.min.heartbeat.interval.ms': 100 };
 
 /** A member as the client keeps it: id, epoch and the partitions it owns (topic id → partitions). */
 interface Member {
@@ -46,7 +48,7 @@ describe('ConsumerGroupHeartbeat', () => {
     broker = await startBroker({
       dataDir,
       port: 0,
-      config: { 'group.consumer.session.timeout.ms': SESSION_TIMEOUT_MS, 'group.consumer.heartbeat.interval.ms': 250, 'group.initial.rebalance.delay.ms': 0, 'gregor.flush.acks.all': false },
+      config: { ...CONSUMER_BOUNDS, 'group.consumer.session.timeout.ms': SESSION_TIMEOUT_MS, 'group.consumer.heartbeat.interval.ms': 250, 'group.initial.rebalance.delay.ms': 0, 'gregor.flush.acks.all': false },
     });
   });
   afterEach(() => {
@@ -284,7 +286,7 @@ describe('ConsumerGroupHeartbeat', () => {
 
     c.close();
     await broker.close();
-    broker = await startBroker({ port: 0, dataDir, config: { 'group.consumer.session.timeout.ms': SESSION_TIMEOUT_MS, 'group.consumer.heartbeat.interval.ms': 250, 'gregor.flush.acks.all': false } });
+    broker = await startBroker({ port: 0, dataDir, config: { ...CONSUMER_BOUNDS, 'group.consumer.session.timeout.ms': SESSION_TIMEOUT_MS, 'group.consumer.heartbeat.interval.ms': 250, 'gregor.flush.acks.all': false } });
     c = await client();
 
     const again = await heartbeat(c, { groupId: 'cg-restart', memberId: b.memberId, memberEpoch: b.epoch, topicPartitions: ownedList(b) });
