@@ -152,6 +152,7 @@ export class TopicManager {
   /** Renamings in progress (close waits for them). */
   private readonly finishing = new Set<Promise<void>>();
   private queue: Promise<unknown> = Promise.resolve();
+  private namesVersion = 0;
 
   private constructor(
     private readonly deps: TopicManagerDeps,
@@ -175,6 +176,14 @@ export class TopicManager {
 
   all(): TopicInfo[] {
     return [...this.byName.values()];
+  }
+
+  /**
+   * Moves on whenever a topic name comes or goes (created, deleted, created again with another id): what was
+   * resolved against the topic names before (a consumer group's regular expressions) is stale.
+   */
+  get topicNamesVersion(): number {
+    return this.namesVersion;
   }
 
   partition(topic: string, partition: number): PartitionState | undefined {
@@ -656,12 +665,14 @@ export class TopicManager {
   }
 
   private remember(info: TopicInfo): void {
+    if (this.byName.get(info.name)?.topicId !== info.topicId) this.namesVersion++;
     this.byName.set(info.name, info);
     this.byId.set(info.topicId, info);
     this.byCollisionKey.set(collisionKey(info.name), info.name);
   }
 
   private forget(info: TopicInfo): void {
+    this.namesVersion++;
     this.byName.delete(info.name);
     this.byId.delete(info.topicId);
     if (this.byCollisionKey.get(collisionKey(info.name)) === info.name) this.byCollisionKey.delete(collisionKey(info.name));
