@@ -41,9 +41,9 @@
  * are rebuilt from the records when the partition loads (`load`).
  *
  * Errors are thrown as KafkaError by the steps and turned into the response
- * here. Not done yet: rack-aware assignment, migration between the classic and consumer
- * protocols, group.consumer.max.size and the min/max session and heartbeat
- * bounds, expiry of empty consumer groups.
+ * here. Not done yet: rack-aware assignment, migration between the classic
+ * and consumer protocols, group.consumer.max.size and the min/max session and
+ * heartbeat bounds, expiry of empty consumer groups.
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
