@@ -140,6 +140,7 @@ export const ErrorCode = {
   INVALID_VOTER_KEY: 125,
   DUPLICATE_VOTER: 126,
   VOTER_NOT_FOUND: 127,
+  INVALID_REGULAR_EXPRESSION: 128,
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;
 
@@ -273,6 +274,7 @@ const table: ReadonlyArray<readonly [number, string, boolean, string]> = [
   [125, 'INVALID_VOTER_KEY', false, 'The voter key doesn\'t match the receiving replica\'s key.'],
   [126, 'DUPLICATE_VOTER', false, 'The voter is already part of the set of voters.'],
   [127, 'VOTER_NOT_FOUND', false, 'The voter is not part of the set of voters.'],
+  [128, 'INVALID_REGULAR_EXPRESSION', false, 'The regular expression is not valid.'],
 ];
 
 export const ERRORS: ReadonlyMap<number, KafkaErrorInfo> = new Map(

@@ -12,8 +12,14 @@
  *    empty one (a holder of committed offsets) stays beside it.
  * 4. The member is found or created and its epoch checked (epochs.ts); v0
  *    generates the member id of a joining member, v1 takes the client's.
- * 5. The group epoch bumps for a new member, a changed subscription or a
- *    change of the subscribed topics' ids or partition counts; when it is
+ * 5. The member's regular expression, if it subscribes by one, is compiled
+ *    when new (INVALID_REGULAR_EXPRESSION) and the group's expressions are
+ *    resolved against the broker's topic names when one is new or a topic
+ *    name came or went since (consumer/regex-subscription.ts): a member is
+ *    subscribed to its names and the topics its expression resolved to.
+ *    The group epoch bumps for a new member, a changed subscription (names
+ *    or expression), a resolution that names other topics, or a change of
+ *    the subscribed topics' ids or partition counts; when it is
  *    ahead of the assignment epoch, the target assignment is recomputed with
  *    the group's server assignor (target-assignment-builder.ts).
  * 6. The member is reconciled (current-assignment-builder.ts), and the
@@ -37,8 +43,7 @@
  *
  * Errors are thrown as KafkaError by the steps and turned into the response
  * here. A join beyond group.consumer.max.size is refused (consumer/group-limits.ts).
- * Not done yet: regular-expression subscriptions (INVALID_REQUEST), migration
- * between the classic and consumer protocols.
+ * Not done yet: migration between the classic and consumer protocols.
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
@@ -57,6 +62,7 @@ import { checkMemberEpoch, heartbeatKind, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_M
 import { throwIfConsumerGroupIsFull } from './consumer/group-limits.js';
 import { MemberState } from './consumer/member-state.js';
 import { replaceStaticMember, staticMemberOf, staticMemberTemporaryLeave } from './consumer/static-members.js';
+import { compileSubscribedTopicRegex, dropUnsubscribed, updateRegularExpressions } from './consumer/regex-subscription.js';
 import { buildTargetAssignment, type AssignFunction } from './consumer/target-assignment-builder.js';
 import { ConsumerGroup } from './consumer-group.js';
 import {
@@ -66,6 +72,8 @@ import {
   memberMetadataRecord,
   memberTombstones,
   metadataHashOf,
+  regularExpressionRecord,
+  regularExpressionTombstone,
   replayConsumerGroups,
   sameMemberMetadata,
   targetMemberRecord,
@@ -81,8 +89,15 @@ export interface SubscribedTopic {
   readonly numPartitions: number;
 }
 
-/** Looks a topic up by name (the broker's metadata). */
-export type TopicLookup = (name: string) => SubscribedTopic | undefined;
+/** The broker's topics as the consumer protocol reads them. */
+export interface TopicLookup {
+  /** A topic by name. */
+  get(name: string): SubscribedTopic | undefined;
+  /** Every topic name, internal ones too: a regular expression is resolved against them. */
+  names(): Iterable<string>;
+  /** Moves on when a topic name comes or goes: the regular expressions are resolved again. */
+  readonly namesVersion: number;
+}
 
 /** The configs set on a group (group-configs.ts); empty when none. */
 export type GroupConfigLookup = (groupId: string) => Readonly<Record<string, string>>;
@@ -169,8 +184,10 @@ export class ConsumerGroups {
 
   /** Forgets an empty consumer group (a classic group takes its id, or offset retention deletes it) and writes its tombstones. */
   remove(groupId: string): void {
-    if (!this.groups.delete(groupId)) return;
-    this.writeInBackground(groupTombstones(groupId), groupId);
+    const group = this.groups.get(groupId);
+    if (group === undefined) return;
+    this.groups.delete(groupId);
+    this.writeInBackground(groupTombstones(groupId, group.resolvedRegularExpressions.keys()), groupId);
   }
 
   /** The partition loaded: the consumer groups its records describe; each member's session starts now. */
@@ -271,6 +288,10 @@ export class ConsumerGroups {
       return this.leave(group, p, kind, records);
     }
     const assignor = this.assignorFor(p.serverAssignor);
+    // a new expression is refused before a new group is made (regex-subscription.ts checks again for the member)
+    if (p.subscribedTopicRegex !== null && p.subscribedTopicRegex !== '' && group?.resolvedRegularExpressions.has(p.subscribedTopicRegex) !== true) {
+      compileSubscribedTopicRegex(p.subscribedTopicRegex);
+    }
     if (group === undefined) {
       if (kind !== 'join') throw new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${p.groupId} not found.`);
       group = new ConsumerGroup(p.groupId);
@@ -314,8 +335,8 @@ export class ConsumerGroups {
     }
 
     // the member's new subscription and other fields
+    const previous = member;
     const subscribedTopicNames = p.subscribedTopicNames === null ? member.subscribedTopicNames : new Set(p.subscribedTopicNames);
-    const subscriptionChanged = !isNew && !sameSet(subscribedTopicNames, member.subscribedTopicNames);
     member = {
       ...member,
       rackId: p.rackId ?? member.rackId,
@@ -323,8 +344,12 @@ export class ConsumerGroups {
       clientId: p.clientId,
       clientHost: p.clientHost,
       subscribedTopicNames,
+      subscribedTopicRegex: p.subscribedTopicRegex ?? member.subscribedTopicRegex,
       serverAssignorName: p.serverAssignor ?? member.serverAssignorName,
     };
+    const others = [...group.members.values()].filter((m) => m.memberId !== member.memberId && m.memberId !== replacedMemberId);
+    const regex = updateRegularExpressions(group, previous, member, others, this.topics, Date.now());
+    const subscriptionChanged = !isNew && (!sameSet(subscribedTopicNames, previous.subscribedTopicNames) || regex.regexChanged);
     if (replacedMemberId !== null) {
       const target = group.target.get(replacedMemberId);
       this.cancelTimers(group.groupId, replacedMemberId);
@@ -338,10 +363,12 @@ export class ConsumerGroups {
     const before = group.members.get(member.memberId);
     if (before === undefined || !sameMemberMetadata(before, member)) records.push(memberMetadataRecord(group.groupId, member));
     group.putMember(member);
+    for (const r of regex.removed) records.push(regularExpressionTombstone(group.groupId, r));
+    for (const [r, resolved] of regex.resolved) records.push(regularExpressionRecord(group.groupId, r, resolved));
 
     // the group epoch, and the target assignment when it moved on
     const metadataHash = metadataHashOf(this.subscriptionMetadata(group));
-    if (isNew || subscriptionChanged || metadataHash !== group.metadataHash || group.groupEpoch === 0) {
+    if (isNew || subscriptionChanged || regex.topicsChanged || metadataHash !== group.metadataHash || group.groupEpoch === 0) {
       group.groupEpoch += 1;
       group.metadataHash = metadataHash;
       records.push(groupEpochRecord(group));
@@ -352,7 +379,7 @@ export class ConsumerGroups {
         members: group.members,
         staticMembers: group.staticMembers,
         targetAssignment: group.target,
-        assign: this.assignFunction(assignor),
+        assign: this.assignFunction(group, assignor),
       });
       group.target = new Map(result.targetAssignment);
       group.assignmentEpoch = result.assignmentEpoch;
@@ -361,7 +388,7 @@ export class ConsumerGroups {
     }
 
     // reconciliation
-    const subscribedTopicIds = this.topicIdsOf(member.subscribedTopicNames);
+    const subscribedTopicIds = this.topicIdsOf(group.memberTopicNames(member));
     const next = reconcileMember(member, {
       targetAssignmentEpoch: group.assignmentEpoch,
       targetAssignment: group.target.get(member.memberId) ?? new Map(),
@@ -426,7 +453,11 @@ export class ConsumerGroups {
     this.cancelTimers(group.groupId, memberId);
     group.removeMember(memberId);
     group.groupEpoch += 1;
-    const records = [...memberTombstones(group.groupId, memberId), groupEpochRecord(group)];
+    const records = [
+      ...memberTombstones(group.groupId, memberId),
+      ...dropUnsubscribed(group).map((r) => regularExpressionTombstone(group.groupId, r)),
+      groupEpochRecord(group),
+    ];
     if (reason === 'left') return records;
     this.store.log.info({ groupId: group.groupId, memberId, groupEpoch: group.groupEpoch }, `removed consumer group member: ${reason}`);
     this.writeInBackground(records, group.groupId);
@@ -466,14 +497,14 @@ export class ConsumerGroups {
     return assignor;
   }
 
-  private assignFunction(preferred: PartitionAssignor): AssignFunction {
+  private assignFunction(group: ConsumerGroup, preferred: PartitionAssignor): AssignFunction {
     return (specs) => {
       const topics = new Map<string, TopicDescription>();
       const members = new Map<string, MemberSpec>();
       for (const [memberId, spec] of specs) {
         const ids = new Set<string>();
-        for (const name of spec.member.subscribedTopicNames) {
-          const topic = this.topics(name);
+        for (const name of group.memberTopicNames(spec.member)) {
+          const topic = this.topics.get(name);
           if (topic === undefined) continue;
           ids.add(topic.topicId);
           topics.set(topic.topicId, { numPartitions: topic.numPartitions, partitionRacks: singleNodePartitionRacks(this.store.config.brokerRack, topic.numPartitions) });
@@ -504,7 +535,7 @@ export class ConsumerGroups {
   private topicIdsOf(names: ReadonlySet<string>): Set<string> {
     const ids = new Set<string>();
     for (const name of names) {
-      const topic = this.topics(name);
+      const topic = this.topics.get(name);
       if (topic !== undefined) ids.add(topic.topicId);
     }
     return ids;
@@ -518,7 +549,7 @@ export class ConsumerGroups {
     const parts: string[] = [];
     const rack = this.store.config.brokerRack ?? '';
     for (const name of [...group.subscribedTopicNames()].sort()) {
-      const topic = this.topics(name);
+      const topic = this.topics.get(name);
       if (topic !== undefined) parts.push(rack === '' ? `${name}:${topic.topicId}:${topic.numPartitions}` : `${name}:${topic.topicId}:${topic.numPartitions}:${rack}`);
     }
     return parts.join(',');
@@ -529,7 +560,6 @@ export class ConsumerGroups {
 function validateRequest(p: ConsumerHeartbeatParams): void {
   if (p.groupId === '') throw invalid("GroupId can't be empty.");
   if (p.rackId !== null && p.rackId === '') throw invalid("RackId can't be empty.");
-  if (p.subscribedTopicRegex !== null && p.subscribedTopicRegex !== '') throw invalid('SubscribedTopicRegex is not supported by this broker yet.');
   if (p.version >= 1 && p.memberId === '') throw invalid("MemberId can't be empty.");
   if (p.memberEpoch === JOIN_GROUP_MEMBER_EPOCH) {
     if (p.rebalanceTimeoutMs === -1) throw invalid('RebalanceTimeoutMs must be provided in first request.');

@@ -36,7 +36,7 @@ import type { GroupSummary } from './group.js';
 import { deleteGroups, describeGroup, groupOverview, listGroups, removeTopicOffsets, type GroupRouting } from './group-admin.js';
 import { groupConfigOf, type GroupConfigView } from './group-config.js';
 import { GroupCoordinatorShard } from './group-coordinator-shard.js';
-import { consumerHeartbeatError, type ConsumerHeartbeatParams, type ConsumerHeartbeatResult, type DescribedConsumerGroup } from './consumer-group-heartbeat.js';
+import { consumerHeartbeatError, type ConsumerHeartbeatParams, type ConsumerHeartbeatResult, type DescribedConsumerGroup, type TopicLookup } from './consumer-group-heartbeat.js';
 import { joinError, syncError, type JoinResult, type SyncResult } from './group-member.js';
 import { groupPartition } from './group-partition.js';
 import { groupRecordSerde, type GroupCoordinatorRecord } from './group-records.js';
@@ -77,6 +77,10 @@ export interface GroupCoordinatorDeps {
     get(name: string): (InternalTopicInfo & { readonly topicId: string }) | undefined;
     /** The configs set on a group (group-configs.ts), stored with the topics. */
     groupConfigs?(groupId: string): Readonly<Record<string, string>>;
+    /** Every topic: the consumer protocol resolves regular expressions against their names. */
+    all(): ReadonlyArray<{ readonly name: string }>;
+    /** Moves on when a topic name comes or goes (TopicManager.topicNamesVersion). */
+    readonly topicNamesVersion: number;
   };
 }
 
@@ -89,13 +93,21 @@ export class GroupCoordinator {
     const config = groupConfigOf(deps.config);
     const log = deps.logger.child({ component: 'group-coordinator' });
     this.log = log;
+    const topics = deps.topics;
+    const consumerTopics: TopicLookup = {
+      get: (name) => topics.get(name),
+      names: () => topics.all().map((t) => t.name),
+      get namesVersion() {
+        return topics.topicNamesVersion;
+      },
+    };
     this.runtime = new CoordinatorRuntime({
       topic: offsetsTopic(deps.config, deps.topics, deps.logger),
       serde: groupRecordSerde,
       // every record of __consumer_offsets sets (or removes) its key's state: compaction's premise
       latestPerKey: true,
       logger: log,
-      newShard: (ctx) => new GroupCoordinatorShard(ctx, config, log, (name) => deps.topics.get(name), (groupId) => deps.topics.groupConfigs?.(groupId) ?? {}),
+      newShard: (ctx) => new GroupCoordinatorShard(ctx, config, log, consumerTopics, (groupId) => deps.topics.groupConfigs?.(groupId) ?? {}),
     });
     this.routing = {
       unavailable: (groupId, allowEmptyId) => this.unavailable(groupId, allowEmptyId),

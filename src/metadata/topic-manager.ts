@@ -154,6 +154,7 @@ export class TopicManager {
   private queue: Promise<unknown> = Promise.resolve();
   /** The configs of groups (group-configs.ts), stored with the topics. */
   private readonly groupConfigsById = new Map<string, Readonly<Record<string, string>>>();
+  private namesVersion = 0;
 
   private constructor(
     private readonly deps: TopicManagerDeps,
@@ -177,6 +178,14 @@ export class TopicManager {
 
   all(): TopicInfo[] {
     return [...this.byName.values()];
+  }
+
+  /**
+   * Moves on whenever a topic name comes or goes (created, deleted, created again with another id): what was
+   * resolved against the topic names before (a consumer group's regular expressions) is stale.
+   */
+  get topicNamesVersion(): number {
+    return this.namesVersion;
   }
 
   partition(topic: string, partition: number): PartitionState | undefined {
@@ -683,12 +692,14 @@ export class TopicManager {
   }
 
   private remember(info: TopicInfo): void {
+    if (this.byName.get(info.name)?.topicId !== info.topicId) this.namesVersion++;
     this.byName.set(info.name, info);
     this.byId.set(info.topicId, info);
     this.byCollisionKey.set(collisionKey(info.name), info.name);
   }
 
   private forget(info: TopicInfo): void {
+    this.namesVersion++;
     this.byName.delete(info.name);
     this.byId.delete(info.topicId);
     if (this.byCollisionKey.get(collisionKey(info.name)) === info.name) this.byCollisionKey.delete(collisionKey(info.name));

@@ -180,7 +180,7 @@ describe('KIP-848 consumer groups with librdkafka 2.15: members come and go, the
   }
 
   function brokerConfig(sessionTimeoutMs: number): Record<string, string | number | boolean> {
-    return { 'group.consumer.session.timeout.ms': sessionTimeoutMs, 'group.consumer.heartbeat.interval.ms': 500, 'gregor.flush.acks.all': false };
+    return { 'group.consumer.min.session.timeout.ms': 1_000, 'group.consumer.min.heartbeat.interval.ms': 100, 'group.consumer.session.timeout.ms': sessionTimeoutMs, 'group.consumer.heartbeat.interval.ms': 500, 'gregor.flush.acks.all': false };
   }
 
   function member(name: string, topic: string, group: string, commitEvery?: number): Member {

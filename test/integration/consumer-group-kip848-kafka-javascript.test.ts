@@ -64,7 +64,7 @@ describe('KIP-848 consumer groups with @confluentinc/kafka-javascript (KafkaJS-s
 
   beforeAll(async () => {
     const { KafkaJS } = createRequire(import.meta.url)(await confluentKafkaJavascript()) as KafkaJavascript;
-    broker = await startBroker({ port: 0, config: { 'group.consumer.session.timeout.ms': 8_000, 'group.consumer.heartbeat.interval.ms': 500, 'gregor.flush.acks.all': false } });
+    broker = await startBroker({ port: 0, config: { 'group.consumer.min.session.timeout.ms': 1_000, 'group.consumer.min.heartbeat.interval.ms': 100, 'group.consumer.session.timeout.ms': 8_000, 'group.consumer.heartbeat.interval.ms': 500, 'gregor.flush.acks.all': false } });
     client = new KafkaJS.Kafka({ kafkaJS: { brokers: [`127.0.0.1:${broker.port}`], clientId: 'kip848-ckjs', logLevel: KafkaJS.logLevel.NOTHING } });
   }, 600_000);
   afterAll(async () => {
