@@ -30,15 +30,17 @@ import { CoordinatorRuntime } from '../coordinator/coordinator-runtime.js';
 import type { InternalTopicHost, InternalTopicInfo } from '../coordinator/internal-topic.js';
 import type { Logger } from '../logger.js';
 import type { GroupSummary } from './group.js';
-import { deleteGroups, describeGroup, groupOverview, listGroups, removeTopicOffsets, type GroupRouting } from './group-admin.js';
+import { consumerGroupOverview, deleteGroups, describeGroup, groupOverview, listGroups, removeTopicOffsets, type GroupRouting } from './group-admin.js';
 import { groupConfigOf, type GroupConfigView } from './group-config.js';
 import { GroupCoordinatorShard } from './group-coordinator-shard.js';
+import { ConsumerGroupStats } from './consumer/consumer-group-stats.js';
 import { consumerHeartbeatError, type ConsumerHeartbeatParams, type ConsumerHeartbeatResult, type DescribedConsumerGroup } from './consumer-group-heartbeat.js';
 import { joinError, syncError, type JoinResult, type SyncResult } from './group-member.js';
 import { groupPartition } from './group-partition.js';
 import { groupRecordSerde, type GroupCoordinatorRecord } from './group-records.js';
 import type {
   CommitParams,
+  ConsumerGroupOverview,
   DeleteOffsetsResult,
   FetchOffsetsResult,
   GroupOverview,
@@ -79,6 +81,8 @@ export class GroupCoordinator {
   private readonly runtime: CoordinatorRuntime<GroupCoordinatorShard, GroupCoordinatorRecord>;
   private readonly routing: GroupRouting;
   private readonly log: Logger;
+  /** What the consumer protocol counts for the metrics (consumer/consumer-group-stats.ts), for every shard. */
+  readonly consumerStats = new ConsumerGroupStats();
 
   private constructor(private readonly deps: GroupCoordinatorDeps) {
     const config = groupConfigOf(deps.config);
@@ -90,7 +94,7 @@ export class GroupCoordinator {
       // every record of __consumer_offsets sets (or removes) its key's state: compaction's premise
       latestPerKey: true,
       logger: log,
-      newShard: (ctx) => new GroupCoordinatorShard(ctx, config, log, (name) => deps.topics.get(name)),
+      newShard: (ctx) => new GroupCoordinatorShard(ctx, config, log, (name) => deps.topics.get(name), this.consumerStats),
     });
     this.routing = {
       unavailable: (groupId, allowEmptyId) => this.unavailable(groupId, allowEmptyId),
@@ -296,6 +300,11 @@ export class GroupCoordinator {
   /** State, protocol type, member count and generation of every group. */
   groupOverview(): GroupOverview[] {
     return groupOverview(this.routing);
+  }
+
+  /** State, member count and epochs of every consumer group of the consumer protocol (KIP-848). */
+  consumerGroupOverview(): ConsumerGroupOverview[] {
+    return consumerGroupOverview(this.routing);
   }
 
   // ------------------------------------------------------------ routing
