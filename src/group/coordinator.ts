@@ -175,9 +175,12 @@ export class GroupCoordinator {
   // ------------------------------------------------------------ the consumer protocol (KIP-848)
 
   consumerGroupHeartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatResult> {
-    if (p.groupId === '') return Promise.resolve(consumerHeartbeatError(ErrorCode.INVALID_REQUEST, "GroupId can't be empty."));
-    const error = this.unavailable(p.groupId, false);
-    if (error !== undefined) return Promise.resolve(consumerHeartbeatError(error));
+    const error = p.groupId === '' ? ErrorCode.INVALID_REQUEST : this.unavailable(p.groupId, false);
+    if (error !== undefined) {
+      // answered here, not by a shard: counted here
+      this.consumerStats.heartbeatAnswered(p.memberEpoch, error);
+      return Promise.resolve(consumerHeartbeatError(error, error === ErrorCode.INVALID_REQUEST ? "GroupId can't be empty." : null));
+    }
     return this.shardOf(p.groupId).consumer.heartbeat(p);
   }
 
