@@ -41,6 +41,9 @@
  * write to; memory keeps the change, as for the classic groups). The groups
  * are rebuilt from the records when the partition loads (`load`).
  *
+ * Metrics: an observer (consumer/consumer-group-stats.ts) is told of every
+ * answer, target assignment computation, reconciliation and fenced member.
+ *
  * Errors are thrown as KafkaError by the steps and turned into the response
  * here. A join beyond group.consumer.max.size is refused (consumer/group-limits.ts).
  * Not done yet: migration between the classic and consumer protocols.
@@ -58,6 +61,7 @@ import {
   type TopicPartitions,
 } from './consumer/consumer-group-member.js';
 import { reconcileMember } from './consumer/current-assignment-builder.js';
+import { NO_CONSUMER_GROUP_OBSERVER, type ConsumerGroupObserver } from './consumer/consumer-group-stats.js';
 import { checkMemberEpoch, heartbeatKind, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH, unknownMember } from './consumer/epochs.js';
 import { throwIfConsumerGroupIsFull } from './consumer/group-limits.js';
 import { MemberState } from './consumer/member-state.js';
@@ -167,6 +171,8 @@ export class ConsumerGroups {
     private readonly store: GroupStore,
     private readonly topics: TopicLookup,
     private readonly groupConfigs: GroupConfigLookup = () => ({}),
+    /** Told of heartbeats, rebalances, reconciliations and fenced members (the metrics: consumer-group-stats.ts). */
+    private readonly observer: ConsumerGroupObserver = NO_CONSUMER_GROUP_OBSERVER,
   ) {}
 
   /** The group's session timeout and heartbeat interval: its own configs, else the broker's. */
@@ -222,7 +228,8 @@ export class ConsumerGroups {
     }
     // a step that failed after changing the group (an assignor error) still writes what it changed
     const written = await this.store.writeConsumerGroupRecords(records);
-    if (written !== ErrorCode.NONE && result.errorCode === ErrorCode.NONE) return consumerHeartbeatError(written);
+    if (written !== ErrorCode.NONE && result.errorCode === ErrorCode.NONE) result = consumerHeartbeatError(written);
+    this.observer.heartbeatAnswered(p.memberEpoch, result.errorCode);
     return result;
   }
 
@@ -374,6 +381,7 @@ export class ConsumerGroups {
       records.push(groupEpochRecord(group));
     }
     if (group.groupEpoch > group.assignmentEpoch) {
+      const started = performance.now();
       const result = buildTargetAssignment({
         groupEpoch: group.groupEpoch,
         members: group.members,
@@ -381,6 +389,7 @@ export class ConsumerGroups {
         targetAssignment: group.target,
         assign: this.assignFunction(group, assignor),
       });
+      this.observer.targetAssignmentComputed((performance.now() - started) / 1000);
       group.target = new Map(result.targetAssignment);
       group.assignmentEpoch = result.assignmentEpoch;
       for (const [memberId, target] of result.changedMembers) records.push(targetMemberRecord(group.groupId, memberId, target));
@@ -398,6 +407,7 @@ export class ConsumerGroups {
       subscriptionChanged,
     });
     group.putMember(next);
+    this.observer.memberReconciled(before, next);
     if (before === undefined || !sameCurrentAssignment(before, next)) records.push(currentAssignmentRecord(group.groupId, next));
     this.scheduleTimers(group, before, next);
 
@@ -459,6 +469,7 @@ export class ConsumerGroups {
       groupEpochRecord(group),
     ];
     if (reason === 'left') return records;
+    this.observer.memberFenced(reason === 'session timeout' ? 'session_timeout' : 'rebalance_timeout');
     this.store.log.info({ groupId: group.groupId, memberId, groupEpoch: group.groupEpoch }, `removed consumer group member: ${reason}`);
     this.writeInBackground(records, group.groupId);
     return [];

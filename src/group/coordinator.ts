@@ -33,15 +33,17 @@ import { CoordinatorRuntime } from '../coordinator/coordinator-runtime.js';
 import type { InternalTopicHost, InternalTopicInfo } from '../coordinator/internal-topic.js';
 import type { Logger } from '../logger.js';
 import type { GroupSummary } from './group.js';
-import { deleteGroups, describeGroup, groupOverview, listGroups, removeTopicOffsets, type GroupRouting } from './group-admin.js';
+import { consumerGroupOverview, deleteGroups, describeGroup, groupOverview, listGroups, removeTopicOffsets, type GroupRouting } from './group-admin.js';
 import { groupConfigOf, type GroupConfigView } from './group-config.js';
 import { GroupCoordinatorShard } from './group-coordinator-shard.js';
+import { ConsumerGroupStats } from './consumer/consumer-group-stats.js';
 import { consumerHeartbeatError, type ConsumerHeartbeatParams, type ConsumerHeartbeatResult, type DescribedConsumerGroup, type TopicLookup } from './consumer-group-heartbeat.js';
 import { joinError, syncError, type JoinResult, type SyncResult } from './group-member.js';
 import { groupPartition } from './group-partition.js';
 import { groupRecordSerde, type GroupCoordinatorRecord } from './group-records.js';
 import type {
   CommitParams,
+  ConsumerGroupOverview,
   DeleteOffsetsResult,
   FetchOffsetsResult,
   GroupOverview,
@@ -88,6 +90,8 @@ export class GroupCoordinator {
   private readonly runtime: CoordinatorRuntime<GroupCoordinatorShard, GroupCoordinatorRecord>;
   private readonly routing: GroupRouting;
   private readonly log: Logger;
+  /** What the consumer protocol counts for the metrics (consumer/consumer-group-stats.ts), for every shard. */
+  readonly consumerStats = new ConsumerGroupStats();
 
   private constructor(private readonly deps: GroupCoordinatorDeps) {
     const config = groupConfigOf(deps.config);
@@ -107,7 +111,7 @@ export class GroupCoordinator {
       // every record of __consumer_offsets sets (or removes) its key's state: compaction's premise
       latestPerKey: true,
       logger: log,
-      newShard: (ctx) => new GroupCoordinatorShard(ctx, config, log, consumerTopics, (groupId) => deps.topics.groupConfigs?.(groupId) ?? {}),
+      newShard: (ctx) => new GroupCoordinatorShard(ctx, config, log, consumerTopics, (groupId) => deps.topics.groupConfigs?.(groupId) ?? {}, this.consumerStats),
     });
     this.routing = {
       unavailable: (groupId, allowEmptyId) => this.unavailable(groupId, allowEmptyId),
@@ -188,9 +192,12 @@ export class GroupCoordinator {
   // ------------------------------------------------------------ the consumer protocol (KIP-848)
 
   consumerGroupHeartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatResult> {
-    if (p.groupId === '') return Promise.resolve(consumerHeartbeatError(ErrorCode.INVALID_REQUEST, "GroupId can't be empty."));
-    const error = this.unavailable(p.groupId, false);
-    if (error !== undefined) return Promise.resolve(consumerHeartbeatError(error));
+    const error = p.groupId === '' ? ErrorCode.INVALID_REQUEST : this.unavailable(p.groupId, false);
+    if (error !== undefined) {
+      // answered here, not by a shard: counted here
+      this.consumerStats.heartbeatAnswered(p.memberEpoch, error);
+      return Promise.resolve(consumerHeartbeatError(error, error === ErrorCode.INVALID_REQUEST ? "GroupId can't be empty." : null));
+    }
     return this.shardOf(p.groupId).consumer.heartbeat(p);
   }
 
@@ -313,6 +320,11 @@ export class GroupCoordinator {
   /** State, protocol type, member count and generation of every group. */
   groupOverview(): GroupOverview[] {
     return groupOverview(this.routing);
+  }
+
+  /** State, member count and epochs of every consumer group of the consumer protocol (KIP-848). */
+  consumerGroupOverview(): ConsumerGroupOverview[] {
+    return consumerGroupOverview(this.routing);
   }
 
   // ------------------------------------------------------------ routing

@@ -29,6 +29,7 @@
 import type { CoordinatorShard, ShardContext } from '../coordinator/coordinator-shard.js';
 import type { Logger } from '../logger.js';
 import { ClassicRebalance } from './classic-rebalance.js';
+import type { ConsumerGroupObserver } from './consumer/consumer-group-stats.js';
 import { ConsumerGroups, type GroupConfigLookup, type TopicLookup } from './consumer-group-heartbeat.js';
 import type { GroupConfig } from './group-config.js';
 import { GroupLoader } from './group-loader.js';
@@ -45,10 +46,10 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
   /** Set while the partition loads. */
   private loader: GroupLoader | undefined = new GroupLoader();
 
-  constructor(ctx: ShardContext<GroupCoordinatorRecord>, config: GroupConfig, log: Logger, topics: TopicLookup, groupConfigs?: GroupConfigLookup) {
+  constructor(ctx: ShardContext<GroupCoordinatorRecord>, config: GroupConfig, log: Logger, topics: TopicLookup, groupConfigs?: GroupConfigLookup, observer?: ConsumerGroupObserver) {
     this.store = new GroupStore(ctx, config, log);
     this.rebalance = new ClassicRebalance(this.store);
-    this.consumer = new ConsumerGroups(this.store, topics, groupConfigs);
+    this.consumer = new ConsumerGroups(this.store, topics, groupConfigs, observer);
     this.offsets = new OffsetManager(this.store, this.rebalance.sessions, this.consumer);
   }
 

@@ -136,3 +136,12 @@ export interface GroupOverview {
   readonly members: number;
   readonly generationId: number;
 }
+
+/** A consumer group of the consumer protocol (KIP-848) as the metrics see it. */
+export interface ConsumerGroupOverview {
+  readonly groupId: string;
+  readonly state: ConsumerGroupState;
+  readonly members: number;
+  readonly groupEpoch: number;
+  readonly assignmentEpoch: number;
+}
