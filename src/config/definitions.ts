@@ -91,6 +91,7 @@ const GREGOR_CONFIGS: readonly ConfigDef[] = [
   { name: 'group.max.session.timeout.ms', type: 'int', default: '1800000', doc: 'The maximum allowed session timeout for registered consumers.' },
   { name: 'group.consumer.heartbeat.interval.ms', type: 'int', default: '5000', min: 1, doc: 'The heartbeat interval given to the members of a consumer group that uses the consumer protocol.' },
   { name: 'group.consumer.session.timeout.ms', type: 'int', default: '45000', min: 1, doc: 'The timeout to detect client failures when using the consumer group protocol.' },
+  { name: 'group.consumer.migration.policy', type: 'string', default: 'bidirectional', choices: ['disabled', 'upgrade', 'downgrade', 'bidirectional'], doc: 'Which online conversions between a classic group and a consumer group are allowed: upgrade (a consumer-protocol member joins a classic group with members, which becomes a consumer group of classic members), downgrade (a consumer group left with classic members only becomes a classic group again), both (bidirectional) or neither (disabled). Kafka\'s internal config, with Kafka 4.0\'s default.' },
   { name: 'group.max.size', type: 'int', default: '2147483647', min: 1, doc: 'The maximum number of consumers that a single consumer group can accommodate.' },
   { name: 'offsets.topic.num.partitions', type: 'int', default: '50', min: 1, doc: 'The number of partitions for the offset commit topic.' },
   { name: 'offsets.topic.replication.factor', type: 'int', default: '1', min: 1, doc: 'The replication factor for the offsets topic.' },

@@ -10,6 +10,22 @@ export interface GroupConfigView {
   int(name: string): number;
   long(name: string): number;
   bool(name: string): boolean;
+  string(name: string): string;
+}
+
+/** group.consumer.migration.policy: which conversions between classic and consumer groups are allowed (Kafka's ConsumerGroupMigrationPolicy). */
+export type MigrationPolicy = 'disabled' | 'upgrade' | 'downgrade' | 'bidirectional';
+
+export const MIGRATION_POLICIES: readonly MigrationPolicy[] = ['disabled', 'upgrade', 'downgrade', 'bidirectional'];
+
+/** A classic group with members may become a consumer group (a consumer-protocol member joins it). */
+export function isUpgradeEnabled(policy: MigrationPolicy): boolean {
+  return policy === 'upgrade' || policy === 'bidirectional';
+}
+
+/** A consumer group left with classic members only may become a classic group. */
+export function isDowngradeEnabled(policy: MigrationPolicy): boolean {
+  return policy === 'downgrade' || policy === 'bidirectional';
 }
 
 export interface GroupConfig {
@@ -32,6 +48,8 @@ export interface GroupConfig {
   readonly consumerHeartbeatIntervalMs: number;
   /** group.consumer.session.timeout.ms: a consumer-protocol member without a heartbeat for this long is removed. */
   readonly consumerSessionTimeoutMs: number;
+  /** group.consumer.migration.policy */
+  readonly migrationPolicy: MigrationPolicy;
 }
 
 export function groupConfigOf(config: GroupConfigView): GroupConfig {
@@ -46,5 +64,6 @@ export function groupConfigOf(config: GroupConfigView): GroupConfig {
     metadataMaxBytes: config.int('offset.metadata.max.bytes'),
     consumerHeartbeatIntervalMs: config.int('group.consumer.heartbeat.interval.ms'),
     consumerSessionTimeoutMs: config.int('group.consumer.session.timeout.ms'),
+    migrationPolicy: config.string('group.consumer.migration.policy').trim().toLowerCase() as MigrationPolicy,
   };
 }
