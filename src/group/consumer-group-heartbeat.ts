@@ -8,8 +8,10 @@
  * 2. A leave (epoch -1; -2 for a static member leaving for a while) removes
  *    the member and bumps the group epoch.
  * 3. The group is found or, for a join (epoch 0), created. A classic group of
- *    the same id with members is GROUP_ID_NOT_FOUND (no online upgrade); an
- *    empty one (a holder of committed offsets) stays beside it.
+ *    the same id with members is converted into a consumer group of classic
+ *    members when a member joins and group.consumer.migration.policy allows
+ *    it (the online upgrade: group-migration.ts), GROUP_ID_NOT_FOUND
+ *    otherwise; an empty one (a holder of committed offsets) stays beside it.
  * 4. The member is found or created and its epoch checked (epochs.ts); v0
  *    generates the member id of a joining member, v1 takes the client's.
  * 5. The member's regular expression, if it subscribes by one, is compiled
@@ -26,14 +28,24 @@
  *    response carries its assignment when it changed or the request was a
  *    full one (a join, or every non-optional field set), as Kafka.
  *
+ * Classic members: a consumer group may hold members that speak the classic
+ * protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup: classic-members.ts
+ * runs those requests with the steps 5-6 here, `applyMember`). When members
+ * are removed and only classic members remain, the group may become a
+ * classic group again (the online downgrade, group-migration.ts, through the
+ * `migration` the shard sets).
+ *
  * Timers, in the shard's CoordinatorTimer:
  * - "consumer-session-<group>-<member>": the group's consumer.session.timeout.ms
  *   (group-configs.ts; group.consumer.session.timeout.ms unless the group sets
- *   it), reset by every heartbeat; on expiry the member is removed and the group
- *   epoch bumps.
+ *   it; a classic member's: its JoinGroup's session timeout), reset by every
+ *   heartbeat; on expiry the member is removed and the group epoch bumps.
  * - "consumer-rebalance-<group>-<member>": the member's rebalance timeout
  *   while it holds partitions it was asked to revoke; on expiry it is fenced
- *   (removed) as well.
+ *   (removed) as well. Not for classic members: they have
+ *   "consumer-join-<group>-<member>" (the rebalance timeout to rejoin once
+ *   told to) and "consumer-sync-<group>-<member>" (to send SyncGroup after
+ *   JoinGroup), classic-members.ts.
  *
  * Records: every change is made in memory, then written to
  * `__consumer_offsets` (consumer-group-log.ts says which records), and the
@@ -46,7 +58,6 @@
  *
  * Errors are thrown as KafkaError by the steps and turned into the response
  * here. A join beyond group.consumer.max.size is refused (consumer/group-limits.ts).
- * Not done yet: migration between the classic and consumer protocols.
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
@@ -56,6 +67,7 @@ import {
   newConsumerGroupMember,
   sameCurrentAssignment,
   topicPartitions,
+  usesClassicProtocol,
   topicPartitionsEqual,
   type ConsumerGroupMember,
   type TopicPartitions,
@@ -66,7 +78,7 @@ import { checkMemberEpoch, heartbeatKind, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_M
 import { throwIfConsumerGroupIsFull } from './consumer/group-limits.js';
 import { MemberState } from './consumer/member-state.js';
 import { replaceStaticMember, staticMemberOf, staticMemberTemporaryLeave } from './consumer/static-members.js';
-import { compileSubscribedTopicRegex, dropUnsubscribed, updateRegularExpressions } from './consumer/regex-subscription.js';
+import { compileSubscribedTopicRegex, dropUnsubscribed, NO_REGEX_UPDATE, updateRegularExpressions, type RegexUpdate } from './consumer/regex-subscription.js';
 import { buildTargetAssignment, type AssignFunction } from './consumer/target-assignment-builder.js';
 import { ConsumerGroup } from './consumer-group.js';
 import {
@@ -85,6 +97,8 @@ import {
 } from './consumer-group-log.js';
 import type { ConsumerGroupRecord } from './consumer-group-records.js';
 import { consumerGroupTimeouts, type ConsumerGroupTimeouts } from './group-configs.js';
+import type { Group } from './group.js';
+import type { GroupCoordinatorRecord } from './group-records.js';
 import type { GroupStore } from './group-store.js';
 
 /** A topic as the consumer protocol resolves a subscribed name. */
@@ -143,6 +157,29 @@ export interface DescribedConsumerGroup {
   }>;
 }
 
+/**
+ * The conversions between classic and consumer groups (group-migration.ts), as the shard wires them.
+ * Both add the records of the conversion to `records` and change the groups in memory.
+ */
+export interface ProtocolMigration {
+  /** A member joins with ConsumerGroupHeartbeat a classic group with members: the consumer group it becomes; throws GROUP_ID_NOT_FOUND when it may not. */
+  upgrade(classic: Group, records: GroupCoordinatorRecord[]): ConsumerGroup;
+  /** Members are about to be removed: true when the group became a classic group instead (it held only classic members besides them). */
+  downgrade(group: ConsumerGroup, leaving: ReadonlySet<string>, records: GroupCoordinatorRecord[]): boolean;
+}
+
+/** How a member's new value is applied (`applyMember`). */
+export interface MemberUpdate {
+  readonly isNew: boolean;
+  readonly subscriptionChanged: boolean;
+  /** The partitions the member says it owns; null when it did not say. */
+  readonly owned: TopicPartitions | null;
+  /** The assignor the member asks for (the group's own choice among the members' wins: groupAssignor). */
+  readonly assignor: PartitionAssignor;
+  /** The group's regular expressions after this member's update (regex-subscription.ts); none for a classic member. */
+  readonly regex?: RegexUpdate;
+}
+
 export function consumerHeartbeatError(errorCode: number, errorMessage: string | null = null): ConsumerHeartbeatResult {
   return { errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
 }
@@ -160,12 +197,24 @@ function rebalanceKey(groupId: string, memberId: string): string {
   return `consumer-rebalance-${groupId}-${memberId}`;
 }
 
+/** A classic member told to rejoin must do so within its rebalance timeout (classic-members.ts). */
+export function classicJoinKey(groupId: string, memberId: string): string {
+  return `consumer-join-${groupId}-${memberId}`;
+}
+
+/** A classic member that joined must send SyncGroup within its rebalance timeout (classic-members.ts). */
+export function classicSyncKey(groupId: string, memberId: string): string {
+  return `consumer-sync-${groupId}-${memberId}`;
+}
+
 function invalid(message: string): KafkaError {
   return new KafkaError(ErrorCode.INVALID_REQUEST, message);
 }
 
 export class ConsumerGroups {
   private readonly groups = new Map<string, ConsumerGroup>();
+  /** Set by the shard: the conversions between classic and consumer groups. */
+  migration: ProtocolMigration | undefined;
 
   constructor(
     private readonly store: GroupStore,
@@ -196,6 +245,19 @@ export class ConsumerGroups {
     this.writeInBackground(groupTombstones(groupId, group.resolvedRegularExpressions.keys()), groupId);
   }
 
+  /** A group converted from a classic group takes its place: its members' sessions start now. */
+  adopt(group: ConsumerGroup): void {
+    this.groups.set(group.groupId, group);
+    for (const member of group.members.values()) this.scheduleTimers(group, undefined, member);
+  }
+
+  /** A group converted to a classic group leaves, with its members' timers (its records are the conversion's). */
+  drop(group: ConsumerGroup): void {
+    if (this.groups.get(group.groupId) !== group) return;
+    for (const memberId of group.members.keys()) this.cancelTimers(group.groupId, memberId);
+    this.groups.delete(group.groupId);
+  }
+
   /** The partition loaded: the consumer groups its records describe; each member's session starts now. */
   load(records: readonly ConsumerGroupRecord[]): number {
     const groups = replayConsumerGroups(records, (groupId, err) => {
@@ -217,7 +279,7 @@ export class ConsumerGroups {
   }
 
   async heartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatResult> {
-    const records: ConsumerGroupRecord[] = [];
+    const records: GroupCoordinatorRecord[] = [];
     let result: ConsumerHeartbeatResult;
     try {
       result = this.handle(p, records);
@@ -242,7 +304,8 @@ export class ConsumerGroups {
     if (memberEpoch < 0 && memberId === '') return group.members.size === 0 ? undefined : ErrorCode.UNKNOWN_MEMBER_ID;
     const member = group.members.get(memberId);
     if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    // a classic member commits with its generation: a stale one is ILLEGAL_GENERATION, as in a classic group
+    if (memberEpoch !== member.memberEpoch) return usesClassicProtocol(member) ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
     return undefined;
   }
 
@@ -277,19 +340,14 @@ export class ConsumerGroups {
     return undefined;
   }
 
-  private handle(p: ConsumerHeartbeatParams, records: ConsumerGroupRecord[]): ConsumerHeartbeatResult {
+  private handle(p: ConsumerHeartbeatParams, records: GroupCoordinatorRecord[]): ConsumerHeartbeatResult {
     validateRequest(p);
     const kind = heartbeatKind(p.memberEpoch, p.instanceId);
-    const classic = this.store.get(p.groupId);
-    if (classic !== undefined && classic.members.size > 0) {
-      throw new KafkaError(
-        ErrorCode.GROUP_ID_NOT_FOUND,
-        kind === 'join'
-          ? `Cannot upgrade classic group ${p.groupId} to consumer group because the online upgrade is disabled.`
-          : `Group ${p.groupId} is not a consumer group.`,
-      );
-    }
     let group = this.groups.get(p.groupId);
+    const classic = group === undefined ? this.store.get(p.groupId) : undefined;
+    if (classic !== undefined && classic.members.size > 0 && (kind !== 'join' || this.migration === undefined)) {
+      throw new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} is not a consumer group.`);
+    }
     if (kind === 'leave' || kind === 'static-leave') {
       if (group === undefined) throw new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${p.groupId} not found.`);
       return this.leave(group, p, kind, records);
@@ -299,6 +357,8 @@ export class ConsumerGroups {
     if (p.subscribedTopicRegex !== null && p.subscribedTopicRegex !== '' && group?.resolvedRegularExpressions.has(p.subscribedTopicRegex) !== true) {
       compileSubscribedTopicRegex(p.subscribedTopicRegex);
     }
+    // the online upgrade: the classic group's members become classic members of a consumer group
+    if (classic !== undefined && classic.members.size > 0) group = this.migration!.upgrade(classic, records);
     if (group === undefined) {
       if (kind !== 'join') throw new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${p.groupId} not found.`);
       group = new ConsumerGroup(p.groupId);
@@ -367,6 +427,34 @@ export class ConsumerGroups {
         records.push(targetMemberRecord(group.groupId, member.memberId, target));
       }
     }
+    const { before, next } = this.applyMember(group, member, { isNew, subscriptionChanged, owned, assignor, regex }, records);
+
+    const fullRequest = p.rebalanceTimeoutMs !== -1 && (p.subscribedTopicNames !== null || p.subscribedTopicRegex !== null) && p.topicPartitions !== null;
+    const assignmentChanged = before === undefined || !topicPartitionsEqual(before.assignedPartitions, next.assignedPartitions);
+    const sendAssignment = p.memberEpoch === JOIN_GROUP_MEMBER_EPOCH || fullRequest || assignmentChanged;
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId: next.memberId,
+      memberEpoch: next.memberEpoch,
+      heartbeatIntervalMs: this.timeouts(group.groupId).heartbeatIntervalMs,
+      assignment: sendAssignment ? { topicPartitions: assignmentOf(next.assignedPartitions) } : null,
+    };
+  }
+
+  /**
+   * Steps 5-6 for a member's new value (a heartbeat's, or a classic member's JoinGroup's): its metadata
+   * record, the group epoch and target assignment, its reconciliation and timers. Returns the member as it
+   * was before (undefined when new) and as it is now.
+   */
+  applyMember(
+    group: ConsumerGroup,
+    member: ConsumerGroupMember,
+    update: MemberUpdate,
+    records: GroupCoordinatorRecord[],
+  ): { before: ConsumerGroupMember | undefined; next: ConsumerGroupMember } {
+    const { isNew, subscriptionChanged, owned, assignor } = update;
+    const regex = update.regex ?? NO_REGEX_UPDATE;
     const before = group.members.get(member.memberId);
     if (before === undefined || !sameMemberMetadata(before, member)) records.push(memberMetadataRecord(group.groupId, member));
     group.putMember(member);
@@ -410,21 +498,10 @@ export class ConsumerGroups {
     this.observer.memberReconciled(before, next);
     if (before === undefined || !sameCurrentAssignment(before, next)) records.push(currentAssignmentRecord(group.groupId, next));
     this.scheduleTimers(group, before, next);
-
-    const fullRequest = p.rebalanceTimeoutMs !== -1 && (p.subscribedTopicNames !== null || p.subscribedTopicRegex !== null) && p.topicPartitions !== null;
-    const assignmentChanged = before === undefined || !topicPartitionsEqual(before.assignedPartitions, next.assignedPartitions);
-    const sendAssignment = p.memberEpoch === JOIN_GROUP_MEMBER_EPOCH || fullRequest || assignmentChanged;
-    return {
-      errorCode: ErrorCode.NONE,
-      errorMessage: null,
-      memberId: next.memberId,
-      memberEpoch: next.memberEpoch,
-      heartbeatIntervalMs: this.timeouts(group.groupId).heartbeatIntervalMs,
-      assignment: sendAssignment ? { topicPartitions: assignmentOf(next.assignedPartitions) } : null,
-    };
+    return { before, next };
   }
 
-  private leave(group: ConsumerGroup, p: ConsumerHeartbeatParams, kind: 'leave' | 'static-leave', records: ConsumerGroupRecord[]): ConsumerHeartbeatResult {
+  private leave(group: ConsumerGroup, p: ConsumerHeartbeatParams, kind: 'leave' | 'static-leave', records: GroupCoordinatorRecord[]): ConsumerHeartbeatResult {
     let member: ConsumerGroupMember;
     if (p.instanceId === null) {
       const existing = group.members.get(p.memberId);
@@ -455,19 +532,12 @@ export class ConsumerGroups {
   }
 
   /**
-   * Removes the member (left, session or rebalance timeout) and bumps the group epoch; returns the records
-   * to write. A timer's removal writes them itself.
+   * Removes the member (left, session, rebalance, join or sync timeout) and bumps the group epoch; returns the
+   * records to write. A timer's removal writes them itself.
    */
-  private fence(group: ConsumerGroup, memberId: string, reason: 'left' | 'session timeout' | 'rebalance timeout'): ConsumerGroupRecord[] {
+  fence(group: ConsumerGroup, memberId: string, reason: 'left' | 'session timeout' | 'rebalance timeout' | 'join timeout' | 'sync timeout'): GroupCoordinatorRecord[] {
     if (this.groups.get(group.groupId) !== group || !group.members.has(memberId)) return [];
-    this.cancelTimers(group.groupId, memberId);
-    group.removeMember(memberId);
-    group.groupEpoch += 1;
-    const records = [
-      ...memberTombstones(group.groupId, memberId),
-      ...dropUnsubscribed(group).map((r) => regularExpressionTombstone(group.groupId, r)),
-      groupEpochRecord(group),
-    ];
+    const records = this.removeMembers(group, [memberId]);
     if (reason === 'left') return records;
     this.observer.memberFenced(reason === 'session timeout' ? 'session_timeout' : 'rebalance_timeout');
     this.store.log.info({ groupId: group.groupId, memberId, groupEpoch: group.groupEpoch }, `removed consumer group member: ${reason}`);
@@ -475,18 +545,45 @@ export class ConsumerGroups {
     return [];
   }
 
+  /**
+   * Removes members of the group (Kafka's consumerGroupFenceMembers): when only classic members would remain,
+   * the group may become a classic group instead (the online downgrade); otherwise the members go and the
+   * group epoch bumps once. Returns the records to write.
+   */
+  removeMembers(group: ConsumerGroup, memberIds: readonly string[]): GroupCoordinatorRecord[] {
+    const records: GroupCoordinatorRecord[] = [];
+    if (memberIds.length === 0) return records;
+    if (this.migration?.downgrade(group, new Set(memberIds), records)) return records;
+    for (const memberId of memberIds) {
+      this.cancelTimers(group.groupId, memberId);
+      group.removeMember(memberId);
+      records.push(...memberTombstones(group.groupId, memberId));
+    }
+    for (const r of dropUnsubscribed(group)) records.push(regularExpressionTombstone(group.groupId, r));
+    group.groupEpoch += 1;
+    records.push(groupEpochRecord(group));
+    return records;
+  }
+
   /** Writes records no request waits for; a failure is logged (memory keeps the change). */
-  private writeInBackground(records: readonly ConsumerGroupRecord[], groupId: string): void {
+  writeInBackground(records: readonly GroupCoordinatorRecord[], groupId: string): void {
     void this.store.writeConsumerGroupRecords(records).then((error) => {
       if (error !== ErrorCode.NONE) this.store.log.warn({ partition: this.store.partition, groupId, error }, 'failed to write consumer group records');
     });
   }
 
+  /** (Re)starts the member's session: group.consumer.session.timeout.ms, or a classic member's own. */
+  scheduleSession(group: ConsumerGroup, member: ConsumerGroupMember): void {
+    const timeoutMs = member.classicMemberMetadata?.sessionTimeoutMs ?? this.timeouts(group.groupId).sessionTimeoutMs;
+    this.store.timer.schedule(sessionKey(group.groupId, member.memberId), timeoutMs, () => this.fence(group, member.memberId, 'session timeout'));
+  }
+
   private scheduleTimers(group: ConsumerGroup, before: ConsumerGroupMember | undefined, next: ConsumerGroupMember): void {
     const timer = this.store.timer;
-    timer.schedule(sessionKey(group.groupId, next.memberId), this.timeouts(group.groupId).sessionTimeoutMs, () => this.fence(group, next.memberId, 'session timeout'));
+    this.scheduleSession(group, next);
     const key = rebalanceKey(group.groupId, next.memberId);
-    if (next.state !== MemberState.UNREVOKED_PARTITIONS) {
+    // a classic member revokes by rejoining: its join timeout (classic-members.ts) stands for this one
+    if (next.state !== MemberState.UNREVOKED_PARTITIONS || usesClassicProtocol(next)) {
       timer.cancel(key);
     } else if (before?.state !== MemberState.UNREVOKED_PARTITIONS || before.memberEpoch !== next.memberEpoch || !timer.isScheduled(key)) {
       timer.schedule(key, Math.max(next.rebalanceTimeoutMs, 0), () => this.fence(group, next.memberId, 'rebalance timeout'));
@@ -496,10 +593,12 @@ export class ConsumerGroups {
   private cancelTimers(groupId: string, memberId: string): void {
     this.store.timer.cancel(sessionKey(groupId, memberId));
     this.store.timer.cancel(rebalanceKey(groupId, memberId));
+    this.store.timer.cancel(classicJoinKey(groupId, memberId));
+    this.store.timer.cancel(classicSyncKey(groupId, memberId));
   }
 
   /** The member's assignor, or the default (the first built-in: uniform); UNSUPPORTED_ASSIGNOR for others. */
-  private assignorFor(name: string | null): PartitionAssignor {
+  assignorFor(name: string | null): PartitionAssignor {
     if (name === null) return BUILTIN_ASSIGNORS[0]!;
     const assignor = builtinAssignor(name);
     if (assignor === undefined) {

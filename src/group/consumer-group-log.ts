@@ -18,6 +18,9 @@
  *   before the group's; the tombstone of one no member subscribes to any more;
  * - a group deleted: tombstones of its target metadata, regular expressions
  *   and metadata.
+ * A classic member's metadata record carries its ClassicMemberMetadata (its
+ * session timeout and JoinGroup protocols); the conversions between a
+ * classic and a consumer group write what group-migration.ts says.
  *
  * As the classic groups, the group in memory is the authority and its
  * records are written with `replayRecords: false`; replay only happens at load.
@@ -34,6 +37,7 @@
 import { createHash } from 'node:crypto';
 import {
   newConsumerGroupMember,
+  type ClassicMemberMetadata,
   topicPartitions,
   type ConsumerGroupMember,
   type TopicPartitions,
@@ -79,7 +83,7 @@ export function memberMetadataRecord(groupId: string, m: ConsumerGroupMember): C
       subscribedTopicRegex: m.subscribedTopicRegex === '' ? null : m.subscribedTopicRegex,
       rebalanceTimeoutMs: m.rebalanceTimeoutMs,
       serverAssignor: m.serverAssignorName,
-      classicMemberMetadata: null,
+      classicMemberMetadata: m.classicMemberMetadata,
     },
   };
 }
@@ -149,7 +153,17 @@ export function sameMemberMetadata(a: ConsumerGroupMember, b: ConsumerGroupMembe
     a.serverAssignorName === b.serverAssignorName &&
     a.subscribedTopicRegex === b.subscribedTopicRegex &&
     a.subscribedTopicNames.size === b.subscribedTopicNames.size &&
-    [...a.subscribedTopicNames].every((t) => b.subscribedTopicNames.has(t))
+    [...a.subscribedTopicNames].every((t) => b.subscribedTopicNames.has(t)) &&
+    sameClassicMetadata(a.classicMemberMetadata, b.classicMemberMetadata)
+  );
+}
+
+function sameClassicMetadata(a: ClassicMemberMetadata | null, b: ClassicMemberMetadata | null): boolean {
+  if (a === null || b === null) return a === b;
+  return (
+    a.sessionTimeoutMs === b.sessionTimeoutMs &&
+    a.supportedProtocols.length === b.supportedProtocols.length &&
+    a.supportedProtocols.every((p, i) => p.name === b.supportedProtocols[i]!.name && p.metadata.equals(b.supportedProtocols[i]!.metadata))
   );
 }
 
@@ -201,6 +215,7 @@ export function replayConsumerGroups(records: readonly ConsumerGroupRecord[], pr
           subscribedTopicRegex: v.subscribedTopicRegex ?? '',
           rebalanceTimeoutMs: v.rebalanceTimeoutMs,
           serverAssignorName: v.serverAssignor,
+          classicMemberMetadata: v.classicMemberMetadata,
         });
         break;
       }
@@ -259,6 +274,6 @@ export function replayConsumerGroups(records: readonly ConsumerGroupRecord[], pr
 }
 
 function metadataOf(m: ConsumerGroupMember): Partial<ConsumerGroupMember> {
-  const { instanceId, rackId, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignorName } = m;
-  return { instanceId, rackId, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignorName };
+  const { instanceId, rackId, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignorName, classicMemberMetadata } = m;
+  return { instanceId, rackId, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignorName, classicMemberMetadata };
 }

@@ -9,8 +9,11 @@
  *
  * Where things are:
  * - group-coordinator-shard.ts: a shard, put together from the store,
- *   the classic rebalance protocol (classic-rebalance.ts, member-sessions.ts)
- *   and the offset manager (offset-manager.ts);
+ *   the classic rebalance protocol (classic-rebalance.ts, member-sessions.ts),
+ *   the offset manager (offset-manager.ts) and the consumer protocol
+ *   (consumer-group-heartbeat.ts, with the classic members of consumer
+ *   groups, classic-members.ts, and the migration between the two,
+ *   group-migration.ts);
  * - group-admin.ts: describe, list and delete groups, a deleted topic's
  *   offsets, the overview for metrics (across shards);
  * - group-records.ts, group-loader.ts, offsets-records.ts: the records in
@@ -156,8 +159,8 @@ export class GroupCoordinator {
     const shard = this.shardOf(p.groupId);
     const consumerGroup = shard.consumer.get(p.groupId);
     if (consumerGroup !== undefined) {
-      // no migration between the protocols: a consumer group with members keeps its id; an empty one gives it up
-      if (consumerGroup.members.size > 0) return Promise.resolve(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+      // a consumer group with members takes the member as a classic member; an empty one gives its id up
+      if (consumerGroup.members.size > 0) return shard.classicMembers.join(consumerGroup, p);
       shard.consumer.remove(p.groupId);
     }
     return shard.rebalance.join(p);
@@ -168,7 +171,13 @@ export class GroupCoordinator {
     // a coordinator that is loading has lost the rebalance: the member must rejoin
     if (error === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return Promise.resolve(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
     if (error !== undefined) return Promise.resolve(syncError(error));
-    return this.shardOf(p.groupId).rebalance.sync(p);
+    const shard = this.shardOf(p.groupId);
+    const consumerGroup = shard.consumer.get(p.groupId);
+    if (consumerGroup !== undefined) {
+      if (consumerGroup.members.size === 0) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+      return Promise.resolve(shard.classicMembers.sync(consumerGroup, p));
+    }
+    return shard.rebalance.sync(p);
   }
 
   heartbeat(p: HeartbeatParams): number {
@@ -177,15 +186,19 @@ export class GroupCoordinator {
     if (error === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return ErrorCode.NONE;
     if (error !== undefined) return error;
     const shard = this.shardOf(p.groupId);
+    const consumerGroup = shard.consumer.get(p.groupId);
+    if (consumerGroup !== undefined) return shard.classicMembers.heartbeat(consumerGroup, p);
     const group = shard.store.get(p.groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
     return shard.sessions.heartbeat(group, p);
   }
 
-  leave(groupId: string, leaving: readonly LeavingMember[]): LeaveResult {
+  leave(groupId: string, leaving: readonly LeavingMember[]): LeaveResult | Promise<LeaveResult> {
     const error = this.unavailable(groupId, false);
     if (error !== undefined) return { errorCode: error, members: [] };
     const shard = this.shardOf(groupId);
+    const consumerGroup = shard.consumer.get(groupId);
+    if (consumerGroup !== undefined) return shard.classicMembers.leave(consumerGroup, leaving);
     return shard.sessions.leave(shard.store.get(groupId), leaving);
   }
 

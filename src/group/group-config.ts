@@ -14,6 +14,22 @@ export interface GroupConfigView {
   bool(name: string): boolean;
   /** A string config; null when it has no value. */
   get(name: string): string | null;
+  string(name: string): string;
+}
+
+/** group.consumer.migration.policy: which conversions between classic and consumer groups are allowed (Kafka's ConsumerGroupMigrationPolicy). */
+export type MigrationPolicy = 'disabled' | 'upgrade' | 'downgrade' | 'bidirectional';
+
+export const MIGRATION_POLICIES: readonly MigrationPolicy[] = ['disabled', 'upgrade', 'downgrade', 'bidirectional'];
+
+/** A classic group with members may become a consumer group (a consumer-protocol member joins it). */
+export function isUpgradeEnabled(policy: MigrationPolicy): boolean {
+  return policy === 'upgrade' || policy === 'bidirectional';
+}
+
+/** A consumer group left with classic members only may become a classic group. */
+export function isDowngradeEnabled(policy: MigrationPolicy): boolean {
+  return policy === 'downgrade' || policy === 'bidirectional';
 }
 
 export interface GroupConfig {
@@ -46,6 +62,8 @@ export interface GroupConfig {
   readonly consumerMaxSize: number;
   /** broker.rack: the rack of every partition's only replica, as the consumer protocol's assignors see it; null when not set. */
   readonly brokerRack: string | null;
+  /** group.consumer.migration.policy */
+  readonly migrationPolicy: MigrationPolicy;
 }
 
 export function groupConfigOf(config: GroupConfigView): GroupConfig {
@@ -66,5 +84,6 @@ export function groupConfigOf(config: GroupConfigView): GroupConfig {
     consumerMaxHeartbeatIntervalMs: config.int('group.consumer.max.heartbeat.interval.ms'),
     consumerMaxSize: config.int('group.consumer.max.size'),
     brokerRack: config.get('broker.rack'),
+    migrationPolicy: config.string('group.consumer.migration.policy').trim().toLowerCase() as MigrationPolicy,
   };
 }

@@ -11,7 +11,9 @@
  * - the offset manager (offset-manager.ts): commits, fetches, deletes,
  *   retention and lag;
  * - the consumer protocol (consumer-group-heartbeat.ts, KIP-848): the
- *   consumer groups, ConsumerGroupHeartbeat and their timers.
+ *   consumer groups, ConsumerGroupHeartbeat and their timers; the classic
+ *   members of consumer groups (classic-members.ts) and the conversions
+ *   between classic and consumer groups (group-migration.ts).
  *
  * Replay: while the partition loads, records go to a GroupLoader
  * (group-loader.ts), which builds the groups when loading is done; once
@@ -28,11 +30,13 @@
  */
 import type { CoordinatorShard, ShardContext } from '../coordinator/coordinator-shard.js';
 import type { Logger } from '../logger.js';
+import { ClassicMembers } from './classic-members.js';
 import { ClassicRebalance } from './classic-rebalance.js';
 import type { ConsumerGroupObserver } from './consumer/consumer-group-stats.js';
 import { ConsumerGroups, type GroupConfigLookup, type TopicLookup } from './consumer-group-heartbeat.js';
 import type { GroupConfig } from './group-config.js';
 import { GroupLoader } from './group-loader.js';
+import { GroupMigration } from './group-migration.js';
 import type { GroupCoordinatorRecord } from './group-records.js';
 import { GroupStore } from './group-store.js';
 import type { MemberSessions } from './member-sessions.js';
@@ -43,6 +47,7 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
   readonly rebalance: ClassicRebalance;
   readonly offsets: OffsetManager;
   readonly consumer: ConsumerGroups;
+  readonly classicMembers: ClassicMembers;
   /** Set while the partition loads. */
   private loader: GroupLoader | undefined = new GroupLoader();
 
@@ -50,6 +55,8 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
     this.store = new GroupStore(ctx, config, log);
     this.rebalance = new ClassicRebalance(this.store);
     this.consumer = new ConsumerGroups(this.store, topics, groupConfigs, observer);
+    this.consumer.migration = new GroupMigration(this.store, this.rebalance, this.consumer, topics);
+    this.classicMembers = new ClassicMembers(this.store, this.consumer, topics);
     this.offsets = new OffsetManager(this.store, this.rebalance.sessions, this.consumer);
   }
 

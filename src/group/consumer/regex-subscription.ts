@@ -73,6 +73,9 @@ export interface RegexUpdate {
   readonly resolved: ReadonlyMap<string, ResolvedRegularExpression>;
 }
 
+/** No change of the group's regular expressions (a classic member's update). */
+export const NO_REGEX_UPDATE: RegexUpdate = { regexChanged: false, topicsChanged: false, removed: [], resolved: new Map() };
+
 /** Kafka's Utils.throwIfRegularExpressionIsInvalid: INVALID_REGULAR_EXPRESSION when RE2 refuses `regex`. */
 export function compileSubscribedTopicRegex(regex: string): Re2Pattern {
   try {
