@@ -14,13 +14,14 @@ import { ConsumerGroup } from '../../src/group/consumer-group.js';
 import { decodeAssignment, decodeSubscription, encodeAssignment } from '../../src/group/consumer-protocol.js';
 import { Group } from '../../src/group/group.js';
 import { classicGroupFromConsumer, consumerGroupFromClassic, consumerGroupRecords, consumerGroupTombstones, mayDowngrade, upgradeError } from '../../src/group/group-migration.js';
+import type { TopicLookup } from '../../src/group/consumer-group-heartbeat.js';
 import { ErrorCode } from '../../protocol/index.js';
 
 const TOPICS = new Map([
   ['t', { topicId: 'id-t', numPartitions: 4 }],
   ['u', { topicId: 'id-u', numPartitions: 2 }],
 ]);
-const lookup = (name: string) => TOPICS.get(name);
+const lookup: TopicLookup = { get: (name: string) => TOPICS.get(name), names: () => TOPICS.keys(), namesVersion: 0 };
 
 /** A subscription at `version` (1+: owned partitions; 3: a rack). */
 function subscription(topics: string[], version = 0, owned: Array<[string, number[]]> = []): Buffer {
