@@ -108,7 +108,7 @@ export function planClient(client, ctx, phase) {
       case 'consumer-protocol': {
         // group.protocol=consumer under its own client id, so that the wire log shows what the members sent
         const all = makeMessages(`${p}-kip848`, 24, { headers, partitions: 4 });
-        tasks.push({ ...base, topic: `${p}-kip848`, group: `${p}-kip848-g`, clientId: `compat-${p}-kip848`, partitions: 4, first: all.slice(0, 16), second: all.slice(16) });
+        tasks.push({ ...base, timeoutMs: 120_000, topic: `${p}-kip848`, group: `${p}-kip848-g`, clientId: `compat-${p}-kip848`, partitions: 4, first: all.slice(0, 16), second: all.slice(16) });
         break;
       }
       case 'offsets-time': {

@@ -99,7 +99,7 @@ async function consumerProtocol(task) {
       await m.consumer.subscribe({ topics: [task.topic] });
       await m.consumer.run({ eachMessage: async ({ message }) => void m.got.push(fromMessage(message)) });
     }
-    await until(() => members.every((m) => held(m).length > 0) && new Set(members.flatMap(held)).size === task.partitions, 30_000, 'the two members to share the partitions');
+    await until(() => members.every((m) => held(m).length > 0) && new Set(members.flatMap(held)).size === task.partitions, 60_000, 'the two members to share the partitions');
     assignments = members.map(held);
     await produce(kafka, task.topic, task.first);
     await until(() => members.reduce((n, m) => n + m.got.length, 0) >= task.first.length, 30_000, `${task.first.length} messages`);

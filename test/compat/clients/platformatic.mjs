@@ -107,7 +107,7 @@ async function consumerProtocol(task) {
   };
   const held = (m) => [...(m.consumer.assignments?.find((a) => a.topic === task.topic)?.partitions ?? [])].sort((x, y) => x - y);
   const members = [await join(), await join()];
-  await until(() => members.every((m) => held(m).length > 0) && new Set(members.flatMap(held)).size === task.partitions, 30_000, 'the two members to share the partitions');
+  await until(() => members.every((m) => held(m).length > 0) && new Set(members.flatMap(held)).size === task.partitions, 60_000, 'the two members to share the partitions');
   const assignments = members.map(held);
   // A fetch sent before a revocation still delivers the revoked partitions' records: wait until each
   // member's stream has had two fetches answered since the split (one fetch per broker is in flight).

@@ -191,7 +191,7 @@ export function rdkafkaApi(Kafka, clientId) {
     const members = [await join(), await join()];
     let assignments;
     try {
-      await until(() => members.every((m) => held(m).length > 0) && new Set(members.flatMap(held)).size === task.partitions, 30_000, 'the two members to share the partitions');
+      await until(() => members.every((m) => held(m).length > 0) && new Set(members.flatMap(held)).size === task.partitions, 60_000, 'the two members to share the partitions');
       assignments = members.map(held);
       await produce(bootstrap, task.topic, task.first);
       await until(() => members.reduce((n, m) => n + m.got.length, 0) >= task.first.length, 30_000, `${task.first.length} messages`);

@@ -175,7 +175,7 @@ await runTasks(spec, {
     const members = [member(spec.bootstrap, task.topic, task.group, task.clientId), member(spec.bootstrap, task.topic, task.group, task.clientId)];
     try {
       const split = () => members.every((m) => m.held().length > 0) && new Set(members.flatMap((m) => m.held())).size === task.partitions;
-      await until(split, 30_000, 'the two members to share the partitions');
+      await until(split, 60_000, 'the two members to share the partitions');
       const assignments = members.map((m) => m.held());
       await produce(spec.bootstrap, task.topic, task.first);
       await until(() => members.reduce((n, m) => n + m.messages().length, 0) >= task.first.length, 30_000, `${task.first.length} messages`);
