@@ -361,4 +361,21 @@ describe('transaction coordinator', () => {
     expect(listed(999)).toEqual(['tx']);
     expect(listed(-1)).toEqual(['tx']);
   });
+
+  it('ListTransactions id pattern (KIP-1152): the regular expression matches whole ids; null or empty lists all; one that does not compile INVALID_REGULAR_EXPRESSION', async () => {
+    const h = await open();
+    for (const id of ['my-special-0', 'your-special-1', 't0']) await init(h.coordinator, id);
+    const listed = (transactionalIdPattern: string | null) => {
+      const r = h.coordinator.listTransactions({ states: [], producerIds: [], durationMs: -1, transactionalIdPattern });
+      return { errorCode: r.errorCode, ids: r.transactions.map((t) => t.transactionalId).sort() };
+    };
+    expect(listed(null)).toEqual({ errorCode: ErrorCode.NONE, ids: ['my-special-0', 't0', 'your-special-1'] });
+    expect(listed('')).toEqual({ errorCode: ErrorCode.NONE, ids: ['my-special-0', 't0', 'your-special-1'] });
+    expect(listed('.*special-.*')).toEqual({ errorCode: ErrorCode.NONE, ids: ['my-special-0', 'your-special-1'] });
+    // whole ids, as Kafka's matches(): a part of an id is no match
+    expect(listed('special')).toEqual({ errorCode: ErrorCode.NONE, ids: [] });
+    expect(listed('t0|my-.*')).toEqual({ errorCode: ErrorCode.NONE, ids: ['my-special-0', 't0'] });
+    expect(listed('nothing')).toEqual({ errorCode: ErrorCode.NONE, ids: [] });
+    expect(listed('(ab(cd')).toEqual({ errorCode: ErrorCode.INVALID_REGULAR_EXPRESSION, ids: [] });
+  });
 });

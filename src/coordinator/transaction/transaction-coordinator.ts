@@ -118,6 +118,21 @@ type EndOrigin = Exclude<AbortReason, 'resumed'>;
 /** How long an AddPartitionsToTxn/AddOffsetsToTxn waits for the id's previous transaction to complete. */
 const COMPLETION_WAIT_MS = 1000;
 
+/**
+ * ListTransactions' id pattern as a RegExp that matches a whole id (Kafka compiles it with RE2/J and asks
+ * `matches()`), null for no filter (null or empty), 'invalid' when it does not compile. JavaScript's syntax
+ * is RE2's for the common forms (classes, groups, alternation, quantifiers, anchors); it also accepts
+ * lookarounds and backreferences, which RE2 refuses.
+ */
+function transactionalIdRegExp(pattern: string | null): RegExp | null | 'invalid' {
+  if (pattern === null || pattern === '') return null;
+  try {
+    return new RegExp(`^(?:${pattern})$`, 'u');
+  } catch {
+    return 'invalid';
+  }
+}
+
 const initError = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
 
 export class TransactionCoordinator {
@@ -185,14 +200,21 @@ export class TransactionCoordinator {
   /**
    * ListTransactions (Kafka's TransactionStateManager.listTransactionStates): every id of every served
    * partition matching the filters (empty filters match all; a state name Kafka does not know is returned in
-   * `unknownStates` and matches nothing; Dead ids are never listed; `durationMs` >= 0: only transactions started longer ago than that).
+   * `unknownStates` and matches nothing; Dead ids are never listed; `durationMs` >= 0: only transactions started longer ago than that;
+   * `transactionalIdPattern` (KIP-1152), unless null or empty: only ids the regular expression matches whole, as
+   * Kafka's `matcher(id).matches()`; one that does not compile INVALID_REGULAR_EXPRESSION, nothing listed).
    * While any partition loads: COORDINATOR_LOAD_IN_PROGRESS and nothing listed; after close:
    * COORDINATOR_NOT_AVAILABLE.
    */
-  listTransactions(filters: { states: readonly string[]; producerIds: readonly number[]; durationMs: number }, now = Date.now()): ListedTransactions {
+  listTransactions(
+    filters: { states: readonly string[]; producerIds: readonly number[]; durationMs: number; transactionalIdPattern?: string | null },
+    now = Date.now(),
+  ): ListedTransactions {
     const empty = (errorCode: number): ListedTransactions => ({ errorCode, unknownStates: [], transactions: [] });
     if (this.runtime.isClosed) return empty(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (this.runtime.anyLoading) return empty(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    const pattern = transactionalIdRegExp(filters.transactionalIdPattern ?? null);
+    if (pattern === 'invalid') return empty(ErrorCode.INVALID_REGULAR_EXPRESSION);
     const states = new Set<TransactionState>();
     const unknownStates: string[] = [];
     for (const name of filters.states) {
@@ -211,6 +233,7 @@ export class TransactionCoordinator {
         if (states.size > 0 && !states.has(m.state)) continue;
         if (producerIds.size > 0 && !producerIds.has(m.producerId)) continue;
         if (filters.durationMs >= 0 && now - m.txnStartTimestamp <= filters.durationMs) continue;
+        if (pattern !== null && !pattern.test(m.transactionalId)) continue;
         transactions.push({ transactionalId: m.transactionalId, producerId: m.producerId, state: m.state });
       }
     }
