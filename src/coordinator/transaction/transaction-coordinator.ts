@@ -115,6 +115,9 @@ export interface TransactionCounts {
 /** Who ends a transaction: its client (EndTxn), or the coordinator (a timeout; a fence on re-init). */
 type EndOrigin = Exclude<AbortReason, 'resumed'>;
 
+/** The highest epoch a client uses (32767 is the coordinator's, to fence): an EndTxn retry after an overflow comes with it. */
+const MAX_CLIENT_EPOCH = 32766;
+
 /** How long an AddPartitionsToTxn/AddOffsetsToTxn waits for the id's previous transaction to complete. */
 const COMPLETION_WAIT_MS = 1000;
 
@@ -348,13 +351,18 @@ export class TransactionCoordinator {
 
   // ------------------------------------------------------------ AddPartitionsToTxn, AddOffsetsToTxn
 
-  /** AddPartitionsToTxn (v0-3): the partitions join the transaction, which becomes Ongoing. */
-  addPartitions(producer: TxnProducer, partitions: readonly TopicPartition[]): Promise<number> {
-    return this.addPartitionsOnce(producer, partitions, false);
+  /**
+   * AddPartitionsToTxn (v0-3): the partitions join the transaction, which becomes Ongoing. With
+   * `clientTransactionVersion` 2 (a transaction version 2 client's Produce or TxnOffsetCommit adding its
+   * partition, as Kafka's partition leader asks with AddPartitionsToTxn v5) the transition records it, so
+   * the transaction's end bumps the epoch.
+   */
+  addPartitions(producer: TxnProducer, partitions: readonly TopicPartition[], clientTransactionVersion = 0): Promise<number> {
+    return this.addPartitionsOnce(producer, partitions, false, clientTransactionVersion);
   }
 
   /** addPartitions; `waited`: it has waited for the previous transaction to complete already. */
-  private async addPartitionsOnce(producer: TxnProducer, partitions: readonly TopicPartition[], waited: boolean): Promise<number> {
+  private async addPartitionsOnce(producer: TxnProducer, partitions: readonly TopicPartition[], waited: boolean, clientTransactionVersion: number): Promise<number> {
     const { transactionalId, producerId, producerEpoch } = producer;
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     const unavailable = this.unavailable(transactionalId);
@@ -367,11 +375,11 @@ export class TransactionCoordinator {
       if (waited) return ErrorCode.CONCURRENT_TRANSACTIONS;
       // the previous transaction completing: wait for it, then everything is checked again
       await this.whenCompleted(m, COMPLETION_WAIT_MS);
-      return this.addPartitionsOnce(producer, partitions, true);
+      return this.addPartitionsOnce(producer, partitions, true, clientTransactionVersion);
     }
     if (m.pendingTransitionInProgress) return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (m.state === 'Ongoing' && partitions.every((tp) => m.topicPartitions.has(topicPartitionKey(tp)))) return ErrorCode.NONE;
-    return shard.appendTransition(m, m.prepareAddPartitions(partitions, Date.now()));
+    return shard.appendTransition(m, m.prepareAddPartitions(partitions, Date.now(), clientTransactionVersion));
   }
 
   /**
@@ -433,6 +441,93 @@ export class TransactionCoordinator {
   /** EndTxn from a client. */
   endTxn(producer: TxnProducer, result: TransactionResult): Promise<number> {
     return this.endTransaction(producer.transactionalId, producer.producerId, producer.producerEpoch, result, 'client');
+  }
+
+  /**
+   * EndTxn v5+ from a transaction version 2 client (Kafka's endTransaction above transaction version 2):
+   * the end bumps the epoch, and the answer carries the producer id and epoch of the client's next
+   * transaction (a new producer id at epoch 0 when the epoch was exhausted). Epoch rules, as Kafka's:
+   * Ongoing or Empty need the current epoch; PrepareCommit/PrepareAbort only a retry (the current epoch
+   * minus one: CONCURRENT_TRANSACTIONS for the same result); CompleteCommit/CompleteAbort a retry (NONE for
+   * the same result, with the current producer id and epoch; a retry after an overflow comes with the last
+   * producer id at 32766) or the current epoch (an abort with no partition added, which bumps; a commit is
+   * INVALID_TXN_STATE); any other epoch PRODUCER_FENCED; another producer id INVALID_PRODUCER_ID_MAPPING.
+   */
+  async endTxnV2(producer: TxnProducer, result: TransactionResult): Promise<InitProducerIdResult> {
+    const { transactionalId, producerId, producerEpoch } = producer;
+    if (transactionalId === '') return initError(ErrorCode.INVALID_REQUEST);
+    let unavailable = this.unavailable(transactionalId);
+    if (unavailable !== undefined) return initError(unavailable);
+    let nextProducerId: number | undefined;
+    for (;;) {
+      const shard = this.shardOf(transactionalId);
+      const m = shard.transactions.get(transactionalId);
+      if (!m) return initError(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+      const retryOnOverflow = m.lastProducerId === producerId && producerEpoch === MAX_CLIENT_EPOCH && m.producerEpoch === 0;
+      const retryOnEpochBump = m.producerEpoch === producerEpoch + 1;
+      let validEpoch: boolean;
+      switch (m.state) {
+        case 'PrepareCommit':
+        case 'PrepareAbort':
+          validEpoch = retryOnEpochBump;
+          break;
+        case 'CompleteCommit':
+        case 'CompleteAbort':
+          validEpoch = retryOnEpochBump || retryOnOverflow || producerEpoch === m.producerEpoch;
+          break;
+        default:
+          validEpoch = producerEpoch === m.producerEpoch;
+      }
+      const isRetry = retryOnEpochBump || retryOnOverflow;
+      if (m.producerId !== producerId && !retryOnOverflow) return initError(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+      if (!validEpoch) return initError(ErrorCode.PRODUCER_FENCED);
+      if (m.pendingTransitionInProgress) return initError(ErrorCode.CONCURRENT_TRANSACTIONS);
+      const wanted = result === 'commit' ? 'Commit' : 'Abort';
+      let nextState: 'PrepareCommit' | 'PrepareAbort';
+      let noPartitionAdded = false;
+      switch (m.state) {
+        case 'Ongoing':
+          nextState = result === 'commit' ? 'PrepareCommit' : 'PrepareAbort';
+          break;
+        case 'CompleteCommit':
+        case 'CompleteAbort':
+          if (isRetry) {
+            if (m.state !== `Complete${wanted}`) return initError(ErrorCode.INVALID_TXN_STATE);
+            return { errorCode: ErrorCode.NONE, producerId: m.producerId, producerEpoch: m.producerEpoch };
+          }
+          if (result === 'commit') return initError(ErrorCode.INVALID_TXN_STATE);
+          nextState = 'PrepareAbort';
+          noPartitionAdded = true;
+          break;
+        case 'PrepareCommit':
+        case 'PrepareAbort':
+          return initError(m.state === `Prepare${wanted}` ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE);
+        case 'Empty':
+          if (result === 'commit') return initError(ErrorCode.INVALID_TXN_STATE);
+          nextState = 'PrepareAbort';
+          noPartitionAdded = true;
+          break;
+        case 'Dead':
+        case 'PrepareEpochFence':
+          throw new Error(`transactional id ${transactionalId} found in state ${m.state}`);
+      }
+      // an exhausted epoch: the next transaction gets a new producer id (which may wait for a block; then all is checked again)
+      if (m.isProducerEpochExhausted && nextProducerId === undefined) {
+        nextProducerId = await this.deps.producerIds.nextId();
+        unavailable = this.unavailable(transactionalId);
+        if (unavailable !== undefined) return initError(unavailable);
+        continue;
+      }
+      const prepare = m.prepareAbortOrCommit(nextState, Date.now(), { nextProducerId: m.isProducerEpochExhausted ? (nextProducerId ?? NO_PRODUCER_ID) : NO_PRODUCER_ID, noPartitionAdded });
+      const errorCode = await shard.appendTransition(m, prepare);
+      if (errorCode !== ErrorCode.NONE) return initError(errorCode);
+      const now: string = m.state;
+      if (now !== nextState || m.pendingTransitionInProgress) return initError(ErrorCode.CONCURRENT_TRANSACTIONS);
+      // the markers carry the bumped epoch (with the producer id of the transaction); the answer, what the Complete record makes current
+      const complete = m.prepareComplete(Date.now());
+      this.writeMarkersAndComplete(shard, m, complete, result, 'client', m.topicPartitions.values(), { producerId: m.producerId, producerEpoch: m.producerEpoch });
+      return { errorCode: ErrorCode.NONE, producerId: complete.producerId, producerEpoch: complete.producerEpoch };
+    }
   }
 
   /**
@@ -519,7 +614,8 @@ export class TransactionCoordinator {
   /** A loaded transaction in PrepareCommit/PrepareAbort: its markers are written again, then it completes. */
   private completeLoaded(shard: TransactionCoordinatorShard, m: TransactionMetadata): void {
     const result: TransactionResult = m.state === 'PrepareCommit' ? 'commit' : 'abort';
-    this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, 'resumed', m.topicPartitions.values());
+    // the markers carry the Prepare's producer id and epoch (with transaction version 2 the Complete may move to a new producer id)
+    this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, 'resumed', m.topicPartitions.values(), { producerId: m.producerId, producerEpoch: m.producerEpoch });
   }
 
   /**
@@ -535,6 +631,7 @@ export class TransactionCoordinator {
     result: TransactionResult,
     reason: AbortReason,
     partitions: Iterable<TopicPartition>,
+    markerProducer: { readonly producerId: number; readonly producerEpoch: number } = { producerId: complete.producerId, producerEpoch: complete.producerEpoch },
   ): void {
     const left = [...partitions];
     const retry = (what: () => void): void => shard.schedule(`markers-${m.transactionalId}`, this.deps.config.markerRetryBackoffMs, what);
@@ -548,14 +645,14 @@ export class TransactionCoordinator {
       this.log.warn({ transactionalId: m.transactionalId, error: errorCode }, `writing ${complete.txnState} failed; retrying`);
       retry(() => {
         if (m.pendingTransitionInProgress) return;
-        this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, reason, []);
+        this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, reason, [], markerProducer);
       });
     };
     const writeMarkers = async (): Promise<void> => {
       if (left.length > 0) {
         const results = await this.deps.markers.writeMarkers({
-          producerId: complete.producerId,
-          producerEpoch: complete.producerEpoch,
+          producerId: markerProducer.producerId,
+          producerEpoch: markerProducer.producerEpoch,
           coordinatorEpoch: this.coordinatorEpoch(shard.partition),
           result,
           partitions: [...left],
