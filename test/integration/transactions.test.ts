@@ -70,7 +70,7 @@ describe('transactions with kafkajs', () => {
       [0, 4],
       [0, 0],
       [0, 0],
-      [0, 1],
+      [0, 2],
     ]);
   });
 
