@@ -118,6 +118,26 @@ export interface TransactionCounts {
   readonly open: Readonly<Record<'Ongoing' | 'PrepareCommit' | 'PrepareAbort', number>>;
 }
 
+/**
+ * The coordinator's answer to a partition leader's check or add (verifyTransaction; a transaction version 2
+ * Produce's addPartitions) as the Produce answers it, as Kafka's AddPartitionsToTxnManager and ReplicaManager
+ * map it: PRODUCER_FENCED as INVALID_PRODUCER_EPOCH, and NOT_ENOUGH_REPLICAS, which clients retry, for a
+ * transaction being committed or aborted or a coordinator not available.
+ */
+export function produceVerificationError(errorCode: number): number {
+  switch (errorCode) {
+    case ErrorCode.PRODUCER_FENCED:
+      return ErrorCode.INVALID_PRODUCER_EPOCH;
+    case ErrorCode.CONCURRENT_TRANSACTIONS:
+    case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+    case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+    case ErrorCode.NOT_COORDINATOR:
+      return ErrorCode.NOT_ENOUGH_REPLICAS;
+    default:
+      return errorCode;
+  }
+}
+
 /** Who ends a transaction: its client (EndTxn), or the coordinator (a timeout; a fence on re-init). */
 type EndOrigin = Exclude<AbortReason, 'resumed'>;
 
@@ -423,18 +443,7 @@ export class TransactionCoordinator {
    */
   verifyTransaction(tp: TopicPartition, producerId: number, producerEpoch: number, transactionalId: string | null): number {
     if (transactionalId === null) return ErrorCode.INVALID_TXN_STATE;
-    const errorCode = this.verifyPartitions({ transactionalId, producerId, producerEpoch }, [tp])[0] ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-    switch (errorCode) {
-      case ErrorCode.PRODUCER_FENCED:
-        return ErrorCode.INVALID_PRODUCER_EPOCH;
-      case ErrorCode.CONCURRENT_TRANSACTIONS:
-      case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
-      case ErrorCode.COORDINATOR_NOT_AVAILABLE:
-      case ErrorCode.NOT_COORDINATOR:
-        return ErrorCode.NOT_ENOUGH_REPLICAS;
-      default:
-        return errorCode;
-    }
+    return produceVerificationError(this.verifyPartitions({ transactionalId, producerId, producerEpoch }, [tp])[0] ?? ErrorCode.UNKNOWN_SERVER_ERROR);
   }
 
   /** AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction. */
