@@ -66,8 +66,8 @@ describe('transactions with kafkajs', () => {
     expect(TXN_APIS.map((k) => listed.get(k))).toEqual([
       [0, 5],
       [0, 4],
-      [0, 4],
-      [0, 4],
+      [0, 5],
+      [0, 5],
       [0, 0],
       [0, 0],
       [0, 2],
