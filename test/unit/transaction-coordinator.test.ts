@@ -380,7 +380,7 @@ describe('transaction coordinator', () => {
   });
 });
 
-describe('transaction coordinator, transaction version 2 (KIP-890 part 2; not served on the wire yet)', () => {
+describe('transaction coordinator, transaction version 2 (KIP-890 part 2)', () => {
   const tp = { topic: 't', partition: 0 };
 
   it('every end bumps the epoch: markers carry the bumped epoch, the answer the next transaction\'s epoch, a retry NONE, the old epoch is fenced; a restart keeps it', async () => {

@@ -36,11 +36,12 @@
  *   removePartition: DescribeTransactions shows those still waiting) and
  *   CompleteCommit/CompleteAbort recorded; a retry of an end already done
  *   answers NONE.
- * - endTxnV2 (transaction version 2, KIP-890 part 2; no handler calls it
- *   yet: the feature is not finalized): the end bumps the epoch, the markers
+ * - endTxnV2 (transaction version 2, KIP-890 part 2: EndTxn v5 with the
+ *   feature finalized at 2, src/features.ts): the end bumps the epoch, the markers
  *   carry the bumped epoch, an exhausted epoch moves the id to a new producer
  *   id at epoch 0, and the answer is the next transaction's producer id and
- *   epoch. addPartitions with client transaction version 2 records it.
+ *   epoch. addPartitions with client transaction version 2 (Produce v12+,
+ *   TxnOffsetCommit v5) records it.
  *   Coordinator aborts (fence, timeout) stay version 1 (one bump, the fence).
  * - verifyPartitions (AddPartitionsToTxn v4+ verify-only) and
  *   verifyTransaction (the produce path's KIP-890 check, by the Produce's
