@@ -1,5 +1,5 @@
 /**
- * Kafka's error codes (3.9.0), as a typed catalogue: code, name, whether the
+ * Kafka's error codes (3.9.0, and the 4.x codes Gregor answers), as a typed catalogue: code, name, whether the
  * client may retry, and Kafka's default message; and KafkaError, the one error
  * class that carries a code (ProtocolError, errors.ts, is the wire layer's).
  */

@@ -233,9 +233,11 @@ export class GroupCoordinator {
   }
 
   /** Commits offsets in a producer's transaction (TxnOffsetCommit); one error code per entry of `p.offsets`. */
-  commitTransactionalOffsets(p: TxnCommitParams): Promise<number[]> {
-    const error = this.unavailable(p.groupId, false) ?? p.verifyTransaction?.() ?? ErrorCode.NONE;
-    if (error !== ErrorCode.NONE) return Promise.resolve(p.offsets.map(() => error));
+  async commitTransactionalOffsets(p: TxnCommitParams): Promise<number[]> {
+    const error = this.unavailable(p.groupId, false) ?? (await p.verifyTransaction?.()) ?? ErrorCode.NONE;
+    // (a verification that waited: the group's partition is checked again)
+    const after = error === ErrorCode.NONE ? (this.unavailable(p.groupId, false) ?? ErrorCode.NONE) : error;
+    if (after !== ErrorCode.NONE) return p.offsets.map(() => after);
     return this.shardOf(p.groupId).offsets.commitTransactional(p);
   }
 

@@ -79,9 +79,9 @@ export interface TxnCommitParams {
   /**
    * The check that the group's partition is in the producer's transaction (KIP-890), asked after the group
    * id and partition checks and before the member checks, as Kafka's handleTxnCommitOffsets: any code but
-   * NONE is every offset's answer.
+   * NONE is every offset's answer. It may wait (a transaction version 2 commit adds the partition there).
    */
-  readonly verifyTransaction?: () => number;
+  readonly verifyTransaction?: () => number | Promise<number>;
 }
 
 export interface TopicPartitions {
