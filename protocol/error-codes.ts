@@ -1,5 +1,5 @@
 /**
- * Kafka's error codes (3.9.0), as a typed catalogue: code, name, whether the
+ * Kafka's error codes (3.9.0, and the 4.x codes Gregor answers), as a typed catalogue: code, name, whether the
  * client may retry, and Kafka's default message; and KafkaError, the one error
  * class that carries a code (ProtocolError, errors.ts, is the wire layer's).
  */
@@ -140,6 +140,8 @@ export const ErrorCode = {
   INVALID_VOTER_KEY: 125,
   DUPLICATE_VOTER: 126,
   VOTER_NOT_FOUND: 127,
+  INVALID_REGULAR_EXPRESSION: 128,
+  SHARE_SESSION_LIMIT_REACHED: 133,
 } as const;
 export type ErrorCodeName = keyof typeof ErrorCode;
 
@@ -273,6 +275,8 @@ const table: ReadonlyArray<readonly [number, string, boolean, string]> = [
   [125, 'INVALID_VOTER_KEY', false, 'The voter key doesn\'t match the receiving replica\'s key.'],
   [126, 'DUPLICATE_VOTER', false, 'The voter is already part of the set of voters.'],
   [127, 'VOTER_NOT_FOUND', false, 'The voter is not part of the set of voters.'],
+  [128, 'INVALID_REGULAR_EXPRESSION', false, 'The regular expression is not valid.'],
+  [133, 'SHARE_SESSION_LIMIT_REACHED', true, 'The limit of share sessions has been reached.'],
 ];
 
 export const ERRORS: ReadonlyMap<number, KafkaErrorInfo> = new Map(

@@ -45,6 +45,8 @@ export type Topics = Pick<
   | 'deleteTopics'
   | 'alterConfigs'
   | 'alterBrokerConfigs'
+  | 'groupConfigs'
+  | 'alterGroupConfigs'
 >;
 
 /** Classic consumer groups and their committed offsets (group/coordinator.ts). */
@@ -77,7 +79,7 @@ export type ProducerStates = Pick<ProducerStateManager, 'append' | 'lastStableOf
 export type ProducerIds = Pick<ProducerIdManager, 'nextId'>;
 
 /** The transaction coordinator over `__transaction_state` (coordinator/transaction/transaction-coordinator.ts). */
-export type Transactions = Pick<TransactionCoordinator, 'stateTopic' | 'unavailable' | 'initProducerId' | 'addPartitions' | 'addOffsets' | 'endTxn' | 'verifyPartitions' | 'metadata' | 'listTransactions'>;
+export type Transactions = Pick<TransactionCoordinator, 'stateTopic' | 'unavailable' | 'initProducerId' | 'addPartitions' | 'addOffsets' | 'endTxn' | 'endTxnV2' | 'verifyPartitions' | 'metadata' | 'listTransactions'>;
 
 /** Fetch sessions, long polls and the fetch memory budget (fetch/fetch-manager.ts). */
 export type Fetches = Pick<FetchManager, 'fetch'>;

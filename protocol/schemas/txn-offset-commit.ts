@@ -1,6 +1,8 @@
 /**
  * TxnOffsetCommit (API key 28): request and response schemas for every version
- * Kafka 3.9.0 accepts (v0-4), flexible from v3+.
+ * Kafka 4.3 accepts (v0-5), flexible from v3+. v5 is v4 (KIP-890 part 2:
+ * from a transaction version 2 client, whose commit adds the group's offsets
+ * partition to the transaction itself).
  */
 import { message } from '../schema.js';
 
@@ -8,7 +10,7 @@ export const txnOffsetCommitRequest = message({
   name: 'TxnOffsetCommitRequest',
   apiKey: 28,
   kind: 'request',
-  valid: '0-4',
+  valid: '0-5',
   flexible: '3+',
   fields: [
     { name: 'transactionalId', type: 'string', versions: '0+' },
@@ -34,7 +36,7 @@ export const txnOffsetCommitResponse = message({
   name: 'TxnOffsetCommitResponse',
   apiKey: 28,
   kind: 'response',
-  valid: '0-4',
+  valid: '0-5',
   flexible: '3+',
   fields: [
     { name: 'throttleTimeMs', type: 'int32', versions: '0+' },

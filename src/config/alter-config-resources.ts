@@ -22,7 +22,11 @@
  *   has no override of its own (TopicManager.alterBrokerConfigs).
  * - BROKER_LOGGER (incremental only, as in Kafka): this node's id; SET of a
  *   known logger to a log4j level, DELETE of a logger other than root.
- * - GROUP and CLIENT_METRICS: Gregor keeps no such configs → INVALID_REQUEST.
+ * - GROUP (KIP-848 group configs): any group name but ""; the group's new
+ *   configs are checked as group/group-configs.ts describes (INVALID_CONFIG
+ *   with Kafka's messages), then stored (TopicManager.alterGroupConfigs) and
+ *   read by the consumer protocol from the next heartbeat.
+ * - CLIENT_METRICS: Gregor keeps no such configs → INVALID_REQUEST.
  * validate_only runs every check and changes nothing.
  */
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
@@ -35,6 +39,8 @@ import { loggerExists, ROOT_LOGGER, setLoggerLevel, VALID_LOG_LEVELS } from './b
 import { BROKER_CONFIG_BY_NAME } from './definitions.js';
 import { brokerConfigChangeProblem } from './dynamic-broker-configs.js';
 import { TOPIC_CONFIG_BY_NAME } from './topic-configs.js';
+import { groupConfigOf } from '../group/group-config.js';
+import { GROUP_CONFIG_BY_NAME, validateGroupConfigs } from '../group/group-configs.js';
 
 /** ConfigResource.Type ids. */
 export const ResourceType = {
@@ -85,7 +91,7 @@ export interface ConfigAdminDeps {
   readonly config: ConfigView;
   readonly logger: Logger;
   /** Stores and applies topic overrides and dynamic broker configs. */
-  readonly topics: Pick<TopicManager, 'alterConfigs' | 'alterBrokerConfigs'>;
+  readonly topics: Pick<TopicManager, 'alterConfigs' | 'alterBrokerConfigs' | 'alterGroupConfigs'>;
 }
 
 /** Applies the changes of one request; one result per resource, in request order. */
@@ -132,8 +138,9 @@ async function alterOne(deps: ConfigAdminDeps, r: ConfigResourceChange, opts: Al
       if (opts.replace) throw invalidRequest(`Unknown resource type ${r.resourceType}`);
       return alterLoggers(deps, r, opts.validateOnly);
     case ResourceType.GROUP:
+      return alterGroup(deps, r, opts);
     case ResourceType.CLIENT_METRICS:
-      throw invalidRequest(`Gregor keeps no configs of resource type ${r.resourceType === ResourceType.GROUP ? 'GROUP' : 'CLIENT_METRICS'}`);
+      throw invalidRequest('Gregor keeps no configs of resource type CLIENT_METRICS');
     default:
       throw invalidRequest(`Unknown resource type ${r.resourceType}`);
   }
@@ -204,6 +211,26 @@ async function alterTopic(deps: ConfigAdminDeps, r: ConfigResourceChange, opts: 
   if (problem) throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, problem);
   const configs = (current: ReadonlyMap<string, string>): Record<string, string> => applyOps(opts.replace ? {} : Object.fromEntries(current), r.configs, TOPIC_SCHEMA);
   await deps.topics.alterConfigs(name, configs, opts.validateOnly);
+}
+
+const GROUP_SCHEMA: ListSchema = {
+  isList: (name) => (GROUP_CONFIG_BY_NAME.has(name) ? false : undefined),
+  defaultOf: () => null,
+  notAList: (op, name) => new KafkaError(ErrorCode.INVALID_CONFIG, `Can't ${op} to key ${name} because its type is not LIST.`),
+};
+
+async function alterGroup(deps: ConfigAdminDeps, r: ConfigResourceChange, opts: AlterOptions): Promise<void> {
+  checkOps(r.configs);
+  const broker = groupConfigOf(deps.config);
+  await deps.topics.alterGroupConfigs(
+    r.resourceName,
+    (current) => {
+      const configs = applyOps(opts.replace ? {} : current, r.configs, GROUP_SCHEMA);
+      validateGroupConfigs(r.resourceName, configs, broker);
+      return configs;
+    },
+    opts.validateOnly,
+  );
 }
 
 /** Kafka's validateResourceNameIsCurrentNodeId. */

@@ -240,6 +240,7 @@ export function checkConfig(config: BrokerConfig): void {
   if (minSession > maxSession) {
     throw new ConfigError(`invalid configuration group.min.session.timeout.ms: ${minSession} is above group.max.session.timeout.ms (${maxSession})`);
   }
+  checkConsumerGroupBounds(config);
   if (config.string('log.dirs').trim() === '') throw new ConfigError(`invalid configuration log.dirs: empty${fromOf(config, 'log.dirs')}`);
   if (config.list('log.dirs').length > 1) {
     throw new ConfigError(`invalid configuration log.dirs: '${config.string('log.dirs')}' names several directories; Gregor supports one${fromOf(config, 'log.dirs')}`);
@@ -251,6 +252,33 @@ export function checkConfig(config: BrokerConfig): void {
     }
   }
   checkInternalTopicsFit(config);
+}
+
+/**
+ * The consumer protocol's session timeout and heartbeat interval against their bounds, as Kafka's
+ * GroupCoordinatorConfig requires them at start (its checks, order and words): each max ≥ its min, each
+ * default within its bounds, and the heartbeat interval below the session timeout.
+ */
+function checkConsumerGroupBounds(config: BrokerConfig): void {
+  const value = (kind: string, bound = ''): readonly [string, number] => {
+    const name = `group.consumer.${bound}${kind}`;
+    return [name, config.int(name)];
+  };
+  const rules: Array<readonly [readonly [string, number], '>=' | '<=' | '<', readonly [string, number]]> = [];
+  for (const kind of ['heartbeat.interval.ms', 'session.timeout.ms']) {
+    const min = value(kind, 'min.');
+    const max = value(kind, 'max.');
+    const current = value(kind);
+    rules.push([max, '>=', min], [current, '>=', min], [current, '<=', max]);
+  }
+  rules.push([value('heartbeat.interval.ms'), '<', value('session.timeout.ms')]);
+  const words = { '>=': 'greater than or equal to', '<=': 'less than or equal to', '<': 'less than' } as const;
+  for (const [[name, a], op, [otherName, b]] of rules) {
+    const holds = op === '>=' ? a >= b : op === '<=' ? a <= b : a < b;
+    if (!holds) {
+      throw new ConfigError(`invalid configuration ${name}: ${a}${fromOf(config, name)} must be ${words[op]} ${otherName} (${b}${fromOf(config, otherName)})`);
+    }
+  }
 }
 
 /**

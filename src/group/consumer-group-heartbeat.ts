@@ -8,25 +8,44 @@
  * 2. A leave (epoch -1; -2 for a static member leaving for a while) removes
  *    the member and bumps the group epoch.
  * 3. The group is found or, for a join (epoch 0), created. A classic group of
- *    the same id with members is GROUP_ID_NOT_FOUND (no online upgrade); an
- *    empty one (a holder of committed offsets) stays beside it.
+ *    the same id with members is converted into a consumer group of classic
+ *    members when a member joins and group.consumer.migration.policy allows
+ *    it (the online upgrade: group-migration.ts), GROUP_ID_NOT_FOUND
+ *    otherwise; an empty one (a holder of committed offsets) stays beside it.
  * 4. The member is found or created and its epoch checked (epochs.ts); v0
  *    generates the member id of a joining member, v1 takes the client's.
- * 5. The group epoch bumps for a new member, a changed subscription or a
- *    change of the subscribed topics' ids or partition counts; when it is
+ * 5. The member's regular expression, if it subscribes by one, is compiled
+ *    when new (INVALID_REGULAR_EXPRESSION) and the group's expressions are
+ *    resolved against the broker's topic names when one is new or a topic
+ *    name came or went since (consumer/regex-subscription.ts): a member is
+ *    subscribed to its names and the topics its expression resolved to.
+ *    The group epoch bumps for a new member, a changed subscription (names
+ *    or expression), a resolution that names other topics, or a change of
+ *    the subscribed topics' ids or partition counts; when it is
  *    ahead of the assignment epoch, the target assignment is recomputed with
  *    the group's server assignor (target-assignment-builder.ts).
  * 6. The member is reconciled (current-assignment-builder.ts), and the
  *    response carries its assignment when it changed or the request was a
  *    full one (a join, or every non-optional field set), as Kafka.
  *
+ * Classic members: a consumer group may hold members that speak the classic
+ * protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup: classic-members.ts
+ * runs those requests with the steps 5-6 here, `applyMember`). When members
+ * are removed and only classic members remain, the group may become a
+ * classic group again (the online downgrade, group-migration.ts, through the
+ * `migration` the shard sets).
+ *
  * Timers, in the shard's CoordinatorTimer:
- * - "consumer-session-<group>-<member>": group.consumer.session.timeout.ms,
- *   reset by every heartbeat; on expiry the member is removed and the group
- *   epoch bumps.
+ * - "consumer-session-<group>-<member>": the group's consumer.session.timeout.ms
+ *   (group-configs.ts; group.consumer.session.timeout.ms unless the group sets
+ *   it; a classic member's: its JoinGroup's session timeout), reset by every
+ *   heartbeat; on expiry the member is removed and the group epoch bumps.
  * - "consumer-rebalance-<group>-<member>": the member's rebalance timeout
  *   while it holds partitions it was asked to revoke; on expiry it is fenced
- *   (removed) as well.
+ *   (removed) as well. Not for classic members: they have
+ *   "consumer-join-<group>-<member>" (the rebalance timeout to rejoin once
+ *   told to) and "consumer-sync-<group>-<member>" (to send SyncGroup after
+ *   JoinGroup), classic-members.ts.
  *
  * Records: every change is made in memory, then written to
  * `__consumer_offsets` (consumer-group-log.ts says which records), and the
@@ -34,28 +53,32 @@
  * write to; memory keeps the change, as for the classic groups). The groups
  * are rebuilt from the records when the partition loads (`load`).
  *
+ * Metrics: an observer (consumer/consumer-group-stats.ts) is told of every
+ * answer, target assignment computation, reconciliation and fenced member.
+ *
  * Errors are thrown as KafkaError by the steps and turned into the response
- * here. Not done yet: regular-expression subscriptions (INVALID_REQUEST),
- * rack-aware assignment, migration between the classic and consumer
- * protocols, group.consumer.max.size and the min/max session and heartbeat
- * bounds, expiry of empty consumer groups.
+ * here. A join beyond group.consumer.max.size is refused (consumer/group-limits.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError } from '../../protocol/index.js';
-import { groupSpecOf, describeTopics, PartitionAssignorError, type MemberSpec, type PartitionAssignor, type TopicDescription } from './consumer/assignor.js';
+import { groupSpecOf, describeTopics, PartitionAssignorError, singleNodePartitionRacks, type MemberSpec, type PartitionAssignor, type TopicDescription } from './consumer/assignor.js';
 import { builtinAssignor, BUILTIN_ASSIGNORS } from './consumer/assignors.js';
 import {
   newConsumerGroupMember,
   sameCurrentAssignment,
   topicPartitions,
+  usesClassicProtocol,
   topicPartitionsEqual,
   type ConsumerGroupMember,
   type TopicPartitions,
 } from './consumer/consumer-group-member.js';
 import { reconcileMember } from './consumer/current-assignment-builder.js';
+import { NO_CONSUMER_GROUP_OBSERVER, type ConsumerGroupObserver } from './consumer/consumer-group-stats.js';
 import { checkMemberEpoch, heartbeatKind, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH, unknownMember } from './consumer/epochs.js';
+import { throwIfConsumerGroupIsFull } from './consumer/group-limits.js';
 import { MemberState } from './consumer/member-state.js';
 import { replaceStaticMember, staticMemberOf, staticMemberTemporaryLeave } from './consumer/static-members.js';
+import { compileSubscribedTopicRegex, dropUnsubscribed, NO_REGEX_UPDATE, updateRegularExpressions, type RegexUpdate } from './consumer/regex-subscription.js';
 import { buildTargetAssignment, type AssignFunction } from './consumer/target-assignment-builder.js';
 import { ConsumerGroup } from './consumer-group.js';
 import {
@@ -65,12 +88,17 @@ import {
   memberMetadataRecord,
   memberTombstones,
   metadataHashOf,
+  regularExpressionRecord,
+  regularExpressionTombstone,
   replayConsumerGroups,
   sameMemberMetadata,
   targetMemberRecord,
   targetMetadataRecord,
 } from './consumer-group-log.js';
 import type { ConsumerGroupRecord } from './consumer-group-records.js';
+import { consumerGroupTimeouts, type ConsumerGroupTimeouts } from './group-configs.js';
+import type { Group } from './group.js';
+import type { GroupCoordinatorRecord } from './group-records.js';
 import type { GroupStore } from './group-store.js';
 
 /** A topic as the consumer protocol resolves a subscribed name. */
@@ -79,8 +107,18 @@ export interface SubscribedTopic {
   readonly numPartitions: number;
 }
 
-/** Looks a topic up by name (the broker's metadata). */
-export type TopicLookup = (name: string) => SubscribedTopic | undefined;
+/** The broker's topics as the consumer protocol reads them. */
+export interface TopicLookup {
+  /** A topic by name. */
+  get(name: string): SubscribedTopic | undefined;
+  /** Every topic name, internal ones too: a regular expression is resolved against them. */
+  names(): Iterable<string>;
+  /** Moves on when a topic name comes or goes: the regular expressions are resolved again. */
+  readonly namesVersion: number;
+}
+
+/** The configs set on a group (group-configs.ts); empty when none. */
+export type GroupConfigLookup = (groupId: string) => Readonly<Record<string, string>>;
 
 export interface ConsumerHeartbeatParams {
   readonly version: number;
@@ -119,6 +157,29 @@ export interface DescribedConsumerGroup {
   }>;
 }
 
+/**
+ * The conversions between classic and consumer groups (group-migration.ts), as the shard wires them.
+ * Both add the records of the conversion to `records` and change the groups in memory.
+ */
+export interface ProtocolMigration {
+  /** A member joins with ConsumerGroupHeartbeat a classic group with members: the consumer group it becomes; throws GROUP_ID_NOT_FOUND when it may not. */
+  upgrade(classic: Group, records: GroupCoordinatorRecord[]): ConsumerGroup;
+  /** Members are about to be removed: true when the group became a classic group instead (it held only classic members besides them). */
+  downgrade(group: ConsumerGroup, leaving: ReadonlySet<string>, records: GroupCoordinatorRecord[]): boolean;
+}
+
+/** How a member's new value is applied (`applyMember`). */
+export interface MemberUpdate {
+  readonly isNew: boolean;
+  readonly subscriptionChanged: boolean;
+  /** The partitions the member says it owns; null when it did not say. */
+  readonly owned: TopicPartitions | null;
+  /** The assignor the member asks for (the group's own choice among the members' wins: groupAssignor). */
+  readonly assignor: PartitionAssignor;
+  /** The group's regular expressions after this member's update (regex-subscription.ts); none for a classic member. */
+  readonly regex?: RegexUpdate;
+}
+
 export function consumerHeartbeatError(errorCode: number, errorMessage: string | null = null): ConsumerHeartbeatResult {
   return { errorCode, errorMessage, memberId: null, memberEpoch: 0, heartbeatIntervalMs: 0, assignment: null };
 }
@@ -136,17 +197,37 @@ function rebalanceKey(groupId: string, memberId: string): string {
   return `consumer-rebalance-${groupId}-${memberId}`;
 }
 
+/** A classic member told to rejoin must do so within its rebalance timeout (classic-members.ts). */
+export function classicJoinKey(groupId: string, memberId: string): string {
+  return `consumer-join-${groupId}-${memberId}`;
+}
+
+/** A classic member that joined must send SyncGroup within its rebalance timeout (classic-members.ts). */
+export function classicSyncKey(groupId: string, memberId: string): string {
+  return `consumer-sync-${groupId}-${memberId}`;
+}
+
 function invalid(message: string): KafkaError {
   return new KafkaError(ErrorCode.INVALID_REQUEST, message);
 }
 
 export class ConsumerGroups {
   private readonly groups = new Map<string, ConsumerGroup>();
+  /** Set by the shard: the conversions between classic and consumer groups. */
+  migration: ProtocolMigration | undefined;
 
   constructor(
     private readonly store: GroupStore,
     private readonly topics: TopicLookup,
+    private readonly groupConfigs: GroupConfigLookup = () => ({}),
+    /** Told of heartbeats, rebalances, reconciliations and fenced members (the metrics: consumer-group-stats.ts). */
+    private readonly observer: ConsumerGroupObserver = NO_CONSUMER_GROUP_OBSERVER,
   ) {}
+
+  /** The group's session timeout and heartbeat interval: its own configs, else the broker's. */
+  private timeouts(groupId: string): ConsumerGroupTimeouts {
+    return consumerGroupTimeouts(this.groupConfigs(groupId), this.store.config);
+  }
 
   get(groupId: string): ConsumerGroup | undefined {
     return this.groups.get(groupId);
@@ -156,10 +237,25 @@ export class ConsumerGroups {
     return [...this.groups.values()];
   }
 
-  /** Forgets an empty consumer group (a classic group takes its id) and writes its tombstones. */
+  /** Forgets an empty consumer group (a classic group takes its id, or offset retention deletes it) and writes its tombstones. */
   remove(groupId: string): void {
-    if (!this.groups.delete(groupId)) return;
-    this.writeInBackground(groupTombstones(groupId), groupId);
+    const group = this.groups.get(groupId);
+    if (group === undefined) return;
+    this.groups.delete(groupId);
+    this.writeInBackground(groupTombstones(groupId, group.resolvedRegularExpressions.keys()), groupId);
+  }
+
+  /** A group converted from a classic group takes its place: its members' sessions start now. */
+  adopt(group: ConsumerGroup): void {
+    this.groups.set(group.groupId, group);
+    for (const member of group.members.values()) this.scheduleTimers(group, undefined, member);
+  }
+
+  /** A group converted to a classic group leaves, with its members' timers (its records are the conversion's). */
+  drop(group: ConsumerGroup): void {
+    if (this.groups.get(group.groupId) !== group) return;
+    for (const memberId of group.members.keys()) this.cancelTimers(group.groupId, memberId);
+    this.groups.delete(group.groupId);
   }
 
   /** The partition loaded: the consumer groups its records describe; each member's session starts now. */
@@ -183,7 +279,7 @@ export class ConsumerGroups {
   }
 
   async heartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatResult> {
-    const records: ConsumerGroupRecord[] = [];
+    const records: GroupCoordinatorRecord[] = [];
     let result: ConsumerHeartbeatResult;
     try {
       result = this.handle(p, records);
@@ -194,7 +290,8 @@ export class ConsumerGroups {
     }
     // a step that failed after changing the group (an assignor error) still writes what it changed
     const written = await this.store.writeConsumerGroupRecords(records);
-    if (written !== ErrorCode.NONE && result.errorCode === ErrorCode.NONE) return consumerHeartbeatError(written);
+    if (written !== ErrorCode.NONE && result.errorCode === ErrorCode.NONE) result = consumerHeartbeatError(written);
+    this.observer.heartbeatAnswered(p.memberEpoch, result.errorCode);
     return result;
   }
 
@@ -207,7 +304,8 @@ export class ConsumerGroups {
     if (memberEpoch < 0 && memberId === '') return group.members.size === 0 ? undefined : ErrorCode.UNKNOWN_MEMBER_ID;
     const member = group.members.get(memberId);
     if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+    // a classic member commits with its generation: a stale one is ILLEGAL_GENERATION, as in a classic group
+    if (memberEpoch !== member.memberEpoch) return usesClassicProtocol(member) ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
     return undefined;
   }
 
@@ -242,29 +340,31 @@ export class ConsumerGroups {
     return undefined;
   }
 
-  private handle(p: ConsumerHeartbeatParams, records: ConsumerGroupRecord[]): ConsumerHeartbeatResult {
+  private handle(p: ConsumerHeartbeatParams, records: GroupCoordinatorRecord[]): ConsumerHeartbeatResult {
     validateRequest(p);
     const kind = heartbeatKind(p.memberEpoch, p.instanceId);
-    const classic = this.store.get(p.groupId);
-    if (classic !== undefined && classic.members.size > 0) {
-      throw new KafkaError(
-        ErrorCode.GROUP_ID_NOT_FOUND,
-        kind === 'join'
-          ? `Cannot upgrade classic group ${p.groupId} to consumer group because the online upgrade is disabled.`
-          : `Group ${p.groupId} is not a consumer group.`,
-      );
-    }
     let group = this.groups.get(p.groupId);
+    const classic = group === undefined ? this.store.get(p.groupId) : undefined;
+    if (classic !== undefined && classic.members.size > 0 && (kind !== 'join' || this.migration === undefined)) {
+      throw new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} is not a consumer group.`);
+    }
     if (kind === 'leave' || kind === 'static-leave') {
       if (group === undefined) throw new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${p.groupId} not found.`);
       return this.leave(group, p, kind, records);
     }
     const assignor = this.assignorFor(p.serverAssignor);
+    // a new expression is refused before a new group is made (regex-subscription.ts checks again for the member)
+    if (p.subscribedTopicRegex !== null && p.subscribedTopicRegex !== '' && group?.resolvedRegularExpressions.has(p.subscribedTopicRegex) !== true) {
+      compileSubscribedTopicRegex(p.subscribedTopicRegex);
+    }
+    // the online upgrade: the classic group's members become classic members of a consumer group
+    if (classic !== undefined && classic.members.size > 0) group = this.migration!.upgrade(classic, records);
     if (group === undefined) {
       if (kind !== 'join') throw new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, `Consumer group ${p.groupId} not found.`);
       group = new ConsumerGroup(p.groupId);
       this.groups.set(p.groupId, group);
     }
+    throwIfConsumerGroupIsFull(group, p.memberId, this.store.config.consumerMaxSize);
     const owned = p.topicPartitions === null ? null : topicPartitions(p.topicPartitions.map((t) => [t.topicId, t.partitions] as const));
 
     // the member, as it was before this heartbeat
@@ -290,10 +390,8 @@ export class ConsumerGroups {
         if (existing === undefined) {
           member = newConsumerGroupMember(memberId, { instanceId: p.instanceId });
           isNew = true;
-        } else if (existing.memberId === memberId) {
-          member = existing;
-          checkMemberEpoch(member, p.memberEpoch, owned);
         } else {
+          // even under its own member id: a static member rejoins only after leaving with -2 (static-members.ts)
           member = replaceStaticMember(p.groupId, existing, memberId);
           replacedMemberId = existing.memberId;
         }
@@ -304,8 +402,8 @@ export class ConsumerGroups {
     }
 
     // the member's new subscription and other fields
+    const previous = member;
     const subscribedTopicNames = p.subscribedTopicNames === null ? member.subscribedTopicNames : new Set(p.subscribedTopicNames);
-    const subscriptionChanged = !isNew && !sameSet(subscribedTopicNames, member.subscribedTopicNames);
     member = {
       ...member,
       rackId: p.rackId ?? member.rackId,
@@ -313,8 +411,12 @@ export class ConsumerGroups {
       clientId: p.clientId,
       clientHost: p.clientHost,
       subscribedTopicNames,
+      subscribedTopicRegex: p.subscribedTopicRegex ?? member.subscribedTopicRegex,
       serverAssignorName: p.serverAssignor ?? member.serverAssignorName,
     };
+    const others = [...group.members.values()].filter((m) => m.memberId !== member.memberId && m.memberId !== replacedMemberId);
+    const regex = updateRegularExpressions(group, previous, member, others, this.topics, Date.now());
+    const subscriptionChanged = !isNew && (!sameSet(subscribedTopicNames, previous.subscribedTopicNames) || regex.regexChanged);
     if (replacedMemberId !== null) {
       const target = group.target.get(replacedMemberId);
       this.cancelTimers(group.groupId, replacedMemberId);
@@ -325,44 +427,7 @@ export class ConsumerGroups {
         records.push(targetMemberRecord(group.groupId, member.memberId, target));
       }
     }
-    const before = group.members.get(member.memberId);
-    if (before === undefined || !sameMemberMetadata(before, member)) records.push(memberMetadataRecord(group.groupId, member));
-    group.putMember(member);
-
-    // the group epoch, and the target assignment when it moved on
-    const metadataHash = metadataHashOf(this.subscriptionMetadata(group));
-    if (isNew || subscriptionChanged || metadataHash !== group.metadataHash || group.groupEpoch === 0) {
-      group.groupEpoch += 1;
-      group.metadataHash = metadataHash;
-      records.push(groupEpochRecord(group));
-    }
-    if (group.groupEpoch > group.assignmentEpoch) {
-      const result = buildTargetAssignment({
-        groupEpoch: group.groupEpoch,
-        members: group.members,
-        staticMembers: group.staticMembers,
-        targetAssignment: group.target,
-        assign: this.assignFunction(assignor),
-      });
-      group.target = new Map(result.targetAssignment);
-      group.assignmentEpoch = result.assignmentEpoch;
-      for (const [memberId, target] of result.changedMembers) records.push(targetMemberRecord(group.groupId, memberId, target));
-      records.push(targetMetadataRecord(group, Date.now()));
-    }
-
-    // reconciliation
-    const subscribedTopicIds = this.topicIdsOf(member.subscribedTopicNames);
-    const next = reconcileMember(member, {
-      targetAssignmentEpoch: group.assignmentEpoch,
-      targetAssignment: group.target.get(member.memberId) ?? new Map(),
-      currentPartitionEpoch: (topicId, partition) => group.partitionEpoch(topicId, partition),
-      ownedTopicPartitions: owned,
-      subscribedTopicIds,
-      subscriptionChanged,
-    });
-    group.putMember(next);
-    if (before === undefined || !sameCurrentAssignment(before, next)) records.push(currentAssignmentRecord(group.groupId, next));
-    this.scheduleTimers(group, before, next);
+    const { before, next } = this.applyMember(group, member, { isNew, subscriptionChanged, owned, assignor, regex }, records);
 
     const fullRequest = p.rebalanceTimeoutMs !== -1 && (p.subscribedTopicNames !== null || p.subscribedTopicRegex !== null) && p.topicPartitions !== null;
     const assignmentChanged = before === undefined || !topicPartitionsEqual(before.assignedPartitions, next.assignedPartitions);
@@ -372,12 +437,71 @@ export class ConsumerGroups {
       errorMessage: null,
       memberId: next.memberId,
       memberEpoch: next.memberEpoch,
-      heartbeatIntervalMs: this.store.config.consumerHeartbeatIntervalMs,
+      heartbeatIntervalMs: this.timeouts(group.groupId).heartbeatIntervalMs,
       assignment: sendAssignment ? { topicPartitions: assignmentOf(next.assignedPartitions) } : null,
     };
   }
 
-  private leave(group: ConsumerGroup, p: ConsumerHeartbeatParams, kind: 'leave' | 'static-leave', records: ConsumerGroupRecord[]): ConsumerHeartbeatResult {
+  /**
+   * Steps 5-6 for a member's new value (a heartbeat's, or a classic member's JoinGroup's): its metadata
+   * record, the group epoch and target assignment, its reconciliation and timers. Returns the member as it
+   * was before (undefined when new) and as it is now.
+   */
+  applyMember(
+    group: ConsumerGroup,
+    member: ConsumerGroupMember,
+    update: MemberUpdate,
+    records: GroupCoordinatorRecord[],
+  ): { before: ConsumerGroupMember | undefined; next: ConsumerGroupMember } {
+    const { isNew, subscriptionChanged, owned, assignor } = update;
+    const regex = update.regex ?? NO_REGEX_UPDATE;
+    const before = group.members.get(member.memberId);
+    if (before === undefined || !sameMemberMetadata(before, member)) records.push(memberMetadataRecord(group.groupId, member));
+    group.putMember(member);
+    for (const r of regex.removed) records.push(regularExpressionTombstone(group.groupId, r));
+    for (const [r, resolved] of regex.resolved) records.push(regularExpressionRecord(group.groupId, r, resolved));
+
+    // the group epoch, and the target assignment when it moved on
+    const metadataHash = metadataHashOf(this.subscriptionMetadata(group));
+    if (isNew || subscriptionChanged || regex.topicsChanged || metadataHash !== group.metadataHash || group.groupEpoch === 0) {
+      group.groupEpoch += 1;
+      group.metadataHash = metadataHash;
+      records.push(groupEpochRecord(group));
+    }
+    if (group.groupEpoch > group.assignmentEpoch) {
+      const started = performance.now();
+      const result = buildTargetAssignment({
+        groupEpoch: group.groupEpoch,
+        members: group.members,
+        staticMembers: group.staticMembers,
+        targetAssignment: group.target,
+        assign: this.assignFunction(group, assignor),
+      });
+      this.observer.targetAssignmentComputed((performance.now() - started) / 1000);
+      group.target = new Map(result.targetAssignment);
+      group.assignmentEpoch = result.assignmentEpoch;
+      for (const [memberId, target] of result.changedMembers) records.push(targetMemberRecord(group.groupId, memberId, target));
+      records.push(targetMetadataRecord(group, Date.now()));
+    }
+
+    // reconciliation
+    const subscribedTopicIds = this.topicIdsOf(group.memberTopicNames(member));
+    const next = reconcileMember(member, {
+      targetAssignmentEpoch: group.assignmentEpoch,
+      targetAssignment: group.target.get(member.memberId) ?? new Map(),
+      currentPartitionEpoch: (topicId, partition) => group.partitionEpoch(topicId, partition),
+      ownedTopicPartitions: owned,
+      subscribedTopicIds,
+      subscriptionChanged,
+    });
+    group.putMember(next);
+    this.observer.memberReconciled(before, next);
+    if (before === undefined || !sameCurrentAssignment(before, next)) records.push(currentAssignmentRecord(group.groupId, next));
+    this.scheduleTimers(group, before, next);
+    return { before, next };
+  }
+
+  private leave(group: ConsumerGroup, p: ConsumerHeartbeatParams, kind: 'leave' | 'static-leave', records: GroupCoordinatorRecord[]): ConsumerHeartbeatResult {
     let member: ConsumerGroupMember;
     if (p.instanceId === null) {
       const existing = group.members.get(p.memberId);
@@ -393,7 +517,7 @@ export class ConsumerGroups {
       group.putMember(away);
       records.push(currentAssignmentRecord(group.groupId, away));
       // the static member's session still runs: it must come back within it
-      this.store.timer.schedule(sessionKey(group.groupId, member.memberId), this.store.config.consumerSessionTimeoutMs, () => this.fence(group, member.memberId, 'session timeout'));
+      this.store.timer.schedule(sessionKey(group.groupId, member.memberId), this.timeouts(group.groupId).sessionTimeoutMs, () => this.fence(group, member.memberId, 'session timeout'));
     } else {
       records.push(...this.fence(group, member.memberId, 'left'));
     }
@@ -408,33 +532,58 @@ export class ConsumerGroups {
   }
 
   /**
-   * Removes the member (left, session or rebalance timeout) and bumps the group epoch; returns the records
-   * to write. A timer's removal writes them itself.
+   * Removes the member (left, session, rebalance, join or sync timeout) and bumps the group epoch; returns the
+   * records to write. A timer's removal writes them itself.
    */
-  private fence(group: ConsumerGroup, memberId: string, reason: 'left' | 'session timeout' | 'rebalance timeout'): ConsumerGroupRecord[] {
+  fence(group: ConsumerGroup, memberId: string, reason: 'left' | 'session timeout' | 'rebalance timeout' | 'join timeout' | 'sync timeout'): GroupCoordinatorRecord[] {
     if (this.groups.get(group.groupId) !== group || !group.members.has(memberId)) return [];
-    this.cancelTimers(group.groupId, memberId);
-    group.removeMember(memberId);
-    group.groupEpoch += 1;
-    const records = [...memberTombstones(group.groupId, memberId), groupEpochRecord(group)];
+    const records = this.removeMembers(group, [memberId]);
     if (reason === 'left') return records;
+    this.observer.memberFenced(reason === 'session timeout' ? 'session_timeout' : 'rebalance_timeout');
     this.store.log.info({ groupId: group.groupId, memberId, groupEpoch: group.groupEpoch }, `removed consumer group member: ${reason}`);
     this.writeInBackground(records, group.groupId);
     return [];
   }
 
+  /**
+   * Removes members of the group (Kafka's consumerGroupFenceMembers): when only classic members would remain,
+   * the group may become a classic group instead (the online downgrade); otherwise the members go and the
+   * group epoch bumps once. Returns the records to write.
+   */
+  removeMembers(group: ConsumerGroup, memberIds: readonly string[]): GroupCoordinatorRecord[] {
+    const records: GroupCoordinatorRecord[] = [];
+    if (memberIds.length === 0) return records;
+    if (this.migration?.downgrade(group, new Set(memberIds), records)) return records;
+    for (const memberId of memberIds) {
+      this.cancelTimers(group.groupId, memberId);
+      group.removeMember(memberId);
+      records.push(...memberTombstones(group.groupId, memberId));
+    }
+    for (const r of dropUnsubscribed(group)) records.push(regularExpressionTombstone(group.groupId, r));
+    group.groupEpoch += 1;
+    records.push(groupEpochRecord(group));
+    return records;
+  }
+
   /** Writes records no request waits for; a failure is logged (memory keeps the change). */
-  private writeInBackground(records: readonly ConsumerGroupRecord[], groupId: string): void {
+  writeInBackground(records: readonly GroupCoordinatorRecord[], groupId: string): void {
     void this.store.writeConsumerGroupRecords(records).then((error) => {
       if (error !== ErrorCode.NONE) this.store.log.warn({ partition: this.store.partition, groupId, error }, 'failed to write consumer group records');
     });
   }
 
+  /** (Re)starts the member's session: group.consumer.session.timeout.ms, or a classic member's own. */
+  scheduleSession(group: ConsumerGroup, member: ConsumerGroupMember): void {
+    const timeoutMs = member.classicMemberMetadata?.sessionTimeoutMs ?? this.timeouts(group.groupId).sessionTimeoutMs;
+    this.store.timer.schedule(sessionKey(group.groupId, member.memberId), timeoutMs, () => this.fence(group, member.memberId, 'session timeout'));
+  }
+
   private scheduleTimers(group: ConsumerGroup, before: ConsumerGroupMember | undefined, next: ConsumerGroupMember): void {
     const timer = this.store.timer;
-    timer.schedule(sessionKey(group.groupId, next.memberId), this.store.config.consumerSessionTimeoutMs, () => this.fence(group, next.memberId, 'session timeout'));
+    this.scheduleSession(group, next);
     const key = rebalanceKey(group.groupId, next.memberId);
-    if (next.state !== MemberState.UNREVOKED_PARTITIONS) {
+    // a classic member revokes by rejoining: its join timeout (classic-members.ts) stands for this one
+    if (next.state !== MemberState.UNREVOKED_PARTITIONS || usesClassicProtocol(next)) {
       timer.cancel(key);
     } else if (before?.state !== MemberState.UNREVOKED_PARTITIONS || before.memberEpoch !== next.memberEpoch || !timer.isScheduled(key)) {
       timer.schedule(key, Math.max(next.rebalanceTimeoutMs, 0), () => this.fence(group, next.memberId, 'rebalance timeout'));
@@ -444,10 +593,12 @@ export class ConsumerGroups {
   private cancelTimers(groupId: string, memberId: string): void {
     this.store.timer.cancel(sessionKey(groupId, memberId));
     this.store.timer.cancel(rebalanceKey(groupId, memberId));
+    this.store.timer.cancel(classicJoinKey(groupId, memberId));
+    this.store.timer.cancel(classicSyncKey(groupId, memberId));
   }
 
   /** The member's assignor, or the default (the first built-in: uniform); UNSUPPORTED_ASSIGNOR for others. */
-  private assignorFor(name: string | null): PartitionAssignor {
+  assignorFor(name: string | null): PartitionAssignor {
     if (name === null) return BUILTIN_ASSIGNORS[0]!;
     const assignor = builtinAssignor(name);
     if (assignor === undefined) {
@@ -456,17 +607,17 @@ export class ConsumerGroups {
     return assignor;
   }
 
-  private assignFunction(preferred: PartitionAssignor): AssignFunction {
+  private assignFunction(group: ConsumerGroup, preferred: PartitionAssignor): AssignFunction {
     return (specs) => {
       const topics = new Map<string, TopicDescription>();
       const members = new Map<string, MemberSpec>();
       for (const [memberId, spec] of specs) {
         const ids = new Set<string>();
-        for (const name of spec.member.subscribedTopicNames) {
-          const topic = this.topics(name);
+        for (const name of group.memberTopicNames(spec.member)) {
+          const topic = this.topics.get(name);
           if (topic === undefined) continue;
           ids.add(topic.topicId);
-          topics.set(topic.topicId, { numPartitions: topic.numPartitions });
+          topics.set(topic.topicId, { numPartitions: topic.numPartitions, partitionRacks: singleNodePartitionRacks(this.store.config.brokerRack, topic.numPartitions) });
         }
         members.set(memberId, { rackId: spec.member.rackId, instanceId: spec.member.instanceId, subscribedTopicIds: ids, assignment: spec.currentTarget });
       }
@@ -494,18 +645,22 @@ export class ConsumerGroups {
   private topicIdsOf(names: ReadonlySet<string>): Set<string> {
     const ids = new Set<string>();
     for (const name of names) {
-      const topic = this.topics(name);
+      const topic = this.topics.get(name);
       if (topic !== undefined) ids.add(topic.topicId);
     }
     return ids;
   }
 
-  /** The subscribed topics' names, ids and partition counts, as a string to compare. */
+  /**
+   * The subscribed topics' names, ids, partition counts and partition racks, as a string to compare (Kafka's
+   * topic hash covers the racks too, so a new broker.rack bumps the group epoch once).
+   */
   private subscriptionMetadata(group: ConsumerGroup): string {
     const parts: string[] = [];
+    const rack = this.store.config.brokerRack ?? '';
     for (const name of [...group.subscribedTopicNames()].sort()) {
-      const topic = this.topics(name);
-      if (topic !== undefined) parts.push(`${name}:${topic.topicId}:${topic.numPartitions}`);
+      const topic = this.topics.get(name);
+      if (topic !== undefined) parts.push(rack === '' ? `${name}:${topic.topicId}:${topic.numPartitions}` : `${name}:${topic.topicId}:${topic.numPartitions}:${rack}`);
     }
     return parts.join(',');
   }
@@ -515,7 +670,6 @@ export class ConsumerGroups {
 function validateRequest(p: ConsumerHeartbeatParams): void {
   if (p.groupId === '') throw invalid("GroupId can't be empty.");
   if (p.rackId !== null && p.rackId === '') throw invalid("RackId can't be empty.");
-  if (p.subscribedTopicRegex !== null && p.subscribedTopicRegex !== '') throw invalid('SubscribedTopicRegex is not supported by this broker yet.');
   if (p.version >= 1 && p.memberId === '') throw invalid("MemberId can't be empty.");
   if (p.memberEpoch === JOIN_GROUP_MEMBER_EPOCH) {
     if (p.rebalanceTimeoutMs === -1) throw invalid('RebalanceTimeoutMs must be provided in first request.');

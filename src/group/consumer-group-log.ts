@@ -13,7 +13,14 @@
  *   ConsumerGroupCurrentMemberAssignment;
  * - a member removed: tombstones of its current assignment, target and
  *   metadata, then the group's metadata with the bumped epoch;
- * - a group deleted: tombstones of its target metadata and metadata.
+ * - the group's regular expressions resolved (consumer/regex-subscription.ts):
+ *   a ConsumerGroupRegularExpression for each, after the member's metadata and
+ *   before the group's; the tombstone of one no member subscribes to any more;
+ * - a group deleted: tombstones of its target metadata, regular expressions
+ *   and metadata.
+ * A classic member's metadata record carries its ClassicMemberMetadata (its
+ * session timeout and JoinGroup protocols); the conversions between a
+ * classic and a consumer group write what group-migration.ts says.
  *
  * As the classic groups, the group in memory is the authority and its
  * records are written with `replayRecords: false`; replay only happens at load.
@@ -22,17 +29,21 @@
  * metadata; here it is a 64-bit hash of the names, ids and partition counts
  * (not Kafka's algorithm: a group loaded from Kafka's log sees a difference
  * once, and its epoch bumps at the next heartbeat, recomputing a target the
- * sticky assignor keeps as it was). Regular-expression and partition-metadata
- * records (Kafka ≤ 4.0) are read and ignored.
+ * sticky assignor keeps as it was). Partition-metadata records (Kafka ≤ 4.0)
+ * are read and ignored. A loaded group's regular expressions are resolved
+ * again at its first heartbeat (the versions in their records are another
+ * process's).
  */
 import { createHash } from 'node:crypto';
 import {
   newConsumerGroupMember,
+  type ClassicMemberMetadata,
   topicPartitions,
   type ConsumerGroupMember,
   type TopicPartitions,
 } from './consumer/consumer-group-member.js';
 import { memberStateFromValue } from './consumer/member-state.js';
+import type { ResolvedRegularExpression } from './consumer/regex-subscription.js';
 import { ConsumerGroup } from './consumer-group.js';
 import type { AssignedTopicPartitions, ConsumerGroupRecord, TopicIdPartitions } from './consumer-group-records.js';
 
@@ -72,7 +83,7 @@ export function memberMetadataRecord(groupId: string, m: ConsumerGroupMember): C
       subscribedTopicRegex: m.subscribedTopicRegex === '' ? null : m.subscribedTopicRegex,
       rebalanceTimeoutMs: m.rebalanceTimeoutMs,
       serverAssignor: m.serverAssignorName,
-      classicMemberMetadata: null,
+      classicMemberMetadata: m.classicMemberMetadata,
     },
   };
 }
@@ -109,10 +120,24 @@ export function memberTombstones(groupId: string, memberId: string): ConsumerGro
   ];
 }
 
-/** The tombstones of a deleted (empty) group. */
-export function groupTombstones(groupId: string): ConsumerGroupRecord[] {
+export function regularExpressionRecord(groupId: string, regularExpression: string, resolved: ResolvedRegularExpression): ConsumerGroupRecord {
+  return {
+    type: 'consumer-group-regular-expression',
+    group: groupId,
+    regularExpression,
+    value: { topics: [...resolved.topics].sort(), version: resolved.version, timestamp: resolved.timestamp },
+  };
+}
+
+export function regularExpressionTombstone(groupId: string, regularExpression: string): ConsumerGroupRecord {
+  return { type: 'consumer-group-regular-expression', group: groupId, regularExpression, value: null };
+}
+
+/** The tombstones of a deleted (empty) group, with those of the regular expressions it still has resolved. */
+export function groupTombstones(groupId: string, regularExpressions: Iterable<string> = []): ConsumerGroupRecord[] {
   return [
     { type: 'consumer-group-target-assignment-metadata', group: groupId, value: null },
+    ...[...regularExpressions].map((r) => regularExpressionTombstone(groupId, r)),
     { type: 'consumer-group-metadata', group: groupId, value: null },
   ];
 }
@@ -128,7 +153,17 @@ export function sameMemberMetadata(a: ConsumerGroupMember, b: ConsumerGroupMembe
     a.serverAssignorName === b.serverAssignorName &&
     a.subscribedTopicRegex === b.subscribedTopicRegex &&
     a.subscribedTopicNames.size === b.subscribedTopicNames.size &&
-    [...a.subscribedTopicNames].every((t) => b.subscribedTopicNames.has(t))
+    [...a.subscribedTopicNames].every((t) => b.subscribedTopicNames.has(t)) &&
+    sameClassicMetadata(a.classicMemberMetadata, b.classicMemberMetadata)
+  );
+}
+
+function sameClassicMetadata(a: ClassicMemberMetadata | null, b: ClassicMemberMetadata | null): boolean {
+  if (a === null || b === null) return a === b;
+  return (
+    a.sessionTimeoutMs === b.sessionTimeoutMs &&
+    a.supportedProtocols.length === b.supportedProtocols.length &&
+    a.supportedProtocols.every((p, i) => p.name === b.supportedProtocols[i]!.name && p.metadata.equals(b.supportedProtocols[i]!.metadata))
   );
 }
 
@@ -140,6 +175,7 @@ interface LoadingGroup {
   /** The members with a ConsumerGroupMemberMetadata record: the others are gone. */
   readonly withMetadata: Set<string>;
   readonly target: Map<string, TopicPartitions>;
+  readonly resolved: Map<string, ResolvedRegularExpression>;
 }
 
 /**
@@ -151,7 +187,7 @@ export function replayConsumerGroups(records: readonly ConsumerGroupRecord[], pr
   const loading = new Map<string, LoadingGroup>();
   const of = (groupId: string): LoadingGroup => {
     let g = loading.get(groupId);
-    if (g === undefined) loading.set(groupId, (g = { epoch: 0, metadataHash: 0n, assignmentEpoch: 0, members: new Map(), withMetadata: new Set(), target: new Map() }));
+    if (g === undefined) loading.set(groupId, (g = { epoch: 0, metadataHash: 0n, assignmentEpoch: 0, members: new Map(), withMetadata: new Set(), target: new Map(), resolved: new Map() }));
     return g;
   };
   for (const r of records) {
@@ -179,6 +215,7 @@ export function replayConsumerGroups(records: readonly ConsumerGroupRecord[], pr
           subscribedTopicRegex: v.subscribedTopicRegex ?? '',
           rebalanceTimeoutMs: v.rebalanceTimeoutMs,
           serverAssignorName: v.serverAssignor,
+          classicMemberMetadata: v.classicMemberMetadata,
         });
         break;
       }
@@ -208,6 +245,10 @@ export function replayConsumerGroups(records: readonly ConsumerGroupRecord[], pr
         });
         break;
       }
+      case 'consumer-group-regular-expression':
+        if (r.value === null) loading.get(r.group)?.resolved.delete(r.regularExpression);
+        else of(r.group).resolved.set(r.regularExpression, { topics: new Set(r.value.topics), version: r.value.version, timestamp: r.value.timestamp });
+        break;
       default:
         break;
     }
@@ -219,6 +260,7 @@ export function replayConsumerGroups(records: readonly ConsumerGroupRecord[], pr
     group.groupEpoch = Math.max(g.epoch, g.assignmentEpoch);
     group.metadataHash = g.metadataHash;
     group.assignmentEpoch = g.assignmentEpoch;
+    for (const [regex, resolved] of g.resolved) group.resolvedRegularExpressions.set(regex, resolved);
     try {
       // a member whose metadata was removed is gone, whatever of its assignment records is left
       for (const m of g.members.values()) if (g.withMetadata.has(m.memberId)) group.putMember(m);
@@ -232,6 +274,6 @@ export function replayConsumerGroups(records: readonly ConsumerGroupRecord[], pr
 }
 
 function metadataOf(m: ConsumerGroupMember): Partial<ConsumerGroupMember> {
-  const { instanceId, rackId, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignorName } = m;
-  return { instanceId, rackId, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignorName };
+  const { instanceId, rackId, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignorName, classicMemberMetadata } = m;
+  return { instanceId, rackId, clientId, clientHost, subscribedTopicNames, subscribedTopicRegex, rebalanceTimeoutMs, serverAssignorName, classicMemberMetadata };
 }

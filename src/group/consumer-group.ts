@@ -15,12 +15,16 @@
  *   if a partition would have two owners.
  * - A removed member's target entry goes with it, so the next target
  *   computation hands its partitions out again.
+ * - `resolvedRegularExpressions` holds what each expression a member
+ *   subscribes to resolved to (consumer/regex-subscription.ts keeps it); a
+ *   member's subscribed topics are its names and its expression's topics.
  *
  * Its records in `__consumer_offsets` and its replay: consumer-group-log.ts.
  */
 import type { ConsumerGroupMember, TopicPartitions } from './consumer/consumer-group-member.js';
 import { MemberState } from './consumer/member-state.js';
 import { currentPartitionEpoch, updateMemberPartitionEpochs, type PartitionEpochs } from './consumer/partition-epochs.js';
+import { memberSubscribedTopicNames, type ResolvedRegularExpression } from './consumer/regex-subscription.js';
 
 /** Kafka's ConsumerGroup.ConsumerGroupState, as DescribeGroups and ListGroups name it. */
 export type ConsumerGroupState = 'Empty' | 'Assigning' | 'Reconciling' | 'Stable' | 'Dead';
@@ -36,6 +40,10 @@ export class ConsumerGroup {
   readonly partitionEpochs: PartitionEpochs = new Map();
   /** The hash of the subscribed topics' names, ids and partition counts when the group epoch last moved (a change bumps it). */
   metadataHash = 0n;
+  /** Regular expression → the topics it resolved to (a ConsumerGroupRegularExpression record each). */
+  readonly resolvedRegularExpressions = new Map<string, ResolvedRegularExpression>();
+  /** The broker's topic names version the expressions were last resolved at here; -1: not yet since loading. */
+  regexNamesVersion = -1;
 
   constructor(readonly groupId: string) {}
 
@@ -67,10 +75,15 @@ export class ConsumerGroup {
     if (member.instanceId !== null && this.staticMembers.get(member.instanceId) === memberId) this.staticMembers.delete(member.instanceId);
   }
 
-  /** The topic names some member subscribes to. */
+  /** The topic names some member subscribes to, by name or by regular expression. */
   subscribedTopicNames(): Set<string> {
     const names = new Set<string>();
-    for (const m of this.members.values()) for (const t of m.subscribedTopicNames) names.add(t);
+    for (const m of this.members.values()) for (const t of this.memberTopicNames(m)) names.add(t);
     return names;
+  }
+
+  /** The topic names the member subscribes to: its names and the topics its regular expression resolved to. */
+  memberTopicNames(member: ConsumerGroupMember): ReadonlySet<string> {
+    return memberSubscribedTopicNames(member, this.resolvedRegularExpressions);
   }
 }

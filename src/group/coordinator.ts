@@ -10,14 +10,20 @@
  *
  * Where things are:
  * - group-coordinator-shard.ts: a shard, put together from the store,
- *   the classic rebalance protocol (classic-rebalance.ts, member-sessions.ts)
- *   and the offset manager (offset-manager.ts);
+ *   the classic rebalance protocol (classic-rebalance.ts, member-sessions.ts),
+ *   the offset manager (offset-manager.ts) and the consumer protocol
+ *   (consumer-group-heartbeat.ts, with the classic members of consumer
+ *   groups, classic-members.ts, and the migration between the two,
+ *   group-migration.ts);
  * - group-admin.ts: describe, list and delete groups, a deleted topic's
  *   offsets, the overview for metrics (across shards);
  * - group-records.ts, group-loader.ts, offsets-records.ts: the records in
  *   `__consumer_offsets`, their loading and their bytes;
  * - group.ts, group-member.ts, group-offsets.ts: a group, its members and
- *   its committed offsets.
+ *   its committed offsets;
+ * - group-config.ts: the broker settings the coordinator reads;
+ *   group-configs.ts: a group's own configs (GROUP resources);
+ *   consumer-group-retention.ts: offset retention of consumer groups.
  *
  * Share groups: ShareGroupHeartbeat and ShareGroupDescribe; the coordinator
  * is the ShareMembership (src/share/share-membership.ts) the share-fetch side
@@ -38,15 +44,17 @@ import type { Logger } from '../logger.js';
 import type { MemberLeftListener, ShareMembership, SharePartitions } from '../share/share-membership.js';
 import type { ShareStatePersister } from '../share/share-state-api.js';
 import type { GroupSummary } from './group.js';
-import { deleteGroups, describeGroup, groupOverview, listGroups, removeTopicOffsets, type GroupRouting } from './group-admin.js';
+import { consumerGroupOverview, deleteGroups, describeGroup, groupOverview, listGroups, removeTopicOffsets, type GroupRouting } from './group-admin.js';
 import { groupConfigOf, type GroupConfigView } from './group-config.js';
 import { GroupCoordinatorShard } from './group-coordinator-shard.js';
-import { consumerHeartbeatError, type ConsumerHeartbeatParams, type ConsumerHeartbeatResult, type DescribedConsumerGroup } from './consumer-group-heartbeat.js';
+import { ConsumerGroupStats } from './consumer/consumer-group-stats.js';
+import { consumerHeartbeatError, type ConsumerHeartbeatParams, type ConsumerHeartbeatResult, type DescribedConsumerGroup, type TopicLookup } from './consumer-group-heartbeat.js';
 import { joinError, syncError, type JoinResult, type SyncResult } from './group-member.js';
 import { groupPartition } from './group-partition.js';
 import { groupRecordSerde, type GroupCoordinatorRecord } from './group-records.js';
 import type {
   CommitParams,
+  ConsumerGroupOverview,
   DeleteOffsetsResult,
   FetchOffsetsResult,
   GroupOverview,
@@ -81,6 +89,12 @@ export interface GroupCoordinatorDeps {
     partition(topic: string, partition: number): LagPartition | undefined;
     /** A topic by name, with its id: the consumer protocol resolves subscriptions to topic ids. */
     get(name: string): (InternalTopicInfo & { readonly topicId: string }) | undefined;
+    /** The configs set on a group (group-configs.ts), stored with the topics. */
+    groupConfigs?(groupId: string): Readonly<Record<string, string>>;
+    /** Every topic: the consumer protocol resolves regular expressions against their names. */
+    all(): ReadonlyArray<{ readonly name: string }>;
+    /** Moves on when a topic name comes or goes (TopicManager.topicNamesVersion). */
+    readonly topicNamesVersion: number;
   };
   /** The share coordinator's share-partition state; without it share-partitions count as initialized at once. */
   readonly shareState?: ShareStatePersister;
@@ -91,11 +105,21 @@ export class GroupCoordinator implements ShareMembership {
   private readonly routing: GroupRouting;
   private readonly log: Logger;
   private readonly memberLeftListeners = new Set<MemberLeftListener>();
+  /** What the consumer protocol counts for the metrics (consumer/consumer-group-stats.ts), for every shard. */
+  readonly consumerStats = new ConsumerGroupStats();
 
   private constructor(private readonly deps: GroupCoordinatorDeps) {
     const config = groupConfigOf(deps.config);
     const log = deps.logger.child({ component: 'group-coordinator' });
     this.log = log;
+    const topics = deps.topics;
+    const consumerTopics: TopicLookup = {
+      get: (name) => topics.get(name),
+      names: () => topics.all().map((t) => t.name),
+      get namesVersion() {
+        return topics.topicNamesVersion;
+      },
+    };
     this.runtime = new CoordinatorRuntime({
       topic: offsetsTopic(deps.config, deps.topics, deps.logger),
       serde: groupRecordSerde,
@@ -103,7 +127,7 @@ export class GroupCoordinator implements ShareMembership {
       latestPerKey: true,
       logger: log,
       newShard: (ctx) =>
-        new GroupCoordinatorShard(ctx, config, log, (name) => deps.topics.get(name), {
+        new GroupCoordinatorShard(ctx, config, log, consumerTopics, (groupId) => deps.topics.groupConfigs?.(groupId) ?? {}, this.consumerStats, {
           persister: deps.shareState,
           memberLeft: (groupId, memberId, reason) => {
             for (const listener of this.memberLeftListeners) listener(groupId, memberId, reason);
@@ -155,8 +179,8 @@ export class GroupCoordinator implements ShareMembership {
     if (shard.share.get(p.groupId) !== undefined) return Promise.resolve(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
     const consumerGroup = shard.consumer.get(p.groupId);
     if (consumerGroup !== undefined) {
-      // no migration between the protocols: a consumer group with members keeps its id; an empty one gives it up
-      if (consumerGroup.members.size > 0) return Promise.resolve(joinError(p.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
+      // a consumer group with members takes the member as a classic member; an empty one gives its id up
+      if (consumerGroup.members.size > 0) return shard.classicMembers.join(consumerGroup, p);
       shard.consumer.remove(p.groupId);
     }
     return shard.rebalance.join(p);
@@ -167,7 +191,13 @@ export class GroupCoordinator implements ShareMembership {
     // a coordinator that is loading has lost the rebalance: the member must rejoin
     if (error === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return Promise.resolve(syncError(ErrorCode.REBALANCE_IN_PROGRESS));
     if (error !== undefined) return Promise.resolve(syncError(error));
-    return this.shardOf(p.groupId).rebalance.sync(p);
+    const shard = this.shardOf(p.groupId);
+    const consumerGroup = shard.consumer.get(p.groupId);
+    if (consumerGroup !== undefined) {
+      if (consumerGroup.members.size === 0) return Promise.resolve(syncError(ErrorCode.UNKNOWN_MEMBER_ID));
+      return Promise.resolve(shard.classicMembers.sync(consumerGroup, p));
+    }
+    return shard.rebalance.sync(p);
   }
 
   heartbeat(p: HeartbeatParams): number {
@@ -176,26 +206,36 @@ export class GroupCoordinator implements ShareMembership {
     if (error === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) return ErrorCode.NONE;
     if (error !== undefined) return error;
     const shard = this.shardOf(p.groupId);
+    const consumerGroup = shard.consumer.get(p.groupId);
+    if (consumerGroup !== undefined) return shard.classicMembers.heartbeat(consumerGroup, p);
     const group = shard.store.get(p.groupId);
     if (!group) return ErrorCode.UNKNOWN_MEMBER_ID;
     return shard.sessions.heartbeat(group, p);
   }
 
-  leave(groupId: string, leaving: readonly LeavingMember[]): LeaveResult {
+  leave(groupId: string, leaving: readonly LeavingMember[]): LeaveResult | Promise<LeaveResult> {
     const error = this.unavailable(groupId, false);
     if (error !== undefined) return { errorCode: error, members: [] };
     const shard = this.shardOf(groupId);
+    const consumerGroup = shard.consumer.get(groupId);
+    if (consumerGroup !== undefined) return shard.classicMembers.leave(consumerGroup, leaving);
     return shard.sessions.leave(shard.store.get(groupId), leaving);
   }
 
   // ------------------------------------------------------------ the consumer protocol (KIP-848)
 
   consumerGroupHeartbeat(p: ConsumerHeartbeatParams): Promise<ConsumerHeartbeatResult> {
-    if (p.groupId === '') return Promise.resolve(consumerHeartbeatError(ErrorCode.INVALID_REQUEST, "GroupId can't be empty."));
-    const error = this.unavailable(p.groupId, false);
-    if (error !== undefined) return Promise.resolve(consumerHeartbeatError(error));
+    const error = p.groupId === '' ? ErrorCode.INVALID_REQUEST : this.unavailable(p.groupId, false);
+    if (error !== undefined) {
+      // answered here, not by a shard: counted here
+      this.consumerStats.heartbeatAnswered(p.memberEpoch, error);
+      return Promise.resolve(consumerHeartbeatError(error, error === ErrorCode.INVALID_REQUEST ? "GroupId can't be empty." : null));
+    }
     const shard = this.shardOf(p.groupId);
-    if (shard.share.get(p.groupId) !== undefined) return Promise.resolve(consumerHeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} is not a consumer group.`));
+    if (shard.share.get(p.groupId) !== undefined) {
+      this.consumerStats.heartbeatAnswered(p.memberEpoch, ErrorCode.GROUP_ID_NOT_FOUND);
+      return Promise.resolve(consumerHeartbeatError(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${p.groupId} is not a consumer group.`));
+    }
     return shard.consumer.heartbeat(p);
   }
 
@@ -250,9 +290,11 @@ export class GroupCoordinator implements ShareMembership {
   }
 
   /** Commits offsets in a producer's transaction (TxnOffsetCommit); one error code per entry of `p.offsets`. */
-  commitTransactionalOffsets(p: TxnCommitParams): Promise<number[]> {
-    const error = this.unavailable(p.groupId, false) ?? p.verifyTransaction?.() ?? ErrorCode.NONE;
-    if (error !== ErrorCode.NONE) return Promise.resolve(p.offsets.map(() => error));
+  async commitTransactionalOffsets(p: TxnCommitParams): Promise<number[]> {
+    const error = this.unavailable(p.groupId, false) ?? (await p.verifyTransaction?.()) ?? ErrorCode.NONE;
+    // (a verification that waited: the group's partition is checked again)
+    const after = error === ErrorCode.NONE ? (this.unavailable(p.groupId, false) ?? ErrorCode.NONE) : error;
+    if (after !== ErrorCode.NONE) return p.offsets.map(() => after);
     return this.shardOf(p.groupId).offsets.commitTransactional(p);
   }
 
@@ -350,6 +392,11 @@ export class GroupCoordinator implements ShareMembership {
   /** State, protocol type, member count and generation of every group. */
   groupOverview(): GroupOverview[] {
     return groupOverview(this.routing);
+  }
+
+  /** State, member count and epochs of every consumer group of the consumer protocol (KIP-848). */
+  consumerGroupOverview(): ConsumerGroupOverview[] {
+    return consumerGroupOverview(this.routing);
   }
 
   // ------------------------------------------------------------ routing

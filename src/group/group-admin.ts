@@ -22,7 +22,7 @@
 import { ErrorCode } from '../../protocol/index.js';
 import type { Group, GroupSummary } from './group.js';
 import type { GroupCoordinatorShard } from './group-coordinator-shard.js';
-import type { GroupOverview, ListedGroup } from './group-requests.js';
+import type { ConsumerGroupOverview, GroupOverview, ListedGroup } from './group-requests.js';
 
 /** How the facade routes a group to its shard. */
 export interface GroupRouting {
@@ -119,5 +119,12 @@ export async function removeTopicOffsets(routing: GroupRouting, topic: string): 
 export function groupOverview(routing: GroupRouting): GroupOverview[] {
   return routing.served().flatMap((shard) =>
     shard.store.all().map((g) => ({ groupId: g.groupId, state: g.state, protocolType: g.protocolType ?? '', members: g.size, generationId: g.generationId })),
+  );
+}
+
+/** State, member count and epochs of every consumer group of the consumer protocol. */
+export function consumerGroupOverview(routing: GroupRouting): ConsumerGroupOverview[] {
+  return routing.served().flatMap((shard) =>
+    shard.consumer.all().map((g) => ({ groupId: g.groupId, state: g.state, members: g.members.size, groupEpoch: g.groupEpoch, assignmentEpoch: g.assignmentEpoch })),
   );
 }

@@ -3,6 +3,8 @@
  * rebalance timeouts and limits, offset retention and metadata size, whether
  * its writes wait for fdatasync, and how `__consumer_offsets` is created.
  * Read once at start, except the topic's settings, read when it is created.
+ * The consumer protocol's session timeout and heartbeat interval are the
+ * defaults of the per-group configs (group-configs.ts), within their bounds.
  */
 
 /** The typed getters of the broker configuration the coordinator uses (BrokerConfig has them). */
@@ -10,6 +12,24 @@ export interface GroupConfigView {
   int(name: string): number;
   long(name: string): number;
   bool(name: string): boolean;
+  /** A string config; null when it has no value. */
+  get(name: string): string | null;
+  string(name: string): string;
+}
+
+/** group.consumer.migration.policy: which conversions between classic and consumer groups are allowed (Kafka's ConsumerGroupMigrationPolicy). */
+export type MigrationPolicy = 'disabled' | 'upgrade' | 'downgrade' | 'bidirectional';
+
+export const MIGRATION_POLICIES: readonly MigrationPolicy[] = ['disabled', 'upgrade', 'downgrade', 'bidirectional'];
+
+/** A classic group with members may become a consumer group (a consumer-protocol member joins it). */
+export function isUpgradeEnabled(policy: MigrationPolicy): boolean {
+  return policy === 'upgrade' || policy === 'bidirectional';
+}
+
+/** A consumer group left with classic members only may become a classic group. */
+export function isDowngradeEnabled(policy: MigrationPolicy): boolean {
+  return policy === 'downgrade' || policy === 'bidirectional';
 }
 
 export interface GroupConfig {
@@ -38,6 +58,18 @@ export interface GroupConfig {
   readonly shareSessionTimeoutMs: number;
   /** group.share.max.size: the most members a share group takes. */
   readonly shareMaxSize: number;
+  /** group.consumer.min/max.session.timeout.ms: the bounds of a group's consumer.session.timeout.ms. */
+  readonly consumerMinSessionTimeoutMs: number;
+  readonly consumerMaxSessionTimeoutMs: number;
+  /** group.consumer.min/max.heartbeat.interval.ms: the bounds of a group's consumer.heartbeat.interval.ms. */
+  readonly consumerMinHeartbeatIntervalMs: number;
+  readonly consumerMaxHeartbeatIntervalMs: number;
+  /** group.consumer.max.size: the most members a consumer group takes. */
+  readonly consumerMaxSize: number;
+  /** broker.rack: the rack of every partition's only replica, as the consumer protocol's assignors see it; null when not set. */
+  readonly brokerRack: string | null;
+  /** group.consumer.migration.policy */
+  readonly migrationPolicy: MigrationPolicy;
 }
 
 export function groupConfigOf(config: GroupConfigView): GroupConfig {
@@ -55,5 +87,12 @@ export function groupConfigOf(config: GroupConfigView): GroupConfig {
     shareHeartbeatIntervalMs: config.int('group.share.heartbeat.interval.ms'),
     shareSessionTimeoutMs: config.int('group.share.session.timeout.ms'),
     shareMaxSize: config.int('group.share.max.size'),
+    consumerMinSessionTimeoutMs: config.int('group.consumer.min.session.timeout.ms'),
+    consumerMaxSessionTimeoutMs: config.int('group.consumer.max.session.timeout.ms'),
+    consumerMinHeartbeatIntervalMs: config.int('group.consumer.min.heartbeat.interval.ms'),
+    consumerMaxHeartbeatIntervalMs: config.int('group.consumer.max.heartbeat.interval.ms'),
+    consumerMaxSize: config.int('group.consumer.max.size'),
+    brokerRack: config.get('broker.rack'),
+    migrationPolicy: config.string('group.consumer.migration.policy').trim().toLowerCase() as MigrationPolicy,
   };
 }

@@ -11,7 +11,9 @@
  * - the offset manager (offset-manager.ts): commits, fetches, deletes,
  *   retention and lag;
  * - the consumer protocol (consumer-group-heartbeat.ts, KIP-848): the
- *   consumer groups, ConsumerGroupHeartbeat and their timers;
+ *   consumer groups, ConsumerGroupHeartbeat and their timers; the classic
+ *   members of consumer groups (classic-members.ts) and the conversions
+ *   between classic and consumer groups (group-migration.ts);
  * - the share groups (share-group-heartbeat.ts, KIP-932):
  *   ShareGroupHeartbeat, the members' sessions and their share-partitions'
  *   state initialization. A group id is of one type only: each protocol
@@ -33,10 +35,13 @@
  */
 import type { CoordinatorShard, ShardContext } from '../coordinator/coordinator-shard.js';
 import type { Logger } from '../logger.js';
+import { ClassicMembers } from './classic-members.js';
 import { ClassicRebalance } from './classic-rebalance.js';
-import { ConsumerGroups, type TopicLookup } from './consumer-group-heartbeat.js';
+import type { ConsumerGroupObserver } from './consumer/consumer-group-stats.js';
+import { ConsumerGroups, type GroupConfigLookup, type TopicLookup } from './consumer-group-heartbeat.js';
 import type { GroupConfig } from './group-config.js';
 import { GroupLoader } from './group-loader.js';
+import { GroupMigration } from './group-migration.js';
 import type { GroupCoordinatorRecord } from './group-records.js';
 import { GroupStore } from './group-store.js';
 import type { MemberSessions } from './member-sessions.js';
@@ -49,6 +54,7 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
   readonly offsets: OffsetManager;
   readonly consumer: ConsumerGroups;
   readonly share: ShareGroups;
+  readonly classicMembers: ClassicMembers;
   /** Set while the partition loads. */
   private loader: GroupLoader | undefined = new GroupLoader();
 
@@ -57,11 +63,15 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
     config: GroupConfig,
     log: Logger,
     topics: TopicLookup,
+    groupConfigs?: GroupConfigLookup,
+    observer?: ConsumerGroupObserver,
     share: Pick<ShareGroupsDeps, 'persister' | 'memberLeft'> = { persister: undefined, memberLeft: () => {} },
   ) {
     this.store = new GroupStore(ctx, config, log);
     this.rebalance = new ClassicRebalance(this.store);
-    this.consumer = new ConsumerGroups(this.store, topics);
+    this.consumer = new ConsumerGroups(this.store, topics, groupConfigs, observer);
+    this.consumer.migration = new GroupMigration(this.store, this.rebalance, this.consumer, topics);
+    this.classicMembers = new ClassicMembers(this.store, this.consumer, topics);
     this.share = new ShareGroups(this.store, {
       ...share,
       topics,

@@ -80,9 +80,9 @@ export interface TxnCommitParams {
   /**
    * The check that the group's partition is in the producer's transaction (KIP-890), asked after the group
    * id and partition checks and before the member checks, as Kafka's handleTxnCommitOffsets: any code but
-   * NONE is every offset's answer.
+   * NONE is every offset's answer. It may wait (a transaction version 2 commit adds the partition there).
    */
-  readonly verifyTransaction?: () => number;
+  readonly verifyTransaction?: () => number | Promise<number>;
 }
 
 export interface TopicPartitions {
@@ -136,4 +136,13 @@ export interface GroupOverview {
   readonly protocolType: string;
   readonly members: number;
   readonly generationId: number;
+}
+
+/** A consumer group of the consumer protocol (KIP-848) as the metrics see it. */
+export interface ConsumerGroupOverview {
+  readonly groupId: string;
+  readonly state: ConsumerGroupState;
+  readonly members: number;
+  readonly groupEpoch: number;
+  readonly assignmentEpoch: number;
 }

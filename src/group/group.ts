@@ -67,15 +67,15 @@ export class Group {
   numAwaitingJoin = 0;
   private readonly supportedProtocols = new Map<string, number>();
 
-  readonly offsets = new GroupOffsets();
-
   /** The join phase's timer is the initial rebalance delay: the join may not complete early. */
   joinTimerIsInitialDelay = false;
 
+  /** `offsets`: a group that takes another's place under its id (a conversion between protocols) keeps its offsets. */
   constructor(
     readonly groupId: string,
     state: GroupState,
     now: number,
+    readonly offsets = new GroupOffsets(),
   ) {
     this.state = state;
     this.stateTimestamp = now;

@@ -12,7 +12,9 @@
  * skips it, so the removed offset does not come back.
  *
  * Removals (OffsetDelete, retention) change the groups at once and write
- * tombstones (group-store.ts `cleanup`).
+ * tombstones (group-store.ts `cleanup`). A consumer group's offsets, held by
+ * an empty classic group of its id, expire by the consumer groups' rule
+ * (consumer-group-retention.ts), never by the classic one.
  *
  * Transactional commits (TxnOffsetCommit; Kafka's GroupMetadata
  * prepareTxnOffsetCommit / completePendingTxnOffsetCommit): the same
@@ -30,6 +32,7 @@ import type { CommitParams, DeleteOffsetsResult, FetchedOffset, FetchOffsetsResu
 import { appendErrorOf, type GroupStore } from './group-store.js';
 import { validateCurrentMember, type MemberSessions } from './member-sessions.js';
 import type { ConsumerGroups } from './consumer-group-heartbeat.js';
+import { consumerGroupExpiryRule, shouldDeleteConsumerGroup } from './consumer-group-retention.js';
 
 /** The high watermark of a partition, undefined when it does not exist. */
 export type HighWatermarkOf = (topic: string, partition: number) => number | undefined;
@@ -224,10 +227,23 @@ export class OffsetManager {
     return { errorCode: ErrorCode.NONE, partitions };
   }
 
-  /** One pass of offset retention over the shard's groups: removed at once, tombstones written. */
+  /**
+   * One pass of offset retention over the shard's groups: removed at once, tombstones written. The holders
+   * of consumer groups' offsets follow the consumer groups' rule (consumer-group-retention.ts), and an
+   * empty consumer group without offsets is deleted.
+   */
   expire(now: number): { removed: number; written: Promise<void> } {
     const retentionMs = this.store.config.retentionMs;
-    return this.store.cleanup(this.store.all(), (g) => g.removeExpiredOffsets(now, retentionMs));
+    for (const group of this.consumerGroups.all()) {
+      if (this.store.get(group.groupId) === undefined && shouldDeleteConsumerGroup(group, false)) this.consumerGroups.remove(group.groupId);
+    }
+    return this.store.cleanup(this.store.all(), (g) => {
+      const consumerGroup = this.consumerGroups.get(g.groupId);
+      if (consumerGroup === undefined) return g.removeExpiredOffsets(now, retentionMs);
+      const expired = g.offsets.removeExpired(now, retentionMs, consumerGroupExpiryRule(consumerGroup));
+      if (shouldDeleteConsumerGroup(consumerGroup, g.hasOffsets())) this.consumerGroups.remove(g.groupId);
+      return expired;
+    });
   }
 
   /** Consumer lag of every committed offset of every group, for partitions that exist. */

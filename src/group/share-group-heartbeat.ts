@@ -273,7 +273,7 @@ export class ShareGroups {
     const now = Date.now();
     let stateChanged = false;
     for (const name of group.subscribedTopicNames()) {
-      const topic = this.deps.topics(name);
+      const topic = this.deps.topics.get(name);
       if (topic === undefined || group.deleting.has(topic.topicId)) continue;
       const missing: number[] = [];
       for (let partition = 0; partition < topic.numPartitions; partition++) {
@@ -335,7 +335,7 @@ export class ShareGroups {
     for (const member of [...group.members.values()].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0))) {
       const ids = new Set<string>();
       for (const name of member.subscribedTopicNames) {
-        const topic = this.deps.topics(name);
+        const topic = this.deps.topics.get(name);
         if (topic === undefined) continue;
         ids.add(topic.topicId);
         numPartitions.set(topic.topicId, topic.numPartitions);
@@ -428,7 +428,7 @@ export class ShareGroups {
   private subscriptionMetadata(group: ShareGroup): string {
     const parts: string[] = [];
     for (const name of [...group.subscribedTopicNames()].sort()) {
-      const topic = this.deps.topics(name);
+      const topic = this.deps.topics.get(name);
       if (topic !== undefined) parts.push(`${name}:${topic.topicId}:${topic.numPartitions}`);
     }
     return parts.join(',');

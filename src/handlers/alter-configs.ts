@@ -4,7 +4,8 @@
  * (the API is deprecated in favour of IncrementalAlterConfigs for exactly
  * this reason): a topic's overrides not named are removed, so the topic
  * follows the broker's value again; a broker's dynamic configs of that level
- * (this node's id, or "" for the cluster-wide defaults) not named are removed.
+ * (this node's id, or "" for the cluster-wide defaults) not named are removed;
+ * a group's configs (GROUP) not named go back to the broker's.
  * Checks, errors, storage and live application: config/alter-config-resources.ts.
  * BROKER_LOGGER is refused (INVALID_REQUEST "Unknown resource type 8"), as in
  * Kafka. validate_only runs every check and changes nothing.

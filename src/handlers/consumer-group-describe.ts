@@ -9,7 +9,8 @@
  * COORDINATOR_LOAD_IN_PROGRESS while the group's partition loads,
  * COORDINATOR_NOT_AVAILABLE while shutting down. Authorized operations as
  * DescribeGroups answers them (no authorizer: READ, DELETE, DESCRIBE).
- * Version notes: v1 adds each member's type (1: consumer protocol).
+ * Version notes: v1 adds each member's type (KIP-1099: 0 for a classic
+ * member of the group, 1 for a member of the consumer protocol).
  */
 import { apiByKey, ApiKey, ErrorCode, KafkaError, schemas } from '../../protocol/index.js';
 import type { TopicPartitions } from '../group/consumer/consumer-group-member.js';
@@ -18,7 +19,8 @@ import { defineHandler } from './handler.js';
 /** Bit field of READ (3), DELETE (6) and DESCRIBE (8): Kafka's answer for groups without an authorizer. */
 const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
 const OPERATIONS_NOT_REQUESTED = -2147483648;
-/** KIP-1099's MemberType of a member that speaks the consumer protocol. */
+/** KIP-1099's MemberType of a member that speaks the classic protocol, and of one that speaks the consumer protocol. */
+const CLASSIC_MEMBER_TYPE = 0;
 const CONSUMER_MEMBER_TYPE = 1;
 
 export const consumerGroupDescribeHandler = defineHandler({
@@ -57,7 +59,7 @@ export const consumerGroupDescribeHandler = defineHandler({
             subscribedTopicRegex: member.subscribedTopicRegex === '' ? null : member.subscribedTopicRegex,
             assignment: assignment(member.assignedPartitions),
             targetAssignment: assignment(targetAssignment),
-            memberType: CONSUMER_MEMBER_TYPE,
+            memberType: member.classicMemberMetadata === null ? CONSUMER_MEMBER_TYPE : CLASSIC_MEMBER_TYPE,
           })),
           authorizedOperations,
         };

@@ -6,11 +6,13 @@
  * server-side assignor and reconciles the member. INVALID_REQUEST for a
  * malformed request (Kafka's messages); GROUP_ID_NOT_FOUND for a classic
  * group with members or an unknown group at epoch ≠ 0; UNKNOWN_MEMBER_ID;
- * FENCED_MEMBER_EPOCH; UNSUPPORTED_ASSIGNOR; COORDINATOR_LOAD_IN_PROGRESS
+ * FENCED_MEMBER_EPOCH; UNSUPPORTED_ASSIGNOR; INVALID_REGULAR_EXPRESSION for a
+ * SubscribedTopicRegex RE2 refuses; COORDINATOR_LOAD_IN_PROGRESS
  * while the group's partition loads; COORDINATOR_NOT_AVAILABLE while
  * shutting down.
  * Version notes: v0 generates a joining member's id; v1 takes the client's
- * (KIP-1082) and adds SubscribedTopicRegex (refused: not supported yet).
+ * (KIP-1082) and adds SubscribedTopicRegex (RE2 syntax, whole-name match,
+ * group/consumer/regex-subscription.ts).
  */
 import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
 import type { ConnectionInfo } from '../connection-info.js';

@@ -10,7 +10,10 @@
  *   cluster-wide dynamic defaults that are set; another id → INVALID_REQUEST.
  * - BROKER_LOGGER: this node's id → the "root" logger's level
  *   (DYNAMIC_BROKER_LOGGER_CONFIG); "" or another id → INVALID_REQUEST.
- * - GROUP, CLIENT_METRICS: INVALID_REQUEST "Unsupported resource type" (Gregor
+ * - GROUP: any group name but "" → its group configs (group/group-configs.ts:
+ *   consumer.session.timeout.ms, consumer.heartbeat.interval.ms), set on the
+ *   group (GROUP_CONFIG) or the broker's (DEFAULT_CONFIG).
+ * - CLIENT_METRICS: INVALID_REQUEST "Unsupported resource type" (Gregor
  *   keeps no such configs). Any other type fails the whole request: every
  *   resource gets INVALID_REQUEST, as in Kafka.
  * configuration_keys (null or empty = all) keeps the named configs only;
@@ -25,6 +28,8 @@ import { brokerLoggers } from '../config/broker-loggers.js';
 import { describeBrokerConfigEntries, describeTopicConfigEntries, DYNAMIC_BROKER_LOGGER_CONFIG, type DescribedConfig } from '../config/describe-configs.js';
 import { CONFIG_SOURCE_ID } from '../config/topic-configs.js';
 import { apiErrorOf, isKnownError } from '../errors.js';
+import { groupConfigOf } from '../group/group-config.js';
+import { describeGroupConfigEntries } from '../group/group-configs.js';
 import { topicNameProblem } from '../metadata/topic-names.js';
 import type { BrokerServices } from '../services.js';
 import { defineHandler } from './handler.js';
@@ -122,6 +127,8 @@ function entriesOf(services: BrokerServices, r: Resource): DescribedConfig[] {
         type: 0,
         documentation: null,
       }));
+    case ResourceType.GROUP:
+      return describeGroupConfigEntries(name, services.topics.groupConfigs(name), groupConfigOf(services.config));
     default:
       throw invalidRequest(`Unsupported resource type: ${TYPE_NAMES[r.resourceType] ?? r.resourceType}`);
   }

@@ -8,6 +8,8 @@
  * loading (as Kafka: it answers blindly); COORDINATOR_NOT_AVAILABLE while
  * shutting down.
  * Version notes: v3+ group_instance_id.
+ * A classic member of a consumer group (KIP-848) is answered by
+ * src/group/classic-members.ts.
  */
 import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
 import { defineHandler } from './handler.js';

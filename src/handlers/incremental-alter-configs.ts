@@ -3,7 +3,8 @@
  * Behavior: applies operations to the current configs of each resource: SET,
  * DELETE (back to the broker's or the default value), and APPEND / SUBTRACT on
  * list configs (cleanup.policy, ...; starting from the default when not set).
- * Resources: a topic; this node's id or "" (cluster-wide defaults) for the
+ * Resources: a topic; a group (its group configs, group/group-configs.ts);
+ * this node's id or "" (cluster-wide defaults) for the
  * dynamic broker configs; this node's id for BROKER_LOGGER (the root log
  * level, not stored, as in Kafka). Checks, errors, storage and live
  * application: config/alter-config-resources.ts. validate_only runs every

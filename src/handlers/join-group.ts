@@ -9,7 +9,9 @@
  * UNKNOWN_MEMBER_ID, INCONSISTENT_GROUP_PROTOCOL, GROUP_MAX_SIZE_REACHED,
  * FENCED_INSTANCE_ID, COORDINATOR_LOAD_IN_PROGRESS while the group's
  * `__consumer_offsets` partition loads, COORDINATOR_NOT_AVAILABLE /
- * NOT_COORDINATOR while the broker shuts down.
+ * NOT_COORDINATOR while the broker shuts down. A consumer group (KIP-848)
+ * with members takes the member as a classic member, answered at once with
+ * no leader (src/group/classic-members.ts).
  * Version notes: v0 has no rebalance timeout (the session timeout is used);
  * v4+ answers a join without member id (and without group instance id) with
  * MEMBER_ID_REQUIRED and a generated member id (KIP-394); v5+ static

@@ -11,6 +11,9 @@
  * Version notes: v0-2 name one member and answer its error as the top-level
  * error (Kafka's LeaveGroupResponse rule); v3+ take a batch of members with
  * per-member results; v5+ a reason per member.
+ * A consumer group (KIP-848) removes its classic members named
+ * (src/group/classic-members.ts); a member of the consumer protocol named
+ * here is UNKNOWN_MEMBER_ID.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { defineHandler } from './handler.js';
@@ -19,13 +22,13 @@ export const leaveGroupHandler = defineHandler({
   api: apiByKey(ApiKey.LeaveGroup)!,
   request: schemas.leaveGroupRequest,
   response: schemas.leaveGroupResponse,
-  handle(ctx, req) {
+  async handle(ctx, req) {
     const v = ctx.version;
     const leaving =
       v >= 3
         ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: v >= 5 ? m.reason : null }))
         : [{ memberId: req.memberId, groupInstanceId: null, reason: null }];
-    const result = ctx.services.groups.leave(req.groupId, leaving);
+    const result = await ctx.services.groups.leave(req.groupId, leaving);
     if (v >= 3) return { throttleTimeMs: 0, errorCode: result.errorCode, members: [...result.members] };
     const memberError = result.members.find((m) => m.errorCode !== ErrorCode.NONE)?.errorCode ?? ErrorCode.NONE;
     return { throttleTimeMs: 0, errorCode: result.errorCode !== ErrorCode.NONE ? result.errorCode : memberError };

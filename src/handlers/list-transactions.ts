@@ -1,15 +1,19 @@
 /**
- * ListTransactions: v0-1.
+ * ListTransactions: v0-2.
  * Behavior: every transactional id the coordinator holds (every served
  * `__transaction_state` partition), with its producer id and state name,
  * filtered (Kafka's TransactionStateManager.listTransactionStates): by state
  * (names Kafka does not know come back in unknown_state_filters and match
  * nothing), by producer id, and (v1) by duration: only transactions running
  * strictly longer than duration_filter ms (now - start > filter, as Kafka;
- * -1: no filter). Empty filters match all.
+ * -1: no filter), and (v2) by transactional id pattern: only ids the regular
+ * expression matches whole (null or empty: no filter). Empty filters match all.
  * Errors: COORDINATOR_LOAD_IN_PROGRESS while any partition loads (no ids
- * listed), COORDINATOR_NOT_AVAILABLE after close.
- * Version notes: v1 adds duration_filter (KIP-994).
+ * listed), COORDINATOR_NOT_AVAILABLE after close, INVALID_REGULAR_EXPRESSION
+ * for a pattern that does not compile (nothing listed; Kafka throws
+ * InvalidRegularExpression, which becomes the response's error code).
+ * Version notes: v1 adds duration_filter (KIP-994); v2 (Kafka 4.1) adds
+ * transactional_id_pattern (KIP-1152).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { defineHandler } from './handler.js';
@@ -24,6 +28,7 @@ export const listTransactionsHandler = defineHandler({
       states: req.stateFilters,
       producerIds: req.producerIdFilters.map(Number),
       durationMs: Number(req.durationFilter),
+      transactionalIdPattern: req.transactionalIdPattern,
     });
     return {
       throttleTimeMs: 0,

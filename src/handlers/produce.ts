@@ -38,18 +38,29 @@
  * below); v8+ record_errors and error_message; v9+ flexible; v10+ current
  * leader / node endpoints (only sent with NOT_LEADER_OR_FOLLOWER, never here);
  * v11 may answer TRANSACTION_ABORTABLE (never here: no inter-broker
- * verification that could fail); v12 is v11 (KIP-890 part 2: with
- * transaction version 2 finalized a transactional produce at v12+ also adds
- * its partition to the transaction; Gregor finalizes no transaction.version,
- * so clients keep transactional produces at v11 or below, and a transactional
- * batch at v12+ is verified as at v11: INVALID_TXN_STATE unless its partition
- * was added with AddPartitionsToTxn); v13 names each topic by id (KIP-516),
+ * verification that could fail); v12 is v11 on the wire and a transaction
+ * version 2 client (KIP-890 part 2, as Kafka decides by the request version):
+ * with transaction.version 2 finalized (src/features.ts) the partitions whose
+ * records start with a transactional batch are first added to the producer's
+ * transaction (the coordinator's addPartitions with client transaction
+ * version 2, for the producer id and epoch of the first such batch, as
+ * Kafka's leader asks with AddPartitionsToTxn v5; only partitions that exist),
+ * so no AddPartitionsToTxn is needed; the add's errors answer those
+ * partitions as the verification's (INVALID_PRODUCER_EPOCH for a fenced
+ * epoch, INVALID_PRODUCER_ID_MAPPING, NOT_ENOUGH_REPLICAS for a transaction
+ * still completing, ...) and nothing is appended there. Below level 2 a
+ * transactional batch at v12+ is verified as at v11; v13 names each topic by id (KIP-516),
  * answered with the same id: an id this broker does not know gets
  * UNKNOWN_TOPIC_ID on each of its partitions (as Kafka, which then looks no
  * further), an unknown partition of a known id UNKNOWN_TOPIC_OR_PARTITION.
  */
 import { apiByKey, ApiKey, ErrorCode, errorInfo, schemas, type MessageInput, type MessageValue, type RecordsValue } from '../../protocol/index.js';
+import { PRODUCER_EPOCH_OFFSET, PRODUCER_ID_OFFSET, readInt64 } from '../../protocol/records/index.js';
+import { produceVerificationError } from '../coordinator/transaction/transaction-coordinator.js';
+import { TRANSACTION_VERSION_2 } from '../coordinator/transaction/transaction-metadata.js';
+import { finalizedTransactionVersion } from '../features.js';
 import { hasTransactionalRecords, producePartition, type PartitionProduceResult, type ProduceDeps, type ProduceTopic } from '../produce/produce-pipeline.js';
+import type { Transactions } from '../services.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
 type Request = MessageValue<typeof schemas.produceRequest>;
@@ -59,6 +70,9 @@ type PartitionResponse = NonNullable<NonNullable<Response['responses']>[number][
 /** The first version that names topics by id (KIP-516). */
 const TOPIC_IDS_VERSION = 13;
 
+/** The first version of transaction version 2 clients, whose transactional produce adds its partition (KIP-890 part 2). */
+const TRANSACTION_V2_VERSION = 12;
+
 /** What this handler uses of the broker: the pipeline's deps, the topic lookup and the acks=all count. */
 interface ProduceServices extends ProduceDeps {
   readonly topics: ProduceDeps['topics'] & {
@@ -66,6 +80,7 @@ interface ProduceServices extends ProduceDeps {
     getById(topicId: string): (ProduceTopic & { readonly name: string }) | undefined;
   };
   readonly waiting: { acksAll: number };
+  readonly transactions: Pick<Transactions, 'addPartitions'>;
 }
 
 export const produceHandler = defineHandler({
@@ -87,21 +102,26 @@ export const produceHandler = defineHandler({
     }
     if (acks === -1) services.waiting.acksAll++;
     const appended = detachWhenAppended(ctx.connection, req, services);
-    const responses = await Promise.all(
-      req.topicData.map(async (t) => {
-        if (version >= TOPIC_IDS_VERSION) {
-          const topic = services.topics.getById(t.topicId);
-          if (topic === undefined) {
-            for (const _ of t.partitionData) appended?.();
-            return { name: '', topicId: t.topicId, partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, UNKNOWN_TOPIC_ID)) };
-          }
-          return { name: topic.name, topicId: t.topicId, partitionResponses: await produceTopic(services, version, acks, req.transactionalId, topic.name, topic, t.partitionData, appended) };
-        }
-        return { name: t.name, partitionResponses: await produceTopic(services, version, acks, req.transactionalId, t.name, services.topics.get(t.name), t.partitionData, appended) };
-      }),
-    ).finally(() => {
-      if (acks === -1) services.waiting.acksAll--;
-    });
+    const topics = req.topicData.map((t) => (version >= TOPIC_IDS_VERSION ? services.topics.getById(t.topicId) : services.topics.get(t.name)));
+    const responses = await addToTransaction(services, version, req, topics)
+      .then((added) =>
+        Promise.all(
+          req.topicData.map(async (t, i) => {
+            const topic = topics[i];
+            if (version >= TOPIC_IDS_VERSION) {
+              if (topic === undefined) {
+                for (const _ of t.partitionData) appended?.();
+                return { name: '', topicId: t.topicId, partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, UNKNOWN_TOPIC_ID)) };
+              }
+              return { name: topic.name, topicId: t.topicId, partitionResponses: await produceTopic(services, version, acks, req.transactionalId, topic.name, topic, t.partitionData, appended, added) };
+            }
+            return { name: t.name, partitionResponses: await produceTopic(services, version, acks, req.transactionalId, t.name, topic, t.partitionData, appended, added) };
+          }),
+        ),
+      )
+      .finally(() => {
+        if (acks === -1) services.waiting.acksAll--;
+      });
     if (acks === 0) {
       const failed = responses.flatMap((t) => t.partitionResponses.filter((p) => p.errorCode !== ErrorCode.NONE).map((p) => ({ topic: t.name || t.topicId, ...p })));
       if (failed.length > 0) {
@@ -114,7 +134,10 @@ export const produceHandler = defineHandler({
   },
 });
 
-/** Each partition of one topic through the pipeline; `topic` is undefined when unknown. */
+/**
+ * Each partition of one topic through the pipeline; `topic` is undefined when unknown. A partition the
+ * transaction version 2 add refused (`added`, by topic name and partition) is answered with its code.
+ */
 function produceTopic(
   services: ProduceServices,
   version: number,
@@ -124,12 +147,51 @@ function produceTopic(
   topic: ProduceTopic | undefined,
   partitions: Request['topicData'][number]['partitionData'],
   appended: (() => void) | undefined,
+  added: ReadonlyMap<string, number>,
 ): Promise<PartitionResponse[]> {
   return Promise.all(
-    partitions.map(async (p) =>
-      partitionResponse(p.index, await producePartition(services, { version, acks, topicName, topic, partition: p.index, records: recordsBuffer(p.records), transactionalId, appended })),
-    ),
+    partitions.map(async (p) => {
+      const addError = added.get(partitionKey(topicName, p.index));
+      if (addError !== undefined && addError !== ErrorCode.NONE) {
+        appended?.();
+        const message = `The transaction coordinator did not add ${topicName}-${p.index} to the transaction`;
+        return partitionResponse(p.index, { errorCode: addError, baseOffset: -1, logAppendTime: -1, logStartOffset: -1, errorMessage: message, recordErrors: [] });
+      }
+      return partitionResponse(p.index, await producePartition(services, { version, acks, topicName, topic, partition: p.index, records: recordsBuffer(p.records), transactionalId, appended }));
+    }),
   );
+}
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
+}
+
+/**
+ * Transaction version 2 (Produce v12+ with transaction.version 2 finalized): the partitions that exist and
+ * whose records start with a transactional batch join the producer's transaction (the producer id and epoch
+ * of the first such batch) before any append, in one add, as Kafka's partition leader asks its coordinator.
+ * Returns each such partition's code (NONE: added; else as the Produce answers it); empty otherwise.
+ */
+async function addToTransaction(services: ProduceServices, version: number, req: Request, topics: readonly ((ProduceTopic & { readonly name: string }) | undefined)[]): Promise<Map<string, number>> {
+  const added = new Map<string, number>();
+  const transactionalId = req.transactionalId;
+  if (version < TRANSACTION_V2_VERSION || transactionalId === null || finalizedTransactionVersion(services.config) < TRANSACTION_VERSION_2) return added;
+  let producer: { producerId: number; producerEpoch: number } | undefined;
+  const partitions: { topic: string; partition: number }[] = [];
+  req.topicData.forEach((t, i) => {
+    const topic = topics[i];
+    if (topic === undefined || topic.internal) return;
+    for (const p of t.partitionData) {
+      const records = recordsBuffer(p.records);
+      if (records === null || topic.partitions[p.index] === undefined || !hasTransactionalRecords(records)) continue;
+      producer ??= { producerId: readInt64(records, PRODUCER_ID_OFFSET), producerEpoch: records.readInt16BE(PRODUCER_EPOCH_OFFSET) };
+      partitions.push({ topic: topic.name, partition: p.index });
+    }
+  });
+  if (producer === undefined) return added;
+  const errorCode = produceVerificationError(await services.transactions.addPartitions({ transactionalId, ...producer }, partitions, TRANSACTION_VERSION_2));
+  for (const tp of partitions) added.set(partitionKey(tp.topic, tp.partition), errorCode);
+  return added;
 }
 
 /** A topic id this broker does not know (v13+): each of its partitions, nothing appended. */

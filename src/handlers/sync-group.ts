@@ -12,6 +12,8 @@
  * Version notes: v3+ group_instance_id; v5+ protocol type and name are
  * mandatory (INCONSISTENT_GROUP_PROTOCOL when missing or not the group's) and
  * echoed in the response.
+ * A classic member of a consumer group (KIP-848) is answered by
+ * src/group/classic-members.ts.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { defineHandler } from './handler.js';

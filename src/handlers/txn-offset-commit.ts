@@ -1,5 +1,5 @@
 /**
- * TxnOffsetCommit: v0-4.
+ * TxnOffsetCommit: v0-5.
  * Behavior: the offsets are written to the group's `__consumer_offsets`
  * partition as OffsetCommit records in the producer's transactional batch.
  * They stay invisible to OffsetFetch (require_stable answers
@@ -24,9 +24,25 @@
  * the committed leader epoch; v3+ are flexible and carry generation id,
  * member id and group instance id, checked as OffsetCommit checks them
  * (older versions: no member checks); v4 may get TRANSACTION_ABORTABLE.
+ * v5 is v4 on the wire and a transaction version 2 client (KIP-890 part 2,
+ * as Kafka decides by the request version): with transaction.version 2
+ * finalized (src/features.ts) the group's offsets partition is added to the
+ * transaction in place of the verification (the coordinator's addPartitions
+ * with client transaction version 2, as Kafka's AddPartitionsToTxn v5 from
+ * the group coordinator), so no AddOffsetsToTxn is needed; its errors are
+ * mapped as the verification's, and a transaction still completing or a
+ * transaction coordinator not available answers COORDINATOR_NOT_AVAILABLE,
+ * which clients retry (as Kafka's leader turns them into NOT_ENOUGH_REPLICAS
+ * and its group coordinator that into COORDINATOR_NOT_AVAILABLE). Below
+ * level 2, v5 is served as v4.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { TRANSACTION_VERSION_2 } from '../coordinator/transaction/transaction-metadata.js';
+import { finalizedTransactionVersion } from '../features.js';
 import { defineHandler } from './handler.js';
+
+/** The first version of transaction version 2 clients, whose commit adds the offsets partition (KIP-890 part 2). */
+const TRANSACTION_V2_VERSION = 5;
 
 export const txnOffsetCommitHandler = defineHandler({
   api: apiByKey(ApiKey.TxnOffsetCommit)!,
@@ -45,9 +61,11 @@ export const txnOffsetCommitHandler = defineHandler({
       })),
     );
     const producerId = Number(req.producerId);
-    const verifyTransaction = (): number => {
+    const addsPartition = ctx.version >= TRANSACTION_V2_VERSION && finalizedTransactionVersion(ctx.services.config) >= TRANSACTION_VERSION_2;
+    const verifyTransaction = async (): Promise<number> => {
       const producer = { transactionalId: req.transactionalId, producerId, producerEpoch: req.producerEpoch };
       const offsetsPartition = { topic: groups.offsetsTopic.name, partition: groups.partitionFor(req.groupId) };
+      if (addsPartition) return addError(await transactions.addPartitions(producer, [offsetsPartition], TRANSACTION_VERSION_2));
       return verificationError(transactions.verifyPartitions(producer, [offsetsPartition])[0] ?? ErrorCode.UNKNOWN_SERVER_ERROR, ctx.version);
     };
     const committed = await groups.commitTransactionalOffsets({
@@ -82,4 +100,16 @@ function verificationError(errorCode: number, version: number): number {
   if (errorCode === ErrorCode.PRODUCER_FENCED) return ErrorCode.INVALID_PRODUCER_EPOCH;
   if (errorCode === ErrorCode.TRANSACTION_ABORTABLE && version < 4) return ErrorCode.INVALID_TXN_STATE;
   return errorCode;
+}
+
+/** The coordinator's answer to a transaction version 2 commit's add (v5+), as the offset commit reports it. */
+function addError(errorCode: number): number {
+  switch (errorCode) {
+    case ErrorCode.CONCURRENT_TRANSACTIONS:
+    case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+    case ErrorCode.NOT_COORDINATOR:
+      return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    default:
+      return verificationError(errorCode, TRANSACTION_V2_VERSION);
+  }
 }

@@ -13,10 +13,12 @@
  *       { "name": "orders", "topicId": "<22-char base64url>", "partitions": 3,
  *         "replicationFactor": 1, "configs": { "retention.ms": "3600000" } } ],
  *     "deletingTopics": [ { "name": "old", "topicId": "<22-char base64url>", "partitions": 2 } ],
- *     "brokerConfigs": { "": { "log.retention.ms": "86400000" }, "1": { "message.max.bytes": "2000000" } } }
+ *     "brokerConfigs": { "": { "log.retention.ms": "86400000" }, "1": { "message.max.bytes": "2000000" } },
+ *     "groupConfigs": { "orders-app": { "consumer.session.timeout.ms": "50000" } } }
  * (deletingTopics: topics whose deletion is durable but whose partition directories may not all be renamed
  * to `-delete` yet, kept until they are; brokerConfigs: "" = the cluster-wide defaults, "<node id>" = one
- * broker's own. Both optional and added after the first release of version 1: readers that ignore unknown
+ * broker's own; groupConfigs: the configs of consumer groups, by group id (IncrementalAlterConfigs on a
+ * GROUP resource). All optional and added after the first release of version 1: readers that ignore unknown
  * fields skip them.)
  * Every change rewrites the whole file atomically, through the storage's file
  * system seam: write <file>.tmp, fsync it, rename it over the file, fsync the
@@ -61,6 +63,8 @@ export interface LoadedMetadata {
   /** False on the very first start (nothing stored yet). */
   readonly existed: boolean;
   readonly brokerConfigs: BrokerConfigRecords;
+  /** Configs of groups (KIP-848 group configs), by group id. */
+  readonly groupConfigs: BrokerConfigRecords;
 }
 
 export interface MetadataStore {
@@ -78,6 +82,8 @@ export interface MetadataStore {
   deleted(topicIds: readonly string[]): Promise<void>;
   /** Replaces the dynamic configs of one entity ("" or a node id; empty removes them), durably, before resolving. */
   putBrokerConfigs(entity: string, configs: Readonly<Record<string, string>>): Promise<void>;
+  /** Replaces the configs of one group (empty removes them), durably, before resolving. */
+  putGroupConfigs(groupId: string, configs: Readonly<Record<string, string>>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -95,6 +101,7 @@ interface FileContents {
   topics: TopicRecord[];
   deletingTopics?: DeletingTopicRecord[];
   brokerConfigs?: Record<string, Record<string, string>>;
+  groupConfigs?: Record<string, Record<string, string>>;
 }
 
 /** What the file holds: the state a write replaces as a whole. */
@@ -103,10 +110,11 @@ interface StoredState {
   /** topic id → deleting record */
   readonly deleting: Map<string, DeletingTopicRecord>;
   readonly brokerConfigs: Map<string, Readonly<Record<string, string>>>;
+  readonly groupConfigs: Map<string, Readonly<Record<string, string>>>;
 }
 
 function emptyState(): StoredState {
-  return { topics: new Map(), deleting: new Map(), brokerConfigs: new Map() };
+  return { topics: new Map(), deleting: new Map(), brokerConfigs: new Map(), groupConfigs: new Map() };
 }
 
 /** The single-node MetadataStore: one JSON file in the log dir, replaced atomically. */
@@ -131,7 +139,7 @@ export class FileMetadataStore implements MetadataStore {
     let text: string;
     try {
       this.removeTmp();
-      if (this.fs.stat(this.path) === null) return { topics: [], deletingTopics: [], existed: false, brokerConfigs: {} };
+      if (this.fs.stat(this.path) === null) return { topics: [], deletingTopics: [], existed: false, brokerConfigs: {}, groupConfigs: {} };
       text = this.fs.readFile(this.path).toString('utf8');
     } catch (err) {
       throw new MetadataStoreError(`cannot read topic metadata ${this.path}: ${(err as Error).message}`);
@@ -148,11 +156,18 @@ export class FileMetadataStore implements MetadataStore {
         `topic metadata in ${this.dir} belongs to cluster ${contents.clusterId}, but the log dir's meta.properties says ${identity.clusterId}`,
       );
     }
-    const { topics, deleting, brokerConfigs } = this.state;
+    const { topics, deleting, brokerConfigs, groupConfigs } = this.state;
     for (const t of contents.topics) topics.set(t.name, t);
     for (const d of contents.deletingTopics ?? []) deleting.set(d.topicId, d);
     for (const [entity, configs] of Object.entries(contents.brokerConfigs ?? {})) brokerConfigs.set(entity, configs);
-    return { topics: [...topics.values()], deletingTopics: [...deleting.values()], existed: true, brokerConfigs: Object.fromEntries(brokerConfigs) };
+    for (const [groupId, configs] of Object.entries(contents.groupConfigs ?? {})) groupConfigs.set(groupId, configs);
+    return {
+      topics: [...topics.values()],
+      deletingTopics: [...deleting.values()],
+      existed: true,
+      brokerConfigs: Object.fromEntries(brokerConfigs),
+      groupConfigs: Object.fromEntries(groupConfigs),
+    };
   }
 
   putTopic(topic: TopicRecord): Promise<void> {
@@ -195,6 +210,13 @@ export class FileMetadataStore implements MetadataStore {
     });
   }
 
+  putGroupConfigs(groupId: string, configs: Readonly<Record<string, string>>): Promise<void> {
+    return this.persist((s) => {
+      if (Object.keys(configs).length === 0) s.groupConfigs.delete(groupId);
+      else s.groupConfigs.set(groupId, { ...configs });
+    });
+  }
+
   async close(): Promise<void> {
     await this.writes;
   }
@@ -208,11 +230,12 @@ export class FileMetadataStore implements MetadataStore {
     const identity = this.identity;
     if (!identity) return Promise.reject(new MetadataStoreError('metadata store used before load()'));
     const run = async (): Promise<void> => {
-      const next: StoredState = { topics: new Map(this.state.topics), deleting: new Map(this.state.deleting), brokerConfigs: new Map(this.state.brokerConfigs) };
+      const next: StoredState = { topics: new Map(this.state.topics), deleting: new Map(this.state.deleting), brokerConfigs: new Map(this.state.brokerConfigs), groupConfigs: new Map(this.state.groupConfigs) };
       change(next);
       const contents: FileContents = { version: FORMAT_VERSION, nodeId: identity.nodeId, clusterId: identity.clusterId, topics: [...next.topics.values()] };
       if (next.deleting.size > 0) contents.deletingTopics = [...next.deleting.values()];
       if (next.brokerConfigs.size > 0) contents.brokerConfigs = Object.fromEntries(next.brokerConfigs);
+      if (next.groupConfigs.size > 0) contents.groupConfigs = Object.fromEntries(next.groupConfigs);
       try {
         await writeFileAtomic(this.fs, this.path, JSON.stringify(contents, null, 1) + '\n');
       } catch (err) {
@@ -276,17 +299,22 @@ function parseContents(text: string, path: string): FileContents {
     }
     deletingTopics.push({ name: r['name'], topicId: r['topicId'], partitions: r['partitions'] as number });
   }
-  const brokerConfigs: Record<string, Record<string, string>> = {};
-  const rawBrokerConfigs = o['brokerConfigs'] ?? {};
-  if (typeof rawBrokerConfigs !== 'object' || rawBrokerConfigs === null || Array.isArray(rawBrokerConfigs)) throw bad('brokerConfigs is not an object');
-  for (const [entity, configs] of Object.entries(rawBrokerConfigs as Record<string, unknown>)) {
-    if (typeof configs !== 'object' || configs === null || Array.isArray(configs)) throw bad(`broker configs of '${entity}' are not an object`);
-    const values: Record<string, string> = {};
-    for (const [k, v] of Object.entries(configs as Record<string, unknown>)) {
-      if (typeof v !== 'string') throw bad(`broker config ${k} of '${entity}' is not a string`);
-      values[k] = v;
+  const configsByEntity = (field: string, what: string): Record<string, Record<string, string>> => {
+    const out: Record<string, Record<string, string>> = {};
+    const raw = o[field] ?? {};
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw bad(`${field} is not an object`);
+    for (const [entity, configs] of Object.entries(raw as Record<string, unknown>)) {
+      if (typeof configs !== 'object' || configs === null || Array.isArray(configs)) throw bad(`${what} configs of '${entity}' are not an object`);
+      const values: Record<string, string> = {};
+      for (const [k, v] of Object.entries(configs as Record<string, unknown>)) {
+        if (typeof v !== 'string') throw bad(`${what} config ${k} of '${entity}' is not a string`);
+        values[k] = v;
+      }
+      out[entity] = values;
     }
-    brokerConfigs[entity] = values;
-  }
-  return { version: FORMAT_VERSION, nodeId: o['nodeId'], clusterId: o['clusterId'], topics, deletingTopics, brokerConfigs };
+    return out;
+  };
+  const brokerConfigs = configsByEntity('brokerConfigs', 'broker');
+  const groupConfigs = configsByEntity('groupConfigs', 'group');
+  return { version: FORMAT_VERSION, nodeId: o['nodeId'], clusterId: o['clusterId'], topics, deletingTopics, brokerConfigs, groupConfigs };
 }

@@ -152,6 +152,9 @@ export class TopicManager {
   /** Renamings in progress (close waits for them). */
   private readonly finishing = new Set<Promise<void>>();
   private queue: Promise<unknown> = Promise.resolve();
+  /** The configs of groups (group-configs.ts), stored with the topics. */
+  private readonly groupConfigsById = new Map<string, Readonly<Record<string, string>>>();
+  private namesVersion = 0;
 
   private constructor(
     private readonly deps: TopicManagerDeps,
@@ -175,6 +178,14 @@ export class TopicManager {
 
   all(): TopicInfo[] {
     return [...this.byName.values()];
+  }
+
+  /**
+   * Moves on whenever a topic name comes or goes (created, deleted, created again with another id): what was
+   * resolved against the topic names before (a consumer group's regular expressions) is stale.
+   */
+  get topicNamesVersion(): number {
+    return this.namesVersion;
   }
 
   partition(topic: string, partition: number): PartitionState | undefined {
@@ -280,6 +291,31 @@ export class TopicManager {
       this.deps.config.setDynamic(level, configs);
       for (const topic of this.byName.values()) this.reconfigured(this.recordOf(topic), topic.partitions);
       this.deps.logger.info({ entity, configs }, 'altered dynamic broker configs');
+    });
+  }
+
+  /** The configs set on a group (IncrementalAlterConfigs on a GROUP resource); empty when none. */
+  groupConfigs(groupId: string): Readonly<Record<string, string>> {
+    return this.groupConfigsById.get(groupId) ?? {};
+  }
+
+  /**
+   * Replaces the configs of a group with what `change` makes of the current ones (it checks them and throws a
+   * KafkaError to refuse) and stores them. Changes one at a time, like the topics'; validateOnly stops after
+   * `change`.
+   */
+  alterGroupConfigs(groupId: string, change: (current: Readonly<Record<string, string>>) => Record<string, string>, validateOnly: boolean): Promise<void> {
+    return this.serialized(async () => {
+      const configs = change(this.groupConfigs(groupId));
+      if (validateOnly) return;
+      try {
+        await this.store.putGroupConfigs(groupId, configs);
+      } catch (err) {
+        throw new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, `Storing the configs of group '${groupId}' failed: ${(err as Error).message}`);
+      }
+      if (Object.keys(configs).length === 0) this.groupConfigsById.delete(groupId);
+      else this.groupConfigsById.set(groupId, { ...configs });
+      this.deps.logger.info({ groupId, configs }, 'altered group configs');
     });
   }
 
@@ -656,12 +692,14 @@ export class TopicManager {
   }
 
   private remember(info: TopicInfo): void {
+    if (this.byName.get(info.name)?.topicId !== info.topicId) this.namesVersion++;
     this.byName.set(info.name, info);
     this.byId.set(info.topicId, info);
     this.byCollisionKey.set(collisionKey(info.name), info.name);
   }
 
   private forget(info: TopicInfo): void {
+    this.namesVersion++;
     this.byName.delete(info.name);
     this.byId.delete(info.topicId);
     if (this.byCollisionKey.get(collisionKey(info.name)) === info.name) this.byCollisionKey.delete(collisionKey(info.name));
@@ -670,7 +708,8 @@ export class TopicManager {
   private async load(): Promise<void> {
     const logs = this.deps.logs;
     const log = this.deps.logger;
-    const { topics: records, deletingTopics, existed, brokerConfigs } = await this.store.load({ nodeId: this.deps.nodeId, clusterId: logs.clusterId });
+    const { topics: records, deletingTopics, existed, brokerConfigs, groupConfigs } = await this.store.load({ nodeId: this.deps.nodeId, clusterId: logs.clusterId });
+    for (const [groupId, configs] of Object.entries(groupConfigs)) this.groupConfigsById.set(groupId, configs);
     const dynamicSet = this.applyStoredBrokerConfigs(brokerConfigs);
     // each log is loaded (and recovered) with its topic's own config, stored overrides and dynamic defaults
     const overridesByTopic = new Map(records.map((r) => [r.name, new Map(Object.entries(r.configs))]));

@@ -7,16 +7,19 @@
  *   bytes and counts, storage latencies) is read from there when scraped.
  * - The rest is read from the broker's state when scraped (collect callbacks): connections, requests in
  *   flight, waiting produce and fetch requests, partitions, the batch cache, file handles, consumer groups
- *   and their lag, transactions (the coordinator's counts), client software, and Node's process metrics
+ *   and their lag, consumer groups of the consumer protocol (KIP-848: their state and epochs, and the
+ *   coordinator's counts of heartbeats, rebalances, fenced members and moved partitions), transactions (the coordinator's counts), client software, and Node's process metrics
  *   (prom-client's default collectors).
  * Per-partition and per-group families hold at most gregor.metrics.max.partitions series each (the first
  * ones by name); gregor_metrics_series_omitted says how many were left out.
  */
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
 import type { LogManager, PartitionLog } from '../../storage/index.js';
 import type { TransactionCoordinator } from '../coordinator/transaction/transaction-coordinator.js';
 import { ABORT_REASONS } from '../coordinator/transaction/transaction-stats.js';
-import type { GroupCoordinator } from '../group/coordinator.js';
+import type { ConsumerGroupOverview, GroupCoordinator } from '../group/coordinator.js';
+import { ConsumerGroupStats, FENCE_REASONS } from '../group/consumer/consumer-group-stats.js';
+import type { ConsumerGroupState } from '../group/consumer-group.js';
 import { GROUP_STATES } from '../group/group.js';
 import type { TopicManager } from '../metadata/topic-manager.js';
 import type { Session } from '../session.js';
@@ -41,7 +44,7 @@ export interface MetricsSources {
   readonly connectionCounts: { readonly open: number; readonly accepted: number; readonly rejected: number; readonly waiting: number };
   readonly waiting: { readonly acksAll: number; readonly fetches: number };
   readonly topics: Pick<TopicManager, 'get' | 'all'> | undefined;
-  readonly groups: Pick<GroupCoordinator, 'groupOverview' | 'consumerLag'> | undefined;
+  readonly groups: Pick<GroupCoordinator, 'groupOverview' | 'consumerLag' | 'consumerGroupOverview' | 'consumerStats'> | undefined;
   readonly logs: Pick<LogManager, 'clusterId' | 'stats' | 'allLogs'> | undefined;
   readonly transactions: Pick<TransactionCoordinator, 'stats' | 'counts'> | undefined;
   /** Last stable offsets without I/O (produce/producer-state-manager.ts); undefined while starting. */
@@ -54,6 +57,9 @@ export interface MetricsLimits {
   /** Distinct client software name/version pairs (gregor.metrics.max.client.software). */
   readonly maxClientSoftware: number;
 }
+
+/** Kafka's consumer group states (consumer-group.ts), Dead aside: a dead group is gone from the coordinator. */
+const CONSUMER_GROUP_STATES: readonly ConsumerGroupState[] = ['Empty', 'Assigning', 'Reconciling', 'Stable'];
 
 /** prom-client default gauges whose `_total` suffix promtool rejects (non-counters); their per-type twins stay. */
 const NON_CONFORMING_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
@@ -277,6 +283,80 @@ export class BrokerMetrics {
         }
       },
     );
+    // ---------------------------------------------------------------- consumer groups of the consumer protocol (KIP-848)
+    new Gauge({
+      name: `${PREFIX}consumer_protocol_groups`,
+      help: 'Consumer groups of the consumer protocol (KIP-848, ConsumerGroupHeartbeat) by state: Empty, Assigning, Reconciling, Stable.',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const counts = new Map<string, number>(CONSUMER_GROUP_STATES.map((s) => [s, 0]));
+        for (const g of self.sources.groups?.consumerGroupOverview() ?? []) counts.set(g.state, (counts.get(g.state) ?? 0) + 1);
+        for (const [state, n] of counts) this.set({ state }, n);
+      },
+    });
+    const consumerGroups = (metric: string): readonly ConsumerGroupOverview[] =>
+      self.limited(self.sources.groups?.consumerGroupOverview() ?? [], metric, (o) => o.groupId);
+    groupGauge('consumer_protocol_group_state', 'Always 1, for the current state of each consumer group of the consumer protocol (label state).', ['group', 'state'], (g) => {
+      for (const o of consumerGroups('consumer_protocol_group_state')) g.set({ group: o.groupId, state: o.state }, 1);
+    });
+    groupGauge('consumer_protocol_group_members', 'Members of each consumer group of the consumer protocol.', ['group'], (g) => {
+      for (const o of consumerGroups('consumer_protocol_group_members')) g.set({ group: o.groupId }, o.members);
+    });
+    groupGauge('consumer_protocol_group_epoch', 'Group epoch of each consumer group of the consumer protocol (bumped by a member joining or leaving, a subscription or subscribed topic changing).', ['group'], (g) => {
+      for (const o of consumerGroups('consumer_protocol_group_epoch')) g.set({ group: o.groupId }, o.groupEpoch);
+    });
+    groupGauge(
+      'consumer_protocol_group_assignment_epoch',
+      'Epoch of the target assignment of each consumer group of the consumer protocol: the group epoch it was computed at (behind the group epoch while the group is Assigning).',
+      ['group'],
+      (g) => {
+        for (const o of consumerGroups('consumer_protocol_group_assignment_epoch')) g.set({ group: o.groupId }, o.assignmentEpoch);
+      },
+    );
+    countsCounter(
+      'consumer_protocol_heartbeats_total',
+      'ConsumerGroupHeartbeat requests answered, by kind (join: member epoch 0, leave: -1, static_leave: -2, heartbeat: any other) and result (the Kafka error name of the answer, NONE when it succeeded).',
+      ['kind', 'result'],
+      () => self.sources.groups?.consumerStats.heartbeats() ?? [],
+    );
+    stateCounter(
+      'consumer_protocol_rebalances_total',
+      'Target assignments computed for consumer groups of the consumer protocol (each time a group epoch moved ahead of its assignment epoch).',
+      () => self.sources.groups?.consumerStats.rebalances ?? 0,
+    );
+    new Counter({
+      name: `${PREFIX}consumer_protocol_members_fenced_total`,
+      help: 'Members of consumer groups of the consumer protocol removed by the coordinator, by reason: session_timeout (no heartbeat within group.consumer.session.timeout.ms), rebalance_timeout (partitions not revoked within the member\'s rebalance timeout).',
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        this.reset();
+        const fenced = self.sources.groups?.consumerStats.fenced;
+        for (const reason of FENCE_REASONS) this.inc({ reason }, fenced?.[reason] ?? 0);
+      },
+    });
+    stateCounter(
+      'consumer_protocol_partitions_assigned_total',
+      'Partitions given to members of consumer groups of the consumer protocol (each partition a member got that it did not have).',
+      () => self.sources.groups?.consumerStats.partitionsAssigned ?? 0,
+    );
+    stateCounter(
+      'consumer_protocol_partitions_revoked_total',
+      'Partitions members of consumer groups of the consumer protocol were told to revoke (each partition newly pending revocation).',
+      () => self.sources.groups?.consumerStats.partitionsRevoked ?? 0,
+    );
+    // the coordinator's histogram once it is open (a scrape may come before): one of an empty ConsumerGroupStats until then
+    const noAssignments = new ConsumerGroupStats().targetAssignmentTime;
+    this.registry.registerMetric({
+      name: noAssignments.name,
+      help: noAssignments.help,
+      type: noAssignments.type,
+      aggregator: noAssignments.aggregator,
+      get: () => (self.sources.groups?.consumerStats.targetAssignmentTime ?? noAssignments).get(),
+      reset: () => undefined,
+    } as unknown as Metric);
+
     // ---------------------------------------------------------------- transactions
     new Gauge({
       name: `${PREFIX}transactions_ongoing`,

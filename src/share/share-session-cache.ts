@@ -26,8 +26,6 @@
  */
 import { ErrorCode } from '../../protocol/index.js';
 
-/** Kafka's SHARE_SESSION_LIMIT_REACHED (4.1+). */
-export const SHARE_SESSION_LIMIT_REACHED = 133;
 
 export const INITIAL_EPOCH = 0;
 export const FINAL_EPOCH = -1;
@@ -91,7 +89,7 @@ export class ShareSessionCache {
     if (req.epoch === INITIAL_EPOCH) {
       if (req.hasAcknowledgements) return error(ErrorCode.INVALID_REQUEST, 'Acknowledge data present on initial epoch');
       this.sessions.delete(key);
-      if (this.sessions.size >= this.maxSessions()) return error(SHARE_SESSION_LIMIT_REACHED, 'The share session cache is full');
+      if (this.sessions.size >= this.maxSessions()) return error(ErrorCode.SHARE_SESSION_LIMIT_REACHED, 'The share session cache is full');
       const session: ShareSession = { groupId: req.groupId, memberId: req.memberId, epoch: nextEpoch(INITIAL_EPOCH), partitions: new Map(), connectionId: req.connectionId };
       for (const p of req.partitions) session.partitions.set(partitionKey(p.topicId, p.partition), p);
       this.sessions.set(key, session);

@@ -27,6 +27,9 @@ const nodeScript = (file) => () => ({ cmd: process.execPath, args: [join(SCRIPTS
 
 const NO_IDEMPOTENCE = 'client has no idempotent producer';
 const NO_TRANSACTIONS = 'client has no transactional producer';
+/** librdkafka has KIP-848 (group.protocol=consumer) since 2.4 (early access; production-ready in 2.12). */
+const DEBIAN_LIBRDKAFKA_NO_KIP848 = "built on Debian's librdkafka 2.0.2, which has no group.protocol=consumer (KIP-848 came in librdkafka 2.4)";
+const NO_KIP848 = (what) => `${what} has only the classic group protocol (no KIP-848 ConsumerGroupHeartbeat)`;
 
 /** librdkafka 2.15 and the bindings built on it (./librdkafka.mjs), once their prepare resolved. */
 const built = {};
@@ -41,7 +44,6 @@ const BUILT_FROM = 'built from the source in @confluentinc/kafka-javascript';
 /** What librdkafka 2.15 (src/rdkafka_request.c, rdkafka_telemetry.c) asks for only when a broker lists it. */
 const LIBRDKAFKA_215_BEYOND =
   'librdkafka 2.15: KIP-714 client telemetry, GetTelemetrySubscriptions v0 then PushTelemetry v0, on by default (enable.metrics.push=true); ' +
-  'KIP-848 consumer groups (ConsumerGroupHeartbeat v1, ConsumerGroupDescribe v0) only with group.protocol=consumer; ' +
   'KIP-932 share groups (ShareGroupHeartbeat v1, ShareFetch v1, ShareAcknowledge v1) only for a share consumer. ' +
   'It has no DescribeTopicPartitions (KIP-966): its DescribeTopics admin call uses Metadata (its newest is v13; here v12, the newest Gregor lists). ' +
   'Its newest Produce is v10 and Fetch v16 (v13+ name topics by id, which Gregor answers).';
@@ -90,6 +92,7 @@ export const CLIENTS = [
       'create-topic': 'kcat has no admin commands',
       'delete-topic': 'kcat has no admin commands',
       'topic-configs': 'kcat has no admin commands',
+      'consumer-protocol': `kcat 1.7.1 is ${DEBIAN_LIBRDKAFKA_NO_KIP848}`,
       transactions:
         'kcat (-X transactional.id) commits its whole input as one transaction at its end and aborts only on a signal, ' +
         'but it reads its input in large blocks: a few messages are still unsent when the signal comes, so no abort has data',
@@ -105,7 +108,7 @@ export const CLIENTS = [
       quietCheck(PYTHON, ['-c', 'import confluent_kafka'], 'python3-confluent-kafka is not installed');
     },
     command: () => ({ cmd: PYTHON, args: [join(SCRIPTS, 'confluent_client.py')] }),
-    supports: {},
+    supports: { 'consumer-protocol': `confluent-kafka-python 1.7 (Debian) is ${DEBIAN_LIBRDKAFKA_NO_KIP848}` },
   },
   {
     name: 'kafka-python',
@@ -117,7 +120,11 @@ export const CLIENTS = [
       quietCheck(PYTHON, ['-c', 'import kafka'], 'python3-kafka is not installed');
     },
     command: () => ({ cmd: PYTHON, args: [join(SCRIPTS, 'kafka_python_client.py')] }),
-    supports: { idempotent: NO_IDEMPOTENCE, transactions: 'kafka-python 2.0 has no transactional producer and no read_committed consumer (both added in 2.2)' },
+    supports: {
+      idempotent: NO_IDEMPOTENCE,
+      transactions: 'kafka-python 2.0 has no transactional producer and no read_committed consumer (both added in 2.2)',
+      'consumer-protocol': NO_KIP848('kafka-python 2.0'),
+    },
   },
   {
     name: 'sarama-0.8.2',
@@ -136,6 +143,7 @@ export const CLIENTS = [
       'offsets-time': 'ListOffsets v0 only: no record timestamps before 0.10.1',
       idempotent: 'sarama needs Version >= 0.11 for idempotence',
       transactions: 'sarama 1.22 has no transactional producer (added in 1.37, with Version >= 0.11)',
+      'consumer-protocol': NO_KIP848('sarama 1.22'),
     },
   },
   {
@@ -152,6 +160,7 @@ export const CLIENTS = [
         brokerError: /does not support the compression type/,
       },
       transactions: 'sarama 1.22 has no transactional producer (added in 1.37)',
+      'consumer-protocol': NO_KIP848('sarama 1.22'),
     },
   },
   {
@@ -167,6 +176,7 @@ export const CLIENTS = [
       idempotent: NO_IDEMPOTENCE,
       'topic-configs': 'kafka-go 0.2 has no DescribeConfigs/AlterConfigs',
       transactions: NO_TRANSACTIONS,
+      'consumer-protocol': NO_KIP848('kafka-go 0.2'),
     },
   },
   {
@@ -177,7 +187,7 @@ export const CLIENTS = [
     headers: true,
     prepare: async () => {},
     command: nodeScript('kafkajs.mjs'),
-    supports: { consume: 'kafkajs consumers always join a group' },
+    supports: { consume: 'kafkajs consumers always join a group', 'consumer-protocol': NO_KIP848('kafkajs 2.2') },
   },
   {
     name: 'platformatic',
@@ -217,6 +227,7 @@ export const CLIENTS = [
       'topic-configs': 'kafka-node has no AlterConfigs',
       idempotent: NO_IDEMPOTENCE,
       transactions: NO_TRANSACTIONS,
+      'consumer-protocol': NO_KIP848('kafka-node'),
     },
   },
   {

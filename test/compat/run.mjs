@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { apiVersions, startGregor } from './broker.mjs';
 import { CLIENTS } from './clients.mjs';
-import { crossMessages, crossTopics, diffMessages, ERR_MESSAGE_MAX_BYTES, judge, planClient, SCENARIOS, setupTopics } from './scenarios.mjs';
+import { crossMessages, crossTopics, diffMessages, ERR_MESSAGE_MAX_BYTES, judge, judgeConsumerProtocolWire, planClient, SCENARIOS, setupTopics } from './scenarios.mjs';
 import { renderMarkdown, renderText } from './report.mjs';
 import { startWireLog } from './wire-log.mjs';
 
@@ -236,6 +236,7 @@ async function main() {
     ctx.crossPairs = judgeCross(clients, cells, ctx);
     // Before the brokers stop: their shutdown closes connections with long polls waiting.
     ctx.wire = { byClient: mergeWire(wires.map((w) => w.byClient())), closedOn: wires.flatMap((w) => w.closedOn()) };
+    judgeWire(clients, plans, cells, ctx);
   } finally {
     for (const broker of brokers) await broker.stop();
     for (const wire of wires) await wire.close();
@@ -257,6 +258,22 @@ async function main() {
   process.stdout.write(`compat: ${counts['n/a']} not supported by the client (n/a), ${counts.pending} pending broker features\n`);
   process.stdout.write(`compat: ${counts.pass} passed, ${counts.fail} failed\n`);
   process.exitCode = counts.fail > 0 ? 1 : 0;
+}
+
+/** What the wire log says of a passed cell: the consumer-protocol row's members must have sent ConsumerGroupHeartbeat. */
+function judgeWire(clients, plans, cells, ctx) {
+  for (const client of clients) {
+    for (const task of plans.get(client.name).tasks) {
+      const cell = cells[client.name][task.id];
+      if (task.kind !== 'consumer-protocol' || cell?.status !== 'pass') continue;
+      try {
+        const note = judgeConsumerProtocolWire(task, ctx.wire.byClient.get(task.clientId));
+        cell.detail = [cell.detail, note].filter(Boolean).join('; ');
+      } catch (err) {
+        cells[client.name][task.id] = { status: 'fail', detail: err.message, ms: cell.ms };
+      }
+    }
+  }
 }
 
 /** Compares what each reader read with what each producer sent; both cells of a mismatching pair fail. */

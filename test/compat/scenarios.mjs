@@ -13,6 +13,12 @@ export const SCENARIOS = [
   { id: 'consume', title: 'consume 3 partitions from the beginning, no group', kind: 'consume' },
   { id: 'mid-batch', title: 'fetch from an offset inside a gzip batch', kind: 'mid-batch' },
   { id: 'group', title: 'group: consume, commit, restart, resume from commit', kind: 'group' },
+  {
+    id: 'consumer-protocol',
+    title: 'consumer protocol (KIP-848): two members share 4 partitions, commit, leave; a new member resumes from the commits',
+    kind: 'consumer-protocol',
+    needsApi: [{ key: 68, name: 'ConsumerGroupHeartbeat' }, { key: 69, name: 'ConsumerGroupDescribe' }],
+  },
   { id: 'offsets-time', title: 'list offsets by timestamp (+ earliest/latest)', kind: 'offsets-time' },
   { id: 'delete-topic', title: 'delete topic', kind: 'delete-topic' },
   { id: 'idempotent', title: 'idempotent producer', kind: 'idempotent', needsApi: [{ key: 22, name: 'InitProducerId' }] },
@@ -99,6 +105,12 @@ export function planClient(client, ctx, phase) {
         tasks.push({ ...base, topic: `${p}-group`, group: `${p}-group-g`, first: all.slice(0, 10), second: all.slice(10) });
         break;
       }
+      case 'consumer-protocol': {
+        // group.protocol=consumer under its own client id, so that the wire log shows what the members sent
+        const all = makeMessages(`${p}-kip848`, 24, { headers, partitions: 4 });
+        tasks.push({ ...base, timeoutMs: 120_000, topic: `${p}-kip848`, group: `${p}-kip848-g`, clientId: `compat-${p}-kip848`, partitions: 4, first: all.slice(0, 16), second: all.slice(16) });
+        break;
+      }
       case 'offsets-time': {
         const t0 = Math.floor(Date.now() / 1000) * 1000 - 60_000;
         const messages = makeMessages(`${p}-times`, 3, { headers }).map((m, i) => ({ ...m, timestamp: t0 + i * 10_000 }));
@@ -152,7 +164,7 @@ export function setupTopics(clients, ctx) {
   const a = [[ctx.metaTopic, 2]];
   const b = [];
   for (const c of clients) {
-    a.push([`${c.name}-consume`, 3], [`${c.name}-group`, 2], [`${c.name}-configs`, 1], [`${c.name}-txn`, 1]);
+    a.push([`${c.name}-consume`, 3], [`${c.name}-group`, 2], [`${c.name}-kip848`, 4], [`${c.name}-configs`, 1], [`${c.name}-txn`, 1]);
     b.push([`${c.name}-big`, 1]);
   }
   return { a, b };
@@ -240,6 +252,26 @@ export function judge(task, data, client, ctx) {
       }
       return data.note ?? null;
     }
+    case 'consumer-protocol': {
+      // first: the two members together read every message once; each held some partitions, none both
+      const d1 = diffMessages(byValue(task.first), byValue(data.first ?? []), headers);
+      expect(d1 === null, `the two members: ${d1}`);
+      const held = data.assignments ?? [];
+      const all = held.flat().sort((x, y) => x - y);
+      expect(
+        held.length === 2 && held.every((h) => h.length > 0) && show(all) === show([...Array(task.partitions).keys()]),
+        `the two members held ${show(held)}, expected each some of the ${task.partitions} partitions, together all, none both`,
+      );
+      const d2 = diffMessages(byValue(task.second), byValue(data.second ?? []), headers);
+      expect(d2 === null, `the member after them: ${d2}`);
+      const total = [...task.first, ...task.second];
+      for (const { partition, offset } of data.committed ?? []) {
+        const want = total.filter((m) => m.partition === partition).length;
+        expect(Number(offset) === want, `committed offset of partition ${partition} is ${offset}, expected ${want}`);
+      }
+      expect((data.committed ?? []).length > 0, 'no committed offsets reported');
+      return [`the two members held partitions ${held.map((h) => h.join(',')).join(' and ')}`, data.note].filter(Boolean).join('; ');
+    }
     case 'offsets-time': {
       const want = { first: 0, mid: 1, exact: 1, last: 2, earliest: 0, latest: 3 };
       const wrong = Object.entries(want).filter(([k, v]) => data[k] !== undefined && data[k] !== v);
@@ -308,4 +340,16 @@ export function judge(task, data, client, ctx) {
     default:
       throw new Error(`unknown scenario kind ${task.kind}`);
   }
+}
+
+/**
+ * The consumer-protocol cell, once the wire log is read: its members' client id (`task.clientId`) must have
+ * spoken KIP-848 (ConsumerGroupHeartbeat) and never the classic protocol (JoinGroup). `apis`: what that id
+ * sent, [{ apiKey, versions }]. Returns a note; throws when the members did not use the consumer protocol.
+ */
+export function judgeConsumerProtocolWire(task, apis = []) {
+  const heartbeat = apis.find((a) => a.apiKey === 68);
+  expect(heartbeat !== undefined, `${task.clientId} sent no ConsumerGroupHeartbeat`);
+  expect(!apis.some((a) => a.apiKey === 11), `${task.clientId} sent JoinGroup (the classic protocol)`);
+  return `ConsumerGroupHeartbeat v${heartbeat.versions.join('/')}`;
 }

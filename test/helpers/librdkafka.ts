@@ -12,8 +12,11 @@
  * cached); `.ci/run` builds it before the tests, so a test finds it ready. The
  * programs link with an rpath to its lib/, never to the system librdkafka
  * (2.0.2 from Debian). Give a test that builds it a generous timeout.
+ *
+ *   const dir = await confluentKafkaJavascript();            // @confluentinc/kafka-javascript built against it
+ *   const { KafkaJS } = createRequire(import.meta.url)(dir);
  */
-import { compileProgram, librdkafka } from '../compat/librdkafka.mjs';
+import { compileProgram, librdkafka, nodeClients } from '../compat/librdkafka.mjs';
 
 export interface Librdkafka {
   /** "2.15.1" */
@@ -38,4 +41,13 @@ export function librdkafka215(): Promise<Librdkafka> {
  */
 export function compileWithLibrdkafka(rd: Librdkafka, source: string, out: string, extraArgs: string[] = []): Promise<string> {
   return compileProgram(rd, source, out, { extraArgs }) as Promise<string>;
+}
+
+/**
+ * The directory of @confluentinc/kafka-javascript with its binding built against librdkafka 2.15 (for
+ * `createRequire(import.meta.url)(dir)`); built on first use with librdkafka (about a minute more), then cached.
+ */
+export async function confluentKafkaJavascript(): Promise<string> {
+  const clients = (await nodeClients({ log: () => {} })) as { confluentKafkaJavascript: { dir: string } };
+  return clients.confluentKafkaJavascript.dir;
 }

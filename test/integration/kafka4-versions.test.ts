@@ -61,7 +61,7 @@ describe('Kafka 4.x versions', () => {
       expect(await decodeRecords(fetched.responses[0]!.partitions[0]!.records as Buffer)).toHaveLength(3);
     });
 
-    it('a transactional batch at v12+ is verified as at v11: TRANSACTION_ABORTABLE (v11+) until its partition is added with AddPartitionsToTxn (no transaction version 2)', async () => {
+    it('a transactional batch at v12+ adds its partition to the transaction (transaction version 2 finalized): appended without AddPartitionsToTxn, EndTxn v5 bumps the epoch', async () => {
       const topicId = await createTopic('produce13-txn');
       let init = { errorCode: -1, producerId: -1n, producerEpoch: -1 };
       for (let i = 0; i < 100; i++) {
@@ -80,16 +80,11 @@ describe('Kafka 4.x versions', () => {
             topicData: [{ topicId, partitionData: [{ index: 0, records: await batchOf(testRecords(2), { producerId, producerEpoch: init.producerEpoch, baseSequence, transactional: true }) }] }],
           })
         ).responses[0]!.partitionResponses[0]!;
-      expect((await produceTxn(0)).errorCode).toBe(ErrorCode.TRANSACTION_ABORTABLE);
-      const added = await client.request(schemas.addPartitionsToTxnRequest, schemas.addPartitionsToTxnResponse, 3, {
-        v3AndBelowTransactionalId: 'txn13',
-        v3AndBelowProducerId: init.producerId,
-        v3AndBelowProducerEpoch: init.producerEpoch,
-        v3AndBelowTopics: [{ name: 'produce13-txn', partitions: [0] }],
-      });
-      expect(added.resultsByTopicV3AndBelow[0]!.resultsByPartition[0]!.partitionErrorCode).toBe(ErrorCode.NONE);
       expect(await produceTxn(0)).toMatchObject({ errorCode: ErrorCode.NONE, baseOffset: 0n });
-      await client.request(schemas.endTxnRequest, schemas.endTxnResponse, 3, { transactionalId: 'txn13', producerId: init.producerId, producerEpoch: init.producerEpoch, committed: false });
+      const described = await client.request(schemas.describeTransactionsRequest, schemas.describeTransactionsResponse, 0, { transactionalIds: ['txn13'] });
+      expect(described.transactionStates[0]!.topics).toEqual([expect.objectContaining({ topic: 'produce13-txn', partitions: [0] })]);
+      const ended = await client.request(schemas.endTxnRequest, schemas.endTxnResponse, 5, { transactionalId: 'txn13', producerId: init.producerId, producerEpoch: init.producerEpoch, committed: false });
+      expect(ended).toMatchObject({ errorCode: ErrorCode.NONE, producerId: init.producerId, producerEpoch: init.producerEpoch + 1 });
     });
 
     it('v12 is v11 on the wire: topics by name', async () => {

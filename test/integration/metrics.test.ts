@@ -318,6 +318,7 @@ describe('metrics with limits and a starting broker', () => {
       markDeleting: (n) => store.markDeleting(n),
       deleted: (ids) => store.deleted(ids),
       putBrokerConfigs: (e, c) => store.putBrokerConfigs(e, c),
+      putGroupConfigs: (g, c) => store.putGroupConfigs(g, c),
       close: () => store.close(),
     };
     const metricsPort = await freePort();

@@ -2,20 +2,21 @@
  * The metrics and the Grafana dashboard against a real Prometheus (Debian's `prometheus` package, which
  * .ci/run installs): a broker serves traffic that exercises every panel (several topics, a consumer group
  * that keeps up and one that lags, produce and metadata errors, long polls, acks=all produces, transactions
- * committed and aborted) while
+ * committed and aborted, a consumer-protocol group whose members keep joining and leaving) while
  * Prometheus scrapes it every second; then every query of every panel is evaluated through Prometheus's
  * HTTP API as Grafana would run it (template variables resolved from their label_values queries,
  * $__interval, $__rate_interval and $__range substituted) and must succeed with data. promtool checks the
  * scraped exposition and the shipped prometheus.yml.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { schemas } from '../../protocol/index.js';
+import { ErrorCode, schemas } from '../../protocol/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
 import { freePort } from '../helpers/free-port.js';
 import { queryPanels, readDashboard, REPO_ROOT, variableQuery, type DashboardJson } from '../helpers/grafana-dashboard.js';
@@ -161,7 +162,7 @@ class Traffic {
     await live.subscribe({ topic: 'orders', fromBeginning: true });
     await live.run({ autoCommitInterval: 200, eachMessage: async () => undefined });
 
-    this.loops.push(this.produceLoop(), this.errorLoop(), this.transactionLoop());
+    this.loops.push(this.produceLoop(), this.errorLoop(), this.transactionLoop(), this.consumerProtocolLoop());
   }
 
   private async produceLoop(): Promise<void> {
@@ -197,6 +198,49 @@ class Traffic {
       n++;
       await sleep(100);
     }
+  }
+
+  /**
+   * A consumer group of the consumer protocol (raw ConsumerGroupHeartbeat v1): two members stay, a third joins
+   * and leaves again every second (rebalances, revocations, assignments); the others revoke at once.
+   */
+  private async consumerProtocolLoop(): Promise<void> {
+    const c = await RawClient.connect(this.broker.port, '127.0.0.1', 'kip848-member');
+    const groupId = 'kip848-group';
+    type Owned = Array<{ topicId: string; partitions: number[] }>;
+    const members = new Map<string, { epoch: number; owned: Owned }>();
+    const beat = async (memberId: string, join: boolean): Promise<void> => {
+      const m = members.get(memberId) ?? { epoch: 0, owned: [] };
+      const res = await c.request(schemas.consumerGroupHeartbeatRequest, schemas.consumerGroupHeartbeatResponse, 1, {
+        groupId,
+        memberId,
+        memberEpoch: join ? 0 : m.epoch,
+        topicPartitions: m.owned,
+        ...(join ? { rebalanceTimeoutMs: 5_000, subscribedTopicNames: ['orders', 'payments'] } : {}),
+      });
+      if (res.errorCode !== ErrorCode.NONE) {
+        members.delete(memberId);
+        return;
+      }
+      m.epoch = res.memberEpoch;
+      if (res.assignment !== null) m.owned = res.assignment.topicPartitions.map((t) => ({ topicId: t.topicId, partitions: [...t.partitions] }));
+      members.set(memberId, m);
+    };
+    const stay = [randomBytes(16).toString('base64url'), randomBytes(16).toString('base64url')];
+    let round = 0;
+    while (this.running) {
+      for (const id of stay) await beat(id, !members.has(id));
+      if (round % 5 === 0) {
+        const id = randomBytes(16).toString('base64url');
+        await beat(id, true);
+        await beat(id, false);
+        await c.request(schemas.consumerGroupHeartbeatRequest, schemas.consumerGroupHeartbeatResponse, 1, { groupId, memberId: id, memberEpoch: -1, topicPartitions: [] });
+        members.delete(id);
+      }
+      round++;
+      await sleep(200);
+    }
+    c.close();
   }
 
   /** Produce to a partition that does not exist and ask for unknown topics: error codes in responses. */

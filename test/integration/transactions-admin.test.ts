@@ -1,7 +1,7 @@
 /**
  * The transaction admin APIs on a real broker, in raw frames:
  * DescribeTransactions (the coordinator's metadata of an id, TRANSACTIONAL_ID_NOT_FOUND for an unknown one),
- * ListTransactions (state, producer id and duration filters, unknown state names) and DescribeProducers (a
+ * ListTransactions (state, producer id, duration and (v2) id pattern filters, unknown state names) and DescribeProducers (a
  * partition's producers with their ongoing transaction), around a kafkajs transaction left open and then
  * committed.
  */
@@ -41,6 +41,12 @@ async function listTransactions(stateFilters: string[] = [], producerIdFilters: 
   return { errorCode: res.errorCode, unknown: res.unknownStateFilters, listed: res.transactionStates.filter((t) => t.transactionalId === TXN_ID) };
 }
 
+/** ListTransactions v2: the id pattern filter (KIP-1152); every id listed. */
+async function listTransactionsMatching(transactionalIdPattern: string | null) {
+  const res = await client.request(schemas.listTransactionsRequest, schemas.listTransactionsResponse, 2, { stateFilters: [], producerIdFilters: [], durationFilter: -1n, transactionalIdPattern });
+  return { errorCode: res.errorCode, ids: res.transactionStates.map((t) => t.transactionalId) };
+}
+
 async function describeProducers() {
   const res = await client.request(schemas.describeProducersRequest, schemas.describeProducersResponse, 0, {
     topics: [
@@ -70,6 +76,11 @@ describe('transaction admin APIs', () => {
     expect((await listTransactions([], [producerId])).listed).toHaveLength(1);
     expect((await listTransactions([], [producerId + 1n])).listed).toEqual([]);
     expect((await listTransactions([], [], 3_600_000n)).listed).toEqual([]);
+
+    expect(await listTransactionsMatching('tx-adm.*')).toEqual({ errorCode: ErrorCode.NONE, ids: [TXN_ID] });
+    expect(await listTransactionsMatching(null)).toEqual({ errorCode: ErrorCode.NONE, ids: [TXN_ID] });
+    expect(await listTransactionsMatching('tx-adm')).toEqual({ errorCode: ErrorCode.NONE, ids: [] });
+    expect(await listTransactionsMatching('[')).toEqual({ errorCode: ErrorCode.INVALID_REGULAR_EXPRESSION, ids: [] });
 
     const before = await describeProducers();
     expect(before[0]!.partitions[0]).toMatchObject({ partition: 0, errorCode: ErrorCode.NONE });

@@ -66,11 +66,11 @@ describe('transactions with kafkajs', () => {
     expect(TXN_APIS.map((k) => listed.get(k))).toEqual([
       [0, 5],
       [0, 4],
-      [0, 4],
-      [0, 4],
+      [0, 5],
+      [0, 5],
       [0, 0],
       [0, 0],
-      [0, 1],
+      [0, 2],
     ]);
   });
 

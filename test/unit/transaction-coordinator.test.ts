@@ -361,4 +361,85 @@ describe('transaction coordinator', () => {
     expect(listed(999)).toEqual(['tx']);
     expect(listed(-1)).toEqual(['tx']);
   });
+
+  it('ListTransactions id pattern (KIP-1152): the regular expression matches whole ids; null or empty lists all; one that does not compile INVALID_REGULAR_EXPRESSION', async () => {
+    const h = await open();
+    for (const id of ['my-special-0', 'your-special-1', 't0']) await init(h.coordinator, id);
+    const listed = (transactionalIdPattern: string | null) => {
+      const r = h.coordinator.listTransactions({ states: [], producerIds: [], durationMs: -1, transactionalIdPattern });
+      return { errorCode: r.errorCode, ids: r.transactions.map((t) => t.transactionalId).sort() };
+    };
+    expect(listed(null)).toEqual({ errorCode: ErrorCode.NONE, ids: ['my-special-0', 't0', 'your-special-1'] });
+    expect(listed('')).toEqual({ errorCode: ErrorCode.NONE, ids: ['my-special-0', 't0', 'your-special-1'] });
+    expect(listed('.*special-.*')).toEqual({ errorCode: ErrorCode.NONE, ids: ['my-special-0', 'your-special-1'] });
+    // whole ids, as Kafka's matches(): a part of an id is no match
+    expect(listed('special')).toEqual({ errorCode: ErrorCode.NONE, ids: [] });
+    expect(listed('t0|my-.*')).toEqual({ errorCode: ErrorCode.NONE, ids: ['my-special-0', 't0'] });
+    expect(listed('nothing')).toEqual({ errorCode: ErrorCode.NONE, ids: [] });
+    expect(listed('(ab(cd')).toEqual({ errorCode: ErrorCode.INVALID_REGULAR_EXPRESSION, ids: [] });
+  });
+});
+
+describe('transaction coordinator, transaction version 2 (KIP-890 part 2)', () => {
+  const tp = { topic: 't', partition: 0 };
+
+  it('every end bumps the epoch: markers carry the bumped epoch, the answer the next transaction\'s epoch, a retry NONE, the old epoch is fenced; a restart keeps it', async () => {
+    const h = await open();
+    const r = await init(h.coordinator, 'tx');
+    const p0 = { transactionalId: 'tx', producerId: r.producerId, producerEpoch: r.producerEpoch };
+    expect(await h.coordinator.addPartitions(p0, [tp], 2)).toBe(ErrorCode.NONE);
+    expect(h.coordinator.metadata('tx')!.clientTransactionVersion).toBe(2);
+    const end = await h.coordinator.endTxnV2(p0, 'commit');
+    expect(end).toEqual({ errorCode: ErrorCode.NONE, producerId: r.producerId, producerEpoch: r.producerEpoch + 1 });
+    await until(() => h.coordinator.metadata('tx')?.state === 'CompleteCommit' && !h.coordinator.metadata('tx')!.pendingTransitionInProgress);
+    expect(h.markers.written).toEqual([expect.objectContaining({ producerId: r.producerId, producerEpoch: r.producerEpoch + 1, result: 'commit', partitions: [tp] })]);
+    // a retry of the end (the old epoch, the bumped one stored): NONE with the current producer
+    expect(await h.coordinator.endTxnV2(p0, 'commit')).toEqual(end);
+    expect(await h.coordinator.endTxnV2(p0, 'abort')).toMatchObject({ errorCode: ErrorCode.INVALID_TXN_STATE });
+    // the old epoch cannot start a transaction; the new one can, and its abort bumps again
+    expect(await h.coordinator.addPartitions(p0, [tp], 2)).toBe(ErrorCode.PRODUCER_FENCED);
+    const p1 = { ...p0, producerEpoch: end.producerEpoch };
+    expect(await h.coordinator.addPartitions(p1, [tp], 2)).toBe(ErrorCode.NONE);
+    expect(await h.coordinator.endTxnV2({ ...p0, producerEpoch: end.producerEpoch - 5 }, 'abort')).toMatchObject({ errorCode: ErrorCode.PRODUCER_FENCED });
+    expect(await h.coordinator.endTxnV2(p1, 'abort')).toEqual({ errorCode: ErrorCode.NONE, producerId: r.producerId, producerEpoch: r.producerEpoch + 2 });
+    await until(() => h.coordinator.metadata('tx')?.state === 'CompleteAbort' && !h.coordinator.metadata('tx')!.pendingTransitionInProgress);
+
+    // an abort with no partition added bumps too (Empty / Complete + current epoch); a commit is INVALID_TXN_STATE
+    const p2 = { ...p0, producerEpoch: r.producerEpoch + 2 };
+    expect(await h.coordinator.endTxnV2(p2, 'commit')).toMatchObject({ errorCode: ErrorCode.INVALID_TXN_STATE });
+    expect(await h.coordinator.endTxnV2(p2, 'abort')).toEqual({ errorCode: ErrorCode.NONE, producerId: r.producerId, producerEpoch: r.producerEpoch + 3 });
+    await until(() => h.coordinator.metadata('tx')?.state === 'CompleteAbort' && !h.coordinator.metadata('tx')!.pendingTransitionInProgress);
+
+    await close(h);
+    const again = await open(h.dir);
+    await again.coordinator.whenLoaded();
+    const m = again.coordinator.metadata('tx')!;
+    expect([m.state, m.producerId, m.producerEpoch, m.clientTransactionVersion]).toEqual(['CompleteAbort', r.producerId, r.producerEpoch + 3, 2]);
+    expect(await again.coordinator.addPartitions(p2, [tp], 2)).toBe(ErrorCode.PRODUCER_FENCED);
+    expect(await again.coordinator.addPartitions({ ...p0, producerEpoch: r.producerEpoch + 3 }, [tp], 2)).toBe(ErrorCode.NONE);
+  });
+
+  it('an end at an exhausted epoch moves to a new producer id at epoch 0; markers at 32767 with the old id; a retry after it is NONE; a restart in between keeps the new id', async () => {
+    const h = await open();
+    const r = await init(h.coordinator, 'tx');
+    const m = h.coordinator.metadata('tx')!;
+    m.producerEpoch = 32766; // as after 32766 transactions
+    const p = { transactionalId: 'tx', producerId: r.producerId, producerEpoch: 32766 };
+    expect(await h.coordinator.addPartitions(p, [tp], 2)).toBe(ErrorCode.NONE);
+    const end = await h.coordinator.endTxnV2(p, 'commit');
+    expect(end.errorCode).toBe(ErrorCode.NONE);
+    expect(end.producerId).not.toBe(r.producerId);
+    expect(end.producerEpoch).toBe(0);
+    await until(() => h.coordinator.metadata('tx')?.state === 'CompleteCommit' && !h.coordinator.metadata('tx')!.pendingTransitionInProgress);
+    expect(h.markers.written).toEqual([expect.objectContaining({ producerId: r.producerId, producerEpoch: 32767, result: 'commit' })]);
+    expect([m.producerId, m.producerEpoch, m.lastProducerId]).toEqual([end.producerId, 0, r.producerId]);
+    // the client retries its end with the old producer id and epoch: NONE, the new producer
+    expect(await h.coordinator.endTxnV2(p, 'commit')).toEqual(end);
+    await close(h);
+    const again = await open(h.dir);
+    await again.coordinator.whenLoaded();
+    const loaded = again.coordinator.metadata('tx')!;
+    expect([loaded.producerId, loaded.producerEpoch, loaded.lastProducerId]).toEqual([end.producerId, 0, r.producerId]);
+    expect(await again.coordinator.addPartitions({ transactionalId: 'tx', producerId: end.producerId, producerEpoch: 0 }, [tp], 2)).toBe(ErrorCode.NONE);
+  });
 });

@@ -36,6 +36,13 @@
  *   removePartition: DescribeTransactions shows those still waiting) and
  *   CompleteCommit/CompleteAbort recorded; a retry of an end already done
  *   answers NONE.
+ * - endTxnV2 (transaction version 2, KIP-890 part 2: EndTxn v5 with the
+ *   feature finalized at 2, src/features.ts): the end bumps the epoch, the markers
+ *   carry the bumped epoch, an exhausted epoch moves the id to a new producer
+ *   id at epoch 0, and the answer is the next transaction's producer id and
+ *   epoch. addPartitions with client transaction version 2 (Produce v12+,
+ *   TxnOffsetCommit v5) records it.
+ *   Coordinator aborts (fence, timeout) stay version 1 (one bump, the fence).
  * - verifyPartitions (AddPartitionsToTxn v4+ verify-only) and
  *   verifyTransaction (the produce path's KIP-890 check, by the Produce's
  *   transactional id, as Kafka) change nothing and keep nothing.
@@ -112,11 +119,49 @@ export interface TransactionCounts {
   readonly open: Readonly<Record<'Ongoing' | 'PrepareCommit' | 'PrepareAbort', number>>;
 }
 
+/**
+ * The coordinator's answer to a partition leader's check or add (verifyTransaction; a transaction version 2
+ * Produce's addPartitions) as the Produce answers it, as Kafka's AddPartitionsToTxnManager and ReplicaManager
+ * map it: PRODUCER_FENCED as INVALID_PRODUCER_EPOCH, and NOT_ENOUGH_REPLICAS, which clients retry, for a
+ * transaction being committed or aborted or a coordinator not available.
+ */
+export function produceVerificationError(errorCode: number): number {
+  switch (errorCode) {
+    case ErrorCode.PRODUCER_FENCED:
+      return ErrorCode.INVALID_PRODUCER_EPOCH;
+    case ErrorCode.CONCURRENT_TRANSACTIONS:
+    case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
+    case ErrorCode.COORDINATOR_NOT_AVAILABLE:
+    case ErrorCode.NOT_COORDINATOR:
+      return ErrorCode.NOT_ENOUGH_REPLICAS;
+    default:
+      return errorCode;
+  }
+}
+
 /** Who ends a transaction: its client (EndTxn), or the coordinator (a timeout; a fence on re-init). */
 type EndOrigin = Exclude<AbortReason, 'resumed'>;
 
+/** The highest epoch a client uses (32767 is the coordinator's, to fence): an EndTxn retry after an overflow comes with it. */
+const MAX_CLIENT_EPOCH = 32766;
+
 /** How long an AddPartitionsToTxn/AddOffsetsToTxn waits for the id's previous transaction to complete. */
 const COMPLETION_WAIT_MS = 1000;
+
+/**
+ * ListTransactions' id pattern as a RegExp that matches a whole id (Kafka compiles it with RE2/J and asks
+ * `matches()`), null for no filter (null or empty), 'invalid' when it does not compile. JavaScript's syntax
+ * is RE2's for the common forms (classes, groups, alternation, quantifiers, anchors); it also accepts
+ * lookarounds and backreferences, which RE2 refuses.
+ */
+function transactionalIdRegExp(pattern: string | null): RegExp | null | 'invalid' {
+  if (pattern === null || pattern === '') return null;
+  try {
+    return new RegExp(`^(?:${pattern})$`, 'u');
+  } catch {
+    return 'invalid';
+  }
+}
 
 const initError = (errorCode: number): InitProducerIdResult => ({ errorCode, producerId: NO_PRODUCER_ID, producerEpoch: NO_PRODUCER_EPOCH });
 
@@ -185,14 +230,21 @@ export class TransactionCoordinator {
   /**
    * ListTransactions (Kafka's TransactionStateManager.listTransactionStates): every id of every served
    * partition matching the filters (empty filters match all; a state name Kafka does not know is returned in
-   * `unknownStates` and matches nothing; Dead ids are never listed; `durationMs` >= 0: only transactions started longer ago than that).
+   * `unknownStates` and matches nothing; Dead ids are never listed; `durationMs` >= 0: only transactions started longer ago than that;
+   * `transactionalIdPattern` (KIP-1152), unless null or empty: only ids the regular expression matches whole, as
+   * Kafka's `matcher(id).matches()`; one that does not compile INVALID_REGULAR_EXPRESSION, nothing listed).
    * While any partition loads: COORDINATOR_LOAD_IN_PROGRESS and nothing listed; after close:
    * COORDINATOR_NOT_AVAILABLE.
    */
-  listTransactions(filters: { states: readonly string[]; producerIds: readonly number[]; durationMs: number }, now = Date.now()): ListedTransactions {
+  listTransactions(
+    filters: { states: readonly string[]; producerIds: readonly number[]; durationMs: number; transactionalIdPattern?: string | null },
+    now = Date.now(),
+  ): ListedTransactions {
     const empty = (errorCode: number): ListedTransactions => ({ errorCode, unknownStates: [], transactions: [] });
     if (this.runtime.isClosed) return empty(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (this.runtime.anyLoading) return empty(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    const pattern = transactionalIdRegExp(filters.transactionalIdPattern ?? null);
+    if (pattern === 'invalid') return empty(ErrorCode.INVALID_REGULAR_EXPRESSION);
     const states = new Set<TransactionState>();
     const unknownStates: string[] = [];
     for (const name of filters.states) {
@@ -211,6 +263,7 @@ export class TransactionCoordinator {
         if (states.size > 0 && !states.has(m.state)) continue;
         if (producerIds.size > 0 && !producerIds.has(m.producerId)) continue;
         if (filters.durationMs >= 0 && now - m.txnStartTimestamp <= filters.durationMs) continue;
+        if (pattern !== null && !pattern.test(m.transactionalId)) continue;
         transactions.push({ transactionalId: m.transactionalId, producerId: m.producerId, state: m.state });
       }
     }
@@ -325,13 +378,18 @@ export class TransactionCoordinator {
 
   // ------------------------------------------------------------ AddPartitionsToTxn, AddOffsetsToTxn
 
-  /** AddPartitionsToTxn (v0-3): the partitions join the transaction, which becomes Ongoing. */
-  addPartitions(producer: TxnProducer, partitions: readonly TopicPartition[]): Promise<number> {
-    return this.addPartitionsOnce(producer, partitions, false);
+  /**
+   * AddPartitionsToTxn (v0-3): the partitions join the transaction, which becomes Ongoing. With
+   * `clientTransactionVersion` 2 (a transaction version 2 client's Produce or TxnOffsetCommit adding its
+   * partition, as Kafka's partition leader asks with AddPartitionsToTxn v5) the transition records it, so
+   * the transaction's end bumps the epoch.
+   */
+  addPartitions(producer: TxnProducer, partitions: readonly TopicPartition[], clientTransactionVersion = 0): Promise<number> {
+    return this.addPartitionsOnce(producer, partitions, false, clientTransactionVersion);
   }
 
   /** addPartitions; `waited`: it has waited for the previous transaction to complete already. */
-  private async addPartitionsOnce(producer: TxnProducer, partitions: readonly TopicPartition[], waited: boolean): Promise<number> {
+  private async addPartitionsOnce(producer: TxnProducer, partitions: readonly TopicPartition[], waited: boolean, clientTransactionVersion: number): Promise<number> {
     const { transactionalId, producerId, producerEpoch } = producer;
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
     const unavailable = this.unavailable(transactionalId);
@@ -344,11 +402,11 @@ export class TransactionCoordinator {
       if (waited) return ErrorCode.CONCURRENT_TRANSACTIONS;
       // the previous transaction completing: wait for it, then everything is checked again
       await this.whenCompleted(m, COMPLETION_WAIT_MS);
-      return this.addPartitionsOnce(producer, partitions, true);
+      return this.addPartitionsOnce(producer, partitions, true, clientTransactionVersion);
     }
     if (m.pendingTransitionInProgress) return ErrorCode.CONCURRENT_TRANSACTIONS;
     if (m.state === 'Ongoing' && partitions.every((tp) => m.topicPartitions.has(topicPartitionKey(tp)))) return ErrorCode.NONE;
-    return shard.appendTransition(m, m.prepareAddPartitions(partitions, Date.now()));
+    return shard.appendTransition(m, m.prepareAddPartitions(partitions, Date.now(), clientTransactionVersion));
   }
 
   /**
@@ -386,18 +444,7 @@ export class TransactionCoordinator {
    */
   verifyTransaction(tp: TopicPartition, producerId: number, producerEpoch: number, transactionalId: string | null): number {
     if (transactionalId === null) return ErrorCode.INVALID_TXN_STATE;
-    const errorCode = this.verifyPartitions({ transactionalId, producerId, producerEpoch }, [tp])[0] ?? ErrorCode.UNKNOWN_SERVER_ERROR;
-    switch (errorCode) {
-      case ErrorCode.PRODUCER_FENCED:
-        return ErrorCode.INVALID_PRODUCER_EPOCH;
-      case ErrorCode.CONCURRENT_TRANSACTIONS:
-      case ErrorCode.COORDINATOR_LOAD_IN_PROGRESS:
-      case ErrorCode.COORDINATOR_NOT_AVAILABLE:
-      case ErrorCode.NOT_COORDINATOR:
-        return ErrorCode.NOT_ENOUGH_REPLICAS;
-      default:
-        return errorCode;
-    }
+    return produceVerificationError(this.verifyPartitions({ transactionalId, producerId, producerEpoch }, [tp])[0] ?? ErrorCode.UNKNOWN_SERVER_ERROR);
   }
 
   /** AddOffsetsToTxn: the group's `__consumer_offsets` partition joins the transaction. */
@@ -410,6 +457,93 @@ export class TransactionCoordinator {
   /** EndTxn from a client. */
   endTxn(producer: TxnProducer, result: TransactionResult): Promise<number> {
     return this.endTransaction(producer.transactionalId, producer.producerId, producer.producerEpoch, result, 'client');
+  }
+
+  /**
+   * EndTxn v5+ from a transaction version 2 client (Kafka's endTransaction above transaction version 2):
+   * the end bumps the epoch, and the answer carries the producer id and epoch of the client's next
+   * transaction (a new producer id at epoch 0 when the epoch was exhausted). Epoch rules, as Kafka's:
+   * Ongoing or Empty need the current epoch; PrepareCommit/PrepareAbort only a retry (the current epoch
+   * minus one: CONCURRENT_TRANSACTIONS for the same result); CompleteCommit/CompleteAbort a retry (NONE for
+   * the same result, with the current producer id and epoch; a retry after an overflow comes with the last
+   * producer id at 32766) or the current epoch (an abort with no partition added, which bumps; a commit is
+   * INVALID_TXN_STATE); any other epoch PRODUCER_FENCED; another producer id INVALID_PRODUCER_ID_MAPPING.
+   */
+  async endTxnV2(producer: TxnProducer, result: TransactionResult): Promise<InitProducerIdResult> {
+    const { transactionalId, producerId, producerEpoch } = producer;
+    if (transactionalId === '') return initError(ErrorCode.INVALID_REQUEST);
+    let unavailable = this.unavailable(transactionalId);
+    if (unavailable !== undefined) return initError(unavailable);
+    let nextProducerId: number | undefined;
+    for (;;) {
+      const shard = this.shardOf(transactionalId);
+      const m = shard.transactions.get(transactionalId);
+      if (!m) return initError(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+      const retryOnOverflow = m.lastProducerId === producerId && producerEpoch === MAX_CLIENT_EPOCH && m.producerEpoch === 0;
+      const retryOnEpochBump = m.producerEpoch === producerEpoch + 1;
+      let validEpoch: boolean;
+      switch (m.state) {
+        case 'PrepareCommit':
+        case 'PrepareAbort':
+          validEpoch = retryOnEpochBump;
+          break;
+        case 'CompleteCommit':
+        case 'CompleteAbort':
+          validEpoch = retryOnEpochBump || retryOnOverflow || producerEpoch === m.producerEpoch;
+          break;
+        default:
+          validEpoch = producerEpoch === m.producerEpoch;
+      }
+      const isRetry = retryOnEpochBump || retryOnOverflow;
+      if (m.producerId !== producerId && !retryOnOverflow) return initError(ErrorCode.INVALID_PRODUCER_ID_MAPPING);
+      if (!validEpoch) return initError(ErrorCode.PRODUCER_FENCED);
+      if (m.pendingTransitionInProgress) return initError(ErrorCode.CONCURRENT_TRANSACTIONS);
+      const wanted = result === 'commit' ? 'Commit' : 'Abort';
+      let nextState: 'PrepareCommit' | 'PrepareAbort';
+      let noPartitionAdded = false;
+      switch (m.state) {
+        case 'Ongoing':
+          nextState = result === 'commit' ? 'PrepareCommit' : 'PrepareAbort';
+          break;
+        case 'CompleteCommit':
+        case 'CompleteAbort':
+          if (isRetry) {
+            if (m.state !== `Complete${wanted}`) return initError(ErrorCode.INVALID_TXN_STATE);
+            return { errorCode: ErrorCode.NONE, producerId: m.producerId, producerEpoch: m.producerEpoch };
+          }
+          if (result === 'commit') return initError(ErrorCode.INVALID_TXN_STATE);
+          nextState = 'PrepareAbort';
+          noPartitionAdded = true;
+          break;
+        case 'PrepareCommit':
+        case 'PrepareAbort':
+          return initError(m.state === `Prepare${wanted}` ? ErrorCode.CONCURRENT_TRANSACTIONS : ErrorCode.INVALID_TXN_STATE);
+        case 'Empty':
+          if (result === 'commit') return initError(ErrorCode.INVALID_TXN_STATE);
+          nextState = 'PrepareAbort';
+          noPartitionAdded = true;
+          break;
+        case 'Dead':
+        case 'PrepareEpochFence':
+          throw new Error(`transactional id ${transactionalId} found in state ${m.state}`);
+      }
+      // an exhausted epoch: the next transaction gets a new producer id (which may wait for a block; then all is checked again)
+      if (m.isProducerEpochExhausted && nextProducerId === undefined) {
+        nextProducerId = await this.deps.producerIds.nextId();
+        unavailable = this.unavailable(transactionalId);
+        if (unavailable !== undefined) return initError(unavailable);
+        continue;
+      }
+      const prepare = m.prepareAbortOrCommit(nextState, Date.now(), { nextProducerId: m.isProducerEpochExhausted ? (nextProducerId ?? NO_PRODUCER_ID) : NO_PRODUCER_ID, noPartitionAdded });
+      const errorCode = await shard.appendTransition(m, prepare);
+      if (errorCode !== ErrorCode.NONE) return initError(errorCode);
+      const now: string = m.state;
+      if (now !== nextState || m.pendingTransitionInProgress) return initError(ErrorCode.CONCURRENT_TRANSACTIONS);
+      // the markers carry the bumped epoch (with the producer id of the transaction); the answer, what the Complete record makes current
+      const complete = m.prepareComplete(Date.now());
+      this.writeMarkersAndComplete(shard, m, complete, result, 'client', m.topicPartitions.values(), { producerId: m.producerId, producerEpoch: m.producerEpoch });
+      return { errorCode: ErrorCode.NONE, producerId: complete.producerId, producerEpoch: complete.producerEpoch };
+    }
   }
 
   /**
@@ -496,7 +630,8 @@ export class TransactionCoordinator {
   /** A loaded transaction in PrepareCommit/PrepareAbort: its markers are written again, then it completes. */
   private completeLoaded(shard: TransactionCoordinatorShard, m: TransactionMetadata): void {
     const result: TransactionResult = m.state === 'PrepareCommit' ? 'commit' : 'abort';
-    this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, 'resumed', m.topicPartitions.values());
+    // the markers carry the Prepare's producer id and epoch (with transaction version 2 the Complete may move to a new producer id)
+    this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, 'resumed', m.topicPartitions.values(), { producerId: m.producerId, producerEpoch: m.producerEpoch });
   }
 
   /**
@@ -512,6 +647,7 @@ export class TransactionCoordinator {
     result: TransactionResult,
     reason: AbortReason,
     partitions: Iterable<TopicPartition>,
+    markerProducer: { readonly producerId: number; readonly producerEpoch: number } = { producerId: complete.producerId, producerEpoch: complete.producerEpoch },
   ): void {
     const left = [...partitions];
     const retry = (what: () => void): void => shard.schedule(`markers-${m.transactionalId}`, this.deps.config.markerRetryBackoffMs, what);
@@ -525,14 +661,14 @@ export class TransactionCoordinator {
       this.log.warn({ transactionalId: m.transactionalId, error: errorCode }, `writing ${complete.txnState} failed; retrying`);
       retry(() => {
         if (m.pendingTransitionInProgress) return;
-        this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, reason, []);
+        this.writeMarkersAndComplete(shard, m, m.prepareComplete(Date.now()), result, reason, [], markerProducer);
       });
     };
     const writeMarkers = async (): Promise<void> => {
       if (left.length > 0) {
         const results = await this.deps.markers.writeMarkers({
-          producerId: complete.producerId,
-          producerEpoch: complete.producerEpoch,
+          producerId: markerProducer.producerId,
+          producerEpoch: markerProducer.producerEpoch,
           coordinatorEpoch: this.coordinatorEpoch(shard.partition),
           result,
           partitions: [...left],

@@ -28,8 +28,9 @@
  * Value version 1 (Kafka 4's transaction.version 2) is the same struct in
  * the flexible encoding (compact arrays and strings, a tagged-field section)
  * with three tagged fields: 0 previous producer id, 1 next producer id (both
- * default -1), 2 client transaction version (default 0). Gregor reads it and
- * writes version 0. A null value is the tombstone of the transactional id
+ * default -1), 2 client transaction version (default 0). Gregor reads it, and
+ * writes it for the transitions of transaction version 2 clients (version 0
+ * for the others; transaction-records.ts). A null value is the tombstone of the transactional id
  * (written when it expires). Other value versions throw (Kafka refuses them
  * too).
  */

@@ -26,6 +26,16 @@
  * without telling any client (PrepareEpochFence, then PrepareAbort with the
  * bumped epoch); a fence whose write failed does not bump again.
  *
+ * Transaction version 2 (KIP-890 part 2), recorded per transition as the
+ * client's (`clientTransactionVersion`, 0 for the older clients): every end of
+ * a transaction bumps the epoch (PrepareCommit/PrepareAbort carry epoch + 1,
+ * the old one as the last epoch), so the markers fence the transaction's own
+ * producer epoch; an end at an exhausted epoch gets a new producer id
+ * (`nextProducerId`, kept in the Prepare record), which the Complete record
+ * makes the producer id, at epoch 0, the old one becoming `lastProducerId`.
+ * An abort with no partition added (from Empty, CompleteCommit or
+ * CompleteAbort) is allowed and starts its "transaction" at its own time.
+ *
  * Plain data and synchronous methods: the coordinator's shard owns the
  * metadata and runs one operation at a time (coordinator-runtime.ts).
  */
@@ -54,6 +64,8 @@ export function isEpochExhausted(epoch: number): boolean {
 export interface TxnTransitMetadata {
   readonly producerId: number;
   readonly lastProducerId: number;
+  /** Transaction version 2: the producer id the ending transaction's epoch overflow moves to, else -1. */
+  readonly nextProducerId: number;
   readonly producerEpoch: number;
   readonly lastProducerEpoch: number;
   readonly txnTimeoutMs: number;
@@ -61,7 +73,12 @@ export interface TxnTransitMetadata {
   readonly topicPartitions: ReadonlyMap<string, TopicPartition>;
   readonly txnStartTimestamp: number;
   readonly txnLastUpdateTimestamp: number;
+  /** The transaction version of the client that made the transition (0 when not 2: Kafka's TV_0). */
+  readonly clientTransactionVersion: number;
 }
+
+/** Transaction version 2 of a transition: the epoch bumps at every end (KIP-890 part 2). */
+export const TRANSACTION_VERSION_2 = 2;
 
 /** A transition that breaks the state machine's rules (a coordinator bug). */
 export class TransactionStateError extends Error {
@@ -82,6 +99,8 @@ export interface TransactionMetadataInit {
   readonly topicPartitions?: Iterable<TopicPartition>;
   readonly txnStartTimestamp?: number;
   readonly txnLastUpdateTimestamp: number;
+  readonly nextProducerId?: number;
+  readonly clientTransactionVersion?: number;
 }
 
 export class TransactionMetadata {
@@ -95,6 +114,10 @@ export class TransactionMetadata {
   readonly topicPartitions = new Map<string, TopicPartition>();
   txnStartTimestamp: number;
   txnLastUpdateTimestamp: number;
+  /** Transaction version 2: the producer id an epoch overflow moves to once the transaction completes, else -1. */
+  nextProducerId: number;
+  /** The transaction version of the client of the last transition (TRANSACTION_VERSION_2, or 0). */
+  clientTransactionVersion: number;
   /** The state a prepared transition goes to, until it completes or is aborted. */
   pendingState: TransactionState | undefined = undefined;
   /** A fence's write failed: the next fence reuses the epoch it bumped to (never handed to a client). */
@@ -111,6 +134,13 @@ export class TransactionMetadata {
     for (const tp of init.topicPartitions ?? []) this.topicPartitions.set(topicPartitionKey(tp), tp);
     this.txnStartTimestamp = init.txnStartTimestamp ?? -1;
     this.txnLastUpdateTimestamp = init.txnLastUpdateTimestamp;
+    this.nextProducerId = init.nextProducerId ?? NO_PRODUCER_ID;
+    this.clientTransactionVersion = init.clientTransactionVersion ?? 0;
+  }
+
+  /** The last transition was made by a transaction version 2 client: every end bumps the epoch. */
+  get isTransactionV2(): boolean {
+    return this.clientTransactionVersion >= TRANSACTION_VERSION_2;
   }
 
   get pendingTransitionInProgress(): boolean {
@@ -126,6 +156,7 @@ export class TransactionMetadata {
     return {
       producerId: this.producerId,
       lastProducerId: this.lastProducerId,
+      nextProducerId: this.nextProducerId,
       producerEpoch: this.producerEpoch,
       lastProducerEpoch: this.lastProducerEpoch,
       txnTimeoutMs: this.txnTimeoutMs,
@@ -133,6 +164,7 @@ export class TransactionMetadata {
       topicPartitions: new Map(this.topicPartitions),
       txnStartTimestamp: this.txnStartTimestamp,
       txnLastUpdateTimestamp: this.txnLastUpdateTimestamp,
+      clientTransactionVersion: 0,
     };
   }
 
@@ -179,24 +211,54 @@ export class TransactionMetadata {
     return this.prepareTransitionTo('Empty', newProducerId, 0, recordLastEpoch ? this.producerEpoch : NO_PRODUCER_EPOCH, newTxnTimeoutMs, new Map(), -1, now);
   }
 
-  /** AddPartitionsToTxn / AddOffsetsToTxn: → Ongoing with the partitions added; a new transaction starts now. */
-  prepareAddPartitions(added: Iterable<TopicPartition>, now: number): TxnTransitMetadata {
+  /**
+   * AddPartitionsToTxn / AddOffsetsToTxn, or (transaction version 2) a Produce or TxnOffsetCommit adding its
+   * partition: → Ongoing with the partitions added; a new transaction starts now.
+   */
+  prepareAddPartitions(added: Iterable<TopicPartition>, now: number, clientTransactionVersion = 0): TxnTransitMetadata {
     const starts = this.state === 'Empty' || this.state === 'CompleteAbort' || this.state === 'CompleteCommit';
     const partitions = new Map(this.topicPartitions);
     for (const tp of added) partitions.set(topicPartitionKey(tp), tp);
-    return this.prepareTransitionTo('Ongoing', this.producerId, this.producerEpoch, this.lastProducerEpoch, this.txnTimeoutMs, partitions, starts ? now : this.txnStartTimestamp, now);
+    return this.prepareTransitionTo('Ongoing', this.producerId, this.producerEpoch, this.lastProducerEpoch, this.txnTimeoutMs, partitions, starts ? now : this.txnStartTimestamp, now, {
+      nextProducerId: NO_PRODUCER_ID,
+      clientTransactionVersion,
+    });
   }
 
-  /** EndTxn (or an abort by the coordinator): → PrepareCommit or PrepareAbort. */
-  prepareAbortOrCommit(newState: 'PrepareCommit' | 'PrepareAbort', now: number): TxnTransitMetadata {
-    return this.prepareTransitionTo(newState, this.producerId, this.producerEpoch, this.lastProducerEpoch, this.txnTimeoutMs, this.topicPartitions, this.txnStartTimestamp, now);
+  /**
+   * EndTxn (or an abort by the coordinator): → PrepareCommit or PrepareAbort. Transaction version 2 (`v2`):
+   * the epoch bumps (the current one becomes the last; the caller has made sure it is not 32767),
+   * `nextProducerId` is the new producer id of an exhausted epoch (or -1), and an abort with no partition
+   * added starts now.
+   */
+  prepareAbortOrCommit(
+    newState: 'PrepareCommit' | 'PrepareAbort',
+    now: number,
+    v2?: { readonly nextProducerId: number; readonly noPartitionAdded: boolean },
+  ): TxnTransitMetadata {
+    if (v2 === undefined) return this.prepareTransitionTo(newState, this.producerId, this.producerEpoch, this.lastProducerEpoch, this.txnTimeoutMs, this.topicPartitions, this.txnStartTimestamp, now);
+    if (this.producerEpoch >= MAX_EPOCH) throw new TransactionStateError(`${this.transactionalId}: epoch ${this.producerEpoch} cannot be bumped at the end of a transaction`);
+    return this.prepareTransitionTo(newState, this.producerId, this.producerEpoch + 1, this.producerEpoch, this.txnTimeoutMs, this.topicPartitions, v2.noPartitionAdded ? now : this.txnStartTimestamp, now, {
+      nextProducerId: v2.nextProducerId,
+      clientTransactionVersion: TRANSACTION_VERSION_2,
+    });
   }
 
-  /** Every marker is written: PrepareCommit → CompleteCommit, PrepareAbort → CompleteAbort, partitions cleared. */
+  /**
+   * Every marker is written: PrepareCommit → CompleteCommit, PrepareAbort → CompleteAbort, partitions cleared.
+   * Transaction version 2 with a next producer id (the epoch overflowed): the producer id becomes it, at epoch 0.
+   */
   prepareComplete(now: number): TxnTransitMetadata {
     const newState = this.state === 'PrepareCommit' ? 'CompleteCommit' : 'CompleteAbort';
     // the prepare record is written: a fence bumped in it is durable
     this.hasFailedEpochFence = false;
+    if (this.isTransactionV2) {
+      const rotates = this.nextProducerId !== NO_PRODUCER_ID;
+      return this.prepareTransitionTo(newState, rotates ? this.nextProducerId : this.producerId, rotates ? 0 : this.producerEpoch, this.producerEpoch, this.txnTimeoutMs, new Map(), this.txnStartTimestamp, now, {
+        nextProducerId: NO_PRODUCER_ID,
+        clientTransactionVersion: this.clientTransactionVersion,
+      });
+    }
     return this.prepareTransitionTo(newState, this.producerId, this.producerEpoch, this.lastProducerEpoch, this.txnTimeoutMs, new Map(), this.txnStartTimestamp, now);
   }
 
@@ -244,21 +306,38 @@ export class TransactionMetadata {
         for (const [key, tp] of transit.topicPartitions) this.topicPartitions.set(key, tp);
         break;
       case 'PrepareAbort':
-      case 'PrepareCommit': // EndTxn
+      case 'PrepareCommit': { // EndTxn
+        const v2 = transit.clientTransactionVersion >= TRANSACTION_VERSION_2;
+        // version 2: an abort from Empty or a complete transaction starts at its own time
+        const emptyAbort = to === 'PrepareAbort' && v2 && (this.state === 'Empty' || this.state === 'CompleteCommit' || this.state === 'CompleteAbort');
         if (
           !this.validProducerEpoch(transit) ||
           !sameKeys(this.topicPartitions, transit.topicPartitions) ||
           this.txnTimeoutMs !== transit.txnTimeoutMs ||
-          this.txnStartTimestamp !== transit.txnStartTimestamp
+          (this.txnStartTimestamp !== transit.txnStartTimestamp && !emptyAbort)
         ) {
           this.failTransition(transit);
         }
+        if (v2) {
+          this.producerEpoch = transit.producerEpoch;
+          this.lastProducerEpoch = transit.lastProducerEpoch;
+          this.nextProducerId = transit.nextProducerId;
+          this.txnStartTimestamp = transit.txnStartTimestamp;
+        }
         break;
+      }
       case 'CompleteAbort':
       case 'CompleteCommit': // markers written
         if (!this.validProducerEpoch(transit) || this.txnTimeoutMs !== transit.txnTimeoutMs || transit.txnStartTimestamp === -1) this.failTransition(transit);
         this.txnStartTimestamp = transit.txnStartTimestamp;
         this.topicPartitions.clear();
+        if (transit.clientTransactionVersion >= TRANSACTION_VERSION_2) {
+          this.producerEpoch = transit.producerEpoch;
+          this.lastProducerEpoch = transit.lastProducerEpoch;
+          this.lastProducerId = transit.lastProducerId;
+          this.producerId = transit.producerId;
+          this.nextProducerId = transit.nextProducerId;
+        }
         break;
       case 'PrepareEpochFence':
         // never completed: the fence goes on to PrepareAbort with the bumped epoch
@@ -268,6 +347,7 @@ export class TransactionMetadata {
         // never completed: an expired id is removed once its tombstone is written
         throw new TransactionStateError(`${this.transactionalId} cannot complete a transition to Dead: an expired id is removed`);
     }
+    this.clientTransactionVersion = transit.clientTransactionVersion;
     this.txnLastUpdateTimestamp = transit.txnLastUpdateTimestamp;
     this.pendingState = undefined;
     this.state = to;
@@ -294,6 +374,7 @@ export class TransactionMetadata {
     newTopicPartitions: ReadonlyMap<string, TopicPartition>,
     newTxnStartTimestamp: number,
     updateTimestamp: number,
+    v2: { readonly nextProducerId: number; readonly clientTransactionVersion: number } = { nextProducerId: NO_PRODUCER_ID, clientTransactionVersion: 0 },
   ): TxnTransitMetadata {
     if (this.pendingState !== undefined) throw new TransactionStateError(`${this.transactionalId}: preparing a transition to ${newState} while one to ${this.pendingState} is pending`);
     if (newProducerId < 0) throw new TransactionStateError(`${this.transactionalId}: illegal new producer id ${newProducerId}`);
@@ -303,6 +384,7 @@ export class TransactionMetadata {
     return {
       producerId: newProducerId,
       lastProducerId: this.producerId,
+      nextProducerId: v2.nextProducerId,
       producerEpoch: newEpoch,
       lastProducerEpoch: newLastEpoch,
       txnTimeoutMs: newTxnTimeoutMs,
@@ -310,11 +392,21 @@ export class TransactionMetadata {
       topicPartitions: new Map(newTopicPartitions),
       txnStartTimestamp: newTxnStartTimestamp,
       txnLastUpdateTimestamp: updateTimestamp,
+      clientTransactionVersion: v2.clientTransactionVersion,
     };
   }
 
+  /**
+   * The transition keeps the producer (Kafka's validProducerEpoch): its epoch and id are the current ones;
+   * with transaction version 2 a Prepare is checked by its last epoch (it bumped), and a Complete that moved to
+   * a new producer id at epoch 0 by its last producer id and epoch.
+   */
   private validProducerEpoch(t: TxnTransitMetadata): boolean {
-    return t.producerEpoch === this.producerEpoch && t.producerId === this.producerId;
+    const v2 = t.clientTransactionVersion >= TRANSACTION_VERSION_2;
+    const overflowComplete = v2 && (t.txnState === 'CompleteCommit' || t.txnState === 'CompleteAbort') && t.producerEpoch === 0 && t.producerId !== t.lastProducerId;
+    const epoch = overflowComplete || (v2 && (t.txnState === 'PrepareCommit' || t.txnState === 'PrepareAbort')) ? t.lastProducerEpoch : t.producerEpoch;
+    const producerId = overflowComplete ? t.lastProducerId : t.producerId;
+    return epoch === this.producerEpoch && producerId === this.producerId;
   }
 
   private validProducerEpochBump(t: TxnTransitMetadata): boolean {

@@ -9,12 +9,17 @@
  * The value's partitions are grouped by topic, in the order the transaction
  * added them; an Empty transaction writes them as null, as Kafka. Version 0
  * has no last producer id or epoch: a loaded transaction has none (-1), as in
- * Kafka 3.9.
+ * Kafka 3.9. A transition of a transaction version 2 client is written as
+ * version 1 (the flexible value, which Kafka 4 writes once transaction.version
+ * 1+ is finalized), with its client transaction version and its previous and
+ * next producer ids in the tagged fields, so a restart between a Prepare that
+ * overflowed the epoch and its Complete still moves to the new producer id;
+ * the others as version 0, as before.
  */
 import type { RecordSerde } from '../coordinator-shard.js';
 import type { InternalRecord } from '../internal-topic.js';
 import { parseTransactionLogKey, parseTransactionLogValue, transactionLogKey, transactionLogValue, type TransactionLogPartitions } from './transaction-log.js';
-import { NO_PRODUCER_EPOCH, NO_PRODUCER_ID, TransactionMetadata, topicPartitionKey, type TopicPartition, type TxnTransitMetadata } from './transaction-metadata.js';
+import { NO_PRODUCER_EPOCH, NO_PRODUCER_ID, TRANSACTION_VERSION_2, TransactionMetadata, topicPartitionKey, type TopicPartition, type TxnTransitMetadata } from './transaction-metadata.js';
 import { transactionStateId, transactionStateOf } from './transaction-state.js';
 
 export interface TransactionLogRecord {
@@ -37,20 +42,21 @@ export const transactionRecordSerde: RecordSerde<TransactionLogRecord> = {
   serialize({ transactionalId, value }: TransactionLogRecord): InternalRecord {
     if (value === null) return { key: transactionLogKey(transactionalId), value: null };
     if (value.txnState === 'Empty' && value.topicPartitions.size > 0) throw new Error(`an Empty transaction ${transactionalId} with partitions`);
+    const v2 = value.clientTransactionVersion >= TRANSACTION_VERSION_2;
     return {
       key: transactionLogKey(transactionalId),
       value: transactionLogValue({
         producerId: value.producerId,
-        previousProducerId: NO_PRODUCER_ID,
-        nextProducerId: NO_PRODUCER_ID,
+        previousProducerId: v2 ? value.lastProducerId : NO_PRODUCER_ID,
+        nextProducerId: v2 ? value.nextProducerId : NO_PRODUCER_ID,
         producerEpoch: value.producerEpoch,
         transactionTimeoutMs: value.txnTimeoutMs,
         transactionStatus: transactionStateId(value.txnState),
         transactionPartitions: value.txnState === 'Empty' ? null : partitionsByTopic(value.topicPartitions),
         transactionLastUpdateTimestampMs: value.txnLastUpdateTimestamp,
         transactionStartTimestampMs: value.txnStartTimestamp,
-        clientTransactionVersion: 0,
-      }),
+        clientTransactionVersion: v2 ? value.clientTransactionVersion : 0,
+      }, v2 ? 1 : 0),
     };
   },
 
@@ -71,6 +77,7 @@ export const transactionRecordSerde: RecordSerde<TransactionLogRecord> = {
       value: {
         producerId: v.producerId,
         lastProducerId: v.previousProducerId,
+        nextProducerId: v.nextProducerId,
         producerEpoch: v.producerEpoch,
         lastProducerEpoch: NO_PRODUCER_EPOCH,
         txnTimeoutMs: v.transactionTimeoutMs,
@@ -78,6 +85,7 @@ export const transactionRecordSerde: RecordSerde<TransactionLogRecord> = {
         topicPartitions,
         txnStartTimestamp: v.transactionStartTimestampMs,
         txnLastUpdateTimestamp: v.transactionLastUpdateTimestampMs,
+        clientTransactionVersion: v.clientTransactionVersion,
       },
     };
   },
@@ -96,5 +104,7 @@ export function metadataOf(transactionalId: string, v: TxnTransitMetadata): Tran
     topicPartitions: v.topicPartitions.values(),
     txnStartTimestamp: v.txnStartTimestamp,
     txnLastUpdateTimestamp: v.txnLastUpdateTimestamp,
+    nextProducerId: v.nextProducerId,
+    clientTransactionVersion: v.clientTransactionVersion,
   });
 }

@@ -136,6 +136,16 @@ export function describeTopics(topics: ReadonlyMap<TopicId, TopicDescription>): 
   };
 }
 
+/**
+ * The racks of a topic's partitions on a single node: every partition's only replica is on this broker, so
+ * each has the broker's rack (broker.rack), or no rack when it is not set (Kafka leaves out brokers
+ * without a rack).
+ */
+export function singleNodePartitionRacks(brokerRack: string | null, numPartitions: number): ReadonlySet<string>[] {
+  const racks: ReadonlySet<string> = new Set(brokerRack === null || brokerRack === '' ? [] : [brokerRack]);
+  return Array.from({ length: numPartitions }, () => racks);
+}
+
 /** The partitions of every subscribed topic, checked to exist; throws PartitionAssignorError otherwise. */
 export function partitionCounts(topicIds: Iterable<TopicId>, topics: SubscribedTopicDescriber): Map<TopicId, number> {
   const counts = new Map<TopicId, number>();

@@ -5,6 +5,13 @@
  * assignor of a consumer whose heartbeat names none (ServerAssignor null).
  * Gregor has no plugin loading: a class name is accepted only for Kafka's
  * own two classes, and means the same built-in assignor.
+ *
+ * Racks: the coordinator gives an assignor each member's rack (client.rack,
+ * MemberSpec.rackId) and each partition's replica racks (racksForPartition:
+ * broker.rack on a single node), as Kafka does; like Kafka 4.x's, neither
+ * built-in assignor reads them (rack-aware assignment is left to custom
+ * assignors). A member changing its rack is written to its record and does
+ * not bump the group epoch (Kafka bumps it for subscription changes only).
  */
 import type { PartitionAssignor } from './assignor.js';
 import { rangeAssignor } from './range-assignor.js';

@@ -16,6 +16,11 @@
  * yet reported as given up. A partition is in at most one of the two, and in
  * either for at most one member of a group (partition-epochs.ts keeps that).
  *
+ * A member that speaks the classic protocol (JoinGroup, SyncGroup,
+ * Heartbeat: a classic consumer in a consumer group, see
+ * ../classic-members.ts) has `classicMemberMetadata`: its session timeout and
+ * the protocols of its JoinGroup; a consumer-protocol member has null.
+ *
  * A TopicPartitions value maps a topic id to its partition ids; it is the one
  * assignment shape of this directory (Kafka's Map<Uuid, Set<Integer>>).
  */
@@ -25,6 +30,13 @@ import { MemberState } from './member-state.js';
 export type TopicPartitions = ReadonlyMap<string, ReadonlySet<number>>;
 
 export const EMPTY_TOPIC_PARTITIONS: TopicPartitions = new Map();
+
+/** What a classic member said in its JoinGroup (Kafka's ConsumerGroupMemberMetadataValue.ClassicMemberMetadata). */
+export interface ClassicMemberMetadata {
+  readonly sessionTimeoutMs: number;
+  /** The JoinGroup's protocols (assignor names with their subscription bytes), in the member's order. */
+  readonly supportedProtocols: ReadonlyArray<{ readonly name: string; readonly metadata: Buffer }>;
+}
 
 export interface ConsumerGroupMember {
   readonly memberId: string;
@@ -43,6 +55,8 @@ export interface ConsumerGroupMember {
   readonly serverAssignorName: string | null;
   readonly assignedPartitions: TopicPartitions;
   readonly partitionsPendingRevocation: TopicPartitions;
+  /** Set for a member that speaks the classic protocol. */
+  readonly classicMemberMetadata: ClassicMemberMetadata | null;
 }
 
 /** A member as it is before its first heartbeat is applied (Kafka's ConsumerGroupMember.Builder defaults). */
@@ -62,6 +76,7 @@ export function newConsumerGroupMember(memberId: string, fields: Partial<Omit<Co
     serverAssignorName: null,
     assignedPartitions: EMPTY_TOPIC_PARTITIONS,
     partitionsPendingRevocation: EMPTY_TOPIC_PARTITIONS,
+    classicMemberMetadata: null,
     ...fields,
   };
 }
@@ -69,6 +84,11 @@ export function newConsumerGroupMember(memberId: string, fields: Partial<Omit<Co
 /** The member moved to `epoch`, its current epoch becoming its previous one (Kafka's Builder.updateMemberEpoch). */
 export function withMemberEpoch(member: ConsumerGroupMember, epoch: number): Pick<ConsumerGroupMember, 'memberEpoch' | 'previousMemberEpoch'> {
   return { memberEpoch: epoch, previousMemberEpoch: member.memberEpoch };
+}
+
+/** Whether the member speaks the classic protocol (Kafka's ConsumerGroupMember.useClassicProtocol). */
+export function usesClassicProtocol(member: ConsumerGroupMember): boolean {
+  return member.classicMemberMetadata !== null;
 }
 
 /** Whether the member is STABLE at the given target assignment epoch: nothing left to reconcile. */

@@ -9,10 +9,14 @@
  *    dropped), so nobody else gets them and the group epoch does not move.
  * 2. A member that joins (epoch 0) with an instance id the group knows takes
  *    the old member's place only if that one left with -2; otherwise
- *    UNRELEASED_INSTANCE_ID. The new member is the old one under its new member
- *    id, at epoch 0 and previous epoch 0, with the old assignment, so it gets
- *    its partitions back without a rebalance; the target assignment builder
- *    gives it the old member's target (target-assignment-builder.ts).
+ *    UNRELEASED_INSTANCE_ID — also when it joins under the old member's own
+ *    member id (a member that was fenced and rejoins at 0 without leaving), as
+ *    Kafka 4.x checks only the old member's epoch. The new member is the old
+ *    one under the new member id (the same one, or another), at epoch 0 and
+ *    previous epoch 0, with the old assignment, so it gets its partitions back
+ *    without a rebalance; the old member's records get tombstones and the
+ *    target assignment builder gives the new one the old member's target
+ *    (target-assignment-builder.ts).
  * 3. A heartbeat (epoch > 0) or a leave with an instance id: UNKNOWN_MEMBER_ID
  *    if no member has that instance id, FENCED_INSTANCE_ID if another member id
  *    has it; then the usual epoch check (epochs.ts).
@@ -24,11 +28,11 @@ import type { ConsumerGroupMember } from './consumer-group-member.js';
 import { LEAVE_GROUP_STATIC_MEMBER_EPOCH } from './epochs.js';
 
 /** Rule 2: the member that replaces `existing` under `newMemberId`; UNRELEASED_INSTANCE_ID unless it left with -2. */
-export function replaceStaticMember(groupId: string, existing: ConsumerGroupMember, newMemberId: string): ConsumerGroupMember {
+export function replaceStaticMember(_groupId: string, existing: ConsumerGroupMember, newMemberId: string): ConsumerGroupMember {
   if (existing.memberEpoch !== LEAVE_GROUP_STATIC_MEMBER_EPOCH) {
     throw new KafkaError(
       ErrorCode.UNRELEASED_INSTANCE_ID,
-      `Static member ${newMemberId} with instance id ${existing.instanceId ?? ''} cannot join the group ${groupId} because the instance id is owned by ${existing.memberId} member.`,
+      `Static member ${newMemberId} with instance id ${existing.instanceId ?? ''} cannot join the group because the instance id is owned by ${existing.memberId} member.`,
     );
   }
   return { ...existing, memberId: newMemberId, memberEpoch: 0, previousMemberEpoch: 0 };

@@ -83,6 +83,51 @@ async function groupRound(topic, groupId, count) {
   return got;
 }
 
+/**
+ * Two KafkaJS-style consumers with `'group.protocol': 'consumer'` (KIP-848): once they share the partitions
+ * the messages come; each commits what it read and leaves; then one more member resumes from the commits.
+ */
+async function consumerProtocol(task) {
+  const client = new Kafka({ kafkaJS: { brokers: [spec.bootstrap], clientId: task.clientId, logLevel: logLevel.NOTHING } });
+  const newMember = () => client.consumer({ kafkaJS: { groupId: task.group, fromBeginning: true, autoCommit: false }, 'group.protocol': 'consumer' });
+  const members = [newMember(), newMember()].map((consumer) => ({ consumer, got: [] }));
+  const held = (m) => m.consumer.assignment().filter((tp) => tp.topic === task.topic).map((tp) => tp.partition).sort((x, y) => x - y);
+  let assignments;
+  try {
+    for (const m of members) {
+      await m.consumer.connect();
+      await m.consumer.subscribe({ topics: [task.topic] });
+      await m.consumer.run({ eachMessage: async ({ message }) => void m.got.push(fromMessage(message)) });
+    }
+    await until(() => members.every((m) => held(m).length > 0) && new Set(members.flatMap(held)).size === task.partitions, 60_000, 'the two members to share the partitions');
+    assignments = members.map(held);
+    await produce(kafka, task.topic, task.first);
+    await until(() => members.reduce((n, m) => n + m.got.length, 0) >= task.first.length, 30_000, `${task.first.length} messages`);
+    for (const m of members) await m.consumer.commitOffsets();
+  } finally {
+    for (const m of members) await m.consumer.disconnect();
+  }
+  await produce(kafka, task.topic, task.second);
+  const last = { consumer: newMember(), got: [] };
+  await last.consumer.connect();
+  try {
+    await last.consumer.subscribe({ topics: [task.topic] });
+    await last.consumer.run({ eachMessage: async ({ message }) => void last.got.push(fromMessage(message)) });
+    await until(() => last.got.length >= task.second.length, 30_000, `${task.second.length} messages`);
+    await last.consumer.commitOffsets();
+  } finally {
+    await last.consumer.disconnect();
+  }
+  const [committed] = await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId: task.group, topics: [task.topic] }));
+  return {
+    first: members.flatMap((m) => m.got),
+    assignments,
+    second: last.got,
+    committed: committed.partitions.map((p) => ({ partition: p.partition, offset: Number(p.offset) })),
+    note: "KafkaJS-style consumers with 'group.protocol': 'consumer'",
+  };
+}
+
 await runTasks(spec, {
   async metadata(task) {
     const md = await rd.metadata(spec.bootstrap, task.topic);
@@ -124,6 +169,7 @@ await runTasks(spec, {
     const [committed] = await withAdmin(kafka, (admin) => admin.fetchOffsets({ groupId: task.group, topics: [task.topic] }));
     return { first, second, committed: committed.partitions.map((p) => ({ partition: p.partition, offset: Number(p.offset) })) };
   },
+  'consumer-protocol': consumerProtocol,
   async 'offsets-time'(task) {
     await produce(kafka, task.topic, task.messages);
     return withAdmin(kafka, async (admin) => {

@@ -58,6 +58,7 @@ await runTasks(spec, {
     const second = await rd.readGroup(A, task.topic, task.group, task.second.length);
     return { first: first.messages, second: second.messages, committed: second.committed };
   },
+  'consumer-protocol': (task) => rd.consumerProtocol(A, task),
   async 'offsets-time'(task) {
     await rd.produce(A, task.topic, task.messages);
     return rd.offsetsForTimes(A, task.topic, task.queries);

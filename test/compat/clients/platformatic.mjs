@@ -84,6 +84,49 @@ async function readGroup(bootstrap, topic, groupId, count) {
   return got;
 }
 
+/**
+ * The consumer-protocol scenario: two consumers with `groupProtocol: 'consumer'` (KIP-848) share the
+ * partitions, read the first messages, commit and leave; one more resumes from their commits.
+ */
+async function consumerProtocol(task) {
+  const join = async () => {
+    const consumer = track(new Consumer({ ...base(spec.bootstrap), clientId: task.clientId, groupId: task.group, groupProtocol: 'consumer', autocommit: false, maxWaitTime: 100 }));
+    const stream = await consumer.consume({ topics: [task.topic], mode: 'committed', fallbackMode: 'earliest', autocommit: false });
+    const m = { consumer, stream, got: [], last: new Map(), fetches: 0 };
+    stream.on('fetch', () => m.fetches++);
+    stream.on('data', (r) => {
+      m.got.push(fromRecord(r));
+      m.last.set(r.partition, r);
+    });
+    return m;
+  };
+  const leave = async (m) => {
+    for (const r of m.last.values()) await r.commit();
+    await m.stream.close();
+    await m.consumer.close();
+  };
+  const held = (m) => [...(m.consumer.assignments?.find((a) => a.topic === task.topic)?.partitions ?? [])].sort((x, y) => x - y);
+  const members = [await join(), await join()];
+  await until(() => members.every((m) => held(m).length > 0) && new Set(members.flatMap(held)).size === task.partitions, 60_000, 'the two members to share the partitions');
+  const assignments = members.map(held);
+  // A fetch sent before a revocation still delivers the revoked partitions' records: wait until each
+  // member's stream has had two fetches answered since the split (one fetch per broker is in flight).
+  const since = members.map((m) => m.fetches);
+  await until(() => members.every((m, i) => m.fetches >= since[i] + 2), 30_000, 'fetches after the split');
+  await produce(spec.bootstrap, task.topic, task.first);
+  await until(() => members.reduce((n, m) => n + m.got.length, 0) >= task.first.length, 30_000, `${task.first.length} messages`);
+  for (const m of members) await leave(m);
+  await produce(spec.bootstrap, task.topic, task.second);
+  const last = await join();
+  await until(() => last.got.length >= task.second.length, 30_000, `${task.second.length} messages`);
+  for (const r of last.last.values()) await r.commit();
+  const partitions = [...Array(task.partitions).keys()];
+  const offsets = (await last.consumer.listCommittedOffsets({ topics: [{ topic: task.topic, partitions }] })).get(task.topic);
+  await leave(last);
+  const committed = partitions.map((partition) => ({ partition, offset: Number(offsets[partition]) }));
+  return { first: members.flatMap((m) => m.got), assignments, second: last.got, committed, note: "groupProtocol: 'consumer'; the members' streams fetch twice after the split before the messages are produced: @platformatic/kafka 1.35 delivers the records a fetch sent before a revocation brings back for the revoked partitions (a member read two partitions it had just given up, and the other member read them too)" };
+}
+
 /** A fresh group's stream from the earliest offsets, isolation READ_COMMITTED (the stream skips control batches). */
 async function readCommitted(bootstrap, topic, count) {
   const consumer = track(new Consumer({ ...base(bootstrap), groupId: `compat-rc-${Math.random().toString(36).slice(2)}`, autocommit: false, maxWaitTime: 100, isolationLevel: 1 }));
@@ -153,6 +196,7 @@ await runTasks(
       const second = await readGroup(spec.bootstrap, task.topic, task.group, task.second.length);
       return { first, second };
     },
+    'consumer-protocol': consumerProtocol,
     async 'offsets-time'(task) {
       await produce(spec.bootstrap, task.topic, task.messages);
       const consumer = track(new Consumer({ ...base(spec.bootstrap), groupId: 'compat-unused' }));

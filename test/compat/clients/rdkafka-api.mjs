@@ -163,6 +163,62 @@ export function rdkafkaApi(Kafka, clientId) {
     }
   }
 
+  /**
+   * The consumer-protocol scenario: two KafkaConsumers with `group.protocol=consumer` (KIP-848) under
+   * `task.clientId`; once they share the partitions the first messages come; each commits what it read and
+   * leaves; then one more member resumes from the commits.
+   */
+  async function consumerProtocol(bootstrap, task) {
+    const join = async () => {
+      const c = consumer(bootstrap, task.group, { 'client.id': task.clientId, 'group.protocol': 'consumer' });
+      await connect(c);
+      c.setDefaultConsumeTimeout(100);
+      c.subscribe([task.topic]);
+      const m = { c, got: [], reading: true };
+      m.loop = (async () => {
+        while (m.reading) for (const msg of await call((cb) => c.consume(100, cb))) m.got.push(fromRdkafka(msg));
+      })();
+      return m;
+    };
+    /** Stops reading, commits what it read, leaves. */
+    const leave = async (m) => {
+      m.reading = false;
+      await m.loop;
+      if (m.got.length > 0) m.c.commitSync(null);
+      await disconnect(m.c);
+    };
+    const held = (m) => m.c.assignments().filter((tp) => tp.topic === task.topic).map((tp) => tp.partition).sort((x, y) => x - y);
+    const members = [await join(), await join()];
+    let assignments;
+    try {
+      await until(() => members.every((m) => held(m).length > 0) && new Set(members.flatMap(held)).size === task.partitions, 60_000, 'the two members to share the partitions');
+      assignments = members.map(held);
+      await produce(bootstrap, task.topic, task.first);
+      await until(() => members.reduce((n, m) => n + m.got.length, 0) >= task.first.length, 30_000, `${task.first.length} messages`);
+    } finally {
+      for (const m of members) await leave(m);
+    }
+    await produce(bootstrap, task.topic, task.second);
+    const last = await join();
+    let committed;
+    try {
+      await until(() => last.got.length >= task.second.length, 30_000, `${task.second.length} messages`);
+    } finally {
+      last.reading = false;
+      await last.loop;
+      last.c.commitSync(null);
+      committed = await call((cb) => last.c.committed(null, 10_000, cb));
+      await disconnect(last.c);
+    }
+    return {
+      first: members.flatMap((m) => m.got),
+      assignments,
+      second: last.got,
+      committed: committed.map((tp) => ({ partition: tp.partition, offset: tp.offset })),
+      note: 'KafkaConsumers with group.protocol=consumer',
+    };
+  }
+
   /** Offsets of partition 0 for each timestamp of `queries`, and its watermarks. */
   async function offsetsForTimes(bootstrap, topic, queries) {
     const c = consumer(bootstrap);
@@ -203,5 +259,5 @@ export function rdkafkaApi(Kafka, clientId) {
     }
   }
 
-  return { produce, produceError, produceTransactions, readAssigned, readGroup, offsetsForTimes, metadata, admin };
+  return { produce, produceError, produceTransactions, readAssigned, readGroup, consumerProtocol, offsetsForTimes, metadata, admin };
 }

@@ -74,6 +74,44 @@ async function read(bootstrap, topic, partitions = [0], from = 'beginning', prop
   return driverOk(bootstrap, [...x, 'consume', topic, partitions.join(','), String(from)]);
 }
 
+/**
+ * A long-lived group member (the driver's `member` command) with `group.protocol=consumer`: its
+ * messages and the partitions it holds, from its event lines; `leave()` ends its stdin (a clean close).
+ */
+function member(bootstrap, topic, group, clientId) {
+  const child = spawn(DRIVER, ['-b', bootstrap, '-X', `client.id=${clientId}`, '-X', 'group.protocol=consumer', '-T', '60000', 'member', topic, group], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const lines = [];
+  let partial = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop();
+    for (const l of parts) if (l.startsWith('{')) lines.push(JSON.parse(l));
+  });
+  child.stderr.on('data', (c) => (stderr += c));
+  const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve(code ?? signal)));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
+  return {
+    messages: () => lines.filter((l) => l.offset !== undefined).map(fromLine),
+    held: () => {
+      const held = new Set();
+      for (const l of lines) {
+        if (l.event === 'assigned') l.partitions.forEach((p) => held.add(p));
+        if (l.event === 'revoked') l.partitions.forEach((p) => held.delete(p));
+      }
+      return [...held].sort((x, y) => x - y);
+    },
+    problems: () => lines.filter((l) => l.fatal !== undefined || l.event === 'error' || l.event === 'commit-failed'),
+    async leave() {
+      child.stdin.end();
+      const code = await exited;
+      clearTimeout(timer);
+      if (code !== 0) throw new Error(`rdkafka_driver member: exit ${code}: ${JSON.stringify(lines.at(-1))} ${stderr.trim()}`);
+    },
+    stop: () => child.kill('SIGKILL'),
+  };
+}
+
 /** Runs a script through rdkafka_txn; resolves to its answers, one per step; throws on any error. */
 function transactional(bootstrap, transactionalId, script) {
   return new Promise((resolve, reject) => {
@@ -131,6 +169,27 @@ await runTasks(spec, {
     await produce(spec.bootstrap, task.topic, task.second);
     const second = await round(task.second.length);
     return { first: first.messages, second: second.messages, committed: second.committed };
+  },
+  async 'consumer-protocol'(task) {
+    // two members join; once they share the partitions the messages come; each commits what it read and leaves
+    const members = [member(spec.bootstrap, task.topic, task.group, task.clientId), member(spec.bootstrap, task.topic, task.group, task.clientId)];
+    try {
+      const split = () => members.every((m) => m.held().length > 0) && new Set(members.flatMap((m) => m.held())).size === task.partitions;
+      await until(split, 60_000, 'the two members to share the partitions');
+      const assignments = members.map((m) => m.held());
+      await produce(spec.bootstrap, task.topic, task.first);
+      await until(() => members.reduce((n, m) => n + m.messages().length, 0) >= task.first.length, 30_000, `${task.first.length} messages`);
+      for (const m of members) await m.leave();
+      const problems = members.flatMap((m) => m.problems());
+      if (problems.length > 0) throw new Error(`member errors: ${JSON.stringify(problems)}`);
+      const first = members.flatMap((m) => m.messages());
+      // a new member resumes from their commits
+      await produce(spec.bootstrap, task.topic, task.second);
+      const lines = await driverOk(spec.bootstrap, ['-X', `client.id=${task.clientId}`, '-X', 'group.protocol=consumer', 'group', task.topic, task.group, String(task.second.length)]);
+      return { first, assignments, second: lines.filter((l) => l.offset !== undefined).map(fromLine), committed: lines.find((l) => l.committed)?.committed };
+    } finally {
+      for (const m of members) m.stop();
+    }
   },
   async 'offsets-time'(task) {
     await produce(spec.bootstrap, task.topic, task.messages);

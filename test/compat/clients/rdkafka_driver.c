@@ -13,6 +13,8 @@
  *                                        and batch.num.messages hold: no flush before): {"delivered":n,"failed":n,"errors":[...]}
  *   consume TOPIC P[,P...] OFFSET        assign (no group) from OFFSET (beginning|end|N) to each partition's end: a message line each
  *   group TOPIC GROUP COUNT              subscribe, read COUNT messages, commit, close: a message line each, then {"committed":[...]}
+ *   member TOPIC GROUP [EVERY]           a group member until its stdin ends (or -T passes), then a clean close;
+ *                                        an event line for each change (below) and a message line for each message
  *   offsets TOPIC PARTITION TS...        {"times":[offset per TS],"low","high"}
  *   create-topic TOPIC PARTITIONS        CreateTopics: {"error":null|"NAME: text"}
  *   delete-topic TOPIC                   DeleteTopics: {"error":...}
@@ -23,7 +25,19 @@
  * KEY and VALUE hex ("-" for null), TIMESTAMP 0 for "now", HEADERS "-" or
  * hexkey=hexvalue pairs separated by commas ("-" for a null value).
  * Message lines (consume, group): {"partition","offset","ts","key","value","headers":[[k,v]]}
- * with hex keys, values and headers (null for null). Exit status 0 when the
+ * with hex keys, values and headers (null for null).
+ *
+ * member: a message counts as processed once its line is printed; the member
+ * commits what it processed (synchronously, the next offset of each partition
+ * it printed from) for the partitions it gives up before it gives them up, so
+ * that a member that leaves hands every processed record over committed; and
+ * also after every EVERY messages (default 20) and whenever its queue is empty,
+ * unless EVERY is 0. Its event lines:
+ *   {"event":"assigned","partitions":[...],"protocol":"COOPERATIVE"|"EAGER"|"NONE"}
+ *   {"event":"revoked","partitions":[...],"lost":bool}   (lost: not committed, librdkafka says the member lost them)
+ *   {"event":"committed","offsets":[{"partition","offset"}]}   after the commit succeeded
+ *   {"event":"commit-failed","error":"..."}   {"event":"error","error":"..."}   {"event":"closed"}
+ * Exit status 0 when the
  * command did what it was asked (an error the broker answered with, such as
  * CreateTopics' TOPIC_ALREADY_EXISTS, is a result); otherwise 1 with a
  * {"fatal":"..."} line.
@@ -31,6 +45,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,6 +415,136 @@ static int cmd_group(const char *topic, const char *group, int count) {
   return 0;
 }
 
+/* ------------------------------------------------------------------ member */
+
+#define MAX_PARTITIONS 1024
+static const char *member_topic;
+static int64_t processed_to[MAX_PARTITIONS]; /* next offset after the last printed message, -1 for none */
+static int uncommitted[MAX_PARTITIONS];
+
+static void json_partitions(const rd_kafka_topic_partition_list_t *parts) {
+  putchar('[');
+  for (int i = 0; i < parts->cnt; i++) printf("%s%" PRId32, i ? "," : "", parts->elems[i].partition);
+  putchar(']');
+}
+
+/* Commits what was processed and not yet committed, of `only` (NULL: every partition); prints the outcome. */
+static void commit_processed(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *only) {
+  rd_kafka_topic_partition_list_t *list = rd_kafka_topic_partition_list_new(8);
+  for (int p = 0; p < MAX_PARTITIONS; p++) {
+    if (!uncommitted[p]) continue;
+    if (only != NULL && rd_kafka_topic_partition_list_find(only, member_topic, p) == NULL) continue;
+    rd_kafka_topic_partition_list_add(list, member_topic, p)->offset = processed_to[p];
+  }
+  if (list->cnt > 0) {
+    rd_kafka_resp_err_t err = rd_kafka_commit(rk, list, 0);
+    for (int i = 0; !err && i < list->cnt; i++) err = list->elems[i].err;
+    if (err) {
+      printf("{\"event\":\"commit-failed\",\"error\":");
+      json_err(err, NULL);
+      printf("}\n");
+    } else {
+      printf("{\"event\":\"committed\",\"offsets\":[");
+      for (int i = 0; i < list->cnt; i++) {
+        printf("%s{\"partition\":%" PRId32 ",\"offset\":%" PRId64 "}", i ? "," : "", list->elems[i].partition, list->elems[i].offset);
+        uncommitted[list->elems[i].partition] = 0;
+      }
+      printf("]}\n");
+    }
+  }
+  rd_kafka_topic_partition_list_destroy(list);
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts, void *opaque) {
+  (void)opaque;
+  const char *protocol = rd_kafka_rebalance_protocol(rk);
+  int cooperative = protocol != NULL && strcmp(protocol, "COOPERATIVE") == 0;
+  rd_kafka_error_t *error = NULL;
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    printf("{\"event\":\"assigned\",\"partitions\":");
+    json_partitions(parts);
+    printf(",\"protocol\":");
+    json_str(protocol);
+    printf("}\n");
+    if (cooperative)
+      error = rd_kafka_incremental_assign(rk, parts);
+    else
+      rd_kafka_assign(rk, parts);
+  } else {
+    int lost = err != RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS || rd_kafka_assignment_lost(rk);
+    if (!lost) commit_processed(rk, parts);
+    for (int i = 0; i < parts->cnt; i++)
+      if (parts->elems[i].partition < MAX_PARTITIONS) uncommitted[parts->elems[i].partition] = 0;
+    printf("{\"event\":\"revoked\",\"partitions\":");
+    json_partitions(parts);
+    printf(",\"lost\":%s}\n", lost ? "true" : "false");
+    if (cooperative)
+      error = rd_kafka_incremental_unassign(rk, parts);
+    else
+      rd_kafka_assign(rk, NULL);
+  }
+  if (error != NULL) {
+    printf("{\"event\":\"error\",\"error\":");
+    json_str(rd_kafka_error_string(error));
+    printf("}\n");
+    rd_kafka_error_destroy(error);
+  }
+}
+
+/* Has stdin ended? (Whatever it holds is read and ignored.) */
+static int stdin_ended(void) {
+  struct pollfd pfd = {.fd = 0, .events = POLLIN};
+  if (poll(&pfd, 1, 0) <= 0) return 0;
+  char buf[256];
+  return read(0, buf, sizeof buf) <= 0;
+}
+
+static int cmd_member(const char *topic, const char *group, int every) {
+  member_topic = topic;
+  for (int p = 0; p < MAX_PARTITIONS; p++) processed_to[p] = -1;
+  rd_kafka_conf_t *conf = base_conf();
+  set(conf, "group.id", group);
+  set(conf, "auto.offset.reset", "earliest");
+  set(conf, "enable.auto.commit", "false");
+  rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+  rd_kafka_t *rk = make(RD_KAFKA_CONSUMER, conf);
+  rd_kafka_poll_set_consumer(rk);
+  rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(rk, topics);
+  if (err) die("subscribe: %s", rd_kafka_err2str(err));
+  rd_kafka_topic_partition_list_destroy(topics);
+  long long deadline = now_ms() + timeout_ms;
+  int since_commit = 0;
+  while (!stdin_ended() && now_ms() < deadline) {
+    rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+    if (m == NULL) {
+      if (every > 0 && since_commit > 0) commit_processed(rk, NULL);
+      since_commit = 0;
+      continue;
+    }
+    if (m->err) {
+      printf("{\"event\":\"error\",\"error\":");
+      json_err(m->err, rd_kafka_message_errstr(m));
+      printf("}\n");
+    } else if (m->partition >= 0 && m->partition < MAX_PARTITIONS) {
+      print_message(m);
+      processed_to[m->partition] = m->offset + 1;
+      uncommitted[m->partition] = 1;
+      if (++since_commit == every) {
+        commit_processed(rk, NULL);
+        since_commit = 0;
+      }
+    }
+    rd_kafka_message_destroy(m);
+  }
+  err = rd_kafka_consumer_close(rk); /* gives every partition up: commits them */
+  if (err) die("close: %s", rd_kafka_err2str(err));
+  rd_kafka_destroy(rk);
+  printf("{\"event\":\"closed\"}\n");
+  return 0;
+}
+
 static int cmd_offsets(const char *topic, int32_t partition, int nts, char **tss) {
   rd_kafka_t *rk = consumer(NULL, 0);
   printf("{\"times\":[");
@@ -555,7 +700,7 @@ static int cmd_version(void) {
 
 static void usage(void) {
   die("usage: rdkafka_driver -b HOST:PORT [-X prop=value]... [-T timeout_ms] "
-      "metadata TOPIC | list-topics | produce TOPIC | consume TOPIC P[,P] OFFSET | group TOPIC GROUP COUNT | "
+      "metadata TOPIC | list-topics | produce TOPIC | consume TOPIC P[,P] OFFSET | group TOPIC GROUP COUNT | member TOPIC GROUP [EVERY] | "
       "offsets TOPIC PARTITION TS... | create-topic TOPIC N | delete-topic TOPIC | describe-config TOPIC NAME | alter-config TOPIC NAME VALUE");
 }
 
@@ -583,6 +728,7 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "produce") == 0 && n == 2) return cmd_produce(a[1]);
   if (strcmp(cmd, "consume") == 0 && n == 4) return cmd_consume(a[1], a[2], a[3]);
   if (strcmp(cmd, "group") == 0 && n == 4) return cmd_group(a[1], a[2], atoi(a[3]));
+  if (strcmp(cmd, "member") == 0 && (n == 3 || n == 4)) return cmd_member(a[1], a[2], n == 4 ? atoi(a[3]) : 20);
   if (strcmp(cmd, "offsets") == 0 && n >= 4) return cmd_offsets(a[1], (int32_t)atoi(a[2]), n - 3, a + 3);
   if (strcmp(cmd, "create-topic") == 0 && n == 3) return cmd_create_topic(a[1], atoi(a[2]));
   if (strcmp(cmd, "delete-topic") == 0 && n == 2) return cmd_delete_topic(a[1]);
