@@ -19,6 +19,8 @@ import { transactionConfigOf } from './coordinator/transaction/transaction-confi
 import { TransactionCoordinator } from './coordinator/transaction/transaction-coordinator.js';
 import { FetchManager } from './fetch/fetch-manager.js';
 import { GroupCoordinator } from './group/coordinator.js';
+import { groupConfigOf } from './group/group-config.js';
+import { shareGroupSettings } from './group/group-configs.js';
 import { ShareCoordinator } from './share/share-coordinator.js';
 import { ShareFetches } from './share/share-fetches.js';
 import type { Logger } from './logger.js';
@@ -210,12 +212,15 @@ export class Broker {
     });
     this.groups = GroupCoordinator.start({ config: this.config, logger: this.logger, topics: this.topics, shareState: this.shareCoordinator });
     this.transactions = this.startTransactions();
+    const shareBrokerDefaults = groupConfigOf(this.config);
     this.shareFetches = new ShareFetches({
       config,
       topics: this.topics,
       persister: this.shareCoordinator,
       // the group coordinator's share-group membership: a member that leaves releases its records
       membership: this.groups,
+      // the group's own share.* configs (group/group-configs.ts), read at every fetch
+      groupSettings: (groupId) => shareGroupSettings(this.topics.groupConfigs(groupId), shareBrokerDefaults),
       stableOffsets: this.producerStates,
       logs,
       logger: this.logger,

@@ -88,7 +88,8 @@ export type Fetches = Pick<FetchManager, 'fetch'>;
 export interface ShareFetches {
   readonly sessions: Pick<ShareFetchesImpl['sessions'], 'fetchContext' | 'acknowledgeContext'>;
   readonly partitions: Pick<ShareFetchesImpl['partitions'], 'fetch' | 'acknowledge' | 'releaseMember'>;
-  recordLockDurationMs(): number;
+  /** The lock duration of a group's acquired records (AcquisitionLockTimeoutMs). */
+  recordLockDurationMs(groupId: string): number;
   /** Ends the share sessions a connection opened when it closes, releasing their members' records. */
   watchConnection: ShareFetchesImpl['watchConnection'];
   /** Gives the record buffers of an answer back to storage once written. */

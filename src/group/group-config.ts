@@ -58,6 +58,16 @@ export interface GroupConfig {
   readonly shareSessionTimeoutMs: number;
   /** group.share.max.size: the most members a share group takes. */
   readonly shareMaxSize: number;
+  /** group.share.min/max.session.timeout.ms: the bounds of a group's share.session.timeout.ms. */
+  readonly shareMinSessionTimeoutMs: number;
+  readonly shareMaxSessionTimeoutMs: number;
+  /** group.share.min/max.heartbeat.interval.ms: the bounds of a group's share.heartbeat.interval.ms. */
+  readonly shareMinHeartbeatIntervalMs: number;
+  readonly shareMaxHeartbeatIntervalMs: number;
+  /** group.share.record.lock.duration.ms and its bounds (those of a group's share.record.lock.duration.ms). */
+  readonly shareRecordLockDurationMs: number;
+  readonly shareMinRecordLockDurationMs: number;
+  readonly shareMaxRecordLockDurationMs: number;
   /** group.consumer.min/max.session.timeout.ms: the bounds of a group's consumer.session.timeout.ms. */
   readonly consumerMinSessionTimeoutMs: number;
   readonly consumerMaxSessionTimeoutMs: number;
@@ -87,6 +97,13 @@ export function groupConfigOf(config: GroupConfigView): GroupConfig {
     shareHeartbeatIntervalMs: config.int('group.share.heartbeat.interval.ms'),
     shareSessionTimeoutMs: config.int('group.share.session.timeout.ms'),
     shareMaxSize: config.int('group.share.max.size'),
+    shareMinSessionTimeoutMs: config.int('group.share.min.session.timeout.ms'),
+    shareMaxSessionTimeoutMs: config.int('group.share.max.session.timeout.ms'),
+    shareMinHeartbeatIntervalMs: config.int('group.share.min.heartbeat.interval.ms'),
+    shareMaxHeartbeatIntervalMs: config.int('group.share.max.heartbeat.interval.ms'),
+    shareRecordLockDurationMs: config.int('group.share.record.lock.duration.ms'),
+    shareMinRecordLockDurationMs: config.int('group.share.min.record.lock.duration.ms'),
+    shareMaxRecordLockDurationMs: config.int('group.share.max.record.lock.duration.ms'),
     consumerMinSessionTimeoutMs: config.int('group.consumer.min.session.timeout.ms'),
     consumerMaxSessionTimeoutMs: config.int('group.consumer.max.session.timeout.ms'),
     consumerMinHeartbeatIntervalMs: config.int('group.consumer.min.heartbeat.interval.ms'),

@@ -75,6 +75,7 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
     this.share = new ShareGroups(this.store, {
       ...share,
       topics,
+      ...(groupConfigs === undefined ? {} : { groupConfigs }),
       otherGroupType: (groupId) => {
         if (this.consumer.get(groupId) !== undefined) return 'consumer';
         const classic = this.store.get(groupId);

@@ -52,7 +52,8 @@ import { ErrorCode, KafkaError } from '../../protocol/index.js';
 import type { ShareStatePersister } from '../share/share-state-api.js';
 import type { MemberLeftReason, SharePartitions } from '../share/share-membership.js';
 import { topicPartitionsEqual, type TopicPartitions } from './consumer/consumer-group-member.js';
-import type { TopicLookup } from './consumer-group-heartbeat.js';
+import type { GroupConfigLookup, TopicLookup } from './consumer-group-heartbeat.js';
+import { shareGroupTimeouts, type ConsumerGroupTimeouts } from './group-configs.js';
 import { metadataHashOf } from './consumer-group-log.js';
 import type { GroupStore } from './group-store.js';
 import { newShareGroupMember, reconcileShareMember, type ShareGroupMember } from './share/share-group-member.js';
@@ -113,6 +114,8 @@ export interface ShareGroupsDeps {
   readonly persister: ShareStatePersister | undefined;
   /** A member left or its session expired. */
   readonly memberLeft: (groupId: string, memberId: string, reason: MemberLeftReason) => void;
+  /** The configs set on a group (group-configs.ts: share.session.timeout.ms, share.heartbeat.interval.ms); empty when none. */
+  readonly groupConfigs?: GroupConfigLookup;
 }
 
 export function shareHeartbeatError(errorCode: number, errorMessage: string | null = null): ShareHeartbeatResult {
@@ -323,7 +326,7 @@ export class ShareGroups {
       errorMessage: null,
       memberId: next.memberId,
       memberEpoch: next.memberEpoch,
-      heartbeatIntervalMs: this.store.config.shareHeartbeatIntervalMs,
+      heartbeatIntervalMs: this.timeouts(group.groupId).heartbeatIntervalMs,
       assignment: joining || assignmentChanged ? { topicPartitions: assignmentOf(next.assignedPartitions) } : null,
     };
   }
@@ -413,8 +416,13 @@ export class ShareGroups {
     return [];
   }
 
+  /** The group's share.session.timeout.ms and share.heartbeat.interval.ms, else the broker's. */
+  private timeouts(groupId: string): ConsumerGroupTimeouts {
+    return shareGroupTimeouts(this.deps.groupConfigs?.(groupId) ?? {}, this.store.config);
+  }
+
   private scheduleSession(group: ShareGroup, memberId: string): void {
-    this.store.timer.schedule(sessionKey(group.groupId, memberId), this.store.config.shareSessionTimeoutMs, () => this.fence(group, memberId, 'session timeout'));
+    this.store.timer.schedule(sessionKey(group.groupId, memberId), this.timeouts(group.groupId).sessionTimeoutMs, () => this.fence(group, memberId, 'session timeout'));
   }
 
   /** Writes records no request waits for; a failure is logged (memory keeps the change). */

@@ -29,9 +29,9 @@ export const shareAcknowledgeHandler = defineHandler({
   async handle(ctx, req: Request): Promise<Response> {
     const { services, version } = ctx;
     const shares = services.shareFetches;
-    const lockMs = shares.recordLockDurationMs();
-    const fail = (errorCode: number, errorMessage: string | null): Response => ({ throttleTimeMs: 0, errorCode, errorMessage, acquisitionLockTimeoutMs: lockMs, responses: [], nodeEndpoints: [] });
     const groupId = req.groupId ?? '';
+    const lockMs = shares.recordLockDurationMs(groupId);
+    const fail = (errorCode: number, errorMessage: string | null): Response => ({ throttleTimeMs: 0, errorCode, errorMessage, acquisitionLockTimeoutMs: lockMs, responses: [], nodeEndpoints: [] });
     const memberId = req.memberId ?? '';
     if (groupId === '') return fail(ErrorCode.INVALID_GROUP_ID, 'The group id is empty');
     if (memberId === '') return fail(ErrorCode.INVALID_REQUEST, 'The member id is empty');

@@ -55,7 +55,7 @@ export interface ShareFetchesDeps {
    * member id; a member's leave does not end its share session: its closing acknowledgements follow it).
    */
   readonly membership: ShareMembership | undefined;
-  /** Per-group settings; the defaults until group configs (share.auto.offset.reset, share.isolation.level) exist. */
+  /** Per-group settings (group configs share.auto.offset.reset, share.isolation.level, share.record.lock.duration.ms); the defaults without. */
   readonly groupSettings?: (groupId: string) => ShareGroupSettings;
   readonly stableOffsets: StableOffsets;
   readonly logs: Pick<LogManager, 'releaseReadBuffers'>;
@@ -66,6 +66,7 @@ export class ShareFetches {
   readonly sessions: ShareSessionCache;
   readonly partitions: SharePartitionManager;
   private readonly config: SharePartitionConfig;
+  private readonly groupSettings: (groupId: string) => ShareGroupSettings;
   private readonly logs: Pick<LogManager, 'releaseReadBuffers'>;
   /** Connections whose close ends their sessions (watchConnection). */
   private readonly watched = new Set<number>();
@@ -76,6 +77,7 @@ export class ShareFetches {
     const maxSessions = deps.config.int('group.share.max.share.sessions');
     this.sessions = new ShareSessionCache(() => maxSessions);
     const groupSettings = deps.groupSettings ?? (() => DEFAULT_SHARE_GROUP_SETTINGS);
+    this.groupSettings = groupSettings;
     this.partitions = new SharePartitionManager({
       topics: deps.topics,
       persister: deps.persister,
@@ -100,8 +102,9 @@ export class ShareFetches {
     });
   }
 
-  recordLockDurationMs(): number {
-    return this.config.recordLockDurationMs;
+  /** The lock duration of a group's acquired records: its share.record.lock.duration.ms, else the broker's. */
+  recordLockDurationMs(groupId: string): number {
+    return this.groupSettings(groupId).recordLockDurationMs ?? this.config.recordLockDurationMs;
   }
 
   releaseRecords(records: readonly Buffer[]): void {

@@ -65,10 +65,12 @@ import {
 import type { ShareStatePersister } from './share-state-api.js';
 import type { ShareStateWrite } from './persister-state-batch.js';
 
-/** What the group says of its share-partitions (Kafka's group configs share.auto.offset.reset, share.isolation.level). */
+/** What the group says of its share-partitions (Kafka's group configs share.auto.offset.reset, share.isolation.level, share.record.lock.duration.ms). */
 export interface ShareGroupSettings {
   readonly autoOffsetReset: ShareAutoOffsetReset;
   readonly isolationLevel: ShareIsolationLevel;
+  /** The group's share.record.lock.duration.ms; the broker's group.share.record.lock.duration.ms when absent. */
+  readonly recordLockDurationMs?: number;
 }
 
 export interface SharePartitionManagerDeps {
@@ -285,7 +287,9 @@ export class SharePartitionManager {
     const leaderEpoch = slot.state.leaderEpoch;
     if (sp === undefined || !sp.canAcquireRecords()) return emptyAnswer(slot, leaderEpoch);
     const log = slot.state.log;
-    const readCommitted = this.deps.groupSettings(slot.groupId).isolationLevel === 'read_committed';
+    const settings = this.deps.groupSettings(slot.groupId);
+    const readCommitted = settings.isolationLevel === 'read_committed';
+    sp.setRecordLockDurationMs(settings.recordLockDurationMs);
     if (log.logStartOffset > sp.startOffset()) sp.updateLogStartOffset(log.logStartOffset);
     const fetchOffset = sp.nextFetchOffset();
     const maxOffset = readCommitted ? await this.deps.stableOffsets.lastStableOffset(log) : log.highWatermark;

@@ -198,6 +198,8 @@ export function initializeSharePartition(
 export class SharePartition {
   private readonly cachedState = new InFlightRecords();
   private findNextFetchOffset = false;
+  /** share.record.lock.duration.ms of the group (setRecordLockDurationMs); undefined: config.recordLockDurationMs. */
+  private groupLockDurationMs: number | undefined = undefined;
   private gapWindow: GapWindow | null = null;
   private spso: number;
   private speo: number;
@@ -395,8 +397,13 @@ export class SharePartition {
     return this.maybeFilterAborted(req, { acquiredRecords: result, count: acquiredCount });
   }
 
+  /** The group's share.record.lock.duration.ms for the records acquired (or renewed) from now on; undefined: the broker's. */
+  setRecordLockDurationMs(ms: number | undefined): void {
+    this.groupLockDurationMs = ms;
+  }
+
   private lockDeadline(): number {
-    return this.clock.now() + this.config.recordLockDurationMs;
+    return this.clock.now() + (this.groupLockDurationMs ?? this.config.recordLockDurationMs);
   }
 
   private lastOffsetAndMaxRecordsToAcquire(fetchOffset: number, maxFetchRecords: number, lastOffset: number): { lastOffset: number; maxRecords: number } {

@@ -306,7 +306,7 @@ describe('topic and broker configs', () => {
       ['illegal topic name', legacyAlter(raw, TOPIC, 'bad name', [{ name: 'retention.ms', value: '1' }]), ErrorCode.INVALID_TOPIC_EXCEPTION, /illegal/],
       ['tiered storage', incremental(raw, TOPIC, 'strict', [{ name: 'remote.storage.enable', configOperation: SET, value: 'true' }]), ErrorCode.INVALID_CONFIG, /Tiered storage/],
       ['unknown resource type', incremental(raw, 3, 'strict', [{ name: 'retention.ms', configOperation: SET, value: '1' }]), ErrorCode.INVALID_REQUEST, 'Unknown resource type 3'],
-      ['unknown group config', incremental(raw, 32, 'g', [{ name: 'share.session.timeout.ms', configOperation: SET, value: '45000' }]), ErrorCode.INVALID_CONFIG, 'Unknown group config name: share.session.timeout.ms'],
+      ['unknown group config', incremental(raw, 32, 'g', [{ name: 'streams.session.timeout.ms', configOperation: SET, value: '45000' }]), ErrorCode.INVALID_CONFIG, 'Unknown group config name: streams.session.timeout.ms'],
     ];
     for (const [what, result, errorCode, message] of cases) {
       const r = await result;
