@@ -394,6 +394,9 @@ export class Broker {
       get transactions() {
         return broker.transactions as TransactionCoordinator | undefined;
       },
+      get shares() {
+        return (broker.shareFetches as ShareFetches | undefined)?.partitions;
+      },
     };
   }
 

@@ -8,7 +8,9 @@
  * - The rest is read from the broker's state when scraped (collect callbacks): connections, requests in
  *   flight, waiting produce and fetch requests, partitions, the batch cache, file handles, consumer groups
  *   and their lag, consumer groups of the consumer protocol (KIP-848: their state and epochs, and the
- *   coordinator's counts of heartbeats, rebalances, fenced members and moved partitions), transactions (the coordinator's counts), client software, and Node's process metrics
+ *   coordinator's counts of heartbeats, rebalances, fenced members and moved partitions), share groups
+ *   (KIP-932: each share-partition's counts of records acquired, acknowledged, redelivered, archived and
+ *   of lock timeouts, and its records in flight), transactions (the coordinator's counts), client software, and Node's process metrics
  *   (prom-client's default collectors).
  * Per-partition and per-group families hold at most gregor.metrics.max.partitions series each (the first
  * ones by name); gregor_metrics_series_omitted says how many were left out.
@@ -23,6 +25,7 @@ import type { ConsumerGroupState } from '../group/consumer-group.js';
 import { GROUP_STATES } from '../group/group.js';
 import type { TopicManager } from '../metadata/topic-manager.js';
 import type { Session } from '../session.js';
+import type { SharePartitionStats } from '../share/share-partition-manager.js';
 import { METRIC_PREFIX as PREFIX, type LabelledCount, type RecordedStats, type TopicTraffic } from './recorded-stats.js';
 
 /** A connection as the metrics see it. */
@@ -47,6 +50,8 @@ export interface MetricsSources {
   readonly groups: Pick<GroupCoordinator, 'groupOverview' | 'consumerLag' | 'consumerGroupOverview' | 'consumerStats'> | undefined;
   readonly logs: Pick<LogManager, 'clusterId' | 'stats' | 'allLogs'> | undefined;
   readonly transactions: Pick<TransactionCoordinator, 'stats' | 'counts'> | undefined;
+  /** The share-partitions of share groups (share/share-partition-manager.ts); undefined while starting. */
+  readonly shares: { partitionStats(): Iterable<SharePartitionStats> } | undefined;
   /** Last stable offsets without I/O (produce/producer-state-manager.ts); undefined while starting. */
   readonly stableOffsets: { lastStableOffsetIfLoaded(log: PartitionLog): number | undefined } | undefined;
 }
@@ -356,6 +361,51 @@ export class BrokerMetrics {
       get: () => (self.sources.groups?.consumerStats.targetAssignmentTime ?? noAssignments).get(),
       reset: () => undefined,
     } as unknown as Metric);
+
+    // ---------------------------------------------------------------- share groups (KIP-932), per group and share-partition
+    const sharePartitions = (metric: string): ReadonlyArray<SharePartitionStats & { readonly topic: string }> => {
+      const names = new Map((self.sources.topics?.all() ?? []).map((t) => [t.topicId, t.name]));
+      const stats = [...(self.sources.shares?.partitionStats() ?? [])].flatMap((p) => {
+        const topic = names.get(p.topicId);
+        return topic === undefined ? [] : [{ ...p, topic }];
+      });
+      return self.limited(stats, metric, (p) => `${p.groupId}\u0000${p.topic}\u0000${String(p.partition).padStart(10, '0')}`);
+    };
+    const SHARE_LABELS = ['group', 'topic', 'partition'] as const;
+    const shareLabels = (p: SharePartitionStats & { readonly topic: string }) => ({ group: p.groupId, topic: p.topic, partition: String(p.partition) });
+    const shareCounter = (name: string, help: string, read: (c: SharePartitionStats['counts']) => number): void => {
+      new Counter({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames: SHARE_LABELS,
+        registers,
+        collect() {
+          this.reset();
+          for (const p of sharePartitions(name)) this.inc(shareLabels(p), read(p.counts));
+        },
+      });
+    };
+    shareCounter('share_group_records_acquired_total', 'Records acquired by members of a share group, per share-partition (each delivery counts).', (c) => c.acquired);
+    shareCounter('share_group_records_redelivered_total', 'Records acquired again (delivery count above 1: released, or their acquisition lock expired), per share-partition.', (c) => c.redelivered);
+    new Counter({
+      name: `${PREFIX}share_group_records_acknowledged_total`,
+      help: 'Records acknowledged by members of a share group (ShareFetch or ShareAcknowledge, counted once persisted), per share-partition and type: accept, release, reject.',
+      labelNames: [...SHARE_LABELS, 'type'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of sharePartitions('share_group_records_acknowledged_total')) {
+          this.inc({ ...shareLabels(p), type: 'accept' }, p.counts.accepted);
+          this.inc({ ...shareLabels(p), type: 'release' }, p.counts.released);
+          this.inc({ ...shareLabels(p), type: 'reject' }, p.counts.rejected);
+        }
+      },
+    });
+    shareCounter('share_group_records_archived_total', 'Records archived for good (rejected, at group.share.delivery.count.limit, or below the start offset), per share-partition.', (c) => c.archived);
+    shareCounter('share_group_lock_timeouts_total', 'Acquired records whose acquisition lock expired before they were acknowledged, per share-partition.', (c) => c.lockTimeouts);
+    groupGauge('share_group_records_in_flight', 'Records of a share-partition between its start and end offsets (acquired, available again, or acknowledged above the start offset).', [...SHARE_LABELS], (g) => {
+      for (const p of sharePartitions('share_group_records_in_flight')) g.set(shareLabels(p), p.inFlight);
+    });
 
     // ---------------------------------------------------------------- transactions
     new Gauge({

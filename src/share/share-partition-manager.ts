@@ -61,6 +61,7 @@ import {
   type ShareIsolationLevel,
   type SharePartition,
   type SharePartitionConfig,
+  type SharePartitionCounts,
 } from './share-partition.js';
 import type { ShareStatePersister } from './share-state-api.js';
 import type { ShareStateWrite } from './persister-state-batch.js';
@@ -116,6 +117,16 @@ export interface AcknowledgeOutcome {
   readonly errorMessage: string | null;
 }
 
+/** What the metrics read of a loaded share-partition. */
+export interface SharePartitionStats {
+  readonly groupId: string;
+  readonly topicId: string;
+  readonly partition: number;
+  readonly counts: Readonly<SharePartitionCounts>;
+  /** Records between the start and end offsets still to be delivered or acknowledged (numInFlightRecords). */
+  readonly inFlight: number;
+}
+
 /** A share-partition and what the manager keeps for it. */
 interface Slot {
   readonly groupId: string;
@@ -151,6 +162,14 @@ export class SharePartitionManager {
       slot.unsubscribe?.();
     }
     this.slots.clear();
+  }
+
+  /** Every loaded share-partition with its counts and records in flight (the metrics read them when scraped). */
+  *partitionStats(): Iterable<SharePartitionStats> {
+    for (const slot of this.slots.values()) {
+      if (slot.sp === undefined) continue;
+      yield { groupId: slot.groupId, topicId: slot.topicId, partition: slot.partition, counts: slot.sp.counts, inFlight: slot.sp.numInFlightRecords() };
+    }
   }
 
   /** The share-partition of a group, when loaded (for inspection). */

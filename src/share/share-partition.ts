@@ -130,6 +130,28 @@ export interface PendingStateUpdate {
   readonly write: ShareStateWrite | null;
   /** @internal the transitions to commit or roll back */
   readonly transitions: readonly Transition[];
+  /** @internal what the update counts once committed (SharePartitionCounts) */
+  readonly counts: Partial<Record<keyof SharePartitionCounts, number>>;
+}
+
+/**
+ * What a share-partition counts for the metrics, in records, since it was loaded: acquired (redelivered:
+ * acquired again, delivery count above 1), acknowledged by type (counted once persisted), archived (for
+ * good: rejected, at the delivery count limit, below the start offset), and acquisition locks that
+ * expired. Plain numbers, a few additions per fetch or acknowledgement.
+ */
+export interface SharePartitionCounts {
+  acquired: number;
+  redelivered: number;
+  accepted: number;
+  released: number;
+  rejected: number;
+  archived: number;
+  lockTimeouts: number;
+}
+
+function newCounts(): SharePartitionCounts {
+  return { acquired: 0, redelivered: 0, accepted: 0, released: 0, rejected: 0, archived: 0, lockTimeouts: 0 };
 }
 
 interface Transition {
@@ -198,6 +220,8 @@ export function initializeSharePartition(
 export class SharePartition {
   private readonly cachedState = new InFlightRecords();
   private findNextFetchOffset = false;
+  /** What this share-partition counted (the metrics read it). */
+  readonly counts: SharePartitionCounts = newCounts();
   /** share.record.lock.duration.ms of the group (setRecordLockDurationMs); undefined: config.recordLockDurationMs. */
   private groupLockDurationMs: number | undefined = undefined;
   private gapWindow: GapWindow | null = null;
@@ -321,6 +345,16 @@ export class SharePartition {
   // 3. acquire
 
   acquire(req: AcquireRequest): ShareAcquiredRecords {
+    const acquired = this.acquireRecords(req);
+    for (const r of acquired.acquiredRecords) {
+      const n = r.lastOffset - r.firstOffset + 1;
+      this.counts.acquired += n;
+      if (r.deliveryCount > 1) this.counts.redelivered += n;
+    }
+    return acquired;
+  }
+
+  private acquireRecords(req: AcquireRequest): ShareAcquiredRecords {
     const empty: ShareAcquiredRecords = { acquiredRecords: [], count: 0 };
     const recordLimit = req.acquireMode === 'record_limit';
     const firstBatch = req.batches[0];
@@ -576,7 +610,17 @@ export class SharePartition {
       this.completeTransitions(transitions, false);
       return { errorCode: err.code, errorMessage: err.message };
     }
-    return { errorCode: ErrorCode.NONE, update: this.pendingUpdate(transitions, stateBatches) };
+    const update = this.pendingUpdate(transitions, stateBatches);
+    const count = (type: number, n: number): void => {
+      const key = type === 1 ? 'accepted' : type === 2 ? 'released' : type === 3 ? 'rejected' : undefined;
+      if (key !== undefined) update.counts[key] = (update.counts[key] ?? 0) + n;
+    };
+    for (const ack of batches) {
+      const first = Math.max(ack.firstOffset, this.spso);
+      if (ack.acknowledgeTypes.length === 1) count(ack.acknowledgeTypes[0] as number, Math.max(0, ack.lastOffset - first + 1));
+      else for (let o = first; o <= ack.lastOffset; o++) count(acknowledgeTypeAt(ack, o), 1);
+    }
+    return { errorCode: ErrorCode.NONE, update };
   }
 
   private subMapForAcknowledgementBatch(ack: ShareAcknowledgementBatch): InFlightBatch[] {
@@ -733,7 +777,8 @@ export class SharePartition {
   }
 
   private pendingUpdate(transitions: Transition[], stateBatches: PersisterStateBatch[]): PendingStateUpdate {
-    return { write: stateBatches.length === 0 ? null : this.stateWrite(stateBatches), transitions };
+    const archived = stateBatches.reduce((n, b) => n + (b.deliveryState === RecordState.ARCHIVED ? b.lastOffset - b.firstOffset + 1 : 0), 0);
+    return { write: stateBatches.length === 0 ? null : this.stateWrite(stateBatches), transitions, counts: { archived } };
   }
 
   /**
@@ -742,7 +787,9 @@ export class SharePartition {
    */
   completeStateUpdate(update: PendingStateUpdate, persisted: boolean): void {
     this.completeTransitions(update.transitions, persisted);
-    if (persisted) this.maybeUpdateCachedStateAndOffsets();
+    if (!persisted) return;
+    for (const [key, n] of Object.entries(update.counts) as Array<[keyof SharePartitionCounts, number]>) this.counts[key] += n;
+    this.maybeUpdateCachedStateAndOffsets();
   }
 
   private completeTransitions(transitions: readonly Transition[], commit: boolean): void {
@@ -805,6 +852,8 @@ export class SharePartition {
   private expire(s: InFlightState, belowStart: boolean, first: number, last: number, out: PersisterStateBatch[]): void {
     if (!tryUpdateState(s, belowStart ? RecordState.ARCHIVED : RecordState.AVAILABLE, 'noop', this.config.maxDeliveryCount, EMPTY_MEMBER_ID)) return;
     s.lockExpiresAtMs = NO_LOCK;
+    this.counts.lockTimeouts += last - first + 1;
+    if (s.state === RecordState.ARCHIVED) this.counts.archived += last - first + 1;
     if (s.state === RecordState.AVAILABLE) this.findNextFetchOffset = true;
     out.push({ firstOffset: first, lastOffset: last, deliveryState: s.state, deliveryCount: s.deliveryCount });
   }

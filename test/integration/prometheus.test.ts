@@ -2,7 +2,7 @@
  * The metrics and the Grafana dashboard against a real Prometheus (Debian's `prometheus` package, which
  * .ci/run installs): a broker serves traffic that exercises every panel (several topics, a consumer group
  * that keeps up and one that lags, produce and metadata errors, long polls, acks=all produces, transactions
- * committed and aborted, a consumer-protocol group whose members keep joining and leaving) while
+ * committed and aborted, a consumer-protocol group whose members keep joining and leaving, a share group fetching and acknowledging) while
  * Prometheus scrapes it every second; then every query of every panel is evaluated through Prometheus's
  * HTTP API as Grafana would run it (template variables resolved from their label_values queries,
  * $__interval, $__rate_interval and $__range substituted) and must succeed with data. promtool checks the
@@ -162,7 +162,7 @@ class Traffic {
     await live.subscribe({ topic: 'orders', fromBeginning: true });
     await live.run({ autoCommitInterval: 200, eachMessage: async () => undefined });
 
-    this.loops.push(this.produceLoop(), this.errorLoop(), this.transactionLoop(), this.consumerProtocolLoop());
+    this.loops.push(this.produceLoop(), this.errorLoop(), this.transactionLoop(), this.consumerProtocolLoop(), this.shareGroupLoop());
   }
 
   private async produceLoop(): Promise<void> {
@@ -236,6 +236,52 @@ class Traffic {
         await beat(id, false);
         await c.request(schemas.consumerGroupHeartbeatRequest, schemas.consumerGroupHeartbeatResponse, 1, { groupId, memberId: id, memberEpoch: -1, topicPartitions: [] });
         members.delete(id);
+      }
+      round++;
+      await sleep(200);
+    }
+    c.close();
+  }
+
+  /**
+   * A share group (raw ShareFetch v1 in one share session) on orders: each fetch acknowledges what the
+   * last one acquired, mostly ACCEPT, every third round RELEASE (delivered again), every fifth REJECT.
+   */
+  private async shareGroupLoop(): Promise<void> {
+    const c = await RawClient.connect(this.broker.port, '127.0.0.1', 'kip932-member');
+    const topicId = this.broker.broker.topics.get('orders')!.topicId;
+    const memberId = randomBytes(16).toString('base64url');
+    let epoch = 0;
+    let acquired: Array<{ partition: number; firstOffset: bigint; lastOffset: bigint }> = [];
+    let round = 0;
+    while (this.running) {
+      const type = round % 5 === 4 ? 3 : round % 3 === 2 ? 2 : 1;
+      const res = await c.request(schemas.shareFetchRequest, schemas.shareFetchResponse, 1, {
+        groupId: 'share-group',
+        memberId,
+        shareSessionEpoch: epoch,
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        maxRecords: 100,
+        batchSize: 100,
+        topics: [
+          {
+            topicId,
+            partitions: [0, 1, 2].map((partitionIndex) => ({
+              partitionIndex,
+              acknowledgementBatches: acquired.filter((a) => a.partition === partitionIndex).map((a) => ({ firstOffset: a.firstOffset, lastOffset: a.lastOffset, acknowledgeTypes: [type] })),
+            })),
+          },
+        ],
+        forgottenTopicsData: [],
+      });
+      if (res.errorCode !== ErrorCode.NONE) {
+        epoch = 0;
+        acquired = [];
+      } else {
+        epoch++;
+        acquired = res.responses.flatMap((t) => t.partitions.flatMap((p) => p.acquiredRecords.map((a) => ({ partition: p.partitionIndex, firstOffset: a.firstOffset, lastOffset: a.lastOffset }))));
       }
       round++;
       await sleep(200);
