@@ -27,6 +27,7 @@ import type { MetricsRecorder } from './metrics/recorder.js';
 import type { ProducerIdManager } from './produce/producer-ids.js';
 import type { ProducerStateManager } from './produce/producer-state-manager.js';
 import type { ShareFetches as ShareFetchesImpl } from './share/share-fetches.js';
+import type { ShareStatePersister } from './share/share-state-api.js';
 
 export type { ConfigView } from './config/broker-config.js';
 
@@ -60,6 +61,7 @@ export type Groups = Pick<
   | 'describeConsumerGroups'
   | 'shareGroupHeartbeat'
   | 'describeShareGroups'
+  | 'shareGroupInitializedTopics'
   | 'leave'
   | 'commitOffsets'
   | 'commitTransactionalOffsets'
@@ -88,6 +90,8 @@ export type Fetches = Pick<FetchManager, 'fetch'>;
 export interface ShareFetches {
   readonly sessions: Pick<ShareFetchesImpl['sessions'], 'fetchContext' | 'acknowledgeContext'>;
   readonly partitions: Pick<ShareFetchesImpl['partitions'], 'fetch' | 'acknowledge' | 'releaseMember'>;
+  /** The share coordinator's start offsets (ReadShareGroupStateSummary), for DescribeShareGroupOffsets. */
+  readonly persister: Pick<ShareStatePersister, 'readSummary'>;
   /** The lock duration of a group's acquired records (AcquisitionLockTimeoutMs). */
   recordLockDurationMs(groupId: string): number;
   /** Ends the share sessions a connection opened when it closes, releasing their members' records. */

@@ -266,6 +266,17 @@ export class GroupCoordinator implements ShareMembership {
     });
   }
 
+  /**
+   * DescribeShareGroupOffsets: the share group's initialized share-partitions by topic, or its error
+   * (INVALID_GROUP_ID for "", GROUP_ID_NOT_FOUND for no share group of that id, the coordinator's own).
+   */
+  shareGroupInitializedTopics(groupId: string): Array<{ topicId: string; topicName: string; partitions: number[] }> | KafkaError {
+    if (groupId === '') return new KafkaError(ErrorCode.INVALID_GROUP_ID);
+    const error = this.unavailable(groupId, false);
+    if (error !== undefined) return new KafkaError(error);
+    return this.shardOf(groupId).share.initializedTopics(groupId);
+  }
+
   isMember(groupId: string, memberId: string): boolean {
     return this.assignedPartitions(groupId, memberId) !== undefined;
   }

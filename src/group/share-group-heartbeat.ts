@@ -201,6 +201,15 @@ export class ShareGroups {
     return { groupState: group.state, groupEpoch: group.groupEpoch, assignmentEpoch: group.assignmentEpoch, assignorName: SIMPLE_ASSIGNOR_NAME, members };
   }
 
+  /** The share-partitions whose state is initialized, by topic (DescribeShareGroupOffsets of all topics). */
+  initializedTopics(groupId: string): Array<{ topicId: string; topicName: string; partitions: number[] }> | KafkaError {
+    const group = this.groups.get(groupId);
+    if (group === undefined) {
+      return new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, this.deps.otherGroupType(groupId) === undefined ? `Group ${groupId} not found.` : `Group ${groupId} is not a share group.`);
+    }
+    return [...group.initialized].map(([topicId, t]) => ({ topicId, topicName: t.topicName, partitions: [...t.partitions].sort((a, b) => a - b) }));
+  }
+
   /**
    * DeleteGroups of a share group: NON_EMPTY_GROUP while it has members; else the state of its
    * share-partitions is deleted at the share coordinator first (its error, if any, is the answer and

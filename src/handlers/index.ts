@@ -70,6 +70,7 @@ registerHandlers([
   lazy(ApiKey.ConsumerGroupDescribe, async () => (await import('./consumer-group-describe.js')).consumerGroupDescribeHandler),
   lazy(ApiKey.ShareGroupHeartbeat, async () => (await import('./share-group-heartbeat.js')).shareGroupHeartbeatHandler),
   lazy(ApiKey.ShareGroupDescribe, async () => (await import('./share-group-describe.js')).shareGroupDescribeHandler),
+  lazy(ApiKey.DescribeShareGroupOffsets, async () => (await import('./describe-share-group-offsets.js')).describeShareGroupOffsetsHandler),
   lazy(ApiKey.ShareFetch, async () => (await import('./share-fetch.js')).shareFetchHandler),
   lazy(ApiKey.ShareAcknowledge, async () => (await import('./share-acknowledge.js')).shareAcknowledgeHandler),
   lazy(ApiKey.DescribeTopicPartitions, async () => (await import('./describe-topic-partitions.js')).describeTopicPartitionsHandler),

@@ -66,6 +66,8 @@ export class ShareFetches {
   readonly sessions: ShareSessionCache;
   readonly partitions: SharePartitionManager;
   private readonly config: SharePartitionConfig;
+  /** The share coordinator's state (the admin APIs read its summaries). */
+  readonly persister: ShareStatePersister;
   private readonly groupSettings: (groupId: string) => ShareGroupSettings;
   private readonly logs: Pick<LogManager, 'releaseReadBuffers'>;
   /** Connections whose close ends their sessions (watchConnection). */
@@ -73,6 +75,7 @@ export class ShareFetches {
 
   constructor(deps: ShareFetchesDeps) {
     this.config = sharePartitionConfigOf(deps.config);
+    this.persister = deps.persister;
     this.logs = deps.logs;
     const maxSessions = deps.config.int('group.share.max.share.sessions');
     this.sessions = new ShareSessionCache(() => maxSessions);
