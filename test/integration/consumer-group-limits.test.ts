@@ -251,7 +251,18 @@ describe('group configs (GROUP resources)', () => {
     let c = await client();
     const fresh = await describeGroupConfigs(c, 'gc-any');
     expect(fresh.errorCode).toBe(ErrorCode.NONE);
-    expect(fresh.configs.map((e) => [e.name, e.value, e.configSource, e.readOnly])).toEqual([
+    // the share groups' configs (KIP-932) follow the consumer groups' ones
+    expect(fresh.configs.map((e) => e.name)).toEqual([
+      'consumer.session.timeout.ms',
+      'consumer.heartbeat.interval.ms',
+      'share.session.timeout.ms',
+      'share.heartbeat.interval.ms',
+      'share.record.lock.duration.ms',
+      'share.auto.offset.reset',
+      'share.isolation.level',
+    ]);
+    const consumerConfigs = (configs: typeof fresh.configs) => configs.filter((e) => e.name.startsWith('consumer.'));
+    expect(consumerConfigs(fresh.configs).map((e) => [e.name, e.value, e.configSource, e.readOnly])).toEqual([
       ['consumer.session.timeout.ms', '3000', 5, false],
       ['consumer.heartbeat.interval.ms', '500', 5, false],
     ]);
@@ -260,7 +271,7 @@ describe('group configs (GROUP resources)', () => {
     // validate_only changes nothing
     expect(await alterGroup(c, 'gc-kept', [{ name: 'consumer.heartbeat.interval.ms', configOperation: SET, value: '900' }], true)).toMatchObject({ errorCode: ErrorCode.NONE });
     const set = await describeGroupConfigs(c, 'gc-kept');
-    expect(set.configs.map((e) => [e.name, e.value, e.configSource])).toEqual([
+    expect(consumerConfigs(set.configs).map((e) => [e.name, e.value, e.configSource])).toEqual([
       ['consumer.session.timeout.ms', '20000', 8],
       ['consumer.heartbeat.interval.ms', '500', 5],
     ]);
@@ -271,7 +282,7 @@ describe('group configs (GROUP resources)', () => {
     clients.splice(0);
     c = await client();
     const after = await describeGroupConfigs(c, 'gc-kept');
-    expect(after.configs.map((e) => [e.name, e.value, e.configSource])).toEqual([
+    expect(consumerConfigs(after.configs).map((e) => [e.name, e.value, e.configSource])).toEqual([
       ['consumer.session.timeout.ms', '20000', 8],
       ['consumer.heartbeat.interval.ms', '500', 5],
     ]);
@@ -283,7 +294,7 @@ describe('group configs (GROUP resources)', () => {
   it('refuses what Kafka refuses, with its errors and words', async () => {
     const c = await client();
     const cases: Array<[string, Array<{ name: string; configOperation: number; value: string | null }>, number, string]> = [
-      ['gc-bad', [{ name: 'share.session.timeout.ms', configOperation: SET, value: '45000' }], ErrorCode.INVALID_CONFIG, 'Unknown group config name: share.session.timeout.ms'],
+      ['gc-bad', [{ name: 'streams.session.timeout.ms', configOperation: SET, value: '45000' }], ErrorCode.INVALID_CONFIG, 'Unknown group config name: streams.session.timeout.ms'],
       ['gc-bad', [{ name: 'consumer.session.timeout.ms', configOperation: SET, value: 'soon' }], ErrorCode.INVALID_CONFIG, 'Invalid value soon for configuration consumer.session.timeout.ms: Not a number of type INT'],
       ['gc-bad', [{ name: 'consumer.session.timeout.ms', configOperation: SET, value: '0' }], ErrorCode.INVALID_CONFIG, 'Invalid value 0 for configuration consumer.session.timeout.ms: Value must be at least 1'],
       ['gc-bad', [{ name: 'consumer.heartbeat.interval.ms', configOperation: SET, value: '50' }], ErrorCode.INVALID_CONFIG, 'consumer.heartbeat.interval.ms must be greater than or equal to group.consumer.min.heartbeat.interval.ms'],
@@ -297,7 +308,7 @@ describe('group configs (GROUP resources)', () => {
     for (const [groupId, configs, errorCode, message] of cases) {
       expect(await alterGroup(c, groupId, configs), JSON.stringify(configs)).toMatchObject({ errorCode, errorMessage: message });
     }
-    expect((await describeGroupConfigs(c, 'gc-bad')).configs.map((e) => e.configSource)).toEqual([5, 5]);
+    expect((await describeGroupConfigs(c, 'gc-bad')).configs.map((e) => e.configSource)).toEqual([5, 5, 5, 5, 5, 5, 5]);
     expect(await describeGroupConfigs(c, '')).toMatchObject({ errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Group name must not be empty' });
   });
 
