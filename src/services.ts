@@ -90,8 +90,8 @@ export type Fetches = Pick<FetchManager, 'fetch'>;
 export interface ShareFetches {
   readonly sessions: Pick<ShareFetchesImpl['sessions'], 'fetchContext' | 'acknowledgeContext'>;
   readonly partitions: Pick<ShareFetchesImpl['partitions'], 'fetch' | 'acknowledge' | 'releaseMember'>;
-  /** The share coordinator's start offsets (ReadShareGroupStateSummary), for DescribeShareGroupOffsets. */
-  readonly persister: Pick<ShareStatePersister, 'readSummary'>;
+  /** The share coordinator's state (start offsets, delivery states), for DescribeShareGroupOffsets. */
+  readonly persister: Pick<ShareStatePersister, 'readSummary' | 'read'>;
   /** The lock duration of a group's acquired records (AcquisitionLockTimeoutMs). */
   recordLockDurationMs(groupId: string): number;
   /** Ends the share sessions a connection opened when it closes, releasing their members' records. */

@@ -10,11 +10,13 @@
  * GROUP_ID_NOT_FOUND for no share group of that id (another group type
  * included), COORDINATOR_LOAD_IN_PROGRESS / COORDINATOR_NOT_AVAILABLE from
  * the group coordinator. The leader epoch is the partition's.
- * Version notes: v1 adds each partition's Lag (KIP-1226); Gregor answers -1
- * (unknown): the state summary does not carry the records already delivered
- * above the start offset.
+ * Version notes: v1 adds each partition's Lag (KIP-1226): the high watermark
+ * less the start offset less the records above it already delivered for good
+ * (acknowledged or archived), from the share coordinator's state; -1 for a
+ * share-partition with no start offset yet.
  */
 import { apiByKey, ApiKey, ErrorCode, KafkaError, schemas, type MessageValue } from '../../protocol/index.js';
+import { RecordState } from '../share/record-state.js';
 import { defineHandler } from './handler.js';
 
 type Response = MessageValue<typeof schemas.describeShareGroupOffsetsResponse>;
@@ -65,13 +67,27 @@ export const describeShareGroupOffsetsHandler = defineHandler({
         }
         known.push({ topicName: t.topicName, topicId: topic.topicId, partitions: t.partitions, leaderEpoch: (p) => topic.partitions[p]?.leaderEpoch ?? -1 });
       }
-      const summary =
-        known.length === 0
-          ? { topics: [] }
-          : await services.shareFetches.persister.readSummary({
-              groupId: g.groupId,
-              topics: known.map((t) => ({ topicId: t.topicId, partitions: t.partitions.map((partition) => ({ partition, leaderEpoch: -1 })) })),
-            });
+      const request = {
+        groupId: g.groupId,
+        topics: known.map((t) => ({ topicId: t.topicId, partitions: t.partitions.map((partition) => ({ partition, leaderEpoch: -1 })) })),
+      };
+      const summary = known.length === 0 ? { topics: [] } : await services.shareFetches.persister.readSummary(request);
+      // v1's lag needs the delivery states too
+      const states = known.length === 0 || ctx.version < 1 ? undefined : await services.shareFetches.persister.read(request);
+      const lagOf = (topicId: string, partition: number, startOffset: number): bigint => {
+        const state = states?.topics.find((s) => s.topicId === topicId)?.partitions.find((x) => x.partition === partition);
+        const log = services.topics.getById(topicId)?.partitions[partition]?.log;
+        if (startOffset < 0 || state === undefined || state.errorCode !== ErrorCode.NONE || log === undefined) return -1n;
+        const hw = log.highWatermark;
+        let complete = 0;
+        for (const b of state.stateBatches ?? []) {
+          if (b.deliveryState !== RecordState.ACKNOWLEDGED && b.deliveryState !== RecordState.ARCHIVED) continue;
+          const first = Math.max(b.firstOffset, startOffset);
+          const last = Math.min(b.lastOffset, hw - 1);
+          if (last >= first) complete += last - first + 1;
+        }
+        return BigInt(Math.max(0, hw - startOffset - complete));
+      };
       for (const t of known) {
         const answered = summary.topics.find((s) => s.topicId === t.topicId);
         topics.push({
@@ -85,7 +101,8 @@ export const describeShareGroupOffsetsHandler = defineHandler({
             if (p === undefined || p.errorCode !== ErrorCode.NONE) {
               return { partitionIndex, startOffset: -1n, leaderEpoch: -1, lag: -1n, errorCode: p?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR, errorMessage: p?.errorMessage ?? null };
             }
-            return { partitionIndex, startOffset: BigInt(p.startOffset ?? -1), leaderEpoch: t.leaderEpoch(partitionIndex), lag: -1n, errorCode: ErrorCode.NONE, errorMessage: null };
+            const startOffset = p.startOffset ?? -1;
+            return { partitionIndex, startOffset: BigInt(startOffset), leaderEpoch: t.leaderEpoch(partitionIndex), lag: lagOf(t.topicId, partitionIndex, startOffset), errorCode: ErrorCode.NONE, errorMessage: null };
           }),
         });
       }

@@ -114,11 +114,15 @@ describe('DescribeShareGroupOffsets', () => {
     expect(next.responses[0]!.partitions[0]!.acquiredRecords.map((a) => [a.firstOffset, a.lastOffset])).toEqual([[3n, 3n]]);
     expect((await fetch(4, [{ firstOffset: 3n, lastOffset: 3n, acknowledgeTypes: [ACCEPT] }])).responses[0]!.partitions[0]!.errorCode).toBe(ErrorCode.NONE);
 
-    // v1, every initialized share-partition (null topics): partition 0 moved to 3, partition 1 not started
+    // two records nobody fetched yet
+    await log.append(buildUncompressedBatch([{ key: null, value: Buffer.from('r4') }, { key: null, value: Buffer.from('r5') }]), { leaderEpoch: 0 });
+
+    // v1, every initialized share-partition (null topics): partition 0 moved to 3 with 3 accepted above it
+    // (lag: high watermark 6 - start 3 - 1 delivered), partition 1 not started (lag unknown)
     res = await describeOffsets(1, [{ groupId: GROUP, topics: null }]);
     expect(res.groups[0]!.errorCode).toBe(ErrorCode.NONE);
-    expect(res.groups[0]!.topics.map((t) => [t.topicName, t.topicId, t.partitions.map((p) => [p.partitionIndex, p.startOffset, p.errorCode])])).toEqual([
-      [TOPIC, topicId, [[0, 3n, ErrorCode.NONE], [1, -1n, ErrorCode.NONE]]],
+    expect(res.groups[0]!.topics.map((t) => [t.topicName, t.topicId, t.partitions.map((p) => [p.partitionIndex, p.startOffset, p.lag, p.errorCode])])).toEqual([
+      [TOPIC, topicId, [[0, 3n, 2n, ErrorCode.NONE], [1, -1n, -1n, ErrorCode.NONE]]],
     ]);
   });
 
