@@ -17,7 +17,7 @@
  *     "groupConfigs": { "orders-app": { "consumer.session.timeout.ms": "50000" } } }
  * (deletingTopics: topics whose deletion is durable but whose partition directories may not all be renamed
  * to `-delete` yet, kept until they are; brokerConfigs: "" = the cluster-wide defaults, "<node id>" = one
- * broker's own; groupConfigs: the configs of consumer groups, by group id (IncrementalAlterConfigs on a
+ * broker's own; groupConfigs: the configs of consumer and share groups, by group id (IncrementalAlterConfigs on a
  * GROUP resource). All optional and added after the first release of version 1: readers that ignore unknown
  * fields skip them.)
  * Every change rewrites the whole file atomically, through the storage's file
