@@ -40,7 +40,8 @@
  * The structs are "data" messages, not APIs: they use the schema language
  * with apiKey -1 (the codec ignores apiKey and kind).
  */
-import { decode, encode, message, ProtocolError, Writer, type MessageDef, type MessageValue } from '../../protocol/index.js';
+import { message, ProtocolError } from '../../protocol/index.js';
+import { decodeVersioned, encodeVersioned, expectValueVersion } from '../coordinator/versioned-record.js';
 
 /** Kafka's record types (CoordinatorRecordType) of the consumer-group records. */
 export const ConsumerGroupRecordType = {
@@ -384,26 +385,8 @@ export function isConsumerGroupRecord<R extends { readonly type: string }>(recor
 
 // ---- bytes
 
-function versioned<M extends MessageDef>(def: M, version: number, value: MessageValue<M>): Buffer {
-  const body = encode(def, version, value);
-  const out = Writer.alloc(2 + body.length);
-  out.int16(version);
-  out.raw(body);
-  return out.buf;
-}
 
-/** The struct after the int16 (trailing bytes are ignored, as Kafka does). */
-function decodeAfterVersion<M extends MessageDef>(def: M, version: number, buf: Buffer): MessageValue<M> {
-  return decode(def, version, buf, 2);
-}
 
-/** The value's version, refused unless it is one Kafka 4.3 reads. */
-function valueVersion(buf: Buffer, what: string): number {
-  if (buf.length < 2) throw new ProtocolError(`${what} value shorter than its version`);
-  const version = buf.readInt16BE(0);
-  if (version !== CONSUMER_GROUP_VALUE_VERSION) throw new ProtocolError(`unknown ${what} value version ${version}`);
-  return version;
-}
 
 /** Key and value bytes of a consumer-group record (value null: a tombstone). */
 export function serializeConsumerGroupRecord(record: ConsumerGroupRecord): { key: Buffer; value: Buffer | null } {
@@ -411,16 +394,16 @@ export function serializeConsumerGroupRecord(record: ConsumerGroupRecord): { key
   switch (record.type) {
     case 'consumer-group-metadata':
       return {
-        key: versioned(metadataKeySchema, ConsumerGroupRecordType.Metadata, { groupId: record.group }),
-        value: record.value === null ? null : versioned(metadataValueSchema, V, { epoch: record.value.epoch, metadataHash: record.value.metadataHash }),
+        key: encodeVersioned(metadataKeySchema, ConsumerGroupRecordType.Metadata, { groupId: record.group }),
+        value: record.value === null ? null : encodeVersioned(metadataValueSchema, V, { epoch: record.value.epoch, metadataHash: record.value.metadataHash }),
       };
     case 'consumer-group-partition-metadata':
       return {
-        key: versioned(partitionMetadataKeySchema, ConsumerGroupRecordType.PartitionMetadata, { groupId: record.group }),
+        key: encodeVersioned(partitionMetadataKeySchema, ConsumerGroupRecordType.PartitionMetadata, { groupId: record.group }),
         value:
           record.value === null
             ? null
-            : versioned(partitionMetadataValueSchema, V, {
+            : encodeVersioned(partitionMetadataValueSchema, V, {
                 topics: record.value.topics.map((t) => ({
                   topicId: t.topicId,
                   topicName: t.topicName,
@@ -432,11 +415,11 @@ export function serializeConsumerGroupRecord(record: ConsumerGroupRecord): { key
     case 'consumer-group-member-metadata': {
       const v = record.value;
       return {
-        key: versioned(memberMetadataKeySchema, ConsumerGroupRecordType.MemberMetadata, { groupId: record.group, memberId: record.memberId }),
+        key: encodeVersioned(memberMetadataKeySchema, ConsumerGroupRecordType.MemberMetadata, { groupId: record.group, memberId: record.memberId }),
         value:
           v === null
             ? null
-            : versioned(memberMetadataValueSchema, V, {
+            : encodeVersioned(memberMetadataValueSchema, V, {
                 instanceId: v.instanceId,
                 rackId: v.rackId,
                 clientId: v.clientId,
@@ -457,28 +440,28 @@ export function serializeConsumerGroupRecord(record: ConsumerGroupRecord): { key
     }
     case 'consumer-group-target-assignment-metadata':
       return {
-        key: versioned(targetAssignmentMetadataKeySchema, ConsumerGroupRecordType.TargetAssignmentMetadata, { groupId: record.group }),
+        key: encodeVersioned(targetAssignmentMetadataKeySchema, ConsumerGroupRecordType.TargetAssignmentMetadata, { groupId: record.group }),
         value:
           record.value === null
             ? null
-            : versioned(targetAssignmentMetadataValueSchema, V, {
+            : encodeVersioned(targetAssignmentMetadataValueSchema, V, {
                 assignmentEpoch: record.value.assignmentEpoch,
                 assignmentTimestamp: BigInt(record.value.assignmentTimestamp),
               }),
       };
     case 'consumer-group-target-assignment-member':
       return {
-        key: versioned(targetAssignmentMemberKeySchema, ConsumerGroupRecordType.TargetAssignmentMember, { groupId: record.group, memberId: record.memberId }),
-        value: record.value === null ? null : versioned(targetAssignmentMemberValueSchema, V, { topicPartitions: record.value.topicPartitions.map(topicIdPartitions) }),
+        key: encodeVersioned(targetAssignmentMemberKeySchema, ConsumerGroupRecordType.TargetAssignmentMember, { groupId: record.group, memberId: record.memberId }),
+        value: record.value === null ? null : encodeVersioned(targetAssignmentMemberValueSchema, V, { topicPartitions: record.value.topicPartitions.map(topicIdPartitions) }),
       };
     case 'consumer-group-current-member-assignment': {
       const v = record.value;
       return {
-        key: versioned(currentMemberAssignmentKeySchema, ConsumerGroupRecordType.CurrentMemberAssignment, { groupId: record.group, memberId: record.memberId }),
+        key: encodeVersioned(currentMemberAssignmentKeySchema, ConsumerGroupRecordType.CurrentMemberAssignment, { groupId: record.group, memberId: record.memberId }),
         value:
           v === null
             ? null
-            : versioned(currentMemberAssignmentValueSchema, V, {
+            : encodeVersioned(currentMemberAssignmentValueSchema, V, {
                 memberEpoch: v.memberEpoch,
                 previousMemberEpoch: v.previousMemberEpoch,
                 state: v.state,
@@ -489,11 +472,11 @@ export function serializeConsumerGroupRecord(record: ConsumerGroupRecord): { key
     }
     case 'consumer-group-regular-expression':
       return {
-        key: versioned(regularExpressionKeySchema, ConsumerGroupRecordType.RegularExpression, { groupId: record.group, regularExpression: record.regularExpression }),
+        key: encodeVersioned(regularExpressionKeySchema, ConsumerGroupRecordType.RegularExpression, { groupId: record.group, regularExpression: record.regularExpression }),
         value:
           record.value === null
             ? null
-            : versioned(regularExpressionValueSchema, V, {
+            : encodeVersioned(regularExpressionValueSchema, V, {
                 topics: [...record.value.topics],
                 version: BigInt(record.value.version),
                 timestamp: BigInt(record.value.timestamp),
@@ -520,21 +503,21 @@ function assignedTopicPartitionsOut(t: AssignedTopicPartitions): { topicId: stri
 export function parseConsumerGroupRecord(type: number, key: Buffer, value: Buffer | null): ConsumerGroupRecord | undefined {
   switch (type) {
     case ConsumerGroupRecordType.Metadata: {
-      const k = decodeAfterVersion(metadataKeySchema, type, key);
+      const k = decodeVersioned(metadataKeySchema, type, key);
       if (value === null) return { type: 'consumer-group-metadata', group: k.groupId, value: null };
-      const v = decodeAfterVersion(metadataValueSchema, valueVersion(value, 'consumer group metadata'), value);
+      const v = decodeVersioned(metadataValueSchema, expectValueVersion(value, 'consumer group metadata', CONSUMER_GROUP_VALUE_VERSION), value);
       return { type: 'consumer-group-metadata', group: k.groupId, value: { epoch: v.epoch, metadataHash: v.metadataHash } };
     }
     case ConsumerGroupRecordType.PartitionMetadata: {
-      const k = decodeAfterVersion(partitionMetadataKeySchema, type, key);
+      const k = decodeVersioned(partitionMetadataKeySchema, type, key);
       if (value === null) return { type: 'consumer-group-partition-metadata', group: k.groupId, value: null };
-      const v = decodeAfterVersion(partitionMetadataValueSchema, valueVersion(value, 'consumer group partition metadata'), value);
+      const v = decodeVersioned(partitionMetadataValueSchema, expectValueVersion(value, 'consumer group partition metadata', CONSUMER_GROUP_VALUE_VERSION), value);
       return { type: 'consumer-group-partition-metadata', group: k.groupId, value: { topics: v.topics } };
     }
     case ConsumerGroupRecordType.MemberMetadata: {
-      const k = decodeAfterVersion(memberMetadataKeySchema, type, key);
+      const k = decodeVersioned(memberMetadataKeySchema, type, key);
       if (value === null) return { type: 'consumer-group-member-metadata', group: k.groupId, memberId: k.memberId, value: null };
-      const v = decodeAfterVersion(memberMetadataValueSchema, valueVersion(value, 'consumer group member metadata'), value);
+      const v = decodeVersioned(memberMetadataValueSchema, expectValueVersion(value, 'consumer group member metadata', CONSUMER_GROUP_VALUE_VERSION), value);
       const classic = v.classicMemberMetadata;
       return {
         type: 'consumer-group-member-metadata',
@@ -561,9 +544,9 @@ export function parseConsumerGroupRecord(type: number, key: Buffer, value: Buffe
       };
     }
     case ConsumerGroupRecordType.TargetAssignmentMetadata: {
-      const k = decodeAfterVersion(targetAssignmentMetadataKeySchema, type, key);
+      const k = decodeVersioned(targetAssignmentMetadataKeySchema, type, key);
       if (value === null) return { type: 'consumer-group-target-assignment-metadata', group: k.groupId, value: null };
-      const v = decodeAfterVersion(targetAssignmentMetadataValueSchema, valueVersion(value, 'consumer group target assignment metadata'), value);
+      const v = decodeVersioned(targetAssignmentMetadataValueSchema, expectValueVersion(value, 'consumer group target assignment metadata', CONSUMER_GROUP_VALUE_VERSION), value);
       return {
         type: 'consumer-group-target-assignment-metadata',
         group: k.groupId,
@@ -571,15 +554,15 @@ export function parseConsumerGroupRecord(type: number, key: Buffer, value: Buffe
       };
     }
     case ConsumerGroupRecordType.TargetAssignmentMember: {
-      const k = decodeAfterVersion(targetAssignmentMemberKeySchema, type, key);
+      const k = decodeVersioned(targetAssignmentMemberKeySchema, type, key);
       if (value === null) return { type: 'consumer-group-target-assignment-member', group: k.groupId, memberId: k.memberId, value: null };
-      const v = decodeAfterVersion(targetAssignmentMemberValueSchema, valueVersion(value, 'consumer group target assignment member'), value);
+      const v = decodeVersioned(targetAssignmentMemberValueSchema, expectValueVersion(value, 'consumer group target assignment member', CONSUMER_GROUP_VALUE_VERSION), value);
       return { type: 'consumer-group-target-assignment-member', group: k.groupId, memberId: k.memberId, value: { topicPartitions: v.topicPartitions } };
     }
     case ConsumerGroupRecordType.CurrentMemberAssignment: {
-      const k = decodeAfterVersion(currentMemberAssignmentKeySchema, type, key);
+      const k = decodeVersioned(currentMemberAssignmentKeySchema, type, key);
       if (value === null) return { type: 'consumer-group-current-member-assignment', group: k.groupId, memberId: k.memberId, value: null };
-      const v = decodeAfterVersion(currentMemberAssignmentValueSchema, valueVersion(value, 'consumer group current member assignment'), value);
+      const v = decodeVersioned(currentMemberAssignmentValueSchema, expectValueVersion(value, 'consumer group current member assignment', CONSUMER_GROUP_VALUE_VERSION), value);
       return {
         type: 'consumer-group-current-member-assignment',
         group: k.groupId,
@@ -594,9 +577,9 @@ export function parseConsumerGroupRecord(type: number, key: Buffer, value: Buffe
       };
     }
     case ConsumerGroupRecordType.RegularExpression: {
-      const k = decodeAfterVersion(regularExpressionKeySchema, type, key);
+      const k = decodeVersioned(regularExpressionKeySchema, type, key);
       if (value === null) return { type: 'consumer-group-regular-expression', group: k.groupId, regularExpression: k.regularExpression, value: null };
-      const v = decodeAfterVersion(regularExpressionValueSchema, valueVersion(value, 'consumer group regular expression'), value);
+      const v = decodeVersioned(regularExpressionValueSchema, expectValueVersion(value, 'consumer group regular expression', CONSUMER_GROUP_VALUE_VERSION), value);
       return {
         type: 'consumer-group-regular-expression',
         group: k.groupId,

@@ -12,7 +12,8 @@
  * The structs are "data" messages, not APIs: they use the schema language
  * with apiKey -1 (the codec ignores apiKey and kind).
  */
-import { decode, encode, ProtocolError, Writer, type MessageDef, type MessageValue, message } from '../../protocol/index.js';
+import { ProtocolError, message } from '../../protocol/index.js';
+import { decodeVersioned, encodeVersioned, versionOf } from '../coordinator/versioned-record.js';
 
 const offsetCommitKeySchema = message({
   name: 'OffsetCommitKey',
@@ -119,41 +120,26 @@ export interface GroupMetadataValue {
   readonly members: readonly GroupMemberValue[];
 }
 
-function versioned<M extends MessageDef>(def: M, version: number, value: MessageValue<M>): Buffer {
-  const body = encode(def, version, value);
-  const out = Writer.alloc(2 + body.length);
-  out.int16(version);
-  out.raw(body);
-  return out.buf;
-}
 
-function versionOf(buf: Buffer, what: string): number {
-  if (buf.length < 2) throw new ProtocolError(`${what} shorter than its version`);
-  return buf.readInt16BE(0);
-}
 
-/** Decodes the struct after the version (trailing bytes are ignored, as Kafka does). */
-function decodeWhole<M extends MessageDef>(def: M, version: number, buf: Buffer): MessageValue<M> {
-  return decode(def, version, buf, 2);
-}
 
 export function offsetCommitKey(group: string, topic: string, partition: number): Buffer {
-  return versioned(offsetCommitKeySchema, 1, { group, topic, partition });
+  return encodeVersioned(offsetCommitKeySchema, 1, { group, topic, partition });
 }
 
 export function groupMetadataKey(group: string): Buffer {
-  return versioned(groupMetadataKeySchema, 2, { group });
+  return encodeVersioned(groupMetadataKeySchema, 2, { group });
 }
 
 /** Parses a record key; versions this broker does not know come back as `unknown`. */
 export function parseRecordKey(buf: Buffer): RecordKey {
   const version = versionOf(buf, 'record key');
   if (version === 0 || version === 1) {
-    const k = decodeWhole(offsetCommitKeySchema, version, buf);
+    const k = decodeVersioned(offsetCommitKeySchema, version, buf);
     return { kind: 'offset', group: k.group, topic: k.topic, partition: k.partition };
   }
   if (version === 2) {
-    const k = decodeWhole(groupMetadataKeySchema, version, buf);
+    const k = decodeVersioned(groupMetadataKeySchema, version, buf);
     return { kind: 'group', group: k.group };
   }
   return { kind: 'unknown', version };
@@ -167,7 +153,7 @@ export function offsetCommitValue(v: OffsetCommitValue): Buffer {
 
 /** Encodes an offset commit value at a given version (0-4). */
 export function encodeOffsetCommitValue(v: OffsetCommitValue, version: number): Buffer {
-  return versioned(offsetCommitValueSchema, version, {
+  return encodeVersioned(offsetCommitValueSchema, version, {
     offset: BigInt(v.offset),
     leaderEpoch: v.leaderEpoch,
     metadata: v.metadata,
@@ -179,7 +165,7 @@ export function encodeOffsetCommitValue(v: OffsetCommitValue, version: number): 
 export function parseOffsetCommitValue(buf: Buffer): OffsetCommitValue {
   const version = versionOf(buf, 'offset commit value');
   if (version < 0 || version > 4) throw new ProtocolError(`unknown offset commit value version ${version}`);
-  const v = decodeWhole(offsetCommitValueSchema, version, buf);
+  const v = decodeVersioned(offsetCommitValueSchema, version, buf);
   return {
     offset: Number(v.offset),
     leaderEpoch: v.leaderEpoch,
@@ -191,7 +177,7 @@ export function parseOffsetCommitValue(buf: Buffer): OffsetCommitValue {
 
 /** Encodes group metadata at Kafka 3.9's version (3) unless told otherwise (0-4). */
 export function groupMetadataValue(v: GroupMetadataValue, version = GROUP_METADATA_VALUE_VERSION): Buffer {
-  return versioned(groupMetadataValueSchema, version, {
+  return encodeVersioned(groupMetadataValueSchema, version, {
     protocolType: v.protocolType,
     generation: v.generation,
     protocol: v.protocol,
@@ -213,7 +199,7 @@ export function groupMetadataValue(v: GroupMetadataValue, version = GROUP_METADA
 export function parseGroupMetadataValue(buf: Buffer): GroupMetadataValue {
   const version = versionOf(buf, 'group metadata value');
   if (version < 0 || version > 4) throw new ProtocolError(`unknown group metadata value version ${version}`);
-  const v = decodeWhole(groupMetadataValueSchema, version, buf);
+  const v = decodeVersioned(groupMetadataValueSchema, version, buf);
   return {
     protocolType: v.protocolType,
     generation: v.generation,

@@ -40,7 +40,8 @@
  * The group coordinator's serde (group-records.ts) reads and writes them;
  * the share groups are rebuilt from them at load (share-group-log.ts).
  */
-import { decode, encode, message, ProtocolError, Writer, type MessageDef, type MessageValue } from '../../protocol/index.js';
+import { message, ProtocolError } from '../../protocol/index.js';
+import { decodeVersioned, encodeVersioned, expectValueVersion } from '../coordinator/versioned-record.js';
 
 /** Kafka's record types (CoordinatorRecordType) of the share-group records. */
 export const ShareGroupRecordType = {
@@ -300,26 +301,8 @@ export function isShareGroupRecord<R extends { readonly type: string }>(record: 
 
 // ---- bytes
 
-function versioned<M extends MessageDef>(def: M, version: number, value: MessageValue<M>): Buffer {
-  const body = encode(def, version, value);
-  const out = Writer.alloc(2 + body.length);
-  out.int16(version);
-  out.raw(body);
-  return out.buf;
-}
 
-/** The struct after the int16 (trailing bytes are ignored, as Kafka does). */
-function decodeAfterVersion<M extends MessageDef>(def: M, version: number, buf: Buffer): MessageValue<M> {
-  return decode(def, version, buf, 2);
-}
 
-/** The value's version, refused unless it is one Kafka 4.3 reads. */
-function valueVersion(buf: Buffer, what: string): number {
-  if (buf.length < 2) throw new ProtocolError(`${what} value shorter than its version`);
-  const version = buf.readInt16BE(0);
-  if (version !== SHARE_GROUP_VALUE_VERSION) throw new ProtocolError(`unknown ${what} value version ${version}`);
-  return version;
-}
 
 function topicIdPartitionsOut(t: ShareTopicIdPartitions): { topicId: string; partitions: number[] } {
   return { topicId: t.topicId, partitions: [...t.partitions] };
@@ -340,11 +323,11 @@ export function serializeShareGroupRecord(record: ShareGroupRecord): { key: Buff
     case 'share-group-member-metadata': {
       const v = record.value;
       return {
-        key: versioned(memberMetadataKeySchema, ShareGroupRecordType.MemberMetadata, { groupId: record.group, memberId: record.memberId }),
+        key: encodeVersioned(memberMetadataKeySchema, ShareGroupRecordType.MemberMetadata, { groupId: record.group, memberId: record.memberId }),
         value:
           v === null
             ? null
-            : versioned(memberMetadataValueSchema, V, {
+            : encodeVersioned(memberMetadataValueSchema, V, {
                 rackId: v.rackId,
                 clientId: v.clientId,
                 clientHost: v.clientHost,
@@ -354,28 +337,28 @@ export function serializeShareGroupRecord(record: ShareGroupRecord): { key: Buff
     }
     case 'share-group-metadata':
       return {
-        key: versioned(metadataKeySchema, ShareGroupRecordType.Metadata, { groupId: record.group }),
-        value: record.value === null ? null : versioned(metadataValueSchema, V, { epoch: record.value.epoch, metadataHash: record.value.metadataHash }),
+        key: encodeVersioned(metadataKeySchema, ShareGroupRecordType.Metadata, { groupId: record.group }),
+        value: record.value === null ? null : encodeVersioned(metadataValueSchema, V, { epoch: record.value.epoch, metadataHash: record.value.metadataHash }),
       };
     case 'share-group-target-assignment-metadata':
       return {
-        key: versioned(targetAssignmentMetadataKeySchema, ShareGroupRecordType.TargetAssignmentMetadata, { groupId: record.group }),
-        value: record.value === null ? null : versioned(targetAssignmentMetadataValueSchema, V, { assignmentEpoch: record.value.assignmentEpoch }),
+        key: encodeVersioned(targetAssignmentMetadataKeySchema, ShareGroupRecordType.TargetAssignmentMetadata, { groupId: record.group }),
+        value: record.value === null ? null : encodeVersioned(targetAssignmentMetadataValueSchema, V, { assignmentEpoch: record.value.assignmentEpoch }),
       };
     case 'share-group-target-assignment-member':
       return {
-        key: versioned(targetAssignmentMemberKeySchema, ShareGroupRecordType.TargetAssignmentMember, { groupId: record.group, memberId: record.memberId }),
+        key: encodeVersioned(targetAssignmentMemberKeySchema, ShareGroupRecordType.TargetAssignmentMember, { groupId: record.group, memberId: record.memberId }),
         value:
-          record.value === null ? null : versioned(targetAssignmentMemberValueSchema, V, { topicPartitions: record.value.topicPartitions.map(topicIdPartitionsOut) }),
+          record.value === null ? null : encodeVersioned(targetAssignmentMemberValueSchema, V, { topicPartitions: record.value.topicPartitions.map(topicIdPartitionsOut) }),
       };
     case 'share-group-current-member-assignment': {
       const v = record.value;
       return {
-        key: versioned(currentMemberAssignmentKeySchema, ShareGroupRecordType.CurrentMemberAssignment, { groupId: record.group, memberId: record.memberId }),
+        key: encodeVersioned(currentMemberAssignmentKeySchema, ShareGroupRecordType.CurrentMemberAssignment, { groupId: record.group, memberId: record.memberId }),
         value:
           v === null
             ? null
-            : versioned(currentMemberAssignmentValueSchema, V, {
+            : encodeVersioned(currentMemberAssignmentValueSchema, V, {
                 memberEpoch: v.memberEpoch,
                 previousMemberEpoch: v.previousMemberEpoch,
                 state: v.state,
@@ -386,11 +369,11 @@ export function serializeShareGroupRecord(record: ShareGroupRecord): { key: Buff
     case 'share-group-state-partition-metadata': {
       const v = record.value;
       return {
-        key: versioned(statePartitionMetadataKeySchema, ShareGroupRecordType.StatePartitionMetadata, { groupId: record.group }),
+        key: encodeVersioned(statePartitionMetadataKeySchema, ShareGroupRecordType.StatePartitionMetadata, { groupId: record.group }),
         value:
           v === null
             ? null
-            : versioned(statePartitionMetadataValueSchema, V, {
+            : encodeVersioned(statePartitionMetadataValueSchema, V, {
                 initializingTopics: v.initializingTopics.map(topicPartitionsInfoOut),
                 initializedTopics: v.initializedTopics.map(topicPartitionsInfoOut),
                 deletingTopics: v.deletingTopics.map((t) => ({ topicId: t.topicId, topicName: t.topicName })),
@@ -410,9 +393,9 @@ export function serializeShareGroupRecord(record: ShareGroupRecord): { key: Buff
 export function parseShareGroupRecord(type: number, key: Buffer, value: Buffer | null): ShareGroupRecord | undefined {
   switch (type) {
     case ShareGroupRecordType.MemberMetadata: {
-      const k = decodeAfterVersion(memberMetadataKeySchema, type, key);
+      const k = decodeVersioned(memberMetadataKeySchema, type, key);
       if (value === null) return { type: 'share-group-member-metadata', group: k.groupId, memberId: k.memberId, value: null };
-      const v = decodeAfterVersion(memberMetadataValueSchema, valueVersion(value, 'share group member metadata'), value);
+      const v = decodeVersioned(memberMetadataValueSchema, expectValueVersion(value, 'share group member metadata', SHARE_GROUP_VALUE_VERSION), value);
       return {
         type: 'share-group-member-metadata',
         group: k.groupId,
@@ -421,27 +404,27 @@ export function parseShareGroupRecord(type: number, key: Buffer, value: Buffer |
       };
     }
     case ShareGroupRecordType.Metadata: {
-      const k = decodeAfterVersion(metadataKeySchema, type, key);
+      const k = decodeVersioned(metadataKeySchema, type, key);
       if (value === null) return { type: 'share-group-metadata', group: k.groupId, value: null };
-      const v = decodeAfterVersion(metadataValueSchema, valueVersion(value, 'share group metadata'), value);
+      const v = decodeVersioned(metadataValueSchema, expectValueVersion(value, 'share group metadata', SHARE_GROUP_VALUE_VERSION), value);
       return { type: 'share-group-metadata', group: k.groupId, value: { epoch: v.epoch, metadataHash: v.metadataHash } };
     }
     case ShareGroupRecordType.TargetAssignmentMetadata: {
-      const k = decodeAfterVersion(targetAssignmentMetadataKeySchema, type, key);
+      const k = decodeVersioned(targetAssignmentMetadataKeySchema, type, key);
       if (value === null) return { type: 'share-group-target-assignment-metadata', group: k.groupId, value: null };
-      const v = decodeAfterVersion(targetAssignmentMetadataValueSchema, valueVersion(value, 'share group target assignment metadata'), value);
+      const v = decodeVersioned(targetAssignmentMetadataValueSchema, expectValueVersion(value, 'share group target assignment metadata', SHARE_GROUP_VALUE_VERSION), value);
       return { type: 'share-group-target-assignment-metadata', group: k.groupId, value: { assignmentEpoch: v.assignmentEpoch } };
     }
     case ShareGroupRecordType.TargetAssignmentMember: {
-      const k = decodeAfterVersion(targetAssignmentMemberKeySchema, type, key);
+      const k = decodeVersioned(targetAssignmentMemberKeySchema, type, key);
       if (value === null) return { type: 'share-group-target-assignment-member', group: k.groupId, memberId: k.memberId, value: null };
-      const v = decodeAfterVersion(targetAssignmentMemberValueSchema, valueVersion(value, 'share group target assignment member'), value);
+      const v = decodeVersioned(targetAssignmentMemberValueSchema, expectValueVersion(value, 'share group target assignment member', SHARE_GROUP_VALUE_VERSION), value);
       return { type: 'share-group-target-assignment-member', group: k.groupId, memberId: k.memberId, value: { topicPartitions: v.topicPartitions } };
     }
     case ShareGroupRecordType.CurrentMemberAssignment: {
-      const k = decodeAfterVersion(currentMemberAssignmentKeySchema, type, key);
+      const k = decodeVersioned(currentMemberAssignmentKeySchema, type, key);
       if (value === null) return { type: 'share-group-current-member-assignment', group: k.groupId, memberId: k.memberId, value: null };
-      const v = decodeAfterVersion(currentMemberAssignmentValueSchema, valueVersion(value, 'share group current member assignment'), value);
+      const v = decodeVersioned(currentMemberAssignmentValueSchema, expectValueVersion(value, 'share group current member assignment', SHARE_GROUP_VALUE_VERSION), value);
       return {
         type: 'share-group-current-member-assignment',
         group: k.groupId,
@@ -450,9 +433,9 @@ export function parseShareGroupRecord(type: number, key: Buffer, value: Buffer |
       };
     }
     case ShareGroupRecordType.StatePartitionMetadata: {
-      const k = decodeAfterVersion(statePartitionMetadataKeySchema, type, key);
+      const k = decodeVersioned(statePartitionMetadataKeySchema, type, key);
       if (value === null) return { type: 'share-group-state-partition-metadata', group: k.groupId, value: null };
-      const v = decodeAfterVersion(statePartitionMetadataValueSchema, valueVersion(value, 'share group state partition metadata'), value);
+      const v = decodeVersioned(statePartitionMetadataValueSchema, expectValueVersion(value, 'share group state partition metadata', SHARE_GROUP_VALUE_VERSION), value);
       return {
         type: 'share-group-state-partition-metadata',
         group: k.groupId,

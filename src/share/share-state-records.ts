@@ -38,7 +38,8 @@
  * (undefined), as Kafka skips a record type it does not know. Topic ids are
  * 22-character base64url uuids, as everywhere in the codec.
  */
-import { decode, encode, message, ProtocolError, Writer, type MessageDef, type MessageValue } from '../../protocol/index.js';
+import { message, ProtocolError } from '../../protocol/index.js';
+import { decodeVersioned, encodeVersioned, expectValueVersion } from '../coordinator/versioned-record.js';
 
 /** Kafka's record types (the share coordinator's CoordinatorRecordType). */
 export const ShareStateRecordType = {
@@ -179,25 +180,8 @@ export type ShareStateRecord = ShareSnapshotRecord | ShareUpdateRecord;
 
 // ---- bytes
 
-function versioned<M extends MessageDef>(def: M, version: number, value: MessageValue<M>): Buffer {
-  const body = encode(def, version, value);
-  const out = Writer.alloc(2 + body.length);
-  out.int16(version);
-  out.raw(body);
-  return out.buf;
-}
 
-/** The struct after the int16 (trailing bytes are ignored, as Kafka does). */
-function decodeAfterVersion<M extends MessageDef>(def: M, version: number, buf: Buffer): MessageValue<M> {
-  return decode(def, version, buf, 2);
-}
 
-function valueVersion(buf: Buffer, what: string): number {
-  if (buf.length < 2) throw new ProtocolError(`${what} value shorter than its version`);
-  const version = buf.readInt16BE(0);
-  if (version !== SHARE_STATE_VALUE_VERSION) throw new ProtocolError(`unknown ${what} value version ${version}`);
-  return version;
-}
 
 function batchesOut(batches: readonly StateBatch[]): { firstOffset: bigint; lastOffset: bigint; deliveryState: number; deliveryCount: number }[] {
   return batches.map((b) => ({ firstOffset: BigInt(b.firstOffset), lastOffset: BigInt(b.lastOffset), deliveryState: b.deliveryState, deliveryCount: b.deliveryCount }));
@@ -215,11 +199,11 @@ export function serializeShareStateRecord(record: ShareStateRecord): { key: Buff
     case 'share-snapshot': {
       const v = record.value;
       return {
-        key: versioned(snapshotKeySchema, ShareStateRecordType.Snapshot, key),
+        key: encodeVersioned(snapshotKeySchema, ShareStateRecordType.Snapshot, key),
         value:
           v === null
             ? null
-            : versioned(snapshotValueSchema, V, {
+            : encodeVersioned(snapshotValueSchema, V, {
                 snapshotEpoch: v.snapshotEpoch,
                 stateEpoch: v.stateEpoch,
                 leaderEpoch: v.leaderEpoch,
@@ -234,11 +218,11 @@ export function serializeShareStateRecord(record: ShareStateRecord): { key: Buff
     case 'share-update': {
       const v = record.value;
       return {
-        key: versioned(updateKeySchema, ShareStateRecordType.Update, key),
+        key: encodeVersioned(updateKeySchema, ShareStateRecordType.Update, key),
         value:
           v === null
             ? null
-            : versioned(updateValueSchema, V, {
+            : encodeVersioned(updateValueSchema, V, {
                 snapshotEpoch: v.snapshotEpoch,
                 leaderEpoch: v.leaderEpoch,
                 startOffset: BigInt(v.startOffset),
@@ -261,10 +245,10 @@ export function parseShareStateRecord(key: Buffer, value: Buffer | null): ShareS
   const type = key.readInt16BE(0);
   switch (type) {
     case ShareStateRecordType.Snapshot: {
-      const k = decodeAfterVersion(snapshotKeySchema, type, key);
+      const k = decodeVersioned(snapshotKeySchema, type, key);
       const at = { group: k.groupId, topicId: k.topicId, partition: k.partition };
       if (value === null) return { type: 'share-snapshot', ...at, value: null };
-      const v = decodeAfterVersion(snapshotValueSchema, valueVersion(value, 'share snapshot'), value);
+      const v = decodeVersioned(snapshotValueSchema, expectValueVersion(value, 'share snapshot', SHARE_STATE_VALUE_VERSION), value);
       return {
         type: 'share-snapshot',
         ...at,
@@ -281,10 +265,10 @@ export function parseShareStateRecord(key: Buffer, value: Buffer | null): ShareS
       };
     }
     case ShareStateRecordType.Update: {
-      const k = decodeAfterVersion(updateKeySchema, type, key);
+      const k = decodeVersioned(updateKeySchema, type, key);
       const at = { group: k.groupId, topicId: k.topicId, partition: k.partition };
       if (value === null) return { type: 'share-update', ...at, value: null };
-      const v = decodeAfterVersion(updateValueSchema, valueVersion(value, 'share update'), value);
+      const v = decodeVersioned(updateValueSchema, expectValueVersion(value, 'share update', SHARE_STATE_VALUE_VERSION), value);
       return {
         type: 'share-update',
         ...at,

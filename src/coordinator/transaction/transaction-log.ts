@@ -34,7 +34,8 @@
  * (written when it expires). Other value versions throw (Kafka refuses them
  * too).
  */
-import { decode, encode, ProtocolError, Writer, message, type MessageDef, type MessageValue } from '../../../protocol/index.js';
+import { ProtocolError, message } from '../../../protocol/index.js';
+import { decodeVersioned, encodeVersioned, versionOf } from '../versioned-record.js';
 
 const transactionLogKeySchema = message({
   name: 'TransactionLogKey',
@@ -102,33 +103,22 @@ export type TransactionLogKey =
   | { readonly kind: 'transaction'; readonly transactionalId: string }
   | { readonly kind: 'unknown'; readonly version: number };
 
-function versioned<M extends MessageDef>(def: M, version: number, value: MessageValue<M>): Buffer {
-  const body = encode(def, version, value);
-  const out = Writer.alloc(2 + body.length);
-  out.int16(version);
-  out.raw(body);
-  return out.buf;
-}
 
-function versionOf(buf: Buffer, what: string): number {
-  if (buf.length < 2) throw new ProtocolError(`${what} shorter than its version`);
-  return buf.readInt16BE(0);
-}
 
 export function transactionLogKey(transactionalId: string): Buffer {
-  return versioned(transactionLogKeySchema, TRANSACTION_LOG_KEY_VERSION, { transactionalId });
+  return encodeVersioned(transactionLogKeySchema, TRANSACTION_LOG_KEY_VERSION, { transactionalId });
 }
 
 /** Parses a record key; other versions (not a transaction record) come back as `unknown`. */
 export function parseTransactionLogKey(buf: Buffer): TransactionLogKey {
   const version = versionOf(buf, 'transaction log key');
   if (version !== TRANSACTION_LOG_KEY_VERSION) return { kind: 'unknown', version };
-  return { kind: 'transaction', transactionalId: decode(transactionLogKeySchema, version, buf, 2).transactionalId };
+  return { kind: 'transaction', transactionalId: decodeVersioned(transactionLogKeySchema, version, buf).transactionalId };
 }
 
 /** Encodes a value at Kafka 3.9's version (0) unless told otherwise (0-1). */
 export function transactionLogValue(v: TransactionLogValue, version = TRANSACTION_LOG_VALUE_VERSION): Buffer {
-  return versioned(transactionLogValueSchema, version, {
+  return encodeVersioned(transactionLogValueSchema, version, {
     producerId: BigInt(v.producerId),
     previousProducerId: BigInt(v.previousProducerId),
     nextProducerId: BigInt(v.nextProducerId),
@@ -146,7 +136,7 @@ export function transactionLogValue(v: TransactionLogValue, version = TRANSACTIO
 export function parseTransactionLogValue(buf: Buffer): TransactionLogValue {
   const version = versionOf(buf, 'transaction log value');
   if (version < 0 || version > 1) throw new ProtocolError(`unknown transaction log value version ${version}`);
-  const v = decode(transactionLogValueSchema, version, buf, 2);
+  const v = decodeVersioned(transactionLogValueSchema, version, buf);
   return {
     producerId: Number(v.producerId),
     previousProducerId: Number(v.previousProducerId),
