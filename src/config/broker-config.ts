@@ -240,7 +240,9 @@ export function checkConfig(config: BrokerConfig): void {
   if (minSession > maxSession) {
     throw new ConfigError(`invalid configuration group.min.session.timeout.ms: ${minSession} is above group.max.session.timeout.ms (${maxSession})`);
   }
-  checkConsumerGroupBounds(config);
+  checkGroupBounds(config, 'consumer');
+  checkGroupBounds(config, 'share');
+  checkShareGroupConfig(config);
   if (config.string('log.dirs').trim() === '') throw new ConfigError(`invalid configuration log.dirs: empty${fromOf(config, 'log.dirs')}`);
   if (config.list('log.dirs').length > 1) {
     throw new ConfigError(`invalid configuration log.dirs: '${config.string('log.dirs')}' names several directories; Gregor supports one${fromOf(config, 'log.dirs')}`);
@@ -255,16 +257,16 @@ export function checkConfig(config: BrokerConfig): void {
 }
 
 /**
- * The consumer protocol's session timeout and heartbeat interval against their bounds, as Kafka's
- * GroupCoordinatorConfig requires them at start (its checks, order and words): each max ≥ its min, each
- * default within its bounds, and the heartbeat interval below the session timeout.
+ * The consumer protocol's and share groups' session timeout and heartbeat interval against their bounds, as
+ * Kafka's GroupCoordinatorConfig requires them at start (its checks, order and words): each max ≥ its min,
+ * each default within its bounds, and the heartbeat interval below the session timeout.
  */
-function checkConsumerGroupBounds(config: BrokerConfig): void {
-  const value = (kind: string, bound = ''): readonly [string, number] => {
-    const name = `group.consumer.${bound}${kind}`;
+function checkGroupBounds(config: BrokerConfig, type: 'consumer' | 'share'): void {
+  const value = (kind: string, bound = ''): Bound => {
+    const name = `group.${type}.${bound}${kind}`;
     return [name, config.int(name)];
   };
-  const rules: Array<readonly [readonly [string, number], '>=' | '<=' | '<', readonly [string, number]]> = [];
+  const rules: Rule[] = [];
   for (const kind of ['heartbeat.interval.ms', 'session.timeout.ms']) {
     const min = value(kind, 'min.');
     const max = value(kind, 'max.');
@@ -272,6 +274,30 @@ function checkConsumerGroupBounds(config: BrokerConfig): void {
     rules.push([max, '>=', min], [current, '>=', min], [current, '<=', max]);
   }
   rules.push([value('heartbeat.interval.ms'), '<', value('session.timeout.ms')]);
+  checkRules(config, rules);
+}
+
+/**
+ * Share groups' record lock duration within its bounds, and room in the share session cache for a full
+ * share group, as Kafka's ShareGroupConfig requires them at start (its checks, order and words). Each value
+ * alone is within its range already (definitions.ts: the lock duration 1000-3600000, its min 1000-30000 and
+ * max 30000-3600000, the delivery count limit 2-10, the record locks 100-10000, the group size 1-1000).
+ */
+function checkShareGroupConfig(config: BrokerConfig): void {
+  const value = (name: string): Bound => [name, config.int(name)];
+  checkRules(config, [
+    [value('group.share.record.lock.duration.ms'), '>=', value('group.share.min.record.lock.duration.ms')],
+    [value('group.share.max.record.lock.duration.ms'), '>=', value('group.share.record.lock.duration.ms')],
+    [value('group.share.max.share.sessions'), '>=', value('group.share.max.size')],
+  ]);
+}
+
+/** A config and its value. */
+type Bound = readonly [string, number];
+/** A relation two configs must keep. */
+type Rule = readonly [Bound, '>=' | '<=' | '<', Bound];
+
+function checkRules(config: BrokerConfig, rules: readonly Rule[]): void {
   const words = { '>=': 'greater than or equal to', '<=': 'less than or equal to', '<': 'less than' } as const;
   for (const [[name, a], op, [otherName, b]] of rules) {
     const holds = op === '>=' ? a >= b : op === '<=' ? a <= b : a < b;

@@ -25,6 +25,9 @@ const SESSION_TIMEOUT_MS = 1_500;
 const CONFIG = {
   'group.share.session.timeout.ms': SESSION_TIMEOUT_MS,
   'group.share.heartbeat.interval.ms': 250,
+  // below Kafka's minima (45 s, 5 s), which are lowered with them
+  'group.share.min.session.timeout.ms': 1_000,
+  'group.share.min.heartbeat.interval.ms': 100,
   'group.share.max.size': 3,
   'group.initial.rebalance.delay.ms': 0,
   'gregor.flush.acks.all': false,

@@ -37,6 +37,9 @@ const CONFIG = {
   'group.share.delivery.count.limit': 3,
   'group.share.heartbeat.interval.ms': 500,
   'group.share.session.timeout.ms': 10_000,
+  // below Kafka's minima (5 s, 45 s), which are lowered with them
+  'group.share.min.heartbeat.interval.ms': 100,
+  'group.share.min.session.timeout.ms': 1_000,
   'share.coordinator.state.topic.num.partitions': 3,
   'offsets.topic.num.partitions': 3,
   'group.initial.rebalance.delay.ms': 0,
