@@ -94,8 +94,13 @@ export interface ShareFetches {
   readonly persister: Pick<ShareStatePersister, 'readSummary' | 'read'>;
   /** The lock duration of a group's acquired records (AcquisitionLockTimeoutMs). */
   recordLockDurationMs(groupId: string): number;
-  /** Ends the share sessions a connection opened when it closes, releasing their members' records. */
+  /**
+   * Ends the share sessions a connection opened when it closes, releasing their members' records; the
+   * signal that close aborts (the connection's waiting fetches stop acquiring).
+   */
   watchConnection: ShareFetchesImpl['watchConnection'];
+  /** Waits before SHARE_SESSION_LIMIT_REACHED is answered (MaxWaitMs; less when the connection closes). */
+  idle: ShareFetchesImpl['idle'];
   /** Gives the record buffers of an answer back to storage once written. */
   releaseRecords(records: readonly Buffer[]): void;
 }

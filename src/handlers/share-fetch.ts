@@ -13,7 +13,9 @@
  * than MinBytes were acquired the request waits up to MaxWaitMs for appends
  * or released records. A closing request (epoch -1) fetches nothing and
  * releases what the member still holds; so does the close of the connection
- * that opened the session (as Kafka's disconnect listener). Membership is not
+ * that opened the session (as Kafka's disconnect listener), and a request
+ * still waiting on a connection that closes acquires nothing more (its
+ * answer would go nowhere). Membership is not
  * checked here, as Kafka does not (the group coordinator decides assignments;
  * a fetch by any member id is served). IsRenewAck (v2) requests only
  * acknowledge (RENEW extends locks). The response lists the partitions with
@@ -22,8 +24,9 @@
  * Top-level errors: INVALID_GROUP_ID (no group id), INVALID_REQUEST (no member
  * id, MaxRecords or BatchSize not positive, an unknown ShareAcquireMode,
  * acknowledgements in the opening request), SHARE_SESSION_NOT_FOUND,
- * INVALID_SHARE_SESSION_EPOCH, SHARE_SESSION_LIMIT_REACHED
- * (group.share.max.share.sessions).
+ * INVALID_SHARE_SESSION_EPOCH, SHARE_SESSION_LIMIT_REACHED (an opening
+ * request, epoch 0, when group.share.max.share.sessions sessions are open;
+ * answered after MaxWaitMs, as Kafka answers it).
  * Per-partition errors: UNKNOWN_TOPIC_ID, UNKNOWN_TOPIC_OR_PARTITION, the
  * share coordinator's (COORDINATOR_LOAD_IN_PROGRESS, FENCED_STATE_EPOCH, ...)
  * and KAFKA_STORAGE_ERROR; acknowledgement errors (AcknowledgeErrorCode):
@@ -73,9 +76,13 @@ export const shareFetchHandler = defineHandler({
       }
     }
     const forgotten = req.forgottenTopicsData.flatMap((f) => f.partitions.map((partition) => ({ topicId: f.topicId, partition })));
+    const closed = shares.watchConnection(ctx.connection);
     const context = shares.sessions.fetchContext({ groupId, memberId, epoch: req.shareSessionEpoch, partitions, forgotten, hasAcknowledgements: acks.length > 0, connectionId: ctx.connection.id });
-    if (context.kind === 'error') return fail(context.errorCode, context.errorMessage);
-    if (context.isNew) shares.watchConnection(ctx.connection);
+    if (context.kind === 'error') {
+      // a full cache answers after MaxWaitMs, as Kafka's (the client does not retry at once)
+      if (context.errorCode === ErrorCode.SHARE_SESSION_LIMIT_REACHED) await shares.idle(req.maxWaitMs, closed);
+      return fail(context.errorCode, context.errorMessage);
+    }
 
     const ackResults = new Map<string, AcknowledgeOutcome>();
     const renew = { supportsRenew: version >= 2, isRenewAck };
@@ -98,6 +105,7 @@ export const shareFetchHandler = defineHandler({
         maxRecords: req.maxRecords,
         batchSize: req.batchSize,
         acquireMode: acquireMode === 1 ? 'record_limit' : 'batch_optimized',
+        closed,
       });
       ctx.connection.afterResponse(() => {
         for (const f of fetched) shares.releaseRecords(f.records);

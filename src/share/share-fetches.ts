@@ -1,17 +1,18 @@
 /**
  * The data side of share groups as the broker holds it: the share session
  * cache and the share-partition manager, built from the broker's share
- * configs (read and checked at start, as Kafka's GroupCoordinatorConfig
- * checks them), and the connection-close hook that ends a connection's
- * share sessions and releases their members' records. ShareFetch and ShareAcknowledge reach it through
- * BrokerServices.shareFetches.
+ * configs, and the connection-close hook that ends a connection's share
+ * sessions and releases their members' records (and stops the connection's
+ * waiting fetches from acquiring). ShareFetch and ShareAcknowledge reach it
+ * through BrokerServices.shareFetches.
  *
- * Configs: group.share.record.lock.duration.ms (30000; between
- * group.share.min.record.lock.duration.ms, 15000, and
+ * Configs (their bounds checked at start, config/broker-config.ts, as Kafka's
+ * ShareGroupConfig checks them): group.share.record.lock.duration.ms (30000;
+ * between group.share.min.record.lock.duration.ms, 15000, and
  * group.share.max.record.lock.duration.ms, 60000),
  * group.share.delivery.count.limit (5; 2-10),
  * group.share.partition.max.record.locks (2000; 100-10000),
- * group.share.max.share.sessions (2000).
+ * group.share.max.share.sessions (2000; at least group.share.max.size).
  */
 import type { LogManager } from '../../storage/index.js';
 import type { StableOffsets } from '../fetch/partition-read.js';
@@ -28,15 +29,10 @@ export interface ShareConfigView {
   int(name: string): number;
 }
 
-/** The share-partition settings of the broker's config; throws (at start) for a lock duration outside its bounds. */
+/** The share-partition settings of the broker's config (their bounds are checked at start, config/broker-config.ts). */
 export function sharePartitionConfigOf(config: ShareConfigView): SharePartitionConfig {
-  const lock = config.int('group.share.record.lock.duration.ms');
-  const min = config.int('group.share.min.record.lock.duration.ms');
-  const max = config.int('group.share.max.record.lock.duration.ms');
-  if (min > max) throw new Error(`group.share.min.record.lock.duration.ms (${min}) must be at most group.share.max.record.lock.duration.ms (${max})`);
-  if (lock < min || lock > max) throw new Error(`group.share.record.lock.duration.ms (${lock}) must be between ${min} and ${max} (group.share.min/max.record.lock.duration.ms)`);
   return {
-    recordLockDurationMs: lock,
+    recordLockDurationMs: config.int('group.share.record.lock.duration.ms'),
     maxDeliveryCount: config.int('group.share.delivery.count.limit'),
     maxInFlightRecords: config.int('group.share.partition.max.record.locks'),
     renewAcknowledgeEnabled: true,
@@ -70,8 +66,10 @@ export class ShareFetches {
   readonly persister: ShareStatePersister;
   private readonly groupSettings: (groupId: string) => ShareGroupSettings;
   private readonly logs: Pick<LogManager, 'releaseReadBuffers'>;
-  /** Connections whose close ends their sessions (watchConnection). */
-  private readonly watched = new Set<number>();
+  /** Connections whose close ends their sessions, with the signal that close aborts (watchConnection). */
+  private readonly watched = new Map<number, AbortController>();
+  /** Aborted at broker shutdown: waits end. */
+  private readonly shutdown = new AbortController();
 
   constructor(deps: ShareFetchesDeps) {
     this.config = sharePartitionConfigOf(deps.config);
@@ -95,13 +93,40 @@ export class ShareFetches {
   /**
    * Ends the sessions of a connection when it closes, releasing what their members hold (Kafka's
    * ShareSessionCache disconnect listener); registered once per connection, by its first ShareFetch.
+   * Returns the signal the close aborts first, before the release: a ShareFetch of that connection still
+   * waiting (MaxWaitMs) then acquires nothing more, since its answer would go nowhere and what it acquired
+   * would wait for its locks to expire.
    */
-  watchConnection(connection: Pick<ConnectionInfo, 'id' | 'whenClosed'>): void {
-    if (this.watched.has(connection.id)) return;
-    this.watched.add(connection.id);
+  watchConnection(connection: Pick<ConnectionInfo, 'id' | 'whenClosed'>): AbortSignal {
+    const known = this.watched.get(connection.id);
+    if (known !== undefined) return known.signal;
+    const closed = new AbortController();
+    this.watched.set(connection.id, closed);
     connection.whenClosed(() => {
       this.watched.delete(connection.id);
+      closed.abort();
       for (const s of this.sessions.connectionClosed(connection.id)) void this.partitions.releaseMember(s.groupId, s.memberId);
+    });
+    return closed.signal;
+  }
+
+  /**
+   * Waits `ms`, or less when `closed` aborts or the broker stops: a ShareFetch that finds the share session
+   * cache full is answered SHARE_SESSION_LIMIT_REACHED after its MaxWaitMs, as Kafka's idle share fetch
+   * timer answers it, so that its client does not retry at once.
+   */
+  idle(ms: number, closed: AbortSignal): Promise<void> {
+    if (ms <= 0 || closed.aborted || this.shutdown.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        closed.removeEventListener('abort', done);
+        this.shutdown.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      closed.addEventListener('abort', done);
+      this.shutdown.signal.addEventListener('abort', done);
     });
   }
 
@@ -116,6 +141,7 @@ export class ShareFetches {
 
   /** Broker shutdown: waiting share fetches answer now. */
   close(): void {
+    this.shutdown.abort();
     this.partitions.close();
     this.sessions.clear();
   }

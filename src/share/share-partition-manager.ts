@@ -102,6 +102,8 @@ export interface ShareFetchQuery {
   readonly maxRecords: number;
   readonly batchSize: number;
   readonly acquireMode: ShareAcquireMode;
+  /** Aborted when the connection of the request closes: nothing is acquired from then on (its answer would go nowhere). */
+  readonly closed?: AbortSignal;
 }
 
 export interface ShareFetchedPartition extends ShareFetchPartition {
@@ -273,6 +275,7 @@ export class SharePartitionManager {
       slots.push(slot);
     }
     const attempt = async (): Promise<{ done: boolean; value: null }> => {
+      if (q.closed?.aborted) return { done: true, value: null };
       for (const slot of slots) {
         if (slot === undefined || records >= q.maxRecords || bytes >= q.maxBytes) continue;
         const key = partitionKeyOf(slot);
@@ -290,7 +293,12 @@ export class SharePartitionManager {
       if (slot === undefined) continue;
       sources.push(slot.state.log, { onAppend: (listener) => this.onAvailable(slot, listener) });
     }
-    await longPoll({ sources, maxWaitMs: sources.length === 0 ? 0 : q.maxWaitMs, signal: this.shutdown.signal, attempt });
+    const stop = eitherSignal(this.shutdown.signal, q.closed);
+    try {
+      await longPoll({ sources, maxWaitMs: sources.length === 0 ? 0 : q.maxWaitMs, signal: stop.signal, attempt });
+    } finally {
+      stop.dispose();
+    }
     return q.partitions.map((p) => answers.get(partitionKeyOf(p)) ?? emptyAnswer(p, this.slots.get(slotKey(q.groupId, p.topicId, p.partition))?.state.leaderEpoch ?? -1));
   }
 
@@ -319,6 +327,11 @@ export class SharePartitionManager {
     } catch (err) {
       this.deps.logger.warn({ err, topicId: slot.topicId, partition: slot.partition }, 'ShareFetch: read failed');
       return errorAnswer(slot, ErrorCode.KAFKA_STORAGE_ERROR, null, leaderEpoch);
+    }
+    // (the read waited: the request's connection may have closed, or the share-partition been reset, meanwhile)
+    if (q.closed?.aborted || slot.sp !== sp) {
+      this.deps.logs.releaseReadBuffers(chunks);
+      return emptyAnswer(slot, leaderEpoch);
     }
     const located = locateBatches(chunks);
     const abortedTransactions: AbortedTransaction[] | undefined = readCommitted
@@ -436,6 +449,23 @@ export class SharePartitionManager {
   private notifyAvailable(slot: Slot): void {
     for (const l of [...slot.available]) l();
   }
+}
+
+/** A signal aborted when either of two is (the second may be absent); dispose() lets go of them. */
+function eitherSignal(a: AbortSignal, b: AbortSignal | undefined): { signal: AbortSignal; dispose(): void } {
+  if (b === undefined) return { signal: a, dispose: () => {} };
+  const both = new AbortController();
+  const abort = (): void => both.abort();
+  if (a.aborted || b.aborted) both.abort();
+  a.addEventListener('abort', abort);
+  b.addEventListener('abort', abort);
+  return {
+    signal: both.signal,
+    dispose: () => {
+      a.removeEventListener('abort', abort);
+      b.removeEventListener('abort', abort);
+    },
+  };
 }
 
 function slotKey(groupId: string, topicId: string, partition: number): string {

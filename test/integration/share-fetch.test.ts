@@ -3,7 +3,8 @@
  * client): records acquired, accepted, released, rejected; acquisition locks
  * expiring and the records delivered again until the delivery count limit
  * archives them; share sessions' epochs and errors; a long poll woken by an
- * append; the close of a connection ending its share sessions; and the
+ * append; the close of a connection ending its share sessions (and its
+ * waiting fetches acquiring nothing more); the share session limit; and the
  * share-partition state (start offset, per-record states and delivery
  * counts) after a restart on the same data directory.
  */
@@ -231,6 +232,45 @@ describe('ShareFetch and ShareAcknowledge', () => {
     expect(acquired(res)).toEqual([[0, 3, 2]]);
     expect(running!.broker.shareFetches.sessions.get(GROUP, MEMBER)).toBeUndefined();
     expect(running!.broker.shareFetches.sessions.get(GROUP, 'member-2')?.epoch).toBe(2);
+  });
+
+  it('a fetch still waiting when its connection closes acquires nothing more: the records go to another member at once', async () => {
+    const c = await start();
+    const topicId = await createTopic('closing');
+    const a = await RawClient.connect(running!.port);
+    await shareFetch(a, topicId, { epoch: 0 });
+    await produce('closing', 4);
+    expect(acquired(await shareFetch(a, topicId, { epoch: 1 }))).toEqual([[0, 3, 1]]);
+    // member-1 asks for more and waits (nothing else is there); then its connection closes
+    const waiting = shareFetch(a, topicId, { epoch: 2, maxWaitMs: 30000 }).catch(() => undefined);
+    await expect.poll(() => running!.broker.shareFetches.sessions.get(GROUP, MEMBER)?.epoch, { timeout: 5000 }).toBe(3);
+    a.close();
+    await expect.poll(() => running!.broker.shareFetches.sessions.get(GROUP, MEMBER), { timeout: 5000 }).toBeUndefined();
+    await produce('closing', 2);
+    // the released records and the new ones are member-2's: the closed connection's fetch, woken by the
+    // release and by the append, took none of them (held, they would come back only at lock expiry, 30 s)
+    const got = await shareFetch(c, topicId, { epoch: 0, memberId: 'member-2', maxWaitMs: 5000 });
+    expect(acquired(got)).toEqual([
+      [0, 3, 2],
+      [4, 5, 1],
+    ]);
+    await waiting;
+  });
+
+  it('answers SHARE_SESSION_LIMIT_REACHED to a new share session while group.share.max.share.sessions are open', async () => {
+    const c = await start({ 'group.share.max.share.sessions': 1, 'group.share.max.size': 1 });
+    const topicId = await createTopic('sessions');
+    expect((await shareFetch(c, topicId, { epoch: 0 })).errorCode).toBe(ErrorCode.NONE);
+    // a second member's session does not fit (answered after its MaxWaitMs, as Kafka)
+    const full = await shareFetch(c, topicId, { epoch: 0, memberId: 'member-2', maxWaitMs: 100 });
+    expect(full.errorCode).toBe(ErrorCode.SHARE_SESSION_LIMIT_REACHED);
+    expect(full.responses).toEqual([]);
+    // the member's own session opens again (its old one goes first) and goes on
+    expect((await shareFetch(c, topicId, { epoch: 0 })).errorCode).toBe(ErrorCode.NONE);
+    expect((await shareFetch(c, topicId, { epoch: 1 })).errorCode).toBe(ErrorCode.NONE);
+    // once it is closed there is room again
+    expect((await shareFetch(c, topicId, { epoch: -1 })).errorCode).toBe(ErrorCode.NONE);
+    expect((await shareFetch(c, topicId, { epoch: 0, memberId: 'member-2' })).errorCode).toBe(ErrorCode.NONE);
   });
 
   it('a waiting fetch is woken by an append', async () => {
