@@ -62,6 +62,8 @@ export type Groups = Pick<
   | 'shareGroupHeartbeat'
   | 'describeShareGroups'
   | 'shareGroupInitializedTopics'
+  | 'alterShareGroupOffsets'
+  | 'deleteShareGroupOffsets'
   | 'leave'
   | 'commitOffsets'
   | 'commitTransactionalOffsets'

@@ -25,10 +25,12 @@
  *   group-configs.ts: a group's own configs (GROUP resources);
  *   consumer-group-retention.ts: offset retention of consumer groups.
  *
- * Share groups: ShareGroupHeartbeat and ShareGroupDescribe; the coordinator
- * is the ShareMembership (src/share/share-membership.ts) the share-fetch side
- * asks about members, and takes the share coordinator's state
- * (ShareStatePersister) as an optional dependency.
+ * Share groups: ShareGroupHeartbeat, ShareGroupDescribe and the offsets'
+ * admin (DescribeShareGroupOffsets' topics, AlterShareGroupOffsets,
+ * DeleteShareGroupOffsets, share/share-group-offsets.ts); the coordinator is
+ * the ShareMembership (src/share/share-membership.ts) the share-fetch side
+ * asks about members and hears state resets from, and takes the share
+ * coordinator's state (ShareStatePersister) as an optional dependency.
  *
  * Loading: on start every partition of an existing `__consumer_offsets` is
  * replayed in the background; requests for groups of a partition still
@@ -37,11 +39,11 @@
  * COORDINATOR_NOT_AVAILABLE; parked JoinGroup and SyncGroup requests are
  * answered NOT_COORDINATOR.
  */
-import { ErrorCode, KafkaError } from '../../protocol/index.js';
+import { ErrorCode, errorInfo, KafkaError } from '../../protocol/index.js';
 import { CoordinatorRuntime } from '../coordinator/coordinator-runtime.js';
 import type { InternalTopicHost, InternalTopicInfo } from '../coordinator/internal-topic.js';
 import type { Logger } from '../logger.js';
-import type { MemberLeftListener, ShareMembership, SharePartitions } from '../share/share-membership.js';
+import type { MemberLeftListener, ShareMembership, SharePartitions, StateResetListener } from '../share/share-membership.js';
 import type { ShareStatePersister } from '../share/share-state-api.js';
 import type { GroupSummary } from './group.js';
 import { consumerGroupOverview, deleteGroups, describeGroup, groupOverview, listGroups, removeTopicOffsets, type GroupRouting } from './group-admin.js';
@@ -70,6 +72,7 @@ import type {
 } from './group-requests.js';
 import { offsetsTopic, type OffsetsTopic } from './offsets-topic.js';
 import { shareHeartbeatError, type DescribedShareGroup, type ShareHeartbeatParams, type ShareHeartbeatResult } from './share-group-heartbeat.js';
+import type { AlterShareOffsetsResult, AlterShareOffsetsTopic, DeleteShareOffsetsResult } from './share/share-group-offsets.js';
 
 export type * from './group-requests.js';
 export { NEW_MEMBER_JOIN_TIMEOUT_MS } from './member-sessions.js';
@@ -105,6 +108,7 @@ export class GroupCoordinator implements ShareMembership {
   private readonly routing: GroupRouting;
   private readonly log: Logger;
   private readonly memberLeftListeners = new Set<MemberLeftListener>();
+  private readonly stateResetListeners = new Set<StateResetListener>();
   /** What the consumer protocol counts for the metrics (consumer/consumer-group-stats.ts), for every shard. */
   readonly consumerStats = new ConsumerGroupStats();
 
@@ -131,6 +135,9 @@ export class GroupCoordinator implements ShareMembership {
           persister: deps.shareState,
           memberLeft: (groupId, memberId, reason) => {
             for (const listener of this.memberLeftListeners) listener(groupId, memberId, reason);
+          },
+          stateReset: (groupId, topicId, partitions) => {
+            for (const listener of this.stateResetListeners) listener(groupId, topicId, partitions);
           },
         }),
     });
@@ -289,6 +296,31 @@ export class GroupCoordinator implements ShareMembership {
   onMemberLeft(listener: MemberLeftListener): () => void {
     this.memberLeftListeners.add(listener);
     return () => this.memberLeftListeners.delete(listener);
+  }
+
+  onStateReset(listener: StateResetListener): () => void {
+    this.stateResetListeners.add(listener);
+    return () => this.stateResetListeners.delete(listener);
+  }
+
+  /**
+   * AlterShareGroupOffsets: sets the start offsets of an empty share group's share-partitions (the group is
+   * created when there is none) and resets their state; INVALID_GROUP_ID for "", the coordinator's errors.
+   */
+  alterShareGroupOffsets(groupId: string, topics: readonly AlterShareOffsetsTopic[]): Promise<AlterShareOffsetsResult> {
+    const error = this.unavailable(groupId, false);
+    if (error !== undefined) return Promise.resolve({ errorCode: error, errorMessage: errorInfo(error).message, topics: [] });
+    return this.shardOf(groupId).share.alterOffsets(groupId, topics);
+  }
+
+  /**
+   * DeleteShareGroupOffsets: deletes the state of whole topics' share-partitions of an empty share group;
+   * INVALID_GROUP_ID for "", the coordinator's errors.
+   */
+  deleteShareGroupOffsets(groupId: string, topicNames: readonly string[]): Promise<DeleteShareOffsetsResult> {
+    const error = this.unavailable(groupId, false);
+    if (error !== undefined) return Promise.resolve({ errorCode: error, errorMessage: errorInfo(error).message, topics: [] });
+    return this.shardOf(groupId).share.deleteOffsets(groupId, topicNames);
   }
 
   // ------------------------------------------------------------ offsets

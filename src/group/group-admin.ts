@@ -14,7 +14,7 @@
  * Share groups (KIP-932, share-group-heartbeat.ts) likewise: listed with
  * type "share" (protocol type "share"), described as unknown by
  * DescribeGroups, deleted when empty (their share-partitions' state first,
- * at the share coordinator).
+ * at the share coordinator, and what the share-fetch side held of it).
  *
  * Removals change the groups at once and then write their tombstones, one
  * batch per shard, all shards' writes in flight together.
@@ -45,9 +45,12 @@ export function describeGroup(routing: GroupRouting, groupId: string): { errorCo
   return { errorCode: ErrorCode.NONE, summary: group.summary() };
 }
 
-/** Groups of the served shards, filtered by state and type ("classic", "consumer", "share"), case-insensitive; empty filters match all. */
+/**
+ * Groups of the served shards, filtered by state and type ("classic", "consumer", "share"), case-insensitive
+ * (states trimmed too, as Kafka's); empty filters match all, an unknown type matches none.
+ */
 export function listGroups(routing: GroupRouting, states: readonly string[], types: readonly string[]): ListedGroup[] {
-  const wantedStates = new Set(states.map((s) => s.toLowerCase()));
+  const wantedStates = new Set(states.map((s) => s.toLowerCase().trim()));
   const wantedTypes = new Set(types.map((t) => t.toLowerCase()));
   const wanted = (g: ListedGroup): boolean => (wantedStates.size === 0 || wantedStates.has(g.state.toLowerCase())) && (wantedTypes.size === 0 || wantedTypes.has(g.groupType ?? 'classic'));
   const groups: ListedGroup[] = [];

@@ -65,7 +65,7 @@ export class GroupCoordinatorShard implements CoordinatorShard<GroupCoordinatorR
     topics: TopicLookup,
     groupConfigs?: GroupConfigLookup,
     observer?: ConsumerGroupObserver,
-    share: Pick<ShareGroupsDeps, 'persister' | 'memberLeft'> = { persister: undefined, memberLeft: () => {} },
+    share: Pick<ShareGroupsDeps, 'persister' | 'memberLeft' | 'stateReset'> = { persister: undefined, memberLeft: () => {} },
   ) {
     this.store = new GroupStore(ctx, config, log);
     this.rebalance = new ClassicRebalance(this.store);

@@ -1,7 +1,12 @@
 /**
  * The share groups (KIP-932) of one shard and ShareGroupHeartbeat, as Kafka
  * 4.x's GroupMetadataManager.shareGroupHeartbeat runs it, with the members'
- * session timers and the initialization of share-partition state.
+ * session timers and the initialization of share-partition state; and the
+ * admin operations that change a group's share-partition state (DeleteGroups,
+ * AlterShareGroupOffsets, DeleteShareGroupOffsets: `delete`, `alterOffsets`,
+ * `deleteOffsets`, planned by share/share-group-offsets.ts), each on an empty
+ * group only, each announcing the share-partitions it reset
+ * (ShareGroupsDeps.stateReset) once the share coordinator did.
  *
  * One heartbeat, in order:
  * 1. The request is validated (INVALID_REQUEST with Kafka's messages).
@@ -45,10 +50,9 @@
  * Not done: rack-aware assignment, the periodic metadata refresh (a topic's
  * new partitions are seen at the next heartbeat that computes the hash, as
  * here every heartbeat does), deletion of the state of a topic a group no
- * longer subscribes to, group.share.min/max session and heartbeat bounds,
- * per-group configs (IncrementalAlterConfigs on a group).
+ * longer subscribes to.
  */
-import { ErrorCode, KafkaError } from '../../protocol/index.js';
+import { ErrorCode, errorInfo, KafkaError } from '../../protocol/index.js';
 import type { ShareStatePersister } from '../share/share-state-api.js';
 import type { MemberLeftReason, SharePartitions } from '../share/share-membership.js';
 import { topicPartitionsEqual, type TopicPartitions } from './consumer/consumer-group-member.js';
@@ -57,6 +61,14 @@ import { shareGroupTimeouts, type ConsumerGroupTimeouts } from './group-configs.
 import { metadataHashOf } from './consumer-group-log.js';
 import type { GroupStore } from './group-store.js';
 import { newShareGroupMember, reconcileShareMember, type ShareGroupMember } from './share/share-group-member.js';
+import {
+  planAlterShareOffsets,
+  planDeleteShareOffsets,
+  type AlterShareOffsetsResult,
+  type AlterShareOffsetsTopic,
+  type DeletedShareOffsetsTopic,
+  type DeleteShareOffsetsResult,
+} from './share/share-group-offsets.js';
 import { SIMPLE_ASSIGNOR_NAME, simpleAssign, type ShareMemberSpec } from './share/simple-assignor.js';
 import { addStatePartitions, removeStatePartitions, ShareGroup } from './share-group.js';
 import {
@@ -116,6 +128,11 @@ export interface ShareGroupsDeps {
   readonly memberLeft: (groupId: string, memberId: string, reason: MemberLeftReason) => void;
   /** The configs set on a group (group-configs.ts: share.session.timeout.ms, share.heartbeat.interval.ms); empty when none. */
   readonly groupConfigs?: GroupConfigLookup;
+  /**
+   * The share coordinator reset the state of share-partitions of the group (AlterShareGroupOffsets,
+   * DeleteShareGroupOffsets, DeleteGroups): what the share-fetch side holds of them is stale.
+   */
+  readonly stateReset?: (groupId: string, topicId: string, partitions: readonly number[]) => void;
 }
 
 export function shareHeartbeatError(errorCode: number, errorMessage: string | null = null): ShareHeartbeatResult {
@@ -194,9 +211,7 @@ export class ShareGroups {
   /** ShareGroupDescribe of a group of this shard: GROUP_ID_NOT_FOUND with Kafka's messages when there is none. */
   describe(groupId: string): DescribedShareGroup | KafkaError {
     const group = this.groups.get(groupId);
-    if (group === undefined) {
-      return new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, this.deps.otherGroupType(groupId) === undefined ? `Group ${groupId} not found.` : `Group ${groupId} is not a share group.`);
-    }
+    if (group === undefined) return this.notFound(groupId);
     const members = [...group.members.values()].sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0));
     return { groupState: group.state, groupEpoch: group.groupEpoch, assignmentEpoch: group.assignmentEpoch, assignorName: SIMPLE_ASSIGNOR_NAME, members };
   }
@@ -204,35 +219,201 @@ export class ShareGroups {
   /** The share-partitions whose state is initialized, by topic (DescribeShareGroupOffsets of all topics). */
   initializedTopics(groupId: string): Array<{ topicId: string; topicName: string; partitions: number[] }> | KafkaError {
     const group = this.groups.get(groupId);
-    if (group === undefined) {
-      return new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, this.deps.otherGroupType(groupId) === undefined ? `Group ${groupId} not found.` : `Group ${groupId} is not a share group.`);
-    }
+    if (group === undefined) return this.notFound(groupId);
     return [...group.initialized].map(([topicId, t]) => ({ topicId, topicName: t.topicName, partitions: [...t.partitions].sort((a, b) => a - b) }));
   }
 
   /**
    * DeleteGroups of a share group: NON_EMPTY_GROUP while it has members; else the state of its
-   * share-partitions is deleted at the share coordinator first (its error, if any, is the answer and
-   * the group stays), then the group and its records.
+   * share-partitions (initialized, being initialized, and being deleted by a delete that did not finish)
+   * is deleted at the share coordinator first (its error, if any, is the answer and the group stays), then
+   * the group and its records.
    */
   async delete(groupId: string): Promise<number> {
     const group = this.groups.get(groupId);
     if (group === undefined) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
-    const persister = this.deps.persister;
     const topics = new Map<string, Set<number>>();
-    for (const states of [group.initialized, group.initializing]) {
-      for (const [topicId, t] of states) for (const p of t.partitions) (topics.get(topicId) ?? topics.set(topicId, new Set()).get(topicId)!).add(p);
+    const add = (topicId: string, partitions: Iterable<number>): void => {
+      const set = topics.get(topicId) ?? topics.set(topicId, new Set()).get(topicId)!;
+      for (const p of partitions) set.add(p);
+    };
+    for (const states of [group.initialized, group.initializing]) for (const [topicId, t] of states) add(topicId, t.partitions);
+    for (const [topicId, topicName] of group.deleting) {
+      const topic = this.deps.topics.get(topicName);
+      if (topic?.topicId === topicId) add(topicId, Array.from({ length: topic.numPartitions }, (_, p) => p));
     }
-    if (persister !== undefined && topics.size > 0) {
-      const answer = await persister.delete({ groupId, topics: [...topics].map(([topicId, ps]) => ({ topicId, partitions: [...ps].map((partition) => ({ partition })) })) });
-      for (const t of answer.topics) for (const p of t.partitions) if (p.errorCode !== ErrorCode.NONE) return p.errorCode;
-    }
+    const deleted = await this.deleteState(groupId, [...topics].map(([topicId, ps]) => ({ topicId, partitions: [...ps] })));
+    for (const t of deleted) if (t.errorCode !== ErrorCode.NONE) return t.errorCode;
     if (this.groups.get(groupId) !== group || group.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
     this.groups.delete(groupId);
     const written = await this.store.writeConsumerGroupRecords(shareGroupTombstones(groupId));
     if (written !== ErrorCode.NONE) this.store.log.warn({ partition: this.store.partition, groupId, error: written }, 'failed to write share group tombstones');
     return ErrorCode.NONE;
+  }
+
+  /**
+   * AlterShareGroupOffsets (Kafka 4.x's GroupMetadataManager.alterShareGroupOffsets with the share
+   * coordinator's InitializeShareGroupState): sets the start offset of share-partitions of an empty share
+   * group (created when there is none, so that a group can start where it is told) and resets their
+   * state. The group epoch moves first (KIP-932) and the state is initialized at it, a fresh snapshot with
+   * no delivery states, so that writes of the share-partitions as they were are fenced (FENCED_STATE_EPOCH);
+   * what the share-fetch side holds of them is dropped (stateReset). The partitions are `initializing`
+   * meanwhile, `initialized` once the share coordinator answered (the group epoch moves again for those
+   * that were not, as a heartbeat's initialization moves it).
+   * Group errors: GROUP_ID_NOT_FOUND for a group of another type, NON_EMPTY_GROUP while it has members,
+   * and the error of writing its records.
+   */
+  async alterOffsets(groupId: string, request: readonly AlterShareOffsetsTopic[]): Promise<AlterShareOffsetsResult> {
+    const refused = (code: number, message?: string): AlterShareOffsetsResult => ({ errorCode: code, errorMessage: message ?? errorInfo(code).message, topics: [] });
+    if (this.deps.otherGroupType(groupId) !== undefined) return refused(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${groupId} is not a share group.`);
+    const existing = this.groups.get(groupId);
+    if (existing !== undefined && existing.members.size > 0) return refused(ErrorCode.NON_EMPTY_GROUP);
+    const plan = planAlterShareOffsets(this.deps.topics, request);
+    const answer = (): AlterShareOffsetsResult => ({ errorCode: ErrorCode.NONE, errorMessage: null, topics: [...plan.answers.values()] });
+    if (plan.initialize.size === 0) return answer();
+
+    const group = existing ?? new ShareGroup(groupId);
+    if (existing === undefined) this.groups.set(groupId, group);
+    group.groupEpoch += 1;
+    const now = Date.now();
+    const asked: InitializeRequest = new Map();
+    for (const [topicId, t] of plan.initialize) {
+      const partitions = [...t.offsets.keys()];
+      addStatePartitions(group.initializing, topicId, t.topicName, partitions, now);
+      group.deleting.delete(topicId);
+      for (const partition of partitions) this.initializing.add(inFlightKey(groupId, topicId, partition));
+      asked.set(topicId, { topicName: t.topicName, partitions });
+    }
+    const written = await this.store.writeConsumerGroupRecords([shareGroupEpochRecord(group), shareStatePartitionMetadataRecord(group)]);
+    if (written !== ErrorCode.NONE) {
+      this.abandonInitialize(groupId, asked);
+      return refused(written);
+    }
+
+    // the share coordinator: a fresh state at the new group epoch, from the start offset given
+    const stateEpoch = group.groupEpoch;
+    const topics = [...plan.initialize].map(([topicId, t]) => ({ topicId, partitions: [...t.offsets].map(([partition, startOffset]) => ({ partition, stateEpoch, startOffset })) }));
+    const outcomes = await this.initializeState(groupId, topics);
+    let newlyInitialized = 0;
+    const reset = new Map<string, number[]>();
+    for (const o of outcomes) {
+      this.initializing.delete(inFlightKey(groupId, o.topicId, o.partition));
+      const t = plan.initialize.get(o.topicId);
+      if (t === undefined) continue;
+      if (o.errorCode !== ErrorCode.NONE) {
+        const partitions = plan.answers.get(t.topicName)?.partitions ?? [];
+        for (let i = 0; i < partitions.length; i++) {
+          if (partitions[i]!.partitionIndex === o.partition) partitions[i] = { partitionIndex: o.partition, errorCode: o.errorCode, errorMessage: o.errorMessage ?? errorInfo(o.errorCode).message };
+        }
+      } else {
+        (reset.get(o.topicId) ?? reset.set(o.topicId, []).get(o.topicId)!).push(o.partition);
+      }
+      if (this.groups.get(groupId) !== group) continue;
+      removeStatePartitions(group.initializing, o.topicId, [o.partition]);
+      if (o.errorCode !== ErrorCode.NONE) continue;
+      if (!group.isInitialized(o.topicId, o.partition)) newlyInitialized++;
+      addStatePartitions(group.initialized, o.topicId, t.topicName, [o.partition], Date.now());
+    }
+    for (const [topicId, partitions] of reset) this.deps.stateReset?.(groupId, topicId, partitions);
+    if (this.groups.get(groupId) === group) {
+      const records: ShareGroupRecord[] = [shareStatePartitionMetadataRecord(group)];
+      if (newlyInitialized > 0) {
+        group.groupEpoch += 1;
+        records.push(shareGroupEpochRecord(group));
+      }
+      const error = await this.store.writeConsumerGroupRecords(records);
+      if (error !== ErrorCode.NONE) this.store.log.warn({ partition: this.store.partition, groupId, error }, 'failed to write share group records');
+    }
+    return answer();
+  }
+
+  /**
+   * DeleteShareGroupOffsets (Kafka 4.x's initiate/completeDeleteShareGroupOffsets with the share
+   * coordinator's DeleteShareGroupState): deletes the state of whole topics' share-partitions of an empty
+   * share group, so that they are initialized again (share.auto.offset.reset) when a member next consumes
+   * them. The topics are `deleting` (not initialized, not initialized again by heartbeats) until the share
+   * coordinator answers; those it deleted leave `deleting` and what the share-fetch side holds of them is
+   * dropped (stateReset); the others stay, for a later delete to finish.
+   * Group errors: GROUP_ID_NOT_FOUND (no share group of that id), NON_EMPTY_GROUP, and the error of writing
+   * its records. Topics answered: those deleted first, then those with an error.
+   */
+  async deleteOffsets(groupId: string, topicNames: readonly string[]): Promise<DeleteShareOffsetsResult> {
+    const group = this.groups.get(groupId);
+    const refused = (error: KafkaError): DeleteShareOffsetsResult => ({ errorCode: error.code, errorMessage: error.message, topics: [] });
+    if (group === undefined) return refused(this.notFound(groupId));
+    if (group.members.size > 0) return refused(new KafkaError(ErrorCode.NON_EMPTY_GROUP));
+    const plan = planDeleteShareOffsets(group, this.deps.topics, topicNames);
+    if (plan.deletes.size === 0) return { errorCode: ErrorCode.NONE, errorMessage: null, topics: plan.errors };
+    for (const [topicId, t] of plan.deletes) {
+      group.initialized.delete(topicId);
+      group.deleting.set(topicId, t.topicName);
+    }
+    const written = await this.store.writeConsumerGroupRecords([shareStatePartitionMetadataRecord(group)]);
+    if (written !== ErrorCode.NONE) return refused(new KafkaError(written));
+
+    const deleted = await this.deleteState(groupId, [...plan.deletes].map(([topicId, t]) => ({ topicId, partitions: t.partitions })));
+    const done: DeletedShareOffsetsTopic[] = [];
+    const failed: DeletedShareOffsetsTopic[] = [...plan.errors];
+    for (const t of deleted) {
+      const topicName = plan.deletes.get(t.topicId)?.topicName ?? '';
+      if (t.errorCode !== ErrorCode.NONE) {
+        failed.push({ topicName, topicId: t.topicId, errorCode: t.errorCode, errorMessage: errorInfo(t.errorCode).message });
+        continue;
+      }
+      done.push({ topicName, topicId: t.topicId, errorCode: ErrorCode.NONE, errorMessage: null });
+      if (this.groups.get(groupId) === group) group.deleting.delete(t.topicId);
+    }
+    if (done.length > 0 && this.groups.get(groupId) === group) {
+      const error = await this.store.writeConsumerGroupRecords([shareStatePartitionMetadataRecord(group)]);
+      if (error !== ErrorCode.NONE) this.store.log.warn({ partition: this.store.partition, groupId, error }, 'failed to write share group records');
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, topics: [...done, ...failed] };
+  }
+
+  /** GROUP_ID_NOT_FOUND with Kafka's messages: no group of the id, or one of another type. */
+  private notFound(groupId: string): KafkaError {
+    return new KafkaError(ErrorCode.GROUP_ID_NOT_FOUND, this.deps.otherGroupType(groupId) === undefined ? `Group ${groupId} not found.` : `Group ${groupId} is not a share group.`);
+  }
+
+  /** The share coordinator's InitializeShareGroupState, one outcome per partition (without one: initialized at once). */
+  private async initializeState(
+    groupId: string,
+    topics: Array<{ topicId: string; partitions: Array<{ partition: number; stateEpoch: number; startOffset: number }> }>,
+  ): Promise<Array<{ topicId: string; partition: number; errorCode: number; errorMessage: string | null }>> {
+    const all = (errorCode: number) => topics.flatMap((t) => t.partitions.map((p) => ({ topicId: t.topicId, partition: p.partition, errorCode, errorMessage: null })));
+    const persister = this.deps.persister;
+    if (persister === undefined) return all(ErrorCode.NONE);
+    try {
+      const answer = await persister.initialize({ groupId, topics });
+      return answer.topics.flatMap((t) => t.partitions.map((p) => ({ topicId: t.topicId, partition: p.partition, errorCode: p.errorCode, errorMessage: p.errorMessage })));
+    } catch (err) {
+      this.store.log.warn({ groupId, err: (err as Error).message }, 'share-partition state initialization failed');
+      return all(ErrorCode.UNKNOWN_SERVER_ERROR);
+    }
+  }
+
+  /**
+   * The share coordinator's DeleteShareGroupState of whole topics: per topic, NONE or the first error of
+   * its partitions (without one: nothing to delete). The share-fetch side is told of the topics deleted.
+   */
+  private async deleteState(groupId: string, topics: Array<{ topicId: string; partitions: number[] }>): Promise<Array<{ topicId: string; errorCode: number }>> {
+    const persister = this.deps.persister;
+    let outcomes: Array<{ topicId: string; errorCode: number }> = topics.map((t) => ({ topicId: t.topicId, errorCode: ErrorCode.NONE }));
+    if (persister !== undefined && topics.length > 0) {
+      try {
+        const answer = await persister.delete({ groupId, topics: topics.map((t) => ({ topicId: t.topicId, partitions: t.partitions.map((partition) => ({ partition })) })) });
+        outcomes = answer.topics.map((t) => ({ topicId: t.topicId, errorCode: t.partitions.find((p) => p.errorCode !== ErrorCode.NONE)?.errorCode ?? ErrorCode.NONE }));
+      } catch (err) {
+        this.store.log.warn({ groupId, err: (err as Error).message }, 'share-partition state deletion failed');
+        outcomes = topics.map((t) => ({ topicId: t.topicId, errorCode: ErrorCode.UNKNOWN_SERVER_ERROR }));
+      }
+    }
+    for (const o of outcomes) {
+      const t = topics.find((x) => x.topicId === o.topicId);
+      if (o.errorCode === ErrorCode.NONE && t !== undefined) this.deps.stateReset?.(groupId, t.topicId, t.partitions);
+    }
+    return outcomes;
   }
 
   private handle(p: ShareHeartbeatParams, records: ShareGroupRecord[], initialize: InitializeRequest): ShareHeartbeatResult {

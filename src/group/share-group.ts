@@ -14,8 +14,11 @@
  *   tracks owners (no revocation, no partition epochs).
  * - A removed member's target entry goes with it.
  * - State partitions: a share-partition is `initializing` from the moment the
- *   coordinator asks the share coordinator to initialize its state until it
- *   answers, then `initialized`; only initialized ones are assigned. Both
+ *   coordinator asks the share coordinator to initialize its state (a
+ *   heartbeat, or AlterShareGroupOffsets) until it answers, then
+ *   `initialized`; only initialized ones are assigned. A topic whose state
+ *   DeleteShareGroupOffsets deletes is `deleting` until the share coordinator
+ *   answers: neither assigned nor initialized again meanwhile. All three
  *   survive in the ShareGroupStatePartitionMetadata record.
  *
  * Its records in `__consumer_offsets` and their replay: share-group-log.ts.

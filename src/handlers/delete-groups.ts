@@ -1,7 +1,11 @@
 /**
  * DeleteGroups: v0-2.
  * Behavior: deletes Empty groups with all their committed offsets, writing
- * tombstones for the offsets and the group metadata to `__consumer_offsets`.
+ * tombstones for the offsets and the group metadata to `__consumer_offsets`;
+ * consumer groups (KIP-848) once they have no members; share groups (KIP-932)
+ * once they have no members, their share-partitions' state first (deleted at
+ * the share coordinator, so that a group of the same id starts afresh; its
+ * error, if any, is the group's and the group stays).
  * Per-group errors: GROUP_ID_NOT_FOUND (unknown group), NON_EMPTY_GROUP (the
  * group has members), COORDINATOR_LOAD_IN_PROGRESS,
  * COORDINATOR_NOT_AVAILABLE.

@@ -71,6 +71,8 @@ registerHandlers([
   lazy(ApiKey.ShareGroupHeartbeat, async () => (await import('./share-group-heartbeat.js')).shareGroupHeartbeatHandler),
   lazy(ApiKey.ShareGroupDescribe, async () => (await import('./share-group-describe.js')).shareGroupDescribeHandler),
   lazy(ApiKey.DescribeShareGroupOffsets, async () => (await import('./describe-share-group-offsets.js')).describeShareGroupOffsetsHandler),
+  lazy(ApiKey.AlterShareGroupOffsets, async () => (await import('./alter-share-group-offsets.js')).alterShareGroupOffsetsHandler),
+  lazy(ApiKey.DeleteShareGroupOffsets, async () => (await import('./delete-share-group-offsets.js')).deleteShareGroupOffsetsHandler),
   lazy(ApiKey.ShareFetch, async () => (await import('./share-fetch.js')).shareFetchHandler),
   lazy(ApiKey.ShareAcknowledge, async () => (await import('./share-acknowledge.js')).shareAcknowledgeHandler),
   lazy(ApiKey.DescribeTopicPartitions, async () => (await import('./describe-topic-partitions.js')).describeTopicPartitionsHandler),

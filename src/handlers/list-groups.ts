@@ -1,12 +1,14 @@
 /**
  * ListGroups: v0-5.
  * Behavior: every group the coordinator holds (all protocol types), with its
- * protocol type; consumer groups (KIP-848) with protocol type "consumer". Error COORDINATOR_LOAD_IN_PROGRESS (with the groups loaded
- * so far) while `__consumer_offsets` loads, COORDINATOR_NOT_AVAILABLE while
- * shutting down.
- * Version notes: v4+ state filter (case-insensitive; empty = all) and each
- * group's state; v5+ type filter ("classic", "consumer"; case-insensitive;
- * empty = all) and each group's type.
+ * protocol type; consumer groups (KIP-848) with protocol type "consumer",
+ * share groups (KIP-932) with protocol type "share" (states Empty, Stable).
+ * Error COORDINATOR_LOAD_IN_PROGRESS (with the groups loaded so far) while
+ * `__consumer_offsets` loads, COORDINATOR_NOT_AVAILABLE while shutting down.
+ * Version notes: v4+ state filter (case-insensitive, trimmed; empty = all)
+ * and each group's state; v5+ type filter ("classic", "consumer", "share";
+ * case-insensitive; empty = all; an unknown type matches none) and each
+ * group's type.
  */
 import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
 import { defineHandler } from './handler.js';

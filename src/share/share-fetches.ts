@@ -88,6 +88,8 @@ export class ShareFetches {
       logs: deps.logs,
       logger: deps.logger.child({ component: 'share-fetch' }),
     });
+    // an administrator reset share-partitions' state at the share coordinator: what is held of them is stale
+    deps.membership?.onStateReset((groupId, topicId, partitions) => this.partitions.forget(groupId, topicId, partitions));
   }
 
   /**

@@ -3,7 +3,11 @@
  * coordinator about a share group's members (KIP-932): whether a member id
  * belongs to the group, which share-partitions it is assigned, and when a
  * member goes, so that the records it acquired are released at once rather
- * than when their acquisition locks expire.
+ * than when their acquisition locks expire; and when an administrator reset
+ * the state of share-partitions (AlterShareGroupOffsets,
+ * DeleteShareGroupOffsets, DeleteGroups), so that the share-partitions it
+ * holds in memory are dropped and loaded again from the share coordinator
+ * (Kafka fences them).
  *
  * The group coordinator implements it (group/share-group-heartbeat.ts holds
  * the members): answers are of the moment, read from memory; a group whose
@@ -20,6 +24,9 @@ export type MemberLeftReason = 'left' | 'session timeout';
 
 export type MemberLeftListener = (groupId: string, memberId: string, reason: MemberLeftReason) => void;
 
+/** The share coordinator reset (initialized again, or deleted) the state of these share-partitions of the group. */
+export type StateResetListener = (groupId: string, topicId: string, partitions: readonly number[]) => void;
+
 export interface ShareMembership {
   /** Whether `memberId` is a member of the share group `groupId` now. */
   isMember(groupId: string, memberId: string): boolean;
@@ -27,4 +34,6 @@ export interface ShareMembership {
   assignedPartitions(groupId: string, memberId: string): SharePartitions | undefined;
   /** Calls `listener` whenever a member leaves or its session expires; returns the function that stops it. */
   onMemberLeft(listener: MemberLeftListener): () => void;
+  /** Calls `listener` whenever the state of share-partitions is reset; returns the function that stops it. */
+  onStateReset(listener: StateResetListener): () => void;
 }

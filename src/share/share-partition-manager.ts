@@ -38,6 +38,13 @@
  *    persisted, and waiting fetches wake.
  * 6. The log start offset moving (retention, DeleteRecords) moves the
  *    share-partition's start offset with it.
+ * 7. Dropped: a share-partition whose topic was created again, or whose
+ *    state an administrator reset at the share coordinator (forget:
+ *    AlterShareGroupOffsets, DeleteShareGroupOffsets, DeleteGroups), is no
+ *    longer the manager's; the next request loads it again, and a fetch that
+ *    still holds it acquires nothing more from it. So does a fetch whose
+ *    connection closed (ShareFetchQuery.closed): its answer would go
+ *    nowhere, and what it acquired would wait for its locks to expire.
  */
 import { ErrorCode } from '../../protocol/index.js';
 import { ATTR_CONTROL, ATTR_TRANSACTIONAL, lastOffsetOf, readBatchHeader } from '../../protocol/records/batch-header.js';
@@ -143,6 +150,8 @@ interface Slot {
   lockDeadline: number;
   readonly available: Set<() => void>;
   unsubscribe: (() => void) | undefined;
+  /** No longer the manager's (its topic was created again, or its state reset): acquires nothing more. */
+  dropped: boolean;
 }
 
 const systemClock: Clock = { now: () => Date.now() };
@@ -194,7 +203,7 @@ export class SharePartitionManager {
       slot = undefined;
     }
     if (slot === undefined) {
-      slot = { groupId, topicId, partition, state, sp: undefined, loading: undefined, fetching: Promise.resolve(), lockTimer: undefined, lockDeadline: 0, available: new Set(), unsubscribe: undefined };
+      slot = { groupId, topicId, partition, state, sp: undefined, loading: undefined, fetching: Promise.resolve(), lockTimer: undefined, lockDeadline: 0, available: new Set(), unsubscribe: undefined, dropped: false };
       this.slots.set(key, slot);
     }
     return slot;
@@ -203,7 +212,22 @@ export class SharePartitionManager {
   private drop(slot: Slot): void {
     if (slot.lockTimer) clearTimeout(slot.lockTimer);
     slot.unsubscribe?.();
-    this.slots.delete(slotKey(slot.groupId, slot.topicId, slot.partition));
+    if (this.slots.get(slotKey(slot.groupId, slot.topicId, slot.partition)) === slot) this.slots.delete(slotKey(slot.groupId, slot.topicId, slot.partition));
+    slot.dropped = true;
+  }
+
+  /**
+   * Drops the group's share-partitions whose state the share coordinator reset (AlterShareGroupOffsets,
+   * DeleteShareGroupOffsets, DeleteGroups; Kafka fences them): the next request loads them again, and a
+   * fetch in progress on one acquires nothing more from it.
+   */
+  forget(groupId: string, topicId: string, partitions: readonly number[]): void {
+    for (const partition of partitions) {
+      const slot = this.slots.get(slotKey(groupId, topicId, partition));
+      if (slot === undefined) continue;
+      this.drop(slot);
+      this.notifyAvailable(slot);
+    }
   }
 
   /** The slot's share-partition, loaded (or initialized) on first use. */
@@ -239,8 +263,9 @@ export class SharePartitionManager {
       const written = await this.persist(slot, { stateEpoch: persisted.stateEpoch, startOffset: sp.startOffset(), deliveryCompleteCount: 0, stateBatches: [] });
       if (written.errorCode !== ErrorCode.NONE) return written;
     }
-    // (a request may have dropped the slot meanwhile: the topic was deleted)
+    // (a request may have dropped the slot meanwhile: the topic was deleted, or the state reset)
     slot.sp = sp;
+    if (slot.dropped) return sp;
     slot.unsubscribe = log.onLogStartMoved((logStartOffset) => {
       sp.updateLogStartOffset(logStartOffset);
       this.notifyAvailable(slot);
@@ -312,7 +337,7 @@ export class SharePartitionManager {
   private async readAndAcquire(slot: Slot, q: ShareFetchQuery, maxRecords: number, maxBytes: number): Promise<ShareFetchedPartition> {
     const sp = slot.sp;
     const leaderEpoch = slot.state.leaderEpoch;
-    if (sp === undefined || !sp.canAcquireRecords()) return emptyAnswer(slot, leaderEpoch);
+    if (sp === undefined || slot.dropped || !sp.canAcquireRecords()) return emptyAnswer(slot, leaderEpoch);
     const log = slot.state.log;
     const settings = this.deps.groupSettings(slot.groupId);
     const readCommitted = settings.isolationLevel === 'read_committed';
@@ -329,7 +354,7 @@ export class SharePartitionManager {
       return errorAnswer(slot, ErrorCode.KAFKA_STORAGE_ERROR, null, leaderEpoch);
     }
     // (the read waited: the request's connection may have closed, or the share-partition been reset, meanwhile)
-    if (q.closed?.aborted || slot.sp !== sp) {
+    if (q.closed?.aborted || slot.dropped) {
       this.deps.logs.releaseReadBuffers(chunks);
       return emptyAnswer(slot, leaderEpoch);
     }
