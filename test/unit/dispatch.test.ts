@@ -71,14 +71,14 @@ describe('dispatch', () => {
     expect(await dispatch(rawFrame(ApiKey.Fetch, -1, 3), performance.now(), target())).toEqual({ kind: 'close', reason: 'unsupported api or version' });
   });
 
-  it('serves ShareGroupHeartbeat/ShareGroupDescribe v1, ShareFetch/ShareAcknowledge v1-2 and DescribeShareGroupOffsets v0-1 (KIP-932) and lists them; closes on the share-group APIs whose wire format the codec knows but no handler serves, and ApiVersions lists none of those', async () => {
+  it('serves ShareGroupHeartbeat/ShareGroupDescribe v1, ShareFetch/ShareAcknowledge v1-2, DescribeShareGroupOffsets v0-1 and Alter/DeleteShareGroupOffsets v0 (KIP-932) and lists them; closes on the share-group APIs whose wire format the codec knows but no handler serves (the inter-broker share state APIs), and ApiVersions lists none of those', async () => {
     const served = [ApiKey.ShareGroupHeartbeat, ApiKey.ShareGroupDescribe];
     const unserved = [
       ApiKey.InitializeShareGroupState, ApiKey.ReadShareGroupState, ApiKey.WriteShareGroupState, ApiKey.DeleteShareGroupState,
-      ApiKey.ReadShareGroupStateSummary, ApiKey.AlterShareGroupOffsets, ApiKey.DeleteShareGroupOffsets,
+      ApiKey.ReadShareGroupStateSummary,
     ];
     for (const key of [...served, ...unserved]) expect(apiByKey(key), `codec knows ${key}`).toBeDefined();
-    expect(await dispatch(rawFrame(ApiKey.DeleteShareGroupOffsets, 0, 5, Buffer.alloc(0)), performance.now(), target())).toEqual({ kind: 'close', reason: 'unsupported api or version' });
+    expect(await dispatch(rawFrame(ApiKey.DeleteShareGroupState, 0, 5, Buffer.alloc(0)), performance.now(), target())).toEqual({ kind: 'close', reason: 'unsupported api or version' });
     const listed = supportedApis().map((a) => a.apiKey);
     expect(listed.filter((key) => (unserved as number[]).includes(key))).toEqual([]);
     // ShareFetch and ShareAcknowledge are served, v1-2 (Kafka 4.3's)
@@ -86,6 +86,9 @@ describe('dispatch', () => {
       expect(supportedApis().find((a) => a.apiKey === key)).toMatchObject({ minVersion: 1, maxVersion: 2 });
     }
     expect(supportedApis().find((a) => a.apiKey === ApiKey.DescribeShareGroupOffsets)).toMatchObject({ minVersion: 0, maxVersion: 1 });
+    for (const key of [ApiKey.AlterShareGroupOffsets, ApiKey.DeleteShareGroupOffsets]) {
+      expect(supportedApis().find((a) => a.apiKey === key)).toMatchObject({ minVersion: 0, maxVersion: 0 });
+    }
     const frame = responseOf(await dispatch(frameOf(schemas.apiVersionsRequest, 3, 6, { clientSoftwareName: 't', clientSoftwareVersion: '1' }), performance.now(), target()));
     const res = decodeResponseFrame(schemas.apiVersionsResponse, 3, frame);
     expect(res.body.apiKeys.map((k) => k.apiKey)).toEqual(listed);
