@@ -224,9 +224,7 @@ export class SharePartitionManager {
   forget(groupId: string, topicId: string, partitions: readonly number[]): void {
     for (const partition of partitions) {
       const slot = this.slots.get(slotKey(groupId, topicId, partition));
-      if (slot === undefined) continue;
-      this.drop(slot);
-      this.notifyAvailable(slot);
+      if (slot !== undefined) this.drop(slot);
     }
   }
 
