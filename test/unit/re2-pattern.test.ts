@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileRe2, MAX_PROGRAM_SIZE, PatternSyntaxError } from '../../src/group/consumer/re2-pattern.js';
+import { compileRe2, MAX_PROGRAM_SIZE, PatternSyntaxError } from '../../src/re2-pattern.js';
 
 function matches(pattern: string, name: string): boolean {
   return compileRe2(pattern).matches(name);

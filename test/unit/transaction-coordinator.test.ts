@@ -377,6 +377,25 @@ describe('transaction coordinator', () => {
     expect(listed('t0|my-.*')).toEqual({ errorCode: ErrorCode.NONE, ids: ['my-special-0', 't0'] });
     expect(listed('nothing')).toEqual({ errorCode: ErrorCode.NONE, ids: [] });
     expect(listed('(ab(cd')).toEqual({ errorCode: ErrorCode.INVALID_REGULAR_EXPRESSION, ids: [] });
+    // RE2/J's syntax, not JavaScript's: what RE2 refuses is invalid, what only RE2 reads matches
+    expect(listed('(t)\\1')).toEqual({ errorCode: ErrorCode.INVALID_REGULAR_EXPRESSION, ids: [] });
+    expect(listed('t(?=0)0')).toEqual({ errorCode: ErrorCode.INVALID_REGULAR_EXPRESSION, ids: [] });
+    expect(listed('[[:alpha:]]0')).toEqual({ errorCode: ErrorCode.NONE, ids: ['t0'] });
+    expect(listed('\\Qmy-special-0\\E')).toEqual({ errorCode: ErrorCode.NONE, ids: ['my-special-0'] });
+  });
+
+  it('ListTransactions id pattern: an expression that makes a backtracking engine run for minutes is matched in linear time', async () => {
+    const h = await open();
+    const long = 'a'.repeat(5000);
+    await init(h.coordinator, long);
+    // (a+)+b and a*a*a*a*a*b against 5000 a's: exponential/polynomial for a backtracking engine, one pass here
+    for (const pattern of ['(a+)+b', 'a*a*a*a*a*b']) {
+      const r = h.coordinator.listTransactions({ states: [], producerIds: [], durationMs: -1, transactionalIdPattern: pattern });
+      expect(r.errorCode).toBe(ErrorCode.NONE);
+      expect(r.transactions).toEqual([]);
+    }
+    const all = h.coordinator.listTransactions({ states: [], producerIds: [], durationMs: -1, transactionalIdPattern: '(a+)+' });
+    expect(all.transactions.map((t) => t.transactionalId)).toEqual([long]);
   });
 });
 

@@ -55,6 +55,7 @@
  */
 import { ErrorCode } from '../../../protocol/index.js';
 import type { Logger } from '../../logger.js';
+import { compileRe2, PatternSyntaxError, type Re2Pattern } from '../../re2-pattern.js';
 import { CoordinatorRuntime } from '../coordinator-runtime.js';
 import type { InternalTopic, InternalTopicHost } from '../internal-topic.js';
 import type { TransactionConfig } from './transaction-config.js';
@@ -149,17 +150,17 @@ const MAX_CLIENT_EPOCH = 32766;
 const COMPLETION_WAIT_MS = 1000;
 
 /**
- * ListTransactions' id pattern as a RegExp that matches a whole id (Kafka compiles it with RE2/J and asks
- * `matches()`), null for no filter (null or empty), 'invalid' when it does not compile. JavaScript's syntax
- * is RE2's for the common forms (classes, groups, alternation, quantifiers, anchors); it also accepts
- * lookarounds and backreferences, which RE2 refuses.
+ * ListTransactions' id pattern, matched against a whole id as Kafka matches it (RE2/J `matches()`, by
+ * re2-pattern.ts: linear time, whatever a client sends); null for no filter (null or empty), 'invalid'
+ * when RE2 refuses it.
  */
-function transactionalIdRegExp(pattern: string | null): RegExp | null | 'invalid' {
+function transactionalIdPattern(pattern: string | null): Re2Pattern | null | 'invalid' {
   if (pattern === null || pattern === '') return null;
   try {
-    return new RegExp(`^(?:${pattern})$`, 'u');
-  } catch {
-    return 'invalid';
+    return compileRe2(pattern);
+  } catch (err) {
+    if (err instanceof PatternSyntaxError) return 'invalid';
+    throw err;
   }
 }
 
@@ -243,7 +244,7 @@ export class TransactionCoordinator {
     const empty = (errorCode: number): ListedTransactions => ({ errorCode, unknownStates: [], transactions: [] });
     if (this.runtime.isClosed) return empty(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (this.runtime.anyLoading) return empty(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-    const pattern = transactionalIdRegExp(filters.transactionalIdPattern ?? null);
+    const pattern = transactionalIdPattern(filters.transactionalIdPattern ?? null);
     if (pattern === 'invalid') return empty(ErrorCode.INVALID_REGULAR_EXPRESSION);
     const states = new Set<TransactionState>();
     const unknownStates: string[] = [];
@@ -263,7 +264,7 @@ export class TransactionCoordinator {
         if (states.size > 0 && !states.has(m.state)) continue;
         if (producerIds.size > 0 && !producerIds.has(m.producerId)) continue;
         if (filters.durationMs >= 0 && now - m.txnStartTimestamp <= filters.durationMs) continue;
-        if (pattern !== null && !pattern.test(m.transactionalId)) continue;
+        if (pattern !== null && !pattern.matches(m.transactionalId)) continue;
         transactions.push({ transactionalId: m.transactionalId, producerId: m.producerId, state: m.state });
       }
     }

@@ -36,7 +36,7 @@
  */
 import { ErrorCode, KafkaError } from '../../../protocol/index.js';
 import type { ConsumerGroupMember } from './consumer-group-member.js';
-import { compileRe2, PatternSyntaxError, type Re2Pattern } from './re2-pattern.js';
+import { compileRe2, PatternSyntaxError, type Re2Pattern } from '../../re2-pattern.js';
 
 /** What an expression resolved to (Kafka's ResolvedRegularExpression; the ConsumerGroupRegularExpression record). */
 export interface ResolvedRegularExpression {

@@ -1,14 +1,16 @@
 /**
  * A regular expression in RE2 syntax, matched as RE2/J's
- * `Pattern.compile(regex).matcher(topic).matches()`: the whole name must
- * match. Kafka resolves a consumer's SubscribedTopicRegex with RE2/J (KIP-848);
- * this is what that needs of it, without a native add-on.
+ * `Pattern.compile(regex).matcher(name).matches()`: the whole name must
+ * match. Kafka matches a client's expression with RE2/J where a client sends
+ * one: a consumer's SubscribedTopicRegex (KIP-848) and ListTransactions'
+ * transactional id pattern (KIP-1152); this is what those need of it,
+ * without a native add-on.
  *
  * Why not JS RegExp: it accepts what RE2 refuses (backreferences,
  * lookaround, possessive quantifiers), reads some of RE2's syntax otherwise
  * (`[[:alpha:]]`, `\Q..\E`, `(?i)`, `\z`), and backtracks: `(a+)+b` or
  * `a*a*a*a*a*b` against a 249-character topic name runs for minutes on the
- * event loop. Like RE2, this module parses the expression into a tree,
+ * event loop, and the expression comes from a client. Like RE2, this module parses the expression into a tree,
  * compiles it to an NFA and runs it as a set of states (Thompson's
  * simulation): the cost of one match is at most (name length + 1) × program
  * size, whatever the expression.
