@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { compileProgram, librdkafka, nodeClients } from './librdkafka.mjs';
+import { SHARE_ROWS } from './scenarios.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..', '..');
@@ -30,6 +31,11 @@ const NO_TRANSACTIONS = 'client has no transactional producer';
 /** librdkafka has KIP-848 (group.protocol=consumer) since 2.4 (early access; production-ready in 2.12). */
 const DEBIAN_LIBRDKAFKA_NO_KIP848 = "built on Debian's librdkafka 2.0.2, which has no group.protocol=consumer (KIP-848 came in librdkafka 2.4)";
 const NO_KIP848 = (what) => `${what} has only the classic group protocol (no KIP-848 ConsumerGroupHeartbeat)`;
+/** librdkafka's share consumer (KIP-932, rd_kafka_share_*) came in 2.15, as a preview. */
+const DEBIAN_LIBRDKAFKA_NO_SHARE = "built on Debian's librdkafka 2.0.2, which has no share consumer (KIP-932's came in librdkafka 2.15, as a preview)";
+/** The same n/a reason for each share-group row (SHARE_ROWS). */
+const noShare = (reason) => Object.fromEntries(SHARE_ROWS.map((id) => [id, reason]));
+const NO_SHARE = (what) => noShare(`${what} has no share consumer (KIP-932 share groups)`);
 
 /** librdkafka 2.15 and the bindings built on it (./librdkafka.mjs), once their prepare resolved. */
 const built = {};
@@ -43,9 +49,8 @@ const bindingVersion = (pkg, dir) =>
 const BUILT_FROM = 'built from the source in @confluentinc/kafka-javascript';
 /** What librdkafka 2.15 (src/rdkafka_request.c, rdkafka_telemetry.c) asks for only when a broker lists it. */
 const LIBRDKAFKA_215_BEYOND =
-  'librdkafka 2.15: KIP-714 client telemetry, GetTelemetrySubscriptions v0 then PushTelemetry v0, on by default (enable.metrics.push=true); ' +
-  'KIP-932 share groups (ShareGroupHeartbeat v1, ShareFetch v1, ShareAcknowledge v1) only for a share consumer. ' +
-  'It has no DescribeTopicPartitions (KIP-966): its DescribeTopics admin call uses Metadata (its newest is v13; here v12, the newest Gregor lists). ' +
+  'librdkafka 2.15: KIP-714 client telemetry, GetTelemetrySubscriptions v0 then PushTelemetry v0, on by default (enable.metrics.push=true). ' +
+  'It has no DescribeTopicPartitions (KIP-966): its DescribeTopics admin call uses Metadata (v13, its newest and Gregor\'s). ' +
   'Its newest Produce is v10 and Fetch v16 (v13+ name topics by id, which Gregor answers).';
 
 /** Builds the two Go programs once per run, offline, in GOPATH mode. */
@@ -93,6 +98,7 @@ export const CLIENTS = [
       'delete-topic': 'kcat has no admin commands',
       'topic-configs': 'kcat has no admin commands',
       'consumer-protocol': `kcat 1.7.1 is ${DEBIAN_LIBRDKAFKA_NO_KIP848}`,
+      ...noShare(`kcat 1.7.1 is ${DEBIAN_LIBRDKAFKA_NO_SHARE}`),
       transactions:
         'kcat (-X transactional.id) commits its whole input as one transaction at its end and aborts only on a signal, ' +
         'but it reads its input in large blocks: a few messages are still unsent when the signal comes, so no abort has data',
@@ -108,7 +114,10 @@ export const CLIENTS = [
       quietCheck(PYTHON, ['-c', 'import confluent_kafka'], 'python3-confluent-kafka is not installed');
     },
     command: () => ({ cmd: PYTHON, args: [join(SCRIPTS, 'confluent_client.py')] }),
-    supports: { 'consumer-protocol': `confluent-kafka-python 1.7 (Debian) is ${DEBIAN_LIBRDKAFKA_NO_KIP848}` },
+    supports: {
+      'consumer-protocol': `confluent-kafka-python 1.7 (Debian) is ${DEBIAN_LIBRDKAFKA_NO_KIP848}`,
+      ...noShare(`confluent-kafka-python 1.7 (Debian) is ${DEBIAN_LIBRDKAFKA_NO_SHARE}`),
+    },
   },
   {
     name: 'kafka-python',
@@ -124,6 +133,7 @@ export const CLIENTS = [
       idempotent: NO_IDEMPOTENCE,
       transactions: 'kafka-python 2.0 has no transactional producer and no read_committed consumer (both added in 2.2)',
       'consumer-protocol': NO_KIP848('kafka-python 2.0'),
+      ...NO_SHARE('kafka-python 2.0'),
     },
   },
   {
@@ -144,6 +154,7 @@ export const CLIENTS = [
       idempotent: 'sarama needs Version >= 0.11 for idempotence',
       transactions: 'sarama 1.22 has no transactional producer (added in 1.37, with Version >= 0.11)',
       'consumer-protocol': NO_KIP848('sarama 1.22'),
+      ...NO_SHARE('sarama 1.22'),
     },
   },
   {
@@ -161,6 +172,7 @@ export const CLIENTS = [
       },
       transactions: 'sarama 1.22 has no transactional producer (added in 1.37)',
       'consumer-protocol': NO_KIP848('sarama 1.22'),
+      ...NO_SHARE('sarama 1.22'),
     },
   },
   {
@@ -177,6 +189,7 @@ export const CLIENTS = [
       'topic-configs': 'kafka-go 0.2 has no DescribeConfigs/AlterConfigs',
       transactions: NO_TRANSACTIONS,
       'consumer-protocol': NO_KIP848('kafka-go 0.2'),
+      ...NO_SHARE('kafka-go 0.2'),
     },
   },
   {
@@ -187,7 +200,7 @@ export const CLIENTS = [
     headers: true,
     prepare: async () => {},
     command: nodeScript('kafkajs.mjs'),
-    supports: { consume: 'kafkajs consumers always join a group', 'consumer-protocol': NO_KIP848('kafkajs 2.2') },
+    supports: { consume: 'kafkajs consumers always join a group', 'consumer-protocol': NO_KIP848('kafkajs 2.2'), ...NO_SHARE('kafkajs 2.2') },
   },
   {
     name: 'platformatic',
@@ -209,6 +222,7 @@ export const CLIENTS = [
     ],
     supports: {
       'produce-zstd': `zstd needs node:zlib zstd (Node >= 22.15); this run uses Node ${process.versions.node}`,
+      ...noShare('@platformatic/kafka 1.35 has no share consumer (its protocol table names the KIP-932 APIs; it has no client for them)'),
     },
   },
   {
@@ -228,12 +242,13 @@ export const CLIENTS = [
       idempotent: NO_IDEMPOTENCE,
       transactions: NO_TRANSACTIONS,
       'consumer-protocol': NO_KIP848('kafka-node'),
+      ...NO_SHARE('kafka-node'),
     },
   },
   {
     name: 'librdkafka-2.15',
     title: 'librdkafka 2.15 (C driver)',
-    language: 'C (clients/rdkafka_driver.c and rdkafka_txn.c, driven from a Node.js script)',
+    language: 'C (clients/rdkafka_driver.c, rdkafka_txn.c and rdkafka_share.c, driven from a Node.js script)',
     version: () => {
       const v = quiet(builtDir('librdkafka').bin.driver, ['version']);
       return `librdkafka ${/"version":"([^"]+)"/.exec(v)?.[1] ?? v} (${BUILT_FROM}), features ${/"features":"([^"]+)"/.exec(v)?.[1] ?? '?'}`;
@@ -244,8 +259,10 @@ export const CLIENTS = [
       built.librdkafka = await librdkafka();
       // The transactional producer (clients/rdkafka_txn.c), built for this run.
       built.txn = await compileProgram(built.librdkafka, join(SCRIPTS, 'rdkafka_txn.c'), join(ctx.tmp, 'rdkafka_txn'), { extraArgs: ['-Werror', '-std=gnu11'] });
+      // The share consumer (clients/rdkafka_share.c, librdkafka's preview rd_kafka_share_* API), the same way.
+      built.share = await compileProgram(built.librdkafka, join(SCRIPTS, 'rdkafka_share.c'), join(ctx.tmp, 'rdkafka_share'), { extraArgs: ['-Werror', '-std=gnu11'] });
     },
-    command: () => ({ cmd: process.execPath, args: [join(SCRIPTS, 'rdkafka215.mjs'), builtDir('librdkafka').bin.driver, builtDir('txn')] }),
+    command: () => ({ cmd: process.execPath, args: [join(SCRIPTS, 'rdkafka215.mjs'), builtDir('librdkafka').bin.driver, builtDir('txn'), builtDir('share')] }),
     supports: {},
   },
   {
@@ -261,6 +278,7 @@ export const CLIENTS = [
     command: () => ({ cmd: process.execPath, args: [join(SCRIPTS, 'confluent-kafka-javascript.mjs'), builtDir('clients').confluentKafkaJavascript.dir] }),
     supports: {
       'topic-configs': 'its admin client (1.10) has no DescribeConfigs/AlterConfigs',
+      ...noShare('its librdkafka 2.15 has a share consumer (KIP-932), but the binding (1.10) does not expose it'),
     },
   },
   {
@@ -276,6 +294,7 @@ export const CLIENTS = [
     command: () => ({ cmd: process.execPath, args: [join(SCRIPTS, 'node-rdkafka.mjs'), builtDir('clients').nodeRdkafka.dir] }),
     supports: {
       'topic-configs': 'its AdminClient has createTopic, deleteTopic and createPartitions only',
+      ...noShare('the librdkafka 2.15 it is linked against has a share consumer (KIP-932), but the binding (3.6) does not expose it'),
     },
   },
 ];

@@ -131,7 +131,14 @@ export function renderMarkdown(clients, cells, versions, env, pairs, ctx) {
     const notes = SCENARIOS.map((s) => [s, cell(cells, c, s)]).filter(([, x]) => x.detail && !(x.status === 'pass' && /^read (identically|the data of \d+ other clients)$/.test(x.detail)));
     if (notes.length === 0) continue;
     out.push(`- **${c.name}**`);
-    for (const [s, x] of notes) out.push(`  - ${s.id} (${MARK[x.status]}): ${esc(x.detail)}`);
+    // rows with the same status and note (such as the three share-group rows of a client without a share consumer) make one line
+    const lines = new Map();
+    for (const [s, x] of notes) {
+      const key = `${x.status}\n${x.detail}`;
+      if (lines.has(key)) lines.get(key).ids.push(s.id);
+      else lines.set(key, { ids: [s.id], status: x.status, detail: x.detail });
+    }
+    for (const l of lines.values()) out.push(`  - ${l.ids.join(', ')} (${MARK[l.status]}): ${esc(l.detail)}`);
   }
   out.push('');
   const rows = wireRows(ctx);

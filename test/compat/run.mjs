@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { apiVersions, startGregor } from './broker.mjs';
 import { CLIENTS } from './clients.mjs';
-import { crossMessages, crossTopics, diffMessages, ERR_MESSAGE_MAX_BYTES, judge, judgeConsumerProtocolWire, planClient, SCENARIOS, setupTopics } from './scenarios.mjs';
+import { crossMessages, crossTopics, diffMessages, ERR_MESSAGE_MAX_BYTES, judge, judgeConsumerProtocolWire, judgeShareGroupWire, planClient, SCENARIOS, setupTopics } from './scenarios.mjs';
 import { renderMarkdown, renderText } from './report.mjs';
 import { startWireLog } from './wire-log.mjs';
 
@@ -260,14 +260,21 @@ async function main() {
   process.exitCode = counts.fail > 0 ? 1 : 0;
 }
 
-/** What the wire log says of a passed cell: the consumer-protocol row's members must have sent ConsumerGroupHeartbeat. */
+/** Rows whose passed cells the wire log must confirm, by kind: what the client id of the task must have sent. */
+const WIRE_JUDGES = { 'consumer-protocol': judgeConsumerProtocolWire, 'share-group': judgeShareGroupWire };
+
+/**
+ * What the wire log says of a passed cell: the consumer-protocol row's members must have sent
+ * ConsumerGroupHeartbeat, the share-group row's consumers ShareGroupHeartbeat and ShareFetch.
+ */
 function judgeWire(clients, plans, cells, ctx) {
   for (const client of clients) {
     for (const task of plans.get(client.name).tasks) {
       const cell = cells[client.name][task.id];
-      if (task.kind !== 'consumer-protocol' || cell?.status !== 'pass') continue;
+      const wireJudge = WIRE_JUDGES[task.kind];
+      if (wireJudge === undefined || cell?.status !== 'pass') continue;
       try {
-        const note = judgeConsumerProtocolWire(task, ctx.wire.byClient.get(task.clientId));
+        const note = wireJudge(task, ctx.wire.byClient.get(task.clientId));
         cell.detail = [cell.detail, note].filter(Boolean).join('; ');
       } catch (err) {
         cells[client.name][task.id] = { status: 'fail', detail: err.message, ms: cell.ms };

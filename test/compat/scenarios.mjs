@@ -5,6 +5,17 @@ import { batchesOnDisk, codecsOnDisk, topicOnDisk } from './broker.mjs';
 export const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 const CODEC_IDS = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
 
+/** What a share consumer (KIP-932) needs; a share group's configs (share.auto.offset.reset) are set with IncrementalAlterConfigs. */
+const SHARE_APIS = [
+  { key: 76, name: 'ShareGroupHeartbeat' },
+  { key: 78, name: 'ShareFetch' },
+  { key: 79, name: 'ShareAcknowledge' },
+  { key: 44, name: 'IncrementalAlterConfigs' },
+];
+
+/** The rows of share groups: a client without a share consumer gets one n/a reason for all three. */
+export const SHARE_ROWS = ['share-group', 'share-acks', 'share-redelivery'];
+
 /** Matrix rows, in order. `kind` is the task a client script implements. */
 export const SCENARIOS = [
   { id: 'metadata', title: 'metadata (brokers, partitions, leaders)', kind: 'metadata' },
@@ -18,6 +29,24 @@ export const SCENARIOS = [
     title: 'consumer protocol (KIP-848): two members share 4 partitions, commit, leave; a new member resumes from the commits',
     kind: 'consumer-protocol',
     needsApi: [{ key: 68, name: 'ConsumerGroupHeartbeat' }, { key: 69, name: 'ConsumerGroupDescribe' }],
+  },
+  {
+    id: 'share-group',
+    title: 'share group (KIP-932): 3 share consumers on a 1-partition topic, each gets some records; every record delivered once and acknowledged (ACCEPT)',
+    kind: 'share-group',
+    needsApi: SHARE_APIS,
+  },
+  {
+    id: 'share-acks',
+    title: 'share group: RELEASE delivers a record again (delivery count 2), REJECT archives it (never delivered again)',
+    kind: 'share-acks',
+    needsApi: SHARE_APIS,
+  },
+  {
+    id: 'share-redelivery',
+    title: 'share group: a share consumer killed while it holds records; they are delivered to another member',
+    kind: 'share-redelivery',
+    needsApi: SHARE_APIS,
   },
   { id: 'offsets-time', title: 'list offsets by timestamp (+ earliest/latest)', kind: 'offsets-time' },
   { id: 'delete-topic', title: 'delete topic', kind: 'delete-topic' },
@@ -111,6 +140,46 @@ export function planClient(client, ctx, phase) {
         tasks.push({ ...base, timeoutMs: 120_000, topic: `${p}-kip848`, group: `${p}-kip848-g`, clientId: `compat-${p}-kip848`, partitions: 4, first: all.slice(0, 16), second: all.slice(16) });
         break;
       }
+      case 'share-group':
+        // The consumers start first; records come in rounds until each consumer has had some (they join
+        // one by one; the group's share.auto.offset.reset=earliest keeps what came before).
+        tasks.push({
+          ...base,
+          timeoutMs: 60_000,
+          topic: `${p}-share`,
+          group: `${p}-share-g`,
+          clientId: `compat-${p}-share`,
+          consumers: 3,
+          perRound: 10,
+          roundMs: 200,
+          messages: makeMessages(`${p}-share`, 600, { headers: false }),
+        });
+        break;
+      case 'share-acks':
+        // Explicit acknowledgement: one consumer RELEASEs each record at its first delivery and ACCEPTs it at the
+        // second; another REJECTs the records whose offset is a multiple of `rejectEvery` and ACCEPTs the others.
+        tasks.push({
+          ...base,
+          timeoutMs: 60_000,
+          clientId: `compat-${p}-share`,
+          release: { topic: `${p}-share-release`, group: `${p}-share-release-g`, messages: makeMessages(`${p}-share-release`, 10, { headers: false }) },
+          reject: { topic: `${p}-share-reject`, group: `${p}-share-reject-g`, messages: makeMessages(`${p}-share-reject`, 10, { headers: false }), rejectEvery: 3 },
+        });
+        break;
+      case 'share-redelivery':
+        // Records in batches of maxPollRecords. One consumer takes some and holds them without acknowledging; a
+        // second joins; the first is killed (SIGKILL): the second gets every record, those the first held at their
+        // second delivery.
+        tasks.push({
+          ...base,
+          timeoutMs: 60_000,
+          topic: `${p}-share-kill`,
+          group: `${p}-share-kill-g`,
+          clientId: `compat-${p}-share`,
+          maxPollRecords: 10,
+          messages: makeMessages(`${p}-share-kill`, 30, { headers: false }),
+        });
+        break;
       case 'offsets-time': {
         const t0 = Math.floor(Date.now() / 1000) * 1000 - 60_000;
         const messages = makeMessages(`${p}-times`, 3, { headers }).map((m, i) => ({ ...m, timestamp: t0 + i * 10_000 }));
@@ -165,6 +234,7 @@ export function setupTopics(clients, ctx) {
   const b = [];
   for (const c of clients) {
     a.push([`${c.name}-consume`, 3], [`${c.name}-group`, 2], [`${c.name}-kip848`, 4], [`${c.name}-configs`, 1], [`${c.name}-txn`, 1]);
+    if (typeof c.supports['share-group'] !== 'string') a.push([`${c.name}-share`, 1], [`${c.name}-share-release`, 1], [`${c.name}-share-reject`, 1], [`${c.name}-share-kill`, 1]);
     b.push([`${c.name}-big`, 1]);
   }
   return { a, b };
@@ -195,6 +265,14 @@ const byValue = (list) => [...list].sort((x, y) => (x.value < y.value ? -1 : x.v
 
 function expect(cond, message) {
   if (!cond) throw new Error(message);
+}
+
+/** A share consumer's delivery ({ value, ... }) as a message for diffMessages. */
+const valueOnly = (x) => ({ key: null, value: x.value, headers: [] });
+
+/** Errors a share consumer reported (acknowledgements the broker refused, poll or close errors). */
+function expectNoShareProblems(problems = []) {
+  expect(problems.length === 0, `share consumer errors: ${show(problems.slice(0, 5))}`);
 }
 
 /** Throws with the reason when the observation `data` of `task` is wrong. Returns an optional note. */
@@ -271,6 +349,50 @@ export function judge(task, data, client, ctx) {
       }
       expect((data.committed ?? []).length > 0, 'no committed offsets reported');
       return [`the two members held partitions ${held.map((h) => h.join(',')).join(' and ')}`, data.note].filter(Boolean).join('; ');
+    }
+    case 'share-group': {
+      const consumers = data.consumers ?? [];
+      const all = consumers.flat();
+      expect(data.produced > 0, `nothing produced: ${show(data)}`);
+      const d = diffMessages(byValue(task.messages.slice(0, data.produced)).map(valueOnly), byValue(all.map(valueOnly)), false);
+      expect(d === null, `the ${task.consumers} consumers together: ${d}`);
+      const again = all.filter((x) => x.deliveryCount !== 1 || x.ack !== 'accept');
+      expect(again.length === 0, `delivered more than once or not accepted: ${show(again.slice(0, 3))}`);
+      expect(consumers.length === task.consumers && consumers.every((c) => c.length > 0), `records per consumer: ${consumers.map((c) => c.length).join(', ')}; expected each of the ${task.consumers} to have some`);
+      expectNoShareProblems(data.problems);
+      return `the ${task.consumers} consumers got ${consumers.map((c) => c.length).join(' / ')} of the ${data.produced} records`;
+    }
+    case 'share-acks': {
+      const { release, reject } = data;
+      // RELEASE: each record twice, released at delivery 1, accepted at delivery 2
+      for (let offset = 0; offset < task.release.messages.length; offset++) {
+        const got = (release ?? []).filter((x) => x.offset === offset).map((x) => [x.deliveryCount, x.ack]);
+        expect(show(got) === show([[1, 'release'], [2, 'accept']]), `released record at offset ${offset}: deliveries ${show(got)}, expected [[1,"release"],[2,"accept"]]`);
+      }
+      const dr = diffMessages(byValue(task.release.messages).map(valueOnly), byValue((release ?? []).filter((x) => x.ack === 'accept').map(valueOnly)), false);
+      expect(dr === null, `released records accepted at their second delivery: ${dr}`);
+      // REJECT: each record once; the rejected ones never again
+      const offsets = (reject ?? []).map((x) => x.offset).sort((x, y) => x - y);
+      expect(show(offsets) === show([...task.reject.messages.keys()]), `rejecting consumer: offsets delivered ${show(offsets)}, expected each of 0-${task.reject.messages.length - 1} once`);
+      const rejected = (reject ?? []).filter((x) => x.ack === 'reject').map((x) => x.offset).sort((x, y) => x - y);
+      const want = [...task.reject.messages.keys()].filter((o) => o % task.reject.rejectEvery === 0);
+      expect(show(rejected) === show(want), `rejected offsets ${show(rejected)}, expected ${show(want)}`);
+      const dj = diffMessages(byValue(task.reject.messages).map(valueOnly), byValue((reject ?? []).map(valueOnly)), false);
+      expect(dj === null, `rejecting consumer: ${dj}`);
+      expectNoShareProblems(data.problems);
+      return `${task.release.messages.length} records released then accepted; offsets ${want.join(', ')} rejected and not delivered again`;
+    }
+    case 'share-redelivery': {
+      const held = data.held ?? [];
+      expect(held.length > 0, 'the first consumer held no records');
+      const taken = data.taken ?? [];
+      const d = diffMessages(byValue(task.messages).map(valueOnly), byValue(taken.map(valueOnly)), false);
+      expect(d === null, `the second consumer: ${d}`);
+      const heldValues = new Set(held.map((x) => x.value));
+      const wrong = taken.filter((x) => x.deliveryCount !== (heldValues.has(x.value) ? 2 : 1));
+      expect(wrong.length === 0, `delivery counts: ${show(wrong.slice(0, 3))}; expected 2 for the ${held.length} records the killed consumer held, 1 for the others`);
+      expectNoShareProblems(data.problems);
+      return `the killed consumer held ${held.length} records; the other got them at delivery 2, and the other ${taken.length - held.length} at delivery 1`;
     }
     case 'offsets-time': {
       const want = { first: 0, mid: 1, exact: 1, last: 2, earliest: 0, latest: 3 };
@@ -352,4 +474,20 @@ export function judgeConsumerProtocolWire(task, apis = []) {
   expect(heartbeat !== undefined, `${task.clientId} sent no ConsumerGroupHeartbeat`);
   expect(!apis.some((a) => a.apiKey === 11), `${task.clientId} sent JoinGroup (the classic protocol)`);
   return `ConsumerGroupHeartbeat v${heartbeat.versions.join('/')}`;
+}
+
+/**
+ * The share-group cell, once the wire log is read: the share consumers' client id (`task.clientId`, which the
+ * three share rows use) must have spoken KIP-932: ShareGroupHeartbeat to join, ShareFetch to read. Returns a
+ * note with the versions of the share APIs it sent.
+ */
+export function judgeShareGroupWire(task, apis = []) {
+  const sent = (key) => apis.find((a) => a.apiKey === key);
+  expect(sent(76) !== undefined, `${task.clientId} sent no ShareGroupHeartbeat`);
+  expect(sent(78) !== undefined, `${task.clientId} sent no ShareFetch`);
+  const names = { 76: 'ShareGroupHeartbeat', 78: 'ShareFetch', 79: 'ShareAcknowledge' };
+  return Object.entries(names)
+    .filter(([key]) => sent(Number(key)) !== undefined)
+    .map(([key, name]) => `${name} v${sent(Number(key)).versions.join('/')}`)
+    .join(', ');
 }

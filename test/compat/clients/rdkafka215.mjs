@@ -2,16 +2,19 @@
 // built against librdkafka built from source by ../librdkafka.mjs). Every step
 // is one driver run, as kcat.mjs runs kcat; this script encodes the records
 // for its stdin and decodes its JSON output. Transactions go through
-// rdkafka_txn.c, a transactional producer driven by a script on its stdin.
+// rdkafka_txn.c, a transactional producer driven by a script on its stdin;
+// share groups (KIP-932) through rdkafka_share.c, a share consumer that prints
+// each record it is delivered and how it acknowledged it.
 //
-//   node rdkafka215.mjs /path/to/rdkafka_driver /path/to/rdkafka_txn
+//   node rdkafka215.mjs /path/to/rdkafka_driver /path/to/rdkafka_txn /path/to/rdkafka_share
 import { spawn } from 'node:child_process';
-import { loadSpec, runTasks, until } from './lib.mjs';
+import { loadSpec, runTasks, sleep, until } from './lib.mjs';
 import { oneBatch } from './rdkafka-api.mjs';
 
 const spec = loadSpec();
 const DRIVER = process.argv[2];
 const TXN = process.argv[3];
+const SHARE = process.argv[4];
 const CLIENT_ID = ['-X', 'client.id=compat-librdkafka-2.15'];
 
 /** Runs the driver; resolves { code, lines (parsed JSON), stderr } (never rejects on a non-zero exit). */
@@ -133,6 +136,50 @@ function transactional(bootstrap, transactionalId, script) {
   });
 }
 
+/**
+ * A share consumer (rdkafka_share) of `group` on `topic`, `args` its options (-a ACK, -i IDLE_MS, -H, ...):
+ * its deliveries as they come ({ partition, offset, value, deliveryCount, ack }), the errors it reported, its end.
+ */
+function shareConsumer(group, topic, clientId, args) {
+  const child = spawn(SHARE, ['-b', spec.bootstrap, '-g', group, '-t', topic, '-X', `client.id=${clientId}`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines = [];
+  let partial = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop();
+    for (const l of parts) if (l.startsWith('{')) lines.push(JSON.parse(l));
+  });
+  child.stderr.on('data', (c) => (stderr += c));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 55_000);
+  const exited = new Promise((resolve) => child.on('close', (code, signal) => {
+    clearTimeout(timer);
+    resolve(code ?? signal);
+  }));
+  const deliveries = () => lines.filter((l) => l.offset !== undefined && l.recordError === undefined).map((l) => ({ ...l, value: unhex(l.value) }));
+  return {
+    deliveries,
+    held: () => lines.some((l) => l.held !== undefined),
+    problems: () => lines.filter((l) => l.fatal !== undefined || l.ackError !== undefined || l.pollError !== undefined || l.recordError !== undefined || l.closeError !== undefined),
+    /** Resolves to its deliveries once it ended by itself (-i, -n); rejects when it failed. */
+    async done() {
+      const code = await exited;
+      if (code !== 0) throw new Error(`rdkafka_share ${args.join(' ')}: exit ${code}: ${JSON.stringify(lines.at(-1) ?? {})} ${stderr.trim().split('\n').slice(-3).join(' ')}`);
+      return deliveries();
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Share groups start at the log end by default: the scenarios' groups start at the earliest offset (a group config). */
+async function shareFromEarliest(group) {
+  const [altered] = await driverOk(spec.bootstrap, ['alter-group-config', group, 'share.auto.offset.reset', 'earliest']);
+  if (altered.error !== null) throw new Error(`IncrementalAlterConfigs on group ${group}: ${altered.error}`);
+}
+
 await runTasks(spec, {
   async metadata(task) {
     const [md] = await driverOk(spec.bootstrap, ['metadata', task.topic]);
@@ -189,6 +236,56 @@ await runTasks(spec, {
       return { first, assignments, second: lines.filter((l) => l.offset !== undefined).map(fromLine), committed: lines.find((l) => l.committed)?.committed };
     } finally {
       for (const m of members) m.stop();
+    }
+  },
+  async 'share-group'(task) {
+    await shareFromEarliest(task.group);
+    const consumers = Array.from({ length: task.consumers }, () => shareConsumer(task.group, task.topic, task.clientId, ['-a', 'accept', '-i', '3000', '-X', 'max.poll.records=5']));
+    try {
+      // They join one by one (each gets the partition at a heartbeat): records come in rounds until each has had some.
+      let produced = 0;
+      while (produced < task.messages.length && !consumers.every((c) => c.deliveries().length > 0)) {
+        await produce(spec.bootstrap, task.topic, task.messages.slice(produced, produced + task.perRound));
+        produced += task.perRound;
+        await sleep(task.roundMs);
+      }
+      const got = [];
+      for (const c of consumers) got.push(await c.done());
+      return { produced, consumers: got, problems: consumers.flatMap((c) => c.problems()) };
+    } finally {
+      for (const c of consumers) await c.kill();
+    }
+  },
+  async 'share-acks'(task) {
+    await shareFromEarliest(task.release.group);
+    await shareFromEarliest(task.reject.group);
+    await produce(spec.bootstrap, task.release.topic, task.release.messages);
+    await produce(spec.bootstrap, task.reject.topic, task.reject.messages);
+    const releasing = shareConsumer(task.release.group, task.release.topic, task.clientId, ['-a', 'release-first', '-i', '3000']);
+    const rejecting = shareConsumer(task.reject.group, task.reject.topic, task.clientId, ['-a', `reject-mod:${task.reject.rejectEvery}`, '-i', '3000']);
+    try {
+      const [release, reject] = await Promise.all([releasing.done(), rejecting.done()]);
+      return { release, reject, problems: [...releasing.problems(), ...rejecting.problems()] };
+    } finally {
+      await Promise.all([releasing.kill(), rejecting.kill()]);
+    }
+  },
+  async 'share-redelivery'(task) {
+    await shareFromEarliest(task.group);
+    // one batch per max.poll.records: the first consumer takes one or some of them
+    for (let i = 0; i < task.messages.length; i += task.maxPollRecords) await produce(spec.bootstrap, task.topic, task.messages.slice(i, i + task.maxPollRecords));
+    const x = ['-X', `max.poll.records=${task.maxPollRecords}`];
+    const holder = shareConsumer(task.group, task.topic, task.clientId, ['-H', ...x]);
+    let taker;
+    try {
+      await until(() => holder.held(), 40_000, 'the first consumer to hold records');
+      taker = shareConsumer(task.group, task.topic, task.clientId, ['-a', 'accept', '-i', '3000', ...x]);
+      await holder.kill();
+      const taken = await taker.done();
+      return { held: holder.deliveries(), taken, problems: [...holder.problems(), ...taker.problems()] };
+    } finally {
+      await holder.kill();
+      await taker?.kill();
     }
   },
   async 'offsets-time'(task) {

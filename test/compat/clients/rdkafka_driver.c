@@ -20,6 +20,8 @@
  *   delete-topic TOPIC                   DeleteTopics: {"error":...}
  *   describe-config TOPIC NAME           DescribeConfigs: {"value":...}
  *   alter-config TOPIC NAME VALUE        IncrementalAlterConfigs (SET): {"error":...}
+ *   describe-group-config GROUP NAME     the same on a group (KIP-848/KIP-932 group configs,
+ *   alter-group-config GROUP NAME VALUE  such as a share group's share.auto.offset.reset)
  *
  * Record lines (produce): PARTITION TAB TIMESTAMP TAB KEY TAB VALUE TAB HEADERS,
  * KEY and VALUE hex ("-" for null), TIMESTAMP 0 for "now", HEADERS "-" or
@@ -628,10 +630,10 @@ static int cmd_delete_topic(const char *topic) {
   return 0;
 }
 
-static int cmd_describe_config(const char *topic, const char *name) {
+static int cmd_describe_config(rd_kafka_ResourceType_t type, const char *resource, const char *name) {
   rd_kafka_t *rk = make(RD_KAFKA_PRODUCER, base_conf());
   rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-  rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+  rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(type, resource);
   rd_kafka_AdminOptions_t *o = admin_options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS);
   rd_kafka_DescribeConfigs(rk, &cr, 1, o, q);
   rd_kafka_event_t *ev = admin_result(q, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT);
@@ -660,10 +662,10 @@ static int cmd_describe_config(const char *topic, const char *name) {
   return 0;
 }
 
-static int cmd_alter_config(const char *topic, const char *name, const char *value) {
+static int cmd_alter_config(rd_kafka_ResourceType_t type, const char *resource, const char *name, const char *value) {
   rd_kafka_t *rk = make(RD_KAFKA_PRODUCER, base_conf());
   rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-  rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic);
+  rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(type, resource);
   rd_kafka_error_t *e = rd_kafka_ConfigResource_add_incremental_config(cr, name, RD_KAFKA_ALTER_CONFIG_OP_TYPE_SET, value);
   if (e) die("%s", rd_kafka_error_string(e));
   rd_kafka_AdminOptions_t *o = admin_options(rk, RD_KAFKA_ADMIN_OP_INCREMENTALALTERCONFIGS);
@@ -701,7 +703,8 @@ static int cmd_version(void) {
 static void usage(void) {
   die("usage: rdkafka_driver -b HOST:PORT [-X prop=value]... [-T timeout_ms] "
       "metadata TOPIC | list-topics | produce TOPIC | consume TOPIC P[,P] OFFSET | group TOPIC GROUP COUNT | member TOPIC GROUP [EVERY] | "
-      "offsets TOPIC PARTITION TS... | create-topic TOPIC N | delete-topic TOPIC | describe-config TOPIC NAME | alter-config TOPIC NAME VALUE");
+      "offsets TOPIC PARTITION TS... | create-topic TOPIC N | delete-topic TOPIC | describe-config TOPIC NAME | alter-config TOPIC NAME VALUE | "
+      "describe-group-config GROUP NAME | alter-group-config GROUP NAME VALUE");
 }
 
 int main(int argc, char **argv) {
@@ -732,8 +735,10 @@ int main(int argc, char **argv) {
   if (strcmp(cmd, "offsets") == 0 && n >= 4) return cmd_offsets(a[1], (int32_t)atoi(a[2]), n - 3, a + 3);
   if (strcmp(cmd, "create-topic") == 0 && n == 3) return cmd_create_topic(a[1], atoi(a[2]));
   if (strcmp(cmd, "delete-topic") == 0 && n == 2) return cmd_delete_topic(a[1]);
-  if (strcmp(cmd, "describe-config") == 0 && n == 3) return cmd_describe_config(a[1], a[2]);
-  if (strcmp(cmd, "alter-config") == 0 && n == 4) return cmd_alter_config(a[1], a[2], a[3]);
+  if (strcmp(cmd, "describe-config") == 0 && n == 3) return cmd_describe_config(RD_KAFKA_RESOURCE_TOPIC, a[1], a[2]);
+  if (strcmp(cmd, "alter-config") == 0 && n == 4) return cmd_alter_config(RD_KAFKA_RESOURCE_TOPIC, a[1], a[2], a[3]);
+  if (strcmp(cmd, "describe-group-config") == 0 && n == 3) return cmd_describe_config(RD_KAFKA_RESOURCE_GROUP, a[1], a[2]);
+  if (strcmp(cmd, "alter-group-config") == 0 && n == 4) return cmd_alter_config(RD_KAFKA_RESOURCE_GROUP, a[1], a[2], a[3]);
   usage();
   return 1;
 }
