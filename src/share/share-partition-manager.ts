@@ -345,18 +345,31 @@ export class SharePartitionManager {
     const maxOffset = readCommitted ? await this.deps.stableOffsets.lastStableOffset(log) : log.highWatermark;
     if (fetchOffset >= maxOffset || fetchOffset < log.logStartOffset) return emptyAnswer(slot, leaderEpoch);
     let chunks: Buffer[];
-    try {
-      ({ chunks } = await log.read(fetchOffset, Math.max(1, maxBytes), maxOffset));
-    } catch (err) {
-      this.deps.logger.warn({ err, topicId: slot.topicId, partition: slot.partition }, 'ShareFetch: read failed');
-      return errorAnswer(slot, ErrorCode.KAFKA_STORAGE_ERROR, null, leaderEpoch);
+    let located: LocatedBatch[];
+    // Read what the fetch can acquire, not its MaxBytes: a share fetch keeps only the batches it acquires,
+    // so a read of a client's 50 MiB for 500 records copied (when not cached) and dropped nearly all of it.
+    // Start small; read again, FIRST_READ_BYTES × 4 at a time, while the batches hold fewer offsets than
+    // MaxRecords and the log has more below maxOffset.
+    const limit = Math.max(1, maxBytes);
+    let readBytes = Math.min(limit, FIRST_READ_BYTES);
+    for (;;) {
+      try {
+        ({ chunks } = await log.read(fetchOffset, readBytes, maxOffset));
+      } catch (err) {
+        this.deps.logger.warn({ err, topicId: slot.topicId, partition: slot.partition }, 'ShareFetch: read failed');
+        return errorAnswer(slot, ErrorCode.KAFKA_STORAGE_ERROR, null, leaderEpoch);
+      }
+      located = locateBatches(chunks);
+      const last = located.at(-1);
+      if (readBytes >= limit || last === undefined || last.batch.lastOffset + 1 >= maxOffset || offsetsFrom(located, fetchOffset) >= maxRecords) break;
+      this.deps.logs.releaseReadBuffers(chunks);
+      readBytes = Math.min(limit, readBytes * 4);
     }
     // (the read waited: the request's connection may have closed, or the share-partition been reset, meanwhile)
     if (q.closed?.aborted || slot.dropped) {
       this.deps.logs.releaseReadBuffers(chunks);
       return emptyAnswer(slot, leaderEpoch);
     }
-    const located = locateBatches(chunks);
     const abortedTransactions: AbortedTransaction[] | undefined = readCommitted
       ? log.collectAbortedTransactions(fetchOffset, maxOffset).map((t) => ({ producerId: t.producerId, firstOffset: t.firstOffset }))
       : undefined;
@@ -505,6 +518,16 @@ function emptyAnswer(p: ShareFetchPartition, leaderEpoch: number): ShareFetchedP
 
 function errorAnswer(p: ShareFetchPartition, errorCode: number, errorMessage: string | null, leaderEpoch = -1): ShareFetchedPartition {
   return { topicId: p.topicId, partition: p.partition, errorCode, errorMessage, leaderEpoch, records: [], acquiredRecords: [] };
+}
+
+/** How much the first read of a share fetch asks of the log (see readAndAcquire). */
+const FIRST_READ_BYTES = 1024 * 1024;
+
+/** How many offsets from `fetchOffset` on the batches hold: at least the records a fetch may acquire of them. */
+function offsetsFrom(located: readonly LocatedBatch[], fetchOffset: number): number {
+  let n = 0;
+  for (const b of located) n += b.batch.lastOffset - Math.max(b.batch.baseOffset, fetchOffset) + 1;
+  return n;
 }
 
 /** A stored batch: its slice of the read's chunk and what acquire needs of its header. */

@@ -77,6 +77,7 @@ interface FetchOpts {
   maxWaitMs?: number;
   minBytes?: number;
   maxRecords?: number;
+  maxBytes?: number;
   acks?: Array<{ firstOffset: number; lastOffset: number; types: number[] }>;
 }
 
@@ -87,7 +88,7 @@ function shareFetch(c: RawClient, topicId: string, o: FetchOpts) {
     shareSessionEpoch: o.epoch,
     maxWaitMs: o.maxWaitMs ?? 0,
     minBytes: o.minBytes ?? 1,
-    maxBytes: 1 << 20,
+    maxBytes: o.maxBytes ?? 1 << 20,
     maxRecords: o.maxRecords ?? 500,
     batchSize: 500,
     topics: [
@@ -271,6 +272,27 @@ describe('ShareFetch and ShareAcknowledge', () => {
     // once it is closed there is room again
     expect((await shareFetch(c, topicId, { epoch: -1 })).errorCode).toBe(ErrorCode.NONE);
     expect((await shareFetch(c, topicId, { epoch: 0, memberId: 'member-2' })).errorCode).toBe(ErrorCode.NONE);
+  });
+
+  it('a fetch of large records reads on until it holds MaxRecords: 500 records of 10 KB, in batches of 50, with a MaxBytes of 50 MiB', async () => {
+    const c = await start({ 'gregor.cache.bytes': 0 });
+    const topicId = await createTopic('big');
+    // the first fetch starts the share-partition at the log end (empty)
+    expect(acquired(await shareFetch(c, topicId, { epoch: 0 }))).toEqual([]);
+    const log = running!.broker.topics.partition('big', 0)!.log;
+    const value = Buffer.alloc(10_000, 7);
+    for (let b = 0; b < 12; b++) {
+      const records = Array.from({ length: 50 }, () => ({ key: null, value }));
+      await log.append(buildUncompressedBatch(records), { leaderEpoch: 0 });
+    }
+    const res = await shareFetch(c, topicId, { epoch: 1, maxRecords: 500, maxBytes: 50 << 20 });
+    expect(res.errorCode).toBe(ErrorCode.NONE);
+    // whole batches up to MaxRecords: offsets 0-499, all in one fetch, each record whole
+    expect(acquired(res)).toEqual([[0, 499, 1]]);
+    const part = res.responses[0]!.partitions[0]!;
+    const values = (await decodeRecords(part.records)).map((r) => r.value);
+    expect(values).toHaveLength(500);
+    expect(values.every((v) => v !== null && v.length === 10_000)).toBe(true);
   });
 
   it('a waiting fetch is woken by an append', async () => {
