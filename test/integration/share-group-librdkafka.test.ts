@@ -14,7 +14,7 @@
  * - a broker restart keeps the share-partition's state: what was acknowledged is not delivered again;
  * - a classic consumer group (kafkajs) and a share group on the same topic each see every record.
  *
- * Share groups start at the log end (share.auto.offset.reset=latest; group configs are not kept yet), so
+ * Share groups start at the log end (share.auto.offset.reset=latest, the default this test keeps), so
  * each scenario starts its consumers, waits for the share-partition to exist, then produces.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
