@@ -10,9 +10,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ErrorCode } from '../protocol/index.js';
+import { ConfigError } from './config/config-error.js';
 import { loadChecksums } from '../protocol/records/index.js';
 import { LogManager, type StorageFs } from '../storage/index.js';
-import { advertisedListenerOf, listenerOf, type BrokerConfig, type Endpoint } from './config/broker-config.js';
+import { brokerListenersOf, type BrokerConfig, type BrokerListeners, type Endpoint } from './config/broker-config.js';
 import { cleanerOptionsOf, logDefaultsOf } from './config/log-defaults.js';
 import { LogMarkerWriter } from './coordinator/transaction/log-marker-writer.js';
 import { transactionConfigOf } from './coordinator/transaction/transaction-config.js';
@@ -35,12 +36,10 @@ import { TopicManager } from './metadata/topic-manager.js';
 import { recordTimestampLookup } from './offsets/find-record-by-timestamp.js';
 import { ProducerIdManager } from './produce/producer-ids.js';
 import { ProducerStateManager } from './produce/producer-state-manager.js';
+import type { Connection } from './connection.js';
+import { ConnectionQuotas } from './connection-quotas.js';
 import { Server } from './server.js';
 import type { BrokerServices, WaitingRequests } from './services.js';
-import type { Listener } from './session.js';
-
-/** `listeners` accepts PLAINTEXT only (config/broker-config.ts). */
-const PLAINTEXT: Listener = { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT' };
 
 export interface BrokerOptions {
   readonly config: BrokerConfig;
@@ -58,8 +57,13 @@ export class Broker {
   readonly logger: Logger;
   readonly nodeId: number;
   readonly startedAt = Date.now();
-  /** Where clients are told to connect (the bound port when the configured one is 0). */
-  advertised: Endpoint;
+  /** The listeners of `listeners` (config/listeners.ts). */
+  readonly listeners: BrokerListeners['listeners'];
+  /**
+   * Where clients of each listener are told to connect, by listener name (the bound port when the configured
+   * one is 0); a listener that is not advertised has none.
+   */
+  readonly advertisedListeners: Map<string, Endpoint>;
   logs!: LogManager;
   topics!: TopicManager;
   groups!: GroupCoordinator;
@@ -77,7 +81,9 @@ export class Broker {
   shareFetches!: ShareFetches;
   /** What requests see of the broker (services.ts). */
   services!: BrokerServices;
-  private server: Server | undefined;
+  /** One per listener, in the order of `listeners`. */
+  private servers: Server[] = [];
+  private quotas: ConnectionQuotas | undefined;
   private closing: Promise<void> | undefined;
   /** Hot-path metrics; undefined when gregor.metrics.enabled is false. */
   metrics: MetricsRecorder | undefined;
@@ -98,7 +104,9 @@ export class Broker {
     this.config = opts.config;
     this.logger = opts.logger;
     this.nodeId = opts.config.int('node.id');
-    this.advertised = advertisedListenerOf(opts.config);
+    const { listeners, advertised } = brokerListenersOf(opts.config);
+    this.listeners = listeners;
+    this.advertisedListeners = new Map(advertised);
     this.requestMemory = new MemoryBudget(opts.config.long('queued.max.request.bytes'), 'fit');
     this.fetchMemory = new MemoryBudget(opts.config.long('gregor.fetch.response.max.memory.bytes'));
     this.decompressionMemory = new MemoryBudget(opts.config.long('gregor.decompression.max.memory.bytes'));
@@ -110,13 +118,25 @@ export class Broker {
   get dataDir(): string {
     return this.logs.logDir;
   }
-  get connections(): Server['connections'] {
-    return this.server?.connections ?? new Set();
+  /** Where clients are told to connect to the first advertised listener (what embedding prints). */
+  get advertised(): Endpoint {
+    for (const l of this.listeners) {
+      const ep = this.advertisedListeners.get(l.name);
+      if (ep !== undefined) return ep;
+    }
+    throw new Error('no advertised listener');
+  }
+  /** The open connections of every listener. */
+  get connections(): ReadonlySet<Connection> {
+    if (this.servers.length === 1) return this.servers[0]!.connections;
+    return new Set(this.servers.flatMap((s) => [...s.connections]));
   }
   get connectionCounts(): { open: number; accepted: number; rejected: number; waiting: number } {
-    const server = this.server;
-    return { open: this.connections.size, accepted: server?.accepted ?? 0, rejected: server?.rejected ?? 0, waiting: server?.waiting ?? 0 };
+    const quotas = this.quotas;
+    return { open: this.connections.size, accepted: quotas?.accepted ?? 0, rejected: quotas?.rejected ?? 0, waiting: quotas?.waiting ?? 0 };
   }
+  /** The port each listener is bound to, by listener name (empty until listening). */
+  readonly boundPorts = new Map<string, number>();
   /** Logs recovered and listening, not shutting down (/ready). */
   get isReady(): boolean {
     return this.lifecycle === 'ready';
@@ -148,7 +168,7 @@ export class Broker {
       () => this.groups?.close(),
       () => this.shareCoordinator?.close(),
       () => this.transactions?.close(),
-      () => this.server?.close(),
+      () => this.closeServers(),
       () => this.producerStates?.close(),
       () => this.topics?.close(),
       () => this.logs?.close(),
@@ -166,7 +186,6 @@ export class Broker {
 
   private async startInternal(): Promise<void> {
     const config = this.config;
-    const listener = listenerOf(config);
     await this.startMetrics();
     // the log directory first (its lock and cluster id); the logs are loaded by the topic manager once it has
     // read the stored topics, so that each log is recovered with its topic's own config
@@ -240,7 +259,21 @@ export class Broker {
       stableOffsets: this.producerStates,
     });
     this.services = this.servicesOf();
-    const server = new Server(this.services, PLAINTEXT, {
+    await this.startListeners();
+    this.lifecycle = 'ready';
+    // modules slow to load and not needed to start are loaded now, not before the broker is ready
+    setImmediate(loadChecksums);
+    // prom-client is slow to import: the exposition is loaded once the broker is ready (or at the first scrape)
+    if (this.stats) void this.loadExporter().catch((err: unknown) => this.logger.error({ err }, 'loading the metrics exporter failed'));
+  }
+
+  /**
+   * One Server per listener, sharing the broker-wide connection quotas; an advertised port 0 becomes the
+   * port its listener is bound to.
+   */
+  private async startListeners(): Promise<void> {
+    const config = this.config;
+    const limits = {
       maxRequestBytes: config.int('socket.request.max.bytes'),
       maxQueuedBytes: config.int('socket.request.max.bytes'),
       maxQueuedRequests: config.int('queued.max.requests'),
@@ -248,21 +281,30 @@ export class Broker {
       requestReadTimeoutMs: config.long('gregor.request.read.timeout.ms'),
       streamWindowBytes: config.int('gregor.fetch.stream.window.bytes'),
       requestMemory: this.requestMemory,
-      maxConnections: config.int('max.connections'),
-      maxConnectionsPerIp: config.int('max.connections.per.ip'),
       listenBacklog: config.int('socket.listen.backlog.size'),
-    });
-    this.server = server;
-    const port = await server.listen(listener.host, listener.port);
-    if (this.advertised.port === 0 || (listener.port === 0 && !config.isSet('advertised.listeners'))) {
-      this.advertised = { host: this.advertised.host, port };
+    };
+    this.quotas = new ConnectionQuotas(
+      { maxConnections: config.int('max.connections'), maxConnectionsPerIp: config.int('max.connections.per.ip'), listenBacklog: limits.listenBacklog },
+      this.logger,
+    );
+    for (const listener of this.listeners) {
+      if (listener.securityProtocol === 'SSL' || listener.securityProtocol === 'SASL_SSL') {
+        throw new ConfigError(`invalid configuration listeners: listener ${listener.name} is ${listener.securityProtocol}, and TLS is not served yet`);
+      }
+      const server = new Server(this.services, { name: listener.name, securityProtocol: listener.securityProtocol }, limits, this.quotas);
+      this.servers.push(server);
+      const port = await server.listen(listener.host, listener.port);
+      this.boundPorts.set(listener.name, port);
+      const advertised = this.advertisedListeners.get(listener.name);
+      if (advertised !== undefined && advertised.port === 0) this.advertisedListeners.set(listener.name, { host: advertised.host, port });
     }
-    this.boundPort = port;
-    this.lifecycle = 'ready';
-    // modules slow to load and not needed to start are loaded now, not before the broker is ready
-    setImmediate(loadChecksums);
-    // prom-client is slow to import: the exposition is loaded once the broker is ready (or at the first scrape)
-    if (this.stats) void this.loadExporter().catch((err: unknown) => this.logger.error({ err }, 'loading the metrics exporter failed'));
+    this.boundPort = this.boundPorts.get(this.listeners[0]!.name)!;
+  }
+
+  /** Stops every listener: waiting sockets closed, in-flight requests finished, connections closed. */
+  private async closeServers(): Promise<void> {
+    this.quotas?.close();
+    await Promise.all(this.servers.map((s) => s.close()));
   }
 
   /** The transaction coordinator, its markers appended through the producer state of each partition. */
@@ -340,9 +382,7 @@ export class Broker {
       identity: {
         nodeId: this.nodeId,
         clusterId: this.logs.clusterId,
-        get advertised() {
-          return broker.advertised;
-        },
+        advertisedListener: (name) => broker.advertisedListeners.get(name),
         dataDir: this.logs.logDir,
       },
       config: this.config,
@@ -409,7 +449,7 @@ export class Broker {
     (await exporter?.catch(() => undefined))?.close();
   }
 
-  /** The port the server is bound to. */
+  /** The port the first listener is bound to. */
   boundPort = 0;
 
   /** Graceful shutdown: stop accepting, finish in-flight requests, flush and checkpoint the logs. */
@@ -431,7 +471,7 @@ export class Broker {
       await step(() => this.shareCoordinator?.close());
       await step(() => this.transactions?.close());
       this.fetches?.releaseParked();
-      await step(() => this.server?.close());
+      await step(() => this.closeServers());
       // snapshots producer state at the log end, before the logs close and the clean-shutdown marker is written
       await step(() => this.producerStates.close());
       await step(() => this.topics.close());

@@ -117,8 +117,11 @@ export interface Budgets {
 export interface BrokerIdentity {
   readonly nodeId: number;
   readonly clusterId: string;
-  /** Where clients are told to connect. */
-  readonly advertised: Endpoint;
+  /**
+   * Where clients of a listener are told to connect (advertised.listeners), by listener name (the session's
+   * listenerName); undefined for a listener that is not advertised.
+   */
+  advertisedListener(listenerName: string): Endpoint | undefined;
   /** The log directory. */
   readonly dataDir: string;
 }

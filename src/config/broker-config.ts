@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import { splitList, validateConfigValue } from './config-values.js';
 import { BROKER_CONFIG_BY_NAME, BROKER_CONFIGS, type ConfigDef } from './definitions.js';
 import { parseProperties } from './properties.js';
+import { ConfigError } from './config-error.js';
+import { brokerListenersOf } from './listeners.js';
 
 export { invalidValueMessage, splitList, validateConfigValue } from './config-values.js';
 
@@ -25,9 +27,7 @@ export interface ConfigLayerValue {
   readonly source: ConfigSourceKind;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError };
 
 interface Entry {
   value: string | null;
@@ -228,12 +228,16 @@ const ABOVE_BROKER_COUNT: ReadonlyArray<readonly [name: string, effect: string]>
  * starts but will not do what it says goes to config.warnings.
  */
 export function checkConfig(config: BrokerConfig): void {
-  const { ignored } = clientListener(config, 'listeners');
-  advertisedListenerOf(config);
-  if (ignored.length > 0) {
+  const { listeners, advertised, controllerListeners } = brokerListenersOf(config);
+  if (controllerListeners.length > 0) {
     config.warnings.push(
-      `ignoring the controller listener ${ignored.join(', ')} (controller.listener.names): Gregor is its own controller and serves only the client listener`,
+      `ignoring the controller listener ${controllerListeners.join(', ')} (controller.listener.names): Gregor is its own controller and serves only the client listeners`,
     );
+  }
+  for (const l of listeners) {
+    if (!advertised.has(l.name)) {
+      config.warnings.push(`listener ${l.name} is not in advertised.listeners: clients connected to it find no broker in Metadata and no coordinator (as in Kafka)`);
+    }
   }
   const minSession = config.int('group.min.session.timeout.ms');
   const maxSession = config.int('group.max.session.timeout.ms');
@@ -309,81 +313,4 @@ function fromOf(config: BrokerConfig, name: string): string {
   return origin === undefined ? '' : ` (from ${origin})`;
 }
 
-export interface Endpoint {
-  readonly host: string;
-  readonly port: number;
-}
-
-const LISTENER_URI = /^([A-Za-z_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/;
-
-/** Parses a PLAINTEXT listener URI ("PLAINTEXT://host:port"; empty host = all interfaces). */
-export function parseListener(uri: string, key: string, from = ''): Endpoint {
-  const m = LISTENER_URI.exec(uri.trim());
-  if (!m) throw new ConfigError(`invalid configuration ${key}: '${uri}' is not of the form PLAINTEXT://host:port${from}`);
-  if (m[1]!.toUpperCase() !== 'PLAINTEXT') {
-    throw new ConfigError(`invalid configuration ${key}: only PLAINTEXT listeners are supported (got ${m[1]})${from}`);
-  }
-  const port = Number(m[3]);
-  if (port > 65535) throw new ConfigError(`invalid configuration ${key}: port ${port} out of range${from}`);
-  return { host: m[2]!.replace(/^\[|\]$/g, ''), port };
-}
-
-/**
- * The one listener of `key` (listeners or advertised.listeners) that clients use, and the controller listeners
- * beside it. Kafka's rules, as far as Gregor has them: every entry is NAME://host:port, each name once, and a
- * name must have a security protocol — Kafka's listener.security.protocol.map, which Gregor has not yet: only
- * PLAINTEXT is served. A name in controller.listener.names (a KRaft server.properties has CONTROLLER) is the
- * controller's, which Gregor is itself: it is left out. Any other second listener is refused rather than
- * ignored, as clients told to use it would find nothing there.
- */
-function clientListener(config: BrokerConfig, key: 'listeners' | 'advertised.listeners'): { uri: string | undefined; ignored: string[] } {
-  const from = fromOf(config, key);
-  const controllers = new Set(config.list('controller.listener.names').map((n) => n.toUpperCase()));
-  const names = new Set<string>();
-  const served: string[] = [];
-  const ignored: string[] = [];
-  for (const uri of config.list(key)) {
-    const name = LISTENER_URI.exec(uri)?.[1]?.toUpperCase();
-    if (name === undefined) throw new ConfigError(`invalid configuration ${key}: '${uri}' is not of the form PLAINTEXT://host:port${from}`);
-    if (names.has(name)) throw new ConfigError(`invalid configuration ${key}: the listener name ${name} appears more than once${from}`);
-    names.add(name);
-    if (controllers.has(name)) ignored.push(uri);
-    else served.push(uri);
-  }
-  if (served.length > 1) {
-    throw new ConfigError(
-      `invalid configuration ${key}: '${config.string(key)}' names ${served.length} listeners; Gregor serves one (PLAINTEXT) for now` +
-        ` (a KRaft controller listener named in controller.listener.names is left out)${from}`,
-    );
-  }
-  if (served.length === 0 && ignored.length > 0) {
-    throw new ConfigError(`invalid configuration ${key}: '${config.string(key)}' has only controller listeners (controller.listener.names), none for clients${from}`);
-  }
-  return { uri: served[0], ignored };
-}
-
-/** The listener clients connect to (see clientListener for the rules). */
-export function listenerOf(config: BrokerConfig): Endpoint {
-  const { uri } = clientListener(config, 'listeners');
-  if (uri === undefined) throw new ConfigError(`invalid configuration listeners: empty${fromOf(config, 'listeners')}`);
-  return parseListener(uri, 'listeners', fromOf(config, 'listeners'));
-}
-/**
- * Where clients are told to connect: advertised.listeners when set; otherwise the listener's port on
- * the listener's host, or on localhost when the listener binds all interfaces (never 0.0.0.0 or the
- * machine's host name, which clients often cannot resolve).
- */
-export function advertisedListenerOf(config: BrokerConfig): Endpoint {
-  const first = config.isSet('advertised.listeners') ? clientListener(config, 'advertised.listeners').uri : undefined;
-  if (first === undefined) {
-    const listener = listenerOf(config);
-    const wildcard = listener.host === '' || listener.host === '0.0.0.0' || listener.host === '::';
-    return { host: wildcard ? 'localhost' : listener.host, port: listener.port };
-  }
-  const from = fromOf(config, 'advertised.listeners');
-  const ep = parseListener(first, 'advertised.listeners', from);
-  if (ep.host === '' || ep.host === '0.0.0.0' || ep.host === '::') {
-    throw new ConfigError(`invalid configuration advertised.listeners: '${first}' must name a host clients can reach${from}`);
-  }
-  return ep;
-}
+export { advertisedListenerOf, brokerListenersOf, listenerOf, parseListener, type BrokerListeners, type Endpoint, type ListenerEndpoint } from './listeners.js';

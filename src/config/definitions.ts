@@ -21,8 +21,9 @@ const LONG_MAX = '9223372036854775807';
 /** The configs Gregor implements (modes and importance are added from Kafka's table). */
 const GREGOR_CONFIGS: readonly ConfigDef[] = [
   { name: 'node.id', type: 'int', default: '1', min: 0, aliases: ['broker.id'], doc: 'The node id of this broker.' },
-  { name: 'listeners', type: 'list', default: 'PLAINTEXT://:9092', doc: 'Listener URIs (PLAINTEXT only); an empty host binds all interfaces.' },
-  { name: 'advertised.listeners', type: 'list', default: 'PLAINTEXT://localhost:9092', doc: 'Listener URI given to clients in Metadata responses. When not set: the port of listeners, on localhost (or on the listener host when it names one).' },
+  { name: 'listeners', type: 'list', default: 'PLAINTEXT://:9092', doc: 'Listener URIs, NAME://host:port, each name once and with a security protocol in listener.security.protocol.map (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL); an empty host binds all interfaces.' },
+  { name: 'listener.security.protocol.map', type: 'string', default: 'SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT', doc: 'Map between listener names and security protocols (NAME:PROTOCOL pairs): each listener of listeners must have one. Listener-prefixed configs (listener.name.<name>.<config>) set a config for one listener.' },
+  { name: 'advertised.listeners', type: 'list', default: 'PLAINTEXT://localhost:9092', doc: 'Listener URIs given to clients in Metadata, FindCoordinator and DescribeCluster responses, by listener name: a client is given the one of the listener it is connected to; a listener left out is not advertised. When not set: each listener at its port, on localhost (or on the listener host when it names one).' },
   { name: 'controller.listener.names', type: 'list', default: null, doc: 'Names of the KRaft controller listeners. Gregor is its own controller and serves no controller listener: entries of listeners with these names are ignored (with a warning), so a KRaft server.properties works as it is.' },
   { name: 'log.dirs', type: 'string', default: './data', aliases: ['log.dir'], doc: 'The directory in which the log data is kept.' },
   { name: 'num.partitions', type: 'int', default: '1', min: 1, doc: 'The default number of log partitions per topic.' },
