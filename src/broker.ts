@@ -38,6 +38,10 @@ import { ProducerIdManager } from './produce/producer-ids.js';
 import { ProducerStateManager } from './produce/producer-state-manager.js';
 import type { Connection } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
+import { ScramCredentialStore } from './security/sasl/scram-credential-store.js';
+import { saslListenerSettings } from './security/sasl/sasl-listener-settings.js';
+import { SaslListeners } from './security/sasl/sasl-listeners.js';
+import type { SaslListenerSettings } from './security/sasl/sasl-server-authenticator.js';
 import { Server } from './server.js';
 import type { BrokerServices, WaitingRequests } from './services.js';
 
@@ -84,6 +88,10 @@ export class Broker {
   /** One per listener, in the order of `listeners`. */
   private servers: Server[] = [];
   private quotas: ConnectionQuotas | undefined;
+  /** The SCRAM credentials of the cluster's users (KIP-554), in the log dir. */
+  scramCredentials!: ScramCredentialStore;
+  /** The SASL listeners' settings and exchanges (security/sasl). */
+  sasl!: SaslListeners;
   private closing: Promise<void> | undefined;
   /** Hot-path metrics; undefined when gregor.metrics.enabled is false. */
   metrics: MetricsRecorder | undefined;
@@ -186,6 +194,8 @@ export class Broker {
 
   private async startInternal(): Promise<void> {
     const config = this.config;
+    // the SASL listeners' settings are checked before anything is opened (a bad one is a ConfigError)
+    const saslSettings = this.saslSettings();
     await this.startMetrics();
     // the log directory first (its lock and cluster id); the logs are loaded by the topic manager once it has
     // read the stored topics, so that each log is recovered with its topic's own config
@@ -258,6 +268,8 @@ export class Broker {
       waiting: this.waiting,
       stableOffsets: this.producerStates,
     });
+    this.scramCredentials = ScramCredentialStore.open(this.logs.logDir, this.logs.clusterId, this.opts.storageFs);
+    this.sasl = new SaslListeners(saslSettings, this.logger);
     this.services = this.servicesOf();
     await this.startListeners();
     this.lifecycle = 'ready';
@@ -265,6 +277,21 @@ export class Broker {
     setImmediate(loadChecksums);
     // prom-client is slow to import: the exposition is loaded once the broker is ready (or at the first scrape)
     if (this.stats) void this.loadExporter().catch((err: unknown) => this.logger.error({ err }, 'loading the metrics exporter failed'));
+  }
+
+  /**
+   * The settings of each SASL listener (security/sasl/sasl-listener-settings.ts); SCRAM logins read the
+   * credential store, opened with the log dir. What starts but may not do what is meant is logged.
+   */
+  private saslSettings(): Map<string, SaslListenerSettings> {
+    const out = new Map<string, SaslListenerSettings>();
+    const warnings: string[] = [];
+    for (const l of this.listeners) {
+      if (l.securityProtocol !== 'SASL_PLAINTEXT' && l.securityProtocol !== 'SASL_SSL') continue;
+      out.set(l.name, saslListenerSettings(this.config, l.name, (m, user) => this.scramCredentials.get(m, user), warnings));
+    }
+    for (const w of warnings) this.logger.warn(w);
+    return out;
   }
 
   /**
@@ -401,6 +428,7 @@ export class Broker {
       waiting: this.waiting,
       transactions: this.transactions,
       clientMetrics: new ClientMetricsManager(() => this.config.int('telemetry.max.bytes')),
+      sasl: { listeners: this.sasl, credentials: this.scramCredentials },
     };
   }
 
@@ -474,6 +502,7 @@ export class Broker {
       await step(() => this.closeServers());
       // snapshots producer state at the log end, before the logs close and the clean-shutdown marker is written
       await step(() => this.producerStates.close());
+      await step(() => this.scramCredentials?.close());
       await step(() => this.topics.close());
       await step(() => this.logs.close());
       await step(() => this.stopMetrics());

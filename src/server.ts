@@ -59,7 +59,10 @@ export class Server {
       socket.destroy();
       return;
     }
-    const conn = new Connection(socket, this.services, new Session(this.listener), this.limits, (c) => this.connections.delete(c));
+    const session = new Session(this.listener);
+    // a SASL listener's connection starts its exchange (security/sasl)
+    if (session.state === 'authenticating') session.startAuthentication(this.services.sasl.listeners.authentication(session, `${socket.remoteAddress}:${socket.remotePort}`));
+    const conn = new Connection(socket, this.services, session, this.limits, (c) => this.connections.delete(c));
     this.connections.add(conn);
   }
 

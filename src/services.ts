@@ -27,6 +27,8 @@ import type { MetricsRecorder } from './metrics/recorder.js';
 import type { ProducerIdManager } from './produce/producer-ids.js';
 import type { ProducerStateManager } from './produce/producer-state-manager.js';
 import type { ShareFetches as ShareFetchesImpl } from './share/share-fetches.js';
+import type { ScramCredentialStore } from './security/sasl/scram-credential-store.js';
+import type { SaslListeners } from './security/sasl/sasl-listeners.js';
 import type { ShareStatePersister } from './share/share-state-api.js';
 
 export type { ConfigView } from './config/broker-config.js';
@@ -134,6 +136,14 @@ export interface WaitingRequests {
   fetches: number;
 }
 
+/** SASL (security/sasl): the listeners' exchanges, and the SCRAM credentials of the cluster's users. */
+export interface Sasl {
+  /** Makes the exchange of a SASL listener's new connection (server.ts) and of a re-authentication. */
+  readonly listeners: Pick<SaslListeners, 'authentication' | 'reauthentication'>;
+  /** DescribeUserScramCredentials and AlterUserScramCredentials (KIP-554). */
+  readonly credentials: Pick<ScramCredentialStore, 'describe' | 'alter'>;
+}
+
 export interface BrokerServices {
   readonly identity: BrokerIdentity;
   readonly config: ConfigView;
@@ -154,6 +164,8 @@ export interface BrokerServices {
   readonly transactions: Transactions;
   /** Client metrics (KIP-714) as a broker without a telemetry receiver answers them. */
   readonly clientMetrics: Pick<ClientMetricsManager, 'getSubscription' | 'push'>;
+  /** SASL listeners and SCRAM credentials. */
+  readonly sasl: Sasl;
   // Later issues add theirs here, beside the others:
   //   readonly authorizer: Authorizer;      ACLs, checked against ctx.session.principal
 }

@@ -8,11 +8,11 @@
  * (DYNAMIC_BROKER_CONFIG), which wins.
  */
 import { readFileSync } from 'node:fs';
-import { splitList, validateConfigValue } from './config-values.js';
+import { configValueProblem, splitList, validateConfigValue } from './config-values.js';
 import { BROKER_CONFIG_BY_NAME, BROKER_CONFIGS, type ConfigDef } from './definitions.js';
 import { parseProperties } from './properties.js';
 import { ConfigError } from './config-error.js';
-import { brokerListenersOf } from './listeners.js';
+import { brokerListenersOf, listenerConfigPrefix } from './listeners.js';
 
 export { invalidValueMessage, splitList, validateConfigValue } from './config-values.js';
 
@@ -42,13 +42,28 @@ interface Entry {
  */
 export type ConfigView = Pick<
   BrokerConfig,
-  'has' | 'get' | 'source' | 'isSet' | 'int' | 'long' | 'optionalLong' | 'bool' | 'string' | 'list' | 'all' | 'dynamicConfigs' | 'layers'
+  'has' | 'get' | 'source' | 'isSet' | 'int' | 'long' | 'optionalLong' | 'bool' | 'string' | 'list' | 'all' | 'dynamicConfigs' | 'layers' | 'listenerValue'
 >;
+
+const LISTENER_PREFIXED = /^listener\.name\.[^.]+\.(.+)$/;
+
+/**
+ * The definition a listener-prefixed name is checked by, as Kafka's AbstractConfig.valuesWithPrefixOverride
+ * finds it: `listener.name.<listener>.<config>`, or with a mechanism between (`listener.name.<listener>.
+ * <mechanism>.<config>`, as the SASL configs are given); undefined when neither is a known config.
+ */
+export function listenerPrefixedDef(key: string): ConfigDef | undefined {
+  const rest = LISTENER_PREFIXED.exec(key)?.[1];
+  if (rest === undefined) return undefined;
+  return BROKER_CONFIG_BY_NAME.get(rest) ?? BROKER_CONFIG_BY_NAME.get(rest.slice(rest.indexOf('.') + 1));
+}
 
 export class BrokerConfig {
   /** Static values (file, environment, overrides) and defaults. */
   private readonly entries = new Map<string, Entry>();
   private readonly dynamic: Record<DynamicConfigLevel, Map<string, string>> = { broker: new Map(), default: new Map() };
+  /** Static listener-prefixed values (listener.name.<listener>.[<mechanism>.]<config>), by their full name. */
+  private readonly listenerEntries = new Map<string, Entry>();
 
   /** Keys of the config file that Gregor does not know (ignored, as Kafka ignores unknown keys with a warning). */
   readonly ignored: string[] = [];
@@ -65,6 +80,13 @@ export class BrokerConfig {
   set(key: string, value: string, source: ConfigSourceKind, origin?: string): void {
     const from = origin ? ` (from ${origin})` : '';
     const def = BROKER_CONFIG_BY_NAME.get(key);
+    const listenerDef = def ? undefined : listenerPrefixedDef(key);
+    if (listenerDef) {
+      const problem = configValueProblem(listenerDef, value);
+      if (problem) throw new ConfigError(`invalid configuration ${key}: ${problem.detail}${from}`);
+      this.listenerEntries.set(key, origin === undefined ? { value, source } : { value, source, origin });
+      return;
+    }
     if (!def) throw new ConfigError(`unknown configuration '${key}'${from}`);
     const problem = validateConfigValue(def, value);
     if (problem) throw new ConfigError(`invalid configuration ${problem}${from}`);
@@ -73,7 +95,23 @@ export class BrokerConfig {
 
   /** Where the static value of a config came from ("server.properties", "--port", ...); undefined for a default. */
   originOf(name: string): string | undefined {
-    return this.entries.get(name)?.origin;
+    return this.entries.get(name)?.origin ?? this.listenerEntries.get(name)?.origin;
+  }
+
+  /**
+   * A config's value for one listener (and, for the SASL configs, one mechanism), as Kafka resolves it:
+   * `listener.name.<listener>.<mechanism>.<name>`, then `listener.name.<listener>.<name>`, then `<name>`
+   * (listener and mechanism in lower case); a dynamic listener-prefixed value wins over a static one.
+   * Also returns which name the value came from.
+   */
+  listenerValue(listener: string, name: string, mechanism?: string): { value: string | null; key: string } {
+    const prefix = listenerConfigPrefix(listener);
+    const keys = mechanism === undefined ? [prefix + name] : [`${prefix}${mechanism.toLowerCase()}.${name}`, prefix + name];
+    for (const key of keys) {
+      const value = this.dynamic.broker.get(key) ?? this.dynamic.default.get(key) ?? this.listenerEntries.get(key)?.value;
+      if (value !== undefined && value !== null) return { value, key };
+    }
+    return { value: this.get(name), key: name };
   }
 
   /** Whether the name is a known broker config. */
@@ -192,7 +230,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
     for (const [k, v] of parseProperties(text)) {
       // server.properties files carry many keys Gregor does not use (process.roles, controller.*, ...):
       // only known keys are applied, the others are reported as ignored
-      if (BROKER_CONFIG_BY_NAME.has(k)) values.push([k, v, 'STATIC_BROKER_CONFIG', opts.file]);
+      if (BROKER_CONFIG_BY_NAME.has(k) || listenerPrefixedDef(k)) values.push([k, v, 'STATIC_BROKER_CONFIG', opts.file]);
       else ignored.push(k);
     }
   }

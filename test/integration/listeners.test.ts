@@ -20,6 +20,8 @@ describe('several listeners', () => {
         listeners: 'PLAINTEXT://127.0.0.1:0,EXTERNAL://127.0.0.1:0,HIDDEN://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0',
         'listener.security.protocol.map': 'PLAINTEXT:PLAINTEXT,EXTERNAL:PLAINTEXT,HIDDEN:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
         'advertised.listeners': 'PLAINTEXT://127.0.0.1:0,EXTERNAL://external.example:19093,SASL_PLAINTEXT://127.0.0.1:0',
+        // a SASL listener needs mechanisms (Kafka's default, GSSAPI, is not served)
+        'listener.name.sasl_plaintext.sasl.enabled.mechanisms': 'SCRAM-SHA-256',
         'num.partitions': 2,
       },
     });

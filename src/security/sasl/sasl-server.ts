@@ -34,6 +34,8 @@ export interface SaslServer {
    * property: an OAUTHBEARER token's expiry), undefined when it does not expire. Bounds the session lifetime.
    */
   credentialExpiresAtMs(): number | undefined;
+  /** Why the last token was refused, when the refusal's message does not say (for the broker's log; never a secret). */
+  readonly rejectionReason?: string | undefined;
 }
 
 /** Authentication failed; the message is for the client (Kafka's SaslAuthenticationException). */
