@@ -107,6 +107,23 @@ export class RawClient {
     return correlationId;
   }
 
+  /**
+   * Sends `payload` as one frame without a Kafka header (its size prefix added) and resolves with the next
+   * frame as it is: the raw tokens of a SASL exchange after SaslHandshake v0.
+   */
+  rawExchange(payload: Buffer): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      if (this.closedFlag) {
+        reject(new ConnectionClosedError('connection is closed'));
+        return;
+      }
+      this.pending.push({ correlationId: -1, decode: (frame) => Buffer.from(frame), resolve: resolve as (value: unknown) => void, reject });
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(payload.length, 0);
+      this.write([size, payload]);
+    });
+  }
+
   /** Writes bytes as they are (malformed or hand-built frames). */
   sendRaw(bytes: Buffer): void {
     this.socket.write(bytes);
