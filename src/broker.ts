@@ -462,6 +462,9 @@ export class Broker {
       get transactions() {
         return broker.transactions as TransactionCoordinator | undefined;
       },
+      get sasl() {
+        return (broker.sasl as SaslListeners | undefined)?.stats;
+      },
       get shares() {
         return (broker.shareFetches as ShareFetches | undefined)?.partitions;
       },

@@ -25,6 +25,7 @@ import type { ConsumerGroupState } from '../group/consumer-group.js';
 import { GROUP_STATES } from '../group/group.js';
 import type { TopicManager } from '../metadata/topic-manager.js';
 import type { Session } from '../session.js';
+import type { SaslStats } from '../security/sasl/sasl-stats.js';
 import type { SharePartitionStats } from '../share/share-partition-manager.js';
 import { METRIC_PREFIX as PREFIX, type LabelledCount, type RecordedStats, type TopicTraffic } from './recorded-stats.js';
 
@@ -52,6 +53,8 @@ export interface MetricsSources {
   readonly transactions: Pick<TransactionCoordinator, 'stats' | 'counts'> | undefined;
   /** The share-partitions of share groups (share/share-partition-manager.ts); undefined while starting. */
   readonly shares: { partitionStats(): Iterable<SharePartitionStats> } | undefined;
+  /** Counts of SASL authentications (security/sasl/sasl-stats.ts); undefined while starting. */
+  readonly sasl: Pick<SaslStats, 'authenticationCounts' | 'reauthenticationCounts'> | undefined;
   /** Last stable offsets without I/O (produce/producer-state-manager.ts); undefined while starting. */
   readonly stableOffsets: { lastStableOffsetIfLoaded(log: PartitionLog): number | undefined } | undefined;
 }
@@ -118,6 +121,18 @@ export class BrokerMetrics {
     });
     stateGauge('broker_ready', '1 once the logs are recovered and the broker listens, 0 while starting or shutting down.', () => (sources.isReady ? 1 : 0));
     countsCounter('requests_total', 'Requests handled, by API and version (Produce with acks=0 included).', ['api', 'version'], () => stats.requestCounts());
+    countsCounter(
+      'sasl_authentications_total',
+      'SASL authentications of SASL listeners, by listener, mechanism (unknown: one the broker does not know) and result (success, failure: wrong credentials, an unsupported mechanism, a malformed exchange).',
+      ['listener', 'mechanism', 'result'],
+      () => self.sources.sasl?.authenticationCounts() ?? [],
+    );
+    countsCounter(
+      'sasl_reauthentications_total',
+      'SASL re-authentications (KIP-368) of authenticated connections, by listener, mechanism and result.',
+      ['listener', 'mechanism', 'result'],
+      () => self.sources.sasl?.reauthenticationCounts() ?? [],
+    );
     countsCounter(
       'request_errors_total',
       'Error codes other than NONE in responses, by API, version and Kafka error name: every errorCode field counts, per-partition ones included.',

@@ -229,7 +229,7 @@ describe('SASL on the wire', () => {
 
 describe('KIP-368 session lifetime', () => {
   it('closes a connection past its lifetime at its next request, and re-authenticates one that asks in time', async () => {
-    const b = await startSaslBroker({ 'connections.max.reauth.ms': 1500 });
+    const b = await startSaslBroker({ 'connections.max.reauth.ms': 1500, 'gregor.metrics.enabled': 'true', 'gregor.metrics.host': '127.0.0.1', 'gregor.metrics.port': 0 });
     try {
       const login = async (): Promise<RawClient> => {
         const c = await RawClient.connect(b.saslPort);
@@ -250,6 +250,11 @@ describe('KIP-368 session lifetime', () => {
       await expect(stale.request(schemas.metadataRequest, schemas.metadataResponse, 12, { topics: [] })).rejects.toThrow('connection closed');
       expect(b.broker.sasl.stats.count('SASL_PLAINTEXT', 'PLAIN', 'success', true)).toBe(1);
       fresh.close();
+      // the counts, per listener, mechanism and result, in the metrics
+      const text = await (await fetch(`http://127.0.0.1:${b.broker.metricsPort}/metrics`)).text();
+      expect(text).toContain('gregor_sasl_authentications_total{listener="SASL_PLAINTEXT",mechanism="PLAIN",result="success"} 2');
+      expect(text).toContain('gregor_sasl_authentications_total{listener="SASL_PLAINTEXT",mechanism="SCRAM-SHA-256",result="failure"} 0');
+      expect(text).toContain('gregor_sasl_reauthentications_total{listener="SASL_PLAINTEXT",mechanism="PLAIN",result="success"} 1');
     } finally {
       await b.remove();
     }

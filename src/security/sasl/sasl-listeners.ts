@@ -14,7 +14,9 @@ export class SaslListeners {
   constructor(
     private readonly settings: ReadonlyMap<string, SaslListenerSettings>,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    for (const s of settings.values()) this.stats.init(s.listener, s.enabledMechanisms);
+  }
 
   /** The exchange a new connection of SASL listener `session.listenerName` starts with. */
   authentication(session: Session, remote: string): SaslExchange {

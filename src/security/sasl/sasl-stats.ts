@@ -19,8 +19,21 @@ export class SaslStats {
   private readonly authentications = new Map<string, SaslCount>();
   private readonly reauthentications = new Map<string, SaslCount>();
 
+  /** Starts the series of a listener's mechanisms at 0 (so that a dashboard shows them before the first login). */
+  init(listener: string, mechanisms: readonly string[]): void {
+    for (const m of mechanisms) {
+      for (const result of ['success', 'failure'] as const) {
+        for (const reauthentication of [false, true]) this.series(listener, m, result, reauthentication);
+      }
+    }
+  }
+
   /** One authentication (reauthentication: a re-authentication) ended with `result`. */
   record(listener: string, mechanism: string, result: SaslResult, reauthentication: boolean): void {
+    this.series(listener, mechanism, result, reauthentication).value++;
+  }
+
+  private series(listener: string, mechanism: string, result: SaslResult, reauthentication: boolean): SaslCount {
     const m = KNOWN_MECHANISMS.has(mechanism) ? mechanism : 'unknown';
     const map = reauthentication ? this.reauthentications : this.authentications;
     const key = `${listener}\u0000${m}\u0000${result}`;
@@ -29,7 +42,7 @@ export class SaslStats {
       c = { labels: { listener, mechanism: m, result }, value: 0 };
       map.set(key, c);
     }
-    c.value++;
+    return c;
   }
 
   authenticationCounts(): Iterable<SaslCount> {
