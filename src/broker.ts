@@ -10,7 +10,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ErrorCode } from '../protocol/index.js';
-import { ConfigError } from './config/config-error.js';
 import { loadChecksums } from '../protocol/records/index.js';
 import { LogManager, type StorageFs } from '../storage/index.js';
 import { brokerListenersOf, type BrokerConfig, type BrokerListeners, type Endpoint } from './config/broker-config.js';
@@ -27,7 +26,7 @@ import { ShareFetches } from './share/share-fetches.js';
 import type { Logger } from './logger.js';
 import { MemoryBudget } from './memory-budget.js';
 import { ClientMetricsManager } from './metrics/client-metrics-manager.js';
-import type { BrokerMetrics, MetricsSources } from './metrics/broker-metrics.js';
+import type { BrokerMetrics, ListenerStats, MetricsSources } from './metrics/broker-metrics.js';
 import type { MetricsServer } from './metrics/metrics-server.js';
 import type { RecordedStats } from './metrics/recorded-stats.js';
 import type { MetricsRecorder } from './metrics/recorder.js';
@@ -38,6 +37,7 @@ import { ProducerIdManager } from './produce/producer-ids.js';
 import { ProducerStateManager } from './produce/producer-state-manager.js';
 import type { Connection } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
+import { TlsListeners } from './security/tls-listeners.js';
 import { Server } from './server.js';
 import type { BrokerServices, WaitingRequests } from './services.js';
 
@@ -81,6 +81,8 @@ export class Broker {
   shareFetches!: ShareFetches;
   /** What requests see of the broker (services.ts). */
   services!: BrokerServices;
+  /** The TLS of the SSL and SASL_SSL listeners (security/tls-listeners.ts). */
+  tls!: TlsListeners;
   /** One per listener, in the order of `listeners`. */
   private servers: Server[] = [];
   private quotas: ConnectionQuotas | undefined;
@@ -135,6 +137,14 @@ export class Broker {
     const quotas = this.quotas;
     return { open: this.connections.size, accepted: quotas?.accepted ?? 0, rejected: quotas?.rejected ?? 0, waiting: quotas?.waiting ?? 0 };
   }
+  /** Each listener's open connections and TLS handshakes (metrics). */
+  listenerStats(): ListenerStats[] {
+    return this.servers.map((server) => {
+      const { name, securityProtocol } = server.listener;
+      const ssl = server.ssl;
+      return { name, securityProtocol, connections: server.connections.size, ...(ssl === undefined ? {} : { tls: { handshakes: ssl.handshakes, failures: ssl.handshakeFailures } }) };
+    });
+  }
   /** The port each listener is bound to, by listener name (empty until listening). */
   readonly boundPorts = new Map<string, number>();
   /** Logs recovered and listening, not shutting down (/ready). */
@@ -186,6 +196,8 @@ export class Broker {
 
   private async startInternal(): Promise<void> {
     const config = this.config;
+    // the TLS listeners' key and trust stores first: a bad one stops the start before anything is opened
+    this.tls = new TlsListeners(this.listeners, config, this.logger);
     await this.startMetrics();
     // the log directory first (its lock and cluster id); the logs are loaded by the topic manager once it has
     // read the stored topics, so that each log is recovered with its topic's own config
@@ -288,10 +300,7 @@ export class Broker {
       this.logger,
     );
     for (const listener of this.listeners) {
-      if (listener.securityProtocol === 'SSL' || listener.securityProtocol === 'SASL_SSL') {
-        throw new ConfigError(`invalid configuration listeners: listener ${listener.name} is ${listener.securityProtocol}, and TLS is not served yet`);
-      }
-      const server = new Server(this.services, { name: listener.name, securityProtocol: listener.securityProtocol }, limits, this.quotas);
+      const server = new Server(this.services, { name: listener.name, securityProtocol: listener.securityProtocol }, limits, this.quotas, this.tls.factoryOf(listener.name));
       this.servers.push(server);
       const port = await server.listen(listener.host, listener.port);
       this.boundPorts.set(listener.name, port);
@@ -401,6 +410,7 @@ export class Broker {
       waiting: this.waiting,
       transactions: this.transactions,
       clientMetrics: new ClientMetricsManager(() => this.config.int('telemetry.max.bytes')),
+      listenerSecurity: this.tls,
     };
   }
 
@@ -417,6 +427,9 @@ export class Broker {
       },
       get connectionCounts() {
         return broker.connectionCounts;
+      },
+      get listeners() {
+        return broker.listenerStats();
       },
       waiting: this.waiting,
       get topics() {

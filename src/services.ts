@@ -26,6 +26,7 @@ import type { ClientMetricsManager } from './metrics/client-metrics-manager.js';
 import type { MetricsRecorder } from './metrics/recorder.js';
 import type { ProducerIdManager } from './produce/producer-ids.js';
 import type { ProducerStateManager } from './produce/producer-state-manager.js';
+import type { ListenerReconfiguration } from './security/tls-listeners.js';
 import type { ShareFetches as ShareFetchesImpl } from './share/share-fetches.js';
 import type { ShareStatePersister } from './share/share-state-api.js';
 
@@ -154,6 +155,8 @@ export interface BrokerServices {
   readonly transactions: Transactions;
   /** Client metrics (KIP-714) as a broker without a telemetry receiver answers them. */
   readonly clientMetrics: Pick<ClientMetricsManager, 'getSubscription' | 'push'>;
+  /** The TLS listeners' settings, validated and replaced at a dynamic config change (certificate rotation). */
+  readonly listenerSecurity: ListenerReconfiguration;
   // Later issues add theirs here, beside the others:
   //   readonly authorizer: Authorizer;      ACLs, checked against ctx.session.principal
 }

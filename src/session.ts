@@ -17,10 +17,11 @@
  * - closing: the connection is closed or closing; nothing more is served.
  *
  * A PLAINTEXT listener's connection starts ready, as Kafka's
- * KafkaPrincipal.ANONYMOUS (type User, name ANONYMOUS). TLS, SASL and the
- * authorizer plug in here: the listener's security protocol picks the start
- * state, SaslHandshake/SaslAuthenticate keep their exchange in `sasl` and
- * end it with authenticated(principal).
+ * KafkaPrincipal.ANONYMOUS (type User, name ANONYMOUS); an SSL listener's
+ * starts ready as the principal of its client certificate (ANONYMOUS without
+ * one). SASL and the authorizer plug in here: the listener's security protocol
+ * picks the start state, SaslHandshake/SaslAuthenticate keep their exchange in
+ * `sasl` and end it with authenticated(principal).
  */
 import { ApiKey } from '../protocol/index.js';
 
@@ -72,11 +73,14 @@ export class Session {
   /** The SASL exchange, while one is in progress (the security issue fills it in). */
   sasl: SaslState | undefined = undefined;
 
-  /** The session of a connection just accepted on `listener`. */
-  constructor(listener: Listener) {
+  /**
+   * The session of a connection just accepted on `listener`; `principal` is the one its TLS handshake
+   * established (an SSL listener's client certificate), ANONYMOUS otherwise.
+   */
+  constructor(listener: Listener, principal: KafkaPrincipal = ANONYMOUS) {
     this.listenerName = listener.name;
     this.securityProtocol = listener.securityProtocol;
-    this.who = ANONYMOUS;
+    this.who = principal;
     this.current = listener.securityProtocol === 'PLAINTEXT' || listener.securityProtocol === 'SSL' ? 'ready' : 'authenticating';
   }
 
