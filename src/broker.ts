@@ -196,8 +196,6 @@ export class Broker {
 
   private async startInternal(): Promise<void> {
     const config = this.config;
-    // the TLS listeners' key and trust stores first: a bad one stops the start before anything is opened
-    this.tls = new TlsListeners(this.listeners, config, this.logger);
     await this.startMetrics();
     // the log directory first (its lock and cluster id); the logs are loaded by the topic manager once it has
     // read the stored topics, so that each log is recovered with its topic's own config
@@ -270,6 +268,8 @@ export class Broker {
       waiting: this.waiting,
       stableOffsets: this.producerStates,
     });
+    // the TLS listeners' key and trust stores, with the dynamic configs stored (a rotated certificate)
+    this.tls = new TlsListeners(this.listeners, config, this.logger);
     this.services = this.servicesOf();
     await this.startListeners();
     this.lifecycle = 'ready';
