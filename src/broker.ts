@@ -10,7 +10,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ErrorCode } from '../protocol/index.js';
-import { ConfigError } from './config/config-error.js';
 import { loadChecksums } from '../protocol/records/index.js';
 import { LogManager, type StorageFs } from '../storage/index.js';
 import { brokerListenersOf, type BrokerConfig, type BrokerListeners, type Endpoint } from './config/broker-config.js';
@@ -27,7 +26,7 @@ import { ShareFetches } from './share/share-fetches.js';
 import type { Logger } from './logger.js';
 import { MemoryBudget } from './memory-budget.js';
 import { ClientMetricsManager } from './metrics/client-metrics-manager.js';
-import type { BrokerMetrics, MetricsSources } from './metrics/broker-metrics.js';
+import type { BrokerMetrics, ListenerStats, MetricsSources } from './metrics/broker-metrics.js';
 import type { MetricsServer } from './metrics/metrics-server.js';
 import type { RecordedStats } from './metrics/recorded-stats.js';
 import type { MetricsRecorder } from './metrics/recorder.js';
@@ -42,6 +41,7 @@ import { ScramCredentialStore } from './security/sasl/scram-credential-store.js'
 import { saslListenerSettings } from './security/sasl/sasl-listener-settings.js';
 import { SaslListeners } from './security/sasl/sasl-listeners.js';
 import type { SaslListenerSettings } from './security/sasl/sasl-server-authenticator.js';
+import { TlsListeners } from './security/tls-listeners.js';
 import { Server } from './server.js';
 import type { BrokerServices, WaitingRequests } from './services.js';
 
@@ -85,6 +85,8 @@ export class Broker {
   shareFetches!: ShareFetches;
   /** What requests see of the broker (services.ts). */
   services!: BrokerServices;
+  /** The TLS of the SSL and SASL_SSL listeners (security/tls-listeners.ts). */
+  tls!: TlsListeners;
   /** One per listener, in the order of `listeners`. */
   private servers: Server[] = [];
   private quotas: ConnectionQuotas | undefined;
@@ -142,6 +144,14 @@ export class Broker {
   get connectionCounts(): { open: number; accepted: number; rejected: number; waiting: number } {
     const quotas = this.quotas;
     return { open: this.connections.size, accepted: quotas?.accepted ?? 0, rejected: quotas?.rejected ?? 0, waiting: quotas?.waiting ?? 0 };
+  }
+  /** Each listener's open connections and TLS handshakes (metrics). */
+  listenerStats(): ListenerStats[] {
+    return this.servers.map((server) => {
+      const { name, securityProtocol } = server.listener;
+      const ssl = server.ssl;
+      return { name, securityProtocol, connections: server.connections.size, ...(ssl === undefined ? {} : { tls: { handshakes: ssl.handshakes, failures: ssl.handshakeFailures } }) };
+    });
   }
   /** The port each listener is bound to, by listener name (empty until listening). */
   readonly boundPorts = new Map<string, number>();
@@ -270,6 +280,8 @@ export class Broker {
     });
     this.scramCredentials = ScramCredentialStore.open(this.logs.logDir, this.logs.clusterId, this.opts.storageFs);
     this.sasl = new SaslListeners(saslSettings, this.logger);
+    // the TLS listeners' key and trust stores, with the dynamic configs stored (a rotated certificate)
+    this.tls = new TlsListeners(this.listeners, config, this.logger);
     this.services = this.servicesOf();
     await this.startListeners();
     this.lifecycle = 'ready';
@@ -315,10 +327,7 @@ export class Broker {
       this.logger,
     );
     for (const listener of this.listeners) {
-      if (listener.securityProtocol === 'SSL' || listener.securityProtocol === 'SASL_SSL') {
-        throw new ConfigError(`invalid configuration listeners: listener ${listener.name} is ${listener.securityProtocol}, and TLS is not served yet`);
-      }
-      const server = new Server(this.services, { name: listener.name, securityProtocol: listener.securityProtocol }, limits, this.quotas);
+      const server = new Server(this.services, { name: listener.name, securityProtocol: listener.securityProtocol }, limits, this.quotas, this.tls.factoryOf(listener.name));
       this.servers.push(server);
       const port = await server.listen(listener.host, listener.port);
       this.boundPorts.set(listener.name, port);
@@ -429,6 +438,7 @@ export class Broker {
       transactions: this.transactions,
       clientMetrics: new ClientMetricsManager(() => this.config.int('telemetry.max.bytes')),
       sasl: { listeners: this.sasl, credentials: this.scramCredentials },
+      listenerSecurity: this.tls,
     };
   }
 
@@ -445,6 +455,9 @@ export class Broker {
       },
       get connectionCounts() {
         return broker.connectionCounts;
+      },
+      get listeners() {
+        return broker.listenerStats();
       },
       waiting: this.waiting,
       get topics() {

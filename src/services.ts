@@ -26,6 +26,7 @@ import type { ClientMetricsManager } from './metrics/client-metrics-manager.js';
 import type { MetricsRecorder } from './metrics/recorder.js';
 import type { ProducerIdManager } from './produce/producer-ids.js';
 import type { ProducerStateManager } from './produce/producer-state-manager.js';
+import type { ListenerReconfiguration } from './security/tls-listeners.js';
 import type { ShareFetches as ShareFetchesImpl } from './share/share-fetches.js';
 import type { ScramCredentialStore } from './security/sasl/scram-credential-store.js';
 import type { SaslListeners } from './security/sasl/sasl-listeners.js';
@@ -166,6 +167,8 @@ export interface BrokerServices {
   readonly clientMetrics: Pick<ClientMetricsManager, 'getSubscription' | 'push'>;
   /** SASL listeners and SCRAM credentials. */
   readonly sasl: Sasl;
+  /** The TLS listeners' settings, validated and replaced at a dynamic config change (certificate rotation). */
+  readonly listenerSecurity: ListenerReconfiguration;
   // Later issues add theirs here, beside the others:
   //   readonly authorizer: Authorizer;      ACLs, checked against ctx.session.principal
 }

@@ -27,9 +27,10 @@
  * - closing: the connection is closed or closing; nothing more is served.
  *
  * A PLAINTEXT listener's connection starts ready, as Kafka's
- * KafkaPrincipal.ANONYMOUS (type User, name ANONYMOUS). The listener's
- * security protocol picks the start state; the SASL exchange ends with
- * authenticated(principal, …).
+ * KafkaPrincipal.ANONYMOUS (type User, name ANONYMOUS); an SSL listener's
+ * starts ready as the principal of its client certificate (ANONYMOUS without
+ * one). The listener's security protocol picks the start state; a SASL
+ * listener's SASL exchange ends with authenticated(principal, …).
  */
 import { ApiKey } from '../protocol/index.js';
 
@@ -130,11 +131,14 @@ export class Session {
   /** performance.now() of the last re-authentication's start. */
   private lastReauthenticationStart: number | undefined;
 
-  /** The session of a connection just accepted on `listener`. */
-  constructor(listener: Listener) {
+  /**
+   * The session of a connection just accepted on `listener`; `principal` is the one its TLS handshake
+   * established (an SSL listener's client certificate), ANONYMOUS otherwise.
+   */
+  constructor(listener: Listener, principal: KafkaPrincipal = ANONYMOUS) {
     this.listenerName = listener.name;
     this.securityProtocol = listener.securityProtocol;
-    this.who = ANONYMOUS;
+    this.who = principal;
     this.current = listener.securityProtocol === 'PLAINTEXT' || listener.securityProtocol === 'SSL' ? 'ready' : 'authenticating';
   }
 

@@ -2,17 +2,23 @@
  * The broker's configuration: values from defaults, a server.properties file,
  * GREGOR_* environment variables and --override flags (later wins), each
  * validated against its definition, with the source kept for DescribeConfigs.
+ * Besides the definitions, Kafka's listener-prefixed configs
+ * (listener.name.<listener>.<config>, checked as <config> when it is one; a
+ * listener's value of a config is listenerValue) and the config providers'
+ * (config.providers.*): values may name secrets kept elsewhere,
+ * `${env:NAME}`, resolved at load (config-providers.ts).
  * On top of those static values sit Kafka's two dynamic layers, changed at
  * runtime through AlterConfigs (see dynamic-broker-configs.ts): the cluster
  * default (DYNAMIC_DEFAULT_BROKER_CONFIG) and this broker's own
  * (DYNAMIC_BROKER_CONFIG), which wins.
  */
 import { readFileSync } from 'node:fs';
+import { configTransformer, isConfigProviderName } from './config-providers.js';
 import { configValueProblem, splitList, validateConfigValue } from './config-values.js';
 import { BROKER_CONFIG_BY_NAME, BROKER_CONFIGS, type ConfigDef } from './definitions.js';
 import { parseProperties } from './properties.js';
 import { ConfigError } from './config-error.js';
-import { brokerListenersOf, listenerConfigPrefix } from './listeners.js';
+import { brokerListenersOf, listenerBaseName, listenerConfigPrefix } from './listeners.js';
 
 export { invalidValueMessage, splitList, validateConfigValue } from './config-values.js';
 
@@ -42,28 +48,35 @@ interface Entry {
  */
 export type ConfigView = Pick<
   BrokerConfig,
-  'has' | 'get' | 'source' | 'isSet' | 'int' | 'long' | 'optionalLong' | 'bool' | 'string' | 'list' | 'all' | 'dynamicConfigs' | 'layers' | 'listenerValue'
+  | 'has'
+  | 'get'
+  | 'source'
+  | 'isSet'
+  | 'int'
+  | 'long'
+  | 'optionalLong'
+  | 'bool'
+  | 'string'
+  | 'list'
+  | 'all'
+  | 'dynamicConfigs'
+  | 'layers'
+  | 'listenerValue'
+  | 'listenerIsSet'
+  | 'otherStaticConfigs'
 >;
 
-const LISTENER_PREFIXED = /^listener\.name\.[^.]+\.(.+)$/;
-
-/**
- * The definition a listener-prefixed name is checked by, as Kafka's AbstractConfig.valuesWithPrefixOverride
- * finds it: `listener.name.<listener>.<config>`, or with a mechanism between (`listener.name.<listener>.
- * <mechanism>.<config>`, as the SASL configs are given); undefined when neither is a known config.
- */
-export function listenerPrefixedDef(key: string): ConfigDef | undefined {
-  const rest = LISTENER_PREFIXED.exec(key)?.[1];
-  if (rest === undefined) return undefined;
-  return BROKER_CONFIG_BY_NAME.get(rest) ?? BROKER_CONFIG_BY_NAME.get(rest.slice(rest.indexOf('.') + 1));
+/** Whether a name outside the definitions is still a config: listener-prefixed, or a config provider's. */
+export function isOtherConfigName(name: string): boolean {
+  return listenerBaseName(name) !== undefined || isConfigProviderName(name);
 }
 
 export class BrokerConfig {
   /** Static values (file, environment, overrides) and defaults. */
   private readonly entries = new Map<string, Entry>();
   private readonly dynamic: Record<DynamicConfigLevel, Map<string, string>> = { broker: new Map(), default: new Map() };
-  /** Static listener-prefixed values (listener.name.<listener>.[<mechanism>.]<config>), by their full name. */
-  private readonly listenerEntries = new Map<string, Entry>();
+  /** Static values of the names outside the definitions (isOtherConfigName), as Kafka keeps them in its originals. */
+  private readonly others = new Map<string, Entry>();
 
   /** Keys of the config file that Gregor does not know (ignored, as Kafka ignores unknown keys with a warning). */
   readonly ignored: string[] = [];
@@ -80,11 +93,11 @@ export class BrokerConfig {
   set(key: string, value: string, source: ConfigSourceKind, origin?: string): void {
     const from = origin ? ` (from ${origin})` : '';
     const def = BROKER_CONFIG_BY_NAME.get(key);
-    const listenerDef = def ? undefined : listenerPrefixedDef(key);
-    if (listenerDef) {
-      const problem = configValueProblem(listenerDef, value);
+    if (!def && isOtherConfigName(key)) {
+      const baseDef = BROKER_CONFIG_BY_NAME.get(listenerBaseName(key) ?? '');
+      const problem = baseDef && configValueProblem(baseDef, value);
       if (problem) throw new ConfigError(`invalid configuration ${key}: ${problem.detail}${from}`);
-      this.listenerEntries.set(key, origin === undefined ? { value, source } : { value, source, origin });
+      this.others.set(key, origin === undefined ? { value, source } : { value, source, origin });
       return;
     }
     if (!def) throw new ConfigError(`unknown configuration '${key}'${from}`);
@@ -95,23 +108,30 @@ export class BrokerConfig {
 
   /** Where the static value of a config came from ("server.properties", "--port", ...); undefined for a default. */
   originOf(name: string): string | undefined {
-    return this.entries.get(name)?.origin ?? this.listenerEntries.get(name)?.origin;
+    return (this.entries.get(name) ?? this.others.get(name))?.origin;
   }
 
   /**
-   * A config's value for one listener (and, for the SASL configs, one mechanism), as Kafka resolves it:
-   * `listener.name.<listener>.<mechanism>.<name>`, then `listener.name.<listener>.<name>`, then `<name>`
-   * (listener and mechanism in lower case); a dynamic listener-prefixed value wins over a static one.
-   * Also returns which name the value came from.
+   * A listener's value of a config, as Kafka's valuesWithPrefixOverride: listener.name.<listener>.<name> in
+   * the first layer that has it (this broker's dynamic value, the cluster default, the static value), else
+   * the config's own value (null for a name outside the definitions).
    */
-  listenerValue(listener: string, name: string, mechanism?: string): { value: string | null; key: string } {
-    const prefix = listenerConfigPrefix(listener);
-    const keys = mechanism === undefined ? [prefix + name] : [`${prefix}${mechanism.toLowerCase()}.${name}`, prefix + name];
-    for (const key of keys) {
-      const value = this.dynamic.broker.get(key) ?? this.dynamic.default.get(key) ?? this.listenerEntries.get(key)?.value;
-      if (value !== undefined && value !== null) return { value, key };
-    }
-    return { value: this.get(name), key: name };
+  listenerValue(listenerName: string, name: string): string | null {
+    const prefixed = listenerConfigPrefix(listenerName) + name;
+    const own = this.dynamic.broker.get(prefixed) ?? this.dynamic.default.get(prefixed) ?? this.others.get(prefixed)?.value;
+    if (own !== undefined) return own;
+    return this.entries.has(name) ? this.get(name) : null;
+  }
+
+  /** Whether the listener has its own value of the config (listener.name.<listener>.<name>, in any layer). */
+  listenerIsSet(listenerName: string, name: string): boolean {
+    const prefixed = listenerConfigPrefix(listenerName) + name;
+    return this.dynamic.broker.has(prefixed) || this.dynamic.default.has(prefixed) || this.others.has(prefixed);
+  }
+
+  /** The static values of the names outside the definitions (listener-prefixed, config providers'). */
+  otherStaticConfigs(): Record<string, string> {
+    return Object.fromEntries([...this.others].map(([k, e]) => [k, e.value!]));
   }
 
   /** Whether the name is a known broker config. */
@@ -174,6 +194,16 @@ export class BrokerConfig {
     this.dynamic[level] = next;
   }
 
+  /**
+   * This config with one dynamic layer replaced, unchecked and apart from this one: what a change would
+   * make of it, to validate the change before it is made.
+   */
+  withDynamic(level: DynamicConfigLevel, configs: Readonly<Record<string, string>>): BrokerConfig {
+    const copy = Object.create(BrokerConfig.prototype) as BrokerConfig;
+    Object.assign(copy, this, { dynamic: { ...this.dynamic, [level]: new Map(Object.entries(configs)) } });
+    return copy;
+  }
+
   /** The configs of one dynamic layer. */
   dynamicConfigs(level: DynamicConfigLevel): Record<string, string> {
     return Object.fromEntries(this.dynamic[level]);
@@ -189,7 +219,7 @@ export class BrokerConfig {
     if (broker !== undefined) out.push({ value: broker, source: 'DYNAMIC_BROKER_CONFIG' });
     const clusterDefault = this.dynamic.default.get(name);
     if (clusterDefault !== undefined) out.push({ value: clusterDefault, source: 'DYNAMIC_DEFAULT_BROKER_CONFIG' });
-    const e = this.entries.get(name);
+    const e = this.entries.get(name) ?? this.others.get(name);
     if (e?.source === 'STATIC_BROKER_CONFIG' && e.value !== null) out.push({ value: e.value, source: 'STATIC_BROKER_CONFIG' });
     const def = BROKER_CONFIG_BY_NAME.get(name);
     if (def?.default !== null && def?.default !== undefined) out.push({ value: def.default, source: 'DEFAULT_CONFIG' });
@@ -230,7 +260,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
     for (const [k, v] of parseProperties(text)) {
       // server.properties files carry many keys Gregor does not use (process.roles, controller.*, ...):
       // only known keys are applied, the others are reported as ignored
-      if (BROKER_CONFIG_BY_NAME.has(k) || listenerPrefixedDef(k)) values.push([k, v, 'STATIC_BROKER_CONFIG', opts.file]);
+      if (BROKER_CONFIG_BY_NAME.has(k) || isOtherConfigName(k)) values.push([k, v, 'STATIC_BROKER_CONFIG', opts.file]);
       else ignored.push(k);
     }
   }
@@ -241,6 +271,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
     values.push([key, value, 'STATIC_BROKER_CONFIG', `environment variable ${variable}`]);
   }
   for (const [k, v] of Object.entries(opts.overrides ?? {})) values.push([k, v, 'STATIC_BROKER_CONFIG', opts.origins?.[k] ?? 'overrides']);
+  // ${provider:[path:]key} references, resolved with the providers the (later-wins) values configure
+  const resolve = configTransformer(new Map(values.map(([k, v]) => [k, v] as const)), values.map(([, v]) => v), opts.env ?? process.env);
+  for (const entry of values) entry[1] = resolve(entry[1]);
   const config = new BrokerConfig(values);
   config.ignored.push(...ignored);
   const noEffect = [...new Set(values.map(([k]) => BROKER_CONFIG_BY_NAME.get(k)).filter((d) => d?.noEffect === true).map((d) => d!.name))];

@@ -13,6 +13,13 @@
 import { KAFKA_VALIDATORS, type ConfigDef } from './config-values.js';
 import { KAFKA_BROKER_CONFIGS } from './kafka-broker-configs.js';
 import { metadataVersionProblem } from './kafka-version.js';
+import { principalMappingRulesProblem } from '../security/ssl-principal-mapper.js';
+
+/** ssl.enabled.protocols: TLSv1.2 and TLSv1.3 only. */
+function tlsProtocolsProblem(value: string): string | undefined {
+  const other = value.split(',').map((s) => s.trim()).find((p) => p !== '' && p !== 'TLSv1.2' && p !== 'TLSv1.3');
+  return other === undefined ? undefined : `${other} is not served: Gregor serves TLSv1.2 and TLSv1.3 only`;
+}
 
 export type { ConfigDef, ConfigType } from './config-values.js';
 
@@ -142,6 +149,23 @@ const GREGOR_CONFIGS: readonly ConfigDef[] = [
   { name: 'sasl.oauthbearer.scope.claim.name', type: 'string', default: 'scope', doc: 'The claim of an OAUTHBEARER token that holds its scope.' },
   { name: 'sasl.oauthbearer.clock.skew.seconds', type: 'int', default: '30', doc: 'Seconds of clock difference allowed when checking an OAUTHBEARER token\'s exp and nbf.' },
   { name: 'gregor.transaction.version', type: 'int', default: '2', min: 0, max: 2, doc: 'Gregor: the finalized transaction.version feature ApiVersions reports (Kafka finalizes it with kafka-features or at format; a new Kafka 4 cluster at 2). 2 is KIP-890 part 2: clients that see it bump the producer epoch at every transaction end (EndTxn v5) and add partitions with Produce v12+ and TxnOffsetCommit v5+; 0 or 1 keeps clients on the transactions of Kafka 3.9 (below 2, those request versions are served as the versions before them). Static.' },
+  { name: 'ssl.keystore.type', type: 'string', default: 'JKS', doc: 'The file format of the key store of a TLS listener (SSL, SASL_SSL). Gregor reads PEM: set PEM (Kafka\'s default JKS, and PKCS12, are refused at start).' },
+  { name: 'ssl.keystore.location', type: 'string', default: null, doc: 'A PEM file holding the private key and the certificate chain of a TLS listener.' },
+  { name: 'ssl.keystore.password', type: 'password', default: null, doc: 'The key store password: not used with PEM (set ssl.key.password for an encrypted key).' },
+  { name: 'ssl.key.password', type: 'password', default: null, doc: 'The password of the encrypted private key (ssl.keystore.location or ssl.keystore.key).' },
+  { name: 'ssl.keystore.key', type: 'password', default: null, doc: 'The private key in PEM (PKCS#8, encrypted with ssl.key.password when it is), with ssl.keystore.certificate.chain; instead of ssl.keystore.location.' },
+  { name: 'ssl.keystore.certificate.chain', type: 'password', default: null, doc: 'The certificate chain in PEM (the certificate, then its issuers), with ssl.keystore.key.' },
+  { name: 'ssl.truststore.type', type: 'string', default: 'JKS', doc: 'The file format of the trust store (the CAs client certificates must chain to). Gregor reads PEM: set PEM.' },
+  { name: 'ssl.truststore.location', type: 'string', default: null, doc: 'A PEM file of trusted CA certificates. Neither it nor ssl.truststore.certificates: the CAs Node trusts.' },
+  { name: 'ssl.truststore.password', type: 'password', default: null, doc: 'The trust store password: not used with PEM.' },
+  { name: 'ssl.truststore.certificates', type: 'password', default: null, doc: 'Trusted CA certificates in PEM, instead of ssl.truststore.location.' },
+  { name: 'ssl.client.auth', type: 'string', default: 'none', choices: ['required', 'requested', 'none'], doc: 'Client authentication on TLS listeners: required (a trusted client certificate or no connection), requested (a certificate is asked for; one sent must be trusted), none. On a SASL_SSL listener only its listener-prefixed value applies, as in Kafka. The principal of an SSL connection is User:<the certificate\'s subject, mapped by ssl.principal.mapping.rules>, User:ANONYMOUS without one.' },
+  { name: 'ssl.enabled.protocols', type: 'list', default: 'TLSv1.2,TLSv1.3', check: tlsProtocolsProblem, doc: 'The TLS versions served: TLSv1.2 and TLSv1.3 (older ones are never served).' },
+  { name: 'ssl.protocol', type: 'string', default: 'TLSv1.3', choices: ['TLSv1.3', 'TLSv1.2', 'TLS'], doc: 'The highest TLS version of the context (as Java\'s SSLContext protocol): TLSv1.2 leaves TLSv1.3 out of ssl.enabled.protocols.' },
+  { name: 'ssl.cipher.suites', type: 'list', default: '', doc: 'The cipher suites served, by their IANA names (as in Kafka) or OpenSSL\'s; empty: Node\'s defaults.' },
+  { name: 'ssl.principal.mapping.rules', type: 'string', default: 'DEFAULT', check: principalMappingRulesProblem, doc: 'Rules mapping a client certificate\'s distinguished name (RFC 2253) to its principal name, as Kafka\'s: RULE:pattern/replacement/[LU], DEFAULT (the name itself), tried in order.' },
+  { name: 'ssl.allow.dn.changes', type: 'boolean', default: 'false', doc: 'Whether a key store set at runtime may have another certificate subject than the one it replaces.' },
+  { name: 'ssl.allow.san.changes', type: 'boolean', default: 'false', doc: 'Whether a key store set at runtime may drop subject alternative names of the certificate it replaces.' },
   { name: 'gregor.flush.acks.all', type: 'boolean', default: 'true', doc: 'Gregor: complete acks=all produce requests only after their data is fdatasync\'ed (group commit).' },
   { name: 'gregor.log.level', type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], doc: 'Gregor: log level.' },
   { name: 'gregor.metrics.enabled', type: 'boolean', default: 'true', doc: 'Gregor: serve Prometheus metrics over HTTP.' },

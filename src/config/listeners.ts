@@ -65,6 +65,13 @@ export function listenerConfigPrefix(listenerName: string): string {
   return `listener.name.${listenerName.toLowerCase()}.`;
 }
 
+const LISTENER_CONFIG = /^listener\.name\.[^.]*\.(.*)$/;
+
+/** The config a listener-prefixed name sets (listener.name.internal.ssl.keystore.location → ssl.keystore.location). */
+export function listenerBaseName(name: string): string | undefined {
+  return LISTENER_CONFIG.exec(name)?.[1];
+}
+
 /** An entry of `listeners` or `advertised.listeners`, parsed. */
 export interface ListenerEntry extends Endpoint {
   readonly name: string;

@@ -46,6 +46,8 @@ export interface MetricsSources {
   readonly isReady: boolean;
   readonly connections: ReadonlySet<MetricsConnection>;
   readonly connectionCounts: { readonly open: number; readonly accepted: number; readonly rejected: number; readonly waiting: number };
+  /** Each listener's open connections, and for a TLS listener its handshakes (empty while starting). */
+  readonly listeners: readonly ListenerStats[];
   readonly waiting: { readonly acksAll: number; readonly fetches: number };
   readonly topics: Pick<TopicManager, 'get' | 'all'> | undefined;
   readonly groups: Pick<GroupCoordinator, 'groupOverview' | 'consumerLag' | 'consumerGroupOverview' | 'consumerStats'> | undefined;
@@ -57,6 +59,15 @@ export interface MetricsSources {
   readonly sasl: Pick<SaslStats, 'authenticationCounts' | 'reauthenticationCounts'> | undefined;
   /** Last stable offsets without I/O (produce/producer-state-manager.ts); undefined while starting. */
   readonly stableOffsets: { lastStableOffsetIfLoaded(log: PartitionLog): number | undefined } | undefined;
+}
+
+/** One listener as the metrics see it. */
+export interface ListenerStats {
+  readonly name: string;
+  readonly securityProtocol: string;
+  readonly connections: number;
+  /** TLS listeners: handshakes that succeeded and failed since start. */
+  readonly tls?: { readonly handshakes: number; readonly failures: number };
 }
 
 export interface MetricsLimits {
@@ -164,6 +175,34 @@ export class BrokerMetrics {
       () => sources.connectionCounts.rejected,
     );
     stateGauge('connections_waiting', 'Client connections accepted and held unread at max.connections until one closes (as in the listen backlog of Kafka).', () => sources.connectionCounts.waiting);
+    new Gauge({
+      name: `${PREFIX}listener_connections`,
+      help: 'Client connections open now, per listener (a TLS listener\'s once their handshake is done).',
+      labelNames: ['listener', 'security_protocol'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of sources.listeners) this.set({ listener: l.name, security_protocol: l.securityProtocol }, l.connections);
+      },
+    });
+    const tlsCounter = (name: string, help: string, read: (tls: NonNullable<ListenerStats['tls']>) => number): void => {
+      new Counter({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames: ['listener'],
+        registers,
+        collect() {
+          this.reset();
+          for (const l of sources.listeners) if (l.tls !== undefined) this.inc({ listener: l.name }, read(l.tls));
+        },
+      });
+    };
+    tlsCounter('tls_handshakes_total', 'TLS handshakes completed on SSL and SASL_SSL listeners, per listener.', (t) => t.handshakes);
+    tlsCounter(
+      'tls_handshake_failures_total',
+      'TLS handshakes that failed, per listener: not TLS, an old protocol version, no shared cipher, a missing or untrusted client certificate, a certificate no principal mapping rule maps, a timeout, a client gone mid-handshake.',
+      (t) => t.failures,
+    );
     new Gauge({
       name: `${PREFIX}client_connections`,
       help:

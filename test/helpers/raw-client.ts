@@ -9,6 +9,7 @@
  *   c.close();
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import {
   decodeResponseFrame,
   encodeRequestFrame,
@@ -60,6 +61,19 @@ export class RawClient {
       socket.setNoDelay(true);
       socket.once('error', reject);
       socket.once('connect', () => {
+        socket.off('error', reject);
+        resolve(new RawClient(socket, clientId));
+      });
+    });
+  }
+
+  /** The same over TLS (an SSL or SASL_SSL listener); rejects when the handshake fails. */
+  static connectTls(port: number, options: tls.ConnectionOptions = {}, host = '127.0.0.1', clientId: string | null = 'raw-client'): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ port, host, servername: 'localhost', ...options });
+      socket.setNoDelay(true);
+      socket.once('error', reject);
+      socket.once('secureConnect', () => {
         socket.off('error', reject);
         resolve(new RawClient(socket, clientId));
       });

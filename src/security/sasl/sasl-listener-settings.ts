@@ -1,10 +1,10 @@
 /**
  * What one SASL listener (SASL_PLAINTEXT, SASL_SSL) offers, read from the
  * broker config at start as Kafka's SaslChannelBuilder reads it. A config of
- * a listener is looked up as Kafka does (BrokerConfig.listenerValue):
+ * a listener is looked up as Kafka's SaslChannelBuilder does:
  * `listener.name.<listener>.<mechanism>.<config>`, then
  * `listener.name.<listener>.<config>`, then `<config>` (listener and
- * mechanism in lower case).
+ * mechanism in lower case; BrokerConfig.listenerValue for each).
  *
  * - sasl.enabled.mechanisms: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512 and
  *   OAUTHBEARER. Kafka's default is GSSAPI, which Gregor does not have: a SASL
@@ -33,6 +33,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BrokerConfig } from '../../config/broker-config.js';
 import { ConfigError } from '../../config/config-error.js';
+import { listenerConfigPrefix } from '../../config/listeners.js';
 import { JaasConfigError, parseSingleJaasEntry, type JaasEntry } from './jaas-config.js';
 import { jwtValidator, parseJwks } from './oauthbearer-jwt-validator.js';
 import { OAuthBearerSaslServer, type OAuthBearerValidator } from './oauthbearer-server.js';
@@ -44,7 +45,13 @@ import { scramMechanismByName } from './scram-mechanism.js';
 import { ScramSaslServer, type ScramCredentialLookup } from './scram-server.js';
 
 /** What the settings read of the broker config. */
-export type SaslConfigSource = Pick<BrokerConfig, 'listenerValue' | 'isSet' | 'originOf'>;
+export type SaslConfigSource = Pick<BrokerConfig, 'listenerValue' | 'listenerIsSet' | 'isSet' | 'originOf'>;
+
+/** A config's value for a listener and mechanism, and the name it came from (for messages). */
+interface Setting {
+  readonly value: string | null;
+  readonly key: string;
+}
 
 export const SUPPORTED_MECHANISMS: readonly string[] = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
 
@@ -56,10 +63,24 @@ const JWT_VALIDATORS: ReadonlySet<string> = new Set([
 
 /** The settings of SASL listener `listener`; `warnings` gets what starts but may not do what is meant. */
 export function saslListenerSettings(config: SaslConfigSource, listener: string, credentials: ScramCredentialLookup, warnings: string[]): SaslListenerSettings {
-  const value = (name: string, mechanism?: string): { value: string | null; key: string } => config.listenerValue(listener, name, mechanism);
+  const prefix = listenerConfigPrefix(listener);
+  const value = (name: string, mechanism?: string): Setting => {
+    const own = mechanism === undefined ? undefined : `${mechanism.toLowerCase()}.${name}`;
+    if (own !== undefined && config.listenerIsSet(listener, own)) return { value: config.listenerValue(listener, own), key: prefix + own };
+    if (config.listenerIsSet(listener, name)) return { value: config.listenerValue(listener, name), key: prefix + name };
+    return { value: config.listenerValue(listener, name), key: name };
+  };
   const problem = (key: string, text: string): ConfigError => {
     const origin = config.originOf(key);
     return new ConfigError(`invalid configuration ${key}: ${text}${origin === undefined ? '' : ` (from ${origin})`}`);
+  };
+  /** A whole number of at least `min` (a mechanism-prefixed value is checked only here). */
+  const whole = (setting: Setting, fallback: number, min: number): number => {
+    if (setting.value === null) return fallback;
+    const n = Number(setting.value.trim());
+    if (setting.value.trim() === '' || !Number.isSafeInteger(n)) throw problem(setting.key, `'${setting.value}' is not an integer`);
+    if (n < min) throw problem(setting.key, `${n} is below ${min}`);
+    return n;
   };
   const enabledSetting = value('sasl.enabled.mechanisms');
   const enabled = (enabledSetting.value ?? '').split(',').map((m) => m.trim()).filter((m) => m !== '');
@@ -77,14 +98,15 @@ export function saslListenerSettings(config: SaslConfigSource, listener: string,
     warnings.push('Server config sasl.jaas.config should be prefixed with SASL mechanism name, ignoring config (as Kafka: use listener.name.<listener>.<mechanism>.sasl.jaas.config)');
   }
   const jaasEntry = (mechanism: string): { entry: JaasEntry | undefined; key: string } => {
-    const key = `listener.name.${listener.toLowerCase()}.${mechanism.toLowerCase()}.sasl.jaas.config`;
-    const v = config.listenerValue(listener, 'sasl.jaas.config', mechanism);
     // only the mechanism's own entry counts: Kafka ignores a sasl.jaas.config without the mechanism prefix
-    if (v.key !== key || v.value === null) return { entry: undefined, key };
+    const own = `${mechanism.toLowerCase()}.sasl.jaas.config`;
+    const key = prefix + own;
+    const text = config.listenerIsSet(listener, own) ? config.listenerValue(listener, own) : null;
+    if (text === null) return { entry: undefined, key };
     try {
-      return { entry: parseSingleJaasEntry(v.value), key: v.key };
+      return { entry: parseSingleJaasEntry(text), key };
     } catch (err) {
-      if (err instanceof JaasConfigError) throw problem(v.key, err.message);
+      if (err instanceof JaasConfigError) throw problem(key, err.message);
       throw err;
     }
   };
@@ -94,7 +116,7 @@ export function saslListenerSettings(config: SaslConfigSource, listener: string,
     const handler = value('sasl.server.callback.handler.class', mechanism);
     const { entry, key: jaasKey } = jaasEntry(mechanism);
     if (mechanism === 'OAUTHBEARER') {
-      const validator = oauthValidator(listener, handler, entry, jaasKey, value, problem, warnings);
+      const validator = oauthValidator(listener, handler, entry, jaasKey, value, problem, warnings, whole);
       factories.set(mechanism, () => new OAuthBearerSaslServer(validator));
     } else {
       if (handler.value !== null) throw problem(handler.key, `Gregor cannot load SASL callback handler classes (${handler.value}); ${mechanism} uses its own`);
@@ -111,11 +133,10 @@ export function saslListenerSettings(config: SaslConfigSource, listener: string,
         factories.set(mechanism, () => new PlainSaslServer(users));
       }
     }
-    const reauth = value('connections.max.reauth.ms', mechanism);
-    maxReauth.set(mechanism, Number(reauth.value ?? '0'));
+    maxReauth.set(mechanism, whole(value('connections.max.reauth.ms', mechanism), 0, Number.MIN_SAFE_INTEGER));
   }
-  const delay = Number(value('connection.failed.authentication.delay.ms').value ?? '100');
-  const maxReceive = Number(value('sasl.server.max.receive.size').value ?? '524288');
+  const delay = whole(value('connection.failed.authentication.delay.ms'), 100, 0);
+  const maxReceive = whole(value('sasl.server.max.receive.size'), 524288, Number.MIN_SAFE_INTEGER);
   return {
     listener,
     enabledMechanisms: enabled,
@@ -129,14 +150,15 @@ export function saslListenerSettings(config: SaslConfigSource, listener: string,
 /** The OAUTHBEARER validator of a listener: Kafka's unsecured one, or signed JWTs against a JWKS file. */
 function oauthValidator(
   listener: string,
-  handler: { value: string | null; key: string },
+  handler: Setting,
   entry: JaasEntry | undefined,
   jaasKey: string,
-  value: (name: string, mechanism?: string) => { value: string | null; key: string },
+  value: (name: string, mechanism?: string) => Setting,
   problem: (key: string, text: string) => ConfigError,
   warnings: string[],
+  whole: (setting: Setting, fallback: number, min: number) => number,
 ): OAuthBearerValidator {
-  const setting = (name: string): { value: string | null; key: string } => value(name, 'OAUTHBEARER');
+  const setting = (name: string): Setting => value(name, 'OAUTHBEARER');
   const jwks = setting('sasl.oauthbearer.jwks.endpoint.url');
   if (handler.value === null || handler.value === UNSECURED_VALIDATOR) {
     if (jwks.value !== null) {
@@ -180,10 +202,9 @@ function oauthValidator(
   if (keys.length === 0) warnings.push(`listener ${listener}: the JWKS ${path} has no RSA or EC key: no OAUTHBEARER token can be verified`);
   const audience = setting('sasl.oauthbearer.expected.audience').value;
   const issuer = setting('sasl.oauthbearer.expected.issuer').value;
-  const skew = setting('sasl.oauthbearer.clock.skew.seconds');
   return jwtValidator({
     keys,
-    clockSkewSeconds: Number(skew.value ?? '30'),
+    clockSkewSeconds: whole(setting('sasl.oauthbearer.clock.skew.seconds'), 30, 0),
     expectedAudiences: (audience ?? '').split(',').map((a) => a.trim()).filter((a) => a !== ''),
     expectedIssuer: issuer === null || issuer.trim() === '' ? undefined : issuer.trim(),
     subClaimName: (setting('sasl.oauthbearer.sub.claim.name').value ?? 'sub').trim() || 'sub',
