@@ -16,6 +16,8 @@ import { startBroker, type RunningBroker } from '../../src/index.js';
 import { TestPki, type Issued } from '../helpers/certificates.js';
 import { kcatConsume, kcatProduce } from '../helpers/kcat.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { addScramUser } from '../helpers/sasl.js';
+import { SCRAM_SHA_512 } from '../../src/security/sasl/scram-mechanism.js';
 
 const run = promisify(execFile);
 
@@ -65,6 +67,9 @@ beforeAll(async () => {
       'listener.name.sasl_ssl.ssl.keystore.key': encrypted.keyText,
       'listener.name.sasl_ssl.ssl.keystore.certificate.chain': encrypted.certText,
       'listener.name.sasl_ssl.ssl.key.password': 'k3y-s3cret',
+      // and its SASL mechanisms (security/sasl)
+      'listener.name.sasl_ssl.sasl.enabled.mechanisms': 'PLAIN,SCRAM-SHA-512',
+      'listener.name.sasl_ssl.plain.sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";',
       // fetches read the segment files (no batch cache): record sections are streamed through TLS
       'gregor.cache.bytes': 0,
       'num.partitions': 1,
@@ -304,6 +309,24 @@ describe('SASL_SSL listener', () => {
     const session = [...broker.broker.connections].find((x) => x.session.clientSoftwareName === 'sasl')!.session;
     expect(session.state).toBe('authenticating');
     await expect(c.request(schemas.metadataRequest, schemas.metadataResponse, 12, { topics: null })).rejects.toThrow('connection closed');
+  });
+
+  it('authenticates SASL over TLS: kcat with PLAIN, kafkajs with SCRAM-SHA-512', async () => {
+    const kcatArgs = ['-X', 'security.protocol=SASL_SSL', '-X', `ssl.ca.location=${pki.caCert}`, '-X', 'sasl.mechanisms=PLAIN', '-X', 'sasl.username=alice', '-X', 'sasl.password=alice-secret'];
+    await kcatProduce(port('SASL_SSL'), 'sasl-ssl', ['over SASL_SSL'], kcatArgs);
+    expect((await kcatConsume(port('SASL_SSL'), 'sasl-ssl', 0, kcatArgs)).map((r) => r.payload)).toEqual(['over SASL_SSL']);
+    await addScramUser(port('PLAINTEXT'), 'carol', 'carol-secret', SCRAM_SHA_512);
+    const scram = new Kafka({
+      clientId: 'sasl-ssl',
+      brokers: [`127.0.0.1:${port('SASL_SSL')}`],
+      ssl: { ca: [pki.caCertText], servername: 'localhost' },
+      sasl: { mechanism: 'scram-sha-512', username: 'carol', password: 'carol-secret' },
+      logLevel: logLevel.NOTHING,
+    }).producer();
+    await scram.connect();
+    await scram.send({ topic: 'sasl-ssl', messages: [{ value: 'scram over TLS' }] });
+    await scram.disconnect();
+    expect((await kcatConsume(port('SASL_SSL'), 'sasl-ssl', 0, kcatArgs)).map((r) => r.payload)).toEqual(['over SASL_SSL', 'scram over TLS']);
   });
 });
 
