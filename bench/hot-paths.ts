@@ -29,6 +29,7 @@ const connection: ConnectionInfo = {
   remoteAddress: '127.0.0.1',
   remotePort: 0,
   close: () => undefined,
+  closeAfterResponse: () => undefined,
   afterResponse: (done) => done(),
   detach: () => undefined,
   whenClosed: () => undefined,

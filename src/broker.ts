@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { ErrorCode } from '../protocol/index.js';
 import { loadChecksums } from '../protocol/records/index.js';
 import { LogManager, type StorageFs } from '../storage/index.js';
-import { advertisedListenerOf, listenerOf, type BrokerConfig, type Endpoint } from './config/broker-config.js';
+import { brokerListenersOf, type BrokerConfig, type BrokerListeners, type Endpoint } from './config/broker-config.js';
 import { cleanerOptionsOf, logDefaultsOf } from './config/log-defaults.js';
 import { LogMarkerWriter } from './coordinator/transaction/log-marker-writer.js';
 import { transactionConfigOf } from './coordinator/transaction/transaction-config.js';
@@ -26,7 +26,7 @@ import { ShareFetches } from './share/share-fetches.js';
 import type { Logger } from './logger.js';
 import { MemoryBudget } from './memory-budget.js';
 import { ClientMetricsManager } from './metrics/client-metrics-manager.js';
-import type { BrokerMetrics, MetricsSources } from './metrics/broker-metrics.js';
+import type { BrokerMetrics, ListenerStats, MetricsSources } from './metrics/broker-metrics.js';
 import type { MetricsServer } from './metrics/metrics-server.js';
 import type { RecordedStats } from './metrics/recorded-stats.js';
 import type { MetricsRecorder } from './metrics/recorder.js';
@@ -35,12 +35,15 @@ import { TopicManager } from './metadata/topic-manager.js';
 import { recordTimestampLookup } from './offsets/find-record-by-timestamp.js';
 import { ProducerIdManager } from './produce/producer-ids.js';
 import { ProducerStateManager } from './produce/producer-state-manager.js';
+import type { Connection } from './connection.js';
+import { ConnectionQuotas } from './connection-quotas.js';
+import { ScramCredentialStore } from './security/sasl/scram-credential-store.js';
+import { saslListenerSettings } from './security/sasl/sasl-listener-settings.js';
+import { SaslListeners } from './security/sasl/sasl-listeners.js';
+import type { SaslListenerSettings } from './security/sasl/sasl-server-authenticator.js';
+import { TlsListeners } from './security/tls-listeners.js';
 import { Server } from './server.js';
 import type { BrokerServices, WaitingRequests } from './services.js';
-import type { Listener } from './session.js';
-
-/** `listeners` accepts PLAINTEXT only (config/broker-config.ts). */
-const PLAINTEXT: Listener = { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT' };
 
 export interface BrokerOptions {
   readonly config: BrokerConfig;
@@ -58,8 +61,13 @@ export class Broker {
   readonly logger: Logger;
   readonly nodeId: number;
   readonly startedAt = Date.now();
-  /** Where clients are told to connect (the bound port when the configured one is 0). */
-  advertised: Endpoint;
+  /** The listeners of `listeners` (config/listeners.ts). */
+  readonly listeners: BrokerListeners['listeners'];
+  /**
+   * Where clients of each listener are told to connect, by listener name (the bound port when the configured
+   * one is 0); a listener that is not advertised has none.
+   */
+  readonly advertisedListeners: Map<string, Endpoint>;
   logs!: LogManager;
   topics!: TopicManager;
   groups!: GroupCoordinator;
@@ -77,7 +85,15 @@ export class Broker {
   shareFetches!: ShareFetches;
   /** What requests see of the broker (services.ts). */
   services!: BrokerServices;
-  private server: Server | undefined;
+  /** The TLS of the SSL and SASL_SSL listeners (security/tls-listeners.ts). */
+  tls!: TlsListeners;
+  /** One per listener, in the order of `listeners`. */
+  private servers: Server[] = [];
+  private quotas: ConnectionQuotas | undefined;
+  /** The SCRAM credentials of the cluster's users (KIP-554), in the log dir. */
+  scramCredentials!: ScramCredentialStore;
+  /** The SASL listeners' settings and exchanges (security/sasl). */
+  sasl!: SaslListeners;
   private closing: Promise<void> | undefined;
   /** Hot-path metrics; undefined when gregor.metrics.enabled is false. */
   metrics: MetricsRecorder | undefined;
@@ -98,7 +114,9 @@ export class Broker {
     this.config = opts.config;
     this.logger = opts.logger;
     this.nodeId = opts.config.int('node.id');
-    this.advertised = advertisedListenerOf(opts.config);
+    const { listeners, advertised } = brokerListenersOf(opts.config);
+    this.listeners = listeners;
+    this.advertisedListeners = new Map(advertised);
     this.requestMemory = new MemoryBudget(opts.config.long('queued.max.request.bytes'), 'fit');
     this.fetchMemory = new MemoryBudget(opts.config.long('gregor.fetch.response.max.memory.bytes'));
     this.decompressionMemory = new MemoryBudget(opts.config.long('gregor.decompression.max.memory.bytes'));
@@ -110,13 +128,33 @@ export class Broker {
   get dataDir(): string {
     return this.logs.logDir;
   }
-  get connections(): Server['connections'] {
-    return this.server?.connections ?? new Set();
+  /** Where clients are told to connect to the first advertised listener (what embedding prints). */
+  get advertised(): Endpoint {
+    for (const l of this.listeners) {
+      const ep = this.advertisedListeners.get(l.name);
+      if (ep !== undefined) return ep;
+    }
+    throw new Error('no advertised listener');
+  }
+  /** The open connections of every listener. */
+  get connections(): ReadonlySet<Connection> {
+    if (this.servers.length === 1) return this.servers[0]!.connections;
+    return new Set(this.servers.flatMap((s) => [...s.connections]));
   }
   get connectionCounts(): { open: number; accepted: number; rejected: number; waiting: number } {
-    const server = this.server;
-    return { open: this.connections.size, accepted: server?.accepted ?? 0, rejected: server?.rejected ?? 0, waiting: server?.waiting ?? 0 };
+    const quotas = this.quotas;
+    return { open: this.connections.size, accepted: quotas?.accepted ?? 0, rejected: quotas?.rejected ?? 0, waiting: quotas?.waiting ?? 0 };
   }
+  /** Each listener's open connections and TLS handshakes (metrics). */
+  listenerStats(): ListenerStats[] {
+    return this.servers.map((server) => {
+      const { name, securityProtocol } = server.listener;
+      const ssl = server.ssl;
+      return { name, securityProtocol, connections: server.connections.size, ...(ssl === undefined ? {} : { tls: { handshakes: ssl.handshakes, failures: ssl.handshakeFailures } }) };
+    });
+  }
+  /** The port each listener is bound to, by listener name (empty until listening). */
+  readonly boundPorts = new Map<string, number>();
   /** Logs recovered and listening, not shutting down (/ready). */
   get isReady(): boolean {
     return this.lifecycle === 'ready';
@@ -148,7 +186,7 @@ export class Broker {
       () => this.groups?.close(),
       () => this.shareCoordinator?.close(),
       () => this.transactions?.close(),
-      () => this.server?.close(),
+      () => this.closeServers(),
       () => this.producerStates?.close(),
       () => this.topics?.close(),
       () => this.logs?.close(),
@@ -166,7 +204,8 @@ export class Broker {
 
   private async startInternal(): Promise<void> {
     const config = this.config;
-    const listener = listenerOf(config);
+    // the SASL listeners' settings are checked before anything is opened (a bad one is a ConfigError)
+    const saslSettings = this.saslSettings();
     await this.startMetrics();
     // the log directory first (its lock and cluster id); the logs are loaded by the topic manager once it has
     // read the stored topics, so that each log is recovered with its topic's own config
@@ -239,8 +278,41 @@ export class Broker {
       waiting: this.waiting,
       stableOffsets: this.producerStates,
     });
+    this.scramCredentials = ScramCredentialStore.open(this.logs.logDir, this.logs.clusterId, this.opts.storageFs);
+    this.sasl = new SaslListeners(saslSettings, this.logger);
+    // the TLS listeners' key and trust stores, with the dynamic configs stored (a rotated certificate)
+    this.tls = new TlsListeners(this.listeners, config, this.logger);
     this.services = this.servicesOf();
-    const server = new Server(this.services, PLAINTEXT, {
+    await this.startListeners();
+    this.lifecycle = 'ready';
+    // modules slow to load and not needed to start are loaded now, not before the broker is ready
+    setImmediate(loadChecksums);
+    // prom-client is slow to import: the exposition is loaded once the broker is ready (or at the first scrape)
+    if (this.stats) void this.loadExporter().catch((err: unknown) => this.logger.error({ err }, 'loading the metrics exporter failed'));
+  }
+
+  /**
+   * The settings of each SASL listener (security/sasl/sasl-listener-settings.ts); SCRAM logins read the
+   * credential store, opened with the log dir. What starts but may not do what is meant is logged.
+   */
+  private saslSettings(): Map<string, SaslListenerSettings> {
+    const out = new Map<string, SaslListenerSettings>();
+    const warnings: string[] = [];
+    for (const l of this.listeners) {
+      if (l.securityProtocol !== 'SASL_PLAINTEXT' && l.securityProtocol !== 'SASL_SSL') continue;
+      out.set(l.name, saslListenerSettings(this.config, l.name, (m, user) => this.scramCredentials.get(m, user), warnings));
+    }
+    for (const w of warnings) this.logger.warn(w);
+    return out;
+  }
+
+  /**
+   * One Server per listener, sharing the broker-wide connection quotas; an advertised port 0 becomes the
+   * port its listener is bound to.
+   */
+  private async startListeners(): Promise<void> {
+    const config = this.config;
+    const limits = {
       maxRequestBytes: config.int('socket.request.max.bytes'),
       maxQueuedBytes: config.int('socket.request.max.bytes'),
       maxQueuedRequests: config.int('queued.max.requests'),
@@ -248,21 +320,27 @@ export class Broker {
       requestReadTimeoutMs: config.long('gregor.request.read.timeout.ms'),
       streamWindowBytes: config.int('gregor.fetch.stream.window.bytes'),
       requestMemory: this.requestMemory,
-      maxConnections: config.int('max.connections'),
-      maxConnectionsPerIp: config.int('max.connections.per.ip'),
       listenBacklog: config.int('socket.listen.backlog.size'),
-    });
-    this.server = server;
-    const port = await server.listen(listener.host, listener.port);
-    if (this.advertised.port === 0 || (listener.port === 0 && !config.isSet('advertised.listeners'))) {
-      this.advertised = { host: this.advertised.host, port };
+    };
+    this.quotas = new ConnectionQuotas(
+      { maxConnections: config.int('max.connections'), maxConnectionsPerIp: config.int('max.connections.per.ip'), listenBacklog: limits.listenBacklog },
+      this.logger,
+    );
+    for (const listener of this.listeners) {
+      const server = new Server(this.services, { name: listener.name, securityProtocol: listener.securityProtocol }, limits, this.quotas, this.tls.factoryOf(listener.name));
+      this.servers.push(server);
+      const port = await server.listen(listener.host, listener.port);
+      this.boundPorts.set(listener.name, port);
+      const advertised = this.advertisedListeners.get(listener.name);
+      if (advertised !== undefined && advertised.port === 0) this.advertisedListeners.set(listener.name, { host: advertised.host, port });
     }
-    this.boundPort = port;
-    this.lifecycle = 'ready';
-    // modules slow to load and not needed to start are loaded now, not before the broker is ready
-    setImmediate(loadChecksums);
-    // prom-client is slow to import: the exposition is loaded once the broker is ready (or at the first scrape)
-    if (this.stats) void this.loadExporter().catch((err: unknown) => this.logger.error({ err }, 'loading the metrics exporter failed'));
+    this.boundPort = this.boundPorts.get(this.listeners[0]!.name)!;
+  }
+
+  /** Stops every listener: waiting sockets closed, in-flight requests finished, connections closed. */
+  private async closeServers(): Promise<void> {
+    this.quotas?.close();
+    await Promise.all(this.servers.map((s) => s.close()));
   }
 
   /** The transaction coordinator, its markers appended through the producer state of each partition. */
@@ -340,9 +418,7 @@ export class Broker {
       identity: {
         nodeId: this.nodeId,
         clusterId: this.logs.clusterId,
-        get advertised() {
-          return broker.advertised;
-        },
+        advertisedListener: (name) => broker.advertisedListeners.get(name),
         dataDir: this.logs.logDir,
       },
       config: this.config,
@@ -361,6 +437,8 @@ export class Broker {
       waiting: this.waiting,
       transactions: this.transactions,
       clientMetrics: new ClientMetricsManager(() => this.config.int('telemetry.max.bytes')),
+      sasl: { listeners: this.sasl, credentials: this.scramCredentials },
+      listenerSecurity: this.tls,
     };
   }
 
@@ -378,6 +456,9 @@ export class Broker {
       get connectionCounts() {
         return broker.connectionCounts;
       },
+      get listeners() {
+        return broker.listenerStats();
+      },
       waiting: this.waiting,
       get topics() {
         return broker.topics as TopicManager | undefined;
@@ -394,6 +475,9 @@ export class Broker {
       get transactions() {
         return broker.transactions as TransactionCoordinator | undefined;
       },
+      get sasl() {
+        return (broker.sasl as SaslListeners | undefined)?.stats;
+      },
       get shares() {
         return (broker.shareFetches as ShareFetches | undefined)?.partitions;
       },
@@ -409,7 +493,7 @@ export class Broker {
     (await exporter?.catch(() => undefined))?.close();
   }
 
-  /** The port the server is bound to. */
+  /** The port the first listener is bound to. */
   boundPort = 0;
 
   /** Graceful shutdown: stop accepting, finish in-flight requests, flush and checkpoint the logs. */
@@ -431,9 +515,10 @@ export class Broker {
       await step(() => this.shareCoordinator?.close());
       await step(() => this.transactions?.close());
       this.fetches?.releaseParked();
-      await step(() => this.server?.close());
+      await step(() => this.closeServers());
       // snapshots producer state at the log end, before the logs close and the clean-shutdown marker is written
       await step(() => this.producerStates.close());
+      await step(() => this.scramCredentials?.close());
       await step(() => this.topics.close());
       await step(() => this.logs.close());
       await step(() => this.stopMetrics());

@@ -22,18 +22,19 @@
 import { readFileSync } from 'node:fs';
 import nodeModule from 'node:module';
 import { parseArgs } from 'node:util';
-import { advertisedListenerOf, ConfigError, listenerOf, loadConfig, type BrokerConfig } from './config/broker-config.js';
+import { brokerListenersOf, ConfigError, loadConfig, type BrokerConfig } from './config/broker-config.js';
+import { listenerEntries } from './config/listeners.js';
 
 const HELP = `Usage: gregor [server.properties] [options]
 
-Starts a Kafka-compatible broker (single node, plaintext).
+Starts a Kafka-compatible broker (single node).
 
 Options:
   -c, --config FILE          read a server.properties file (also accepted as the only argument)
   -o, --override KEY=VALUE   set any broker config, as Kafka's --override (repeatable)
-  -p, --port N               listen port (default 9092); also the advertised port
-      --host HOST            interface to bind (default: all interfaces)
-      --advertised-host HOST host name given to clients (default: localhost)
+  -p, --port N               port of the first listener (default 9092); also its advertised port
+      --host HOST            interface the first listener binds (default: all interfaces)
+      --advertised-host HOST host name given to clients, for every listener (default: localhost)
   -d, --data-dir DIR         log.dirs (default: ./data)
   -n, --node-id N            node.id (default: 1)
   -l, --log-level LEVEL      trace|debug|info|warn|error|fatal|silent (default: info)
@@ -134,14 +135,26 @@ function flagOverrides(args: ParsedArgs, base: BrokerConfig): { overrides: Recor
     overrides[key] = value;
     origins[key] = as(flag);
   };
-  if (port !== undefined || flags.host !== undefined) {
-    const listener = listenerOf(base);
-    set('listeners', `PLAINTEXT://${hostPart(flags.host ?? listener.host)}:${port ?? listener.port}`, flags.host !== undefined ? 'host' : 'port');
-  }
-  if (port !== undefined || flags['advertised-host'] !== undefined) {
-    const advertised = base.isSet('advertised.listeners') ? advertisedListenerOf(base) : { host: 'localhost', port: listenerOf(base).port };
-    const value = `PLAINTEXT://${hostPart(flags['advertised-host'] ?? advertised.host)}:${port ?? advertised.port}`;
-    set('advertised.listeners', value, flags['advertised-host'] !== undefined ? 'advertised-host' : 'port');
+  if (port !== undefined || flags.host !== undefined || flags['advertised-host'] !== undefined) {
+    // the first listener takes --host and --port; every advertised one --advertised-host, the first also --port
+    // (when advertised.listeners is not set: each listener at localhost, as by default)
+    const { listeners, advertised } = brokerListenersOf(base);
+    const first = listeners[0]!.name;
+    if (port !== undefined || flags.host !== undefined) {
+      const entries = listenerEntries(base, 'listeners').map((e) =>
+        e.name === first ? `${e.name}://${hostPart(flags.host ?? e.host)}:${port ?? e.port}` : e.uri,
+      );
+      set('listeners', entries.join(','), flags.host !== undefined ? 'host' : 'port');
+    }
+    if (port !== undefined || flags['advertised-host'] !== undefined) {
+      const given = base.isSet('advertised.listeners');
+      const entries = listeners.flatMap((l) => {
+        const ep = given ? advertised.get(l.name) : { host: 'localhost', port: l.port };
+        if (ep === undefined) return [];
+        return [`${l.name}://${hostPart(flags['advertised-host'] ?? ep.host)}:${l.name === first ? (port ?? ep.port) : ep.port}`];
+      });
+      set('advertised.listeners', entries.join(','), flags['advertised-host'] !== undefined ? 'advertised-host' : 'port');
+    }
   }
   if (flags['data-dir'] !== undefined) set('log.dirs', flags['data-dir'], 'data-dir');
   if (flags['node-id'] !== undefined) set('node.id', flags['node-id'], 'node-id');
@@ -235,11 +248,17 @@ async function main(): Promise<void> {
     shutdown(broker);
     return;
   }
-  const listener = listenerOf(config);
+  // the first listener as before there were several (scripts read it), then the others
+  const [listener, ...others] = broker.listeners;
+  const bound = (l: typeof listener): string => `${l!.host === '' ? '0.0.0.0' : l!.host}:${broker.boundPorts.get(l!.name)}`;
+  const advertisedAs = (l: typeof listener): string => {
+    const ep = broker.advertisedListeners.get(l!.name);
+    return ep === undefined ? 'not advertised' : `advertised as ${ep.host}:${ep.port}`;
+  };
+  const more = others.map((l) => `; ${l.name} (${l.securityProtocol}) on ${bound(l)}, ${advertisedAs(l)}`).join('');
   process.stdout.write(
-    `Gregor ${version()} ready: listening on ${listener.host === '' ? '0.0.0.0' : listener.host}:${broker.boundPort}, ` +
-      `advertised as ${broker.advertised.host}:${broker.advertised.port} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${broker.dataDir}` +
-      `${broker.metricsPort === undefined ? '' : `, metrics on port ${broker.metricsPort}`})\n`,
+    `Gregor ${version()} ready: listening on ${bound(listener)}, ${advertisedAs(listener)} (node ${broker.nodeId}, cluster ${broker.clusterId}, data ${broker.dataDir}` +
+      `${broker.metricsPort === undefined ? '' : `, metrics on port ${broker.metricsPort}`})${more}\n`,
   );
 }
 

@@ -11,6 +11,11 @@ export interface ConnectionInfo {
   /** Closes the connection (e.g. a failed Produce with acks=0, which gets no response). */
   close(reason: string): void;
   /**
+   * Closes the connection once the response to the request being handled has been written (a failed
+   * authentication's answer); nothing the client sends meanwhile is read or handled.
+   */
+  closeAfterResponse(reason: string): void;
+  /**
    * Runs `done` once the response to the request being handled has been handed to the kernel, or when
    * there is none (no response, a closed connection): what the response holds may then be released.
    * Call it before detach().

@@ -119,6 +119,8 @@ export class Connection implements ConnectionInfo {
   private detachCurrent: (() => void) | undefined;
   /** Turn of the next request (its response is written in that turn). */
   private nextTurn = 0;
+  /** Why the connection closes once the response in progress is written (closeAfterResponse); nothing more is read or handled. */
+  private closingAfterResponse: string | undefined;
 
   /**
    * `session` was created when the server accepted the socket; its state is the connection's: closing once
@@ -192,6 +194,13 @@ export class Connection implements ConnectionInfo {
     this.session.close();
     this.log.debug({ reason }, 'closing connection');
     this.socket.destroy();
+  }
+
+  closeAfterResponse(reason: string): void {
+    if (this.closed || this.closingAfterResponse !== undefined) return;
+    this.closingAfterResponse = reason;
+    this.updateFlow();
+    this.afterResponse(() => this.close(reason));
   }
 
   /** Requests read and not yet answered besides the one handled in order: queued, or detached and finishing. */
@@ -281,8 +290,10 @@ export class Connection implements ConnectionInfo {
   private extractFrames(): void {
     while (this.pending.length >= 4 && !this.closed && this.waitingRequests < this.limits.maxQueuedRequests) {
       const size = this.pending.peekInt32();
-      if (size < 0 || size > this.limits.maxRequestBytes) {
-        this.log.warn({ size, max: this.limits.maxRequestBytes }, 'request size out of bounds; closing connection');
+      // while a SASL exchange goes on, sasl.server.max.receive.size bounds a frame instead (Kafka's authenticator)
+      const max = this.session.sasl?.maxReceiveBytes ?? this.limits.maxRequestBytes;
+      if (size < 0 || size > max) {
+        this.log.warn({ size, max }, 'request size out of bounds; closing connection');
         this.close('request size out of bounds');
         return;
       }
@@ -310,6 +321,7 @@ export class Connection implements ConnectionInfo {
   private updateFlow(): void {
     if (this.closed) return;
     const hold =
+      this.closingAfterResponse !== undefined ||
       this.awaitingDrain ||
       this.cancelBudgetWait !== undefined ||
       this.waitingRequests >= this.limits.maxQueuedRequests ||
@@ -365,7 +377,7 @@ export class Connection implements ConnectionInfo {
     if (this.processing) return;
     this.processing = true;
     try {
-      while (this.queue.length > 0 && !this.closed) {
+      while (this.queue.length > 0 && !this.closed && this.closingAfterResponse === undefined) {
         const item = this.queue.shift()!;
         this.queuedBytes -= item.frame.length;
         const started = this.startFrame(item);

@@ -3,14 +3,20 @@
  * write nothing, or close. No socket here (connection.ts owns bytes, order
  * and back-pressure), so every step can be driven with frames alone:
  *
+ * 0. After SaslHandshake v0 the frames of the SASL exchange are raw tokens,
+ *    without a Kafka header: the session's exchange answers each with a raw
+ *    token (size-prefixed), or closes.
  * 1. Peek the header. Shorter than a header: close.
  * 2. Version gate, against the handler list (handlers/index.ts). ApiVersions
  *    above our range is answered, as KIP-511 asks, with a v0 body carrying
  *    UNSUPPORTED_VERSION and our ApiVersions range, so the client retries
  *    lower; any other unknown API key or version: close, before anything is
  *    allocated for the request.
- * 3. Session gate: a connection still authenticating is served only what
- *    authentication needs (session.ts); anything else: close.
+ * 3. Session gate (session.ts admit()): a connection still authenticating
+ *    is served only what its SASL exchange expects next, a re-authenticating
+ *    one only SaslAuthenticate, and one whose authentication has expired
+ *    (KIP-368) only the SaslHandshake that re-authenticates it; anything
+ *    else: close.
  * 4. The handler, loaded at its API's first request if it is a rare one.
  * 5. Decode header and body. Malformed (ProtocolError): close.
  * 6. Handle, with the request context: the broker's services, the session,
@@ -66,6 +72,7 @@ export async function dispatch(frame: Buffer, arrivedAt: number, to: DispatchTar
   const { services, session, log } = to;
   const metrics = services.metrics;
   const dequeuedAt = metrics ? performance.now() : 0;
+  if (session.sasl?.rawTokens) return rawSaslToken(frame, to);
   let peek;
   try {
     peek = peekRequestHeader(frame);
@@ -89,7 +96,11 @@ export async function dispatch(frame: Buffer, arrivedAt: number, to: DispatchTar
     log.info({ apiKey: peek.apiKey, apiVersion: peek.apiVersion }, `unsupported request ${name} v${peek.apiVersion}; closing connection`);
     return close('unsupported api or version');
   }
-  if (!session.serves(peek.apiKey)) {
+  if (!session.admit(peek.apiKey, performance.now())) {
+    if (session.state === 'ready') {
+      log.debug({ apiKey: peek.apiKey }, 'SASL session expired (connections.max.reauth.ms); closing connection');
+      return close('authentication session expired');
+    }
     log.info({ apiKey: peek.apiKey, state: session.state }, 'request not allowed in this connection state; closing connection');
     return close('request not allowed in this connection state');
   }
@@ -138,4 +149,14 @@ export async function dispatch(frame: Buffer, arrivedAt: number, to: DispatchTar
       metrics.responseSent(handler.api, (sentAt - encodedAt) / 1000, (sentAt - arrivedAt) / 1000);
     },
   };
+}
+
+/** A raw SASL token (SaslHandshake v0's exchange): answered with the exchange's token, size-prefixed, or closed. */
+async function rawSaslToken(frame: Buffer, to: DispatchTarget): Promise<Dispatched> {
+  const step = await to.session.sasl!.rawToken(frame);
+  if (step.answer === undefined) return close('SASL authentication failed');
+  if (step.close) to.connection.closeAfterResponse('SASL authentication failed');
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(step.answer.length, 0);
+  return { kind: 'respond', chunks: [size, step.answer], onSent: undefined };
 }

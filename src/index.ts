@@ -6,6 +6,9 @@
  *   // broker.bootstrap === 'localhost:<port>'
  *   await broker.close();
  *
+ * Several listeners: `startBroker({ config: { listeners: 'PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0', ... } })`;
+ * broker.broker.boundPorts maps each listener's name to its port.
+ *
  * Metrics are off unless asked for: `startBroker({ metrics: true })` serves them on a free port of
  * 127.0.0.1 (broker.metricsPort), `metrics: { port, host }` where you say.
  */
@@ -36,6 +39,7 @@ export interface StartBrokerOptions {
 }
 
 export interface RunningBroker {
+  /** The port of the first listener (broker.boundPorts has every listener's, by name). */
   readonly port: number;
   readonly host: string;
   /** "host:port" for client bootstrap lists. */
@@ -53,8 +57,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Runnin
   const advertisedHost = opts.host ?? 'localhost';
   const tempDir = opts.dataDir === undefined;
   const overrides: Record<string, string> = {
-    listeners: `PLAINTEXT://${bindHost}:${port}`,
-    'advertised.listeners': `PLAINTEXT://${advertisedHost}:${port}`,
+    // several listeners (config.listeners) are advertised at their own hosts unless config says otherwise
+    ...(opts.config?.listeners === undefined ? { listeners: `PLAINTEXT://${bindHost}:${port}`, 'advertised.listeners': `PLAINTEXT://${advertisedHost}:${port}` } : {}),
     'gregor.metrics.enabled': String(opts.metrics !== undefined && opts.metrics !== false),
     'gregor.metrics.host': (typeof opts.metrics === 'object' ? opts.metrics.host : undefined) ?? '127.0.0.1',
     'gregor.metrics.port': String((typeof opts.metrics === 'object' ? opts.metrics.port : undefined) ?? 0),

@@ -26,7 +26,10 @@ import type { ClientMetricsManager } from './metrics/client-metrics-manager.js';
 import type { MetricsRecorder } from './metrics/recorder.js';
 import type { ProducerIdManager } from './produce/producer-ids.js';
 import type { ProducerStateManager } from './produce/producer-state-manager.js';
+import type { ListenerReconfiguration } from './security/tls-listeners.js';
 import type { ShareFetches as ShareFetchesImpl } from './share/share-fetches.js';
+import type { ScramCredentialStore } from './security/sasl/scram-credential-store.js';
+import type { SaslListeners } from './security/sasl/sasl-listeners.js';
 import type { ShareStatePersister } from './share/share-state-api.js';
 
 export type { ConfigView } from './config/broker-config.js';
@@ -124,8 +127,11 @@ export interface Budgets {
 export interface BrokerIdentity {
   readonly nodeId: number;
   readonly clusterId: string;
-  /** Where clients are told to connect. */
-  readonly advertised: Endpoint;
+  /**
+   * Where clients of a listener are told to connect (advertised.listeners), by listener name (the session's
+   * listenerName); undefined for a listener that is not advertised.
+   */
+  advertisedListener(listenerName: string): Endpoint | undefined;
   /** The log directory. */
   readonly dataDir: string;
 }
@@ -136,6 +142,14 @@ export interface WaitingRequests {
   acksAll: number;
   /** Fetches parked in a long poll. */
   fetches: number;
+}
+
+/** SASL (security/sasl): the listeners' exchanges, and the SCRAM credentials of the cluster's users. */
+export interface Sasl {
+  /** Makes the exchange of a SASL listener's new connection (server.ts) and of a re-authentication. */
+  readonly listeners: Pick<SaslListeners, 'authentication' | 'reauthentication'>;
+  /** DescribeUserScramCredentials and AlterUserScramCredentials (KIP-554). */
+  readonly credentials: Pick<ScramCredentialStore, 'describe' | 'alter'>;
 }
 
 export interface BrokerServices {
@@ -158,6 +172,10 @@ export interface BrokerServices {
   readonly transactions: Transactions;
   /** Client metrics (KIP-714) as a broker without a telemetry receiver answers them. */
   readonly clientMetrics: Pick<ClientMetricsManager, 'getSubscription' | 'push'>;
+  /** SASL listeners and SCRAM credentials. */
+  readonly sasl: Sasl;
+  /** The TLS listeners' settings, validated and replaced at a dynamic config change (certificate rotation). */
+  readonly listenerSecurity: ListenerReconfiguration;
   // Later issues add theirs here, beside the others:
   //   readonly authorizer: Authorizer;      ACLs, checked against ctx.session.principal
 }

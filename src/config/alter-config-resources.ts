@@ -19,7 +19,10 @@
  *   INVALID_REQUEST); the new dynamic configs of that level are checked as
  *   dynamic-broker-configs.ts describes (read-only or bad values →
  *   INVALID_REQUEST, as Kafka), then stored and applied to every topic that
- *   has no override of its own (TopicManager.alterBrokerConfigs).
+ *   has no override of its own (TopicManager.alterBrokerConfigs); a change of
+ *   a TLS listener's ssl.* configs is validated before (INVALID_REQUEST
+ *   "Invalid dynamic configuration", as Kafka) and applied to the listener
+ *   after (security/tls-listeners.ts: certificate rotation).
  * - BROKER_LOGGER (incremental only, as in Kafka): this node's id; SET of a
  *   known logger to a log4j level, DELETE of a logger other than root.
  * - GROUP (KIP-848 group configs): any group name but ""; the group's new
@@ -38,6 +41,7 @@ import { topicNameProblem } from '../metadata/topic-names.js';
 import { loggerExists, ROOT_LOGGER, setLoggerLevel, VALID_LOG_LEVELS } from './broker-loggers.js';
 import { BROKER_CONFIG_BY_NAME } from './definitions.js';
 import { brokerConfigChangeProblem } from './dynamic-broker-configs.js';
+import type { ListenerReconfiguration } from '../security/tls-listeners.js';
 import { TOPIC_CONFIG_BY_NAME } from './topic-configs.js';
 import { groupConfigOf } from '../group/group-config.js';
 import { GROUP_CONFIG_BY_NAME, validateGroupConfigs } from '../group/group-configs.js';
@@ -92,6 +96,8 @@ export interface ConfigAdminDeps {
   readonly logger: Logger;
   /** Stores and applies topic overrides and dynamic broker configs. */
   readonly topics: Pick<TopicManager, 'alterConfigs' | 'alterBrokerConfigs' | 'alterGroupConfigs'>;
+  /** Validates and applies the TLS listeners' settings a broker config change changes (none: no TLS listener). */
+  readonly listenerSecurity?: ListenerReconfiguration;
 }
 
 /** Applies the changes of one request; one result per resource, in request order. */
@@ -251,12 +257,13 @@ async function alterBroker(deps: ConfigAdminDeps, r: ConfigResourceChange, opts:
     level,
     (current) => {
       const configs = applyOps(opts.replace ? {} : current, r.configs, BROKER_SCHEMA);
-      const problem = brokerConfigChangeProblem(configs, level === 'broker', deps.config);
+      const problem = brokerConfigChangeProblem(configs, level === 'broker', deps.config) ?? deps.listenerSecurity?.validateReconfiguration(level, configs);
       if (problem) throw invalidRequest(problem);
       return configs;
     },
     opts.validateOnly,
   );
+  if (!opts.validateOnly) deps.listenerSecurity?.reconfigure();
 }
 
 function alterLoggers(deps: ConfigAdminDeps, r: ConfigResourceChange, validateOnly: boolean): void {

@@ -2,15 +2,23 @@
  * The broker's configuration: values from defaults, a server.properties file,
  * GREGOR_* environment variables and --override flags (later wins), each
  * validated against its definition, with the source kept for DescribeConfigs.
+ * Besides the definitions, Kafka's listener-prefixed configs
+ * (listener.name.<listener>.<config>, checked as <config> when it is one; a
+ * listener's value of a config is listenerValue) and the config providers'
+ * (config.providers.*): values may name secrets kept elsewhere,
+ * `${env:NAME}`, resolved at load (config-providers.ts).
  * On top of those static values sit Kafka's two dynamic layers, changed at
  * runtime through AlterConfigs (see dynamic-broker-configs.ts): the cluster
  * default (DYNAMIC_DEFAULT_BROKER_CONFIG) and this broker's own
  * (DYNAMIC_BROKER_CONFIG), which wins.
  */
 import { readFileSync } from 'node:fs';
-import { splitList, validateConfigValue } from './config-values.js';
+import { configTransformer, isConfigProviderName } from './config-providers.js';
+import { configValueProblem, splitList, validateConfigValue } from './config-values.js';
 import { BROKER_CONFIG_BY_NAME, BROKER_CONFIGS, type ConfigDef } from './definitions.js';
 import { parseProperties } from './properties.js';
+import { ConfigError } from './config-error.js';
+import { brokerListenersOf, listenerBaseName, listenerConfigPrefix } from './listeners.js';
 
 export { invalidValueMessage, splitList, validateConfigValue } from './config-values.js';
 
@@ -25,9 +33,7 @@ export interface ConfigLayerValue {
   readonly source: ConfigSourceKind;
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError };
 
 interface Entry {
   value: string | null;
@@ -42,13 +48,35 @@ interface Entry {
  */
 export type ConfigView = Pick<
   BrokerConfig,
-  'has' | 'get' | 'source' | 'isSet' | 'int' | 'long' | 'optionalLong' | 'bool' | 'string' | 'list' | 'all' | 'dynamicConfigs' | 'layers'
+  | 'has'
+  | 'get'
+  | 'source'
+  | 'isSet'
+  | 'int'
+  | 'long'
+  | 'optionalLong'
+  | 'bool'
+  | 'string'
+  | 'list'
+  | 'all'
+  | 'dynamicConfigs'
+  | 'layers'
+  | 'listenerValue'
+  | 'listenerIsSet'
+  | 'otherStaticConfigs'
 >;
+
+/** Whether a name outside the definitions is still a config: listener-prefixed, or a config provider's. */
+export function isOtherConfigName(name: string): boolean {
+  return listenerBaseName(name) !== undefined || isConfigProviderName(name);
+}
 
 export class BrokerConfig {
   /** Static values (file, environment, overrides) and defaults. */
   private readonly entries = new Map<string, Entry>();
   private readonly dynamic: Record<DynamicConfigLevel, Map<string, string>> = { broker: new Map(), default: new Map() };
+  /** Static values of the names outside the definitions (isOtherConfigName), as Kafka keeps them in its originals. */
+  private readonly others = new Map<string, Entry>();
 
   /** Keys of the config file that Gregor does not know (ignored, as Kafka ignores unknown keys with a warning). */
   readonly ignored: string[] = [];
@@ -65,6 +93,13 @@ export class BrokerConfig {
   set(key: string, value: string, source: ConfigSourceKind, origin?: string): void {
     const from = origin ? ` (from ${origin})` : '';
     const def = BROKER_CONFIG_BY_NAME.get(key);
+    if (!def && isOtherConfigName(key)) {
+      const baseDef = BROKER_CONFIG_BY_NAME.get(listenerBaseName(key) ?? '');
+      const problem = baseDef && configValueProblem(baseDef, value);
+      if (problem) throw new ConfigError(`invalid configuration ${key}: ${problem.detail}${from}`);
+      this.others.set(key, origin === undefined ? { value, source } : { value, source, origin });
+      return;
+    }
     if (!def) throw new ConfigError(`unknown configuration '${key}'${from}`);
     const problem = validateConfigValue(def, value);
     if (problem) throw new ConfigError(`invalid configuration ${problem}${from}`);
@@ -73,7 +108,30 @@ export class BrokerConfig {
 
   /** Where the static value of a config came from ("server.properties", "--port", ...); undefined for a default. */
   originOf(name: string): string | undefined {
-    return this.entries.get(name)?.origin;
+    return (this.entries.get(name) ?? this.others.get(name))?.origin;
+  }
+
+  /**
+   * A listener's value of a config, as Kafka's valuesWithPrefixOverride: listener.name.<listener>.<name> in
+   * the first layer that has it (this broker's dynamic value, the cluster default, the static value), else
+   * the config's own value (null for a name outside the definitions).
+   */
+  listenerValue(listenerName: string, name: string): string | null {
+    const prefixed = listenerConfigPrefix(listenerName) + name;
+    const own = this.dynamic.broker.get(prefixed) ?? this.dynamic.default.get(prefixed) ?? this.others.get(prefixed)?.value;
+    if (own !== undefined) return own;
+    return this.entries.has(name) ? this.get(name) : null;
+  }
+
+  /** Whether the listener has its own value of the config (listener.name.<listener>.<name>, in any layer). */
+  listenerIsSet(listenerName: string, name: string): boolean {
+    const prefixed = listenerConfigPrefix(listenerName) + name;
+    return this.dynamic.broker.has(prefixed) || this.dynamic.default.has(prefixed) || this.others.has(prefixed);
+  }
+
+  /** The static values of the names outside the definitions (listener-prefixed, config providers'). */
+  otherStaticConfigs(): Record<string, string> {
+    return Object.fromEntries([...this.others].map(([k, e]) => [k, e.value!]));
   }
 
   /** Whether the name is a known broker config. */
@@ -136,6 +194,16 @@ export class BrokerConfig {
     this.dynamic[level] = next;
   }
 
+  /**
+   * This config with one dynamic layer replaced, unchecked and apart from this one: what a change would
+   * make of it, to validate the change before it is made.
+   */
+  withDynamic(level: DynamicConfigLevel, configs: Readonly<Record<string, string>>): BrokerConfig {
+    const copy = Object.create(BrokerConfig.prototype) as BrokerConfig;
+    Object.assign(copy, this, { dynamic: { ...this.dynamic, [level]: new Map(Object.entries(configs)) } });
+    return copy;
+  }
+
   /** The configs of one dynamic layer. */
   dynamicConfigs(level: DynamicConfigLevel): Record<string, string> {
     return Object.fromEntries(this.dynamic[level]);
@@ -151,7 +219,7 @@ export class BrokerConfig {
     if (broker !== undefined) out.push({ value: broker, source: 'DYNAMIC_BROKER_CONFIG' });
     const clusterDefault = this.dynamic.default.get(name);
     if (clusterDefault !== undefined) out.push({ value: clusterDefault, source: 'DYNAMIC_DEFAULT_BROKER_CONFIG' });
-    const e = this.entries.get(name);
+    const e = this.entries.get(name) ?? this.others.get(name);
     if (e?.source === 'STATIC_BROKER_CONFIG' && e.value !== null) out.push({ value: e.value, source: 'STATIC_BROKER_CONFIG' });
     const def = BROKER_CONFIG_BY_NAME.get(name);
     if (def?.default !== null && def?.default !== undefined) out.push({ value: def.default, source: 'DEFAULT_CONFIG' });
@@ -192,7 +260,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
     for (const [k, v] of parseProperties(text)) {
       // server.properties files carry many keys Gregor does not use (process.roles, controller.*, ...):
       // only known keys are applied, the others are reported as ignored
-      if (BROKER_CONFIG_BY_NAME.has(k)) values.push([k, v, 'STATIC_BROKER_CONFIG', opts.file]);
+      if (BROKER_CONFIG_BY_NAME.has(k) || isOtherConfigName(k)) values.push([k, v, 'STATIC_BROKER_CONFIG', opts.file]);
       else ignored.push(k);
     }
   }
@@ -203,6 +271,9 @@ export function loadConfig(opts: LoadConfigOptions = {}): BrokerConfig {
     values.push([key, value, 'STATIC_BROKER_CONFIG', `environment variable ${variable}`]);
   }
   for (const [k, v] of Object.entries(opts.overrides ?? {})) values.push([k, v, 'STATIC_BROKER_CONFIG', opts.origins?.[k] ?? 'overrides']);
+  // ${provider:[path:]key} references, resolved with the providers the (later-wins) values configure
+  const resolve = configTransformer(new Map(values.map(([k, v]) => [k, v] as const)), values.map(([, v]) => v), opts.env ?? process.env);
+  for (const entry of values) entry[1] = resolve(entry[1]);
   const config = new BrokerConfig(values);
   config.ignored.push(...ignored);
   const noEffect = [...new Set(values.map(([k]) => BROKER_CONFIG_BY_NAME.get(k)).filter((d) => d?.noEffect === true).map((d) => d!.name))];
@@ -228,12 +299,16 @@ const ABOVE_BROKER_COUNT: ReadonlyArray<readonly [name: string, effect: string]>
  * starts but will not do what it says goes to config.warnings.
  */
 export function checkConfig(config: BrokerConfig): void {
-  const { ignored } = clientListener(config, 'listeners');
-  advertisedListenerOf(config);
-  if (ignored.length > 0) {
+  const { listeners, advertised, controllerListeners } = brokerListenersOf(config);
+  if (controllerListeners.length > 0) {
     config.warnings.push(
-      `ignoring the controller listener ${ignored.join(', ')} (controller.listener.names): Gregor is its own controller and serves only the client listener`,
+      `ignoring the controller listener ${controllerListeners.join(', ')} (controller.listener.names): Gregor is its own controller and serves only the client listeners`,
     );
+  }
+  for (const l of listeners) {
+    if (!advertised.has(l.name)) {
+      config.warnings.push(`listener ${l.name} is not in advertised.listeners: clients connected to it find no broker in Metadata and no coordinator (as in Kafka)`);
+    }
   }
   const minSession = config.int('group.min.session.timeout.ms');
   const maxSession = config.int('group.max.session.timeout.ms');
@@ -335,81 +410,4 @@ function fromOf(config: BrokerConfig, name: string): string {
   return origin === undefined ? '' : ` (from ${origin})`;
 }
 
-export interface Endpoint {
-  readonly host: string;
-  readonly port: number;
-}
-
-const LISTENER_URI = /^([A-Za-z_]+):\/\/(\[[^\]]*\]|[^:]*):(\d+)$/;
-
-/** Parses a PLAINTEXT listener URI ("PLAINTEXT://host:port"; empty host = all interfaces). */
-export function parseListener(uri: string, key: string, from = ''): Endpoint {
-  const m = LISTENER_URI.exec(uri.trim());
-  if (!m) throw new ConfigError(`invalid configuration ${key}: '${uri}' is not of the form PLAINTEXT://host:port${from}`);
-  if (m[1]!.toUpperCase() !== 'PLAINTEXT') {
-    throw new ConfigError(`invalid configuration ${key}: only PLAINTEXT listeners are supported (got ${m[1]})${from}`);
-  }
-  const port = Number(m[3]);
-  if (port > 65535) throw new ConfigError(`invalid configuration ${key}: port ${port} out of range${from}`);
-  return { host: m[2]!.replace(/^\[|\]$/g, ''), port };
-}
-
-/**
- * The one listener of `key` (listeners or advertised.listeners) that clients use, and the controller listeners
- * beside it. Kafka's rules, as far as Gregor has them: every entry is NAME://host:port, each name once, and a
- * name must have a security protocol — Kafka's listener.security.protocol.map, which Gregor has not yet: only
- * PLAINTEXT is served. A name in controller.listener.names (a KRaft server.properties has CONTROLLER) is the
- * controller's, which Gregor is itself: it is left out. Any other second listener is refused rather than
- * ignored, as clients told to use it would find nothing there.
- */
-function clientListener(config: BrokerConfig, key: 'listeners' | 'advertised.listeners'): { uri: string | undefined; ignored: string[] } {
-  const from = fromOf(config, key);
-  const controllers = new Set(config.list('controller.listener.names').map((n) => n.toUpperCase()));
-  const names = new Set<string>();
-  const served: string[] = [];
-  const ignored: string[] = [];
-  for (const uri of config.list(key)) {
-    const name = LISTENER_URI.exec(uri)?.[1]?.toUpperCase();
-    if (name === undefined) throw new ConfigError(`invalid configuration ${key}: '${uri}' is not of the form PLAINTEXT://host:port${from}`);
-    if (names.has(name)) throw new ConfigError(`invalid configuration ${key}: the listener name ${name} appears more than once${from}`);
-    names.add(name);
-    if (controllers.has(name)) ignored.push(uri);
-    else served.push(uri);
-  }
-  if (served.length > 1) {
-    throw new ConfigError(
-      `invalid configuration ${key}: '${config.string(key)}' names ${served.length} listeners; Gregor serves one (PLAINTEXT) for now` +
-        ` (a KRaft controller listener named in controller.listener.names is left out)${from}`,
-    );
-  }
-  if (served.length === 0 && ignored.length > 0) {
-    throw new ConfigError(`invalid configuration ${key}: '${config.string(key)}' has only controller listeners (controller.listener.names), none for clients${from}`);
-  }
-  return { uri: served[0], ignored };
-}
-
-/** The listener clients connect to (see clientListener for the rules). */
-export function listenerOf(config: BrokerConfig): Endpoint {
-  const { uri } = clientListener(config, 'listeners');
-  if (uri === undefined) throw new ConfigError(`invalid configuration listeners: empty${fromOf(config, 'listeners')}`);
-  return parseListener(uri, 'listeners', fromOf(config, 'listeners'));
-}
-/**
- * Where clients are told to connect: advertised.listeners when set; otherwise the listener's port on
- * the listener's host, or on localhost when the listener binds all interfaces (never 0.0.0.0 or the
- * machine's host name, which clients often cannot resolve).
- */
-export function advertisedListenerOf(config: BrokerConfig): Endpoint {
-  const first = config.isSet('advertised.listeners') ? clientListener(config, 'advertised.listeners').uri : undefined;
-  if (first === undefined) {
-    const listener = listenerOf(config);
-    const wildcard = listener.host === '' || listener.host === '0.0.0.0' || listener.host === '::';
-    return { host: wildcard ? 'localhost' : listener.host, port: listener.port };
-  }
-  const from = fromOf(config, 'advertised.listeners');
-  const ep = parseListener(first, 'advertised.listeners', from);
-  if (ep.host === '' || ep.host === '0.0.0.0' || ep.host === '::') {
-    throw new ConfigError(`invalid configuration advertised.listeners: '${first}' must name a host clients can reach${from}`);
-  }
-  return ep;
-}
+export { advertisedListenerOf, brokerListenersOf, listenerOf, parseListener, type BrokerListeners, type Endpoint, type ListenerEndpoint } from './listeners.js';

@@ -13,6 +13,13 @@
 import { KAFKA_VALIDATORS, type ConfigDef } from './config-values.js';
 import { KAFKA_BROKER_CONFIGS } from './kafka-broker-configs.js';
 import { metadataVersionProblem } from './kafka-version.js';
+import { principalMappingRulesProblem } from '../security/ssl-principal-mapper.js';
+
+/** ssl.enabled.protocols: TLSv1.2 and TLSv1.3 only. */
+function tlsProtocolsProblem(value: string): string | undefined {
+  const other = value.split(',').map((s) => s.trim()).find((p) => p !== '' && p !== 'TLSv1.2' && p !== 'TLSv1.3');
+  return other === undefined ? undefined : `${other} is not served: Gregor serves TLSv1.2 and TLSv1.3 only`;
+}
 
 export type { ConfigDef, ConfigType } from './config-values.js';
 
@@ -21,8 +28,9 @@ const LONG_MAX = '9223372036854775807';
 /** The configs Gregor implements (modes and importance are added from Kafka's table). */
 const GREGOR_CONFIGS: readonly ConfigDef[] = [
   { name: 'node.id', type: 'int', default: '1', min: 0, aliases: ['broker.id'], doc: 'The node id of this broker.' },
-  { name: 'listeners', type: 'list', default: 'PLAINTEXT://:9092', doc: 'Listener URIs (PLAINTEXT only); an empty host binds all interfaces.' },
-  { name: 'advertised.listeners', type: 'list', default: 'PLAINTEXT://localhost:9092', doc: 'Listener URI given to clients in Metadata responses. When not set: the port of listeners, on localhost (or on the listener host when it names one).' },
+  { name: 'listeners', type: 'list', default: 'PLAINTEXT://:9092', doc: 'Listener URIs, NAME://host:port, each name once and with a security protocol in listener.security.protocol.map (PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL); an empty host binds all interfaces.' },
+  { name: 'listener.security.protocol.map', type: 'string', default: 'SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT', doc: 'Map between listener names and security protocols (NAME:PROTOCOL pairs): each listener of listeners must have one. Listener-prefixed configs (listener.name.<name>.<config>) set a config for one listener.' },
+  { name: 'advertised.listeners', type: 'list', default: 'PLAINTEXT://localhost:9092', doc: 'Listener URIs given to clients in Metadata, FindCoordinator and DescribeCluster responses, by listener name: a client is given the one of the listener it is connected to; a listener left out is not advertised. When not set: each listener at its port, on localhost (or on the listener host when it names one).' },
   { name: 'controller.listener.names', type: 'list', default: null, doc: 'Names of the KRaft controller listeners. Gregor is its own controller and serves no controller listener: entries of listeners with these names are ignored (with a warning), so a KRaft server.properties works as it is.' },
   { name: 'log.dirs', type: 'string', default: './data', aliases: ['log.dir'], doc: 'The directory in which the log data is kept.' },
   { name: 'num.partitions', type: 'int', default: '1', min: 1, doc: 'The default number of log partitions per topic.' },
@@ -129,7 +137,35 @@ const GREGOR_CONFIGS: readonly ConfigDef[] = [
   { name: 'share.coordinator.state.topic.prune.interval.ms', type: 'long', default: '300000', min: 1, doc: 'The duration in milliseconds that the share coordinator will wait between pruning eligible records in the share-group state topic.' },
   { name: 'transaction.abort.timed.out.transaction.cleanup.interval.ms', type: 'int', default: '10000', min: 1, doc: 'The interval at which to rollback transactions that have timed out.' },
   { name: 'transaction.remove.expired.transaction.cleanup.interval.ms', type: 'int', default: '3600000', min: 1, doc: 'The interval at which to remove transactions that have expired due to transactional.id.expiration.ms passing.' },
+  { name: 'sasl.enabled.mechanisms', type: 'list', default: 'GSSAPI', doc: 'The SASL mechanisms a SASL_PLAINTEXT or SASL_SSL listener offers (listener.name.<listener>.sasl.enabled.mechanisms for one listener): PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER. Kafka\'s default, GSSAPI (Kerberos), is not supported: a SASL listener must set this.' },
+  { name: 'connections.max.reauth.ms', type: 'long', default: '0', doc: 'When positive, the session lifetime given to SASL clients (SaslAuthenticate v1+): a connection not re-authenticated within it is closed at its next request other than a re-authentication (KIP-368). May be prefixed with the listener and the mechanism in lower case (listener.name.sasl_ssl.oauthbearer.connections.max.reauth.ms).' },
+  { name: 'connection.failed.authentication.delay.ms', type: 'int', default: '100', min: 0, doc: 'Delay before the answer to a failed authentication and the close of its connection.' },
+  { name: 'sasl.server.max.receive.size', type: 'int', default: '524288', doc: 'The largest request accepted before and during SASL authentication; a larger one closes the connection.' },
+  { name: 'sasl.server.callback.handler.class', type: 'class', default: null, doc: 'The server callback handler of a SASL mechanism, prefixed with the listener and the mechanism in lower case. Gregor knows org.apache.kafka.common.security.oauthbearer.OAuthBearerValidatorCallbackHandler (OAUTHBEARER: signed JWTs checked against sasl.oauthbearer.jwks.endpoint.url) and the mechanisms\' defaults.' },
+  { name: 'sasl.oauthbearer.jwks.endpoint.url', type: 'string', default: null, doc: 'The JWKS (JSON Web Key Set) whose keys verify OAUTHBEARER tokens, as a file: URL (read at start; Gregor fetches no JWKS over HTTP).' },
+  { name: 'sasl.oauthbearer.expected.audience', type: 'list', default: null, doc: 'When set, an OAUTHBEARER token\'s aud claim must hold one of these.' },
+  { name: 'sasl.oauthbearer.expected.issuer', type: 'string', default: null, doc: 'When set, an OAUTHBEARER token\'s iss claim must be this.' },
+  { name: 'sasl.oauthbearer.sub.claim.name', type: 'string', default: 'sub', doc: 'The claim of an OAUTHBEARER token that names its principal.' },
+  { name: 'sasl.oauthbearer.scope.claim.name', type: 'string', default: 'scope', doc: 'The claim of an OAUTHBEARER token that holds its scope.' },
+  { name: 'sasl.oauthbearer.clock.skew.seconds', type: 'int', default: '30', doc: 'Seconds of clock difference allowed when checking an OAUTHBEARER token\'s exp and nbf.' },
   { name: 'gregor.transaction.version', type: 'int', default: '2', min: 0, max: 2, doc: 'Gregor: the finalized transaction.version feature ApiVersions reports (Kafka finalizes it with kafka-features or at format; a new Kafka 4 cluster at 2). 2 is KIP-890 part 2: clients that see it bump the producer epoch at every transaction end (EndTxn v5) and add partitions with Produce v12+ and TxnOffsetCommit v5+; 0 or 1 keeps clients on the transactions of Kafka 3.9 (below 2, those request versions are served as the versions before them). Static.' },
+  { name: 'ssl.keystore.type', type: 'string', default: 'JKS', doc: 'The file format of the key store of a TLS listener (SSL, SASL_SSL). Gregor reads PEM: set PEM (Kafka\'s default JKS, and PKCS12, are refused at start).' },
+  { name: 'ssl.keystore.location', type: 'string', default: null, doc: 'A PEM file holding the private key and the certificate chain of a TLS listener.' },
+  { name: 'ssl.keystore.password', type: 'password', default: null, doc: 'The key store password: not used with PEM (set ssl.key.password for an encrypted key).' },
+  { name: 'ssl.key.password', type: 'password', default: null, doc: 'The password of the encrypted private key (ssl.keystore.location or ssl.keystore.key).' },
+  { name: 'ssl.keystore.key', type: 'password', default: null, doc: 'The private key in PEM (PKCS#8, encrypted with ssl.key.password when it is), with ssl.keystore.certificate.chain; instead of ssl.keystore.location.' },
+  { name: 'ssl.keystore.certificate.chain', type: 'password', default: null, doc: 'The certificate chain in PEM (the certificate, then its issuers), with ssl.keystore.key.' },
+  { name: 'ssl.truststore.type', type: 'string', default: 'JKS', doc: 'The file format of the trust store (the CAs client certificates must chain to). Gregor reads PEM: set PEM.' },
+  { name: 'ssl.truststore.location', type: 'string', default: null, doc: 'A PEM file of trusted CA certificates. Neither it nor ssl.truststore.certificates: the CAs Node trusts.' },
+  { name: 'ssl.truststore.password', type: 'password', default: null, doc: 'The trust store password: not used with PEM.' },
+  { name: 'ssl.truststore.certificates', type: 'password', default: null, doc: 'Trusted CA certificates in PEM, instead of ssl.truststore.location.' },
+  { name: 'ssl.client.auth', type: 'string', default: 'none', choices: ['required', 'requested', 'none'], doc: 'Client authentication on TLS listeners: required (a trusted client certificate or no connection), requested (a certificate is asked for; one sent must be trusted), none. On a SASL_SSL listener only its listener-prefixed value applies, as in Kafka. The principal of an SSL connection is User:<the certificate\'s subject, mapped by ssl.principal.mapping.rules>, User:ANONYMOUS without one.' },
+  { name: 'ssl.enabled.protocols', type: 'list', default: 'TLSv1.2,TLSv1.3', check: tlsProtocolsProblem, doc: 'The TLS versions served: TLSv1.2 and TLSv1.3 (older ones are never served).' },
+  { name: 'ssl.protocol', type: 'string', default: 'TLSv1.3', choices: ['TLSv1.3', 'TLSv1.2', 'TLS'], doc: 'The highest TLS version of the context (as Java\'s SSLContext protocol): TLSv1.2 leaves TLSv1.3 out of ssl.enabled.protocols.' },
+  { name: 'ssl.cipher.suites', type: 'list', default: '', doc: 'The cipher suites served, by their IANA names (as in Kafka) or OpenSSL\'s; empty: Node\'s defaults.' },
+  { name: 'ssl.principal.mapping.rules', type: 'string', default: 'DEFAULT', check: principalMappingRulesProblem, doc: 'Rules mapping a client certificate\'s distinguished name (RFC 2253) to its principal name, as Kafka\'s: RULE:pattern/replacement/[LU], DEFAULT (the name itself), tried in order.' },
+  { name: 'ssl.allow.dn.changes', type: 'boolean', default: 'false', doc: 'Whether a key store set at runtime may have another certificate subject than the one it replaces.' },
+  { name: 'ssl.allow.san.changes', type: 'boolean', default: 'false', doc: 'Whether a key store set at runtime may drop subject alternative names of the certificate it replaces.' },
   { name: 'gregor.flush.acks.all', type: 'boolean', default: 'true', doc: 'Gregor: complete acks=all produce requests only after their data is fdatasync\'ed (group commit).' },
   { name: 'gregor.log.level', type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], doc: 'Gregor: log level.' },
   { name: 'gregor.metrics.enabled', type: 'boolean', default: 'true', doc: 'Gregor: serve Prometheus metrics over HTTP.' },

@@ -166,13 +166,14 @@ export function describeBrokerConfigEntries(broker: ConfigView, perBroker: boole
 }
 
 /**
- * The dynamic configs that are not broker configs, as Kafka describes them: a custom name (for a plugin) with
- * type UNKNOWN, so sensitive (no value) and read-only; a listener-prefixed name with its base config's type and
+ * The configs that are not broker configs, set dynamically or (described per broker) statically, as Kafka
+ * describes the names of its originals: a custom name (for a plugin, a config provider's) with type UNKNOWN,
+ * so sensitive (no value) and read-only; a listener-prefixed name with its base config's type and
  * sensitivity, read-only, its synonyms the prefixed name's layers then the base config's.
  */
 function describeOtherDynamicConfigs(broker: ConfigView, perBroker: boolean): DescribedConfig[] {
-  const layers = { broker: broker.dynamicConfigs('broker'), default: broker.dynamicConfigs('default') };
-  const names = new Set([...(perBroker ? Object.keys(layers.broker) : []), ...Object.keys(layers.default)]);
+  const layers = { broker: broker.dynamicConfigs('broker'), default: broker.dynamicConfigs('default'), static: perBroker ? broker.otherStaticConfigs() : {} };
+  const names = new Set([...(perBroker ? Object.keys(layers.broker) : []), ...Object.keys(layers.default), ...Object.keys(layers.static)]);
   const out: DescribedConfig[] = [];
   for (const name of names) {
     if (BROKER_CONFIG_BY_NAME.has(name)) continue;
@@ -182,8 +183,9 @@ function describeOtherDynamicConfigs(broker: ConfigView, perBroker: boolean): De
     const synonyms: DescribedSynonym[] = [];
     if (perBroker && layers.broker[name] !== undefined) synonyms.push({ name, value: sensitive ? null : layers.broker[name]!, source: CONFIG_SOURCE_ID.DYNAMIC_BROKER_CONFIG });
     if (layers.default[name] !== undefined) synonyms.push({ name, value: sensitive ? null : layers.default[name]!, source: CONFIG_SOURCE_ID.DYNAMIC_DEFAULT_BROKER_CONFIG });
+    if (layers.static[name] !== undefined) synonyms.push({ name, value: sensitive ? null : layers.static[name]!, source: CONFIG_SOURCE_ID.STATIC_BROKER_CONFIG });
     if (perBroker && baseDef !== undefined) synonyms.push(...brokerSynonyms(broker, baseDef.name, [baseDef.name], sensitive));
-    const raw = perBroker ? (layers.broker[name] ?? layers.default[name]!) : layers.default[name]!;
+    const raw = perBroker ? (layers.broker[name] ?? layers.default[name] ?? layers.static[name]!) : layers.default[name]!;
     out.push({
       name,
       value: sensitive ? null : raw,

@@ -12,11 +12,13 @@
  *   configs (log.retention.ms, log.segment.bytes, message.max.bytes,
  *   log.cleanup.policy, compression.type, min.insync.replicas, ...; not
  *   log.message.format.version, as in Kafka) — every topic without its own
- *   override follows them at once — and gregor.max.partitions.per.topic /
- *   gregor.max.broker.partitions;
+ *   override follows them at once — gregor.max.partitions.per.topic /
+ *   gregor.max.broker.partitions, and a TLS listener's ssl.* settings with the
+ *   listener prefix (Kafka: the key and trust stores only with the prefix),
+ *   which its new connections get (certificate rotation, tls-listeners.ts);
  * - Kafka's dynamic configs that Gregor does not implement
- *   (sasl.kerberos.min.time.before.relogin, num.io.threads, ssl.* with a
- *   listener prefix, ...): validated, stored and described, with no effect;
+ *   (sasl.kerberos.min.time.before.relogin, num.io.threads, ...): validated,
+ *   stored and described, with no effect;
  * - custom configs (names Kafka does not know, for plugins) and
  *   listener-prefixed ones (listener.name.<listener>.<config>, checked as
  *   <config>), stored as given, as Kafka stores them.
@@ -35,7 +37,10 @@
 import type { ConfigView } from './broker-config.js';
 import { configValueProblem, invalidValueMessage, type ConfigDef } from './config-values.js';
 import { BROKER_CONFIG_BY_NAME } from './definitions.js';
+import { listenerBaseName } from './listeners.js';
 import { TOPIC_CONFIGS, type TopicConfigDef } from './topic-configs.js';
+
+export { listenerBaseName } from './listeners.js';
 
 /** Kafka's DynamicLogConfig.ExcludedConfigs. */
 const EXCLUDED_LOG_CONFIGS = new Set(['log.message.format.version']);
@@ -48,6 +53,21 @@ export const LIVE_BROKER_CONFIGS: ReadonlySet<string> = new Set([
   }),
   'gregor.max.partitions.per.topic',
   'gregor.max.broker.partitions',
+  // a TLS listener's settings (security/tls-listeners.ts): with the listener prefix, applied to new connections
+  'ssl.keystore.type',
+  'ssl.keystore.location',
+  'ssl.keystore.password',
+  'ssl.key.password',
+  'ssl.keystore.key',
+  'ssl.keystore.certificate.chain',
+  'ssl.truststore.type',
+  'ssl.truststore.location',
+  'ssl.truststore.password',
+  'ssl.truststore.certificates',
+  'ssl.client.auth',
+  'ssl.enabled.protocols',
+  'ssl.protocol',
+  'ssl.cipher.suites',
 ]);
 
 /** Kafka's SslConfigs.RECONFIGURABLE_CONFIGS: dynamic only with a listener prefix. */
@@ -70,12 +90,6 @@ const CLUSTER_LEVEL_LISTENER_CONFIGS: ReadonlySet<string> = new Set(['max.connec
 /** Kafka's DynamicThreadPool.ReconfigurableConfigs and the log cleaner's thread count. */
 const THREAD_COUNTS: ReadonlySet<string> = new Set(['num.io.threads', 'num.replica.fetchers', 'num.recovery.threads.per.data.dir', 'background.threads', 'log.cleaner.threads']);
 
-const LISTENER_CONFIG = /^listener\.name\.[^.]*\.(.*)$/;
-
-/** The config a listener-prefixed name sets (listener.name.internal.ssl.keystore.location → ssl.keystore.location). */
-export function listenerBaseName(name: string): string | undefined {
-  return LISTENER_CONFIG.exec(name)?.[1];
-}
 
 /** Whether AlterConfigs may change a known broker config (see above); custom names are not known. */
 export function isDynamicBrokerConfig(name: string): boolean {
@@ -169,6 +183,21 @@ export function dynamicBrokerConfigProblem(name: string, value: string): string 
 /** The definition a dynamic name is checked against: its own, or its base config's for a listener prefix. */
 export function dynamicConfigDef(name: string): ConfigDef | undefined {
   return BROKER_CONFIG_BY_NAME.get(listenerBaseName(name) ?? name);
+}
+
+/**
+ * A broker config value as it may be logged, as Kafka's ConfigUtils.configMapToRedactedString: a password
+ * "[hidden]", a custom config (which may hold anything) "[redacted]", any other as it is.
+ */
+export function redactedValue(name: string, value: string | null): string | null {
+  const def = dynamicConfigDef(name);
+  if (def === undefined) return '[redacted]';
+  return def.type === 'password' ? '[hidden]' : value;
+}
+
+/** Configs as they may be logged (redactedValue). */
+export function redactedConfigs(configs: Readonly<Record<string, string>>): Record<string, string | null> {
+  return Object.fromEntries(Object.entries(configs).map(([name, value]) => [name, redactedValue(name, value)]));
 }
 
 /** Kafka's validateConfigTypes, and Gregor's check that a topic default is one its topic configs accept. */

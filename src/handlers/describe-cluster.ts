@@ -1,7 +1,9 @@
 /**
  * DescribeCluster: v0-2.
  * Behavior: as a Kafka 3.9 broker (KRaft): the cluster id, this node as the
- * only broker (at its advertised host and port, no rack) and as the
+ * only broker (at the advertised host and port of the listener the client is
+ * connected to, no rack; none when that listener is not advertised, as Kafka
+ * lists only the brokers that have the listener) and as the
  * controller id (a KRaft broker reports one of the live brokers there, since
  * clients cannot reach the controllers), and with
  * include_cluster_authorized_operations every cluster operation (no
@@ -26,6 +28,7 @@ export const describeClusterHandler = defineHandler({
   response: schemas.describeClusterResponse,
   handle(ctx, req) {
     const { services, version } = ctx;
+    const advertised = services.identity.advertisedListener(ctx.session.listenerName);
     const requested = ENDPOINT_TYPES[req.endpointType];
     if (requested === undefined || req.endpointType !== BROKER_ENDPOINT) {
       return {
@@ -46,7 +49,7 @@ export const describeClusterHandler = defineHandler({
       endpointType: BROKER_ENDPOINT,
       clusterId: services.identity.clusterId,
       controllerId: services.identity.nodeId,
-      brokers: [{ brokerId: services.identity.nodeId, host: services.identity.advertised.host, port: services.identity.advertised.port, rack: null, isFenced: false }],
+      brokers: advertised === undefined ? [] : [{ brokerId: services.identity.nodeId, host: advertised.host, port: advertised.port, rack: null, isFenced: false }],
       clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
     };
   },

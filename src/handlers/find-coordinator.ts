@@ -1,7 +1,10 @@
 /**
  * FindCoordinator: v0-6.
  * Behavior: key type 0 (group): this broker coordinates every group; the
- * answer is its advertised endpoint. The first group lookup creates
+ * answer is its advertised endpoint on the listener the client is connected
+ * to (COORDINATOR_NOT_AVAILABLE when that listener is not advertised, as
+ * Kafka answers when the coordinator has no endpoint for the listener). The
+ * first group lookup creates
  * `__consumer_offsets` (offsets.topic.num.partitions partitions, compacted),
  * as Kafka creates it on demand, but waits for the creation instead of
  * answering COORDINATOR_NOT_AVAILABLE first; a failed creation answers
@@ -28,7 +31,7 @@ interface Found {
   readonly port: number;
 }
 
-async function findCoordinator(services: BrokerServices, keyType: number, key: string): Promise<Found> {
+async function findCoordinator(services: BrokerServices, listenerName: string, keyType: number, key: string): Promise<Found> {
   const none = (errorCode: number): Found => ({ errorCode, nodeId: -1, host: '', port: -1 });
   let topic;
   if (keyType === KEY_TYPE_TRANSACTION) {
@@ -45,7 +48,9 @@ async function findCoordinator(services: BrokerServices, keyType: number, key: s
     services.logger.warn({ err, topic: topic.name }, 'cannot create a coordinator topic');
     return none(ErrorCode.COORDINATOR_NOT_AVAILABLE);
   }
-  return { errorCode: ErrorCode.NONE, nodeId: services.identity.nodeId, host: services.identity.advertised.host, port: services.identity.advertised.port };
+  const advertised = services.identity.advertisedListener(listenerName);
+  if (advertised === undefined) return none(ErrorCode.COORDINATOR_NOT_AVAILABLE);
+  return { errorCode: ErrorCode.NONE, nodeId: services.identity.nodeId, host: advertised.host, port: advertised.port };
 }
 
 export const findCoordinatorHandler = defineHandler({
@@ -57,12 +62,12 @@ export const findCoordinatorHandler = defineHandler({
     if (ctx.version >= 4) {
       const coordinators = [];
       for (const key of req.coordinatorKeys) {
-        const found = await findCoordinator(ctx.services, keyType, key);
+        const found = await findCoordinator(ctx.services, ctx.session.listenerName, keyType, key);
         coordinators.push({ key, ...found });
       }
       return { throttleTimeMs: 0, coordinators };
     }
-    const found = await findCoordinator(ctx.services, keyType, req.key);
+    const found = await findCoordinator(ctx.services, ctx.session.listenerName, keyType, req.key);
     const errorMessage = found.errorCode === ErrorCode.NONE ? 'NONE' : errorInfo(found.errorCode).message;
     return { throttleTimeMs: 0, errorMessage, ...found };
   },

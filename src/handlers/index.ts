@@ -52,6 +52,8 @@ registerHandlers([
   lazy(ApiKey.IncrementalAlterConfigs, async () => (await import('./incremental-alter-configs.js')).incrementalAlterConfigsHandler),
   lazy(ApiKey.CreatePartitions, async () => (await import('./create-partitions.js')).createPartitionsHandler),
   lazy(ApiKey.DeleteRecords, async () => (await import('./delete-records.js')).deleteRecordsHandler),
+  lazy(ApiKey.DescribeUserScramCredentials, async () => (await import('./describe-user-scram-credentials.js')).describeUserScramCredentialsHandler),
+  lazy(ApiKey.AlterUserScramCredentials, async () => (await import('./alter-user-scram-credentials.js')).alterUserScramCredentialsHandler),
   lazy(ApiKey.DescribeCluster, async () => (await import('./describe-cluster.js')).describeClusterHandler),
   lazy(ApiKey.DescribeLogDirs, async () => (await import('./describe-log-dirs.js')).describeLogDirsHandler),
   lazy(ApiKey.DescribeAcls, async () => (await import('./describe-acls.js')).describeAclsHandler),

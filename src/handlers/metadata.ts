@@ -1,7 +1,7 @@
 /**
  * Metadata: v0-13.
- * Behavior: one broker (this node, at its advertised host and port), which is
- * also the controller; the cluster id from meta.properties; every partition led
+ * Behavior: one broker (this node, at the advertised host and port of the
+ * listener the client is connected to), which is also the controller; the cluster id from meta.properties; every partition led
  * by this node with replicas = ISR = [this node]. Requested topics that do not
  * exist are auto-created when the request allows it and auto.create.topics.enable
  * is true (with num.partitions and default.replication.factor), and answered
@@ -16,6 +16,10 @@
  * Without an authorizer every operation is allowed: authorized
  * operations are answered with the full set Kafka reports when asked, and
  * -2147483648 when not asked.
+ * A client connected to a listener that is not advertised gets no broker and
+ * every partition without a leader (leader -1), as Kafka answers when the
+ * leader has no endpoint for the listener: LISTENER_NOT_FOUND from v6 on,
+ * LEADER_NOT_AVAILABLE before (v0 also leaves out the replicas and ISR).
  * Version notes: v0 reads an empty topic list as "all topics", v1+ a null list
  * (an empty one means none). v0-3 always allow auto-creation, v4+ carry
  * allow_auto_topic_creation. v7+ leader epochs; v8-10 cluster authorized
@@ -57,15 +61,17 @@ export const metadataHandler = defineHandler({
     const topicOps = includeTopicOps ? TOPIC_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED;
     const allTopics = req.topics === null || (version === 0 && req.topics.length === 0);
     const allowAutoCreate = version < 4 || req.allowAutoTopicCreation;
+    const advertised = services.identity.advertisedListener(ctx.session.listenerName);
+    const leader = leaderOf(services.identity.nodeId, advertised !== undefined, version);
     const topics: ResponseTopic[] = [];
     if (allTopics) {
-      for (const t of services.topics.all()) topics.push(topicMetadata(services, t, topicOps));
+      for (const t of services.topics.all()) topics.push(topicMetadata(leader, t, topicOps));
     } else {
-      for (const t of req.topics ?? []) topics.push(await requestedTopic(services, t, version, allowAutoCreate, topicOps));
+      for (const t of req.topics ?? []) topics.push(await requestedTopic(services, leader, t, version, allowAutoCreate, topicOps));
     }
     return {
       throttleTimeMs: 0,
-      brokers: [{ nodeId: services.identity.nodeId, host: services.identity.advertised.host, port: services.identity.advertised.port, rack: null }],
+      brokers: advertised === undefined ? [] : [{ nodeId: services.identity.nodeId, host: advertised.host, port: advertised.port, rack: null }],
       clusterId: services.identity.clusterId,
       controllerId: services.identity.nodeId,
       topics,
@@ -75,7 +81,20 @@ export const metadataHandler = defineHandler({
   },
 });
 
-async function requestedTopic(services: BrokerServices, t: RequestTopic, version: number, allowAutoCreate: boolean, topicOps: number): Promise<ResponseTopic> {
+/** What every partition says of its leader, this node, to a client of the connection's listener. */
+interface Leader {
+  readonly errorCode: number;
+  readonly leaderId: number;
+  readonly replicas: readonly number[];
+}
+
+/** This node as the leader, or, on a listener it does not advertise, no leader (see the top of this file). */
+function leaderOf(nodeId: number, advertised: boolean, version: number): Leader {
+  if (advertised) return { errorCode: ErrorCode.NONE, leaderId: nodeId, replicas: [nodeId] };
+  return { errorCode: version >= 6 ? ErrorCode.LISTENER_NOT_FOUND : ErrorCode.LEADER_NOT_AVAILABLE, leaderId: -1, replicas: version === 0 ? [] : [nodeId] };
+}
+
+async function requestedTopic(services: BrokerServices, leader: Leader, t: RequestTopic, version: number, allowAutoCreate: boolean, topicOps: number): Promise<ResponseTopic> {
   const byId = t.topicId !== ZERO_UUID;
   if (version < 12 && (t.name === null || byId)) {
     // v10-11 responses cannot carry a null name
@@ -84,7 +103,7 @@ async function requestedTopic(services: BrokerServices, t: RequestTopic, version
   if (byId) {
     const found = services.topics.getById(t.topicId);
     // Kafka answers unknown ids without a name, so a client cannot learn which names exist.
-    return found ? topicMetadata(services, found, topicOps) : errorTopic(ErrorCode.UNKNOWN_TOPIC_ID, null, t.topicId);
+    return found ? topicMetadata(leader, found, topicOps) : errorTopic(ErrorCode.UNKNOWN_TOPIC_ID, null, t.topicId);
   }
   const name = t.name;
   if (name === null) return errorTopic(ErrorCode.INVALID_REQUEST, null, ZERO_UUID);
@@ -93,7 +112,7 @@ async function requestedTopic(services: BrokerServices, t: RequestTopic, version
     const owned = [services.groups.offsetsTopic, services.transactions.stateTopic].find((topic) => topic.name === name);
     if (owned !== undefined && allowAutoCreate && services.config.bool('auto.create.topics.enable')) await owned.ensureCreated();
     const found = await services.topics.getOrAutoCreate(name, allowAutoCreate);
-    if (found) return topicMetadata(services, found, topicOps);
+    if (found) return topicMetadata(leader, found, topicOps);
   } catch (err) {
     if (!isKnownError(err)) throw err;
     return errorTopic(errorCodeOf(err), name, ZERO_UUID);
@@ -105,20 +124,19 @@ function errorTopic(errorCode: number, name: string | null, topicId: string): Re
   return { errorCode, name, topicId, isInternal: false, partitions: [], topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
 }
 
-function topicMetadata(services: BrokerServices, t: TopicInfo, topicOps: number): ResponseTopic {
-  const node = services.identity.nodeId;
+function topicMetadata(leader: Leader, t: TopicInfo, topicOps: number): ResponseTopic {
   return {
     errorCode: ErrorCode.NONE,
     name: t.name,
     topicId: t.topicId,
     isInternal: t.internal,
     partitions: t.partitions.map((p) => ({
-      errorCode: ErrorCode.NONE,
+      errorCode: leader.errorCode,
       partitionIndex: p.partition,
-      leaderId: node,
+      leaderId: leader.leaderId,
       leaderEpoch: p.leaderEpoch,
-      replicaNodes: [node],
-      isrNodes: [node],
+      replicaNodes: [...leader.replicas],
+      isrNodes: [...leader.replicas],
       offlineReplicas: [],
     })),
     topicAuthorizedOperations: topicOps,

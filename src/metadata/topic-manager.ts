@@ -46,7 +46,7 @@ import { randomBytes } from 'node:crypto';
 import { ErrorCode, KafkaError, ZERO_UUID } from '../../protocol/index.js';
 import type { LogManager, PartitionLog, StorageFs } from '../../storage/index.js';
 import type { BrokerConfig, ConfigView, DynamicConfigLevel } from '../config/broker-config.js';
-import { dynamicBrokerConfigProblem } from '../config/dynamic-broker-configs.js';
+import { dynamicBrokerConfigProblem, redactedConfigs, redactedValue } from '../config/dynamic-broker-configs.js';
 import { resolveTopicConfig, validateTopicConfigs, type TopicConfigView } from '../config/topic-configs.js';
 import type { Logger } from '../logger.js';
 import { FileMetadataStore, type DeletingTopicRecord, type MetadataStore, type TopicRecord } from './metadata-store.js';
@@ -290,7 +290,7 @@ export class TopicManager {
       }
       this.deps.config.setDynamic(level, configs);
       for (const topic of this.byName.values()) this.reconfigured(this.recordOf(topic), topic.partitions);
-      this.deps.logger.info({ entity, configs }, 'altered dynamic broker configs');
+      this.deps.logger.info({ entity, configs: redactedConfigs(configs) }, 'altered dynamic broker configs');
     });
   }
 
@@ -799,7 +799,7 @@ export class TopicManager {
       const usable: Record<string, string> = {};
       for (const [name, value] of Object.entries(stored[entity] ?? {})) {
         const problem = dynamicBrokerConfigProblem(name, value);
-        if (problem) this.deps.logger.warn({ entity, config: name, value, problem }, 'ignoring a stored dynamic broker config');
+        if (problem) this.deps.logger.warn({ entity, config: name, value: redactedValue(name, value), problem }, 'ignoring a stored dynamic broker config');
         else usable[name] = value;
       }
       this.deps.config.setDynamic(level, usable);

@@ -25,6 +25,7 @@ import type { ConsumerGroupState } from '../group/consumer-group.js';
 import { GROUP_STATES } from '../group/group.js';
 import type { TopicManager } from '../metadata/topic-manager.js';
 import type { Session } from '../session.js';
+import type { SaslStats } from '../security/sasl/sasl-stats.js';
 import type { SharePartitionStats } from '../share/share-partition-manager.js';
 import { METRIC_PREFIX as PREFIX, type LabelledCount, type RecordedStats, type TopicTraffic } from './recorded-stats.js';
 
@@ -45,6 +46,8 @@ export interface MetricsSources {
   readonly isReady: boolean;
   readonly connections: ReadonlySet<MetricsConnection>;
   readonly connectionCounts: { readonly open: number; readonly accepted: number; readonly rejected: number; readonly waiting: number };
+  /** Each listener's open connections, and for a TLS listener its handshakes (empty while starting). */
+  readonly listeners: readonly ListenerStats[];
   readonly waiting: { readonly acksAll: number; readonly fetches: number };
   readonly topics: Pick<TopicManager, 'get' | 'all'> | undefined;
   readonly groups: Pick<GroupCoordinator, 'groupOverview' | 'consumerLag' | 'consumerGroupOverview' | 'consumerStats'> | undefined;
@@ -52,8 +55,19 @@ export interface MetricsSources {
   readonly transactions: Pick<TransactionCoordinator, 'stats' | 'counts'> | undefined;
   /** The share-partitions of share groups (share/share-partition-manager.ts); undefined while starting. */
   readonly shares: { partitionStats(): Iterable<SharePartitionStats> } | undefined;
+  /** Counts of SASL authentications (security/sasl/sasl-stats.ts); undefined while starting. */
+  readonly sasl: Pick<SaslStats, 'authenticationCounts' | 'reauthenticationCounts'> | undefined;
   /** Last stable offsets without I/O (produce/producer-state-manager.ts); undefined while starting. */
   readonly stableOffsets: { lastStableOffsetIfLoaded(log: PartitionLog): number | undefined } | undefined;
+}
+
+/** One listener as the metrics see it. */
+export interface ListenerStats {
+  readonly name: string;
+  readonly securityProtocol: string;
+  readonly connections: number;
+  /** TLS listeners: handshakes that succeeded and failed since start. */
+  readonly tls?: { readonly handshakes: number; readonly failures: number };
 }
 
 export interface MetricsLimits {
@@ -119,6 +133,18 @@ export class BrokerMetrics {
     stateGauge('broker_ready', '1 once the logs are recovered and the broker listens, 0 while starting or shutting down.', () => (sources.isReady ? 1 : 0));
     countsCounter('requests_total', 'Requests handled, by API and version (Produce with acks=0 included).', ['api', 'version'], () => stats.requestCounts());
     countsCounter(
+      'sasl_authentications_total',
+      'SASL authentications of SASL listeners, by listener, mechanism (unknown: one the broker does not know) and result (success, failure: wrong credentials, an unsupported mechanism, a malformed exchange).',
+      ['listener', 'mechanism', 'result'],
+      () => self.sources.sasl?.authenticationCounts() ?? [],
+    );
+    countsCounter(
+      'sasl_reauthentications_total',
+      'SASL re-authentications (KIP-368) of authenticated connections, by listener, mechanism and result.',
+      ['listener', 'mechanism', 'result'],
+      () => self.sources.sasl?.reauthenticationCounts() ?? [],
+    );
+    countsCounter(
       'request_errors_total',
       'Error codes other than NONE in responses, by API, version and Kafka error name: every errorCode field counts, per-partition ones included.',
       ['api', 'version', 'error'],
@@ -149,6 +175,34 @@ export class BrokerMetrics {
       () => sources.connectionCounts.rejected,
     );
     stateGauge('connections_waiting', 'Client connections accepted and held unread at max.connections until one closes (as in the listen backlog of Kafka).', () => sources.connectionCounts.waiting);
+    new Gauge({
+      name: `${PREFIX}listener_connections`,
+      help: 'Client connections open now, per listener (a TLS listener\'s once their handshake is done).',
+      labelNames: ['listener', 'security_protocol'],
+      registers,
+      collect() {
+        this.reset();
+        for (const l of sources.listeners) this.set({ listener: l.name, security_protocol: l.securityProtocol }, l.connections);
+      },
+    });
+    const tlsCounter = (name: string, help: string, read: (tls: NonNullable<ListenerStats['tls']>) => number): void => {
+      new Counter({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames: ['listener'],
+        registers,
+        collect() {
+          this.reset();
+          for (const l of sources.listeners) if (l.tls !== undefined) this.inc({ listener: l.name }, read(l.tls));
+        },
+      });
+    };
+    tlsCounter('tls_handshakes_total', 'TLS handshakes completed on SSL and SASL_SSL listeners, per listener.', (t) => t.handshakes);
+    tlsCounter(
+      'tls_handshake_failures_total',
+      'TLS handshakes that failed, per listener: not TLS, an old protocol version, no shared cipher, a missing or untrusted client certificate, a certificate no principal mapping rule maps, a timeout, a client gone mid-handshake.',
+      (t) => t.failures,
+    );
     new Gauge({
       name: `${PREFIX}client_connections`,
       help:

@@ -9,6 +9,7 @@
  *   c.close();
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import {
   decodeResponseFrame,
   encodeRequestFrame,
@@ -66,6 +67,19 @@ export class RawClient {
     });
   }
 
+  /** The same over TLS (an SSL or SASL_SSL listener); rejects when the handshake fails. */
+  static connectTls(port: number, options: tls.ConnectionOptions = {}, host = '127.0.0.1', clientId: string | null = 'raw-client'): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = tls.connect({ port, host, servername: 'localhost', ...options });
+      socket.setNoDelay(true);
+      socket.once('error', reject);
+      socket.once('secureConnect', () => {
+        socket.off('error', reject);
+        resolve(new RawClient(socket, clientId));
+      });
+    });
+  }
+
   get isClosed(): boolean {
     return this.closedFlag;
   }
@@ -105,6 +119,23 @@ export class RawClient {
     const correlationId = this.nextCorrelationId++;
     this.write(encodeRequestFrame(request, version, correlationId, this.clientId, body));
     return correlationId;
+  }
+
+  /**
+   * Sends `payload` as one frame without a Kafka header (its size prefix added) and resolves with the next
+   * frame as it is: the raw tokens of a SASL exchange after SaslHandshake v0.
+   */
+  rawExchange(payload: Buffer): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      if (this.closedFlag) {
+        reject(new ConnectionClosedError('connection is closed'));
+        return;
+      }
+      this.pending.push({ correlationId: -1, decode: (frame) => Buffer.from(frame), resolve: resolve as (value: unknown) => void, reject });
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(payload.length, 0);
+      this.write([size, payload]);
+    });
   }
 
   /** Writes bytes as they are (malformed or hand-built frames). */

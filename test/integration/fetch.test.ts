@@ -174,7 +174,7 @@ describe('Fetch', () => {
       const log = broker.broker.topics.partition('batches', 0)!.log;
       const read = await log.read(base, 1024 * 1024);
       const handler = handlerFor(ApiKey.Fetch)!;
-      const connection = { id: 0, remoteAddress: '127.0.0.1', remotePort: 0, close: () => {}, afterResponse: (done: () => void) => done(), detach: () => {}, whenClosed: () => {} };
+      const connection = { id: 0, remoteAddress: '127.0.0.1', remotePort: 0, close: () => {}, closeAfterResponse: () => {}, afterResponse: (done: () => void) => done(), detach: () => {}, whenClosed: () => {} };
       const session = new Session({ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT' });
       const header = { apiKey: ApiKey.Fetch, apiVersion: 12, correlationId: 1, clientId: null };
       const request = decode(schemas.fetchRequest, 12, encode(schemas.fetchRequest, 12, fetchBody([{ topic: 'batches', partition: 0, offset: base }])));

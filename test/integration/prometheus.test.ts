@@ -162,7 +162,21 @@ class Traffic {
     await live.subscribe({ topic: 'orders', fromBeginning: true });
     await live.run({ autoCommitInterval: 200, eachMessage: async () => undefined });
 
-    this.loops.push(this.produceLoop(), this.errorLoop(), this.transactionLoop(), this.consumerProtocolLoop(), this.shareGroupLoop());
+    this.loops.push(this.produceLoop(), this.errorLoop(), this.transactionLoop(), this.consumerProtocolLoop(), this.shareGroupLoop(), this.saslLoop());
+  }
+
+  /** PLAIN logins on the SASL listener: one that succeeds and one with a wrong password, twice a second. */
+  private async saslLoop(): Promise<void> {
+    const port = this.broker.broker.boundPorts.get('SASL_PLAINTEXT')!;
+    while (this.running) {
+      for (const password of ['alice-secret', 'wrong']) {
+        const c = await RawClient.connect(port);
+        await c.request(schemas.saslHandshakeRequest, schemas.saslHandshakeResponse, 1, { mechanism: 'PLAIN' });
+        await c.request(schemas.saslAuthenticateRequest, schemas.saslAuthenticateResponse, 2, { authBytes: Buffer.from(`\u0000alice\u0000${password}`) });
+        c.close();
+      }
+      await sleep(500);
+    }
   }
 
   private async produceLoop(): Promise<void> {
@@ -327,7 +341,19 @@ describe('metrics and dashboard with a real Prometheus', () => {
     requireBinary('prometheus');
     requireBinary('promtool');
     dir = await mkdtemp(join(tmpdir(), 'gregor-prometheus-'));
-    broker = await startBroker({ metrics: true, config: { 'group.initial.rebalance.delay.ms': 50, 'gregor.flush.acks.all': true, 'auto.create.topics.enable': false } });
+    broker = await startBroker({
+      metrics: true,
+      config: {
+        'group.initial.rebalance.delay.ms': 50,
+        'gregor.flush.acks.all': true,
+        'auto.create.topics.enable': false,
+        // a SASL listener, for the security panels: PLAIN logins that succeed and fail
+        listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0',
+        'sasl.enabled.mechanisms': 'PLAIN',
+        'listener.name.sasl_plaintext.plain.sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";',
+        'connection.failed.authentication.delay.ms': 0,
+      },
+    });
     prometheus = await Prometheus.start(prometheusBinary!, dir, `127.0.0.1:${broker.metricsPort}`);
     traffic = new Traffic(broker);
     start = Date.now() / 1000;

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { advertisedListenerOf, ConfigError, envKey, listenerOf, loadConfig } from '../../src/config/broker-config.js';
+import { advertisedListenerOf, brokerListenersOf, ConfigError, envKey, listenerOf, loadConfig } from '../../src/config/broker-config.js';
 import { logDefaultsOf } from '../../src/config/log-defaults.js';
 import { parseProperties } from '../../src/config/properties.js';
 import { describeTopicConfigs, resolveTopicConfig, TOPIC_CONFIGS, validateTopicConfigs } from '../../src/config/topic-configs.js';
@@ -44,7 +44,7 @@ describe('broker configuration', () => {
   it('has Kafka quickstart defaults: node 1, port 9092 advertised on localhost, ./data', () => {
     const c = loadConfig();
     expect(c.int('node.id')).toBe(1);
-    expect(listenerOf(c)).toEqual({ host: '', port: 9092 });
+    expect(listenerOf(c)).toEqual({ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '', port: 9092 });
     expect(advertisedListenerOf(c)).toEqual({ host: 'localhost', port: 9092 });
     expect(c.string('log.dirs')).toBe('./data');
     expect(c.int('num.partitions')).toBe(1);
@@ -146,25 +146,92 @@ describe('broker configuration', () => {
     expect(() => loadConfig({ file: join(dir, 'missing.properties') })).toThrow(`cannot read config file ${join(dir, 'missing.properties')}`);
   });
 
-  it('rejects listeners that are not PLAINTEXT://host:port and advertised wildcard hosts', () => {
-    expect(() => loadConfig({ overrides: { listeners: 'SSL://:9093' } })).toThrow('only PLAINTEXT listeners are supported (got SSL)');
-    expect(() => loadConfig({ overrides: { listeners: 'localhost:9092' } })).toThrow("invalid configuration listeners: 'localhost:9092' is not of the form PLAINTEXT://host:port");
+  it('rejects listeners that are not NAME://host:port and advertised wildcard hosts', () => {
+    expect(() => loadConfig({ overrides: { listeners: 'localhost:9092' } })).toThrow("invalid configuration listeners: 'localhost:9092' is not of the form NAME://host:port");
     expect(() => loadConfig({ overrides: { 'advertised.listeners': 'PLAINTEXT://0.0.0.0:9092' } })).toThrow('must name a host clients can reach');
   });
 
-  it('serves one listener: a controller listener (controller.listener.names) is left out with a warning, any other second one is refused', () => {
+  it('serves several named listeners, each with its security protocol from listener.security.protocol.map (Kafka\'s default maps the four names to themselves)', () => {
+    const c = loadConfig({ overrides: { listeners: 'PLAINTEXT://:9092,ssl://127.0.0.1:9093,SASL_SSL://:9094,SASL_PLAINTEXT://[::1]:9095' } });
+    expect(brokerListenersOf(c).listeners).toEqual([
+      { name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '', port: 9092 },
+      { name: 'SSL', securityProtocol: 'SSL', host: '127.0.0.1', port: 9093 },
+      { name: 'SASL_SSL', securityProtocol: 'SASL_SSL', host: '', port: 9094 },
+      { name: 'SASL_PLAINTEXT', securityProtocol: 'SASL_PLAINTEXT', host: '::1', port: 9095 },
+    ]);
+    // not set: each listener advertised at its own host, localhost for every interface
+    expect([...brokerListenersOf(c).advertised]).toEqual([
+      ['PLAINTEXT', { host: 'localhost', port: 9092 }],
+      ['SSL', { host: '127.0.0.1', port: 9093 }],
+      ['SASL_SSL', { host: 'localhost', port: 9094 }],
+      ['SASL_PLAINTEXT', { host: '::1', port: 9095 }],
+    ]);
+    const named = loadConfig({
+      overrides: {
+        listeners: 'INTERNAL://:9092,EXTERNAL://:9093',
+        'listener.security.protocol.map': 'INTERNAL:PLAINTEXT, external:ssl',
+        'advertised.listeners': 'INTERNAL://broker.internal:9092,EXTERNAL://broker.example.com:19093',
+      },
+    });
+    expect(brokerListenersOf(named).listeners.map((l) => [l.name, l.securityProtocol])).toEqual([
+      ['INTERNAL', 'PLAINTEXT'],
+      ['EXTERNAL', 'SSL'],
+    ]);
+    expect(brokerListenersOf(named).advertised.get('EXTERNAL')).toEqual({ host: 'broker.example.com', port: 19093 });
+    expect(listenerOf(named)).toEqual({ name: 'INTERNAL', securityProtocol: 'PLAINTEXT', host: '', port: 9092 });
+    expect(advertisedListenerOf(named)).toEqual({ host: 'broker.internal', port: 9092 });
+  });
+
+  it('refuses a listener without a security protocol, a bad map, a name twice and a port twice (but IPv4 and IPv6 may share one, and port 0 repeats)', () => {
+    expect(() => loadConfig({ overrides: { listeners: 'PLAINTEXT://:9092,EXTERNAL://:9093' } })).toThrow('No security protocol defined for listener EXTERNAL');
+    expect(() => loadConfig({ overrides: { 'listener.security.protocol.map': 'PLAINTEXT:TLS' } })).toThrow(
+      'invalid configuration listener.security.protocol.map: invalid security protocol `TLS` (one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL)',
+    );
+    expect(() => loadConfig({ overrides: { 'listener.security.protocol.map': 'PLAINTEXT' } })).toThrow("'PLAINTEXT' is not of the form NAME:PROTOCOL");
+    expect(() => loadConfig({ overrides: { listeners: 'PLAINTEXT://:9092,PLAINTEXT://:9093' } })).toThrow('the listener name PLAINTEXT appears more than once');
+    expect(() => loadConfig({ overrides: { listeners: 'PLAINTEXT://:9092,plaintext://:9093' } })).toThrow('the listener name PLAINTEXT appears more than once');
+    expect(() => loadConfig({ overrides: { listeners: 'PLAINTEXT://:9092,SSL://:9092' } })).toThrow('each listener must have a different port');
+    expect(brokerListenersOf(loadConfig({ overrides: { listeners: 'PLAINTEXT://127.0.0.1:9092,SSL://[::1]:9092' } })).listeners).toHaveLength(2);
+    expect(brokerListenersOf(loadConfig({ overrides: { listeners: 'PLAINTEXT://:0,SSL://:0' } })).listeners).toHaveLength(2);
+  });
+
+  it('leaves out a controller listener (controller.listener.names) with a warning', () => {
     const kraft = loadConfig({
       overrides: { listeners: 'PLAINTEXT://:9092,CONTROLLER://:9093', 'controller.listener.names': 'CONTROLLER', 'advertised.listeners': 'PLAINTEXT://h:9092,CONTROLLER://h:9093' },
     });
-    expect(listenerOf(kraft)).toEqual({ host: '', port: 9092 });
+    expect(listenerOf(kraft)).toEqual({ name: 'PLAINTEXT', securityProtocol: 'PLAINTEXT', host: '', port: 9092 });
     expect(advertisedListenerOf(kraft)).toEqual({ host: 'h', port: 9092 });
     expect(kraft.warnings).toEqual([
-      'ignoring the controller listener CONTROLLER://:9093 (controller.listener.names): Gregor is its own controller and serves only the client listener',
+      'ignoring the controller listener CONTROLLER://:9093 (controller.listener.names): Gregor is its own controller and serves only the client listeners',
     ]);
-    // without controller.listener.names, CONTROLLER is a second client listener (Kafka: no security protocol for it)
-    expect(() => loadConfig({ overrides: { listeners: 'PLAINTEXT://:9092,CONTROLLER://:9093' } })).toThrow('names 2 listeners; Gregor serves one (PLAINTEXT) for now');
-    expect(() => loadConfig({ overrides: { listeners: 'PLAINTEXT://:9092,PLAINTEXT://:9093' } })).toThrow('the listener name PLAINTEXT appears more than once');
+    // without controller.listener.names, CONTROLLER is a client listener, and Kafka's map has no protocol for it
+    expect(() => loadConfig({ overrides: { listeners: 'PLAINTEXT://:9092,CONTROLLER://:9093' } })).toThrow('No security protocol defined for listener CONTROLLER');
     expect(() => loadConfig({ overrides: { listeners: 'CONTROLLER://:9093', 'controller.listener.names': 'CONTROLLER' } })).toThrow('has only controller listeners');
+  });
+
+  it('checks advertised.listeners against listeners, and warns about a listener it leaves out', () => {
+    expect(() => loadConfig({ overrides: { listeners: 'PLAINTEXT://:0', 'advertised.listeners': 'PLAINTEXT://a:1,EXTERNAL://b:2' } })).toThrow(
+      'advertised.listeners listener names must be equal to or a subset of the ones defined in listeners. Found PLAINTEXT,EXTERNAL. The valid options based on the current configuration are PLAINTEXT',
+    );
+    const partial = loadConfig({ overrides: { listeners: 'PLAINTEXT://:9092,SSL://:9093', 'advertised.listeners': 'PLAINTEXT://a:9092' } });
+    expect([...brokerListenersOf(partial).advertised.keys()]).toEqual(['PLAINTEXT']);
+    expect(partial.warnings).toEqual([
+      'listener SSL is not in advertised.listeners: clients connected to it find no broker in Metadata and no coordinator (as in Kafka)',
+    ]);
+  });
+
+  it('checks inter.broker.listener.name and security.inter.broker.protocol as Kafka does (and asks nothing when neither is set)', () => {
+    expect(() =>
+      loadConfig({ overrides: { listeners: 'PLAINTEXT://:9092', 'inter.broker.listener.name': 'PLAINTEXT', 'security.inter.broker.protocol': 'PLAINTEXT' } }),
+    ).toThrow('Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.');
+    expect(() => loadConfig({ overrides: { listeners: 'PLAINTEXT://:9092', 'inter.broker.listener.name': 'INTERNAL' } })).toThrow(
+      'Listener with name INTERNAL defined in inter.broker.listener.name not found in listener.security.protocol.map.',
+    );
+    expect(() => loadConfig({ overrides: { listeners: 'PLAINTEXT://:9092', 'security.inter.broker.protocol': 'SSL' } })).toThrow(
+      'inter.broker.listener.name must be a listener name defined in advertised.listeners. The valid options based on currently configured listeners are PLAINTEXT',
+    );
+    expect(() => loadConfig({ overrides: { listeners: 'SSL://:9093,PLAINTEXT://:9092', 'security.inter.broker.protocol': 'SSL' } })).not.toThrow();
+    expect(() => loadConfig({ overrides: { listeners: 'SSL://:9093' } })).not.toThrow();
   });
 
   it('warns when a replication factor or min.insync.replicas is above the one broker', () => {

@@ -28,6 +28,7 @@ function target(protocol: SecurityProtocol = 'PLAINTEXT'): DispatchTarget & { cl
     remoteAddress: '127.0.0.1',
     remotePort: 50000,
     close: (reason) => closed.push(reason),
+    closeAfterResponse: (reason) => closed.push(reason),
     afterResponse: (done) => done(),
     detach: () => undefined,
     whenClosed: () => undefined,
