@@ -1,10 +1,11 @@
 /**
  * The broker: configuration, logger, the log manager, topics, groups,
- * producer state, fetches, metrics and the TCP server, started and stopped
- * together. It builds each subsystem from what that subsystem uses (a deps
- * object of its own), and gives the server, and through it every request,
- * the narrow services of services.ts: nothing outside src/index.ts and
- * src/cli.ts holds the Broker.
+ * producer state, fetches, metrics and one server per listener (with the
+ * TLS of the SSL and SASL_SSL ones, security/tls-listeners.ts), started and
+ * stopped together. It builds each subsystem from what that subsystem uses
+ * (a deps object of its own), and gives the servers, and through them every
+ * request, the narrow services of services.ts: nothing outside src/index.ts
+ * and src/cli.ts holds the Broker.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -71,7 +71,6 @@ export class Server {
       this.connect(socket, new Session(this.listener));
       return;
     }
-    socket.setNoDelay(true);
     this.ssl.handshake(socket, ({ socket: secured, principal, protocol, cipher }) => {
       if (this.closing) {
         secured.destroy();

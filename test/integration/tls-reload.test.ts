@@ -5,7 +5,8 @@
  * connections; open connections keep theirs; a key store file rewritten at the same path is read again
  * when the location is set again; the rotated certificate survives a restart.
  */
-import { copyFileSync, readFileSync, utimesSync } from 'node:fs';
+import { copyFileSync, utimesSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import tls from 'node:tls';
@@ -87,6 +88,7 @@ describe('certificate rotation', () => {
   });
   afterAll(async () => {
     await broker?.close();
+    await rm(dataDir, { recursive: true, force: true });
   });
 
   it('serves a new key store set with kafkajs alterConfigs to new connections; open connections keep theirs', async () => {
