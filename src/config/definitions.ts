@@ -13,6 +13,7 @@
 import { KAFKA_VALIDATORS, type ConfigDef } from './config-values.js';
 import { KAFKA_BROKER_CONFIGS } from './kafka-broker-configs.js';
 import { metadataVersionProblem } from './kafka-version.js';
+import { parsePrincipal, principalProblem } from '../security/acl/acl-types.js';
 
 export type { ConfigDef, ConfigType } from './config-values.js';
 
@@ -130,6 +131,27 @@ const GREGOR_CONFIGS: readonly ConfigDef[] = [
   { name: 'transaction.abort.timed.out.transaction.cleanup.interval.ms', type: 'int', default: '10000', min: 1, doc: 'The interval at which to rollback transactions that have timed out.' },
   { name: 'transaction.remove.expired.transaction.cleanup.interval.ms', type: 'int', default: '3600000', min: 1, doc: 'The interval at which to remove transactions that have expired due to transactional.id.expiration.ms passing.' },
   { name: 'gregor.transaction.version', type: 'int', default: '2', min: 0, max: 2, doc: 'Gregor: the finalized transaction.version feature ApiVersions reports (Kafka finalizes it with kafka-features or at format; a new Kafka 4 cluster at 2). 2 is KIP-890 part 2: clients that see it bump the producer epoch at every transaction end (EndTxn v5) and add partitions with Produce v12+ and TxnOffsetCommit v5+; 0 or 1 keeps clients on the transactions of Kafka 3.9 (below 2, those request versions are served as the versions before them). Static.' },
+  {
+    name: 'authorizer.class.name',
+    type: 'string',
+    default: '',
+    doc: 'Any non-empty value (Kafka\'s org.apache.kafka.metadata.authorizer.StandardAuthorizer, or any other name) turns on Gregor\'s standard authorizer, which has Kafka\'s StandardAuthorizer\'s rules and keeps its ACLs with the topic metadata; empty: no authorizer, every operation is allowed and the ACL APIs answer SECURITY_DISABLED.',
+  },
+  {
+    name: 'super.users',
+    type: 'string',
+    default: null,
+    hidden: true,
+    check: superUsersProblem,
+    doc: 'The authorizer\'s super users, separated by semicolons ("User:admin;User:broker"): they may do anything, whatever the ACLs say.',
+  },
+  {
+    name: 'allow.everyone.if.no.acl.found',
+    type: 'boolean',
+    default: 'false',
+    hidden: true,
+    doc: 'The authorizer\'s answer for a resource no ACL applies to: true allows everyone, false (the default) allows super users only.',
+  },
   { name: 'gregor.flush.acks.all', type: 'boolean', default: 'true', doc: 'Gregor: complete acks=all produce requests only after their data is fdatasync\'ed (group commit).' },
   { name: 'gregor.log.level', type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], doc: 'Gregor: log level.' },
   { name: 'gregor.metrics.enabled', type: 'boolean', default: 'true', doc: 'Gregor: serve Prometheus metrics over HTTP.' },
@@ -142,6 +164,15 @@ const GREGOR_CONFIGS: readonly ConfigDef[] = [
   { name: 'gregor.cache.bytes', type: 'long', default: '67108864', min: 0, doc: 'Gregor: bytes of recently appended batches kept in memory for tailing consumers.' },
   { name: 'gregor.max.open.files', type: 'int', default: '1024', min: 8, doc: 'Gregor: maximum number of segment file handles kept open.' },
 ];
+
+/** super.users: each principal (separated by ";") "Type:name", in Kafka's words when not. */
+function superUsersProblem(value: string): string | undefined {
+  const bad = value
+    .split(';')
+    .map((u) => u.trim())
+    .find((u) => u !== '' && parsePrincipal(u) === undefined);
+  return bad === undefined ? undefined : principalProblem(bad);
+}
 
 const KAFKA_BY_NAME = new Map(KAFKA_BROKER_CONFIGS.map((k) => [k.name, k] as const));
 const GREGOR_NAMES = new Set(GREGOR_CONFIGS.flatMap((d) => [d.name, ...(d.aliases ?? [])]));
