@@ -17,10 +17,13 @@
  * producer id and epoch of the client's next transaction; errors answer -1
  * for both. With a lower finalized level (no client sends v5 then) v5 is
  * served as v4, answering -1 and -1.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): WRITE on the
+ * transactional id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { TRANSACTION_VERSION_2 } from '../coordinator/transaction/transaction-metadata.js';
 import { finalizedTransactionVersion } from '../features.js';
+import { authorize } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 import { fencedForVersion } from './txn-errors.js';
 
@@ -33,6 +36,7 @@ export const endTxnHandler = defineHandler({
   response: schemas.endTxnResponse,
   async handle(ctx, req) {
     const transactions = ctx.services.transactions;
+    if (!authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
     const producer = { transactionalId: req.transactionalId, producerId: Number(req.producerId), producerEpoch: req.producerEpoch };
     const result = req.committed ? 'commit' : 'abort';
     if (ctx.version >= TRANSACTION_V2_VERSION && finalizedTransactionVersion(ctx.services.config) >= TRANSACTION_VERSION_2) {

@@ -14,8 +14,11 @@
  * A consumer group (KIP-848) removes its classic members named
  * (src/group/classic-members.ts); a member of the consumer protocol named
  * here is UNKNOWN_MEMBER_ID.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
+ * checked first; GROUP_AUTHORIZATION_FAILED otherwise.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { authorize } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const leaveGroupHandler = defineHandler({
@@ -24,6 +27,7 @@ export const leaveGroupHandler = defineHandler({
   response: schemas.leaveGroupResponse,
   async handle(ctx, req) {
     const v = ctx.version;
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
     const leaving =
       v >= 3
         ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: v >= 5 ? m.reason : null }))

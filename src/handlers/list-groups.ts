@@ -7,8 +7,12 @@
  * Version notes: v4+ state filter (case-insensitive; empty = all) and each
  * group's state; v5+ type filter ("classic", "consumer"; case-insensitive;
  * empty = all) and each group's type.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): DESCRIBE on the
+ * cluster lists every group; otherwise only the groups the session may
+ * DESCRIBE (no error).
  */
 import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
+import { authorize, authorizeCluster } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const listGroupsHandler = defineHandler({
@@ -18,10 +22,11 @@ export const listGroupsHandler = defineHandler({
   handle(ctx, req) {
     const v = ctx.version;
     const { errorCode, groups } = ctx.services.groups.list(v >= 4 ? req.statesFilter : [], v >= 5 ? req.typesFilter : []);
+    const everyGroup = authorizeCluster(ctx, 'DESCRIBE', false);
     return {
       throttleTimeMs: 0,
       errorCode,
-      groups: groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.groupType ?? 'classic' })),
+      groups: (everyGroup ? groups : groups.filter((g) => authorize(ctx, 'DESCRIBE', 'GROUP', g.groupId, false))).map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: g.groupType ?? 'classic' })),
     };
   },
 });

@@ -14,8 +14,11 @@
  * InvalidRegularExpression, which becomes the response's error code).
  * Version notes: v1 adds duration_filter (KIP-994); v2 (Kafka 4.1) adds
  * transactional_id_pattern (KIP-1152).
+ * Authorization (an authorizer's, as Kafka's KafkaApis): only the
+ * transactional ids the session may DESCRIBE are listed.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { authorize } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const listTransactionsHandler = defineHandler({
@@ -34,7 +37,7 @@ export const listTransactionsHandler = defineHandler({
       throttleTimeMs: 0,
       errorCode: listed.errorCode,
       unknownStateFilters: listed.unknownStates,
-      transactionStates: listed.transactions.map((t) => ({ transactionalId: t.transactionalId, producerId: BigInt(t.producerId), transactionState: t.state })),
+      transactionStates: listed.transactions.filter((t) => authorize(ctx, 'DESCRIBE', 'TRANSACTIONAL_ID', t.transactionalId)).map((t) => ({ transactionalId: t.transactionalId, producerId: BigInt(t.producerId), transactionState: t.state })),
     };
   },
 });

@@ -14,8 +14,11 @@
  * echoed in the response.
  * A classic member of a consumer group (KIP-848) is answered by
  * src/group/classic-members.ts.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
+ * checked after the v5+ protocol check; GROUP_AUTHORIZATION_FAILED otherwise.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { authorize } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const syncGroupHandler = defineHandler({
@@ -27,6 +30,7 @@ export const syncGroupHandler = defineHandler({
     if (v >= 5 && (req.protocolType === null || req.protocolName === null)) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, assignment: Buffer.alloc(0) };
     }
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, assignment: Buffer.alloc(0) };
     const result = await ctx.services.groups.sync({
       groupId: req.groupId,
       generationId: req.generationId,
