@@ -4,12 +4,12 @@
  * producer's transaction (which becomes Ongoing), so that its end writes a
  * marker there too; the offsets themselves come with TxnOffsetCommit. Errors as AddPartitionsToTxn's (INVALID_PRODUCER_ID_MAPPING,
  * CONCURRENT_TRANSACTIONS, COORDINATOR_LOAD_IN_PROGRESS, ...).
- * Version notes: v0-1 get INVALID_PRODUCER_EPOCH for PRODUCER_FENCED; v3+
- * flexible; v4 may get TRANSACTION_ABORTABLE (Kafka 3.9 never sends it here: only
- * verification answers it, KIP-890 part 2 comes later; neither does Gregor).
  * Authorization (an authorizer's, as Kafka's KafkaApis): WRITE on the
  * transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED), then READ on
  * the group (else GROUP_AUTHORIZATION_FAILED).
+ * Version notes: v0-1 get INVALID_PRODUCER_EPOCH for PRODUCER_FENCED; v3+
+ * flexible; v4 may get TRANSACTION_ABORTABLE (Kafka 3.9 never sends it here: only
+ * verification answers it, KIP-890 part 2 comes later; neither does Gregor).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { authorize } from '../security/auth-helper.js';

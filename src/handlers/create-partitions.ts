@@ -21,9 +21,9 @@
  * POLICY_VIOLATION. Unlike Kafka, Gregor refuses to add partitions
  * to __consumer_offsets (INVALID_PARTITIONS): that would move every group's
  * offsets to another partition.
- * Version notes: v1+ throttle time; v2+ flexible; v3 same as v2.
  * Authorization (an authorizer's, as Kafka's controller, after the duplicate
  * check): ALTER on each topic, else TOPIC_AUTHORIZATION_FAILED for it.
+ * Version notes: v1+ throttle time; v2+ flexible; v3 same as v2.
  */
 import { ApiKey, apiByKey, ErrorCode, schemas, type MessageInput } from '../../protocol/index.js';
 import { apiErrorOf, isKnownError } from '../errors.js';

@@ -10,10 +10,10 @@
  * topic whose cleanup.policy lacks "delete" → POLICY_VIOLATION; errors carry
  * low_watermark -1. A storage failure → KAFKA_STORAGE_ERROR. One replica: the
  * response is sent once the log start has moved, timeout_ms is not needed.
- * Version notes: v1+ same as v0 (throttle behaviour); v2 flexible.
  * Authorization (an authorizer's, as Kafka's KafkaApis): DELETE on each
  * topic, else TOPIC_AUTHORIZATION_FAILED on its partitions (before the topic
  * is looked for).
+ * Version notes: v1+ same as v0 (throttle behaviour); v2 flexible.
  */
 import { ApiKey, apiByKey, ErrorCode, schemas, type MessageInput } from '../../protocol/index.js';
 import { errorCodeOf } from '../errors.js';

@@ -8,9 +8,9 @@
  * none).
  * Errors per partition: UNKNOWN_TOPIC_OR_PARTITION for a partition this
  * broker does not have; KAFKA_STORAGE_ERROR when the state cannot be read.
- * Version notes: v0 only, flexible.
  * Authorization (an authorizer's, as Kafka's KafkaApis): READ on each topic,
  * before it is looked for; else TOPIC_AUTHORIZATION_FAILED on its partitions.
+ * Version notes: v0 only, flexible.
  */
 import { apiByKey, ApiKey, ErrorCode, errorInfo, schemas } from '../../protocol/index.js';
 import { errorCodeOf } from '../errors.js';

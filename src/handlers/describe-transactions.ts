@@ -12,10 +12,10 @@
  * "", as Kafka leaves them): TRANSACTIONAL_ID_NOT_FOUND for an unknown (or Dead) id,
  * COORDINATOR_LOAD_IN_PROGRESS while its `__transaction_state` partition
  * loads, COORDINATOR_NOT_AVAILABLE after close.
- * Version notes: v0 only, flexible.
  * Authorization (an authorizer's, as Kafka's KafkaApis): DESCRIBE on each
  * transactional id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED for it; the
  * partitions of topics the session may not DESCRIBE are left out.
+ * Version notes: v0 only, flexible.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { authorize } from '../security/auth-helper.js';

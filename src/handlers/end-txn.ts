@@ -7,6 +7,8 @@
  * has the rules and errors: INVALID_PRODUCER_ID_MAPPING, INVALID_TXN_STATE,
  * CONCURRENT_TRANSACTIONS, COORDINATOR_LOAD_IN_PROGRESS, ...). A retry of an
  * end already done answers NONE.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): WRITE on the
+ * transactional id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
  * Version notes: v0-1 get INVALID_PRODUCER_EPOCH for PRODUCER_FENCED; v3+
  * flexible; v4 may get TRANSACTION_ABORTABLE (Kafka 3.9 never sends it here: only
  * verification answers it; neither does Gregor). v5 is a transaction version
@@ -17,8 +19,6 @@
  * producer id and epoch of the client's next transaction; errors answer -1
  * for both. With a lower finalized level (no client sends v5 then) v5 is
  * served as v4, answering -1 and -1.
- * Authorization (an authorizer's, as Kafka's KafkaApis): WRITE on the
- * transactional id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { TRANSACTION_VERSION_2 } from '../coordinator/transaction/transaction-metadata.js';

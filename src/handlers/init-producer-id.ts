@@ -18,16 +18,16 @@
  * that cannot be reserved (disk failure) gets COORDINATOR_LOAD_IN_PROGRESS,
  * Kafka's retriable answer when no id block is available. Errors carry
  * producer id -1 and epoch -1.
- * Version notes: v1 same as v0; v2+ flexible; v3+ producer_id and
- * producer_epoch; v4 allows PRODUCER_FENCED (v0-3 get INVALID_PRODUCER_EPOCH
- * instead, KIP-588) and v5 TRANSACTION_ABORTABLE (Kafka 3.9 never sends it
- * here: only verification answers it, KIP-890 part 2 comes later; neither
- * does Gregor).
  * Authorization (an authorizer's, as Kafka's KafkaApis, before anything
  * else): a transactional id needs WRITE on it (else
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED); an idempotent producer needs
  * IDEMPOTENT_WRITE on the cluster or WRITE on some topic (Kafka's
  * authorizeByResourceType), else CLUSTER_AUTHORIZATION_FAILED.
+ * Version notes: v1 same as v0; v2+ flexible; v3+ producer_id and
+ * producer_epoch; v4 allows PRODUCER_FENCED (v0-3 get INVALID_PRODUCER_EPOCH
+ * instead, KIP-588) and v5 TRANSACTION_ABORTABLE (Kafka 3.9 never sends it
+ * here: only verification answers it, KIP-890 part 2 comes later; neither
+ * does Gregor).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import { authorize, authorizeByResourceType, authorizeCluster } from '../security/auth-helper.js';

@@ -12,14 +12,14 @@
  * NOT_COORDINATOR while the broker shuts down. A consumer group (KIP-848)
  * with members takes the member as a classic member, answered at once with
  * no leader (src/group/classic-members.ts).
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
+ * checked first; GROUP_AUTHORIZATION_FAILED otherwise.
  * Version notes: v0 has no rebalance timeout (the session timeout is used);
  * v4+ answers a join without member id (and without group instance id) with
  * MEMBER_ID_REQUIRED and a generated member id (KIP-394); v5+ static
  * membership (group_instance_id); v7+ protocol type in the response and a
  * nullable protocol name; v8+ reason; v9+ skip_assignment for a static leader
  * rejoining a stable group.
- * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
- * checked first; GROUP_AUTHORIZATION_FAILED otherwise.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import type { ConnectionInfo } from '../connection-info.js';

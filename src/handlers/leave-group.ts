@@ -8,14 +8,14 @@
  * FENCED_INSTANCE_ID (instance id mapped to another member id). Group
  * errors: INVALID_GROUP_ID, COORDINATOR_LOAD_IN_PROGRESS,
  * COORDINATOR_NOT_AVAILABLE.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
+ * checked first; GROUP_AUTHORIZATION_FAILED otherwise.
  * Version notes: v0-2 name one member and answer its error as the top-level
  * error (Kafka's LeaveGroupResponse rule); v3+ take a batch of members with
  * per-member results; v5+ a reason per member.
  * A consumer group (KIP-848) removes its classic members named
  * (src/group/classic-members.ts); a member of the consumer protocol named
  * here is UNKNOWN_MEMBER_ID.
- * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
- * checked first; GROUP_AUTHORIZATION_FAILED otherwise.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { authorize } from '../security/auth-helper.js';

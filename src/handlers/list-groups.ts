@@ -4,12 +4,12 @@
  * protocol type; consumer groups (KIP-848) with protocol type "consumer". Error COORDINATOR_LOAD_IN_PROGRESS (with the groups loaded
  * so far) while `__consumer_offsets` loads, COORDINATOR_NOT_AVAILABLE while
  * shutting down.
- * Version notes: v4+ state filter (case-insensitive; empty = all) and each
- * group's state; v5+ type filter ("classic", "consumer"; case-insensitive;
- * empty = all) and each group's type.
  * Authorization (an authorizer's, as Kafka's KafkaApis): DESCRIBE on the
  * cluster lists every group; otherwise only the groups the session may
  * DESCRIBE (no error).
+ * Version notes: v4+ state filter (case-insensitive; empty = all) and each
+ * group's state; v5+ type filter ("classic", "consumer"; case-insensitive;
+ * empty = all) and each group's type.
  */
 import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
 import { authorize, authorizeCluster } from '../security/auth-helper.js';

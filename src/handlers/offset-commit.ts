@@ -13,6 +13,10 @@
  * a positive generation for an unknown group gets ILLEGAL_GENERATION. Write
  * failures map as Kafka: COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
  * INVALID_COMMIT_OFFSET_SIZE. COORDINATOR_LOAD_IN_PROGRESS while loading.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
+ * else every partition gets GROUP_AUTHORIZATION_FAILED and nothing is
+ * stored; READ on each topic, else TOPIC_AUTHORIZATION_FAILED on its
+ * partitions (checked before the topic is looked for, after an unknown id).
  * Version notes: v0 has no generation or member id (a simple commit); v1
  * adds them and a per-partition commit timestamp; v2-4 retention_time_ms
  * (-1 = broker default); v5 drops retention; v6+ leader epoch; v7+
@@ -20,10 +24,6 @@
  * names topics by id (KIP-848), answered with the same id: the offsets are
  * stored under the topic's name as before, and an id this broker does not
  * know gets UNKNOWN_TOPIC_ID on each of its partitions (as Kafka 4.3).
- * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
- * else every partition gets GROUP_AUTHORIZATION_FAILED and nothing is
- * stored; READ on each topic, else TOPIC_AUTHORIZATION_FAILED on its
- * partitions (checked before the topic is looked for, after an unknown id).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import type { OffsetToCommit } from '../group/coordinator.js';

@@ -7,6 +7,11 @@
  * (v7+) a partition whose commit is still being written gets
  * UNSTABLE_OFFSET_COMMIT. Group errors: COORDINATOR_LOAD_IN_PROGRESS while
  * the group's partition loads, COORDINATOR_NOT_AVAILABLE while shutting down.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): DESCRIBE on the
+ * group, else the group's error is GROUP_AUTHORIZATION_FAILED; DESCRIBE on
+ * each topic: a requested topic not allowed gets TOPIC_AUTHORIZATION_FAILED
+ * (offset -1) on its partitions, and with a null list the topics not allowed
+ * are left out.
  * Version notes: v0-1 have no top-level error: a group error is reported on
  * every requested partition; v2-7 a top-level error code; v5+ leader epochs;
  * v7 require_stable; v8+ several groups per request, each with its own
@@ -16,11 +21,6 @@
  * broker does not know gets UNKNOWN_TOPIC_ID, offset -1, on each requested
  * partition), the answer carries each topic's id (the zero id for a topic
  * that no longer exists, as Kafka's metadata cache answers).
- * Authorization (an authorizer's, as Kafka's KafkaApis): DESCRIBE on the
- * group, else the group's error is GROUP_AUTHORIZATION_FAILED; DESCRIBE on
- * each topic: a requested topic not allowed gets TOPIC_AUTHORIZATION_FAILED
- * (offset -1) on its partitions, and with a null list the topics not allowed
- * are left out.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas, ZERO_UUID } from '../../protocol/index.js';
 import type { FetchOffsetsResult, TopicPartitions } from '../group/coordinator.js';

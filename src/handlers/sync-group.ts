@@ -9,13 +9,13 @@
  * member, Empty group), ILLEGAL_GENERATION, FENCED_INSTANCE_ID,
  * REBALANCE_IN_PROGRESS (a rebalance started, or the coordinator is loading),
  * INVALID_GROUP_ID, COORDINATOR_NOT_AVAILABLE.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
+ * checked after the v5+ protocol check; GROUP_AUTHORIZATION_FAILED otherwise.
  * Version notes: v3+ group_instance_id; v5+ protocol type and name are
  * mandatory (INCONSISTENT_GROUP_PROTOCOL when missing or not the group's) and
  * echoed in the response.
  * A classic member of a consumer group (KIP-848) is answered by
  * src/group/classic-members.ts.
- * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
- * checked after the v5+ protocol check; GROUP_AUTHORIZATION_FAILED otherwise.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { authorize } from '../security/auth-helper.js';

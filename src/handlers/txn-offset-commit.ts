@@ -19,6 +19,11 @@
  * ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID), the
  * verification's, OFFSET_METADATA_TOO_LARGE, or the write's as OffsetCommit
  * maps it.
+ * Authorization (an authorizer's, as Kafka's KafkaApis, first): WRITE on the
+ * transactional id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every
+ * partition; READ on the group, else GROUP_AUTHORIZATION_FAILED on every
+ * partition; READ on each topic, else TOPIC_AUTHORIZATION_FAILED on its
+ * partitions (the others are committed; none left: nothing is verified).
  * Version notes: v0-1 get COORDINATOR_NOT_AVAILABLE for
  * COORDINATOR_LOAD_IN_PROGRESS (as Kafka, for pre-2.0 clients); v2+ carry
  * the committed leader epoch; v3+ are flexible and carry generation id,
@@ -35,11 +40,6 @@
  * which clients retry (as Kafka's leader turns them into NOT_ENOUGH_REPLICAS
  * and its group coordinator that into COORDINATOR_NOT_AVAILABLE). Below
  * level 2, v5 is served as v4.
- * Authorization (an authorizer's, as Kafka's KafkaApis, first): WRITE on the
- * transactional id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every
- * partition; READ on the group, else GROUP_AUTHORIZATION_FAILED on every
- * partition; READ on each topic, else TOPIC_AUTHORIZATION_FAILED on its
- * partitions (the others are committed; none left: nothing is verified).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { TRANSACTION_VERSION_2 } from '../coordinator/transaction/transaction-metadata.js';

@@ -59,6 +59,23 @@ export function authorizedNames(ctx: AuthContext, op: AclOperation, resourceType
   return allowed;
 }
 
+/**
+ * For requests that name topics by id (ShareFetch, ShareAcknowledge): whether the session may `op` the topic
+ * of an id, each id asked once; an id of no topic is allowed (the request answers it as unknown).
+ */
+export function authorizedTopicIds(ctx: AuthContext, op: AclOperation): (topicId: string) => boolean {
+  if (ctx.services.authorizer === undefined) return () => true;
+  const decided = new Map<string, boolean>();
+  return (topicId) => {
+    let allowed = decided.get(topicId);
+    if (allowed === undefined) {
+      const name = ctx.services.topics.getById(topicId)?.name;
+      decided.set(topicId, (allowed = name === undefined || authorize(ctx, op, 'TOPIC', name)));
+    }
+    return allowed;
+  };
+}
+
 /** Kafka's authorizeByResourceType: may the session do `op` on some resource of the type? */
 export function authorizeByResourceType(ctx: AuthContext, op: AclOperation, resourceType: ResourceType): boolean {
   const authorizer = ctx.services.authorizer;
