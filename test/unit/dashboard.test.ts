@@ -3,7 +3,7 @@
  * is compiled by the TypeScript compiler as the initializer of a `Dashboard` constant, so string unions,
  * enums and unknown properties are checked, not only the shape), and its structure holds together:
  * unique panel ids, grid positions inside 24 columns and without overlap, every datasource reference
- * resolves, every variable used is defined, the eight rows are there.
+ * resolves, every variable used is defined, the nine rows are there.
  */
 import { join } from 'node:path';
 import ts from 'typescript';
@@ -93,9 +93,9 @@ describe('Grafana dashboard', () => {
     expect(clashes).toEqual([]);
   });
 
-  it('has the overview, topics and partitions, consumer groups and lag, consumer groups (KIP-848), share groups (KIP-932), transactions, storage and process rows, in that order', () => {
+  it('has the overview, topics and partitions, consumer groups and lag, consumer groups (KIP-848), share groups (KIP-932), transactions, storage, process and security rows, in that order', () => {
     const rows = dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title);
-    expect(rows).toEqual(['Overview', 'Topics and partitions', 'Consumer groups and lag', 'Consumer groups (KIP-848)', 'Share groups (KIP-932)', 'Transactions', 'Storage', 'Process']);
+    expect(rows).toEqual(['Overview', 'Topics and partitions', 'Consumer groups and lag', 'Consumer groups (KIP-848)', 'Share groups (KIP-932)', 'Transactions', 'Storage', 'Process', 'Security']);
     // every row has panels under it
     const ys = dashboard.panels.filter((p) => p.type === 'row').map((p) => p.gridPos.y);
     for (let i = 0; i < ys.length; i++) {
