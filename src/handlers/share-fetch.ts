@@ -93,15 +93,18 @@ export const shareFetchHandler = defineHandler({
         ackResults.set(`${p.topicId}:${p.partition}`, outcome);
       }),
     );
-    const refused = [...context.session.partitions.values()].filter((p) => !readable(p.topicId));
+    const sessionPartitions = [...context.session.partitions.values()];
+    const refused = sessionPartitions.filter((p) => !readable(p.topicId));
+    const allowed = refused.length === 0 ? sessionPartitions : sessionPartitions.filter((p) => readable(p.topicId));
     let fetched: ShareFetchedPartition[] = [];
     if (context.isFinal) {
       await shares.partitions.releaseMember(groupId, memberId);
-    } else if (!isRenewAck) {
+    } else if (!isRenewAck && (allowed.length > 0 || refused.length === 0)) {
+      // (nothing allowed to fetch: answered at once, as Kafka answers a fetch with no partition to read)
       fetched = await shares.partitions.fetch({
         groupId,
         memberId,
-        partitions: [...context.session.partitions.values()].filter((p) => readable(p.topicId)),
+        partitions: allowed,
         maxBytes: Math.min(req.maxBytes, services.config.int('fetch.max.bytes')),
         minBytes: req.minBytes,
         maxWaitMs: req.maxWaitMs,
