@@ -7,8 +7,11 @@
  * client address in Java's form.
  */
 import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config/broker-config.js';
+import { describeBrokerConfigEntries } from '../../src/config/describe-configs.js';
 import { filterMatches, filterProblem, newAclProblem, type AclBinding, type AclBindingFilter } from '../../src/security/acl/acl-binding.js';
 import { hostAddressOf, operationsBitField, type AclOperation, type ResourceType } from '../../src/security/acl/acl-types.js';
+import { authorizerConfigured, superUsersOf } from '../../src/security/acl/standard-authorizer.js';
 import { authorizeByResourceType, findRule, indexAcls, ruleAllows, type AuthorizerRules } from '../../src/security/acl/standard-authorizer-data.js';
 import type { KafkaPrincipal } from '../../src/session.js';
 
@@ -166,5 +169,23 @@ describe('ACL filters and checks', () => {
     expect(hostAddressOf('fe80::1%eth0')).toBe('fe80:0:0:0:0:0:0:1%eth0');
     expect(hostAddressOf('2001:db8:0:0:1::0001')).toBe('2001:db8:0:0:1:0:0:1');
     expect(operationsBitField(['READ', 'DESCRIBE'])).toBe((1 << 3) | (1 << 8));
+  });
+});
+
+describe('authorizer configs', () => {
+  it('turns the authorizer on with any authorizer.class.name, and reads super.users as Kafka does', () => {
+    expect(authorizerConfigured(loadConfig())).toBe(false);
+    expect(authorizerConfigured(loadConfig({ overrides: { 'authorizer.class.name': 'kafka.security.authorizer.AclAuthorizer' } }))).toBe(true);
+    expect([...superUsersOf(' User:admin ;;User:ops; ')]).toEqual(['User:admin', 'User:ops']);
+    expect(() => loadConfig({ overrides: { 'super.users': 'User:admin;ops' } })).toThrow(ConfigError);
+    expect(() => loadConfig({ overrides: { 'super.users': 'User:admin;ops' } })).toThrow('expected a string in format principalType:principalName but got ops');
+    expect(() => loadConfig({ overrides: { 'allow.everyone.if.no.acl.found': 'maybe' } })).toThrow(ConfigError);
+  });
+
+  it('describes authorizer.class.name, not super.users nor allow.everyone.if.no.acl.found (Kafka\'s broker does not know them)', () => {
+    const names = describeBrokerConfigEntries(loadConfig({ overrides: { 'super.users': 'User:admin' } }), true).map((e) => e.name);
+    expect(names).toContain('authorizer.class.name');
+    expect(names).not.toContain('super.users');
+    expect(names).not.toContain('allow.everyone.if.no.acl.found');
   });
 });
