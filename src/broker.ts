@@ -31,7 +31,7 @@ import type { BrokerMetrics, ListenerStats, MetricsSources } from './metrics/bro
 import type { MetricsServer } from './metrics/metrics-server.js';
 import type { RecordedStats } from './metrics/recorded-stats.js';
 import type { MetricsRecorder } from './metrics/recorder.js';
-import type { MetadataStore } from './metadata/metadata-store.js';
+import { FileMetadataStore, type MetadataStore } from './metadata/metadata-store.js';
 import { TopicManager } from './metadata/topic-manager.js';
 import { recordTimestampLookup } from './offsets/find-record-by-timestamp.js';
 import { ProducerIdManager } from './produce/producer-ids.js';
@@ -43,6 +43,7 @@ import { saslListenerSettings } from './security/sasl/sasl-listener-settings.js'
 import { SaslListeners } from './security/sasl/sasl-listeners.js';
 import type { SaslListenerSettings } from './security/sasl/sasl-server-authenticator.js';
 import { TlsListeners } from './security/tls-listeners.js';
+import { authorizerConfigured, StandardAuthorizer } from './security/acl/standard-authorizer.js';
 import { Server } from './server.js';
 import type { BrokerServices, WaitingRequests } from './services.js';
 
@@ -84,6 +85,8 @@ export class Broker {
   shareCoordinator!: ShareCoordinator;
   /** Share sessions and share-partitions: ShareFetch and ShareAcknowledge. */
   shareFetches!: ShareFetches;
+  /** The ACLs and their decisions; undefined without authorizer.class.name. */
+  authorizer: StandardAuthorizer | undefined;
   /** What requests see of the broker (services.ts). */
   services!: BrokerServices;
   /** The TLS of the SSL and SASL_SSL listeners (security/tls-listeners.ts). */
@@ -237,7 +240,10 @@ export class Broker {
         this.transactions?.verifyTransaction({ topic: log.topic, partition: log.partition }, producerId, producerEpoch, transactionalId) ?? ErrorCode.INVALID_TXN_STATE,
     });
     const logs = this.logs;
-    this.topics = await TopicManager.open({ config, logger: this.logger, nodeId: this.nodeId, logs, fs: this.opts.storageFs }, this.opts.metadataStore);
+    const metadataStore = this.opts.metadataStore ?? new FileMetadataStore(logs.logDir, this.opts.storageFs);
+    this.topics = await TopicManager.open({ config, logger: this.logger, nodeId: this.nodeId, logs, fs: this.opts.storageFs }, metadataStore);
+    // the ACLs are stored with the topics: loaded by now
+    if (authorizerConfigured(config)) this.authorizer = StandardAuthorizer.open({ config, store: metadataStore, logger: this.logger });
     this.shareCoordinator = ShareCoordinator.start({
       config: {
         updatesPerSnapshot: config.int('share.coordinator.snapshot.update.records.per.snapshot'),
@@ -440,6 +446,7 @@ export class Broker {
       clientMetrics: new ClientMetricsManager(() => this.config.int('telemetry.max.bytes')),
       sasl: { listeners: this.sasl, credentials: this.scramCredentials },
       listenerSecurity: this.tls,
+      authorizer: this.authorizer,
     };
   }
 
@@ -481,6 +488,9 @@ export class Broker {
       },
       get shares() {
         return (broker.shareFetches as ShareFetches | undefined)?.partitions;
+      },
+      get authorizer() {
+        return broker.authorizer;
       },
     };
   }

@@ -27,6 +27,7 @@ import type { MetricsRecorder } from './metrics/recorder.js';
 import type { ProducerIdManager } from './produce/producer-ids.js';
 import type { ProducerStateManager } from './produce/producer-state-manager.js';
 import type { ListenerReconfiguration } from './security/tls-listeners.js';
+import type { StandardAuthorizer } from './security/acl/standard-authorizer.js';
 import type { ShareFetches as ShareFetchesImpl } from './share/share-fetches.js';
 import type { ScramCredentialStore } from './security/sasl/scram-credential-store.js';
 import type { SaslListeners } from './security/sasl/sasl-listeners.js';
@@ -87,6 +88,9 @@ export type ProducerIds = Pick<ProducerIdManager, 'nextId'>;
 
 /** The transaction coordinator over `__transaction_state` (coordinator/transaction/transaction-coordinator.ts). */
 export type Transactions = Pick<TransactionCoordinator, 'stateTopic' | 'unavailable' | 'initProducerId' | 'addPartitions' | 'addOffsets' | 'endTxn' | 'endTxnV2' | 'verifyPartitions' | 'metadata' | 'listTransactions'>;
+
+/** The ACLs and the decisions on them (security/acl/standard-authorizer.ts); handlers ask through security/auth-helper.ts. */
+export type Authorizer = Pick<StandardAuthorizer, 'authorize' | 'authorizeByResourceType' | 'matching' | 'createAcls' | 'deleteAcls'>;
 
 /** Fetch sessions, long polls and the fetch memory budget (fetch/fetch-manager.ts). */
 export type Fetches = Pick<FetchManager, 'fetch'>;
@@ -176,6 +180,6 @@ export interface BrokerServices {
   readonly sasl: Sasl;
   /** The TLS listeners' settings, validated and replaced at a dynamic config change (certificate rotation). */
   readonly listenerSecurity: ListenerReconfiguration;
-  // Later issues add theirs here, beside the others:
-  //   readonly authorizer: Authorizer;      ACLs, checked against ctx.session.principal
+  /** The authorizer (authorizer.class.name set), undefined without one: everything is allowed. */
+  readonly authorizer: Authorizer | undefined;
 }

@@ -31,8 +31,16 @@
  *   read by the consumer protocol from the next heartbeat.
  * - CLIENT_METRICS: Gregor keeps no such configs → INVALID_REQUEST.
  * validate_only runs every check and changes nothing.
+ *
+ * Authorization (with an authorizer: AlterOptions.authorize, as Kafka's
+ * ControllerApis.authorizeAlterResource, after the request-level checks
+ * above and, for BROKER, the node id check): ALTER_CONFIGS
+ * on the topic (TOPIC_AUTHORIZATION_FAILED), the group
+ * (GROUP_AUTHORIZATION_FAILED) or the cluster for BROKER, BROKER_LOGGER and
+ * CLIENT_METRICS (CLUSTER_AUTHORIZATION_FAILED); a refusal carries Kafka's
+ * default message (none for BROKER_LOGGER, as Kafka's logger manager).
  */
-import { ErrorCode, KafkaError } from '../../protocol/index.js';
+import { ErrorCode, errorInfo, KafkaError } from '../../protocol/index.js';
 import { apiErrorOf, isKnownError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ConfigView } from './broker-config.js';
@@ -45,6 +53,7 @@ import type { ListenerReconfiguration } from '../security/tls-listeners.js';
 import { TOPIC_CONFIG_BY_NAME } from './topic-configs.js';
 import { groupConfigOf } from '../group/group-config.js';
 import { GROUP_CONFIG_BY_NAME, validateGroupConfigs } from '../group/group-configs.js';
+import { CLUSTER_NAME } from '../security/acl/acl-types.js';
 
 /** ConfigResource.Type ids. */
 export const ResourceType = {
@@ -86,6 +95,8 @@ export interface AlterOptions {
    */
   readonly replace: boolean;
   readonly validateOnly: boolean;
+  /** Whether the session may ALTER_CONFIGS the resource (the cluster: name kafka-cluster); undefined: no authorizer. */
+  readonly authorize?: (resourceType: 'TOPIC' | 'GROUP' | 'CLUSTER', name: string) => boolean;
 }
 
 /** What config changes use of the broker (the request context's services satisfy it). */
@@ -119,10 +130,38 @@ export async function alterConfigResources(deps: ConfigAdminDeps, resources: rea
       results.push({ ...base, errorCode: ErrorCode.NONE, errorMessage: null });
     } catch (err) {
       if (!isKnownError(err)) throw err;
-      results.push({ ...base, ...apiErrorOf(err) });
+      results.push({ ...base, ...(err instanceof Refused ? { errorCode: err.code, errorMessage: err.refusalMessage } : apiErrorOf(err)) });
     }
   }
   return results;
+}
+
+/** An authorization refusal, answered with Kafka's message (which apiErrorOf would drop as the default one). */
+class Refused extends KafkaError {
+  constructor(
+    code: number,
+    readonly refusalMessage: string | null,
+  ) {
+    super(code, errorInfo(code).message);
+  }
+}
+
+/** Throws Refused unless the session may ALTER_CONFIGS the resource. */
+function checkAuthorized(opts: AlterOptions, r: ConfigResourceChange): void {
+  if (opts.authorize === undefined) return;
+  switch (r.resourceType) {
+    case ResourceType.TOPIC:
+      if (!opts.authorize('TOPIC', r.resourceName)) throw new Refused(ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorInfo(ErrorCode.TOPIC_AUTHORIZATION_FAILED).message);
+      return;
+    case ResourceType.GROUP:
+      if (!opts.authorize('GROUP', r.resourceName)) throw new Refused(ErrorCode.GROUP_AUTHORIZATION_FAILED, errorInfo(ErrorCode.GROUP_AUTHORIZATION_FAILED).message);
+      return;
+    default: {
+      if (opts.authorize('CLUSTER', CLUSTER_NAME)) return;
+      const message = r.resourceType === ResourceType.BROKER_LOGGER ? null : errorInfo(ErrorCode.CLUSTER_AUTHORIZATION_FAILED).message;
+      throw new Refused(ErrorCode.CLUSTER_AUTHORIZATION_FAILED, message);
+    }
+  }
 }
 
 function invalidRequest(message: string): KafkaError {
@@ -136,16 +175,20 @@ async function alterOne(deps: ConfigAdminDeps, r: ConfigResourceChange, opts: Al
   if (nullValues.length > 0) throw invalidRequest(`Null value not supported for : ${nullValues.join(', ')}`);
   switch (r.resourceType) {
     case ResourceType.TOPIC:
+      checkAuthorized(opts, r);
       return alterTopic(deps, r, opts);
     case ResourceType.BROKER:
       return alterBroker(deps, r, opts);
     case ResourceType.BROKER_LOGGER:
       // as in Kafka, the legacy AlterConfigs has no BROKER_LOGGER
       if (opts.replace) throw invalidRequest(`Unknown resource type ${r.resourceType}`);
+      checkAuthorized(opts, r);
       return alterLoggers(deps, r, opts.validateOnly);
     case ResourceType.GROUP:
+      checkAuthorized(opts, r);
       return alterGroup(deps, r, opts);
     case ResourceType.CLIENT_METRICS:
+      checkAuthorized(opts, r);
       throw invalidRequest('Gregor keeps no configs of resource type CLIENT_METRICS');
     default:
       throw invalidRequest(`Unknown resource type ${r.resourceType}`);
@@ -252,6 +295,7 @@ function checkNodeId(deps: ConfigAdminDeps, name: string, what: 'broker' | 'node
 async function alterBroker(deps: ConfigAdminDeps, r: ConfigResourceChange, opts: AlterOptions): Promise<void> {
   const level = r.resourceName === '' ? 'default' : 'broker';
   if (level === 'broker') checkNodeId(deps, r.resourceName, 'broker');
+  checkAuthorized(opts, r);
   checkOps(r.configs);
   await deps.topics.alterBrokerConfigs(
     level,

@@ -35,7 +35,10 @@ export interface ConfigDef {
   readonly importance?: 'high' | 'medium' | 'low';
   /** True for Kafka's configs that Gregor accepts, validates, stores and describes but does not act on. */
   readonly noEffect?: boolean;
-  /** True for a gregor.* switch of work in progress: accepted and read, never described (DescribeConfigs) nor documented. */
+  /**
+   * True for a config accepted and read but never described (DescribeConfigs): a gregor.* switch of work in
+   * progress (not documented either), or a config of Kafka's authorizer, which Kafka's brokers do not describe.
+   */
   readonly hidden?: boolean;
 }
 

@@ -13,6 +13,7 @@
 import { KAFKA_VALIDATORS, type ConfigDef } from './config-values.js';
 import { KAFKA_BROKER_CONFIGS } from './kafka-broker-configs.js';
 import { metadataVersionProblem } from './kafka-version.js';
+import { parsePrincipal, principalProblem } from '../security/acl/acl-types.js';
 import { principalMappingRulesProblem } from '../security/ssl-principal-mapper.js';
 
 /** ssl.enabled.protocols: TLSv1.2 and TLSv1.3 only. */
@@ -166,6 +167,27 @@ const GREGOR_CONFIGS: readonly ConfigDef[] = [
   { name: 'ssl.principal.mapping.rules', type: 'string', default: 'DEFAULT', check: principalMappingRulesProblem, doc: 'Rules mapping a client certificate\'s distinguished name (RFC 2253) to its principal name, as Kafka\'s: RULE:pattern/replacement/[LU], DEFAULT (the name itself), tried in order.' },
   { name: 'ssl.allow.dn.changes', type: 'boolean', default: 'false', doc: 'Whether a key store set at runtime may have another certificate subject than the one it replaces.' },
   { name: 'ssl.allow.san.changes', type: 'boolean', default: 'false', doc: 'Whether a key store set at runtime may drop subject alternative names of the certificate it replaces.' },
+  {
+    name: 'authorizer.class.name',
+    type: 'string',
+    default: '',
+    doc: 'Any non-empty value (Kafka\'s org.apache.kafka.metadata.authorizer.StandardAuthorizer, or any other name) turns on Gregor\'s standard authorizer, which has Kafka\'s StandardAuthorizer\'s rules and keeps its ACLs with the topic metadata; empty: no authorizer, every operation is allowed and the ACL APIs answer SECURITY_DISABLED.',
+  },
+  {
+    name: 'super.users',
+    type: 'string',
+    default: null,
+    hidden: true,
+    check: superUsersProblem,
+    doc: 'The authorizer\'s super users, separated by semicolons ("User:admin;User:broker"): they may do anything, whatever the ACLs say.',
+  },
+  {
+    name: 'allow.everyone.if.no.acl.found',
+    type: 'boolean',
+    default: 'false',
+    hidden: true,
+    doc: 'The authorizer\'s answer for a resource no ACL applies to: true allows everyone, false (the default) allows super users only.',
+  },
   { name: 'gregor.flush.acks.all', type: 'boolean', default: 'true', doc: 'Gregor: complete acks=all produce requests only after their data is fdatasync\'ed (group commit).' },
   { name: 'gregor.log.level', type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], doc: 'Gregor: log level.' },
   { name: 'gregor.metrics.enabled', type: 'boolean', default: 'true', doc: 'Gregor: serve Prometheus metrics over HTTP.' },
@@ -178,6 +200,15 @@ const GREGOR_CONFIGS: readonly ConfigDef[] = [
   { name: 'gregor.cache.bytes', type: 'long', default: '67108864', min: 0, doc: 'Gregor: bytes of recently appended batches kept in memory for tailing consumers.' },
   { name: 'gregor.max.open.files', type: 'int', default: '1024', min: 8, doc: 'Gregor: maximum number of segment file handles kept open.' },
 ];
+
+/** super.users: each principal (separated by ";") "Type:name", in Kafka's words when not. */
+function superUsersProblem(value: string): string | undefined {
+  const bad = value
+    .split(';')
+    .map((u) => u.trim())
+    .find((u) => u !== '' && parsePrincipal(u) === undefined);
+  return bad === undefined ? undefined : principalProblem(bad);
+}
 
 const KAFKA_BY_NAME = new Map(KAFKA_BROKER_CONFIGS.map((k) => [k.name, k] as const));
 const GREGOR_NAMES = new Set(GREGOR_CONFIGS.flatMap((d) => [d.name, ...(d.aliases ?? [])]));

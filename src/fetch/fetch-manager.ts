@@ -85,6 +85,8 @@ export interface FetchQuery {
   readonly maxWaitMs: number;
   /** isolation_level 1 (v4+): read up to the last stable offset, with the aborted transactions. */
   readonly readCommitted?: boolean;
+  /** With an authorizer: which topics the fetch may read (partition-read.ts ReadOptions.authorized). */
+  readonly authorized?: (topic: string | null) => boolean;
 }
 
 /** The outcome of a fetch: a top-level error (sessions), or the partitions to send in the session's order. */
@@ -219,7 +221,7 @@ export class FetchManager {
     const version = q.version;
     const conversion = { magic: version <= 1 ? 0 : 1, budget: this.deps.decompression, maxDecompressedBytes: this.deps.config.int('gregor.max.decompressed.bytes') } as const;
     const convert = version <= 3 ? (chunks: Buffer[], fetchOffset: number) => downConvert(chunks, fetchOffset, conversion) : undefined;
-    return { version, fromFollower: q.replicaId >= 0, readCommitted: q.readCommitted === true, convert, cacheAllowance: undefined };
+    return { version, fromFollower: q.replicaId >= 0, readCommitted: q.readCommitted === true, convert, cacheAllowance: undefined, authorized: q.authorized };
   }
 }
 

@@ -83,6 +83,11 @@ export interface ReadOptions {
    * batch is answered as a file region. Undefined: everything is read into memory.
    */
   readonly cacheAllowance: { bytes: number } | undefined;
+  /**
+   * With an authorizer: whether the fetch may read the topic (null: an unknown topic id); a partition it may
+   * not read answers TOPIC_AUTHORIZATION_FAILED before anything else is looked at. Undefined: everything.
+   */
+  readonly authorized?: (topic: string | null) => boolean;
 }
 
 /** The partition a fetch names: by topic id from v13, by name before. */
@@ -114,6 +119,7 @@ export async function readPartition(
   limits: ReadLimits,
   opts: ReadOptions,
 ): Promise<PartitionRead> {
+  if (opts.authorized !== undefined && !opts.authorized(params.topic)) return errorRead(params, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
   const resolved = resolvePartition(deps.topics, params, opts.version);
   if (typeof resolved === 'number') return errorRead(params, resolved);
   const state = resolved;

@@ -6,13 +6,15 @@
  * follows the broker's value again; a broker's dynamic configs of that level
  * (this node's id, or "" for the cluster-wide defaults) not named are removed;
  * a group's configs (GROUP) not named go back to the broker's.
- * Checks, errors, storage and live application: config/alter-config-resources.ts.
+ * Checks (ALTER_CONFIGS authorization included), errors, storage and live
+ * application: config/alter-config-resources.ts.
  * BROKER_LOGGER is refused (INVALID_REQUEST "Unknown resource type 8"), as in
  * Kafka. validate_only runs every check and changes nothing.
  * Version notes: v1+ throttle time; v2 flexible.
  */
 import { ApiKey, apiByKey, schemas } from '../../protocol/index.js';
 import { alterConfigResources, ConfigOp } from '../config/alter-config-resources.js';
+import { authorize } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const alterConfigsHandler = defineHandler({
@@ -25,7 +27,7 @@ export const alterConfigsHandler = defineHandler({
       resourceName: r.resourceName,
       configs: r.configs.map((c) => ({ name: c.name, op: ConfigOp.SET, value: c.value })),
     }));
-    const responses = await alterConfigResources(ctx.services, resources, { replace: true, validateOnly: req.validateOnly });
+    const responses = await alterConfigResources(ctx.services, resources, { replace: true, validateOnly: req.validateOnly, authorize: (type, name) => authorize(ctx, 'ALTER_CONFIGS', type, name) });
     return { throttleTimeMs: 0, responses };
   },
 });

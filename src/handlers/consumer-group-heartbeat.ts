@@ -10,12 +10,16 @@
  * SubscribedTopicRegex RE2 refuses; COORDINATOR_LOAD_IN_PROGRESS
  * while the group's partition loads; COORDINATOR_NOT_AVAILABLE while
  * shutting down.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group
+ * (else GROUP_AUTHORIZATION_FAILED); DESCRIBE on every topic of
+ * subscribed_topic_names (else TOPIC_AUTHORIZATION_FAILED, nothing changed).
  * Version notes: v0 generates a joining member's id; v1 takes the client's
  * (KIP-1082) and adds SubscribedTopicRegex (RE2 syntax, whole-name match,
  * group/consumer/regex-subscription.ts).
  */
-import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
+import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import type { ConnectionInfo } from '../connection-info.js';
+import { authorize, authorizedNames } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 /** The member's host as Kafka reports it: InetAddress.toString(), "/<address>". */
@@ -31,6 +35,10 @@ export const consumerGroupHeartbeatHandler = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   async handle(ctx, req) {
+    const refused = (errorCode: number) => ({ throttleTimeMs: 0, errorCode, memberEpoch: 0, heartbeatIntervalMs: 0 });
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) return refused(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const subscribed = req.subscribedTopicNames ?? [];
+    if (authorizedNames(ctx, 'DESCRIBE', 'TOPIC', subscribed).size < new Set(subscribed).size) return refused(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     const result = await ctx.services.groups.consumerGroupHeartbeat({
       version: ctx.version,
       groupId: req.groupId,

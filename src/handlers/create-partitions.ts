@@ -21,11 +21,14 @@
  * POLICY_VIOLATION. Unlike Kafka, Gregor refuses to add partitions
  * to __consumer_offsets (INVALID_PARTITIONS): that would move every group's
  * offsets to another partition.
+ * Authorization (an authorizer's, as Kafka's controller, after the duplicate
+ * check): ALTER on each topic, else TOPIC_AUTHORIZATION_FAILED for it.
  * Version notes: v1+ throttle time; v2+ flexible; v3 same as v2.
  */
 import { ApiKey, apiByKey, ErrorCode, schemas, type MessageInput } from '../../protocol/index.js';
 import { apiErrorOf, isKnownError } from '../errors.js';
 import { EXCESSIVELY_LARGE, MAX_RECORDS_PER_OPERATION } from '../metadata/topic-manager.js';
+import { authorizedNames } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 type Result = NonNullable<MessageInput<typeof schemas.createPartitionsResponse>['results']>[number];
@@ -41,14 +44,19 @@ export const createPartitionsHandler = defineHandler({
     for (const [name, n] of counts) {
       if (n > 1) results.push({ name, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Duplicate topic name.' });
     }
+    const alterable = authorizedNames(ctx, 'ALTER', 'TOPIC', [...counts.keys()].filter((name) => counts.get(name) === 1));
     let added = 0;
-    for (const t of req.topics) added += counts.get(t.name) === 1 ? Math.max(0, t.count - (ctx.services.topics.get(t.name)?.numPartitions ?? t.count)) : 0;
+    for (const t of req.topics) added += alterable.has(t.name) ? Math.max(0, t.count - (ctx.services.topics.get(t.name)?.numPartitions ?? t.count)) : 0;
     if (added > MAX_RECORDS_PER_OPERATION) {
       return { throttleTimeMs: 0, results: [...counts.keys()].map((name) => ({ name, errorCode: ErrorCode.POLICY_VIOLATION, errorMessage: EXCESSIVELY_LARGE })) };
     }
     const deadline = req.timeoutMs > 0 ? Date.now() + req.timeoutMs : undefined;
     for (const t of req.topics) {
       if (counts.get(t.name)! > 1) continue;
+      if (!alterable.has(t.name)) {
+        results.push({ name: t.name, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null });
+        continue;
+      }
       try {
         const assignments = t.assignments === null ? null : t.assignments.map((a) => a.brokerIds);
         await ctx.services.topics.createPartitions(t.name, t.count, assignments, req.validateOnly, { deadline });

@@ -24,6 +24,12 @@
  * topic and creates nothing (timeout_ms <= 0: no limit). A failed metadata or log
  * write (a full disk) → KAFKA_STORAGE_ERROR for the topic. validate_only runs
  * every check and creates nothing.
+ * Authorization (an authorizer's, as Kafka's controller, after the duplicate
+ * check): CREATE on the cluster, or else on each topic (TOPIC_AUTHORIZATION_FAILED
+ * "Authorization failed." for one not allowed, nothing checked further);
+ * a topic created without DESCRIBE_CONFIGS on it is answered without its
+ * configs, partition count and replication factor, topic_config_error_code
+ * TOPIC_AUTHORIZATION_FAILED (v5+).
  * Version notes: v1+ validate_only and error messages; v2+ throttle time; v4+
  * clients may send -1 for the defaults (the broker accepts -1 at any version,
  * as Kafka does); v5+ the result carries num_partitions, replication_factor and
@@ -33,6 +39,7 @@ import { ApiKey, apiByKey, ErrorCode, KafkaError, schemas, ZERO_UUID, type Messa
 import { CONFIG_SOURCE_ID, describeTopicConfigs } from '../config/topic-configs.js';
 import { errorCodeOf, isKnownError } from '../errors.js';
 import type { CreateTopicRequest, TopicInfo } from '../metadata/topic-manager.js';
+import { authorizeCluster, authorizedNames } from '../security/auth-helper.js';
 import type { BrokerServices } from '../services.js';
 import { defineHandler } from './handler.js';
 
@@ -51,10 +58,17 @@ export const createTopicsHandler = defineHandler({
     const slots: Array<Result | number> = [];
     const creations: CreateTopicRequest[] = [];
     const reportedDuplicates = new Set<string>();
+    const names = [...counts.keys()].filter((name) => counts.get(name) === 1);
+    const creatable = authorizeCluster(ctx, 'CREATE', false) ? new Set(names) : authorizedNames(ctx, 'CREATE', 'TOPIC', names);
+    const describable = authorizedNames(ctx, 'DESCRIBE_CONFIGS', 'TOPIC', names, false);
     for (const t of req.topics) {
       if (counts.get(t.name)! > 1) {
         if (!reportedDuplicates.has(t.name)) slots.push(failure(t.name, ErrorCode.INVALID_REQUEST, 'Duplicate topic name.'));
         reportedDuplicates.add(t.name);
+        continue;
+      }
+      if (!creatable.has(t.name)) {
+        slots.push(failure(t.name, ErrorCode.TOPIC_AUTHORIZATION_FAILED, 'Authorization failed.'));
         continue;
       }
       try {
@@ -77,7 +91,7 @@ export const createTopicsHandler = defineHandler({
       if (typeof slot !== 'number') return slot;
       const outcome = outcomes[slot]!;
       const name = creations[slot]!.name;
-      return outcome instanceof KafkaError ? failure(name, outcome.code, outcome.message) : success(services, outcome, req.validateOnly);
+      return outcome instanceof KafkaError ? failure(name, outcome.code, outcome.message) : success(services, outcome, req.validateOnly, describable.has(name));
     });
     return { throttleTimeMs: 0, topics };
   },
@@ -97,7 +111,12 @@ function creationOf(services: BrokerServices, t: CreatableTopic, validateOnly: b
   return { name: t.name, numPartitions, replicationFactor, configs, validateOnly };
 }
 
-function success(services: BrokerServices, info: TopicInfo, validateOnly: boolean): Result {
+/** A created topic; its configs, partition count and replication factor only when the session may DESCRIBE_CONFIGS it. */
+function success(services: BrokerServices, info: TopicInfo, validateOnly: boolean, describable: boolean): Result {
+  if (!describable) {
+    const topicId = validateOnly ? ZERO_UUID : info.topicId;
+    return { name: info.name, topicId, errorCode: ErrorCode.NONE, errorMessage: null, topicConfigErrorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, numPartitions: -1, replicationFactor: -1, configs: [] };
+  }
   return {
     name: info.name,
     topicId: validateOnly ? ZERO_UUID : info.topicId,

@@ -9,9 +9,12 @@
  * Per-group errors: GROUP_ID_NOT_FOUND (unknown group), NON_EMPTY_GROUP (the
  * group has members), COORDINATOR_LOAD_IN_PROGRESS,
  * COORDINATOR_NOT_AVAILABLE.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): DELETE on each
+ * group, else GROUP_AUTHORIZATION_FAILED for it (nothing deleted).
  * Version notes: v2+ flexible; all versions behave the same.
  */
-import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
+import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { authorizedNames } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const deleteGroupsHandler = defineHandler({
@@ -19,10 +22,11 @@ export const deleteGroupsHandler = defineHandler({
   request: schemas.deleteGroupsRequest,
   response: schemas.deleteGroupsResponse,
   async handle(ctx, req) {
-    const results = await ctx.services.groups.deleteGroups(req.groupsNames);
+    const deletable = authorizedNames(ctx, 'DELETE', 'GROUP', req.groupsNames);
+    const results = await ctx.services.groups.deleteGroups(req.groupsNames.filter((g) => deletable.has(g)));
     return {
       throttleTimeMs: 0,
-      results: req.groupsNames.map((groupId) => ({ groupId, errorCode: results.get(groupId)! })),
+      results: req.groupsNames.map((groupId) => ({ groupId, errorCode: deletable.has(groupId) ? results.get(groupId)! : ErrorCode.GROUP_AUTHORIZATION_FAILED })),
     };
   },
 });

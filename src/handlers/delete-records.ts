@@ -10,11 +10,15 @@
  * topic whose cleanup.policy lacks "delete" → POLICY_VIOLATION; errors carry
  * low_watermark -1. A storage failure → KAFKA_STORAGE_ERROR. One replica: the
  * response is sent once the log start has moved, timeout_ms is not needed.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): DELETE on each
+ * topic, else TOPIC_AUTHORIZATION_FAILED on its partitions (before the topic
+ * is looked for).
  * Version notes: v1+ same as v0 (throttle behaviour); v2 flexible.
  */
 import { ApiKey, apiByKey, ErrorCode, schemas, type MessageInput } from '../../protocol/index.js';
 import { errorCodeOf } from '../errors.js';
 import type { BrokerServices } from '../services.js';
+import { authorizedNames } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 type TopicResult = NonNullable<MessageInput<typeof schemas.deleteRecordsResponse>['topics']>[number];
@@ -32,10 +36,14 @@ export const deleteRecordsHandler = defineHandler({
   async handle(ctx, req) {
     // Kafka answers per topic-partition: a partition named twice is answered once
     const byTopic = new Map<string, Map<number, PartitionResult>>();
+    const deletable = authorizedNames(ctx, 'DELETE', 'TOPIC', req.topics.map((t) => t.name));
     for (const t of req.topics) {
       const results = byTopic.get(t.name) ?? new Map<number, PartitionResult>();
       byTopic.set(t.name, results);
-      for (const p of t.partitions) results.set(p.partitionIndex, await deleteBefore(ctx.services, t.name, p.partitionIndex, Number(p.offset)));
+      for (const p of t.partitions) {
+        const refused = { partitionIndex: p.partitionIndex, lowWatermark: INVALID_LOW_WATERMARK, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED };
+        results.set(p.partitionIndex, deletable.has(t.name) ? await deleteBefore(ctx.services, t.name, p.partitionIndex, Number(p.offset)) : refused);
+      }
     }
     return {
       throttleTimeMs: 0,

@@ -20,12 +20,20 @@
  * partitions, as on Kafka's metadata update), so no committed offset is served
  * from memory that a restart would not have; the topic is created again, empty,
  * on the next group request.
+ * Authorization (an authorizer's, as Kafka's controller): DELETE on the
+ * cluster allows every topic; else a topic needs DELETE on it. A name the
+ * session may not DESCRIBE gets TOPIC_AUTHORIZATION_FAILED before it is looked
+ * for (so the answer does not tell whether it exists); a known one it may
+ * not DELETE too. An id: unknown → UNKNOWN_TOPIC_ID first; not deletable →
+ * TOPIC_AUTHORIZATION_FAILED, with the name only when the session may
+ * DESCRIBE the topic.
  * Version notes: v1+ throttle time; v5+ error messages; v6 topics by name or id
  * (topic_names before), results carry the topic id and a null name for
  * unknown ids.
  */
 import { ApiKey, apiByKey, ErrorCode, errorInfo, schemas, ZERO_UUID, type KafkaError, type MessageInput } from '../../protocol/index.js';
 import { errorCodeOf, isKnownError } from '../errors.js';
+import { authorizeCluster, authorizedNames } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 type Result = NonNullable<MessageInput<typeof schemas.deleteTopicsResponse>['responses']>[number];
@@ -53,6 +61,13 @@ export const deleteTopicsHandler = defineHandler({
       if (e.name !== null && e.topicId === ZERO_UUID) nameCounts.set(e.name, (nameCounts.get(e.name) ?? 0) + 1);
       if (e.name === null && e.topicId !== ZERO_UUID) idCounts.set(e.topicId, (idCounts.get(e.topicId) ?? 0) + 1);
     }
+    // DELETE on the cluster allows all; else DESCRIBE and DELETE on each topic named (or named by its id)
+    const named = entries.flatMap((e) => (e.name !== null ? [e.name] : (services.topics.getById(e.topicId)?.name ?? [])));
+    const everyTopic = authorizeCluster(ctx, 'DELETE', false);
+    const describable = everyTopic ? undefined : authorizedNames(ctx, 'DESCRIBE', 'TOPIC', named);
+    const deletable = everyTopic ? undefined : authorizedNames(ctx, 'DELETE', 'TOPIC', named);
+    const mayDescribe = (name: string): boolean => describable?.has(name) ?? true;
+    const mayDelete = (name: string): boolean => deletable?.has(name) ?? true;
     // name → topic id of every topic to delete, each once
     const toDelete = new Map<string, string>();
     const reported = new Set<string>();
@@ -68,8 +83,12 @@ export const deleteTopicsHandler = defineHandler({
           continue;
         }
         const topic = services.topics.get(e.name);
-        if (!topic) {
+        if (!mayDescribe(e.name)) {
+          result(e.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+        } else if (!topic) {
           result(e.name, ZERO_UUID, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        } else if (!mayDelete(e.name)) {
+          result(e.name, ZERO_UUID, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         } else if ([...toDelete.values()].includes(topic.topicId)) {
           result(e.name, topic.topicId, ErrorCode.INVALID_REQUEST, 'The provided topic name maps to an ID that was already supplied.');
           toDelete.delete(topic.name);
@@ -85,6 +104,8 @@ export const deleteTopicsHandler = defineHandler({
         const topic = services.topics.getById(e.topicId);
         if (!topic) {
           result(null, e.topicId, ErrorCode.UNKNOWN_TOPIC_ID);
+        } else if (!mayDelete(topic.name)) {
+          result(mayDescribe(topic.name) ? topic.name : null, e.topicId, ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         } else if (toDelete.has(topic.name)) {
           result(topic.name, e.topicId, ErrorCode.INVALID_REQUEST, 'The provided topic name maps to an ID that was already supplied.');
           toDelete.delete(topic.name);

@@ -11,12 +11,15 @@
  * (1): CONTROLLER (2) → MISMATCHED_ENDPOINT_TYPE, any other value →
  * UNSUPPORTED_ENDPOINT_TYPE (both INVALID_REQUEST at v0), with Kafka's
  * messages and an otherwise empty response.
+ * Authorized operations when asked: the cluster's operations the session may
+ * do when it may DESCRIBE the cluster, else 0 (without an authorizer every
+ * cluster operation); -2147483648 when not asked.
  * Version notes: v1 adds endpoint_type to the request and the response; v2
  * include_fenced_brokers and each broker's is_fenced (KIP-1073): this broker
  * is never fenced (no controller fences it), so both change nothing here.
  */
 import { ApiKey, apiByKey, ErrorCode, schemas } from '../../protocol/index.js';
-import { AUTHORIZED_OPERATIONS_OMITTED, CLUSTER_AUTHORIZED_OPERATIONS } from './metadata.js';
+import { AUTHORIZED_OPERATIONS_OMITTED, authorizeCluster, clusterAuthorizedOperations } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 const ENDPOINT_TYPES: Readonly<Record<number, string>> = { 1: 'BROKER', 2: 'CONTROLLER' };
@@ -50,7 +53,7 @@ export const describeClusterHandler = defineHandler({
       clusterId: services.identity.clusterId,
       controllerId: services.identity.nodeId,
       brokers: advertised === undefined ? [] : [{ brokerId: services.identity.nodeId, host: advertised.host, port: advertised.port, rack: null, isFenced: false }],
-      clusterAuthorizedOperations: req.includeClusterAuthorizedOperations ? CLUSTER_AUTHORIZED_OPERATIONS : AUTHORIZED_OPERATIONS_OMITTED,
+      clusterAuthorizedOperations: !req.includeClusterAuthorizedOperations ? AUTHORIZED_OPERATIONS_OMITTED : authorizeCluster(ctx, 'DESCRIBE') ? clusterAuthorizedOperations(ctx) : 0,
     };
   },
 });

@@ -17,7 +17,13 @@
  *   keeps no such configs). Any other type fails the whole request: every
  *   resource gets INVALID_REQUEST, as in Kafka.
  * configuration_keys (null or empty = all) keeps the named configs only;
- * unknown names are left out. Without an authorizer nothing is refused.
+ * unknown names are left out.
+ * Authorization (an authorizer's, as Kafka's ConfigHelper, before anything
+ * else of the resource): DESCRIBE_CONFIGS on the cluster for BROKER,
+ * BROKER_LOGGER and CLIENT_METRICS (else CLUSTER_AUTHORIZATION_FAILED), on
+ * the topic for TOPIC (TOPIC_AUTHORIZATION_FAILED), on the group for GROUP
+ * (GROUP_AUTHORIZATION_FAILED); a refusal carries Kafka's default message and
+ * no configs.
  * Version notes: v0 has is_default (source DEFAULT_CONFIG) and no source or
  * synonyms; v1+ config_source and synonyms when include_synonyms; v3+
  * config_type, and documentation when include_documentation; v4 flexible.
@@ -31,6 +37,7 @@ import { apiErrorOf, isKnownError } from '../errors.js';
 import { groupConfigOf } from '../group/group-config.js';
 import { describeGroupConfigEntries } from '../group/group-configs.js';
 import { topicNameProblem } from '../metadata/topic-names.js';
+import { authorize, authorizeCluster, type AuthContext } from '../security/auth-helper.js';
 import type { BrokerServices } from '../services.js';
 import { defineHandler } from './handler.js';
 
@@ -51,9 +58,27 @@ export const describeConfigsHandler = defineHandler({
       return { throttleTimeMs: 0, results };
     }
     const opts = { synonyms: ctx.version >= 1 && req.includeSynonyms, documentation: ctx.version >= 3 && req.includeDocumentation };
-    return { throttleTimeMs: 0, results: req.resources.map((r) => describeResource(ctx.services, r, opts)) };
+    return {
+      throttleTimeMs: 0,
+      results: req.resources.map((r) => {
+        const refused = refusalOf(ctx, r);
+        return refused === undefined ? describeResource(ctx.services, r, opts) : failure(r, refused, errorInfo(refused).message);
+      }),
+    };
   },
 });
+
+/** DESCRIBE_CONFIGS on what the resource belongs to: the error code of a refusal, or undefined. */
+function refusalOf(ctx: AuthContext, r: Resource): number | undefined {
+  switch (r.resourceType) {
+    case ResourceType.TOPIC:
+      return authorize(ctx, 'DESCRIBE_CONFIGS', 'TOPIC', r.resourceName) ? undefined : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    case ResourceType.GROUP:
+      return authorize(ctx, 'DESCRIBE_CONFIGS', 'GROUP', r.resourceName) ? undefined : ErrorCode.GROUP_AUTHORIZATION_FAILED;
+    default:
+      return authorizeCluster(ctx, 'DESCRIBE_CONFIGS') ? undefined : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  }
+}
 
 function failure(r: Resource, errorCode: number, errorMessage: string | null): Result {
   return { errorCode, errorMessage, resourceType: r.resourceType, resourceName: r.resourceName, configs: [] };

@@ -10,17 +10,19 @@
  * is gone). Per-group errors:
  * COORDINATOR_LOAD_IN_PROGRESS while its partition loads,
  * COORDINATOR_NOT_AVAILABLE while shutting down (state "").
- * Version notes: v3+ authorized operations when asked: without an
- * authorizer every operation a group supports (READ, DELETE, DESCRIBE =
- * 328), else the "not requested" sentinel; v4+ group instance ids; v5+
- * flexible; v6 error messages and GROUP_ID_NOT_FOUND.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): DESCRIBE on each
+ * group, else GROUP_AUTHORIZATION_FAILED for it.
+ * Version notes: v3+ authorized operations when asked, for the groups
+ * answered without error: the operations the session may do on the group
+ * (without an authorizer every operation a group has: READ, DELETE, DESCRIBE,
+ * DESCRIBE_CONFIGS, ALTER_CONFIGS = 3400, as Kafka 4), else the "not
+ * requested" sentinel; v4+ group instance ids; v5+ flexible; v6 error
+ * messages and GROUP_ID_NOT_FOUND.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { authorize, authorizedOperations, AUTHORIZED_OPERATIONS_OMITTED } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
-/** Bit field of READ (3), DELETE (6) and DESCRIBE (8): Kafka's answer for groups without an authorizer. */
-const GROUP_OPERATIONS = (1 << 3) | (1 << 6) | (1 << 8);
-const OPERATIONS_NOT_REQUESTED = -2147483648;
 /** From v6 an unknown group is an error (KIP-1043). */
 const GROUP_ID_NOT_FOUND_VERSION = 6;
 
@@ -33,6 +35,9 @@ export const describeGroupsHandler = defineHandler({
     return {
       throttleTimeMs: 0,
       groups: req.groups.map((groupId) => {
+        if (!authorize(ctx, 'DESCRIBE', 'GROUP', groupId)) {
+          return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, groupId, groupState: '', protocolType: '', protocolData: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
+        }
         const { errorCode, summary } = ctx.services.groups.describe(groupId);
         if (ctx.version >= GROUP_ID_NOT_FOUND_VERSION && errorCode === ErrorCode.NONE && summary.state === 'Dead') {
           return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.`, groupId, groupState: '', protocolType: '', protocolData: '', members: [] };
@@ -51,7 +56,7 @@ export const describeGroupsHandler = defineHandler({
             memberMetadata: m.metadata,
             memberAssignment: m.assignment,
           })),
-          authorizedOperations: withOperations ? GROUP_OPERATIONS : OPERATIONS_NOT_REQUESTED,
+          authorizedOperations: withOperations && errorCode === ErrorCode.NONE ? authorizedOperations(ctx, 'GROUP', groupId) : AUTHORIZED_OPERATIONS_OMITTED,
         };
       }),
     };

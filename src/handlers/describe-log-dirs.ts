@@ -9,12 +9,16 @@
  * left out. v4: the file system's total and usable bytes (statfs; Kafka's
  * getTotalSpace/getUsableSpace); when statfs fails the dir is answered with
  * KAFKA_STORAGE_ERROR. Without an authorizer nothing is refused.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): DESCRIBE on the
+ * cluster, else the top-level CLUSTER_AUTHORIZATION_FAILED (v3+) and no
+ * results.
  * Version notes: v1 same as v0; v2+ flexible; v3+ top-level error code; v4
  * total_bytes and usable_bytes; v5 is_cordoned (KIP-1066: a cordoned log dir
  * takes no new partitions): always false, Gregor has no cordoned.log.dirs.
  */
 import { statfs } from 'node:fs/promises';
 import { ApiKey, apiByKey, ErrorCode, schemas, type MessageInput } from '../../protocol/index.js';
+import { authorizeCluster } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 type TopicResult = NonNullable<NonNullable<MessageInput<typeof schemas.describeLogDirsResponse>['results']>[number]['topics']>[number];
@@ -25,6 +29,7 @@ export const describeLogDirsHandler = defineHandler({
   response: schemas.describeLogDirsResponse,
   async handle(ctx, req) {
     const { services } = ctx;
+    if (!authorizeCluster(ctx, 'DESCRIBE')) return { throttleTimeMs: 0, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, results: [] };
     const logDir = services.identity.dataDir;
     const wanted = req.topics === null ? null : new Set(req.topics.flatMap((t) => t.partitions.map((p) => `${t.topic}\u0000${p}`)));
     let space: { total: bigint; usable: bigint };

@@ -8,10 +8,13 @@
  * none).
  * Errors per partition: UNKNOWN_TOPIC_OR_PARTITION for a partition this
  * broker does not have; KAFKA_STORAGE_ERROR when the state cannot be read.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on each topic,
+ * before it is looked for; else TOPIC_AUTHORIZATION_FAILED on its partitions.
  * Version notes: v0 only, flexible.
  */
-import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { apiByKey, ApiKey, ErrorCode, errorInfo, schemas } from '../../protocol/index.js';
 import { errorCodeOf } from '../errors.js';
+import { authorizedNames } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const describeProducersHandler = defineHandler({
@@ -20,8 +23,10 @@ export const describeProducersHandler = defineHandler({
   response: schemas.describeProducersResponse,
   async handle(ctx, req) {
     const { topics, producerStates } = ctx.services;
+    const readable = authorizedNames(ctx, 'READ', 'TOPIC', req.topics.map((t) => t.name));
     const describe = async (topic: string, partitionIndex: number) => {
-      const failed = (errorCode: number) => ({ partitionIndex, errorCode, errorMessage: null, activeProducers: [] });
+      const failed = (errorCode: number, errorMessage: string | null = null) => ({ partitionIndex, errorCode, errorMessage, activeProducers: [] });
+      if (!readable.has(topic)) return failed(ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorInfo(ErrorCode.TOPIC_AUTHORIZATION_FAILED).message);
       const served = topics.partition(topic, partitionIndex);
       if (served === undefined) return failed(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       try {

@@ -10,13 +10,19 @@
  * GROUP_ID_NOT_FOUND for no share group of that id (another group type
  * included), COORDINATOR_LOAD_IN_PROGRESS / COORDINATOR_NOT_AVAILABLE from
  * the group coordinator. The leader epoch is the partition's.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): DESCRIBE on each
+ * group (else GROUP_AUTHORIZATION_FAILED for it); DESCRIBE on each topic: a
+ * requested one not allowed gets TOPIC_AUTHORIZATION_FAILED on its
+ * partitions (with Kafka's message, the zero topic id), and with a null list
+ * the topics not allowed are left out.
  * Version notes: v1 adds each partition's Lag (KIP-1226): the high watermark
  * less the start offset less the records above it already delivered for good
  * (acknowledged or archived), from the share coordinator's state; -1 for a
  * share-partition with no start offset yet.
  */
-import { apiByKey, ApiKey, ErrorCode, KafkaError, schemas, type MessageValue } from '../../protocol/index.js';
+import { apiByKey, ApiKey, ErrorCode, errorInfo, KafkaError, schemas, type MessageValue } from '../../protocol/index.js';
 import { RecordState } from '../share/record-state.js';
+import { authorize, authorizedNames } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 type Response = MessageValue<typeof schemas.describeShareGroupOffsetsResponse>;
@@ -36,16 +42,35 @@ export const describeShareGroupOffsetsHandler = defineHandler({
     const { services } = ctx;
     const groups: ResponseGroup[] = [];
     for (const g of req.groups) {
+      if (!authorize(ctx, 'DESCRIBE', 'GROUP', g.groupId)) {
+        groups.push({ groupId: g.groupId, topics: [], errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: null });
+        continue;
+      }
       const initialized = services.groups.shareGroupInitializedTopics(g.groupId);
       if (initialized instanceof KafkaError) {
         groups.push({ groupId: g.groupId, topics: [], errorCode: initialized.code, errorMessage: initialized.message || null });
         continue;
       }
       // the topics asked for, by name; null: the share-partitions the group has initialized
-      const asked =
+      const wanted =
         g.topics === null
           ? initialized.map((t) => ({ topicName: t.topicName, partitions: t.partitions }))
           : g.topics.map((t) => ({ topicName: t.topicName, partitions: [...t.partitions] }));
+      const describable = authorizedNames(ctx, 'DESCRIBE', 'TOPIC', wanted.map((t) => t.topicName));
+      const asked = wanted.filter((t) => describable.has(t.topicName));
+      // requested topics the session may not describe: refused, after the others (a null list leaves them out)
+      const refused: ResponseTopic[] = (g.topics === null ? [] : wanted.filter((t) => !describable.has(t.topicName))).map((t) => ({
+        topicName: t.topicName,
+        topicId: ZERO_UUID,
+        partitions: t.partitions.map((partitionIndex) => ({
+          partitionIndex,
+          startOffset: -1n,
+          leaderEpoch: -1,
+          lag: -1n,
+          errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+          errorMessage: errorInfo(ErrorCode.TOPIC_AUTHORIZATION_FAILED).message,
+        })),
+      }));
       const topics: ResponseTopic[] = [];
       const known: Array<{ topicName: string; topicId: string; partitions: number[]; leaderEpoch: (p: number) => number }> = [];
       for (const t of asked) {
@@ -106,7 +131,7 @@ export const describeShareGroupOffsetsHandler = defineHandler({
           }),
         });
       }
-      groups.push({ groupId: g.groupId, topics, errorCode: ErrorCode.NONE, errorMessage: null });
+      groups.push({ groupId: g.groupId, topics: [...topics, ...refused], errorCode: ErrorCode.NONE, errorMessage: null });
     }
     return { throttleTimeMs: 0, groups };
   },

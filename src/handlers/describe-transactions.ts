@@ -12,9 +12,13 @@
  * "", as Kafka leaves them): TRANSACTIONAL_ID_NOT_FOUND for an unknown (or Dead) id,
  * COORDINATOR_LOAD_IN_PROGRESS while its `__transaction_state` partition
  * loads, COORDINATOR_NOT_AVAILABLE after close.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): DESCRIBE on each
+ * transactional id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED for it; the
+ * partitions of topics the session may not DESCRIBE are left out.
  * Version notes: v0 only, flexible.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { authorize } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const describeTransactionsHandler = defineHandler({
@@ -34,6 +38,7 @@ export const describeTransactionsHandler = defineHandler({
       topics: [],
     });
     const transactionStates = req.transactionalIds.map((id) => {
+      if (!authorize(ctx, 'DESCRIBE', 'TRANSACTIONAL_ID', id)) return none(id, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
       const error = transactions.unavailable(id);
       if (error !== undefined) return none(id, error);
       const m = transactions.metadata(id);
@@ -52,7 +57,7 @@ export const describeTransactionsHandler = defineHandler({
         transactionStartTimeMs: BigInt(m.txnStartTimestamp),
         producerId: BigInt(m.producerId),
         producerEpoch: m.producerEpoch,
-        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) })),
+        topics: [...byTopic].filter(([topic]) => authorize(ctx, 'DESCRIBE', 'TOPIC', topic)).map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a - b) })),
       };
     });
     return { throttleTimeMs: 0, transactionStates };

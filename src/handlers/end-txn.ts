@@ -7,6 +7,8 @@
  * has the rules and errors: INVALID_PRODUCER_ID_MAPPING, INVALID_TXN_STATE,
  * CONCURRENT_TRANSACTIONS, COORDINATOR_LOAD_IN_PROGRESS, ...). A retry of an
  * end already done answers NONE.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): WRITE on the
+ * transactional id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
  * Version notes: v0-1 get INVALID_PRODUCER_EPOCH for PRODUCER_FENCED; v3+
  * flexible; v4 may get TRANSACTION_ABORTABLE (Kafka 3.9 never sends it here: only
  * verification answers it; neither does Gregor). v5 is a transaction version
@@ -21,6 +23,7 @@
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { TRANSACTION_VERSION_2 } from '../coordinator/transaction/transaction-metadata.js';
 import { finalizedTransactionVersion } from '../features.js';
+import { authorize } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 import { fencedForVersion } from './txn-errors.js';
 
@@ -33,6 +36,7 @@ export const endTxnHandler = defineHandler({
   response: schemas.endTxnResponse,
   async handle(ctx, req) {
     const transactions = ctx.services.transactions;
+    if (!authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId)) return { throttleTimeMs: 0, errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 };
     const producer = { transactionalId: req.transactionalId, producerId: Number(req.producerId), producerEpoch: req.producerEpoch };
     const result = req.committed ? 'commit' : 'abort';
     if (ctx.version >= TRANSACTION_V2_VERSION && finalizedTransactionVersion(ctx.services.config) >= TRANSACTION_VERSION_2) {

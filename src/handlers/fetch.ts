@@ -21,6 +21,10 @@
  * partitions carry -1 offsets and no records; a fetch that would need
  * down-conversion on a topic with message.downconversion.enable=false gets
  * UNSUPPORTED_VERSION. preferred_read_replica is -1.
+ * Authorization (with an authorizer, as Kafka's KafkaApis): a consumer needs
+ * READ on each topic, a follower (replica id >= 0) CLUSTER_ACTION on the
+ * cluster; a partition not allowed answers TOPIC_AUTHORIZATION_FAILED (an
+ * unknown topic id of a consumer stays UNKNOWN_TOPIC_ID).
  * Version notes: v0-1 get batches down-converted to magic 0 message sets, v2-3
  * to magic 1 (hard size limits up to v2: no oversized first batch); v3 adds
  * max_bytes, v4 isolation level / last stable offset / aborted transactions,
@@ -50,6 +54,7 @@
 import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import type { FetchPartitionParams, ForgottenTopic } from '../fetch/fetch-sessions.js';
 import type { PartitionRead } from '../fetch/partition-read.js';
+import { authorize, authorizeCluster, hasAuthorizer, type AuthContext } from '../security/auth-helper.js';
 import type { Topics } from '../services.js';
 import { defineHandler } from './handler.js';
 
@@ -65,10 +70,11 @@ export const fetchHandler = defineHandler({
   response: schemas.fetchResponse,
   async handle(ctx, req: Request): Promise<Response> {
     const { services, version } = ctx;
+    const replicaId = version >= 15 ? req.replicaState.replicaId : req.replicaId;
     const answer = await services.fetches.fetch(
       {
         version,
-        replicaId: version >= 15 ? req.replicaState.replicaId : req.replicaId,
+        replicaId,
         sessionId: req.sessionId,
         sessionEpoch: req.sessionEpoch,
         partitions: requestedPartitions(services.topics, req, version),
@@ -77,6 +83,7 @@ export const fetchHandler = defineHandler({
         minBytes: req.minBytes,
         maxWaitMs: req.maxWaitMs,
         readCommitted: version >= 4 && req.isolationLevel === READ_COMMITTED,
+        authorized: readable(ctx, replicaId),
       },
       ctx.connection,
     );
@@ -91,6 +98,25 @@ export const fetchHandler = defineHandler({
     };
   },
 });
+
+/**
+ * Which topics the fetch may read (undefined without an authorizer): a follower needs CLUSTER_ACTION (else no
+ * partition at all), a consumer READ on each topic, asked once per topic.
+ */
+function readable(ctx: AuthContext, replicaId: number): ((topic: string | null) => boolean) | undefined {
+  if (!hasAuthorizer(ctx)) return undefined;
+  if (replicaId >= 0) {
+    const allowed = authorizeCluster(ctx, 'CLUSTER_ACTION');
+    return () => allowed;
+  }
+  const decided = new Map<string, boolean>();
+  return (topic) => {
+    if (topic === null) return true;
+    let allowed = decided.get(topic);
+    if (allowed === undefined) decided.set(topic, (allowed = authorize(ctx, 'READ', 'TOPIC', topic)));
+    return allowed;
+  };
+}
 
 function requestedPartitions(topics: Pick<Topics, 'getById'>, req: Request, version: number): FetchPartitionParams[] {
   const out: FetchPartitionParams[] = [];

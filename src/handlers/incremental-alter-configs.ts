@@ -6,13 +6,15 @@
  * Resources: a topic; a group (its group configs, group/group-configs.ts);
  * this node's id or "" (cluster-wide defaults) for the
  * dynamic broker configs; this node's id for BROKER_LOGGER (the root log
- * level, not stored, as in Kafka). Checks, errors, storage and live
- * application: config/alter-config-resources.ts. validate_only runs every
+ * level, not stored, as in Kafka). Checks (ALTER_CONFIGS authorization
+ * included), errors, storage and live application:
+ * config/alter-config-resources.ts. validate_only runs every
  * check and changes nothing.
  * Version notes: v1 flexible.
  */
 import { ApiKey, apiByKey, schemas } from '../../protocol/index.js';
 import { alterConfigResources } from '../config/alter-config-resources.js';
+import { authorize } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const incrementalAlterConfigsHandler = defineHandler({
@@ -25,7 +27,7 @@ export const incrementalAlterConfigsHandler = defineHandler({
       resourceName: r.resourceName,
       configs: r.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })),
     }));
-    const responses = await alterConfigResources(ctx.services, resources, { replace: false, validateOnly: req.validateOnly });
+    const responses = await alterConfigResources(ctx.services, resources, { replace: false, validateOnly: req.validateOnly, authorize: (type, name) => authorize(ctx, 'ALTER_CONFIGS', type, name) });
     return { throttleTimeMs: 0, responses };
   },
 });

@@ -18,6 +18,11 @@
  * that cannot be reserved (disk failure) gets COORDINATOR_LOAD_IN_PROGRESS,
  * Kafka's retriable answer when no id block is available. Errors carry
  * producer id -1 and epoch -1.
+ * Authorization (an authorizer's, as Kafka's KafkaApis, before anything
+ * else): a transactional id needs WRITE on it (else
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED); an idempotent producer needs
+ * IDEMPOTENT_WRITE on the cluster or WRITE on some topic (Kafka's
+ * authorizeByResourceType), else CLUSTER_AUTHORIZATION_FAILED.
  * Version notes: v1 same as v0; v2+ flexible; v3+ producer_id and
  * producer_epoch; v4 allows PRODUCER_FENCED (v0-3 get INVALID_PRODUCER_EPOCH
  * instead, KIP-588) and v5 TRANSACTION_ABORTABLE (Kafka 3.9 never sends it
@@ -25,6 +30,7 @@
  * does Gregor).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
+import { authorize, authorizeByResourceType, authorizeCluster } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 import { fencedForVersion } from './txn-errors.js';
 
@@ -44,6 +50,11 @@ export const initProducerIdHandler = defineHandler({
   response: schemas.initProducerIdResponse,
   async handle(ctx, req: Request): Promise<Response> {
     const services = ctx.services;
+    if (req.transactionalId !== null) {
+      if (!authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId)) return error(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    } else if (!authorizeCluster(ctx, 'IDEMPOTENT_WRITE', false) && !authorizeByResourceType(ctx, 'WRITE', 'TOPIC')) {
+      return error(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    }
     if ((req.producerId === NO_PRODUCER_ID) !== (req.producerEpoch === NO_PRODUCER_EPOCH)) return error(ErrorCode.INVALID_REQUEST);
     const transactions = services.transactions;
     if (req.transactionalId !== null) {

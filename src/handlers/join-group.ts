@@ -12,6 +12,8 @@
  * NOT_COORDINATOR while the broker shuts down. A consumer group (KIP-848)
  * with members takes the member as a classic member, answered at once with
  * no leader (src/group/classic-members.ts).
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
+ * checked first; GROUP_AUTHORIZATION_FAILED otherwise.
  * Version notes: v0 has no rebalance timeout (the session timeout is used);
  * v4+ answers a join without member id (and without group instance id) with
  * MEMBER_ID_REQUIRED and a generated member id (KIP-394); v5+ static
@@ -19,8 +21,9 @@
  * nullable protocol name; v8+ reason; v9+ skip_assignment for a static leader
  * rejoining a stable group.
  */
-import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
+import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import type { ConnectionInfo } from '../connection-info.js';
+import { authorize } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 /** The member's host as Kafka reports it: InetAddress.toString(), "/<address>". */
@@ -35,6 +38,10 @@ export const joinGroupHandler = defineHandler({
   response: schemas.joinGroupResponse,
   async handle(ctx, req) {
     const v = ctx.version;
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) {
+      const errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      return { throttleTimeMs: 0, errorCode, generationId: -1, protocolType: null, protocolName: v >= 7 ? null : '', leader: '', skipAssignment: false, memberId: '', members: [] };
+    }
     const groupInstanceId = v >= 5 ? req.groupInstanceId : null;
     const result = await ctx.services.groups.join({
       groupId: req.groupId,

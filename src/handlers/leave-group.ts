@@ -8,6 +8,8 @@
  * FENCED_INSTANCE_ID (instance id mapped to another member id). Group
  * errors: INVALID_GROUP_ID, COORDINATOR_LOAD_IN_PROGRESS,
  * COORDINATOR_NOT_AVAILABLE.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
+ * checked first; GROUP_AUTHORIZATION_FAILED otherwise.
  * Version notes: v0-2 name one member and answer its error as the top-level
  * error (Kafka's LeaveGroupResponse rule); v3+ take a batch of members with
  * per-member results; v5+ a reason per member.
@@ -16,6 +18,7 @@
  * here is UNKNOWN_MEMBER_ID.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { authorize } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const leaveGroupHandler = defineHandler({
@@ -24,6 +27,7 @@ export const leaveGroupHandler = defineHandler({
   response: schemas.leaveGroupResponse,
   async handle(ctx, req) {
     const v = ctx.version;
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, members: [] };
     const leaving =
       v >= 3
         ? req.members.map((m) => ({ memberId: m.memberId, groupInstanceId: m.groupInstanceId, reason: v >= 5 ? m.reason : null }))

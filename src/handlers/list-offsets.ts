@@ -14,7 +14,8 @@
  * UNKNOWN_TOPIC_OR_PARTITION; a partition listed twice gets INVALID_REQUEST
  * (v1+); a current leader epoch older or newer than ours gets
  * FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH (v4+); storage failures get
- * KAFKA_STORAGE_ERROR.
+ * KAFKA_STORAGE_ERROR. With an authorizer, each topic needs DESCRIBE (checked
+ * first, as Kafka): TOPIC_AUTHORIZATION_FAILED on its partitions otherwise.
  * Version notes: v0 answers old_style_offsets, Kafka's legacy list: for -1 the
  * high watermark then the log start offset, for -2 the log start offset, for
  * a timestamp the first offset at or after it (or the high watermark), at most
@@ -29,6 +30,7 @@ import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageVa
 import type { PartitionLog } from '../../storage/index.js';
 import { errorCodeOf, isKnownError } from '../errors.js';
 import type { PartitionState } from '../metadata/topic-manager.js';
+import { authorizedNames } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 type Request = MessageValue<typeof schemas.listOffsetsRequest>;
@@ -66,6 +68,7 @@ export const listOffsetsHandler = defineHandler({
         seen.add(key);
       }
     }
+    const describable = authorizedNames(ctx, 'DESCRIBE', 'TOPIC', req.topics.map((t) => t.name));
     const topics = await Promise.all(
       req.topics.map(async (t) => ({
         name: t.name,
@@ -79,6 +82,7 @@ export const listOffsetsHandler = defineHandler({
               offset: -1n,
               leaderEpoch: -1,
             });
+            if (!describable.has(t.name)) return error(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
             if (ctx.version >= 1 && duplicates.has(`${t.name}\u0000${p.partitionIndex}`)) return error(ErrorCode.INVALID_REQUEST);
             const state = ctx.services.topics.partition(t.name, p.partitionIndex);
             if (!state) return error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);

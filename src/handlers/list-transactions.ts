@@ -12,10 +12,13 @@
  * listed), COORDINATOR_NOT_AVAILABLE after close, INVALID_REGULAR_EXPRESSION
  * for a pattern that does not compile (nothing listed; Kafka throws
  * InvalidRegularExpression, which becomes the response's error code).
+ * Authorization (an authorizer's, as Kafka's KafkaApis): only the
+ * transactional ids the session may DESCRIBE are listed.
  * Version notes: v1 adds duration_filter (KIP-994); v2 (Kafka 4.1) adds
  * transactional_id_pattern (KIP-1152).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { authorize } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const listTransactionsHandler = defineHandler({
@@ -34,7 +37,7 @@ export const listTransactionsHandler = defineHandler({
       throttleTimeMs: 0,
       errorCode: listed.errorCode,
       unknownStateFilters: listed.unknownStates,
-      transactionStates: listed.transactions.map((t) => ({ transactionalId: t.transactionalId, producerId: BigInt(t.producerId), transactionState: t.state })),
+      transactionStates: listed.transactions.filter((t) => authorize(ctx, 'DESCRIBE', 'TRANSACTIONAL_ID', t.transactionalId)).map((t) => ({ transactionalId: t.transactionalId, producerId: BigInt(t.producerId), transactionState: t.state })),
     };
   },
 });

@@ -13,6 +13,10 @@
  * a positive generation for an unknown group gets ILLEGAL_GENERATION. Write
  * failures map as Kafka: COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR,
  * INVALID_COMMIT_OFFSET_SIZE. COORDINATOR_LOAD_IN_PROGRESS while loading.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
+ * else every partition gets GROUP_AUTHORIZATION_FAILED and nothing is
+ * stored; READ on each topic, else TOPIC_AUTHORIZATION_FAILED on its
+ * partitions (checked before the topic is looked for, after an unknown id).
  * Version notes: v0 has no generation or member id (a simple commit); v1
  * adds them and a per-partition commit timestamp; v2-4 retention_time_ms
  * (-1 = broker default); v5 drops retention; v6+ leader epoch; v7+
@@ -23,6 +27,7 @@
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import type { OffsetToCommit } from '../group/coordinator.js';
+import { authorize, authorizedNames } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 /** The first version that names topics by id. */
@@ -34,15 +39,27 @@ export const offsetCommitHandler = defineHandler({
   response: schemas.offsetCommitResponse,
   async handle(ctx, req) {
     const v = ctx.version;
-    const errors: number[][] = req.topics.map((t) => t.partitions.map(() => ErrorCode.NONE));
+    const groupAllowed = authorize(ctx, 'READ', 'GROUP', req.groupId);
+    const errors: number[][] = req.topics.map((t) => t.partitions.map(() => (groupAllowed ? ErrorCode.NONE : ErrorCode.GROUP_AUTHORIZATION_FAILED)));
     const offsets: OffsetToCommit[] = [];
     const positions: Array<[number, number]> = [];
+    const byId = v >= TOPIC_IDS_VERSION;
+    const resolved = req.topics.map((t) => (byId ? ctx.services.topics.getById(t.topicId) : ctx.services.topics.get(t.name)));
+    const readable = groupAllowed ? authorizedNames(ctx, 'READ', 'TOPIC', req.topics.flatMap((t, ti) => (byId ? (resolved[ti] ? [resolved[ti].name] : []) : [t.name]))) : new Set<string>();
     req.topics.forEach((t, ti) => {
-      const byId = v >= TOPIC_IDS_VERSION;
-      const topic = byId ? ctx.services.topics.getById(t.topicId) : ctx.services.topics.get(t.name);
+      if (!groupAllowed) return;
+      const topic = resolved[ti];
       t.partitions.forEach((p, pi) => {
+        if (byId && !topic) {
+          errors[ti]![pi] = ErrorCode.UNKNOWN_TOPIC_ID;
+          return;
+        }
+        if (!readable.has(byId ? topic!.name : t.name)) {
+          errors[ti]![pi] = ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+          return;
+        }
         if (!topic || !topic.partitions[p.partitionIndex]) {
-          errors[ti]![pi] = byId && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+          errors[ti]![pi] = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           return;
         }
         offsets.push({

@@ -7,6 +7,11 @@
  * (v7+) a partition whose commit is still being written gets
  * UNSTABLE_OFFSET_COMMIT. Group errors: COORDINATOR_LOAD_IN_PROGRESS while
  * the group's partition loads, COORDINATOR_NOT_AVAILABLE while shutting down.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): DESCRIBE on the
+ * group, else the group's error is GROUP_AUTHORIZATION_FAILED; DESCRIBE on
+ * each topic: a requested topic not allowed gets TOPIC_AUTHORIZATION_FAILED
+ * (offset -1) on its partitions, and with a null list the topics not allowed
+ * are left out.
  * Version notes: v0-1 have no top-level error: a group error is reported on
  * every requested partition; v2-7 a top-level error code; v5+ leader epochs;
  * v7 require_stable; v8+ several groups per request, each with its own
@@ -19,14 +24,29 @@
  */
 import { apiByKey, ApiKey, ErrorCode, schemas, ZERO_UUID } from '../../protocol/index.js';
 import type { FetchOffsetsResult, TopicPartitions } from '../group/coordinator.js';
-import type { Groups, Topics } from '../services.js';
+import { authorize, authorizedNames, type AuthContext } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 type Member = { memberId: string | null; memberEpoch: number } | undefined;
 
-function fetch(groups: Groups, groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: number[] }> | null, requireStable: boolean, member?: Member): FetchOffsetsResult {
-  const requested: TopicPartitions[] | null = topics === null ? null : topics.map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
-  return groups.fetchOffsets(groupId, requested, requireStable, member);
+/** The group's offsets, as the session may see them (DESCRIBE on the group and on each topic). */
+function fetch(ctx: AuthContext, groupId: string, topics: ReadonlyArray<{ name: string; partitionIndexes: number[] }> | null, requireStable: boolean, member?: Member): FetchOffsetsResult {
+  const groups = ctx.services.groups;
+  if (!authorize(ctx, 'DESCRIBE', 'GROUP', groupId)) return { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, topics: [] };
+  if (topics === null) {
+    const all = groups.fetchOffsets(groupId, null, requireStable, member);
+    if (all.errorCode !== ErrorCode.NONE) return all;
+    const describable = authorizedNames(ctx, 'DESCRIBE', 'TOPIC', all.topics.map((t) => t.topic));
+    return { errorCode: all.errorCode, topics: all.topics.filter((t) => describable.has(t.topic)) };
+  }
+  const describable = authorizedNames(ctx, 'DESCRIBE', 'TOPIC', topics.map((t) => t.name));
+  const requested: TopicPartitions[] = topics.filter((t) => describable.has(t.name)).map((t) => ({ topic: t.name, partitions: t.partitionIndexes }));
+  const result = groups.fetchOffsets(groupId, requested, requireStable, member);
+  if (result.errorCode !== ErrorCode.NONE || requested.length === topics.length) return result;
+  const refused = topics
+    .filter((t) => !describable.has(t.name))
+    .map((t) => ({ topic: t.name, partitions: t.partitionIndexes.map((partition) => ({ partition, offset: -1, leaderEpoch: -1, metadata: '', errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED })) }));
+  return { errorCode: result.errorCode, topics: [...result.topics, ...refused] };
 }
 
 function partitionsOf(result: FetchOffsetsResult): Array<{ name: string; partitions: Array<{ partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; metadata: string; errorCode: number }> }> {
@@ -48,9 +68,9 @@ const TOPIC_IDS_VERSION = 10;
 type GroupTopics = ReadonlyArray<{ name: string; topicId: string; partitionIndexes: number[] }> | null;
 
 /** A v8+ group of the answer; v10+ looks requested topic ids up and answers ids. */
-function groupAnswer(ctx: { services: { groups: Groups; topics: Topics } }, v: number, groupId: string, topics: GroupTopics, requireStable: boolean, member: Member) {
+function groupAnswer(ctx: AuthContext, v: number, groupId: string, topics: GroupTopics, requireStable: boolean, member: Member) {
   if (v < TOPIC_IDS_VERSION) {
-    const result = fetch(ctx.services.groups, groupId, topics, requireStable, member);
+    const result = fetch(ctx, groupId, topics, requireStable, member);
     return { groupId, errorCode: result.errorCode, topics: partitionsOf(result) };
   }
   const { topics: known } = ctx.services;
@@ -58,7 +78,7 @@ function groupAnswer(ctx: { services: { groups: Groups; topics: Topics } }, v: n
     const name = known.getById(t.topicId)?.name;
     return name === undefined ? [] : [{ name, topicId: t.topicId, partitionIndexes: t.partitionIndexes }];
   });
-  const result = fetch(ctx.services.groups, groupId, named, requireStable, member);
+  const result = fetch(ctx, groupId, named, requireStable, member);
   if (result.errorCode !== ErrorCode.NONE) return { groupId, errorCode: result.errorCode, topics: [] };
   const answered = new Map(partitionsOf(result).map((t) => [t.name, t]));
   const idOf = (name: string) => known.get(name)?.topicId ?? ZERO_UUID;
@@ -93,7 +113,7 @@ export const offsetFetchHandler = defineHandler({
       };
     }
     const topics = v >= 2 ? req.topics : (req.topics ?? []);
-    const result = fetch(ctx.services.groups, req.groupId, topics, requireStable);
+    const result = fetch(ctx, req.groupId, topics, requireStable);
     if (v < 2 && result.errorCode !== ErrorCode.NONE) {
       // no top-level error before v2: every requested partition carries it
       return {

@@ -17,11 +17,15 @@
  * FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH; a log taken offline by a disk
  * failure gets KAFKA_STORAGE_ERROR. Every request is answered as the leader
  * (replica_id is not checked: one node, no followers).
+ * Authorization (an authorizer's, as Kafka's KafkaApis): CLUSTER_ACTION on the
+ * cluster allows every topic; else a topic needs DESCRIBE (KIP-320
+ * consumers), TOPIC_AUTHORIZATION_FAILED on its partitions otherwise.
  * Version notes: v0-1 deprecated; v1+ leader_epoch in the answer; v2+
  * current_leader_epoch and throttle_time_ms; v3+ replica_id; v4+ flexible.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
 import type { PartitionLog } from '../../storage/index.js';
+import { authorizeCluster, authorizedNames } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 import { leaderEpochError } from './list-offsets.js';
 
@@ -37,6 +41,7 @@ export const offsetForLeaderEpochHandler = defineHandler({
   request: schemas.offsetForLeaderEpochRequest,
   response: schemas.offsetForLeaderEpochResponse,
   handle(ctx, req: Request): Response {
+    const describable = authorizeCluster(ctx, 'CLUSTER_ACTION', false) ? undefined : authorizedNames(ctx, 'DESCRIBE', 'TOPIC', req.topics.map((t) => t.topic));
     const topics = req.topics.map((t) => ({
       topic: t.topic,
       partitions: t.partitions.map((p): EpochEndOffset => {
@@ -46,6 +51,7 @@ export const offsetForLeaderEpochHandler = defineHandler({
           leaderEpoch,
           endOffset: BigInt(endOffset),
         });
+        if (describable !== undefined && !describable.has(t.topic)) return answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
         const state = ctx.services.topics.partition(t.topic, p.partition);
         if (!state) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         if (state.log.offlineError !== null) return answer(ErrorCode.KAFKA_STORAGE_ERROR);

@@ -29,9 +29,12 @@
  * gets TRANSACTION_ABORTABLE (v11) or INVALID_TXN_STATE (v0-10), a fenced
  * epoch INVALID_PRODUCER_EPOCH, an unknown id INVALID_PRODUCER_ID_MAPPING,
  * a transaction being committed or aborted NOT_ENOUGH_REPLICAS (retried).
- * Transactional records without a transactional id: every partition gets
+ * Transactional records without a transactional id, or (with an authorizer)
+ * without WRITE on it: every partition gets
  * TRANSACTIONAL_ID_AUTHORIZATION_FAILED and nothing is appended (acks=0: the
- * connection is closed), as Kafka checks the request first.
+ * connection is closed), as Kafka checks the request first. Then each topic
+ * needs WRITE (an authorizer's check, before the topic is looked for):
+ * TOPIC_AUTHORIZATION_FAILED on each of its partitions otherwise.
  * Version notes: v0-2 carry legacy message sets (magic 0/1), converted to v2
  * batches; v2+ log_append_time_ms; v3+ exactly one v2 batch per partition and
  * transactional_id; v5+ log_start_offset; v7+ zstd (UNSUPPORTED_COMPRESSION_TYPE
@@ -60,6 +63,7 @@ import { produceVerificationError } from '../coordinator/transaction/transaction
 import { TRANSACTION_VERSION_2 } from '../coordinator/transaction/transaction-metadata.js';
 import { finalizedTransactionVersion } from '../features.js';
 import { hasTransactionalRecords, producePartition, type PartitionProduceResult, type ProduceDeps, type ProduceTopic } from '../produce/produce-pipeline.js';
+import { authorize, authorizedNames, hasAuthorizer } from '../security/auth-helper.js';
 import type { Transactions } from '../services.js';
 import { defineHandler, type RequestContext } from './handler.js';
 
@@ -91,7 +95,9 @@ export const produceHandler = defineHandler({
     const services: ProduceServices = ctx.services;
     const { version } = ctx;
     const { acks } = req;
-    if (req.transactionalId === null && req.topicData.some((t) => t.partitionData.some((p) => hasTransactionalRecords(recordsBuffer(p.records))))) {
+    const transactional = (): boolean => req.topicData.some((t) => t.partitionData.some((p) => hasTransactionalRecords(recordsBuffer(p.records))));
+    const txnId = req.transactionalId;
+    if (txnId === null ? transactional() : hasAuthorizer(ctx) && transactional() && !authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', txnId)) {
       if (acks === 0) {
         ctx.connection.close('acks=0 produce of transactional records without a transactional id');
         return undefined;
@@ -102,12 +108,21 @@ export const produceHandler = defineHandler({
     }
     if (acks === -1) services.waiting.acksAll++;
     const appended = detachWhenAppended(ctx.connection, req, services);
-    const topics = req.topicData.map((t) => (version >= TOPIC_IDS_VERSION ? services.topics.getById(t.topicId) : services.topics.get(t.name)));
+    const resolved = req.topicData.map((t) => (version >= TOPIC_IDS_VERSION ? services.topics.getById(t.topicId) : services.topics.get(t.name)));
+    // WRITE on each topic, checked before the topic is looked for (an unknown topic id is UNKNOWN_TOPIC_ID first)
+    const names = req.topicData.map((t, i) => (version >= TOPIC_IDS_VERSION ? resolved[i]?.name : t.name));
+    const writable = authorizedNames(ctx, 'WRITE', 'TOPIC', names.filter((n) => n !== undefined));
+    const refused = names.map((n) => n !== undefined && !writable.has(n));
+    const topics = resolved.map((t, i) => (refused[i] ? undefined : t));
     const responses = await addToTransaction(services, version, req, topics)
       .then((added) =>
         Promise.all(
           req.topicData.map(async (t, i) => {
             const topic = topics[i];
+            if (refused[i]) {
+              for (const _ of t.partitionData) appended?.();
+              return { name: names[i]!, topicId: t.topicId, partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, TOPIC_AUTHORIZATION_FAILED)) };
+            }
             if (version >= TOPIC_IDS_VERSION) {
               if (topic === undefined) {
                 for (const _ of t.partitionData) appended?.();
@@ -193,6 +208,16 @@ async function addToTransaction(services: ProduceServices, version: number, req:
   for (const tp of partitions) added.set(partitionKey(tp.topic, tp.partition), errorCode);
   return added;
 }
+
+/** A topic the session may not WRITE: each of its partitions, nothing appended. */
+const TOPIC_AUTHORIZATION_FAILED: PartitionProduceResult = {
+  errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  baseOffset: -1,
+  logAppendTime: -1,
+  logStartOffset: -1,
+  errorMessage: null,
+  recordErrors: [],
+};
 
 /** A topic id this broker does not know (v13+): each of its partitions, nothing appended. */
 const UNKNOWN_TOPIC_ID: PartitionProduceResult = {

@@ -11,10 +11,14 @@
  * Top-level errors: INVALID_GROUP_ID, INVALID_REQUEST (no member id),
  * SHARE_SESSION_NOT_FOUND, INVALID_SHARE_SESSION_EPOCH (epoch 0 included: a
  * session opens with ShareFetch).
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
+ * checked first (else the top-level GROUP_AUTHORIZATION_FAILED); READ on each
+ * topic, else TOPIC_AUTHORIZATION_FAILED on its partitions (not applied).
  * Version notes: v0 is not served; v2 adds IsRenewAck and
  * AcquisitionLockTimeoutMs.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageValue } from '../../protocol/index.js';
+import { authorize, authorizedTopicIds } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 type Request = MessageValue<typeof schemas.shareAcknowledgeRequest>;
@@ -33,18 +37,21 @@ export const shareAcknowledgeHandler = defineHandler({
     const lockMs = shares.recordLockDurationMs(groupId);
     const fail = (errorCode: number, errorMessage: string | null): Response => ({ throttleTimeMs: 0, errorCode, errorMessage, acquisitionLockTimeoutMs: lockMs, responses: [], nodeEndpoints: [] });
     const memberId = req.memberId ?? '';
+    if (!authorize(ctx, 'READ', 'GROUP', groupId)) return { ...fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, null), acquisitionLockTimeoutMs: 0 };
     if (groupId === '') return fail(ErrorCode.INVALID_GROUP_ID, 'The group id is empty');
     if (memberId === '') return fail(ErrorCode.INVALID_REQUEST, 'The member id is empty');
     const context = shares.sessions.acknowledgeContext(groupId, memberId, req.shareSessionEpoch);
     if (context.kind === 'error') return fail(context.errorCode, context.errorMessage);
     const renew = { supportsRenew: version >= 2, isRenewAck: version >= 2 && req.isRenewAck };
     const nodeId = services.identity.nodeId;
+    const readable = authorizedTopicIds(ctx, 'READ');
     const responses = await Promise.all(
       req.topics.map(async (t) => ({
         topicId: t.topicId,
         partitions: await Promise.all(
           t.partitions.map(async (p) => {
             const batches = p.acknowledgementBatches.map((b) => ({ firstOffset: Number(b.firstOffset), lastOffset: Number(b.lastOffset), acknowledgeTypes: b.acknowledgeTypes }));
+            if (!readable(t.topicId)) return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null, currentLeader: { leaderId: -1, leaderEpoch: -1 } };
             const r = await shares.partitions.acknowledge(groupId, memberId, { topicId: t.topicId, partition: p.partitionIndex }, batches, renew);
             return { partitionIndex: p.partitionIndex, errorCode: r.errorCode, errorMessage: r.errorMessage, currentLeader: { leaderId: nodeId, leaderEpoch: 0 } };
           }),

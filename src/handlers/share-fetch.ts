@@ -32,6 +32,11 @@
  * and KAFKA_STORAGE_ERROR; acknowledgement errors (AcknowledgeErrorCode):
  * INVALID_REQUEST for malformed batches, INVALID_RECORD_STATE for records
  * not acquired by the member.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
+ * checked first (else the top-level GROUP_AUTHORIZATION_FAILED); READ on each
+ * topic of the session: a partition not allowed is answered
+ * TOPIC_AUTHORIZATION_FAILED in every response and nothing is acquired from
+ * it, and its acknowledgements get TOPIC_AUTHORIZATION_FAILED (not applied).
  * Version notes: v0 (Kafka 4.0's early access) is not served; v1 adds
  * MaxRecords, BatchSize, AcquisitionLockTimeoutMs; v2 ShareAcquireMode and
  * IsRenewAck.
@@ -40,6 +45,7 @@ import { apiByKey, ApiKey, ErrorCode, schemas, type MessageInput, type MessageVa
 import type { ShareAcknowledgementBatch } from '../share/acknowledge.js';
 import type { AcknowledgeOutcome, ShareFetchedPartition } from '../share/share-partition-manager.js';
 import type { SessionPartition } from '../share/share-session-cache.js';
+import { authorize, authorizedTopicIds } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 type Request = MessageValue<typeof schemas.shareFetchRequest>;
@@ -59,6 +65,7 @@ export const shareFetchHandler = defineHandler({
     const lockMs = shares.recordLockDurationMs(groupId);
     const fail = (errorCode: number, errorMessage: string | null): Response => ({ throttleTimeMs: 0, errorCode, errorMessage, acquisitionLockTimeoutMs: lockMs, responses: [], nodeEndpoints: [] });
     const memberId = req.memberId ?? '';
+    if (!authorize(ctx, 'READ', 'GROUP', groupId)) return { ...fail(ErrorCode.GROUP_AUTHORIZATION_FAILED, null), acquisitionLockTimeoutMs: 0 };
     if (groupId === '') return fail(ErrorCode.INVALID_GROUP_ID, 'The group id is empty');
     if (memberId === '') return fail(ErrorCode.INVALID_REQUEST, 'The member id is empty');
     const isRenewAck = version >= 2 && req.isRenewAck;
@@ -86,19 +93,25 @@ export const shareFetchHandler = defineHandler({
 
     const ackResults = new Map<string, AcknowledgeOutcome>();
     const renew = { supportsRenew: version >= 2, isRenewAck };
+    const readable = authorizedTopicIds(ctx, 'READ');
     await Promise.all(
       acks.map(async ({ p, batches }) => {
-        ackResults.set(`${p.topicId}:${p.partition}`, await shares.partitions.acknowledge(groupId, memberId, p, batches, renew));
+        const outcome = readable(p.topicId) ? await shares.partitions.acknowledge(groupId, memberId, p, batches, renew) : { errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: null };
+        ackResults.set(`${p.topicId}:${p.partition}`, outcome);
       }),
     );
+    const sessionPartitions = [...context.session.partitions.values()];
+    const refused = sessionPartitions.filter((p) => !readable(p.topicId));
+    const allowed = refused.length === 0 ? sessionPartitions : sessionPartitions.filter((p) => readable(p.topicId));
     let fetched: ShareFetchedPartition[] = [];
     if (context.isFinal) {
       await shares.partitions.releaseMember(groupId, memberId);
-    } else if (!isRenewAck) {
+    } else if (!isRenewAck && (allowed.length > 0 || refused.length === 0)) {
+      // (nothing allowed to fetch: answered at once, as Kafka answers a fetch with no partition to read)
       fetched = await shares.partitions.fetch({
         groupId,
         memberId,
-        partitions: [...context.session.partitions.values()],
+        partitions: allowed,
         maxBytes: Math.min(req.maxBytes, services.config.int('fetch.max.bytes')),
         minBytes: req.minBytes,
         maxWaitMs: req.maxWaitMs,
@@ -134,6 +147,21 @@ export const shareFetchHandler = defineHandler({
         currentLeader: { leaderId: f.errorCode === ErrorCode.NONE ? nodeId : -1, leaderEpoch: f.leaderEpoch },
         records: f.records,
         acquiredRecords: f.acquiredRecords.map((a) => ({ firstOffset: BigInt(a.firstOffset), lastOffset: BigInt(a.lastOffset), deliveryCount: a.deliveryCount })),
+      });
+    }
+    for (const p of context.isFinal ? [] : refused) {
+      const key = `${p.topicId}:${p.partition}`;
+      answered.add(key);
+      const ack = ackResults.get(key);
+      add(p.topicId, {
+        partitionIndex: p.partition,
+        errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        errorMessage: null,
+        acknowledgeErrorCode: ack?.errorCode ?? ErrorCode.NONE,
+        acknowledgeErrorMessage: ack?.errorMessage ?? null,
+        currentLeader: { leaderId: -1, leaderEpoch: -1 },
+        records: [],
+        acquiredRecords: [],
       });
     }
     for (const { p } of acks) {

@@ -11,10 +11,14 @@
  * FENCED_MEMBER_EPOCH; GROUP_MAX_SIZE_REACHED past group.share.max.size;
  * COORDINATOR_LOAD_IN_PROGRESS while the group's partition loads;
  * COORDINATOR_NOT_AVAILABLE while shutting down.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group
+ * (else GROUP_AUTHORIZATION_FAILED); DESCRIBE on every topic of
+ * subscribed_topic_names (else TOPIC_AUTHORIZATION_FAILED, nothing changed).
  * Version notes: v1 only.
  */
-import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
+import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import type { ConnectionInfo } from '../connection-info.js';
+import { authorize, authorizedNames } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 /** The member's host as Kafka reports it: InetAddress.toString(), "/<address>". */
@@ -30,6 +34,10 @@ export const shareGroupHeartbeatHandler = defineHandler({
   minVersion: 1,
   maxVersion: 1,
   async handle(ctx, req) {
+    const refused = (errorCode: number) => ({ throttleTimeMs: 0, errorCode, memberEpoch: 0, heartbeatIntervalMs: 0 });
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) return refused(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const subscribed = req.subscribedTopicNames ?? [];
+    if (authorizedNames(ctx, 'DESCRIBE', 'TOPIC', subscribed).size < new Set(subscribed).size) return refused(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     const result = await ctx.services.groups.shareGroupHeartbeat({
       groupId: req.groupId,
       memberId: req.memberId,

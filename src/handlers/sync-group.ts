@@ -9,6 +9,8 @@
  * member, Empty group), ILLEGAL_GENERATION, FENCED_INSTANCE_ID,
  * REBALANCE_IN_PROGRESS (a rebalance started, or the coordinator is loading),
  * INVALID_GROUP_ID, COORDINATOR_NOT_AVAILABLE.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
+ * checked after the v5+ protocol check; GROUP_AUTHORIZATION_FAILED otherwise.
  * Version notes: v3+ group_instance_id; v5+ protocol type and name are
  * mandatory (INCONSISTENT_GROUP_PROTOCOL when missing or not the group's) and
  * echoed in the response.
@@ -16,6 +18,7 @@
  * src/group/classic-members.ts.
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { authorize } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const syncGroupHandler = defineHandler({
@@ -27,6 +30,7 @@ export const syncGroupHandler = defineHandler({
     if (v >= 5 && (req.protocolType === null || req.protocolName === null)) {
       return { throttleTimeMs: 0, errorCode: ErrorCode.INCONSISTENT_GROUP_PROTOCOL, assignment: Buffer.alloc(0) };
     }
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) return { throttleTimeMs: 0, errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, assignment: Buffer.alloc(0) };
     const result = await ctx.services.groups.sync({
       groupId: req.groupId,
       generationId: req.generationId,

@@ -19,6 +19,11 @@
  * ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID), the
  * verification's, OFFSET_METADATA_TOO_LARGE, or the write's as OffsetCommit
  * maps it.
+ * Authorization (an authorizer's, as Kafka's KafkaApis, first): WRITE on the
+ * transactional id, else TRANSACTIONAL_ID_AUTHORIZATION_FAILED on every
+ * partition; READ on the group, else GROUP_AUTHORIZATION_FAILED on every
+ * partition; READ on each topic, else TOPIC_AUTHORIZATION_FAILED on its
+ * partitions (the others are committed; none left: nothing is verified).
  * Version notes: v0-1 get COORDINATOR_NOT_AVAILABLE for
  * COORDINATOR_LOAD_IN_PROGRESS (as Kafka, for pre-2.0 clients); v2+ carry
  * the committed leader epoch; v3+ are flexible and carry generation id,
@@ -39,6 +44,7 @@
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import { TRANSACTION_VERSION_2 } from '../coordinator/transaction/transaction-metadata.js';
 import { finalizedTransactionVersion } from '../features.js';
+import { authorize, authorizedNames } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 /** The first version of transaction version 2 clients, whose commit adds the offsets partition (KIP-890 part 2). */
@@ -50,7 +56,15 @@ export const txnOffsetCommitHandler = defineHandler({
   response: schemas.txnOffsetCommitResponse,
   async handle(ctx, req) {
     const { groups, transactions } = ctx.services;
-    const offsets = req.topics.flatMap((t) =>
+    const refuseAll = (errorCode: number) => ({
+      throttleTimeMs: 0,
+      topics: req.topics.map((t) => ({ name: t.name, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })) })),
+    });
+    if (!authorize(ctx, 'WRITE', 'TRANSACTIONAL_ID', req.transactionalId)) return refuseAll(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) return refuseAll(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    const readable = authorizedNames(ctx, 'READ', 'TOPIC', req.topics.map((t) => t.name));
+    if (req.topics.length > 0 && readable.size === 0) return refuseAll(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+    const offsets = req.topics.filter((t) => readable.has(t.name)).flatMap((t) =>
       t.partitions.map((p) => ({
         topic: t.name,
         partition: p.partitionIndex,
@@ -85,7 +99,10 @@ export const txnOffsetCommitHandler = defineHandler({
       throttleTimeMs: 0,
       topics: req.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: codes[i++] ?? ErrorCode.UNKNOWN_SERVER_ERROR })),
+        partitions: t.partitions.map((p) => ({
+          partitionIndex: p.partitionIndex,
+          errorCode: readable.has(t.name) ? (codes[i++] ?? ErrorCode.UNKNOWN_SERVER_ERROR) : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+        })),
       })),
     };
   },

@@ -1,8 +1,8 @@
 /**
  * Where the cluster's topic metadata lives: topic names, ids, partition counts,
- * replication factors and config overrides, the topics being deleted, and the
+ * replication factors and config overrides, the topics being deleted, the
  * dynamic broker configs (AlterConfigs on a broker id or on the cluster
- * default). The broker talks to a MetadataStore only, so a cluster can later
+ * default), and the ACLs (CreateAcls, read by the authorizer). The broker talks to a MetadataStore only, so a cluster can later
  * keep this in a coordination service; the single node keeps it in one file in
  * the log dir. It is the broker's record of which partition directories are
  * live: the file must not be edited by hand (a directory it does not explain is
@@ -14,11 +14,14 @@
  *         "replicationFactor": 1, "configs": { "retention.ms": "3600000" } } ],
  *     "deletingTopics": [ { "name": "old", "topicId": "<22-char base64url>", "partitions": 2 } ],
  *     "brokerConfigs": { "": { "log.retention.ms": "86400000" }, "1": { "message.max.bytes": "2000000" } },
- *     "groupConfigs": { "orders-app": { "consumer.session.timeout.ms": "50000" } } }
+ *     "groupConfigs": { "orders-app": { "consumer.session.timeout.ms": "50000" } },
+ *     "acls": [ { "resourceType": "TOPIC", "resourceName": "orders", "patternType": "LITERAL",
+ *       "principal": "User:alice", "host": "*", "operation": "READ", "permissionType": "ALLOW" } ] }
  * (deletingTopics: topics whose deletion is durable but whose partition directories may not all be renamed
  * to `-delete` yet, kept until they are; brokerConfigs: "" = the cluster-wide defaults, "<node id>" = one
  * broker's own; groupConfigs: the configs of consumer and share groups, by group id (IncrementalAlterConfigs on a
- * GROUP resource). All optional and added after the first release of version 1: readers that ignore unknown
+ * GROUP resource); acls: the ACLs, each with Kafka's names for its resource type, pattern type, operation and
+ * permission type. All optional and added after the first release of version 1: readers that ignore unknown
  * fields skip them.)
  * Every change rewrites the whole file atomically, through the storage's file
  * system seam: write <file>.tmp, fsync it, rename it over the file, fsync the
@@ -46,6 +49,17 @@ export interface DeletingTopicRecord {
   readonly name: string;
   readonly topicId: string;
   readonly partitions: number;
+}
+
+/** An ACL as stored: Kafka's names (TOPIC, LITERAL, READ, ALLOW, ...); the authorizer checks them at load. */
+export interface AclRecord {
+  readonly resourceType: string;
+  readonly resourceName: string;
+  readonly patternType: string;
+  readonly principal: string;
+  readonly host: string;
+  readonly operation: string;
+  readonly permissionType: string;
 }
 
 export interface MetadataIdentity {
@@ -84,6 +98,10 @@ export interface MetadataStore {
   putBrokerConfigs(entity: string, configs: Readonly<Record<string, string>>): Promise<void>;
   /** Replaces the configs of one group (empty removes them), durably, before resolving. */
   putGroupConfigs(groupId: string, configs: Readonly<Record<string, string>>): Promise<void>;
+  /** The ACLs stored now (read by load, then as put). */
+  acls(): readonly AclRecord[];
+  /** Replaces the ACLs, durably, before resolving. */
+  putAcls(acls: readonly AclRecord[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -102,6 +120,7 @@ interface FileContents {
   deletingTopics?: DeletingTopicRecord[];
   brokerConfigs?: Record<string, Record<string, string>>;
   groupConfigs?: Record<string, Record<string, string>>;
+  acls?: AclRecord[];
 }
 
 /** What the file holds: the state a write replaces as a whole. */
@@ -111,10 +130,12 @@ interface StoredState {
   readonly deleting: Map<string, DeletingTopicRecord>;
   readonly brokerConfigs: Map<string, Readonly<Record<string, string>>>;
   readonly groupConfigs: Map<string, Readonly<Record<string, string>>>;
+  /** Replaced as a whole by a change. */
+  acls: readonly AclRecord[];
 }
 
 function emptyState(): StoredState {
-  return { topics: new Map(), deleting: new Map(), brokerConfigs: new Map(), groupConfigs: new Map() };
+  return { topics: new Map(), deleting: new Map(), brokerConfigs: new Map(), groupConfigs: new Map(), acls: [] };
 }
 
 /** The single-node MetadataStore: one JSON file in the log dir, replaced atomically. */
@@ -156,6 +177,7 @@ export class FileMetadataStore implements MetadataStore {
         `topic metadata in ${this.dir} belongs to cluster ${contents.clusterId}, but the log dir's meta.properties says ${identity.clusterId}`,
       );
     }
+    this.state.acls = contents.acls ?? [];
     const { topics, deleting, brokerConfigs, groupConfigs } = this.state;
     for (const t of contents.topics) topics.set(t.name, t);
     for (const d of contents.deletingTopics ?? []) deleting.set(d.topicId, d);
@@ -217,6 +239,16 @@ export class FileMetadataStore implements MetadataStore {
     });
   }
 
+  acls(): readonly AclRecord[] {
+    return this.state.acls;
+  }
+
+  putAcls(acls: readonly AclRecord[]): Promise<void> {
+    return this.persist((s) => {
+      s.acls = acls.map((a) => ({ ...a }));
+    });
+  }
+
   async close(): Promise<void> {
     await this.writes;
   }
@@ -230,12 +262,19 @@ export class FileMetadataStore implements MetadataStore {
     const identity = this.identity;
     if (!identity) return Promise.reject(new MetadataStoreError('metadata store used before load()'));
     const run = async (): Promise<void> => {
-      const next: StoredState = { topics: new Map(this.state.topics), deleting: new Map(this.state.deleting), brokerConfigs: new Map(this.state.brokerConfigs), groupConfigs: new Map(this.state.groupConfigs) };
+      const next: StoredState = {
+        topics: new Map(this.state.topics),
+        deleting: new Map(this.state.deleting),
+        brokerConfigs: new Map(this.state.brokerConfigs),
+        groupConfigs: new Map(this.state.groupConfigs),
+        acls: this.state.acls,
+      };
       change(next);
       const contents: FileContents = { version: FORMAT_VERSION, nodeId: identity.nodeId, clusterId: identity.clusterId, topics: [...next.topics.values()] };
       if (next.deleting.size > 0) contents.deletingTopics = [...next.deleting.values()];
       if (next.brokerConfigs.size > 0) contents.brokerConfigs = Object.fromEntries(next.brokerConfigs);
       if (next.groupConfigs.size > 0) contents.groupConfigs = Object.fromEntries(next.groupConfigs);
+      if (next.acls.length > 0) contents.acls = [...next.acls];
       try {
         await writeFileAtomic(this.fs, this.path, JSON.stringify(contents, null, 1) + '\n');
       } catch (err) {
@@ -258,6 +297,8 @@ export class FileMetadataStore implements MetadataStore {
     if (this.fs.stat(tmp) !== null) this.fs.unlink(tmp);
   }
 }
+
+const ACL_FIELDS = ['resourceType', 'resourceName', 'patternType', 'principal', 'host', 'operation', 'permissionType'] as const;
 
 function parseContents(text: string, path: string): FileContents {
   let raw: unknown;
@@ -316,5 +357,13 @@ function parseContents(text: string, path: string): FileContents {
   };
   const brokerConfigs = configsByEntity('brokerConfigs', 'broker');
   const groupConfigs = configsByEntity('groupConfigs', 'group');
-  return { version: FORMAT_VERSION, nodeId: o['nodeId'], clusterId: o['clusterId'], topics, deletingTopics, brokerConfigs, groupConfigs };
+  const acls: AclRecord[] = [];
+  const rawAcls = o['acls'] ?? [];
+  if (!Array.isArray(rawAcls)) throw bad('acls is not an array');
+  for (const a of rawAcls as unknown[]) {
+    const r = a as Record<string, unknown>;
+    if (typeof r !== 'object' || r === null || ACL_FIELDS.some((f) => typeof r[f] !== 'string')) throw bad(`bad ACL entry ${JSON.stringify(a)}`);
+    acls.push(Object.fromEntries(ACL_FIELDS.map((f) => [f, r[f] as string])) as unknown as AclRecord);
+  }
+  return { version: FORMAT_VERSION, nodeId: o['nodeId'], clusterId: o['clusterId'], topics, deletingTopics, brokerConfigs, groupConfigs, acls };
 }

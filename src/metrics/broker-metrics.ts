@@ -10,8 +10,9 @@
  *   and their lag, consumer groups of the consumer protocol (KIP-848: their state and epochs, and the
  *   coordinator's counts of heartbeats, rebalances, fenced members and moved partitions), share groups
  *   (KIP-932: each share-partition's counts of records acquired, acknowledged, redelivered, archived and
- *   of lock timeouts, and its records in flight), transactions (the coordinator's counts), client software, and Node's process metrics
- *   (prom-client's default collectors).
+ *   of lock timeouts, and its records in flight), transactions (the coordinator's counts), the authorizer
+ *   (its decisions by result, its ACLs), client software, and Node's process metrics (prom-client's default
+ *   collectors).
  * Per-partition and per-group families hold at most gregor.metrics.max.partitions series each (the first
  * ones by name); gregor_metrics_series_omitted says how many were left out.
  */
@@ -24,6 +25,7 @@ import { ConsumerGroupStats, FENCE_REASONS } from '../group/consumer/consumer-gr
 import type { ConsumerGroupState } from '../group/consumer-group.js';
 import { GROUP_STATES } from '../group/group.js';
 import type { TopicManager } from '../metadata/topic-manager.js';
+import type { AuthorizerStats } from '../security/acl/standard-authorizer.js';
 import type { Session } from '../session.js';
 import type { SaslStats } from '../security/sasl/sasl-stats.js';
 import type { SharePartitionStats } from '../share/share-partition-manager.js';
@@ -59,6 +61,8 @@ export interface MetricsSources {
   readonly sasl: Pick<SaslStats, 'authenticationCounts' | 'reauthenticationCounts'> | undefined;
   /** Last stable offsets without I/O (produce/producer-state-manager.ts); undefined while starting. */
   readonly stableOffsets: { lastStableOffsetIfLoaded(log: PartitionLog): number | undefined } | undefined;
+  /** The authorizer (security/acl/standard-authorizer.ts); undefined without one, or while starting. */
+  readonly authorizer: { readonly stats: AuthorizerStats; readonly aclCount: number } | undefined;
 }
 
 /** One listener as the metrics see it. */
@@ -504,6 +508,23 @@ export class BrokerMetrics {
       'Seconds the transaction coordinator took to load __transaction_state at start (the time so far while it loads; 0 when there was nothing to load).',
       () => self.sources.transactions?.stats.loadSeconds() ?? 0,
     );
+
+    // ---------------------------------------------------------------- authorizer
+    new Counter({
+      name: `${PREFIX}authorizer_decisions_total`,
+      help:
+        'Authorization decisions of the authorizer (authorizer.class.name) since start, by result (allowed, denied): one per resource and operation ' +
+        'a request was checked for, authorized-operations bits and filtering included. 0 without an authorizer.',
+      labelNames: ['result'],
+      registers,
+      collect() {
+        this.reset();
+        const stats = self.sources.authorizer?.stats;
+        this.inc({ result: 'allowed' }, stats?.allowed ?? 0);
+        this.inc({ result: 'denied' }, stats?.denied ?? 0);
+      },
+    });
+    stateGauge('acls', 'ACLs the authorizer holds (CreateAcls, stored with the topic metadata); 0 without an authorizer.', () => self.sources.authorizer?.aclCount ?? 0);
 
     this.omitted = new Gauge({
       name: `${PREFIX}metrics_series_omitted`,

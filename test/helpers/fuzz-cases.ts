@@ -126,9 +126,37 @@ function validRequest(ctx: FuzzContext, rng: Rng): ValidRequest {
   return { def, version, correlationId, clientId, body, frame };
 }
 
+/**
+ * Whether Kafka fails to parse this ACL request (its CreateAcls/DescribeAcls/DeleteAcls request classes refuse
+ * an UNKNOWN code, 0, in any enum field, and at v0 a pattern type other than LITERAL, or ANY for a filter),
+ * which closes the connection.
+ */
+function aclRequestKafkaCannotParse(req: ValidRequest): boolean {
+  const UNKNOWN = 0;
+  const ANY = 1;
+  const LITERAL = 3;
+  const unparsable = (resourceType: unknown, patternType: unknown, operation: unknown, permissionType: unknown, filter: boolean): boolean => {
+    const pattern = req.version === 0 ? LITERAL : patternType;
+    if (req.version === 0 && pattern !== LITERAL && !(filter && pattern === ANY)) return true;
+    return [resourceType, pattern, operation, permissionType].includes(UNKNOWN);
+  };
+  const list = (name: string): Array<Record<string, unknown>> => (req.body[name] as Array<Record<string, unknown>> | undefined) ?? [];
+  switch (req.def.apiKey) {
+    case ApiKey.CreateAcls:
+      return list('creations').some((c) => unparsable(c['resourceType'], c['resourcePatternType'], c['operation'], c['permissionType'], false));
+    case ApiKey.DescribeAcls:
+      return unparsable(req.body['resourceTypeFilter'], req.body['patternTypeFilter'], req.body['operation'], req.body['permissionType'], true);
+    case ApiKey.DeleteAcls:
+      return list('filters').some((f) => unparsable(f['resourceTypeFilter'], f['patternTypeFilter'], f['operation'], f['permissionType'], true));
+    default:
+      return false;
+  }
+}
+
 /** The answer a valid request must get: a response for its API and version, with its correlation id. */
 function answerOf(req: ValidRequest): Expectation {
   if (req.def.apiKey === ApiKey.Produce && req.body['acks'] === 0) return { kind: 'any' };
+  if (aclRequestKafkaCannotParse(req)) return { kind: 'closed' };
   const response = apiByKey(req.def.apiKey)!.response;
   return {
     kind: 'answer',

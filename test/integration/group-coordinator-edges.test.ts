@@ -348,7 +348,7 @@ describe('group coordinator edges', () => {
     expect(res.results.map((r) => [r.groupId, r.errorCode])).toEqual([['g-del', 0], ['g-busy', ErrorCode.NON_EMPTY_GROUP], ['g-never', ErrorCode.GROUP_ID_NOT_FOUND]]);
     const described = await c.request(schemas.describeGroupsRequest, schemas.describeGroupsResponse, 5, { groups: ['g-del', 'g-busy'], includeAuthorizedOperations: true });
     expect(described.groups[0]).toMatchObject({ groupId: 'g-del', errorCode: 0, groupState: 'Dead', members: [] });
-    expect(described.groups[1]).toMatchObject({ groupId: 'g-busy', groupState: 'Stable', protocolType: 'consumer', protocolData: 'range', authorizedOperations: 328 });
+    expect(described.groups[1]).toMatchObject({ groupId: 'g-busy', groupState: 'Stable', protocolType: 'consumer', protocolData: 'range', authorizedOperations: 3400 });
     expect(described.groups[1]!.members[0]!.memberAssignment.toString()).toBe('all');
     expect(described.groups[1]!.members[0]!.clientHost).toBe('/127.0.0.1');
     const fetched = await c.request(schemas.offsetFetchRequest, schemas.offsetFetchResponse, 3, { groupId: 'g-del', topics: [{ name: 'edges', partitionIndexes: [0] }] });

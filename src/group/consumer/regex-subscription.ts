@@ -32,7 +32,9 @@
  * group.consumer.regex.refresh.interval.ms (for ACL changes). Here the
  * resolution runs inside the heartbeat (a linear scan of the names, each a
  * bounded-cost match), so a member sees a new matching topic at its next
- * heartbeat; there is no authorizer, so no periodic refresh either.
+ * heartbeat. Resolutions are not filtered by the authorizer (Kafka 4.1+
+ * keeps only the topics the heartbeating member may DESCRIBE, and refreshes
+ * for ACL changes), so there is no periodic refresh either.
  */
 import { ErrorCode, KafkaError } from '../../../protocol/index.js';
 import type { ConsumerGroupMember } from './consumer-group-member.js';
