@@ -34,6 +34,8 @@ export { createPartitionsRequest, createPartitionsResponse } from './create-part
 export { deleteGroupsRequest, deleteGroupsResponse } from './delete-groups.js';
 export { incrementalAlterConfigsRequest, incrementalAlterConfigsResponse } from './incremental-alter-configs.js';
 export { offsetDeleteRequest, offsetDeleteResponse } from './offset-delete.js';
+export { describeClientQuotasRequest, describeClientQuotasResponse } from './describe-client-quotas.js';
+export { alterClientQuotasRequest, alterClientQuotasResponse } from './alter-client-quotas.js';
 export { describeClusterRequest, describeClusterResponse } from './describe-cluster.js';
 export { describeProducersRequest, describeProducersResponse } from './describe-producers.js';
 export { describeTransactionsRequest, describeTransactionsResponse } from './describe-transactions.js';
