@@ -35,6 +35,7 @@ import { TopicManager } from './metadata/topic-manager.js';
 import { recordTimestampLookup } from './offsets/find-record-by-timestamp.js';
 import { ProducerIdManager } from './produce/producer-ids.js';
 import { ProducerStateManager } from './produce/producer-state-manager.js';
+import { ClientQuotas } from './security/quota/client-quotas.js';
 import { Server } from './server.js';
 import type { BrokerServices, WaitingRequests } from './services.js';
 import type { Listener } from './session.js';
@@ -75,6 +76,8 @@ export class Broker {
   shareCoordinator!: ShareCoordinator;
   /** Share sessions and share-partitions: ShareFetch and ShareAcknowledge. */
   shareFetches!: ShareFetches;
+  /** Client quotas (AlterClientQuotas), stored with the topics and enforced on every request. */
+  quotas!: ClientQuotas;
   /** What requests see of the broker (services.ts). */
   services!: BrokerServices;
   private server: Server | undefined;
@@ -198,6 +201,7 @@ export class Broker {
     });
     const logs = this.logs;
     this.topics = await TopicManager.open({ config, logger: this.logger, nodeId: this.nodeId, logs, fs: this.opts.storageFs }, this.opts.metadataStore);
+    this.quotas = this.startQuotas();
     this.shareCoordinator = ShareCoordinator.start({
       config: {
         updatesPerSnapshot: config.int('share.coordinator.snapshot.update.records.per.snapshot'),
@@ -263,6 +267,21 @@ export class Broker {
     setImmediate(loadChecksums);
     // prom-client is slow to import: the exposition is loaded once the broker is ready (or at the first scrape)
     if (this.stats) void this.loadExporter().catch((err: unknown) => this.logger.error({ err }, 'loading the metrics exporter failed'));
+  }
+
+  /** Client quotas, with those stored applied (before the first connection). */
+  private startQuotas(): ClientQuotas {
+    const config = this.config;
+    const topics = this.topics;
+    const quotas = new ClientQuotas({
+      // quota.window.* are read-only in Kafka: read once
+      window: { samples: config.int('quota.window.num'), windowMs: config.int('quota.window.size.seconds') * 1000 },
+      maxConnectionCreationRate: () => config.int('max.connection.creation.rate'),
+      store: (changes) => topics.putClientQuotas(changes),
+      logger: this.logger,
+    });
+    quotas.load(topics.clientQuotas());
+    return quotas;
   }
 
   /** The transaction coordinator, its markers appended through the producer state of each partition. */
@@ -361,6 +380,7 @@ export class Broker {
       waiting: this.waiting,
       transactions: this.transactions,
       clientMetrics: new ClientMetricsManager(() => this.config.int('telemetry.max.bytes')),
+      quotas: this.quotas,
     };
   }
 

@@ -26,6 +26,8 @@ import type { ClientMetricsManager } from './metrics/client-metrics-manager.js';
 import type { MetricsRecorder } from './metrics/recorder.js';
 import type { ProducerIdManager } from './produce/producer-ids.js';
 import type { ProducerStateManager } from './produce/producer-state-manager.js';
+import type { ClientQuotas as ClientQuotasImpl } from './security/quota/client-quotas.js';
+import type { ConnectionQuotas } from './security/quota/connection-quotas.js';
 import type { ShareFetches as ShareFetchesImpl } from './share/share-fetches.js';
 import type { ShareStatePersister } from './share/share-state-api.js';
 
@@ -100,6 +102,14 @@ export interface ShareFetches {
   releaseRecords(records: readonly Buffer[]): void;
 }
 
+/**
+ * Client quotas (security/quota/client-quotas.ts): Describe/AlterClientQuotas, the per-request measure
+ * (dispatch), the consumer byte rate of a fetch, and the connection rates (server).
+ */
+export interface Quotas extends Pick<ClientQuotasImpl, 'describe' | 'alter' | 'measuresRequestTime' | 'recordRequest' | 'fetchQuota'> {
+  readonly connections: Pick<ConnectionQuotas, 'recordConnection' | 'recordIpConnection'>;
+}
+
 /** The partition logs as the log directory holds them (DeleteRecords, DescribeLogDirs). */
 export type Logs = Pick<LogManager, 'getLog' | 'allLogs'>;
 
@@ -151,6 +161,8 @@ export interface BrokerServices {
   readonly transactions: Transactions;
   /** Client metrics (KIP-714) as a broker without a telemetry receiver answers them. */
   readonly clientMetrics: Pick<ClientMetricsManager, 'getSubscription' | 'push'>;
+  /** Client quotas: set, stored, and enforced on every request. */
+  readonly quotas: Quotas;
   // Later issues add theirs here, beside the others:
   //   readonly authorizer: Authorizer;      ACLs, checked against ctx.session.principal
 }
