@@ -12,8 +12,9 @@
  *   configs (log.retention.ms, log.segment.bytes, message.max.bytes,
  *   log.cleanup.policy, compression.type, min.insync.replicas, ...; not
  *   log.message.format.version, as in Kafka) — every topic without its own
- *   override follows them at once — and gregor.max.partitions.per.topic /
- *   gregor.max.broker.partitions;
+ *   override follows them at once — gregor.max.partitions.per.topic /
+ *   gregor.max.broker.partitions, and max.connection.creation.rate (read at
+ *   each new connection);
  * - Kafka's dynamic configs that Gregor does not implement
  *   (sasl.kerberos.min.time.before.relogin, num.io.threads, ssl.* with a
  *   listener prefix, ...): validated, stored and described, with no effect;
@@ -48,6 +49,7 @@ export const LIVE_BROKER_CONFIGS: ReadonlySet<string> = new Set([
   }),
   'gregor.max.partitions.per.topic',
   'gregor.max.broker.partitions',
+  'max.connection.creation.rate',
 ]);
 
 /** Kafka's SslConfigs.RECONFIGURABLE_CONFIGS: dynamic only with a listener prefix. */

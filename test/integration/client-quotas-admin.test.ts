@@ -181,7 +181,8 @@ describe('client quota administration', () => {
         { entity: [user('dup'), client('dup')], ops: [{ key: 'producer_byte_rate', value: 20 }] },
       ]);
       expect(twice).toHaveLength(1);
-      expect(twice[0]!.errorMessage).toMatch(/^Ignoring duplicate entity ClientQuotaEntity\(entries=\{(user=dup, client-id=dup|client-id=dup, user=dup)\}\)$/);
+      // (Kafka prints the entity's HashMap: client-id before user)
+      expect(twice[0]!.errorMessage).toBe('Ignoring duplicate entity ClientQuotaEntity(entries={client-id=dup, user=dup})');
       await alter(raw, version, [{ entity: [client('ok')], ops: [{ key: 'request_percentage', remove: true }, { key: 'controller_mutation_rate', remove: true }] }]);
       await alter(raw, version, [{ entity: [client('dup'), user('dup')], ops: [{ key: 'producer_byte_rate', remove: true }] }]);
     });
