@@ -417,6 +417,9 @@ export class Broker {
       get shares() {
         return (broker.shareFetches as ShareFetches | undefined)?.partitions;
       },
+      get quotas() {
+        return (broker.quotas as ClientQuotas | undefined)?.metrics;
+      },
     };
   }
 

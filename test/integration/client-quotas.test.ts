@@ -16,6 +16,7 @@ import { ErrorCode, schemas, type MessageInput } from '../../protocol/index.js';
 import { buildRecordBatch } from '../../protocol/records/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
 import { testRecords } from '../helpers/produce-records.js';
+import { parseExposition, samplesOf, valueOf } from '../helpers/prometheus-text.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -87,7 +88,7 @@ describe('client quotas enforced', () => {
 
   beforeAll(async () => {
     if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: apt-get install -y --no-install-recommends python3-confluent-kafka`);
-    broker = await startBroker({ port: 0, config: { 'gregor.flush.acks.all': false } });
+    broker = await startBroker({ port: 0, metrics: true, config: { 'gregor.flush.acks.all': false } });
     kafka = new Kafka({ clientId: 'quota-test', brokers: [broker.bootstrap], logLevel: logLevel.NOTHING });
     const admin = kafka.admin();
     await admin.connect();
@@ -206,6 +207,20 @@ describe('client quotas enforced', () => {
     }
   });
 
+  it('reports throttle times and each quota\'d client\'s rate and limit in the metrics', async () => {
+    const res = await fetch(`http://127.0.0.1:${broker.metricsPort!}/metrics`);
+    const samples = parseExposition(await res.text());
+    expect(valueOf(samples, 'gregor_quota_throttle_time_seconds_total', { type: 'produce' })).toBeGreaterThan(0);
+    expect(valueOf(samples, 'gregor_quota_throttle_time_seconds_total', { type: 'fetch' })).toBeGreaterThan(0);
+    expect(valueOf(samples, 'gregor_quota_throttled_requests_total', { type: 'produce' })).toBeGreaterThan(0);
+    // only client-id quotas are set: the rates are per client id, with an empty user
+    expect(valueOf(samples, 'gregor_quota_limit', { type: 'produce', user: '', client_id: 'slow-producer' })).toBe(200_000);
+    expect(samplesOf(samples, 'gregor_quota_byte_rate', { type: 'produce', user: '', client_id: 'slow-producer' })).toHaveLength(1);
+    expect(valueOf(samples, 'gregor_quota_byte_rate', { type: 'fetch', user: '', client_id: 'slow-consumer' })).toBeGreaterThan(0);
+    // clients without a quota are measured without a limit
+    expect(samplesOf(samples, 'gregor_quota_limit', { type: 'produce', client_id: 'quota-test' })).toHaveLength(0);
+  });
+
   it('throttles a busy client over its request_percentage, and not another one', async () => {
     await setQuota(broker.port, [{ entityType: 'client-id', entityName: 'busy' }], 'request_percentage', 1);
     const busy = await RawClient.connect(broker.port, '127.0.0.1', 'busy');
@@ -214,7 +229,9 @@ describe('client quotas enforced', () => {
       const metadata = (c: RawClient) => c.request(schemas.metadataRequest, schemas.metadataResponse, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
       let throttled = 0;
       let sent = 0;
-      while (sent < 20_000 && throttled === 0) {
+      // (busy until throttled: about a hundred milliseconds of request time; bounded generously)
+      const giveUpAt = Date.now() + 30_000;
+      while (Date.now() < giveUpAt && throttled === 0) {
         const answers = await Promise.all(Array.from({ length: 10 }, () => metadata(busy)));
         sent += answers.length;
         throttled += answers.filter((a) => a.throttleTimeMs > 0).length;
