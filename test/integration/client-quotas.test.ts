@@ -151,6 +151,28 @@ describe('client quotas enforced', () => {
     }
   });
 
+  it('mutes a connection whose Produce with acks=0 goes over producer_byte_rate, without answering it', async () => {
+    await setQuota(broker.port, [{ entityType: 'client-id', entityName: 'acks0-producer' }], 'producer_byte_rate', 18_000);
+    const raw = await RawClient.connect(broker.port, '127.0.0.1', 'acks0-producer');
+    try {
+      const before = broker.broker.quotas.produce.throttledTotal;
+      raw.send(schemas.produceRequest, 9, {
+        transactionalId: null,
+        acks: 0,
+        timeoutMs: 30_000,
+        topicData: [{ name: 'raw', partitionData: [{ index: 0, records: await buildRecordBatch(testRecords(10, 'z', 20_000)) }] }],
+      });
+      // no response to the produce; the next request is answered once the mute has passed
+      const versions = await raw.request(schemas.apiVersionsRequest, schemas.apiVersionsResponse, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
+      expect(versions.errorCode).toBe(ErrorCode.NONE);
+      expect(raw.unexpected).toEqual([]);
+      expect(broker.broker.quotas.produce.throttledTotal).toBe(before + 1);
+    } finally {
+      raw.close();
+      await setQuota(broker.port, [{ entityType: 'client-id', entityName: 'acks0-producer' }], 'producer_byte_rate', null);
+    }
+  });
+
   it('throttles a librdkafka consumer to its consumer_byte_rate (a ratio over 10 s, generous bounds), reporting throttle_time_ms', async () => {
     const quota = 200_000;
     const producer = kafka.producer();
