@@ -41,7 +41,7 @@ import { ApiKey, ErrorCode, inRange, parseVersions, type MessageDef } from '../.
 import type { Logger } from '../../logger.js';
 import { planQuotaAlterations, type QuotaAlteration, type QuotaAlterationResult } from './client-quota-control.js';
 import { CLIENT_ID, CONNECTION_CREATION_RATE, CONSUMER_BYTE_RATE, entityToString, IP, PRODUCER_BYTE_RATE, REQUEST_PERCENTAGE, USER, type QuotaEntity } from './client-quota-entity.js';
-import { ClientQuotaManager, type ClientQuotaType } from './client-quota-manager.js';
+import { ClientQuotaManager } from './client-quota-manager.js';
 import { ClientQuotasImage, type ClientQuotaEntry, type QuotaFilterComponent } from './client-quotas-image.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import type { RateWindow } from './quota-rate.js';
@@ -250,9 +250,6 @@ export class ClientQuotas {
     this.connections.updateIpQuota(address, rate);
   }
 }
-
-/** Kafka's quota types of the managers, for metrics. */
-export const QUOTA_TYPES: readonly ClientQuotaType[] = ['produce', 'fetch', 'request'];
 
 /** The response with `throttleMs` as its throttle_time_ms when its version has one (else as it is). */
 export function withThrottleTime<T>(response: T, def: MessageDef, version: number, throttleMs: number): T {

@@ -74,13 +74,6 @@ export class QuotaRate {
     return Math.max(elapsed, 1);
   }
 
-  /** The last time a value was recorded (sensor expiry), or -Infinity. */
-  get lastRecordMs(): number {
-    let last = -Infinity;
-    for (const s of this.slots) if (s.eventCount > 0 && s.lastEventMs > last) last = s.lastEventMs;
-    return last;
-  }
-
   private currentSample(nowMs: number): Sample {
     if (this.slots.length === 0) this.slots.push(newSample(nowMs));
     return this.slots[this.current]!;
