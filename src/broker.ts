@@ -44,6 +44,7 @@ import { SaslListeners } from './security/sasl/sasl-listeners.js';
 import type { SaslListenerSettings } from './security/sasl/sasl-server-authenticator.js';
 import { TlsListeners } from './security/tls-listeners.js';
 import { authorizerConfigured, StandardAuthorizer } from './security/acl/standard-authorizer.js';
+import { ClientQuotas } from './security/quota/client-quotas.js';
 import { Server } from './server.js';
 import type { BrokerServices, WaitingRequests } from './services.js';
 
@@ -87,13 +88,15 @@ export class Broker {
   shareFetches!: ShareFetches;
   /** The ACLs and their decisions; undefined without authorizer.class.name. */
   authorizer: StandardAuthorizer | undefined;
+  /** Client quotas (AlterClientQuotas), stored with the topics and enforced on every request. */
+  quotas!: ClientQuotas;
   /** What requests see of the broker (services.ts). */
   services!: BrokerServices;
   /** The TLS of the SSL and SASL_SSL listeners (security/tls-listeners.ts). */
   tls!: TlsListeners;
   /** One per listener, in the order of `listeners`. */
   private servers: Server[] = [];
-  private quotas: ConnectionQuotas | undefined;
+  private connectionQuotas: ConnectionQuotas | undefined;
   /** The SCRAM credentials of the cluster's users (KIP-554), in the log dir. */
   scramCredentials!: ScramCredentialStore;
   /** The SASL listeners' settings and exchanges (security/sasl). */
@@ -146,7 +149,7 @@ export class Broker {
     return new Set(this.servers.flatMap((s) => [...s.connections]));
   }
   get connectionCounts(): { open: number; accepted: number; rejected: number; waiting: number } {
-    const quotas = this.quotas;
+    const quotas = this.connectionQuotas;
     return { open: this.connections.size, accepted: quotas?.accepted ?? 0, rejected: quotas?.rejected ?? 0, waiting: quotas?.waiting ?? 0 };
   }
   /** Each listener's open connections and TLS handshakes (metrics). */
@@ -244,6 +247,7 @@ export class Broker {
     this.topics = await TopicManager.open({ config, logger: this.logger, nodeId: this.nodeId, logs, fs: this.opts.storageFs }, metadataStore);
     // the ACLs are stored with the topics: loaded by now
     if (authorizerConfigured(config)) this.authorizer = StandardAuthorizer.open({ config, store: metadataStore, logger: this.logger });
+    this.quotas = this.startQuotas();
     this.shareCoordinator = ShareCoordinator.start({
       config: {
         updatesPerSnapshot: config.int('share.coordinator.snapshot.update.records.per.snapshot'),
@@ -329,12 +333,13 @@ export class Broker {
       requestMemory: this.requestMemory,
       listenBacklog: config.int('socket.listen.backlog.size'),
     };
-    this.quotas = new ConnectionQuotas(
+    this.connectionQuotas = new ConnectionQuotas(
       { maxConnections: config.int('max.connections'), maxConnectionsPerIp: config.int('max.connections.per.ip'), listenBacklog: limits.listenBacklog },
       this.logger,
+      this.quotas.connections,
     );
     for (const listener of this.listeners) {
-      const server = new Server(this.services, { name: listener.name, securityProtocol: listener.securityProtocol }, limits, this.quotas, this.tls.factoryOf(listener.name));
+      const server = new Server(this.services, { name: listener.name, securityProtocol: listener.securityProtocol }, limits, this.connectionQuotas, this.tls.factoryOf(listener.name));
       this.servers.push(server);
       const port = await server.listen(listener.host, listener.port);
       this.boundPorts.set(listener.name, port);
@@ -346,8 +351,23 @@ export class Broker {
 
   /** Stops every listener: waiting sockets closed, in-flight requests finished, connections closed. */
   private async closeServers(): Promise<void> {
-    this.quotas?.close();
+    this.connectionQuotas?.close();
     await Promise.all(this.servers.map((s) => s.close()));
+  }
+
+  /** Client quotas, with those stored applied (before the first connection). */
+  private startQuotas(): ClientQuotas {
+    const config = this.config;
+    const topics = this.topics;
+    const quotas = new ClientQuotas({
+      // quota.window.* are read-only in Kafka: read once
+      window: { samples: config.int('quota.window.num'), windowMs: config.int('quota.window.size.seconds') * 1000 },
+      maxConnectionCreationRate: () => config.int('max.connection.creation.rate'),
+      store: (changes) => topics.putClientQuotas(changes),
+      logger: this.logger,
+    });
+    quotas.load(topics.clientQuotas());
+    return quotas;
   }
 
   /** The transaction coordinator, its markers appended through the producer state of each partition. */
@@ -447,6 +467,7 @@ export class Broker {
       sasl: { listeners: this.sasl, credentials: this.scramCredentials },
       listenerSecurity: this.tls,
       authorizer: this.authorizer,
+      quotas: this.quotas,
     };
   }
 
@@ -491,6 +512,9 @@ export class Broker {
       },
       get authorizer() {
         return broker.authorizer;
+      },
+      get quotas() {
+        return (broker.quotas as ClientQuotas | undefined)?.metrics;
       },
     };
   }

@@ -1,7 +1,8 @@
 /**
- * Broker-wide admission of connections, over every listener (Kafka's ConnectionQuotas): max.connections
- * and max.connections.per.ip. Each listener's Server (server.ts) offers the sockets it accepts; a socket
- * admitted holds its slot until it closes, whatever happens to it meanwhile (a TLS handshake, a Connection).
+ * Broker-wide admission of connections, over every listener (Kafka's ConnectionQuotas): max.connections,
+ * max.connection.creation.rate, connection_creation_rate per address and max.connections.per.ip. Each
+ * listener's Server (server.ts) offers the sockets it accepts; a socket admitted holds its slot until it
+ * closes, whatever happens to it meanwhile (a TLS handshake, a Connection).
  *
  * The limits, as Kafka's Acceptor and ConnectionQuotas apply them:
  *
@@ -16,11 +17,17 @@
  *    connections, the listen backlog Kafka would have (also given to listen()), and admits them in arrival
  *    order as connections close, whichever listener they came on. Only a connection arriving when that
  *    queue is full is closed at once (where Kafka's kernel would drop it), and counted as rejected.
- * 2. max.connections.per.ip: checked when a connection is admitted (after its wait, as Kafka's
+ * 2. max.connection.creation.rate (broker-wide, security/quota/connection-rates.ts): a connection that
+ *    goes over the rate is held first in that queue for its throttle time, and no other is admitted
+ *    meanwhile (Kafka's acceptor waits with it: waitForConnectionSlot).
+ * 3. connection_creation_rate of the client's address (an ip client quota): a connection over it is not
+ *    admitted; it is held unread and closed once its throttle time has passed (Kafka's
+ *    ConnectionThrottledException and delayed close).
+ * 4. max.connections.per.ip: checked when a connection is admitted (after its wait, as Kafka's
  *    ConnectionQuotas.inc does); one over its address's limit is closed at once (Kafka closes it too,
  *    TooManyConnectionsException), and counted as rejected.
  *
- * A waiting socket the client closes leaves the queue; waiting ones are closed at shutdown.
+ * A waiting socket the client closes leaves the queue; waiting and throttled ones are closed at shutdown.
  */
 import type net from 'node:net';
 import type { Logger } from './logger.js';
@@ -32,10 +39,20 @@ export interface QuotaLimits {
   readonly listenBacklog: number;
 }
 
+/** The connection creation rates (security/quota/connection-rates.ts): each returns the delay a new connection gets (0: none). */
+export interface ConnectionRateLimits {
+  /** max.connection.creation.rate: how long the acceptor waits before it admits this connection and those behind it. */
+  recordConnection(now: number): number;
+  /** The address's connection_creation_rate: after how long this connection is closed unadmitted (0: admitted). */
+  recordIpConnection(ip: string, now: number): number;
+}
+
 interface Waiting {
   readonly socket: net.Socket;
   readonly admit: () => void;
   readonly stopWaiting: () => void;
+  /** Counted in the broker-wide connection rate already (it waits out that rate's throttle time). */
+  readonly rated: boolean;
 }
 
 export class ConnectionQuotas {
@@ -44,6 +61,11 @@ export class ConnectionQuotas {
   private readonly perIp = new Map<string, number>();
   /** Accepted sockets waiting for a slot under max.connections, in arrival order. */
   private readonly queue: Waiting[] = [];
+  /** max.connection.creation.rate: nothing is admitted before this time (Date.now()). */
+  private acceptBlockedUntil = 0;
+  private acceptTimer: NodeJS.Timeout | undefined;
+  /** Connections over their address's connection_creation_rate, closed when their timer fires. */
+  private readonly throttled = new Map<net.Socket, NodeJS.Timeout>();
   private closing = false;
   accepted = 0;
   rejected = 0;
@@ -51,6 +73,7 @@ export class ConnectionQuotas {
   constructor(
     private readonly limits: QuotaLimits,
     private readonly logger: Logger,
+    private readonly rates: ConnectionRateLimits,
   ) {}
 
   /** Connections accepted by the kernel and held unread at max.connections. */
@@ -67,15 +90,25 @@ export class ConnectionQuotas {
       socket.destroy();
       return;
     }
-    if (this.queue.length === 0 && this.open < this.limits.maxConnections) {
-      this.admit(socket, admit);
+    if (this.queue.length === 0 && this.canAdmit()) {
+      this.admit(socket, admit, false);
       return;
     }
     if (this.queue.length >= this.limits.listenBacklog) {
       this.reject(socket, 'connection limit reached and the backlog is full; closing connection');
       return;
     }
-    // held unread until a slot frees (see the top of this file)
+    this.hold(socket, admit, false);
+    if (this.queue.length === 1 && this.open >= this.limits.maxConnections) this.logger.warn({ open: this.open }, 'max.connections reached; new connections wait until one closes');
+  }
+
+  /** Whether a connection may be admitted now: a slot under max.connections, and the acceptor not waiting out the connection rate. */
+  private canAdmit(): boolean {
+    return this.open < this.limits.maxConnections && Date.now() >= this.acceptBlockedUntil;
+  }
+
+  /** Holds an accepted socket unread in the queue (see the top of this file): at its end, or first (`rated`: it waits out the rate). */
+  private hold(socket: net.Socket, admit: () => void, rated: boolean): void {
     socket.pause();
     const ignore = (): void => undefined;
     const leave = (): void => {
@@ -84,13 +117,41 @@ export class ConnectionQuotas {
     };
     socket.on('error', ignore);
     socket.once('close', leave);
-    this.queue.push({ socket, admit, stopWaiting: () => socket.off('error', ignore).off('close', leave) });
-    if (this.queue.length === 1) this.logger.warn({ open: this.open }, 'max.connections reached; new connections wait until one closes');
+    const waiting = { socket, admit, stopWaiting: () => socket.off('error', ignore).off('close', leave), rated };
+    if (rated) this.queue.unshift(waiting);
+    else this.queue.push(waiting);
   }
 
-  /** A slot under max.connections: the per-address limit, then the listener's admission. */
-  private admit(socket: net.Socket, admit: () => void): void {
+  /** A slot under max.connections: the connection rates, the per-address limit, then the listener's admission. */
+  private admit(socket: net.Socket, admit: () => void, rated: boolean): void {
+    if (!rated) {
+      const delayMs = this.rates.recordConnection(Date.now());
+      if (delayMs > 0) {
+        // Kafka's acceptor waits with this connection, and takes no other meanwhile
+        this.hold(socket, admit, true);
+        this.acceptBlockedUntil = Date.now() + delayMs;
+        clearTimeout(this.acceptTimer);
+        this.acceptTimer = setTimeout(() => {
+          this.acceptBlockedUntil = 0;
+          this.admitWaiting();
+        }, delayMs);
+        return;
+      }
+    }
     const ip = socket.remoteAddress ?? '';
+    const throttleMs = this.rates.recordIpConnection(ip, Date.now());
+    if (throttleMs > 0) {
+      // over its address's connection_creation_rate: not admitted, closed once the throttle time has passed
+      socket.pause();
+      socket.on('error', () => undefined);
+      const timer = setTimeout(() => {
+        this.throttled.delete(socket);
+        socket.destroy();
+      }, throttleMs);
+      this.throttled.set(socket, timer);
+      this.logger.debug({ ip, throttleMs }, 'connection_creation_rate of the address exceeded; closing the connection after its throttle time');
+      return;
+    }
     const fromIp = this.perIp.get(ip) ?? 0;
     if (fromIp >= this.limits.maxConnectionsPerIp) {
       this.reject(socket, 'max.connections.per.ip reached; closing connection', { ip, fromIp });
@@ -111,13 +172,13 @@ export class ConnectionQuotas {
 
   /** Admits waiting sockets while there are slots, in arrival order. */
   private admitWaiting(): void {
-    while (!this.closing && this.queue.length > 0 && this.open < this.limits.maxConnections) {
-      const { socket, admit, stopWaiting } = this.queue.shift()!;
+    while (!this.closing && this.queue.length > 0 && this.canAdmit()) {
+      const { socket, admit, stopWaiting, rated } = this.queue.shift()!;
       stopWaiting();
       if (socket.destroyed) continue;
       // flowing again from the next tick, by when the listener reads it
       socket.resume();
-      this.admit(socket, admit);
+      this.admit(socket, admit, rated);
     }
   }
 
@@ -131,5 +192,11 @@ export class ConnectionQuotas {
   close(): void {
     this.closing = true;
     for (const { socket } of this.queue.splice(0)) socket.destroy();
+    clearTimeout(this.acceptTimer);
+    for (const [socket, timer] of this.throttled) {
+      clearTimeout(timer);
+      socket.destroy();
+    }
+    this.throttled.clear();
   }
 }

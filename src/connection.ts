@@ -23,6 +23,11 @@
  * queued.max.requests requests or more than socket.request.max.bytes wait
  * behind the one in progress, and while it is muted for memory.
  *
+ * Throttling (client quotas, KIP-219): a request whose client went over a
+ * quota is answered at once with its throttle time, then the connection is
+ * muted for that time: nothing more is read from it, and requests already
+ * read wait, until it has passed (Kafka's throttled channel).
+ *
  * Request memory (queued.max.request.bytes, broker-wide, memory-budget.ts in
  * 'fit' order): a request holds the bytes that have arrived, not what its
  * size prefix announces. Bytes read are taken from the budget as they arrive
@@ -121,6 +126,9 @@ export class Connection implements ConnectionInfo {
   private nextTurn = 0;
   /** Why the connection closes once the response in progress is written (closeAfterResponse); nothing more is read or handled. */
   private closingAfterResponse: string | undefined;
+  /** Muted for a client quota until this time (performance.now()), and the timer that ends it. */
+  private throttledUntil = 0;
+  private throttleTimer: NodeJS.Timeout | undefined;
 
   /**
    * `session` was created when the server accepted the socket; its state is the connection's: closing once
@@ -158,7 +166,7 @@ export class Connection implements ConnectionInfo {
   private onIdle(): void {
     if (this.closed) return;
     const waitingOnBroker =
-      (this.processing && !this.awaitingDrain) || this.outstanding > 0 || this.queue.length > 0 || this.cancelBudgetWait !== undefined;
+      (this.processing && !this.awaitingDrain) || this.outstanding > 0 || this.queue.length > 0 || this.cancelBudgetWait !== undefined || this.throttled;
     if (waitingOnBroker) {
       this.socket.setTimeout(this.limits.idleMs);
       return;
@@ -317,11 +325,31 @@ export class Connection implements ConnectionInfo {
     }
   }
 
+  /** Muted for a client quota (see the top of this file). */
+  private get throttled(): boolean {
+    return this.throttleTimer !== undefined;
+  }
+
+  /** Mutes the connection for `ms` (a client quota's throttle time), or longer if it is muted for longer already. */
+  private throttle(ms: number): void {
+    const until = performance.now() + ms;
+    if (until <= this.throttledUntil) return;
+    this.throttledUntil = until;
+    clearTimeout(this.throttleTimer);
+    this.throttleTimer = setTimeout(() => {
+      this.throttleTimer = undefined;
+      this.updateFlow();
+      void this.processQueue();
+    }, ms);
+    this.updateFlow();
+  }
+
   /** Pauses or resumes reading, by the back-pressure rules (see the top of this file). */
   private updateFlow(): void {
     if (this.closed) return;
     const hold =
       this.closingAfterResponse !== undefined ||
+      this.throttled ||
       this.awaitingDrain ||
       this.cancelBudgetWait !== undefined ||
       this.waitingRequests >= this.limits.maxQueuedRequests ||
@@ -358,6 +386,8 @@ export class Connection implements ConnectionInfo {
   /** Gives back every budget this connection holds and runs its response hooks (the socket has closed). */
   private releaseAll(): void {
     if (this.readTimer) clearTimeout(this.readTimer);
+    clearTimeout(this.throttleTimer);
+    this.throttleTimer = undefined;
     this.cancelBudgetWait?.();
     this.cancelBudgetWait = undefined;
     // the frame in progress gives its bytes back when its handler returns
@@ -377,7 +407,7 @@ export class Connection implements ConnectionInfo {
     if (this.processing) return;
     this.processing = true;
     try {
-      while (this.queue.length > 0 && !this.closed && this.closingAfterResponse === undefined) {
+      while (this.queue.length > 0 && !this.closed && this.closingAfterResponse === undefined && !this.throttled) {
         const item = this.queue.shift()!;
         this.queuedBytes -= item.frame.length;
         const started = this.startFrame(item);
@@ -418,6 +448,7 @@ export class Connection implements ConnectionInfo {
           this.outstanding--;
           this.limits.requestMemory.release(item.reserved);
           if (out.kind === 'close') this.close(out.reason);
+          else if (out.throttleMs !== undefined && out.throttleMs > 0 && !this.closed) this.throttle(out.throttleMs);
           if (out.kind !== 'respond' || this.closed) {
             // hooks of a request that got no response (send() takes those of one that did)
             runHooks(hooks);

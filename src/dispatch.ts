@@ -23,7 +23,15 @@
  *    the connection's handle for handlers, the header. A handler that
  *    throws: close. No response (Produce acks=0), or a connection closed
  *    meanwhile: nothing to write.
- * 7. Encode the response frame (header v0 or v1 by API and version).
+ * 7. Client quotas (security/quota/client-quotas.ts), for a connection that
+ *    was authenticated when the request came (Kafka handles the requests of
+ *    SASL authentication outside its quotas): the request is recorded against
+ *    its client's quotas — its size (Produce), its event-loop time from step 5
+ *    until the handler answered or first waited, and the throttle time a
+ *    handler decided itself (Fetch) — and a throttle time goes into the
+ *    response's throttle_time_ms (where its version has one) and back to the
+ *    connection, which mutes itself for it (also when there is no response).
+ * 8. Encode the response frame (header v0 or v1 by API and version).
  *
  * Metrics hooks: requestHandled once handled (with the response, whose error
  * codes are counted), responseSent when the connection has written it.
@@ -34,6 +42,7 @@ import { ApiKey, apiByKey, decodeFrom, encodeResponseFrame, ErrorCode, peekReque
 import type { ConnectionInfo } from './connection-info.js';
 import { handlerFor, loadHandler, versionsFor } from './handlers/index.js';
 import type { Logger } from './logger.js';
+import { throttleTimeOf, withThrottleTime } from './security/quota/client-quotas.js';
 import type { BrokerServices } from './services.js';
 import type { Session } from './session.js';
 
@@ -57,8 +66,10 @@ export type Dispatched =
       readonly chunks: FrameChunk[];
       /** To call once the kernel has taken all of it (metrics), if anything needs to know. */
       readonly onSent: (() => void) | undefined;
+      /** A client quota's throttle time: the connection is muted for it (absent or 0: not throttled). */
+      readonly throttleMs?: number;
     }
-  | { readonly kind: 'none' }
+  | { readonly kind: 'none'; readonly throttleMs?: number }
   | { readonly kind: 'close'; readonly reason: string };
 
 const NONE: Dispatched = { kind: 'none' };
@@ -106,6 +117,13 @@ export async function dispatch(frame: Buffer, arrivedAt: number, to: DispatchTar
   }
   // a rarely used API's handler is loaded at its first request (handlers/index.ts)
   const handler = handlerFor(peek.apiKey) ?? (await loadHandler(peek.apiKey))!;
+  const quotas = services.quotas;
+  const quotaExempt = session.state !== 'ready';
+  // request time (step 7): from here until the handler answers, or until the event loop turns first
+  const timed = !quotaExempt && quotas.measuresRequestTime;
+  const timedFrom = timed ? performance.now() : 0;
+  let firstWaitAt: number | undefined;
+  const waitWatch = timed ? setImmediate(() => (firstWaitAt = performance.now())) : undefined;
   let header;
   let body;
   try {
@@ -113,6 +131,7 @@ export async function dispatch(frame: Buffer, arrivedAt: number, to: DispatchTar
     header = readRequestHeader(r);
     body = decodeFrom(handler.request, peek.apiVersion, r);
   } catch (err) {
+    clearImmediate(waitWatch);
     if (err instanceof ProtocolError) {
       log.info({ apiKey: peek.apiKey, apiVersion: peek.apiVersion, err: err.message }, 'malformed request; closing connection');
       return close('malformed request');
@@ -124,13 +143,26 @@ export async function dispatch(frame: Buffer, arrivedAt: number, to: DispatchTar
   try {
     response = await handler.handle({ services, session, connection: to.connection, header, version: peek.apiVersion }, body);
   } catch (err) {
+    clearImmediate(waitWatch);
     log.error({ err, api: handler.api.name, apiVersion: peek.apiVersion }, 'request handler failed; closing connection');
     return close('handler failure');
   }
+  clearImmediate(waitWatch);
+  const throttleMs = quotaExempt
+    ? 0
+    : quotas.recordRequest({
+        apiKey: peek.apiKey,
+        client: session,
+        requestBytes: frame.length,
+        busyMs: timed ? (firstWaitAt ?? performance.now()) - timedFrom : 0,
+        responded: response !== undefined,
+        handlerThrottleMs: throttleTimeOf(response),
+      });
   if (response === undefined) {
     metrics?.requestHandled(handler.api, peek.apiVersion, (dequeuedAt - arrivedAt) / 1000, (performance.now() - dequeuedAt) / 1000, undefined);
   }
-  if (response === undefined || session.state === 'closing') return NONE;
+  if (response === undefined || session.state === 'closing') return throttleMs > 0 ? { kind: 'none', throttleMs } : NONE;
+  if (throttleMs > 0) response = withThrottleTime(response, handler.response, peek.apiVersion, throttleMs);
   let chunks;
   try {
     chunks = encodeResponseFrame(handler.response, peek.apiVersion, peek.correlationId, response);
@@ -138,12 +170,13 @@ export async function dispatch(frame: Buffer, arrivedAt: number, to: DispatchTar
     log.error({ err, api: handler.api.name, apiVersion: peek.apiVersion }, 'response cannot be encoded; closing connection');
     return close('response encoding failure');
   }
-  if (!metrics) return { kind: 'respond', chunks, onSent: undefined };
+  if (!metrics) return { kind: 'respond', chunks, onSent: undefined, throttleMs };
   const encodedAt = performance.now();
   metrics.requestHandled(handler.api, peek.apiVersion, (dequeuedAt - arrivedAt) / 1000, (encodedAt - dequeuedAt) / 1000, response);
   return {
     kind: 'respond',
     chunks,
+    throttleMs,
     onSent: () => {
       const sentAt = performance.now();
       metrics.responseSent(handler.api, (sentAt - encodedAt) / 1000, (sentAt - arrivedAt) / 1000);

@@ -28,6 +28,8 @@ import type { ProducerIdManager } from './produce/producer-ids.js';
 import type { ProducerStateManager } from './produce/producer-state-manager.js';
 import type { ListenerReconfiguration } from './security/tls-listeners.js';
 import type { StandardAuthorizer } from './security/acl/standard-authorizer.js';
+import type { ClientQuotas as ClientQuotasImpl } from './security/quota/client-quotas.js';
+import type { ConnectionRates } from './security/quota/connection-rates.js';
 import type { ShareFetches as ShareFetchesImpl } from './share/share-fetches.js';
 import type { ScramCredentialStore } from './security/sasl/scram-credential-store.js';
 import type { SaslListeners } from './security/sasl/sasl-listeners.js';
@@ -114,6 +116,14 @@ export interface ShareFetches {
   releaseRecords(records: readonly Buffer[]): void;
 }
 
+/**
+ * Client quotas (security/quota/client-quotas.ts): Describe/AlterClientQuotas, the per-request measure
+ * (dispatch), the consumer byte rate of a fetch, and the connection rates (server).
+ */
+export interface Quotas extends Pick<ClientQuotasImpl, 'describe' | 'alter' | 'measuresRequestTime' | 'recordRequest' | 'fetchQuota'> {
+  readonly connections: Pick<ConnectionRates, 'recordConnection' | 'recordIpConnection'>;
+}
+
 /** The partition logs as the log directory holds them (DeleteRecords, DescribeLogDirs). */
 export type Logs = Pick<LogManager, 'getLog' | 'allLogs'>;
 
@@ -182,4 +192,6 @@ export interface BrokerServices {
   readonly listenerSecurity: ListenerReconfiguration;
   /** The authorizer (authorizer.class.name set), undefined without one: everything is allowed. */
   readonly authorizer: Authorizer | undefined;
+  /** Client quotas: set, stored, and enforced on every request. */
+  readonly quotas: Quotas;
 }

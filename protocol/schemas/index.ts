@@ -34,6 +34,8 @@ export { createPartitionsRequest, createPartitionsResponse } from './create-part
 export { deleteGroupsRequest, deleteGroupsResponse } from './delete-groups.js';
 export { incrementalAlterConfigsRequest, incrementalAlterConfigsResponse } from './incremental-alter-configs.js';
 export { offsetDeleteRequest, offsetDeleteResponse } from './offset-delete.js';
+export { describeClientQuotasRequest, describeClientQuotasResponse } from './describe-client-quotas.js';
+export { alterClientQuotasRequest, alterClientQuotasResponse } from './alter-client-quotas.js';
 export { describeUserScramCredentialsRequest, describeUserScramCredentialsResponse } from './describe-user-scram-credentials.js';
 export { alterUserScramCredentialsRequest, alterUserScramCredentialsResponse } from './alter-user-scram-credentials.js';
 export { describeClusterRequest, describeClusterResponse } from './describe-cluster.js';

@@ -13,9 +13,10 @@
  *   log.cleanup.policy, compression.type, min.insync.replicas, ...; not
  *   log.message.format.version, as in Kafka) — every topic without its own
  *   override follows them at once — gregor.max.partitions.per.topic /
- *   gregor.max.broker.partitions, and a TLS listener's ssl.* settings with the
- *   listener prefix (Kafka: the key and trust stores only with the prefix),
- *   which its new connections get (certificate rotation, tls-listeners.ts);
+ *   gregor.max.broker.partitions, max.connection.creation.rate (read at each
+ *   new connection), and a TLS listener's ssl.* settings with the listener
+ *   prefix (Kafka: the key and trust stores only with the prefix), which its
+ *   new connections get (certificate rotation, tls-listeners.ts);
  * - Kafka's dynamic configs that Gregor does not implement
  *   (sasl.kerberos.min.time.before.relogin, num.io.threads, ...): validated,
  *   stored and described, with no effect;
@@ -68,6 +69,7 @@ export const LIVE_BROKER_CONFIGS: ReadonlySet<string> = new Set([
   'ssl.enabled.protocols',
   'ssl.protocol',
   'ssl.cipher.suites',
+  'max.connection.creation.rate',
 ]);
 
 /** Kafka's SslConfigs.RECONFIGURABLE_CONFIGS: dynamic only with a listener prefix. */

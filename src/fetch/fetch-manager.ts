@@ -11,7 +11,12 @@
  *    below; a pass that finds fewer than min_bytes parks the fetch until an
  *    append to one of its partitions or max_wait_ms (long-poll.ts). A
  *    partition error or a diverging epoch answers at once.
- * 3. The session records what was answered; the read buffers go back to
+ * 3. The consumer byte rate (a client quota, when the query carries one):
+ *    the answer's record bytes are recorded against it; over it, the fetch is
+ *    answered empty with the throttle time (the session records nothing, the
+ *    bytes do not count), as Kafka's throttled fetch. The query's max_bytes is
+ *    first capped at what the quota window allows.
+ * 4. The session records what was answered; the read buffers go back to
  *    storage once the response has been written.
  *
  * Memory, in one place (fetchWithin): the broker's fetch response budget
@@ -45,6 +50,7 @@ import type { ConnectionInfo } from '../connection-info.js';
 import type { Logger } from '../logger.js';
 import type { MemoryBudget } from '../memory-budget.js';
 import type { MetricsRecorder } from '../metrics/recorder.js';
+import type { FetchQuota } from '../security/quota/client-quotas.js';
 import { downConvert } from './down-conversion.js';
 import { FetchSessionCache, type FetchPartitionParams, type ForgottenTopic } from './fetch-sessions.js';
 import { longPoll, type AppendSource } from './long-poll.js';
@@ -87,6 +93,8 @@ export interface FetchQuery {
   readonly readCommitted?: boolean;
   /** With an authorizer: which topics the fetch may read (partition-read.ts ReadOptions.authorized). */
   readonly authorized?: (topic: string | null) => boolean;
+  /** The client's consumer byte rate (security/quota/client-quotas.ts), when a quota of that kind was ever set. */
+  readonly quota?: FetchQuota | undefined;
 }
 
 /** The outcome of a fetch: a top-level error (sessions), or the partitions to send in the session's order. */
@@ -94,6 +102,8 @@ export interface FetchAnswer {
   readonly errorCode: number;
   readonly sessionId: number;
   readonly partitions: readonly PartitionRead[];
+  /** The consumer byte rate's throttle time (the partitions are then empty), 0 when within it. */
+  readonly throttleTimeMs: number;
 }
 
 export class FetchManager {
@@ -123,24 +133,31 @@ export class FetchManager {
       partitions: q.partitions,
       forgotten: q.forgotten,
     });
-    if (context.kind === 'error') return { errorCode: context.errorCode, sessionId: 0, partitions: [] };
+    if (context.kind === 'error') return { errorCode: context.errorCode, sessionId: 0, partitions: [], throttleTimeMs: 0 };
     const partitions = context.partitions;
     const reads = await this.fetchWithin(q, partitions, connection);
     // the file reads' buffers are reused, and their regions unpinned, once the answer is written
     connection.afterResponse(() => {
       for (const r of reads) deps.logs.releaseReadBuffers(r.records);
     });
+    if (q.quota !== undefined) {
+      let bytes = 0;
+      for (const r of reads) bytes += r.recordsSize;
+      const throttleTimeMs = q.quota.record(bytes);
+      // Kafka's FetchContext.getThrottledResponse: no partitions; an incremental session's id, else none
+      if (throttleTimeMs > 0) return { errorCode: ErrorCode.NONE, sessionId: context.kind === 'incremental' ? context.session.id : 0, partitions: [], throttleTimeMs };
+    }
     const { sessionId, partitions: send } = this.sessions.complete(context, reads);
     const metrics = deps.metrics;
     if (metrics) for (const r of send) if (r.recordsSize > 0) metrics.fetched(r.params.topic ?? '', r.records);
-    return { errorCode: ErrorCode.NONE, sessionId, partitions: send };
+    return { errorCode: ErrorCode.NONE, sessionId, partitions: send, throttleTimeMs: 0 };
   }
 
   /** The read passes of one fetch under the response memory budget (see the top of this file). */
   private async fetchWithin(q: FetchQuery, partitions: readonly FetchPartitionParams[], connection: Pick<ConnectionInfo, 'afterResponse'>): Promise<PartitionRead[]> {
     const { deps } = this;
     const version = q.version;
-    const maxBytes = Math.min(q.maxBytes, deps.config.int('fetch.max.bytes'));
+    const maxBytes = Math.min(q.maxBytes, deps.config.int('fetch.max.bytes'), q.quota?.maxBytes ?? Infinity);
     const options = this.readOptions(q);
     const memory = deps.memory;
     let wanted = 0;

@@ -14,7 +14,10 @@
  * notes/fetch-sessions.md: a cache of max.incremental.fetch.session.cache.slots
  * sessions, FETCH_SESSION_ID_NOT_FOUND, INVALID_FETCH_SESSION_EPOCH,
  * FETCH_SESSION_TOPIC_ID_ERROR, forgotten topics, unchanged partitions
- * omitted. Broker shutdown answers parked fetches at once.
+ * omitted. Broker shutdown answers parked fetches at once. A consumer (not a
+ * follower) is held to its consumer_byte_rate (client quotas): a fetch over
+ * it is answered with no partitions and the throttle time in throttle_time_ms
+ * (v1+), and max_bytes is capped at what the quota window allows.
  * Per-partition errors: UNKNOWN_TOPIC_OR_PARTITION, UNKNOWN_TOPIC_ID
  * (v13+), OFFSET_OUT_OF_RANGE outside [log start offset, log end offset],
  * FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH, KAFKA_STORAGE_ERROR; error
@@ -84,6 +87,7 @@ export const fetchHandler = defineHandler({
         maxWaitMs: req.maxWaitMs,
         readCommitted: version >= 4 && req.isolationLevel === READ_COMMITTED,
         authorized: readable(ctx, replicaId),
+        quota: replicaId < 0 ? services.quotas.fetchQuota(ctx.session) : undefined,
       },
       ctx.connection,
     );
@@ -91,7 +95,7 @@ export const fetchHandler = defineHandler({
       return { throttleTimeMs: 0, errorCode: answer.errorCode, sessionId: 0, responses: [] };
     }
     return {
-      throttleTimeMs: 0,
+      throttleTimeMs: answer.throttleTimeMs,
       errorCode: ErrorCode.NONE,
       sessionId: answer.sessionId,
       responses: groupByTopic(answer.partitions, version, req.isolationLevel === READ_COMMITTED),

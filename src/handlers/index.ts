@@ -45,6 +45,8 @@ registerHandlers([
   lazy(ApiKey.DeleteTopics, async () => (await import('./delete-topics.js')).deleteTopicsHandler),
   lazy(ApiKey.DeleteGroups, async () => (await import('./delete-groups.js')).deleteGroupsHandler),
   lazy(ApiKey.OffsetDelete, async () => (await import('./offset-delete.js')).offsetDeleteHandler),
+  lazy(ApiKey.DescribeClientQuotas, async () => (await import('./describe-client-quotas.js')).describeClientQuotasHandler),
+  lazy(ApiKey.AlterClientQuotas, async () => (await import('./alter-client-quotas.js')).alterClientQuotasHandler),
   lazy(ApiKey.InitProducerId, async () => (await import('./init-producer-id.js')).initProducerIdHandler),
   lazy(ApiKey.OffsetForLeaderEpoch, async () => (await import('./offset-for-leader-epoch.js')).offsetForLeaderEpochHandler),
   lazy(ApiKey.DescribeConfigs, async () => (await import('./describe-configs.js')).describeConfigsHandler),

@@ -16,12 +16,14 @@
  *     "brokerConfigs": { "": { "log.retention.ms": "86400000" }, "1": { "message.max.bytes": "2000000" } },
  *     "groupConfigs": { "orders-app": { "consumer.session.timeout.ms": "50000" } },
  *     "acls": [ { "resourceType": "TOPIC", "resourceName": "orders", "patternType": "LITERAL",
- *       "principal": "User:alice", "host": "*", "operation": "READ", "permissionType": "ALLOW" } ] }
+ *       "principal": "User:alice", "host": "*", "operation": "READ", "permissionType": "ALLOW" } ],
+ *     "clientQuotas": [ { "entity": { "user": "alice", "client-id": null }, "values": { "producer_byte_rate": 1048576 } } ] }
  * (deletingTopics: topics whose deletion is durable but whose partition directories may not all be renamed
  * to `-delete` yet, kept until they are; brokerConfigs: "" = the cluster-wide defaults, "<node id>" = one
  * broker's own; groupConfigs: the configs of consumer and share groups, by group id (IncrementalAlterConfigs on a
  * GROUP resource); acls: the ACLs, each with Kafka's names for its resource type, pattern type, operation and
- * permission type. All optional and added after the first release of version 1: readers that ignore unknown
+ * permission type; clientQuotas: the client quotas of AlterClientQuotas, each entity (entity type → name,
+ * null for the default) with its values, src/security/quota/client-quotas.ts). All optional and added after the first release of version 1: readers that ignore unknown
  * fields skip them.)
  * Every change rewrites the whole file atomically, through the storage's file
  * system seam: write <file>.tmp, fsync it, rename it over the file, fsync the
@@ -70,6 +72,12 @@ export interface MetadataIdentity {
 /** Dynamic broker configs by entity: "" = the cluster-wide defaults, "<node id>" = that broker's own. */
 export type BrokerConfigRecords = Readonly<Record<string, Readonly<Record<string, string>>>>;
 
+/** A client quota entity (entity type → name, null: the default) with its values (src/security/quota/). */
+export interface ClientQuotaRecord {
+  readonly entity: Readonly<Record<string, string | null>>;
+  readonly values: Readonly<Record<string, number>>;
+}
+
 export interface LoadedMetadata {
   readonly topics: TopicRecord[];
   /** Topics deleted while some of their partition directories may still be live (a deletion cut short). */
@@ -79,6 +87,8 @@ export interface LoadedMetadata {
   readonly brokerConfigs: BrokerConfigRecords;
   /** Configs of groups (KIP-848 group configs), by group id. */
   readonly groupConfigs: BrokerConfigRecords;
+  /** Client quotas (AlterClientQuotas). */
+  readonly clientQuotas: readonly ClientQuotaRecord[];
 }
 
 export interface MetadataStore {
@@ -102,6 +112,8 @@ export interface MetadataStore {
   acls(): readonly AclRecord[];
   /** Replaces the ACLs, durably, before resolving. */
   putAcls(acls: readonly AclRecord[]): Promise<void>;
+  /** Replaces the values of each entity (empty values remove it), in one durable write, before resolving. */
+  putClientQuotas(records: readonly ClientQuotaRecord[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -121,6 +133,7 @@ interface FileContents {
   brokerConfigs?: Record<string, Record<string, string>>;
   groupConfigs?: Record<string, Record<string, string>>;
   acls?: AclRecord[];
+  clientQuotas?: ClientQuotaRecord[];
 }
 
 /** What the file holds: the state a write replaces as a whole. */
@@ -132,10 +145,17 @@ interface StoredState {
   readonly groupConfigs: Map<string, Readonly<Record<string, string>>>;
   /** Replaced as a whole by a change. */
   acls: readonly AclRecord[];
+  /** quotaEntityKey → record */
+  readonly clientQuotas: Map<string, ClientQuotaRecord>;
 }
 
 function emptyState(): StoredState {
-  return { topics: new Map(), deleting: new Map(), brokerConfigs: new Map(), groupConfigs: new Map(), acls: [] };
+  return { topics: new Map(), deleting: new Map(), brokerConfigs: new Map(), groupConfigs: new Map(), acls: [], clientQuotas: new Map() };
+}
+
+/** The identity of a client quota entity: its types and names, whatever their order. */
+function quotaEntityKey(entity: Readonly<Record<string, string | null>>): string {
+  return JSON.stringify(Object.entries(entity).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }
 
 /** The single-node MetadataStore: one JSON file in the log dir, replaced atomically. */
@@ -160,7 +180,7 @@ export class FileMetadataStore implements MetadataStore {
     let text: string;
     try {
       this.removeTmp();
-      if (this.fs.stat(this.path) === null) return { topics: [], deletingTopics: [], existed: false, brokerConfigs: {}, groupConfigs: {} };
+      if (this.fs.stat(this.path) === null) return { topics: [], deletingTopics: [], existed: false, brokerConfigs: {}, groupConfigs: {}, clientQuotas: [] };
       text = this.fs.readFile(this.path).toString('utf8');
     } catch (err) {
       throw new MetadataStoreError(`cannot read topic metadata ${this.path}: ${(err as Error).message}`);
@@ -178,17 +198,19 @@ export class FileMetadataStore implements MetadataStore {
       );
     }
     this.state.acls = contents.acls ?? [];
-    const { topics, deleting, brokerConfigs, groupConfigs } = this.state;
+    const { topics, deleting, brokerConfigs, groupConfigs, clientQuotas } = this.state;
     for (const t of contents.topics) topics.set(t.name, t);
     for (const d of contents.deletingTopics ?? []) deleting.set(d.topicId, d);
     for (const [entity, configs] of Object.entries(contents.brokerConfigs ?? {})) brokerConfigs.set(entity, configs);
     for (const [groupId, configs] of Object.entries(contents.groupConfigs ?? {})) groupConfigs.set(groupId, configs);
+    for (const q of contents.clientQuotas ?? []) clientQuotas.set(quotaEntityKey(q.entity), q);
     return {
       topics: [...topics.values()],
       deletingTopics: [...deleting.values()],
       existed: true,
       brokerConfigs: Object.fromEntries(brokerConfigs),
       groupConfigs: Object.fromEntries(groupConfigs),
+      clientQuotas: [...clientQuotas.values()],
     };
   }
 
@@ -249,6 +271,16 @@ export class FileMetadataStore implements MetadataStore {
     });
   }
 
+  putClientQuotas(records: readonly ClientQuotaRecord[]): Promise<void> {
+    return this.persist((s) => {
+      for (const r of records) {
+        const key = quotaEntityKey(r.entity);
+        if (Object.keys(r.values).length === 0) s.clientQuotas.delete(key);
+        else s.clientQuotas.set(key, { entity: { ...r.entity }, values: { ...r.values } });
+      }
+    });
+  }
+
   async close(): Promise<void> {
     await this.writes;
   }
@@ -268,6 +300,7 @@ export class FileMetadataStore implements MetadataStore {
         brokerConfigs: new Map(this.state.brokerConfigs),
         groupConfigs: new Map(this.state.groupConfigs),
         acls: this.state.acls,
+        clientQuotas: new Map(this.state.clientQuotas),
       };
       change(next);
       const contents: FileContents = { version: FORMAT_VERSION, nodeId: identity.nodeId, clusterId: identity.clusterId, topics: [...next.topics.values()] };
@@ -275,6 +308,7 @@ export class FileMetadataStore implements MetadataStore {
       if (next.brokerConfigs.size > 0) contents.brokerConfigs = Object.fromEntries(next.brokerConfigs);
       if (next.groupConfigs.size > 0) contents.groupConfigs = Object.fromEntries(next.groupConfigs);
       if (next.acls.length > 0) contents.acls = [...next.acls];
+      if (next.clientQuotas.size > 0) contents.clientQuotas = [...next.clientQuotas.values()];
       try {
         await writeFileAtomic(this.fs, this.path, JSON.stringify(contents, null, 1) + '\n');
       } catch (err) {
@@ -365,5 +399,22 @@ function parseContents(text: string, path: string): FileContents {
     if (typeof r !== 'object' || r === null || ACL_FIELDS.some((f) => typeof r[f] !== 'string')) throw bad(`bad ACL entry ${JSON.stringify(a)}`);
     acls.push(Object.fromEntries(ACL_FIELDS.map((f) => [f, r[f] as string])) as unknown as AclRecord);
   }
-  return { version: FORMAT_VERSION, nodeId: o['nodeId'], clusterId: o['clusterId'], topics, deletingTopics, brokerConfigs, groupConfigs, acls };
+  const clientQuotas: ClientQuotaRecord[] = [];
+  const rawQuotas = o['clientQuotas'] ?? [];
+  if (!Array.isArray(rawQuotas)) throw bad('clientQuotas is not an array');
+  for (const q of rawQuotas as unknown[]) {
+    const r = q as Record<string, unknown>;
+    const entity = typeof r === 'object' && r !== null ? r['entity'] : undefined;
+    const values = typeof r === 'object' && r !== null ? r['values'] : undefined;
+    if (
+      typeof entity !== 'object' || entity === null || Array.isArray(entity) ||
+      !Object.values(entity).every((n) => n === null || typeof n === 'string') ||
+      typeof values !== 'object' || values === null || Array.isArray(values) ||
+      !Object.values(values).every((v) => typeof v === 'number')
+    ) {
+      throw bad(`bad client quota entry ${JSON.stringify(q)}`);
+    }
+    clientQuotas.push({ entity: entity as Record<string, string | null>, values: values as Record<string, number> });
+  }
+  return { version: FORMAT_VERSION, nodeId: o['nodeId'], clusterId: o['clusterId'], topics, deletingTopics, brokerConfigs, groupConfigs, acls, clientQuotas };
 }

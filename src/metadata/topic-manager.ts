@@ -49,7 +49,7 @@ import type { BrokerConfig, ConfigView, DynamicConfigLevel } from '../config/bro
 import { dynamicBrokerConfigProblem, redactedConfigs, redactedValue } from '../config/dynamic-broker-configs.js';
 import { resolveTopicConfig, validateTopicConfigs, type TopicConfigView } from '../config/topic-configs.js';
 import type { Logger } from '../logger.js';
-import { FileMetadataStore, type DeletingTopicRecord, type MetadataStore, type TopicRecord } from './metadata-store.js';
+import { FileMetadataStore, type ClientQuotaRecord, type DeletingTopicRecord, type MetadataStore, type TopicRecord } from './metadata-store.js';
 import { classifyLogs } from './stray-logs.js';
 import { collisionKey, INTERNAL_TOPICS, topicNameProblem } from './topic-names.js';
 
@@ -154,6 +154,8 @@ export class TopicManager {
   private queue: Promise<unknown> = Promise.resolve();
   /** The configs of groups (group-configs.ts), stored with the topics. */
   private readonly groupConfigsById = new Map<string, Readonly<Record<string, string>>>();
+  /** The client quotas stored with the topics, as loaded (src/security/quota/ applies them at start). */
+  private storedClientQuotas: readonly ClientQuotaRecord[] = [];
   private namesVersion = 0;
 
   private constructor(
@@ -317,6 +319,19 @@ export class TopicManager {
       else this.groupConfigsById.set(groupId, { ...configs });
       this.deps.logger.info({ groupId, configs }, 'altered group configs');
     });
+  }
+
+  /** The client quotas stored at the last start (AlterClientQuotas keeps its own view after that). */
+  clientQuotas(): readonly ClientQuotaRecord[] {
+    return this.storedClientQuotas;
+  }
+
+  /**
+   * Stores client quota changes (each record replaces its entity's values; empty values remove it) in one
+   * durable write. Not queued behind topic operations: the metadata store orders its writes.
+   */
+  putClientQuotas(records: readonly ClientQuotaRecord[]): Promise<void> {
+    return this.store.putClientQuotas(records);
   }
 
   /**
@@ -708,8 +723,9 @@ export class TopicManager {
   private async load(): Promise<void> {
     const logs = this.deps.logs;
     const log = this.deps.logger;
-    const { topics: records, deletingTopics, existed, brokerConfigs, groupConfigs } = await this.store.load({ nodeId: this.deps.nodeId, clusterId: logs.clusterId });
+    const { topics: records, deletingTopics, existed, brokerConfigs, groupConfigs, clientQuotas } = await this.store.load({ nodeId: this.deps.nodeId, clusterId: logs.clusterId });
     for (const [groupId, configs] of Object.entries(groupConfigs)) this.groupConfigsById.set(groupId, configs);
+    this.storedClientQuotas = clientQuotas;
     const dynamicSet = this.applyStoredBrokerConfigs(brokerConfigs);
     // each log is loaded (and recovered) with its topic's own config, stored overrides and dynamic defaults
     const overridesByTopic = new Map(records.map((r) => [r.name, new Map(Object.entries(r.configs))]));

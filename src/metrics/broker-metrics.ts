@@ -11,8 +11,9 @@
  *   coordinator's counts of heartbeats, rebalances, fenced members and moved partitions), share groups
  *   (KIP-932: each share-partition's counts of records acquired, acknowledged, redelivered, archived and
  *   of lock timeouts, and its records in flight), transactions (the coordinator's counts), the authorizer
- *   (its decisions by result, its ACLs), client software, and Node's process metrics (prom-client's default
- *   collectors).
+ *   (its decisions by result, its ACLs), client software, client quotas (throttle times by quota type, each
+ *   quota'd client's measured rate and limit, connection rate throttles), and Node's process metrics
+ *   (prom-client's default collectors).
  * Per-partition and per-group families hold at most gregor.metrics.max.partitions series each (the first
  * ones by name); gregor_metrics_series_omitted says how many were left out.
  */
@@ -26,6 +27,8 @@ import type { ConsumerGroupState } from '../group/consumer-group.js';
 import { GROUP_STATES } from '../group/group.js';
 import type { TopicManager } from '../metadata/topic-manager.js';
 import type { AuthorizerStats } from '../security/acl/standard-authorizer.js';
+import type { QuotaSensorStats } from '../security/quota/client-quota-manager.js';
+import type { QuotaMetricsSource } from '../security/quota/client-quotas.js';
 import type { Session } from '../session.js';
 import type { SaslStats } from '../security/sasl/sasl-stats.js';
 import type { SharePartitionStats } from '../share/share-partition-manager.js';
@@ -61,6 +64,8 @@ export interface MetricsSources {
   readonly sasl: Pick<SaslStats, 'authenticationCounts' | 'reauthenticationCounts'> | undefined;
   /** Last stable offsets without I/O (produce/producer-state-manager.ts); undefined while starting. */
   readonly stableOffsets: { lastStableOffsetIfLoaded(log: PartitionLog): number | undefined } | undefined;
+  /** Client quotas (security/quota/client-quotas.ts); undefined while starting. */
+  readonly quotas: QuotaMetricsSource | undefined;
   /** The authorizer (security/acl/standard-authorizer.ts); undefined without one, or while starting. */
   readonly authorizer: { readonly stats: AuthorizerStats; readonly aclCount: number } | undefined;
 }
@@ -525,6 +530,66 @@ export class BrokerMetrics {
       },
     });
     stateGauge('acls', 'ACLs the authorizer holds (CreateAcls, stored with the topic metadata); 0 without an authorizer.', () => self.sources.authorizer?.aclCount ?? 0);
+    // ---------------------------------------------------------------- client quotas
+    new Counter({
+      name: `${PREFIX}quota_throttle_time_seconds_total`,
+      help:
+        'Throttle time given to clients over a quota, by quota type: produce (producer_byte_rate), fetch (consumer_byte_rate), ' +
+        'request (request_percentage); each throttled response counts the time its connection is muted for (Kafka\'s throttle-time).',
+      labelNames: ['type'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of self.sources.quotas?.managers ?? []) this.inc({ type: m.type }, m.throttleTimeMsTotal / 1000);
+      },
+    });
+    new Counter({
+      name: `${PREFIX}quota_throttled_requests_total`,
+      help: 'Requests answered with a throttle time (their connection then muted for it), by the quota type that throttled them.',
+      labelNames: ['type'],
+      registers,
+      collect() {
+        this.reset();
+        for (const m of self.sources.quotas?.managers ?? []) this.inc({ type: m.type }, m.throttledTotal);
+      },
+    });
+    /** The measured rate and the limit of each quota'd client (Kafka's sensors: the user and client-id tags of the matching quota level). */
+    const sensorGauge = (name: string, help: string, types: readonly string[], labels: readonly string[], value: (s: QuotaSensorStats) => number | undefined): void => {
+      groupGauge(name, help, labels, (g) => {
+        const now = Date.now();
+        const sensors = (self.sources.quotas?.managers ?? [])
+          .filter((m) => types.includes(m.type))
+          .flatMap((m) => m.sensorStats(now).map((s) => ({ type: m.type, s })));
+        for (const { type, s } of self.limited(sensors, name, (e) => `${e.type}\u0000${e.s.user}\u0000${e.s.clientId}`)) {
+          const v = value(s);
+          if (v === undefined) continue;
+          g.set(labels.includes('type') ? { type, user: s.user, client_id: s.clientId } : { user: s.user, client_id: s.clientId }, v);
+        }
+      });
+    };
+    sensorGauge(
+      'quota_byte_rate',
+      'Bytes per second of each client measured against a byte-rate quota, over quota.window.num samples of quota.window.size.seconds, by type (produce, fetch) and the user and client_id of its quota level ("" where the level does not use it).',
+      ['produce', 'fetch'],
+      ['type', 'user', 'client_id'],
+      (s) => s.rate,
+    );
+    sensorGauge(
+      'quota_request_time_percent',
+      'Request time of each client measured against request_percentage, in percent of one thread, by the user and client_id of its quota level.',
+      ['request'],
+      ['user', 'client_id'],
+      (s) => s.rate,
+    );
+    sensorGauge(
+      'quota_limit',
+      'The quota that applies to each measured client: bytes per second (produce, fetch) or percent (request); absent when no quota applies.',
+      ['produce', 'fetch', 'request'],
+      ['type', 'user', 'client_id'],
+      (s) => s.bound,
+    );
+    stateCounter('quota_connections_throttled_total', 'New connections closed unanswered for going over their address\'s connection_creation_rate.', () => self.sources.quotas?.connections.ipThrottledTotal ?? 0);
+    stateCounter('quota_connection_accept_delay_seconds_total', 'Time new connections waited to be accepted for max.connection.creation.rate.', () => (self.sources.quotas?.connections.brokerThrottleMsTotal ?? 0) / 1000);
 
     this.omitted = new Gauge({
       name: `${PREFIX}metrics_series_omitted`,

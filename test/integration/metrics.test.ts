@@ -319,6 +319,7 @@ describe('metrics with limits and a starting broker', () => {
       deleted: (ids) => store.deleted(ids),
       putBrokerConfigs: (e, c) => store.putBrokerConfigs(e, c),
       putGroupConfigs: (g, c) => store.putGroupConfigs(g, c),
+      putClientQuotas: (q) => store.putClientQuotas(q),
       close: () => store.close(),
     };
     const metricsPort = await freePort();
