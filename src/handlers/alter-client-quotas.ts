@@ -11,9 +11,14 @@
  * answers KAFKA_STORAGE_ERROR) and applied at once to the clients' quotas.
  * validate_only checks and changes nothing. controller_mutation_rate is
  * accepted and stored but not enforced.
+ * Authorization (an authorizer's, as Kafka's ControllerApis): ALTER_CONFIGS
+ * on the cluster, else every entry of the request answers
+ * CLUSTER_AUTHORIZATION_FAILED with Kafka's message, nothing checked or
+ * changed.
  * Version notes: v1 flexible.
  */
-import { ApiKey, apiByKey, schemas } from '../../protocol/index.js';
+import { ApiKey, apiByKey, ErrorCode, errorInfo, schemas } from '../../protocol/index.js';
+import { authorizeCluster } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const alterClientQuotasHandler = defineHandler({
@@ -21,6 +26,17 @@ export const alterClientQuotasHandler = defineHandler({
   request: schemas.alterClientQuotasRequest,
   response: schemas.alterClientQuotasResponse,
   async handle(ctx, req) {
+    if (!authorizeCluster(ctx, 'ALTER_CONFIGS')) {
+      const errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      return {
+        throttleTimeMs: 0,
+        entries: req.entries.map((e) => ({
+          errorCode,
+          errorMessage: errorInfo(errorCode).message,
+          entity: e.entity.map(({ entityType, entityName }) => ({ entityType, entityName })),
+        })),
+      };
+    }
     const results = await ctx.services.quotas.alter(req.entries, req.validateOnly);
     return {
       throttleTimeMs: 0,

@@ -15,10 +15,19 @@
  * Per partition: UNKNOWN_TOPIC_OR_PARTITION (a topic no topic has, with topic
  * id zero, or a partition beyond its partitions), the share coordinator's
  * errors.
+ * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group,
+ * else GROUP_AUTHORIZATION_FAILED (no topics answered); READ on each topic,
+ * else TOPIC_AUTHORIZATION_FAILED with Kafka's message on each of its
+ * partitions (answered first, with the topic's id when it exists, as
+ * Kafka's), the group's offsets set for the others only.
  * Version notes: v0 only (Kafka 4.3's), flexible.
  */
-import { apiByKey, ApiKey, schemas, type MessageInput } from '../../protocol/index.js';
+import { apiByKey, ApiKey, ErrorCode, errorInfo, schemas, type MessageInput } from '../../protocol/index.js';
+import { authorize, authorizedNames } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
+
+/** Kafka's Uuid.ZERO_UUID, for a topic name no topic has. */
+const ZERO_UUID = 'AAAAAAAAAAAAAAAAAAAAAA';
 
 type Response = MessageInput<typeof schemas.alterShareGroupOffsetsResponse>;
 
@@ -27,13 +36,25 @@ export const alterShareGroupOffsetsHandler = defineHandler({
   request: schemas.alterShareGroupOffsetsRequest,
   response: schemas.alterShareGroupOffsetsResponse,
   async handle(ctx, req): Promise<Response> {
-    const topics = req.topics.map((t) => ({ topicName: t.topicName, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, startOffset: Number(p.startOffset) })) }));
+    if (!authorize(ctx, 'READ', 'GROUP', req.groupId)) {
+      const errorCode = ErrorCode.GROUP_AUTHORIZATION_FAILED;
+      return { throttleTimeMs: 0, errorCode, errorMessage: errorInfo(errorCode).message, responses: [] };
+    }
+    const readable = authorizedNames(ctx, 'READ', 'TOPIC', req.topics.map((t) => t.topicName));
+    const refused = req.topics
+      .filter((t) => !readable.has(t.topicName))
+      .map((t) => ({
+        topicName: t.topicName,
+        topicId: ctx.services.topics.get(t.topicName)?.topicId ?? ZERO_UUID,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: errorInfo(ErrorCode.TOPIC_AUTHORIZATION_FAILED).message })),
+      }));
+    const topics = req.topics.filter((t) => readable.has(t.topicName)).map((t) => ({ topicName: t.topicName, partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, startOffset: Number(p.startOffset) })) }));
     const result = await ctx.services.groups.alterShareGroupOffsets(req.groupId, topics);
     return {
       throttleTimeMs: 0,
       errorCode: result.errorCode,
       errorMessage: result.errorMessage,
-      responses: result.topics.map((t) => ({ topicName: t.topicName, topicId: t.topicId, partitions: t.partitions })),
+      responses: result.errorCode === ErrorCode.NONE ? [...refused, ...result.topics.map((t) => ({ topicName: t.topicName, topicId: t.topicId, partitions: t.partitions }))] : [],
     };
   },
 });

@@ -14,9 +14,14 @@
  * RESOURCE_NOT_FOUND ("Attempt to delete a user credential that does not
  * exist"); UNKNOWN_SERVER_ERROR for every user when the write fails (a full
  * disk): nothing changed.
+ * Authorization (an authorizer's, as Kafka's ControllerApis): ALTER on the
+ * cluster, else CLUSTER_AUTHORIZATION_FAILED for every user named (sorted,
+ * once each; the message says the request needs ALTER, as Kafka's), nothing
+ * checked or changed.
  * Version notes: v0 only, flexible.
  */
 import { ApiKey, apiByKey, ErrorCode, schemas } from '../../protocol/index.js';
+import { authorizeCluster } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const alterUserScramCredentialsHandler = defineHandler({
@@ -24,6 +29,11 @@ export const alterUserScramCredentialsHandler = defineHandler({
   request: schemas.alterUserScramCredentialsRequest,
   response: schemas.alterUserScramCredentialsResponse,
   async handle(ctx, req) {
+    if (!authorizeCluster(ctx, 'ALTER')) {
+      const users = [...new Set([...req.deletions, ...req.upsertions].map((c) => c.name))].sort();
+      const errorMessage = 'Request AlterUserScramCredentials needs ALTER permission.';
+      return { throttleTimeMs: 0, results: users.map((user) => ({ user, errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage })) };
+    }
     try {
       const results = await ctx.services.sasl.credentials.alter(req.deletions, req.upsertions);
       return { throttleTimeMs: 0, results };

@@ -10,10 +10,14 @@
  * type, a match string where none belongs or none where one does, an unknown
  * match type, ip with user or client-id), UNSUPPORTED_VERSION (another entity
  * type).
+ * Authorization (an authorizer's, as Kafka's KafkaApis): DESCRIBE_CONFIGS on
+ * the cluster, else CLUSTER_AUTHORIZATION_FAILED with Kafka's message and
+ * null entries.
  * Version notes: v1 flexible.
  */
-import { ApiKey, apiByKey, schemas } from '../../protocol/index.js';
+import { ApiKey, apiByKey, ErrorCode, errorInfo, schemas } from '../../protocol/index.js';
 import { apiErrorOf, isKnownError } from '../errors.js';
+import { authorizeCluster } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 export const describeClientQuotasHandler = defineHandler({
@@ -21,6 +25,10 @@ export const describeClientQuotasHandler = defineHandler({
   request: schemas.describeClientQuotasRequest,
   response: schemas.describeClientQuotasResponse,
   handle(ctx, req) {
+    if (!authorizeCluster(ctx, 'DESCRIBE_CONFIGS')) {
+      const errorCode = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+      return { throttleTimeMs: 0, errorCode, errorMessage: errorInfo(errorCode).message, entries: null };
+    }
     let found;
     try {
       found = ctx.services.quotas.describe(req.components, req.strict);

@@ -449,6 +449,69 @@ describe('the authorizer, API by API (User:ANONYMOUS, no ACL → refused, the AC
     expect(await partitionOffsets()).toMatchObject({ errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.' });
     expect((await offsets(null)).groups[0]).toMatchObject({ errorCode: ErrorCode.NONE, topics: [] });
   });
+
+  it('AlterShareGroupOffsets and DeleteShareGroupOffsets: READ / DELETE on the group, then READ on each topic', async () => {
+    const group = 'share-admin';
+    const alter = () =>
+      c.request(schemas.alterShareGroupOffsetsRequest, schemas.alterShareGroupOffsetsResponse, 0, {
+        groupId: group, topics: [{ topicName: TOPIC, partitions: [{ partitionIndex: 0, startOffset: 0n }] }],
+      });
+    const del = () => c.request(schemas.deleteShareGroupOffsetsRequest, schemas.deleteShareGroupOffsetsResponse, 0, { groupId: group, topics: [{ topicName: TOPIC }] });
+    expect(await alter()).toMatchObject({ errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: 'Group authorization failed.', responses: [] });
+    expect(await del()).toMatchObject({ errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED, errorMessage: 'Group authorization failed.', responses: [] });
+    await grant(acl('GROUP', group, 'READ'));
+    // a topic it may not read is refused on each partition (with its id, as Kafka), the group's own errors apply still
+    expect(await alter()).toMatchObject({
+      errorCode: ErrorCode.NONE,
+      responses: [{ topicName: TOPIC, topicId, partitions: [{ partitionIndex: 0, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.' }] }],
+    });
+    // READ on the group is not DELETE
+    expect((await del()).errorCode).toBe(ErrorCode.GROUP_AUTHORIZATION_FAILED);
+    await grant(acl('TOPIC', TOPIC, 'READ'));
+    expect(await alter()).toMatchObject({ errorCode: ErrorCode.NONE, responses: [{ topicName: TOPIC, topicId, partitions: [{ partitionIndex: 0, errorCode: ErrorCode.NONE }] }] });
+    await grant(acl('GROUP', group, 'DELETE'));
+    await authorizer().deleteAcls([{ ...ANY, resourceType: 'TOPIC' }]);
+    expect(await del()).toMatchObject({
+      errorCode: ErrorCode.NONE,
+      responses: [{ topicName: TOPIC, topicId: ZERO_UUID, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED, errorMessage: 'Topic authorization failed.' }],
+    });
+    await grant(acl('TOPIC', TOPIC, 'READ'));
+    expect(await del()).toMatchObject({ errorCode: ErrorCode.NONE, responses: [{ topicName: TOPIC, topicId, errorCode: ErrorCode.NONE }] });
+  });
+
+  it('DescribeClientQuotas and AlterClientQuotas: DESCRIBE_CONFIGS / ALTER_CONFIGS on the cluster', async () => {
+    const entity = [{ entityType: 'user', entityName: 'alice' }];
+    const alter = () =>
+      c.request(schemas.alterClientQuotasRequest, schemas.alterClientQuotasResponse, 1, { entries: [{ entity, ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }] }], validateOnly: false });
+    const describe = () => c.request(schemas.describeClientQuotasRequest, schemas.describeClientQuotasResponse, 1, { components: [{ entityType: 'user', matchType: 2, match: null }], strict: false });
+    expect(await describe()).toMatchObject({ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', entries: null });
+    expect((await alter()).entries).toEqual([{ errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', entity }]);
+    // DESCRIBE_CONFIGS does not allow altering, and nothing was set
+    await grant(cluster('DESCRIBE_CONFIGS'));
+    expect(await describe()).toMatchObject({ errorCode: ErrorCode.NONE, entries: [] });
+    expect((await alter()).entries[0]!.errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    await grant(cluster('ALTER_CONFIGS'));
+    expect((await alter()).entries).toEqual([{ errorCode: ErrorCode.NONE, errorMessage: null, entity }]);
+    expect((await describe()).entries).toEqual([{ entity, values: [{ key: 'producer_byte_rate', value: 1024 }] }]);
+    await c.request(schemas.alterClientQuotasRequest, schemas.alterClientQuotasResponse, 1, { entries: [{ entity, ops: [{ key: 'producer_byte_rate', value: 0, remove: true }] }], validateOnly: false });
+  });
+
+  it('DescribeUserScramCredentials and AlterUserScramCredentials: DESCRIBE / ALTER on the cluster', async () => {
+    const describe = () => c.request(schemas.describeUserScramCredentialsRequest, schemas.describeUserScramCredentialsResponse, 0, { users: [{ name: 'nobody' }] });
+    const alter = () => c.request(schemas.alterUserScramCredentialsRequest, schemas.alterUserScramCredentialsResponse, 0, { deletions: [{ name: 'nobody', mechanism: 1 }, { name: 'ghost', mechanism: 2 }], upsertions: [] });
+    // Kafka's error response: the error at the top and once per user named (the name left empty)
+    expect(await describe()).toMatchObject({
+      errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+      errorMessage: 'Cluster authorization failed.',
+      results: [{ user: '', errorCode: ErrorCode.CLUSTER_AUTHORIZATION_FAILED, errorMessage: 'Cluster authorization failed.', credentialInfos: [] }],
+    });
+    expect((await alter()).results.map((r) => [r.user, r.errorCode])).toEqual([['ghost', ErrorCode.CLUSTER_AUTHORIZATION_FAILED], ['nobody', ErrorCode.CLUSTER_AUTHORIZATION_FAILED]]);
+    await grant(cluster('DESCRIBE'));
+    expect(await describe()).toMatchObject({ errorCode: ErrorCode.NONE, results: [{ user: 'nobody', errorCode: ErrorCode.RESOURCE_NOT_FOUND }] });
+    expect((await alter()).results[0]!.errorCode).toBe(ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+    await grant(cluster('ALTER'));
+    expect((await alter()).results.map((r) => [r.user, r.errorCode])).toEqual([['nobody', ErrorCode.RESOURCE_NOT_FOUND], ['ghost', ErrorCode.RESOURCE_NOT_FOUND]]);
+  });
 });
 
 describe('authorizer rules on the wire', () => {
