@@ -78,7 +78,7 @@ import { checkMemberEpoch, heartbeatKind, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_M
 import { throwIfConsumerGroupIsFull } from './consumer/group-limits.js';
 import { MemberState } from './consumer/member-state.js';
 import { replaceStaticMember, staticMemberOf, staticMemberTemporaryLeave } from './consumer/static-members.js';
-import { compileSubscribedTopicRegex, dropUnsubscribed, NO_REGEX_UPDATE, updateRegularExpressions, type RegexUpdate } from './consumer/regex-subscription.js';
+import { compileSubscribedTopicRegex, dropUnsubscribed, NO_REGEX_UPDATE, updateRegularExpressions, type DescribableTopics, type RegexUpdate } from './consumer/regex-subscription.js';
 import { buildTargetAssignment, type AssignFunction } from './consumer/target-assignment-builder.js';
 import { ConsumerGroup } from './consumer-group.js';
 import {
@@ -134,6 +134,8 @@ export interface ConsumerHeartbeatParams {
   readonly topicPartitions: ReadonlyArray<{ readonly topicId: string; readonly partitions: readonly number[] }> | null;
   readonly clientId: string;
   readonly clientHost: string;
+  /** With an authorizer: the topics the member may DESCRIBE, which alone its expressions resolve to (regex-subscription.ts). */
+  readonly describableTopics?: DescribableTopics;
 }
 
 export interface ConsumerHeartbeatResult {
@@ -415,7 +417,7 @@ export class ConsumerGroups {
       serverAssignorName: p.serverAssignor ?? member.serverAssignorName,
     };
     const others = [...group.members.values()].filter((m) => m.memberId !== member.memberId && m.memberId !== replacedMemberId);
-    const regex = updateRegularExpressions(group, previous, member, others, this.topics, Date.now());
+    const regex = updateRegularExpressions(group, previous, member, others, this.topics, Date.now(), p.describableTopics);
     const subscriptionChanged = !isNew && (!sameSet(subscribedTopicNames, previous.subscribedTopicNames) || regex.regexChanged);
     if (replacedMemberId !== null) {
       const target = group.target.get(replacedMemberId);

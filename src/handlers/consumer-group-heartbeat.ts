@@ -12,14 +12,16 @@
  * shutting down.
  * Authorization (an authorizer's, as Kafka's KafkaApis): READ on the group
  * (else GROUP_AUTHORIZATION_FAILED); DESCRIBE on every topic of
- * subscribed_topic_names (else TOPIC_AUTHORIZATION_FAILED, nothing changed).
+ * subscribed_topic_names (else TOPIC_AUTHORIZATION_FAILED, nothing changed);
+ * a SubscribedTopicRegex resolves only to topics the member may DESCRIBE
+ * (Kafka 4.1+; not told, the others are left out).
  * Version notes: v0 generates a joining member's id; v1 takes the client's
  * (KIP-1082) and adds SubscribedTopicRegex (RE2 syntax, whole-name match,
  * group/consumer/regex-subscription.ts).
  */
 import { apiByKey, ApiKey, ErrorCode, schemas } from '../../protocol/index.js';
 import type { ConnectionInfo } from '../connection-info.js';
-import { authorize, authorizedNames } from '../security/auth-helper.js';
+import { authorize, authorizedNames, hasAuthorizer } from '../security/auth-helper.js';
 import { defineHandler } from './handler.js';
 
 /** The member's host as Kafka reports it: InetAddress.toString(), "/<address>". */
@@ -53,6 +55,8 @@ export const consumerGroupHeartbeatHandler = defineHandler({
       topicPartitions: req.topicPartitions,
       clientId: ctx.header.clientId ?? '',
       clientHost: clientHostOf(ctx.connection),
+      // filtering what the client did not name: refusals are not audited (Kafka's logIfDenied false)
+      ...(hasAuthorizer(ctx) ? { describableTopics: (names: Iterable<string>) => authorizedNames(ctx, 'DESCRIBE', 'TOPIC', names, false) } : {}),
     });
     return { throttleTimeMs: 0, ...result };
   },

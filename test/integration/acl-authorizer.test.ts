@@ -410,6 +410,18 @@ describe('the authorizer, API by API (User:ANONYMOUS, no ACL → refused, the AC
     });
   });
 
+  it('ConsumerGroupHeartbeat with a SubscribedTopicRegex: resolves only to the topics the member may DESCRIBE', async () => {
+    const visible = (await broker.broker.topics.create({ name: 'regex-visible', numPartitions: 1, replicationFactor: 1, configs: {} })).topicId;
+    await broker.broker.topics.create({ name: 'regex-hidden', numPartitions: 1, replicationFactor: 1, configs: {} });
+    await grant(acl('GROUP', 'kip848-regex', 'READ'), acl('TOPIC', 'regex-visible', 'DESCRIBE'));
+    const joined = await c.request(schemas.consumerGroupHeartbeatRequest, schemas.consumerGroupHeartbeatResponse, 1, {
+      groupId: 'kip848-regex', memberId: 'member-r-0000000000', memberEpoch: 0, instanceId: null, rackId: null, rebalanceTimeoutMs: 30_000,
+      subscribedTopicNames: [], subscribedTopicRegex: 'regex-.*', serverAssignor: null, topicPartitions: [],
+    });
+    expect(joined.errorCode).toBe(ErrorCode.NONE);
+    expect(joined.assignment?.topicPartitions.map((tp) => tp.topicId)).toEqual([visible]);
+  });
+
   it('ShareGroupHeartbeat, ShareGroupDescribe, ShareFetch, ShareAcknowledge, DescribeShareGroupOffsets: the group, then READ or DESCRIBE on the topic', async () => {
     const heartbeat = () =>
       c.request(schemas.shareGroupHeartbeatRequest, schemas.shareGroupHeartbeatResponse, 1, { groupId: 'share', memberId: 'share-member-0000000', memberEpoch: 0, rackId: null, subscribedTopicNames: [TOPIC] });

@@ -32,9 +32,14 @@
  * group.consumer.regex.refresh.interval.ms (for ACL changes). Here the
  * resolution runs inside the heartbeat (a linear scan of the names, each a
  * bounded-cost match), so a member sees a new matching topic at its next
- * heartbeat. Resolutions are not filtered by the authorizer (Kafka 4.1+
- * keeps only the topics the heartbeating member may DESCRIBE, and refreshes
- * for ACL changes), so there is no periodic refresh either.
+ * heartbeat.
+ *
+ * With an authorizer, a resolution keeps only the topics the member whose
+ * heartbeat made it may DESCRIBE (Kafka 4.1+, KIP-848's regex authorization:
+ * `describable`, from the handler's session). Kafka also resolves again every
+ * group.consumer.regex.refresh.interval.ms so that ACL changes apply; here an
+ * ACL change applies at the next resolution (a topic name coming or going, or
+ * an expression new to the group).
  */
 import { ErrorCode, KafkaError } from '../../../protocol/index.js';
 import type { ConsumerGroupMember } from './consumer-group-member.js';
@@ -108,7 +113,10 @@ export function memberSubscribedTopicNames(member: ConsumerGroupMember, resolved
  * does not compile (a resolution loaded from a log Kafka wrote, in a syntax this parser refuses) resolves to
  * no topic, as Kafka ignores one it cannot parse.
  */
-export function resolveRegularExpressions(regexes: Iterable<string>, topics: TopicNames, now: number): Map<string, ResolvedRegularExpression> {
+/** The names among `names` a member may DESCRIBE (an authorizer's decision); absent: all of them. */
+export type DescribableTopics = (names: Iterable<string>) => ReadonlySet<string>;
+
+export function resolveRegularExpressions(regexes: Iterable<string>, topics: TopicNames, now: number, describable?: DescribableTopics): Map<string, ResolvedRegularExpression> {
   const patterns: Array<{ regex: string; pattern: Re2Pattern | null; topics: Set<string> }> = [];
   for (const regex of regexes) {
     let pattern: Re2Pattern | null = null;
@@ -121,6 +129,10 @@ export function resolveRegularExpressions(regexes: Iterable<string>, topics: Top
   }
   for (const name of topics.names()) {
     for (const p of patterns) if (p.pattern?.matches(name) === true) p.topics.add(name);
+  }
+  if (describable !== undefined) {
+    const allowed = describable(new Set(patterns.flatMap((p) => [...p.topics])));
+    for (const p of patterns) for (const name of p.topics) if (!allowed.has(name)) p.topics.delete(name);
   }
   return new Map(patterns.map((p) => [p.regex, { topics: p.topics, version: topics.namesVersion, timestamp: now }]));
 }
@@ -138,6 +150,7 @@ export function updateRegularExpressions(
   others: Iterable<ConsumerGroupMember>,
   topics: TopicNames,
   now: number,
+  describable?: DescribableTopics,
 ): RegexUpdate {
   const regex = updated.subscribedTopicRegex;
   const regexChanged = previous.subscribedTopicRegex !== regex;
@@ -151,7 +164,7 @@ export function updateRegularExpressions(
   const stale = group.regexNamesVersion !== topics.namesVersion || [...subscribed.keys()].some((r) => !group.resolvedRegularExpressions.has(r));
   let resolved: ReadonlyMap<string, ResolvedRegularExpression> = new Map();
   if (stale && subscribed.size > 0) {
-    resolved = resolveRegularExpressions(subscribed.keys(), topics, now);
+    resolved = resolveRegularExpressions(subscribed.keys(), topics, now, describable);
     for (const [r, resolution] of resolved) {
       const before = group.resolvedRegularExpressions.get(r);
       if (before === undefined ? resolution.topics.size > 0 : !sameSet(before.topics, resolution.topics)) topicsChanged = true;
