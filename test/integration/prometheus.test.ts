@@ -2,7 +2,8 @@
  * The metrics and the Grafana dashboard against a real Prometheus (Debian's `prometheus` package, which
  * .ci/run installs): a broker serves traffic that exercises every panel (several topics, a consumer group
  * that keeps up and one that lags, produce and metadata errors, long polls, acks=all produces, transactions
- * committed and aborted, a consumer-protocol group whose members keep joining and leaving, a share group fetching and acknowledging) while
+ * committed and aborted, a consumer-protocol group whose members keep joining and leaving, a share group fetching and acknowledging,
+ * SASL logins that succeed and fail, TLS handshakes that succeed and fail on an SSL listener) while
  * Prometheus scrapes it every second; then every query of every panel is evaluated through Prometheus's
  * HTTP API as Grafana would run it (template variables resolved from their label_values queries,
  * $__interval, $__rate_interval and $__range substituted) and must succeed with data. promtool checks the
@@ -11,6 +12,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +20,7 @@ import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, schemas } from '../../protocol/index.js';
 import { startBroker, type RunningBroker } from '../../src/index.js';
+import { TestPki } from '../helpers/certificates.js';
 import { freePort } from '../helpers/free-port.js';
 import { queryPanels, readDashboard, REPO_ROOT, variableQuery, type DashboardJson } from '../helpers/grafana-dashboard.js';
 import { batchOf, produceRaw, testRecords } from '../helpers/produce-records.js';
@@ -129,8 +132,13 @@ class Traffic {
   private producer!: Producer;
   private transactional!: Producer;
   private raw!: RawClient;
+  private tlsClient: RawClient | undefined;
 
-  constructor(private readonly broker: RunningBroker) {}
+  constructor(
+    private readonly broker: RunningBroker,
+    /** The CA of the SSL listener's certificate (PEM). */
+    private readonly ca: string,
+  ) {}
 
   async start(): Promise<void> {
     const kafka = new Kafka({ clientId: 'prometheus-test', brokers: [this.broker.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
@@ -162,7 +170,25 @@ class Traffic {
     await live.subscribe({ topic: 'orders', fromBeginning: true });
     await live.run({ autoCommitInterval: 200, eachMessage: async () => undefined });
 
-    this.loops.push(this.produceLoop(), this.errorLoop(), this.transactionLoop(), this.consumerProtocolLoop(), this.shareGroupLoop(), this.saslLoop());
+    // a connection that stays open on the SSL listener (gregor_listener_connections of SSL)
+    this.tlsClient = await RawClient.connectTls(this.broker.broker.boundPorts.get('SSL')!, { ca: this.ca });
+    this.loops.push(this.produceLoop(), this.errorLoop(), this.transactionLoop(), this.consumerProtocolLoop(), this.shareGroupLoop(), this.saslLoop(), this.tlsLoop());
+  }
+
+  /** On the SSL listener, twice a second: a TLS handshake that succeeds, and one that fails (not TLS at all). */
+  private async tlsLoop(): Promise<void> {
+    const port = this.broker.broker.boundPorts.get('SSL')!;
+    while (this.running) {
+      const c = await RawClient.connectTls(port, { ca: this.ca });
+      await c.request(schemas.apiVersionsRequest, schemas.apiVersionsResponse, 3, { clientSoftwareName: 'gregor-prometheus-test', clientSoftwareVersion: '1.0' });
+      c.close();
+      await new Promise<void>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.write('GET / HTTP/1.1\r\n\r\n'));
+        socket.on('error', () => undefined);
+        socket.on('close', () => resolve());
+      });
+      await sleep(500);
+    }
   }
 
   /** PLAIN logins on the SASL listener: one that succeeds and one with a wrong password, twice a second. */
@@ -324,6 +350,7 @@ class Traffic {
     await this.producer?.disconnect();
     await this.transactional?.disconnect();
     this.raw?.close();
+    this.tlsClient?.close();
   }
 }
 
@@ -334,6 +361,7 @@ describe('metrics and dashboard with a real Prometheus', () => {
   let prometheus: Prometheus | undefined;
   let dir: string;
   let traffic: Traffic | undefined;
+  let pki: TestPki | undefined;
   let start = 0;
   let end = 0;
 
@@ -341,21 +369,26 @@ describe('metrics and dashboard with a real Prometheus', () => {
     requireBinary('prometheus');
     requireBinary('promtool');
     dir = await mkdtemp(join(tmpdir(), 'gregor-prometheus-'));
+    pki = await TestPki.create();
+    const server = pki.issue('server', '/CN=localhost', { san: 'DNS:localhost,IP:127.0.0.1' });
     broker = await startBroker({
       metrics: true,
       config: {
         'group.initial.rebalance.delay.ms': 50,
         'gregor.flush.acks.all': true,
         'auto.create.topics.enable': false,
-        // a SASL listener, for the security panels: PLAIN logins that succeed and fail
-        listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0',
+        // a SASL listener and an SSL one, for the security panels: PLAIN logins and TLS handshakes that
+        // succeed and fail
+        listeners: 'PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0',
+        'ssl.keystore.type': 'PEM',
+        'ssl.keystore.location': server.pem,
         'sasl.enabled.mechanisms': 'PLAIN',
         'listener.name.sasl_plaintext.plain.sasl.jaas.config': 'org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";',
         'connection.failed.authentication.delay.ms': 0,
       },
     });
     prometheus = await Prometheus.start(prometheusBinary!, dir, `127.0.0.1:${broker.metricsPort}`);
-    traffic = new Traffic(broker);
+    traffic = new Traffic(broker, pki.caCertText);
     start = Date.now() / 1000;
     await traffic.start();
     await sleep(TRAFFIC_SECONDS * 1000);
@@ -368,6 +401,7 @@ describe('metrics and dashboard with a real Prometheus', () => {
     await traffic?.stop();
     await prometheus?.stop();
     await broker?.close();
+    await pki?.remove();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -440,6 +474,16 @@ describe('metrics and dashboard with a real Prometheus', () => {
     // payments got one record per produce round after the lagging group left
     expect(byGroup['lagging-group']).toBeGreaterThan(5);
     expect(byGroup['live-group']).toBeDefined();
+  });
+
+  it('counts the SSL listener\'s handshakes, failed handshakes and open connections where the TLS panels read them', async () => {
+    const value = async (query: string): Promise<number> => {
+      const res = await prometheus!.api<{ result: PromSeries[] }>('query', { query, time: String(end) });
+      return Number(res.data!.result[0]?.value?.[1] ?? 0);
+    };
+    expect(await value('sum(gregor_tls_handshakes_total{listener="SSL"})')).toBeGreaterThan(5);
+    expect(await value('sum(gregor_tls_handshake_failures_total{listener="SSL"})')).toBeGreaterThan(5);
+    expect(await value('sum(gregor_listener_connections{listener="SSL", security_protocol="SSL"})')).toBeGreaterThanOrEqual(1);
   });
 
   it('passes promtool check metrics on the scraped exposition', async () => {
