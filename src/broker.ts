@@ -39,6 +39,7 @@ import { ProducerStateManager } from './produce/producer-state-manager.js';
 import type { Connection } from './connection.js';
 import { ConnectionQuotas } from './connection-quotas.js';
 import { ScramCredentialStore } from './security/sasl/scram-credential-store.js';
+import type { UserScramCredential } from './security/sasl/scram-parser.js';
 import { saslListenerSettings } from './security/sasl/sasl-listener-settings.js';
 import { SaslListeners } from './security/sasl/sasl-listeners.js';
 import type { SaslListenerSettings } from './security/sasl/sasl-server-authenticator.js';
@@ -57,6 +58,8 @@ export interface BrokerOptions {
   readonly metadataStore?: MetadataStore;
   /** The file system under the logs, producer state and producer ids (tests: storage's FaultyFs). */
   readonly storageFs?: StorageFs;
+  /** `--add-scram`: SCRAM credentials stored at start, before the listeners open, for users without one. */
+  readonly addScram?: readonly UserScramCredential[];
 }
 
 export class Broker {
@@ -290,6 +293,7 @@ export class Broker {
       stableOffsets: this.producerStates,
     });
     this.scramCredentials = ScramCredentialStore.open(this.logs.logDir, this.logs.clusterId, this.opts.storageFs);
+    await this.addScramCredentials(this.opts.addScram ?? []);
     this.sasl = new SaslListeners(saslSettings, this.logger);
     // the TLS listeners' key and trust stores, with the dynamic configs stored (a rotated certificate)
     this.tls = new TlsListeners(this.listeners, config, this.logger);
@@ -315,6 +319,20 @@ export class Broker {
     }
     for (const w of warnings) this.logger.warn(w);
     return out;
+  }
+
+  /**
+   * `--add-scram` (KIP-900's format-time flag, applied at every start here): a user without a credential
+   * for the mechanism gets the one given; one that has it keeps it. The user, never the password, is logged.
+   */
+  private async addScramCredentials(credentials: readonly UserScramCredential[]): Promise<void> {
+    if (credentials.length === 0) return;
+    const added = await this.scramCredentials.addIfAbsent(credentials);
+    credentials.forEach(({ name, mechanism, credential }, i) => {
+      const fields = { user: name, mechanism: mechanism.name, iterations: credential.iterations };
+      if (added[i]) this.logger.info(fields, 'SCRAM credential created (--add-scram)');
+      else this.logger.info({ user: name, mechanism: mechanism.name }, 'SCRAM credential kept: the user has one for this mechanism already (--add-scram never replaces one)');
+    });
   }
 
   /**

@@ -4,9 +4,14 @@
  *
  *   gregor [server.properties] [--config server.properties] [--override key=value ...]
  *          [--port N] [--host H] [--advertised-host H] [--data-dir DIR] [--node-id N]
- *          [--log-level L] [--metrics-port N]
+ *          [--log-level L] [--metrics-port N] [--add-scram 'SCRAM-SHA-256=[name=U,password=P]' ...]
  *
  * Precedence: defaults < config file < GREGOR_* environment < short flags < --override.
+ *
+ * --add-scram is Kafka's `kafka-storage.sh format --add-scram` (KIP-900, security/sasl/scram-parser.ts):
+ * Gregor has no format step, so the credentials are stored at every start, before the listeners open, for
+ * users that have none for that mechanism yet; an existing one is kept. The argument is parsed (and the
+ * password salted and dropped) before the broker loads; a malformed one exits 2 without showing it.
  *
  * Messages: a bad flag or config value is one line naming the flag (as typed) or the key, the value and
  * where it came from, exit status 2; a start that fails for a reason outside the program (a port in use, a
@@ -24,6 +29,7 @@ import nodeModule from 'node:module';
 import { parseArgs } from 'node:util';
 import { brokerListenersOf, ConfigError, loadConfig, type BrokerConfig } from './config/broker-config.js';
 import { listenerEntries } from './config/listeners.js';
+import { parseScramArguments, ScramParserError, type UserScramCredential } from './security/sasl/scram-parser.js';
 
 const HELP = `Usage: gregor [server.properties] [options]
 
@@ -39,6 +45,11 @@ Options:
   -n, --node-id N            node.id (default: 1)
   -l, --log-level LEVEL      trace|debug|info|warn|error|fatal|silent (default: info)
       --metrics-port N       gregor.metrics.port (default: 9464)
+      --add-scram 'SCRAM-SHA-256=[name=USER,password=PASSWORD]'
+                             create a SCRAM user at start, before the listeners open, as Kafka's
+                             kafka-storage format --add-scram (repeatable; also iterations=N, or
+                             salt=B64,saltedpassword=B64); a user with a credential for that
+                             mechanism keeps it, so restarting with the same flags is harmless
   -h, --help                 show this help
   -v, --version              print the version
 
@@ -67,6 +78,7 @@ interface Flags {
   'node-id'?: string;
   'log-level'?: string;
   'metrics-port'?: string;
+  'add-scram'?: string[];
   help?: boolean;
   version?: boolean;
 }
@@ -94,6 +106,7 @@ function parseFlags(argv: string[]): ParsedArgs {
       'node-id': { type: 'string', short: 'n' },
       'log-level': { type: 'string', short: 'l' },
       'metrics-port': { type: 'string' },
+      'add-scram': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -163,6 +176,16 @@ function flagOverrides(args: ParsedArgs, base: BrokerConfig): { overrides: Recor
   return { overrides, origins };
 }
 
+/** The credentials of --add-scram; a malformed one is a ConfigError naming the flag (never the password). */
+function scramCredentials(args: readonly string[]): UserScramCredential[] {
+  try {
+    return parseScramArguments(args);
+  } catch (err) {
+    if (err instanceof ScramParserError) throw new ConfigError(`--add-scram: ${err.message}`);
+    throw err;
+  }
+}
+
 /** A TCP port given on the command line (0 = any free port). */
 function portNumber(value: string, flag: string): number {
   const text = value.trim();
@@ -200,6 +223,7 @@ async function main(): Promise<void> {
   const base = loadConfig({ file, env: process.env, overrides: explicit });
   const fromFlags = flagOverrides(args, base);
   const config = loadConfig({ file, env: process.env, overrides: { ...fromFlags.overrides, ...explicit }, origins: omit(fromFlags.origins, explicit) });
+  const addScram = scramCredentials(flags['add-scram'] ?? []);
   // loaded only now, so that --help, --version and config errors answer without loading the broker; on
   // Node 22.1+ the modules' compiled code is cached on disk (module.enableCompileCache; absent on Node 20)
   enableCompileCache();
@@ -243,7 +267,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
-  broker = await Broker.start({ config, logger });
+  broker = await Broker.start({ config, logger, addScram });
   if (first !== undefined) {
     shutdown(broker);
     return;

@@ -2,8 +2,9 @@
  * The SCRAM credentials of the cluster's users, kept durably in the log dir
  * and read by every SCRAM login (Kafka's ScramControlManager and ScramImage:
  * AlterUserScramCredentials changes them, DescribeUserScramCredentials lists
- * them, KIP-554). A change is on disk before it is answered and applies to
- * the next login at once.
+ * them, KIP-554; `--add-scram` adds the missing ones at start, KIP-900). A
+ * change is on disk before it is answered and applies to the next login at
+ * once.
  *
  * What is stored of a user's password per mechanism is what Kafka's
  * UserScramCredentialRecord holds: salt, StoredKey, ServerKey and the
@@ -27,6 +28,7 @@ import { ErrorCode } from '../../../protocol/index.js';
 import { nodeFs, writeFileAtomic, type StorageFs } from '../../../storage/index.js';
 import { credentialOf, type ScramCredential } from './scram-formatter.js';
 import { SCRAM_MECHANISMS, scramMechanismByType, type ScramMechanism } from './scram-mechanism.js';
+import type { UserScramCredential } from './scram-parser.js';
 
 export const SCRAM_CREDENTIALS_FILE = 'gregor-scram-credentials.json';
 const FORMAT_VERSION = 1;
@@ -190,6 +192,36 @@ export class ScramCredentialStore {
         ...[...toUpsert.keys()].map(ok),
         ...[...errors].map(([user, [errorCode, errorMessage]]) => ({ user, errorCode, errorMessage })),
       ];
+    };
+    const result = this.writes.then(run, run);
+    this.writes = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  /**
+   * The credentials of `--add-scram` (Kafka's format-time `kafka-storage.sh format --add-scram`, KIP-900),
+   * applied at every start before the listeners open: each is stored when its user has no credential for
+   * its mechanism yet; one that exists is kept, whatever was given, so that a restart with the same command
+   * line changes nothing. The new ones are written together, durably. Returns, in order, whether each was
+   * added.
+   */
+  addIfAbsent(credentials: readonly UserScramCredential[]): Promise<boolean[]> {
+    const run = async (): Promise<boolean[]> => {
+      const next = new Map<ScramMechanism, Map<string, ScramCredential>>([...this.credentials].map(([m, byUser]) => [m, new Map(byUser)]));
+      const added = credentials.map(({ name, mechanism, credential }) => {
+        const byUser = next.get(mechanism)!;
+        if (byUser.has(name)) return false;
+        byUser.set(name, credential);
+        return true;
+      });
+      if (added.includes(true)) {
+        await this.write(next);
+        this.credentials = next;
+      }
+      return added;
     };
     const result = this.writes.then(run, run);
     this.writes = result.then(
