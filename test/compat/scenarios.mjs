@@ -536,12 +536,12 @@ const TOPIC_DENIED = /TOPIC_AUTHORIZATION_FAILED|Topic authorization failed|Topi
  * time stamp and thread, the broker's address, how long the exchange took).
  */
 function refusalNote(error, want) {
-  const parts = error.split(/; | \| /).filter((x) => want.test(x));
+  const parts = error.split(/; | \| | \/ /).filter((x) => want.test(x));
   return (parts.at(-1) ?? error) // the last names it best (a chain of errors ends with the broker's)
     .replace(/%\d\|[\d.]+\|\w+\|[^|]*\|\s*/g, '')
     .replace(/\[thrd:[^\]]*\]:\s*/g, '')
     .replace(/\w+:\/\/[\d.]+:\d+\/\w+:\s*/g, '')
-    .replace(/\s*\(after \d+ms[^)]*\)/g, '')
+    .replace(/\s*\(after \d+ms in state \w+(, \d+ identical error\(s\) suppressed)?\)/g, '')
     .replace(/[\d.]+:\d+/g, '<broker>')
     .trim()
     .slice(0, 200);
