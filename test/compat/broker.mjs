@@ -9,12 +9,21 @@ import { join } from 'node:path';
 /**
  * Starts `node dist/src/cli.js` and resolves once it printed its ready line. With `advertisedPort`
  * (a proxy's), clients are told to connect there: `port` is that one, `listenPort` the broker's own.
+ * `moreListeners` (names that are also their security protocols: SSL, SASL_PLAINTEXT, SASL_SSL) are
+ * served besides PLAINTEXT, each on a free port advertised as itself: `listeners` maps each name to
+ * its `host:port`.
  */
-export function startGregor({ cli, dataDir, logFile, overrides = [], advertisedPort }) {
+export function startGregor({ cli, dataDir, logFile, overrides = [], advertisedPort, moreListeners = [] }) {
+  const others = (port) => moreListeners.map((name) => `,${name}://127.0.0.1:${port}`).join('');
   const listen =
-    advertisedPort === undefined
+    advertisedPort === undefined && moreListeners.length === 0
       ? ['--host', '127.0.0.1', '--port', '0']
-      : ['--override', 'listeners=PLAINTEXT://127.0.0.1:0', '--override', `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort}`];
+      : [
+          '--override',
+          `listeners=PLAINTEXT://127.0.0.1:0${others(0)}`,
+          '--override',
+          `advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort ?? 0}${others(0)}`,
+        ];
   const args = [cli, ...listen, '--data-dir', dataDir, '--metrics-port', '0', '--log-level', 'warn'];
   for (const o of overrides) args.push('--override', o);
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -38,7 +47,10 @@ export function startGregor({ cli, dataDir, logFile, overrides = [], advertisedP
       child.removeAllListeners('exit');
       child.stdout.removeAllListeners('data');
       child.stdout.pipe(log);
+      const listeners = {};
+      for (const l of out.matchAll(/; (\w+) \(\w+\) on \S+, advertised as (\S+:\d+)/g)) listeners[l[1]] = l[2];
       resolve({
+        listeners,
         child,
         host: m[2],
         port: Number(m[3]),

@@ -36,6 +36,9 @@ const DEBIAN_LIBRDKAFKA_NO_SHARE = "built on Debian's librdkafka 2.0.2, which ha
 /** The same n/a reason for each share-group row (SHARE_ROWS). */
 const noShare = (reason) => Object.fromEntries(SHARE_ROWS.map((id) => [id, reason]));
 const NO_SHARE = (what) => noShare(`${what} has no share consumer (KIP-932 share groups)`);
+/** sarama 1.22 has SCRAM only through a client the application plugs in (Net.SASL.SCRAMClientGeneratorFunc). */
+const SARAMA_NO_SCRAM =
+  'sarama 1.22 runs SCRAM only with a SCRAM client the application supplies (Net.SASL.SCRAMClientGeneratorFunc, e.g. xdg/scram), which Debian does not package';
 
 /** librdkafka 2.15 and the bindings built on it (./librdkafka.mjs), once their prepare resolved. */
 const built = {};
@@ -153,6 +156,7 @@ export const CLIENTS = [
       'offsets-time': 'ListOffsets v0 only: no record timestamps before 0.10.1',
       idempotent: 'sarama needs Version >= 0.11 for idempotence',
       transactions: 'sarama 1.22 has no transactional producer (added in 1.37, with Version >= 0.11)',
+      'sasl-scram': SARAMA_NO_SCRAM,
       'consumer-protocol': NO_KIP848('sarama 1.22'),
       ...NO_SHARE('sarama 1.22'),
     },
@@ -171,6 +175,7 @@ export const CLIENTS = [
         brokerError: /does not support the compression type/,
       },
       transactions: 'sarama 1.22 has no transactional producer (added in 1.37)',
+      'sasl-scram': SARAMA_NO_SCRAM,
       'consumer-protocol': NO_KIP848('sarama 1.22'),
       ...NO_SHARE('sarama 1.22'),
     },
@@ -188,6 +193,9 @@ export const CLIENTS = [
       idempotent: NO_IDEMPOTENCE,
       'topic-configs': 'kafka-go 0.2 has no DescribeConfigs/AlterConfigs',
       transactions: NO_TRANSACTIONS,
+      'sasl-plain': 'kafka-go 0.2 has no SASL (added in 0.3)',
+      'sasl-scram': 'kafka-go 0.2 has no SASL (added in 0.3)',
+      acl: "kafka-go 0.2 has no SASL (added in 0.3), and the row's principals are SASL users",
       'consumer-protocol': NO_KIP848('kafka-go 0.2'),
       ...NO_SHARE('kafka-go 0.2'),
     },
@@ -241,6 +249,7 @@ export const CLIENTS = [
       'topic-configs': 'kafka-node has no AlterConfigs',
       idempotent: NO_IDEMPOTENCE,
       transactions: NO_TRANSACTIONS,
+      'sasl-scram': 'kafka-node 5 has SASL PLAIN only',
       'consumer-protocol': NO_KIP848('kafka-node'),
       ...NO_SHARE('kafka-node'),
     },

@@ -103,7 +103,11 @@ export function renderMarkdown(clients, cells, versions, env, pairs, ctx) {
     'Gregor is started through its CLI (`gregor --host 127.0.0.1 --port 0 --data-dir <tmp> --override group.initial.rebalance.delay.ms=100`) ' +
       'and driven by unmodified Kafka clients, each from its own language. Every cell checks results: the data read back ' +
       '(keys, values, headers, order per partition), the codec of the batches Gregor stored, committed offsets, the error the client reported. ' +
-      'Error paths run against a second broker started with `auto.create.topics.enable=false` and a small `message.max.bytes`.',
+      'Error paths run against a second broker started with `auto.create.topics.enable=false` and a small `message.max.bytes`. ' +
+      'The security rows (tls, sasl-plain, sasl-scram, acl) use the first broker\'s SSL, SASL_PLAINTEXT and SASL_SSL listeners ' +
+      '(certificates made by openssl at run time; PLAIN users in the listeners\' JAAS entries; a SCRAM user made with AlterUserScramCredentials ' +
+      'before the clients run) and its authorizer (`authorizer.class.name` set, `super.users=User:ANONYMOUS;User:admin` so that the PLAINTEXT ' +
+      'rows are unchanged, `allow.everyone.if.no.acl.found=true`); they connect to those listeners directly, not through the proxy below.',
   );
   out.push('');
   out.push('**pass**: works and checked · **FAIL**: broken · **n/a**: the client cannot do it · **pending**: the broker does not implement it yet.');

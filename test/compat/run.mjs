@@ -4,8 +4,9 @@
 //   node test/compat/run.mjs [--only kcat,kafkajs] [--no-build] [--keep] [--parallel N] [--cli path/to/cli.js]
 //
 // Builds if needed, starts two brokers through the `gregor` CLI (A: the main
-// one; B: auto-create off and a small message.max.bytes, for the error
-// paths), runs every client's scenario script (phase 1), then has every client
+// one, which also serves SSL, SASL_PLAINTEXT and SASL_SSL listeners and has an
+// authorizer, for the security rows (security.mjs); B: auto-create off and a
+// small message.max.bytes, for the error paths), runs every client's scenario script (phase 1), then has every client
 // read what every other one produced (phase 2). Prints the matrix, writes
 // docs/compatibility.md (full runs only) and exits non-zero on any fail.
 import { execFileSync, spawn } from 'node:child_process';
@@ -19,6 +20,7 @@ import { apiVersions, startGregor } from './broker.mjs';
 import { CLIENTS } from './clients.mjs';
 import { crossMessages, crossTopics, diffMessages, ERR_MESSAGE_MAX_BYTES, judge, judgeConsumerProtocolWire, judgeShareGroupWire, planClient, SCENARIOS, setupTopics } from './scenarios.mjs';
 import { renderMarkdown, renderText } from './report.mjs';
+import { createAcls, createScramUser, makeCertificates, SCRAM_USER, SECURE_LISTENERS, securityOverrides, USERS } from './security.mjs';
 import { startWireLog } from './wire-log.mjs';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -164,12 +166,15 @@ async function main() {
     const wireA = await startWireLog(() => listen.a);
     const wireB = await startWireLog(() => listen.b);
     wires.push(wireA, wireB);
+    // Broker A serves the security rows too: SSL, SASL_PLAINTEXT and SASL_SSL listeners (not proxied), an authorizer.
+    const certs = makeCertificates(join(tmp, 'certs'));
     const a = await startGregor({
       cli: CLI,
       dataDir: join(tmp, 'data-a'),
       logFile: join(tmp, 'gregor-a.log'),
-      overrides: ['group.initial.rebalance.delay.ms=100'],
+      overrides: ['group.initial.rebalance.delay.ms=100', ...securityOverrides(certs)],
       advertisedPort: wireA.port,
+      moreListeners: SECURE_LISTENERS,
     });
     brokers.push(a);
     listen.a = a.listenPort;
@@ -184,6 +189,8 @@ async function main() {
     listen.b = b.listenPort;
     log(`broker A: ${a.readyLine}`);
     log(`broker B (auto-create off, message.max.bytes=${ERR_MESSAGE_MAX_BYTES}) on ${b.bootstrap}`);
+    ctx.security = { listeners: a.listeners, ca: certs.ca, users: USERS, scramUser: SCRAM_USER };
+    log(`broker A's security listeners: ${Object.entries(a.listeners).map(([name, at]) => `${name} ${at}`).join(', ')}`);
     Object.assign(ctx, { bootstrapA: a.bootstrap, bootstrapB: b.bootstrap, host: a.host, portA: a.port, nodeId: a.nodeId, dataDirA: a.dataDir, dataDirB: b.dataDir });
     const apis = await apiVersions('127.0.0.1', a.listenPort);
     ctx.apiKeys = new Set(apis.keys());
@@ -193,6 +200,9 @@ async function main() {
     const setup = setupTopics(clients, ctx);
     await createTopics(a.bootstrap, setup.a);
     await createTopics(b.bootstrap, setup.b);
+    // The sasl-scram row's SCRAM user, made here before the clients run (so that each cell tests only its client's login), and the acl row's ACLs.
+    await createScramUser(join(ROOT, 'dist'), '127.0.0.1', a.listenPort, SCRAM_USER);
+    await createAcls(a.bootstrap, clients.map((c) => ({ allowed: `${c.name}-acl-allowed`, refused: `${c.name}-acl-refused` })));
 
     // Phase 1: each client's own scenarios (cross-client ones need two clients: --only may run one).
     const plans = new Map(clients.map((c) => [c.name, planClient(c, ctx, 1)]));

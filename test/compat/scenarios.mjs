@@ -63,11 +63,68 @@ export const SCENARIOS = [
     kind: 'topic-configs',
     needsApi: [{ key: 32, name: 'DescribeConfigs' }, { key: 33, name: 'AlterConfigs' }],
   },
+  { id: 'tls', title: 'TLS: produce and read back over an SSL listener, the CA verified', kind: 'security' },
+  {
+    id: 'sasl-plain',
+    title: 'SASL PLAIN (SASL_PLAINTEXT): produce and read back; a wrong password refused (SASL_AUTHENTICATION_FAILED)',
+    kind: 'security',
+    needsApi: [{ key: 17, name: 'SaslHandshake' }, { key: 36, name: 'SaslAuthenticate' }],
+  },
+  {
+    id: 'sasl-scram',
+    title: 'SASL SCRAM: SCRAM-SHA-256 (SASL_PLAINTEXT) and SCRAM-SHA-512 (SASL_SSL), users made with AlterUserScramCredentials',
+    kind: 'security',
+    needsApi: [{ key: 17, name: 'SaslHandshake' }, { key: 36, name: 'SaslAuthenticate' }, { key: 51, name: 'AlterUserScramCredentials' }],
+  },
+  {
+    id: 'acl',
+    title: 'ACLs: a SASL PLAIN user allowed to write topic A is refused on topic B (TOPIC_AUTHORIZATION_FAILED)',
+    kind: 'security',
+    needsApi: [{ key: 17, name: 'SaslHandshake' }, { key: 30, name: 'CreateAcls' }],
+  },
   { id: 'unknown-topic', title: 'error: unknown topic, auto-create off', kind: 'unknown-topic' },
   { id: 'too-large', title: 'error: message too large, then a small one', kind: 'too-large' },
   { id: 'cross-produce', title: 'cross-client: its data (none, gzip, snappy) read identically by every other client', kind: 'cross-produce' },
   { id: 'cross-read', title: "cross-client: reads every other client's data identically", kind: 'cross-read', phase: 2 },
 ];
+
+/** The rows of the security scenarios (broker A's SSL, SASL_PLAINTEXT and SASL_SSL listeners, its authorizer). */
+export const SECURITY_ROWS = ['tls', 'sasl-plain', 'sasl-scram', 'acl'];
+
+/** The topics of a client's security rows (one partition each, created before the clients run). */
+const securityTopics = (p) => ['tls', 'sasl-plain', 'scram-256', 'scram-512', 'acl-allowed', 'acl-refused'].map((t) => `${p}-${t}`);
+
+/**
+ * The steps of a security row: each connects with `conn` (bootstrap, security protocol, the CA to verify,
+ * SASL mechanism and credentials) and produces `messages` to `topic` then reads them back from the beginning
+ * (expect `ok`), or tries to produce and reports the error (expect `auth-failed` or `topic-denied`).
+ */
+function securitySteps(id, p, ctx, headers) {
+  const { listeners, ca, users, scramUser } = ctx.security;
+  const step = (label, conn, topic, expect = 'ok') => ({ label, conn, topic, expect, messages: expect === 'ok' ? makeMessages(`${p}-${label}`, 3, { headers }) : makeMessages(`${p}-${label}`, 1, { headers }) });
+  const sasl = (protocol, mechanism, username, password) => ({ bootstrap: listeners[protocol], protocol, ca: protocol === 'SASL_SSL' ? ca : undefined, mechanism, username, password });
+  switch (id) {
+    case 'tls':
+      return [step('ssl', { bootstrap: listeners.SSL, protocol: 'SSL', ca }, `${p}-tls`)];
+    case 'sasl-plain':
+      return [
+        step('plain', sasl('SASL_PLAINTEXT', 'PLAIN', 'alice', users.alice), `${p}-sasl-plain`),
+        step('wrong-password', sasl('SASL_PLAINTEXT', 'PLAIN', 'alice', 'wrong-password'), `${p}-sasl-plain`, 'auth-failed'),
+      ];
+    case 'sasl-scram':
+      return [
+        step('scram-sha-256', sasl('SASL_PLAINTEXT', 'SCRAM-SHA-256', scramUser.name, scramUser.password), `${p}-scram-256`),
+        step('scram-sha-512', sasl('SASL_SSL', 'SCRAM-SHA-512', scramUser.name, scramUser.password), `${p}-scram-512`),
+      ];
+    case 'acl':
+      return [
+        step('acl-allowed', sasl('SASL_PLAINTEXT', 'PLAIN', 'alice', users.alice), `${p}-acl-allowed`),
+        step('acl-refused', sasl('SASL_PLAINTEXT', 'PLAIN', 'alice', users.alice), `${p}-acl-refused`, 'topic-denied'),
+      ];
+    default:
+      throw new Error(`no security row ${id}`);
+  }
+}
 
 /** Broker B (errors) rejects batches above this; `too-large` sends 2x. */
 export const ERR_MESSAGE_MAX_BYTES = 65536;
@@ -205,6 +262,9 @@ export function planClient(client, ctx, phase) {
       case 'topic-configs':
         tasks.push({ ...base, topic: `${p}-configs`, config: 'retention.ms', before: '604800000', value: '3600000' });
         break;
+      case 'security':
+        tasks.push({ ...base, timeoutMs: 60_000, steps: securitySteps(s.id, p, ctx, headers) });
+        break;
       case 'unknown-topic':
         tasks.push({ ...base, topic: `${p}-missing`, messages: makeMessages(`${p}-missing`, 1, { headers }) });
         break;
@@ -236,6 +296,7 @@ export function setupTopics(clients, ctx) {
     a.push([`${c.name}-consume`, 3], [`${c.name}-group`, 2], [`${c.name}-kip848`, 4], [`${c.name}-configs`, 1], [`${c.name}-txn`, 1]);
     if (typeof c.supports['share-group'] !== 'string') a.push([`${c.name}-share`, 1], [`${c.name}-share-release`, 1], [`${c.name}-share-reject`, 1], [`${c.name}-share-kill`, 1]);
     b.push([`${c.name}-big`, 1]);
+    for (const t of securityTopics(c.name)) a.push([t, 1]);
   }
   return { a, b };
 }
@@ -438,6 +499,8 @@ export function judge(task, data, client, ctx) {
       expect(String(data.before) === task.before, `${task.config} before the change: ${show(data.before)}, expected the default ${task.before}`);
       expect(String(data.after) === task.value, `${task.config} after AlterConfigs: ${show(data.after)}, expected ${task.value}`);
       return null;
+    case 'security':
+      return judgeSecurity(task, data, headers);
     case 'unknown-topic':
       expect(
         /unknown.?topic|UNKNOWN_TOPIC|UnknownTopic|not exist|does not host this topic/i.test(String(data.error)),
@@ -462,6 +525,50 @@ export function judge(task, data, client, ctx) {
     default:
       throw new Error(`unknown scenario kind ${task.kind}`);
   }
+}
+
+/** What a client reports when the broker refused its login, and when it refused a topic. */
+const AUTH_FAILED = /SASL_AUTHENTICATION_FAILED|SaslAuthenticationFailed|Authentication failed|Invalid username or password/i;
+const TOPIC_DENIED = /TOPIC_AUTHORIZATION_FAILED|Topic authorization failed|TopicAuthorizationFailed|TopicAuthorization|not authorized to access (this topic|topics)/i;
+
+/**
+ * The part of a client's error text that names the refusal, without what changes from run to run (a log line's
+ * time stamp and thread, the broker's address, how long the exchange took).
+ */
+function refusalNote(error, want) {
+  const parts = error.split(/; | \| | \/ /).filter((x) => want.test(x));
+  return (parts.at(-1) ?? error) // the last names it best (a chain of errors ends with the broker's)
+    .replace(/%\d\|[\d.]+\|\w+\|[^|]*\|\s*/g, '')
+    .replace(/\[thrd:[^\]]*\]:\s*/g, '')
+    .replace(/\w+:\/\/[\d.]+:\d+\/\w+:\s*/g, '')
+    .replace(/\s*\(after \d+ms in state \w+(, \d+ identical error\(s\) suppressed)?\)/g, '')
+    .replace(/[\d.]+:\d+/g, '<broker>')
+    .trim()
+    .slice(0, 200);
+}
+
+/** A security row: each step read back what it produced, or was refused with the error Kafka gives. */
+function judgeSecurity(task, data, headers) {
+  const notes = [];
+  for (const step of task.steps) {
+    const got = (data.steps ?? []).find((x) => x.label === step.label);
+    expect(got !== undefined, `${step.label}: no result`);
+    if (step.expect === 'ok') {
+      expect(got.error === undefined, `${step.label}: ${got.error}`);
+      const diff = diffMessages(step.messages, got.read, headers);
+      expect(diff === null, `${step.label}: ${diff}`);
+      continue;
+    }
+    if (got.hidden !== undefined) {
+      expect(got.refused === true, `${step.label}: the client went on as if the broker had accepted (${show(got)})`);
+      notes.push(`${step.label}: refused; ${got.hidden}`);
+      continue;
+    }
+    const want = step.expect === 'auth-failed' ? AUTH_FAILED : TOPIC_DENIED;
+    expect(typeof got.error === 'string' && want.test(got.error), `${step.label}: expected ${step.expect === 'auth-failed' ? 'SASL_AUTHENTICATION_FAILED' : 'TOPIC_AUTHORIZATION_FAILED'}, got ${show(got.error ?? got)}`);
+    notes.push(`${step.label}: ${refusalNote(got.error, want)}`);
+  }
+  return notes.length === 0 ? null : notes.join('; ');
 }
 
 /**

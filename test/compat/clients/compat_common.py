@@ -66,3 +66,31 @@ def until(check, seconds, what):
     while not check():
         if time.monotonic() > deadline:
             raise TaskTimeout("timed out after %ss waiting for %s" % (seconds, what))
+
+
+def security_steps(task, round_trip, refused):
+    """A security row (tls, sasl-plain, sasl-scram, acl): each step either produces its messages and reads
+    them back (round_trip(step) returns what it read) or, where the broker must refuse it, tries to produce
+    (refused(step) returns the error the client gave, or {refused, hidden} when the client cannot show it).
+    One result per step: {label, read} or {label, error}."""
+    steps = []
+    for step in task["steps"]:
+        try:
+            if step["expect"] == "ok":
+                steps.append({"label": step["label"], "read": round_trip(step)})
+            else:
+                got = refused(step)
+                steps.append(dict({"label": step["label"]}, **got) if isinstance(got, dict) else {"label": step["label"], "error": got})
+        except Exception as err:  # noqa: BLE001 -- reported, judged by the runner
+            steps.append({"label": step["label"], "error": "%s: %s" % (type(err).__name__, err)})
+    return {"steps": steps}
+
+
+def rdkafka_security(conn):
+    """A step's connection as librdkafka properties (security.protocol, ssl.ca.location, sasl.*)."""
+    props = {"security.protocol": conn["protocol"].lower()}
+    if conn.get("ca"):
+        props["ssl.ca.location"] = conn["ca"]
+    if conn.get("mechanism"):
+        props.update({"sasl.mechanisms": conn["mechanism"], "sasl.username": conn["username"], "sasl.password": conn["password"]})
+    return props

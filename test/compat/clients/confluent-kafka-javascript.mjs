@@ -6,7 +6,7 @@
 //
 //   node confluent-kafka-javascript.mjs /path/to/node_modules/@confluentinc/kafka-javascript
 import { createRequire } from 'node:module';
-import { loadSpec, runTasks, text, until } from './lib.mjs';
+import { loadSpec, rdkafkaSecurity, runTasks, securitySteps, text, until } from './lib.mjs';
 import { oneBatch, rdkafkaApi } from './rdkafka-api.mjs';
 
 const ckjs = createRequire(import.meta.url)(process.argv[2]);
@@ -63,6 +63,19 @@ async function withAdmin(client, fn) {
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * A security step's client: its KafkaJS-style `ssl` and `sasl` settings, and the CA (which that style takes
+ * as librdkafka's ssl.ca.location beside them).
+ */
+function secureKafka(conn) {
+  const tls = conn.protocol === 'SSL' || conn.protocol === 'SASL_SSL';
+  const sasl = conn.mechanism === undefined ? {} : { sasl: { mechanism: conn.mechanism.toLowerCase(), username: conn.username, password: conn.password } };
+  return new Kafka({
+    kafkaJS: { brokers: [conn.bootstrap], clientId: CLIENT_ID, logLevel: logLevel.NOTHING, ssl: tls, ...sasl },
+    ...(conn.ca === undefined ? {} : { 'ssl.ca.location': conn.ca }),
+  });
 }
 
 const readPartition0 = async (bootstrap, topic, count, offset = 0) => (await rd.readAssigned(bootstrap, [{ topic, partition: 0, count, offset }]))[0];
@@ -129,6 +142,15 @@ async function consumerProtocol(task) {
 }
 
 await runTasks(spec, {
+  security: (task) =>
+    securitySteps(task, {
+      async roundTrip(step) {
+        await produce(secureKafka(step.conn), step.topic, step.messages);
+        return (await rd.readAssigned(step.conn.bootstrap, [{ topic: step.topic, partition: 0, count: step.messages.length }], rdkafkaSecurity(step.conn)))[0];
+      },
+      // The KafkaJS-style producer reports a failed login as a transport failure: the node-rdkafka-style one's log has the broker's error.
+      refused: (step) => (step.expect === 'auth-failed' ? rd.security.refused(step) : produceError(secureKafka(step.conn), step.topic, step.messages, { 'message.timeout.ms': 5000 })),
+    }),
   async metadata(task) {
     const md = await rd.metadata(spec.bootstrap, task.topic);
     const [topic] = await withAdmin(kafka, (admin) => admin.fetchTopicMetadata({ topics: [task.topic] }));

@@ -9,7 +9,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic  # noqa: E402
 
-from compat_common import load_spec, run_tasks, text, until  # noqa: E402
+from compat_common import load_spec, rdkafka_security, run_tasks, security_steps, text, until  # noqa: E402
 
 spec = load_spec()
 A = spec["bootstrap"]
@@ -230,6 +230,22 @@ def too_large(task):
     return {"error": err, "read": read_assigned(B, {(task["topic"], 0): len(task["messages"])})[(task["topic"], 0)]}
 
 
+def security(task):
+    def round_trip(step):
+        props = rdkafka_security(step["conn"])
+        produce(step["conn"]["bootstrap"], step["topic"], step["messages"], **props)
+        return read_assigned(step["conn"]["bootstrap"], {(step["topic"], 0): len(step["messages"])}, **props)[(step["topic"], 0)]
+
+    def refused(step):
+        # A failed login reaches the error callback; the messages then time out.
+        raised = []
+        props = dict(rdkafka_security(step["conn"]), **{"message.timeout.ms": 5000, "error_cb": lambda e: raised.append("%s: %s" % (e.name(), e.str()))})
+        err = error_of(lambda: produce(step["conn"]["bootstrap"], step["topic"], step["messages"], **props))
+        return "; ".join(raised + [err or "delivered"])
+
+    return security_steps(task, round_trip, refused)
+
+
 def cross_produce(task):
     for t in task["topics"]:
         produce(A, t["topic"], task["messages"], t["codec"])
@@ -252,6 +268,7 @@ run_tasks(spec, {
     "idempotent": idempotent,
     "transactions": transactions,
     "topic-configs": topic_configs,
+    "security": security,
     "unknown-topic": unknown_topic,
     "too-large": too_large,
     "cross-produce": cross_produce,

@@ -1,7 +1,8 @@
 // kafka-node 5 scenarios: pure JS, Produce/Fetch v0-v2 with legacy message
 // sets (magic 0/1), no record headers, gzip and snappy only.
 import { createRequire } from 'node:module';
-import { loadSpec, runTasks, until } from './lib.mjs';
+import { readFileSync } from 'node:fs';
+import { loadSpec, runTasks, securitySteps, until } from './lib.mjs';
 
 // kafka-node loads snappy through the `optional` package, which resolves it
 // from its own (top-level) directory: there it finds the broker's snappy 7,
@@ -26,21 +27,26 @@ const open = [];
 
 const call = (fn) => new Promise((resolve, reject) => fn((err, res) => (err ? reject(err) : resolve(res))));
 
-async function client(bootstrap) {
-  const c = new KafkaClient({ kafkaHost: bootstrap, requestTimeout: 10_000, connectTimeout: 5_000, connectRetryOptions: { retries: 1 } });
+async function client(bootstrap, options = {}) {
+  const c = new KafkaClient({ kafkaHost: bootstrap, requestTimeout: 10_000, connectTimeout: 5_000, connectRetryOptions: { retries: 1 }, ...options });
   open.push(c);
   await new Promise((resolve, reject) => {
     c.once('ready', resolve);
     c.once('error', reject);
+  }).catch(async (err) => {
+    // A client that could not connect (a refused login) goes on retrying and raising errors: close it.
+    c.on('error', () => {});
+    await close(c).catch(() => {});
+    throw err;
   });
   return c;
 }
 
 const close = (c) => call((cb) => c.close(() => cb()));
 
-async function produce(bootstrap, topic, messages, codec = 'none') {
+async function produce(bootstrap, topic, messages, codec = 'none', options = {}) {
   if (codec === 'snappy' && !snappyUsable) throw new Error(`kafka-node's optional snappy 6 is not installed (found ${ownSnappy})`);
-  const c = await client(bootstrap);
+  const c = await client(bootstrap, options);
   try {
     const producer = new Producer(c, { requireAcks: -1, ackTimeoutMs: 10_000 });
     // The producer emits 'ready' from its constructor when the client is ready already.
@@ -70,8 +76,8 @@ async function produce(bootstrap, topic, messages, codec = 'none') {
 const fromMessage = (m) => ({ key: m.key ?? null, value: m.value ?? null, headers: [] });
 
 /** kafka-node's plain Consumer: Fetch from explicit offsets, no group. wanted: [[topic, partition, count]]. */
-async function readAssigned(bootstrap, wanted, from = 0, dropped = []) {
-  const c = await client(bootstrap);
+async function readAssigned(bootstrap, wanted, from = 0, dropped = [], options = {}) {
+  const c = await client(bootstrap, options);
   const got = new Map(wanted.map(([t, p]) => [`${t}/${p}`, []]));
   const consumer = new Consumer(c, wanted.map(([topic, partition]) => ({ topic, partition, offset: from })), {
     autoCommit: false,
@@ -120,6 +126,12 @@ async function readGroup(bootstrap, topic, groupId, count) {
   await call((cb) => group.close(false, cb));
   return got;
 }
+
+/** A security step's connection as client options: `ssl` with the CA, `sasl` (PLAIN only in kafka-node). */
+const securityOptions = (conn) => ({
+  ...(conn.ca === undefined ? {} : { sslOptions: { ca: readFileSync(conn.ca, 'utf8') } }),
+  ...(conn.mechanism === undefined ? {} : { sasl: { mechanism: conn.mechanism.toLowerCase(), username: conn.username, password: conn.password } }),
+});
 
 const errorText = (err) => (err === null || err === undefined ? null : `${err.name}: ${err.message}`);
 
@@ -170,6 +182,18 @@ await runTasks(
       const second = await readGroup(spec.bootstrap, task.topic, task.group, task.second.length);
       return { first, second };
     },
+    security: (task) =>
+      securitySteps(task, {
+        async roundTrip(step) {
+          await produce(step.conn.bootstrap, step.topic, step.messages, 'none', securityOptions(step.conn));
+          return (await readAssigned(step.conn.bootstrap, [[step.topic, 0, step.messages.length]], 0, [], securityOptions(step.conn))).get(`${step.topic}/0`);
+        },
+        async refused(step) {
+          let error = 'delivered';
+          await produce(step.conn.bootstrap, step.topic, step.messages, 'none', securityOptions(step.conn)).catch((err) => (error = errorText(err)));
+          return error;
+        },
+      }),
     async 'unknown-topic'(task) {
       let error = null;
       await produce(spec.errBootstrap, task.topic, task.messages).catch((err) => (error = errorText(err)));

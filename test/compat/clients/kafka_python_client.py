@@ -9,7 +9,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic  # noqa: E402
 from kafka.errors import for_code  # noqa: E402
 
-from compat_common import load_spec, run_tasks, text, until  # noqa: E402
+from compat_common import load_spec, run_tasks, security_steps, text, until  # noqa: E402
 
 logging.basicConfig(level=logging.CRITICAL)
 spec = load_spec()
@@ -41,14 +41,14 @@ def as_dict(rec):
     return {"key": text(rec.key), "value": text(rec.value), "headers": [[k, text(v)] for k, v in (rec.headers or [])]}
 
 
-def consumer(bootstrap, group=None):
+def consumer(bootstrap, group=None, **extra):
     return KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False, auto_offset_reset="earliest",
-                         fetch_max_wait_ms=100)
+                         fetch_max_wait_ms=100, **extra)
 
 
-def read_assigned(bootstrap, wanted, start=None):
+def read_assigned(bootstrap, wanted, start=None, **extra):
     """wanted: {(topic, partition): count}; reads each from the beginning (or `start`), no group."""
-    c = consumer(bootstrap)
+    c = consumer(bootstrap, **extra)
     tps = [TopicPartition(t, p) for (t, p) in wanted]
     c.assign(tps)
     if start is None:
@@ -198,6 +198,62 @@ def unknown_topic(task):
     return {"error": "produce: %s; metadata: %s" % (err, for_code(md["error_code"]).__name__)}
 
 
+def security_conf(conn):
+    """A security step's connection as kafka-python settings."""
+    conf = {"security_protocol": conn["protocol"]}
+    if conn.get("ca"):
+        conf["ssl_cafile"] = conn["ca"]
+    if conn.get("mechanism"):
+        conf.update(sasl_mechanism=conn["mechanism"], sasl_plain_username=conn["username"], sasl_plain_password=conn["password"])
+    return conf
+
+
+class Logged(logging.Handler):
+    """The client's error log lines while it runs (a failed login is logged; the producer then finds no broker)."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.lines = []
+
+    def emit(self, record):
+        line = record.getMessage()
+        if line not in self.lines:
+            self.lines.append(line)
+
+
+def security(task):
+    def round_trip(step):
+        conf = security_conf(step["conn"])
+        produce(step["conn"]["bootstrap"], step["topic"], step["messages"], **conf)
+        return read_assigned(step["conn"]["bootstrap"], {(step["topic"], 0): len(step["messages"])}, **conf)[(step["topic"], 0)]
+
+    def refused(step):
+        logged = Logged()
+        log = logging.getLogger("kafka")
+        log.addHandler(logged)
+        log.setLevel(logging.ERROR)
+        try:
+            err = error_of(lambda: produce(step["conn"]["bootstrap"], step["topic"], step["messages"], max_block_ms=5000, **security_conf(step["conn"])))
+        finally:
+            log.removeHandler(logged)
+            log.setLevel(logging.NOTSET)
+        if step["expect"] == "auth-failed":
+            # SaslHandshake v0, then PLAIN as a raw token (no SaslAuthenticate): a failed login is a connection the
+            # broker closes, as Kafka closes it; the client has no error code to show.
+            return {"refused": err is not None, "hidden": "kafka-python 2.0 authenticates with SaslHandshake v0 and raw tokens: "
+                    "the broker closes the connection, as Kafka does (no SASL_AUTHENTICATION_FAILED to show); the client reports %s" % err}
+        # The producer retries Metadata until max_block_ms without raising the topic's error (kafka-python 2.0
+        # skips topic errors when it keeps all topics' metadata); its admin client shows the error.
+        admin = KafkaAdminClient(bootstrap_servers=step["conn"]["bootstrap"], **security_conf(step["conn"]))
+        try:
+            md = admin.describe_topics([step["topic"]])[0]
+        finally:
+            admin.close()
+        return "; ".join([err or "delivered"] + logged.lines[:3] + ["metadata: %s" % for_code(md["error_code"]).__name__])
+
+    return security_steps(task, round_trip, refused)
+
+
 def too_large(task):
     big = [{"key": "big", "value": "x" * task["largeBytes"], "headers": [], "partition": 0}]
     err = error_of(lambda: produce(B, task["topic"], big, retries=0))
@@ -225,6 +281,7 @@ run_tasks(spec, {
     "offsets-time": offsets_time,
     "delete-topic": delete_topic,
     "topic-configs": topic_configs,
+    "security": security,
     "unknown-topic": unknown_topic,
     "too-large": too_large,
     "cross-produce": cross_produce,

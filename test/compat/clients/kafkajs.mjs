@@ -5,7 +5,8 @@ import kafkajs from 'kafkajs';
 import * as snappy from 'snappy';
 import * as lz4 from 'lz4-napi';
 import * as zstd from '@mongodb-js/zstd';
-import { loadSpec, runTasks, text, until } from './lib.mjs';
+import { readFileSync } from 'node:fs';
+import { loadSpec, runTasks, securitySteps, text, until } from './lib.mjs';
 
 const { Kafka, logLevel, CompressionTypes, CompressionCodecs, ConfigResourceTypes } = kafkajs;
 
@@ -50,6 +51,17 @@ const kafkaFor = (bootstrap) =>
 const kafka = kafkaFor(spec.bootstrap);
 const errKafka = kafkaFor(spec.errBootstrap);
 const open = [];
+
+/** A security step's client: `ssl` with the CA, `sasl` with the mechanism and credentials. */
+const secureKafka = (conn) =>
+  new Kafka({
+    clientId: 'compat-kafkajs',
+    brokers: [conn.bootstrap],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 1, initialRetryTime: 100 },
+    ssl: conn.ca === undefined ? undefined : { ca: [readFileSync(conn.ca, 'utf8')] },
+    sasl: conn.mechanism === undefined ? undefined : { mechanism: conn.mechanism.toLowerCase(), username: conn.username, password: conn.password },
+  });
 
 async function connected(client) {
   await client.connect();
@@ -195,6 +207,26 @@ await runTasks(
       await admin.disconnect();
       return { before, after };
     },
+    security: (task) =>
+      securitySteps(task, {
+        async roundTrip(step) {
+          const client = secureKafka(step.conn);
+          await produce(client, step.topic, step.messages);
+          return (await readTopics(client, [step.topic], [step.messages.length]))[step.topic];
+        },
+        async refused(step) {
+          const producer = secureKafka(step.conn).producer({ retry: { retries: 1, initialRetryTime: 100 } });
+          try {
+            await producer.connect();
+            await producer.send({ topic: step.topic, acks: -1, messages: step.messages.map(toRecord) });
+            return 'delivered';
+          } catch (err) {
+            return `${err.name}: ${err.type ?? ''} ${err.message}`;
+          } finally {
+            await producer.disconnect();
+          }
+        },
+      }),
     async 'unknown-topic'(task) {
       const producer = await connected(errKafka.producer({ allowAutoTopicCreation: false, retry: { retries: 1, initialRetryTime: 100 } }));
       let error = null;

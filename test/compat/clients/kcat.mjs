@@ -1,7 +1,7 @@
 // kcat (librdkafka) scenarios: every step is a `kcat` command line, as a user
 // would type it; this script only feeds stdin and parses kcat's JSON output.
 import { spawn } from 'node:child_process';
-import { loadSpec, runTasks, sleep } from './lib.mjs';
+import { loadSpec, rdkafkaSecurity, runTasks, securitySteps, sleep } from './lib.mjs';
 
 const spec = loadSpec();
 
@@ -55,10 +55,13 @@ const fromJson = (j) => {
 };
 
 /** Reads a topic (all partitions, or one) from the beginning to its end, no group. */
-async function readTopic(bootstrap, topic, partition, from = 'beginning') {
+async function readTopic(bootstrap, topic, partition, from = 'beginning', extra = []) {
   const p = partition === undefined ? [] : ['-p', String(partition)];
-  return parseJsonLines(await kcatOk(['-b', bootstrap, '-C', '-t', topic, ...p, '-o', String(from), '-e', '-J', '-q']));
+  return parseJsonLines(await kcatOk(['-b', bootstrap, '-C', '-t', topic, ...p, '-o', String(from), '-e', '-J', '-q', ...extra]));
 }
+
+/** A security step's connection as kcat options. */
+const securityArgs = (conn) => Object.entries(rdkafkaSecurity(conn)).flatMap(([k, v]) => ['-X', `${k}=${v}`]);
 
 async function readGroup(topic, group) {
   const out = await kcatOk(['-b', spec.bootstrap, '-G', group, '-X', 'auto.offset.reset=earliest', '-e', '-J', '-q', topic]);
@@ -129,6 +132,19 @@ await runTasks(spec, {
   async idempotent(task) {
     await produce(spec.bootstrap, task.topic, task.messages, 'none', ['-X', 'enable.idempotence=true']);
     return { read: (await readTopic(spec.bootstrap, task.topic, 0)).map(fromJson) };
+  },
+  async security(task) {
+    return securitySteps(task, {
+      async roundTrip(step) {
+        await produce(step.conn.bootstrap, step.topic, step.messages, 'none', securityArgs(step.conn));
+        return (await readTopic(step.conn.bootstrap, step.topic, 0, 'beginning', securityArgs(step.conn))).map(fromJson);
+      },
+      async refused(step) {
+        const m = step.messages[0];
+        const r = await kcat(['-b', step.conn.bootstrap, '-P', '-t', step.topic, '-p', '0', '-X', 'message.timeout.ms=5000', ...securityArgs(step.conn)], `${m.value}\n`);
+        return `exit ${r.code}: ${r.stderr.trim().split('\n').slice(0, 3).join(' / ')}`;
+      },
+    });
   },
   async 'unknown-topic'(task) {
     const m = task.messages[0];

@@ -62,3 +62,33 @@ export async function runTasks(spec, impl, cleanup = async () => {}) {
 }
 
 export const text = (b) => (b === null || b === undefined ? null : Buffer.isBuffer(b) || b instanceof Uint8Array ? Buffer.from(b).toString('utf8') : String(b));
+
+/**
+ * A security row (tls, sasl-plain, sasl-scram, acl): each step of `task.steps` either produces its messages
+ * and reads them back (`roundTrip(step)` resolves with what it read) or, when the broker must refuse it,
+ * tries to produce (`refused(step)` resolves with, or throws, the error the client gave). One result per
+ * step: { label, read } or { label, error }.
+ */
+export async function securitySteps(task, { roundTrip, refused }) {
+  const steps = [];
+  for (const step of task.steps) {
+    try {
+      if (step.expect === 'ok') steps.push({ label: step.label, read: await roundTrip(step) });
+      else {
+        const error = await refused(step);
+        steps.push(typeof error === 'object' && error !== null ? { label: step.label, ...error } : { label: step.label, error: error ?? undefined });
+      }
+    } catch (err) {
+      steps.push({ label: step.label, error: describeError(err) });
+    }
+  }
+  return { steps };
+}
+
+/** A step's connection as librdkafka properties (security.protocol, ssl.ca.location, sasl.*). */
+export function rdkafkaSecurity(conn) {
+  const props = { 'security.protocol': conn.protocol.toLowerCase() };
+  if (conn.ca !== undefined) props['ssl.ca.location'] = conn.ca;
+  if (conn.mechanism !== undefined) Object.assign(props, { 'sasl.mechanisms': conn.mechanism, 'sasl.username': conn.username, 'sasl.password': conn.password });
+  return props;
+}

@@ -4,7 +4,7 @@
 //
 //   node node-rdkafka.mjs /path/to/node_modules/node-rdkafka
 import { createRequire } from 'node:module';
-import { loadSpec, runTasks } from './lib.mjs';
+import { loadSpec, runTasks, securitySteps } from './lib.mjs';
 import { oneBatch, rdkafkaApi } from './rdkafka-api.mjs';
 
 const Kafka = createRequire(import.meta.url)(process.argv[2]);
@@ -16,6 +16,7 @@ const rd = rdkafkaApi(Kafka, 'compat-node-rdkafka');
 const readPartition0 = async (bootstrap, topic, count, offset = 0) => (await rd.readAssigned(bootstrap, [{ topic, partition: 0, count, offset }]))[0];
 
 await runTasks(spec, {
+  security: (task) => securitySteps(task, rd.security),
   async metadata(task) {
     const md = await rd.metadata(A, task.topic);
     const topic = md.topics.find((t) => t.name === task.topic);

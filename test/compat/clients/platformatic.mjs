@@ -1,6 +1,7 @@
 // @platformatic/kafka scenarios: it speaks only the flexible (KIP-482) versions.
 import { Admin, Consumer, Producer } from '@platformatic/kafka';
-import { loadSpec, runTasks, text, until } from './lib.mjs';
+import { readFileSync } from 'node:fs';
+import { loadSpec, runTasks, securitySteps, text, until } from './lib.mjs';
 
 const spec = loadSpec();
 const open = [];
@@ -22,6 +23,12 @@ const fromRecord = (r) => ({
   headers: [...(r.headers instanceof Map ? r.headers.entries() : r.headers ?? [])].map(([k, v]) => [text(k), text(v)]),
 });
 
+/** A security step's connection as client options: `tls` with the CA, `sasl` with the mechanism and credentials. */
+const securityOptions = (conn) => ({
+  ...(conn.ca === undefined ? {} : { tls: { ca: readFileSync(conn.ca, 'utf8') } }),
+  ...(conn.mechanism === undefined ? {} : { sasl: { mechanism: conn.mechanism, username: conn.username, password: conn.password } }),
+});
+
 async function produce(bootstrap, topic, messages, options = {}) {
   const producer = track(new Producer({ ...base(bootstrap), autocreateTopics: true, acks: -1, ...options }));
   try {
@@ -32,8 +39,8 @@ async function produce(bootstrap, topic, messages, options = {}) {
 }
 
 /** No group: Fetch requests straight to the leader, by topic id. wanted: [[topic, partition, count]]. */
-async function readAssigned(bootstrap, wanted, from = 0n) {
-  const consumer = track(new Consumer({ ...base(bootstrap), groupId: 'compat-unused' }));
+async function readAssigned(bootstrap, wanted, from = 0n, options = {}) {
+  const consumer = track(new Consumer({ ...base(bootstrap), groupId: 'compat-unused', ...options }));
   const meta = await consumer.metadata({ topics: [...new Set(wanted.map(([t]) => t))] });
   const got = new Map(wanted.map(([t, p]) => [`${t}/${p}`, []]));
   const next = new Map(wanted.map(([t, p]) => [`${t}/${p}`, from]));
@@ -246,6 +253,18 @@ await runTasks(
       const committed = task.transactions.filter((t) => t.commit).reduce((n, t) => n + t.messages.length, 0);
       return { read: await readCommitted(spec.bootstrap, task.topic, committed) };
     },
+    security: (task) =>
+      securitySteps(task, {
+        async roundTrip(step) {
+          await produce(step.conn.bootstrap, step.topic, step.messages, securityOptions(step.conn));
+          return (await readAssigned(step.conn.bootstrap, [[step.topic, 0, step.messages.length]], 0n, securityOptions(step.conn))).get(`${step.topic}/0`);
+        },
+        async refused(step) {
+          let error = 'delivered';
+          await produce(step.conn.bootstrap, step.topic, step.messages, { ...securityOptions(step.conn), retries: 0 }).catch((err) => (error = errorText(err)));
+          return error;
+        },
+      }),
     async 'unknown-topic'(task) {
       let error = null;
       await produce(spec.errBootstrap, task.topic, task.messages, { autocreateTopics: false, retries: 1 }).catch((err) => (error = errorText(err)));

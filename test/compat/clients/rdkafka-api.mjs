@@ -2,7 +2,7 @@
 // events), as promises: node-rdkafka.mjs uses it for everything, and
 // confluent-kafka-javascript.mjs for what its KafkaJS-style API lacks, since
 // @confluentinc/kafka-javascript carries the same API (it began as a fork).
-import { until } from './lib.mjs';
+import { rdkafkaSecurity, until } from './lib.mjs';
 
 const buf = (s) => (s === null || s === undefined ? null : Buffer.from(s, 'utf8'));
 const text = (b) => (b === null || b === undefined ? null : Buffer.from(b).toString('utf8'));
@@ -101,6 +101,45 @@ export function rdkafkaApi(Kafka, clientId) {
       return `${err.code ?? ''} ${err.message}`.trim();
     }
   }
+
+  /**
+   * The steps of a security row (lib.mjs securitySteps): produce and read back with the step's connection
+   * settings; or produce where the broker refuses, reporting the delivery error and the errors librdkafka
+   * logged or raised (after an authentication failure the connection fails and the messages time out).
+   */
+  const security = {
+    async roundTrip(step) {
+      const conf = rdkafkaSecurity(step.conn);
+      await produce(step.conn.bootstrap, step.topic, step.messages, conf);
+      return (await readAssigned(step.conn.bootstrap, [{ topic: step.topic, partition: 0, count: step.messages.length }], conf))[0];
+    },
+    async refused(step) {
+      const errors = [];
+      const p = new Kafka.Producer({ 'bootstrap.servers': step.conn.bootstrap, 'client.id': clientId, dr_cb: true, 'message.timeout.ms': 5000, ...rdkafkaSecurity(step.conn) });
+      // librdkafka logs an authentication failure (at error level): its error callback does not reach event.error
+      p.on('event.log', (log) => log.severity <= 3 && errors.push(log.message.replace(/^\[thrd:[^\]]*\]: /, '')));
+      p.on('event.error', (err) => errors.push(`${err.code ?? ''} ${err.message}`.trim()));
+      let reported = false;
+      p.on('delivery-report', (err) => {
+        reported = true;
+        if (err) errors.push(`${err.code ?? ''} ${err.message}`.trim());
+      });
+      try {
+        await new Promise((resolve, reject) => p.connect({ timeout: 5000 }, (err) => (err ? reject(err) : resolve())));
+        p.setPollInterval(20);
+        const m = step.messages[0];
+        p.produce(step.topic, 0, buf(m.value), buf(m.key));
+        await until(() => reported, 15_000, 'a delivery report');
+      } catch (err) {
+        errors.push(`${err.code ?? ''} ${err.message}`.trim());
+        // a failed connect: what librdkafka logged meanwhile comes after it
+        await until(() => errors.length > 1, 2000, 'a logged error').catch(() => {});
+      } finally {
+        if (p.isConnected()) await disconnect(p);
+      }
+      return errors.length === 0 ? 'delivered' : [...new Set(errors)].join('; ');
+    },
+  };
 
   function consumer(bootstrap, group, conf = {}) {
     return new Kafka.KafkaConsumer(
@@ -259,5 +298,5 @@ export function rdkafkaApi(Kafka, clientId) {
     }
   }
 
-  return { produce, produceError, produceTransactions, readAssigned, readGroup, consumerProtocol, offsetsForTimes, metadata, admin };
+  return { produce, produceError, produceTransactions, security, readAssigned, readGroup, consumerProtocol, offsetsForTimes, metadata, admin };
 }

@@ -8,7 +8,7 @@
 //
 //   node rdkafka215.mjs /path/to/rdkafka_driver /path/to/rdkafka_txn /path/to/rdkafka_share
 import { spawn } from 'node:child_process';
-import { loadSpec, runTasks, sleep, until } from './lib.mjs';
+import { loadSpec, rdkafkaSecurity, runTasks, securitySteps, sleep, until } from './lib.mjs';
 import { oneBatch } from './rdkafka-api.mjs';
 
 const spec = loadSpec();
@@ -333,6 +333,22 @@ await runTasks(spec, {
     const [altered] = await driverOk(spec.bootstrap, ['alter-config', task.topic, task.config, task.value]);
     if (altered.error !== null) throw new Error(`IncrementalAlterConfigs: ${altered.error}`);
     return { before, after: await describe(), note: 'altered with IncrementalAlterConfigs' };
+  },
+  async security(task) {
+    return securitySteps(task, {
+      async roundTrip(step) {
+        await produce(step.conn.bootstrap, step.topic, step.messages, rdkafkaSecurity(step.conn));
+        return (await read(step.conn.bootstrap, step.topic, [0], 'beginning', rdkafkaSecurity(step.conn))).map(fromLine);
+      },
+      async refused(step) {
+        // The delivery errors, and what librdkafka logged (an authentication failure is logged, the messages time out).
+        const x = Object.entries({ 'message.timeout.ms': '5000', ...rdkafkaSecurity(step.conn) }).flatMap(([k, v]) => ['-X', `${k}=${v}`]);
+        const r = await driver(step.conn.bootstrap, [...x, 'produce', step.topic], recordLines(step.messages));
+        const result = r.lines[0] ?? {};
+        const logged = r.stderr.split('\n').filter((l) => /error|fail/i.test(l)).slice(0, 2);
+        return [r.code === 0 ? 'delivered' : `exit ${r.code}`, ...(result.errors ?? []), ...[result.fatal ?? []].flat(), ...logged].join('; ');
+      },
+    });
   },
   async 'unknown-topic'(task) {
     // librdkafka fails queued messages once the topic has stayed unknown this long.

@@ -4,6 +4,8 @@
 package common
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io/ioutil"
@@ -52,6 +54,62 @@ type Task struct {
 	Config     string           `json:"config"`
 	Value      string           `json:"value"`
 	Topics     []TopicCount     `json:"topics"`
+	Steps      []Step           `json:"steps"`
+}
+
+// Conn is how a security step connects: bootstrap, security protocol (SSL, SASL_PLAINTEXT, SASL_SSL), the
+// CA certificate to verify the broker with (TLS), the SASL mechanism and credentials.
+type Conn struct {
+	Bootstrap string `json:"bootstrap"`
+	Protocol  string `json:"protocol"`
+	CA        string `json:"ca"`
+	Mechanism string `json:"mechanism"`
+	Username  string `json:"username"`
+	Password  string `json:"password"`
+}
+
+// Step is one step of a security row: produce Messages to Topic and read them back (Expect "ok"), or try to
+// produce where the broker refuses (Expect "auth-failed" or "topic-denied").
+type Step struct {
+	Label    string `json:"label"`
+	Conn     Conn   `json:"conn"`
+	Topic    string `json:"topic"`
+	Expect   string `json:"expect"`
+	Messages []Msg  `json:"messages"`
+}
+
+// TLSConfig is a TLS configuration that verifies the broker with the CA certificate in the PEM file `ca`.
+func TLSConfig(ca string) (*tls.Config, error) {
+	pem, err := ioutil.ReadFile(ca)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("no certificate in %s", ca)
+	}
+	return &tls.Config{RootCAs: pool}, nil
+}
+
+// SecuritySteps runs a security row's steps: roundTrip produces and reads back; refused tries to produce and
+// returns the error the client gave (an Out with "refused" and "hidden" when the client cannot show it).
+func SecuritySteps(t Task, roundTrip func(s Step) ([]Read, error), refused func(s Step) Out) (Out, error) {
+	steps := []Out{}
+	for _, s := range t.Steps {
+		if s.Expect == "ok" {
+			got, err := roundTrip(s)
+			if err != nil {
+				steps = append(steps, Out{"label": s.Label, "error": err.Error()})
+			} else {
+				steps = append(steps, Out{"label": s.Label, "read": got})
+			}
+			continue
+		}
+		out := refused(s)
+		out["label"] = s.Label
+		steps = append(steps, out)
+	}
+	return Out{"steps": steps}, nil
 }
 
 // Spec is what the runner asks of one client process.

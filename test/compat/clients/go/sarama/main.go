@@ -5,8 +5,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io/ioutil"
+	"log"
 	"os"
 	"strings"
 	"sync"
@@ -23,8 +26,27 @@ var codecs = map[string]sarama.CompressionCodec{
 	"lz4": sarama.CompressionLZ4, "zstd": sarama.CompressionZSTD,
 }
 
+// secure is the connection of the security step running (nil: PLAINTEXT): TLS with its CA, SASL PLAIN.
+var secure *common.Conn
+
 func config() *sarama.Config {
 	c := sarama.NewConfig()
+	if secure != nil {
+		if secure.CA != "" {
+			tlsConfig, err := common.TLSConfig(secure.CA)
+			if err != nil {
+				panic(err)
+			}
+			c.Net.TLS.Enable = true
+			c.Net.TLS.Config = tlsConfig
+		}
+		if secure.Mechanism != "" {
+			c.Net.SASL.Enable = true
+			c.Net.SASL.Mechanism = sarama.SASLMechanism(secure.Mechanism)
+			c.Net.SASL.User = secure.Username
+			c.Net.SASL.Password = secure.Password
+		}
+	}
 	c.Version = version
 	c.ClientID = "compat-sarama"
 	c.Metadata.Retry.Max = 2
@@ -448,6 +470,34 @@ func main() {
 			}
 			after, err := describe()
 			return common.Out{"before": before, "after": after}, err
+		},
+		"security": func(t common.Task) (common.Out, error) {
+			defer func() { secure = nil }()
+			return common.SecuritySteps(t, func(s common.Step) ([]common.Read, error) {
+				secure = &s.Conn
+				if err := produce(s.Conn.Bootstrap, s.Topic, s.Messages, "none", nil); err != nil {
+					return nil, err
+				}
+				return readOne(s.Conn.Bootstrap, s.Topic, len(s.Messages))
+			}, func(s common.Step) common.Out {
+				secure = &s.Conn
+				// sarama tells the caller it ran out of brokers; why is in its log
+				var logged bytes.Buffer
+				sarama.Logger = log.New(&logged, "", 0)
+				defer func() { sarama.Logger = log.New(ioutil.Discard, "", 0) }()
+				err := produce(s.Conn.Bootstrap, s.Topic, s.Messages, "none", func(c *sarama.Config) { c.Metadata.Retry.Max = 0 })
+				if s.Expect == "auth-failed" && !version.IsAtLeast(sarama.V1_0_0_0) {
+					return common.Out{"refused": err != nil, "hidden": fmt.Sprintf("sarama below Version 1.0 authenticates with SaslHandshake v0 and a raw PLAIN token: "+
+						"the broker closes the connection, as Kafka does (no SASL_AUTHENTICATION_FAILED to show); the client reports %v", err)}
+				}
+				lines := []string{fmt.Sprint(err)}
+				for _, l := range strings.Split(logged.String(), "\n") {
+					if strings.Contains(l, "SASL") && len(lines) < 3 {
+						lines = append(lines, l)
+					}
+				}
+				return common.Out{"error": strings.Join(lines, "; ")}
+			})
 		},
 		"unknown-topic": func(t common.Task) (common.Out, error) {
 			err := produce(B, t.Topic, t.Messages, "none", nil)
