@@ -77,6 +77,7 @@ import { NO_CONSUMER_GROUP_OBSERVER, type ConsumerGroupObserver } from './consum
 import { checkMemberEpoch, heartbeatKind, JOIN_GROUP_MEMBER_EPOCH, LEAVE_GROUP_MEMBER_EPOCH, LEAVE_GROUP_STATIC_MEMBER_EPOCH, unknownMember } from './consumer/epochs.js';
 import { throwIfConsumerGroupIsFull } from './consumer/group-limits.js';
 import { MemberState } from './consumer/member-state.js';
+import { validateConsumerOffsetCommit, type ConsumerOffsetCommit } from './consumer/offset-commit-validation.js';
 import { replaceStaticMember, staticMemberOf, staticMemberTemporaryLeave } from './consumer/static-members.js';
 import { compileSubscribedTopicRegex, dropUnsubscribed, NO_REGEX_UPDATE, updateRegularExpressions, type DescribableTopics, type RegexUpdate } from './consumer/regex-subscription.js';
 import { buildTargetAssignment, type AssignFunction } from './consumer/target-assignment-builder.js';
@@ -298,17 +299,11 @@ export class ConsumerGroups {
   }
 
   /**
-   * OffsetCommit to a consumer group (Kafka's ConsumerGroup.validateOffsetCommit): without a member
-   * (epoch < 0, no member id) only an empty group takes commits; a member must exist and commit at its
-   * epoch (STALE_MEMBER_EPOCH otherwise). Undefined when the commit is accepted.
+   * OffsetCommit or TxnOffsetCommit to a consumer group (Kafka's ConsumerGroup.validateOffsetCommit, with the
+   * assignment epochs of KIP-1251: consumer/offset-commit-validation.ts). Undefined when the commit is accepted.
    */
-  validateOffsetCommit(group: ConsumerGroup, memberId: string, memberEpoch: number): number | undefined {
-    if (memberEpoch < 0 && memberId === '') return group.members.size === 0 ? undefined : ErrorCode.UNKNOWN_MEMBER_ID;
-    const member = group.members.get(memberId);
-    if (member === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
-    // a classic member commits with its generation: a stale one is ILLEGAL_GENERATION, as in a classic group
-    if (memberEpoch !== member.memberEpoch) return usesClassicProtocol(member) ? ErrorCode.ILLEGAL_GENERATION : ErrorCode.STALE_MEMBER_EPOCH;
-    return undefined;
+  validateOffsetCommit(group: ConsumerGroup, commit: ConsumerOffsetCommit): number | undefined {
+    return validateConsumerOffsetCommit(group.members, commit, (name) => this.topics.get(name)?.topicId);
   }
 
   /** ConsumerGroupDescribe of a group of this shard: GROUP_ID_NOT_FOUND with Kafka's messages when there is none. */

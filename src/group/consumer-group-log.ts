@@ -18,6 +18,12 @@
  *   before the group's; the tombstone of one no member subscribes to any more;
  * - a group deleted: tombstones of its target metadata, regular expressions
  *   and metadata.
+ * A current assignment record carries, for each topic, the epoch each
+ * partition was assigned at (KIP-1251, Kafka 4.3's tag 0, aligned with the
+ * partitions). A record without them (Kafka before 4.3, Gregor before it
+ * wrote them), or with a count that does not match, reads with that topic's
+ * partitions at the record's member epoch, never below 0, as Kafka: an offset
+ * commit of the member is then checked strictly against its epoch, as before.
  * A classic member's metadata record carries its ClassicMemberMetadata (its
  * session timeout and JoinGroup protocols); the conversions between a
  * classic and a consumer group write what group-migration.ts says.
@@ -36,7 +42,9 @@
  */
 import { createHash } from 'node:crypto';
 import {
+  assignmentEpochOf,
   newConsumerGroupMember,
+  type AssignmentEpochs,
   type ClassicMemberMetadata,
   topicPartitions,
   type ConsumerGroupMember,
@@ -57,8 +65,23 @@ function idPartitions(tp: TopicPartitions): TopicIdPartitions[] {
   return [...tp].map(([topicId, partitions]) => ({ topicId, partitions: [...partitions].sort((a, b) => a - b) }));
 }
 
-function assigned(tp: TopicPartitions): AssignedTopicPartitions[] {
-  return idPartitions(tp).map((t) => ({ ...t, assignmentEpochs: null }));
+/** The member's partitions of `tp` with the epoch each was assigned at. */
+function assigned(m: ConsumerGroupMember, tp: TopicPartitions): AssignedTopicPartitions[] {
+  return idPartitions(tp).map((t) => ({ ...t, assignmentEpochs: t.partitions.map((p) => assignmentEpochOf(m, t.topicId, p) ?? m.memberEpoch) }));
+}
+
+/** The assignment epochs of a record's partitions; a topic without them (or not one per partition) at `defaultEpoch`. */
+function assignmentEpochsOf(lists: ReadonlyArray<readonly AssignedTopicPartitions[]>, defaultEpoch: number): AssignmentEpochs {
+  const epochs = new Map<string, Map<number, number>>();
+  for (const list of lists) {
+    for (const t of list) {
+      const known = t.assignmentEpochs !== null && t.assignmentEpochs.length === t.partitions.length ? t.assignmentEpochs : null;
+      let topic = epochs.get(t.topicId);
+      if (topic === undefined) epochs.set(t.topicId, (topic = new Map()));
+      t.partitions.forEach((p, i) => topic.set(p, known?.[i] ?? defaultEpoch));
+    }
+  }
+  return epochs;
 }
 
 function fromIdPartitions(list: readonly TopicIdPartitions[]): TopicPartitions {
@@ -105,8 +128,8 @@ export function currentAssignmentRecord(groupId: string, m: ConsumerGroupMember)
       memberEpoch: m.memberEpoch,
       previousMemberEpoch: m.previousMemberEpoch,
       state: m.state,
-      assignedPartitions: assigned(m.assignedPartitions),
-      partitionsPendingRevocation: assigned(m.partitionsPendingRevocation),
+      assignedPartitions: assigned(m, m.assignedPartitions),
+      partitionsPendingRevocation: assigned(m, m.partitionsPendingRevocation),
     },
   };
 }
@@ -242,6 +265,8 @@ export function replayConsumerGroups(records: readonly ConsumerGroupRecord[], pr
           state: memberStateFromValue(v.state),
           assignedPartitions: fromIdPartitions(v.assignedPartitions),
           partitionsPendingRevocation: fromIdPartitions(v.partitionsPendingRevocation),
+          // a static member away (-2) in a record without epochs: 0, as Kafka
+          assignmentEpochs: assignmentEpochsOf([v.assignedPartitions, v.partitionsPendingRevocation], Math.max(v.memberEpoch, 0)),
         });
         break;
       }

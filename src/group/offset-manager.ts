@@ -11,6 +11,11 @@
  * flight (OffsetDelete, DeleteGroups, a deleted topic) cancels it: its replay
  * skips it, so the removed offset does not come back.
  *
+ * A consumer group's commits (OffsetCommit and TxnOffsetCommit) are checked
+ * against its member and the epochs of its assignment
+ * (consumer/offset-commit-validation.ts, KIP-1251), then stored in the empty
+ * classic group of its id that holds its offsets.
+ *
  * Removals (OffsetDelete, retention) change the groups at once and write
  * tombstones (group-store.ts `cleanup`). A consumer group's offsets, held by
  * an empty classic group of its id, expire by the consumer groups' rule
@@ -32,6 +37,7 @@ import type { CommitParams, DeleteOffsetsResult, FetchedOffset, FetchOffsetsResu
 import { appendErrorOf, type GroupStore } from './group-store.js';
 import { validateCurrentMember, type MemberSessions } from './member-sessions.js';
 import type { ConsumerGroups } from './consumer-group-heartbeat.js';
+import type { ConsumerGroup } from './consumer-group.js';
 import { consumerGroupExpiryRule, shouldDeleteConsumerGroup } from './consumer-group-retention.js';
 
 /** The high watermark of a partition, undefined when it does not exist. */
@@ -50,10 +56,9 @@ export class OffsetManager {
     const consumerGroup = this.consumerGroups.get(p.groupId);
     if (consumerGroup !== undefined) {
       // a consumer group's offsets are held by an empty classic group of its id
-      const error = this.consumerGroups.validateOffsetCommit(consumerGroup, p.memberId, p.generationId);
+      const error = this.validateConsumerGroupCommit(consumerGroup, p, false);
       if (error !== undefined) return all(error);
-      const holder = this.store.get(p.groupId) ?? this.store.add(new Group(p.groupId, 'Empty', Date.now()));
-      return this.storeOffsets(holder, p.offsets, p.retentionTimeMs);
+      return this.storeOffsets(this.offsetsHolder(p.groupId), p.offsets, p.retentionTimeMs);
     }
     let group = this.store.get(p.groupId);
     if (!group) {
@@ -89,6 +94,13 @@ export class OffsetManager {
    */
   commitTransactional(p: TxnCommitParams): Promise<number[]> {
     const all = (code: number): Promise<number[]> => Promise.resolve(p.offsets.map(() => code));
+    const transaction = { producerId: p.producerId, producerEpoch: p.producerEpoch };
+    const consumerGroup = this.consumerGroups.get(p.groupId);
+    if (consumerGroup !== undefined) {
+      const error = this.validateConsumerGroupCommit(consumerGroup, p, true);
+      if (error !== undefined) return all(error);
+      return this.storeOffsets(this.offsetsHolder(p.groupId), p.offsets, -1, transaction);
+    }
     let group = this.store.get(p.groupId);
     if (!group) {
       if (p.generationId >= 0) return all(ErrorCode.ILLEGAL_GENERATION);
@@ -100,7 +112,22 @@ export class OffsetManager {
       if (error !== undefined) return all(error);
       if (p.generationId !== group.generationId) return all(ErrorCode.ILLEGAL_GENERATION);
     }
-    return this.storeOffsets(group, p.offsets, -1, { producerId: p.producerId, producerEpoch: p.producerEpoch });
+    return this.storeOffsets(group, p.offsets, -1, transaction);
+  }
+
+  /**
+   * A commit to a consumer group: its member and epoch checks (consumer/offset-commit-validation.ts), on the
+   * partitions whose metadata fits (the others are answered OFFSET_METADATA_TOO_LARGE, unchecked, as Kafka).
+   */
+  private validateConsumerGroupCommit(group: ConsumerGroup, p: CommitParams | TxnCommitParams, transactional: boolean): number | undefined {
+    const maxBytes = this.store.config.metadataMaxBytes;
+    const partitions = p.offsets.filter((o) => o.metadata === null || o.metadata.length <= maxBytes);
+    return this.consumerGroups.validateOffsetCommit(group, { memberId: p.memberId, memberEpoch: p.generationId, groupInstanceId: p.groupInstanceId, transactional, partitions });
+  }
+
+  /** The empty classic group of a consumer group's id that holds its committed offsets. */
+  private offsetsHolder(groupId: string): Group {
+    return this.store.get(groupId) ?? this.store.add(new Group(groupId, 'Empty', Date.now()));
   }
 
   /**

@@ -7,7 +7,11 @@
  * OFFSET_METADATA_TOO_LARGE. A member of the group commits with its
  * generation and member id (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION,
  * FENCED_INSTANCE_ID; REBALANCE_IN_PROGRESS during CompletingRebalance;
- * allowed in PreparingRebalance). A commit outside group management
+ * allowed in PreparingRebalance). A member of a consumer group (KIP-848)
+ * commits with its member epoch: UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH for an
+ * epoch ahead of its own, or for an older one unless every partition was
+ * assigned to it at that epoch or before (KIP-1251, Kafka 4.3); its classic
+ * members with their generation (ILLEGAL_GENERATION). A commit outside group management
  * (generation -1, no member id) is accepted while the group is Empty or does
  * not exist (it then creates an offsets-only group), else UNKNOWN_MEMBER_ID;
  * a positive generation for an unknown group gets ILLEGAL_GENERATION. Write

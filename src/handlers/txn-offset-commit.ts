@@ -28,7 +28,9 @@
  * COORDINATOR_LOAD_IN_PROGRESS (as Kafka, for pre-2.0 clients); v2+ carry
  * the committed leader epoch; v3+ are flexible and carry generation id,
  * member id and group instance id, checked as OffsetCommit checks them
- * (older versions: no member checks); v4 may get TRANSACTION_ABORTABLE.
+ * (older versions: no member checks; a consumer group's member as OffsetCommit
+ * checks it, with ILLEGAL_GENERATION for STALE_MEMBER_EPOCH, as Kafka 4.3);
+ * v4 may get TRANSACTION_ABORTABLE.
  * v5 is v4 on the wire and a transaction version 2 client (KIP-890 part 2,
  * as Kafka decides by the request version): with transaction.version 2
  * finalized (src/features.ts) the group's offsets partition is added to the

@@ -16,6 +16,17 @@
  * yet reported as given up. A partition is in at most one of the two, and in
  * either for at most one member of a group (partition-epochs.ts keeps that).
  *
+ * Assignment epochs (KIP-1251, Kafka 4.3): `assignmentEpochs` holds, for
+ * each partition in either set, the epoch at which it was assigned to the
+ * member. Reconciliation keeps the epoch of a partition the member keeps (or
+ * is told to revoke) and gives a newly assigned one the epoch the member
+ * moves to (current-assignment-builder.ts); a static member that leaves for
+ * a while has its partitions at 0 (static-members.ts). An offset commit at
+ * an older member epoch is accepted for a partition assigned at that epoch
+ * or before (offset-commit-validation.ts). A partition without an entry
+ * counts as assigned at the member's epoch: the strict check, never a false
+ * acceptance.
+ *
  * A member that speaks the classic protocol (JoinGroup, SyncGroup,
  * Heartbeat: a classic consumer in a consumer group, see
  * ../classic-members.ts) has `classicMemberMetadata`: its session timeout and
@@ -30,6 +41,11 @@ import { MemberState } from './member-state.js';
 export type TopicPartitions = ReadonlyMap<string, ReadonlySet<number>>;
 
 export const EMPTY_TOPIC_PARTITIONS: TopicPartitions = new Map();
+
+/** Topic id → partition id → the epoch at which the partition was assigned to the member (KIP-1251). */
+export type AssignmentEpochs = ReadonlyMap<string, ReadonlyMap<number, number>>;
+
+const EMPTY_ASSIGNMENT_EPOCHS: AssignmentEpochs = new Map();
 
 /** What a classic member said in its JoinGroup (Kafka's ConsumerGroupMemberMetadataValue.ClassicMemberMetadata). */
 export interface ClassicMemberMetadata {
@@ -55,6 +71,8 @@ export interface ConsumerGroupMember {
   readonly serverAssignorName: string | null;
   readonly assignedPartitions: TopicPartitions;
   readonly partitionsPendingRevocation: TopicPartitions;
+  /** The epoch each partition of the two sets above was assigned at (see above: assignmentEpochOf reads it). */
+  readonly assignmentEpochs: AssignmentEpochs;
   /** Set for a member that speaks the classic protocol. */
   readonly classicMemberMetadata: ClassicMemberMetadata | null;
 }
@@ -76,6 +94,7 @@ export function newConsumerGroupMember(memberId: string, fields: Partial<Omit<Co
     serverAssignorName: null,
     assignedPartitions: EMPTY_TOPIC_PARTITIONS,
     partitionsPendingRevocation: EMPTY_TOPIC_PARTITIONS,
+    assignmentEpochs: EMPTY_ASSIGNMENT_EPOCHS,
     classicMemberMetadata: null,
     ...fields,
   };
@@ -98,7 +117,8 @@ export function isReconciledTo(member: ConsumerGroupMember, targetAssignmentEpoc
 
 /**
  * Whether two values of a member hold the same ConsumerGroupCurrentMemberAssignment record (epochs, state,
- * partitions): when a reconciliation's result does not, the coordinator writes a new record.
+ * partitions and their assignment epochs): when a reconciliation's result does not, the coordinator writes a
+ * new record.
  */
 export function sameCurrentAssignment(a: ConsumerGroupMember, b: ConsumerGroupMember): boolean {
   return (
@@ -106,8 +126,41 @@ export function sameCurrentAssignment(a: ConsumerGroupMember, b: ConsumerGroupMe
     a.previousMemberEpoch === b.previousMemberEpoch &&
     a.state === b.state &&
     topicPartitionsEqual(a.assignedPartitions, b.assignedPartitions) &&
-    topicPartitionsEqual(a.partitionsPendingRevocation, b.partitionsPendingRevocation)
+    topicPartitionsEqual(a.partitionsPendingRevocation, b.partitionsPendingRevocation) &&
+    sameAssignmentEpochs(a, b, a.assignedPartitions) &&
+    sameAssignmentEpochs(a, b, a.partitionsPendingRevocation)
   );
+}
+
+function sameAssignmentEpochs(a: ConsumerGroupMember, b: ConsumerGroupMember, partitions: TopicPartitions): boolean {
+  for (const [topicId, ids] of partitions) for (const p of ids) if (assignmentEpochOf(a, topicId, p) !== assignmentEpochOf(b, topicId, p)) return false;
+  return true;
+}
+
+/**
+ * The epoch at which the member was assigned the partition (Kafka's getAssignmentEpoch, then
+ * getPendingRevocationEpoch): undefined when it holds the partition neither assigned nor pending revocation;
+ * its member epoch when no epoch is known for it.
+ */
+export function assignmentEpochOf(member: ConsumerGroupMember, topicId: string, partition: number): number | undefined {
+  if (!hasPartition(member.assignedPartitions, topicId, partition) && !hasPartition(member.partitionsPendingRevocation, topicId, partition)) return undefined;
+  return member.assignmentEpochs.get(topicId)?.get(partition) ?? member.memberEpoch;
+}
+
+/**
+ * Assignment epochs for a member's next value: each partition of `kept` (partitions `member` holds) at the
+ * epoch it was assigned at, each of `added.partitions` at `added.epoch`.
+ */
+export function nextAssignmentEpochs(member: ConsumerGroupMember, kept: readonly TopicPartitions[], added?: { readonly partitions: TopicPartitions; readonly epoch: number }): AssignmentEpochs {
+  const epochs = new Map<string, Map<number, number>>();
+  const put = (topicId: string, partition: number, epoch: number): void => {
+    let topic = epochs.get(topicId);
+    if (topic === undefined) epochs.set(topicId, (topic = new Map()));
+    topic.set(partition, epoch);
+  };
+  for (const tp of kept) for (const [topicId, ids] of tp) for (const p of ids) put(topicId, p, assignmentEpochOf(member, topicId, p) ?? member.memberEpoch);
+  if (added !== undefined) for (const [topicId, ids] of added.partitions) for (const p of ids) put(topicId, p, added.epoch);
+  return epochs;
 }
 
 /** Builds a TopicPartitions from [topicId, partitions] pairs, dropping empty topics. */

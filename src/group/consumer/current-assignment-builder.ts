@@ -37,6 +37,13 @@
  * 6. UNKNOWN (a state written by a newer coordinator): FENCED_MEMBER_EPOCH
  *    unless the heartbeat says the member owns nothing; then the next
  *    assignment (4) at the target epoch.
+ * 7. Assignment epochs (KIP-1251): a partition the member keeps, or is told
+ *    to revoke, keeps the epoch it was assigned at; one it is given in 4 is
+ *    assigned at the target epoch (also one of its own partitions pending
+ *    revocation that its target gives back). So a member whose epoch moves on
+ *    without a change of its partitions keeps their epochs, and an offset
+ *    commit it sent at its previous epoch is still accepted
+ *    (offset-commit-validation.ts).
  *
  * Because a partition only enters a member's assignment when no other member
  * holds it (4), and leaves only by revocation the member acknowledges (2), no
@@ -46,6 +53,7 @@
 import { ErrorCode, KafkaError } from '../../../protocol/index.js';
 import {
   hasPartition,
+  nextAssignmentEpochs,
   ownsAnyOf,
   withMemberEpoch,
   type ConsumerGroupMember,
@@ -121,10 +129,16 @@ function dropUnsubscribedTopics(member: ConsumerGroupMember, input: ReconcileInp
     assigned = kept;
   }
   if (pending.size > 0 && ownsAnyOf(input.ownedTopicPartitions, pending)) {
-    return { ...member, state: MemberState.UNREVOKED_PARTITIONS, assignedPartitions: assigned, partitionsPendingRevocation: pending };
+    return {
+      ...member,
+      state: MemberState.UNREVOKED_PARTITIONS,
+      assignedPartitions: assigned,
+      partitionsPendingRevocation: pending,
+      assignmentEpochs: nextAssignmentEpochs(member, [assigned, pending]),
+    };
   }
   // The removed partitions were already given up: shrink the assignment and stay as is.
-  return { ...member, assignedPartitions: assigned };
+  return { ...member, assignedPartitions: assigned, assignmentEpochs: nextAssignmentEpochs(member, [assigned, member.partitionsPendingRevocation]) };
 }
 
 /** Rule 4. `memberEpoch` is the epoch the member keeps if it must revoke first. */
@@ -164,8 +178,11 @@ function computeNextAssignment(member: ConsumerGroupMember, memberEpoch: number,
       state: MemberState.UNREVOKED_PARTITIONS,
       assignedPartitions: assigned,
       partitionsPendingRevocation: toRevoke,
+      assignmentEpochs: nextAssignmentEpochs(member, [assigned, toRevoke]),
     };
   }
+  // (before the new partitions join the kept ones: those are assigned at the target epoch)
+  const assignmentEpochs = nextAssignmentEpochs(member, [assigned], { partitions: toAssign, epoch: input.targetAssignmentEpoch });
   for (const [topicId, partitions] of toAssign) {
     const set = assigned.get(topicId);
     if (set === undefined) assigned.set(topicId, partitions);
@@ -177,5 +194,6 @@ function computeNextAssignment(member: ConsumerGroupMember, memberEpoch: number,
     state: hasUnreleased ? MemberState.UNRELEASED_PARTITIONS : MemberState.STABLE,
     assignedPartitions: assigned,
     partitionsPendingRevocation: new Map(),
+    assignmentEpochs,
   };
 }

@@ -7,6 +7,10 @@
  * 1. A static member that restarts leaves with epoch -2: it stays in the group
  *    at epoch -2 with its assigned partitions (its pending revocations are
  *    dropped), so nobody else gets them and the group epoch does not move.
+ *    Their assignment epochs (KIP-1251) become 0, as Kafka 4.3 writes them:
+ *    the member that takes its place holds them since before any epoch it
+ *    will commit at (a record of Kafka before 4.3, at -2 without them, reads
+ *    the same: consumer-group-log.ts).
  * 2. A member that joins (epoch 0) with an instance id the group knows takes
  *    the old member's place only if that one left with -2; otherwise
  *    UNRELEASED_INSTANCE_ID — also when it joins under the old member's own
@@ -24,7 +28,7 @@
  *    as for a dynamic member.
  */
 import { ErrorCode, KafkaError } from '../../../protocol/index.js';
-import type { ConsumerGroupMember } from './consumer-group-member.js';
+import { nextAssignmentEpochs, type ConsumerGroupMember } from './consumer-group-member.js';
 import { LEAVE_GROUP_STATIC_MEMBER_EPOCH } from './epochs.js';
 
 /** Rule 2: the member that replaces `existing` under `newMemberId`; UNRELEASED_INSTANCE_ID unless it left with -2. */
@@ -56,5 +60,10 @@ export function staticMemberOf(
 
 /** Rule 1: the member after a leave with epoch -2. */
 export function staticMemberTemporaryLeave(member: ConsumerGroupMember): ConsumerGroupMember {
-  return { ...member, memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH, partitionsPendingRevocation: new Map() };
+  return {
+    ...member,
+    memberEpoch: LEAVE_GROUP_STATIC_MEMBER_EPOCH,
+    partitionsPendingRevocation: new Map(),
+    assignmentEpochs: nextAssignmentEpochs(member, [], { partitions: member.assignedPartitions, epoch: 0 }),
+  };
 }
