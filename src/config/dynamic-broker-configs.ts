@@ -47,14 +47,8 @@ export { listenerBaseName } from './listeners.js';
 const EXCLUDED_LOG_CONFIGS = new Set(['log.message.format.version']);
 
 /** The broker configs Gregor applies live (the others it accepts have no effect). */
-export const LIVE_BROKER_CONFIGS: ReadonlySet<string> = new Set([
-  ...TOPIC_CONFIGS.flatMap((def) => {
-    const first = def.synonyms[0]?.name;
-    return first !== undefined && BROKER_CONFIG_BY_NAME.has(first) && !EXCLUDED_LOG_CONFIGS.has(first) ? [first] : [];
-  }),
-  'gregor.max.partitions.per.topic',
-  'gregor.max.broker.partitions',
-  // a TLS listener's settings (security/tls-listeners.ts): with the listener prefix, applied to new connections
+/** A TLS listener's key store, trust store and protocol settings: what a dynamic change may replace (security/tls-context.ts reads them with the principal mapping rules). */
+export const LISTENER_SSL_CONFIGS: readonly string[] = [
   'ssl.keystore.type',
   'ssl.keystore.location',
   'ssl.keystore.password',
@@ -69,6 +63,17 @@ export const LIVE_BROKER_CONFIGS: ReadonlySet<string> = new Set([
   'ssl.enabled.protocols',
   'ssl.protocol',
   'ssl.cipher.suites',
+];
+
+export const LIVE_BROKER_CONFIGS: ReadonlySet<string> = new Set([
+  ...TOPIC_CONFIGS.flatMap((def) => {
+    const first = def.synonyms[0]?.name;
+    return first !== undefined && BROKER_CONFIG_BY_NAME.has(first) && !EXCLUDED_LOG_CONFIGS.has(first) ? [first] : [];
+  }),
+  'gregor.max.partitions.per.topic',
+  'gregor.max.broker.partitions',
+  // a TLS listener's settings (security/tls-listeners.ts): with the listener prefix, applied to new connections
+  ...LISTENER_SSL_CONFIGS,
   'max.connection.creation.rate',
 ]);
 

@@ -19,10 +19,9 @@
  * Version notes: v1 adds each member's type (KIP-1099: 0 for a classic
  * member of the group, 1 for a member of the consumer protocol).
  */
-import { apiByKey, ApiKey, ErrorCode, KafkaError, schemas } from '../../protocol/index.js';
-import type { TopicPartitions } from '../group/consumer/consumer-group-member.js';
-import { authorize, authorizedNames, authorizedOperations, AUTHORIZED_OPERATIONS_OMITTED, hasAuthorizer } from '../security/auth-helper.js';
+import { apiByKey, ApiKey, schemas } from '../../protocol/index.js';
 import { defineHandler } from './handler.js';
+import { describeModernGroups } from './modern-group-describe.js';
 
 /** KIP-1099's MemberType of a member that speaks the classic protocol, and of one that speaks the consumer protocol. */
 const CLASSIC_MEMBER_TYPE = 0;
@@ -35,26 +34,12 @@ export const consumerGroupDescribeHandler = defineHandler({
   minVersion: 0,
   maxVersion: 1,
   handle(ctx, req) {
-    const nameOf = (topicId: string): string => ctx.services.topics.getById(topicId)?.name ?? '';
-    const assignment = (tp: TopicPartitions) => ({
-      topicPartitions: [...tp].map(([topicId, partitions]) => ({ topicId, topicName: nameOf(topicId), partitions: [...partitions].sort((a, b) => a - b) })),
-    });
-    const describable = new Set(req.groupIds.filter((g) => authorize(ctx, 'DESCRIBE', 'GROUP', g)));
-    const described = new Map(ctx.services.groups.describeConsumerGroups(req.groupIds.filter((g) => describable.has(g))).map((d) => [d.groupId, d.result]));
-    const groups = req.groupIds.map((groupId) => {
-      const result = described.get(groupId);
-      if (result === undefined) return refusedGroup(groupId, ErrorCode.GROUP_AUTHORIZATION_FAILED, null);
-      if (result instanceof KafkaError) {
-        return { errorCode: result.code, errorMessage: result.message || null, groupId, groupState: '', groupEpoch: -1, assignmentEpoch: -1, assignorName: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
-      }
-      return {
-        errorCode: ErrorCode.NONE,
-        groupId,
-        groupState: result.groupState,
-        groupEpoch: result.groupEpoch,
-        assignmentEpoch: result.assignmentEpoch,
-        assignorName: result.assignorName,
-        members: result.members.map(({ member, targetAssignment }) => ({
+    const groups = describeModernGroups(
+      ctx,
+      req,
+      (ids) => ctx.services.groups.describeConsumerGroups(ids),
+      (g, assignment) =>
+        g.members.map(({ member, targetAssignment }) => ({
           memberId: member.memberId,
           instanceId: member.instanceId,
           rackId: member.rackId,
@@ -67,23 +52,9 @@ export const consumerGroupDescribeHandler = defineHandler({
           targetAssignment: assignment(targetAssignment),
           memberType: member.classicMemberMetadata === null ? CONSUMER_MEMBER_TYPE : CLASSIC_MEMBER_TYPE,
         })),
-        authorizedOperations: req.includeAuthorizedOperations ? authorizedOperations(ctx, 'GROUP', groupId) : AUTHORIZED_OPERATIONS_OMITTED,
-      };
-    });
-    if (!hasAuthorizer(ctx)) return { throttleTimeMs: 0, groups };
-    // the topics of every member's assignment and target assignment must be describable
-    const topicsOf = (g: (typeof groups)[number]) => g.members.flatMap((m) => [...m.assignment.topicPartitions, ...m.targetAssignment.topicPartitions].map((tp) => tp.topicName)).filter((t) => t !== '');
-    const topicsDescribable = authorizedNames(ctx, 'DESCRIBE', 'TOPIC', groups.flatMap(topicsOf));
-    return {
-      throttleTimeMs: 0,
-      groups: groups.map((g) => (topicsOf(g).every((t) => topicsDescribable.has(t)) ? g : refusedGroup(g.groupId, ErrorCode.TOPIC_AUTHORIZATION_FAILED, UNDESCRIBABLE_TOPICS))),
-    };
+      (m) => [m.assignment, m.targetAssignment],
+    );
+    return { throttleTimeMs: 0, groups };
   },
 });
 
-const UNDESCRIBABLE_TOPICS = 'The group has described topic(s) that the client is not authorized to describe.';
-
-/** A group the session may not see, as Kafka answers it (the schema's defaults). */
-function refusedGroup(groupId: string, errorCode: number, errorMessage: string | null) {
-  return { errorCode, errorMessage, groupId, groupState: '', groupEpoch: 0, assignmentEpoch: 0, assignorName: '', members: [], authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED };
-}

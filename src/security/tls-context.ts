@@ -32,6 +32,7 @@ import { readFileSync, statSync } from 'node:fs';
 import tls from 'node:tls';
 import type { ConfigView } from '../config/broker-config.js';
 import { ConfigError } from '../config/config-error.js';
+import { LISTENER_SSL_CONFIGS } from '../config/dynamic-broker-configs.js';
 import type { Listener } from '../session.js';
 import { opensslCipherName } from './cipher-suites.js';
 import { SslPrincipalMapper } from './ssl-principal-mapper.js';
@@ -51,23 +52,7 @@ export function listenerConfigValues(config: Pick<ConfigView, 'listenerValue' | 
 }
 
 /** The configs a TLS listener's settings are made from. */
-export const TLS_CONFIGS: readonly string[] = [
-  'ssl.keystore.type',
-  'ssl.keystore.location',
-  'ssl.keystore.password',
-  'ssl.key.password',
-  'ssl.keystore.key',
-  'ssl.keystore.certificate.chain',
-  'ssl.truststore.type',
-  'ssl.truststore.location',
-  'ssl.truststore.password',
-  'ssl.truststore.certificates',
-  'ssl.client.auth',
-  'ssl.enabled.protocols',
-  'ssl.protocol',
-  'ssl.cipher.suites',
-  'ssl.principal.mapping.rules',
-];
+export const TLS_CONFIGS: readonly string[] = [...LISTENER_SSL_CONFIGS, 'ssl.principal.mapping.rules'];
 
 export interface TlsSettings {
   /** The secure context's options (key, certificate chain, CAs, versions, ciphers). */
